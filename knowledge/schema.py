@@ -1,0 +1,94 @@
+"""The typed schema of one government matter (事项) in the guidebook KB.
+
+A matter comes from one of three sources: the Sichuan catalogue (names, department, link — no guide body),
+the Guangdong guide export (full guides, used for scale) or an authored YAML guide (full guide for a matter
+people often bring to a 金牛区 hall). Every field a citizen is shown is here; nothing is free-form dict.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Level = Literal["区政务大厅", "街道便民服务中心", "社区便民服务站", "线上", "其他"]
+Source = Literal["sichuan-catalog", "guangdong-guides", "authored"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Material(_Strict):
+    """One item of the 材料清单."""
+
+    name: str = Field(min_length=1)
+    #: 原件 / 复印件 / 原件及复印件 / 电子 — as the guide says.
+    form: Literal["原件", "复印件", "原件及复印件", "电子", "其他"] = "原件"
+    copies: int = Field(default=1, ge=0)
+    #: required: always needed; conditional: only in the case ``note`` describes.
+    requirement: Literal["required", "conditional"] = "required"
+    note: str = ""
+    #: Other names people use for this document (房产证 for 不动产权证书): used by the pre-check.
+    aliases: list[str] = Field(default_factory=list)
+
+
+class Place(_Strict):
+    """Where the matter is handled."""
+
+    name: str
+    level: Level = "区政务大厅"
+    address: str = ""
+    hours: str = ""
+    phone: str = ""
+    window: str = ""
+
+
+class FAQ(_Strict):
+    question: str
+    answer: str
+
+
+class Matter(_Strict):
+    """One matter (事项). ``code`` is the Sichuan catalogue code (province-wide) where one exists, else a
+    project code ``JN-…`` (authored matters the Sichuan catalogue lacks) or ``GD-…`` (Guangdong import)."""
+
+    code: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list)
+    #: Colloquial and Sichuanese phrasings of the need (开个小卖部, 养老金认证咋整) — authored, used by the NLU.
+    colloquial: list[str] = Field(default_factory=list)
+    #: Authored example questions (never copied from the evaluation set).
+    examples: list[str] = Field(default_factory=list)
+    department: str = ""
+    main_item: str = ""
+    #: 行政许可 / 行政确认 / 公共服务 / 其他行政权力 …
+    matter_type: str = ""
+    service_object: list[str] = Field(default_factory=list)
+    conditions: list[str] = Field(default_factory=list)
+    materials: list[Material] = Field(default_factory=list)
+    legal_time_limit: str = ""
+    promised_time_limit: str = ""
+    fee: str = ""
+    places: list[Place] = Field(default_factory=list)
+    online_link: str = ""
+    consult_phone: str = ""
+    faqs: list[FAQ] = Field(default_factory=list)
+    #: Codes of matters usually done together (个体工商户设立登记 → 食品经营许可 when food is sold).
+    related: list[str] = Field(default_factory=list)
+    #: Renewal of a licence (许可延续): the code of the licence's first-issue matter, where known.
+    renews: str | None = None
+    source: Source
+    source_ref: str = ""
+    #: False until checked against the official portal; shown to citizens as "仅供参考".
+    verified: bool = False
+
+    @property
+    def level(self) -> Level:
+        """The lowest level at which the matter can be handled (where a human helper should be found)."""
+        order = ["社区便民服务站", "街道便民服务中心", "区政务大厅"]
+        levels = {p.level for p in self.places}
+        for lvl in order:
+            if lvl in levels:
+                return lvl  # type: ignore[return-value]
+        return "区政务大厅"
