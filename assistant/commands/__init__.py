@@ -1,0 +1,1 @@
+"""Sub-commands of ``jinxiaoer``: one module each, with ``register(subparsers)``."""
