@@ -81,7 +81,8 @@ class Settings(BaseSettings):
     #: Start and supervise the Rasa server from ``jinxiaoer serve``.
     rasa_manage: bool = True
     rasa_venv: Path = REPO_ROOT / ".venv-rasa"
-    rasa_project_dir: Path = REPO_ROOT / "rasa"
+    #: The Rasa project root (config.yml, domain/, data/, endpoints.yml) — the repository root.
+    rasa_project_dir: Path = REPO_ROOT
     rasa_timeout_s: float = 10.0
     rasa_start_timeout_s: float = 300.0
     #: URL at which the Rasa server reaches this app (NLU ``/nlu/model/parse`` and actions ``/actions/webhook``).
