@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: unit tests, real-Rasa integration tests, real-browser tests, real ASR,
+# and the database tests on SQLite and on the PostgreSQL at 127.0.0.1:5432 (database `test`).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+# services this suite needs (the machine normally starts them; start them if they are down)
+if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+  command -v pg_ctlcluster >/dev/null && pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+fi
+if ! command -v chromium >/dev/null 2>&1 || ! command -v ffmpeg >/dev/null 2>&1; then
+  echo "test: installing Debian's chromium and ffmpeg (browser and audio tests need them)" >&2
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium ffmpeg espeak-ng >/dev/null) \
+    || { echo "test: could not install chromium/ffmpeg" >&2; exit 1; }
+fi
+
+bash scripts/setup.sh || exit 1
+
+export RASA_TELEMETRY_ENABLED=false
+export JXE_TEST_POSTGRES_URL=${JXE_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/test}
+mkdir -p artifacts
+.venv/bin/python -m pytest -q -p no:cacheprovider --durations=15 "$@"
+rc=$?
+if [ $rc -eq 5 ]; then echo "test: pytest collected no tests" >&2; exit 1; fi
+exit $rc
