@@ -1,0 +1,69 @@
+"""Tables of the spine: conversations, their messages, and human-helper (金帮办) tickets.
+
+Text stored here is what staff see, so user text is stored masked (:func:`assistant.privacy.mask_pii`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from assistant.db.base import Base, utcnow
+
+
+class Conversation(Base):
+    """One citizen conversation (a chat session on one channel)."""
+
+    __tablename__ = "conversations"
+
+    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), default="web")
+    matter_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    matter_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class Message(Base):
+    """One message in a conversation: ``role`` is ``user``, ``bot`` or ``staff``."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(
+        String(128), ForeignKey("conversations.session_id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    #: Masked text (user turns) or the text of the reply parts (bot turns) or the staff member's message.
+    text: Mapped[str] = mapped_column(Text, default="")
+    #: Bot turns: the reply parts as sent; staff turns: ``{"staff_name": …, "ticket_id": …}``.
+    payload: Mapped[Any] = mapped_column(JSON, nullable=True)
+    intent: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (Index("ix_messages_session_role_id", "session_id", "role", "id"),)
+
+
+class HandoffTicket(Base):
+    """A request for a human helper, with the (masked) transcript, the matter and the level that serves it."""
+
+    __tablename__ = "handoff_tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(String(128), index=True)
+    channel: Mapped[str] = mapped_column(String(32), default="web")
+    matter_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    matter_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    #: 区政务大厅 / 街道便民服务中心 / 社区便民服务站.
+    level: Mapped[str] = mapped_column(String(32), default="区政务大厅")
+    #: open → answered (a staff reply was sent) → closed.
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    reason: Mapped[str] = mapped_column(String(255), default="")
+    #: ``[{"role", "text", "at"}]``, texts masked.
+    transcript: Mapped[Any] = mapped_column(JSON, default=list)
+    staff_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -1,0 +1,341 @@
+"""Conversation turns and human-helper (金帮办专员) tickets, persisted with SQLAlchemy.
+
+``ConversationStore`` keeps the turns of every conversation (user text masked, as staff will read it) and the
+staff messages waiting to be shown to the citizen. ``HandoffStore`` creates, lists, answers and closes tickets;
+a staff reply becomes a ``staff`` message in the citizen's conversation (``GET /api/v1/chat/{sid}/messages``).
+
+Both are synchronous (SQLAlchemy sessions); async callers run them in a worker thread.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+
+from assistant.db.base import utcnow
+from assistant.db.chat import Conversation, HandoffTicket, Message
+from assistant.db.session import Database
+from assistant.logging import get_logger, log_event
+from assistant.privacy import mask_pii
+
+log = get_logger(__name__)
+
+LEVELS = ("区政务大厅", "街道便民服务中心", "社区便民服务站")
+TicketStatus = Literal["open", "answered", "closed"]
+
+
+class TicketNotFound(LookupError):
+    """No ticket with that id."""
+
+
+class TicketClosed(ValueError):
+    """The ticket is closed; it takes no more replies."""
+
+
+class TranscriptLine(BaseModel):
+    """One line of a ticket transcript (text masked)."""
+
+    role: str
+    text: str
+    at: str = ""
+
+
+class TicketView(BaseModel):
+    """A handoff ticket as the staff API shows it."""
+
+    id: int
+    session_id: str
+    channel: str
+    matter: dict[str, str] | None = None
+    level: str
+    status: str
+    reason: str = ""
+    transcript: list[TranscriptLine] = Field(default_factory=list)
+    staff_name: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None
+
+    def part(self) -> dict[str, Any]:
+        """The ``handoff`` reply part / ``ChatResponse.handoff`` value: ``{"id", "level", "status"}``."""
+        return {"id": self.id, "level": self.level, "status": self.status}
+
+
+class StaffMessage(BaseModel):
+    """A message from a human helper, delivered into a citizen's conversation."""
+
+    id: int
+    type: Literal["staff"] = "staff"
+    text: str
+    staff_name: str
+    ticket_id: int | None = None
+    at: datetime
+
+
+def _iso(dt: datetime | None) -> str:
+    return dt.isoformat() if dt else ""
+
+
+def _view(t: HandoffTicket) -> TicketView:
+    matter = {"code": t.matter_code, "name": t.matter_name or ""} if t.matter_code else None
+    return TicketView(
+        id=t.id, session_id=t.session_id, channel=t.channel, matter=matter, level=t.level, status=t.status,
+        reason=t.reason or "", transcript=[TranscriptLine(**ln) for ln in (t.transcript or [])],
+        staff_name=t.staff_name, created_at=t.created_at, updated_at=t.updated_at, closed_at=t.closed_at)
+
+
+class ConversationStore:
+    """Turns of citizen conversations.
+
+    Args:
+        db: the app database.
+    """
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    @staticmethod
+    def _ensure(s, session_id: str, channel: str) -> Conversation:
+        conv = s.get(Conversation, session_id)
+        if conv is None:
+            conv = Conversation(session_id=session_id, channel=channel)
+            s.add(conv)
+            s.flush()
+        return conv
+
+    def exists(self, session_id: str) -> bool:
+        """Whether a conversation ``session_id`` has been started."""
+        with self.db.session() as s:
+            return s.get(Conversation, session_id) is not None
+
+    def record_turn(self, session_id: str, channel: str, user_text: str, replies: list[dict[str, Any]],
+                    intent: str | None, matter: dict[str, str] | None) -> int:
+        """Store one turn: the citizen's text (masked) and the bot's reply parts.
+
+        Args:
+            session_id: the conversation id.
+            channel: ``web``, ``kiosk``, ``wechat`` …
+            user_text: the normalised text the citizen sent (masked before storing).
+            replies: the reply parts of the answer.
+            intent: the recognised intent name, if any.
+            matter: ``{"code", "name"}`` of the conversation's current matter, if any.
+
+        Returns:
+            The id of the stored bot message.
+        """
+        with self.db.session() as s:
+            conv = self._ensure(s, session_id, channel)
+            if matter and matter.get("code"):
+                conv.matter_code, conv.matter_name = matter["code"], matter.get("name") or ""
+            conv.updated_at = utcnow()
+            s.add(Message(session_id=session_id, role="user", text=mask_pii(user_text), intent=intent))
+            bot_text = "\n".join(_part_text(p) for p in replies if _part_text(p))
+            bot = Message(session_id=session_id, role="bot", text=mask_pii(bot_text), payload=replies)
+            s.add(bot)
+            s.flush()
+            return bot.id
+
+    def current_matter(self, session_id: str) -> dict[str, str] | None:
+        """The conversation's last matter ``{"code", "name"}``, or ``None``."""
+        with self.db.session() as s:
+            conv = s.get(Conversation, session_id)
+            if conv is None or not conv.matter_code:
+                return None
+            return {"code": conv.matter_code, "name": conv.matter_name or ""}
+
+    def transcript(self, session_id: str, limit: int = 50) -> list[dict[str, str]]:
+        """The last ``limit`` messages of a conversation as masked transcript lines ``{"role","text","at"}``."""
+        with self.db.session() as s:
+            rows = s.scalars(select(Message).where(Message.session_id == session_id)
+                             .order_by(Message.id.desc()).limit(limit)).all()
+            return [{"role": m.role, "text": mask_pii(m.text), "at": _iso(m.created_at)} for m in reversed(rows)]
+
+    def recent_failures(self, session_id: str, n: int = 2) -> int:
+        """How many of the last ``n`` user turns ended without understanding (nlu_fallback/out_of_scope)."""
+        with self.db.session() as s:
+            rows = s.scalars(select(Message.intent).where(Message.session_id == session_id,
+                                                          Message.role == "user")
+                             .order_by(Message.id.desc()).limit(n)).all()
+            return sum(1 for i in rows if i in {"nlu_fallback", "out_of_scope", ""})
+
+    def staff_messages_after(self, session_id: str, after: int = 0) -> list[StaffMessage]:
+        """Staff messages for ``session_id`` with an id greater than ``after`` (oldest first)."""
+        with self.db.session() as s:
+            rows = s.scalars(select(Message).where(Message.session_id == session_id, Message.role == "staff",
+                                                   Message.id > after).order_by(Message.id)).all()
+            return [StaffMessage(id=m.id, text=m.text, staff_name=(m.payload or {}).get("staff_name", ""),
+                                 ticket_id=(m.payload or {}).get("ticket_id"), at=m.created_at) for m in rows]
+
+
+def _part_text(part: dict[str, Any]) -> str:
+    t = part.get("type")
+    if t in {"text", "notice", "staff"}:
+        return str(part.get("text", ""))
+    if t == "matter_card":
+        return f"[事项] {part.get('matter', {}).get('name', '')}"
+    if t == "checklist":
+        return f"[材料清单] {part.get('matter', {}).get('name', '')}"
+    if t == "buttons":
+        return "[按钮] " + " / ".join(b.get("title", "") for b in part.get("buttons", []))
+    if t == "handoff":
+        return f"[转人工] 工单 {part.get('ticket', {}).get('id', '')}"
+    return ""
+
+
+class HandoffStore:
+    """Human-helper tickets.
+
+    Args:
+        db: the app database.
+        conversations: the conversation store (for transcripts and delivering staff replies); built from
+            ``db`` when omitted.
+    """
+
+    def __init__(self, db: Database, conversations: ConversationStore | None = None):
+        self.db = db
+        self.conversations = conversations or ConversationStore(db)
+
+    def create(self, session_id: str, channel: str = "web", matter_code: str | None = None,
+               matter_name: str | None = None, level: str = "区政务大厅",
+               transcript: list[dict[str, str]] | list[str] | None = None, reason: str = "") -> TicketView:
+        """Open a ticket for a conversation (or return its already open one, with the transcript refreshed).
+
+        Args:
+            session_id: the citizen's conversation id.
+            channel: the channel the citizen is on.
+            matter_code: the catalogue code of the matter the conversation is about, if known.
+            matter_name: its name.
+            level: 区政务大厅 / 街道便民服务中心 / 社区便民服务站 — where a helper for this matter sits; an
+                unknown value falls back to 区政务大厅.
+            transcript: ``[{"role","text"}]`` or plain strings; ``None`` takes the stored conversation.
+                Every text is masked before it is stored.
+            reason: why the handoff happened (``request_human``, ``two_fallbacks``, ``rasa_unavailable`` …).
+
+        Returns:
+            The ticket.
+        """
+        if level not in LEVELS:
+            level = "区政务大厅"
+        if transcript is None:
+            lines = self.conversations.transcript(session_id)
+        else:
+            lines = []
+            for ln in transcript:
+                if isinstance(ln, str):
+                    lines.append({"role": "user", "text": mask_pii(ln), "at": ""})
+                else:
+                    lines.append({"role": str(ln.get("role", "user")), "text": mask_pii(str(ln.get("text", ""))),
+                                  "at": str(ln.get("at", ""))})
+        with self.db.session() as s:
+            t = s.scalars(select(HandoffTicket).where(HandoffTicket.session_id == session_id,
+                                                      HandoffTicket.status != "closed")
+                          .order_by(HandoffTicket.id.desc()).limit(1)).first()
+            created = t is None
+            if t is None:
+                t = HandoffTicket(session_id=session_id, channel=channel, level=level, status="open",
+                                  reason=reason[:255], transcript=lines, matter_code=matter_code,
+                                  matter_name=matter_name)
+                s.add(t)
+            else:
+                t.transcript = lines
+                if matter_code:
+                    t.matter_code, t.matter_name, t.level = matter_code, matter_name, level
+                t.updated_at = utcnow()
+            s.flush()
+            view = _view(t)
+        log_event(log, "handoff.ticket.created" if created else "handoff.ticket.refreshed", ticket=view.id,
+                  session=session_id, channel=channel, level=level, matter=matter_code, reason=reason)
+        return view
+
+    def list(self, status: str | None = None, limit: int = 100, offset: int = 0) -> list[TicketView]:
+        """Tickets, newest first.
+
+        Args:
+            status: only tickets in this status (``open``, ``answered``, ``closed``); all when ``None``.
+            limit: at most this many.
+            offset: skip this many.
+        """
+        with self.db.session() as s:
+            q = select(HandoffTicket)
+            if status:
+                q = q.where(HandoffTicket.status == status)
+            rows = s.scalars(q.order_by(HandoffTicket.id.desc()).limit(limit).offset(offset)).all()
+            return [_view(t) for t in rows]
+
+    def count(self, status: str | None = None) -> int:
+        """How many tickets (in ``status``) there are."""
+        with self.db.session() as s:
+            q = select(func.count(HandoffTicket.id))
+            if status:
+                q = q.where(HandoffTicket.status == status)
+            return int(s.scalar(q) or 0)
+
+    def get(self, ticket_id: int) -> TicketView | None:
+        """The ticket ``ticket_id``, or ``None``."""
+        with self.db.session() as s:
+            t = s.get(HandoffTicket, ticket_id)
+            return _view(t) if t else None
+
+    def open_for_session(self, session_id: str) -> TicketView | None:
+        """The conversation's ticket that is not closed yet, or ``None``."""
+        with self.db.session() as s:
+            t = s.scalars(select(HandoffTicket).where(HandoffTicket.session_id == session_id,
+                                                      HandoffTicket.status != "closed")
+                          .order_by(HandoffTicket.id.desc()).limit(1)).first()
+            return _view(t) if t else None
+
+    def reply(self, ticket_id: int, text: str, staff_name: str) -> StaffMessage:
+        """Send a staff member's message into the ticket's conversation.
+
+        Args:
+            ticket_id: the ticket.
+            text: the message for the citizen (stored as written: the citizen sees it).
+            staff_name: the helper's display name (``金帮办·王老师``).
+
+        Returns:
+            The stored staff message (what ``GET /api/v1/chat/{sid}/messages`` returns).
+
+        Raises:
+            TicketNotFound: no such ticket.
+            TicketClosed: the ticket is closed.
+        """
+        with self.db.session() as s:
+            t = s.get(HandoffTicket, ticket_id)
+            if t is None:
+                raise TicketNotFound(ticket_id)
+            if t.status == "closed":
+                raise TicketClosed(ticket_id)
+            ConversationStore._ensure(s, t.session_id, t.channel)
+            m = Message(session_id=t.session_id, role="staff", text=text,
+                        payload={"staff_name": staff_name, "ticket_id": t.id})
+            s.add(m)
+            t.status, t.staff_name, t.updated_at = "answered", staff_name, utcnow()
+            lines = list(t.transcript or [])
+            lines.append({"role": "staff", "text": mask_pii(text), "at": _iso(utcnow())})
+            t.transcript = lines
+            s.flush()
+            msg = StaffMessage(id=m.id, text=m.text, staff_name=staff_name, ticket_id=t.id, at=m.created_at)
+            session_id = t.session_id
+        log_event(log, "handoff.ticket.replied", ticket=ticket_id, session=session_id, staff=staff_name,
+                  chars=len(text))
+        return msg
+
+    def close(self, ticket_id: int) -> TicketView:
+        """Close a ticket (idempotent).
+
+        Raises:
+            TicketNotFound: no such ticket.
+        """
+        with self.db.session() as s:
+            t = s.get(HandoffTicket, ticket_id)
+            if t is None:
+                raise TicketNotFound(ticket_id)
+            if t.status != "closed":
+                t.status, t.closed_at, t.updated_at = "closed", utcnow(), utcnow()
+            s.flush()
+            view = _view(t)
+        log_event(log, "handoff.ticket.closed", ticket=ticket_id, session=view.session_id)
+        return view
