@@ -73,6 +73,8 @@ class Matter(_Strict):
     places: list[Place] = Field(default_factory=list)
     online_link: str = ""
     consult_phone: str = ""
+    #: 监督投诉电话 where the source gives one.
+    complaint_phone: str = ""
     faqs: list[FAQ] = Field(default_factory=list)
     #: Codes of matters usually done together (个体工商户设立登记 → 食品经营许可 when food is sold).
     related: list[str] = Field(default_factory=list)

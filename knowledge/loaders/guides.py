@@ -1,0 +1,200 @@
+"""Loader for authored YAML guides (``knowledge/guides/*.yml``): one matter per file, the keys are exactly the
+``Matter`` field names. Errors point at the file and line of the offending key or value."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from knowledge.errors import Issue, display_path
+from knowledge.schema import Matter
+
+try:  # libyaml is much faster and still gives node marks
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML without libyaml
+    _Loader = yaml.SafeLoader
+
+GUIDE_SUFFIXES = (".yml", ".yaml")
+
+
+def guide_files(paths: Iterable[Path]) -> list[Path]:
+    """The guide files named by ``paths``.
+
+    Args:
+        paths: files and/or folders; folders contribute their ``*.yml`` / ``*.yaml`` files (not recursive).
+
+    Returns:
+        The files, sorted by name within each folder, each once.
+    """
+    out: list[Path] = []
+    seen: set[Path] = set()
+    for p in paths:
+        p = Path(p)
+        files = sorted(f for f in p.iterdir() if f.suffix in GUIDE_SUFFIXES and f.is_file()) if p.is_dir() else [p]
+        for f in files:
+            key = f.resolve()
+            if key not in seen:
+                seen.add(key)
+                out.append(f)
+    return out
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _locate(root: yaml.Node, loc: tuple[Any, ...], on_key: bool) -> int:
+    """The line of the node at pydantic location ``loc`` (the deepest node that exists)."""
+    node = root
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == str(part):
+                    if last and on_key:
+                        return _line(key)
+                    node = value
+                    break
+            else:
+                return _line(node)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+        else:
+            return _line(node)
+    return _line(node)
+
+
+def _duplicate_keys(node: yaml.Node, path: str, shown: str) -> list[Issue]:
+    issues: list[Issue] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+            where = f"{path}.{name}" if path else name
+            if name in seen:
+                issues.append(Issue(shown, _line(key), where,
+                                    f"key appears twice (first on line {seen[name]}); only one is allowed"))
+            else:
+                seen[name] = _line(key)
+            issues.extend(_duplicate_keys(value, where, shown))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            issues.extend(_duplicate_keys(item, f"{path}.{i}", shown))
+    return issues
+
+
+def _message(err: dict[str, Any]) -> str:
+    msg = err["msg"]
+    value = err.get("input")
+    if err["type"] == "string_type" and isinstance(value, (int, float, bool, _dt.date)):
+        msg += f" (YAML read {value!r} as {type(value).__name__}; put it in quotes)"
+    elif err["type"] == "extra_forbidden":
+        fields = ", ".join(Matter.model_fields) if len(err["loc"]) == 1 else ""
+        msg = "unknown field" + (f" (a guide's keys are the Matter fields: {fields})" if fields else "")
+    elif err["type"] == "literal_error":
+        msg = f"{msg}, got {value!r}"
+    return msg
+
+
+@dataclass
+class ParsedGuide:
+    """One guide file after parsing.
+
+    Attributes:
+        path: the file.
+        matter: the matter, or ``None`` when the file has errors.
+        issues: every problem found, each with the line of the offending key or value.
+        lines: line numbers of the top-level keys and of their list items (``"code"``, ``"related.1"``).
+    """
+
+    path: Path
+    matter: Matter | None
+    issues: list[Issue]
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def line(self, where: str) -> int:
+        """The line of ``where`` (``"related.1"``), falling back to its key, then to line 1."""
+        return self.lines.get(where) or self.lines.get(where.split(".")[0]) or 1
+
+
+def _key_lines(node: yaml.Node) -> dict[str, int]:
+    lines: dict[str, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                lines.setdefault(key.value, _line(key))
+                if isinstance(value, yaml.SequenceNode):
+                    for i, item in enumerate(value.value):
+                        lines[f"{key.value}.{i}"] = _line(item)
+    return lines
+
+
+def parse_guide(path: Path) -> ParsedGuide:
+    """Parse and check one guide file.
+
+    Args:
+        path: the YAML file.
+
+    Returns:
+        The parsed guide; ``matter`` is ``None`` when the file has errors (listed in ``issues``).
+    """
+    matter, issues, lines = _parse(Path(path))
+    return ParsedGuide(Path(path), matter, issues, lines)
+
+
+def _parse(path: Path) -> tuple[Matter | None, list[Issue], dict[str, int]]:
+    shown = display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Issue(shown, 0, "-", f"cannot read the file: {exc}")], {}
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, [Issue(shown, 1, "-", "the file is empty; a guide is one mapping of Matter fields")], {}
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        return None, [Issue(shown, line, "-", f"YAML syntax error: {exc.problem or exc}")], {}
+    except yaml.YAMLError as exc:
+        return None, [Issue(shown, 0, "-", f"YAML error: {exc}")], {}
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else type(data).__name__
+        return None, [Issue(shown, _line(node), "-",
+                            f"expected one matter (a mapping of Matter fields), got {kind}; one matter per file")], {}
+    lines = _key_lines(node)
+    issues = _duplicate_keys(node, "", shown)
+    try:
+        matter = Matter.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            line = _locate(node, loc, on_key=err["type"] == "extra_forbidden")
+            issues.append(Issue(shown, line, ".".join(str(p) for p in loc) or "-", _message(err)))
+        return None, issues, lines
+    if matter.source != "authored":
+        issues.append(Issue(shown, _locate(node, ("source",), False), "source",
+                            f"an authored guide must say `source: authored`, got {matter.source!r}"))
+    return (None if issues else matter), issues, lines
+
+
+def load_guides(paths: Iterable[Path]) -> list[ParsedGuide]:
+    """Parse every guide named by ``paths``.
+
+    Args:
+        paths: guide files and/or folders of guides.
+
+    Returns:
+        One parsed guide per file, in file-name order; invalid ones have ``matter=None`` and their ``issues``.
+    """
+    return [parse_guide(f) for f in guide_files(paths)]
