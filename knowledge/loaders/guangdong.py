@@ -142,6 +142,8 @@ def matter_from_record(rec: dict[str, Any], report: GuangdongReport, ref: str) -
             else:
                 seen.add(text)
                 materials.append(Material(name=text, form="其他"))
+        if not materials:
+            report.note("materials.empty_list", ref)
     elif _text(raw_materials):
         report.note("materials.single_string", ref)
         materials.append(Material(name=_text(raw_materials), form="其他"))
@@ -250,6 +252,9 @@ def import_guangdong(src: Path) -> GuangdongImport:
                 rec = json.loads(line)
                 if not isinstance(rec, dict):
                     raise TypeError(f"expected a JSON object, got {type(rec).__name__}")
+                if f"GD-{_text(rec.get('TASK_CODE'))}" in codes:
+                    report.note("code.duplicate_skipped", ref)
+                    continue
                 matter = matter_from_record(rec, report, ref)
             except json.JSONDecodeError as exc:
                 report.errors.append(f"{ref}: not valid JSON ({exc.msg})")
@@ -260,9 +265,6 @@ def import_guangdong(src: Path) -> GuangdongImport:
             except ValidationError as exc:
                 first = exc.errors()[0]
                 report.errors.append(f"{ref}: {'.'.join(map(str, first['loc']))}: {first['msg']}")
-                continue
-            if matter.code in codes:
-                report.note("code.duplicate_skipped", ref)
                 continue
             codes.add(matter.code)
             names[matter.name] += 1

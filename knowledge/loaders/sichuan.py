@@ -184,7 +184,7 @@ def read_catalog_rows(src: Path) -> list[CatalogRow]:
         else:
             raise CatalogError(f"{src}: neither matters_flat.jsonl nor bszl-data.js found")
     if not src.is_file():
-        raise CatalogError(f"{src}: no such file")
+        raise CatalogError(f"{src}: no such file or folder")
     rows = _rows_from_js(src) if src.suffix == ".js" else _rows_from_flat(src)
     return list(rows)
 

@@ -1,0 +1,161 @@
+"""``jinxiaoer kb validate|stats|import``: output format, exit codes, duplicate and dangling codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from assistant.cli import build_parser
+from assistant.settings import Settings
+from knowledge.loaders.jsonl import write_matters
+from knowledge.schema import Matter
+from knowledge.validate import validate
+from tests.knowledge.conftest import GUIDES_DIR, KB_DIR, REPO_ROOT, SICHUAN_SRC, require
+
+GUIDE = """\
+code: {code}
+name: {name}
+materials:
+  - name: 身份证
+related: [{related}]
+source: authored
+verified: false
+"""
+
+
+@pytest.fixture()
+def kb(tmp_path):
+    kb_dir, guides = tmp_path / "data", tmp_path / "guides"
+    guides.mkdir()
+    write_matters(kb_dir / "catalog.jsonl", [Matter(code="511A1", name="甲事项", source="sichuan-catalog"),
+                                             Matter(code="511A2", name="乙事项", source="sichuan-catalog")])
+    (guides / "a.yml").write_text(GUIDE.format(code="511A1", name="甲", related="511A2"), encoding="utf-8")
+    (guides / "b.yml").write_text(GUIDE.format(code="JN-B", name="乙", related="511A1"), encoding="utf-8")
+    return kb_dir, guides
+
+
+def run(argv, kb_dir, guides, capsys):
+    args = build_parser().parse_args(argv)
+    code = args.func(args, Settings(kb_dir=kb_dir, guides_dir=guides))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_clean_kb_validates(kb, capsys):
+    code, out, err = run(["kb", "validate"], *kb, capsys)
+    assert code == 0 and out == "" and "0 error(s), 0 warning(s)" in err
+
+
+def test_wrong_field_reported_with_file_and_line(kb, capsys):
+    kb_dir, guides = kb
+    (guides / "c.yml").write_text("code: JN-C\nname: 丙\nmaterials:\n  - name: 户口簿\n    copies: 两份\n"
+                                  "source: authored\n", encoding="utf-8")
+    code, out, _ = run(["kb", "validate"], kb_dir, guides, capsys)
+    assert code == 1
+    assert out.splitlines() == [f"{guides / 'c.yml'}:5: materials.0.copies: "
+                                "Input should be a valid integer, unable to parse string as an integer"]
+
+
+def test_duplicate_codes_between_guides(kb, capsys):
+    kb_dir, guides = kb
+    (guides / "c.yml").write_text(GUIDE.format(code="JN-B", name="另一个乙", related="511A1"), encoding="utf-8")
+    code, out, _ = run(["kb", "validate"], kb_dir, guides, capsys)
+    assert code == 1
+    assert out.strip() == (f"{guides / 'c.yml'}:1: code: duplicate code JN-B: another guide has it "
+                           f"({guides / 'b.yml'}:1)")
+
+
+def test_duplicate_codes_in_catalogue_files(kb, capsys):
+    kb_dir, guides = kb
+    write_matters(kb_dir / "more.jsonl", [Matter(code="511A3", name="丙", source="sichuan-catalog"),
+                                          Matter(code="511A2", name="乙二", source="sichuan-catalog")])
+    code, out, _ = run(["kb", "validate"], kb_dir, guides, capsys)
+    assert code == 1
+    assert out.strip() == f"{kb_dir / 'more.jsonl'}:2: code: duplicate code 511A2: also at {kb_dir / 'catalog.jsonl'}:2"
+
+
+def test_dangling_related_and_renews(kb, capsys):
+    kb_dir, guides = kb
+    (guides / "b.yml").write_text(GUIDE.format(code="JN-B", name="乙", related="511A1, JN-NOPE")
+                                  + "renews: JN-B\n", encoding="utf-8")
+    code, out, _ = run(["kb", "validate"], kb_dir, guides, capsys)
+    assert code == 1
+    assert out.splitlines() == [
+        f"{guides / 'b.yml'}:5: related.1: unknown code JN-NOPE (no matter has it)",
+        f"{guides / 'b.yml'}:8: renews: a matter cannot renew itself",
+    ]
+
+
+def test_guide_code_that_is_neither_catalogue_nor_project_code(kb, capsys):
+    kb_dir, guides = kb
+    (guides / "c.yml").write_text(GUIDE.format(code="511A9", name="错码", related="511A1"), encoding="utf-8")
+    code, out, _ = run(["kb", "validate"], kb_dir, guides, capsys)
+    assert code == 1 and "c.yml:1: code: 511A9 is not a catalogue code" in out
+
+
+def test_validate_one_file_uses_the_rest_as_context(kb, tmp_path):
+    kb_dir, guides = kb
+    other = tmp_path / "draft"
+    other.mkdir()
+    draft = other / "new.yml"
+    draft.write_text(GUIDE.format(code="JN-NEW", name="新", related="JN-B"), encoding="utf-8")
+    assert validate([draft], kb_dir, guides) == []  # JN-B is known from the guides folder
+    draft.write_text(GUIDE.format(code="JN-B", name="新", related="511A1"), encoding="utf-8")
+    issues = validate([draft], kb_dir, guides)
+    assert [(i.file.endswith("new.yml"), i.field) for i in issues] == [(True, "code")]
+    # problems in context files are not reported when checking one file
+    (guides / "a.yml").write_text("code: [broken", encoding="utf-8")
+    assert [i.field for i in validate([draft], kb_dir, guides)] == ["code"]
+
+
+def test_unknown_and_missing_paths(kb, tmp_path):
+    (tmp_path / "x.txt").write_text("hi", encoding="utf-8")
+    issues = validate([tmp_path / "x.txt", tmp_path / "missing.yml"], *kb)
+    assert sorted(i.message for i in issues) == ["no such file or folder",
+                                                 "not a KB file (.jsonl) or a guide (.yml/.yaml)"]
+
+
+def test_warning_for_guide_without_materials(kb, capsys):
+    kb_dir, guides = kb
+    (guides / "c.yml").write_text("code: JN-C\nname: 丙\nsource: authored\n", encoding="utf-8")
+    code, out, _ = run(["kb", "validate"], kb_dir, guides, capsys)
+    assert code == 0 and "c.yml:1: materials: warning: an authored guide without any material" in out
+    code, _, _ = run(["kb", "validate", "--strict-warnings"], kb_dir, guides, capsys)
+    assert code == 1
+
+
+def test_stats_json(kb, capsys):
+    code, out, _ = run(["kb", "stats", "--json"], *kb, capsys)
+    stats = json.loads(out)
+    assert code == 0
+    assert stats["matters"] == 3 and stats["by_source"] == {"authored": 2, "sichuan-catalog": 1}
+    assert stats["authored_overrides"] == 1 and stats["authored_new"] == 1
+
+
+def test_import_sichuan_via_cli(tmp_path, capsys):
+    require(SICHUAN_SRC)
+    code, out, _ = run(["kb", "import", "sichuan", "--src", str(SICHUAN_SRC), "--out-dir", str(tmp_path)],
+                       tmp_path, tmp_path, capsys)
+    assert code == 0 and "imported 1135 matters" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ATTRIBUTION.md", "LICENSE.sichuan-catalog",
+                                                          "sichuan_catalog.jsonl"]
+    code, _, err = run(["kb", "import", "sichuan", "--src", str(tmp_path / "none")], tmp_path, tmp_path, capsys)
+    assert code == 1 and "error:" in err
+
+
+def test_cli_end_to_end_exit_code(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("code: JN-Z\nname: 某\nfee: [1\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "assistant.cli", "kb", "validate", str(bad)], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stdout.startswith(f"{bad}:") and "YAML syntax error" in proc.stdout
+
+
+def test_committed_kb_has_no_errors():
+    """CI gate: the committed catalogue and all authored guides validate."""
+    errors = [str(i) for i in validate([], KB_DIR, GUIDES_DIR) if i.severity == "error"]
+    assert errors == []
