@@ -1,0 +1,113 @@
+"""The service vocabulary that speech recognition is steered towards and corrected to.
+
+Built from the KB (matter names, aliases, colloquial phrasings — ``voice`` reads only these from ``knowledge``)
+plus a small fixed list of everyday service words people say instead of the official names (养老金 for
+养老保险待遇, 营业执照, 社保卡 …) and common Sichuanese request phrases (咋个办, 啥子). Terms are Han-only
+fragments of 2–20 characters: a name like "居民身份证办理（包括临时）" gives 居民身份证办理 and 包括临时.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Everyday words for services, documents and benefits (most important first: they also lead the whisper prompt).
+SERVICE_TERMS: tuple[str, ...] = (
+    "养老金", "营业执照", "公积金", "社保卡", "医保", "身份证", "户口", "居住证", "低保", "残疾证", "结婚证",
+    "资格认证", "个体工商户", "个体户", "高龄津贴", "临时救助", "失业登记", "退休", "出生证明", "烟草专卖零售许可证",
+    "卫生许可证", "食品经营许可证", "创业补贴", "护理补贴", "医保电子凭证", "户口迁移", "补领", "挂失",
+    "社会保障卡", "养老保险", "医疗保险", "失业保险", "住房公积金", "不动产登记", "房产证", "户口本",
+    "营业执照", "小卖部", "预包装食品", "特困人员", "最低生活保障", "残疾人证", "婚姻登记", "结婚登记",
+    "离婚登记", "出生医学证明", "生育津贴", "丧葬补助金", "抚恤金", "上门办理", "帮办代办", "政务服务大厅",
+    "便民服务中心", "便民服务站", "材料清单", "办理地点", "办理时间", "收费标准", "办事指南", "法定代表人",
+    "统一社会信用代码", "经营范围", "理发店", "美容院", "餐饮店", "社区", "街道",
+)
+#: Sichuanese / colloquial phrasings that ASR tends to mangle (all ≥ 3 characters: short ones over-correct).
+COLLOQUIAL_TERMS: tuple[str, ...] = (
+    "咋个办", "咋个弄", "咋个整", "啥子材料", "要带啥子", "走不动", "老汉儿", "屋头", "娃娃", "八十多岁",
+)
+
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+MAX_TERM_CHARS = 20
+
+
+def han_fragments(text: str) -> list[str]:
+    """The runs of Han characters (2–20 long) in ``text``."""
+    return [m.group(0) for m in _HAN_RUN.finditer(text or "") if len(m.group(0)) <= MAX_TERM_CHARS]
+
+
+@dataclass
+class Lexicon:
+    """An ordered set of terms with a weight each (higher = preferred when corrections compete).
+
+    Attributes:
+        terms: term → weight.
+        matter_names: the matter names (full, as in the KB) — the Vosk phrase list and whisper prompt use them.
+    """
+
+    terms: dict[str, float] = field(default_factory=dict)
+    matter_names: list[str] = field(default_factory=list)
+
+    def add(self, text: str, weight: float = 1.0) -> None:
+        """Add every Han fragment of ``text`` with ``weight`` (a term keeps its highest weight)."""
+        for frag in han_fragments(text):
+            if self.terms.get(frag, -1.0) < weight:
+                self.terms[frag] = weight
+
+    def __contains__(self, term: str) -> bool:
+        return term in self.terms
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    @classmethod
+    def base(cls) -> "Lexicon":
+        """The built-in service and colloquial terms only (no KB)."""
+        lex = cls()
+        for t in SERVICE_TERMS:
+            lex.add(t, 3.0)
+        for t in COLLOQUIAL_TERMS:
+            lex.add(t, 2.0)
+        return lex
+
+    @classmethod
+    def from_matters(cls, matters: Iterable[Any]) -> "Lexicon":
+        """The base terms plus each matter's name, aliases and colloquial phrasings.
+
+        Args:
+            matters: :class:`knowledge.schema.Matter` objects (anything with ``name``, ``aliases`` and
+                ``colloquial``), e.g. ``kb.matters``.
+        """
+        lex = cls.base()
+        for m in matters:
+            name = getattr(m, "name", "") or ""
+            if name:
+                lex.matter_names.append(name)
+            lex.add(name, 1.0)
+            for alias in getattr(m, "aliases", []) or []:
+                lex.add(alias, 1.5)
+            for phrase in getattr(m, "colloquial", []) or []:
+                # only the short noun-like parts of a colloquial sentence are useful as terms
+                for frag in han_fragments(phrase):
+                    if len(frag) <= 6:
+                        lex.add(frag, 1.2)
+        return lex
+
+    @classmethod
+    def from_kb(cls, kb: Any) -> "Lexicon":
+        """:meth:`from_matters` over ``kb.matters`` (a :class:`knowledge.kb.KnowledgeBase`)."""
+        return cls.from_matters(getattr(kb, "matters", []) or [])
+
+    def prompt_terms(self) -> list[str]:
+        """Terms for the whisper prompt: the everyday service words, then the short matter names/aliases."""
+        first = [t for t in SERVICE_TERMS]
+        rest = sorted((t for t, w in self.terms.items() if t not in SERVICE_TERMS and len(t) <= 8),
+                      key=lambda t: (-self.terms[t], len(t)))
+        return first + rest
+
+    def phrases(self, limit: int = 2000) -> list[str]:
+        """The phrase list for engines that take one (Vosk grammar): terms by weight, then by length."""
+        ordered = sorted(self.terms, key=lambda t: (-self.terms[t], len(t), t))
+        return ordered[:limit]
