@@ -1,0 +1,1 @@
+"""HTTP API routers that are not channels (staff endpoints) and their shared dependencies."""

@@ -1,0 +1,53 @@
+"""Shared FastAPI dependencies: the app's services and the staff bearer-token check."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import HTTPException, Request
+
+from assistant.container import Services
+
+
+class ApiError(HTTPException):
+    """An HTTP error whose body is ``{"error": code, "message": "中文 / English"}``.
+
+    Args:
+        status_code: the HTTP status.
+        error: a short machine-readable code (``staff_closed``, ``not_found`` …).
+        message: the human-readable message, Chinese then English.
+        headers: extra response headers.
+    """
+
+    def __init__(self, status_code: int, error: str, message: str, headers: dict[str, str] | None = None):
+        super().__init__(status_code=status_code, detail={"error": error, "message": message}, headers=headers)
+
+
+def get_services(request: Request) -> Services:
+    """The app's :class:`Services` (``request.app.state.services``)."""
+    return request.app.state.services
+
+
+def require_staff(request: Request) -> str:
+    """Check ``Authorization: Bearer <settings.staff_token>`` (constant-time).
+
+    Returns:
+        ``"staff"`` (a placeholder identity until a staff login exists).
+
+    Raises:
+        ApiError: 403 when no staff token is configured (staff endpoints closed); 401 when the header is missing
+            or the token is wrong.
+    """
+    token = request.app.state.services.settings.staff_token
+    if not token:
+        raise ApiError(403, "staff_closed", "工作人员接口未开放（未设置 JXE_STAFF_TOKEN）。"
+                                            "/ staff endpoints are closed: no staff token is configured")
+    header = request.headers.get("authorization", "")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        raise ApiError(401, "unauthorized", "需要工作人员令牌。/ missing bearer token",
+                       headers={"WWW-Authenticate": "Bearer"})
+    if not hmac.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8")):
+        raise ApiError(401, "unauthorized", "工作人员令牌不正确。/ invalid bearer token",
+                       headers={"WWW-Authenticate": "Bearer"})
+    return "staff"

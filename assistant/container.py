@@ -1,0 +1,91 @@
+"""``Services``: everything the app is made of, built once by ``create_app(settings)`` and kept on
+``app.state.services``. Custom actions and channels reach the KB, the NLU, the stores and the Rasa client
+through it (``request.app.state.services``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.db.session import Database
+from assistant.handoff import ConversationStore, HandoffStore
+from assistant.service import Assistant, ParseRecorder
+from assistant.settings import Settings
+
+
+@dataclass
+class Services:
+    """The app's parts.
+
+    Attributes:
+        settings: the typed settings.
+        db: the database (engine + sessionmaker).
+        conversations: conversation turns and staff messages.
+        handoffs: human-helper tickets.
+        parses: the last NLU parse per sender (filled by ``/nlu/model/parse``).
+        kb: the ``knowledge.kb.KnowledgeBase`` (``None`` while loading).
+        nlu: the ``nlu.NLU`` (``None`` while loading).
+        rasa: the ``assistant.rasa_runtime.RasaClient`` (``None`` when Rasa is not available in this install).
+        supervisor: the ``RasaSupervisor`` when the app manages the Rasa server.
+        assistant: the :class:`assistant.service.Assistant`.
+        status: readiness of each part: ``{"kb": "loading"|"ready"|"error: …", "nlu": …, "db": …}``.
+    """
+
+    settings: Settings
+    db: Database
+    conversations: ConversationStore
+    handoffs: HandoffStore
+    parses: ParseRecorder = field(default_factory=ParseRecorder)
+    kb: Any = None
+    nlu: Any = None
+    rasa: Any = None
+    supervisor: Any = None
+    assistant: Assistant | None = None
+    status: dict[str, str] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def make_rasa_client(settings: Settings) -> Any:
+    """The Rasa client for ``settings.rasa_url``, or ``None`` when ``assistant.rasa_runtime`` is missing."""
+    try:
+        from assistant.rasa_runtime import RasaClient
+    except ImportError:
+        return None
+    return RasaClient.from_settings(settings)
+
+
+def build_services(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any = "auto",
+                   db: Database | None = None) -> Services:
+    """Build the app's parts (no model loading, no migration, no process start here).
+
+    Args:
+        settings: the settings.
+        kb: an already loaded KnowledgeBase (tests share one per session); loaded at startup when ``None``.
+        nlu: an already built NLU; built at startup when ``None``.
+        rasa: a Rasa client; ``"auto"`` makes one for ``settings.rasa_url``; ``None`` means no Rasa.
+        db: a Database; made from ``settings.database_url`` when ``None``.
+    """
+    db = db or Database(settings.database_url)
+    conversations = ConversationStore(db)
+    services = Services(settings=settings, db=db, conversations=conversations,
+                        handoffs=HandoffStore(db, conversations), kb=kb, nlu=nlu,
+                        rasa=make_rasa_client(settings) if rasa == "auto" else rasa)
+    services.status = {"db": "pending", "kb": "ready" if kb is not None else "loading",
+                       "nlu": "ready" if nlu is not None else "loading"}
+    services.assistant = Assistant(services)
+    return services
+
+
+def load_kb(settings: Settings) -> Any:
+    """Load the KnowledgeBase the settings point at."""
+    from knowledge.kb import KnowledgeBase
+
+    return KnowledgeBase.load(settings.kb_dir, settings.guides_dir, include_guangdong=settings.kb_include_guangdong)
+
+
+def load_nlu(settings: Settings, kb: Any) -> Any:
+    """Build the NLU over ``kb`` with the settings' model, cache and threshold."""
+    from nlu import NLU
+
+    return NLU(kb, embedding_model=settings.embedding_model, cache_dir=settings.cache_dir / "nlu",
+               oos_threshold=settings.nlu_oos_threshold)

@@ -1,0 +1,226 @@
+// 金小二 web chat. Vanilla JS, no build step. Everything shown is built with createElement/textContent
+// (never innerHTML), so text from the server, the KB or a staff member can never inject markup.
+(function () {
+  "use strict";
+  var API = "/api/v1/chat";
+  var log = document.getElementById("log");
+  var form = document.getElementById("form");
+  var input = document.getElementById("input");
+  var sendBtn = document.getElementById("send");
+  var statusEl = document.getElementById("status");
+  var sessionId = loadSession();
+  var lastId = 0;
+  var started = false;
+  var handoffActive = false;
+  var seen = {};
+  var pollTimer = null;
+  var busy = false;
+
+  function loadSession() {
+    var key = "jxe_session";
+    var sid = null;
+    try { sid = window.localStorage.getItem(key); } catch (e) { /* private mode */ }
+    if (!sid || !/^[A-Za-z0-9_.:@-]{1,128}$/.test(sid)) {
+      var rnd = (window.crypto && window.crypto.getRandomValues)
+        ? Array.prototype.map.call(window.crypto.getRandomValues(new Uint8Array(12)), function (b) {
+            return ("0" + b.toString(16)).slice(-2); }).join("")
+        : String(Math.random()).slice(2) + String(Date.now());
+      sid = "web-" + rnd;
+      try { window.localStorage.setItem(key, sid); } catch (e) { /* ignore */ }
+    }
+    return sid;
+  }
+
+  function el(tag, cls, text) {
+    var n = document.createElement(tag);
+    if (cls) n.className = cls;
+    if (text !== undefined && text !== null) n.textContent = String(text);
+    return n;
+  }
+
+  function row(role) {
+    var r = el("div", "row " + role);
+    log.appendChild(r);
+    return r;
+  }
+
+  function scroll() { log.scrollTop = log.scrollHeight; }
+
+  function setStatus(text) {
+    statusEl.hidden = !text;
+    statusEl.textContent = text || "";
+  }
+
+  function safeLink(url) {
+    return typeof url === "string" && /^https?:\/\//i.test(url) ? url : null;
+  }
+
+  function renderCard(m) {
+    var card = el("section", "card");
+    card.setAttribute("aria-label", "事项：" + (m.name || ""));
+    var h = el("h2", null, m.name || "");
+    if (m.matter_type) h.appendChild(el("span", "tag", m.matter_type));
+    if (!m.verified) h.appendChild(el("span", "tag", "仅供参考"));
+    card.appendChild(h);
+    var dl = el("dl");
+    var fields = [["办理部门", m.department], ["办理地点", [m.place, m.address].filter(Boolean).join(" ")],
+      ["办公时间", m.hours], ["承诺时限", m.promised_time_limit], ["法定时限", m.legal_time_limit],
+      ["收费", m.fee], ["咨询电话", m.consult_phone], ["办理层级", m.level]];
+    fields.forEach(function (f) {
+      if (!f[1]) return;
+      dl.appendChild(el("dt", null, f[0]));
+      dl.appendChild(el("dd", null, f[1]));
+    });
+    var link = safeLink(m.online_link);
+    if (link) {
+      dl.appendChild(el("dt", null, "网上办理"));
+      var dd = el("dd");
+      var a = el("a", null, "去政务服务网办理");
+      a.href = link; a.target = "_blank"; a.rel = "noopener noreferrer";
+      dd.appendChild(a);
+      dl.appendChild(dd);
+    }
+    card.appendChild(dl);
+    return card;
+  }
+
+  function renderChecklist(part) {
+    var card = el("section", "card checklist");
+    var name = (part.matter && part.matter.name) || "";
+    card.setAttribute("aria-label", "材料清单：" + name);
+    card.appendChild(el("h2", null, "材料清单 · " + name));
+    var ol = el("ol");
+    (part.items || []).forEach(function (it) {
+      var li = el("li");
+      li.appendChild(el("span", null, it.name || ""));
+      var meta = [it.form, it.copies ? it.copies + "份" : ""].filter(Boolean).join("，");
+      if (meta) li.appendChild(el("span", "tag", "（" + meta + "）"));
+      if (it.requirement === "conditional") li.appendChild(el("span", "cond", "视情况"));
+      if (it.note) li.appendChild(el("span", "note", it.note));
+      ol.appendChild(li);
+    });
+    card.appendChild(ol);
+    return card;
+  }
+
+  function renderButtons(part) {
+    var box = el("div", "buttons");
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", "可选操作");
+    (part.buttons || []).forEach(function (b) {
+      var btn = el("button", null, b.title || "");
+      btn.type = "button";
+      btn.addEventListener("click", function () { send(String(b.payload || b.title || ""), b.title || ""); });
+      box.appendChild(btn);
+    });
+    return box;
+  }
+
+  function renderHandoff(ticket) {
+    handoffActive = ticket && ticket.status !== "closed";
+    var text = "已转人工 · 工单号 " + (ticket.id || "") + " · " + (ticket.level || "") +
+      " · 状态：" + ({open: "等待专员", answered: "专员已回复", closed: "已结束"}[ticket.status] || ticket.status || "");
+    return el("div", "handoff", text);
+  }
+
+  function renderStaff(text, who) {
+    var b = el("div", "bubble staff");
+    b.appendChild(el("span", "who", (who || "金帮办专员") + "（人工）"));
+    b.appendChild(document.createTextNode(String(text || "")));
+    return b;
+  }
+
+  function renderParts(parts) {
+    var r = row("bot");
+    (parts || []).forEach(function (p) {
+      if (!p || typeof p !== "object") return;
+      switch (p.type) {
+        case "text": r.appendChild(el("div", "bubble", p.text)); break;
+        case "notice": r.appendChild(el("div", "notice", p.text)); break;
+        case "matter_card": if (p.matter) r.appendChild(renderCard(p.matter)); break;
+        case "checklist": r.appendChild(renderChecklist(p)); break;
+        case "buttons": r.appendChild(renderButtons(p)); break;
+        case "handoff": if (p.ticket) r.appendChild(renderHandoff(p.ticket)); break;
+        case "staff": r.appendChild(renderStaff(p.text, p.staff_name)); break;
+        default: break;
+      }
+    });
+    scroll();
+  }
+
+  function errorMessage(res, body) {
+    if (body && body.message) return body.message;
+    return "网络或服务出错了（" + res.status + "），请稍后再试。";
+  }
+
+  function send(text, shown) {
+    if (busy) return;
+    var trimmed = (text || "").trim();
+    if (!trimmed) { input.focus(); return; }
+    busy = true; sendBtn.disabled = true;
+    row("user").appendChild(el("div", "bubble", shown || trimmed));
+    scroll();
+    setStatus("金小二正在查询…");
+    fetch(API, {method: "POST", headers: {"Content-Type": "application/json"},
+                body: JSON.stringify({session_id: sessionId, text: trimmed})})
+      .then(function (res) {
+        return res.json().catch(function () { return null; }).then(function (body) {
+          if (!res.ok) { renderParts([{type: "notice", text: errorMessage(res, body)}]); return; }
+          started = true;
+          if (body.message_id && body.message_id > lastId) lastId = body.message_id;
+          renderParts(body.replies);
+          if (body.handoff) { handoffActive = body.handoff.status !== "closed"; }
+          schedulePoll();
+        });
+      })
+      .catch(function () {
+        renderParts([{type: "notice", text: "网络连接失败，请检查网络后重试。"}]);
+      })
+      .then(function () { busy = false; sendBtn.disabled = false; setStatus(""); input.focus(); });
+  }
+
+  function poll() {
+    pollTimer = null;
+    if (!started) return;
+    fetch(API + "/" + encodeURIComponent(sessionId) + "/messages?after=" + lastId)
+      .then(function (res) { return res.ok ? res.json() : null; })
+      .then(function (body) {
+        if (!body) return;
+        (body.messages || []).forEach(function (m) {
+          if (seen[m.id]) return;
+          seen[m.id] = true;
+          var r = row("bot");
+          r.appendChild(renderStaff(m.text, m.staff_name));
+          if (m.id > lastId) lastId = m.id;
+        });
+        if (body.messages && body.messages.length) scroll();
+        handoffActive = !!(body.handoff && body.handoff.status !== "closed");
+      })
+      .catch(function () { /* try again later */ })
+      .then(schedulePoll);
+  }
+
+  function schedulePoll() {
+    if (pollTimer || !started) return;
+    pollTimer = window.setTimeout(poll, handoffActive ? 3000 : 15000);
+  }
+
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var t = input.value;
+    if (!t.trim()) { input.focus(); return; }
+    input.value = "";
+    send(t);
+  });
+  input.addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
+      ev.preventDefault();
+      form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit", {cancelable: true}));
+    }
+  });
+
+  renderParts([{type: "text", text: "您好！我是金小二，金牛区政务服务智能导办。请问您想办理什么事？"},
+    {type: "buttons", buttons: [{title: "个体户营业执照怎么办", payload: "个体户营业执照怎么办"},
+      {title: "社保卡补办", payload: "社保卡补办"}, {title: "转人工", payload: "/request_human"}]}]);
+  input.focus();
+})();
