@@ -1,0 +1,570 @@
+"""The Rasa side of the app: a cache of trained models, the supervisor of the Rasa server process, and the
+HTTP client the chat service talks to it with.
+
+* :class:`RasaModelCache` trains the Rasa project (``config.yml``, ``domain/``, ``data/``) with the Rasa venv into
+  ``settings.cache_dir/rasa-models/<fingerprint>/`` — a file lock keeps concurrent processes from training the
+  same model twice, and a model whose fingerprint matches is reused (Rasa's own ``.rasa/cache`` lives there too).
+* :class:`RasaSupervisor` starts ``rasa run --enable-api`` on the host/port of ``settings.rasa_url``, pointed at
+  the app (NLU and custom actions, ``endpoints.yml``) and at the app's database (tracker store), waits for
+  ``/status``, restarts it with backoff when it dies, and stops it with SIGTERM then SIGKILL. ``ready`` and
+  ``last_error`` feed ``/healthz``; the server's output goes to ``settings.data_dir/logs/rasa.log``.
+* :class:`RasaClient` is the async HTTP client (REST channel webhook, tracker, status); every failure to reach
+  Rasa is a :class:`RasaUnavailable`, which the chat service turns into its knowledge-search fallback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import hashlib
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+from sqlalchemy.engine import make_url
+
+from assistant.logging import get_logger, log_event
+from assistant.settings import Settings
+
+__all__ = [
+    "RasaUnavailable", "RasaModelCache", "RasaSupervisor", "RasaClient", "project_fingerprint",
+    "tracker_store_env", "rasa_env",
+]
+
+log = get_logger(__name__)
+
+#: Part of every model fingerprint: a new Rasa release must retrain.
+RASA_VERSION = "3.6.21"
+#: The fixed name of every trained model inside its fingerprint folder.
+MODEL_FILE = "jinxiaoer.tar.gz"
+
+
+class RasaUnavailable(RuntimeError):
+    """The Rasa server could not be reached or did not answer usefully (connection refused, timeout, 5xx).
+
+    Attributes:
+        reason: a short machine-readable reason (``"connect"``, ``"timeout"``, ``"http_503"``, ``"bad_json"`` …).
+    """
+
+    def __init__(self, message: str, reason: str = "unavailable"):
+        super().__init__(message)
+        self.reason = reason
+
+
+# --- the model cache ----------------------------------------------------------------------------------------------
+
+def _project_files(project_dir: Path) -> list[Path]:
+    files = [project_dir / "config.yml"]
+    for sub in ("domain", "data"):
+        root = project_dir / sub
+        if root.is_dir():
+            files += sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in {".yml", ".yaml"})
+    return files
+
+
+def project_fingerprint(project_dir: Path) -> str:
+    """A short hash of everything a trained model depends on.
+
+    Args:
+        project_dir: the Rasa project root (with ``config.yml``, ``domain/`` and ``data/``).
+
+    Returns:
+        16 hex digits of a SHA-256 over the Rasa version and the relative path and bytes of ``config.yml`` and
+        every YAML file under ``domain/`` and ``data/`` (``endpoints.yml`` is runtime configuration, not hashed).
+
+    Raises:
+        FileNotFoundError: ``config.yml`` is missing.
+    """
+    h = hashlib.sha256(f"rasa=={RASA_VERSION}\n".encode())
+    for path in _project_files(project_dir):
+        rel = path.relative_to(project_dir).as_posix()
+        h.update(f"\0{rel}\0".encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+class RasaModelCache:
+    """Trained Rasa models, one folder per project fingerprint under ``settings.cache_dir/rasa-models``."""
+
+    def __init__(self, settings: Settings):
+        """Args:
+            settings: the app settings (``rasa_project_dir``, ``rasa_venv``, ``cache_dir``, ``data_dir``).
+        """
+        self.project_dir = Path(settings.rasa_project_dir).resolve()
+        self.rasa_bin = Path(settings.rasa_venv) / "bin" / "rasa"
+        self.root = Path(settings.cache_dir) / "rasa-models"
+        self.rasa_cache_dir = self.root / ".rasa-cache"
+        self.log_file = Path(settings.data_dir) / "logs" / "rasa-train.log"
+        #: Seconds the last training took (``None`` when the model came from the cache).
+        self.last_train_s: float | None = None
+
+    def fingerprint(self) -> str:
+        """The fingerprint of the project as it is on disk now."""
+        return project_fingerprint(self.project_dir)
+
+    def model_path(self, fingerprint: str | None = None) -> Path:
+        """Where the model for ``fingerprint`` (default: the current project) lives, trained or not."""
+        return self.root / (fingerprint or self.fingerprint()) / MODEL_FILE
+
+    def ensure_model(self, timeout_s: float = 900.0) -> Path:
+        """Return the model for the current project, training it first when the cache has none.
+
+        Args:
+            timeout_s: give up training after this many seconds.
+
+        Returns:
+            The path of the ``.tar.gz`` model.
+
+        Raises:
+            FileNotFoundError: the Rasa venv is missing (run ``scripts/setup.sh``).
+            RuntimeError: training failed (the message ends with the tail of the training log).
+        """
+        fp = self.fingerprint()
+        target = self.model_path(fp)
+        self.last_train_s = None
+        if target.is_file():
+            return target
+        if not self.rasa_bin.exists():
+            raise FileNotFoundError(f"Rasa is not installed at {self.rasa_bin} — run scripts/setup.sh first")
+        with _file_lock(self.root / f"{fp}.lock"):
+            if target.is_file():  # another process trained it while we waited
+                return target
+            out_dir = target.parent
+            out_dir.mkdir(parents=True, exist_ok=True)
+            tmp_name = f"training-{os.getpid()}"
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
+            cmd = [str(self.rasa_bin), "train", "--config", "config.yml", "--domain", "domain", "--data", "data",
+                   "--out", str(out_dir), "--fixed-model-name", tmp_name]
+            log_event(log, "rasa.train.started", fingerprint=fp)
+            t0 = time.perf_counter()
+            with open(self.log_file, "ab") as lf:
+                lf.write(f"\n=== rasa train {fp} at {time.strftime('%Y-%m-%dT%H:%M:%S')} ===\n".encode())
+                lf.flush()
+                try:
+                    proc = subprocess.run(cmd, cwd=self.project_dir, env=rasa_env(self.rasa_cache_dir),
+                                          stdout=lf, stderr=subprocess.STDOUT, timeout=timeout_s, check=False)
+                    rc = proc.returncode
+                except subprocess.TimeoutExpired:
+                    rc = -1
+            produced = out_dir / f"{tmp_name}.tar.gz"
+            if rc != 0 or not produced.is_file():
+                produced.unlink(missing_ok=True)
+                raise RuntimeError(f"rasa train failed (exit {rc}); see {self.log_file}:\n{_tail(self.log_file)}")
+            os.replace(produced, target)
+            self.last_train_s = time.perf_counter() - t0
+            log_event(log, "rasa.train.completed", fingerprint=fp, seconds=round(self.last_train_s, 1))
+            return target
+
+
+def _tail(path: Path, n: int = 15) -> str:
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    return "\n".join(lines[-n:])
+
+
+# --- environment of the Rasa process ------------------------------------------------------------------------------
+
+def tracker_store_env(database_url: str, fallback_dir: Path | None = None) -> dict[str, str]:
+    """The ``JXE_TRACKER_*`` variables ``endpoints.yml`` reads, so Rasa keeps its tracker in the app's database.
+
+    Args:
+        database_url: the app's SQLAlchemy URL (``settings.database_url``): SQLite file or PostgreSQL.
+        fallback_dir: where to put a SQLite tracker file when the app's database is in memory (not shareable).
+
+    Returns:
+        ``JXE_TRACKER_DIALECT`` (``sqlite``/``postgresql``), ``JXE_TRACKER_URL`` (full URL with an absolute SQLite
+        path and the plain ``postgresql://`` driver that Rasa's psycopg2 speaks) and ``JXE_TRACKER_DB``.
+
+    Raises:
+        ValueError: a database kind Rasa's SQL tracker store cannot share (e.g. MySQL without its driver).
+    """
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql://" + database_url[len("postgres://"):]
+    url = make_url(database_url)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        db = url.database or ""
+        if not db or db == ":memory:" or db.startswith("file::memory:"):
+            if fallback_dir is None:
+                raise ValueError("an in-memory SQLite database cannot be shared with the Rasa server")
+            path = (Path(fallback_dir) / "rasa-trackers.db").resolve()
+        else:
+            path = Path(db).expanduser().resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return {"JXE_TRACKER_DIALECT": "sqlite", "JXE_TRACKER_URL": f"sqlite:///{path}",
+                "JXE_TRACKER_DB": str(path)}
+    if backend == "postgresql":
+        pg = url.set(drivername="postgresql")
+        return {"JXE_TRACKER_DIALECT": "postgresql",
+                "JXE_TRACKER_URL": pg.render_as_string(hide_password=False),
+                "JXE_TRACKER_DB": pg.database or ""}
+    raise ValueError(f"Rasa's tracker store cannot use the database {backend!r}; use SQLite or PostgreSQL")
+
+
+def rasa_env(rasa_cache_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a Rasa child process: this process's environment (PATH, HOME …) plus Rasa's switches.
+
+    Args:
+        rasa_cache_dir: Rasa's training cache (``RASA_CACHE_DIRECTORY``), kept in the app's cache dir.
+        extra: more variables (the ``endpoints.yml`` ones).
+    """
+    env = dict(os.environ)
+    env.update({
+        "RASA_TELEMETRY_ENABLED": "false",
+        "RASA_CACHE_DIRECTORY": str(rasa_cache_dir),
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONUNBUFFERED": "1",
+        # The dialogue model is rules + memoization: no need for BLAS/TF thread pools on a shared 2-core box.
+        "OMP_NUM_THREADS": "1",
+        "TF_NUM_INTRAOP_THREADS": "1",
+        "TF_NUM_INTEROP_THREADS": "1",
+    })
+    env.update(extra or {})
+    return env
+
+
+# --- the supervisor -----------------------------------------------------------------------------------------------
+
+class RasaSupervisor:
+    """Runs the Rasa server as a child process and keeps it running.
+
+    ``start()`` returns at once; a background thread trains (or reuses) the model, starts ``rasa run``, waits for
+    ``/status`` and restarts the server with exponential backoff (1 s … 30 s) when it exits. ``ready`` is true only
+    while the current process answers ``/status``.
+    """
+
+    def __init__(self, settings: Settings, *, model_cache: RasaModelCache | None = None,
+                 rasa_url: str | None = None, app_internal_url: str | None = None):
+        """Args:
+            settings: the app settings.
+            model_cache: the model cache (default: one built from ``settings``).
+            rasa_url: where the server listens (default ``settings.rasa_url``); its host and port are used.
+            app_internal_url: where Rasa reaches the app (default ``settings.app_internal_url``).
+        """
+        self.settings = settings
+        self.models = model_cache or RasaModelCache(settings)
+        self.rasa_url = (rasa_url or settings.rasa_url).rstrip("/")
+        parts = urlsplit(self.rasa_url)
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or 5005
+        self.app_internal_url = (app_internal_url or settings.app_internal_url).rstrip("/")
+        self.project_dir = Path(settings.rasa_project_dir).resolve()
+        self.rasa_bin = Path(settings.rasa_venv) / "bin" / "rasa"
+        self.log_file = Path(settings.data_dir) / "logs" / "rasa.log"
+        self.start_timeout_s = float(settings.rasa_start_timeout_s)
+        self.stop_grace_s = 10.0
+
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._proc: subprocess.Popen | None = None
+        self._ready = threading.Event()
+        #: ``stopped`` / ``training`` / ``starting`` / ``ready`` / ``restarting`` / ``failed``.
+        self.state = "stopped"
+        #: The last problem (training failure, exit code, start timeout); ``None`` while all is well.
+        self.last_error: str | None = None
+        self.restarts = 0
+        #: Seconds from spawning ``rasa run`` to the first ``/status`` answer, for the last start.
+        self.last_start_s: float | None = None
+        self.model_path: Path | None = None
+
+    # -- public -----------------------------------------------------------------------------------------------
+    @property
+    def ready(self) -> bool:
+        """True while the supervised server answers ``/status``."""
+        return self._ready.is_set() and self._proc is not None and self._proc.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        """The process id of the running Rasa server, if any."""
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
+    def health(self) -> dict[str, Any]:
+        """What ``/healthz`` shows about Rasa: ``{"ready", "state", "last_error", "restarts", "url"}``."""
+        return {"ready": self.ready, "state": self.state, "last_error": self.last_error,
+                "restarts": self.restarts, "url": self.rasa_url}
+
+    def endpoint_env(self) -> dict[str, str]:
+        """The variables ``endpoints.yml`` reads (app URL and tracker store)."""
+        env = {"JXE_APP_INTERNAL_URL": self.app_internal_url}
+        env.update(tracker_store_env(self.settings.database_url, fallback_dir=Path(self.settings.data_dir)))
+        return env
+
+    def command(self, model: Path) -> list[str]:
+        """The ``rasa run`` command line for ``model``."""
+        return [str(self.rasa_bin), "run", "--enable-api", "-i", self.host, "-p", str(self.port),
+                "-m", str(model), "--endpoints", str(self.project_dir / "endpoints.yml")]
+
+    def start(self) -> None:
+        """Start supervising in a background thread (returns at once; idempotent)."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="rasa-supervisor", daemon=True)
+            self._thread.start()
+
+    def wait_ready(self, timeout_s: float | None = None) -> bool:
+        """Block until the server is ready.
+
+        Args:
+            timeout_s: seconds to wait (default: ``settings.rasa_start_timeout_s`` plus training time).
+
+        Returns:
+            True when ready, False on timeout or when supervision stopped.
+        """
+        deadline = time.monotonic() + (timeout_s if timeout_s is not None else self.start_timeout_s + 900)
+        while time.monotonic() < deadline:
+            if self.ready:
+                return True
+            if self._stop.is_set() or self.state == "failed":
+                return False
+            time.sleep(0.2)
+        return self.ready
+
+    def stop(self, grace_s: float | None = None) -> None:
+        """Stop the server: SIGTERM to its process group, SIGKILL after ``grace_s`` seconds; stop supervising.
+
+        Args:
+            grace_s: seconds to wait after SIGTERM (default 10).
+        """
+        self._stop.set()
+        self._ready.clear()
+        self._terminate(self.stop_grace_s if grace_s is None else grace_s)
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=30)
+        self.state = "stopped"
+
+    async def astop(self, grace_s: float | None = None) -> None:
+        """:meth:`stop` without blocking the event loop (for an ASGI lifespan)."""
+        await asyncio.to_thread(self.stop, grace_s)
+
+    # -- internals ----------------------------------------------------------------------------------------------
+    def _run(self) -> None:
+        backoff = 1.0
+        while not self._stop.is_set():
+            try:
+                self.state = "training"
+                self.model_path = self.models.ensure_model()
+            except Exception as exc:  # noqa: BLE001 - reported through health, retried
+                self.last_error = f"training failed: {exc}"
+                self.state = "failed" if isinstance(exc, FileNotFoundError) else "restarting"
+                log_event(log, "rasa.train.failed", level=40, error=str(exc)[:500])
+                if self.state == "failed" or self._stop.wait(min(backoff, 30.0)):
+                    return
+                backoff = min(backoff * 2, 30.0)
+                continue
+            started_ok = self._spawn_and_watch()
+            if self._stop.is_set():
+                break
+            self.restarts += 1
+            self.state = "restarting"
+            backoff = 1.0 if started_ok else min(backoff * 2, 30.0)
+            log_event(log, "rasa.server.restarting", level=30, in_s=backoff, error=self.last_error)
+            if self._stop.wait(backoff):
+                break
+        self.state = "stopped"
+
+    def _spawn_and_watch(self) -> bool:
+        """Start one server process and watch it until it exits. Returns True if it became ready."""
+        assert self.model_path is not None
+        self.state = "starting"
+        self._ready.clear()
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            env = rasa_env(self.models.rasa_cache_dir, self.endpoint_env())
+        except ValueError as exc:
+            self.last_error = str(exc)
+            self.state = "failed"
+            self._stop.set()
+            return False
+        with open(self.log_file, "ab") as lf:
+            lf.write(f"\n=== rasa run {self.model_path.name} at {time.strftime('%Y-%m-%dT%H:%M:%S')} ===\n".encode())
+            lf.flush()
+            t0 = time.perf_counter()
+            with self._lock:
+                if self._stop.is_set():
+                    return False
+                self._proc = subprocess.Popen(self.command(self.model_path), cwd=self.project_dir, env=env,
+                                              stdout=lf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                              start_new_session=True)
+            proc = self._proc
+        log_event(log, "rasa.server.spawned", pid=proc.pid, port=self.port, model=str(self.model_path))
+        became_ready = False
+        deadline = time.monotonic() + self.start_timeout_s
+        with httpx.Client(timeout=2.0, trust_env=False) as http:
+            while not self._stop.is_set():
+                rc = proc.poll()
+                if rc is not None:
+                    self._ready.clear()
+                    self.last_error = f"rasa exited with code {rc}; see {self.log_file}"
+                    log_event(log, "rasa.server.exited", level=40, code=rc)
+                    return became_ready
+                if not became_ready:
+                    if self._status_ok(http):
+                        became_ready = True
+                        self.last_start_s = time.perf_counter() - t0
+                        self.last_error = None
+                        self.state = "ready"
+                        self._ready.set()
+                        log_event(log, "rasa.server.ready", pid=proc.pid, start_s=round(self.last_start_s, 1))
+                    elif time.monotonic() > deadline:
+                        self.last_error = f"rasa did not answer /status within {self.start_timeout_s:.0f} s"
+                        log_event(log, "rasa.server.start_timeout", level=40)
+                        self._terminate(self.stop_grace_s)
+                        return False
+                    else:
+                        self._stop.wait(0.25)
+                else:
+                    self._stop.wait(1.0)
+        return became_ready
+
+    def _status_ok(self, http: httpx.Client) -> bool:
+        try:
+            return http.get(f"{self.rasa_url}/status").status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def _terminate(self, grace_s: float) -> None:
+        with self._lock:
+            proc = self._proc
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            log_event(log, "rasa.server.killed", level=30, pid=proc.pid, grace_s=grace_s)
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(timeout=10)
+
+
+# --- the client ---------------------------------------------------------------------------------------------------
+
+class RasaClient:
+    """Async client of the Rasa server's HTTP API (REST channel and ``--enable-api`` endpoints)."""
+
+    def __init__(self, base_url: str | Settings, timeout_s: float | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None, *, timeout: float | None = None):
+        """Args:
+            base_url: the server, e.g. ``http://127.0.0.1:5005``, or the settings (then ``settings.rasa_url`` and
+                ``settings.rasa_timeout_s`` are used).
+            timeout_s: seconds for each request (default ``settings.rasa_timeout_s`` or 10).
+            transport: an httpx transport (tests); default the network.
+            timeout: alias of ``timeout_s``.
+        """
+        if isinstance(base_url, Settings):
+            timeout_s = timeout_s or timeout or base_url.rasa_timeout_s
+            base_url = base_url.rasa_url
+        self.base_url = str(base_url).rstrip("/")
+        self.timeout_s = float(timeout_s or timeout or 10.0)
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "RasaClient":
+        """A client for ``settings.rasa_url`` with ``settings.rasa_timeout_s``."""
+        return cls(settings)
+
+    def _http(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop or self._client.is_closed:
+            # A client's connection pool belongs to one event loop (tests run several).
+            self._client = httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout_s,
+                                             transport=self._transport, trust_env=False)
+            self._loop = loop
+        return self._client
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            resp = await self._http().request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise RasaUnavailable(f"Rasa at {self.base_url} timed out after {self.timeout_s:g} s", "timeout") from exc
+        except httpx.TransportError as exc:
+            raise RasaUnavailable(f"Rasa at {self.base_url} is unreachable: {exc!r}", "connect") from exc
+        if resp.status_code >= 400:
+            raise RasaUnavailable(f"Rasa answered {resp.status_code} to {method} {path}: {resp.text[:200]}",
+                                  f"http_{resp.status_code}")
+        try:
+            return resp.json()
+        except ValueError as exc:
+            raise RasaUnavailable(f"Rasa answered non-JSON to {method} {path}", "bad_json") from exc
+
+    async def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Send one user message through the REST channel and return the bot's messages.
+
+        Args:
+            sender: the conversation id (the chat session id).
+            text: the user's text (or a button payload such as ``/ask_materials{"matter": "…"}``).
+            metadata: stored on the user event; custom actions read ``channel`` from it.
+
+        Returns:
+            Rasa's messages: ``{"recipient_id", "text"}``, ``{"recipient_id", "custom": <reply part>}``,
+            ``{"recipient_id", "text", "buttons"}`` …
+
+        Raises:
+            RasaUnavailable: connection error, timeout, HTTP error or a body that is not a JSON list.
+        """
+        body = {"sender": sender, "message": text, "metadata": metadata or {}}
+        result = await self._request("POST", "/webhooks/rest/webhook", json=body)
+        if not isinstance(result, list):
+            raise RasaUnavailable("Rasa's REST webhook did not answer with a list", "bad_json")
+        return result
+
+    async def tracker(self, sender: str) -> dict[str, Any]:
+        """The conversation's tracker (slots, latest message, events).
+
+        Args:
+            sender: the conversation id.
+
+        Raises:
+            RasaUnavailable: as for :meth:`send`.
+        """
+        return await self._request("GET", f"/conversations/{quote(sender, safe='')}/tracker")
+
+    async def status(self) -> dict[str, Any]:
+        """Rasa's ``/status`` (loaded model id and fingerprint).
+
+        Raises:
+            RasaUnavailable: as for :meth:`send`.
+        """
+        return await self._request("GET", "/status")
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        if self._client is not None and not self._client.is_closed:
+            try:
+                await self._client.aclose()
+            except RuntimeError:  # its event loop is gone
+                pass
+        self._client = None
