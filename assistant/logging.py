@@ -36,7 +36,7 @@ class JsonFormatter(logging.Formatter):
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             for k, v in fields.items():
-                payload.setdefault(k, v)
+                payload[k if k not in payload else f"field_{k}"] = v
         if record.exc_info or record.exc_text:
             payload["exc"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(payload, ensure_ascii=False, default=str)
@@ -78,15 +78,19 @@ def get_logger(name: str) -> logging.Logger:
     return logging.getLogger(name)
 
 
-def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **fields: Any) -> None:
+def log_event(logger: logging.Logger, event: str, level: Any = logging.INFO, **fields: Any) -> None:
     """Log a structured event.
 
     Args:
         logger: the module's logger.
         event: the dotted event name, e.g. ``"handoff.ticket.created"``.
-        level: a ``logging`` level number.
+        level: a ``logging`` level number; any other value (e.g. a handoff level ``"区政务大厅"``) is logged as
+            the field ``level`` at INFO.
         **fields: key/value context; strings are masked for personal data before any handler sees them.
     """
+    if not isinstance(level, int) or isinstance(level, bool):
+        fields = {"level": level, **fields}
+        level = logging.INFO
     if logger.isEnabledFor(level):
         suffix = " ".join(f"{k}={v}" for k, v in fields.items())
         logger.log(level, f"{event} {suffix}".strip(), extra={"event": event, "fields": fields})

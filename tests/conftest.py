@@ -119,9 +119,11 @@ def db_url(request, tmp_path):
         return
     import sqlalchemy as sa
 
+    from assistant.db.session import make_engine
+
     base = os.environ["JXE_TEST_POSTGRES_URL"]
     schema = f"jxe_test_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(base)
+    engine = make_engine(base)
     with engine.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in base else "?"

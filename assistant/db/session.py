@@ -19,6 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
+def _pg_driver() -> str:
+    """SQLAlchemy 2.1 defaults ``postgresql://`` to psycopg 3; use psycopg2 when that is what is installed."""
+    import importlib.util
+
+    return "psycopg" if importlib.util.find_spec("psycopg") else "psycopg2"
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine for ``url``.
 
@@ -32,6 +39,8 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
     u = make_url(url)
+    if u.drivername == "postgresql":
+        u = u.set(drivername=f"postgresql+{_pg_driver()}")
     kwargs: dict = {"pool_pre_ping": True, "future": True}
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
