@@ -11,6 +11,7 @@ Rules (docs/knowledge.md):
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,6 +171,35 @@ def check(collected: Collected, extra_codes: Iterable[str] = ()) -> list[Issue]:
                 issues.append(entry.issue("renews", f"unknown code {m.renews} (no matter has it)"))
         if m.source == "authored" and not m.materials:
             issues.append(entry.issue("materials", "an authored guide without any material", "warning"))
+    issues += _ambiguity_warnings(collected, guide_first)
+    return issues
+
+
+def _norm(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split()).lower()
+
+
+def _ambiguity_warnings(collected: Collected, guides: dict[str, Entry]) -> list[Issue]:
+    """Phrases that would point the NLU at two matters: the same example/colloquial phrase in two guides, or a
+    guide alias that is another matter's name."""
+    issues: list[Issue] = []
+    names: dict[str, str] = {}
+    for entry in [*collected.catalogue, *guides.values()]:
+        names.setdefault(_norm(entry.matter.name), entry.matter.code)
+    phrases: dict[str, tuple[str, Entry]] = {}
+    for entry in guides.values():
+        m = entry.matter
+        for key in ("examples", "colloquial"):
+            for i, phrase in enumerate(getattr(m, key)):
+                seen = phrases.setdefault(_norm(phrase), (m.code, entry))
+                if seen[0] != m.code and (entry.checked or seen[1].checked):
+                    issues.append(entry.issue(f"{key}.{i}", f"{phrase!r} is also given for {seen[0]} "
+                                                            f"({display_path(seen[1].file)})", "warning"))
+        for i, alias in enumerate(m.aliases):
+            other = names.get(_norm(alias))
+            if other is not None and other != m.code and entry.checked:
+                issues.append(entry.issue(f"aliases.{i}", f"{alias!r} is the name of another matter ({other})",
+                                          "warning"))
     return issues
 
 

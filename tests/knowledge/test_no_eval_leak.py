@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from knowledge.leakcheck import find_leaks, normalize, read_queries
+from knowledge.leakcheck import NEAR_COPY_RATIO, find_leaks, find_near_copies, normalize, read_queries
 from tests.knowledge.conftest import EVAL_QUERIES, REPO_ROOT, require
 
 #: Where KB text and training examples live: authored guides, generated KB files, the NLU engineer's examples,
@@ -50,6 +50,22 @@ def test_checker_finds_a_planted_query(tmp_path):
     assert "a.yml:3: contains evaluation query t-1" in str(leaks[0])
 
 
+def test_near_copy_checker_finds_a_planted_paraphrase(tmp_path):
+    queries = read_queries(write_eval(tmp_path, [{"id": "t-1", "query": "咨询外地社保转到某某区的办理流程"}]))
+    root = tmp_path / "nlu"
+    root.mkdir()
+    (root / "ok.yml").write_text("examples:\n  - 社保怎么转过来\n", encoding="utf-8")
+    assert find_near_copies(queries, [root]) == []
+    # one word dropped, one swapped: not a substring, still a copy
+    (root / "intents.yml").write_text("ask:\n  examples:\n    - 咨询外地社保转入某某区的流程\n", encoding="utf-8")
+    (root / "ex.jsonl").write_text('{"text": "咨询外地社保转去某某区的办理流程"}\n', encoding="utf-8")
+    (root / "notes.txt").write_text("咨询外地社保转到某某区办理流程\n", encoding="utf-8")
+    found = find_near_copies(queries, [root])
+    assert sorted(f.file.name for f in found) == ["ex.jsonl", "intents.yml", "notes.txt"]
+    assert all(f.ratio >= NEAR_COPY_RATIO and f.query_id == "t-1" for f in found)
+    assert find_leaks(queries, [root]) == []  # the exact check alone would have missed them
+
+
 def test_normalize():
     assert normalize("咨询 成都市（金牛区）落户？") == normalize("咨询成都市(金牛区)落户") == "咨询成都市金牛区落户"
 
@@ -58,3 +74,10 @@ def test_no_eval_query_in_kb_or_training_data(queries):
     assert len(queries) >= 150
     leaks = find_leaks(queries, GUARDED)
     assert leaks == [], "evaluation queries copied into the project:\n" + "\n".join(map(str, leaks))
+
+
+def test_no_near_copy_of_eval_queries_in_authored_text(queries):
+    """Paraphrases by small edits count as copies too (knowledge/data is upstream catalogue text: exact check only)."""
+    roots = [r for r in GUARDED if r.name != "data" or r.parent.name != "knowledge"]
+    found = find_near_copies(queries, roots)
+    assert found == [], "near copies of evaluation queries:\n" + "\n".join(map(str, found))

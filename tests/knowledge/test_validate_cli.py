@@ -127,6 +127,20 @@ def test_warning_for_guide_without_materials(kb, capsys):
     assert code == 1
 
 
+def test_ambiguity_warnings(kb, capsys):
+    kb_dir, guides = kb
+    (guides / "a.yml").write_text(GUIDE.format(code="511A1", name="甲", related="511A2")
+                                  + "aliases: [乙事项]\nexamples: [甲乙怎么办]\n", encoding="utf-8")
+    (guides / "c.yml").write_text("code: JN-C\nname: 丙\nmaterials: [{name: 户口簿}]\nsource: authored\n"
+                                  "colloquial: [别的, 甲乙 怎么办]\n", encoding="utf-8")
+    code, out, _ = run(["kb", "validate"], kb_dir, guides, capsys)
+    assert code == 0
+    assert out.splitlines() == [
+        f"{guides / 'a.yml'}:8: aliases.0: warning: '乙事项' is the name of another matter (511A2)",
+        f"{guides / 'c.yml'}:5: colloquial.1: warning: '甲乙 怎么办' is also given for 511A1 ({guides / 'a.yml'})",
+    ]
+
+
 def test_stats_json(kb, capsys):
     code, out, _ = run(["kb", "stats", "--json"], *kb, capsys)
     stats = json.loads(out)
