@@ -45,6 +45,8 @@ class Place(_Strict):
 
 
 class FAQ(_Strict):
+    """A question citizens often ask about the matter, with the guide's answer."""
+
     question: str
     answer: str
 
