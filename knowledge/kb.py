@@ -221,8 +221,9 @@ def _guangdong_entries(path: Path) -> list[Entry]:
         if problems:
             raise KBError(problems)
         return entries
-    result = import_guangdong(export_file(path))  # raises for a missing export
+    src = export_file(path)  # raises FileNotFoundError for a missing export
+    result = import_guangdong(src)
     if result.report.errors:
-        log.warning("knowledge.guangdong.skipped", extra={"errors": len(result.report.errors)})
-    src = export_file(path)
-    return [Entry(m, src, {"-": 0}) for m in result.matters]
+        log.warning("knowledge.guangdong.skipped: %d record(s)", len(result.report.errors),
+                    extra={"errors": result.report.errors[:20]})
+    return [Entry(m, src) for m in result.matters]
