@@ -7,6 +7,7 @@ Rules (docs/knowledge.md):
 * A guide whose code is a catalogue code overrides that entry (:func:`merge`). A guide whose code is not in the
   catalogue must use a project code (``JN-…``, or ``GD-…`` for a Guangdong-import matter).
 * ``related`` and ``renews`` must name codes that exist, and not the matter itself.
+* ``verified: true`` needs a ``source_ref`` saying what it was checked against.
 """
 
 from __future__ import annotations
@@ -169,6 +170,9 @@ def check(collected: Collected, extra_codes: Iterable[str] = ()) -> list[Issue]:
                 issues.append(entry.issue("renews", "a matter cannot renew itself"))
             elif m.renews not in known:
                 issues.append(entry.issue("renews", f"unknown code {m.renews} (no matter has it)"))
+        if m.verified and not m.source_ref:
+            issues.append(entry.issue("verified", "verified: true needs source_ref: the official page it was "
+                                                  "checked against (and when)"))
         if m.source == "authored" and not m.materials:
             issues.append(entry.issue("materials", "an authored guide without any material", "warning"))
     issues += _ambiguity_warnings(collected, guide_first)

@@ -1,4 +1,4 @@
-"""``jinxiaoer kb …``: import catalogue exports into the KB, validate the KB and guides, show statistics."""
+"""``jinxiaoer kb …``: import catalogue exports into the KB, validate the KB and guides, show a matter, statistics."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import yaml
+
 from assistant.settings import Settings
-from knowledge.errors import KBError
+from knowledge.errors import KBError, display_path
 from knowledge.importing import import_guangdong_export, import_sichuan_catalog
 from knowledge.kb import KnowledgeBase
 from knowledge.loaders.sichuan import CatalogError
@@ -46,6 +48,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="files or folders to check (default: the committed KB and the guides folder)")
     val.add_argument("--strict-warnings", action="store_true", help="exit 1 on warnings too")
     val.set_defaults(func=_validate)
+
+    sh = sub.add_parser("show", help="print a matter as citizens get it (after merging guide and catalogue)")
+    sh.add_argument("matter", help="a code (511A0074300005, JN-GJJ-001) or an exact name or alias")
+    sh.add_argument("--json", action="store_true", help="print JSON instead of YAML")
+    sh.add_argument("--guangdong", action="store_true", help="include the Guangdong guide export")
+    sh.set_defaults(func=_show)
 
     st = sub.add_parser("stats", help="counts per source, type, department; load time; fingerprint")
     st.add_argument("--guangdong", action="store_true", help="include the Guangdong guide export")
@@ -96,14 +104,39 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if errors or (warnings and args.strict_warnings) else 0
 
 
-def _stats(args: argparse.Namespace, settings: Settings) -> int:
-    t0 = time.perf_counter()
+def _load(settings: Settings, guangdong: bool, guangdong_path: Path | None = None) -> KnowledgeBase | None:
     try:
-        kb = KnowledgeBase.load(settings.kb_dir, settings.guides_dir,
-                                include_guangdong=args.guangdong or settings.kb_include_guangdong,
-                                guangdong_path=args.guangdong_path)
+        return KnowledgeBase.load(settings.kb_dir, settings.guides_dir,
+                                  include_guangdong=guangdong or settings.kb_include_guangdong,
+                                  guangdong_path=guangdong_path)
     except (KBError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
+def _show(args: argparse.Namespace, settings: Settings) -> int:
+    kb = _load(settings, args.guangdong)
+    if kb is None:
+        return 1
+    matter = kb.get(args.matter.strip()) or kb.by_name(args.matter)
+    if matter is None:
+        print(f"error: no matter with code or name {args.matter!r}", file=sys.stderr)
+        return 1
+    data = matter.model_dump(mode="json")
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        guide = kb.guide_files.get(matter.code)
+        print(f"# {matter.code} {matter.name} — level {matter.level}; "
+              f"{'guide ' + display_path(guide) if guide else 'catalogue entry (no authored guide)'}")
+        print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120), end="")
+    return 0
+
+
+def _stats(args: argparse.Namespace, settings: Settings) -> int:
+    t0 = time.perf_counter()
+    kb = _load(settings, args.guangdong, args.guangdong_path)
+    if kb is None:
         return 1
     load_ms = 1000 * (time.perf_counter() - t0)
     matters = kb.matters

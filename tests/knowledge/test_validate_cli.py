@@ -141,6 +141,27 @@ def test_ambiguity_warnings(kb, capsys):
     ]
 
 
+def test_verified_needs_source_ref(kb, capsys):
+    kb_dir, guides = kb
+    (guides / "b.yml").write_text(GUIDE.format(code="JN-B", name="乙", related="511A1").replace(
+        "verified: false", "verified: true"), encoding="utf-8")
+    code, out, _ = run(["kb", "validate"], kb_dir, guides, capsys)
+    assert code == 1 and out.strip().startswith(f"{guides / 'b.yml'}:7: verified: verified: true needs source_ref")
+    (guides / "b.yml").write_text(GUIDE.format(code="JN-B", name="乙", related="511A1").replace(
+        "verified: false", "verified: true\nsource_ref: https://www.sczwfw.gov.cn/x 核对 2026-11-20"), encoding="utf-8")
+    assert run(["kb", "validate"], kb_dir, guides, capsys)[0] == 0
+
+
+def test_show_prints_the_merged_matter(kb, capsys):
+    code, out, _ = run(["kb", "show", "甲事项", "--json"], *kb, capsys)  # the catalogue name is now an alias
+    data = json.loads(out)
+    assert code == 0 and data["code"] == "511A1" and data["name"] == "甲" and data["aliases"] == ["甲事项"]
+    code, out, _ = run(["kb", "show", "511A2"], *kb, capsys)
+    assert code == 0 and out.startswith("# 511A2 乙事项") and "catalogue entry" in out and "code: 511A2" in out
+    code, _, err = run(["kb", "show", "没有"], *kb, capsys)
+    assert code == 1 and "no matter" in err
+
+
 def test_stats_json(kb, capsys):
     code, out, _ = run(["kb", "stats", "--json"], *kb, capsys)
     stats = json.loads(out)
