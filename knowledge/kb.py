@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -14,23 +13,16 @@ from knowledge.errors import Issue, KBError
 from knowledge.loaders.guangdong import export_file, import_guangdong, is_raw_export
 from knowledge.loaders.jsonl import dumps_matter
 from knowledge.schema import Matter
-from knowledge.validate import Collected, Entry, check, merge, read_catalogue_file, read_guides
+from knowledge.validate import Collected, Entry, check, merge, normalize_name, read_catalogue_file, read_guides
 
 log = logging.getLogger(__name__)
 
 #: ``../shared/data/guangdong-matter-guides`` beside the repository root (only for the scale test).
 DEFAULT_GUANGDONG_PATH = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "guangdong-matter-guides"
 
+__all__ = ["DEFAULT_GUANGDONG_PATH", "KnowledgeBase", "normalize_name"]
+
 _SOURCE_RANK = {"authored": 0, "sichuan-catalog": 1, "guangdong-guides": 2}
-
-
-def normalize_name(text: str) -> str:
-    """The form names are compared in: NFKC (full-width brackets → ASCII), no whitespace, lower case.
-
-    Args:
-        text: a matter name or alias.
-    """
-    return "".join(unicodedata.normalize("NFKC", text).split()).lower()
 
 
 class KnowledgeBase:

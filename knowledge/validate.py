@@ -179,7 +179,12 @@ def check(collected: Collected, extra_codes: Iterable[str] = ()) -> list[Issue]:
     return issues
 
 
-def _norm(text: str) -> str:
+def normalize_name(text: str) -> str:
+    """The form names and phrases are compared in: NFKC (full-width brackets → ASCII), no whitespace, lower case.
+
+    Args:
+        text: a matter name, alias or phrase.
+    """
     return "".join(unicodedata.normalize("NFKC", text).split()).lower()
 
 
@@ -189,18 +194,18 @@ def _ambiguity_warnings(collected: Collected, guides: dict[str, Entry]) -> list[
     issues: list[Issue] = []
     names: dict[str, str] = {}
     for entry in [*collected.catalogue, *guides.values()]:
-        names.setdefault(_norm(entry.matter.name), entry.matter.code)
+        names.setdefault(normalize_name(entry.matter.name), entry.matter.code)
     phrases: dict[str, tuple[str, Entry]] = {}
     for entry in guides.values():
         m = entry.matter
         for key in ("examples", "colloquial"):
             for i, phrase in enumerate(getattr(m, key)):
-                seen = phrases.setdefault(_norm(phrase), (m.code, entry))
+                seen = phrases.setdefault(normalize_name(phrase), (m.code, entry))
                 if seen[0] != m.code and (entry.checked or seen[1].checked):
                     issues.append(entry.issue(f"{key}.{i}", f"{phrase!r} is also given for {seen[0]} "
                                                             f"({display_path(seen[1].file)})", "warning"))
         for i, alias in enumerate(m.aliases):
-            other = names.get(_norm(alias))
+            other = names.get(normalize_name(alias))
             if other is not None and other != m.code and entry.checked:
                 issues.append(entry.issue(f"aliases.{i}", f"{alias!r} is the name of another matter ({other})",
                                           "warning"))
