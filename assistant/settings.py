@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     wechat_mode: Literal["plain", "compatible", "safe"] = "plain"
     wechat_api_base: str = "https://api.weixin.qq.com"
     wechat_reply_budget_s: float = 4.5
+    #: Mini-program: answer ``transfer_customer_service`` when a citizen asks for a human (only when the
+    #: operator uses WeChat's own customer-service console for the mini-program).
+    wechat_miniprogram_transfer: bool = False
 
     # --- pre-service ------------------------------------------------------------------------------
     reminder_offsets_days: list[int] = Field(default_factory=lambda: [60, 30, 7])

@@ -1,0 +1,186 @@
+"""Client for the WeChat server API: access token (cached, refreshed) and customer-service messages.
+
+Documented endpoints used (base URL = ``settings.wechat_api_base``):
+
+* ``GET  /cgi-bin/token?grant_type=client_credential&appid=…&secret=…`` → ``{"access_token", "expires_in"}``
+* ``POST /cgi-bin/message/custom/send?access_token=…`` with ``{"touser", "msgtype": "text", "text": {"content"}}``
+* ``GET  /cgi-bin/media/get?access_token=…&media_id=…`` → the media bytes (voice messages)
+* ``GET  /sns/jscode2session?appid=…&secret=…&js_code=…&grant_type=authorization_code`` → ``{"openid", …}``
+
+Errors come back as ``{"errcode": N, "errmsg": "…"}``. ``40001`` / ``40014`` / ``42001`` (invalid or expired
+token) make the client drop its cached token, fetch a new one and retry once; ``45015`` (the user has not
+interacted within 48 hours) and ``45047`` (too many messages without a reply from the user) mean the message can
+never be delivered and are raised as :class:`Undeliverable`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+
+from assistant.logging import get_logger, log_event
+
+__all__ = ["WeChatAPIError", "Undeliverable", "WeChatAPIClient", "TOKEN_ERRCODES", "UNDELIVERABLE_ERRCODES"]
+
+log = get_logger(__name__)
+
+TOKEN_ERRCODES = {40001, 40014, 42001}
+UNDELIVERABLE_ERRCODES = {45015, 45047, 40003}
+#: Refresh the token this long before WeChat says it expires.
+TOKEN_MARGIN_S = 300
+
+
+class WeChatAPIError(Exception):
+    """WeChat answered with a non-zero ``errcode`` (or not at all).
+
+    Args:
+        errcode: WeChat's error code (``-1`` for transport errors).
+        errmsg: WeChat's message.
+    """
+
+    def __init__(self, errcode: int, errmsg: str):
+        super().__init__(f"wechat errcode {errcode}: {errmsg}")
+        self.errcode = errcode
+        self.errmsg = errmsg
+
+
+class Undeliverable(WeChatAPIError):
+    """The message can never be delivered (45015: no interaction within 48 h; 45047; 40003 bad openid)."""
+
+
+class WeChatAPIClient:
+    """Access-token cache and customer-service send for one AppID.
+
+    Args:
+        api_base: base URL of the WeChat API (``https://api.weixin.qq.com``; a local fake in tests).
+        appid: the AppID.
+        secret: the AppSecret.
+        timeout_s: HTTP timeout per request in seconds.
+        transport: an optional httpx transport (tests).
+    """
+
+    def __init__(self, api_base: str, appid: str, secret: str, timeout_s: float = 5.0,
+                 transport: httpx.AsyncBaseTransport | None = None):
+        self.api_base = api_base.rstrip("/")
+        self.appid = appid
+        self.secret = secret
+        self.timeout_s = timeout_s
+        self._transport = transport
+        self._token: str | None = None
+        self._token_expires_at = 0.0
+        self._lock: asyncio.Lock | None = None
+
+    @property
+    def configured(self) -> bool:
+        """Whether AppID and AppSecret are set (without them no active message can be sent)."""
+        return bool(self.appid and self.secret)
+
+    def _client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.api_base, timeout=self.timeout_s, transport=self._transport,
+                                 trust_env=False)
+
+    async def _get_json(self, path: str, params: dict[str, str]) -> dict[str, Any]:
+        try:
+            async with self._client() as c:
+                r = await c.get(path, params=params)
+            data = r.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise WeChatAPIError(-1, f"transport error: {exc.__class__.__name__}") from exc
+        if not isinstance(data, dict):
+            raise WeChatAPIError(-1, "unexpected response")
+        return data
+
+    async def access_token(self, force_refresh: bool = False) -> str:
+        """The cached access token, fetched from ``/cgi-bin/token`` when missing, expiring or forced.
+
+        Args:
+            force_refresh: drop the cached token first (after a 40001 answer).
+        """
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if force_refresh:
+                self._token = None
+            if self._token and time.monotonic() < self._token_expires_at:
+                return self._token
+            if not self.configured:
+                raise WeChatAPIError(-1, "JXE_WECHAT_APPID / JXE_WECHAT_APPSECRET are not set")
+            data = await self._get_json("/cgi-bin/token", {
+                "grant_type": "client_credential", "appid": self.appid, "secret": self.secret})
+            if data.get("errcode") or "access_token" not in data:
+                raise WeChatAPIError(int(data.get("errcode", -1)), str(data.get("errmsg", "no access_token")))
+            expires = int(data.get("expires_in", 7200))
+            self._token = str(data["access_token"])
+            self._token_expires_at = time.monotonic() + max(60, expires - TOKEN_MARGIN_S)
+            log_event(log, "wechat.token.refreshed", expires_in=expires)
+            return self._token
+
+    async def _post_with_token(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        for attempt in (1, 2):
+            token = await self.access_token(force_refresh=False)
+            try:
+                async with self._client() as c:
+                    r = await c.post(path, params={"access_token": token}, json=body)
+                data = r.json()
+            except (httpx.HTTPError, ValueError) as exc:
+                raise WeChatAPIError(-1, f"transport error: {exc.__class__.__name__}") from exc
+            code = int(data.get("errcode", 0) or 0) if isinstance(data, dict) else -1
+            if code == 0:
+                return data
+            if code in TOKEN_ERRCODES and attempt == 1:
+                log_event(log, "wechat.token.invalid", errcode=code)
+                async with self._lock:  # type: ignore[union-attr]
+                    if self._token == token:
+                        self._token = None
+                continue
+            msg = str(data.get("errmsg", "")) if isinstance(data, dict) else "unexpected response"
+            if code in UNDELIVERABLE_ERRCODES:
+                raise Undeliverable(code, msg)
+            raise WeChatAPIError(code, msg)
+        raise WeChatAPIError(-1, "unreachable")  # pragma: no cover
+
+    async def send_text(self, openid: str, content: str) -> dict[str, Any]:
+        """Send a text customer-service message (``message/custom/send``).
+
+        Args:
+            openid: the recipient's OpenID.
+            content: the text (already within WeChat's length limit).
+
+        Raises:
+            Undeliverable: WeChat will never accept this message (45015 …).
+            WeChatAPIError: any other error.
+        """
+        return await self._post_with_token("/cgi-bin/message/custom/send", {
+            "touser": openid, "msgtype": "text", "text": {"content": content}})
+
+    async def get_media(self, media_id: str) -> bytes:
+        """Download a temporary media file (a voice message's AMR audio).
+
+        Args:
+            media_id: the ``MediaId`` of the message.
+        """
+        token = await self.access_token()
+        try:
+            async with self._client() as c:
+                r = await c.get("/cgi-bin/media/get", params={"access_token": token, "media_id": media_id})
+        except httpx.HTTPError as exc:
+            raise WeChatAPIError(-1, f"transport error: {exc.__class__.__name__}") from exc
+        if r.headers.get("content-type", "").startswith(("application/json", "text/plain")):
+            data = r.json()
+            raise WeChatAPIError(int(data.get("errcode", -1)), str(data.get("errmsg", "")))
+        return r.content
+
+    async def code_to_openid(self, js_code: str) -> str:
+        """Exchange a mini-program ``wx.login`` code for the user's OpenID (``sns/jscode2session``).
+
+        Args:
+            js_code: the code from ``wx.login``.
+        """
+        data = await self._get_json("/sns/jscode2session", {
+            "appid": self.appid, "secret": self.secret, "js_code": js_code, "grant_type": "authorization_code"})
+        if data.get("errcode") or not data.get("openid"):
+            raise WeChatAPIError(int(data.get("errcode", -1)), str(data.get("errmsg", "no openid")))
+        return str(data["openid"])

@@ -1,0 +1,109 @@
+"""The hall-website widget: ``GET /widget.js`` (one ``<script>`` tag adds the chat bubble), a demo host page at
+``/widget/demo``, the 👍/👎 feedback API ``POST /api/v1/feedback``, and the CORS policy for host pages.
+
+Host pages embed::
+
+    <script src="https://<app>/widget.js" data-api="https://<app>" data-title="金小二 · 金牛政务"></script>
+
+The widget calls ``POST /api/v1/chat``, polls ``GET /api/v1/chat/{session}/messages`` for staff replies after
+a handoff, and posts feedback here. Cross-origin calls are allowed only from ``settings.cors_origins``
+(:func:`install_cors`, called by ``create_app``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from assistant.api.deps import get_services
+from assistant.container import Services
+from assistant.db.feedback import Feedback
+from assistant.logging import get_logger, log_event
+from assistant.privacy import mask_pii
+
+log = get_logger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+router = APIRouter(tags=["widget"])
+
+
+def install_cors(app: FastAPI, settings) -> None:
+    """Allow the widget's cross-origin API calls from ``settings.cors_origins`` only.
+
+    Args:
+        app: the FastAPI app.
+        settings: the app settings; with an empty ``cors_origins`` nothing is added (same origin only).
+    """
+    origins = [o.rstrip("/") for o in (settings.cors_origins or []) if o]
+    if not origins:
+        return
+    app.add_middleware(CORSMiddleware, allow_origins=origins, allow_credentials=False,
+                       allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["Content-Type"], max_age=600)
+
+
+class FeedbackRequest(BaseModel):
+    """A 👍/👎 on one answer."""
+
+    model_config = ConfigDict(extra="ignore")
+    session_id: str = Field(pattern=r"^[A-Za-z0-9_.:@-]{1,128}$", description="the conversation id")
+    message_ref: str = Field(min_length=1, max_length=64,
+                             description="which answer: the bot message id from ChatResponse.message_id or a "
+                                         "client turn number")
+    rating: Literal["up", "down"]
+    answer_text: str = Field(default="", max_length=4000, description="the rated answer's text (stored masked)")
+    matter_code: str | None = Field(default=None, max_length=64)
+    comment: str = Field(default="", max_length=1000)
+    channel: Literal["widget", "web", "miniprogram", "kiosk"] = "widget"
+
+
+class FeedbackResponse(BaseModel):
+    """The stored rating."""
+
+    id: int
+    rating: str
+
+
+def _store(services: Services, body: FeedbackRequest) -> int:
+    with services.db.session() as s:
+        row = s.scalars(select(Feedback).where(Feedback.session_id == body.session_id,
+                                               Feedback.message_ref == body.message_ref)).first()
+        if row is None:  # one rating per answer; changing 👍 → 👎 updates it
+            row = Feedback(session_id=body.session_id, message_ref=body.message_ref)
+            s.add(row)
+        row.rating, row.channel = body.rating, body.channel
+        row.answer_text = mask_pii(body.answer_text)
+        row.matter_code = body.matter_code
+        row.comment = mask_pii(body.comment)
+        s.flush()
+        return row.id
+
+
+@router.post("/api/v1/feedback", response_model=FeedbackResponse, status_code=201)
+async def feedback(body: FeedbackRequest, services: Services = Depends(get_services)) -> FeedbackResponse:
+    """Store a rating of one answer (a second rating of the same answer replaces the first)."""
+    fid = await run_in_threadpool(_store, services, body)
+    log_event(log, "feedback.recorded", session=body.session_id, rating=body.rating, channel=body.channel,
+              matter=body.matter_code)
+    return FeedbackResponse(id=fid, rating=body.rating)
+
+
+@router.get("/widget.js", include_in_schema=False)
+def widget_js() -> FileResponse:
+    """The widget script (one tag on the host page)."""
+    return FileResponse(STATIC_DIR / "widget.js", media_type="application/javascript; charset=utf-8",
+                        headers={"Cache-Control": "public, max-age=300"})
+
+
+@router.get("/widget/demo", include_in_schema=False)
+def widget_demo() -> FileResponse:
+    """A plain host page with the one widget tag (for operators to try the widget)."""
+    return FileResponse(STATIC_DIR / "widget-demo.html", media_type="text/html; charset=utf-8",
+                        headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,76 @@
+"""Tables of the WeChat channels: inbound message de-duplication, customer-service deliveries, WeChat users.
+
+* ``wechat_inbound`` — one row per WeChat message (key = ``MsgId``, or ``FromUserName:CreateTime[:Event]`` for
+  events): its state and the rendered answer, so a retry of the same message is answered from here and never
+  computed or delivered twice.
+* ``wechat_deliveries`` — every customer-service send (``message/custom/send``) with its outcome
+  (``sent`` / ``failed`` / ``undeliverable`` with WeChat's errcode).
+* ``wechat_users`` — an OpenID's session id, channel, subscription state and the last numbered menu shown
+  (so "回复数字" works).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from assistant.db.base import Base, utcnow
+
+
+class WeChatInbound(Base):
+    """A received WeChat message and what became of its answer."""
+
+    __tablename__ = "wechat_inbound"
+
+    dedup_key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), default="wechat_mp")
+    openid: Mapped[str] = mapped_column(String(128), index=True)
+    msg_type: Mapped[str] = mapped_column(String(32), default="text")
+    #: processing → answered (passive reply) | queued (customer-service delivery) → delivered | failed
+    status: Mapped[str] = mapped_column(String(16), default="processing")
+    #: How the answer went out: ``passive`` or ``custom`` (customer-service API); null while processing.
+    delivery: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    #: The rendered answer: a list of WeChat text messages.
+    reply_chunks: Mapped[Any] = mapped_column(JSON, nullable=True)
+    #: Mini-program only: answered with ``transfer_customer_service``.
+    transferred: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class WeChatDelivery(Base):
+    """One customer-service message sent (or attempted) to a WeChat user."""
+
+    __tablename__ = "wechat_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dedup_key: Mapped[str | None] = mapped_column(String(160), nullable=True, index=True)
+    channel: Mapped[str] = mapped_column(String(32), default="wechat_mp")
+    openid: Mapped[str] = mapped_column(String(128), index=True)
+    #: Position of this message within the answer (0-based), so a retry resends only what is missing.
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    content: Mapped[str] = mapped_column(Text, default="")
+    #: sent | failed | undeliverable
+    status: Mapped[str] = mapped_column(String(16), default="sent")
+    errcode: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    errmsg: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WeChatUser(Base):
+    """A WeChat user (official-account or mini-program OpenID) and their chat session."""
+
+    __tablename__ = "wechat_users"
+
+    openid: Mapped[str] = mapped_column(String(128), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), default="wechat_mp")
+    session_id: Mapped[str] = mapped_column(String(128), unique=True)
+    subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The last numbered options shown: ``[{"title", "payload"}]``.
+    last_buttons: Mapped[Any] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
