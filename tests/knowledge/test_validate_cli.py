@@ -181,6 +181,28 @@ def test_import_sichuan_via_cli(tmp_path, capsys):
     assert code == 1 and "error:" in err
 
 
+def test_import_guangdong_via_cli(tmp_path, capsys):
+    src = tmp_path / "export"
+    src.mkdir()
+    rec = {"TASK_CODE": "T1", "TASK_NAME": "测试事项", "DEPT_NAME": "某局", "material_intro": ["身份证"],
+           "handle_time": "5(工作日)", "handle_time_limit": "无", "handle_location": "无线下办理窗口"}
+    (src / "policy.json").write_text(json.dumps(rec, ensure_ascii=False) + "\n{oops\n", encoding="utf-8")
+    (src / "LICENSE.upstream").write_text("MIT", encoding="utf-8")
+    (src / "SOURCE.txt").write_text("repo:     https://example.org/r\ncommit:   abc123 (HEAD)\nlicense:  MIT (x)\n",
+                                    encoding="utf-8")
+    out = tmp_path / "kb" / "gd.jsonl"
+    code, stdout, _ = run(["kb", "import", "guangdong", "--src", str(src), "--out", str(out)], tmp_path, tmp_path,
+                          capsys)
+    assert code == 1  # one record could not be imported: reported, the rest written
+    assert "records: 2" in stdout and "imported: 1" in stdout and "line 2: not valid JSON" in stdout
+    assert sorted(p.name for p in out.parent.iterdir()) == ["LICENSE.gd", "gd.ATTRIBUTION.md", "gd.jsonl"]
+    attribution = (out.parent / "gd.ATTRIBUTION.md").read_text(encoding="utf-8")
+    assert "https://example.org/r" in attribution and "`abc123`" in attribution and "MIT" in attribution
+    assert validate([out], tmp_path, tmp_path) == []
+    code, _, _ = run(["kb", "import"], tmp_path, tmp_path, capsys)
+    assert code == 2
+
+
 def test_cli_end_to_end_exit_code(tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text("code: JN-Z\nname: 某\nfee: [1\n", encoding="utf-8")
