@@ -106,7 +106,7 @@ class KnowledgeBase:
             entries, problems = read_guides([guides_dir])
             collected.guides += entries
             collected.issues += problems
-        issues = collected.issues + check(collected)
+        issues = collected.issues + check(collected, ambiguity=False)
         errors = [i for i in issues if i.severity == "error"]
         if errors and strict:
             raise KBError(errors)

@@ -120,12 +120,13 @@ def merge(base: Matter, guide: Matter) -> Matter:
     return Matter.model_validate(data)
 
 
-def check(collected: Collected, extra_codes: Iterable[str] = ()) -> list[Issue]:
+def check(collected: Collected, extra_codes: Iterable[str] = (), ambiguity: bool = True) -> list[Issue]:
     """Cross-checks over everything collected.
 
     Args:
         collected: catalogue entries and guides.
         extra_codes: further codes that references may point at (e.g. matters not loaded here).
+        ambiguity: also warn about phrases that point at two matters (validate does; loading skips it).
 
     Returns:
         Problems that concern at least one checked entry.
@@ -175,7 +176,8 @@ def check(collected: Collected, extra_codes: Iterable[str] = ()) -> list[Issue]:
                                                   "checked against (and when)"))
         if m.source == "authored" and not m.materials:
             issues.append(entry.issue("materials", "an authored guide without any material", "warning"))
-    issues += _ambiguity_warnings(collected, guide_first)
+    if ambiguity:
+        issues += _ambiguity_warnings(collected, guide_first)
     return issues
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,10 +15,25 @@ from pydantic import ValidationError
 from knowledge.errors import Issue, display_path
 from knowledge.schema import Matter
 
-try:  # libyaml is much faster and still gives node marks
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML without libyaml
-    _Loader = yaml.SafeLoader
+_Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is much faster and still gives marks
+
+
+class _Loader(_Base):  # type: ignore[misc,valid-type]
+    """Safe loader that records keys appearing twice in a mapping (plain PyYAML keeps the last silently)."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.duplicates: list[tuple[str, int, int]] = []  # (key, line, first line)
+
+    def construct_mapping(self, node, deep=False):  # noqa: D102 - PyYAML hook
+        seen: dict[str, int] = {}
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if key.value in seen:
+                    self.duplicates.append((key.value, _line(key), seen[key.value]))
+                else:
+                    seen[key.value] = _line(key)
+        return super().construct_mapping(node, deep=deep)
 
 GUIDE_SUFFIXES = (".yml", ".yaml")
 
@@ -70,25 +85,6 @@ def _locate(root: yaml.Node, loc: tuple[Any, ...], on_key: bool) -> int:
     return _line(node)
 
 
-def _duplicate_keys(node: yaml.Node, path: str, shown: str) -> list[Issue]:
-    issues: list[Issue] = []
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for key, value in node.value:
-            name = key.value if isinstance(key, yaml.ScalarNode) else "?"
-            where = f"{path}.{name}" if path else name
-            if name in seen:
-                issues.append(Issue(shown, _line(key), where,
-                                    f"key appears twice (first on line {seen[name]}); only one is allowed"))
-            else:
-                seen[name] = _line(key)
-            issues.extend(_duplicate_keys(value, where, shown))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            issues.extend(_duplicate_keys(item, f"{path}.{i}", shown))
-    return issues
-
-
 def _message(err: dict[str, Any]) -> str:
     msg = err["msg"]
     value = err.get("input")
@@ -116,23 +112,42 @@ class ParsedGuide:
     path: Path
     matter: Matter | None
     issues: list[Issue]
-    lines: dict[str, int] = field(default_factory=dict)
+    lines: Mapping[str, int] = field(default_factory=dict)
 
     def line(self, where: str) -> int:
         """The line of ``where`` (``"related.1"``), falling back to its key, then to line 1."""
         return self.lines.get(where) or self.lines.get(where.split(".")[0]) or 1
 
 
-def _key_lines(node: yaml.Node) -> dict[str, int]:
-    lines: dict[str, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode):
-                lines.setdefault(key.value, _line(key))
-                if isinstance(value, yaml.SequenceNode):
-                    for i, item in enumerate(value.value):
-                        lines[f"{key.value}.{i}"] = _line(item)
-    return lines
+class KeyLines(Mapping):
+    """Line numbers of a guide's top-level keys and their list items (``"code"``, ``"related.1"``), computed
+    only when asked for (they are needed only to report a problem)."""
+
+    def __init__(self, node: yaml.Node | None):
+        self._node = node
+        self._lines: dict[str, int] | None = None
+
+    def _build(self) -> dict[str, int]:
+        if self._lines is None:
+            lines: dict[str, int] = {}
+            if isinstance(self._node, yaml.MappingNode):
+                for key, value in self._node.value:
+                    if isinstance(key, yaml.ScalarNode):
+                        lines.setdefault(key.value, _line(key))
+                        if isinstance(value, yaml.SequenceNode):
+                            for i, item in enumerate(value.value):
+                                lines[f"{key.value}.{i}"] = _line(item)
+            self._lines, self._node = lines, None
+        return self._lines
+
+    def __getitem__(self, key: str) -> int:
+        return self._build()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._build())
+
+    def __len__(self) -> int:
+        return len(self._build())
 
 
 def parse_guide(path: Path) -> ParsedGuide:
@@ -148,7 +163,7 @@ def parse_guide(path: Path) -> ParsedGuide:
     return ParsedGuide(Path(path), matter, issues, lines)
 
 
-def _parse(path: Path) -> tuple[Matter | None, list[Issue], dict[str, int]]:
+def _parse(path: Path) -> tuple[Matter | None, list[Issue], Mapping[str, int]]:
     shown = display_path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -160,6 +175,7 @@ def _parse(path: Path) -> tuple[Matter | None, list[Issue], dict[str, int]]:
         if node is None:
             return None, [Issue(shown, 1, "-", "the file is empty; a guide is one mapping of Matter fields")], {}
         data = loader.construct_document(node)
+        duplicates = loader.duplicates
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
@@ -172,8 +188,9 @@ def _parse(path: Path) -> tuple[Matter | None, list[Issue], dict[str, int]]:
         kind = "a list" if isinstance(data, list) else type(data).__name__
         return None, [Issue(shown, _line(node), "-",
                             f"expected one matter (a mapping of Matter fields), got {kind}; one matter per file")], {}
-    lines = _key_lines(node)
-    issues = _duplicate_keys(node, "", shown)
+    lines = KeyLines(node)
+    issues = [Issue(shown, line, key, f"key appears twice (first on line {first}); only one is allowed")
+              for key, line, first in duplicates]
     try:
         matter = Matter.model_validate(data)
     except ValidationError as exc:

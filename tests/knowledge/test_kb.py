@@ -155,7 +155,7 @@ def test_committed_kb_loads_fast():
     t0 = time.process_time()
     kb = KnowledgeBase.load(KB_DIR, GUIDES_DIR)
     elapsed = time.process_time() - t0
-    assert elapsed < 0.5, f"loading the committed KB took {elapsed:.3f} s of CPU"
+    assert elapsed < 0.6, f"loading the committed KB took {elapsed:.3f} s of CPU"
     assert len(kb) >= 1135
     assert kb.get("511A0074300005") is not None
 
