@@ -22,6 +22,14 @@ DEFAULT_GUANGDONG_PATH = Path(__file__).resolve().parent.parent.parent / "shared
 
 __all__ = ["DEFAULT_GUANGDONG_PATH", "KnowledgeBase", "normalize_name"]
 
+def _event(level: int, event: str, **fields: object) -> None:
+    """Log a structured event the way ``assistant.logging`` formats them (``event`` + ``fields``), readable
+    with a plain handler too."""
+    if log.isEnabledFor(level):
+        text = " ".join(f"{k}={v}" for k, v in fields.items())
+        log.log(level, f"{event} {text}".strip(), extra={"event": event, "fields": fields})
+
+
 _SOURCE_RANK = {"authored": 0, "sichuan-catalog": 1, "guangdong-guides": 2}
 
 
@@ -111,7 +119,7 @@ class KnowledgeBase:
         if errors and strict:
             raise KBError(errors)
         for issue in issues:
-            log.warning("knowledge.kb.issue: %s", issue, extra={"issue": str(issue), "severity": issue.severity})
+            _event(logging.WARNING, "knowledge.kb.issue", issue=str(issue), severity=issue.severity)
 
         matters: list[Matter] = []
         index: dict[str, int] = {}
@@ -131,8 +139,8 @@ class KnowledgeBase:
                 index[code] = len(matters)
                 matters.append(entry.matter)
         kb = cls(matters, issues, guide_files)
-        log.info("knowledge.kb.loaded", extra={"matters": len(kb), "guides": len(guide_files),
-                                                "errors": len(errors), "ms": round(1000 * (time.perf_counter() - t0))})
+        _event(logging.INFO, "knowledge.kb.loaded", matters=len(kb), guides=len(guide_files), errors=len(errors),
+               ms=round(1000 * (time.perf_counter() - t0)))
         return kb
 
     # --- lookups ------------------------------------------------------------------------------------------------
@@ -216,6 +224,6 @@ def _guangdong_entries(path: Path) -> list[Entry]:
     src = export_file(path)  # raises FileNotFoundError for a missing export
     result = import_guangdong(src)
     if result.report.errors:
-        log.warning("knowledge.guangdong.skipped: %d record(s)", len(result.report.errors),
-                    extra={"errors": result.report.errors[:20]})
+        _event(logging.WARNING, "knowledge.guangdong.skipped", records=len(result.report.errors),
+               first=result.report.errors[:5])
     return [Entry(m, src) for m in result.matters]

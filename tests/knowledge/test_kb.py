@@ -118,12 +118,16 @@ def test_duplicate_codes_in_constructor_are_refused():
         KnowledgeBase([m, m])
 
 
-def test_invalid_guide_is_skipped_and_reported_unless_strict(dirs):
+def test_invalid_guide_is_skipped_and_reported_unless_strict(dirs, caplog):
     kb_dir, guides = dirs
     (guides / "c.yml").write_text(NEW_GUIDE.replace("JN-GJJ-001", "JN-X").replace("verified: false",
                                                                                   "verified: maybe"),
                                   encoding="utf-8")
-    kb = KnowledgeBase.load(kb_dir, guides)
+    with caplog.at_level("INFO", logger="knowledge.kb"):
+        kb = KnowledgeBase.load(kb_dir, guides)
+    events = [(r.event, r.fields) for r in caplog.records if getattr(r, "event", "").startswith("knowledge.")]
+    assert events[0][0] == "knowledge.kb.issue" and "c.yml:6: verified:" in events[0][1]["issue"]
+    assert events[-1][0] == "knowledge.kb.loaded" and events[-1][1]["errors"] == 1
     assert kb.get("JN-X") is None and len(kb) == 5
     assert [(i.line, i.field) for i in kb.issues if i.severity == "error"] == [(6, "verified")]
     with pytest.raises(KBError, match=r"c.yml:6: verified: "):
