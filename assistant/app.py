@@ -239,6 +239,12 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
     app.include_router(web_router)
     app.include_router(staff_router)
     app.include_router(nlu_router)
+    from assistant.channels import miniprogram, wechat_mp, widget
+
+    app.include_router(wechat_mp.router)
+    app.include_router(miniprogram.push_router)
+    app.include_router(miniprogram.router)
+    app.include_router(widget.router)
     for extra in (_optional_router("assistant.actions.server"),):
         if extra is not None:
             app.include_router(extra)
