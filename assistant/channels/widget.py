@@ -79,9 +79,11 @@ def _store(services: Services, body: FeedbackRequest) -> int:
             row = Feedback(session_id=body.session_id, message_ref=body.message_ref)
             s.add(row)
         row.rating, row.channel = body.rating, body.channel
-        row.answer_text = mask_pii(body.answer_text)
-        row.matter_code = body.matter_code
-        row.comment = mask_pii(body.comment)
+        if body.answer_text or row.answer_text is None:
+            row.answer_text = mask_pii(body.answer_text)
+        row.matter_code = body.matter_code or row.matter_code
+        if body.comment or row.comment is None:
+            row.comment = mask_pii(body.comment)
         s.flush()
         return row.id
 

@@ -198,15 +198,14 @@ class ScriptedAssistant:
 
 @pytest.fixture
 def channel_app(make_settings, fake_wechat):
-    """Build a channel app: ``make(**settings_overrides) -> (app, services, assistant)``.
+    """Build the real app (``create_app``) with the scripted assistant:
+    ``make(kb=None, slow_s=1.0, **settings_overrides) -> (app, services, assistant)``.
 
-    Routers: official account, mini-program (push + JSON API), widget/feedback, web chat; migrations applied;
-    the assistant is :class:`ScriptedAssistant` with ``slow_s`` (default 1 s).
+    Models are not loaded (``load_models=False``), Rasa is absent, migrations are applied here (the tests drive
+    the app through an ASGI transport without its lifespan). WeChat settings point at the fake API server.
     """
-    from fastapi import FastAPI
-
-    from assistant.channels import miniprogram, web, wechat_mp, widget
-    from assistant.container import build_services
+    from assistant.app import create_app
+    from assistant.channels import wechat_mp
 
     base, _state = fake_wechat
     made = []
@@ -216,14 +215,11 @@ def channel_app(make_settings, fake_wechat):
                       wechat_mode="plain", wechat_api_base=base, wechat_reply_budget_s=0.5)
         values.update(overrides)
         settings = make_settings(**values)
-        services = build_services(settings, kb=kb, nlu=None, rasa=None)
+        app = create_app(settings, kb=kb, nlu=None, rasa=None, load_models=False)
+        services = app.state.services
         services.db.upgrade()
+        services.status.update(db="ready")
         services.assistant = ScriptedAssistant(services, slow_s=slow_s)
-        app = FastAPI()
-        app.state.services = services
-        for r in (wechat_mp.router, miniprogram.push_router, miniprogram.router, widget.router, web.router):
-            app.include_router(r)
-        widget.install_cors(app, settings)
         rt = wechat_mp.get_runtime(app)
         rt.send_retry_delays = (0.05,)
         made.append(services)
@@ -232,6 +228,17 @@ def channel_app(make_settings, fake_wechat):
     yield make
     for s in made:
         s.db.dispose()
+
+
+def error_code(response) -> str:
+    """The ``error`` code of an API error body (``{"error", "message"}``)."""
+    body = response.json()
+    return (body["detail"] if isinstance(body.get("detail"), dict) else body)["error"]
+
+
+def error_message(response) -> str:
+    body = response.json()
+    return (body["detail"] if isinstance(body.get("detail"), dict) else body)["message"]
 
 
 def run(coro):

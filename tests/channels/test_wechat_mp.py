@@ -10,7 +10,7 @@ from sqlalchemy import select
 from assistant.channels import wechat_mp
 from assistant.channels.wechat_xml import parse_wechat_xml
 from assistant.db.wechat import WeChatDelivery, WeChatInbound, WeChatUser
-from tests.channels.conftest import run
+from tests.channels.conftest import error_code, error_message, run
 from tests.channels.wechat_helpers import (
     client, encrypted, event_msg, open_encrypted_reply, query, text_msg,
 )
@@ -38,9 +38,9 @@ def test_get_verification_echoes_and_rejects(channel_app):
 
     ok, bad, missing, stale = run(go())
     assert ok.status_code == 200 and ok.text == "echo-123"
-    assert bad.status_code == 403 and bad.json()["detail"]["error"] == "bad_signature"
+    assert bad.status_code == 403 and error_code(bad) == "bad_signature"
     assert missing.status_code == 403
-    assert stale.status_code == 403 and stale.json()["detail"]["error"] == "stale_timestamp"
+    assert stale.status_code == 403 and error_code(stale) == "stale_timestamp"
 
 
 def test_unconfigured_token_is_503(channel_app):
@@ -118,8 +118,8 @@ def test_bad_input_is_rejected_cleanly_and_never_reaches_the_assistant(channel_a
             return out
 
     out = run(go())
-    assert out["malformed"].status_code == 400 and out["malformed"].json()["detail"]["error"] == "bad_xml"
-    assert out["xxe"].status_code == 400 and "DOCTYPE" in out["xxe"].json()["detail"]["message"]
+    assert out["malformed"].status_code == 400 and error_code(out["malformed"]) == "bad_xml"
+    assert out["xxe"].status_code == 400 and "DOCTYPE" in error_message(out["xxe"])
     assert out["huge"].status_code == 413
     assert out["nosig"].status_code == 403 and out["badsig"].status_code == 403
     assert out["stale"].status_code == 403
@@ -208,10 +208,10 @@ def test_safe_mode_decrypts_and_encrypts_the_reply(channel_app):
     reply = open_encrypted_reply(ok.content)
     assert reply["Content"] == "收到：你好" and reply["ToUserName"] == "o-user-1"
     assert plain.status_code == 400
-    assert wrong_app.status_code == 403 and wrong_app.json()["detail"]["error"] == "wrong_appid"
+    assert wrong_app.status_code == 403 and error_code(wrong_app) == "wrong_appid"
     assert bad_msgsig.status_code == 403
     assert wrong_key.status_code in (400, 403)
-    assert truncated.status_code == 400 and truncated.json()["detail"]["error"] == "decrypt_failed"
+    assert truncated.status_code == 400 and error_code(truncated) == "decrypt_failed"
     assert [c["text"] for c in bot.calls] == ["你好"]
 
 

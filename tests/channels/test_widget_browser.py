@@ -1,0 +1,140 @@
+"""The one-tag widget in headless Chromium: a plain HTML page on one origin, the app on another (CORS limited
+to the page's origin), a conversation with rich parts, escaping, feedback, a staff reply after a handoff,
+keyboard use, a phone-width screenshot under artifacts/."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+import time
+
+import pytest
+from sqlalchemy import select
+
+from assistant.db.feedback import Feedback
+from tests.conftest import ARTIFACTS, free_port
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture
+def served(channel_app, tmp_path):
+    """(page_url, api_url, services): the app under uvicorn and a host page on a second origin."""
+    import uvicorn
+
+    page_port, api_port = free_port(), free_port()
+    page_origin, api = f"http://127.0.0.1:{page_port}", f"http://127.0.0.1:{api_port}"
+    app, services, _ = channel_app(cors_origins=[page_origin], slow_s=0.8)
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text(f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>某街道便民服务中心</title>
+<style>button {{ background: rgb(0, 170, 0) !important; font-size: 30px !important; }}
+.log, .card, .bubble {{ display: none !important; }}</style></head>
+<body><h1>金牛区某街道便民服务中心</h1><p>一个普通页面，只加了一个 script 标签。</p>
+<script src="{api}/widget.js" data-api="{api}" data-title="金小二测试" data-poll-ms="400"></script>
+</body></html>""", encoding="utf-8")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "site"))
+    handler.log_message = lambda *a: None
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", page_port), handler)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=api_port, log_level="warning",
+                                           lifespan="off"))
+    t = threading.Thread(target=server.run, daemon=True)
+    t.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    try:
+        yield f"{page_origin}/index.html", api, services
+    finally:
+        server.should_exit = True
+        t.join(10)
+        site.shutdown()
+        site.server_close()
+
+
+def test_widget_conversation_in_headless_chromium(served, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    page_url, api, services = served
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, args=FLAGS, headless=True,
+            viewport={"width": 390, "height": 844}, locale="zh-CN", device_scale_factor=1)
+        page = ctx.new_page()
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(page_url)
+
+        bubble = page.locator("#jinxiaoer-widget .bubble")
+        expect(bubble).to_be_visible()
+        # styles isolated: the host page's `button {…!important}` and `.bubble {display:none}` do not apply
+        bg = bubble.evaluate("b => getComputedStyle(b).backgroundColor")
+        assert bg == "rgb(200, 16, 46)"
+
+        # keyboard: focus the bubble, Enter opens, focus lands in the input
+        bubble.focus()
+        page.keyboard.press("Enter")
+        panel = page.locator("#jinxiaoer-widget .panel")
+        expect(panel).to_be_visible()
+        assert page.evaluate("document.getElementById('jinxiaoer-widget').shadowRoot.activeElement.id") == "jxe-input"
+        expect(page.locator("#jinxiaoer-widget .msg.bot").first).to_contain_text("金小二")
+
+        # a question whose answer is slow: the typing indicator shows, then the rich answer
+        page.keyboard.type("开个小卖部要什么材料，慢慢说")
+        page.keyboard.press("Enter")
+        expect(page.locator("#jinxiaoer-widget .typing")).to_be_visible()
+        expect(page.locator("#jinxiaoer-widget .matter-card")).to_be_visible(timeout=10_000)
+        expect(page.locator("#jinxiaoer-widget .typing")).to_be_hidden()
+        card = page.locator("#jinxiaoer-widget .matter-card")
+        expect(card).to_contain_text("个体工商户设立登记")
+        expect(card).to_contain_text("仅供参考")
+        expect(card.locator("a")).to_have_attribute("href", "https://www.sczwfw.gov.cn/x")
+        items = page.locator("#jinxiaoer-widget .checklist li")
+        expect(items).to_have_count(2)
+        expect(items.nth(1)).to_contain_text("<img src=x onerror=alert(1)>租赁合同")
+
+        # escaping: markup typed by the user comes back as text
+        page.locator("#jinxiaoer-widget textarea").fill("<img src=x onerror=window.__xss=1>你好")
+        page.keyboard.press("Enter")
+        expect(page.locator("#jinxiaoer-widget .msg.bot").last).to_contain_text("收到：<img src=x onerror")
+        assert page.evaluate("document.getElementById('jinxiaoer-widget').shadowRoot.querySelectorAll('img').length") == 0
+        assert page.evaluate("window.__xss === undefined")
+
+        # 👍 on the matter answer is stored
+        page.locator("#jinxiaoer-widget .msg.bot").nth(1).locator(".fb-up").click()
+        expect(page.locator("#jinxiaoer-widget .msg.bot").nth(1).locator(".fb")).to_contain_text("谢谢您的反馈")
+
+        # a button → handoff; a staff reply appears in the widget by polling
+        page.locator("#jinxiaoer-widget .btns button", has_text="转人工").click()
+        expect(page.locator("#jinxiaoer-widget .msg.bot").last).to_contain_text("工单号")
+        ticket = services.handoffs.list()[0]
+        services.handoffs.reply(ticket.id, "您好，我是李老师，<b>请带身份证</b>到3号窗口。", "金帮办·李老师")
+        staff = page.locator("#jinxiaoer-widget .msg.staff")
+        expect(staff).to_contain_text("<b>请带身份证</b>", timeout=10_000)
+        expect(staff.locator(".who")).to_have_text("金帮办·李老师")
+
+        page.screenshot(path=str(ARTIFACTS / "widget-phone.png"))
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.screenshot(path=str(ARTIFACTS / "widget-desktop.png"))
+        # Escape closes and gives focus back to the bubble
+        page.keyboard.press("Escape")
+        expect(panel).to_be_hidden()
+        assert page.evaluate(
+            "document.getElementById('jinxiaoer-widget').shadowRoot.activeElement.className").startswith("bubble")
+        ctx.close()
+
+    assert dialogs == [] and errors == []
+    with services.db.session() as s:
+        (fb,) = s.scalars(select(Feedback)).all()
+    assert fb.rating == "up" and fb.channel == "widget" and "个体工商户设立登记" in fb.answer_text
