@@ -11,7 +11,11 @@ Matching, per window of the transcript with as many characters as a term:
 * a syllable with the same folded form costs 0; one with the same initial or the same final costs 0.5;
   anything else 1. Allowed total: 0 for terms of 2–3 characters, 0.5 for 4–6, 1 for longer ones;
 * the window must share characters with the term (≥ 1 for short terms, ≥ half for 4+), must not be a lexicon
-  term itself and must not cut through one found in the text (its exact occurrences are protected);
+  term itself and must not cut through one found in the text (exact occurrences of terms of weight ≥ 1 are
+  protected); a window
+  that contains a protected term may only differ from the longer term by exact (folded) homophones; a short
+  everyday service word (weight ≥ 2) may replace a window with no common character when the tones agree too
+  (餐宝→参保); low-weight words taken from matter names need identical tones (一下 is not 以下);
 * longer terms win, then lower cost, then more identical tones, then the term's weight.
 """
 
@@ -121,7 +125,7 @@ class PinyinCorrector:
         spans: list[tuple[int, int]] = []
         for length in sorted(self._lengths, reverse=True):
             for i in range(0, n - length + 1):
-                if text[i:i + length] in self.lexicon.terms:
+                if self.lexicon.terms.get(text[i:i + length], 0.0) >= 1.0:
                     spans.append((i, i + length))
                     for k in range(i, i + length):
                         protected[k] = True
@@ -145,7 +149,13 @@ class PinyinCorrector:
                             continue
                         seen.add(term)
                         same = sum(1 for a, b in zip(window, term) if a == b)
-                        if same < need_same or same == length:
+                        weight = self.lexicon.terms[term]
+                        exact_tones = all(toned[i + k] == t_toned[k] for k in range(length))
+                        if same == length:
+                            continue
+                        if same < need_same and not (exact_tones and length <= 3 and weight >= 2.0):
+                            continue
+                        if weight < 1.0 and not exact_tones:
                             continue
                         cost = 0.0
                         for k in range(length):
@@ -153,6 +163,9 @@ class PinyinCorrector:
                             if cost > allowed:
                                 break
                         if cost > allowed:
+                            continue
+                        if cost and any(protected[i:i + length]):
+                            # a window that extends a correctly heard term may only add pure homophones
                             continue
                         tones = sum(1 for k in range(length) if toned[i + k] == t_toned[k])
                         candidates.append((length, -cost, tones, self.lexicon.terms[term], -i, term, cost))

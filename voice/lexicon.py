@@ -22,7 +22,8 @@ SERVICE_TERMS: tuple[str, ...] = (
     "营业执照", "小卖部", "预包装食品", "特困人员", "最低生活保障", "残疾人证", "婚姻登记", "结婚登记",
     "离婚登记", "出生医学证明", "生育津贴", "丧葬补助金", "抚恤金", "上门办理", "帮办代办", "政务服务大厅",
     "便民服务中心", "便民服务站", "材料清单", "办理地点", "办理时间", "收费标准", "办事指南", "法定代表人",
-    "统一社会信用代码", "经营范围", "理发店", "美容院", "餐饮店", "社区", "街道",
+    "统一社会信用代码", "经营范围", "理发店", "美容院", "餐饮店", "社区", "街道", "驾驶证", "城乡居民",
+    "参保", "提取", "申领", "补办", "新办", "换证", "认证", "办理", "申请", "材料", "证明", "登记",
 )
 #: Sichuanese / colloquial phrasings that ASR tends to mangle (all ≥ 3 characters: short ones over-correct).
 COLLOQUIAL_TERMS: tuple[str, ...] = (
@@ -93,7 +94,28 @@ class Lexicon:
                 for frag in han_fragments(phrase):
                     if len(frag) <= 6:
                         lex.add(frag, 1.2)
+        lex.add_name_words(lex.matter_names)
         return lex
+
+    def add_name_words(self, names: Iterable[str], min_names: int = 3, weight: float = 0.5) -> None:
+        """Add the 2–4 character words (jieba) that occur in at least ``min_names`` matter names.
+
+        Frequent words of the official names (参保, 提取, 补贴 …) are what people say; rare ones would only
+        make the correction over-eager.
+        """
+        import logging
+
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        counts: dict[str, int] = {}
+        for name in names:
+            for word in set(jieba.lcut(name)):
+                if 2 <= len(word) <= 4 and all("\u4e00" <= ch <= "\u9fff" for ch in word):
+                    counts[word] = counts.get(word, 0) + 1
+        for word, n in counts.items():
+            if n >= min_names and word not in self.terms:
+                self.terms[word] = weight
 
     @classmethod
     def from_kb(cls, kb: Any) -> "Lexicon":

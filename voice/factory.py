@@ -1,0 +1,121 @@
+"""Choosing and building the ASR engine, and the transcribe → correct pipeline.
+
+``engine="auto"`` picks Vosk when a Chinese Vosk model is present (``vosk_model_path`` or the folder
+``voice fetch-model`` fills), else the offline whisper base. Everything here takes plain arguments; the app
+passes its settings' values.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from voice.audio import Audio
+from voice.correction import Corrected, PinyinCorrector
+from voice.engine import Engine, Result
+from voice.lexicon import Lexicon
+from voice.models import NO_MODEL_HELP, VOSK_SMALL_CN, ModelError, chinese_vosk_model, whisper_model_dir
+
+log = logging.getLogger(__name__)
+
+
+def choose_engine(engine: str, cache_dir: Path, vosk_model_path: Path | None = None) -> str:
+    """Resolve the engine setting to ``"vosk"`` or ``"whisper"``.
+
+    Args:
+        engine: ``"auto"``, ``"vosk"`` or ``"whisper"`` (``settings.asr_engine``).
+        cache_dir: the app's cache folder.
+        vosk_model_path: ``settings.vosk_model_path``.
+
+    Raises:
+        ModelError: ``"vosk"`` was asked for but no Chinese Vosk model is present, or the setting is unknown.
+    """
+    if engine == "whisper":
+        return "whisper"
+    have_vosk = chinese_vosk_model(cache_dir, vosk_model_path) is not None
+    if engine == "vosk":
+        if not have_vosk:
+            where = vosk_model_path or "(vosk_model_path not set)"
+            raise ModelError(f"asr_engine is 'vosk' but {where} is not a Vosk model folder. "
+                             + NO_MODEL_HELP.format(name=VOSK_SMALL_CN))
+        return "vosk"
+    if engine == "auto":
+        return "vosk" if have_vosk else "whisper"
+    raise ModelError(f"unknown asr_engine {engine!r} (auto, vosk or whisper)")
+
+
+def create_engine(engine: str, cache_dir: Path, lexicon: Lexicon, vosk_model_path: Path | None = None,
+                  whisper_dir: Path | None = None, cpu_threads: int = 2) -> Engine:
+    """Load the chosen engine (once per process: keep the result).
+
+    Args:
+        engine: ``"auto"``, ``"vosk"`` or ``"whisper"``.
+        cache_dir: the app's cache folder (the whisper model is reassembled there).
+        lexicon: the KB lexicon (Vosk phrase list / whisper prompt).
+        vosk_model_path: a Vosk model folder (``settings.vosk_model_path``).
+        whisper_dir: a faster-whisper model folder (``settings.whisper_model_dir``); default: the packaged one.
+        cpu_threads: threads for the whisper decoder.
+    """
+    kind = choose_engine(engine, cache_dir, vosk_model_path)
+    if kind == "vosk":
+        from voice.vosk_engine import VoskEngine
+
+        model = chinese_vosk_model(cache_dir, vosk_model_path)
+        assert model is not None
+        return VoskEngine(model, phrases=lexicon.phrases())
+    from voice.whisper_engine import WhisperEngine
+
+    return WhisperEngine(whisper_model_dir(cache_dir, whisper_dir), lexicon.prompt_terms(), cpu_threads=cpu_threads)
+
+
+@dataclass
+class Transcript:
+    """A recognised and corrected utterance.
+
+    Attributes:
+        transcript: what the engine heard.
+        corrected: after the pinyin correction to the lexicon (what goes to the NLU).
+        fixes: the corrections made, ``[(original, term)]``.
+        speech: False when the audio held no speech.
+        audio_s: seconds of audio.
+        asr_s: seconds spent recognising.
+    """
+
+    transcript: str
+    corrected: str
+    fixes: list[tuple[str, str]] = field(default_factory=list)
+    speech: bool = True
+    audio_s: float = 0.0
+    asr_s: float = 0.0
+
+
+class VoicePipeline:
+    """An engine plus the pinyin corrector: audio → :class:`Transcript`.
+
+    Args:
+        engine: a loaded engine.
+        lexicon: the KB lexicon for the correction.
+    """
+
+    def __init__(self, engine: Engine, lexicon: Lexicon):
+        self.engine = engine
+        self.lexicon = lexicon
+        self.corrector = PinyinCorrector(lexicon)
+
+    def correct(self, result: Result) -> Transcript:
+        """Apply the correction to an engine result."""
+        fixed: Corrected = self.corrector.correct(result.text)
+        return Transcript(transcript=result.text, corrected=fixed.text,
+                          fixes=[(f.original, f.term) for f in fixed.fixes], speech=result.speech,
+                          audio_s=result.audio_s)
+
+    def transcribe(self, audio: Audio) -> Transcript:
+        """Recognise a whole recording (decoded by :func:`voice.audio.decode_wav`)."""
+        t0 = time.perf_counter()
+        result = self.engine.transcribe_pcm(audio.pcm16())
+        out = self.correct(result)
+        out.asr_s = time.perf_counter() - t0
+        out.audio_s = audio.duration_s
+        return out
