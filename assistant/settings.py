@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import AliasChoices, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,7 +91,8 @@ class Settings(BaseSettings):
     # --- staff ------------------------------------------------------------------------------------
     #: Bearer token for staff endpoints. Unset: staff endpoints answer 403 (closed).
     staff_token: str | None = None
-    cors_origins: list[str] = Field(default_factory=list)
+    #: Origins allowed to call the API from a browser (the widget's host pages); comma-separated in the env.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # --- voice ------------------------------------------------------------------------------------
     asr_engine: Literal["auto", "vosk", "whisper"] = "auto"
@@ -113,7 +114,7 @@ class Settings(BaseSettings):
     wechat_miniprogram_transfer: bool = False
 
     # --- pre-service ------------------------------------------------------------------------------
-    reminder_offsets_days: list[int] = Field(default_factory=lambda: [60, 30, 7])
+    reminder_offsets_days: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [60, 30, 7])
 
     @field_validator("cors_origins", "reminder_offsets_days", mode="before")
     @classmethod
