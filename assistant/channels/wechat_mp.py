@@ -38,7 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from assistant.api.deps import ApiError
 from assistant.channels.wechat_api import Undeliverable, WeChatAPIClient, WeChatAPIError
 from assistant.channels.wechat_crypto import (
-    AppIdError, DecryptError, SignatureError, TimestampError, WeChatCrypto, WeChatCryptoError,
+    AppIdError, DecryptError, SignatureError, WeChatCrypto, WeChatCryptoError,
     check_signature, check_timestamp,
 )
 from assistant.channels.wechat_render import Rendered, render_parts
@@ -164,16 +164,18 @@ class WeChatRuntime:
         api: the WeChat API client; built from the settings when ``None``.
         asr: an optional speech engine with ``transcribe_pcm(pcm16_16k) -> Result`` for voice messages
             without WeChat's ``Recognition`` field.
+        services: the app's ``Services``; when given, ``services.assistant`` is used (looked up per message).
     """
 
     def __init__(self, settings: Any, db: Any, assistant: Any, api: WeChatAPIClient | None = None,
-                 asr: Any = None):
+                 asr: Any = None, services: Any = None):
         self.settings = settings
         self.db = db
-        self.assistant = assistant
+        self._assistant = assistant
+        self._services = services
         self.api = api or WeChatAPIClient(settings.wechat_api_base, settings.wechat_appid,
                                           settings.wechat_appsecret)
-        self.asr = asr
+        self._asr = asr
         self.crypto: WeChatCrypto | None = None
         if settings.wechat_aes_key:
             self.crypto = WeChatCrypto(settings.wechat_token, settings.wechat_aes_key, settings.wechat_appid)
@@ -181,6 +183,24 @@ class WeChatRuntime:
         self._tasks: set[asyncio.Task] = set()
         #: Retry delays of a failed customer-service send (seconds).
         self.send_retry_delays: tuple[float, ...] = (0.5, 2.0)
+
+    @property
+    def assistant(self) -> Any:
+        """The assistant answering messages (the app's current ``services.assistant`` when built from it)."""
+        if self._services is not None and getattr(self._services, "assistant", None) is not None:
+            return self._services.assistant
+        return self._assistant
+
+    @property
+    def asr(self) -> Any:
+        """The speech engine for voice messages: the one given, else ``services.extras["asr_engine"]``."""
+        if self._asr is not None or self._services is None:
+            return self._asr
+        return (getattr(self._services, "extras", None) or {}).get("asr_engine")
+
+    @asr.setter
+    def asr(self, engine: Any) -> None:
+        self._asr = engine
 
     # ---- request verification -------------------------------------------------------------------------
     def verify_query(self, query: dict[str, str], now: float | None = None) -> None:
@@ -725,7 +745,8 @@ def get_runtime(request_or_app: Any) -> WeChatRuntime:
         extras = getattr(services, "extras", {}) or {}
         rt = extras.get("wechat")
         if rt is None:
-            rt = WeChatRuntime(services.settings, services.db, services.assistant, asr=extras.get("asr_engine"))
+            rt = WeChatRuntime(services.settings, services.db, None, asr=extras.get("asr_engine"),
+                               services=services)
             extras["wechat"] = rt
         app.state.wechat = rt
     return rt
@@ -750,7 +771,7 @@ async def deliver(services: Any, session_id: str, parts: list[dict[str, Any]]) -
     extras = getattr(services, "extras", {}) or {}
     rt = extras.get("wechat")
     if rt is None:
-        rt = WeChatRuntime(services.settings, services.db, services.assistant, asr=extras.get("asr_engine"))
+        rt = WeChatRuntime(services.settings, services.db, None, asr=extras.get("asr_engine"), services=services)
         extras["wechat"] = rt
     return await rt.deliver_parts(session_id, parts)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import xml.parsers.expat
 from typing import Any
-from xml.sax.saxutils import escape
 
 __all__ = ["XMLRefused", "parse_wechat_xml", "build_xml", "MAX_DEPTH", "MAX_ELEMENTS"]
 
@@ -124,7 +123,3 @@ def build_xml(fields: dict[str, Any]) -> str:
         return "".join(out)
     return f"<xml>{render(fields)}</xml>"
 
-
-def xml_text(text: str) -> str:
-    """Escape ``text`` for element content (used for non-CDATA values)."""
-    return escape(text)
