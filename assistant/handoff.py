@@ -135,6 +135,15 @@ class ConversationStore:
             bot_text = "\n".join(_part_text(p) for p in replies if _part_text(p))
             bot = Message(session_id=session_id, role="bot", text=mask_pii(bot_text), payload=replies)
             s.add(bot)
+            # a conversation with an open ticket: the helper sees what the citizen adds meanwhile
+            ticket = s.scalars(select(HandoffTicket).where(HandoffTicket.session_id == session_id,
+                                                           HandoffTicket.status != "closed")
+                               .order_by(HandoffTicket.id.desc()).limit(1)).first()
+            if ticket is not None:
+                lines = list(ticket.transcript or [])
+                if not lines or lines[-1].get("text") != mask_pii(user_text):
+                    lines.append({"role": "user", "text": mask_pii(user_text), "at": _iso(utcnow())})
+                    ticket.transcript = lines
             s.flush()
             return bot.id
 

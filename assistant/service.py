@@ -297,6 +297,36 @@ class ParseRecorder:
             return self._d.get(sender)
 
 
+_PAYLOAD = re.compile(r"^/(?P<intent>[A-Za-z_]\w*)(?P<ents>\{.*\})?$", re.S)
+
+
+def parse_payload(text: str, kb: Any) -> dict[str, Any] | None:
+    """Parse a button payload ``/intent{"matter": "<code>"}`` without the NLU (used by the fallback path).
+
+    Args:
+        text: the message text.
+        kb: the KnowledgeBase (matter codes are validated against it; ``None`` drops the matter).
+
+    Returns:
+        A parse in the NLU's format, or ``None`` when ``text`` is not a payload.
+    """
+    m = _PAYLOAD.match(text.strip())
+    if not m:
+        return None
+    entities = []
+    if m.group("ents"):
+        try:
+            ents = json.loads(m.group("ents"))
+        except ValueError:
+            ents = {}
+        code = ents.get("matter") if isinstance(ents, dict) else None
+        if isinstance(code, str) and kb is not None and kb.get(code) is not None:
+            entities.append({"entity": "matter", "value": code, "start": 0, "end": len(text),
+                             "confidence_entity": 1.0, "extractor": "payload"})
+    return {"text": text, "intent": {"name": m.group("intent"), "confidence": 1.0}, "entities": entities,
+            "matters": [], "out_of_scope": False, "ambiguous": False}
+
+
 async def _maybe_await(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
@@ -347,6 +377,11 @@ class Assistant:
                 reason = str(exc) or "rasa_unavailable"
                 degraded = True
                 replies, intent, matter, handoff = await self._fallback(session_id, norm.text, channel, reason)
+                if handoff is None and not any(
+                        p["type"] == "buttons" and any(b["payload"] == "/request_human" for b in p["buttons"])
+                        for p in replies):
+                    replies.append({"type": "buttons",
+                                    "buttons": [{"title": "转人工", "payload": payload("request_human")}]})
         replies = [{"type": "notice", "text": n} for n in norm.notices] + replies
         if matter is None and not degraded:
             matter = await run_in_threadpool(self.services.conversations.current_matter, session_id)
@@ -432,9 +467,11 @@ class Assistant:
         s = self.services
         notice = [{"type": "notice", "text": NOTICE_RASA_DOWN}] if reason != "rasa_empty" else []
         human = {"type": "buttons", "buttons": [{"title": "转人工", "payload": payload("request_human")}]}
-        if s.nlu is None or s.kb is None:
+        parse = parse_payload(text, s.kb)
+        if parse is None and (s.nlu is None or s.kb is None):
             return notice + [{"type": "text", "text": TEXT_LOADING}, human], "", None, None
-        parse = await run_in_threadpool(s.nlu.parse, text)
+        if parse is None:
+            parse = await run_in_threadpool(s.nlu.parse, text)
         intent = ((parse.get("intent") or {}).get("name")) or "nlu_fallback"
         codes = [e.get("value") for e in parse.get("entities") or [] if e.get("entity") == "matter"]
         matters = [m for m in (s.kb.get(c) for c in codes if c) if m is not None]

@@ -3,7 +3,8 @@
 - ``make_settings(**overrides)``: a test ``Settings`` with a temporary SQLite database, no managed Rasa and
   ``rasa_url`` pointing at a closed port (so the fallback path is exercised unless a test starts Rasa).
 - ``kb`` / ``nlu``: the committed knowledge base and the real NLU, built once per session.
-- ``app_client``: a ``TestClient`` over ``create_app`` (lifespan run: migrations applied) using ``kb``/``nlu``.
+- ``app_client``: a ``TestClient`` over ``create_app`` (lifespan run: migrations applied) with ``kb`` and no NLU;
+  ``nlu_app_client``: the same with the real ``nlu``.
 - ``db_url``: a database URL parametrised over SQLite and, when ``JXE_TEST_POSTGRES_URL`` is set, PostgreSQL
   (a fresh schema per test, dropped afterwards).
 """
@@ -80,27 +81,32 @@ def nlu(kb):
     return load_nlu(Settings(environment="test"), kb)
 
 
-@pytest.fixture(scope="session")
-def nlu_or_none(kb):
-    """The real NLU when it is importable (built once), else ``None`` (for tests that do not need it)."""
-    if not _nlu_available():
-        return None
-    from assistant.container import load_nlu
-    from assistant.settings import Settings
+def _client(app):
+    from fastapi.testclient import TestClient
 
-    return load_nlu(Settings(environment="test"), kb)
+    return TestClient(app, raise_server_exceptions=False)
 
 
 @pytest.fixture
-def app_client(make_settings, kb, nlu_or_none):
-    """A ``TestClient`` for a fresh app (tmp SQLite, Rasa down, staff token ``test-staff-token``)."""
-    from fastapi.testclient import TestClient
+def app_client(make_settings, kb):
+    """A ``TestClient`` for a fresh app with the KB but no NLU (it stays "loading"): fast HTTP-level tests.
 
+    Tmp SQLite (migrated by the lifespan), Rasa down, staff token ``test-staff-token``.
+    """
     from assistant.app import create_app
 
-    app = create_app(make_settings(staff_token="test-staff-token"), kb=kb, nlu=nlu_or_none,
-                     load_models=nlu_or_none is not None)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    app = create_app(make_settings(staff_token="test-staff-token"), kb=kb, load_models=False)
+    with _client(app) as client:
+        yield client
+
+
+@pytest.fixture
+def nlu_app_client(make_settings, kb, nlu):
+    """Like ``app_client`` but with the real NLU (the fallback answers from NLU + KB search)."""
+    from assistant.app import create_app
+
+    app = create_app(make_settings(staff_token="test-staff-token"), kb=kb, nlu=nlu)
+    with _client(app) as client:
         yield client
 
 
