@@ -34,6 +34,7 @@ class Result:
         final: True for an utterance's final result, False for a partial one.
         speech: True when the utterance contained speech at all (False: silence/noise only).
         audio_s: seconds of audio that this result covers.
+        raw_text: what the engine heard before correction, when ``text`` was corrected (else "").
     """
 
     text: str = ""
@@ -41,6 +42,7 @@ class Result:
     final: bool = True
     speech: bool = True
     audio_s: float = 0.0
+    raw_text: str = ""
 
     def vosk_json(self) -> dict[str, Any]:
         """The vosk-server message for this result: ``{"partial"}`` or ``{"result": [...], "text"}``."""

@@ -111,6 +111,14 @@ class VoicePipeline:
                           fixes=[(f.original, f.term) for f in fixed.fixes], speech=result.speech,
                           audio_s=result.audio_s)
 
+    def transcribe_pcm(self, pcm16: bytes) -> Result:
+        """Engine-like entry point for other channels: 16 kHz mono PCM16 → a :class:`Result` whose ``text`` is
+        the corrected transcript (``raw_text`` keeps what the engine heard)."""
+        result = self.engine.transcribe_pcm(pcm16)
+        fixed = self.corrector.correct(result.text)
+        return Result(text=fixed.text, words=result.words, final=True, speech=result.speech,
+                      audio_s=result.audio_s, raw_text=result.text)
+
     def transcribe(self, audio: Audio) -> Transcript:
         """Recognise a whole recording (decoded by :func:`voice.audio.decode_wav`)."""
         t0 = time.perf_counter()

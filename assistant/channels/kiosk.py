@@ -101,6 +101,7 @@ def voice_runtime(services: Any) -> VoiceRuntime:
         if rt is None:
             rt = build_voice(services.settings, services.kb)
             services.extras["voice"] = rt
+            services.extras.setdefault("asr_engine", rt.pipeline)
     return rt
 
 
@@ -181,6 +182,7 @@ class _Session:
         self.kept = bytearray() if self.settings.asr_keep_audio else None
         self.utterances = 0
         self.audio_bytes = 0
+        self.answered = False
 
     async def ensure_recognizer(self) -> None:
         if self.rec is not None:
@@ -254,6 +256,8 @@ class _Session:
         msg["corrected"] = transcript.corrected if transcript else result.text
         await self.send(msg)
         text = msg["corrected"]
+        if not _is_meaningful(text) and eof and self.answered:
+            return  # the visitor paused, got an answer, then let go of the button: nothing more to say
         if not _is_meaningful(text):
             tries = _unclear.bump(self.session_id)
             log_event(log, "voice.kiosk.unclear", session=self.session_id, tries=tries, speech=result.speech)
@@ -268,6 +272,7 @@ class _Session:
             reply = await self._chat(text, {"asr": {"engine": self.runtime.engine_name if self.runtime else "",
                                                     "transcript": result.text}})
         if reply is not None:
+            self.answered = True
             await self.send({"reply": reply, "session_id": self.session_id,
                              "latency_ms": round((time.perf_counter() - t_end) * 1000)})
 
