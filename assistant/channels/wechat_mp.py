@@ -21,6 +21,7 @@ Staff replies to handoff tickets of WeChat users are delivered by :func:`deliver
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 import secrets
@@ -450,7 +451,8 @@ class WeChatRuntime:
         if entry is None:
             row = self._load_row(key)
             if row is not None and row["status"] != "processing":
-                log_event(log, "wechat.retry.deduplicated", key=key, status=row["status"], delivery=row["delivery"])
+                log_event(log, "wechat.retry.deduplicated", key=_log_key(key), status=row["status"],
+                          delivery=row["delivery"])
                 self._bump_attempts(key)
                 if row["delivery"] == "passive" and row["reply_chunks"] and passive_ok:
                     # WeChat retries only when it did not receive our reply: give it the same answer again.
@@ -468,10 +470,10 @@ class WeChatRuntime:
             entry = _Pending(key=key, openid=inb.openid, channel=inb.channel, task=task)
             self._pending[key] = entry
             task.add_done_callback(lambda _t, e=entry: self._settle(e))
-            log_event(log, "wechat.message.received", channel=inb.channel, msg_type=inb.msg_type, key=key)
+            log_event(log, "wechat.message.received", channel=inb.channel, msg_type=inb.msg_type, key=_log_key(key))
         else:
             self._bump_attempts(key)
-            log_event(log, "wechat.retry.joined", key=key, claimed=entry.claimed)
+            log_event(log, "wechat.retry.joined", key=_log_key(key), claimed=entry.claimed)
         if entry.claimed == "custom":
             return "success", None
         if passive_ok or want_transfer:
@@ -489,7 +491,7 @@ class WeChatRuntime:
                 entry.claimed = "custom"
                 self._finish_row(key, "queued", "custom", answer.messages, transferred=True)
                 self._spawn(self._deliver(key, entry.openid, entry.channel, answer.messages, 0))
-                log_event(log, "wechat.reply.transfer", key=key)
+                log_event(log, "wechat.reply.transfer", key=_log_key(key))
                 return "transfer", answer
             if passive_ok:
                 entry.claimed = "passive"
@@ -499,11 +501,11 @@ class WeChatRuntime:
                     entry.extra_sent = True
                     self._spawn(self._deliver(key, entry.openid, entry.channel, answer.messages[1:], 1,
                                               delay_s=0.3))
-                log_event(log, "wechat.reply.passive", key=key, messages=len(answer.messages))
+                log_event(log, "wechat.reply.passive", key=_log_key(key), messages=len(answer.messages))
                 return "passive", answer
         self._settle(entry)
         if not entry.task.done():
-            log_event(log, "wechat.reply.deferred", key=key, budget_s=budget_s)
+            log_event(log, "wechat.reply.deferred", key=_log_key(key), budget_s=budget_s)
         return "success", None
 
     async def _safe_compute(self, compute: Callable[[], Awaitable[Answer]], inb: Inbound) -> Answer:
@@ -586,7 +588,7 @@ class WeChatRuntime:
                 except WeChatAPIError as exc:
                     status, errcode, errmsg = "failed", exc.errcode, exc.errmsg
             self._record_delivery(key, openid, channel, seq, content, status, errcode, errmsg)
-            log_event(log, f"wechat.delivery.{status}", key=key, seq=seq, errcode=errcode)
+            log_event(log, f"wechat.delivery.{status}", key=_log_key(key), seq=seq, errcode=errcode)
             if status != "sent":
                 outcome = "undeliverable" if status == "undeliverable" else "failed"
                 break
@@ -661,6 +663,15 @@ class WeChatRuntime:
 
 # --------------------------------------------------------------------------------------------------------
 # helpers
+
+
+def _log_key(key: str | None) -> str | None:
+    """A dedup key fit for logs: the OpenID inside event keys is replaced by a short hash."""
+    if not key or ":ev:" not in key:
+        return key
+    head, rest = key.split(":ev:", 1)
+    openid, _, tail = rest.partition(":")
+    return f"{head}:ev:{hashlib.sha1(openid.encode()).hexdigest()[:10]}:{tail}"
 
 
 def _reject(status: int, error: str, message: str) -> None:
