@@ -245,7 +245,8 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
     app.include_router(miniprogram.push_router)
     app.include_router(miniprogram.router)
     app.include_router(widget.router)
-    for extra in (_optional_router("assistant.actions.server"), _optional_router("assistant.channels.kiosk")):
+    for extra in (_optional_router("assistant.actions.server"), _optional_router("assistant.channels.kiosk"),
+                  _optional_router("assistant.api.preservice")):
         if extra is not None:
             app.include_router(extra)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

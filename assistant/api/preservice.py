@@ -1,0 +1,215 @@
+"""Staff API of the pre-service feature (Bearer ``JXE_STAFF_TOKEN``, like the other staff endpoints).
+
+- ``GET  /api/v1/reminders?session_id=…`` — a conversation's licences, their sent and scheduled reminders;
+- ``POST /api/v1/reminders/run`` — run the reminder scheduler now (normally hourly);
+- ``GET  /api/v1/bookings/{number}`` / ``PATCH`` — a home-visit booking (status, day, half-day, note);
+- ``GET  /api/v1/street-queue/{street}`` — a street's open bookings and new firms;
+- ``PATCH /api/v1/new-firms/{id}`` — a new firm's queue status / note;
+- ``POST /api/v1/uploads/licences`` and ``/api/v1/uploads/new-firms`` — CSV/xlsx imports with a per-row report.
+
+The router's lifespan starts the reminder scheduler when the app starts (a catch-up run first) and stops it.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, File, Query, UploadFile
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from assistant.api.deps import ApiError, get_services, require_staff
+from assistant.container import Services
+from assistant.logging import get_logger, log_event
+from assistant.preservice.runtime import get_preservice
+from assistant.preservice.store import BookingView, FirmView, LicenceView, NotFound, ReminderView
+from assistant.preservice.uploads import UploadError, import_firms, import_licences
+from assistant.preservice.validation import InvalidValue, parse_half_day
+
+log = get_logger(__name__)
+
+
+@asynccontextmanager
+async def lifespan(app: Any):
+    """Start the reminder scheduler (catch-up run once the KB is loaded), stop it on shutdown."""
+    services = app.state.services
+    pre = None
+    try:
+        pre = get_preservice(services)
+        if not services.extras.get("preservice_scheduler_off"):
+            def ready() -> bool:
+                pre.sync_kb()
+                return services.status.get("db") == "ready" and services.kb is not None
+            pre.scheduler.start(ready=ready)
+    except Exception:  # the rest of the app must still start
+        log.exception("preservice.scheduler.start_failed")
+    try:
+        yield
+    finally:
+        if pre is not None:
+            await pre.scheduler.stop()
+
+
+router = APIRouter(tags=["preservice"], dependencies=[Depends(require_staff)], lifespan=lifespan)
+
+SESSION_PATTERN = r"^[A-Za-z0-9_.:@-]{1,128}$"
+
+
+class LicenceWithSchedule(LicenceView):
+    """A licence with its reminders: recorded ones and those still scheduled."""
+
+    scheduled: list[ReminderView] = []
+
+
+class RemindersResponse(BaseModel):
+    session_id: str
+    offsets_days: list[int]
+    licences: list[LicenceWithSchedule]
+
+
+@router.get("/api/v1/reminders", response_model=RemindersResponse)
+async def reminders(session_id: str = Query(..., pattern=SESSION_PATTERN),
+                    services: Services = Depends(get_services)) -> RemindersResponse:
+    """The conversation's licences with the reminders already recorded and the ones still to come."""
+    pre = get_preservice(services)
+    today = pre.today()
+    lics = await run_in_threadpool(pre.licences.list_for_session, session_id)
+    out = []
+    for lic in lics:
+        done = {r.offset_days for r in lic.reminders}
+        sched = [ReminderView(offset_days=o, due_date=lic.expiry_date - timedelta(days=o), status="scheduled",
+                              channel=lic.channel)
+                 for o in pre.scheduler.offsets if o not in done and lic.expiry_date - timedelta(days=o) > today]
+        out.append(LicenceWithSchedule(**lic.model_dump(), scheduled=sched))
+    return RemindersResponse(session_id=session_id, offsets_days=pre.scheduler.offsets, licences=out)
+
+
+@router.post("/api/v1/reminders/run")
+async def run_reminders(services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Run the scheduler now; returns the counts of this run."""
+    report = await get_preservice(services).scheduler.run_once()
+    return report.as_dict()
+
+
+def _booking_404(number: str) -> ApiError:
+    return ApiError(404, "booking_not_found", f"没有预约号为 {number} 的上门服务预约。/ no booking {number}")
+
+
+@router.get("/api/v1/bookings/{number}", response_model=BookingView)
+async def get_booking(number: str, services: Services = Depends(get_services)) -> BookingView:
+    """A booking with the phone and address in full (staff who visit need them)."""
+    b = await run_in_threadpool(get_preservice(services).bookings.get, number, True)
+    if b is None:
+        raise _booking_404(number)
+    return b
+
+
+class BookingPatch(BaseModel):
+    """Changes to a booking (every field optional)."""
+
+    status: Literal["booked", "confirmed", "done", "cancelled"] | None = None
+    visit_date: date | None = None
+    half_day: Literal["上午", "下午"] | None = None
+    #: Or a phrase: ``下周二下午``.
+    when: str | None = Field(default=None, max_length=40)
+    staff_note: str | None = Field(default=None, max_length=2000)
+
+
+@router.patch("/api/v1/bookings/{number}", response_model=BookingView)
+async def patch_booking(number: str, body: BookingPatch, services: Services = Depends(get_services)) -> BookingView:
+    """Confirm, reschedule, complete or cancel a booking."""
+    pre = get_preservice(services)
+    visit_date, half_day = body.visit_date, body.half_day
+    if body.when:
+        try:
+            visit_date, half_day = parse_half_day(body.when, pre.today())
+        except InvalidValue as exc:
+            raise ApiError(422, "invalid_when", f"{exc} / invalid 'when'") from None
+    elif visit_date is not None and visit_date <= pre.today():
+        raise ApiError(422, "invalid_visit_date", "上门日期必须在今天之后。/ visit_date must be in the future")
+    try:
+        view = await run_in_threadpool(lambda: pre.bookings.update(
+            number, status=body.status, visit_date=visit_date, half_day=half_day, staff_note=body.staff_note,
+            unmasked=True))
+    except NotFound:
+        raise _booking_404(number) from None
+    except ValueError as exc:
+        raise ApiError(409, "booking_locked", f"这个预约不能再修改：{exc} / {exc}") from None
+    log_event(log, "preservice.booking.patched", booking=view.number, status=view.status)
+    return view
+
+
+class StreetQueue(BaseModel):
+    street: str
+    service_centre: str
+    bookings: list[BookingView]
+    firms: list[FirmView]
+
+
+@router.get("/api/v1/street-queue/{street}", response_model=StreetQueue)
+async def street_queue(street: str, include_closed: bool = False,
+                       services: Services = Depends(get_services)) -> StreetQueue:
+    """A street's open home-visit bookings and new firms (``营门口`` or ``营门口街道``)."""
+    pre = get_preservice(services)
+    st = pre.streets.get(street)
+    if st is None:
+        raise ApiError(404, "unknown_street", f"金牛区没有「{street}」这个街道。可选：{'、'.join(pre.streets.names)}"
+                                              f" / unknown street")
+    bookings = await run_in_threadpool(pre.bookings.street_queue, st.name, include_closed)
+    firms = await run_in_threadpool(pre.firms.street_queue, st.name, include_closed)
+    return StreetQueue(street=st.name, service_centre=st.service_centre, bookings=bookings, firms=firms)
+
+
+class FirmPatch(BaseModel):
+    queue_status: Literal["open", "contacted", "done"] | None = None
+    staff_note: str | None = Field(default=None, max_length=2000)
+
+
+@router.patch("/api/v1/new-firms/{firm_id}", response_model=FirmView)
+async def patch_firm(firm_id: int, body: FirmPatch, services: Services = Depends(get_services)) -> FirmView:
+    """Mark a new firm contacted / done, or add a note."""
+    pre = get_preservice(services)
+    try:
+        return await run_in_threadpool(lambda: pre.firms.update(firm_id, queue_status=body.queue_status,
+                                                                staff_note=body.staff_note))
+    except NotFound:
+        raise ApiError(404, "firm_not_found", f"没有编号为 {firm_id} 的新设企业。/ no firm {firm_id}") from None
+
+
+async def _read_upload(file: UploadFile) -> bytes:
+    from assistant.preservice.uploads import MAX_BYTES
+
+    data = await file.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise ApiError(413, "file_too_large", f"文件太大（上限 {MAX_BYTES // 1024 // 1024} MB）。/ file too large")
+    return data
+
+
+@router.post("/api/v1/uploads/licences")
+async def upload_licences(file: UploadFile = File(...),
+                          session_id: str | None = Query(None, pattern=SESSION_PATTERN),
+                          services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Import licences from a CSV/xlsx (columns 证照类型, 证照编号, 持证人, 有效期至; optional 提醒渠道, 联系电话,
+    会话). Good rows are kept; the answer lists failed and duplicate rows with reasons."""
+    pre = get_preservice(services)
+    data = await _read_upload(file)
+    try:
+        report = await run_in_threadpool(import_licences, file.filename or "", data, pre, pre.today(), session_id)
+    except UploadError as exc:
+        raise ApiError(400, "bad_upload", str(exc)) from None
+    return report.as_dict()
+
+
+@router.post("/api/v1/uploads/new-firms")
+async def upload_firms(file: UploadFile = File(...), services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Import newly registered firms from a CSV/xlsx (企业名称, 统一社会信用代码, 住所, 行业, 成立日期; optional
+    会话): each is matched to its street and queued there; failed/duplicate rows are reported."""
+    pre = get_preservice(services)
+    data = await _read_upload(file)
+    try:
+        report = await import_firms(file.filename or "", data, pre, pre.today())
+    except UploadError as exc:
+        raise ApiError(400, "bad_upload", str(exc)) from None
+    return report.as_dict()
