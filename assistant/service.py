@@ -186,7 +186,8 @@ def matter_card_part(m: Any) -> dict[str, Any]:
     place = m.places[0] if getattr(m, "places", None) else None
     return {"type": "matter_card", "matter": {
         "code": m.code, "name": m.name, "department": m.department, "matter_type": m.matter_type,
-        "place": place.name if place else "", "address": place.address if place else "",
+        "place": (f"{place.name}（{place.window}）" if place.window else place.name) if place else "",
+        "address": place.address if place else "",
         "hours": place.hours if place else "", "promised_time_limit": m.promised_time_limit,
         "legal_time_limit": m.legal_time_limit, "fee": m.fee, "online_link": m.online_link,
         "consult_phone": m.consult_phone or (place.phone if place else ""), "verified": bool(m.verified),
@@ -295,6 +296,30 @@ class ParseRecorder:
         """The last parse of ``sender`` without forgetting it."""
         with self._lock:
             return self._d.get(sender)
+
+
+_GENERIC = set("办理 需要 材料 准备 哪些 什么 多少 哪里 时间 地方 登记 申请 证明 手续 东西 怎么 如何 可以 一下 "
+               "服务 业务 信息 办证 证件 资料 要带 费用 收费 地点 窗口 多久 几天".split())
+
+
+def _bigrams(text: str) -> set[str]:
+    cjk = "".join(c for c in text if _CJK.match(c))
+    return {cjk[i:i + 2] for i in range(len(cjk) - 1)} - _GENERIC
+
+
+def mentions(matter: Any, text: str) -> bool:
+    """Whether ``text`` names ``matter`` (shares a non-generic two-character word with its name, an alias or a
+    colloquial form). Used to tell "那要带啥材料" (same matter) from "那个体户注销呢" (a new one).
+
+    Args:
+        matter: a ``knowledge.schema.Matter``.
+        text: the citizen's text.
+    """
+    if getattr(matter, "code", None) and matter.code in text:
+        return True
+    words = _bigrams(text)
+    names = [matter.name, *getattr(matter, "aliases", []), *getattr(matter, "colloquial", [])]
+    return any(words & _bigrams(n) for n in names)
 
 
 _PAYLOAD = re.compile(r"^/(?P<intent>[A-Za-z_]\w*)(?P<ents>\{.*\})?$", re.S)
@@ -476,9 +501,12 @@ class Assistant:
         codes = [e.get("value") for e in parse.get("entities") or [] if e.get("entity") == "matter"]
         matters = [m for m in (s.kb.get(c) for c in codes if c) if m is not None]
         matter_obj = matters[0] if matters else None
-        if matter_obj is None and intent in FOLLOW_UP_INTENTS | {"request_human"}:
+        if intent in FOLLOW_UP_INTENTS | {"request_human"}:
             cur = await run_in_threadpool(s.conversations.current_matter, session_id)
-            matter_obj = s.kb.get(cur["code"]) if cur else None
+            cur_obj = s.kb.get(cur["code"]) if cur else None
+            # a follow-up ("那要带啥材料") keeps the conversation's matter unless the text names another one
+            if cur_obj is not None and (matter_obj is None or not mentions(matter_obj, text)):
+                matter_obj = cur_obj
         matter = {"code": matter_obj.code, "name": matter_obj.name} if matter_obj else None
 
         failures = 0

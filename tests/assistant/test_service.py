@@ -1,0 +1,127 @@
+"""Input normalisation, Rasa message conversion, payload parsing and the NLU endpoint's contract."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from assistant.nlu_endpoint import complete_parse
+from assistant.service import MAX_CHARS, normalize_input, parse_payload, rasa_messages_to_parts
+
+
+@pytest.mark.parametrize("raw,kind,text", [
+    ("  营业执照  怎么办 ", "ok", "营业执照 怎么办"),
+    ("营业\x00执照\x1b\t办理", "ok", "营业 执照 办理"),
+    ("社保\u200b卡\u202e补办", "ok", "社保卡补办"),
+    ("ＡＢＣ营业执照１２３", "ok", "ABC营业执照123"),
+    ("請問營業執照怎麼辦理", "ok", "请问营业执照怎么办理"),
+    ("", "empty", ""),
+    ("\x00\x07\u200b \n", "empty", ""),
+    ("😀", "no_content", "😀"),
+    ("👍👍！！", "no_content", "👍👍!!"),
+    ("hello, how to get a licence?", "non_chinese", "hello, how to get a licence?"),
+    ("12345", "ok", "12345"),
+    ('/ask_materials{"matter": "511A0074300005"}', "payload", '/ask_materials{"matter": "511A0074300005"}'),
+    ("/request_human", "payload", "/request_human"),
+])
+def test_normalize_input(raw, kind, text):
+    n = normalize_input(raw)
+    assert (n.kind, n.text) == (kind, text)
+
+
+def test_long_text_is_cut_with_a_notice():
+    n = normalize_input("办" * 10_000)
+    assert len(n.text) == MAX_CHARS and n.original_chars == 10_000
+    assert n.notices and "10000" in n.notices[0]
+
+
+def test_rasa_messages_to_parts():
+    card = {"type": "matter_card", "matter": {"code": "C1", "name": "个体工商户设立登记"}}
+    parts = rasa_messages_to_parts([
+        {"recipient_id": "s", "text": "您要办理的是："},
+        {"recipient_id": "s", "custom": card},
+        {"recipient_id": "s", "text": "还需要什么？", "buttons": [{"title": "材料清单", "payload": "/ask_materials"},
+                                                              {"payload": "/no_title"}]},
+        {"recipient_id": "s", "custom": [{"type": "handoff", "ticket": {"id": 3, "level": "区政务大厅",
+                                                                        "status": "open"}},
+                                         {"type": "evil", "html": "<script>"}, {"type": "text", "text": 5}]},
+        {"recipient_id": "s", "text": "   "},
+        "not a dict",
+    ])
+    assert parts == [
+        {"type": "text", "text": "您要办理的是："}, card, {"type": "text", "text": "还需要什么？"},
+        {"type": "buttons", "buttons": [{"title": "材料清单", "payload": "/ask_materials"}]},
+        {"type": "handoff", "ticket": {"id": 3, "level": "区政务大厅", "status": "open"}},
+    ]
+
+
+def test_parse_payload_validates_the_matter_against_the_kb(kb):
+    code = next(m.code for m in kb.matters if m.materials)
+    p = parse_payload(f'/ask_materials{{"matter": "{code}"}}', kb)
+    assert p["intent"]["name"] == "ask_materials" and p["entities"][0]["value"] == code
+    forged = parse_payload('/ask_materials{"matter": "NOT-A-CODE"}', kb)
+    assert forged["intent"]["name"] == "ask_materials" and forged["entities"] == []
+    broken = parse_payload('/ask_matter{"matter": ', kb)
+    assert broken is None or broken["entities"] == []
+    assert parse_payload("营业执照", kb) is None
+
+
+def test_complete_parse_always_has_rasa_keys():
+    for bad in (None, {}, {"intent": None}, {"intent": {"name": ""}, "entities": None}, "x"):
+        p = complete_parse("文本", bad)
+        assert p["text"] == "文本" and p["intent"]["name"] and isinstance(p["entities"], list)
+        assert isinstance(p["intent"]["confidence"], float)
+
+
+def test_nlu_endpoint_while_loading(app_client):
+    r = app_client.post("/nlu/model/parse", json={"text": "营业执照", "message_id": "rasa-1", "token": None})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["intent"]["name"] == "nlu_fallback" and body["entities"] == [] and body["text"] == "营业执照"
+    assert app_client.app.state.services.parses.peek("rasa-1")["text"] == "营业执照"
+    # Rasa may send extra keys or none but text
+    assert app_client.post("/nlu/model/parse", json={"text": "x", "extra": 1}).status_code == 200
+
+
+def _rasa_transport(services, code, name):
+    """Speaks Rasa's REST channel and tracker API (what ``rasa run --enable-api`` answers)."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/webhooks/rest/webhook":
+            body = __import__("json").loads(request.content)
+            assert body["metadata"]["channel"] == "web"
+            # Rasa calls the external NLU during the turn; the endpoint records the parse per sender
+            services.parses.record(body["sender"], {"text": body["message"],
+                                                    "intent": {"name": "ask_matter", "confidence": 0.9},
+                                                    "entities": []})
+            return httpx.Response(200, json=[
+                {"recipient_id": body["sender"], "text": f"您要办理的应该是“{name}”："},
+                {"recipient_id": body["sender"], "custom": {"type": "matter_card",
+                                                            "matter": {"code": code, "name": name}}},
+                {"recipient_id": body["sender"], "text": "接下来？",
+                 "buttons": [{"title": "材料清单", "payload": "/ask_materials"}]},
+            ])
+        if request.url.path.startswith("/conversations/") and request.url.path.endswith("/tracker"):
+            return httpx.Response(200, json={"sender_id": "x", "slots": {"matter_code": code, "matter_name": name},
+                                             "latest_message": {"intent": {"name": "ask_matter"}}})
+        return httpx.Response(404, json={"error": "not found"})
+
+    return httpx.MockTransport(handler)
+
+
+def test_rasa_path_reads_matter_from_slots_and_intent_from_the_parse(make_settings, kb):
+    from assistant.container import build_services
+    from assistant.rasa_runtime import RasaClient
+
+    m = next(x for x in kb.matters if x.materials)
+    services = build_services(make_settings(), kb=kb, rasa=None)
+    services.db.upgrade()
+    services.rasa = RasaClient("http://rasa.test", transport=_rasa_transport(services, m.code, m.name))
+    resp = asyncio.run(services.assistant.chat("r-1", "营业执照怎么办"))
+    assert resp.degraded is False and resp.intent == "ask_matter"
+    assert resp.matter.code == m.code and resp.matter.name == m.name
+    assert [p["type"] for p in resp.replies] == ["text", "matter_card", "text", "buttons"]
+    assert services.conversations.current_matter("r-1") == {"code": m.code, "name": m.name}
+    services.db.dispose()
