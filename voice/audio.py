@@ -113,11 +113,59 @@ def check_rate(rate: object) -> int:
     return value
 
 
+class StreamResampler:
+    """Stateful resampler for audio that arrives in chunks (continuous across chunk boundaries).
+
+    Downsampling first low-passes the input with a windowed-sinc FIR (state kept between chunks, group delay
+    compensated), then every output sample is linearly interpolated at its exact input position; the
+    fractional position carries over to the next chunk, so chunking does not change the result.
+
+    Args:
+        rate: input rate in Hz.
+        target: output rate in Hz.
+    """
+
+    TAPS = 63
+
+    def __init__(self, rate: int, target: int = SAMPLE_RATE):
+        from scipy.signal import firwin
+
+        self.step = rate / target
+        self.b = firwin(self.TAPS, cutoff=0.45 * min(rate, target), fs=rate) if rate > target else None
+        self.zi = np.zeros(self.TAPS - 1) if self.b is not None else None
+        self.pos = (self.TAPS - 1) / 2 if self.b is not None else 0.0
+        self.tail = np.zeros(0, dtype=np.float64)
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        """Resample the next chunk of mono float samples."""
+        from scipy.signal import lfilter
+
+        x = np.asarray(x, dtype=np.float64)
+        if self.b is not None and len(x):
+            x, self.zi = lfilter(self.b, 1.0, x, zi=self.zi)
+        data = np.concatenate([self.tail, x]) if len(self.tail) else x
+        n = len(data)
+        if n < 2:
+            self.tail = data
+            return np.zeros(0, dtype=np.float32)
+        idx = np.arange(self.pos, n - 1, self.step)
+        if len(idx) == 0:
+            self.pos -= n - 1
+            self.tail = data[-1:]
+            return np.zeros(0, dtype=np.float32)
+        i0 = idx.astype(np.int64)
+        frac = idx - i0
+        out = data[i0] * (1.0 - frac) + data[i0 + 1] * frac
+        self.pos = idx[-1] + self.step - (n - 1)
+        self.tail = data[-1:]
+        return out.astype(np.float32)
+
+
 class PcmConverter:
     """Turns a stream of PCM16 chunks at any rate/channel count into 16 kHz mono PCM16 chunks.
 
-    Resampling is done per chunk with a polyphase filter; chunk boundaries are kept sample-aligned (an odd byte
-    or a partial frame is carried to the next chunk).
+    Resampling is stateful (:class:`StreamResampler`), so the result does not depend on how the stream was
+    chunked; an odd byte or a partial frame is carried to the next chunk.
 
     Args:
         rate: the input sample rate in Hz.
@@ -130,6 +178,7 @@ class PcmConverter:
             raise AudioError(f"channels must be 1–8, got {channels!r}")
         self.channels = int(channels)
         self._carry = b""
+        self._resampler = StreamResampler(self.rate) if self.rate != SAMPLE_RATE else None
 
     @property
     def passthrough(self) -> bool:
@@ -148,7 +197,9 @@ class PcmConverter:
         if self.passthrough:
             return data
         samples = downmix(pcm16_to_float(data), self.channels)
-        return float_to_pcm16(resample(samples, self.rate))
+        if self._resampler is not None:
+            samples = self._resampler.process(samples)
+        return float_to_pcm16(samples)
 
 
 _FFMPEG_TIMEOUT_S = 30

@@ -1,0 +1,94 @@
+"""Real recognition with the offline whisper base engine on the committed Mandarin fixture clips."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.voice.conftest import AUDIO, white_noise
+from voice.audio import read_wav
+from voice.engine import Endpointer
+
+pytestmark = pytest.mark.slow
+
+# clips whose corrected transcript must be exactly the question (punctuation removed)
+EXACT = {"q002.wav", "q020.wav", "q024.wav", "q030.wav", "q035.wav"}
+
+
+def _plain(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def test_keywords_survive_recognition_and_correction(manifest, transcripts):
+    """The service terms of each question appear in the corrected transcript for ≥ 85 % of the clips, and the
+    correction never makes it worse."""
+    hits_raw = hits = 0
+    for m in manifest:
+        tr = transcripts[m["file"]]
+        hits += all(k in tr.corrected for k in m["keywords"])
+        hits_raw += all(k in tr.transcript for k in m["keywords"])
+    assert hits / len(manifest) >= 0.85, (hits, len(manifest))
+    assert hits >= hits_raw
+
+
+def test_exact_text_for_clear_clips(manifest, transcripts):
+    by_file = {m["file"]: m for m in manifest}
+    for f in sorted(EXACT):
+        assert transcripts[f].corrected == _plain(by_file[f]["text"]), f
+
+
+def test_right_matter_for_most_clips(manifest, transcripts, nlu):
+    """Voice → matter top-1 through the real NLU (target ≥ 85 %; asserted ≥ 75 % so NLU retuning does not
+    make this flaky — the benchmark reports the number)."""
+    right = []
+    for m in manifest:
+        parse = nlu.parse(transcripts[m["file"]].corrected)
+        top = (parse.get("matters") or [{}])[0].get("code")
+        right.append(top in m["matters"])
+    assert sum(right) / len(right) >= 0.75, [m["file"] for m, ok in zip(manifest, right) if not ok]
+
+
+def test_streaming_gives_partials_then_the_same_final(whisper_engine):
+    pcm = read_wav(AUDIO / "q001.wav").pcm16()
+    rec = whisper_engine.recognizer()
+    partials, finals = [], []
+    step = 3200  # 100 ms frames, as a browser sends them
+    for i in range(0, len(pcm), step):
+        if rec.accept(pcm[i:i + step]):
+            finals.append(rec.result())
+        elif rec.partial() and (not partials or partials[-1] != rec.partial()):
+            partials.append(rec.partial())
+    finals.append(rec.finish())
+    text = "".join(r.text for r in finals)
+    assert partials, "no partial result while speaking"
+    assert len(partials[0]) < len(text)
+    assert "养老金" in text
+    # the endpointer closed the utterance at the trailing silence; its words carry timings
+    assert finals[0].final and finals[0].speech and finals[0].words[0]["end"] <= finals[0].audio_s + 0.01
+    assert finals[0].vosk_json()["text"] == finals[0].text
+
+
+def test_silence_and_noise_give_no_text(whisper_engine):
+    silence = np.zeros(16000 * 3, dtype="<i2").tobytes()
+    r = whisper_engine.transcribe_pcm(silence)
+    assert r.text == "" and not r.speech
+    noise = white_noise(30.0)
+    rec = whisper_engine.recognizer(partials=False)
+    outs = []
+    for i in range(0, len(noise), 32000):
+        if rec.accept(noise[i:i + 32000]):
+            outs.append(rec.result())
+    outs.append(rec.finish())
+    # 30 s of noise: the utterance cap splits it; whatever whisper makes of it is not a service question
+    assert sum(o.audio_s for o in outs) == pytest.approx(30.0, abs=0.1)
+    assert all(len(o.text) < 20 for o in outs)
+
+
+def test_endpointer_on_a_clip():
+    samples = read_wav(AUDIO / "q020.wav").samples
+    ep = Endpointer()
+    cut = ep.feed(samples)
+    assert cut is not None and ep.in_speech
+    assert ep.first_speech_frame * Endpointer.FRAME / 16000 == pytest.approx(0.4, abs=0.15)
+    silence = Endpointer()
+    assert silence.feed(np.zeros(16000 * 5, dtype=np.float32)) is None and not silence.in_speech
