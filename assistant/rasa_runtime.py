@@ -247,6 +247,21 @@ def rasa_env(rasa_cache_dir: Path, extra: dict[str, str] | None = None) -> dict[
 
 # --- the supervisor -----------------------------------------------------------------------------------------------
 
+try:  # resolved in the parent: the child must not import anything between fork and exec
+    import ctypes
+
+    _PRCTL = ctypes.CDLL("libc.so.6", use_errno=True).prctl
+except (ImportError, OSError):  # pragma: no cover - not glibc Linux
+    _PRCTL = None
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Ask Linux to SIGTERM the Rasa server when its supervising thread dies (no orphaned servers if the app
+    is killed without a clean shutdown)."""
+    if _PRCTL is not None:
+        _PRCTL(1, 15)  # PR_SET_PDEATHSIG, SIGTERM
+
+
 class RasaSupervisor:
     """Runs the Rasa server as a child process and keeps it running.
 
@@ -286,6 +301,8 @@ class RasaSupervisor:
         #: The last problem (training failure, exit code, start timeout); ``None`` while all is well.
         self.last_error: str | None = None
         self.restarts = 0
+        #: Starts in a row that exited or timed out before ``/status`` answered (reset when one gets ready).
+        self.failed_starts = 0
         #: Seconds from spawning ``rasa run`` to the first ``/status`` answer, for the last start.
         self.last_start_s: float | None = None
         self.model_path: Path | None = None
@@ -326,20 +343,24 @@ class RasaSupervisor:
             self._thread = threading.Thread(target=self._run, name="rasa-supervisor", daemon=True)
             self._thread.start()
 
-    def wait_ready(self, timeout_s: float | None = None) -> bool:
+    def wait_ready(self, timeout_s: float | None = None, max_failed_starts: int | None = None) -> bool:
         """Block until the server is ready.
 
         Args:
             timeout_s: seconds to wait (default: ``settings.rasa_start_timeout_s`` plus training time).
+            max_failed_starts: give up after this many starts in a row that died before ``/status`` answered
+                (``None``: keep waiting while the supervisor retries).
 
         Returns:
-            True when ready, False on timeout or when supervision stopped.
+            True when ready, False on timeout, too many failed starts, or when supervision stopped.
         """
         deadline = time.monotonic() + (timeout_s if timeout_s is not None else self.start_timeout_s + 900)
         while time.monotonic() < deadline:
             if self.ready:
                 return True
             if self._stop.is_set() or self.state == "failed":
+                return False
+            if max_failed_starts is not None and self.failed_starts >= max_failed_starts:
                 return False
             time.sleep(0.2)
         return self.ready
@@ -380,6 +401,7 @@ class RasaSupervisor:
             started_ok = self._spawn_and_watch()
             if self._stop.is_set():
                 break
+            self.failed_starts = 0 if started_ok else self.failed_starts + 1
             self.restarts += 1
             self.state = "restarting"
             backoff = 1.0 if started_ok else min(backoff * 2, 30.0)
@@ -410,7 +432,7 @@ class RasaSupervisor:
                     return False
                 self._proc = subprocess.Popen(self.command(self.model_path), cwd=self.project_dir, env=env,
                                               stdout=lf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                              start_new_session=True)
+                                              start_new_session=True, preexec_fn=_die_with_parent)
             proc = self._proc
         log_event(log, "rasa.server.spawned", pid=proc.pid, port=self.port, model=str(self.model_path))
         became_ready = False

@@ -28,6 +28,10 @@ log = get_logger(__name__)
 DETAIL_INTENTS = ("ask_materials", "ask_location", "ask_time", "ask_fee")
 DETAIL_TITLES = {"ask_materials": "材料清单", "ask_location": "办理地点", "ask_time": "办理时限", "ask_fee": "收费标准"}
 DETAIL_WORDS = {"ask_materials": "要带哪些材料", "ask_location": "在哪里办", "ask_time": "要多久", "ask_fee": "收不收费"}
+#: A fused search score (nlu.NLU ``matters[].score``) at which a matter counts as named by the message even when
+#: no name or alias appears in it. Measured on the current NLU: questions that name a matter score 1.40-1.50,
+#: follow-ups without one ("要收费吗", "在哪里办") 0.9-1.2.
+STRONG_MATCH_SCORE = 1.35
 #: Failed turns in a row that open a human-helper ticket.
 FALLBACKS_BEFORE_HANDOFF = 2
 DEFAULT_LEVEL = "区政务大厅"
@@ -56,6 +60,35 @@ def _is_payload(tracker: Tracker) -> bool:
 def _entity_matters(ctx: ActionContext, kb: Any) -> list[Any]:
     """The matters named by the message's ``matter`` entities that the KB knows, in order."""
     return [m for m in (kb.get(c) for c in ctx.tracker.entity_values("matter")) if m is not None]
+
+
+def _score(ctx: ActionContext, code: str) -> float:
+    for hit in ctx.tracker.latest_message.get("matters") or []:
+        if isinstance(hit, dict) and hit.get("code") == code:
+            try:
+                return float(hit.get("score") or 0.0)
+            except (TypeError, ValueError):
+                return 0.0
+    return 0.0
+
+
+def _mentions(text: str, m: Any) -> bool:
+    """Whether ``text`` names matter ``m`` (its name, an alias or a colloquial phrase of 2+ characters)."""
+    for term in [m.name, *getattr(m, "aliases", []), *getattr(m, "colloquial", [])]:
+        if term and len(term) >= 2 and term in text:
+            return True
+    return False
+
+
+def _explicit_matters(ctx: ActionContext, kb: Any) -> list[Any]:
+    """The entity matters the message really names: a clicked button, a name/alias/colloquial phrase in the text,
+    or a strong search match. A follow-up like "要收费吗" gets a best-effort search guess from the NLU as its
+    entity; that guess must not replace the matter the conversation is about."""
+    named = _entity_matters(ctx, kb)
+    if _is_payload(ctx.tracker):
+        return named
+    text = ctx.tracker.text
+    return [m for m in named if _mentions(text, m) or _score(ctx, m.code) >= STRONG_MATCH_SCORE]
 
 
 def _ranked(ctx: ActionContext, kb: Any, k: int = 3) -> list[Any]:
@@ -227,18 +260,17 @@ async def action_matter_detail(ctx: ActionContext) -> None:
     if kb is None:
         ctx.text(TEXT_KB_LOADING)
         return
-    named = _entity_matters(ctx, kb)
+    named = _explicit_matters(ctx, kb)
     ranked = _ranked(ctx, kb)
+    strong = [r for r in ranked if _score(ctx, r.code) >= STRONG_MATCH_SCORE]
     current = _slot_matter(ctx, kb)
     ambiguous = bool(ctx.tracker.latest_message.get("ambiguous")) and not _is_payload(ctx.tracker)
-    if ambiguous and len(ranked) >= 2 and not (current is not None and any(current.code == r.code for r in ranked)):
-        _clarify(ctx, ranked, intent)
+    if not named and ambiguous and len(strong) >= 2 and \
+            not (current is not None and any(current.code == r.code for r in strong)):
+        _clarify(ctx, strong, intent)
         return
     m = named[0] if named else current
     if m is None:
-        if ranked:
-            _clarify(ctx, ranked, intent)
-            return
         ctx.text(f"您想问哪个事项{DETAIL_WORDS[intent]}？请告诉我事项名称，比如「个体工商户设立登记」「居住证办理」。")
         return
     _answer_detail(ctx, m, intent)
@@ -320,7 +352,7 @@ async def _handoff(ctx: ActionContext, reason: str, lead: str | None = None) -> 
     kb = _kb(ctx)
     m = None
     if kb is not None:
-        named = _entity_matters(ctx, kb)
+        named = _explicit_matters(ctx, kb)
         m = named[0] if named else _slot_matter(ctx, kb)
     level = getattr(m, "level", None) or DEFAULT_LEVEL
     handoffs = getattr(ctx.services, "handoffs", None) if ctx.services is not None else None

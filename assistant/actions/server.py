@@ -206,7 +206,8 @@ async def webhook(request: Request) -> JSONResponse:
         log_event(log, "actions.unknown", action=name)
         return JSONResponse({"error": f"No registered action found for name '{name}'.", "action_name": name},
                             status_code=404)
-    tracker_state = body.get("tracker") or {}
+    tracker_state = body.get("tracker")
+    tracker_state = {} if tracker_state is None else tracker_state
     if not isinstance(tracker_state, dict):
         return _bad_request("tracker must be a JSON object", name)
     sender = str(body.get("sender_id") or tracker_state.get("sender_id") or "")

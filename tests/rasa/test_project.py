@@ -1,0 +1,186 @@
+"""The Rasa project and its runtime: ``rasa data validate`` passes, ``endpoints.yml`` is filled from the environment
+the supervisor sets (checked with Rasa's own reader), the model fingerprint, the tracker-store URL derivation,
+the model cache and the client's errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.rasa_runtime import (MODEL_FILE, RasaClient, RasaModelCache, RasaSupervisor, RasaUnavailable,
+                                    project_fingerprint, rasa_env, tracker_store_env)
+from assistant.settings import REPO_ROOT, Settings
+
+RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin"
+needs_rasa = pytest.mark.skipif(not (RASA_BIN / "rasa").exists(), reason="the Rasa venv is not set up")
+
+
+@needs_rasa
+def test_rasa_data_validate_passes(tmp_path):
+    proc = subprocess.run([str(RASA_BIN / "rasa"), "data", "validate", "--domain", "domain"], cwd=REPO_ROOT,
+                          env=rasa_env(tmp_path / "rasa-cache"), capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert "No story structure conflicts found" in out
+
+
+@needs_rasa
+def test_rasa_reads_endpoints_from_the_supervisor_environment(tmp_path):
+    """The ${VAR}s of endpoints.yml are expanded by Rasa itself with what the supervisor derives."""
+    settings = Settings(environment="test", data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'a.db'}",
+                        app_internal_url="http://127.0.0.1:8123")
+    sup = RasaSupervisor(settings)
+    code = ("import json; from rasa.core.utils import AvailableEndpoints; "
+            "e = AvailableEndpoints.read_endpoints('endpoints.yml'); "
+            "print(json.dumps({'nlu': e.nlu.url, 'action': e.action.url, 'type': e.tracker_store.type, "
+            "'url': e.tracker_store.url, **e.tracker_store.kwargs}))")
+    proc = subprocess.run([str(RASA_BIN / "python"), "-c", code], cwd=REPO_ROOT,
+                          env=rasa_env(tmp_path / "c", sup.endpoint_env()), capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["nlu"] == "http://127.0.0.1:8123/nlu"
+    assert got["action"] == "http://127.0.0.1:8123/actions/webhook"
+    assert got["type"] == "SQL" and got["dialect"] == "sqlite"
+    assert got["url"] == f"sqlite:///{(tmp_path / 'a.db').resolve()}"
+
+
+def test_supervisor_command_uses_the_port_of_rasa_url(tmp_path):
+    s = Settings(environment="test", data_dir=tmp_path, rasa_url="http://127.0.0.1:5999")
+    cmd = RasaSupervisor(s).command(tmp_path / "m.tar.gz")
+    assert cmd[1:] == ["run", "--enable-api", "-i", "127.0.0.1", "-p", "5999", "-m", str(tmp_path / "m.tar.gz"),
+                       "--endpoints", str(REPO_ROOT / "endpoints.yml")]
+    env = rasa_env(tmp_path)
+    assert env["RASA_TELEMETRY_ENABLED"] == "false" and env["RASA_CACHE_DIRECTORY"] == str(tmp_path)
+
+
+# --- tracker store ---------------------------------------------------------------------------------------------------
+
+def test_tracker_env_sqlite_relative_path_becomes_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    env = tracker_store_env("sqlite:///var/app.db")
+    assert env == {"JXE_TRACKER_DIALECT": "sqlite", "JXE_TRACKER_URL": f"sqlite:///{tmp_path / 'var' / 'app.db'}",
+                   "JXE_TRACKER_DB": str(tmp_path / "var" / "app.db")}
+
+
+@pytest.mark.parametrize("url", ["postgres://jxe:s%40cret@db.local:5433/jxe",
+                                 "postgresql+psycopg://jxe:s%40cret@db.local:5433/jxe",
+                                 "postgresql://jxe:s%40cret@db.local:5433/jxe"])
+def test_tracker_env_postgres_uses_plain_driver_and_keeps_password(url):
+    env = tracker_store_env(url)
+    assert env == {"JXE_TRACKER_DIALECT": "postgresql",
+                   "JXE_TRACKER_URL": "postgresql://jxe:s%40cret@db.local:5433/jxe", "JXE_TRACKER_DB": "jxe"}
+
+
+def test_tracker_env_memory_sqlite_needs_a_file(tmp_path):
+    with pytest.raises(ValueError):
+        tracker_store_env("sqlite:///:memory:")
+    assert tracker_store_env("sqlite://", fallback_dir=tmp_path)["JXE_TRACKER_DB"] == \
+        str(tmp_path / "rasa-trackers.db")
+
+
+def test_tracker_env_rejects_other_databases():
+    with pytest.raises(ValueError, match="SQLite or PostgreSQL"):
+        tracker_store_env("mysql://u@h/db")
+
+
+# --- model cache -----------------------------------------------------------------------------------------------------
+
+def _copy_project(dst: Path) -> Path:
+    shutil.copy(REPO_ROOT / "config.yml", dst / "config.yml")
+    shutil.copytree(REPO_ROOT / "domain", dst / "domain")
+    shutil.copytree(REPO_ROOT / "data", dst / "data")
+    return dst
+
+
+def test_fingerprint_follows_the_training_files_only(tmp_path):
+    proj = _copy_project(tmp_path)
+    fp = project_fingerprint(proj)
+    assert fp == project_fingerprint(proj) and len(fp) == 16
+    (proj / "endpoints.yml").write_text("nlu: {url: x}\n")
+    (proj / "data" / "notes.txt").write_text("not training data")
+    assert project_fingerprint(proj) == fp
+    with open(proj / "data" / "rules.yml", "a", encoding="utf-8") as fh:
+        fh.write("\n# changed\n")
+    assert project_fingerprint(proj) != fp
+
+
+def test_model_cache_reuses_a_model_with_the_same_fingerprint(tmp_path):
+    (tmp_path / "p").mkdir()
+    proj = _copy_project(tmp_path / "p")
+    s = Settings(environment="test", data_dir=tmp_path / "var", cache_dir=tmp_path / "cache",
+                 rasa_project_dir=proj, rasa_venv=tmp_path / "no-venv")
+    cache = RasaModelCache(s)
+    target = cache.model_path()
+    assert target.parent.name == project_fingerprint(proj) and target.name == MODEL_FILE
+    with pytest.raises(FileNotFoundError, match="setup"):  # nothing cached, and no Rasa to train with
+        cache.ensure_model()
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"model")
+    assert cache.ensure_model() == target and cache.last_train_s is None
+
+
+@needs_rasa
+@pytest.mark.slow
+def test_model_cache_trains_once(tmp_path):
+    (tmp_path / "p").mkdir()
+    proj = _copy_project(tmp_path / "p")
+    s = Settings(environment="test", data_dir=tmp_path / "var", cache_dir=tmp_path / "cache", rasa_project_dir=proj)
+    cache = RasaModelCache(s)
+    t0 = time.perf_counter()
+    path = cache.ensure_model()
+    assert path.is_file() and path.stat().st_size > 1000 and cache.last_train_s is not None
+    assert not list(path.parent.glob("training-*"))
+    mtime = path.stat().st_mtime
+    assert cache.ensure_model() == path and path.stat().st_mtime == mtime and cache.last_train_s is None
+    assert time.perf_counter() - t0 < 600
+
+
+# --- client ----------------------------------------------------------------------------------------------------------
+
+@pytest.mark.asyncio
+async def test_client_raises_rasa_unavailable_when_nothing_listens(closed_url):
+    client = RasaClient(closed_url, timeout_s=2.0)
+    with pytest.raises(RasaUnavailable) as err:
+        await client.send("s1", "你好")
+    assert err.value.reason == "connect"
+    with pytest.raises(RasaUnavailable):
+        await client.status()
+    await client.aclose()
+
+
+@pytest.mark.asyncio
+async def test_client_raises_on_timeout_and_on_errors():
+    import httpx
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/status":
+            raise httpx.ReadTimeout("slow", request=request)
+        if request.url.path.startswith("/conversations/"):
+            assert request.url.raw_path == b"/conversations/a%2Fb/tracker"
+            return httpx.Response(500, text="boom")
+        return httpx.Response(200, json={"not": "a list"})
+
+    client = RasaClient("http://rasa.test", timeout_s=1.0, transport=httpx.MockTransport(handler))
+    with pytest.raises(RasaUnavailable) as err:
+        await client.status()
+    assert err.value.reason == "timeout"
+    with pytest.raises(RasaUnavailable) as err:
+        await client.tracker("a/b")
+    assert err.value.reason == "http_500"
+    with pytest.raises(RasaUnavailable) as err:
+        await client.send("s", "x")
+    assert err.value.reason == "bad_json"
+
+
+def test_client_accepts_settings():
+    s = Settings(environment="test", rasa_url="http://127.0.0.1:5111/", rasa_timeout_s=4.0)
+    c = RasaClient(s)
+    assert c.base_url == "http://127.0.0.1:5111" and c.timeout_s == 4.0
+    assert os.environ.get("JXE_TRACKER_URL") is None  # deriving env vars never leaks into this process
