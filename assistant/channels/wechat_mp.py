@@ -48,7 +48,8 @@ from assistant.db.base import utcnow
 from assistant.db.wechat import WeChatDelivery, WeChatInbound, WeChatUser
 from assistant.logging import get_logger, log_event
 
-__all__ = ["router", "WeChatRuntime", "Inbound", "Answer", "get_runtime", "deliver", "MAX_BODY_BYTES",
+__all__ = ["router", "WeChatRuntime", "Inbound", "Answer", "get_runtime", "runtime_for", "deliver", "schedule_delivery",
+           "MAX_BODY_BYTES",
            "WELCOME_MENU", "TIMESTAMP_WINDOW_S"]
 
 log = get_logger(__name__)
@@ -743,6 +744,23 @@ def amr_to_pcm16k(audio: bytes, timeout_s: float = 30.0) -> bytes:
     return proc.stdout
 
 
+def runtime_for(services: Any) -> WeChatRuntime:
+    """The :class:`WeChatRuntime` of ``services`` (kept in ``services.extras["wechat"]``, created once).
+
+    Args:
+        services: the app's ``Services``.
+    """
+    extras = getattr(services, "extras", None)
+    if extras is None:
+        extras = {}
+        services.extras = extras
+    rt = extras.get("wechat")
+    if rt is None:
+        rt = WeChatRuntime(services.settings, services.db, None, services=services)
+        extras["wechat"] = rt
+    return rt
+
+
 def get_runtime(request_or_app: Any) -> WeChatRuntime:
     """The app's :class:`WeChatRuntime`, created on first use from ``app.state.services``.
 
@@ -752,13 +770,7 @@ def get_runtime(request_or_app: Any) -> WeChatRuntime:
     app = getattr(request_or_app, "app", request_or_app)
     rt = getattr(app.state, "wechat", None)
     if rt is None:
-        services = app.state.services
-        extras = getattr(services, "extras", {}) or {}
-        rt = extras.get("wechat")
-        if rt is None:
-            rt = WeChatRuntime(services.settings, services.db, None, asr=extras.get("asr_engine"),
-                               services=services)
-            extras["wechat"] = rt
+        rt = runtime_for(app.state.services)
         app.state.wechat = rt
     return rt
 
@@ -779,12 +791,25 @@ async def deliver(services: Any, session_id: str, parts: list[dict[str, Any]]) -
     Returns:
         ``None`` for a non-WeChat session; else ``delivered`` / ``undeliverable`` / ``failed``.
     """
-    extras = getattr(services, "extras", {}) or {}
-    rt = extras.get("wechat")
-    if rt is None:
-        rt = WeChatRuntime(services.settings, services.db, None, asr=extras.get("asr_engine"), services=services)
-        extras["wechat"] = rt
-    return await rt.deliver_parts(session_id, parts)
+    return await runtime_for(services).deliver_parts(session_id, parts)
+
+
+def schedule_delivery(services: Any, session_id: str, parts: list[dict[str, Any]]) -> bool:
+    """Like :func:`deliver` but in the background (the staff API answers at once); call from a coroutine.
+
+    Args:
+        services: the app's ``Services``.
+        session_id: the conversation id of the ticket.
+        parts: reply parts to send.
+
+    Returns:
+        ``True`` when the session belongs to a WeChat user and a delivery was scheduled.
+    """
+    rt = runtime_for(services)
+    if rt.openid_for_session(session_id) is None:
+        return False
+    rt._spawn(rt.deliver_parts(session_id, parts))
+    return True
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -373,9 +373,15 @@ def test_staff_reply_reaches_the_wechat_user(channel_app, fake_wechat):
         out = await wechat_mp.deliver(services, ticket.session_id,
                                       [{"type": "staff", "text": msg.text, "staff_name": msg.staff_name}])
         not_wechat = await wechat_mp.deliver(services, "web-session-1", [{"type": "staff", "text": "x"}])
-        return out, not_wechat
+        scheduled = wechat_mp.schedule_delivery(services, ticket.session_id,
+                                                [{"type": "staff", "text": "第二条", "staff_name": "王老师"}])
+        not_scheduled = wechat_mp.schedule_delivery(services, "web-session-1", [{"type": "staff", "text": "x"}])
+        await wechat_mp.get_runtime(app).drain()
+        return out, not_wechat, scheduled, not_scheduled
 
-    out, not_wechat = run(go())
+    out, not_wechat, scheduled, not_scheduled = run(go())
     assert out == "delivered" and not_wechat is None
-    assert wx.sent[-1]["text"]["content"] == "【金帮办·王老师】您好，我是王老师，请带身份证原件。"
+    assert scheduled is True and not_scheduled is False
+    assert wx.sent[-1]["text"]["content"] == "【王老师】第二条", wx.send_attempts
+    assert wx.sent[-2]["text"]["content"] == "【金帮办·王老师】您好，我是王老师，请带身份证原件。"
     assert wx.sent[-1]["touser"] == "o-user-1"
