@@ -1,0 +1,116 @@
+"""The web chat page in real headless Chromium (Playwright driving /usr/bin/chromium) against a live app.
+
+Rasa is down here, so the page renders the knowledge-search fallback: a notice, a matter card, buttons.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+
+import httpx
+import pytest
+
+from tests.conftest import ARTIFACTS, free_port
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture
+def live_app(make_settings, kb, nlu):
+    import uvicorn
+
+    from assistant.app import create_app
+
+    port = free_port()
+    settings = make_settings(port=port, staff_token="browser-token")
+    app = create_app(settings, kb=kb, nlu=nlu)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the app did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=20)
+
+
+@pytest.fixture
+def page_factory():
+    if not shutil.which(CHROMIUM):
+        pytest.skip("chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        # a fresh profile per run (Playwright's launch() makes and removes a temporary one)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            yield lambda **kw: browser.new_context(**kw).new_page()
+        finally:
+            browser.close()
+
+
+def test_citizen_types_a_question_and_sees_a_matter_card(live_app, page_factory):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = page_factory(viewport={"width": 390, "height": 844}, device_scale_factor=1, locale="zh-CN")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(live_app + "/")
+    assert "金小二" in page.title()
+
+    box = page.get_by_label("输入您的问题")
+    box.fill("我想办个体户营业执照")
+    box.press("Enter")
+    card = page.locator("section.card").first
+    card.wait_for(timeout=20_000)
+    assert "个体工商户" in card.inner_text()
+    assert page.locator(".notice").first.inner_text().startswith("智能导办暂时不可用")
+    # fits a phone-width screen: nothing wider than the viewport
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(ARTIFACTS / "web-chat-matter-card.png"), full_page=True)
+
+    # clicking a button sends its payload: the checklist appears
+    page.get_by_role("button", name="材料清单").last.click()
+    page.locator("section.checklist").first.wait_for(timeout=20_000)
+    assert page.locator("section.checklist li").count() >= 1
+
+    # keyboard: Tab reaches the send button, and the buttons are real <button>s
+    box.focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "send"
+    page.screenshot(path=str(ARTIFACTS / "web-chat-checklist.png"), full_page=True)
+    assert errors == []
+
+
+def test_page_escapes_everything_and_shows_staff_messages(live_app, page_factory):
+    page = page_factory(viewport={"width": 390, "height": 844})
+    page.goto(live_app + "/")
+    hostile = '<img src=x onerror="window.__pwned=1"><b>粗体</b>'
+    page.get_by_label("输入您的问题").fill(hostile)
+    page.get_by_role("button", name="发送").click()
+    page.locator(".row.bot").nth(1).wait_for(timeout=20_000)
+    assert page.locator(".row.user .bubble").last.inner_text() == hostile
+    assert page.locator("#log img").count() == 0 and page.locator("#log b").count() == 0
+    assert page.evaluate("window.__pwned") is None
+
+    # hand off, then a staff reply (also hostile markup) arrives through polling
+    page.get_by_role("button", name="转人工").last.click()
+    page.locator(".handoff").first.wait_for(timeout=20_000)
+    sid = page.evaluate("localStorage.getItem('jxe_session')")
+    staff = {"Authorization": "Bearer browser-token"}
+    tickets = httpx.get(f"{live_app}/api/v1/handoffs?status=open", headers=staff).json()["tickets"]
+    ticket = next(t for t in tickets if t["session_id"] == sid)
+    r = httpx.post(f"{live_app}/api/v1/handoffs/{ticket['id']}/reply", headers=staff,
+                   json={"text": "您好，我是王老师<script>window.__pwned=2</script>", "staff_name": "王老师"})
+    assert r.status_code == 200
+    staff_bubble = page.locator(".bubble.staff").first
+    staff_bubble.wait_for(timeout=15_000)
+    assert "王老师" in staff_bubble.inner_text() and "<script>" in staff_bubble.inner_text()
+    assert page.evaluate("window.__pwned") is None
+    page.screenshot(path=str(ARTIFACTS / "web-chat-staff-reply.png"), full_page=True)
