@@ -188,7 +188,11 @@
     panel.hidden = false;
     bubble.setAttribute("aria-expanded", "true");
     bubble.classList.remove("unread");
-    if (!greeted) { greeted = true; addBot([{ type: "text", text: GREETING }], null, true); }
+    if (!greeted) {
+      greeted = true;
+      addBot([{ type: "text", text: GREETING }], null, true);
+      poll();  // a handoff from before a page reload: show the helper's messages and keep listening
+    }
     input.focus();
   }
   function close() {
@@ -390,6 +394,7 @@
           addStaff(msg.text, msg.staff_name);
         });
         if (typeof data.last_id === "number") { lastStaffId = Math.max(lastStaffId, data.last_id); }
+        if (!Array.isArray(data) && data.handoff && !pollTimer) { startPolling(); }
         if (!Array.isArray(data) && data.handoff === null && !msgs.length && handoffOpen) {
           handoffOpen = false; clearInterval(pollTimer); pollTimer = null;  // ticket closed
         }

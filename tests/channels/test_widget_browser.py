@@ -126,9 +126,29 @@ def test_widget_conversation_in_headless_chromium(served, tmp_path):
         expect(staff.locator(".who")).to_have_text("金帮办·李老师")
 
         page.screenshot(path=str(ARTIFACTS / "widget-phone.png"))
+
+        # a reload keeps the session: the helper's message is shown again, and a new one arrives by polling
+        page.reload()
+        page.locator("#jinxiaoer-widget .bubble").click()
+        expect(page.locator("#jinxiaoer-widget .msg.staff")).to_contain_text("请带身份证", timeout=10_000)
+        services.handoffs.reply(ticket.id, "材料齐了可以直接来。", "金帮办·李老师")
+        expect(page.locator("#jinxiaoer-widget .msg.staff")).to_have_count(2, timeout=10_000)
+        page.reload()
+        page.locator("#jinxiaoer-widget .bubble").click()
+        expect(page.locator("#jinxiaoer-widget .msg.staff")).to_have_count(2, timeout=10_000)
+        page.locator("#jinxiaoer-widget textarea").fill("开店要带什么材料")
+        page.keyboard.press("Enter")
+        expect(page.locator("#jinxiaoer-widget .matter-card")).to_be_visible(timeout=10_000)
+
         page.set_viewport_size({"width": 1280, "height": 800})
         page.screenshot(path=str(ARTIFACTS / "widget-desktop.png"))
-        # Escape closes and gives focus back to the bubble
+        # Escape closes and gives focus back to the bubble; a staff message while closed marks the bubble
+        page.keyboard.press("Escape")
+        expect(panel).to_be_hidden()
+        services.handoffs.reply(ticket.id, "还有问题随时问我。", "金帮办·李老师")
+        expect(bubble).to_have_class("bubble unread", timeout=10_000)
+        bubble.click()
+        expect(page.locator("#jinxiaoer-widget .msg.staff")).to_have_count(3)
         page.keyboard.press("Escape")
         expect(panel).to_be_hidden()
         assert page.evaluate(
