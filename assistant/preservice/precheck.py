@@ -46,6 +46,7 @@ SATISFIES: dict[str, tuple[str, ...]] = {
     "照片": ("证件照",), "相片": ("证件照",), "证件照": ("证件照",),
     "银行卡": ("银行卡或存折",), "存折": ("银行卡或存折",),
 }
+_SOMEONE_ELSE = re.compile(r"代理|代办|委托|受托|监护|法定代表|配偶|父母|子女|夫妻|双方|亲属|家庭成员")
 _NEG_WORDS = re.compile(r"没带|没有|没得|忘了|忘记|莫得|没拿|缺|不带|差")
 _SPLIT = re.compile(r"(?:还有|另外|以及|[，,。；;、和跟及与\s])+")
 
@@ -135,9 +136,12 @@ def precheck(matter: Any, text: str) -> list[CheckedItem]:
     for x in matter.materials:
         canon_terms = {_canon(t) for t in _item_terms(x)}
         hit = next((c for c in have_canon if c in canon_terms), None)
-        if hit is None:  # "经营者居民身份证" is satisfied by 居民身份证
+        # looser matches ("经营者居民身份证" is satisfied by 居民身份证) only for the applicant's own required
+        # documents: an agent's or a relative's ID is not the citizen's own ID card
+        loose = x.requirement == "required" and not _SOMEONE_ELSE.search(x.name)
+        if hit is None and loose:
             hit = next((c for c in have_canon if len(c) >= 3 and x.name.endswith(c)), None)
-        if hit is None:
+        if hit is None and loose:
             for key, docs in SATISFIES.items():
                 if key in x.name:
                     hit = next((c for c in have_canon if c in docs), None)

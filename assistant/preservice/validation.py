@@ -146,9 +146,12 @@ def parse_phone(text: str) -> str:
     m = _MOBILE.match(raw)
     if m:
         return m.group(1)
-    m = _LANDLINE.match(raw)
-    if m:
-        return f"{m.group(1)}-{m.group(2)}"
+    if _LANDLINE.match(raw):
+        # 010 and 02x are the 3-digit area codes; every other one has 4 digits
+        cut = 3 if raw[1] in "12" else 4
+        area, local = raw[:cut], raw[cut:]
+        if 7 <= len(local) <= 8 and local[0] != "0":
+            return f"{area}-{local}"
     raise InvalidValue("这个电话号码好像不对。请输入11位手机号（如 138 1234 5678）或带区号的座机（如 028-87654321）。")
 
 
