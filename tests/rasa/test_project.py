@@ -184,3 +184,63 @@ def test_client_accepts_settings():
     c = RasaClient(s)
     assert c.base_url == "http://127.0.0.1:5111" and c.timeout_s == 4.0
     assert os.environ.get("JXE_TRACKER_URL") is None  # deriving env vars never leaks into this process
+
+
+_TRACKER_PROBE = """
+import asyncio, json
+from rasa.core.tracker_store import TrackerStore
+from rasa.core.utils import AvailableEndpoints
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+domain = Domain.load("domain")
+store = TrackerStore.create(AvailableEndpoints.read_endpoints("endpoints.yml").tracker_store, domain=domain)
+
+async def main():
+    t = DialogueStateTracker("probe-1", domain.slots)
+    t.update(UserUttered("你好", {"name": "greet", "confidence": 1.0}))
+    t.update(SlotSet("matter_code", "X1"))
+    await store.save(t)
+    back = await store.retrieve("probe-1")
+    print(json.dumps({"store": type(store).__name__, "slot": back.get_slot("matter_code")}))
+
+asyncio.run(main())
+"""
+
+
+@needs_rasa
+@pytest.mark.postgres
+@pytest.mark.skipif(not os.environ.get("JXE_TEST_POSTGRES_URL"), reason="JXE_TEST_POSTGRES_URL is not set")
+def test_rasa_keeps_its_tracker_in_the_apps_postgresql(tmp_path):
+    """With a PostgreSQL DATABASE_URL, Rasa's own SQL tracker store writes its ``events`` table into that database
+    (here a fresh schema of the test database)."""
+    import uuid
+    from urllib.parse import quote
+
+    import sqlalchemy as sa
+
+    from assistant.db.session import make_engine
+
+    base = os.environ["JXE_TEST_POSTGRES_URL"]
+    schema = f"jxe_rasa_{uuid.uuid4().hex[:10]}"
+    engine = make_engine(base)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = f"{base}{'&' if '?' in base else '?'}options={quote(f'-csearch_path={schema}')}"
+        s = Settings(environment="test", data_dir=tmp_path, database_url=url, app_internal_url="http://127.0.0.1:9")
+        env = RasaSupervisor(s).endpoint_env()
+        assert env["JXE_TRACKER_DIALECT"] == "postgresql"
+        proc = subprocess.run([str(RASA_BIN / "python"), "-c", _TRACKER_PROBE], cwd=REPO_ROOT,
+                              env=rasa_env(tmp_path / "c", env), capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"store": "SQLTrackerStore", "slot": "X1"}
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text(f'SELECT type_name FROM "{schema}".events WHERE sender_id = :s'),
+                                {"s": "probe-1"}).scalars().all()
+        assert rows == ["user", "slot"]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
