@@ -190,3 +190,25 @@ def test_page_is_served(app_client):
     js = app_client.get("/static/chat.js")
     assert js.status_code == 200 and "innerHTML" not in js.text.replace("never innerHTML", "")
     assert app_client.get("/static/chat.css").status_code == 200
+
+
+def test_rasa_that_never_answers_times_out_into_the_fallback(make_settings, kb):
+    """A Rasa that accepts the connection but never answers: the turn ends after rasa_timeout_s, no 500."""
+    import socket
+    import time
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)  # never accept(): connections hang
+    try:
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        app = create_app(make_settings(rasa_url=url, rasa_timeout_s=1.0), kb=kb, load_models=False)
+        with TestClient(app) as c:
+            t0 = time.monotonic()
+            r = c.post(CHAT, json={"session_id": "slow-1", "text": "/request_human"})
+            elapsed = time.monotonic() - t0
+        assert r.status_code == 200 and r.json()["degraded"] is True
+        assert r.json()["handoff"] is not None  # the payload is handled without Rasa or the NLU
+        assert elapsed < 8
+    finally:
+        sock.close()
