@@ -1,0 +1,54 @@
+"""Okapi BM25 over one text document per matter (small, in memory, inverted index)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+
+
+class BM25:
+    """BM25 with the usual ``k1``/``b`` and a query-normalised score in [0, 1].
+
+    Args:
+        docs: one list of terms per document.
+        k1: term-frequency saturation.
+        b: length normalisation.
+    """
+
+    def __init__(self, docs: list[list[str]], k1: float = 1.2, b: float = 0.75):
+        self.k1, self.b = k1, b
+        self.n = len(docs)
+        self.doc_len = [len(d) for d in docs]
+        self.avgdl = (sum(self.doc_len) / self.n) if self.n else 1.0
+        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for i, d in enumerate(docs):
+            for term, tf in Counter(d).items():
+                self.postings[term].append((i, tf))
+        self.idf = {t: math.log(1 + (self.n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}
+        self._norm = [k1 * (1 - b + b * dl / self.avgdl) for dl in self.doc_len]
+
+    def scores(self, query: list[str]) -> dict[int, float]:
+        """Raw BM25 score of every document that shares a term with ``query`` (others score 0)."""
+        out: dict[int, float] = defaultdict(float)
+        k1 = self.k1
+        for term, qtf in Counter(query).items():
+            idf = self.idf.get(term)
+            if idf is None:
+                continue
+            for doc, tf in self.postings[term]:
+                out[doc] += idf * tf * (k1 + 1) / (tf + self._norm[doc])
+        return out
+
+    def max_score(self, query: list[str]) -> float:
+        """The score a document of average length holding each query term once would get: the normaliser that
+        makes scores comparable across queries. A term no document has counts with the highest idf, so a query
+        that is mostly about things the KB does not know scores low."""
+        unseen = math.log(1 + (self.n + 0.5) / 0.5)
+        return sum(self.idf.get(t, unseen) for t in set(query))
+
+    def normalized(self, query: list[str]) -> dict[int, float]:
+        """Scores divided by :meth:`max_score`, clipped to [0, 1]."""
+        top = self.max_score(query)
+        if top <= 0:
+            return {}
+        return {d: min(1.0, s / top) for d, s in self.scores(query).items()}

@@ -1,0 +1,184 @@
+"""Calibration of the decision thresholds on held-out data of our own (never the evaluation set).
+
+Held out (seeded): a quarter of each intent's hand-written examples and a quarter of every authored guide's
+example questions / colloquial phrasings. The classifier is trained and the index built without them; then
+
+* the fusion weights (BM25 weight, authored prior) maximise held-out top-1 of the matter questions,
+* ``oos_threshold`` maximises the accuracy of the full routing decision on held-out matter questions (must be
+  routed) versus held-out out-of-scope and chit-chat examples (must not be) and follow-up questions that name no
+  matter ("要带啥子材料": must get no matter attached),
+* ``ambiguity_margin`` is the top-1/top-2 gap that best separates wrong top-1 answers from right ones (at most a
+  quarter of the questions flagged),
+* ``intent_threshold`` is the classifier confidence below which held-out predictions are mostly wrong (at most
+  a tenth flagged).
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from nlu.engine import NLU, Calibration
+from nlu.index import FusionWeights, MatterIndex, matter_texts
+from nlu.intents import MATTER_INTENTS, IntentClassifier, kb_examples, load_examples, load_names_matter
+from nlu.text import MAX_MODEL_CHARS, normalize
+
+
+@dataclass
+class _Item:
+    text: str
+    intent: str
+    code: str | None
+    vec: np.ndarray
+    terms: list[str]
+
+
+def _split(seq: Sequence, frac: float, rng: random.Random) -> tuple[list, list]:
+    items = list(seq)
+    rng.shuffle(items)
+    n = int(round(len(items) * frac))
+    return items[n:], items[:n]
+
+
+def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Calibration:
+    """Measure the thresholds for ``nlu``'s KB and model.
+
+    Args:
+        nlu: a loaded NLU (its encoder, tokenizer and KB are reused).
+        seed: random seed of the held-out split.
+        holdout: fraction held out.
+        log: progress printer.
+
+    Returns:
+        The calibration (not yet saved).
+    """
+    t0 = time.perf_counter()
+    rng = random.Random(seed)
+    enc, tok = nlu.encoder, nlu.tokenizer
+    # --- held-out matter questions: remove them from their guides ------------------------------------------
+    held_q: list[tuple[str, str]] = []
+    reduced = []
+    for m in nlu.matters:
+        if m.source != "authored":
+            reduced.append(m)
+            continue
+        keep_ex, out_ex = _split(m.examples, holdout, rng)
+        keep_co, out_co = _split(m.colloquial, holdout, rng)
+        held_q += [(q, m.code) for q in out_ex + out_co]
+        reduced.append(m.model_copy(update={"examples": keep_ex, "colloquial": keep_co}))
+    # --- held-out intent examples ----------------------------------------------------------------------------
+    examples = load_examples()
+    named = {normalize(t) for t in load_names_matter()}
+    train_ex, held_i = {}, []
+    for intent, items in examples.items():
+        keep, out = _split(items, holdout, rng)
+        train_ex[intent] = keep
+        held_i += [(t, intent) for t in out]
+    # --- encode everything once ------------------------------------------------------------------------------
+    texts = sorted({t for m in nlu.matters for t in matter_texts(m)})
+    pairs = [(normalize(t, MAX_MODEL_CHARS), i) for i, items in train_ex.items() for t in items]
+    pairs += [(normalize(t, MAX_MODEL_CHARS), i) for t, i, _ in kb_examples(reduced)]
+    pairs = [(t, i) for t, i in pairs if t]
+    extra = sorted({normalize(t, MAX_MODEL_CHARS) for t, _ in held_q + held_i} | {t for t, _ in pairs})
+    allt = sorted(set(texts) | set(extra))
+    log(f"calibrate: encoding {len(allt)} texts")
+    vecs = dict(zip(allt, enc.encode(allt)))
+    index = MatterIndex.build(reduced, enc, tok, vectors_of=vecs)
+    clf = IntentClassifier.fit(np.stack([vecs[t] for t, _ in pairs]), [i for _, i in pairs])
+
+    def item(text: str, intent: str, code: str | None) -> _Item:
+        n = normalize(text, MAX_MODEL_CHARS)
+        return _Item(n, intent, code, vecs[n], tok.terms(n))
+
+    matter_items = [item(q, "ask_matter", c) for q, c in held_q]
+    intent_items = [item(t, i, None) for t, i in held_i]
+    log(f"calibrate: {len(matter_items)} held-out matter questions, {len(intent_items)} held-out intent examples")
+
+    # --- 1. fusion weights ---------------------------------------------------------------------------------
+    best = None
+    for ws in (0.0, 0.25, 0.5, 0.75, 1.0):
+        for prior in (0.0, 0.02, 0.05):
+            w = FusionWeights(1.0, ws, prior)
+            top1 = np.mean([index.search(x.vec, x.terms, 1, w)[0].code == x.code for x in matter_items])
+            if best is None or top1 > best[0] + 1e-9:
+                best = (top1, w)
+    top1, weights = best
+    log(f"calibrate: weights {weights} held-out top-1 {top1:.3f}")
+
+    # --- 2. thresholds with the full decision --------------------------------------------------------------
+    probe = copy.copy(nlu)
+    probe.index, probe.classifier = index, clf
+    cal = Calibration(weights=weights, model=enc.key)
+    probe.calibration = cal
+    cache = []
+    for x in matter_items + intent_items:
+        ranking = clf.predict(x.vec)
+        hits = index.search(x.vec, x.terms, 5, weights)
+        cache.append((x, ranking, hits))
+
+    FOLLOW_UPS = ("ask_materials", "ask_location", "ask_time", "ask_fee", "request_human")
+
+    def routed(res: dict) -> bool:
+        return bool(res["matters"]) and not res["out_of_scope"]
+
+    scores = sorted({round(h[0].score, 3) for _, _, h in cache if h})
+    best_t = None
+    for t in np.arange(0.70, 1.40, 0.01):
+        cal.oos_threshold = float(t)
+        ok = n = 0
+        for x, ranking, hits in cache:
+            res = probe.decide(x.text, x.text, ranking, hits)
+            if x.code is not None:
+                ok += routed(res)
+                n += 1
+            elif x.intent in ("out_of_scope", "chitchat"):
+                ok += not routed(res)
+                n += 1
+            elif x.intent in FOLLOW_UPS and x.text not in named:
+                ok += not res["matters"]
+                n += 1
+        acc = ok / n
+        if best_t is None or acc > best_t[0] + 1e-9:
+            best_t = (acc, float(t))
+    cal.oos_threshold = round(best_t[1], 3)
+    log(f"calibrate: oos_threshold {cal.oos_threshold} (held-out routing accuracy {best_t[0]:.3f}; "
+        f"{len(scores)} distinct top scores)")
+
+    # --- 3. ambiguity margin -------------------------------------------------------------------------------
+    gaps = [(hits[0].score - hits[1].score, hits[0].code == x.code) for x, _, hits in cache
+            if x.code is not None and len(hits) > 1]
+    best_m = (sum(c for _, c in gaps), 0.0)
+    for m in np.arange(0.0, 0.3, 0.005):
+        flagged = [c for g, c in gaps if g < m]
+        if len(flagged) > 0.25 * len(gaps):
+            break
+        util = sum(c for g, c in gaps if g >= m) + sum(not c for g, c in gaps if g < m)
+        if util > best_m[0]:
+            best_m = (util, float(m))
+    cal.ambiguity_margin = round(best_m[1], 3)
+    log(f"calibrate: ambiguity_margin {cal.ambiguity_margin}")
+
+    # --- 4. intent threshold -------------------------------------------------------------------------------
+    conf = [(r[0][1], r[0][0] == x.intent or (x.intent in MATTER_INTENTS and r[0][0] in MATTER_INTENTS))
+            for x, r, _ in cache if x.code is None]
+    best_i = (sum(c for _, c in conf), 0.0)
+    for t in np.arange(0.0, 0.9, 0.025):
+        if sum(1 for p, _ in conf if p < t) > 0.10 * len(conf):
+            break
+        util = sum(c for p, c in conf if p >= t) + sum(not c for p, c in conf if p < t)
+        if util > best_i[0]:
+            best_i = (util, float(t))
+    cal.intent_threshold = round(best_i[1], 3)
+    intent_acc = np.mean([c for _, c in conf]) if conf else 0.0
+    log(f"calibrate: intent_threshold {cal.intent_threshold} (held-out intent accuracy {intent_acc:.3f})")
+    cal.notes = {"seed": seed, "holdout": holdout, "heldout_matter_questions": len(matter_items),
+                 "heldout_intent_examples": len(intent_items), "heldout_top1": round(float(top1), 4),
+                 "heldout_routing_accuracy": round(best_t[0], 4), "heldout_intent_accuracy": round(float(intent_acc), 4),
+                 "kb_fingerprint": nlu.fingerprint, "seconds": round(time.perf_counter() - t0, 1),
+                 "data": "own examples (nlu/data/intents.yml) + KB guide examples; never the evaluation set"}
+    return cal

