@@ -29,6 +29,9 @@ from assistant.settings import Settings
 
 log = get_logger(__name__)
 
+#: Largest chat request body read at all (the text itself is capped at MAX_ACCEPTED_CHARS characters).
+MAX_CHAT_BODY_BYTES = 256 * 1024
+
 
 def _optional_router(module: str, attr: str = "router") -> Any:
     """The router ``module:attr``, or ``None`` (logged) while that module is not in this checkout."""
@@ -214,6 +217,18 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
     app.state.services = services
     app.state.settings = settings
     _install_error_handlers(app)
+
+    @app.middleware("http")
+    async def _limit_chat_body(request: Request, call_next):
+        """Refuse oversized chat bodies before reading them (413 with a clear message)."""
+        if request.url.path.startswith("/api/v1/chat") and request.method == "POST":
+            try:
+                size = int(request.headers.get("content-length") or 0)
+            except ValueError:
+                size = 0
+            if size > MAX_CHAT_BODY_BYTES:
+                return _error(413, "body_too_large", "消息太长，请分几次发送。/ the request body is too large")
+        return await call_next(request)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "Authorization"])

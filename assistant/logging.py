@@ -51,6 +51,7 @@ def configure_logging(level: str = "INFO", stream: Any = None) -> None:
     """
     root = logging.getLogger()
     root.setLevel(level.upper())
+    install_masking_everywhere()
     for h in root.handlers:
         if getattr(h, _CONFIGURED_MARK, False):
             return

@@ -452,7 +452,7 @@ class Assistant:
         rasa = s.rasa
         if rasa is None:
             raise _RasaDown("rasa_not_configured")
-        meta = {"channel": channel, **(metadata or {})}
+        meta = {**(metadata or {}), "channel": channel}
         s.parses.pop(session_id)
         try:
             messages = await asyncio.wait_for(_maybe_await(rasa.send(session_id, text, meta)),

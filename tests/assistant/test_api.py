@@ -212,3 +212,11 @@ def test_rasa_that_never_answers_times_out_into_the_fallback(make_settings, kb):
         assert elapsed < 8
     finally:
         sock.close()
+
+
+def test_huge_bodies_are_refused_before_parsing(app_client):
+    big = b'{"session_id": "big-1", "text": "' + "办".encode() * 200_000 + b'"}'
+    r = app_client.post(CHAT, content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and r.json()["error"] == "body_too_large" and _bilingual(r.json()["message"])
+    assert _chat(app_client, "你好", "big-1").status_code == 200
+

@@ -91,7 +91,7 @@ def _rasa_transport(services, code, name):
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/webhooks/rest/webhook":
             body = __import__("json").loads(request.content)
-            assert body["metadata"]["channel"] == "web"
+            assert body["metadata"]["channel"] == "web" and body["metadata"]["k"] == 1
             # Rasa calls the external NLU during the turn; the endpoint records the parse per sender
             services.parses.record(body["sender"], {"text": body["message"],
                                                     "intent": {"name": "ask_matter", "confidence": 0.9},
@@ -119,7 +119,8 @@ def test_rasa_path_reads_matter_from_slots_and_intent_from_the_parse(make_settin
     services = build_services(make_settings(), kb=kb, rasa=None)
     services.db.upgrade()
     services.rasa = RasaClient("http://rasa.test", transport=_rasa_transport(services, m.code, m.name))
-    resp = asyncio.run(services.assistant.chat("r-1", "营业执照怎么办"))
+    # metadata reaches Rasa, but cannot override the channel (the transport asserts channel == "web")
+    resp = asyncio.run(services.assistant.chat("r-1", "营业执照怎么办", metadata={"channel": "wechat", "k": 1}))
     assert resp.degraded is False and resp.intent == "ask_matter"
     assert resp.matter.code == m.code and resp.matter.name == m.name
     assert [p["type"] for p in resp.replies] == ["text", "matter_card", "text", "buttons"]
