@@ -15,7 +15,8 @@ Matching, per window of the transcript with as many characters as a term:
   protected); a window
   that contains a protected term may only differ from the longer term by exact (folded) homophones; a short
   everyday service word (weight ≥ 2) may replace a window with no common character when the tones agree too
-  (餐宝→参保); low-weight words taken from matter names need identical tones (一下 is not 以下);
+  (餐宝→参保), and a 3-character one may differ by one half-matching syllable when the other two characters are
+  the same (让老金→养老金); low-weight words taken from matter names need identical tones (一下 is not 以下);
 * longer terms win, then lower cost, then more identical tones, then the term's weight.
 """
 
@@ -131,7 +132,7 @@ class PinyinCorrector:
                         protected[k] = True
         candidates: list[tuple[float, ...]] = []
         for length in self._lengths:
-            allowed = _allowed_cost(length)
+            base_allowed = _allowed_cost(length)
             need_same = 1 if length <= 3 else (length + 1) // 2
             for i in range(0, n - length + 1):
                 window = text[i:i + length]
@@ -157,6 +158,9 @@ class PinyinCorrector:
                             continue
                         if weight < 1.0 and not exact_tones:
                             continue
+                        allowed = base_allowed
+                        if length == 3 and same == 2 and weight >= 3.0:
+                            allowed = 0.5  # 让老金→养老金: one half-matching syllable in an everyday service word
                         cost = 0.0
                         for k in range(length):
                             cost += syllable_cost(folded[i + k], t_folded[k])

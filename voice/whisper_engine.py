@@ -77,14 +77,15 @@ class WhisperEngine(Engine):
         beam_size: decoding beam (1 = greedy: fastest; partials and finals use the same, so a speculative
             decode can be reused as the final result).
         partial_interval_s: minimum new audio between two partial decodes.
-        end_silence_s: trailing silence that ends an utterance.
+        end_silence_s: trailing silence that ends an utterance (1 s: people pause ~0.6 s at a comma, and
+            elderly speakers longer; push-to-talk clients end it at once with ``eof``).
     """
 
     name = "whisper"
 
     def __init__(self, model_dir: Path, prompt_terms: list[str] | tuple[str, ...] = (), cpu_threads: int = 2,
                  compute_type: str = "int8", beam_size: int = 1, partial_interval_s: float = 1.0,
-                 end_silence_s: float = 0.6):
+                 end_silence_s: float = 1.0):
         from faster_whisper import WhisperModel
 
         started = time.perf_counter()

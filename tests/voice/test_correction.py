@@ -39,6 +39,7 @@ ASR_ERRORS = [
     ("小卖不要办啥子证", "小卖部要办啥子证"),
     ("生育经贴咋个领", "生育津贴咋个领"),            # jin/jing (in/ing) near-phone
     ("社宝卡丢了", "社保卡丢了"),
+    ("让老金认证咋个办", "养老金认证咋个办"),        # rang/yang: one half-matching syllable
 ]
 
 # correct sentences (in or out of the domain) that must come back unchanged
@@ -53,6 +54,8 @@ UNCHANGED = [
     "公积金怎么提取",
     "烟草专卖零售许可证补办",
     "身份证 ID 110101199003071234",
+    "让老人先走",
+    "我要上班了",
     "",
 ]
 

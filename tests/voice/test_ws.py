@@ -1,0 +1,239 @@
+"""The WebSocket endpoints end to end (real app, real whisper/Vosk engines, real NLU + KB fallback answers):
+the vosk-server protocol at /ws/asr, the kiosk mode at /ws/kiosk, and every kind of bad input."""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+from starlette.websockets import WebSocketDisconnect
+
+from tests.voice.conftest import AUDIO, ffmpeg_pcm, white_noise
+from voice.audio import read_wav
+
+EOF_FRAME = '{"eof" : 1}'  # exactly as vosk-server clients send it
+
+
+@pytest.fixture
+def make_client(make_settings, kb):
+    """``make_client(runtime, nlu=None, **settings)`` → a TestClient over a fresh app (Rasa down: answers come
+    from the NLU + KB fallback) whose voice runtime is ``runtime``."""
+    from fastapi.testclient import TestClient
+
+    from assistant.app import create_app
+
+    @contextmanager
+    def _make(runtime=None, nlu=None, **overrides):
+        settings = make_settings(**overrides)
+        app = create_app(settings, kb=kb, nlu=nlu, rasa=None, load_models=False)
+        if runtime is not None:
+            app.state.services.extras["voice"] = runtime
+        with TestClient(app, raise_server_exceptions=False) as client:
+            client.settings = settings
+            client.services = app.state.services
+            yield client
+
+    return _make
+
+
+@pytest.fixture(scope="module")
+def whisper_runtime(pipeline):
+    from assistant.channels.kiosk import VoiceRuntime
+
+    return VoiceRuntime(pipeline, "whisper", 0.0)
+
+
+@pytest.fixture(scope="module")
+def vosk_runtime(vosk_ko):
+    from assistant.channels.kiosk import VoiceRuntime
+    from voice.factory import VoicePipeline
+    from voice.lexicon import Lexicon
+
+    return VoiceRuntime(VoicePipeline(vosk_ko, Lexicon.base()), "vosk", 0.0)
+
+
+def _recv(ws):
+    """The next JSON message, or ``("closed", code)``."""
+    try:
+        msg = ws.receive()
+    except WebSocketDisconnect as exc:
+        return ("closed", exc.code)
+    if msg["type"] == "websocket.close":
+        return ("closed", msg.get("code"))
+    return json.loads(msg["text"])
+
+
+def _stream(ws, pcm: bytes, step: int = 6400) -> list:
+    """Send PCM frames; every frame is answered with exactly one partial/result message (vosk-server)."""
+    replies = []
+    for i in range(0, len(pcm), step):
+        ws.send_bytes(pcm[i:i + step])
+        replies.append(_recv(ws))
+    return replies
+
+
+def test_kiosk_page_is_served(make_client):
+    with make_client() as client:
+        r = client.get("/kiosk")
+        assert r.status_code == 200 and "按住说话" in r.text and "/static/kiosk.js" in r.text
+        assert client.get("/static/kiosk.js").status_code == 200
+        assert client.get("/static/kiosk.css").status_code == 200
+
+
+def test_asr_protocol_partials_result_eof(make_client, whisper_runtime):
+    pcm = read_wav(AUDIO / "q020.wav").pcm16()
+    with make_client(whisper_runtime) as client, client.websocket_connect("/ws/asr") as ws:
+        ws.send_text(json.dumps({"config": {"sample_rate": 16000}}))
+        replies = _stream(ws, pcm)
+        assert all(isinstance(r, dict) and set(r) == {"partial"} for r in replies)
+        assert any(r["partial"] for r in replies)
+        ws.send_text(EOF_FRAME)
+        final = _recv(ws)
+        assert set(final) == {"result", "text"} and "失业登记" in final["text"]
+        assert final["result"] and {"word", "start", "end", "conf"} <= set(final["result"][0])
+        assert _recv(ws) == ("closed", 1000)
+        assert not (client.settings.data_dir / "voice").exists()  # no audio kept by default
+
+
+@pytest.mark.parametrize("rate,channels", [(8000, 1), (44100, 2)])
+def test_asr_resamples_and_downmixes(make_client, whisper_runtime, rate, channels):
+    pcm = ffmpeg_pcm(AUDIO / "q020.wav", rate, channels)
+    with make_client(whisper_runtime) as client, client.websocket_connect("/ws/asr") as ws:
+        ws.send_text(json.dumps({"config": {"sample_rate": rate, "channels": channels}}))
+        _stream(ws, pcm, step=rate * 2 * channels // 5 // 2 * 2)
+        ws.send_text(EOF_FRAME)
+        assert "失业登记" in _recv(ws)["text"]
+
+
+def test_oversize_frame_closes_1009_and_the_server_keeps_serving(make_client, whisper_runtime):
+    with make_client(whisper_runtime, asr_max_frame_bytes=64 * 1024) as client:
+        with client.websocket_connect("/ws/asr") as ws:
+            ws.send_bytes(b"\x00" * (100 * 1024))
+            err = _recv(ws)
+            assert "over the limit" in err["error"] and err["code"] == 1009
+            assert _recv(ws) == ("closed", 1009)
+        with client.websocket_connect("/ws/asr") as ws:
+            _stream(ws, read_wav(AUDIO / "q020.wav").pcm16())
+            ws.send_text(EOF_FRAME)
+            assert "失业登记" in _recv(ws)["text"]
+
+
+@pytest.mark.parametrize("frames", [
+    ["this is not json"],
+    ['{"config": {"sample_rate": 1}}'],
+    ['{"config": {"sample_rate": 16000, "channels": "two"}}'],
+    ['{"config": {"phrase_list": "养老金"}}'],
+    ['{"hello": 1}'],
+    ["[1, 2, 3]"],
+    [b"\x00\x01" * 800, '{"config": {"sample_rate": 8000}}'],  # config after audio
+])
+def test_bad_control_frames_close_1003(make_client, whisper_runtime, frames):
+    with make_client(whisper_runtime) as client, client.websocket_connect("/ws/asr") as ws:
+        for f in frames:
+            if isinstance(f, bytes):
+                ws.send_bytes(f)
+                assert "partial" in _recv(ws)
+            else:
+                ws.send_text(f)
+        err = _recv(ws)
+        assert err["code"] == 1003 and err["error"]
+        assert _recv(ws) == ("closed", 1003)
+
+
+def test_non_audio_bytes_and_odd_frames_do_not_crash(make_client, whisper_runtime):
+    junk = b"%PDF-1.7 not audio at all " * 300 + b"\x01"  # odd length, text bytes as "PCM"
+    with make_client(whisper_runtime) as client, client.websocket_connect("/ws/asr") as ws:
+        replies = _stream(ws, junk, step=2001)
+        assert all("partial" in r for r in replies)
+        ws.send_text(EOF_FRAME)
+        final = _recv(ws)
+        assert set(final) == {"result", "text"}
+
+
+def test_disconnect_mid_utterance_then_next_client_is_served(make_client, whisper_runtime):
+    pcm = read_wav(AUDIO / "q020.wav").pcm16()
+    with make_client(whisper_runtime) as client:
+        with client.websocket_connect("/ws/kiosk?session=kiosk-gone") as ws:
+            _stream(ws, pcm[: len(pcm) // 2])
+        # the client went away mid-utterance; the next visitor is served normally
+        with client.websocket_connect("/ws/asr") as ws:
+            _stream(ws, pcm)
+            ws.send_text(EOF_FRAME)
+            assert "失业登记" in _recv(ws)["text"]
+        assert not (client.settings.data_dir / "voice").exists()
+
+
+def test_keep_audio_only_when_configured(make_client, whisper_runtime):
+    pcm = read_wav(AUDIO / "q020.wav").pcm16()
+    with make_client(whisper_runtime, asr_keep_audio=True) as client, client.websocket_connect("/ws/asr") as ws:
+        _stream(ws, pcm)
+        ws.send_text(EOF_FRAME)
+        _recv(ws)
+        kept = list((client.settings.data_dir / "voice").glob("*.wav"))
+        assert len(kept) == 1
+        assert abs(read_wav(kept[0]).duration_s - len(pcm) / 32000) < 0.1
+
+
+def test_missing_model_closes_1013(make_client, tmp_path):
+    with make_client(None, asr_engine="vosk", vosk_model_path=tmp_path / "no-model", cache_dir=tmp_path) as client:
+        with client.websocket_connect("/ws/asr") as ws:
+            ws.send_bytes(b"\x00" * 3200)
+            err = _recv(ws)
+            assert err["code"] == 1013 and "not available" in err["error"]
+            assert _recv(ws) == ("closed", 1013)
+        assert client.get("/healthz").status_code in (200, 503)  # the app itself is still up
+
+
+def test_kiosk_mode_returns_the_assistants_reply(make_client, whisper_runtime, nlu, manifest):
+    m = next(x for x in manifest if x["file"] == "q001.wav")
+    pcm = read_wav(AUDIO / m["file"]).pcm16()
+    with make_client(whisper_runtime, nlu=nlu) as client, \
+            client.websocket_connect("/ws/kiosk?session=kiosk-test-1") as ws:
+        ws.send_text(json.dumps({"config": {"sample_rate": 16000}}))
+        partials = _stream(ws, pcm)
+        assert any(p.get("partial") for p in partials)
+        ws.send_text(EOF_FRAME)
+        final = _recv(ws)
+        assert set(final) == {"result", "text", "corrected"} and final["corrected"]
+        reply = _recv(ws)
+        assert reply["session_id"] == "kiosk-test-1"
+        assert reply["reply"]["matter"]["code"] in m["matters"]
+        types = [p["type"] for p in reply["reply"]["replies"]]
+        assert "matter_card" in types
+        assert _recv(ws) == ("closed", 1000)
+
+
+def test_kiosk_unclear_twice_gets_a_human_helper(make_client, whisper_runtime, nlu):
+    silence = np.zeros(16000 * 2, dtype="<i2").tobytes()
+    with make_client(whisper_runtime, nlu=nlu) as client:
+        seen = []
+        for attempt in (1, 2):
+            with client.websocket_connect("/ws/kiosk?session=kiosk-unclear") as ws:
+                _stream(ws, silence if attempt == 1 else white_noise(1.0, level=0.002))
+                ws.send_text(EOF_FRAME)
+                final = _recv(ws)
+                assert final["text"] == ""
+                unclear = _recv(ws)
+                assert unclear["unclear"] is True and unclear["tries"] == attempt
+                seen.append(unclear["message"])
+                if attempt == 2:
+                    reply = _recv(ws)["reply"]
+                    assert reply["handoff"] or any(p["type"] == "handoff" for p in reply["replies"])
+        assert seen[0] == "没听清，请再说一遍" and "工作人员" in seen[1]
+
+
+def test_vosk_engine_over_the_socket_with_phrase_list(make_client, vosk_runtime):
+    ko = AUDIO / "ko_greeting.wav"
+    pcm = ffmpeg_pcm(ko, 8000, 1)
+    phrases = ["안녕하세요", "감사합니다", "날씨"]
+    with make_client(vosk_runtime) as client, client.websocket_connect("/ws/asr") as ws:
+        ws.send_text(json.dumps({"config": {"sample_rate": 8000, "phrase_list": phrases}}))
+        replies = _stream(ws, pcm, step=3200)
+        ws.send_text(EOF_FRAME)
+        replies.append(_recv(ws))
+        results = [r for r in replies if "result" in r]
+        words = [w["word"] for r in results for w in r["result"]]
+        assert "안녕하세요" in words and set(words) <= set(phrases)
+        assert any(r.get("partial") for r in replies)
