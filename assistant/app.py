@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.container import Services, build_services, load_kb, load_nlu
 from assistant.logging import configure_logging, get_logger, log_event
-from assistant.service import _maybe_await
+from assistant.service import maybe_await
 from assistant.settings import Settings
 
 log = get_logger(__name__)
@@ -89,7 +89,7 @@ async def rasa_ready(services: Services, timeout: float = 2.0) -> tuple[bool, st
     rasa = services.rasa
     try:
         if rasa is not None and hasattr(rasa, "status"):
-            st = await asyncio.wait_for(_maybe_await(rasa.status()), timeout=timeout)
+            st = await asyncio.wait_for(maybe_await(rasa.status()), timeout=timeout)
         else:
             async with httpx.AsyncClient(timeout=timeout) as client:
                 r = await client.get(services.settings.rasa_url.rstrip("/") + "/status")
@@ -207,7 +207,7 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
             close = getattr(services.rasa, "aclose", None) or getattr(services.rasa, "close", None)
             if close is not None:
                 try:
-                    await _maybe_await(close())
+                    await maybe_await(close())
                 except Exception:
                     pass
             services.db.dispose()

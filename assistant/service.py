@@ -352,7 +352,8 @@ def parse_payload(text: str, kb: Any) -> dict[str, Any] | None:
             "matters": [], "out_of_scope": False, "ambiguous": False}
 
 
-async def _maybe_await(value: Any) -> Any:
+async def maybe_await(value: Any) -> Any:
+    """``await value`` when it is awaitable, else ``value`` (clients may be sync or async)."""
     return await value if inspect.isawaitable(value) else value
 
 
@@ -455,7 +456,7 @@ class Assistant:
         meta = {**(metadata or {}), "channel": channel}
         s.parses.pop(session_id)
         try:
-            messages = await asyncio.wait_for(_maybe_await(rasa.send(session_id, text, meta)),
+            messages = await asyncio.wait_for(maybe_await(rasa.send(session_id, text, meta)),
                                               timeout=s.settings.rasa_timeout_s)
         except asyncio.TimeoutError:
             raise _RasaDown("rasa_timeout") from None
@@ -467,7 +468,7 @@ class Assistant:
         parse = s.parses.pop(session_id) or {}
         tracker: dict[str, Any] = {}
         try:
-            tracker = await asyncio.wait_for(_maybe_await(rasa.tracker(session_id)), timeout=3.0) or {}
+            tracker = await asyncio.wait_for(maybe_await(rasa.tracker(session_id)), timeout=3.0) or {}
         except Exception as exc:
             log_event(log, "chat.rasa.tracker_failed", session=session_id, error=type(exc).__name__)
         intent = (parse.get("intent") or {}).get("name") or \

@@ -6,7 +6,7 @@ import argparse
 import json
 
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import inspect
 
 from assistant.cli import build_parser
 from assistant.commands import ask, db, serve
