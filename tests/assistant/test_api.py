@@ -220,3 +220,16 @@ def test_huge_bodies_are_refused_before_parsing(app_client):
     assert r.status_code == 413 and r.json()["error"] == "body_too_large" and _bilingual(r.json()["message"])
     assert _chat(app_client, "你好", "big-1").status_code == 200
 
+
+
+def test_chat_and_handoff_on_each_database(db_url, make_settings, kb):
+    """The whole app (migrations at startup, turns, tickets, staff reply) on SQLite and PostgreSQL."""
+    app = create_app(make_settings(database_url=db_url, staff_token="test-staff-token"), kb=kb,
+                     load_models=False)
+    with TestClient(app) as c:
+        assert c.get("/healthz").json()["checks"]["db"] == "ready"
+        ticket = _chat(c, "/request_human", "db-1").json()["handoff"]
+        assert ticket["status"] == "open"
+        r = c.post(f"/api/v1/handoffs/{ticket['id']}/reply", headers=STAFF, json={"text": "请讲", "staff_name": "刘"})
+        assert r.status_code == 200
+        assert [m["text"] for m in c.get(f"{CHAT}/db-1/messages").json()["messages"]] == ["请讲"]
