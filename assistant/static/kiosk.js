@@ -7,6 +7,8 @@
   "use strict";
 
   var IDLE_MS = 60000;
+  var idleParam = Number(new URLSearchParams(location.search).get("idle_ms"));  // for tests and demos
+  if (idleParam >= 1000 && idleParam < IDLE_MS) { IDLE_MS = idleParam; }
   var HOLD_MS = 400;          // a press longer than this is push-to-talk
   var MAX_RECORD_MS = 20000;  // safety stop for tap mode
 
