@@ -45,3 +45,7 @@ def pre(services, clock):
     from assistant.preservice.runtime import set_clock
 
     return set_clock(services, clock)
+
+
+# The whole assistant (app + real Rasa server), shared with tests/integration: see its conftest.
+from tests.integration.conftest import live  # noqa: E402,F401
