@@ -306,6 +306,9 @@ class RasaSupervisor:
         #: Seconds from spawning ``rasa run`` to the first ``/status`` answer, for the last start.
         self.last_start_s: float | None = None
         self.model_path: Path | None = None
+        #: Seconds the last stop took, and whether SIGKILL was needed.
+        self.last_stop_s: float | None = None
+        self.last_stop_killed = False
 
     # -- public -----------------------------------------------------------------------------------------------
     @property
@@ -475,6 +478,8 @@ class RasaSupervisor:
             proc = self._proc
         if proc is None or proc.poll() is not None:
             return
+        t0 = time.perf_counter()
+        self.last_stop_killed = False
         try:
             os.killpg(proc.pid, signal.SIGTERM)
         except ProcessLookupError:
@@ -483,11 +488,15 @@ class RasaSupervisor:
             proc.wait(timeout=grace_s)
         except subprocess.TimeoutExpired:
             log_event(log, "rasa.server.killed", level=30, pid=proc.pid, grace_s=grace_s)
+            self.last_stop_killed = True
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
             proc.wait(timeout=10)
+        self.last_stop_s = time.perf_counter() - t0
+        log_event(log, "rasa.server.stopped", pid=proc.pid, seconds=round(self.last_stop_s, 2),
+                  killed=self.last_stop_killed)
 
 
 # --- the client ---------------------------------------------------------------------------------------------------
