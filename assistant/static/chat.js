@@ -179,13 +179,14 @@
       .then(function () { busy = false; sendBtn.disabled = false; setStatus(""); input.focus(); });
   }
 
-  function poll() {
+  function poll(first) {
     pollTimer = null;
-    if (!started) return;
+    if (!started && !first) return;
     fetch(API + "/" + encodeURIComponent(sessionId) + "/messages?after=" + lastId)
       .then(function (res) { return res.ok ? res.json() : null; })
       .then(function (body) {
         if (!body) return;
+        started = true;  // a conversation exists (also after a page reload)
         (body.messages || []).forEach(function (m) {
           if (seen[m.id]) return;
           seen[m.id] = true;
@@ -194,7 +195,11 @@
           if (m.id > lastId) lastId = m.id;
         });
         if (body.messages && body.messages.length) scroll();
+        var wasActive = handoffActive;
         handoffActive = !!(body.handoff && body.handoff.status !== "closed");
+        if (wasActive && !handoffActive) {
+          renderParts([{type: "notice", text: "本次人工服务已结束。还有问题可以继续问金小二，或再次转人工。"}]);
+        }
       })
       .catch(function () { /* try again later */ })
       .then(schedulePoll);
@@ -223,4 +228,5 @@
     {type: "buttons", buttons: [{title: "个体户营业执照怎么办", payload: "个体户营业执照怎么办"},
       {title: "社保卡补办", payload: "社保卡补办"}, {title: "转人工", payload: "/request_human"}]}]);
   input.focus();
+  poll(true);  // after a reload: pick up staff messages of this browser's conversation
 })();

@@ -114,3 +114,9 @@ def test_page_escapes_everything_and_shows_staff_messages(live_app, page_factory
     assert "王老师" in staff_bubble.inner_text() and "<script>" in staff_bubble.inner_text()
     assert page.evaluate("window.__pwned") is None
     page.screenshot(path=str(ARTIFACTS / "web-chat-staff-reply.png"), full_page=True)
+
+    # the helper closes the ticket: the page says so; a reload still shows the helper's message
+    assert httpx.post(f"{live_app}/api/v1/handoffs/{ticket['id']}/close", headers=staff).status_code == 200
+    page.get_by_text("本次人工服务已结束").wait_for(timeout=15_000)
+    page.reload()
+    page.locator(".bubble.staff").first.wait_for(timeout=15_000)
