@@ -74,9 +74,13 @@ def _channel_choice(text: str, tracker_channel: str) -> tuple[str, str | None, s
 
 @action("validate_licence_form")
 def validate_licence_form(ctx: ActionContext) -> None:
-    """Check the requested slot of ``licence_form``."""
+    """Check the requested slot of ``licence_form`` (on activation: take the licence type from the request)."""
     req = ctx.tracker.get_slot("requested_slot")
     if not req:
+        lt = _pre(ctx).catalogue.find(ctx.tracker.text) if not ctx.tracker.text.startswith("/") else None
+        if lt is not None and not ctx.tracker.get_slot("licence_type"):
+            ctx.set_slot("licence_type", lt.key)
+            ctx.text(f"好的，帮您登记「{lt.name}」的到期提醒（随时回复「取消」可以退出）。")
         return
     if _cancelled(ctx, LICENCE_SLOTS):
         return
@@ -239,11 +243,35 @@ def _visit_matter(ctx: ActionContext, text: str) -> tuple[str | None, str]:
     return None, text[:100]
 
 
+#: Words in a booking request → the name of the matter usually done at home (first match wins).
+_VISIT_MATTERS = (
+    (re.compile(r"重庆|川渝"), "养老保险待遇领取资格认证（川渝通办）"),
+    (re.compile(r"认证|生存认证|资格认证|领养老金"), "养老保险定期待遇领取资格认证"),
+    (re.compile(r"高龄津贴|高龄补贴"), "80周岁以上老年人高龄津贴发放"),
+)
+
+
+def _matter_in_request(ctx: ActionContext) -> Any:
+    """The matter a home-visit request names by a usual word (认证 → 养老金资格认证), or ``None``."""
+    kb = getattr(ctx.services, "kb", None)
+    if kb is None:
+        return None
+    for pattern, name in _VISIT_MATTERS:
+        if pattern.search(ctx.tracker.text or ""):
+            found = [m for m in kb.matters if m.name == name]
+            if found:
+                return found[0]
+    return None
+
+
 @action("validate_home_visit_form")
 def validate_home_visit_form(ctx: ActionContext) -> None:
-    """Check the requested slot of ``home_visit_form``."""
+    """Check the requested slot of ``home_visit_form`` (on activation: take the matter from the request)."""
     req = ctx.tracker.get_slot("requested_slot")
     if not req:
+        found = _matter_in_request(ctx)
+        if found is not None and not ctx.tracker.get_slot("visit_matter"):
+            ctx.set_slot("visit_matter", f"{found.code}|{found.name}")
         return
     if _cancelled(ctx, VISIT_SLOTS):
         return

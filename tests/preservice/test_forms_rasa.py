@@ -21,7 +21,7 @@ def _future(days: int) -> str:
 
 def test_licence_registration_form_validates_every_answer(live):
     sid = "ps-it-licence-1"
-    r = live.chat(sid, "我想给我的食品经营许可证设个到期提醒")
+    r = live.chat(sid, "帮我设置许可证到期提醒")
     assert r["intent"] == "register_licence" and "哪种证照" in all_text(r)
     r = live.chat(sid, "驾驶证")
     assert "不在金牛区许可延续提示清单里" in all_text(r) and "哪种证照" in all_text(r)
@@ -93,9 +93,7 @@ def test_home_visit_booking_form_then_status_change_and_cancel(live):
     r = live.chat(sid, "春熙路街道")
     assert "没对上金牛区的街道" in all_text(r)
     r = live.chat(sid, "营门口")
-    assert "办理什么事" in all_text(r)
-    r = live.chat(sid, "养老保险待遇领取资格认证")
-    assert "哪天上午或下午" in all_text(r)
+    assert "哪天上午或下午" in all_text(r)   # the matter (养老金认证) was taken from the first message
     r = live.chat(sid, "周六上午")
     assert "周末" in all_text(r)
     r = live.chat(sid, "下周二上午")
@@ -105,7 +103,8 @@ def test_home_visit_booking_form_then_status_change_and_cancel(live):
     # staff see it in the street's queue, with the phone in full
     b = live.http.get(f"/api/v1/bookings/{number}", headers=live.staff_headers).json()
     assert b["street"] == "营门口街道" and b["phone"] == "13812345678" and b["half_day"] == "上午"
-    assert "养老" in b["matter_name"] and b["status"] == "booked"
+    assert b["matter_name"] == "养老保险定期待遇领取资格认证" and b["matter_code"] == "51201400600004"
+    assert b["status"] == "booked"
     q = live.http.get("/api/v1/street-queue/营门口街道", headers=live.staff_headers).json()
     assert number in [x["number"] for x in q["bookings"]]
     # the conversation transcript staff may read is masked
@@ -146,3 +145,36 @@ def test_material_precheck_in_chat(live):
     assert status["经营者居民身份证"] == "have" and status["经营场所使用证明"] == "partial"
     assert status["个体工商户登记（备案）申请书"] == "missing"
     assert "房产证" in all_text(r)
+
+
+def test_licence_type_named_in_the_request_is_not_asked_again(live):
+    sid = "ps-it-licence-2"
+    r = live.chat(sid, "我想给我的烟草证设个到期提醒")
+    assert r["intent"] == "register_licence"
+    assert "帮您登记「烟草专卖零售许可证」" in all_text(r) and "编号" in all_text(r)
+    r = live.chat(sid, "许可证号 5101 0610 7788")
+    assert "持证人" in all_text(r)
+    r = live.chat(sid, "取消")
+    assert "这次不登记了" in all_text(r)
+
+
+def test_booking_asks_the_matter_when_the_request_does_not_name_it(live):
+    sid = "ps-it-visit-2"
+    r = live.chat(sid, "家里老人来不了大厅，能上门不")
+    assert r["intent"] == "book_home_visit"
+    for text in ("李桂兰，91岁", "028-87654321", "九里堤中路1号2栋3单元4号"):
+        r = live.chat(sid, text)
+    assert "办理什么事" in all_text(r)                # 九里堤中路 → 九里堤街道, no street question
+    r = live.chat(sid, "高龄津贴申请")
+    assert "哪天上午或下午" in all_text(r)
+    r = live.chat(sid, "下周四下午")
+    number = re.search(r"SM\d{6}[A-Z0-9]{4}", all_text(r)).group(0)
+    b = live.http.get(f"/api/v1/bookings/{number}", headers=live.staff_headers).json()
+    assert b["street"] == "九里堤街道" and b["phone"] == "028-87654321"
+    assert b["matter_name"] == "80周岁以上老年人高龄津贴发放"
+
+
+def test_chuanyu_pension_certification_is_answered_from_the_kb(live):
+    r = live.chat("ps-it-chuanyu-1", "我妈是重庆的退休工人，在成都能就地认证不")
+    cards = parts(r, "matter_card")
+    assert cards and cards[0]["matter"]["code"] == "JN-RS-001"
