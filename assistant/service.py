@@ -39,6 +39,10 @@ MAX_CHARS = 500
 #: Longest text the HTTP API accepts at all (bigger bodies are rejected with 413 before any work).
 MAX_ACCEPTED_CHARS = 20_000
 
+#: Seconds during which turns go straight to the fallback after Rasa timed out (a refused connection is
+#: instant and does not trip this).
+RASA_TIMEOUT_BREAK_S = 15.0
+
 PART_TYPES = {"text", "notice", "matter_card", "checklist", "buttons", "handoff", "staff"}
 FOLLOW_UP_INTENTS = {"ask_materials", "ask_location", "ask_time", "ask_fee"}
 FAILED_INTENTS = {"nlu_fallback", "out_of_scope"}
@@ -373,6 +377,8 @@ class Assistant:
 
     def __init__(self, services: "Services"):
         self.services = services
+        #: After a Rasa timeout, turns skip Rasa until this ``time.monotonic()`` value.
+        self._skip_rasa_until = 0.0
 
     # ---- public -------------------------------------------------------------------------------------
     async def chat(self, session_id: str, text: str, channel: str = "web",
@@ -453,17 +459,22 @@ class Assistant:
         rasa = s.rasa
         if rasa is None:
             raise _RasaDown("rasa_not_configured")
+        if time.monotonic() < self._skip_rasa_until:
+            # Rasa timed out a moment ago: answer at once instead of making every citizen wait the timeout
+            raise _RasaDown("rasa_timeout_recent")
         meta = {**(metadata or {}), "channel": channel}
         s.parses.pop(session_id)
         try:
             messages = await asyncio.wait_for(maybe_await(rasa.send(session_id, text, meta)),
                                               timeout=s.settings.rasa_timeout_s)
-        except asyncio.TimeoutError:
-            raise _RasaDown("rasa_timeout") from None
-        except Exception as exc:  # RasaUnavailable, connection errors, bad answers
+        except Exception as exc:  # RasaUnavailable, timeouts, connection errors, bad answers
+            timed_out = isinstance(exc, asyncio.TimeoutError) or getattr(exc, "reason", "") == "timeout"
+            if timed_out:
+                self._skip_rasa_until = time.monotonic() + RASA_TIMEOUT_BREAK_S
             log_event(log, "chat.rasa.unavailable", session=session_id, error=type(exc).__name__,
-                      detail=str(exc)[:200])
-            raise _RasaDown("rasa_unavailable") from None
+                      timed_out=timed_out, detail=str(exc)[:200])
+            raise _RasaDown("rasa_timeout" if timed_out else "rasa_unavailable") from None
+        self._skip_rasa_until = 0.0
         parts = rasa_messages_to_parts(messages if isinstance(messages, list) else [])
         parse = s.parses.pop(session_id) or {}
         tracker: dict[str, Any] = {}
