@@ -49,3 +49,4 @@ def pre(services, clock):
 
 # The whole assistant (app + real Rasa server), shared with tests/integration: see its conftest.
 from tests.integration.conftest import live  # noqa: E402,F401
+from tests.channels.conftest import fake_wechat  # noqa: E402,F401  (a local fake WeChat API server)
