@@ -144,6 +144,13 @@ def _detail_buttons(m: Any, skip: str | None) -> dict[str, Any]:
 
 # --- the matter card -----------------------------------------------------------------------------------------------
 
+def _related_label(m: Any, r: Any) -> str:
+    """A related matter's name for the "还需要办理" line, with when it applies where that is clear."""
+    if "食品" in r.name and "食品" not in m.name:
+        return f"「{r.name}」（经营中销售食品的）"
+    return f"「{r.name}」"
+
+
 def _answer_card(ctx: ActionContext, m: Any, also: list[Any]) -> None:
     kb = _kb(ctx)
     ctx.text(f"您要办的是「{m.name}」，办事指南要点如下：")
@@ -155,7 +162,7 @@ def _answer_card(ctx: ActionContext, m: Any, also: list[Any]) -> None:
             related.append(r)
     related = related[:2]
     if related:
-        ctx.text("视具体情况（比如经营中要卖食品），可能还需要办理：" + "、".join(f"「{r.name}」" for r in related) + "。")
+        ctx.text("根据您的具体情况，可能还需要办理：" + "、".join(_related_label(m, r) for r in related) + "。")
     _unverified_notice(ctx, m)
     buttons = [{"title": "材料清单", "payload": payload("ask_materials", m.code)},
                {"title": "办理地点", "payload": payload("ask_location", m.code)}]

@@ -41,6 +41,9 @@ def test_user_story_shop_then_materials(live):
     assert card["department"] and card["level"] in {"区政务大厅", "街道便民服务中心", "社区便民服务站"}
     titles = button_titles(r)
     assert {"材料清单", "办理地点", "转人工"} <= set(titles)
+    # …and the food licence, for when food is sold (a related matter of the guide), offered as a button.
+    food = [t for t in titles if "食品" in t]
+    assert food and "经营中销售食品的" in all_text(r)
     assert r["matter"] == {"code": target.code, "name": target.name}
 
     r2 = live.chat("it-story-1", "那要带啥子材料")

@@ -110,6 +110,16 @@ def test_matter_card_with_buttons_and_slots(client, shop):
     assert _slots(out)["matter_code"] == shop.code and _slots(out)["fallback_streak"] == 0
 
 
+def test_related_matters_are_named_and_offered(client, kb, shop):
+    related = [kb.get(c) for c in shop.related if kb.get(c) is not None][:2]
+    assert related, "precondition: the 个体工商户设立登记 guide lists related matters"
+    out = _call(client, "action_matter_answer", "开个小卖部要办啥子证", "ask_matter", entities=[_ent(shop.code)])
+    text = "\n".join(p["text"] for p in _parts(out, "text"))
+    assert all(f"「{r.name}」" in text for r in related)
+    payloads = [b["payload"] for p in _parts(out, "buttons") for b in p["buttons"]]
+    assert all(f'/ask_matter{{"matter": "{r.code}"}}' in payloads for r in related)
+
+
 def test_ambiguous_question_gets_top3_buttons_and_no_card(client, kb):
     a = next(m for m in kb.matters if m.name == "个体工商户设立登记")
     b, c = [m for m in kb.matters if m.name.startswith("个体工商户") and m.code != a.code][:2]
