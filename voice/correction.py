@@ -45,6 +45,8 @@ def split_syllable(syl: str) -> tuple[str, str]:
 def fold(syl: str) -> tuple[str, str]:
     """The near-phone-folded (initial, final) of a toneless syllable."""
     ini, fin = split_syllable(syl)
+    if ini in ("j", "q", "x", "y") and fin.startswith("u"):
+        fin = "v" + fin[1:]  # 取 qu is qü: not the u of 户 hu
     ini = _FOLD_INITIAL.get(ini, ini)
     if ini == "h" and fin.startswith("u"):
         ini = "f"  # 湖/福: Sichuanese hu ~ fu

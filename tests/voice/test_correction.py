@@ -39,7 +39,8 @@ ASR_ERRORS = [
     ("小卖不要办啥子证", "小卖部要办啥子证"),
     ("生育经贴咋个领", "生育津贴咋个领"),            # jin/jing (in/ing) near-phone
     ("社宝卡丢了", "社保卡丢了"),
-    ("让老金认证咋个办", "养老金认证咋个办"),        # rang/yang: one half-matching syllable
+    ("让老金认证咋个办", "养老金认证咋个办"),
+    ("买房子了公积金零个体取", "买房子了公积金零个提取"),  # not 个体户: qu (qü) is not hu        # rang/yang: one half-matching syllable
 ]
 
 # correct sentences (in or out of the domain) that must come back unchanged
@@ -55,6 +56,7 @@ UNCHANGED = [
     "烟草专卖零售许可证补办",
     "身份证 ID 110101199003071234",
     "让老人先走",
+    "公积金咋个提取",
     "我要上班了",
     "",
 ]
