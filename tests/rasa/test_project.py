@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -128,18 +127,28 @@ def test_model_cache_reuses_a_model_with_the_same_fingerprint(tmp_path):
 
 @needs_rasa
 @pytest.mark.slow
-def test_model_cache_trains_once(tmp_path):
+def test_model_cache_trains_once_even_when_asked_concurrently(tmp_path):
+    """Two caches (as two app processes would have) asking at once: one trains under the file lock, the other
+    waits and reuses the result; a later call is a cache hit."""
+    import threading
+
     (tmp_path / "p").mkdir()
     proj = _copy_project(tmp_path / "p")
     s = Settings(environment="test", data_dir=tmp_path / "var", cache_dir=tmp_path / "cache", rasa_project_dir=proj)
-    cache = RasaModelCache(s)
-    t0 = time.perf_counter()
-    path = cache.ensure_model()
-    assert path.is_file() and path.stat().st_size > 1000 and cache.last_train_s is not None
-    assert not list(path.parent.glob("training-*"))
-    mtime = path.stat().st_mtime
-    assert cache.ensure_model() == path and path.stat().st_mtime == mtime and cache.last_train_s is None
-    assert time.perf_counter() - t0 < 600
+    caches = [RasaModelCache(s), RasaModelCache(s)]
+    paths: list[Path] = []
+    threads = [threading.Thread(target=lambda c=c: paths.append(c.ensure_model())) for c in caches]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=600)
+    assert len(paths) == 2 and paths[0] == paths[1] and paths[0].is_file() and paths[0].stat().st_size > 1000
+    assert sorted(c.last_train_s is None for c in caches) == [False, True]
+    assert (tmp_path / "var" / "logs" / "rasa-train.log").read_text().count("=== rasa train") == 1
+    assert not list(paths[0].parent.glob("training-*"))
+    mtime = paths[0].stat().st_mtime
+    again = RasaModelCache(s)
+    assert again.ensure_model() == paths[0] and paths[0].stat().st_mtime == mtime and again.last_train_s is None
 
 
 # --- client ----------------------------------------------------------------------------------------------------------
