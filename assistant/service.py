@@ -133,6 +133,11 @@ class NormalizedText:
     original_chars: int = 0
 
 
+#: A code citizens type as an answer (licence number JY15101060012345, booking number SM261201AB3K, plate
+#: 川A…): letters and digits with at least 4 digits and no English word — not "non-Chinese" text.
+_IDENTIFIER = re.compile(r"^(?=(?:.*\d){4})(?!.*[A-Za-z]{5})[A-Za-z0-9\s\-_/.#]{4,40}$")
+
+
 def normalize_input(raw: str, max_chars: int = MAX_CHARS) -> NormalizedText:
     """Clean a citizen's text.
 
@@ -169,7 +174,7 @@ def normalize_input(raw: str, max_chars: int = MAX_CHARS) -> NormalizedText:
     has_word = any(unicodedata.category(c)[0] in "LN" for c in text)
     if not has_word:
         return NormalizedText(text, "no_content", notices, n)
-    if not has_cjk and any(c.isascii() and c.isalpha() for c in text):
+    if not has_cjk and any(c.isascii() and c.isalpha() for c in text) and not _IDENTIFIER.match(text):
         return NormalizedText(text, "non_chinese", notices, n)
     return NormalizedText(text, "ok", notices, n)
 

@@ -103,3 +103,13 @@ def test_licence_number_formats_per_type():
     with pytest.raises(InvalidValue, match="不像"):
         hygiene.check_number("不知道")
     assert normalize_licence_number("编号：JY1-5101") == "JY15101"
+
+
+@pytest.mark.parametrize("text,kind", [
+    ("JY1 5101 0600 1234 5", "ok"), ("SM261201AB3K", "ok"), ("510106107788", "ok"),
+    ("hello, how to get a licence?", "non_chinese"), ("licence 2027", "non_chinese"),
+])
+def test_codes_typed_as_answers_are_not_refused_as_foreign_text(text, kind):
+    from assistant.service import normalize_input
+
+    assert normalize_input(text).kind == kind
