@@ -49,6 +49,8 @@ async def _load_models(services: Services) -> None:
             t0 = time.perf_counter()
             services.kb = await asyncio.to_thread(load_kb, s)
             log_event(log, "app.kb.loaded", matters=len(services.kb), s=round(time.perf_counter() - t0, 2))
+        if len(services.kb) == 0:
+            raise ValueError(f"the knowledge base in {s.kb_dir} has no matters")
         services.status["kb"] = "ready"
     except Exception as exc:
         services.status["kb"] = f"error: {type(exc).__name__}: {str(exc)[:300]}"

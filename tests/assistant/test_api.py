@@ -238,3 +238,29 @@ def test_chat_and_handoff_on_each_database(db_url, make_settings, kb):
         r = c.post(f"/api/v1/handoffs/{ticket['id']}/reply", headers=STAFF, json={"text": "请讲", "staff_name": "刘"})
         assert r.status_code == 200
         assert [m["text"] for m in c.get(f"{CHAT}/db-1/messages").json()["messages"]] == ["请讲"]
+
+
+def test_a_kb_that_fails_to_load_is_reported_not_fatal(make_settings, tmp_path):
+    """Startup loads the KB in a worker thread; a failure shows up in /healthz and the chat still answers."""
+    empty = tmp_path / "empty-kb"
+    empty.mkdir()
+    (empty / "broken.jsonl").write_text("{not json\n", encoding="utf-8")
+    missing = tmp_path / "no-such-folder"
+    for kb_dir in (empty, missing):
+        _check_kb_failure(make_settings(kb_dir=kb_dir, guides_dir=kb_dir))
+
+
+def _check_kb_failure(settings):
+    import time
+
+    app = create_app(settings)
+    with TestClient(app) as c:
+        deadline = time.monotonic() + 30
+        while app.state.services.status["kb"] == "loading" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        r = c.get("/healthz")
+        assert r.status_code == 503
+        body = r.json()
+        assert {"kb", "nlu", "rasa"} <= set(body["missing"]) and body["checks"]["kb"].startswith("error")
+        chat = _chat(c, "营业执照怎么办", "nokb-1")
+        assert chat.status_code == 200 and chat.json()["degraded"] is True
