@@ -27,6 +27,8 @@ def test_rasa_crash_falls_back_then_supervisor_restarts_it(live):
     pid = sup.pid
     assert pid and sup.ready
     restarts = sup.restarts
+    before = live.chat("it-down-0", "开个小卖部要办啥子证")
+    assert before["matter"]["name"] == "个体工商户设立登记"
     os.killpg(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
     while sup.ready and time.monotonic() < deadline:
@@ -48,3 +50,7 @@ def test_rasa_crash_falls_back_then_supervisor_restarts_it(live):
     r2 = live.chat("it-down-2", "你好")
     assert r2["degraded"] is False and r2["intent"] == "greet" and "金小二" in all_text(r2)
     assert live.http.get("/healthz").status_code == 200
+    # The conversation from before the crash goes on: its tracker (and the matter slot) is in the app's database.
+    after = live.chat("it-down-0", "那要带啥子材料")
+    assert not after["degraded"]
+    assert [c["matter"]["name"] for c in parts(after, "checklist")] == ["个体工商户设立登记"]
