@@ -9,7 +9,7 @@ Both are synchronous (SQLAlchemy sessions); async callers run them in a worker t
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -75,8 +75,15 @@ class StaffMessage(BaseModel):
     at: datetime
 
 
+def _aware(dt: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes (stored as UTC); make every timestamp timezone-aware UTC."""
+    if dt is not None and dt.tzinfo is None:
+        return dt.replace(tzinfo=timezone.utc)
+    return dt
+
+
 def _iso(dt: datetime | None) -> str:
-    return dt.isoformat() if dt else ""
+    return _aware(dt).isoformat() if dt else ""
 
 
 def _view(t: HandoffTicket) -> TicketView:
@@ -84,7 +91,8 @@ def _view(t: HandoffTicket) -> TicketView:
     return TicketView(
         id=t.id, session_id=t.session_id, channel=t.channel, matter=matter, level=t.level, status=t.status,
         reason=t.reason or "", transcript=[TranscriptLine(**ln) for ln in (t.transcript or [])],
-        staff_name=t.staff_name, created_at=t.created_at, updated_at=t.updated_at, closed_at=t.closed_at)
+        staff_name=t.staff_name, created_at=_aware(t.created_at), updated_at=_aware(t.updated_at),
+        closed_at=_aware(t.closed_at))
 
 
 class ConversationStore:
@@ -176,7 +184,7 @@ class ConversationStore:
             rows = s.scalars(select(Message).where(Message.session_id == session_id, Message.role == "staff",
                                                    Message.id > after).order_by(Message.id)).all()
             return [StaffMessage(id=m.id, text=m.text, staff_name=(m.payload or {}).get("staff_name", ""),
-                                 ticket_id=(m.payload or {}).get("ticket_id"), at=m.created_at) for m in rows]
+                                 ticket_id=(m.payload or {}).get("ticket_id"), at=_aware(m.created_at)) for m in rows]
 
 
 def _part_text(part: dict[str, Any]) -> str:
@@ -326,7 +334,7 @@ class HandoffStore:
             lines.append({"role": "staff", "text": mask_pii(text), "at": _iso(utcnow())})
             t.transcript = lines
             s.flush()
-            msg = StaffMessage(id=m.id, text=m.text, staff_name=staff_name, ticket_id=t.id, at=m.created_at)
+            msg = StaffMessage(id=m.id, text=m.text, staff_name=staff_name, ticket_id=t.id, at=_aware(m.created_at))
             session_id = t.session_id
         log_event(log, "handoff.ticket.replied", ticket=ticket_id, session=session_id, staff=staff_name,
                   chars=len(text))

@@ -54,9 +54,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     settings = settings_for(settings, args.host, args.port)
     app = create_app(settings)
     print(f"金小二 web chat: {page_url(settings)}", flush=True)
-    print(f"  readiness: {page_url(settings)}healthz   (Rasa "
-          f"{'is started and supervised by this process' if settings.rasa_manage else 'expected at ' + settings.rasa_url})",
-          file=sys.stderr, flush=True)
+    rasa = ("is started and supervised by this process" if settings.rasa_manage
+            else f"expected at {settings.rasa_url}")
+    print(f"  readiness: {page_url(settings)}healthz   (Rasa {rasa})", file=sys.stderr, flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False,
                 timeout_graceful_shutdown=15)
     return 0

@@ -62,6 +62,7 @@ def test_ticket_lifecycle(database):
     assert got.status == "answered" and got.staff_name == "王老师"
     assert got.transcript[-1].role == "staff"
 
+    assert got.created_at.tzinfo is not None and msg.at.tzinfo is not None  # UTC-aware on every database
     delivered = conv.staff_messages_after("s-1", 0)
     assert [m.text for m in delivered] == ["您好，我是王老师，请带身份证原件到窗口。"]
     assert conv.staff_messages_after("s-1", delivered[-1].id) == []

@@ -40,7 +40,8 @@ def test_matter_card_then_follow_up_in_context(nlu_app_client):
     follow = _ask(nlu_app_client, "fb-1", "那需要准备哪些东西")
     checklists = [p for p in follow["replies"] if p["type"] == "checklist"]
     assert checklists and checklists[0]["matter"]["code"] == first["matter"]["code"]
-    assert checklists[0]["items"] and {"name", "form", "copies", "requirement", "note"} <= set(checklists[0]["items"][0])
+    items = checklists[0]["items"]
+    assert items and {"name", "form", "copies", "requirement", "note"} <= set(items[0])
     assert _offers_human(follow)
 
 
