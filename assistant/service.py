@@ -413,7 +413,12 @@ class Assistant:
             except _RasaDown as exc:
                 reason = str(exc) or "rasa_unavailable"
                 degraded = True
-                replies, intent, matter, handoff = await self._fallback(session_id, norm.text, channel, reason)
+                try:
+                    replies, intent, matter, handoff = await self._fallback(session_id, norm.text, channel, reason)
+                except Exception:  # NLU or database failure inside the fallback: still answer
+                    log.exception("chat.fallback.failed")
+                    replies = [{"type": "notice", "text": NOTICE_RASA_DOWN}, {"type": "text", "text": TEXT_NOT_FOUND}]
+                    intent, matter, handoff = "", None, None
                 if handoff is None and not any(
                         p["type"] == "buttons" and any(b["payload"] == "/request_human" for b in p["buttons"])
                         for p in replies):
@@ -421,10 +426,17 @@ class Assistant:
                                     "buttons": [{"title": "转人工", "payload": payload("request_human")}]})
         replies = [{"type": "notice", "text": n} for n in norm.notices] + replies
         if matter is None and not degraded:
-            matter = await run_in_threadpool(self.services.conversations.current_matter, session_id)
-        message_id = await run_in_threadpool(
-            self.services.conversations.record_turn, session_id, channel, norm.text, replies, intent,
-            matter)
+            try:
+                matter = await run_in_threadpool(self.services.conversations.current_matter, session_id)
+            except Exception:
+                log.exception("chat.turn.context_failed")
+        try:
+            message_id = await run_in_threadpool(
+                self.services.conversations.record_turn, session_id, channel, norm.text, replies, intent,
+                matter)
+        except Exception:  # the database is down: the citizen still gets the answer
+            log.exception("chat.turn.store_failed")
+            message_id = None
         ms = round((time.perf_counter() - t0) * 1000, 1)
         log_event(log, "chat.turn.completed", session=session_id, channel=channel, kind=norm.kind,
                   intent=intent, matter=(matter or {}).get("code"), degraded=degraded, reason=reason,

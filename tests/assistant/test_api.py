@@ -264,3 +264,26 @@ def _check_kb_failure(settings):
         assert {"kb", "nlu", "rasa"} <= set(body["missing"]) and body["checks"]["kb"].startswith("error")
         chat = _chat(c, "营业执照怎么办", "nokb-1")
         assert chat.status_code == 200 and chat.json()["degraded"] is True
+
+
+def test_a_broken_nlu_and_database_still_get_an_answer(make_settings, kb):
+    """Rasa down, the NLU raising and the database gone: the turn still answers (never a 500)."""
+
+    class BrokenNLU:
+        def parse(self, text):
+            raise RuntimeError("index file vanished")
+
+    app = create_app(make_settings(), kb=kb, nlu=BrokenNLU(), load_models=False)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = _chat(c, "营业执照怎么办", "broken-1")
+        assert r.status_code == 200 and r.json()["degraded"] is True
+        assert any(p["type"] == "buttons" for p in r.json()["replies"])  # a human helper is offered
+        import os
+
+        db_file = app.state.services.db.engine.url.database
+        app.state.services.db.dispose()
+        for suffix in ("", "-wal", "-shm"):  # the database loses its tables ("no such table" on every query)
+            if os.path.exists(db_file + suffix):
+                os.replace(db_file + suffix, db_file + suffix + ".gone")
+        r = _chat(c, "/request_human", "broken-2")
+        assert r.status_code == 200 and r.json()["replies"] and r.json()["message_id"] is None
