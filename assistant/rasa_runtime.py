@@ -59,6 +59,21 @@ class RasaUnavailable(RuntimeError):
         self.reason = reason
 
 
+try:  # resolved in the parent: the child must not import anything between fork and exec
+    import ctypes
+
+    _PRCTL = ctypes.CDLL("libc.so.6", use_errno=True).prctl
+except (ImportError, OSError):  # pragma: no cover - not glibc Linux
+    _PRCTL = None
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Ask Linux to SIGTERM the Rasa server when its supervising thread dies (no orphaned servers if the app
+    is killed without a clean shutdown)."""
+    if _PRCTL is not None:
+        _PRCTL(1, 15)  # PR_SET_PDEATHSIG, SIGTERM
+
+
 # --- the model cache ----------------------------------------------------------------------------------------------
 
 def _project_files(project_dir: Path) -> list[Path]:
@@ -116,6 +131,8 @@ class RasaModelCache:
         self.log_file = Path(settings.data_dir) / "logs" / "rasa-train.log"
         #: Seconds the last training took (``None`` when the model came from the cache).
         self.last_train_s: float | None = None
+        #: Process id of the ``rasa train`` running now, if any.
+        self.training_pid: int | None = None
 
     def fingerprint(self) -> str:
         """The fingerprint of the project as it is on disk now."""
@@ -125,11 +142,12 @@ class RasaModelCache:
         """Where the model for ``fingerprint`` (default: the current project) lives, trained or not."""
         return self.root / (fingerprint or self.fingerprint()) / MODEL_FILE
 
-    def ensure_model(self, timeout_s: float = 900.0) -> Path:
+    def ensure_model(self, timeout_s: float = 900.0, cancel: threading.Event | None = None) -> Path:
         """Return the model for the current project, training it first when the cache has none.
 
         Args:
             timeout_s: give up training after this many seconds.
+            cancel: when set while training, the training process is stopped and ``RuntimeError`` raised.
 
         Returns:
             The path of the ``.tar.gz`` model.
@@ -159,20 +177,42 @@ class RasaModelCache:
             with open(self.log_file, "ab") as lf:
                 lf.write(f"\n=== rasa train {fp} at {time.strftime('%Y-%m-%dT%H:%M:%S')} ===\n".encode())
                 lf.flush()
-                try:
-                    proc = subprocess.run(cmd, cwd=self.project_dir, env=rasa_env(self.rasa_cache_dir),
-                                          stdout=lf, stderr=subprocess.STDOUT, timeout=timeout_s, check=False)
-                    rc = proc.returncode
-                except subprocess.TimeoutExpired:
-                    rc = -1
+                proc = subprocess.Popen(cmd, cwd=self.project_dir, env=rasa_env(self.rasa_cache_dir), stdout=lf,
+                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                                        preexec_fn=_die_with_parent)
+                self.training_pid = proc.pid
+                deadline = time.monotonic() + timeout_s
+                while (rc := proc.poll()) is None:
+                    if time.monotonic() > deadline or (cancel is not None and cancel.is_set()):
+                        _kill_group(proc)
+                        rc = -1
+                        break
+                    time.sleep(0.2)
+                self.training_pid = None
             produced = out_dir / f"{tmp_name}.tar.gz"
             if rc != 0 or not produced.is_file():
                 produced.unlink(missing_ok=True)
+                if cancel is not None and cancel.is_set():
+                    raise RuntimeError("rasa train was cancelled")
                 raise RuntimeError(f"rasa train failed (exit {rc}); see {self.log_file}:\n{_tail(self.log_file)}")
             os.replace(produced, target)
             self.last_train_s = time.perf_counter() - t0
             log_event(log, "rasa.train.completed", fingerprint=fp, seconds=round(self.last_train_s, 1))
             return target
+
+
+def _kill_group(proc: subprocess.Popen, grace_s: float = 5.0) -> None:
+    """SIGTERM a child's process group, SIGKILL after ``grace_s``."""
+    for sig, wait in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 10.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def _tail(path: Path, n: int = 15) -> str:
@@ -246,21 +286,6 @@ def rasa_env(rasa_cache_dir: Path, extra: dict[str, str] | None = None) -> dict[
 
 
 # --- the supervisor -----------------------------------------------------------------------------------------------
-
-try:  # resolved in the parent: the child must not import anything between fork and exec
-    import ctypes
-
-    _PRCTL = ctypes.CDLL("libc.so.6", use_errno=True).prctl
-except (ImportError, OSError):  # pragma: no cover - not glibc Linux
-    _PRCTL = None
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Ask Linux to SIGTERM the Rasa server when its supervising thread dies (no orphaned servers if the app
-    is killed without a clean shutdown)."""
-    if _PRCTL is not None:
-        _PRCTL(1, 15)  # PR_SET_PDEATHSIG, SIGTERM
-
 
 class RasaSupervisor:
     """Runs the Rasa server as a child process and keeps it running.
@@ -392,8 +417,10 @@ class RasaSupervisor:
         while not self._stop.is_set():
             try:
                 self.state = "training"
-                self.model_path = self.models.ensure_model()
+                self.model_path = self.models.ensure_model(cancel=self._stop)
             except Exception as exc:  # noqa: BLE001 - reported through health, retried
+                if self._stop.is_set():
+                    break
                 self.last_error = f"training failed: {exc}"
                 self.state = "failed" if isinstance(exc, FileNotFoundError) else "restarting"
                 log_event(log, "rasa.train.failed", level=40, error=str(exc)[:500])

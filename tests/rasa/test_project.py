@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -253,3 +254,28 @@ def test_rasa_keeps_its_tracker_in_the_apps_postgresql(tmp_path):
         with engine.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         engine.dispose()
+
+
+@needs_rasa
+def test_stopping_the_supervisor_while_it_trains_stops_the_training(tmp_path):
+    """Ctrl-C on a first start (model still training) leaves no ``rasa train`` behind and no half model."""
+    (tmp_path / "p").mkdir()
+    proj = _copy_project(tmp_path / "p")
+    shutil.copy(REPO_ROOT / "endpoints.yml", proj / "endpoints.yml")
+    s = Settings(environment="test", data_dir=tmp_path / "var", cache_dir=tmp_path / "cache", rasa_project_dir=proj,
+                 database_url=f"sqlite:///{tmp_path / 'a.db'}", rasa_url="http://127.0.0.1:9")
+    sup = RasaSupervisor(s)
+    sup.start()
+    deadline = time.monotonic() + 60
+    while sup.models.training_pid is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pid = sup.models.training_pid
+    assert pid is not None and sup.state == "training"
+    t0 = time.monotonic()
+    sup.stop()
+    assert time.monotonic() - t0 < 20
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert sup.state == "stopped" and not sup.ready
+    model_dir = sup.models.model_path().parent
+    assert not model_dir.exists() or not any(model_dir.iterdir())
