@@ -395,7 +395,7 @@ async def action_booking_status(ctx: ActionContext) -> None:
         return
     ctx.text(f"预约号 {b.number}：{_STATUS_WORDS.get(b.status, b.status)}。\n"
              f"{b.visit_date.month}月{b.visit_date.day}日{b.half_day}上门，{b.street}，办理「{b.matter_name}」，"
-             f"地址 {b.address}，电话 {b.phone}。")
+             f"地址 {mask_pii(b.address)}，电话 {mask_pii(b.phone)}。")
     if b.status in {"booked", "confirmed"}:
         ctx.reply({"type": "buttons", "buttons": [{"title": "改时间", "payload": f"改预约 {b.number}"},
                                                   {"title": "取消预约", "payload": f"取消预约 {b.number}"}]})

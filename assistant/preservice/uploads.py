@@ -237,8 +237,11 @@ def import_licences(filename: str, data: bytes, pre: Any, today: date, session_i
                                   source="upload", status="active")))
     # duplicates against what is already registered (active); a cancelled one is re-activated
     with pre.db.session() as s:
-        existing = {(r.licence_type, r.number): r for r in s.scalars(
-            select(Licence).where(Licence.number.in_([g["number"] for _, g in good])))}
+        numbers = sorted({g["number"] for _, g in good})
+        existing = {}
+        for i in range(0, len(numbers), 500):  # stay under every database's bound-parameter limit
+            existing.update({(r.licence_type, r.number): r for r in s.scalars(
+                select(Licence).where(Licence.number.in_(numbers[i:i + 500])))})
         for rownum, g in good:
             cur = existing.get((g["licence_type"], g["number"]))
             if cur is not None and cur.status == "active":

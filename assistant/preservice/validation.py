@@ -152,7 +152,7 @@ def parse_phone(text: str) -> str:
         area, local = raw[:cut], raw[cut:]
         if 7 <= len(local) <= 8 and local[0] != "0":
             return f"{area}-{local}"
-    raise InvalidValue("这个电话号码好像不对。请输入11位手机号（如 138 1234 5678）或带区号的座机（如 028-87654321）。")
+    raise InvalidValue("这个电话号码好像不对。请输入11位手机号（1开头），或带区号的座机（成都是 028 开头，如 028-8xxxxxxx）。")
 
 
 _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}

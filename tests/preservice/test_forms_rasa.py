@@ -119,6 +119,19 @@ def test_home_visit_booking_form_then_status_change_and_cancel(live):
     assert b["half_day"] == "下午"
     r = live.chat(sid, "取消预约")
     assert r["intent"] == "cancel_booking" and f"已取消预约 {number}" in all_text(r)
+    # the phone and the house number are kept only in the booking row, not in the stored conversation
+    import json
+
+    import sqlalchemy as sa
+
+    from assistant.db.chat import Message
+
+    with live.app.state.services.db.session() as s:
+        stored = [(m.text, json.dumps(m.payload, ensure_ascii=False))
+                  for m in s.scalars(sa.select(Message).where(Message.session_id == sid))]
+    for secret in ("13812345678", "138 1234 5678", "88号5栋"):
+        assert stored and not any(secret in t or secret in p for t, p in stored), \
+            (secret, [x for x in stored if secret in x[0] or secret in x[1]])
     assert live.http.get(f"/api/v1/bookings/{number}", headers=live.staff_headers).json()["status"] == "cancelled"
 
 
