@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from assistant.api.deps import ApiError, get_services, require_staff
+from assistant.channels import wechat_mp
 from assistant.container import Services
 from assistant.handoff import StaffMessage, TicketClosed, TicketNotFound, TicketView
 
@@ -71,6 +72,9 @@ def get_ticket(ticket_id: int, services: Services = Depends(get_services)) -> Ti
     return t
 
 
+WECHAT_CHANNELS = {"wechat_mp", "miniprogram"}
+
+
 @router.post("/{ticket_id}/reply", response_model=ReplyResponse)
 async def reply(ticket_id: int, body: ReplyRequest, services: Services = Depends(get_services)) -> ReplyResponse:
     """Deliver a staff message into the citizen's conversation (and Rasa's tracker when Rasa is up)."""
@@ -82,6 +86,10 @@ async def reply(ticket_id: int, body: ReplyRequest, services: Services = Depends
         raise ApiError(409, "ticket_closed", f"工单 {ticket_id} 已关闭，不能再回复。/ ticket is closed") from None
     ticket = await run_in_threadpool(services.handoffs.get, ticket_id)
     updated = await services.assistant.append_bot_utterance(ticket.session_id, body.text, body.staff_name)
+    if ticket.channel in WECHAT_CHANNELS:
+        # the web page polls /messages; a WeChat user is reached through the customer-service API
+        wechat_mp.schedule_delivery(services, ticket.session_id,
+                                    [{"type": "staff", "text": msg.text, "staff_name": msg.staff_name}])
     return ReplyResponse(message=msg, ticket=ticket, rasa_tracker_updated=updated)
 
 
