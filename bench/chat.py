@@ -15,6 +15,7 @@ Run alone: ``.venv/bin/python -m bench.chat``.
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import tempfile
 import threading
@@ -173,6 +174,7 @@ def run(settings: Settings) -> str:
         sup.stop()
         server.should_exit = True
         thread.join(timeout=30)
+        shutil.rmtree(tmp, ignore_errors=True)
     if sup.last_stop_s is not None and lines:
         lines.insert(-1, f"| Rasa stop (SIGTERM → exit) | {sup.last_stop_s:.1f} s"
                          f"{' (needed SIGKILL)' if sup.last_stop_killed else ''} |")
