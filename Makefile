@@ -14,4 +14,7 @@ test:
 
 validate: setup
 	.venv/bin/jinxiaoer kb validate
-	.venv-rasa/bin/rasa data validate --fail-on-warnings || .venv-rasa/bin/rasa data validate
+	RASA_TELEMETRY_ENABLED=false .venv-rasa/bin/rasa data validate --domain domain --data data
+
+bench:
+	.venv/bin/python -m bench

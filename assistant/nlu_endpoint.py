@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
+from assistant.api.deps import require_internal
 from assistant.logging import get_logger, log_event
 
 log = get_logger(__name__)
@@ -61,6 +62,7 @@ async def model_parse(body: ParseRequest, request: Request) -> dict[str, Any]:
         The NLU parse in Rasa's format; ``nlu_fallback`` with an ``error`` key while the NLU is loading or
         when it fails (so Rasa's fallback rules run instead of the message being lost).
     """
+    require_internal(request, body.token or request.query_params.get("token"))
     services = request.app.state.services
     t0 = time.perf_counter()
     text = body.text or ""

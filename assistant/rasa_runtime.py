@@ -353,7 +353,7 @@ class RasaSupervisor:
 
     def endpoint_env(self) -> dict[str, str]:
         """The variables ``endpoints.yml`` reads (app URL and tracker store)."""
-        env = {"JXE_APP_INTERNAL_URL": self.app_internal_url}
+        env = {"JXE_APP_INTERNAL_URL": self.app_internal_url, "JXE_INTERNAL_TOKEN": self.settings.internal_token}
         env.update(tracker_store_env(self.settings.database_url, fallback_dir=Path(self.settings.data_dir)))
         return env
 

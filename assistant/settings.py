@@ -9,6 +9,7 @@ take plain arguments and are wired up by ``assistant``.
 from __future__ import annotations
 
 import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -87,6 +88,9 @@ class Settings(BaseSettings):
     rasa_start_timeout_s: float = 300.0
     #: URL at which the Rasa server reaches this app (NLU ``/nlu/model/parse`` and actions ``/actions/webhook``).
     app_internal_url: str = ""
+    #: Shared secret between the app and its Rasa server for ``/nlu/model/parse`` and ``/actions/webhook`` (Rasa
+    #: sends it as ``token``). Empty: a random one per process, handed to the supervised Rasa server.
+    internal_token: str = ""
 
     # --- staff ------------------------------------------------------------------------------------
     #: Bearer token for staff endpoints. Unset: staff endpoints answer 403 (closed).
@@ -127,6 +131,8 @@ class Settings(BaseSettings):
     def _derive(self) -> "Settings":
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'jinxiaoer.db'}"
+        if not self.internal_token:
+            self.internal_token = secrets.token_urlsafe(24)
         if not self.app_internal_url:
             self.app_internal_url = f"http://127.0.0.1:{self.port}"
         if self.environment == "production" and self.staff_token in {"changethis", "token", "test"}:

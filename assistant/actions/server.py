@@ -24,6 +24,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import APIRouter, Request
+
+from assistant.api.deps import ApiError, require_internal
 from fastapi.responses import JSONResponse
 
 from assistant.logging import get_logger, log_event
@@ -192,6 +194,10 @@ def _bad_request(message: str, action_name: str | None = None) -> JSONResponse:
 @router.post("/actions/webhook")
 async def webhook(request: Request) -> JSONResponse:
     """Run the custom action Rasa asks for (Rasa's action-server protocol)."""
+    try:
+        require_internal(request, request.query_params.get("token"))
+    except ApiError as exc:
+        return JSONResponse({"error": exc.detail["message"], "action_name": None}, status_code=exc.status_code)
     try:
         body = json.loads(await request.body() or b"null")
     except (ValueError, UnicodeDecodeError):

@@ -28,6 +28,22 @@ def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
+def require_internal(request: Request, presented: str | None) -> None:
+    """Check the token Rasa presents on the app's internal endpoints (NLU parse, custom actions).
+
+    Args:
+        request: the incoming request (the settings hold the expected ``internal_token``).
+        presented: the token Rasa sent (the NLU body's ``token``, the action call's ``?token=``).
+
+    Raises:
+        ApiError: 401 when the token is missing or wrong.
+    """
+    expected = request.app.state.services.settings.internal_token
+    given = (presented or "").encode("utf-8")
+    if not hmac.compare_digest(given, expected.encode("utf-8")):
+        raise ApiError(401, "unauthorized", "内部接口需要令牌。/ internal endpoint: missing or invalid token")
+
+
 def require_staff(request: Request) -> str:
     """Check ``Authorization: Bearer <settings.staff_token>`` (constant-time).
 

@@ -76,13 +76,20 @@ def test_complete_parse_always_has_rasa_keys():
 
 
 def test_nlu_endpoint_while_loading(app_client):
-    r = app_client.post("/nlu/model/parse", json={"text": "营业执照", "message_id": "rasa-1", "token": None})
+    token = app_client.app.state.services.settings.internal_token
+    r = app_client.post("/nlu/model/parse", json={"text": "营业执照", "message_id": "rasa-1", "token": token})
     assert r.status_code == 200
     body = r.json()
     assert body["intent"]["name"] == "nlu_fallback" and body["entities"] == [] and body["text"] == "营业执照"
     assert app_client.app.state.services.parses.peek("rasa-1")["text"] == "营业执照"
     # Rasa may send extra keys or none but text
-    assert app_client.post("/nlu/model/parse", json={"text": "x", "extra": 1}).status_code == 200
+    assert app_client.post("/nlu/model/parse", json={"text": "x", "extra": 1, "token": token}).status_code == 200
+
+
+def test_nlu_endpoint_refuses_callers_without_the_internal_token(app_client):
+    for body in ({"text": "营业执照"}, {"text": "营业执照", "token": None}, {"text": "营业执照", "token": "guess"}):
+        r = app_client.post("/nlu/model/parse", json=body)
+        assert r.status_code == 401, body
 
 
 def _rasa_transport(services, code, name):

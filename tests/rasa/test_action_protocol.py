@@ -12,12 +12,13 @@ from assistant.actions.matter import STRONG_MATCH_SCORE, previous_streak, transc
 from assistant.actions.server import registered_actions
 from assistant.app import create_app
 
-HOOK = "/actions/webhook"
+INTERNAL = "rasa-internal-token"
+HOOK = f"/actions/webhook?token={INTERNAL}"
 
 
 @pytest.fixture
 def client(make_settings, kb):
-    app = create_app(make_settings(staff_token="t"), kb=kb, nlu=None, load_models=False)
+    app = create_app(make_settings(staff_token="t", internal_token=INTERNAL), kb=kb, nlu=None, load_models=False)
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 
@@ -249,3 +250,11 @@ def test_an_action_error_still_answers(client, monkeypatch):
     assert r.status_code == 200
     parts = [x["custom"] for x in r.json()["responses"]]
     assert parts[0]["type"] == "text" and parts[-1]["buttons"][0]["title"] == "转人工"
+
+
+@pytest.mark.parametrize("query", ["", "?token=", "?token=wrong"])
+def test_the_webhook_refuses_callers_without_rasas_token(client, query):
+    """Only the Rasa server (which holds the internal token) may run actions, e.g. create handoff tickets."""
+    r = client.post("/actions/webhook" + query, json={"next_action": "action_handoff", "sender_id": "x", "tracker": {}})
+    assert r.status_code == 401
+    assert "token" in r.json()["error"]
