@@ -74,8 +74,10 @@ class WhisperEngine(Engine):
         prompt_terms: terms for the initial prompt, most important first (KB matter names, service words).
         cpu_threads: CTranslate2 threads.
         compute_type: CTranslate2 compute type (``int8`` on CPU).
-        beam_size: decoding beam (1 = greedy: fastest; partials and finals use the same, so a speculative
-            decode can be reused as the final result).
+        beam_size: decoding beam of final results (and of the speculative decode at the start of trailing
+            silence, which becomes the final result when no more speech follows). Measured on the fixtures:
+            beam 5 vs greedy lowers the CER after correction from 13.4 % to 12.5 % at 1.7× the decode time.
+        partial_beam_size: decoding beam of partial results (greedy: they are only a preview).
         partial_interval_s: minimum new audio between two partial decodes.
         end_silence_s: trailing silence that ends an utterance (1 s: people pause ~0.6 s at a comma, and
             elderly speakers longer; push-to-talk clients end it at once with ``eof``).
@@ -84,7 +86,8 @@ class WhisperEngine(Engine):
     name = "whisper"
 
     def __init__(self, model_dir: Path, prompt_terms: list[str] | tuple[str, ...] = (), cpu_threads: int = 2,
-                 compute_type: str = "int8", beam_size: int = 1, partial_interval_s: float = 1.0,
+                 compute_type: str = "int8", beam_size: int = 5, partial_beam_size: int = 1,
+                 partial_interval_s: float = 1.0,
                  end_silence_s: float = 1.0):
         from faster_whisper import WhisperModel
 
@@ -92,6 +95,7 @@ class WhisperEngine(Engine):
         self.model = WhisperModel(str(model_dir), device="cpu", compute_type=compute_type, cpu_threads=cpu_threads)
         self.prompt = build_prompt(list(prompt_terms))
         self.beam_size = beam_size
+        self.partial_beam_size = partial_beam_size
         self.partial_interval_s = partial_interval_s
         self.end_silence_s = end_silence_s
         self._lock = threading.Lock()
@@ -127,12 +131,14 @@ class WhisperEngine(Engine):
         return Result(text="".join(t for t in texts if t), words=words, speech=speech or r.speech,
                       audio_s=len(pcm16) / 2 / SAMPLE_RATE)
 
-    def decode(self, samples: np.ndarray, prompt: str | None = None) -> tuple[str, float]:
+    def decode(self, samples: np.ndarray, prompt: str | None = None, beam_size: int | None = None
+               ) -> tuple[str, float]:
         """Decode one utterance.
 
         Args:
             samples: mono float32 audio at 16 kHz (at most 30 s are used).
             prompt: the initial prompt (default: the engine's).
+            beam_size: the beam (default: the engine's final-result beam).
 
         Returns:
             ``(text, confidence)`` — text without punctuation or spaces, in simplified characters; ``""`` when
@@ -143,7 +149,8 @@ class WhisperEngine(Engine):
         started = time.perf_counter()
         with self._lock:
             segments, _info = self.model.transcribe(
-                samples[: 30 * SAMPLE_RATE], language="zh", task="transcribe", beam_size=self.beam_size,
+                samples[: 30 * SAMPLE_RATE], language="zh", task="transcribe",
+                beam_size=beam_size or self.beam_size,
                 temperature=0.0, initial_prompt=prompt if prompt is not None else self.prompt,
                 condition_on_previous_text=False, without_timestamps=True, vad_filter=False,
             )
@@ -246,7 +253,8 @@ class WhisperRecognizer(StreamingRecognizer):
             elif (self._n - self._decoded_upto) / SAMPLE_RATE >= max(self.engine.partial_interval_s,
                                                                       1.2 * self._last_decode_s):
                 t0 = time.perf_counter()
-                text, _ = self.engine.decode(self._buffer()[self._speech_span()[0]:], self.prompt)
+                text, _ = self.engine.decode(self._buffer()[self._speech_span()[0]:], self.prompt,
+                                             beam_size=self.engine.partial_beam_size)
                 self._last_decode_s = time.perf_counter() - t0
                 self._partial = text or self._partial
                 self._decoded_upto = self._n
