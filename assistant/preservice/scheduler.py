@@ -40,6 +40,8 @@ log = get_logger(__name__)
 
 #: Sends of one reminder before it is left for staff.
 MAX_ATTEMPTS = 5
+#: Licences whose web-inbox reminders share one transaction.
+WEB_BATCH = 200
 #: Seconds between two scheduler runs while the app is up.
 DEFAULT_INTERVAL_S = 3600.0
 
@@ -133,71 +135,117 @@ class ReminderScheduler:
             today = today_local(self.clock())
             report = RunReport(today=today)
             await self._retry_unfinished(today, report)
-            for lic_id, expiry, due_offsets in self._due(today):
+            due = await asyncio.to_thread(self._due, today)
+            web = [d for d in due if d[3] == "web" and d[4]]
+            other = [d for d in due if not (d[3] == "web" and d[4])]
+            # web-inbox sends are database writes: done in batches, in a worker thread (the event loop stays free)
+            for i in range(0, len(web), WEB_BATCH):
+                await asyncio.to_thread(self._send_web_batch, web[i:i + WEB_BATCH], today, report)
+            for lic_id, expiry, due_offsets, _, _ in other:
                 newest = min(due_offsets)
-                for off in due_offsets:
-                    if off != newest:
-                        self._record_skipped(lic_id, expiry, off, newest, report)
-                await self._send(lic_id, expiry, newest, today, report)
+                await self._send(lic_id, expiry, newest, today, report,
+                                 skipped=[o for o in due_offsets if o != newest])
             log_event(log, "preservice.reminders.run", **report.as_dict())
             return report
 
-    def _due(self, today: date) -> list[tuple[int, date, list[int]]]:
-        """(licence id, expiry, due offsets without a reminder row) for active licences not yet expired."""
+    def _due(self, today: date) -> list[tuple[int, date, list[int], str, str | None]]:
+        """(licence id, expiry, due offsets without a reminder row, channel, session id) for active licences not
+        yet expired."""
         horizon = today + timedelta(days=max(self.offsets))
         out = []
         with self.db.session() as s:
-            lics = s.execute(select(Licence.id, Licence.expiry_date).where(
+            lics = s.execute(select(Licence.id, Licence.expiry_date, Licence.channel, Licence.session_id).where(
                 Licence.status == "active", Licence.expiry_date >= today,
-                Licence.expiry_date <= horizon)).all()
-            for lic_id, expiry in lics:
-                done = set(s.scalars(select(Reminder.offset_days).where(Reminder.licence_id == lic_id,
-                                                                        Reminder.expiry_date == expiry)))
-                due = [o for o in self.offsets if expiry - timedelta(days=o) <= today and o not in done]
+                Licence.expiry_date <= horizon).order_by(Licence.id)).all()
+            done: dict[tuple[int, date], set[int]] = {}
+            ids = [row[0] for row in lics]
+            for i in range(0, len(ids), 500):
+                for lic_id, expiry, off in s.execute(select(Reminder.licence_id, Reminder.expiry_date,
+                                                            Reminder.offset_days)
+                                                     .where(Reminder.licence_id.in_(ids[i:i + 500]))):
+                    done.setdefault((lic_id, expiry), set()).add(off)
+            for lic_id, expiry, channel, session_id in lics:
+                have = done.get((lic_id, expiry), set())
+                due = [o for o in self.offsets if expiry - timedelta(days=o) <= today and o not in have]
                 if due:
-                    out.append((lic_id, expiry, due))
+                    out.append((lic_id, expiry, due, channel, session_id))
         return out
 
-    def _record_skipped(self, lic_id: int, expiry: date, off: int, newest: int, report: RunReport) -> None:
+    def _write_web(self, s: Any, lic: Licence, expiry: date, due_offsets: list[int], today: date) -> tuple[int, str]:
+        newest = min(due_offsets)
+        parts = reminder_parts(lic, newest, today, self.catalogue)
+        s.add_all(self._skipped_rows(lic.id, expiry, [o for o in due_offsets if o != newest], newest))
+        ref = self.channels["web"].write(s, lic.session_id, parts, "reminder")
+        s.add(Reminder(licence_id=lic.id, offset_days=newest, expiry_date=expiry, due_date=expiry - timedelta(
+            days=newest), status="sent", channel="web", detail="", message_ref=ref, attempts=1, sent_at=utcnow()))
+        return newest, ref
+
+    def _send_web_batch(self, batch: list[tuple], today: date, report: RunReport) -> None:
+        """Web-inbox reminders of several licences in one transaction (inbox messages and records together:
+        exactly once); when a concurrent run got to one of them first, the batch is redone one by one."""
+        def one_tx(items: list[tuple]) -> list[tuple[int, int, str, int]]:
+            done = []
+            with self.db.session() as s:
+                for lic_id, expiry, due_offsets, _, _ in items:
+                    lic = s.get(Licence, lic_id)
+                    off, ref = self._write_web(s, lic, expiry, due_offsets, today)
+                    s.flush()
+                    done.append((lic_id, off, ref, len(due_offsets) - 1))
+            return done
+
+        try:
+            results = one_tx(batch)
+        except IntegrityError:
+            results = []
+            for item in batch:
+                try:
+                    results += one_tx([item])
+                except IntegrityError:
+                    continue
+        for lic_id, off, ref, n_skipped in results:
+            report.sent += 1
+            report.skipped += n_skipped
+            log_event(log, "preservice.reminder.sent", licence=lic_id, offset=off, channel="web", message=ref)
+
+    @staticmethod
+    def _skipped_rows(lic_id: int, expiry: date, skipped: list[int], newest: int) -> list[Reminder]:
+        return [Reminder(licence_id=lic_id, offset_days=off, expiry_date=expiry,
+                         due_date=expiry - timedelta(days=off), status="skipped", channel="",
+                         detail=f"overdue after downtime; the {newest}-day reminder was sent instead", attempts=0)
+                for off in skipped]
+
+    async def _send(self, lic_id: int, expiry: date, off: int, today: date, report: RunReport,
+                    skipped: list[int] | None = None) -> None:
+        """Send one licence's reminder at ``off``; the overdue older offsets are recorded as skipped with it."""
+        due = expiry - timedelta(days=off)
+        skipped = skipped or []
         try:
             with self.db.session() as s:
-                s.add(Reminder(licence_id=lic_id, offset_days=off, expiry_date=expiry,
-                               due_date=expiry - timedelta(days=off), status="skipped", channel="",
-                               detail=f"overdue after downtime; the {newest}-day reminder was sent instead",
-                               attempts=0))
-            report.skipped += 1
-        except IntegrityError:
-            pass  # another run recorded it
-
-    async def _send(self, lic_id: int, expiry: date, off: int, today: date, report: RunReport) -> None:
-        due = expiry - timedelta(days=off)
-        with self.db.session() as s:
-            lic = s.get(Licence, lic_id)
-            channel_name, session_id, contact = lic.channel, lic.session_id, lic.contact
-            parts = reminder_parts(lic, off, today, self.catalogue)
-        channel = self.channels.get(channel_name) or self.channels["none"]
-        if isinstance(channel, WebInbox) and session_id:
-            # the inbox write and the record share one transaction: exactly once
-            try:
-                with self.db.session() as s:
+                lic = s.get(Licence, lic_id)
+                channel_name, session_id, contact = lic.channel, lic.session_id, lic.contact
+                parts = reminder_parts(lic, off, today, self.catalogue)
+                channel = self.channels.get(channel_name) or self.channels["none"]
+                s.add_all(self._skipped_rows(lic_id, expiry, skipped, off))
+                if isinstance(channel, WebInbox) and session_id:
+                    # the inbox write and the record share one transaction: exactly once
                     ref = channel.write(s, session_id, parts, "reminder")
                     s.add(Reminder(licence_id=lic_id, offset_days=off, expiry_date=expiry, due_date=due,
                                    status="sent", channel="web", detail="", message_ref=ref, attempts=1,
                                    sent_at=utcnow()))
-            except IntegrityError:
-                return  # sent by a concurrent run
+                    rid = None
+                else:
+                    # other channels: claim first (committed), send, then record the outcome
+                    row = Reminder(licence_id=lic_id, offset_days=off, expiry_date=expiry, due_date=due,
+                                   status="claimed", channel=channel.name, detail="", attempts=0)
+                    s.add(row)
+                    s.flush()
+                    rid = row.id
+        except IntegrityError:
+            return  # a concurrent run got there first
+        report.skipped += len(skipped)
+        if rid is None:
             report.sent += 1
             log_event(log, "preservice.reminder.sent", licence=lic_id, offset=off, channel="web", message=ref)
-            return
-        # other channels: claim first, send, then record the outcome
-        try:
-            with self.db.session() as s:
-                row = Reminder(licence_id=lic_id, offset_days=off, expiry_date=expiry, due_date=due,
-                               status="claimed", channel=channel.name, detail="", attempts=0)
-                s.add(row)
-                s.flush()
-                rid = row.id
-        except IntegrityError:
             return
         await self._deliver(rid, channel, session_id, contact, parts, report)
 
@@ -217,6 +265,10 @@ class ReminderScheduler:
         log_event(log, f"preservice.reminder.{res.status}", reminder=rid, channel=channel.name, detail=res.detail)
 
     async def _retry_unfinished(self, today: date, report: RunReport) -> None:
+        rows = await asyncio.to_thread(self._unfinished, today)
+        await self._retry_rows(rows, today, report)
+
+    def _unfinished(self, today: date) -> list[Any]:
         with self.db.session() as s:
             rows = s.execute(select(Reminder.id, Reminder.offset_days, Licence.id, Licence.channel,
                                     Licence.session_id, Licence.contact).join(Licence, Licence.id == Reminder.licence_id)
@@ -224,6 +276,9 @@ class ReminderScheduler:
                                     Reminder.attempts < MAX_ATTEMPTS, Licence.status == "active",
                                     Licence.expiry_date == Reminder.expiry_date,
                                     Licence.expiry_date >= today)).all()
+        return list(rows)
+
+    async def _retry_rows(self, rows: list[Any], today: date, report: RunReport) -> None:
         for rid, off, lic_id, channel_name, session_id, contact in rows:
             channel = self.channels.get(channel_name) or self.channels["none"]
             if channel.name == "none" and rid:
