@@ -166,7 +166,9 @@ class ReminderScheduler:
                     done.setdefault((lic_id, expiry), set()).add(off)
             for lic_id, expiry, channel, session_id in lics:
                 have = done.get((lic_id, expiry), set())
-                due = [o for o in self.offsets if expiry - timedelta(days=o) <= today and o not in have]
+                # an offset is moot once a later (smaller) one has been recorded
+                due = [o for o in self.offsets if expiry - timedelta(days=o) <= today and o not in have
+                       and not any(h < o for h in have)]
                 if due:
                     out.append((lic_id, expiry, due, channel, session_id))
         return out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -197,3 +197,26 @@ def test_offsets_come_from_settings(make_settings, kb, clock):
     pre = build_preservice(services, clock)
     assert pre.scheduler.offsets == [90, 15]
     services.db.dispose()
+
+
+def test_a_batch_that_meets_a_concurrent_send_falls_back_to_one_by_one(services, pre, clock):
+    from assistant.preservice.scheduler import RunReport
+    from assistant.preservice.validation import today_local
+
+    for i in range(3):
+        _register(pre, sid=f"ps-b{i}", number=f"JY1510106000000{i}")
+    _to_days_before(clock, 7)
+    today = today_local(clock())
+    due = pre.scheduler._due(today)
+    assert len(due) == 3
+    with services.db.session() as s:   # another run recorded licence 2's 7-day reminder meanwhile
+        lic_id, expiry = due[1][0], due[1][1]
+        s.add(Reminder(licence_id=lic_id, offset_days=7, expiry_date=expiry, due_date=expiry - timedelta(days=7),
+                       status="sent", channel="web", detail="", attempts=1))
+    report = RunReport(today=today)
+    pre.scheduler._send_web_batch(due, today, report)
+    assert report.sent == 2
+    assert [len(_inbox(services, f"ps-b{i}")) for i in range(3)] == [1, 0, 1]
+    # licence 2 never gets an older (60/30-day) reminder after its 7-day one
+    clock.advance(hours=1)
+    assert _run(pre).sent == 0
