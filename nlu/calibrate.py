@@ -5,8 +5,9 @@ example questions / colloquial phrasings. The classifier is trained and the inde
 
 * the fusion weights (BM25 weight, authored prior) maximise held-out top-1 of the matter questions,
 * ``oos_threshold`` maximises the accuracy of the full routing decision on held-out matter questions (must be
-  routed) versus held-out out-of-scope and chit-chat examples (must not be) and follow-up questions that name no
-  matter ("要带啥子材料": must get no matter attached),
+  routed) versus held-out out-of-scope and chit-chat examples (must not be),
+* the follow-up rule (a follow-up names a matter only with a content term) is measured on every hand-written
+  follow-up that names no matter versus held-out KB questions worded as follow-ups,
 * ``ambiguity_margin`` is the top-1/top-2 gap that best separates wrong top-1 answers from right ones (at most a
   quarter of the questions flagged),
 * ``intent_threshold`` is the classifier confidence below which held-out predictions are mostly wrong (at most
@@ -25,7 +26,7 @@ import numpy as np
 
 from nlu.engine import NLU, Calibration
 from nlu.index import FusionWeights, MatterIndex, matter_texts
-from nlu.intents import MATTER_INTENTS, IntentClassifier, kb_examples, load_examples, load_names_matter
+from nlu.intents import MATTER_INTENTS, label_question, IntentClassifier, kb_examples, load_examples, load_names_matter
 from nlu.text import MAX_MODEL_CHARS, normalize
 
 
@@ -73,7 +74,7 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
         reduced.append(m.model_copy(update={"examples": keep_ex, "colloquial": keep_co}))
     # --- held-out intent examples ----------------------------------------------------------------------------
     examples = load_examples()
-    named = {normalize(t) for t in load_names_matter()}
+    named_raw = set(load_names_matter())
     train_ex, held_i = {}, []
     for intent, items in examples.items():
         keep, out = _split(items, holdout, rng)
@@ -127,7 +128,7 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
         return bool(res["matters"]) and not res["out_of_scope"]
 
     scores = sorted({round(h[0].score, 3) for _, _, h in cache if h})
-    best_t = None
+    grid = []
     for t in np.arange(0.70, 1.40, 0.01):
         cal.oos_threshold = float(t)
         ok = n = 0
@@ -139,15 +140,26 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
             elif x.intent in ("out_of_scope", "chitchat"):
                 ok += not routed(res)
                 n += 1
-            elif x.intent in FOLLOW_UPS and x.text not in named:
-                ok += not res["matters"]
-                n += 1
-        acc = ok / n
-        if best_t is None or acc > best_t[0] + 1e-9:
-            best_t = (acc, float(t))
+        grid.append((ok / n, float(t)))
+    top_acc = max(a for a, _ in grid)
+    plateau = [t for a, t in grid if a >= top_acc - 1e-9]
+    best_t = (top_acc, plateau[len(plateau) // 2])  # the middle of the best range: the widest margin
     cal.oos_threshold = round(best_t[1], 3)
     log(f"calibrate: oos_threshold {cal.oos_threshold} (held-out routing accuracy {best_t[0]:.3f}; "
         f"{len(scores)} distinct top scores)")
+
+    # --- 2b. follow-ups: every hand-written follow-up that names no matter (they are not in the index, so their
+    # matter scores are unbiased) must get no matter; held-out KB questions worded as follow-ups must get one.
+    bare = [item(t, i, None) for i, items in examples.items() if i in FOLLOW_UPS for t in items
+            if t not in named_raw]
+    pos = [x for x in matter_items if label_question(x.text) != "ask_matter"]
+    probe.generic_terms = nlu.generic_terms
+    def follow_found(x):
+        top = index.search(x.vec, x.terms, 1, weights)[0].score
+        return top >= cal.oos_threshold and probe.has_content(x.text)
+    f_acc = (sum(follow_found(x) for x in pos) + sum(not follow_found(x) for x in bare)) / max(1, len(pos) + len(bare))
+    log(f"calibrate: follow-up rule accuracy {f_acc:.3f} ({len(bare)} bare follow-ups, {len(pos)} held-out "
+        f"follow-ups naming a matter)")
 
     # --- 3. ambiguity margin -------------------------------------------------------------------------------
     gaps = [(hits[0].score - hits[1].score, hits[0].code == x.code) for x, _, hits in cache
@@ -178,7 +190,7 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
     log(f"calibrate: intent_threshold {cal.intent_threshold} (held-out intent accuracy {intent_acc:.3f})")
     cal.notes = {"seed": seed, "holdout": holdout, "heldout_matter_questions": len(matter_items),
                  "heldout_intent_examples": len(intent_items), "heldout_top1": round(float(top1), 4),
-                 "heldout_routing_accuracy": round(best_t[0], 4), "heldout_intent_accuracy": round(float(intent_acc), 4),
+                 "heldout_routing_accuracy": round(best_t[0], 4), "followup_accuracy": round(f_acc, 4), "heldout_intent_accuracy": round(float(intent_acc), 4),
                  "kb_fingerprint": nlu.fingerprint, "seconds": round(time.perf_counter() - t0, 1),
                  "data": "own examples (nlu/data/intents.yml) + KB guide examples; never the evaluation set"}
     return cal

@@ -46,6 +46,10 @@ class Calibration:
         oos_threshold: a matter question whose best fused score is below this is out of scope (no matter found).
         ambiguity_margin: top-1 and top-2 closer than this → ambiguous (top 3 offered).
         intent_threshold: below this intent confidence (and no matter found) → ``nlu_fallback``.
+        followup_threshold: unused when 0. A follow-up question (materials / place / time / fee / a human)
+            names a matter when its best score reaches ``oos_threshold`` and it has a content term (a KB term
+            that the hand-written follow-ups without a matter do not use: "那要带啥子材料" has none), or when its
+            best score reaches this threshold regardless.
         weights: the score fusion.
         model: the model key the thresholds were measured with.
         notes: how they were measured.
@@ -54,6 +58,7 @@ class Calibration:
     oos_threshold: float = 0.80
     ambiguity_margin: float = 0.02
     intent_threshold: float = 0.35
+    followup_threshold: float = 0.0
     weights: FusionWeights = field(default_factory=FusionWeights)
     model: str = ""
     notes: dict = field(default_factory=dict)
@@ -66,7 +71,7 @@ class Calibration:
         data = json.loads(path.read_text(encoding="utf-8"))
         w = FusionWeights(**data.get("weights", {}))
         return cls(float(data["oos_threshold"]), float(data["ambiguity_margin"]), float(data["intent_threshold"]),
-                   w, data.get("model", ""), data.get("notes", {}))
+                   float(data.get("followup_threshold", 0.0)), w, data.get("model", ""), data.get("notes", {}))
 
     def save(self, path: Path = CALIBRATION_FILE) -> None:
         """Write the calibration file."""
@@ -107,6 +112,7 @@ class NLU:
         if oos_threshold is not None:
             self.calibration.oos_threshold = float(oos_threshold)
         self.intents = set(ALL_INTENTS) | set(self.classifier.labels)
+        self.generic_terms = generic_terms(self.tokenizer)
         self.load_seconds = time.perf_counter() - t0
         log.info("nlu.loaded matters=%d rows=%d index_cached=%s seconds=%.2f", len(self.matters),
                  len(self.index.row_texts), self.index_from_cache, self.load_seconds)
@@ -126,6 +132,11 @@ class NLU:
         if path is not None:
             clf.save(path)
         return clf, False
+
+    def has_content(self, norm: str) -> bool:
+        """Whether a normalised text has a term the KB knows beyond the generic follow-up vocabulary."""
+        idf = self.index.bm25.idf
+        return any(t in idf and t not in self.generic_terms for t in self.tokenizer.terms(norm))
 
     # ---------------------------------------------------------------------------------------------------------
     def search(self, text: str, k: int = 5) -> list[MatterHit]:
@@ -171,6 +182,8 @@ class NLU:
         intent, conf = ranking[0]
         top = hits[0].score if hits else 0.0
         found = top >= cal.oos_threshold
+        if intent != "ask_matter" and found:
+            found = self.has_content(norm) or (cal.followup_threshold > 0 and top >= cal.followup_threshold)
         if not has_cjk(norm) and not found:
             # English or symbols only: nothing in the KB is written that way.
             if intent not in SOCIAL_INTENTS and intent != "request_human":
@@ -235,6 +248,21 @@ class NLU:
         return {"text": raw, "intent": ranked[0], "intent_ranking": ranked, "entities": entities,
                 "matters": [h.as_dict() for h in hits], "out_of_scope": payload["intent"] == "out_of_scope",
                 "ambiguous": False}
+
+
+def generic_terms(tokenizer: Tokenizer) -> frozenset[str]:
+    """The terms of the hand-written follow-up and social examples that name no matter ("要带啥子材料",
+    "在哪里办", "多少钱" …): words that say what is asked, not which matter."""
+    from nlu.intents import load_names_matter
+
+    named = set(load_names_matter())
+    terms: set[str] = set()
+    for intent, items in load_examples().items():
+        if intent in (*MATTER_INTENTS, "request_human", *SOCIAL_INTENTS) and intent != "ask_matter":
+            for t in items:
+                if t not in named:
+                    terms.update(tokenizer.terms(normalize(t, MAX_MODEL_CHARS)))
+    return frozenset(terms)
 
 
 def vectors_for(encoder: Encoder, texts: list[str]) -> np.ndarray:

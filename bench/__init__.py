@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m bench`` runs each ``bench/<area>.py: run(settings) -> str``."""

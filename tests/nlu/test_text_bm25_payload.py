@@ -1,0 +1,73 @@
+"""Unit tests without the model: normalisation, BM25, tokenizer terms, button payloads, intent labelling."""
+
+import time
+
+from nlu.bm25 import BM25
+from nlu.intents import label_question, load_examples, load_names_matter
+from nlu.payload import parse_payload
+from nlu.text import MAX_MODEL_CHARS, has_cjk, normalize
+
+
+def test_normalize_fullwidth_traditional_control_and_case():
+    assert normalize("ＡＢＣ１２３？") == "abc123?"
+    assert normalize("養老金認證咋個辦") == "养老金认证咋个办"
+    assert normalize("\x00养老\x07金\u200b认证\x1b") == "养老 金认证"
+    assert normalize("  多个   空格\t\n换行 ") == "多个 空格 换行"
+    assert normalize("") == "" and normalize(None) == ""  # type: ignore[arg-type]
+
+
+def test_normalize_caps_length_and_is_fast():
+    text = "办营业执照" * 2000  # 10,000 characters
+    t0 = time.perf_counter()
+    out = normalize(text, MAX_MODEL_CHARS)
+    assert time.perf_counter() - t0 < 0.05
+    assert len(out) == MAX_MODEL_CHARS
+
+
+def test_has_cjk():
+    assert has_cjk("hello 你好") and not has_cjk("hello 😀 123")
+
+
+def test_bm25_ranks_matching_document_first_and_normalises():
+    docs = [["养老金", "认证"], ["营业执照", "个体户", "设立"], ["户口", "迁移"]]
+    bm = BM25(docs)
+    s = bm.normalized(["营业执照", "个体户"])
+    assert max(s, key=s.get) == 1
+    assert 0 < s[1] <= 1.0
+    # Unknown words lower the normalised score (the query is mostly about something else).
+    assert bm.normalized(["营业执照", "天气", "下雨", "好热"])[1] < s[1]
+    assert bm.normalized(["天气"]) == {}
+
+
+def test_payload_valid_unknown_and_malformed():
+    known = {"511A0074300005"}
+    intents = {"ask_matter", "ask_materials"}
+    ok = parse_payload('/ask_matter{"matter": "511A0074300005"}', intents, known.__contains__)
+    assert ok == {"intent": "ask_matter", "entities": {"matter": "511A0074300005"}}
+    assert parse_payload('/ask_materials{"matter": "NOPE"}', intents, known.__contains__) == {
+        "intent": "ask_materials", "entities": {}}
+    assert parse_payload('/ask_matter{"matter": 511A}', intents, known.__contains__) == {
+        "intent": "ask_matter", "entities": {}}
+    assert parse_payload("/ask_matter", intents, known.__contains__) == {"intent": "ask_matter", "entities": {}}
+    assert parse_payload('/drop_tables{"matter": "511A0074300005"}', intents, known.__contains__) is None
+    assert parse_payload("/ 不是按钮", intents, known.__contains__) is None
+    assert parse_payload('/ask_matter{"matter": ["511A0074300005"]}', intents, known.__contains__)["entities"] == {
+        "matter": "511A0074300005"}
+
+
+def test_label_question_by_wording():
+    assert label_question("开饭馆要带啥子材料") == "ask_materials"
+    assert label_question("补身份证好多钱") == "ask_fee"
+    assert label_question("几天能办好") == "ask_time"
+    assert label_question("在哪里办") == "ask_location"
+    assert label_question("想开个小卖部") == "ask_matter"
+
+
+def test_own_examples_are_enough_and_follow_up_markers_exist():
+    ex = load_examples()
+    for intent in ("greet", "goodbye", "thanks", "affirm", "deny", "ask_matter", "ask_materials", "ask_location",
+                   "ask_time", "ask_fee", "request_human", "out_of_scope", "chitchat"):
+        assert len(ex[intent]) >= 25, intent
+    assert len(ex["out_of_scope"]) >= 100
+    every = {t for items in ex.values() for t in items}
+    assert set(load_names_matter()) <= every
