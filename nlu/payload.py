@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Callable
 
-_PAYLOAD = re.compile(r"^/([A-Za-z_][A-Za-z0-9_]{0,63})(\{.*\})?\s*$", re.S)
+_PAYLOAD = re.compile(r"^/([A-Za-z_][A-Za-z0-9_]{0,63})(\{.*)?$", re.S)
 #: Entities a payload may carry, with a validator of their value.
 KNOWN_ENTITIES = ("matter",)
 

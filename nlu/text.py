@@ -15,7 +15,8 @@ import unicodedata
 #: Characters the model sees at most (the search and the classifier only need the first few sentences).
 MAX_MODEL_CHARS = 500
 
-_CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f]")
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _SPACE = re.compile(r"\s+")
 
 # A fallback table for when OpenCC is missing: the traditional characters that occur most in questions about
@@ -67,6 +68,7 @@ def normalize(text: str, max_chars: int | None = None) -> str:
         # Cut generously before the (linear) work so that a huge input costs little.
         text = text[: max_chars * 2]
     text = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE.sub("", text)
     text = _CONTROL.sub(" ", text)
     text = to_simplified(text)
     text = _SPACE.sub(" ", text).strip().lower()
