@@ -1,6 +1,7 @@
 """Staff API of the pre-service feature (Bearer ``JXE_STAFF_TOKEN``, like the other staff endpoints).
 
 - ``GET  /api/v1/reminders?session_id=…`` — a conversation's licences, their sent and scheduled reminders;
+- ``GET  /api/v1/reminders/pending`` — reminders staff must follow up (no channel could deliver them);
 - ``POST /api/v1/reminders/run`` — run the reminder scheduler now (normally hourly);
 - ``GET  /api/v1/bookings/{number}`` / ``PATCH`` — a home-visit booking (status, day, half-day, note);
 - ``GET  /api/v1/street-queue/{street}`` — a street's open bookings and new firms;
@@ -84,6 +85,13 @@ async def reminders(session_id: str = Query(..., pattern=SESSION_PATTERN),
                  for o in pre.scheduler.offsets if o not in done and lic.expiry_date - timedelta(days=o) > today]
         out.append(LicenceWithSchedule(**lic.model_dump(), scheduled=sched))
     return RemindersResponse(session_id=session_id, offsets_days=pre.scheduler.offsets, licences=out)
+
+
+@router.get("/api/v1/reminders/pending")
+async def pending_reminders(services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Reminders waiting for staff (no channel could deliver them, or they keep failing), with the contact."""
+    items = await run_in_threadpool(get_preservice(services).licences.pending_reminders)
+    return {"count": len(items), "items": items}
 
 
 @router.post("/api/v1/reminders/run")

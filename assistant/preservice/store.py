@@ -199,6 +199,19 @@ class LicenceStore:
                 out.append(_licence_view(lic, list(rems)))
             return out
 
+    def pending_reminders(self, limit: int = 500) -> list[dict[str, Any]]:
+        """Reminders no channel could deliver (``pending``) or that keep failing, for staff to follow up by
+        phone: the licence (contact in full: staff call it) and the reminder, soonest expiry first."""
+        with self.db.session() as s:
+            rows = s.execute(select(Reminder, Licence).join(Licence, Licence.id == Reminder.licence_id)
+                             .where(Reminder.status.in_(("pending", "failed")), Licence.status == "active",
+                                    Licence.expiry_date == Reminder.expiry_date)
+                             .order_by(Licence.expiry_date, Reminder.id).limit(limit)).all()
+            return [{"licence": _licence_view(lic).model_dump() | {"contact": lic.contact},
+                     "reminder": ReminderView(offset_days=r.offset_days, due_date=r.due_date, status=r.status,
+                                              channel=r.channel, sent_at=r.sent_at, detail=r.detail).model_dump()}
+                    for r, lic in rows]
+
     def cancel(self, session_id: str, ref: str) -> LicenceView:
         """Stop reminders for one of a conversation's licences.
 

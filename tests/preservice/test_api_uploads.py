@@ -244,3 +244,20 @@ def test_reminders_api_lists_sent_and_scheduled(client, clock):
     assert [(x["offset_days"], x["status"]) for x in lic["reminders"]] == [(60, "sent")]
     assert [(x["offset_days"], x["due_date"]) for x in lic["scheduled"]] == [(30, "2026-12-11"), (7, "2027-01-03")]
     assert client.get("/api/v1/reminders?session_id=bad id", headers=AUTH).status_code == 422
+
+
+def test_phone_call_reminders_are_listed_for_staff(client):
+    from assistant.preservice.runtime import get_preservice
+
+    pre = get_preservice(client.services)
+    lt = pre.catalogue.get("gas_business")
+    pre.licences.register(licence_type=lt.key, licence_name=lt.name, number="川燃经2023001", holder="蓉城燃气",
+                          expiry_date=date(2026, 12, 6), channel="none", contact="13912345678")
+    assert client.get("/api/v1/reminders/pending", headers=AUTH).json()["count"] == 0
+    assert client.post("/api/v1/reminders/run", headers=AUTH).json()["pending"] == 1
+    body = client.get("/api/v1/reminders/pending", headers=AUTH).json()
+    assert body["count"] == 1
+    item = body["items"][0]
+    assert item["licence"]["contact"] == "13912345678" and item["licence"]["holder"] == "蓉城燃气"
+    assert item["reminder"]["offset_days"] == 7 and item["reminder"]["status"] == "pending"
+    assert client.get("/api/v1/reminders/pending").status_code == 401
