@@ -28,6 +28,7 @@ log = get_logger(__name__)
 LICENCE_SLOTS = ("licence_type", "licence_number", "licence_holder", "licence_expiry", "licence_channel")
 VISIT_SLOTS = ("visit_person", "visit_phone", "visit_address", "visit_street", "visit_matter", "visit_time")
 _CANCEL = re.compile(r"^\s*(取消|算了|不办了|不登记了|不约了|不预约了|退出|不要了|不用了|先不了|不弄了)(吧|了|啊|哈)?\s*[。!！.]?\s*$")
+_HUMAN = re.compile(r"转人工|人工服务|找人工|真人|找工作人员")
 _BOOKING_NO = re.compile(r"SM\s*\d{6}\s*[A-Z0-9]{4}", re.IGNORECASE)
 #: A matter search score (nlu.NLU.search) at which a free-text matter for a home visit is taken as that matter.
 VISIT_MATTER_SCORE = 1.2
@@ -39,9 +40,13 @@ def _pre(ctx: ActionContext) -> PreService:
 
 
 def _cancelled(ctx: ActionContext, slots: tuple[str, ...]) -> bool:
-    """The citizen backed out of the form: clear it and end it."""
-    if not _CANCEL.match(ctx.tracker.text or ""):
+    """The citizen backed out of the form (取消 / 算了, or asked for a person): clear it and end it."""
+    text = ctx.tracker.text or ""
+    wants_human = bool(_HUMAN.search(text))
+    if not _CANCEL.match(text) and not wants_human:
         return False
+    if wants_human:
+        ctx.reply({"type": "buttons", "buttons": [{"title": "转人工", "payload": "/request_human"}]})
     for s in slots:
         ctx.set_slot(s, None)
     ctx.set_slot("ps_cancelled", True)
