@@ -188,24 +188,22 @@ class NLU:
             # English or symbols only: nothing in the KB is written that way.
             if intent not in SOCIAL_INTENTS and intent != "request_human":
                 return self._result(raw, [("out_of_scope", 1.0), *ranking], [], True, False, None)
-        if intent in MATTER_INTENTS:
-            if not found:
-                if intent == "ask_matter":
-                    # A matter question about nothing the KB knows: out of scope (polite redirect).
-                    return self._result(raw, [("out_of_scope", conf), *ranking], [], True, False, None)
-                return self._result(raw, ranking, [], False, False, None)
-        elif intent == "request_human":
-            pass
-        elif intent == "out_of_scope":
+        if intent == "out_of_scope":
             return self._result(raw, ranking, [], True, False, None)
-        else:  # social intents: never a matter
+        if conf < cal.intent_threshold and not found:
+            return self._result(raw, [("nlu_fallback", 1.0 - conf), *ranking], [], False, False, None)
+        if intent in SOCIAL_INTENTS:  # never a matter, unless the classifier is unsure and a matter is named
             if conf < cal.intent_threshold and found:
                 ranking = [("ask_matter", conf), *ranking]
             else:
                 return self._result(raw, ranking, [], False, False, None)
-        if conf < cal.intent_threshold and not found:
-            return self._result(raw, [("nlu_fallback", 1.0 - conf), *ranking], [], False, False, None)
-        if not found:
+        elif intent == "ask_matter":
+            if not found:
+                # A matter question about nothing the KB knows: out of scope (polite redirect).
+                return self._result(raw, [("out_of_scope", conf), *ranking], [], True, False, None)
+        elif not found:
+            # A follow-up (materials, place, time, fee), a human, or a later feature's intent without a matter of
+            # its own: the dialogue keeps the matter from context.
             return self._result(raw, ranking, [], False, False, None)
         ambiguous = len(hits) > 1 and hits[0].score - hits[1].score < cal.ambiguity_margin
         return self._result(raw, ranking, hits[:k], False, ambiguous, None if ambiguous else hits[0])
