@@ -19,6 +19,9 @@ from urllib.parse import quote
 
 import pytest
 
+# the live stack (app + real Rasa) is one session-wide fixture shared by every folder that uses it
+pytest_plugins = ["tests.live_stack"]
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO_ROOT / "artifacts"
 

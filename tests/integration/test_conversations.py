@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.conftest import all_text, button_titles, parts
+from tests.live_stack import all_text, button_titles, parts
 
 pytestmark = pytest.mark.rasa
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.integration.conftest import all_text, button_titles, parts
+from tests.live_stack import all_text, button_titles, parts
 
 pytestmark = pytest.mark.rasa
 

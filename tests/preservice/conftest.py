@@ -47,6 +47,6 @@ def pre(services, clock):
     return set_clock(services, clock)
 
 
-# The whole assistant (app + real Rasa server), shared with tests/integration: see its conftest.
-from tests.integration.conftest import live  # noqa: E402,F401
+# The whole assistant (app + real Rasa server) is the session-wide ``live`` fixture of tests/live_stack.py.
+
 from tests.channels.conftest import fake_wechat  # noqa: E402,F401  (a local fake WeChat API server)

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from assistant.preservice.validation import today_local
-from tests.integration.conftest import all_text, button_titles, parts
+from tests.live_stack import all_text, button_titles, parts
 
 pytestmark = pytest.mark.rasa
 
