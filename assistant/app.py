@@ -8,7 +8,6 @@ Every router is included explicitly below, one line each.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import time
 from contextlib import asynccontextmanager
 from typing import Any
@@ -31,15 +30,6 @@ log = get_logger(__name__)
 
 #: Largest chat request body read at all (the text itself is capped at MAX_ACCEPTED_CHARS characters).
 MAX_CHAT_BODY_BYTES = 256 * 1024
-
-
-def _optional_router(module: str, attr: str = "router") -> Any:
-    """The router ``module:attr``, or ``None`` (logged) while that module is not in this checkout."""
-    try:
-        return getattr(importlib.import_module(module), attr)
-    except ImportError as exc:
-        log_event(log, "app.router.missing", module=module, error=str(exc))
-        return None
 
 
 async def _load_models(services: Services) -> None:
@@ -249,22 +239,23 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
         body = {"status": "ok" if not missing else "unavailable", "missing": missing, "checks": checks}
         return JSONResponse(body, status_code=200 if not missing else 503)
 
+    # every router, explicitly (one line each)
+    from assistant.actions.server import router as actions_router
+    from assistant.api.preservice import router as preservice_router
     from assistant.api.staff import router as staff_router
+    from assistant.channels import kiosk, miniprogram, wechat_mp, widget
     from assistant.channels.web import STATIC_DIR, router as web_router
     from assistant.nlu_endpoint import router as nlu_router
 
     app.include_router(web_router)
     app.include_router(staff_router)
     app.include_router(nlu_router)
-    from assistant.channels import miniprogram, wechat_mp, widget
-
+    app.include_router(actions_router)
+    app.include_router(kiosk.router)
     app.include_router(wechat_mp.router)
     app.include_router(miniprogram.push_router)
     app.include_router(miniprogram.router)
     app.include_router(widget.router)
-    for extra in (_optional_router("assistant.actions.server"), _optional_router("assistant.channels.kiosk"),
-                  _optional_router("assistant.api.preservice")):
-        if extra is not None:
-            app.include_router(extra)
+    app.include_router(preservice_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
