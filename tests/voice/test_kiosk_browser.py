@@ -81,3 +81,35 @@ def test_kiosk_voice_round_trip_in_chromium(kiosk_server, manifest, tmp_path):
             assert page.evaluate("window.__kiosk.sessionId") != first_session
         finally:
             ctx.close()
+
+
+def test_kiosk_push_to_talk_in_chromium(kiosk_server, manifest, tmp_path):
+    """按住说话: hold the button while the clip plays, release → eof → final text and answer card."""
+    from playwright.sync_api import sync_playwright
+
+    from voice.audio import read_wav
+
+    clip = AUDIO / "q020.wav"
+    mic = ffmpeg_wav(clip, tmp_path / "mic.wav", "-af", "apad=pad_dur=3")
+    hold_s = read_wav(clip).duration_s + 0.3
+    with sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True,
+            args=FLAGS + [f"--use-file-for-fake-audio-capture={mic}%noloop"], viewport={"width": 800, "height": 1200})
+        try:
+            page = ctx.new_page()
+            page.goto(f"{kiosk_server}/kiosk")
+            box = page.locator("#talk").bounding_box()
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            page.mouse.down()
+            page.wait_for_function("window.__kiosk.recording && window.__kiosk.ctx !== null", timeout=15000)
+            assert "松开" in page.locator("#talk-label").inner_text()
+            page.wait_for_timeout(int(hold_s * 1000))
+            page.mouse.up()
+            page.wait_for_selector(".matter-card", timeout=90000)
+            kinds = [e["kind"] for e in page.evaluate("window.__kiosk.events")]
+            assert kinds.index("eof") < kinds.index("final") < kinds.index("reply")
+            assert "失业登记" in page.locator("#partial").inner_text()
+            assert page.locator(".matter-card").first.get_attribute("data-code") == "512B0066800002"
+        finally:
+            ctx.close()

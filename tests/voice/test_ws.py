@@ -237,3 +237,22 @@ def test_vosk_engine_over_the_socket_with_phrase_list(make_client, vosk_runtime)
         words = [w["word"] for r in results for w in r["result"]]
         assert "안녕하세요" in words and set(words) <= set(phrases)
         assert any(r.get("partial") for r in replies)
+
+
+def test_two_sessions_at_once_are_independent(make_client, whisper_runtime):
+    """One visitor mid-utterance does not disturb another; each gets its own transcript."""
+    a = read_wav(AUDIO / "q020.wav").pcm16()
+    b = read_wav(AUDIO / "q035.wav").pcm16()
+    with make_client(whisper_runtime) as client, client.websocket_connect("/ws/asr") as wa, \
+            client.websocket_connect("/ws/asr") as wb:
+        step = 6400
+        for i in range(0, max(len(a), len(b)), step):
+            for ws, pcm in ((wa, a), (wb, b)):
+                if i < len(pcm):
+                    ws.send_bytes(pcm[i:i + step])
+                    assert "partial" in _recv(ws)
+        wa.send_text(EOF_FRAME)
+        wb.send_text(EOF_FRAME)
+        ta, tb = _recv(wa)["text"], _recv(wb)["text"]
+        assert "失业登记" in ta and "犯罪" not in ta
+        assert "犯罪" in tb and "失业" not in tb
