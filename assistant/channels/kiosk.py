@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse
 from starlette.websockets import WebSocketState
 
@@ -109,9 +109,29 @@ def voice_runtime(services: Any) -> VoiceRuntime:
 # the kiosk page
 
 
+def warm_voice(services: Any) -> None:
+    """Start loading the voice runtime in a background thread (no-op when loaded or loading). Errors are logged;
+    the WebSocket then reports them with close code 1013."""
+    if services.extras.get("voice") is not None or services.extras.get("voice_warming"):
+        return
+    services.extras["voice_warming"] = True
+
+    def _load() -> None:
+        try:
+            voice_runtime(services)
+        except Exception as exc:  # noqa: BLE001 - reported per connection
+            log_event(log, "voice.engine.warm_failed", error=f"{type(exc).__name__}: {str(exc)[:200]}")
+        finally:
+            services.extras["voice_warming"] = False
+
+    threading.Thread(target=_load, name="voice-warm", daemon=True).start()
+
+
 @router.get("/kiosk", include_in_schema=False)
-def kiosk_page() -> FileResponse:
-    """The kiosk page (big talk button, partial transcript, answer card, spoken reply)."""
+def kiosk_page(request: Request) -> FileResponse:
+    """The kiosk page (big talk button, partial transcript, answer card, spoken reply). Serving it starts
+    loading the speech model, so it is ready by the time the first visitor speaks."""
+    warm_voice(request.app.state.services)
     return FileResponse(STATIC_DIR / "kiosk.html", media_type="text/html; charset=utf-8",
                         headers={"Cache-Control": "no-cache"})
 

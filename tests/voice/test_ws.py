@@ -4,6 +4,7 @@ the vosk-server protocol at /ws/asr, the kiosk mode at /ws/kiosk, and every kind
 from __future__ import annotations
 
 import json
+import time
 from contextlib import contextmanager
 
 import numpy as np
@@ -74,8 +75,8 @@ def _stream(ws, pcm: bytes, step: int = 6400) -> list:
     return replies
 
 
-def test_kiosk_page_is_served(make_client):
-    with make_client() as client:
+def test_kiosk_page_is_served(make_client, whisper_runtime):
+    with make_client(whisper_runtime) as client:
         r = client.get("/kiosk")
         assert r.status_code == 200 and "按住说话" in r.text and "/static/kiosk.js" in r.text
         assert client.get("/static/kiosk.js").status_code == 200
@@ -178,6 +179,12 @@ def test_keep_audio_only_when_configured(make_client, whisper_runtime):
 
 def test_missing_model_closes_1013(make_client, tmp_path):
     with make_client(None, asr_engine="vosk", vosk_model_path=tmp_path / "no-model", cache_dir=tmp_path) as client:
+        assert client.get("/kiosk").status_code == 200  # starts loading the model in the background: fails
+        for _ in range(100):
+            if not client.services.extras.get("voice_warming"):
+                break
+            time.sleep(0.05)
+        assert client.services.extras.get("voice") is None
         with client.websocket_connect("/ws/asr") as ws:
             ws.send_bytes(b"\x00" * 3200)
             err = _recv(ws)
