@@ -280,9 +280,9 @@ class WhisperRecognizer(StreamingRecognizer):
             done = list(self._results)
             self._results.clear()
             tail = self._finalize(self._eof_beam())
-            texts = [r.text for r in done + [tail] if r.text]
-            return Result(text="".join(texts), words=[w for r in done + [tail] for w in r.words],
-                          speech=any(r.speech for r in done + [tail]), audio_s=sum(r.audio_s for r in done) + tail.audio_s)
+            parts = done + [tail]
+            return Result(text="".join(r.text for r in parts if r.text), words=[w for r in parts for w in r.words],
+                          speech=any(r.speech for r in parts), audio_s=sum(r.audio_s for r in parts))
         return self._finalize(self._eof_beam())
 
     def _eof_beam(self) -> int | None:
