@@ -93,3 +93,15 @@ def test_endpointer_on_a_clip():
     assert ep.first_speech_frame * Endpointer.FRAME / 16000 == pytest.approx(0.4, abs=0.15)
     silence = Endpointer()
     assert silence.feed(np.zeros(16000 * 5, dtype=np.float32)) is None and not silence.in_speech
+
+
+def test_two_utterances_split_at_the_pause_and_finish_returns_unread_ones(whisper_engine):
+    a = read_wav(AUDIO / "q020.wav").pcm16()
+    b = read_wav(AUDIO / "q035.wav").pcm16()
+    pcm = a + np.zeros(16000 * 2, dtype="<i2").tobytes() + b
+    rec = whisper_engine.recognizer(partials=False)
+    ended = [rec.accept(pcm[i:i + 32000]) for i in range(0, len(pcm), 32000)]
+    assert any(ended) and rec.has_result()  # the first question ended at the 2 s pause, not read yet
+    r = rec.finish()
+    assert "失业登记" in r.text and "犯罪" in r.text and r.text.index("失业") < r.text.index("犯罪")
+    assert r.audio_s == pytest.approx(len(pcm) / 32000, abs=0.05)
