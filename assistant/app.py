@@ -56,6 +56,13 @@ async def _load_models(services: Services) -> None:
     except Exception as exc:
         services.status["nlu"] = f"error: {type(exc).__name__}: {str(exc)[:300]}"
         log.exception("app.nlu.failed")
+        return
+    if s.wechat_token:
+        # WeChat voice messages without WeChat's own recognition need the speech engine from the first message on
+        # (the kiosk page warms it itself when it is opened)
+        from assistant.channels.kiosk import warm_voice
+
+        warm_voice(services)
 
 
 async def _start_rasa(services: Services) -> None:
