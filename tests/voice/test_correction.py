@@ -4,7 +4,6 @@ left alone."""
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -106,14 +105,12 @@ def test_pinyin_helpers():
     assert fold("zhao") != fold("zheng")
 
 
-def test_base_lexicon_without_kb_and_speed(lexicon):
+def test_base_lexicon_without_kb(lexicon):
     base = PinyinCorrector(Lexicon.base())
     assert base.correct("养老经认证").text == "养老金认证"
-    big = PinyinCorrector(lexicon)
-    t0 = time.perf_counter()
-    for _ in range(50):
-        big.correct("我妈妈时多了走不懂养老金认证杂个班，还想问营业执政和公鸡金")
-    assert (time.perf_counter() - t0) / 50 < 0.05  # well under the latency budget per utterance
+    # with the whole KB lexicon, several errors in one long utterance are all mended (speed: bench/voice.py)
+    fixed = PinyinCorrector(lexicon).correct("还想问营业执政和公鸡金").text
+    assert "营业执照" in fixed and "公积金" in fixed
 
 
 def test_lexicon_from_kb(lexicon, kb):
