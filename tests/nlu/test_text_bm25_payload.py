@@ -71,3 +71,13 @@ def test_own_examples_are_enough_and_follow_up_markers_exist():
     assert len(ex["out_of_scope"]) >= 100
     every = {t for items in ex.values() for t in items}
     assert set(load_names_matter()) <= every
+
+
+def test_builtin_traditional_table_covers_common_matter_words():
+    """Without OpenCC the built-in table still simplifies the words of common questions."""
+    from nlu.text import _T2S
+
+    table = str.maketrans(_T2S)
+    assert "養老金認證咋個辦".translate(table) == "养老金认证咋个办"
+    assert "補辦營業執照".translate(table) == "补办营业执照"
+    assert "戶口遷移證".translate(table) == "户口迁移证"
