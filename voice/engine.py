@@ -94,22 +94,28 @@ class Engine(ABC):
             pcm16: the audio.
             chunk_bytes: how much audio to feed per step (the streaming path is used, as in production).
         """
-        rec = self.recognizer()
-        texts: list[str] = []
-        words: list[dict[str, Any]] = []
-        speech = False
-        for i in range(0, len(pcm16), chunk_bytes):
-            if rec.accept(pcm16[i:i + chunk_bytes]):
-                r = rec.result()
-                texts.append(r.text)
-                words += r.words
-                speech = speech or r.speech
-        r = rec.finish()
-        texts.append(r.text)
-        words += r.words
-        speech = speech or r.speech
-        return Result(text=joiner(self.name).join(t for t in texts if t), words=words, final=True, speech=speech,
-                      audio_s=len(pcm16) / 2 / SAMPLE_RATE)
+        return drain(self.recognizer(), pcm16, chunk_bytes, joiner(self.name))
+
+
+def drain(rec: StreamingRecognizer, pcm16: bytes, chunk_bytes: int, sep: str) -> Result:
+    """Feed a whole recording through a streaming session and join every utterance's final result.
+
+    Args:
+        rec: a fresh streaming session.
+        pcm16: 16 kHz mono PCM16 audio.
+        chunk_bytes: how much audio to feed per step.
+        sep: what joins two utterances' texts (see :func:`joiner`).
+    """
+    results: list[Result] = []
+    for i in range(0, len(pcm16), chunk_bytes):
+        if rec.accept(pcm16[i:i + chunk_bytes]):
+            results.append(rec.result())
+            # an engine may finish several utterances in one step
+            while getattr(rec, "has_result", lambda: False)():
+                results.append(rec.result())
+    results.append(rec.finish())
+    return Result(text=sep.join(r.text for r in results if r.text), words=[w for r in results for w in r.words],
+                  final=True, speech=any(r.speech for r in results), audio_s=len(pcm16) / 2 / SAMPLE_RATE)
 
 
 def joiner(engine_name: str) -> str:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from voice.audio import SAMPLE_RATE
-from voice.engine import Endpointer, Engine, Result, StreamingRecognizer, as_float
+from voice.engine import Endpointer, Engine, Result, StreamingRecognizer, as_float, drain
 
 log = logging.getLogger(__name__)
 
@@ -120,20 +120,7 @@ class WhisperEngine(Engine):
 
     def transcribe_pcm(self, pcm16: bytes, chunk_bytes: int = 32000) -> Result:
         """Whole-recording transcription (no partial decodes; see :meth:`Engine.transcribe_pcm`)."""
-        rec = self.recognizer(partials=False)
-        texts, words, speech = [], [], False
-        for i in range(0, len(pcm16), chunk_bytes):
-            if rec.accept(pcm16[i:i + chunk_bytes]):
-                while rec.has_result():
-                    r = rec.result()
-                    texts.append(r.text)
-                    words += r.words
-                    speech = speech or r.speech
-        r = rec.finish()
-        texts.append(r.text)
-        words += r.words
-        return Result(text="".join(t for t in texts if t), words=words, speech=speech or r.speech,
-                      audio_s=len(pcm16) / 2 / SAMPLE_RATE)
+        return drain(self.recognizer(partials=False), pcm16, chunk_bytes, "")
 
     def decode(self, samples: np.ndarray, prompt: str | None = None, beam_size: int | None = None
                ) -> tuple[str, float]:
