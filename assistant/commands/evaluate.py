@@ -32,8 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the evaluation; exit code 0, or 2 on an unusable queries file or bad ``--top-k``."""
-    from knowledge.kb import KnowledgeBase
-    from nlu import NLU
+    from assistant.container import load_kb, load_nlu
     from nlu.evaluation import EvalFileError, load_queries, predict, score
 
     if args.top_k < 1:
@@ -44,8 +43,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except EvalFileError as exc:
         print(f"evaluate: {exc}", file=sys.stderr)
         return 2
-    kb = KnowledgeBase.load(settings.kb_dir, settings.guides_dir, include_guangdong=settings.kb_include_guangdong)
-    nlu = NLU(kb, settings.embedding_model, settings.cache_dir / "nlu", settings.nlu_oos_threshold)
+    nlu = load_nlu(settings, load_kb(settings))
     t0 = time.perf_counter()
     preds = predict(items, lambda q: nlu.parse(q, k=args.top_k), args.top_k)
     seconds = time.perf_counter() - t0

@@ -31,11 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _load(settings: Settings):
-    from knowledge.kb import KnowledgeBase
-    from nlu import NLU
+    from assistant.container import load_kb, load_nlu
 
-    kb = KnowledgeBase.load(settings.kb_dir, settings.guides_dir, include_guangdong=settings.kb_include_guangdong)
-    return NLU(kb, settings.embedding_model, settings.cache_dir / "nlu", settings.nlu_oos_threshold)
+    return load_nlu(settings, load_kb(settings))
 
 
 def _parse(args: argparse.Namespace, settings: Settings) -> int:
