@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.container import Services, build_services, load_kb, load_nlu
 from assistant.logging import configure_logging, get_logger, log_event
-from assistant.service import maybe_await
+from assistant.chat import maybe_await
 from assistant.settings import Settings
 
 log = get_logger(__name__)
@@ -60,14 +60,14 @@ async def _load_models(services: Services) -> None:
     if s.wechat_token:
         # WeChat voice messages without WeChat's own recognition need the speech engine from the first message on
         # (the kiosk page warms it itself when it is opened)
-        from assistant.channels.kiosk import warm_voice
+        from assistant.speech import warm_voice
 
         warm_voice(services)
 
 
 async def _start_rasa(services: Services) -> None:
     try:
-        from assistant.rasa_runtime import RasaSupervisor
+        from assistant.rasa.supervisor import RasaSupervisor
     except ImportError as exc:
         services.status["rasa_supervisor"] = f"error: {exc}"
         return
@@ -247,12 +247,15 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
         return JSONResponse(body, status_code=200 if not missing else 503)
 
     # every router, explicitly (one line each)
-    from assistant.actions.server import router as actions_router
     from assistant.api.preservice import router as preservice_router
     from assistant.api.staff import router as staff_router
-    from assistant.channels import kiosk, miniprogram, wechat_mp, widget
+    from assistant.channels import kiosk, miniprogram, widget
+    from assistant.channels.wechat import mp as wechat_mp
     from assistant.channels.web import STATIC_DIR, router as web_router
-    from assistant.nlu_endpoint import router as nlu_router
+    from assistant.rasa.action_server import router as actions_router
+    from assistant.rasa.nlu_endpoint import router as nlu_router
+
+    wechat_mp.register_outbox(services)
 
     app.include_router(web_router)
     app.include_router(staff_router)

@@ -7,9 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.chat import Assistant
+from assistant.db.conversations import ConversationStore, HandoffStore
 from assistant.db.session import Database
-from assistant.handoff import ConversationStore, HandoffStore
-from assistant.service import Assistant, ParseRecorder
+from assistant.dialogue.state import StateStore
+from assistant.outbox import Outbox
 from assistant.settings import Settings
 
 
@@ -22,35 +24,44 @@ class Services:
         db: the database (engine + sessionmaker).
         conversations: conversation turns and staff messages.
         handoffs: human-helper tickets.
-        parses: the last NLU parse per sender (filled by ``/nlu/model/parse``).
+        states: the dialogue's memory per conversation.
+        outbox: delivery of messages outside a turn (channels register their push senders).
         kb: the ``knowledge.kb.KnowledgeBase`` (``None`` while loading).
         nlu: the ``nlu.NLU`` (``None`` while loading).
-        rasa: the ``assistant.rasa_runtime.RasaClient`` (``None`` when Rasa is not available in this install).
+        rasa: the ``assistant.rasa.client.RasaClient`` (``None``: no Rasa, every turn takes the degraded path).
         supervisor: the ``RasaSupervisor`` when the app manages the Rasa server.
-        assistant: the :class:`assistant.service.Assistant`.
+        assistant: the :class:`assistant.chat.Assistant`.
         status: readiness of each part: ``{"kb": "loading"|"ready"|"error: …", "nlu": …, "db": …}``.
+        voice: the loaded speech stack (``assistant.channels.kiosk.VoiceRuntime``), ``None`` until first use.
+        voice_warming: the speech stack is being loaded in the background.
+        wechat: the WeChat runtime (``assistant.channels.wechat.mp.WeChatRuntime``), built on first use.
+        preservice: the pre-service parts (``assistant.preservice.runtime.PreService``), built on first use.
+        preservice_scheduler: whether the app runs the reminder scheduler.
     """
 
     settings: Settings
     db: Database
     conversations: ConversationStore
     handoffs: HandoffStore
-    parses: ParseRecorder = field(default_factory=ParseRecorder)
+    states: StateStore
+    outbox: Outbox = field(default_factory=Outbox)
     kb: Any = None
     nlu: Any = None
     rasa: Any = None
     supervisor: Any = None
     assistant: Assistant | None = None
     status: dict[str, str] = field(default_factory=dict)
-    extras: dict[str, Any] = field(default_factory=dict)
+    voice: Any = None
+    voice_warming: bool = False
+    wechat: Any = None
+    preservice: Any = None
+    preservice_scheduler: bool = True
 
 
 def make_rasa_client(settings: Settings) -> Any:
-    """The Rasa client for ``settings.rasa_url``, or ``None`` when ``assistant.rasa_runtime`` is missing."""
-    try:
-        from assistant.rasa_runtime import RasaClient
-    except ImportError:
-        return None
+    """The Rasa client for ``settings.rasa_url``."""
+    from assistant.rasa.client import RasaClient
+
     return RasaClient.from_settings(settings)
 
 
@@ -68,7 +79,7 @@ def build_services(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa:
     db = db or Database(settings.database_url)
     conversations = ConversationStore(db)
     services = Services(settings=settings, db=db, conversations=conversations,
-                        handoffs=HandoffStore(db, conversations), kb=kb, nlu=nlu,
+                        handoffs=HandoffStore(db, conversations), states=StateStore(db), kb=kb, nlu=nlu,
                         rasa=make_rasa_client(settings) if rasa == "auto" else rasa)
     services.status = {"db": "pending", "kb": "ready" if kb is not None else "loading",
                        "nlu": "ready" if nlu is not None else "loading"}

@@ -71,7 +71,7 @@ def run(settings: Settings) -> str:
     import uvicorn
 
     from assistant.app import create_app
-    from assistant.rasa_runtime import RasaModelCache, RasaSupervisor
+    from assistant.rasa.supervisor import RasaModelCache, RasaSupervisor
 
     tmp = Path(tempfile.mkdtemp(prefix="jxe-bench-chat-"))
     app_port, rasa_port = _free_port(), _free_port()

@@ -78,14 +78,14 @@ def _latency(settings: Settings, kb, nlu, pipeline, manifest: list[dict], trim: 
     from fastapi.testclient import TestClient
 
     from assistant.app import create_app
-    from assistant.channels.kiosk import VoiceRuntime
+    from assistant.speech import VoiceRuntime
     from voice.audio import read_wav
 
     with tempfile.TemporaryDirectory() as tmp:
         s = settings.model_copy(update={"data_dir": Path(tmp), "database_url": f"sqlite:///{tmp}/bench.db",
                                         "rasa_manage": False, "rasa_url": "http://127.0.0.1:9", "asr_keep_audio": False})
         app = create_app(s, kb=kb, nlu=nlu, rasa=None, load_models=False)
-        app.state.services.extras["voice"] = VoiceRuntime(pipeline, pipeline.engine.name, 0.0)
+        app.state.services.voice = VoiceRuntime(pipeline, pipeline.engine.name, 0.0)
         out = []
         with TestClient(app) as client:
             for m in manifest[:LATENCY_CLIPS]:

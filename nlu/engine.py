@@ -17,7 +17,7 @@ from nlu.index import FusionWeights, MatterHit, MatterIndex, kb_fingerprint
 from nlu.intents import (ALL_INTENTS, MATTER_INTENTS, SOCIAL_INTENTS, IntentClassifier, load_examples,
                          training_hash, training_set)
 from nlu.lexicon import Tokenizer, lexicon_words, write_userdict
-from nlu.payload import parse_payload
+from nlu.payload import parse_payload, payload_parse
 from nlu.text import MAX_MODEL_CHARS, has_cjk, normalize
 
 log = logging.getLogger(__name__)
@@ -234,18 +234,7 @@ class NLU:
                 "confidence_entity": round(float(min(1.0, max(0.0, score))), 4), "extractor": "jxe"}
 
     def _payload_result(self, raw: str, payload: dict) -> dict:
-        code = payload["entities"].get("matter")
-        hits = []
-        entities = []
-        if code:
-            m = self._by_code[code]
-            hits = [MatterHit(code, m.name, 1.0)]
-            entities = [{"entity": "matter", "value": code, "start": 0, "end": len(raw), "confidence_entity": 1.0,
-                         "extractor": "jxe"}]
-        ranked = [{"name": payload["intent"], "confidence": 1.0}]
-        return {"text": raw, "intent": ranked[0], "intent_ranking": ranked, "entities": entities,
-                "matters": [h.as_dict() for h in hits], "out_of_scope": payload["intent"] == "out_of_scope",
-                "ambiguous": False}
+        return payload_parse(raw, payload, lambda code: self._by_code[code].name)
 
 
 def generic_terms(tokenizer: Tokenizer) -> frozenset[str]:

@@ -41,3 +41,38 @@ def parse_payload(text: str, intents: set[str], matter_exists: Callable[[str], b
                 if isinstance(value, str) and value and matter_exists(value):
                     entities[key] = value
     return {"intent": m.group(1), "entities": entities}
+
+
+def build_payload(intent: str, entities: dict[str, str] | None = None) -> str:
+    """A button payload: ``/intent`` or ``/intent{"matter": "<code>"}`` (what :func:`parse_payload` reads).
+
+    Args:
+        intent: the intent name.
+        entities: entity name → value (``None`` values are left out).
+    """
+    ents = {k: v for k, v in (entities or {}).items() if v is not None}
+    return f"/{intent}" + (json.dumps(ents, ensure_ascii=False) if ents else "")
+
+
+def looks_like_payload(text: str) -> bool:
+    """Whether ``text`` has the payload syntax (whatever its intent): such text is never cut or rewritten."""
+    return bool(_PAYLOAD.match(text.strip()))
+
+
+def payload_parse(raw: str, payload: dict, matter_name: Callable[[str], str]) -> dict:
+    """The full parse (Rasa's format plus ``matters``/``out_of_scope``/``ambiguous``) of a parsed payload.
+
+    Args:
+        raw: the message as sent.
+        payload: what :func:`parse_payload` returned for it.
+        matter_name: ``code -> name`` of a known matter.
+    """
+    code = payload["entities"].get("matter")
+    matters, entities = [], []
+    if code:
+        matters = [{"code": code, "name": matter_name(code), "score": 1.0}]
+        entities = [{"entity": "matter", "value": code, "start": 0, "end": len(raw), "confidence_entity": 1.0,
+                     "extractor": "jxe"}]
+    ranked = [{"name": payload["intent"], "confidence": 1.0}]
+    return {"text": raw, "intent": ranked[0], "intent_ranking": ranked, "entities": entities, "matters": matters,
+            "out_of_scope": payload["intent"] == "out_of_scope", "ambiguous": False}

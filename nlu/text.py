@@ -15,8 +15,6 @@ import unicodedata
 #: Characters the model sees at most (the search and the classifier only need the first few sentences).
 MAX_MODEL_CHARS = 500
 
-_CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f]")
-_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _SPACE = re.compile(r"\s+")
 
 # A fallback table for when OpenCC is missing: the traditional characters that occur most in questions about
@@ -51,27 +49,43 @@ except Exception:  # pragma: no cover - ImportError or a broken build
         return text.translate(_TABLE)
 
 
+def clean(text: str) -> str:
+    """Clean a text without changing its meaning: what every channel's input and every indexed text go through.
+
+    Unicode NFKC (full-width → half-width), control characters → spaces, zero-width / bidi / private-use /
+    unassigned characters dropped (the emoji joiner and variation selector are kept), traditional → simplified
+    Chinese, whitespace collapsed, stripped. Letter case is kept.
+    """
+    if not text:
+        return ""
+    out = []
+    for ch in unicodedata.normalize("NFKC", text):
+        cat = unicodedata.category(ch)
+        if cat == "Cc":
+            out.append(" ")
+        elif cat in {"Cf", "Cs", "Co", "Cn"} and ch not in "\u200d\ufe0f":
+            continue
+        else:
+            out.append(ch)
+    return _SPACE.sub(" ", to_simplified("".join(out))).strip()
+
+
 def normalize(text: str, max_chars: int | None = None) -> str:
-    """Normalise a user or KB text.
+    """Normalise a user or KB text for matching.
 
     Args:
         text: any string (may be empty, very long, contain control characters or emoji).
         max_chars: cut the result to this many characters (``None``: no cut).
 
     Returns:
-        The normalised text: NFKC, no control or zero-width characters, simplified Chinese, single spaces,
-        lower-case Latin letters, stripped.
+        :func:`clean` text with lower-case Latin letters, cut to ``max_chars``.
     """
     if not text:
         return ""
     if max_chars is not None:
         # Cut generously before the (linear) work so that a huge input costs little.
         text = text[: max_chars * 2]
-    text = unicodedata.normalize("NFKC", text)
-    text = _INVISIBLE.sub("", text)
-    text = _CONTROL.sub(" ", text)
-    text = to_simplified(text)
-    text = _SPACE.sub(" ", text).strip().lower()
+    text = clean(text).lower()
     if max_chars is not None:
         text = text[:max_chars]
     return text

@@ -68,7 +68,7 @@ class _Uvicorn(threading.Thread):
 def live(tmp_path_factory, kb, nlu):
     """The app + a real Rasa server, started once for the session and torn down at its end."""
     from assistant.app import create_app
-    from assistant.rasa_runtime import RasaSupervisor
+    from assistant.rasa.supervisor import RasaSupervisor
     from assistant.settings import Settings
 
     if not (Settings().rasa_venv / "bin" / "rasa").exists():

@@ -39,7 +39,7 @@ async def lifespan(app: Any):
     pre = None
     try:
         pre = get_preservice(services)
-        if not services.extras.get("preservice_scheduler_off"):
+        if services.preservice_scheduler:
             def ready() -> bool:
                 pre.sync_kb()
                 return services.status.get("db") == "ready" and services.kb is not None

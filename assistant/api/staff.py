@@ -13,10 +13,12 @@ from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from assistant.api.deps import ApiError, get_services, require_staff
-from assistant.channels import wechat_mp
 from assistant.container import Services
-from assistant.handoff import StaffMessage, TicketClosed, TicketNotFound, TicketView
+from assistant.db.conversations import StaffMessage, TicketClosed, TicketNotFound, TicketView
+from assistant.logging import get_logger, log_event
+from assistant.rasa.client import RasaUnavailable
 
+log = get_logger(__name__)
 router = APIRouter(prefix="/api/v1/handoffs", tags=["staff"], dependencies=[Depends(require_staff)])
 
 
@@ -72,9 +74,6 @@ def get_ticket(ticket_id: int, services: Services = Depends(get_services)) -> Ti
     return t
 
 
-WECHAT_CHANNELS = {"wechat_mp", "miniprogram"}
-
-
 @router.post("/{ticket_id}/reply", response_model=ReplyResponse)
 async def reply(ticket_id: int, body: ReplyRequest, services: Services = Depends(get_services)) -> ReplyResponse:
     """Deliver a staff message into the citizen's conversation (and Rasa's tracker when Rasa is up)."""
@@ -85,11 +84,18 @@ async def reply(ticket_id: int, body: ReplyRequest, services: Services = Depends
     except TicketClosed:
         raise ApiError(409, "ticket_closed", f"工单 {ticket_id} 已关闭，不能再回复。/ ticket is closed") from None
     ticket = await run_in_threadpool(services.handoffs.get, ticket_id)
-    updated = await services.assistant.append_bot_utterance(ticket.session_id, body.text, body.staff_name)
-    if ticket.channel in WECHAT_CHANNELS:
-        # the web page polls /messages; a WeChat user is reached through the customer-service API
-        wechat_mp.schedule_delivery(services, ticket.session_id,
-                                    [{"type": "staff", "text": msg.text, "staff_name": msg.staff_name}])
+    updated = False
+    if services.rasa is not None:
+        try:
+            await services.rasa.append_bot_event(ticket.session_id, body.text,
+                                                 {"staff_name": body.staff_name, "source": "staff"})
+            updated = True
+        except RasaUnavailable:
+            pass
+    log_event(log, "handoff.tracker.appended" if updated else "handoff.tracker.append_failed", ticket=ticket_id)
+    # the web page polls /messages; a channel that pushes (WeChat's customer-service API) gets it from the outbox
+    services.outbox.schedule(ticket.channel, ticket.session_id,
+                             [{"type": "staff", "text": msg.text, "staff_name": msg.staff_name}])
     return ReplyResponse(message=msg, ticket=ticket, rasa_tracker_updated=updated)
 
 

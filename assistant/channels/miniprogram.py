@@ -28,12 +28,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from assistant.api.deps import ApiError, get_services
-from assistant.channels.wechat_api import WeChatAPIError
-from assistant.channels.wechat_mp import get_runtime, read_body
+from assistant.channels.wechat.api import WeChatAPIError
+from assistant.channels.wechat.mp import get_runtime, read_body
 from assistant.container import Services
-from assistant.handoff import StaffMessage
+from assistant.db.conversations import StaffMessage
 from assistant.logging import get_logger, log_event
-from assistant.service import MAX_ACCEPTED_CHARS, ChatResponse, checklist_part, matter_buttons, matter_card_part
+from assistant.chat import MAX_ACCEPTED_CHARS, ChatResponse
+from assistant.dialogue.matter import card_buttons
+from assistant.parts import checklist_part, matter_card_part
 
 log = get_logger(__name__)
 
@@ -149,7 +151,7 @@ def _matter(services: Services, code: str) -> Any:
 def matter_detail(code: str, services: Services = Depends(get_services)) -> MatterDetail:
     """The matter card, checklist and follow-up buttons of one matter."""
     m = _matter(services, code)
-    return MatterDetail(matter_card=matter_card_part(m), checklist=checklist_part(m), buttons=matter_buttons(m),
+    return MatterDetail(matter_card=matter_card_part(m), checklist=checklist_part(m), buttons=card_buttons(m),
                         conditions=list(getattr(m, "conditions", []) or []),
                         faqs=[{"question": f.question, "answer": f.answer} for f in getattr(m, "faqs", []) or []])
 

@@ -13,8 +13,8 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.api.deps import ApiError, get_services
 from assistant.container import Services
-from assistant.handoff import StaffMessage
-from assistant.service import MAX_ACCEPTED_CHARS, ChatResponse
+from assistant.db.conversations import StaffMessage
+from assistant.chat import MAX_ACCEPTED_CHARS, ChatResponse
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 SESSION_ID_PATTERN = r"^[A-Za-z0-9_.:@-]{1,128}$"

@@ -1,4 +1,4 @@
-"""Tables of the spine: conversations, their messages, and human-helper (金帮办) tickets.
+"""Tables of the spine: conversations, their messages, their dialogue state, and human-helper (金帮办) tickets.
 
 Text stored here is what staff see, so user text is stored masked (:func:`assistant.privacy.mask_pii`).
 """
@@ -67,3 +67,13 @@ class HandoffTicket(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class DialogueStateRow(Base):
+    """What the dialogue remembers of a conversation (``assistant.dialogue.state.DialogueState`` as JSON)."""
+
+    __tablename__ = "dialogue_states"
+
+    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    state: Mapped[Any] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -10,5 +10,5 @@
 - :mod:`uploads` — CSV/xlsx imports of licences and new firms with a per-row error report;
 - :mod:`handbook` — 企业服务一本通 (惠企政策 with conditions, ``knowledge/handbook/*.yml``);
 - :mod:`precheck` — 预审: which documents of a matter's checklist a citizen already has;
-- :mod:`runtime` — :func:`runtime.get_preservice` wires the above on ``services.extras``.
+- :mod:`runtime` — :func:`runtime.get_preservice` wires the above on ``services.preservice``.
 """

@@ -3,9 +3,9 @@
 - :class:`WebInbox` — a message in the citizen's conversation that the chat page polls
   (``GET /api/v1/chat/{session}/messages``), stored like a staff reply (``messages`` row, role ``staff``). It
   is a database write, so it can share the transaction that records the send (exactly once).
-- :class:`WeChatChannel` — WeChat customer-service messages through the WeChat channel layer's delivery hook
-  (``assistant.channels.wechat_mp.deliver``); when that hook is missing, or WeChat refuses (the 48-hour window
-  has closed), the send is recorded as ``pending`` for staff to follow up.
+- :class:`WeChatChannel` — WeChat customer-service messages through the app's outbox (``assistant.outbox``; the
+  WeChat channel registers its sender there); when no sender is registered, or WeChat refuses (the 48-hour
+  window has closed), the send is recorded as ``pending`` for staff to follow up.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any, Literal, Protocol
 from sqlalchemy.orm import Session
 
 from assistant.db.chat import Message
-from assistant.handoff import ConversationStore
+from assistant.db.conversations import ConversationStore
 from assistant.logging import get_logger, log_event
 
 log = get_logger(__name__)
@@ -106,10 +106,10 @@ class WebInbox:
 
 
 class WeChatChannel:
-    """WeChat through the channel layer's delivery hook.
+    """WeChat, through the app's outbox (the WeChat channel registers its customer-service sender there).
 
     Args:
-        services: the app's ``Services`` (the hook keeps its runtime there).
+        services: the app's ``Services``.
     """
 
     name = "wechat"
@@ -121,12 +121,11 @@ class WeChatChannel:
                    kind: str) -> DeliveryResult:
         if not session_id:
             return DeliveryResult("pending", None, "no WeChat conversation known")
+        outbox = self.services.outbox
+        if not outbox.can_push("wechat_mp"):
+            return DeliveryResult("pending", None, "WeChat delivery not configured")
         try:
-            from assistant.channels.wechat_mp import deliver
-        except ImportError:
-            return DeliveryResult("pending", None, "WeChat delivery hook not installed")
-        try:
-            outcome = await deliver(self.services, session_id, [{"type": "text", "text": parts_text(parts)}])
+            outcome = await outbox.deliver("wechat_mp", session_id, [{"type": "text", "text": parts_text(parts)}])
         except Exception as exc:  # the WeChat API or network: retried on a later run
             log_event(log, "preservice.delivery.failed", channel="wechat", session=session_id,
                       error=type(exc).__name__)

@@ -1,4 +1,4 @@
-"""Wiring: the pre-service parts built once per app and kept on ``services.extras["preservice"]``."""
+"""Wiring: the pre-service parts built once per app and kept on ``services.preservice``."""
 
 from __future__ import annotations
 
@@ -91,13 +91,10 @@ def build_preservice(services: Any, clock: Clock | None = None) -> PreService:
 
 def get_preservice(services: Any) -> PreService:
     """The app's :class:`PreService` (built on first use)."""
-    extras = services.extras
-    pre = extras.get("preservice")
-    if pre is None:
-        pre = build_preservice(services)
-        extras["preservice"] = pre
-    pre.sync_kb()
-    return pre
+    if services.preservice is None:
+        services.preservice = build_preservice(services)
+    services.preservice.sync_kb()
+    return services.preservice
 
 
 def set_clock(services: Any, clock: Clock) -> PreService:

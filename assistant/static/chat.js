@@ -169,7 +169,11 @@
           started = true;
           if (body.message_id && body.message_id > lastId) lastId = body.message_id;
           renderParts(body.replies);
-          if (body.handoff) { handoffActive = body.handoff.status !== "closed"; }
+          if (body.handoff) {
+            handoffActive = body.handoff.status !== "closed";
+            // a helper is coming: look for their reply every few seconds from now on
+            if (handoffActive && pollTimer) { window.clearTimeout(pollTimer); pollTimer = null; }
+          }
           schedulePoll();
         });
       })

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from assistant.db.session import Database, upgrade
-from assistant.handoff import ConversationStore, HandoffStore, TicketClosed, TicketNotFound
+from assistant.db.conversations import ConversationStore, HandoffStore, TicketClosed, TicketNotFound
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ import asyncio
 import httpx
 import pytest
 
-from assistant.nlu_endpoint import complete_parse
-from assistant.service import MAX_CHARS, normalize_input, parse_payload, rasa_messages_to_parts
+from assistant.chat import MAX_CHARS, normalize_input, rasa_messages_to_parts
+from assistant.dialogue.state import DialogueState
+from assistant.dialogue.understand import complete_parse
 
 
 @pytest.mark.parametrize("raw,kind,text", [
@@ -57,17 +58,6 @@ def test_rasa_messages_to_parts():
     ]
 
 
-def test_parse_payload_validates_the_matter_against_the_kb(kb):
-    code = next(m.code for m in kb.matters if m.materials)
-    p = parse_payload(f'/ask_materials{{"matter": "{code}"}}', kb)
-    assert p["intent"]["name"] == "ask_materials" and p["entities"][0]["value"] == code
-    forged = parse_payload('/ask_materials{"matter": "NOT-A-CODE"}', kb)
-    assert forged["intent"]["name"] == "ask_materials" and forged["entities"] == []
-    broken = parse_payload('/ask_matter{"matter": ', kb)
-    assert broken is None or broken["entities"] == []
-    assert parse_payload("营业执照", kb) is None
-
-
 def test_complete_parse_always_has_rasa_keys():
     for bad in (None, {}, {"intent": None}, {"intent": {"name": ""}, "entities": None}, "x"):
         p = complete_parse("文本", bad)
@@ -81,7 +71,6 @@ def test_nlu_endpoint_while_loading(app_client):
     assert r.status_code == 200
     body = r.json()
     assert body["intent"]["name"] == "nlu_fallback" and body["entities"] == [] and body["text"] == "营业执照"
-    assert app_client.app.state.services.parses.peek("rasa-1")["text"] == "营业执照"
     # Rasa may send extra keys or none but text
     assert app_client.post("/nlu/model/parse", json={"text": "x", "extra": 1, "token": token}).status_code == 200
 
@@ -92,17 +81,18 @@ def test_nlu_endpoint_refuses_callers_without_the_internal_token(app_client):
         assert r.status_code == 401, body
 
 
-def _rasa_transport(services, code, name):
-    """Speaks Rasa's REST channel and tracker API (what ``rasa run --enable-api`` answers)."""
+def _rasa_transport(services, code, name, seen):
+    """Speaks Rasa's REST channel (what ``rasa run --enable-api`` answers); during the turn the dialogue step
+    saves the conversation's memory with the turn id it was sent, as the real action call does."""
 
     def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
         if request.url.path == "/webhooks/rest/webhook":
             body = __import__("json").loads(request.content)
             assert body["metadata"]["channel"] == "web" and body["metadata"]["k"] == 1
-            # Rasa calls the external NLU during the turn; the endpoint records the parse per sender
-            services.parses.record(body["sender"], {"text": body["message"],
-                                                    "intent": {"name": "ask_matter", "confidence": 0.9},
-                                                    "entities": []})
+            services.states.save(body["sender"], DialogueState(matter_code=code, matter_name=name,
+                                                               last_intent="ask_matter",
+                                                               turn_id=body["metadata"]["turn_id"]))
             return httpx.Response(200, json=[
                 {"recipient_id": body["sender"], "text": f"您要办理的应该是“{name}”："},
                 {"recipient_id": body["sender"], "custom": {"type": "matter_card",
@@ -110,26 +100,25 @@ def _rasa_transport(services, code, name):
                 {"recipient_id": body["sender"], "text": "接下来？",
                  "buttons": [{"title": "材料清单", "payload": "/ask_materials"}]},
             ])
-        if request.url.path.startswith("/conversations/") and request.url.path.endswith("/tracker"):
-            return httpx.Response(200, json={"sender_id": "x", "slots": {"matter_code": code, "matter_name": name},
-                                             "latest_message": {"intent": {"name": "ask_matter"}}})
         return httpx.Response(404, json={"error": "not found"})
 
     return httpx.MockTransport(handler)
 
 
-def test_rasa_path_reads_matter_from_slots_and_intent_from_the_parse(make_settings, kb):
+def test_rasa_path_reads_matter_and_intent_from_the_saved_state_in_one_call(make_settings, kb):
     from assistant.container import build_services
-    from assistant.rasa_runtime import RasaClient
+    from assistant.rasa.client import RasaClient
 
     m = next(x for x in kb.matters if x.materials)
     services = build_services(make_settings(), kb=kb, rasa=None)
     services.db.upgrade()
-    services.rasa = RasaClient("http://rasa.test", transport=_rasa_transport(services, m.code, m.name))
+    seen: list[str] = []
+    services.rasa = RasaClient("http://rasa.test", transport=_rasa_transport(services, m.code, m.name, seen))
     # metadata reaches Rasa, but cannot override the channel (the transport asserts channel == "web")
     resp = asyncio.run(services.assistant.chat("r-1", "营业执照怎么办", metadata={"channel": "wechat", "k": 1}))
     assert resp.degraded is False and resp.intent == "ask_matter"
     assert resp.matter.code == m.code and resp.matter.name == m.name
     assert [p["type"] for p in resp.replies] == ["text", "matter_card", "text", "buttons"]
     assert services.conversations.current_matter("r-1") == {"code": m.code, "name": m.name}
+    assert seen == ["/webhooks/rest/webhook"]  # one call to Rasa per turn: no tracker read, no side channel
     services.db.dispose()

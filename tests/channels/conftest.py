@@ -2,7 +2,7 @@
 
 The fake WeChat server is a real HTTP server on 127.0.0.1 speaking the documented JSON of
 ``/cgi-bin/token``, ``/cgi-bin/message/custom/send``, ``/sns/jscode2session`` and ``/cgi-bin/media/get``.
-The scripted assistant has the same ``chat`` signature as ``assistant.service.Assistant`` and records turns in
+The scripted assistant has the same ``chat`` signature as ``assistant.chat.Assistant`` and records turns in
 the real conversation store, so staff replies and ``/messages`` work as in the app.
 """
 
@@ -139,7 +139,7 @@ def fake_wechat():
 
 
 class ScriptedAssistant:
-    """Same ``chat`` signature as ``assistant.service.Assistant``; answers by keyword.
+    """Same ``chat`` signature as ``assistant.chat.Assistant``; answers by keyword.
 
     - ``慢`` in the text: sleeps ``slow_s`` first; ``boom``: raises;
     - ``材料`` / ``/ask_matter``: matter card + checklist + buttons; ``人工`` / ``/request_human``: handoff;
@@ -205,7 +205,7 @@ def channel_app(make_settings, fake_wechat):
     the app through an ASGI transport without its lifespan). WeChat settings point at the fake API server.
     """
     from assistant.app import create_app
-    from assistant.channels import wechat_mp
+    from assistant.channels.wechat import mp as wechat_mp
 
     base, _state = fake_wechat
     made = []

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import time
 
-from assistant.channels import wechat_mp
-from assistant.channels.wechat_crypto import WeChatCrypto, sha1_signature
-from assistant.channels.wechat_xml import build_xml
+from assistant.channels.wechat import mp as wechat_mp
+from assistant.channels.wechat.crypto import WeChatCrypto, sha1_signature
+from assistant.channels.wechat.xml import build_xml
 from tests.channels.conftest import AES_KEY, APPID, TOKEN, run
 from tests.channels.wechat_helpers import client, encrypted, query
 

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from assistant.channels.wechat_crypto import (
+from assistant.channels.wechat.crypto import (
     AppIdError, DecryptError, SignatureError, TimestampError, WeChatCrypto, WeChatCryptoError, check_signature,
     check_timestamp, decode_aes_key, sha1_signature,
 )

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.channels import wechat_mp
-from assistant.channels.wechat_xml import parse_wechat_xml
+from assistant.channels.wechat import mp as wechat_mp
+from assistant.channels.wechat.xml import parse_wechat_xml
 from tests.channels.conftest import AES_KEY, APPID, SECRET, TOKEN, run
 from tests.channels.wechat_helpers import client, query, text_msg
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.channels.wechat_render import MAX_BYTES, PORTAL_URL, render_parts, split_text
+from assistant.channels.wechat.render import MAX_BYTES, PORTAL_URL, render_parts, split_text
 
 CARD = {"type": "matter_card", "matter": {
     "code": "C1", "name": "居住证办理", "department": "金牛区公安分局", "matter_type": "公共服务",

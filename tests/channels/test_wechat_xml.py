@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.channels.wechat_xml import XMLRefused, build_xml, parse_wechat_xml
+from assistant.channels.wechat.xml import XMLRefused, build_xml, parse_wechat_xml
 
 
 def test_parses_a_text_message_and_nested_event():

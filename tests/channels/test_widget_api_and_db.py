@@ -9,8 +9,8 @@ import time
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from assistant.channels import wechat_mp
-from assistant.channels.wechat_xml import build_xml, parse_wechat_xml
+from assistant.channels.wechat import mp as wechat_mp
+from assistant.channels.wechat.xml import build_xml, parse_wechat_xml
 from assistant.db.feedback import Feedback
 from assistant.db.session import Database
 from tests.channels.conftest import run

@@ -6,8 +6,8 @@ import time
 
 import httpx
 
-from assistant.channels.wechat_crypto import WeChatCrypto, sha1_signature
-from assistant.channels.wechat_xml import build_xml, parse_wechat_xml
+from assistant.channels.wechat.crypto import WeChatCrypto, sha1_signature
+from assistant.channels.wechat.xml import build_xml, parse_wechat_xml
 from tests.channels.conftest import AES_KEY, APPID, TOKEN
 
 

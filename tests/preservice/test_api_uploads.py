@@ -22,7 +22,7 @@ def client(make_settings, kb, clock):
     from assistant.preservice.runtime import set_clock
 
     app = create_app(make_settings(staff_token=TOKEN), kb=kb, nlu=None, rasa=None, load_models=False)
-    app.state.services.extras["preservice_scheduler_off"] = True
+    app.state.services.preservice_scheduler = False
     set_clock(app.state.services, clock)
     with TestClient(app, raise_server_exceptions=False) as c:
         c.services = app.state.services

@@ -34,4 +34,4 @@ def test_app_start_catches_up_on_due_reminders(make_settings, kb, clock):
         assert len(msgs) == 1 and "公共场所卫生许可证" in msgs[0]["text"] and "还剩 24 天" in msgs[0]["text"]
         assert msgs[0]["staff_name"] == "金小二·预服务"
     # stopped cleanly: the scheduler task is gone
-    assert app.state.services.extras["preservice"].scheduler._task is None
+    assert app.state.services.preservice.scheduler._task is None

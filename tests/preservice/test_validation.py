@@ -110,6 +110,6 @@ def test_licence_number_formats_per_type():
     ("hello, how to get a licence?", "non_chinese"), ("licence 2027", "non_chinese"),
 ])
 def test_codes_typed_as_answers_are_not_refused_as_foreign_text(text, kind):
-    from assistant.service import normalize_input
+    from assistant.chat import normalize_input
 
     assert normalize_input(text).kind == kind

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
+from assistant.channels.wechat import mp as wechat_mp
 from assistant.db.wechat import WeChatUser
 from tests.channels.conftest import APPID, SECRET
 
@@ -18,6 +19,7 @@ def _wechat_services(make_settings, kb, fake_wechat, clock):
     services = build_services(make_settings(wechat_appid=APPID, wechat_appsecret=SECRET, wechat_api_base=base,
                                             wechat_token="t"), kb=kb, rasa=None)
     services.db.upgrade()
+    wechat_mp.register_outbox(services)
     with services.db.session() as s:
         s.add(WeChatUser(openid="o-firm-1", channel="wechat_mp", session_id="wx-firm-1", subscribed=True))
     pre = set_clock(services, clock)

@@ -1,5 +1,7 @@
-"""Rasa's action-server protocol as the app serves it (``POST /actions/webhook``), with the real KB and handoff
-store (temporary SQLite). The request bodies have the shape Rasa 3.6 sends; no Rasa server is needed here."""
+"""Rasa's action-server protocol as the app serves it (``POST /actions/webhook``), with the real KB, handoff
+store and dialogue-state store (temporary SQLite). The request bodies have the shape Rasa 3.6 sends; no Rasa
+server is needed here. The conversation's memory (matter, candidates, streak, ticket) is read from and written
+to the app's state store, not Rasa's slots."""
 
 from __future__ import annotations
 
@@ -8,9 +10,10 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.actions.matter import STRONG_MATCH_SCORE, previous_streak, transcript_from_events
-from assistant.actions.server import registered_actions
 from assistant.app import create_app
+from assistant.dialogue.context import registered_steps
+from assistant.dialogue.matter import STRONG_MATCH_SCORE
+from assistant.dialogue.state import MEMORY_SLOTS, DialogueState
 
 INTERNAL = "rasa-internal-token"
 HOOK = f"/actions/webhook?token={INTERNAL}"
@@ -35,15 +38,23 @@ def _user(text, intent, entities=(), **extra):
 
 
 def _call(client, action, text, intent, *, entities=(), slots=None, events=None, sender="p-1", **parse):
+    """Call the webhook; memory slots in ``slots`` are first stored as the conversation's state."""
+    states = client.app.state.services.states
+    memory = {k: v for k, v in (slots or {}).items() if k in MEMORY_SLOTS}
+    if memory:
+        states.save(sender, DialogueState.from_dict(memory))
     latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": list(entities),
               "metadata": {"channel": "kiosk"}, **parse}
     evs = list(events or []) + [_user(text, intent, entities, **parse)]
+    rasa_slots = {k: v for k, v in (slots or {}).items() if k not in MEMORY_SLOTS}
     body = {"next_action": action, "sender_id": sender, "version": "3.6.21", "domain": {},
-            "tracker": {"sender_id": sender, "slots": slots or {}, "latest_message": latest, "events": evs,
+            "tracker": {"sender_id": sender, "slots": rasa_slots, "latest_message": latest, "events": evs,
                         "paused": False, "active_loop": {}, "latest_action_name": "action_listen"}}
     r = client.post(HOOK, json=body)
     assert r.status_code == 200, r.text
-    return r.json()
+    out = r.json()
+    out["_state"] = states.load(sender).to_dict()
+    return out
 
 
 def _ent(code, text="", score=1.0):
@@ -57,7 +68,8 @@ def _parts(result, kind=None):
 
 
 def _slots(result):
-    return {e["name"]: e["value"] for e in result["events"] if e["event"] == "slot"}
+    """Rasa slot events of the answer plus the conversation's memory after it."""
+    return {**{e["name"]: e["value"] for e in result["events"] if e["event"] == "slot"}, **result["_state"]}
 
 
 # --- protocol -------------------------------------------------------------------------------------------------------
@@ -84,13 +96,13 @@ def test_registry_matches_the_domain():
     for path in (REPO_ROOT / "domain").rglob("*.yml"):
         declared |= {a for a in yaml.safe_load(path.read_text(encoding="utf-8")).get("actions") or []
                      if not a.startswith("utter_")}
-    assert declared == set(registered_actions())
+    assert declared == set(registered_steps())
 
 
 def test_response_shape_is_events_and_custom_parts(client, shop):
     out = _call(client, "action_matter_answer", "开个小卖部要办啥子证", "ask_matter",
                 entities=[_ent(shop.code)], matters=[{"code": shop.code, "name": shop.name, "score": 1.45}])
-    assert set(out) == {"events", "responses"}
+    assert set(out) - {"_state"} == {"events", "responses"}
     assert all(set(r) == {"custom"} for r in out["responses"])
     assert all(e["event"] == "slot" and {"name", "value", "timestamp"} <= set(e) for e in out["events"])
 
@@ -188,25 +200,15 @@ def test_follow_up_without_any_matter_asks_which(client):
     out = _call(client, "action_matter_detail", "那要带啥子材料", "ask_materials")
     assert not _parts(out, "checklist")
     assert "哪个事项" in _parts(out, "text")[0]["text"]
-    assert "matter_code" not in _slots(out)
+    assert _slots(out)["matter_code"] is None
 
 
 # --- fallback and handoff ---------------------------------------------------------------------------------------------
 
-def test_previous_streak_counts_only_the_turn_before():
-    slot = lambda v: {"event": "slot", "name": "fallback_streak", "value": v}  # noqa: E731
-    u = {"event": "user"}
-    assert previous_streak([u]) == 0
-    assert previous_streak([u, slot(1), u]) == 1
-    assert previous_streak([u, slot(1), u, {"event": "bot"}, u]) == 0  # a turn without failure in between
-    assert previous_streak([u, slot(1), u, slot(0), u]) == 0
-
-
 def test_second_fallback_in_a_row_opens_a_ticket(client):
     first = _call(client, "action_fallback", "嗯嗯嗯", "nlu_fallback", sender="fb-1")
     assert not _parts(first, "handoff") and _slots(first)["fallback_streak"] == 1
-    prior = [_user("嗯嗯嗯", "nlu_fallback"), {"event": "slot", "name": "fallback_streak", "value": 1}]
-    second = _call(client, "action_fallback", "啊啊", "nlu_fallback", events=prior, sender="fb-1")
+    second = _call(client, "action_fallback", "啊啊", "nlu_fallback", sender="fb-1")
     ticket = _parts(second, "handoff")[0]["ticket"]
     assert ticket["level"] == "区政务大厅" and ticket["status"] == "open"
     assert _slots(second)["fallback_streak"] == 0
@@ -214,12 +216,21 @@ def test_second_fallback_in_a_row_opens_a_ticket(client):
     assert view.reason == "two_fallbacks" and view.channel == "kiosk"
 
 
+def test_a_turn_that_does_not_fail_resets_the_streak(client):
+    _call(client, "action_fallback", "嗯嗯嗯", "nlu_fallback", sender="fb-2")
+    _call(client, "action_smalltalk", "你好", "greet", sender="fb-2")
+    again = _call(client, "action_fallback", "啊啊", "nlu_fallback", sender="fb-2")
+    assert not _parts(again, "handoff") and _slots(again)["fallback_streak"] == 1
+
+
 def test_handoff_ticket_has_masked_transcript_matter_and_level(client, shop):
-    prior = [_user("开个小卖部要办啥子证", "ask_matter"),
-             {"event": "bot", "text": None, "timestamp": time.time(),
-              "data": {"custom": {"type": "matter_card", "matter": {"code": shop.code, "name": shop.name}}}},
-             _user("我身份证510106199001011234，电话13812345678", "chitchat")]
-    out = _call(client, "action_handoff", "我要找人工", "request_human", events=prior, sender="ho-1",
+    conversations = client.app.state.services.conversations
+    conversations.record_turn("ho-1", "kiosk", "开个小卖部要办啥子证",
+                              [{"type": "matter_card", "matter": {"code": shop.code, "name": shop.name}}],
+                              "ask_matter", {"code": shop.code, "name": shop.name})
+    conversations.record_turn("ho-1", "kiosk", "我身份证510106199001011234，电话13812345678",
+                              [{"type": "text", "text": "好的。"}], "chitchat", None)
+    out = _call(client, "action_handoff", "我要找人工", "request_human", sender="ho-1",
                 slots={"matter_code": shop.code})
     ticket = _parts(out, "handoff")[0]["ticket"]
     assert ticket["level"] == shop.level
@@ -227,25 +238,20 @@ def test_handoff_ticket_has_masked_transcript_matter_and_level(client, shop):
     assert view.matter == {"code": shop.code, "name": shop.name}
     lines = [(ln.role, ln.text) for ln in view.transcript]
     assert lines[0] == ("user", "开个小卖部要办啥子证")
-    assert lines[1] == ("bot", f"【事项卡片】{shop.name}")
+    assert lines[1] == ("bot", f"[事项] {shop.name}")
     assert "13812345678" not in lines[2][1] and "138****5678" in lines[2][1]
     assert "510106199001011234" not in lines[2][1]
     assert lines[-1] == ("user", "我要找人工")
     assert _slots(out)["handoff_ticket"] == str(ticket["id"])
 
 
-def test_transcript_marks_staff_messages():
-    lines = transcript_from_events([{"event": "bot", "text": "您好", "metadata": {"source": "staff"}}])
-    assert lines == [{"role": "staff", "text": "您好", "at": ""}]
-
-
 def test_an_action_error_still_answers(client, monkeypatch):
-    import assistant.actions.server as server
+    import assistant.dialogue.context as context
 
     def broken(ctx):
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(server._REGISTRY, "action_broken_for_test", broken)
+    monkeypatch.setitem(context._REGISTRY, "action_broken_for_test", broken)
     r = client.post(HOOK, json={"next_action": "action_broken_for_test", "sender_id": "x", "tracker": {}})
     assert r.status_code == 200
     parts = [x["custom"] for x in r.json()["responses"]]

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.rasa_runtime import (MODEL_FILE, RasaClient, RasaModelCache, RasaSupervisor, RasaUnavailable,
-                                    project_fingerprint, rasa_env, tracker_store_env)
+from assistant.rasa.client import RasaClient, RasaUnavailable
+from assistant.rasa.supervisor import (LAUNCHER, MODEL_FILE, RasaModelCache, RasaSupervisor, project_fingerprint,
+                                       rasa_env, tracker_store_env)
 from assistant.settings import REPO_ROOT, Settings
 
 RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin"
@@ -54,7 +55,7 @@ def test_rasa_reads_endpoints_from_the_supervisor_environment(tmp_path):
 def test_supervisor_command_uses_the_port_of_rasa_url(tmp_path):
     s = Settings(environment="test", data_dir=tmp_path, rasa_url="http://127.0.0.1:5999")
     cmd = RasaSupervisor(s).command(tmp_path / "m.tar.gz")
-    assert cmd[1:] == ["run", "--enable-api", "-i", "127.0.0.1", "-p", "5999", "-m", str(tmp_path / "m.tar.gz"),
+    assert cmd[1:] == [str(LAUNCHER), "run", "--enable-api", "-i", "127.0.0.1", "-p", "5999", "-m", str(tmp_path / "m.tar.gz"),
                        "--endpoints", str(REPO_ROOT / "endpoints.yml")]
     env = rasa_env(tmp_path)
     assert env["RASA_TELEMETRY_ENABLED"] == "false" and env["RASA_CACHE_DIRECTORY"] == str(tmp_path)
@@ -210,10 +211,10 @@ store = TrackerStore.create(AvailableEndpoints.read_endpoints("endpoints.yml").t
 async def main():
     t = DialogueStateTracker("probe-1", domain.slots)
     t.update(UserUttered("你好", {"name": "greet", "confidence": 1.0}))
-    t.update(SlotSet("matter_code", "X1"))
+    t.update(SlotSet("visit_street", "X1"))
     await store.save(t)
     back = await store.retrieve("probe-1")
-    print(json.dumps({"store": type(store).__name__, "slot": back.get_slot("matter_code")}))
+    print(json.dumps({"store": type(store).__name__, "slot": back.get_slot("visit_street")}))
 
 asyncio.run(main())
 """

@@ -25,10 +25,10 @@ def kiosk_server(make_settings, kb, nlu, pipeline):
     import uvicorn
 
     from assistant.app import create_app
-    from assistant.channels.kiosk import VoiceRuntime
+    from assistant.speech import VoiceRuntime
 
     app = create_app(make_settings(), kb=kb, nlu=nlu, rasa=None, load_models=False)
-    app.state.services.extras["voice"] = VoiceRuntime(pipeline, "whisper", 0.0)
+    app.state.services.voice = VoiceRuntime(pipeline, "whisper", 0.0)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     t = threading.Thread(target=server.run, daemon=True)

@@ -30,7 +30,7 @@ def make_client(make_settings, kb):
         settings = make_settings(**overrides)
         app = create_app(settings, kb=kb, nlu=nlu, rasa=None, load_models=False)
         if runtime is not None:
-            app.state.services.extras["voice"] = runtime
+            app.state.services.voice = runtime
         with TestClient(app, raise_server_exceptions=False) as client:
             client.settings = settings
             client.services = app.state.services
@@ -41,14 +41,14 @@ def make_client(make_settings, kb):
 
 @pytest.fixture(scope="module")
 def whisper_runtime(pipeline):
-    from assistant.channels.kiosk import VoiceRuntime
+    from assistant.speech import VoiceRuntime
 
     return VoiceRuntime(pipeline, "whisper", 0.0)
 
 
 @pytest.fixture(scope="module")
 def vosk_runtime(vosk_ko):
-    from assistant.channels.kiosk import VoiceRuntime
+    from assistant.speech import VoiceRuntime
     from voice.factory import VoicePipeline
     from voice.lexicon import Lexicon
 
@@ -181,10 +181,10 @@ def test_missing_model_closes_1013(make_client, tmp_path):
     with make_client(None, asr_engine="vosk", vosk_model_path=tmp_path / "no-model", cache_dir=tmp_path) as client:
         assert client.get("/kiosk").status_code == 200  # starts loading the model in the background: fails
         for _ in range(100):
-            if not client.services.extras.get("voice_warming"):
+            if not client.services.voice_warming:
                 break
             time.sleep(0.05)
-        assert client.services.extras.get("voice") is None
+        assert client.services.voice is None
         with client.websocket_connect("/ws/asr") as ws:
             ws.send_bytes(b"\x00" * 3200)
             err = _recv(ws)

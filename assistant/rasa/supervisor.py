@@ -1,5 +1,4 @@
-"""The Rasa side of the app: a cache of trained models, the supervisor of the Rasa server process, and the
-HTTP client the chat service talks to it with.
+"""The Rasa server process: a cache of trained models and the supervisor that runs the server.
 
 * :class:`RasaModelCache` trains the Rasa project (``config.yml``, ``domain/``, ``data/``) with the Rasa venv into
   ``settings.cache_dir/rasa-models/<fingerprint>/`` — a file lock keeps concurrent processes from training the
@@ -8,8 +7,6 @@ HTTP client the chat service talks to it with.
   the app (NLU and custom actions, ``endpoints.yml``) and at the app's database (tracker store), waits for
   ``/status``, restarts it with backoff when it dies, and stops it with SIGTERM then SIGKILL. ``ready`` and
   ``last_error`` feed ``/healthz``; the server's output goes to ``settings.data_dir/logs/rasa.log``.
-* :class:`RasaClient` is the async HTTP client (REST channel webhook, tracker, status); every failure to reach
-  Rasa is a :class:`RasaUnavailable`, which the chat service turns into its knowledge-search fallback.
 """
 
 from __future__ import annotations
@@ -26,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy.engine import make_url
@@ -34,10 +31,7 @@ from sqlalchemy.engine import make_url
 from assistant.logging import get_logger, log_event
 from assistant.settings import Settings
 
-__all__ = [
-    "RasaUnavailable", "RasaModelCache", "RasaSupervisor", "RasaClient", "project_fingerprint",
-    "tracker_store_env", "rasa_env",
-]
+__all__ = ["RasaModelCache", "RasaSupervisor", "project_fingerprint", "tracker_store_env", "rasa_env"]
 
 log = get_logger(__name__)
 
@@ -45,18 +39,8 @@ log = get_logger(__name__)
 RASA_VERSION = "3.6.21"
 #: The fixed name of every trained model inside its fingerprint folder.
 MODEL_FILE = "jinxiaoer.tar.gz"
-
-
-class RasaUnavailable(RuntimeError):
-    """The Rasa server could not be reached or did not answer usefully (connection refused, timeout, 5xx).
-
-    Attributes:
-        reason: a short machine-readable reason (``"connect"``, ``"timeout"``, ``"http_503"``, ``"bad_json"`` …).
-    """
-
-    def __init__(self, message: str, reason: str = "unavailable"):
-        super().__init__(message)
-        self.reason = reason
+#: The script that starts ``rasa run`` inside the Rasa venv.
+LAUNCHER = Path(__file__).with_name("launcher.py")
 
 
 try:  # resolved in the parent: the child must not import anything between fork and exec
@@ -358,8 +342,10 @@ class RasaSupervisor:
         return env
 
     def command(self, model: Path) -> list[str]:
-        """The ``rasa run`` command line for ``model``."""
-        return [str(self.rasa_bin), "run", "--enable-api", "-i", self.host, "-p", str(self.port),
+        """The ``rasa run`` command line for ``model``, through :mod:`assistant.rasa.launcher` (the action
+        server's answers are validated with a schema compiled once)."""
+        python = Path(self.settings.rasa_venv) / "bin" / "python"
+        return [str(python), str(LAUNCHER), "run", "--enable-api", "-i", self.host, "-p", str(self.port),
                 "-m", str(model), "--endpoints", str(self.project_dir / "endpoints.yml")]
 
     def start(self) -> None:
@@ -524,105 +510,3 @@ class RasaSupervisor:
         self.last_stop_s = time.perf_counter() - t0
         log_event(log, "rasa.server.stopped", pid=proc.pid, seconds=round(self.last_stop_s, 2),
                   killed=self.last_stop_killed)
-
-
-# --- the client ---------------------------------------------------------------------------------------------------
-
-class RasaClient:
-    """Async client of the Rasa server's HTTP API (REST channel and ``--enable-api`` endpoints)."""
-
-    def __init__(self, base_url: str | Settings, timeout_s: float | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None, *, timeout: float | None = None):
-        """Args:
-            base_url: the server, e.g. ``http://127.0.0.1:5005``, or the settings (then ``settings.rasa_url`` and
-                ``settings.rasa_timeout_s`` are used).
-            timeout_s: seconds for each request (default ``settings.rasa_timeout_s`` or 10).
-            transport: an httpx transport (tests); default the network.
-            timeout: alias of ``timeout_s``.
-        """
-        if isinstance(base_url, Settings):
-            timeout_s = timeout_s or timeout or base_url.rasa_timeout_s
-            base_url = base_url.rasa_url
-        self.base_url = str(base_url).rstrip("/")
-        self.timeout_s = float(timeout_s or timeout or 10.0)
-        self._transport = transport
-        self._client: httpx.AsyncClient | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "RasaClient":
-        """A client for ``settings.rasa_url`` with ``settings.rasa_timeout_s``."""
-        return cls(settings)
-
-    def _http(self) -> httpx.AsyncClient:
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop or self._client.is_closed:
-            # A client's connection pool belongs to one event loop (tests run several).
-            self._client = httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout_s,
-                                             transport=self._transport, trust_env=False)
-            self._loop = loop
-        return self._client
-
-    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            resp = await self._http().request(method, path, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise RasaUnavailable(f"Rasa at {self.base_url} timed out after {self.timeout_s:g} s", "timeout") from exc
-        except httpx.TransportError as exc:
-            raise RasaUnavailable(f"Rasa at {self.base_url} is unreachable: {exc!r}", "connect") from exc
-        if resp.status_code >= 400:
-            raise RasaUnavailable(f"Rasa answered {resp.status_code} to {method} {path}: {resp.text[:200]}",
-                                  f"http_{resp.status_code}")
-        try:
-            return resp.json()
-        except ValueError as exc:
-            raise RasaUnavailable(f"Rasa answered non-JSON to {method} {path}", "bad_json") from exc
-
-    async def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Send one user message through the REST channel and return the bot's messages.
-
-        Args:
-            sender: the conversation id (the chat session id).
-            text: the user's text (or a button payload such as ``/ask_materials{"matter": "…"}``).
-            metadata: stored on the user event; custom actions read ``channel`` from it.
-
-        Returns:
-            Rasa's messages: ``{"recipient_id", "text"}``, ``{"recipient_id", "custom": <reply part>}``,
-            ``{"recipient_id", "text", "buttons"}`` …
-
-        Raises:
-            RasaUnavailable: connection error, timeout, HTTP error or a body that is not a JSON list.
-        """
-        body = {"sender": sender, "message": text, "metadata": metadata or {}}
-        result = await self._request("POST", "/webhooks/rest/webhook", json=body)
-        if not isinstance(result, list):
-            raise RasaUnavailable("Rasa's REST webhook did not answer with a list", "bad_json")
-        return result
-
-    async def tracker(self, sender: str) -> dict[str, Any]:
-        """The conversation's tracker (slots, latest message, events).
-
-        Args:
-            sender: the conversation id.
-
-        Raises:
-            RasaUnavailable: as for :meth:`send`.
-        """
-        return await self._request("GET", f"/conversations/{quote(sender, safe='')}/tracker")
-
-    async def status(self) -> dict[str, Any]:
-        """Rasa's ``/status`` (loaded model id and fingerprint).
-
-        Raises:
-            RasaUnavailable: as for :meth:`send`.
-        """
-        return await self._request("GET", "/status")
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        if self._client is not None and not self._client.is_closed:
-            try:
-                await self._client.aclose()
-            except RuntimeError:  # its event loop is gone
-                pass
-        self._client = None

@@ -37,18 +37,19 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from assistant.api.deps import ApiError
-from assistant.channels.wechat_api import Undeliverable, WeChatAPIClient, WeChatAPIError
-from assistant.channels.wechat_crypto import (
+from assistant.channels.wechat.api import Undeliverable, WeChatAPIClient, WeChatAPIError
+from assistant.channels.wechat.crypto import (
     AppIdError, DecryptError, SignatureError, WeChatCrypto, WeChatCryptoError,
     check_signature, check_timestamp,
 )
-from assistant.channels.wechat_render import Rendered, render_parts
-from assistant.channels.wechat_xml import XMLRefused, build_xml, parse_wechat_xml
+from assistant.channels.wechat.render import Rendered, render_parts
+from assistant.channels.wechat.xml import XMLRefused, build_xml, parse_wechat_xml
 from assistant.db.base import utcnow
 from assistant.db.wechat import WeChatDelivery, WeChatInbound, WeChatUser
 from assistant.logging import get_logger, log_event
+from assistant.speech import voice_runtime
 
-__all__ = ["router", "WeChatRuntime", "Inbound", "Answer", "get_runtime", "runtime_for", "deliver", "schedule_delivery",
+__all__ = ["router", "WeChatRuntime", "Inbound", "Answer", "get_runtime", "runtime_for", "deliver", "schedule_delivery", "register_outbox",
            "MAX_BODY_BYTES",
            "WELCOME_MENU", "TIMESTAMP_WINDOW_S"]
 
@@ -195,10 +196,15 @@ class WeChatRuntime:
 
     @property
     def asr(self) -> Any:
-        """The speech engine for voice messages: the one given, else ``services.extras["asr_engine"]``."""
+        """The speech engine for voice messages: the one given, else the app's speech stack
+        (:func:`assistant.speech.voice_runtime`, loaded on first use; ``None`` when it cannot load)."""
         if self._asr is not None or self._services is None:
             return self._asr
-        return (getattr(self._services, "extras", None) or {}).get("asr_engine")
+        try:
+            return voice_runtime(self._services).pipeline
+        except Exception as exc:  # no speech model in this install: WeChat says voice is unsupported
+            log_event(log, "wechat.voice.engine_unavailable", error=type(exc).__name__)
+            return None
 
     @asr.setter
     def asr(self, engine: Any) -> None:
@@ -388,13 +394,14 @@ class WeChatRuntime:
         text = str(inb.fields.get("Recognition") or "").strip()
         if text:
             return await self._ask(inb, text)
-        if self.asr is None:
+        asr = await asyncio.to_thread(lambda: self.asr)
+        if asr is None:
             return Answer([TEXT_VOICE_UNSUPPORTED])
         media_id = str(inb.fields.get("MediaId") or "")
         try:
             audio = await self.api.get_media(media_id)
             pcm = await asyncio.to_thread(amr_to_pcm16k, audio)
-            result = await asyncio.to_thread(self.asr.transcribe_pcm, pcm)
+            result = await asyncio.to_thread(asr.transcribe_pcm, pcm)
             text = str(getattr(result, "text", result) or "").strip()
         except (WeChatAPIError, ValueError, OSError, subprocess.SubprocessError) as exc:
             log_event(log, "wechat.voice.failed", error=exc.__class__.__name__)
@@ -745,20 +752,14 @@ def amr_to_pcm16k(audio: bytes, timeout_s: float = 30.0) -> bytes:
 
 
 def runtime_for(services: Any) -> WeChatRuntime:
-    """The :class:`WeChatRuntime` of ``services`` (kept in ``services.extras["wechat"]``, created once).
+    """The :class:`WeChatRuntime` of ``services`` (kept in ``services.wechat``, created once).
 
     Args:
         services: the app's ``Services``.
     """
-    extras = getattr(services, "extras", None)
-    if extras is None:
-        extras = {}
-        services.extras = extras
-    rt = extras.get("wechat")
-    if rt is None:
-        rt = WeChatRuntime(services.settings, services.db, None, services=services)
-        extras["wechat"] = rt
-    return rt
+    if services.wechat is None:
+        services.wechat = WeChatRuntime(services.settings, services.db, None, services=services)
+    return services.wechat
 
 
 def get_runtime(request_or_app: Any) -> WeChatRuntime:
@@ -792,6 +793,16 @@ async def deliver(services: Any, session_id: str, parts: list[dict[str, Any]]) -
         ``None`` for a non-WeChat session; else ``delivered`` / ``undeliverable`` / ``failed``.
     """
     return await runtime_for(services).deliver_parts(session_id, parts)
+
+
+def register_outbox(services: Any) -> None:
+    """Register WeChat's customer-service sender in the app's outbox for both WeChat channels (the official
+    account and the mini-program share the openid-bound sessions)."""
+    async def _send(session_id: str, parts: list[dict[str, Any]]) -> str | None:
+        return await deliver(services, session_id, parts)
+
+    services.outbox.register(("wechat_mp", "miniprogram"), _send,
+                             lambda session_id, parts: schedule_delivery(services, session_id, parts))
 
 
 def schedule_delivery(services: Any, session_id: str, parts: list[dict[str, Any]]) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from assistant.actions.server import ActionContext, action
+from assistant.dialogue.context import StepContext, step
 from assistant.logging import get_logger, log_event
 from assistant.preservice.handbook import FACT_QUESTIONS, FirmFacts, extract_facts
 from assistant.preservice.precheck import SYNONYMS, precheck, precheck_parts
@@ -21,7 +21,7 @@ from assistant.preservice.runtime import PreService, get_preservice
 from assistant.preservice.store import DuplicateLicence, NotFound
 from assistant.preservice.validation import InvalidValue, parse_expiry, parse_half_day, parse_phone
 from assistant.privacy import mask_pii
-from assistant.service import checklist_part, payload
+from assistant.parts import checklist_part, payload
 
 log = get_logger(__name__)
 
@@ -35,11 +35,11 @@ VISIT_MATTER_SCORE = 1.2
 TEXT_NOT_READY = "金小二正在启动，请稍等一会儿再试。"
 
 
-def _pre(ctx: ActionContext) -> PreService:
+def _pre(ctx: StepContext) -> PreService:
     return get_preservice(ctx.services)
 
 
-def _cancelled(ctx: ActionContext, slots: tuple[str, ...]) -> bool:
+def _cancelled(ctx: StepContext, slots: tuple[str, ...]) -> bool:
     """The citizen backed out of the form (取消 / 算了, or asked for a person): clear it and end it."""
     text = ctx.tracker.text or ""
     wants_human = bool(_HUMAN.search(text))
@@ -54,7 +54,7 @@ def _cancelled(ctx: ActionContext, slots: tuple[str, ...]) -> bool:
     return True
 
 
-def _reject(ctx: ActionContext, slot: str, message: str) -> None:
+def _reject(ctx: StepContext, slot: str, message: str) -> None:
     ctx.text(message)
     ctx.set_slot(slot, None)
 
@@ -77,8 +77,8 @@ def _channel_choice(text: str, tracker_channel: str) -> tuple[str, str | None, s
     raise InvalidValue("请选择提醒方式：「在这个对话里」「微信」或「打电话」（打电话请附上号码）。")
 
 
-@action("validate_licence_form")
-def validate_licence_form(ctx: ActionContext) -> None:
+@step("validate_licence_form")
+def validate_licence_form(ctx: StepContext) -> None:
     """Check the requested slot of ``licence_form`` (on activation: take the licence type from the request)."""
     req = ctx.tracker.get_slot("requested_slot")
     if not req:
@@ -129,14 +129,14 @@ def validate_licence_form(ctx: ActionContext) -> None:
         ctx.set_slot(req, f"{channel}|{contact or ''}")
 
 
-def _reset(ctx: ActionContext, slots: tuple[str, ...]) -> None:
+def _reset(ctx: StepContext, slots: tuple[str, ...]) -> None:
     for s in slots:
         ctx.set_slot(s, None)
     ctx.set_slot("ps_cancelled", None)
 
 
-@action("action_licence_submit")
-async def action_licence_submit(ctx: ActionContext) -> None:
+@step("action_licence_submit")
+async def action_licence_submit(ctx: StepContext) -> None:
     """Save the licence from the completed ``licence_form`` (or say it was dropped)."""
     t = ctx.tracker
     if t.get_slot("ps_cancelled") or not all(t.get_slot(s) for s in LICENCE_SLOTS):
@@ -170,8 +170,8 @@ async def action_licence_submit(ctx: ActionContext) -> None:
     ctx.reply({"type": "buttons", "buttons": buttons})
 
 
-@action("action_licence_list")
-async def action_licence_list(ctx: ActionContext) -> None:
+@step("action_licence_list")
+async def action_licence_list(ctx: StepContext) -> None:
     """The conversation's registered licences with their expiry and next reminder."""
     pre = _pre(ctx)
     lics = await run_in_threadpool(pre.licences.list_for_session, ctx.tracker.sender_id)
@@ -191,8 +191,8 @@ async def action_licence_list(ctx: ActionContext) -> None:
                                               for lic in lics[:5]]})
 
 
-@action("action_licence_cancel")
-async def action_licence_cancel(ctx: ActionContext) -> None:
+@step("action_licence_cancel")
+async def action_licence_cancel(ctx: StepContext) -> None:
     """Stop reminders for one licence (named by number or position; the only one when there is one)."""
     pre = _pre(ctx)
     sid = ctx.tracker.sender_id
@@ -230,7 +230,7 @@ async def action_licence_cancel(ctx: ActionContext) -> None:
 
 # --- home-visit booking ---------------------------------------------------------------------------------------
 
-def _visit_matter(ctx: ActionContext, text: str) -> tuple[str | None, str]:
+def _visit_matter(ctx: StepContext, text: str) -> tuple[str | None, str]:
     """(code, name) of the matter a free-text answer names; (None, text) when nothing fits well."""
     kb = getattr(ctx.services, "kb", None)
     if kb is not None:
@@ -256,7 +256,7 @@ _VISIT_MATTERS = (
 )
 
 
-def _matter_in_request(ctx: ActionContext) -> Any:
+def _matter_in_request(ctx: StepContext) -> Any:
     """The matter a home-visit request names by a usual word (认证 → 养老金资格认证), or ``None``."""
     kb = getattr(ctx.services, "kb", None)
     if kb is None:
@@ -269,8 +269,8 @@ def _matter_in_request(ctx: ActionContext) -> Any:
     return None
 
 
-@action("validate_home_visit_form")
-def validate_home_visit_form(ctx: ActionContext) -> None:
+@step("validate_home_visit_form")
+def validate_home_visit_form(ctx: StepContext) -> None:
     """Check the requested slot of ``home_visit_form`` (on activation: take the matter from the request)."""
     req = ctx.tracker.get_slot("requested_slot")
     if not req:
@@ -328,8 +328,8 @@ def validate_home_visit_form(ctx: ActionContext) -> None:
         ctx.set_slot(req, f"{d.isoformat()}|{half}")
 
 
-@action("action_home_visit_submit")
-async def action_home_visit_submit(ctx: ActionContext) -> None:
+@step("action_home_visit_submit")
+async def action_home_visit_submit(ctx: StepContext) -> None:
     """Book the visit from the completed ``home_visit_form``; confirm with the booking number."""
     t = ctx.tracker
     if t.get_slot("ps_cancelled") or not all(t.get_slot(s) for s in VISIT_SLOTS):
@@ -365,14 +365,14 @@ _STATUS_WORDS = {"booked": "已预约，等待街道确认", "confirmed": "街�
                  "cancelled": "已取消"}
 
 
-def _booking_ref(ctx: ActionContext) -> str | None:
+def _booking_ref(ctx: StepContext) -> str | None:
     m = _BOOKING_NO.search(ctx.tracker.text or "")
     if m:
         return re.sub(r"\s", "", m.group(0)).upper()
     return ctx.tracker.get_slot("last_booking")
 
 
-async def _find_booking(ctx: ActionContext, pre: PreService):
+async def _find_booking(ctx: StepContext, pre: PreService):
     number = _booking_ref(ctx)
     if number is None:
         mine = await run_in_threadpool(pre.bookings.for_session, ctx.tracker.sender_id)
@@ -391,8 +391,8 @@ async def _find_booking(ctx: ActionContext, pre: PreService):
     return b
 
 
-@action("action_booking_status")
-async def action_booking_status(ctx: ActionContext) -> None:
+@step("action_booking_status")
+async def action_booking_status(ctx: StepContext) -> None:
     """A booking's status (by the number in the message, or the conversation's last booking)."""
     pre = _pre(ctx)
     b = await _find_booking(ctx, pre)
@@ -406,8 +406,8 @@ async def action_booking_status(ctx: ActionContext) -> None:
                                                   {"title": "取消预约", "payload": f"取消预约 {b.number}"}]})
 
 
-@action("action_booking_change")
-async def action_booking_change(ctx: ActionContext) -> None:
+@step("action_booking_change")
+async def action_booking_change(ctx: StepContext) -> None:
     """Move a booking to another half-day named in the message (``改到下周二下午``)."""
     pre = _pre(ctx)
     b = await _find_booking(ctx, pre)
@@ -427,8 +427,8 @@ async def action_booking_change(ctx: ActionContext) -> None:
     ctx.text(f"已改好✅ 预约 {b2.number} 改到 {day.month}月{day.day}日{half}，街道工作人员会再打电话确认。")
 
 
-@action("action_booking_cancel")
-async def action_booking_cancel(ctx: ActionContext) -> None:
+@step("action_booking_cancel")
+async def action_booking_cancel(ctx: StepContext) -> None:
     """Cancel a booking (by number or the conversation's last booking)."""
     pre = _pre(ctx)
     b = await _find_booking(ctx, pre)
@@ -443,8 +443,8 @@ async def action_booking_cancel(ctx: ActionContext) -> None:
 
 # --- handbook -------------------------------------------------------------------------------------------------
 
-@action("action_policy_list")
-def action_policy_list(ctx: ActionContext) -> None:
+@step("action_policy_list")
+def action_policy_list(ctx: StepContext) -> None:
     """Policies that fit what the firm has said (this message and earlier ones), asking for missing facts."""
     pre = _pre(ctx)
     facts = FirmFacts.from_dict(ctx.tracker.get_slot("firm_facts")).merged(extract_facts(ctx.tracker.text))
@@ -481,7 +481,7 @@ def _fact_name(k: str) -> str:
 _DOC_TERMS = sorted(set(SYNONYMS) | set(SYNONYMS.values()), key=len, reverse=True)
 
 
-def _precheck_matter(ctx: ActionContext, kb: Any) -> Any:
+def _precheck_matter(ctx: StepContext, kb: Any) -> Any:
     """The matter a pre-check is about: named in the message (document words removed first), else the
     conversation's matter."""
     text = ctx.tracker.text
@@ -501,8 +501,8 @@ def _precheck_matter(ctx: ActionContext, kb: Any) -> Any:
     return kb.get(code) if code else None
 
 
-@action("action_precheck")
-def action_precheck(ctx: ActionContext) -> None:
+@step("action_precheck")
+def action_precheck(ctx: StepContext) -> None:
     """``precheck_materials``: the matter's checklist with what the citizen has ticked, the rest explained."""
     kb = getattr(ctx.services, "kb", None)
     if kb is None:

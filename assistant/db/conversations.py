@@ -19,6 +19,7 @@ from assistant.db.base import utcnow
 from assistant.db.chat import Conversation, HandoffTicket, Message
 from assistant.db.session import Database
 from assistant.logging import get_logger, log_event
+from assistant.parts import part_summary
 from assistant.privacy import mask_pii
 
 log = get_logger(__name__)
@@ -140,7 +141,7 @@ class ConversationStore:
                 conv.matter_code, conv.matter_name = matter["code"], matter.get("name") or ""
             conv.updated_at = utcnow()
             s.add(Message(session_id=session_id, role="user", text=mask_pii(user_text), intent=intent))
-            bot_text = "\n".join(_part_text(p) for p in replies if _part_text(p))
+            bot_text = "\n".join(t for t in (part_summary(p) for p in replies) if t)
             bot = Message(session_id=session_id, role="bot", text=mask_pii(bot_text), payload=replies)
             s.add(bot)
             # a conversation with an open ticket: the helper sees what the citizen adds meanwhile
@@ -185,21 +186,6 @@ class ConversationStore:
                                                    Message.id > after).order_by(Message.id)).all()
             return [StaffMessage(id=m.id, text=m.text, staff_name=(m.payload or {}).get("staff_name", ""),
                                  ticket_id=(m.payload or {}).get("ticket_id"), at=_aware(m.created_at)) for m in rows]
-
-
-def _part_text(part: dict[str, Any]) -> str:
-    t = part.get("type")
-    if t in {"text", "notice", "staff"}:
-        return str(part.get("text", ""))
-    if t == "matter_card":
-        return f"[事项] {part.get('matter', {}).get('name', '')}"
-    if t == "checklist":
-        return f"[材料清单] {part.get('matter', {}).get('name', '')}"
-    if t == "buttons":
-        return "[按钮] " + " / ".join(b.get("title", "") for b in part.get("buttons", []))
-    if t == "handoff":
-        return f"[转人工] 工单 {part.get('ticket', {}).get('id', '')}"
-    return ""
 
 
 class HandoffStore:

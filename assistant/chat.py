@@ -1,0 +1,290 @@
+"""The one entry point every channel uses: ``await Assistant.chat(session_id, text, channel)``.
+
+A turn (see docs/architecture.md, "How a turn flows"): clean the text and sort out what is not a question
+(empty, only emoji, not Chinese) → send it to the Rasa server (REST channel) with a fresh ``turn_id`` → Rasa asks
+the app's NLU (``/nlu/model/parse``) and runs a dialogue step (``/actions/webhook``), which answers and saves the
+conversation's memory → the reply parts come back from Rasa; intent and matter are read from the memory the step
+saved (one local read; no side channel, nothing kept in this process) → the turn is stored (masked) →
+``ChatResponse``.
+
+When Rasa is unreachable or its circuit is open, the same step answers through
+:func:`assistant.dialogue.degraded.degraded_turn`, with a ``notice`` part. A turn never raises for bad input or
+a missing backend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import re
+import time
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from assistant.dialogue.degraded import degraded_turn
+from assistant.dialogue.replies import human_button, say
+from assistant.dialogue.state import DialogueState
+from assistant.logging import get_logger, log_event
+from assistant.parts import buttons, notice, sanitize_part, text as text_part
+from nlu.payload import looks_like_payload
+from nlu.text import clean
+
+if TYPE_CHECKING:  # pragma: no cover
+    from assistant.container import Services
+
+log = get_logger(__name__)
+
+#: Longest text handed to the NLU/Rasa; the rest is dropped with a notice.
+MAX_CHARS = 500
+#: Longest text the HTTP API accepts at all (bigger bodies are rejected with 413 before any work).
+MAX_ACCEPTED_CHARS = 20_000
+
+#: Seconds during which turns go straight to the degraded path after Rasa timed out (a refused connection is
+#: instant and does not trip this).
+RASA_TIMEOUT_BREAK_S = 15.0
+
+
+# --------------------------------------------------------------------------------------------------------
+# response model
+
+
+class MatterRef(BaseModel):
+    """The matter a conversation is about."""
+
+    code: str
+    name: str = ""
+
+
+class ChatResponse(BaseModel):
+    """One answer of 金小二.
+
+    Attributes:
+        session_id: the conversation.
+        replies: reply parts (``{"type": "text"|"notice"|"matter_card"|"checklist"|"buttons"|"handoff"|"staff", …}``).
+        matter: the conversation's matter after this turn.
+        intent: the recognised intent of the citizen's message (``""`` when unknown).
+        handoff: the open human-helper ticket ``{"id", "level", "status"}`` when this turn created/refers to one.
+        degraded: ``True`` when the answer came from the knowledge search because Rasa was unavailable.
+        message_id: id of the stored bot message (poll ``/messages?after=`` from here).
+    """
+
+    session_id: str
+    replies: list[dict[str, Any]] = Field(default_factory=list)
+    matter: MatterRef | None = None
+    intent: str = ""
+    handoff: dict[str, Any] | None = None
+    degraded: bool = False
+    message_id: int | None = None
+
+
+# --------------------------------------------------------------------------------------------------------
+# input normalisation
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+@dataclass
+class NormalizedText:
+    """The result of :func:`normalize_input`.
+
+    Attributes:
+        text: the cleaned text sent on.
+        kind: ``ok``, ``empty`` (nothing left), ``no_content`` (only emoji/punctuation), ``non_chinese`` (letters
+            but no Chinese), ``payload`` (a button payload ``/intent{…}``).
+        notices: notices for the citizen (e.g. the text was cut).
+        original_chars: length of the text as received.
+    """
+
+    text: str
+    kind: str = "ok"
+    notices: list[str] = field(default_factory=list)
+    original_chars: int = 0
+
+
+#: A code citizens type as an answer (licence number JY15101060012345, booking number, plate 川A…): letters and
+#: digits with at least 4 digits and no English word — not "non-Chinese" text.
+_IDENTIFIER = re.compile(r"^(?=(?:.*\d){4})(?!.*[A-Za-z]{5})[A-Za-z0-9\s\-_/.#]{4,40}$")
+
+
+def normalize_input(raw: str, max_chars: int = MAX_CHARS) -> NormalizedText:
+    """Clean a citizen's text (:func:`nlu.text.clean`) and tell what kind of input it is.
+
+    Args:
+        raw: the text as received from any channel.
+        max_chars: the longest text passed on; longer text is cut with a notice.
+
+    Returns:
+        The cleaned text and what kind of input it was (see :class:`NormalizedText`).
+    """
+    raw = raw if isinstance(raw, str) else str(raw or "")
+    n = len(raw)
+    text = clean(raw)
+    if not text:
+        return NormalizedText("", "empty", [], n)
+    if looks_like_payload(text):
+        return NormalizedText(text[:max_chars], "payload", [], n)
+    notices = []
+    if len(text) > max_chars:
+        notices.append(say("input.truncated", chars=len(text), limit=max_chars))
+        text = text[:max_chars].rstrip()
+    has_cjk = bool(_CJK.search(text))
+    has_word = any(unicodedata.category(c)[0] in "LN" for c in text)
+    if not has_word:
+        return NormalizedText(text, "no_content", notices, n)
+    if not has_cjk and any(c.isascii() and c.isalpha() for c in text) and not _IDENTIFIER.match(text):
+        return NormalizedText(text, "non_chinese", notices, n)
+    return NormalizedText(text, "ok", notices, n)
+
+
+def rasa_messages_to_parts(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Turn the Rasa REST channel's messages into reply parts.
+
+    Args:
+        messages: Rasa's ``/webhooks/rest/webhook`` answer: ``[{"recipient_id", "text"?, "buttons"?,
+            "custom"?, "image"?}]``; ``custom`` is one reply part or a list of them.
+
+    Returns:
+        Reply parts in order; unknown shapes are dropped (and logged).
+    """
+    parts: list[dict[str, Any]] = []
+    for msg in messages or []:
+        if not isinstance(msg, dict):
+            continue
+        if isinstance(msg.get("text"), str) and msg["text"].strip():
+            parts.append(text_part(msg["text"]))
+        if msg.get("buttons"):
+            p = sanitize_part({"type": "buttons", "buttons": msg["buttons"]})
+            if p:
+                parts.append(p)
+        custom = msg.get("custom")
+        if custom is not None:
+            for c in custom if isinstance(custom, list) else [custom]:
+                p = sanitize_part(c)
+                if p:
+                    parts.append(p)
+                else:
+                    log_event(log, "chat.rasa.part_dropped", shape=str(c)[:200])
+        if msg.get("image"):
+            parts.append(text_part(str(msg["image"])))
+    return parts
+
+
+async def maybe_await(value: Any) -> Any:
+    """``await value`` when it is awaitable, else ``value`` (clients may be sync or async)."""
+    return await value if inspect.isawaitable(value) else value
+
+
+class _RasaDown(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------------------------------------
+
+
+class Assistant:
+    """The assistant every channel talks to.
+
+    Args:
+        services: the app's :class:`assistant.container.Services` (KB, NLU, Rasa client, stores).
+    """
+
+    def __init__(self, services: "Services"):
+        self.services = services
+        #: After a Rasa timeout, turns skip Rasa until this ``time.monotonic()`` value (a local circuit breaker:
+        #: each replica learns on its own that Rasa is slow; nothing about a conversation is kept here).
+        self._skip_rasa_until = 0.0
+
+    # ---- public -------------------------------------------------------------------------------------
+    async def chat(self, session_id: str, text: str, channel: str = "web",
+                   metadata: dict[str, Any] | None = None) -> ChatResponse:
+        """Answer one message of a citizen.
+
+        Args:
+            session_id: the conversation id (a new id starts a new conversation).
+            text: what the citizen typed/said (any string; it is cleaned here).
+            channel: ``web``, ``kiosk``, ``wechat_mp``, ``widget`` … (stored and passed to Rasa as metadata).
+            metadata: extra per-message data for Rasa (e.g. the WeChat openid).
+
+        Returns:
+            The answer; never raises for bad input or an unreachable Rasa.
+        """
+        t0 = time.perf_counter()
+        s = self.services
+        norm = normalize_input(text)
+        turn_id = uuid.uuid4().hex
+        meta = {**(metadata or {}), "channel": channel, "turn_id": turn_id}
+        degraded = False
+        reason = ""
+        intent = ""
+        if norm.kind in {"empty", "no_content", "non_chinese"}:
+            replies = [text_part(say(f"input.{norm.kind}"))]
+        else:
+            try:
+                replies = await self._via_rasa(session_id, norm.text, meta)
+            except _RasaDown as exc:
+                reason = str(exc) or "rasa_unavailable"
+                degraded = True
+                try:
+                    replies, intent = await degraded_turn(s, session_id, norm.text, meta)
+                except Exception:  # NLU or database failure inside the degraded path: still answer
+                    log.exception("chat.degraded.failed")
+                    replies = [notice(say("notice.degraded")), text_part(say("step.failed")),
+                               buttons([human_button()])]
+        replies = [notice(n) for n in norm.notices] + replies
+        state = DialogueState()
+        try:
+            state = await run_in_threadpool(s.states.load, session_id)
+        except Exception:
+            log.exception("chat.turn.state_failed")
+        # the intent of this turn, as the step that answered it saved it ("" when no step ran, e.g. a form prompt)
+        if state.turn_id == turn_id:
+            intent = state.last_intent
+        if norm.kind in {"empty", "no_content", "non_chinese"}:
+            intent = "nlu_fallback"
+        matter = state.matter
+        handoff = next((p["ticket"] for p in replies if p["type"] == "handoff"), None)
+        try:
+            message_id = await run_in_threadpool(
+                s.conversations.record_turn, session_id, channel, norm.text, replies, intent, matter)
+        except Exception:  # the database is down: the citizen still gets the answer
+            log.exception("chat.turn.store_failed")
+            message_id = None
+        ms = round((time.perf_counter() - t0) * 1000, 1)
+        log_event(log, "chat.turn.completed", session=session_id, channel=channel, kind=norm.kind,
+                  intent=intent, matter=(matter or {}).get("code"), degraded=degraded, reason=reason,
+                  handoff=(handoff or {}).get("id"), parts=len(replies), ms=ms)
+        return ChatResponse(session_id=session_id, replies=replies,
+                            matter=MatterRef(**matter) if matter else None, intent=intent or "",
+                            handoff=handoff, degraded=degraded, message_id=message_id)
+
+    # ---- Rasa path ----------------------------------------------------------------------------------
+    async def _via_rasa(self, session_id: str, text: str, meta: dict[str, Any]) -> list[dict[str, Any]]:
+        s = self.services
+        rasa = s.rasa
+        if rasa is None:
+            raise _RasaDown("rasa_not_configured")
+        if time.monotonic() < self._skip_rasa_until:
+            # Rasa timed out a moment ago: answer at once instead of making every citizen wait the timeout
+            raise _RasaDown("rasa_timeout_recent")
+        try:
+            messages = await asyncio.wait_for(maybe_await(rasa.send(session_id, text, meta)),
+                                              timeout=s.settings.rasa_timeout_s)
+        except Exception as exc:  # RasaUnavailable, timeouts, connection errors, bad answers
+            timed_out = isinstance(exc, asyncio.TimeoutError) or getattr(exc, "reason", "") == "timeout"
+            if timed_out:
+                self._skip_rasa_until = time.monotonic() + RASA_TIMEOUT_BREAK_S
+            log_event(log, "chat.rasa.unavailable", session=session_id, error=type(exc).__name__,
+                      timed_out=timed_out, detail=str(exc)[:200])
+            raise _RasaDown("rasa_timeout" if timed_out else "rasa_unavailable") from None
+        self._skip_rasa_until = 0.0
+        parts = rasa_messages_to_parts(messages if isinstance(messages, list) else [])
+        if not parts:
+            # Rasa answered nothing (no action predicted, or its NLU call failed): the same steps answer
+            log_event(log, "chat.rasa.empty_reply", session=session_id)
+            parts, _ = await degraded_turn(s, session_id, text, meta, with_notice=False)
+        return parts

@@ -1,0 +1,248 @@
+"""How a dialogue step sees a turn, and the one function that runs a step: :func:`run_step`.
+
+A step is a function (sync or async) registered under a Rasa action name with :func:`step`. It reads the turn
+through :class:`Tracker` (the message's text, intent, entities and the NLU's extra keys, the slots) and answers
+through :class:`StepContext` (``reply(part)``, ``text(…)``, ``set_slot(…)``).
+
+:func:`run_step` is shared by both ways a turn is answered:
+
+* Rasa's custom-action call (``assistant.rasa.action_server``) passes Rasa's tracker;
+* the degraded path (``assistant.dialogue.degraded``) passes a tracker it builds from the NLU parse.
+
+Either way the conversation's memory (:mod:`assistant.dialogue.state`) is loaded from the app's database,
+overlaid on the slots the step sees, and saved after the step, so both paths continue the same conversation.
+Slot changes of form slots go back to Rasa as events; memory slots are not Rasa's business.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from assistant.dialogue.replies import human_button, say
+from assistant.dialogue.state import MEMORY_SLOTS, DialogueState
+from assistant.parts import buttons
+from assistant.logging import get_logger, log_event
+
+__all__ = ["step", "registered_steps", "Tracker", "StepContext", "run_step", "StepFn"]
+
+log = get_logger(__name__)
+
+StepFn = Callable[["StepContext"], Awaitable[None] | None]
+_REGISTRY: dict[str, StepFn] = {}
+#: Modules whose steps register on import.
+STEP_MODULES = ("assistant.dialogue.matter", "assistant.dialogue.preservice")
+
+
+def step(name: str) -> Callable[[StepFn], StepFn]:
+    """Register a dialogue step under the Rasa action name ``name`` (listed in ``domain/*.yml`` ``actions:``).
+
+    Raises:
+        ValueError: another function already registered that name.
+    """
+    def deco(fn: StepFn) -> StepFn:
+        existing = _REGISTRY.get(name)
+        if existing is not None and (existing.__module__, existing.__qualname__) != (fn.__module__, fn.__qualname__):
+            raise ValueError(f"dialogue step {name!r} is registered twice ({existing.__module__}, {fn.__module__})")
+        _REGISTRY[name] = fn
+        return fn
+    return deco
+
+
+def _load() -> None:
+    for mod in STEP_MODULES:
+        importlib.import_module(mod)
+
+
+def registered_steps() -> list[str]:
+    """Every registered step name, sorted."""
+    _load()
+    return sorted(_REGISTRY)
+
+
+def get_step(name: str) -> StepFn | None:
+    """The step registered as ``name``, or ``None``."""
+    _load()
+    return _REGISTRY.get(name)
+
+
+class Tracker:
+    """Read access to the turn as a step sees it.
+
+    Attributes:
+        sender_id: the conversation id.
+        slots: slot name → value (Rasa's form slots, overlaid with the conversation's memory).
+        latest_message: the parse of the message (``text``, ``intent``, ``entities``, plus the app NLU's
+            ``matters``, ``ambiguous``, ``out_of_scope``; ``metadata`` as the channel sent it).
+        events: the conversation's events as Rasa sent them (empty on the degraded path).
+        active_loop: the form in progress (``None`` when none).
+    """
+
+    def __init__(self, sender_id: str, state: dict[str, Any]):
+        """Args:
+            sender_id: the conversation id.
+            state: a Rasa tracker object (``slots``, ``latest_message``, ``events``, ``active_loop``).
+        """
+        self.sender_id = sender_id
+        self.slots: dict[str, Any] = dict(state.get("slots") or {})
+        self.latest_message: dict[str, Any] = dict(state.get("latest_message") or {})
+        self.events: list[dict[str, Any]] = [e for e in state.get("events") or [] if isinstance(e, dict)]
+        loop = state.get("active_loop")
+        self.active_loop: str | None = (loop.get("name") if isinstance(loop, dict) else None) or None
+
+    def get_slot(self, name: str) -> Any:
+        """The value of slot ``name`` (``None`` when unset or unknown)."""
+        return self.slots.get(name)
+
+    @property
+    def text(self) -> str:
+        """The message's text."""
+        return str(self.latest_message.get("text") or "")
+
+    @property
+    def intent(self) -> str:
+        """The message's intent name (``""`` when the NLU gave none)."""
+        return str((self.latest_message.get("intent") or {}).get("name") or "")
+
+    def entity_values(self, entity: str) -> list[str]:
+        """Values of ``entity`` in the message, in order, without repeats."""
+        out: list[str] = []
+        for e in self.latest_message.get("entities") or []:
+            if isinstance(e, dict) and e.get("entity") == entity and e.get("value") not in (None, ""):
+                v = str(e["value"])
+                if v not in out:
+                    out.append(v)
+        return out
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """What the channel sent with the message (the app puts ``channel`` and ``turn_id`` there)."""
+        meta = self.latest_message.get("metadata")
+        if isinstance(meta, dict) and meta:
+            return meta
+        for e in reversed(self.events):
+            if e.get("event") == "user":
+                md = e.get("metadata")
+                return md if isinstance(md, dict) else {}
+        return {}
+
+    @property
+    def channel(self) -> str:
+        """The citizen's channel (``web``, ``kiosk``, ``wechat_mp`` …; ``web`` when unknown)."""
+        return str(self.metadata.get("channel") or "web")
+
+
+@dataclass
+class StepContext:
+    """One step run: the turn, the app's services, the conversation's memory and the answer being built.
+
+    Attributes:
+        name: the step (Rasa action name).
+        tracker: the turn (see :class:`Tracker`).
+        services: the app's ``assistant.container.Services``.
+        state: the conversation's memory; ``set_slot`` on a memory slot changes it.
+        degraded: ``True`` when Rasa is not answering this turn.
+        events: slot events for Rasa (form slots).
+        responses: the reply parts, as Rasa ``custom`` messages.
+    """
+
+    name: str
+    tracker: Tracker
+    services: Any
+    state: DialogueState = field(default_factory=DialogueState)
+    degraded: bool = False
+    events: list[dict[str, Any]] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    #: Memory slots this step set.
+    touched: set[str] = field(default_factory=set)
+
+    def reply(self, part: dict[str, Any]) -> None:
+        """Send one reply part."""
+        self.responses.append({"custom": part})
+
+    def text(self, text: str) -> None:
+        """Send a ``text`` part."""
+        self.reply({"type": "text", "text": text})
+
+    def set_slot(self, name: str, value: Any) -> None:
+        """Set slot ``name`` (``None`` resets it): a memory slot changes :attr:`state`, any other slot goes to
+        Rasa as an event. :attr:`tracker` keeps showing the turn as it came in."""
+        if name in MEMORY_SLOTS:
+            self.touched.add(name)
+            self.state.set_slot(name, value)
+            return
+        self.events.append({"event": "slot", "name": name, "value": value, "timestamp": time.time()})
+
+    @property
+    def parts(self) -> list[dict[str, Any]]:
+        """The reply parts sent so far."""
+        return [r["custom"] for r in self.responses]
+
+    def result(self) -> dict[str, Any]:
+        """Rasa's action-protocol answer ``{"events", "responses"}``."""
+        return {"events": self.events, "responses": self.responses}
+
+
+async def run_step(name: str, sender_id: str, tracker_state: dict[str, Any], services: Any, *,
+                   degraded: bool = False) -> StepContext:
+    """Run the step ``name`` for one turn with the conversation's memory, and save the memory after it.
+
+    Args:
+        name: the step (Rasa action name).
+        sender_id: the conversation id.
+        tracker_state: a Rasa tracker object (from Rasa, or built by the degraded path).
+        services: the app's services (``states`` is the memory store).
+        degraded: the turn is answered without Rasa.
+
+    Returns:
+        The finished context (reply parts in ``responses``, form-slot events in ``events``). A failing step
+        answers with an apology and a 转人工 button instead of raising.
+
+    Raises:
+        KeyError: no step is registered as ``name``.
+    """
+    fn = get_step(name)
+    if fn is None:
+        raise KeyError(name)
+    tracker = Tracker(sender_id, tracker_state)
+    states = getattr(services, "states", None)
+    state = DialogueState()
+    if states is not None and sender_id:
+        try:
+            state = await run_in_threadpool(states.load, sender_id)
+        except Exception:  # the database is down: answer without memory rather than not at all
+            log.exception("dialogue.state.load_failed")
+    for slot in MEMORY_SLOTS:
+        tracker.slots[slot] = state.slot(slot)
+    ctx = StepContext(name=name, tracker=tracker, services=services, state=state, degraded=degraded)
+    t0 = time.perf_counter()
+    try:
+        out = fn(ctx)
+        if inspect.isawaitable(out):
+            await out
+    except Exception:  # a step bug must not lose the citizen's turn
+        log.exception("dialogue.step.failed", extra={"event": "dialogue.step.failed", "fields": {"step": name}})
+        ctx.responses.clear()
+        ctx.events.clear()
+        ctx.text(say("step.failed"))
+        ctx.reply(buttons([human_button()]))
+    if "fallback_streak" not in ctx.touched:  # only failed turns in a row count
+        state.fallback_streak = 0
+    state.form = tracker.active_loop
+    if tracker.intent:
+        state.last_intent = tracker.intent
+    state.turn_id = str(tracker.metadata.get("turn_id") or "")
+    if states is not None and sender_id:
+        try:
+            await run_in_threadpool(states.save, sender_id, state)
+        except Exception:
+            log.exception("dialogue.state.save_failed")
+    log_event(log, "dialogue.step.completed", step=name, session=sender_id, degraded=degraded,
+              parts=len(ctx.responses), ms=round((time.perf_counter() - t0) * 1000, 1))
+    return ctx

@@ -1,0 +1,351 @@
+"""The spine's steps: matter card, clarification, checklist / place / time / fee, small talk, out of scope,
+not understood and the human helper.
+
+Every answer is built from the knowledge base (``services.kb``) and sent as reply parts; every text comes from
+``replies.yml``. Which matter a turn is about:
+
+1. the ``matter`` entity of the message (a catalogue code the app's NLU resolved, or a clicked button payload);
+2. otherwise the conversation's matter (so "那要带啥子材料" answers for the last matter);
+3. otherwise the citizen is asked which matter (with the NLU's top 3 as buttons when it has any).
+
+An ``ambiguous`` parse (several matters fit about equally) gets the top 3 to choose from instead of a guess.
+Two failed turns in a row open a human-helper ticket, as does ``request_human``; the ticket carries the masked
+transcript, the matter and the level that serves it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from assistant.dialogue.context import StepContext, step
+from assistant.dialogue.replies import human_button, say
+from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
+from assistant.logging import get_logger, log_event
+
+log = get_logger(__name__)
+
+DETAIL_INTENTS = ("ask_materials", "ask_location", "ask_time", "ask_fee")
+DETAIL_BUTTONS = {"ask_materials": "button.materials", "ask_location": "button.location", "ask_time": "button.time",
+                  "ask_fee": "button.fee"}
+SMALLTALK_INTENTS = ("greet", "goodbye", "thanks", "affirm", "deny", "chitchat")
+#: A fused search score (nlu.NLU ``matters[].score``) at which a matter counts as named by the message even when
+#: no name or alias appears in it. Measured on the current NLU: questions that name a matter score 1.40-1.50,
+#: follow-ups without one ("要收费吗", "在哪里办") 0.9-1.2.
+STRONG_MATCH_SCORE = 1.35
+#: Failed turns in a row that open a human-helper ticket.
+FALLBACKS_BEFORE_HANDOFF = 2
+DEFAULT_LEVEL = "区政务大厅"
+
+
+# --- helpers -------------------------------------------------------------------------------------------------------
+
+def _kb(ctx: StepContext) -> Any:
+    return getattr(ctx.services, "kb", None) if ctx.services is not None else None
+
+
+def _is_payload(ctx: StepContext) -> bool:
+    return ctx.tracker.text.startswith("/")
+
+
+def _entity_matters(ctx: StepContext, kb: Any) -> list[Any]:
+    """The matters named by the message's ``matter`` entities that the KB knows, in order."""
+    return [m for m in (kb.get(c) for c in ctx.tracker.entity_values("matter")) if m is not None]
+
+
+def _score(ctx: StepContext, code: str) -> float:
+    for hit in ctx.tracker.latest_message.get("matters") or []:
+        if isinstance(hit, dict) and hit.get("code") == code:
+            try:
+                return float(hit.get("score") or 0.0)
+            except (TypeError, ValueError):
+                return 0.0
+    return 0.0
+
+
+def mentions(text: str, m: Any) -> bool:
+    """Whether ``text`` names matter ``m`` (its name, an alias or a colloquial phrase of 2+ characters)."""
+    for term in [m.name, *getattr(m, "aliases", []), *getattr(m, "colloquial", [])]:
+        if term and len(term) >= 2 and term in text:
+            return True
+    return False
+
+
+def _explicit_matters(ctx: StepContext, kb: Any) -> list[Any]:
+    """The entity matters the message really names: a clicked button, a name/alias/colloquial phrase in the text,
+    or a strong search match. A follow-up like "要收费吗" gets a best-effort search guess from the NLU as its
+    entity; that guess must not replace the matter the conversation is about."""
+    named = _entity_matters(ctx, kb)
+    if _is_payload(ctx):
+        return named
+    t = ctx.tracker.text
+    return [m for m in named if mentions(t, m) or _score(ctx, m.code) >= STRONG_MATCH_SCORE]
+
+
+def _ranked(ctx: StepContext, kb: Any, k: int = 3) -> list[Any]:
+    """The NLU's ranked matters (``latest_message.matters``) that the KB knows, best first, at most ``k``."""
+    out: list[Any] = []
+    for hit in ctx.tracker.latest_message.get("matters") or []:
+        code = hit.get("code") if isinstance(hit, dict) else None
+        m = kb.get(str(code)) if code else None
+        if m is not None and all(m.code != x.code for x in out):
+            out.append(m)
+        if len(out) >= k:
+            break
+    return out
+
+
+def _current(ctx: StepContext, kb: Any) -> Any:
+    code = ctx.state.matter_code
+    return kb.get(str(code)) if code else None
+
+
+def _remember(ctx: StepContext, m: Any) -> None:
+    ctx.set_slot("matter_code", m.code)
+    ctx.set_slot("matter_name", m.name)
+    ctx.set_slot("candidates", None)
+
+
+def _clarify(ctx: StepContext, options: list[Any], intent: str) -> None:
+    """Offer ``options`` (top 3) as buttons that re-ask ``intent`` for the chosen matter."""
+    top = options[:3]
+    ctx.text(say("matter.clarify"))
+    ctx.reply(buttons([(m.name, payload(intent, m.code)) for m in top]))
+    ctx.set_slot("candidates", [m.code for m in top])
+    log_event(log, "dialogue.clarify", session=ctx.tracker.sender_id, intent=intent,
+              candidates=",".join(m.code for m in top))
+
+
+def _unverified_notice(ctx: StepContext, m: Any) -> None:
+    if not getattr(m, "verified", False):
+        ctx.reply(notice(say("notice.unverified")))
+
+
+def _detail_buttons(m: Any, skip: str | None) -> dict[str, Any]:
+    items = [(say(DETAIL_BUTTONS[i]), payload(i, m.code)) for i in DETAIL_INTENTS if i != skip]
+    return buttons(items + [human_button(m.code)])
+
+
+def _kb_loading(ctx: StepContext) -> None:
+    ctx.reply(notice(say("notice.loading")))
+    ctx.reply(buttons([human_button()]))
+
+
+# --- the matter card -----------------------------------------------------------------------------------------------
+
+def _related_label(m: Any, r: Any) -> str:
+    """A related matter's name for the "还需要办理" line, with when it applies where that is clear."""
+    if "食品" in r.name and "食品" not in m.name:
+        return say("matter.related_food", name=r.name)
+    return say("matter.related_item", name=r.name)
+
+
+def card_buttons(m: Any, related: list[Any] = ()) -> dict[str, Any]:
+    """The buttons under a matter card: 材料清单, 办理地点, the related matters, 转人工."""
+    items = [(say("button.materials"), payload("ask_materials", m.code)),
+             (say("button.location"), payload("ask_location", m.code))]
+    items += [(r.name[:24], payload("ask_matter", r.code)) for r in related]
+    return buttons(items + [human_button(m.code)])
+
+
+def _answer_card(ctx: StepContext, m: Any, also: list[Any]) -> None:
+    kb = _kb(ctx)
+    ctx.text(say("matter.card", name=m.name))
+    ctx.reply(matter_card_part(m))
+    related = list(also)
+    for code in getattr(m, "related", []) or []:
+        r = kb.get(code)
+        if r is not None and r.code != m.code and all(r.code != x.code for x in related):
+            related.append(r)
+    related = related[:2]
+    if related:
+        ctx.text(say("matter.related", names="、".join(_related_label(m, r) for r in related)))
+    _unverified_notice(ctx, m)
+    ctx.reply(card_buttons(m, related))
+    _remember(ctx, m)
+    log_event(log, "dialogue.matter.answered", session=ctx.tracker.sender_id, matter=m.code,
+              related=",".join(r.code for r in related))
+
+
+@step("action_matter_answer")
+async def matter_answer(ctx: StepContext) -> None:
+    """``ask_matter``: the matter card (+ related matters and the 材料清单 / 办理地点 / 转人工 buttons), or the top 3
+    to choose from when the question is ambiguous, or a rephrase request when nothing fits."""
+    kb = _kb(ctx)
+    if kb is None:
+        _kb_loading(ctx)
+        return
+    named = _entity_matters(ctx, kb)
+    ranked = _ranked(ctx, kb)
+    ambiguous = bool(ctx.tracker.latest_message.get("ambiguous")) and not _is_payload(ctx)
+    if ambiguous:
+        options = ranked or named
+        if len(options) >= 2:
+            _clarify(ctx, options, "ask_matter")
+            return
+    if named:
+        _answer_card(ctx, named[0], named[1:])
+        return
+    if len(ranked) >= 2:
+        _clarify(ctx, ranked, "ask_matter")
+        return
+    if ranked:
+        _answer_card(ctx, ranked[0], [])
+        return
+    await _fallback(ctx)
+
+
+# --- checklist / place / time / fee --------------------------------------------------------------------------------
+
+def _places_text(m: Any) -> str:
+    lines = []
+    for i, p in enumerate(m.places[:4], 1):
+        bits = [say("detail.place_line", i=i, name=p.name, level=p.level)]
+        if p.address:
+            bits.append(say("detail.place_address", address=p.address))
+        if p.window:
+            bits.append(say("detail.place_window", window=p.window))
+        if p.hours:
+            bits.append(say("detail.place_hours", hours=p.hours))
+        if p.phone:
+            bits.append(say("detail.place_phone", phone=p.phone))
+        lines.append("；".join(bits))
+    return "\n".join(lines)
+
+
+def _answer_detail(ctx: StepContext, m: Any, intent: str) -> None:
+    if intent == "ask_materials":
+        if m.materials:
+            ctx.text(say("detail.materials", name=m.name))
+            ctx.reply(checklist_part(m))
+            if m.conditions:
+                ctx.text(say("detail.conditions", conditions="；".join(m.conditions[:5])))
+        else:
+            where = say("detail.no_materials_link", link=m.online_link) if m.online_link \
+                else say("detail.no_materials_window")
+            phone = say("detail.no_materials_phone", phone=m.consult_phone) if m.consult_phone else ""
+            ctx.text(say("detail.no_materials", name=m.name, where=where, phone=phone))
+    elif intent == "ask_location":
+        if m.places:
+            ctx.text(say("detail.places", name=m.name, places=_places_text(m)))
+        else:
+            ctx.text(say("detail.no_places", name=m.name))
+        if m.online_link:
+            ctx.text(say("detail.online", link=m.online_link))
+    elif intent == "ask_time":
+        bits = []
+        if m.promised_time_limit:
+            bits.append(say("detail.time_promised", value=m.promised_time_limit))
+        if m.legal_time_limit:
+            bits.append(say("detail.time_legal", value=m.legal_time_limit))
+        hours = next((p.hours for p in m.places if p.hours), "")
+        if hours:
+            bits.append(say("detail.time_hours", value=hours))
+        ctx.text(say("detail.time", name=m.name, limits="；".join(bits) if bits else say("detail.time_unknown")))
+    else:  # ask_fee
+        fee = m.fee.strip() if m.fee else ""
+        ctx.text(say("detail.fee", name=m.name, fee=fee) if fee else say("detail.fee_unknown", name=m.name))
+    _unverified_notice(ctx, m)
+    ctx.reply(_detail_buttons(m, intent))
+    _remember(ctx, m)
+    log_event(log, "dialogue.detail.answered", session=ctx.tracker.sender_id, matter=m.code, intent=intent)
+
+
+@step("action_matter_detail")
+async def matter_detail(ctx: StepContext) -> None:
+    """``ask_materials`` / ``ask_location`` / ``ask_time`` / ``ask_fee`` for the message's matter or the one the
+    conversation is about; asks which matter when there is none."""
+    kb = _kb(ctx)
+    intent = ctx.tracker.intent if ctx.tracker.intent in DETAIL_INTENTS else "ask_materials"
+    if kb is None:
+        _kb_loading(ctx)
+        return
+    named = _explicit_matters(ctx, kb)
+    ranked = _ranked(ctx, kb)
+    strong = [r for r in ranked if _score(ctx, r.code) >= STRONG_MATCH_SCORE]
+    current = _current(ctx, kb)
+    ambiguous = bool(ctx.tracker.latest_message.get("ambiguous")) and not _is_payload(ctx)
+    if not named and ambiguous and len(strong) >= 2 and \
+            not (current is not None and any(current.code == r.code for r in strong)):
+        _clarify(ctx, strong, intent)
+        return
+    m = named[0] if named else current
+    if m is None:
+        ctx.text(say("matter.which", what=say(f"detail.what.{intent}")))
+        return
+    _answer_detail(ctx, m, intent)
+
+
+# --- small talk and out of scope -----------------------------------------------------------------------------------
+
+@step("action_smalltalk")
+def smalltalk(ctx: StepContext) -> None:
+    """Greetings, thanks, yes/no and chit-chat: one friendly line that brings the person back to their matter."""
+    intent = ctx.tracker.intent if ctx.tracker.intent in SMALLTALK_INTENTS else "chitchat"
+    ctx.text(say(f"smalltalk.{intent}"))
+
+
+@step("action_out_of_scope")
+def out_of_scope(ctx: StepContext) -> None:
+    """Not a government matter: a polite redirect (12345, 好差评), never a wrong matter."""
+    ctx.text(say("out_of_scope"))
+
+
+# --- fallback and handoff ------------------------------------------------------------------------------------------
+
+async def _handoff(ctx: StepContext, reason: str, lead: str | None = None) -> None:
+    kb = _kb(ctx)
+    m = None
+    if kb is not None:
+        named = _explicit_matters(ctx, kb)
+        m = named[0] if named else _current(ctx, kb)
+    level = getattr(m, "level", None) or DEFAULT_LEVEL
+    s = ctx.services
+    handoffs = getattr(s, "handoffs", None) if s is not None else None
+    if handoffs is None:
+        ctx.text(say("handoff.failed"))
+        return
+    transcript = await run_in_threadpool(s.conversations.transcript, ctx.tracker.sender_id)
+    transcript.append({"role": "user", "text": ctx.tracker.text, "at": ""})
+    ticket = await run_in_threadpool(handoffs.create, ctx.tracker.sender_id, ctx.tracker.channel,
+                                     m.code if m else None, m.name if m else None, level, transcript, reason)
+    part = ticket.part()
+    if lead:
+        ctx.text(lead)
+    ctx.text(say("handoff.opened", level=part["level"], id=part["id"]))
+    ctx.reply({"type": "handoff", "ticket": part})
+    ctx.set_slot("handoff_ticket", str(part["id"]))
+    ctx.set_slot("fallback_streak", 0)
+    log_event(log, "dialogue.handoff", session=ctx.tracker.sender_id, ticket=part["id"], level=part["level"],
+              matter=m.code if m else None, reason=reason)
+
+
+@step("action_handoff")
+async def handoff(ctx: StepContext) -> None:
+    """``request_human``: open (or refresh) the conversation's human-helper ticket."""
+    await _handoff(ctx, "request_human")
+
+
+async def _fallback(ctx: StepContext) -> None:
+    streak = ctx.state.fallback_streak + 1
+    if streak >= FALLBACKS_BEFORE_HANDOFF:
+        await _handoff(ctx, "two_fallbacks", say("handoff.after_fallbacks"))
+        return
+    kb = _kb(ctx)
+    suggestions = _ranked(ctx, kb) if kb is not None else []
+    if suggestions:
+        ctx.text(say("fallback.suggest"))
+        items = [(m.name, payload("ask_matter", m.code)) for m in suggestions]
+    else:
+        ctx.text(say("fallback.rephrase"))
+        items = []
+    ctx.reply(buttons(items + [human_button()]))
+    ctx.set_slot("fallback_streak", streak)
+    log_event(log, "dialogue.fallback", session=ctx.tracker.sender_id, streak=streak, intent=ctx.tracker.intent)
+
+
+@step("action_fallback")
+async def fallback(ctx: StepContext) -> None:
+    """``nlu_fallback`` (and Rasa's core fallback): ask to rephrase once; the second failure in a row hands over."""
+    await _fallback(ctx)

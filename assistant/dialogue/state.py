@@ -1,0 +1,121 @@
+"""The conversation's memory that the dialogue steps read and change, kept in the app's database.
+
+:class:`DialogueState` is small on purpose: the matter the conversation is about, the candidates last offered
+(in their order), the failed-turn streak, the open ticket, the form in progress, and a few pre-service facts.
+Rasa keeps only the slots of its forms; everything here lives in ``dialogue_states`` so that any replica — and
+the degraded path when Rasa is unreachable — continues the same conversation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from assistant.db.base import utcnow
+from assistant.db.chat import DialogueStateRow
+
+#: State fields the dialogue steps read and write as slots (``ctx.tracker.get_slot`` / ``ctx.set_slot``).
+MEMORY_SLOTS = ("matter_code", "matter_name", "candidates", "fallback_streak", "handoff_ticket", "last_booking",
+                "firm_facts")
+
+
+@dataclass
+class DialogueState:
+    """What the dialogue remembers of a conversation.
+
+    Attributes:
+        matter_code: catalogue code of the matter the conversation is about.
+        matter_name: its name.
+        candidates: codes offered in the last clarification, in the order shown.
+        fallback_streak: failed turns in a row (at 2 a human helper takes over).
+        handoff_ticket: id of the conversation's last human-helper ticket.
+        last_booking: the last home-visit booking number of this conversation.
+        firm_facts: what a firm said about itself (industry, size …) for the policy handbook.
+        form: the Rasa form in progress (``None`` when none).
+        last_intent: the intent of the last turn a dialogue step answered.
+        turn_id: the id of that turn (the chat service compares it with the turn it sent).
+    """
+
+    matter_code: str | None = None
+    matter_name: str | None = None
+    candidates: list[str] = field(default_factory=list)
+    fallback_streak: int = 0
+    handoff_ticket: str | None = None
+    last_booking: str | None = None
+    firm_facts: dict[str, Any] | None = None
+    form: str | None = None
+    last_intent: str = ""
+    turn_id: str = ""
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "DialogueState":
+        """A state from its stored JSON (unknown keys ignored, bad values reset)."""
+        data = data if isinstance(data, dict) else {}
+        known = {f.name for f in fields(cls)}
+        state = cls(**{k: v for k, v in data.items() if k in known})
+        state.candidates = [str(c) for c in state.candidates] if isinstance(state.candidates, list) else []
+        try:
+            state.fallback_streak = max(0, int(state.fallback_streak or 0))
+        except (TypeError, ValueError):
+            state.fallback_streak = 0
+        return state
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON stored for this state."""
+        return asdict(self)
+
+    def slot(self, name: str) -> Any:
+        """A memory slot's value (see :data:`MEMORY_SLOTS`)."""
+        return getattr(self, name)
+
+    def set_slot(self, name: str, value: Any) -> None:
+        """Set a memory slot (``None`` resets it to its default)."""
+        if value is None:
+            default = DialogueState()
+            value = getattr(default, name)
+        if name == "fallback_streak":
+            value = int(float(value or 0))
+        if name == "candidates":
+            value = [str(c) for c in value or []]
+        setattr(self, name, value)
+
+    @property
+    def matter(self) -> dict[str, str] | None:
+        """``{"code", "name"}`` of the current matter, or ``None``."""
+        return {"code": self.matter_code, "name": self.matter_name or ""} if self.matter_code else None
+
+
+class StateStore:
+    """Load and save :class:`DialogueState` per conversation.
+
+    Args:
+        db: the app database (``assistant.db.session.Database``).
+    """
+
+    def __init__(self, db: Any):
+        self.db = db
+
+    def load(self, session_id: str) -> DialogueState:
+        """The conversation's state (a fresh one for a new conversation)."""
+        with self.db.session() as s:
+            row = s.get(DialogueStateRow, session_id)
+            return DialogueState.from_dict(row.state if row is not None else None)
+
+    def save(self, session_id: str, state: DialogueState) -> None:
+        """Store the conversation's state (the last writer wins; Rasa's lock store orders a conversation's
+        turns)."""
+        for attempt in (1, 2):
+            try:
+                with self.db.session() as s:
+                    row = s.get(DialogueStateRow, session_id)
+                    if row is None:
+                        s.add(DialogueStateRow(session_id=session_id, state=state.to_dict()))
+                    else:
+                        row.state = state.to_dict()
+                        row.updated_at = utcnow()
+                return
+            except IntegrityError:  # another process created the row in between: update it
+                if attempt == 2:
+                    raise
