@@ -246,7 +246,8 @@ def _parse(path: Path) -> _Parsed:
         except ValidationError as exc:
             for err in exc.errors():
                 loc = tuple(err["loc"])
-                where = ("halls", i, *loc) if not loc or loc[0] in raw else ("street_defaults", *loc)
+                from_default = data is not raw and loc and loc[0] not in raw and loc[0] in top.street_defaults
+                where = ("street_defaults", *loc) if from_default else ("halls", i, *loc)
                 issues.append(Issue(shown, locate_line(node, where, err["type"] == "extra_forbidden"),
                                     ".".join(map(str, where)), _message(err)))
     issues += _cross_check(halls, streets, top, shown, node)
@@ -316,7 +317,7 @@ def check_halls(path: Path = HALLS_FILE) -> list[Issue]:
     Args:
         path: the halls YAML.
     """
-    return sorted(_parse(Path(path)).issues, key=lambda i: (i.file, i.line, i.field))
+    return sorted(set(_parse(Path(path)).issues), key=lambda i: (i.file, i.line, i.field, i.message))
 
 
 class HallDirectory:
