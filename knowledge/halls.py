@@ -240,7 +240,7 @@ def _parse(path: Path) -> _Parsed:
             issues.append(Issue(shown, locate_line(node, ("halls", i), False), f"halls.{i}",
                                 "expected a hall (a mapping of Hall fields)"))
             continue
-        data = _fill(raw, top.street_defaults) if raw.get("level") == "街道便民服务中心" else raw
+        data = raw if raw.get("level") == "区政务大厅" else _fill(raw, top.street_defaults)
         try:
             halls.append((i, Hall.model_validate(data)))
         except ValidationError as exc:

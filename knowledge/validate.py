@@ -8,7 +8,7 @@ Rules (docs/knowledge.md):
   catalogue must use a project code (``JN-…``, or ``GD-…`` for a Guangdong-import matter).
 * ``related`` and ``renews`` must name codes that exist, and not the matter itself.
 * ``verified: true`` needs a ``source_ref`` saying what it was checked against.
-* The halls file (``halls.yml`` in the KB folder) and the streets file it names: see :func:`knowledge.halls.check_halls`.
+* The halls file (``halls.yml`` in the KB folder) and the streets file it names: :func:`knowledge.halls.check_halls`.
 """
 
 from __future__ import annotations
