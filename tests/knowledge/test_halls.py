@@ -280,24 +280,28 @@ def test_committed_kb_validate_includes_halls():
     ("从火车北站咋个过去", T.TRANSPORT), ("地铁哪个口出来近", T.TRANSPORT), ("离我家远不远", T.TRANSPORT),
     # parking
     ("停车方便不", T.PARKING), ("开车去好停不", T.PARKING), ("有没得停车场", T.PARKING),
-    ("车子停哪里", T.PARKING), ("停车要钱不", T.PARKING),
+    ("车子停哪里", T.PARKING), ("停车要钱不", T.PARKING), ("车能开进去不", T.PARKING),
+    ("骑电瓶车去停哪点", T.PARKING),
     # queue ticket / appointment
     ("要不要预约", T.APPOINTMENT), ("咋个取号", T.APPOINTMENT), ("排队的人多不", T.APPOINTMENT),
     ("网上可以约不", T.APPOINTMENT), ("手机上咋个约号", T.APPOINTMENT), ("去了要排好久", T.APPOINTMENT),
     # assisted / proxy service
     ("可以代办不", T.PROXY), ("有没有人帮忙填表", T.PROXY), ("我不会填表", T.PROXY),
     ("我妈来不了，我替她办行不行", T.PROXY), ("有没得帮办", T.PROXY), ("可以上门办不", T.PROXY),
+    ("家里人可以帮我去办不", T.PROXY), ("我老汉走不动了，能不能上门", T.PROXY), ("帮我把表填了嘛", T.PROXY),
+    ("有没有志愿者帮忙", T.PROXY),
     # 24-hour self-service
     ("24小时自助区在哪", T.SELF_SERVICE), ("有没有自助打印的机器", T.SELF_SERVICE),
     ("半夜能去打证明不", T.SELF_SERVICE), ("二十四小时开不", T.SELF_SERVICE),
     # mail-back
     ("能不能寄过来", T.MAIL), ("证办好了可以快递到屋头不", T.MAIL), ("执照能邮到家里不", T.MAIL),
-    ("邮寄要钱不", T.MAIL),
+    ("邮寄要钱不", T.MAIL), ("证件办好了能寄不", T.MAIL), ("邮费哪个出", T.MAIL), ("可以上门送证不", T.MAIL),
     # accessibility
     ("坐轮椅方便不", T.ACCESSIBILITY), ("有没有电梯", T.ACCESSIBILITY), ("老年人有专门的窗口没", T.ACCESSIBILITY),
     ("我腿脚不好，进得去不", T.ACCESSIBILITY), ("有手语服务没得", T.ACCESSIBILITY),
+    ("推婴儿车进得去不", T.ACCESSIBILITY), ("老人有没有优先", T.ACCESSIBILITY),
     # phone
-    ("你们电话多少", T.PHONE), ("咋个联系你们", T.PHONE), ("有没有咨询热线", T.PHONE),
+    ("你们电话多少", T.PHONE), ("咋个联系你们", T.PHONE), ("有没有咨询热线", T.PHONE), ("打哪个电话问", T.PHONE),
 ])
 def test_hall_questions(text, topic):
     assert classify_hall_question(text) == topic
@@ -307,7 +311,9 @@ def test_hall_questions(text, topic):
     "营业执照怎么办", "营业执照在哪儿办", "身份证丢了咋办", "开个餐馆要办啥子证", "养老金认证咋整",
     "公积金提取要多久", "护照去哪里办", "违章停车罚款在哪交", "停车场备案咋个办", "产假期间能领生育津贴不",
     "手机号码换了咋个改", "打电话挂失社保卡", "出口退税怎么办", "办事流程咋个走", "驾照考场咋个去",
-    "现在几点了", "今天天气好不好", "你好", "谢谢你", "", "   ", "委托书咋个写",
+    "现在几点了", "今天天气好不好", "你好", "谢谢你", "", "   ", "委托书咋个写", "电动车上牌在哪里",
+    "地铁卡怎么办", "公交卡在哪充值", "寄宿学校咋个报名", "可以帮我查下公积金余额不", "退休手续在哪办",
+    "医保卡在哪里领", "低保咋个申请",
 ])
 def test_not_hall_questions(text):
     assert classify_hall_question(text) is None
