@@ -8,6 +8,7 @@ Rules (docs/knowledge.md):
   catalogue must use a project code (``JN-…``, or ``GD-…`` for a Guangdong-import matter).
 * ``related`` and ``renews`` must name codes that exist, and not the matter itself.
 * ``verified: true`` needs a ``source_ref`` saying what it was checked against.
+* The halls file (``halls.yml`` in the KB folder) and the streets file it names: :func:`knowledge.halls.check_halls`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowledge.errors import Issue, display_path
+from knowledge.halls import HALL_FILE_NAMES, HALLS_FILE, check_halls, read_streets
 from knowledge.loaders.guides import GUIDE_SUFFIXES, load_guides
 from knowledge.loaders.jsonl import read_matters
 from knowledge.schema import Matter
@@ -214,23 +216,36 @@ def _ambiguity_warnings(collected: Collected, guides: dict[str, Entry]) -> list[
     return issues
 
 
-def _split(paths: Sequence[Path]) -> tuple[list[Path], list[Path], list[Issue]]:
+def _split(paths: Sequence[Path]) -> tuple[list[Path], list[Path], list[Path], list[Issue]]:
     catalogues: list[Path] = []
     guides: list[Path] = []
+    halls: list[Path] = []
     issues: list[Issue] = []
     for p in map(Path, paths):
         if p.is_dir():
             catalogues += sorted(p.glob("*.jsonl"))
-            guides += sorted(f for f in p.iterdir() if f.suffix in GUIDE_SUFFIXES and f.is_file())
+            halls += [p / name for name in HALL_FILE_NAMES if (p / name).is_file()]
+            guides += sorted(f for f in p.iterdir()
+                             if f.suffix in GUIDE_SUFFIXES and f.is_file() and f.name not in HALL_FILE_NAMES)
         elif not p.exists():
             issues.append(Issue(str(p), 0, "-", "no such file or folder"))
+        elif p.name in HALL_FILE_NAMES:
+            halls.append(p)
         elif p.suffix == ".jsonl":
             catalogues.append(p)
         elif p.suffix in GUIDE_SUFFIXES:
             guides.append(p)
         else:
             issues.append(Issue(display_path(p), 0, "-", "not a KB file (.jsonl) or a guide (.yml/.yaml)"))
-    return catalogues, guides, issues
+    return catalogues, guides, halls, issues
+
+
+def _hall_issues(files: Sequence[Path]) -> list[Issue]:
+    """Problems in halls files (with the streets file each names) and in streets files given on their own."""
+    issues: set[Issue] = set()
+    for f in files:
+        issues.update(check_halls(f) if f.name == HALLS_FILE.name else read_streets(f)[1])
+    return list(issues)
 
 
 def validate(paths: Sequence[Path], kb_dir: Path, guides_dir: Path) -> list[Issue]:
@@ -249,9 +264,10 @@ def validate(paths: Sequence[Path], kb_dir: Path, guides_dir: Path) -> list[Issu
     default_guides = ([f for f in sorted(guides_dir.iterdir()) if f.suffix in GUIDE_SUFFIXES and f.is_file()]
                       if guides_dir.is_dir() else [])
     if paths:
-        cat_files, guide_paths, issues = _split(paths)
+        cat_files, guide_paths, hall_files, issues = _split(paths)
     else:
         cat_files, guide_paths, issues = default_cat, default_guides, []
+        hall_files = [kb_dir / HALLS_FILE.name] if (kb_dir / HALLS_FILE.name).is_file() else []
     checked = {p.resolve() for p in [*cat_files, *guide_paths]}
     collected = Collected(issues=issues)
     # Context files first (in their natural order), so a checked file that repeats a context code is the one
@@ -269,4 +285,5 @@ def validate(paths: Sequence[Path], kb_dir: Path, guides_dir: Path) -> list[Issu
         collected.guides += entries
         if is_checked:
             collected.issues += problems
-    return sorted(collected.issues + check(collected), key=lambda i: (i.file, i.line, i.field))
+    return sorted(collected.issues + check(collected) + _hall_issues(hall_files),
+                  key=lambda i: (i.file, i.line, i.field))

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import yaml
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
-STREETS_FILE = DATA_DIR / "jinniu_streets.yml"
+from knowledge.halls import STREETS_FILE  # the one list of streets (knowledge/data/jinniu_streets.yml)
 
 #: Chengdu's other districts/counties: an address naming one is not 金牛区's.
 OTHER_DISTRICTS = ("锦江区", "青羊区", "武侯区", "成华区", "龙泉驿区", "青白江区", "新都区", "温江区", "双流区",

@@ -18,7 +18,7 @@ from knowledge.schema import Matter
 _Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is much faster and still gives marks
 
 
-class _Loader(_Base):  # type: ignore[misc,valid-type]
+class KeyCheckingLoader(_Base):  # type: ignore[misc,valid-type]
     """Safe loader that records keys appearing twice in a mapping (plain PyYAML keeps the last silently)."""
 
     def __init__(self, stream: str):
@@ -30,9 +30,9 @@ class _Loader(_Base):  # type: ignore[misc,valid-type]
         for key, _ in node.value:
             if isinstance(key, yaml.ScalarNode):
                 if key.value in seen:
-                    self.duplicates.append((key.value, _line(key), seen[key.value]))
+                    self.duplicates.append((key.value, node_line(key), seen[key.value]))
                 else:
-                    seen[key.value] = _line(key)
+                    seen[key.value] = node_line(key)
         return super().construct_mapping(node, deep=deep)
 
 GUIDE_SUFFIXES = (".yml", ".yaml")
@@ -60,11 +60,11 @@ def guide_files(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-def _line(node: yaml.Node) -> int:
+def node_line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
-def _locate(root: yaml.Node, loc: tuple[Any, ...], on_key: bool) -> int:
+def locate_line(root: yaml.Node, loc: tuple[Any, ...], on_key: bool) -> int:
     """The line of the node at pydantic location ``loc`` (the deepest node that exists)."""
     node = root
     for i, part in enumerate(loc):
@@ -73,16 +73,16 @@ def _locate(root: yaml.Node, loc: tuple[Any, ...], on_key: bool) -> int:
             for key, value in node.value:
                 if isinstance(key, yaml.ScalarNode) and key.value == str(part):
                     if last and on_key:
-                        return _line(key)
+                        return node_line(key)
                     node = value
                     break
             else:
-                return _line(node)
+                return node_line(node)
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
             node = node.value[part]
         else:
-            return _line(node)
-    return _line(node)
+            return node_line(node)
+    return node_line(node)
 
 
 def _message(err: dict[str, Any]) -> str:
@@ -133,10 +133,10 @@ class KeyLines(Mapping):
             if isinstance(self._node, yaml.MappingNode):
                 for key, value in self._node.value:
                     if isinstance(key, yaml.ScalarNode):
-                        lines.setdefault(key.value, _line(key))
+                        lines.setdefault(key.value, node_line(key))
                         if isinstance(value, yaml.SequenceNode):
                             for i, item in enumerate(value.value):
-                                lines[f"{key.value}.{i}"] = _line(item)
+                                lines[f"{key.value}.{i}"] = node_line(item)
             self._lines, self._node = lines, None
         return self._lines
 
@@ -163,44 +163,73 @@ def parse_guide(path: Path) -> ParsedGuide:
     return ParsedGuide(Path(path), matter, issues, lines)
 
 
-def _parse(path: Path) -> tuple[Matter | None, list[Issue], Mapping[str, int]]:
+@dataclass
+class YamlMapping:
+    """A YAML file read as one mapping, with what is needed to point at its lines.
+
+    Attributes:
+        data: the mapping, or ``None`` when the file could not be read as one (see ``issues``).
+        node: its root node (for :func:`locate_line`).
+        issues: unreadable file, syntax error, not a mapping, keys given twice.
+    """
+
+    data: dict[str, Any] | None
+    node: yaml.Node | None
+    issues: list[Issue]
+
+
+def read_yaml_mapping(path: Path, what: str) -> YamlMapping:
+    """Read a YAML file that must hold one mapping, recording keys given twice.
+
+    Args:
+        path: the file.
+        what: what the mapping is, for messages (``"one matter (a mapping of Matter fields)"``).
+    """
     shown = display_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [Issue(shown, 0, "-", f"cannot read the file: {exc}")], {}
-    loader = _Loader(text)
+        return YamlMapping(None, None, [Issue(shown, 0, "-", f"cannot read the file: {exc}")])
+    loader = KeyCheckingLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
-            return None, [Issue(shown, 1, "-", "the file is empty; a guide is one mapping of Matter fields")], {}
+            return YamlMapping(None, None, [Issue(shown, 1, "-", f"the file is empty; expected {what}")])
         data = loader.construct_document(node)
         duplicates = loader.duplicates
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
-        return None, [Issue(shown, line, "-", f"YAML syntax error: {exc.problem or exc}")], {}
+        return YamlMapping(None, None, [Issue(shown, line, "-", f"YAML syntax error: {exc.problem or exc}")])
     except yaml.YAMLError as exc:
-        return None, [Issue(shown, 0, "-", f"YAML error: {exc}")], {}
+        return YamlMapping(None, None, [Issue(shown, 0, "-", f"YAML error: {exc}")])
     finally:
         loader.dispose()
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else type(data).__name__
-        return None, [Issue(shown, _line(node), "-",
-                            f"expected one matter (a mapping of Matter fields), got {kind}; one matter per file")], {}
-    lines = KeyLines(node)
+        return YamlMapping(None, node, [Issue(shown, node_line(node), "-", f"expected {what}, got {kind}")])
     issues = [Issue(shown, line, key, f"key appears twice (first on line {first}); only one is allowed")
               for key, line, first in duplicates]
+    return YamlMapping(data, node, issues)
+
+
+def _parse(path: Path) -> tuple[Matter | None, list[Issue], Mapping[str, int]]:
+    shown = display_path(path)
+    doc = read_yaml_mapping(path, "one matter (a mapping of Matter fields); one matter per file")
+    if doc.data is None:
+        return None, doc.issues, {}
+    data, node, issues = doc.data, doc.node, doc.issues
+    lines = KeyLines(node)
     try:
         matter = Matter.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors():
             loc = tuple(err["loc"])
-            line = _locate(node, loc, on_key=err["type"] == "extra_forbidden")
+            line = locate_line(node, loc, on_key=err["type"] == "extra_forbidden")
             issues.append(Issue(shown, line, ".".join(str(p) for p in loc) or "-", _message(err)))
         return None, issues, lines
     if matter.source != "authored":
-        issues.append(Issue(shown, _locate(node, ("source",), False), "source",
+        issues.append(Issue(shown, locate_line(node, ("source",), False), "source",
                             f"an authored guide must say `source: authored`, got {matter.source!r}"))
     return (None if issues else matter), issues, lines
 
