@@ -35,13 +35,14 @@ from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse
 from starlette.websockets import WebSocketState
 
+from assistant.dialogue.replies import say
 from assistant.logging import get_logger, log_event
 from assistant.settings import Settings
 from assistant.speech import VoiceRuntime, voice_runtime, warm_voice
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-TEXT_UNCLEAR = "没听清，请再说一遍"
-TEXT_HELPER = "我还是没听清，已经为您联系工作人员，请稍候。"
+TEXT_UNCLEAR = say("kiosk.unclear")
+TEXT_HELPER = say("kiosk.helper")
 UNCLEAR_TRIES_BEFORE_HELPER = 2
 _SESSION_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 

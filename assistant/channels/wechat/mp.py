@@ -46,6 +46,7 @@ from assistant.channels.wechat.render import Rendered, render_parts
 from assistant.channels.wechat.xml import XMLRefused, build_xml, parse_wechat_xml
 from assistant.db.base import utcnow
 from assistant.db.wechat import WeChatDelivery, WeChatInbound, WeChatUser
+from assistant.dialogue.replies import say
 from assistant.logging import get_logger, log_event
 from assistant.speech import voice_runtime
 
@@ -62,13 +63,12 @@ TIMESTAMP_WINDOW_S = 300
 #: Keep finished in-memory entries this long (a retry normally arrives within 15 s).
 _PENDING_TTL_S = 120
 
-TEXT_WELCOME = ("您好，欢迎关注金牛区政务服务！我是智能导办“金小二”，可以帮您查办事材料、地点、时间和费用，"
-                "也可以帮您转接金帮办专员。直接发文字或语音告诉我您要办的事就行。")
-TEXT_VOICE_UNSUPPORTED = "暂不支持语音，请发文字。"
-TEXT_VOICE_UNCLEAR = "没听清您的语音，请再说一遍，或者直接发文字。"
-TEXT_MEDIA_UNSUPPORTED = "金小二目前只能看懂文字和语音。请用文字告诉我您要办的事，比如“社保卡丢了怎么补办”。"
-TEXT_ERROR = "抱歉，系统繁忙，请稍后再试；也可以回复“人工”转接金帮办专员。"
-TEXT_EMPTY = "请用文字告诉我您要办的事，比如“办居住证要带啥材料”。"
+TEXT_WELCOME = say("wechat.welcome")
+TEXT_VOICE_UNSUPPORTED = say("wechat.voice_unsupported")
+TEXT_VOICE_UNCLEAR = say("wechat.voice_unclear")
+TEXT_MEDIA_UNSUPPORTED = say("wechat.media_unsupported")
+TEXT_ERROR = say("wechat.error")
+TEXT_EMPTY = say("wechat.empty")
 
 #: The menu of common matters sent with the welcome (and for the ``MENU`` click key). Payloads are sent to the
 #: assistant as the citizen's text, so they work whatever matter codes the KB uses.
