@@ -358,9 +358,7 @@ class WeChatRuntime:
             if low in {"subscribe", "user_enter_tempsession"}:
                 return lambda: self._welcome(inb)
             if low == "unsubscribe":
-                self.user(inb.openid, inb.channel, subscribed=False)
-                log_event(log, "wechat.user.unsubscribed", channel=inb.channel)
-                return None
+                return lambda: self._unsubscribe(inb)
             if low == "click":
                 return lambda: self._click(inb, str(f.get("EventKey") or ""))
             return None  # VIEW, SCAN, LOCATION, TEMPLATESENDJOBFINISH …: nothing to say
@@ -369,11 +367,16 @@ class WeChatRuntime:
         log_event(log, "wechat.message.unknown_type", channel=inb.channel, msg_type=t[:32])
         return None
 
+    async def _unsubscribe(self, inb: Inbound) -> Answer:
+        await asyncio.to_thread(self.user, inb.openid, inb.channel, False)
+        log_event(log, "wechat.user.unsubscribed", channel=inb.channel)
+        return Answer([])
+
     async def _welcome(self, inb: Inbound) -> Answer:
-        self.user(inb.openid, inb.channel, subscribed=True)
+        await asyncio.to_thread(self.user, inb.openid, inb.channel, True)
         rendered = render_parts([{"type": "text", "text": TEXT_WELCOME},
                                  {"type": "buttons", "buttons": WELCOME_MENU}])
-        self._save_buttons(inb.openid, rendered.buttons)
+        await asyncio.to_thread(self._save_buttons, inb.openid, rendered.buttons)
         return Answer(rendered.messages, rendered.buttons)
 
     async def _click(self, inb: Inbound, key: str) -> Answer:
@@ -412,7 +415,7 @@ class WeChatRuntime:
 
     async def _ask(self, inb: Inbound, text: str, raw: bool = False) -> Answer:
         """Ask the assistant and render its reply for WeChat."""
-        u = self.user(inb.openid, inb.channel)
+        u = await asyncio.to_thread(self.user, inb.openid, inb.channel)
         text = text.strip()
         if not raw:
             if not text:
@@ -429,7 +432,7 @@ class WeChatRuntime:
         data = resp.model_dump() if hasattr(resp, "model_dump") else dict(resp)
         parts = list(data.get("replies") or [])
         rendered: Rendered = render_parts(parts)
-        self._save_buttons(inb.openid, rendered.buttons)
+        await asyncio.to_thread(self._save_buttons, inb.openid, rendered.buttons)
         wants_human = data.get("intent") == "request_human" or any(
             isinstance(p, dict) and p.get("type") == "handoff" for p in parts)
         return Answer(rendered.messages, rendered.buttons, wants_human=wants_human)
@@ -456,31 +459,36 @@ class WeChatRuntime:
         key = inb.dedup_key
         self._gc()
         entry = self._pending.get(key)
+        row = None
         if entry is None:
-            row = self._load_row(key)
+            row = await asyncio.to_thread(self._load_row, key)
+            entry = self._pending.get(key)  # a retry of the same message may have started it meanwhile
+        if entry is None:
             if row is not None and row["status"] != "processing":
                 log_event(log, "wechat.retry.deduplicated", key=_log_key(key), status=row["status"],
                           delivery=row["delivery"])
-                self._bump_attempts(key)
+                await asyncio.to_thread(self._bump_attempts, key)
                 if row["delivery"] == "passive" and row["reply_chunks"] and passive_ok:
                     # WeChat retries only when it did not receive our reply: give it the same answer again.
                     return "passive", Answer(list(row["reply_chunks"]))
                 return "success", None
             compute = self.compute_for(inb)
             if compute is None:
-                self._insert_row(inb, status="done", delivery="none")
+                await asyncio.to_thread(self._insert_row, inb, "done", "none")
                 return "success", None
-            if row is None and not self._insert_row(inb, status="processing"):
+            if row is None and not await asyncio.to_thread(self._insert_row, inb, "processing"):
                 return "success", None  # another worker owns this message
             if row is not None:  # left "processing" by a previous process: compute it again
-                self._bump_attempts(key)
+                await asyncio.to_thread(self._bump_attempts, key)
+            if key in self._pending:  # started by a retry while the row was written
+                return "success", None
             task = asyncio.create_task(self._safe_compute(compute, inb))
             entry = _Pending(key=key, openid=inb.openid, channel=inb.channel, task=task)
             self._pending[key] = entry
             task.add_done_callback(lambda _t, e=entry: self._settle(e))
             log_event(log, "wechat.message.received", channel=inb.channel, msg_type=inb.msg_type, key=_log_key(key))
         else:
-            self._bump_attempts(key)
+            await asyncio.to_thread(self._bump_attempts, key)
             log_event(log, "wechat.retry.joined", key=_log_key(key), claimed=entry.claimed)
         if entry.claimed == "custom":
             return "success", None
@@ -497,18 +505,17 @@ class WeChatRuntime:
                 return "success", None
             if want_transfer and answer.wants_human and entry.claimed is None:
                 entry.claimed = "custom"
-                self._finish_row(key, "queued", "custom", answer.messages, transferred=True)
-                self._spawn(self._deliver(key, entry.openid, entry.channel, answer.messages, 0))
+                self._spawn(self._finish_then_deliver(key, "queued", "custom", answer.messages, entry.openid,
+                                                      entry.channel, answer.messages, 0, transferred=True))
                 log_event(log, "wechat.reply.transfer", key=_log_key(key))
                 return "transfer", answer
             if passive_ok:
                 entry.claimed = "passive"
                 status = "answered" if len(answer.messages) == 1 else "queued"
-                self._finish_row(key, status, "passive", answer.messages)
-                if len(answer.messages) > 1 and not entry.extra_sent:
-                    entry.extra_sent = True
-                    self._spawn(self._deliver(key, entry.openid, entry.channel, answer.messages[1:], 1,
-                                              delay_s=0.3))
+                rest = answer.messages[1:] if len(answer.messages) > 1 and not entry.extra_sent else []
+                entry.extra_sent = entry.extra_sent or bool(rest)
+                self._spawn(self._finish_then_deliver(key, status, "passive", answer.messages, entry.openid,
+                                                      entry.channel, rest, 1, delay_s=0.3))
                 log_event(log, "wechat.reply.passive", key=_log_key(key), messages=len(answer.messages))
                 return "passive", answer
         self._settle(entry)
@@ -533,17 +540,25 @@ class WeChatRuntime:
         if not entry.task.done() or entry.claimed is not None or entry.waiters > 0:
             return
         entry.finished_at = time.monotonic()
+        entry.claimed = "custom"
         if entry.task.cancelled():
-            entry.claimed = "custom"
-            self._finish_row(entry.key, "failed", None, None)
+            self._spawn(self._finish_then_deliver(entry.key, "failed", None, None))
             return
         answer: Answer = entry.task.result()
-        entry.claimed = "custom"
         if not answer.messages:
-            self._finish_row(entry.key, "done", "none", [])
+            self._spawn(self._finish_then_deliver(entry.key, "done", "none", []))
             return
-        self._finish_row(entry.key, "queued", "custom", answer.messages)
-        self._spawn(self._deliver(entry.key, entry.openid, entry.channel, answer.messages, 0))
+        self._spawn(self._finish_then_deliver(entry.key, "queued", "custom", answer.messages, entry.openid,
+                                              entry.channel, answer.messages, 0))
+
+    async def _finish_then_deliver(self, key: str, status: str, delivery: str | None, chunks: list[str] | None,
+                                   openid: str = "", channel: str = "", messages: list[str] | None = None,
+                                   first_seq: int = 0, transferred: bool = False, delay_s: float = 0.0) -> None:
+        """Record how a message was answered, then send what must go by the customer-service API (in this
+        order, off the event loop)."""
+        await asyncio.to_thread(self._finish_row, key, status, delivery, chunks, transferred)
+        if messages:
+            await self._deliver(key, openid, channel, messages, first_seq, delay_s=delay_s)
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(coro)
@@ -580,7 +595,7 @@ class WeChatRuntime:
         outcome = "delivered"
         for i, content in enumerate(messages):
             seq = first_seq + i
-            if key and self._already_sent(key, seq):
+            if key and await asyncio.to_thread(self._already_sent, key, seq):
                 continue
             errcode, errmsg, status = None, None, "sent"
             for attempt, pause in enumerate((0.0, *self.send_retry_delays)):
@@ -595,13 +610,14 @@ class WeChatRuntime:
                     break
                 except WeChatAPIError as exc:
                     status, errcode, errmsg = "failed", exc.errcode, exc.errmsg
-            self._record_delivery(key, openid, channel, seq, content, status, errcode, errmsg)
+            await asyncio.to_thread(self._record_delivery, key, openid, channel, seq, content, status, errcode,
+                                    errmsg)
             log_event(log, f"wechat.delivery.{status}", key=_log_key(key), seq=seq, errcode=errcode)
             if status != "sent":
                 outcome = "undeliverable" if status == "undeliverable" else "failed"
                 break
         if key:
-            self._set_status(key, outcome)
+            await asyncio.to_thread(self._set_status, key, outcome)
         return outcome
 
     # ---- database helpers -----------------------------------------------------------------------------
@@ -661,7 +677,7 @@ class WeChatRuntime:
         Returns:
             ``None`` when the session is not a WeChat one; else ``delivered`` / ``undeliverable`` / ``failed``.
         """
-        found = self.openid_for_session(session_id)
+        found = await asyncio.to_thread(self.openid_for_session, session_id)
         if found is None:
             return None
         openid, channel = found
@@ -806,19 +822,13 @@ def register_outbox(services: Any) -> None:
 
 
 def schedule_delivery(services: Any, session_id: str, parts: list[dict[str, Any]]) -> bool:
-    """Like :func:`deliver` but in the background (the staff API answers at once); call from a coroutine.
-
-    Args:
-        services: the app's ``Services``.
-        session_id: the conversation id of the ticket.
-        parts: reply parts to send.
+    """Like :func:`deliver` but in the background (the staff API answers at once); call from a coroutine. A
+    session that is not a WeChat one is left alone by :meth:`WeChatRuntime.deliver_parts`.
 
     Returns:
-        ``True`` when the session belongs to a WeChat user and a delivery was scheduled.
+        ``True`` (the delivery was scheduled).
     """
     rt = runtime_for(services)
-    if rt.openid_for_session(session_id) is None:
-        return False
     rt._spawn(rt.deliver_parts(session_id, parts))
     return True
 
