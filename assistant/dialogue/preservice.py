@@ -14,6 +14,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, step
+from assistant.dialogue.replies import say
 from assistant.logging import get_logger, log_event
 from assistant.preservice.handbook import FACT_QUESTIONS, FirmFacts, extract_facts
 from assistant.preservice.precheck import SYNONYMS, precheck, precheck_parts
@@ -32,7 +33,6 @@ _HUMAN = re.compile(r"转人工|人工服务|找人工|真人|找工作人员")
 _BOOKING_NO = re.compile(r"SM\s*\d{6}\s*[A-Z0-9]{4}", re.IGNORECASE)
 #: A matter search score (nlu.NLU.search) at which a free-text matter for a home visit is taken as that matter.
 VISIT_MATTER_SCORE = 1.2
-TEXT_NOT_READY = "金小二正在启动，请稍等一会儿再试。"
 
 
 def _pre(ctx: StepContext) -> PreService:
@@ -46,7 +46,7 @@ def _cancelled(ctx: StepContext, slots: tuple[str, ...]) -> bool:
     if not _CANCEL.match(text) and not wants_human:
         return False
     if wants_human:
-        ctx.reply({"type": "buttons", "buttons": [{"title": "转人工", "payload": "/request_human"}]})
+        ctx.reply({"type": "buttons", "buttons": [{"title": say("button.human"), "payload": "/request_human"}]})
     for s in slots:
         ctx.set_slot(s, None)
     ctx.set_slot("ps_cancelled", True)
@@ -69,12 +69,12 @@ def _channel_choice(text: str, tracker_channel: str) -> tuple[str, str | None, s
     if "微信" in t:
         if tracker_channel.startswith("wechat") or tracker_channel in {"miniprogram", "wechat_mp"}:
             return "wechat", None, ""
-        return "web", None, "（您现在是在网页上和我对话，提醒会发到这个对话里；想用微信提醒，请在「金牛政务」微信里再登记一次。）"
+        return "web", None, say("preservice.licence.web_not_wechat")
     if re.search(r"对话|这里|网页|网站|聊天|在线|就在这|app|App|都行|随便", t):
         if tracker_channel.startswith("wechat") or tracker_channel in {"miniprogram", "wechat_mp"}:
             return "wechat", None, ""
         return "web", None, ""
-    raise InvalidValue("请选择提醒方式：「在这个对话里」「微信」或「打电话」（打电话请附上号码）。")
+    raise InvalidValue(say("preservice.licence.ask_channel"))
 
 
 @step("validate_licence_form")
@@ -85,7 +85,7 @@ def validate_licence_form(ctx: StepContext) -> None:
         lt = _pre(ctx).catalogue.find(ctx.tracker.text) if not ctx.tracker.text.startswith("/") else None
         if lt is not None and not ctx.tracker.get_slot("licence_type"):
             ctx.set_slot("licence_type", lt.key)
-            ctx.text(f"好的，帮您登记「{lt.name}」的到期提醒（随时回复「取消」可以退出）。")
+            ctx.text(say("preservice.licence.start", name=lt.name))
         return
     if _cancelled(ctx, LICENCE_SLOTS):
         return
@@ -95,14 +95,13 @@ def validate_licence_form(ctx: StepContext) -> None:
         lt = pre.catalogue.find(value)
         if lt is None:
             names = "、".join(t.name for t in pre.catalogue.types[:8])
-            _reject(ctx, req, f"「{value[:20]}」不在金牛区许可延续提示清单里。清单里有：{names}等，"
-                              "请换个说法，或回复「取消」。")
+            _reject(ctx, req, say("preservice.licence.unknown_type", value=value[:20], names=names))
             return
         ctx.set_slot(req, lt.key)
     elif req == "licence_number":
         lt = pre.catalogue.get(str(ctx.tracker.get_slot("licence_type") or ""))
         if lt is None:  # pragma: no cover - the type is validated first
-            _reject(ctx, "licence_type", "请先告诉我是哪种证照。")
+            _reject(ctx, "licence_type", say("preservice.licence.type_first"))
             return
         try:
             ctx.set_slot(req, lt.check_number(value))
@@ -110,7 +109,7 @@ def validate_licence_form(ctx: StepContext) -> None:
             _reject(ctx, req, str(exc))
     elif req == "licence_holder":
         if len(value) < 2 or len(value) > 100:
-            _reject(ctx, req, "请输入证上写的持证人或单位全称（2到100个字）。")
+            _reject(ctx, req, say("preservice.licence.ask_holder"))
         else:
             ctx.set_slot(req, value)
     elif req == "licence_expiry":
@@ -141,7 +140,7 @@ async def action_licence_submit(ctx: StepContext) -> None:
     t = ctx.tracker
     if t.get_slot("ps_cancelled") or not all(t.get_slot(s) for s in LICENCE_SLOTS):
         _reset(ctx, LICENCE_SLOTS)
-        ctx.text("好的，这次不登记了。需要时说「登记证照到期提醒」就行。")
+        ctx.text(say("preservice.licence.dropped"))
         return
     pre = _pre(ctx)
     lt = pre.catalogue.get(t.get_slot("licence_type"))
@@ -156,17 +155,18 @@ async def action_licence_submit(ctx: StepContext) -> None:
             holder=t.get_slot("licence_holder"), expiry_date=expiry, session_id=t.sender_id, channel=channel,
             contact=contact or None, source="chat"))
     except DuplicateLicence:
-        ctx.text(f"这张{lt.name}（编号 {t.get_slot('licence_number')}）已经登记过了，不用重复登记。"
-                 "说「我的证照」可以查看。")
+        ctx.text(say("preservice.licence.duplicate", name=lt.name, number=t.get_slot("licence_number")))
         return
     offsets = "、".join(str(o) for o in pre.scheduler.offsets)
-    how = {"web": "在这个对话里", "wechat": "通过微信", "none": f"由工作人员打电话（{mask_pii(contact)}）"}[channel]
-    ctx.text(f"已登记✅ {lt.name}，编号 {lic.number}，持证：{lic.holder}，有效期至 {expiry.year}年{expiry.month}月"
-             f"{expiry.day}日。\n到期前 {offsets} 天，金小二会{how}提醒您，并附上延续办理的材料清单。")
+    how = say({"web": "preservice.licence.how_web", "wechat": "preservice.licence.how_wechat",
+               "none": "preservice.licence.how_phone"}[channel], contact=mask_pii(contact))
+    ctx.text(say("preservice.licence.saved", name=lt.name, number=lic.number, holder=lic.holder, year=expiry.year,
+                 month=expiry.month, day=expiry.day, offsets=offsets, how=how))
     matter = pre.catalogue.matter(lt)
-    buttons = [{"title": "我的证照", "payload": "/list_licences"}]
+    buttons = [{"title": say("preservice.button.my_licences"), "payload": "/list_licences"}]
     if matter is not None:
-        buttons.insert(0, {"title": f"看看{matter.name[:14]}要啥材料", "payload": payload("ask_materials", matter.code)})
+        buttons.insert(0, {"title": say("preservice.button.matter_materials", name=matter.name[:14]),
+                           "payload": payload("ask_materials", matter.code)})
     ctx.reply({"type": "buttons", "buttons": buttons})
 
 
@@ -176,19 +176,21 @@ async def action_licence_list(ctx: StepContext) -> None:
     pre = _pre(ctx)
     lics = await run_in_threadpool(pre.licences.list_for_session, ctx.tracker.sender_id)
     if not lics:
-        ctx.text("您在这个对话里还没有登记证照。说「登记证照到期提醒」可以添加。")
-        ctx.reply({"type": "buttons", "buttons": [{"title": "登记证照到期提醒", "payload": "/register_licence"}]})
+        ctx.text(say("preservice.licence.none_yet"))
+        ctx.reply({"type": "buttons", "buttons": [{"title": say("preservice.button.register_licence"),
+                                                   "payload": "/register_licence"}]})
         return
     today = pre.today()
-    lines = ["您登记的证照："]
+    lines = [say("preservice.licence.list_head")]
     for i, lic in enumerate(lics, 1):
         left = (lic.expiry_date - today).days
         sent = [r for r in lic.reminders if r.status == "sent"]
-        tail = f"，已提醒 {len(sent)} 次" if sent else ""
-        lines.append(f"{i}. {lic.licence_name}（{lic.number}），{lic.expiry_date.isoformat()} 到期，还剩 {left} 天{tail}")
+        tail = say("preservice.licence.list_reminded", count=len(sent)) if sent else ""
+        lines.append(say("preservice.licence.list_line", i=i, name=lic.licence_name, number=lic.number,
+                         expiry=lic.expiry_date.isoformat(), left=left, reminded=tail))
     ctx.text("\n".join(lines))
-    ctx.reply({"type": "buttons", "buttons": [{"title": f"取消提醒：{lic.number}", "payload": f"取消提醒 {lic.number}"}
-                                              for lic in lics[:5]]})
+    ctx.reply({"type": "buttons", "buttons": [{"title": say("preservice.button.cancel_reminder", number=lic.number),
+                                               "payload": f"取消提醒 {lic.number}"} for lic in lics[:5]]})
 
 
 @step("action_licence_cancel")
@@ -198,7 +200,7 @@ async def action_licence_cancel(ctx: StepContext) -> None:
     sid = ctx.tracker.sender_id
     lics = await run_in_threadpool(pre.licences.list_for_session, sid)
     if not lics:
-        ctx.text("您在这个对话里没有登记需要提醒的证照。")
+        ctx.text(say("preservice.licence.none_to_cancel"))
         return
     text = ctx.tracker.text
     ref = None
@@ -216,16 +218,17 @@ async def action_licence_cancel(ctx: StepContext) -> None:
     if ref is None and len(lics) == 1:
         ref = lics[0].number
     if ref is None:
-        ctx.text("要取消哪一张证照的提醒？")
-        ctx.reply({"type": "buttons", "buttons": [{"title": f"{lic.licence_name} {lic.number}",
+        ctx.text(say("preservice.licence.which_to_cancel"))
+        ctx.reply({"type": "buttons", "buttons": [{"title": say("preservice.button.licence", name=lic.licence_name,
+                                                                number=lic.number),
                                                    "payload": f"取消提醒 {lic.number}"} for lic in lics[:5]]})
         return
     try:
         lic = await run_in_threadpool(pre.licences.cancel, sid, ref)
     except NotFound:
-        ctx.text("没找到这张证照，请说「我的证照」看看登记了哪些。")
+        ctx.text(say("preservice.licence.not_found"))
         return
-    ctx.text(f"好的，已停止「{lic.licence_name}」（{lic.number}）的到期提醒。")
+    ctx.text(say("preservice.licence.cancelled", name=lic.licence_name, number=lic.number))
 
 
 # --- home-visit booking ---------------------------------------------------------------------------------------
@@ -284,7 +287,7 @@ def validate_home_visit_form(ctx: StepContext) -> None:
     value = str(ctx.tracker.get_slot(req) or "").strip()
     if req == "visit_person":
         if len(value) < 2 or len(value) > 120 or re.fullmatch(r"[\d\s+\-]+", value):
-            _reject(ctx, req, "请告诉我被上门服务的人的姓名（以及不方便出门的原因）。")
+            _reject(ctx, req, say("preservice.visit.ask_person"))
         else:
             ctx.set_slot(req, value)
     elif req == "visit_phone":
@@ -294,28 +297,27 @@ def validate_home_visit_form(ctx: StepContext) -> None:
             _reject(ctx, req, str(exc))
     elif req == "visit_address":
         if len(value) < 4 or len(value) > 200:
-            _reject(ctx, req, "请告诉我详细地址（路名、门牌号、小区楼栋）。")
+            _reject(ctx, req, say("preservice.visit.ask_address"))
             return
         m = pre.streets.match(value)
         if m.reason == "outside":
-            _reject(ctx, req, f"这个地址在{m.term}，金牛区的上门服务只能到金牛区内。请联系{m.term}的政务服务中心，"
-                              "或换一个金牛区内的地址。")
+            _reject(ctx, req, say("preservice.visit.outside", place=m.term))
             return
         ctx.set_slot(req, value)
         if m.street is not None:
             ctx.set_slot("visit_street", m.street.name)
         elif m.reason == "ambiguous":
-            ctx.text(f"「{m.term}」跨了好几个街道（{'、'.join(s.name for s in m.candidates)}），需要确认一下。")
+            ctx.text(say("preservice.visit.street_ambiguous", term=m.term,
+                         streets="、".join(s.name for s in m.candidates)))
     elif req == "visit_street":
         st = pre.streets.get(value) or pre.streets.match(value).street
         if st is None:
-            _reject(ctx, req, "没对上金牛区的街道。金牛区的街道有：" + "、".join(pre.streets.names)
-                    + "。不清楚的话说出附近的社区或地标也行。")
+            _reject(ctx, req, say("preservice.visit.ask_street_again", streets="、".join(pre.streets.names)))
         else:
             ctx.set_slot(req, st.name)
     elif req == "visit_matter":
         if len(value) < 2:
-            _reject(ctx, req, "要上门办理什么事？比如「养老金资格认证」。")
+            _reject(ctx, req, say("preservice.visit.ask_matter"))
             return
         code, name = _visit_matter(ctx, value)
         ctx.set_slot(req, f"{code or ''}|{name}")
@@ -334,7 +336,7 @@ async def action_home_visit_submit(ctx: StepContext) -> None:
     t = ctx.tracker
     if t.get_slot("ps_cancelled") or not all(t.get_slot(s) for s in VISIT_SLOTS):
         _reset(ctx, VISIT_SLOTS)
-        ctx.text("好的，这次不预约了。需要时说「预约上门服务」就行。")
+        ctx.text(say("preservice.visit.dropped"))
         return
     from datetime import date
 
@@ -351,18 +353,21 @@ async def action_home_visit_submit(ctx: StepContext) -> None:
         session_id=t.sender_id, channel=t.channel))
     ctx.set_slot("last_booking", b.number)
     st = pre.streets.get(b.street)
-    ctx.text(f"预约成功✅ 预约号 {b.number}\n{b.visit_date.month}月{b.visit_date.day}日{b.half_day}，"
-             f"{st.service_centre if st else b.street}的工作人员上门办理「{b.matter_name}」。"
-             f"上门前会先打电话（{mask_pii(b.phone)}）确认。\n查询、改时间或取消，说「查预约 {b.number}」"
-             f"「改预约」「取消预约」就行。")
+    ctx.text(say("preservice.visit.booked", number=b.number, month=b.visit_date.month, day=b.visit_date.day,
+                 half_day=b.half_day, centre=st.service_centre if st else b.street, matter=b.matter_name,
+                 phone=mask_pii(b.phone)))
     m = pre.catalogue.kb.get(code) if (code and pre.catalogue.kb is not None) else None
     if m is not None and m.materials:
-        ctx.text("上门时请准备好下面这些材料：")
+        ctx.text(say("preservice.visit.materials"))
         ctx.reply(checklist_part(m))
 
 
-_STATUS_WORDS = {"booked": "已预约，等待街道确认", "confirmed": "街道已确认", "done": "已上门办结",
-                 "cancelled": "已取消"}
+_STATES = ("booked", "confirmed", "done", "cancelled")
+
+
+def _state_words(status: str) -> str:
+    """How a booking status reads to the citizen (an unknown status as it is)."""
+    return say(f"preservice.booking.state.{status}") if status in _STATES else status
 
 
 def _booking_ref(ctx: StepContext) -> str | None:
@@ -379,14 +384,14 @@ async def _find_booking(ctx: StepContext, pre: PreService):
         if mine:
             number = mine[0].number
     if number is None:
-        ctx.text("请告诉我预约号（SM 开头的12位，如 SM261201AB3K）。")
+        ctx.text(say("preservice.booking.ask_number"))
         return None
     b = await run_in_threadpool(pre.bookings.get, number)
     if b is None:
-        ctx.text(f"没有找到预约号 {number} 的预约，请核对一下。")
+        ctx.text(say("preservice.booking.not_found", number=number))
         return None
     if b.session_id and b.session_id != ctx.tracker.sender_id and not _BOOKING_NO.search(ctx.tracker.text or ""):
-        ctx.text("请告诉我预约号。")
+        ctx.text(say("preservice.booking.ask_own_number"))
         return None
     return b
 
@@ -398,12 +403,13 @@ async def action_booking_status(ctx: StepContext) -> None:
     b = await _find_booking(ctx, pre)
     if b is None:
         return
-    ctx.text(f"预约号 {b.number}：{_STATUS_WORDS.get(b.status, b.status)}。\n"
-             f"{b.visit_date.month}月{b.visit_date.day}日{b.half_day}上门，{b.street}，办理「{b.matter_name}」，"
-             f"地址 {mask_pii(b.address)}，电话 {mask_pii(b.phone)}。")
+    ctx.text(say("preservice.booking.status", number=b.number, state=_state_words(b.status),
+                 month=b.visit_date.month, day=b.visit_date.day, half_day=b.half_day, street=b.street,
+                 matter=b.matter_name, address=mask_pii(b.address), phone=mask_pii(b.phone)))
     if b.status in {"booked", "confirmed"}:
-        ctx.reply({"type": "buttons", "buttons": [{"title": "改时间", "payload": f"改预约 {b.number}"},
-                                                  {"title": "取消预约", "payload": f"取消预约 {b.number}"}]})
+        ctx.reply({"type": "buttons", "buttons": [
+            {"title": say("preservice.button.change_time"), "payload": f"改预约 {b.number}"},
+            {"title": say("preservice.button.cancel_booking"), "payload": f"取消预约 {b.number}"}]})
 
 
 @step("action_booking_change")
@@ -414,17 +420,17 @@ async def action_booking_change(ctx: StepContext) -> None:
     if b is None:
         return
     if b.status in {"cancelled", "done"}:
-        ctx.text(f"预约 {b.number} {_STATUS_WORDS[b.status]}，不能再改了。需要的话说「预约上门服务」重新约。")
+        ctx.text(say("preservice.booking.cannot_change", number=b.number, state=_state_words(b.status)))
         return
     text = _BOOKING_NO.sub("", ctx.tracker.text or "")
     try:
         day, half = parse_half_day(text, pre.today())
     except InvalidValue as exc:
-        ctx.text(f"{exc}\n请这样说：「把 {b.number} 改到下周二下午」。")
+        ctx.text(say("preservice.booking.change_how", problem=exc, number=b.number))
         return
     b2 = await run_in_threadpool(lambda: pre.bookings.update(b.number, visit_date=day, half_day=half,
                                                              status="booked"))
-    ctx.text(f"已改好✅ 预约 {b2.number} 改到 {day.month}月{day.day}日{half}，街道工作人员会再打电话确认。")
+    ctx.text(say("preservice.booking.changed", number=b2.number, month=day.month, day=day.day, half_day=half))
 
 
 @step("action_booking_cancel")
@@ -435,10 +441,10 @@ async def action_booking_cancel(ctx: StepContext) -> None:
     if b is None:
         return
     if b.status in {"cancelled", "done"}:
-        ctx.text(f"预约 {b.number} {_STATUS_WORDS[b.status]}，不用再取消。")
+        ctx.text(say("preservice.booking.no_need_to_cancel", number=b.number, state=_state_words(b.status)))
         return
     await run_in_threadpool(lambda: pre.bookings.update(b.number, status="cancelled"))
-    ctx.text(f"已取消预约 {b.number}。以后需要上门服务，说「预约上门服务」就行。")
+    ctx.text(say("preservice.booking.cancelled", number=b.number))
 
 
 # --- handbook -------------------------------------------------------------------------------------------------
@@ -452,19 +458,21 @@ def action_policy_list(ctx: StepContext) -> None:
     matches = pre.handbook.match(facts)
     fits = [m for m in matches if not m.unknown]
     maybe = [m for m in matches if m.unknown]
-    known = "、".join(v if k != "age_years" else f"成立约{v:g}年" for k, v in facts.as_dict().items() if v is not None)
-    lines = [f"按您说的情况（{known}），这些可能适合您：" if known else "这些惠企政策和服务对大多数企业都适用："]
+    known = "、".join(v if k != "age_years" else say("preservice.policy.fact_age", years=format(v, "g"))
+                     for k, v in facts.as_dict().items() if v is not None)
+    lines = [say("preservice.policy.intro_known", known=known) if known else say("preservice.policy.intro_general")]
     for i, m in enumerate(fits[:6], 1):
         p = m.policy
-        lines.append(f"{i}. 【{p.kind}】{p.title}：{p.summary}\n   怎么申请：{p.how_to_apply}")
+        lines.append(say("preservice.policy.item", i=i, kind=p.kind, title=p.title, summary=p.summary,
+                         how=p.how_to_apply))
     if maybe:
-        lines.append("还有几项要看具体条件：" + "；".join(
-            f"{m.policy.title}（要看{'、'.join(_fact_name(u) for u in m.unknown)}）" for m in maybe[:5]))
+        lines.append(say("preservice.policy.maybe", items="；".join(
+            say("preservice.policy.maybe_item", title=m.policy.title, facts="、".join(_fact_name(u) for u in m.unknown))
+            for m in maybe[:5])))
     missing = [k for k in FACT_QUESTIONS if getattr(facts, k) is None and any(k in m.unknown for m in maybe)]
     if missing:
-        lines.append("方便的话告诉我：" + "；".join(FACT_QUESTIONS[k] for k in missing)
-                     + "。比如「我们是餐饮小微企业，成立两年，在金牛区」，我再帮您筛一遍。")
-    lines.append("以上为政策摘要（示例内容，未经核实），具体以主管部门最新文件为准。")
+        lines.append(say("preservice.policy.ask_facts", questions="；".join(FACT_QUESTIONS[k] for k in missing)))
+    lines.append(say("preservice.policy.disclaimer"))
     ctx.text("\n".join(lines))
     log_event(log, "preservice.policy.listed", session=ctx.tracker.sender_id, fits=len(fits), maybe=len(maybe),
               missing=",".join(missing))
@@ -506,18 +514,19 @@ def action_precheck(ctx: StepContext) -> None:
     """``precheck_materials``: the matter's checklist with what the citizen has ticked, the rest explained."""
     kb = getattr(ctx.services, "kb", None)
     if kb is None:
-        ctx.text(TEXT_NOT_READY)
+        ctx.text(say("preservice.not_ready"))
         return
     m = _precheck_matter(ctx, kb)
     if m is None or not m.materials:
-        ctx.text("您要办的是哪件事？告诉我事项，比如「我带了身份证和户口本，办居住证还差啥」，我帮您对材料。")
+        ctx.text(say("preservice.precheck.which_matter"))
         return
     items = precheck(m, ctx.tracker.text)
     for part in precheck_parts(m, items):
         ctx.reply(part)
     ctx.set_slot("matter_code", m.code)
     ctx.set_slot("matter_name", m.name)
-    ctx.reply({"type": "buttons", "buttons": [{"title": "办理地点", "payload": payload("ask_location", m.code)},
-                                              {"title": "转人工", "payload": "/request_human"}]})
+    ctx.reply({"type": "buttons", "buttons": [
+        {"title": say("button.location"), "payload": payload("ask_location", m.code)},
+        {"title": say("button.human"), "payload": "/request_human"}]})
     log_event(log, "preservice.precheck", session=ctx.tracker.sender_id, matter=m.code,
               have=sum(i.status == "have" for i in items), missing=sum(i.status == "missing" for i in items))
