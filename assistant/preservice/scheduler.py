@@ -219,31 +219,12 @@ class ReminderScheduler:
     async def _send(self, lic_id: int, expiry: date, off: int, today: date, report: RunReport,
                     skipped: list[int] | None = None) -> None:
         """Send one licence's reminder at ``off``; the overdue older offsets are recorded as skipped with it."""
-        due = expiry - timedelta(days=off)
         skipped = skipped or []
         try:
-            with self.db.session() as s:
-                lic = s.get(Licence, lic_id)
-                channel_name, session_id, contact = lic.channel, lic.session_id, lic.contact
-                parts = reminder_parts(lic, off, today, self.catalogue)
-                channel = self.channels.get(channel_name) or self.channels["none"]
-                s.add_all(self._skipped_rows(lic_id, expiry, skipped, off))
-                if isinstance(channel, WebInbox) and session_id:
-                    # the inbox write and the record share one transaction: exactly once
-                    ref = channel.write(s, session_id, parts, "reminder")
-                    s.add(Reminder(licence_id=lic_id, offset_days=off, expiry_date=expiry, due_date=due,
-                                   status="sent", channel="web", detail="", message_ref=ref, attempts=1,
-                                   sent_at=utcnow()))
-                    rid = None
-                else:
-                    # other channels: claim first (committed), send, then record the outcome
-                    row = Reminder(licence_id=lic_id, offset_days=off, expiry_date=expiry, due_date=due,
-                                   status="claimed", channel=channel.name, detail="", attempts=0)
-                    s.add(row)
-                    s.flush()
-                    rid = row.id
+            claimed = await asyncio.to_thread(self._claim, lic_id, expiry, off, today, skipped)
         except IntegrityError:
             return  # a concurrent run got there first
+        rid, channel, session_id, contact, parts, ref = claimed
         report.skipped += len(skipped)
         if rid is None:
             report.sent += 1
@@ -251,20 +232,46 @@ class ReminderScheduler:
             return
         await self._deliver(rid, channel, session_id, contact, parts, report)
 
+    def _claim(self, lic_id: int, expiry: date, off: int, today: date, skipped: list[int]) -> tuple:
+        """Record the reminder (web inbox: written and recorded in one transaction, so exactly once; other
+        channels: claimed first, sent after). Returns ``(reminder id or None, channel, session, contact, parts,
+        inbox message ref)``."""
+        due = expiry - timedelta(days=off)
+        with self.db.session() as s:
+            lic = s.get(Licence, lic_id)
+            channel_name, session_id, contact = lic.channel, lic.session_id, lic.contact
+            parts = reminder_parts(lic, off, today, self.catalogue)
+            channel = self.channels.get(channel_name) or self.channels["none"]
+            s.add_all(self._skipped_rows(lic_id, expiry, skipped, off))
+            if isinstance(channel, WebInbox) and session_id:
+                ref = channel.write(s, session_id, parts, "reminder")
+                s.add(Reminder(licence_id=lic_id, offset_days=off, expiry_date=expiry, due_date=due,
+                               status="sent", channel="web", detail="", message_ref=ref, attempts=1,
+                               sent_at=utcnow()))
+                return None, channel, session_id, contact, parts, ref
+            row = Reminder(licence_id=lic_id, offset_days=off, expiry_date=expiry, due_date=due,
+                           status="claimed", channel=channel.name, detail="", attempts=0)
+            s.add(row)
+            s.flush()
+            return row.id, channel, session_id, contact, parts, None
+
     async def _deliver(self, rid: int, channel: Channel, session_id: str | None, contact: str | None,
                        parts: list[dict[str, Any]], report: RunReport) -> None:
         try:
             res = await channel.send(session_id, contact, parts, "reminder")
         except Exception as exc:  # a broken channel must not stop the run
             res = DeliveryResult("failed", None, type(exc).__name__)
+        await asyncio.to_thread(self._record, rid, res)
+        setattr(report, res.status, getattr(report, res.status) + 1)
+        log_event(log, f"preservice.reminder.{res.status}", reminder=rid, channel=channel.name, detail=res.detail)
+
+    def _record(self, rid: int, res: DeliveryResult) -> None:
         with self.db.session() as s:
             row = s.get(Reminder, rid)
             row.status, row.detail, row.message_ref = res.status, res.detail[:255], res.ref
             row.attempts = (row.attempts or 0) + 1
             if res.status == "sent":
                 row.sent_at = utcnow()
-        setattr(report, res.status, getattr(report, res.status) + 1)
-        log_event(log, f"preservice.reminder.{res.status}", reminder=rid, channel=channel.name, detail=res.detail)
 
     async def _retry_unfinished(self, today: date, report: RunReport) -> None:
         rows = await asyncio.to_thread(self._unfinished, today)
@@ -286,20 +293,26 @@ class ReminderScheduler:
             if channel.name == "none" and rid:
                 # nothing new can deliver it; staff see it as pending
                 continue
-            with self.db.session() as s:
-                lic = s.get(Licence, lic_id)
-                parts = reminder_parts(lic, off, today, self.catalogue)
+            parts = await asyncio.to_thread(self._parts_for, lic_id, off, today)
             report.retried += 1
             if isinstance(channel, WebInbox) and session_id:
-                with self.db.session() as s:
-                    row = s.get(Reminder, rid)
-                    if row.status not in ("claimed", "failed", "pending"):
-                        continue
-                    row.message_ref = channel.write(s, session_id, parts, "reminder")
-                    row.status, row.sent_at, row.attempts = "sent", utcnow(), (row.attempts or 0) + 1
-                report.sent += 1
+                if await asyncio.to_thread(self._resend_to_inbox, rid, channel, session_id, parts):
+                    report.sent += 1
                 continue
             await self._deliver(rid, channel, session_id, contact, parts, report)
+
+    def _parts_for(self, lic_id: int, off: int, today: date) -> list[dict[str, Any]]:
+        with self.db.session() as s:
+            return reminder_parts(s.get(Licence, lic_id), off, today, self.catalogue)
+
+    def _resend_to_inbox(self, rid: int, channel: WebInbox, session_id: str, parts: list[dict[str, Any]]) -> bool:
+        with self.db.session() as s:
+            row = s.get(Reminder, rid)
+            if row.status not in ("claimed", "failed", "pending"):
+                return False
+            row.message_ref = channel.write(s, session_id, parts, "reminder")
+            row.status, row.sent_at, row.attempts = "sent", utcnow(), (row.attempts or 0) + 1
+            return True
 
     # ---- background loop ----------------------------------------------------------------------------------------
     def start(self, interval_s: float = DEFAULT_INTERVAL_S, ready: Callable[[], bool] | None = None) -> None:

@@ -6,6 +6,8 @@ header is row 1) and every reason, duplicates (within the file or already import
 
 from __future__ import annotations
 
+import asyncio
+
 import csv
 import io
 import re
@@ -283,6 +285,22 @@ async def import_firms(filename: str, data: bytes, pre: Any, today: date) -> Upl
     Raises:
         UploadError: the file as a whole is unusable.
     """
+    report, views, fresh, unmatched = await asyncio.to_thread(_store_firms, filename, data, pre, today)
+    by_street: dict[str, int] = {}
+    welcomed = 0
+    for v, g in zip(views, fresh):
+        by_street[v.street or "未匹配（区政务大厅）"] = by_street.get(v.street or "未匹配（区政务大厅）", 0) + 1
+        if g["contact_session"]:
+            status = await pre.send_welcome(v, g["contact_session"])
+            welcomed += status == "sent"
+    report.extra = {"by_street": by_street, "unmatched_rows": unmatched, "welcomed": welcomed}
+    log_event(log, "preservice.upload.firms", total=report.total, imported=report.imported,
+              failed_count=len(report.failed), duplicate_count=len(report.duplicates), unmatched=len(unmatched))
+    return report
+
+
+def _store_firms(filename: str, data: bytes, pre: Any, today: date) -> tuple[UploadReport, list, list, list[int]]:
+    """Read, check and store the firms of an upload (blocking: parsing and the database)."""
     header, rows = read_table(filename, data)
     cols = map_columns(header, FIRM_COLUMNS, ("name", "credit_code", "address", "registration_date"))
     report = UploadReport(kind="firms", total=len(rows))
@@ -335,14 +353,4 @@ async def import_firms(filename: str, data: bytes, pre: Any, today: date) -> Upl
     report.duplicates.sort(key=lambda e: e.row)
     views = pre.firms.add_many(fresh) if fresh else []
     report.imported = len(views)
-    by_street: dict[str, int] = {}
-    welcomed = 0
-    for v, g in zip(views, fresh):
-        by_street[v.street or "未匹配（区政务大厅）"] = by_street.get(v.street or "未匹配（区政务大厅）", 0) + 1
-        if g["contact_session"]:
-            status = await pre.send_welcome(v, g["contact_session"])
-            welcomed += status == "sent"
-    report.extra = {"by_street": by_street, "unmatched_rows": unmatched, "welcomed": welcomed}
-    log_event(log, "preservice.upload.firms", total=report.total, imported=report.imported,
-              failed_count=len(report.failed), duplicate_count=len(report.duplicates), unmatched=len(unmatched))
-    return report
+    return report, views, fresh, unmatched
