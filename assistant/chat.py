@@ -21,7 +21,7 @@ import time
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -33,9 +33,6 @@ from assistant.logging import get_logger, log_event
 from assistant.parts import buttons, notice, sanitize_part, text as text_part
 from nlu.payload import looks_like_payload
 from nlu.text import clean
-
-if TYPE_CHECKING:  # pragma: no cover
-    from assistant.container import Services
 
 log = get_logger(__name__)
 
@@ -193,7 +190,7 @@ class Assistant:
         services: the app's :class:`assistant.container.Services` (KB, NLU, Rasa client, stores).
     """
 
-    def __init__(self, services: "Services"):
+    def __init__(self, services: Any):
         self.services = services
         #: After a Rasa timeout, turns skip Rasa until this ``time.monotonic()`` value (a local circuit breaker:
         #: each replica learns on its own that Rasa is slow; nothing about a conversation is kept here).

@@ -111,17 +111,22 @@ class RasaClient:
         """
         return await self._request("GET", f"/conversations/{quote(sender, safe='')}/tracker")
 
-    async def append_bot_event(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> None:
+    async def append_bot_event(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> bool:
         """Append a bot utterance to the conversation's tracker (a helper's message, so Rasa's transcript is
         whole).
 
-        Raises:
-            RasaUnavailable: as for :meth:`send`.
+        Returns:
+            ``True`` when Rasa took it; ``False`` when Rasa is unreachable (the citizen still gets the message
+            from the app's database).
         """
         import time
 
         event = {"event": "bot", "text": text, "timestamp": time.time(), "metadata": metadata or {}}
-        await self._request("POST", f"/conversations/{quote(sender, safe='')}/tracker/events", json=[event])
+        try:
+            await self._request("POST", f"/conversations/{quote(sender, safe='')}/tracker/events", json=[event])
+        except RasaUnavailable:
+            return False
+        return True
 
     async def status(self) -> dict[str, Any]:
         """Rasa's ``/status`` (loaded model id and fingerprint).
