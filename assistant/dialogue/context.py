@@ -37,7 +37,7 @@ log = get_logger(__name__)
 StepFn = Callable[["StepContext"], Awaitable[None] | None]
 _REGISTRY: dict[str, StepFn] = {}
 #: Modules whose steps register on import.
-STEP_MODULES = ("assistant.dialogue.matter", "assistant.dialogue.preservice")
+STEP_MODULES = ("assistant.dialogue.matter", "assistant.dialogue.preservice", "assistant.dialogue.hall")
 
 
 def step(name: str) -> Callable[[StepFn], StepFn]:

@@ -15,14 +15,17 @@ transcript, the matter and the level that serves it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, step
+from assistant.dialogue.interpret import family
 from assistant.dialogue.replies import human_button, say
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
 from assistant.logging import get_logger, log_event
+from assistant.privacy import mask_pii
 
 log = get_logger(__name__)
 
@@ -34,6 +37,9 @@ SMALLTALK_INTENTS = ("greet", "goodbye", "thanks", "affirm", "deny", "chitchat")
 #: no name or alias appears in it. Measured on the current NLU: questions that name a matter score 1.40-1.50,
 #: follow-ups without one ("要收费吗", "在哪里办") 0.9-1.2.
 STRONG_MATCH_SCORE = 1.35
+#: Two sibling matters whose search scores are closer than this are both plausible: ask which (measured on the
+#: current NLU: «不动产登记» 0.019, «我想办个体户营业执照» 0.05, «开个小卖部要办啥子证» 0.12).
+SIBLING_GAP = 0.03
 #: Failed turns in a row that open a human-helper ticket.
 FALLBACKS_BEFORE_HANDOFF = 2
 DEFAULT_LEVEL = "区政务大厅"
@@ -107,12 +113,30 @@ def _remember(ctx: StepContext, m: Any) -> None:
     ctx.set_slot("candidates", None)
 
 
+def _short_labels(options: list[Any]) -> list[str] | None:
+    """What tells sibling matters apart when they differ only in brackets («住房公积金提取（购房）», «…（离职）»):
+    the bracketed part; ``None`` otherwise (the full names are shown)."""
+    parts = [re.match(r"^(.*?)[（(](.+?)[）)]?$", m.name) for m in options]
+    if len(options) < 2 or not all(parts) or len({p.group(1) for p in parts}) != 1:
+        return None
+    labels = [p.group(2) for p in parts]
+    return labels if len(set(labels)) == len(labels) else None
+
+
 def _clarify(ctx: StepContext, options: list[Any], intent: str) -> None:
-    """Offer ``options`` (top 3) as buttons that re-ask ``intent`` for the chosen matter."""
+    """Offer ``options`` (top 3) as buttons that re-ask ``intent`` for the chosen matter: a question that tells
+    siblings apart («是首次登记、转移登记，还是抵押登记？») when they are of one family, else a list."""
     top = options[:3]
-    ctx.text(say("matter.clarify"))
-    ctx.reply(buttons([(m.name, payload(intent, m.code)) for m in top]))
+    siblings = len({x.code for x in family(_kb(ctx), top[0])} & {m.code for m in top}) == len(top) > 1
+    if siblings:
+        labels = _short_labels(top) or [m.name for m in top]
+        ctx.text(say("matter.clarify_family", choices="、".join(labels[:-1]), last=labels[-1]))
+        ctx.reply(buttons([(label, payload(intent, m.code)) for label, m in zip(labels, top)]))
+    else:
+        ctx.text(say("matter.clarify"))
+        ctx.reply(buttons([(m.name, payload(intent, m.code)) for m in top]))
     ctx.set_slot("candidates", [m.code for m in top])
+    _remember_topic(ctx)
     log_event(log, "dialogue.clarify", session=ctx.tracker.sender_id, intent=intent,
               candidates=",".join(m.code for m in top))
 
@@ -149,9 +173,42 @@ def card_buttons(m: Any, related: list[Any] = ()) -> dict[str, Any]:
     return buttons(items + [human_button(m.code)])
 
 
+def _remember_topic(ctx: StepContext) -> None:
+    """Keep the question that brought up the matter, to re-read a later detail of the situation with it."""
+    why = ctx.tracker.latest_message.get("interpreted")
+    if _is_payload(ctx) or why == "selection":
+        return
+    earlier = ctx.state.topic_text if why in {"refinement", "chongqing"} else ""
+    ctx.set_slot("topic_text", mask_pii(f"{earlier} {ctx.tracker.text}".strip())[-200:])
+
+
+def _offer_help(ctx: StepContext) -> None:
+    """The person (or a relative) cannot come to the hall: offer 上门办 and 帮办代办 along with the answer."""
+    if ctx.tracker.latest_message.get("cannot_come"):
+        ctx.text(say("help.cannot_come"))
+        ctx.reply(buttons([(say("button.home_visit"), payload("book_home_visit")),
+                           (say("button.proxy"), payload("request_human", ctx.state.matter_code))]))
+
+
+def _close_siblings(ctx: StepContext, kb: Any, m: Any) -> list[Any]:
+    """Sibling matters (one family: «不动产首次登记 / 转移登记 / 抵押登记») that fit a question about equally well
+    when the question names none of them: the top three to tell apart, else ``[]``."""
+    if _is_payload(ctx) or ctx.tracker.latest_message.get("interpreted") or mentions(ctx.tracker.text, m):
+        return []
+    members = {x.code for x in family(kb, m)}
+    if len(members) < 2:
+        return []
+    hits = [h for h in ctx.tracker.latest_message.get("matters") or [] if h.get("code") in members]
+    if len(hits) < 2 or float(hits[0].get("score") or 0) - float(hits[1].get("score") or 0) > SIBLING_GAP:
+        return []
+    return [x for x in (kb.get(h["code"]) for h in hits[:3]) if x is not None]
+
+
 def _answer_card(ctx: StepContext, m: Any, also: list[Any]) -> None:
     kb = _kb(ctx)
     ctx.text(say("matter.card", name=m.name))
+    if ctx.tracker.latest_message.get("interpreted") == "chongqing":
+        ctx.text(say("matter.chongqing", name=m.name))
     ctx.reply(matter_card_part(m))
     related = list(also)
     for code in getattr(m, "related", []) or []:
@@ -164,6 +221,8 @@ def _answer_card(ctx: StepContext, m: Any, also: list[Any]) -> None:
     _unverified_notice(ctx, m)
     ctx.reply(card_buttons(m, related))
     _remember(ctx, m)
+    _remember_topic(ctx)
+    _offer_help(ctx)
     log_event(log, "dialogue.matter.answered", session=ctx.tracker.sender_id, matter=m.code,
               related=",".join(r.code for r in related))
 
@@ -185,6 +244,10 @@ async def matter_answer(ctx: StepContext) -> None:
             _clarify(ctx, options, "ask_matter")
             return
     if named:
+        siblings = _close_siblings(ctx, kb, named[0])
+        if siblings:
+            _clarify(ctx, siblings, "ask_matter")
+            return
         _answer_card(ctx, named[0], named[1:])
         return
     if len(ranked) >= 2:
@@ -249,6 +312,7 @@ def _answer_detail(ctx: StepContext, m: Any, intent: str) -> None:
     _unverified_notice(ctx, m)
     ctx.reply(_detail_buttons(m, intent))
     _remember(ctx, m)
+    _offer_help(ctx)
     log_event(log, "dialogue.detail.answered", session=ctx.tracker.sender_id, matter=m.code, intent=intent)
 
 
@@ -294,7 +358,14 @@ def out_of_scope(ctx: StepContext) -> None:
 
 # --- fallback and handoff ------------------------------------------------------------------------------------------
 
-async def _handoff(ctx: StepContext, reason: str, lead: str | None = None) -> None:
+async def open_ticket(ctx: StepContext, reason: str, lead: str | None = None) -> None:
+    """Open (or refresh) the conversation's human-helper ticket, routed by the conversation's matter.
+
+    Args:
+        ctx: the step.
+        reason: why (``request_human``, ``two_fallbacks``, ``complaint`` …), shown to helpers.
+        lead: a text said before the ticket line.
+    """
     kb = _kb(ctx)
     m = None
     if kb is not None:
@@ -324,13 +395,13 @@ async def _handoff(ctx: StepContext, reason: str, lead: str | None = None) -> No
 @step("action_handoff")
 async def handoff(ctx: StepContext) -> None:
     """``request_human``: open (or refresh) the conversation's human-helper ticket."""
-    await _handoff(ctx, "request_human")
+    await open_ticket(ctx, "request_human")
 
 
 async def _fallback(ctx: StepContext) -> None:
     streak = ctx.state.fallback_streak + 1
     if streak >= FALLBACKS_BEFORE_HANDOFF:
-        await _handoff(ctx, "two_fallbacks", say("handoff.after_fallbacks"))
+        await open_ticket(ctx, "two_fallbacks", say("handoff.after_fallbacks"))
         return
     kb = _kb(ctx)
     suggestions = _ranked(ctx, kb) if kb is not None else []

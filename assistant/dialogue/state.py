@@ -18,7 +18,7 @@ from assistant.db.chat import DialogueStateRow
 
 #: State fields the dialogue steps read and write as slots (``ctx.tracker.get_slot`` / ``ctx.set_slot``).
 MEMORY_SLOTS = ("matter_code", "matter_name", "candidates", "fallback_streak", "handoff_ticket", "last_booking",
-                "firm_facts")
+                "firm_facts", "topic_text")
 
 
 @dataclass
@@ -33,6 +33,7 @@ class DialogueState:
         handoff_ticket: id of the conversation's last human-helper ticket.
         last_booking: the last home-visit booking number of this conversation.
         firm_facts: what a firm said about itself (industry, size …) for the policy handbook.
+        topic_text: the question that brought up the current matter (masked), to re-read a later detail with it.
         form: the Rasa form in progress (``None`` when none).
         last_intent: the intent of the last turn a dialogue step answered.
         turn_id: the id of that turn (the chat service compares it with the turn it sent).
@@ -45,6 +46,7 @@ class DialogueState:
     handoff_ticket: str | None = None
     last_booking: str | None = None
     firm_facts: dict[str, Any] | None = None
+    topic_text: str = ""
     form: str | None = None
     last_intent: str = ""
     turn_id: str = ""

@@ -7,12 +7,16 @@ is understood the same way whether Rasa is up or not.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from assistant.dialogue.interpret import interpret
 from assistant.dialogue.rules import load_rules
 from assistant.logging import get_logger
+from knowledge.hall_questions import classify_hall_question
+from knowledge.halls import HallDirectory
 from nlu.payload import looks_like_payload, parse_payload, payload_parse
 
 log = get_logger(__name__)
@@ -42,9 +46,9 @@ def complete_parse(text: str, parse: Any) -> dict[str, Any]:
     return out
 
 
-def _payload_without_nlu(services: Any, text: str) -> dict[str, Any] | None:
-    """A button payload parsed while the NLU is still loading (intents from the rule table, matters from the KB
-    when it is loaded)."""
+def _payload(services: Any, text: str) -> dict[str, Any] | None:
+    """A button payload (``/intent{"matter": …}``): the intent must be one the dialogue's rule table answers, the
+    matter one the KB knows (when it is loaded). Works while the NLU is still loading."""
     if not looks_like_payload(text):
         return None
     rules = load_rules(services.settings.rasa_project_dir.resolve())
@@ -54,17 +58,45 @@ def _payload_without_nlu(services: Any, text: str) -> dict[str, Any] | None:
     return payload_parse(text, payload, lambda c: kb.get(c).name) if payload is not None else None
 
 
-async def understand(services: Any, text: str) -> dict[str, Any]:
-    """Parse ``text`` with the app's NLU (``services.nlu``); never raises.
+@lru_cache(maxsize=1)
+def halls() -> Any:
+    """The hall directory (``knowledge/data/halls.yml``), loaded once; ``None`` when it cannot be read."""
+    try:
+        return HallDirectory.load()
+    except Exception:  # the hall data is optional for understanding a message
+        log.exception("dialogue.halls.load_failed")
+        return None
+
+
+def _parse_in_state(services: Any, text: str, session_id: str | None) -> dict[str, Any]:
+    parse = complete_parse(text, services.nlu.parse(text))
+    states = getattr(services, "states", None)
+    if not session_id or states is None:
+        return parse
+    state = states.load(session_id)
+    return interpret(parse, state, services.kb, services.nlu, halls(), classify_hall_question)
+
+
+async def understand(services: Any, text: str, session_id: str | None = None) -> dict[str, Any]:
+    """Parse ``text`` with the app's NLU (``services.nlu``) and read it in the conversation's state
+    (:func:`assistant.dialogue.interpret.interpret`); never raises.
+
+    Args:
+        services: the app's services.
+        text: the message.
+        session_id: the conversation (``None``: the message is read on its own).
 
     Returns:
         The completed parse; a button payload is understood even while the NLU is loading; otherwise
         ``nlu_fallback`` with an ``error`` key while the NLU is loading or when it fails.
     """
+    payload = _payload(services, text)
+    if payload is not None:
+        return payload
     if getattr(services, "nlu", None) is None:
-        return _payload_without_nlu(services, text) or fallback_parse(text, "nlu_not_ready")
+        return fallback_parse(text, "nlu_not_ready")
     try:
-        return complete_parse(text, await run_in_threadpool(services.nlu.parse, text))
+        return await run_in_threadpool(_parse_in_state, services, text, session_id)
     except Exception as exc:  # the NLU must never lose a message
         log.exception("nlu.parse.failed")
         return fallback_parse(text, type(exc).__name__)

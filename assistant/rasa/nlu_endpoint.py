@@ -40,7 +40,7 @@ async def model_parse(body: ParseRequest, request: Request) -> dict[str, Any]:
     """
     require_internal(request, body.token or request.query_params.get("token"))
     t0 = time.perf_counter()
-    result = await understand(request.app.state.services, body.text or "")
+    result = await understand(request.app.state.services, body.text or "", body.message_id)
     log_event(log, "nlu.parse.completed", sender=body.message_id, intent=result["intent"]["name"],
               confidence=round(result["intent"]["confidence"], 3),
               matter=(result["entities"][0].get("value") if result["entities"] else None),

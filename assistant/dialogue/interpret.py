@@ -1,0 +1,237 @@
+"""A message read in the conversation's state: what a short answer means after what 金小二 just said.
+
+The NLU parses one message on its own. :func:`interpret` then looks at the conversation's memory
+(:class:`assistant.dialogue.state.DialogueState`) and, where the message only makes sense in context, rewrites the
+parse so every step sees the same understanding whichever path answers the turn:
+
+* **selection** — after a clarification, «第二个», «最后那个», «上面那个» or a few words of one offered option pick
+  that option (for the question that was being asked);
+* **refinement** — after a matter, a detail about the person's situation («是继承的», «我离职了», «我在重庆») is
+  re-ranked within the current matter's family (the matters of the same main item), using the earlier question
+  together with the new detail;
+* **hall questions** — opening hours, address, metro, parking … of the district hall or a street centre become
+  ``ask_hall`` with the topic and, when named, the hall;
+* **complaints** go to ``complain``.
+
+A message that names another matter clearly is a new topic: it is left as the NLU parsed it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from assistant.dialogue.state import DialogueState
+
+#: Intents a clarification can have been asked for (the chosen option is answered for the same question).
+ASK_INTENTS = ("ask_matter", "ask_materials", "ask_location", "ask_time", "ask_fee")
+#: Intents the NLU gives to short context-only answers, which a refinement may re-read.
+SOFT_INTENTS = {"nlu_fallback", "out_of_scope", "affirm", "deny", "goodbye", "chitchat", "ask_matter"}
+#: A fused search score (``matters[].score``) at which the message names a matter on its own.
+STRONG_SCORE = 1.35
+#: Main items that group nothing (the catalogue's placeholder).
+_NO_FAMILY = {"", "未分类", "其他"}
+
+_ORDINALS = [
+    (re.compile(r"(第\s*[一1壹]\s*[个项条种]?|头一个|最前面|最上面|上面那个|上面那项|前面那个)"), 0),
+    (re.compile(r"第\s*[二2两贰]\s*[个项条种]?|中间那个"), 1),
+    (re.compile(r"第\s*[三3叁]\s*[个项条种]?"), 2),
+    (re.compile(r"(最后|最下面|下面那|末尾)"), -1),
+]
+_BARE_NUMBER = re.compile(r"^\s*([1-9１-９])\s*[.。号]?\s*$")
+_CHINESE_NUMBER = re.compile(r"^\s*([一二三两])\s*(个|项)?\s*$")
+_CANNOT_COME = re.compile(r"卧床|瘫痪|行动不便|腿脚不(方便|好)|走不(动|了)|下不了床|出不了门|住院|坐轮椅|残疾|失能|"
+                          r"[89]\d\s*(多)?岁|[八九]十(多)?岁|高龄|来不了|去不了")
+_CHONGQING = re.compile(r"重庆|川渝")
+_COMPLAINT = re.compile(r"投诉|举报|差评|态度(很|太|好)?(差|恶劣|不好)|不作为|乱收费|吃拿卡要|刁难|推诿|效率(太|很)?低")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+#: Words that say what is asked, not which option or situation.
+_GENERIC = set("办理 需要 材料 准备 哪些 什么 多少 哪里 时间 地方 申请 手续 怎么 如何 可以 一下 那个 这个 就是 "
+               "我要 我想 要办 登记 事项 业务 证明".split())
+
+
+def _bigrams(text: str) -> set[str]:
+    cjk = "".join(_CJK.findall(text))
+    return {cjk[i:i + 2] for i in range(len(cjk) - 1)} - _GENERIC
+
+
+def _strong(parse: dict[str, Any]) -> list[str]:
+    """Codes the message names on its own (a strong search score)."""
+    out = []
+    for hit in parse.get("matters") or []:
+        try:
+            if float(hit.get("score") or 0) >= STRONG_SCORE:
+                out.append(str(hit.get("code")))
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def _stem(name: str) -> str:
+    return re.split(r"[（(]", name, maxsplit=1)[0].strip()
+
+
+def family(kb: Any, m: Any) -> list[Any]:
+    """The matters of ``m``'s family, ``m`` first: the same main item, or the same name before its bracket
+    («住房公积金提取（离职）», «住房公积金提取（购房）» …)."""
+    item = (getattr(m, "main_item", "") or "").strip()
+    stem = _stem(m.name)
+    out = [m]
+    for x in kb.matters:
+        if x.code == m.code:
+            continue
+        x_item = (getattr(x, "main_item", "") or "").strip()
+        if (item not in _NO_FAMILY and x_item == item) or (len(stem) >= 4 and _stem(x.name) == stem):
+            out.append(x)
+    return out
+
+
+def _with_matter(parse: dict[str, Any], intent: str, code: str, name: str, reason: str) -> dict[str, Any]:
+    out = dict(parse)
+    out["intent"] = {"name": intent, "confidence": 1.0}
+    out["intent_ranking"] = [out["intent"]]
+    out["entities"] = [{"entity": "matter", "value": code, "start": 0, "end": len(parse.get("text") or ""),
+                        "confidence_entity": 1.0, "extractor": reason}]
+    out["matters"] = [{"code": code, "name": name, "score": 2.0}] + \
+        [h for h in parse.get("matters") or [] if h.get("code") != code]
+    out["ambiguous"] = False
+    out["out_of_scope"] = False
+    out["interpreted"] = reason
+    return out
+
+
+def _selection(text: str, state: DialogueState, kb: Any) -> Any:
+    """The offered option ``text`` picks, or ``None``."""
+    options = [m for m in (kb.get(c) for c in state.candidates) if m is not None]
+    if not options:
+        return None
+    t = text.strip()
+    m = _BARE_NUMBER.match(t)
+    if m:
+        i = int(m.group(1).translate(str.maketrans("１２３４５６７８９", "123456789"))) - 1
+        return options[i] if i < len(options) else None
+    m = _CHINESE_NUMBER.match(t)
+    if m:
+        i = {"一": 0, "二": 1, "两": 1, "三": 2}[m.group(1)]
+        return options[i] if i < len(options) else None
+    if len(t) <= 12:
+        for pattern, i in _ORDINALS:
+            if pattern.search(t):
+                return options[i] if -len(options) <= i < len(options) else None
+    words = _bigrams(t)
+    if not words:
+        return None
+    common = set.intersection(*(_bigrams(o.name) for o in options)) if len(options) > 1 else set()
+    scores = [(len(words & (_bigrams(" ".join([o.name, *o.aliases])) - common)), o) for o in options]
+    scores.sort(key=lambda x: -x[0])
+    if scores[0][0] > 0 and (len(scores) == 1 or scores[0][0] > scores[1][0]):
+        return scores[0][1]
+    return None
+
+
+def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> Any:
+    """The matter of the current matter's family that the earlier question plus this detail fits best, when it
+    differs from what the NLU read alone, else ``None``."""
+    current = kb.get(state.matter_code) if state.matter_code else None
+    answering = current is None and bool(state.candidates)  # a detail given instead of picking an option
+    if answering:
+        current = kb.get(state.candidates[0])
+    if current is None or nlu is None or not state.topic_text:
+        return None
+    members = {x.code: x for x in family(kb, current)}
+    crossing = [c for c in parse.get("matters") or [] if c.get("code") in members]
+    strong = _strong(parse)
+    if any(c not in members for c in strong):
+        return None  # the message names another matter: a new topic
+    combined = nlu.parse(f"{state.topic_text} {text}")
+    ranked = [h for h in combined.get("matters") or [] if h.get("code") in members]
+    if not ranked:
+        return None
+    best = members[ranked[0]["code"]]
+    if best.code != current.code or answering:
+        return best
+    if parse["intent"]["name"] in {"nlu_fallback", "out_of_scope"} and (crossing or len(members) > 1):
+        return best  # a detail that keeps the same matter: answer it again rather than "not understood"
+    return None
+
+
+def _chongqing_variant(kb: Any, parse: dict[str, Any], state: DialogueState) -> Any:
+    """The 川渝通办 variant in the family of the matter this message (or the conversation) is about."""
+    codes = [e.get("value") for e in parse.get("entities") or [] if e.get("entity") == "matter"]
+    codes += [h.get("code") for h in (parse.get("matters") or [])[:3]] + [state.matter_code]
+    for code in codes:
+        m = kb.get(code) if code else None
+        if m is None:
+            continue
+        variant = next((x for x in family(kb, m) if "川渝" in x.name), None)
+        if variant is not None:
+            return variant
+    return None
+
+
+def _flags(parse: dict[str, Any], text: str) -> dict[str, Any]:
+    """Facts about the person that change how to help: cannot come to the hall (→ 上门办 / 帮办代办)."""
+    if _CANNOT_COME.search(text):
+        return {**parse, "cannot_come": True}
+    return parse
+
+
+def interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = None, halls: Any = None,
+              hall_topic: Any = None) -> dict[str, Any]:
+    """Read ``parse`` in the conversation's state (see the module's description); flags ``cannot_come`` when the
+    person or a relative cannot come to the hall."""
+    text = str(parse.get("text") or "")
+    return _flags(_interpret(parse, state, kb, nlu, halls, hall_topic), text) if text else parse
+
+
+def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = None, halls: Any = None,
+               hall_topic: Any = None) -> dict[str, Any]:
+    """Read ``parse`` in the conversation's ``state``.
+
+    Args:
+        parse: the NLU's parse of the message (Rasa's format plus ``matters``, ``ambiguous``, ``out_of_scope``).
+        state: the conversation's memory before this message.
+        kb: the knowledge base.
+        nlu: the NLU (for re-ranking a refinement with the earlier question); ``None`` skips refinements.
+        halls: the hall directory (``knowledge.halls.HallDirectory``); ``None`` skips hall questions.
+        hall_topic: ``text -> topic | None`` (``knowledge.hall_questions.classify_hall_question``).
+
+    Returns:
+        The parse to act on (``interpreted`` says why when it changed).
+    """
+    text = str(parse.get("text") or "")
+    if kb is None or not text or text.startswith("/"):
+        return parse
+    intent = parse["intent"]["name"]
+    strong = _strong(parse)
+    if state.candidates and not any(c not in state.candidates for c in strong):
+        chosen = _selection(text, state, kb)
+        if chosen is not None:
+            asked = state.last_intent if state.last_intent in ASK_INTENTS else "ask_matter"
+            return _with_matter(parse, asked, chosen.code, chosen.name, "selection")
+    if _COMPLAINT.search(text):
+        out = dict(parse, intent={"name": "complain", "confidence": 1.0}, interpreted="complaint")
+        out["intent_ranking"] = [out["intent"]]
+        return out
+    if halls is not None and hall_topic is not None and not strong:
+        topic = hall_topic(text)
+        if topic is not None:
+            hall = halls.find(text)
+            out = dict(parse, intent={"name": "ask_hall", "confidence": 1.0}, interpreted="hall")
+            out["intent_ranking"] = [out["intent"]]
+            out["entities"] = [{"entity": "hall_topic", "value": getattr(topic, "value", str(topic))}]
+            if hall is not None:
+                out["entities"].append({"entity": "hall", "value": hall.id})
+            out["ambiguous"] = False
+            out["out_of_scope"] = False
+            return out
+    if _CHONGQING.search(text) and intent not in {"request_human", "complain"}:
+        variant = _chongqing_variant(kb, parse, state)
+        if variant is not None:
+            asked = intent if intent in ASK_INTENTS else "ask_matter"
+            return _with_matter(parse, asked, variant.code, variant.name, "chongqing")
+    if intent in SOFT_INTENTS and (state.matter_code or state.candidates):
+        refined = _refinement(text, parse, state, kb, nlu)
+        if refined is not None:
+            return _with_matter(parse, "ask_matter", refined.code, refined.name, "refinement")
+    return parse
