@@ -43,6 +43,13 @@ _CHINESE_NUMBER = re.compile(r"^\s*([一二三两])\s*(个|项)?\s*$")
 _CANNOT_COME = re.compile(r"卧床|瘫痪|行动不便|腿脚不(方便|好)|走不(动|了)|下不了床|出不了门|住院|坐轮椅|残疾|失能|"
                           r"[89]\d\s*(多)?岁|[八九]十(多)?岁|高龄|来不了|去不了")
 _CHONGQING = re.compile(r"重庆|川渝")
+#: Words that make a message about a hall rather than about the person («坐轮椅方便不» vs «本人坐轮椅来不了»).
+_HALL_WORDS = re.compile(r"大厅|政务中心|政务服务中心|服务中心|便民|服务站|你们(那|这|单位)|窗口|现场|过去|开门|下班|上班")
+#: A licence-reminder request says so; «驾照到期了要换» is a question about the renewal itself.
+_REMINDER_WORDS = re.compile(r"提醒|通知我|告诉我|登记.{0,6}(证|照)|到期前")
+#: A search score at which the message is about a matter.
+MATTER_SCORE = 1.05
+_REGISTER = re.compile(r"登记|联系我|回电话|打电话给我|专员|记下来")
 _COMPLAINT = re.compile(r"投诉|举报|差评|态度(很|太|好)?(差|恶劣|不好)|不作为|乱收费|吃拿卡要|刁难|推诿|效率(太|很)?低")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 #: Words that say what is asked, not which option or situation.
@@ -100,7 +107,16 @@ def _with_matter(parse: dict[str, Any], intent: str, code: str, name: str, reaso
     return out
 
 
-def _selection(text: str, state: DialogueState, kb: Any) -> Any:
+def _names_other(parse: dict[str, Any], codes: set[str]) -> bool:
+    """Whether the message is about a matter outside ``codes`` (its best match is outside and clearly better)."""
+    hits = parse.get("matters") or []
+    inside = max((float(h.get("score") or 0) for h in hits if h.get("code") in codes), default=0.0)
+    outside = [h for h in hits if h.get("code") not in codes]
+    return bool(outside) and float(outside[0].get("score") or 0) >= MATTER_SCORE and \
+        float(outside[0].get("score") or 0) > inside + 0.02
+
+
+def _selection(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) -> Any:
     """The offered option ``text`` picks, or ``None``."""
     options = [m for m in (kb.get(c) for c in state.candidates) if m is not None]
     if not options:
@@ -119,7 +135,7 @@ def _selection(text: str, state: DialogueState, kb: Any) -> Any:
             if pattern.search(t):
                 return options[i] if -len(options) <= i < len(options) else None
     words = _bigrams(t)
-    if not words:
+    if not words or _names_other(parse, {o.code for o in options}):
         return None
     common = set.intersection(*(_bigrams(o.name) for o in options)) if len(options) > 1 else set()
     scores = [(len(words & (_bigrams(" ".join([o.name, *o.aliases])) - common)), o) for o in options]
@@ -141,7 +157,7 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     members = {x.code: x for x in family(kb, current)}
     crossing = [c for c in parse.get("matters") or [] if c.get("code") in members]
     strong = _strong(parse)
-    if any(c not in members for c in strong):
+    if any(c not in members for c in strong) or _names_other(parse, set(members)):
         return None  # the message names another matter: a new topic
     combined = nlu.parse(f"{state.topic_text} {text}")
     ranked = [h for h in combined.get("matters") or [] if h.get("code") in members]
@@ -205,15 +221,25 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     intent = parse["intent"]["name"]
     strong = _strong(parse)
     if state.candidates and not any(c not in state.candidates for c in strong):
-        chosen = _selection(text, state, kb)
+        chosen = _selection(text, parse, state, kb)
         if chosen is not None:
             asked = state.last_intent if state.last_intent in ASK_INTENTS else "ask_matter"
             return _with_matter(parse, asked, chosen.code, chosen.name, "selection")
     if _COMPLAINT.search(text):
-        out = dict(parse, intent={"name": "complain", "confidence": 1.0}, interpreted="complaint")
+        name = "complain_ticket" if _REGISTER.search(text) else "complain"
+        out = dict(parse, intent={"name": name, "confidence": 1.0}, interpreted="complaint")
         out["intent_ranking"] = [out["intent"]]
         return out
-    if halls is not None and hall_topic is not None and not strong:
+    top = max((float(h.get("score") or 0) for h in parse.get("matters") or []), default=0.0)
+    if intent == "register_licence" and not _REMINDER_WORDS.search(text) and top >= STRONG_SCORE - 0.15:
+        out = dict(parse, intent={"name": "ask_matter", "confidence": 1.0}, interpreted="not_a_reminder")
+        out["intent_ranking"] = [out["intent"]]
+        return out
+    about_person = bool(_CANNOT_COME.search(text)) and bool(state.matter_code)
+    about_matter = intent in ASK_INTENTS[1:] and bool(state.matter_code)  # «在哪里» after a matter: its place
+    hall_words = bool(_HALL_WORDS.search(text))
+    if halls is not None and hall_topic is not None and not strong and \
+            (hall_words or (top < MATTER_SCORE and not about_person and not about_matter)):
         topic = hall_topic(text)
         if topic is not None:
             hall = halls.find(text)
@@ -234,4 +260,6 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         refined = _refinement(text, parse, state, kb, nlu)
         if refined is not None:
             return _with_matter(parse, "ask_matter", refined.code, refined.name, "refinement")
+    if intent in SOFT_INTENTS and state.matter_code and not strong and _CANNOT_COME.search(text):
+        return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "cannot_come")
     return parse

@@ -40,6 +40,8 @@ STRONG_MATCH_SCORE = 1.35
 #: Two sibling matters whose search scores are closer than this are both plausible: ask which (measured on the
 #: current NLU: «不动产登记» 0.019, «我想办个体户营业执照» 0.05, «开个小卖部要办啥子证» 0.12).
 SIBLING_GAP = 0.03
+#: A best match this far ahead of the next one is answered even when the NLU attached no matter entity.
+CLEAR_LEAD = 0.15
 #: Failed turns in a row that open a human-helper ticket.
 FALLBACKS_BEFORE_HANDOFF = 2
 DEFAULT_LEVEL = "区政务大厅"
@@ -190,21 +192,24 @@ def _offer_help(ctx: StepContext) -> None:
                            (say("button.proxy"), payload("request_human", ctx.state.matter_code))]))
 
 
-def _close_siblings(ctx: StepContext, kb: Any, m: Any) -> list[Any]:
-    """Sibling matters (one family: «不动产首次登记 / 转移登记 / 抵押登记») that fit a question about equally well
-    when the question names none of them: the top three to tell apart, else ``[]``."""
+def _close_calls(ctx: StepContext, kb: Any, m: Any) -> list[Any]:
+    """Matters that fit a question about as well as ``m`` when the question names none of them («不动产登记»:
+    首次登记 / 转移登记 …): the ones to choose from (at most three), else ``[]``."""
     if _is_payload(ctx) or ctx.tracker.latest_message.get("interpreted") or mentions(ctx.tracker.text, m):
         return []
-    members = {x.code for x in family(kb, m)}
-    if len(members) < 2:
+    hits = [h for h in ctx.tracker.latest_message.get("matters") or [] if kb.get(str(h.get("code"))) is not None]
+    if len(hits) < 2 or hits[0].get("code") != m.code:
         return []
-    hits = [h for h in ctx.tracker.latest_message.get("matters") or [] if h.get("code") in members]
-    if len(hits) < 2 or float(hits[0].get("score") or 0) - float(hits[1].get("score") or 0) > SIBLING_GAP:
+    top = float(hits[0].get("score") or 0)
+    if top - float(hits[1].get("score") or 0) > SIBLING_GAP:
         return []
-    return [x for x in (kb.get(h["code"]) for h in hits[:3]) if x is not None]
+    return [kb.get(h["code"]) for h in hits[:3] if top - float(h.get("score") or 0) <= 2 * SIBLING_GAP]
 
 
 def _answer_card(ctx: StepContext, m: Any, also: list[Any]) -> None:
+    if ctx.tracker.latest_message.get("interpreted") == "cannot_come":
+        _offer_help(ctx)  # the matter was answered already: what is new is that the person cannot come
+        return
     kb = _kb(ctx)
     ctx.text(say("matter.card", name=m.name))
     if ctx.tracker.latest_message.get("interpreted") == "chongqing":
@@ -244,13 +249,13 @@ async def matter_answer(ctx: StepContext) -> None:
             _clarify(ctx, options, "ask_matter")
             return
     if named:
-        siblings = _close_siblings(ctx, kb, named[0])
+        siblings = _close_calls(ctx, kb, named[0])
         if siblings:
             _clarify(ctx, siblings, "ask_matter")
             return
         _answer_card(ctx, named[0], named[1:])
         return
-    if len(ranked) >= 2:
+    if len(ranked) >= 2 and _score(ctx, ranked[0].code) - _score(ctx, ranked[1].code) < CLEAR_LEAD:
         _clarify(ctx, ranked, "ask_matter")
         return
     if ranked:
@@ -335,6 +340,9 @@ async def matter_detail(ctx: StepContext) -> None:
         _clarify(ctx, strong, intent)
         return
     m = named[0] if named else current
+    if m is None and len(ranked) >= 2:
+        _clarify(ctx, ranked, intent)  # «不动产登记要带啥»: which of them
+        return
     if m is None:
         ctx.text(say("matter.which", what=say(f"detail.what.{intent}")))
         return

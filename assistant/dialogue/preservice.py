@@ -13,7 +13,8 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from assistant.dialogue.context import StepContext, step
+from assistant.dialogue.context import StepContext, get_step, step
+from assistant.dialogue.rules import load_rules
 from assistant.dialogue.replies import say
 from assistant.logging import get_logger, log_event
 from assistant.preservice.handbook import FACT_QUESTIONS, FirmFacts, extract_facts
@@ -29,6 +30,11 @@ log = get_logger(__name__)
 LICENCE_SLOTS = ("licence_type", "licence_number", "licence_holder", "licence_expiry", "licence_channel")
 VISIT_SLOTS = ("visit_person", "visit_phone", "visit_address", "visit_street", "visit_matter", "visit_time")
 _CANCEL = re.compile(r"^\s*(取消|算了|不办了|不登记了|不约了|不预约了|退出|不要了|不用了|先不了|不弄了)(吧|了|啊|哈)?\s*[。!！.]?\s*$")
+_CANCEL_WORD = re.compile(r"取消|算了|不办了|不约了|不预约了|不登记了|退出|不弄了")
+#: A message that asks something rather than answering the form's question.
+_QUESTION = re.compile(r"[?？]|[吗呢嘛][。!！]?$|多少|怎么|咋|哪里|哪儿|哪个|几天|几点|多久|要不要|能不能|可不可以|是不是|什么|啥子?")
+#: Intents of a question the form can answer in passing before it asks again.
+_DIGRESSION_INTENTS = {"ask_matter", "ask_materials", "ask_location", "ask_time", "ask_fee", "ask_hall", "complain"}
 _HUMAN = re.compile(r"转人工|人工服务|找人工|真人|找工作人员")
 _BOOKING_NO = re.compile(r"SM\s*\d{6}\s*[A-Z0-9]{4}", re.IGNORECASE)
 #: A matter search score (nlu.NLU.search) at which a free-text matter for a home visit is taken as that matter.
@@ -40,10 +46,12 @@ def _pre(ctx: StepContext) -> PreService:
 
 
 def _cancelled(ctx: StepContext, slots: tuple[str, ...]) -> bool:
-    """The citizen backed out of the form (取消 / 算了, or asked for a person): clear it and end it."""
+    """The citizen backed out of the form (取消 / 算了 in a short message, or asked for a person): clear it and
+    end it."""
     text = ctx.tracker.text or ""
     wants_human = bool(_HUMAN.search(text))
-    if not _CANCEL.match(text) and not wants_human:
+    backs_out = bool(_CANCEL.match(text)) or (len(text) <= 12 and bool(_CANCEL_WORD.search(text)))
+    if not backs_out and not wants_human:
         return False
     if wants_human:
         ctx.reply({"type": "buttons", "buttons": [{"title": say("button.human"), "payload": "/request_human"}]})
@@ -77,9 +85,32 @@ def _channel_choice(text: str, tracker_channel: str) -> tuple[str, str | None, s
     raise InvalidValue(say("preservice.licence.ask_channel"))
 
 
+async def _digression(ctx: StepContext) -> bool:
+    """A question asked in the middle of a form («上门办要收费吗», «大厅在哪儿»): answer it, keep nothing of it as the
+    requested value, and let the form ask its question again."""
+    req = ctx.tracker.get_slot("requested_slot")
+    text = ctx.tracker.text or ""
+    if not req or text.startswith("/") or ctx.tracker.intent not in _DIGRESSION_INTENTS or not _QUESTION.search(text):
+        return False
+    answer = get_step(load_rules(ctx.services.settings.rasa_project_dir.resolve()).step_for(ctx.tracker.intent))
+    result = answer(ctx) if answer is not None else None
+    if hasattr(result, "__await__"):
+        await result
+    ctx.text(say("preservice.form.resume"))
+    ctx.set_slot(req, None)
+    log_event(log, "dialogue.form.digression", session=ctx.tracker.sender_id, slot=req, intent=ctx.tracker.intent)
+    return True
+
+
 @step("validate_licence_form")
-def validate_licence_form(ctx: StepContext) -> None:
-    """Check the requested slot of ``licence_form`` (on activation: take the licence type from the request)."""
+async def validate_licence_form(ctx: StepContext) -> None:
+    """Check the requested slot of ``licence_form`` (a question in between is answered first)."""
+    if not await _digression(ctx):
+        _validate_licence(ctx)
+
+
+def _validate_licence(ctx: StepContext) -> None:
+    """The requested slot of ``licence_form`` (on activation: take the licence type from the request)."""
     req = ctx.tracker.get_slot("requested_slot")
     if not req:
         lt = _pre(ctx).catalogue.find(ctx.tracker.text) if not ctx.tracker.text.startswith("/") else None
@@ -273,8 +304,14 @@ def _matter_in_request(ctx: StepContext) -> Any:
 
 
 @step("validate_home_visit_form")
-def validate_home_visit_form(ctx: StepContext) -> None:
-    """Check the requested slot of ``home_visit_form`` (on activation: take the matter from the request)."""
+async def validate_home_visit_form(ctx: StepContext) -> None:
+    """Check the requested slot of ``home_visit_form`` (a question in between is answered first)."""
+    if not await _digression(ctx):
+        _validate_visit(ctx)
+
+
+def _validate_visit(ctx: StepContext) -> None:
+    """The requested slot of ``home_visit_form`` (on activation: take the matter from the request)."""
     req = ctx.tracker.get_slot("requested_slot")
     if not req:
         found = _matter_in_request(ctx)
