@@ -44,9 +44,18 @@ _CANNOT_COME = re.compile(r"卧床|瘫痪|行动不便|腿脚不(方便|好)|走
                           r"[89]\d\s*(多)?岁|[八九]十(多)?岁|高龄|来不了|去不了")
 _CHONGQING = re.compile(r"重庆|川渝")
 #: Words that make a message about a hall rather than about the person («坐轮椅方便不» vs «本人坐轮椅来不了»).
-_HALL_WORDS = re.compile(r"大厅|政务中心|政务服务中心|服务中心|便民|服务站|你们(那|这|单位)|窗口|现场|过去|开门|下班|上班")
-#: A licence-reminder request says so; «驾照到期了要换» is a question about the renewal itself.
-_REMINDER_WORDS = re.compile(r"提醒|通知我|告诉我|登记.{0,6}(证|照)|到期前")
+_HALL_WORDS = re.compile(r"大厅|政务中心|政务服务中心|服务中心|便民|服务站|你们(那|这|单位)|窗口|现场|过去|开门|下班|上班|"
+                         r"延时|取号|排队|停车|自助|邮寄")
+#: A form is started by a message that says what the form is for: «驾照到期了要换» asks about the renewal itself,
+#: «结婚登记预约» and «去大厅要预约不» are not home-visit bookings.
+_FORM_WORDS = {
+    "register_licence": re.compile(r"提醒|通知我|告诉我|登记.{0,6}(证|照)|到期前"),
+    "book_home_visit": re.compile(r"上门|到家|家里|来不了|去不了|出不了门|行动不便|卧床|瘫痪|走不动"),
+}
+#: Intents whose message may be a hall question without naming the hall (not a form, a person, a complaint or
+#: something out of scope: «帮我约个上门办», «推荐部电影» are not about the hall's hours).
+HALL_INTENTS = {"nlu_fallback", "ask_matter", "ask_materials", "ask_location", "ask_time", "ask_fee", "chitchat",
+                "affirm", "deny", "greet", "goodbye", "thanks"}
 #: A search score at which the message is about a matter.
 MATTER_SCORE = 1.05
 _REGISTER = re.compile(r"登记|联系我|回电话|打电话给我|专员|记下来")
@@ -231,15 +240,17 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         out["intent_ranking"] = [out["intent"]]
         return out
     top = max((float(h.get("score") or 0) for h in parse.get("matters") or []), default=0.0)
-    if intent == "register_licence" and not _REMINDER_WORDS.search(text) and top >= STRONG_SCORE - 0.15:
-        out = dict(parse, intent={"name": "ask_matter", "confidence": 1.0}, interpreted="not_a_reminder")
-        out["intent_ranking"] = [out["intent"]]
-        return out
+    if intent in _FORM_WORDS and not _FORM_WORDS[intent].search(text):
+        intent = "ask_matter" if top >= MATTER_SCORE else "nlu_fallback"
+        parse = dict(parse, intent={"name": intent, "confidence": 1.0}, interpreted="not_a_form")
+        parse["intent_ranking"] = [parse["intent"]]
     about_person = bool(_CANNOT_COME.search(text)) and bool(state.matter_code)
-    about_matter = intent in ASK_INTENTS[1:] and bool(state.matter_code)  # «在哪里» after a matter: its place
+    # «在哪里» after a matter is about the matter's place («周末能办不» is still about the hall's hours)
+    about_matter = intent in {"ask_materials", "ask_location", "ask_fee"} and bool(state.matter_code)
     hall_words = bool(_HALL_WORDS.search(text))
     if halls is not None and hall_topic is not None and not strong and \
-            (hall_words or (top < MATTER_SCORE and not about_person and not about_matter)):
+            intent in HALL_INTENTS | {"out_of_scope"} and \
+            (hall_words or (intent in HALL_INTENTS and top < MATTER_SCORE and not about_person and not about_matter)):
         topic = hall_topic(text)
         if topic is not None:
             hall = halls.find(text)

@@ -133,10 +133,11 @@ def _clarify(ctx: StepContext, options: list[Any], intent: str) -> None:
     if siblings:
         labels = _short_labels(top) or [m.name for m in top]
         ctx.text(say("matter.clarify_family", choices="、".join(labels[:-1]), last=labels[-1]))
-        ctx.reply(buttons([(label, payload(intent, m.code)) for label, m in zip(labels, top)]))
+        items = [(label, payload(intent, m.code)) for label, m in zip(labels, top)]
     else:
         ctx.text(say("matter.clarify"))
-        ctx.reply(buttons([(m.name, payload(intent, m.code)) for m in top]))
+        items = [(m.name, payload(intent, m.code)) for m in top]
+    ctx.reply(buttons(items + [(say("button.none_human"), payload("request_human"))]))
     ctx.set_slot("candidates", [m.code for m in top])
     _remember_topic(ctx)
     log_event(log, "dialogue.clarify", session=ctx.tracker.sender_id, intent=intent,

@@ -32,7 +32,8 @@ VISIT_SLOTS = ("visit_person", "visit_phone", "visit_address", "visit_street", "
 _CANCEL = re.compile(r"^\s*(取消|算了|不办了|不登记了|不约了|不预约了|退出|不要了|不用了|先不了|不弄了)(吧|了|啊|哈)?\s*[。!！.]?\s*$")
 _CANCEL_WORD = re.compile(r"取消|算了|不办了|不约了|不预约了|不登记了|退出|不弄了")
 #: A message that asks something rather than answering the form's question.
-_QUESTION = re.compile(r"[?？]|[吗呢嘛][。!！]?$|多少|怎么|咋|哪里|哪儿|哪个|几天|几点|多久|要不要|能不能|可不可以|是不是|什么|啥子?")
+_QUESTION = re.compile(r"[?？]|[吗呢嘛][。!！]?$|多少|怎么|咋|哪里|哪儿|哪个|几天|几点|多久|什么|啥子?|"
+                       r"([\u4e00-\u9fff])不\1")  # 收不收费, 要不要, 能不能
 #: Intents of a question the form can answer in passing before it asks again.
 _DIGRESSION_INTENTS = {"ask_matter", "ask_materials", "ask_location", "ask_time", "ask_fee", "ask_hall", "complain"}
 _HUMAN = re.compile(r"转人工|人工服务|找人工|真人|找工作人员")

@@ -21,7 +21,7 @@ TARGET = 0.90
 def talk(chat, sid: str, turns: list[str]) -> list[dict]:
     """Play ``turns`` («@N» clicks button N of the previous answer); the answers in order."""
     replies: list[dict] = []
-    for t in turns:
+    for t in map(str, turns):
         if t.startswith("@"):
             buttons = [b for p in replies[-1]["replies"] if p["type"] == "buttons" for b in p["buttons"]]
             t = buttons[int(t[1:]) - 1]["payload"] if len(buttons) >= int(t[1:]) else t
@@ -62,6 +62,9 @@ def failures(last: dict, expect: dict, before: dict | None = None) -> list[str]:
             else None
         if want is None or (last.get("matter") or {}).get("code") != want:
             out.append(f"picked {n}: {matter!r} is not option {n} of {options}")
+    if expect.get("helped") and not (any("上门办" in t or "代办" in t for t in titles) or last["handoff"]
+                                     or last["intent"] == "book_home_visit"):
+        out.append(f"neither 上门办/代办 offered nor a booking or a helper: {titles}")
     if expect.get("no_matter_card") and any(p["type"] == "matter_card" for p in last["replies"]):
         out.append("a matter card was shown")
     return out

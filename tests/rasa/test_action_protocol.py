@@ -140,7 +140,7 @@ def test_ambiguous_question_gets_top3_buttons_and_no_card(client, kb):
     out = _call(client, "action_matter_answer", "个体户", "ask_matter", matters=hits, ambiguous=True)
     assert not _parts(out, "matter_card")
     buttons = [bt for p in _parts(out, "buttons") for bt in p["buttons"]]
-    assert [bt["title"] for bt in buttons] == [a.name, b.name, c.name]
+    assert [bt["title"] for bt in buttons] == [a.name, b.name, c.name, "都不是，转人工"]
     assert buttons[2]["payload"] == f'/ask_matter{{"matter": "{c.code}"}}'
     assert _slots(out)["candidates"] == [a.code, b.code, c.code]
 
