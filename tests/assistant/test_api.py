@@ -192,10 +192,11 @@ def test_page_is_served(app_client):
     assert app_client.get("/static/chat.css").status_code == 200
 
 
-def test_rasa_that_never_answers_times_out_into_the_fallback(make_settings, kb):
-    """A Rasa that accepts the connection but never answers: the turn ends after rasa_timeout_s, no 500."""
+def test_rasa_that_never_answers_times_out_into_the_fallback(make_settings, kb, caplog):
+    """A Rasa that accepts the connection but never answers: the turn ends after rasa_timeout_s with the degraded
+    answer, no 500; right after, turns do not wait for the hanging Rasa again (its circuit is open)."""
+    import logging
     import socket
-    import time
 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -203,18 +204,16 @@ def test_rasa_that_never_answers_times_out_into_the_fallback(make_settings, kb):
     try:
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         app = create_app(make_settings(rasa_url=url, rasa_timeout_s=1.0), kb=kb, load_models=False)
-        with TestClient(app) as c:
-            t0 = time.monotonic()
+        with TestClient(app) as c, caplog.at_level(logging.INFO):
             r = c.post(CHAT, json={"session_id": "slow-1", "text": "/request_human"})
-            elapsed = time.monotonic() - t0
-            # right after a timeout, turns do not wait for the hanging Rasa again
-            t1 = time.monotonic()
             r2 = c.post(CHAT, json={"session_id": "slow-2", "text": "/request_human"})
-            elapsed2 = time.monotonic() - t1
         assert r.status_code == 200 and r.json()["degraded"] is True
         assert r.json()["handoff"] is not None  # the payload is handled without Rasa or the NLU
-        assert 0.9 <= elapsed < 8
-        assert r2.status_code == 200 and r2.json()["degraded"] is True and elapsed2 < 0.9
+        assert r2.status_code == 200 and r2.json()["degraded"] is True and r2.json()["handoff"] is not None
+        turns = {rec.fields["session"]: rec.fields for rec in caplog.records
+                 if getattr(rec, "event", None) == "chat.turn.completed" and hasattr(rec, "fields")}
+        assert turns["slow-1"]["reason"] == "rasa_timeout"
+        assert turns["slow-2"]["reason"] == "rasa_timeout_recent"  # not sent to the hanging Rasa at all
     finally:
         sock.close()
 
