@@ -44,6 +44,8 @@ MAX_ACCEPTED_CHARS = 20_000
 #: Seconds during which turns go straight to the degraded path after Rasa timed out (a refused connection is
 #: instant and does not trip this).
 RASA_TIMEOUT_BREAK_S = 15.0
+#: A retry of a message still being answered waits this long beyond the Rasa timeout for the first answer.
+RETRY_WAIT_EXTRA_S = 5.0
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -198,7 +200,7 @@ class Assistant:
 
     # ---- public -------------------------------------------------------------------------------------
     async def chat(self, session_id: str, text: str, channel: str = "web",
-                   metadata: dict[str, Any] | None = None) -> ChatResponse:
+                   metadata: dict[str, Any] | None = None, message_id: str | None = None) -> ChatResponse:
         """Answer one message of a citizen.
 
         Args:
@@ -206,10 +208,44 @@ class Assistant:
             text: what the citizen typed/said (any string; it is cleaned here).
             channel: ``web``, ``kiosk``, ``wechat_mp``, ``widget`` … (stored and passed to Rasa as metadata).
             metadata: extra per-message data for Rasa (e.g. the WeChat openid).
+            message_id: the client's id of this message; the same ``(session_id, message_id)`` again returns the
+                stored answer instead of running a second turn (a balancer or a client may retry safely).
 
         Returns:
             The answer; never raises for bad input or an unreachable Rasa.
         """
+        if not message_id:
+            return await self._turn(session_id, text, channel, metadata)
+        conversations = self.services.conversations
+        deadline = time.monotonic() + self.services.settings.rasa_timeout_s + RETRY_WAIT_EXTRA_S
+        while True:
+            try:
+                status, stored = await run_in_threadpool(conversations.claim_turn, session_id, message_id)
+            except Exception:  # the database is down: answer without the retry guarantee
+                log.exception("chat.turn.claim_failed")
+                return await self._turn(session_id, text, channel, metadata)
+            if status == "done":
+                log_event(log, "chat.turn.replayed", session=session_id, message=message_id)
+                return ChatResponse.model_validate(stored)
+            if status == "claimed":
+                break
+            if time.monotonic() > deadline:  # the first request died without finishing: answer this one
+                await run_in_threadpool(conversations.finish_turn, session_id, message_id, None)
+                continue
+            await asyncio.sleep(0.1)
+        response = None
+        try:
+            response = await self._turn(session_id, text, channel, metadata)
+            return response
+        finally:
+            try:
+                await run_in_threadpool(conversations.finish_turn, session_id, message_id,
+                                        response.model_dump(mode="json") if response is not None else None)
+            except Exception:
+                log.exception("chat.turn.finish_failed")
+
+    async def _turn(self, session_id: str, text: str, channel: str,
+                    metadata: dict[str, Any] | None) -> ChatResponse:
         t0 = time.perf_counter()
         s = self.services
         norm = normalize_input(text)

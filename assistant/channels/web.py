@@ -30,6 +30,9 @@ class ChatRequest(BaseModel):
                             description="the conversation id chosen by the client (letters, digits, _.:@-)")
     text: str = Field(max_length=MAX_ACCEPTED_CHARS, description="what the citizen typed")
     metadata: dict[str, Any] | None = None
+    message_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,64}$",
+                                   description="the client's id of this message: a retry with the same id gets "
+                                               "the stored answer instead of a second turn")
 
 
 class MessagesResponse(BaseModel):
@@ -47,7 +50,8 @@ async def chat(body: ChatRequest, services: Services = Depends(get_services)) ->
     if not body.text.strip() or not any(c.isprintable() and not c.isspace() for c in body.text):
         raise ApiError(400, "empty_text", "消息内容为空，请输入您想办理的事情。/ the message text is empty")
     metadata = {k: v for k, v in (body.metadata or {}).items() if isinstance(k, str)}
-    return await services.assistant.chat(body.session_id, body.text, channel="web", metadata=metadata)
+    return await services.assistant.chat(body.session_id, body.text, channel="web", metadata=metadata,
+                                         message_id=body.message_id)
 
 
 @router.get("/api/v1/chat/{session_id}/messages", response_model=MessagesResponse)

@@ -77,3 +77,16 @@ class DialogueStateRow(Base):
     session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     state: Mapped[Any] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class TurnKey(Base):
+    """A client's message id for a turn (``POST /api/v1/chat`` ``message_id``): a retried request gets the stored
+    answer instead of a second turn. ``status`` is ``pending`` while the first request runs, then ``done``."""
+
+    __tablename__ = "turn_keys"
+
+    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    response: Mapped[Any] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

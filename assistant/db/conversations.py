@@ -14,9 +14,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from assistant.db.base import utcnow
-from assistant.db.chat import Conversation, HandoffTicket, Message
+from assistant.db.chat import Conversation, HandoffTicket, Message, TurnKey
 from assistant.db.session import Database
 from assistant.logging import get_logger, log_event
 from assistant.parts import part_summary
@@ -178,6 +179,36 @@ class ConversationStore:
                                                           Message.role == "user")
                              .order_by(Message.id.desc()).limit(n)).all()
             return sum(1 for i in rows if i in {"nlu_fallback", "out_of_scope", ""})
+
+    def claim_turn(self, session_id: str, message_id: str) -> tuple[str, Any]:
+        """Claim the turn of a client message id.
+
+        Returns:
+            ``("claimed", None)`` — first time: run the turn, then :meth:`finish_turn`;
+            ``("done", response)`` — answered before: the stored response;
+            ``("pending", None)`` — another request for it is running now.
+        """
+        try:
+            with self.db.session() as s:
+                s.add(TurnKey(session_id=session_id, message_id=message_id, status="pending"))
+            return "claimed", None
+        except IntegrityError:
+            with self.db.session() as s:
+                row = s.get(TurnKey, (session_id, message_id))
+                if row is None:  # pragma: no cover - removed in between
+                    return "pending", None
+                return (row.status, row.response) if row.status == "done" else ("pending", None)
+
+    def finish_turn(self, session_id: str, message_id: str, response: dict[str, Any] | None) -> None:
+        """Store the response of a claimed turn (``None``: the turn failed; the claim is released)."""
+        with self.db.session() as s:
+            row = s.get(TurnKey, (session_id, message_id))
+            if row is None:
+                return
+            if response is None:
+                s.delete(row)
+            else:
+                row.status, row.response = "done", response
 
     def staff_messages_after(self, session_id: str, after: int = 0) -> list[StaffMessage]:
         """Staff messages for ``session_id`` with an id greater than ``after`` (oldest first)."""

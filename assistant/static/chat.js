@@ -153,6 +153,12 @@
     return "网络或服务出错了（" + res.status + "），请稍后再试。";
   }
 
+  function newMessageId() {
+    var a = new Uint8Array(12);
+    window.crypto.getRandomValues(a);
+    return "m-" + Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
   function send(text, shown) {
     if (busy) return;
     var trimmed = (text || "").trim();
@@ -161,8 +167,13 @@
     row("user").appendChild(el("div", "bubble", shown || trimmed));
     scroll();
     setStatus("金小二正在查询…");
-    fetch(API, {method: "POST", headers: {"Content-Type": "application/json"},
-                body: JSON.stringify({session_id: sessionId, text: trimmed})})
+    // one id per message: if the network drops the answer, the retry gets the same answer, not a second turn
+    var body = JSON.stringify({session_id: sessionId, text: trimmed, message_id: newMessageId()});
+    var post = function () {
+      return fetch(API, {method: "POST", headers: {"Content-Type": "application/json"}, body: body});
+    };
+    post()
+      .catch(function () { return new Promise(function (ok) { window.setTimeout(ok, 1000); }).then(post); })
       .then(function (res) {
         return res.json().catch(function () { return null; }).then(function (body) {
           if (!res.ok) { renderParts([{type: "notice", text: errorMessage(res, body)}]); return; }
