@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from assistant.db.base import utcnow
+from assistant.db.leader import Leadership
 from assistant.db.preservice import Licence, Reminder
 from assistant.logging import get_logger, log_event
 from assistant.preservice.delivery import Channel, DeliveryResult, NoChannel, WebInbox
@@ -64,10 +65,12 @@ class RunReport:
     skipped: int = 0
     retried: int = 0
     errors: list[str] = field(default_factory=list)
+    #: Whether this process was the leader (only the leader sends).
+    leader: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return {"today": self.today.isoformat(), "sent": self.sent, "pending": self.pending, "failed": self.failed,
-                "skipped": self.skipped, "retried": self.retried}
+                "skipped": self.skipped, "retried": self.retried, "leader": self.leader}
 
 
 def reminder_parts(lic: Licence, offset_days: int, today: date, catalogue: RenewalCatalogue) -> list[dict[str, Any]]:
@@ -127,13 +130,20 @@ class ReminderScheduler:
         self.clock = clock or system_clock
         self._task: asyncio.Task | None = None
         self._lock = asyncio.Lock()
+        #: Only the leader among the app's processes sends (two replicas never both send a reminder).
+        self.leadership = Leadership.of(db, "reminders")
 
     # ---- one run ------------------------------------------------------------------------------------------------
     async def run_once(self) -> RunReport:
-        """Send every reminder that is due and not yet sent (catch-up included), retry unfinished ones."""
+        """Send every reminder that is due and not yet sent (catch-up included), retry unfinished ones. A process
+        that is not the leader sends nothing (``report.leader`` is ``False``)."""
         async with self._lock:
             today = today_local(self.clock())
             report = RunReport(today=today)
+            if not await asyncio.to_thread(self.leadership.acquire):
+                report.leader = False
+                log_event(log, "preservice.reminders.not_leader")
+                return report
             await self._retry_unfinished(today, report)
             due = await asyncio.to_thread(self._due, today)
             web = [d for d in due if d[3] == "web" and d[4]]
@@ -348,3 +358,4 @@ class ReminderScheduler:
             except BaseException:
                 pass
             self._task = None
+        await asyncio.to_thread(self.leadership.release)
