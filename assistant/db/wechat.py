@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, Float
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assistant.db.base import Base, utcnow
@@ -74,3 +74,15 @@ class WeChatUser(Base):
     last_buttons: Mapped[Any] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class WeChatToken(Base):
+    """The access token of an AppID, shared by every process (one refresher at a time: the row is locked while a
+    new token is fetched)."""
+
+    __tablename__ = "wechat_tokens"
+
+    appid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str] = mapped_column(String(512))
+    #: Seconds since the epoch after which the token is not used (WeChat's expiry minus a margin).
+    expires_at: Mapped[float] = mapped_column(Float)

@@ -152,7 +152,7 @@ class ScriptedAssistant:
         self.calls: list[dict[str, Any]] = []
 
     async def chat(self, session_id: str, text: str, channel: str = "web",
-                   metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+                   metadata: dict[str, Any] | None = None, message_id: str | None = None) -> dict[str, Any]:
         self.calls.append({"session_id": session_id, "text": text, "channel": channel, "metadata": metadata})
         if "慢" in text:
             await asyncio.sleep(self.slow_s)

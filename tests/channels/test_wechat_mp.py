@@ -10,7 +10,7 @@ from sqlalchemy import select
 from assistant.channels.wechat import mp as wechat_mp
 from assistant.channels.wechat.xml import parse_wechat_xml
 from assistant.db.wechat import WeChatDelivery, WeChatInbound, WeChatUser
-from tests.channels.conftest import error_code, error_message, run
+from tests.channels.conftest import APPID, SECRET, error_code, error_message, run
 from tests.channels.wechat_helpers import (
     client, encrypted, event_msg, open_encrypted_reply, query, text_msg,
 )
@@ -387,3 +387,26 @@ def test_staff_reply_reaches_the_wechat_user(channel_app, fake_wechat):
     assert wx.sent[-1]["text"]["content"] == "【王老师】第二条", wx.send_attempts
     assert wx.sent[-2]["text"]["content"] == "【金帮办·王老师】您好，我是王老师，请带身份证原件。"
     assert wx.sent[-1]["touser"] == "o-user-1"
+
+
+def test_processes_share_one_access_token(make_settings, fake_wechat, tmp_path):
+    """Two app processes (two runtimes over one database) fetch the token once and use the same one; after a
+    40001 one of them refreshes it and the other picks up the new token instead of fetching its own."""
+    from assistant.container import build_services
+
+    base, state = fake_wechat
+    settings = make_settings(database_url=f"sqlite:///{tmp_path / 'shared.db'}", wechat_appid=APPID,
+                             wechat_appsecret=SECRET, wechat_api_base=base)
+    one, two = build_services(settings, rasa=None), build_services(settings, rasa=None)
+    one.db.upgrade()
+    try:
+        a, b = wechat_mp.runtime_for(one).api, wechat_mp.runtime_for(two).api
+        first = run(a.access_token())
+        assert run(b.access_token()) == first and len(state.tokens_issued) == 1
+        renewed = run(a.access_token(force_refresh=True))
+        assert renewed != first and len(state.tokens_issued) == 2
+        assert run(b.access_token(force_refresh=False)) == renewed
+        assert run(b.access_token(force_refresh=True)) != renewed  # b's own stale token is refreshed once more
+    finally:
+        one.db.dispose()
+        two.db.dispose()

@@ -17,10 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
+from assistant.db.wechat import WeChatToken
 from assistant.logging import get_logger, log_event
 
 __all__ = ["WeChatAPIError", "Undeliverable", "WeChatAPIClient", "TOKEN_ERRCODES", "UNDELIVERABLE_ERRCODES"]
@@ -63,13 +67,17 @@ class WeChatAPIClient:
     """
 
     def __init__(self, api_base: str, appid: str, secret: str, timeout_s: float = 5.0,
-                 transport: httpx.AsyncBaseTransport | None = None):
+                 transport: httpx.AsyncBaseTransport | None = None, store: Any = None):
+        #: Where the token is shared with the app's other processes (:class:`SharedTokenStore`); ``None``: this
+        #: process keeps its own (one process only: several refreshers invalidate each other's tokens).
+        self.store = store
         self.api_base = api_base.rstrip("/")
         self.appid = appid
         self.secret = secret
         self.timeout_s = timeout_s
         self._transport = transport
         self._token: str | None = None
+        self._stale: str | None = None
         self._token_expires_at = 0.0
         self._lock: asyncio.Lock | None = None
 
@@ -102,6 +110,8 @@ class WeChatAPIClient:
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
+            if self.store is not None:
+                return await self._shared_token(force_refresh)
             if force_refresh:
                 self._token = None
             if self._token and time.monotonic() < self._token_expires_at:
@@ -118,6 +128,33 @@ class WeChatAPIClient:
             log_event(log, "wechat.token.refreshed", expires_in=expires)
             return self._token
 
+    async def _shared_token(self, force_refresh: bool) -> str:
+        stale = self._token if force_refresh else self._stale
+        current = await asyncio.to_thread(self.store.current)
+        if current is not None and current[0] != stale and time.time() < current[1]:
+            self._token = current[0]
+            return self._token
+        if not self.configured:
+            raise WeChatAPIError(-1, "JXE_WECHAT_APPID / JXE_WECHAT_APPSECRET are not set")
+        self._token = await asyncio.to_thread(self.store.refresh, self._fetch_token_blocking, stale)
+        self._stale = None
+        return self._token
+
+    def _fetch_token_blocking(self) -> tuple[str, float]:
+        """A new token from ``/cgi-bin/token`` (blocking; called by the store while it holds the refresh lock)."""
+        try:
+            with httpx.Client(base_url=self.api_base, timeout=self.timeout_s, trust_env=False) as c:
+                data = c.get("/cgi-bin/token", params={"grant_type": "client_credential", "appid": self.appid,
+                                                       "secret": self.secret}).json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise WeChatAPIError(-1, f"transport error: {exc.__class__.__name__}") from exc
+        if not isinstance(data, dict) or data.get("errcode") or "access_token" not in data:
+            data = data if isinstance(data, dict) else {}
+            raise WeChatAPIError(int(data.get("errcode", -1)), str(data.get("errmsg", "no access_token")))
+        expires = int(data.get("expires_in", 7200))
+        log_event(log, "wechat.token.refreshed", expires_in=expires, shared=True)
+        return str(data["access_token"]), time.time() + max(60, expires - TOKEN_MARGIN_S)
+
     async def _post_with_token(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         for attempt in (1, 2):
             token = await self.access_token(force_refresh=False)
@@ -133,6 +170,7 @@ class WeChatAPIClient:
             if code in TOKEN_ERRCODES and attempt == 1:
                 log_event(log, "wechat.token.invalid", errcode=code)
                 async with self._lock:  # type: ignore[union-attr]
+                    self._stale = token  # a shared store must not hand this one out again
                     if self._token == token:
                         self._token = None
                 continue
@@ -184,3 +222,42 @@ class WeChatAPIClient:
         if data.get("errcode") or not data.get("openid"):
             raise WeChatAPIError(int(data.get("errcode", -1)), str(data.get("errmsg", "no openid")))
         return str(data["openid"])
+
+
+class SharedTokenStore:
+    """The access token of one AppID in the app's database, shared by every process: a process that needs a new
+    token locks the row, looks again (another process may just have refreshed it), and only then fetches one.
+
+    Args:
+        db: the app database (``assistant.db.session.Database``).
+        appid: the AppID.
+    """
+
+    def __init__(self, db: Any, appid: str):
+        self.db = db
+        self.appid = appid
+
+    def current(self) -> tuple[str, float] | None:
+        """``(token, expires_at)`` as stored, or ``None``."""
+        with self.db.session() as s:
+            row = s.get(WeChatToken, self.appid)
+            return (row.token, row.expires_at) if row is not None else None
+
+    def refresh(self, fetch: Callable[[], tuple[str, float]], stale: str | None) -> str:
+        """A valid token: the stored one unless it is ``stale`` or expired, else a new one from ``fetch``."""
+        for _ in range(2):
+            try:
+                with self.db.session() as s:
+                    row = s.scalars(select(WeChatToken).where(WeChatToken.appid == self.appid)
+                                    .with_for_update()).first()
+                    if row is not None and row.token != stale and time.time() < row.expires_at:
+                        return row.token
+                    token, expires_at = fetch()
+                    if row is None:
+                        s.add(WeChatToken(appid=self.appid, token=token, expires_at=expires_at))
+                    else:
+                        row.token, row.expires_at = token, expires_at
+                    return token
+            except IntegrityError:  # another process stored the first token meanwhile: use it
+                continue
+        raise WeChatAPIError(-1, "could not store the access token")  # pragma: no cover

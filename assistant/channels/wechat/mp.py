@@ -37,7 +37,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from assistant.api.deps import ApiError
-from assistant.channels.wechat.api import Undeliverable, WeChatAPIClient, WeChatAPIError
+from assistant.channels.wechat.api import SharedTokenStore, Undeliverable, WeChatAPIClient, WeChatAPIError
 from assistant.channels.wechat.crypto import (
     AppIdError, DecryptError, SignatureError, WeChatCrypto, WeChatCryptoError,
     check_signature, check_timestamp,
@@ -177,7 +177,8 @@ class WeChatRuntime:
         self._assistant = assistant
         self._services = services
         self.api = api or WeChatAPIClient(settings.wechat_api_base, settings.wechat_appid,
-                                          settings.wechat_appsecret)
+                                          settings.wechat_appsecret,
+                                          store=SharedTokenStore(db, settings.wechat_appid) if db else None)
         self._asr = asr
         self.crypto: WeChatCrypto | None = None
         if settings.wechat_aes_key:
