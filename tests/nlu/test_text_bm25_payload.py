@@ -81,23 +81,3 @@ def test_builtin_traditional_table_covers_common_matter_words():
     assert "養老金認證咋個辦".translate(table) == "养老金认证咋个办"
     assert "補辦營業執照".translate(table) == "补办营业执照"
     assert "戶口遷移證".translate(table) == "户口迁移证"
-
-
-@pytest.mark.parametrize("text,want", [
-    ("关于成都市金牛区老年证办理的咨询", "老年证办理"),
-    ("咨询公租房轮候的问题", "公租房轮候"),
-    ("请问，驾照换证在哪里", "驾照换证在哪里"),
-    ("四川省内医保转移相关问题", "内医保转移"),
-    ("咨询", "咨询"),            # nothing would be left: unchanged
-    ("你好呀", "你好呀"),        # greetings are not framing
-])
-def test_strip_frame(text, want):
-    from nlu.text import strip_frame
-
-    assert strip_frame(text) == want
-
-
-def test_framed_question_routes_like_the_plain_one(nlu):
-    plain = nlu.parse("老年优待证咋个办")
-    framed = nlu.parse("关于成都市金牛区老年优待证咋个办的咨询")
-    assert framed["matters"] and framed["matters"][0]["code"] == plain["matters"][0]["code"]
