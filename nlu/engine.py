@@ -18,6 +18,7 @@ from nlu.intents import (ALL_INTENTS, MATTER_INTENTS, SOCIAL_INTENTS, IntentClas
                          training_hash, training_set)
 from nlu.lexicon import Tokenizer, lexicon_words, write_userdict
 from nlu.payload import parse_payload
+from nlu.phonetic import PhoneticIndex
 from nlu.text import MAX_MODEL_CHARS, has_cjk, normalize
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,7 @@ class NLU:
         self.index, self.index_from_cache = MatterIndex.load_or_build(
             self.matters, self.encoder, self.tokenizer, self.cache_dir, self.fingerprint)
         self.classifier, self.classifier_from_cache = self._classifier()
+        self.phonetic = PhoneticIndex.from_matters(self.matters)
         self.calibration = calibration or Calibration.load()
         if oos_threshold is not None:
             self.calibration.oos_threshold = float(oos_threshold)
@@ -150,7 +152,11 @@ class NLU:
         if not norm:
             return []
         return self.index.search(self.encoder.encode_one(norm), self.tokenizer.terms(norm), k,
-                                 self.calibration.weights)
+                                 self.calibration.weights, phonetic=self.phonetic_scores(norm))
+
+    def phonetic_scores(self, norm: str) -> dict[int, float] | None:
+        """The pinyin match scores of a normalised text (``None`` when the calibration gives them no weight)."""
+        return self.phonetic.scores(norm) if self.calibration.weights.w_phonetic else None
 
     def parse(self, text: str, k: int = 5) -> dict:
         """Understand one message.
@@ -172,7 +178,8 @@ class NLU:
             return self._result(raw, [("nlu_fallback", 1.0)], [], False, False, None)
         qvec = self.encoder.encode_one(norm)
         ranking = self.classifier.predict(qvec)
-        hits = self.index.search(qvec, self.tokenizer.terms(norm), max(k, 3), self.calibration.weights)
+        hits = self.index.search(qvec, self.tokenizer.terms(norm), max(k, 3), self.calibration.weights,
+                                 phonetic=self.phonetic_scores(norm))
         return self.decide(raw, norm, ranking, hits, k)
 
     def decide(self, raw: str, norm: str, ranking: list[tuple[str, float]], hits: list[MatterHit],
