@@ -19,6 +19,7 @@ from nlu.intents import (ALL_INTENTS, MATTER_INTENTS, SOCIAL_INTENTS, IntentClas
 from nlu.lexicon import Tokenizer, lexicon_words, write_userdict
 from nlu.payload import parse_payload
 from nlu.phonetic import PhoneticIndex
+from nlu.rerank import MatterTerms, RerankWeights, features
 from nlu.text import MAX_MODEL_CHARS, has_cjk, normalize
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ class Calibration:
             that the hand-written follow-ups without a matter do not use: "那要带啥子材料" has none), or when its
             best score reaches this threshold regardless.
         weights: the score fusion.
+        rerank: the sibling re-scoring of the best candidates (:mod:`nlu.rerank`).
         model: the model key the thresholds were measured with.
         notes: how they were measured.
     """
@@ -61,6 +63,7 @@ class Calibration:
     intent_threshold: float = 0.35
     followup_threshold: float = 0.0
     weights: FusionWeights = field(default_factory=FusionWeights)
+    rerank: RerankWeights = field(default_factory=RerankWeights)
     model: str = ""
     notes: dict = field(default_factory=dict)
 
@@ -71,8 +74,9 @@ class Calibration:
             return cls()
         data = json.loads(path.read_text(encoding="utf-8"))
         w = FusionWeights(**data.get("weights", {}))
+        rr = RerankWeights(**data.get("rerank", {}))
         return cls(float(data["oos_threshold"]), float(data["ambiguity_margin"]), float(data["intent_threshold"]),
-                   float(data.get("followup_threshold", 0.0)), w, data.get("model", ""), data.get("notes", {}))
+                   float(data.get("followup_threshold", 0.0)), w, rr, data.get("model", ""), data.get("notes", {}))
 
     def save(self, path: Path = CALIBRATION_FILE) -> None:
         """Write the calibration file."""
@@ -110,6 +114,7 @@ class NLU:
             self.matters, self.encoder, self.tokenizer, self.cache_dir, self.fingerprint)
         self.classifier, self.classifier_from_cache = self._classifier()
         self.phonetic = PhoneticIndex.from_matters(self.matters)
+        self.matter_terms = MatterTerms.build(self.matters, self.tokenizer, self.index.doc_terms)
         self.calibration = calibration or Calibration.load()
         if oos_threshold is not None:
             self.calibration.oos_threshold = float(oos_threshold)
@@ -151,12 +156,21 @@ class NLU:
         norm = normalize(text or "", MAX_MODEL_CHARS)
         if not norm:
             return []
-        return self.index.search(self.encoder.encode_one(norm), self.tokenizer.terms(norm), k,
-                                 self.calibration.weights, phonetic=self.phonetic_scores(norm))
+        return self.ranked(norm, self.encoder.encode_one(norm), k)
 
-    def phonetic_scores(self, norm: str) -> dict[int, float] | None:
-        """The pinyin match scores of a normalised text (``None`` when the calibration gives them no weight)."""
-        return self.phonetic.scores(norm) if self.calibration.weights.w_phonetic else None
+    def ranked(self, norm: str, qvec: np.ndarray, k: int) -> list[MatterHit]:
+        """The ``k`` best matters of a normalised text: fused search (embedding, BM25, pinyin), then the sibling
+        re-scoring of the best candidates."""
+        cal = self.calibration
+        terms = self.tokenizer.terms(norm)
+        phonetic = self.phonetic.scores(norm) if cal.weights.w_phonetic else None
+        hits = self.index.search(qvec, terms, max(k, cal.rerank.depth), cal.weights, phonetic=phonetic)
+        if cal.rerank.active:
+            head = hits[:cal.rerank.depth]
+            x = features(norm, terms, [self.index.code_pos[h.code] for h in head], self.matter_terms,
+                         self.index.bm25.idf)
+            hits = cal.rerank.apply(hits, x)
+        return hits[:k]
 
     def parse(self, text: str, k: int = 5) -> dict:
         """Understand one message.
@@ -178,8 +192,7 @@ class NLU:
             return self._result(raw, [("nlu_fallback", 1.0)], [], False, False, None)
         qvec = self.encoder.encode_one(norm)
         ranking = self.classifier.predict(qvec)
-        hits = self.index.search(qvec, self.tokenizer.terms(norm), max(k, 3), self.calibration.weights,
-                                 phonetic=self.phonetic_scores(norm))
+        hits = self.ranked(norm, qvec, max(k, 3))
         return self.decide(raw, norm, ranking, hits, k)
 
     def decide(self, raw: str, norm: str, ranking: list[tuple[str, float]], hits: list[MatterHit],

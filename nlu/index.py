@@ -43,7 +43,7 @@ class MatterHit:
         score: the fused score (higher is better; comparable with the calibrated thresholds).
         dense: the embedding cosine (max over the matter's texts).
         sparse: the normalised BM25 score.
-        phonetic: the pinyin match score (:class:`nlu.phonetic.PhoneticIndex`).
+        phonetic: what the pinyin match score (:class:`nlu.phonetic.PhoneticIndex`) adds to the BM25 score.
     """
 
     code: str
@@ -60,7 +60,8 @@ class MatterHit:
 
 @dataclass
 class FusionWeights:
-    """How the scores are fused: ``dense*w_dense + sparse*w_sparse + phonetic*w_phonetic + authored_prior``."""
+    """How the scores are fused: ``dense*w_dense + sparse*w_sparse + max(0, phonetic - sparse)*w_phonetic +
+    authored_prior``."""
 
     w_dense: float = 1.0
     w_sparse: float = 0.5
@@ -254,7 +255,9 @@ class MatterIndex:
                 d = self.dense_of(m, qvec)
             d = d or 0.0
             s = sparse.get(m, 0.0)
-            p = phonetic.get(m, 0.0)
+            # the sound only adds what the characters miss (a homophone typo): a text typed right gains nothing,
+            # so the out-of-scope threshold keeps its meaning
+            p = max(0.0, phonetic.get(m, 0.0) - s)
             score = (w.w_dense * d + w.w_sparse * s + w.w_phonetic * p
                      + (w.authored_prior if self.authored[m] else 0.0))
             hits.append(MatterHit(self.codes[m], self.names[m], score, d, s, p))

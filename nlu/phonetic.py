@@ -34,6 +34,8 @@ from pypinyin import Style, lazy_pinyin
 from nlu.bm25 import BM25
 from nlu.text import normalize
 
+#: Characters of a text the phonetic search reads (the names people mention come early; keeps it fast).
+MAX_CHARS = 80
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _PAREN = re.compile(r"[（(][^）)]*[）)]")
 _NAME_PARTS = re.compile(r"[（）()【】\[\]、，,；;：:/\s]+")
@@ -123,12 +125,23 @@ def align_cost(term: Sequence[str], text: Sequence[str]) -> float:
 def bigram_terms(text: str) -> list[str]:
     """BM25 terms of a text by sound: folded syllable bigrams of each Han run (a one-character run gives its
     syllable)."""
+    return _bigrams(folded_syllables(text))
+
+
+def _bigrams(runs: list[list[str]]) -> list[str]:
     out = []
-    for run in folded_syllables(text):
+    for run in runs:
         if len(run) == 1:
             out.append(run[0])
         out.extend(f"{a}_{b}" for a, b in zip(run, run[1:]))
     return out
+
+
+def _positions(syls: Sequence[str]) -> dict[str, list[int]]:
+    where: dict[str, list[int]] = {}
+    for i, x in enumerate(syls):
+        where.setdefault(x, []).append(i)
+    return where
 
 
 def matter_terms(matter) -> list[str]:
@@ -178,32 +191,50 @@ class PhoneticIndex:
 
     def sparse(self, text: str) -> dict[int, float]:
         """Normalised BM25 scores (document position → [0, 1]) of ``text``'s folded syllable bigrams."""
-        q = bigram_terms(normalize(text))
+        q = _bigrams(folded_syllables(normalize(text)))
         return self.bm25.normalized(q) if q else {}
 
-    def name_match(self, position: int, query: Sequence[str]) -> tuple[float, str]:
+    def name_match(self, position: int, query: Sequence[str],
+                   where: dict[str, list[int]] | None = None) -> tuple[float, str]:
         """How well one matter's best name or alias occurs (by sound) in the folded ``query`` syllables:
         ``1 - cost / length`` (0 when the cost reaches half the length; terms of 2 syllables must match exactly
-        after folding), and that term."""
+        after folding), and that term.
+
+        Args:
+            position: the matter's position.
+            query: the folded syllables of the text.
+            where: syllable → its positions in ``query`` (computed when not given).
+        """
+        if where is None:
+            where = _positions(query)
         best, which = 0.0, ""
-        heard = set(query)
         for term, syls in self.terms[position]:
             n = len(syls)
-            if n < 2 or n > len(query) + 1:
+            # longer names say more: a full 8-syllable name outweighs a 2-syllable part
+            size = min(1.0, 0.4 + 0.1 * n)
+            if n < 2 or n > len(query) + 1 or size <= best:
                 continue
-            if n - sum(1 for x in syls if x in heard) > n / 2:
+            if n - sum(1 for x in syls if x in where) > n / 2:
                 continue  # fewer than half of its syllables were heard at all: cannot match
-            cost = align_cost(syls, query)
+            # align only around the places where one of its syllables was heard exactly (nearby places merged)
+            starts = sorted({i - j for j, x in enumerate(syls) for i in where.get(x, ())})
+            cost, lo, hi = float(n), starts[0], starts[0]
+            for st in [*starts[1:], None]:
+                if st is not None and st <= hi + n:
+                    hi = st
+                    continue
+                cost = min(cost, align_cost(syls, query[max(0, lo - 1):hi + n + 1]))
+                if st is not None:
+                    lo = hi = st
             limit = 0.0 if n == 2 else n / 2
             if cost > limit or (n > 2 and cost >= limit):
                 continue
-            # longer names say more: a full 8-syllable name outweighs a 2-syllable part
-            sim = (1.0 - cost / n) * min(1.0, 0.4 + 0.1 * n)
+            sim = (1.0 - cost / n) * size
             if sim > best:
                 best, which = sim, term
         return best, which
 
-    def hits(self, text: str, k: int = 5, pool: int = 30) -> list[PhoneticHit]:
+    def hits(self, text: str, k: int = 5, pool: int = 20) -> list[PhoneticHit]:
         """The ``k`` best matters for ``text`` by sound.
 
         Args:
@@ -214,15 +245,17 @@ class PhoneticIndex:
         Returns:
             Hits best first; ``score`` = mean of the bigram BM25 score and the name-match score.
         """
-        norm = normalize(text)
-        sparse = self.sparse(norm)
+        runs = folded_syllables(normalize(text)[:MAX_CHARS])
+        q = _bigrams(runs)
+        sparse = self.bm25.normalized(q) if q else {}
         if not sparse:
             return []
-        query = [s for run in folded_syllables(norm) for s in run]
+        query = [s for run in runs for s in run]
+        where = _positions(query)
         cands = sorted(sparse, key=lambda d: -sparse[d])[:pool]
         out = []
         for d in cands:
-            nm, term = self.name_match(d, query)
+            nm, term = self.name_match(d, query, where)
             out.append(PhoneticHit(self.codes[d], 0.5 * sparse[d] + 0.5 * nm, term))
         out.sort(key=lambda h: (-h.score, h.code))
         return out[:k]
@@ -231,6 +264,35 @@ class PhoneticIndex:
         """``[(code, score)]`` of the ``k`` best matters for ``text`` by sound (see :meth:`hits`)."""
         return [(h.code, h.score) for h in self.hits(text, k)]
 
-    def scores(self, text: str, pool: int = 30) -> dict[int, float]:
+    def scores(self, text: str, pool: int = 20) -> dict[int, float]:
         """Phonetic score by matter position for the ``pool`` best candidates (what the NLU fuses)."""
         return {self.position[h.code]: h.score for h in self.hits(text, pool, pool)}
+
+
+def chars_by_sound(texts: Iterable[str]) -> dict[str, list[str]]:
+    """The Han characters of ``texts`` grouped by folded syllable (``"se"`` → ``["社", "设", "射", …]``)."""
+    chars = sorted({c for t in texts for c in t if "\u4e00" <= c <= "\u9fff"})
+    out: dict[str, list[str]] = {}
+    # a list is read word by word: each character gets its own most common reading
+    for c, syl in zip(chars, lazy_pinyin(chars, style=Style.NORMAL)) if chars else ():
+        out.setdefault(fold_syllable(syl), []).append(c)
+    return out
+
+
+def sound_alike_typo(text: str, by_sound: dict[str, list[str]], rng) -> str | None:
+    """``text`` with one Han character replaced by another that folds to the same syllable (what a homophone typo
+    or a misheard accent gives: 社保卡 → 设保卡); ``None`` when no character has such a neighbour.
+
+    Args:
+        text: a normalised text.
+        by_sound: :func:`chars_by_sound` of a vocabulary.
+        rng: a ``random.Random``.
+    """
+    positions = [i for i, c in enumerate(text) if "\u4e00" <= c <= "\u9fff"]
+    rng.shuffle(positions)
+    for i in positions:
+        syl = lazy_pinyin(text[i], style=Style.NORMAL)[0]
+        alts = [c for c in by_sound.get(fold_syllable(syl), ()) if c != text[i]]
+        if alts:
+            return text[:i] + rng.choice(alts) + text[i + 1:]
+    return None
