@@ -8,6 +8,9 @@ example questions / colloquial phrasings. The classifier is trained and the inde
 * the sibling re-scoring weights (:mod:`nlu.rerank`) are then set one at a time (two passes) for the same top-1,
 * ``oos_threshold`` maximises the accuracy of the full routing decision on held-out matter questions (must be
   routed) versus held-out out-of-scope and chit-chat examples (must not be),
+* ``oos_override_threshold`` (route a question the classifier calls out of scope when a matter matches it this
+  strongly) maximises balanced accuracy: held-out matter questions and typo copies versus every hand-written
+  out-of-scope and chit-chat example,
 * the follow-up rule (a follow-up names a matter only with a content term) is measured on every hand-written
   follow-up that names no matter versus held-out KB questions worded as follow-ups,
 * ``ambiguity_margin`` is the top-1/top-2 gap that best separates wrong top-1 answers from right ones (at most a
@@ -209,6 +212,28 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
     log(f"calibrate: follow-up rule accuracy {f_acc:.3f} ({len(bare)} bare follow-ups, {len(pos)} held-out "
         f"follow-ups naming a matter)")
 
+    # --- 2c. out-of-scope override: a question the classifier calls out of scope but that matches a matter
+    # strongly is routed. Positives: held-out matter questions and their typo copies; negatives: every hand-written
+    # out-of-scope / chit-chat example (not in the index, so their matter scores are unbiased; the classifier has
+    # seen three quarters of them, which only makes the rule look riskier). Balanced accuracy, highest on ties.
+    positives = [(x, clf.predict(x.vec), probe.ranked(x.text, x.vec, 5)) for x in ranked_items]
+    negatives = [item(t, i, None) for i, items in examples.items() if i in ("out_of_scope", "chitchat")
+                 for t in items]
+    negatives = [(x, clf.predict(x.vec), probe.ranked(x.text, x.vec, 5)) for x in negatives]
+
+    def balanced(t: float) -> float:
+        cal.oos_override_threshold = t
+        pos_ok = np.mean([routed(probe.decide(x.text, x.text, r, h)) for x, r, h in positives])
+        neg_ok = np.mean([not routed(probe.decide(x.text, x.text, r, h)) for x, r, h in negatives])
+        return 0.5 * (pos_ok + neg_ok)
+
+    grid_o = [(balanced(float(t)), float(t)) for t in np.arange(1.6, cal.oos_threshold, -0.01)]
+    base_o = balanced(0.0)
+    best_o = max(grid_o, default=(0.0, 0.0))
+    cal.oos_override_threshold = round(best_o[1], 3) if best_o[0] > base_o + 1e-9 else 0.0
+    log(f"calibrate: oos_override_threshold {cal.oos_override_threshold} (balanced routing accuracy "
+        f"{max(best_o[0], base_o):.3f}, without the override {base_o:.3f})")
+
     # --- 3. ambiguity margin -------------------------------------------------------------------------------
     gaps = [(hits[0].score - hits[1].score, hits[0].code == x.code) for x, _, hits in cache
             if x.code is not None and len(hits) > 1]
@@ -240,7 +265,9 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
                  "heldout_intent_examples": len(intent_items), "heldout_typo_copies": len(typo_items),
                  "heldout_top1_fused": round(top1_clean, 4), "heldout_typo_top1_fused": round(top1_typo, 4),
                  "heldout_top1": round(r_clean, 4), "heldout_typo_top1": round(r_typo, 4),
-                 "heldout_routing_accuracy": round(best_t[0], 4), "followup_accuracy": round(f_acc, 4), "heldout_intent_accuracy": round(float(intent_acc), 4),
+                 "heldout_routing_accuracy": round(best_t[0], 4),
+                 "override_balanced_accuracy": round(float(max(best_o[0], base_o)), 4),
+                 "override_negatives": len(negatives), "followup_accuracy": round(f_acc, 4), "heldout_intent_accuracy": round(float(intent_acc), 4),
                  "kb_fingerprint": nlu.fingerprint, "seconds": round(time.perf_counter() - t0, 1),
                  "data": "own examples (nlu/data/intents.yml) + KB guide examples; never the evaluation set"}
     return cal

@@ -52,6 +52,9 @@ class Calibration:
             names a matter when its best score reaches ``oos_threshold`` and it has a content term (a KB term
             that the hand-written follow-ups without a matter do not use: "那要带啥子材料" has none), or when its
             best score reaches this threshold regardless.
+        oos_override_threshold: unused when 0. A question the classifier calls out of scope still names a matter
+            when its best score reaches this (and it has a content term): the classifier's out-of-scope examples
+            are complaints and chit-chat, and a strong match to a matter's own texts outweighs it.
         weights: the score fusion.
         rerank: the sibling re-scoring of the best candidates (:mod:`nlu.rerank`).
         model: the model key the thresholds were measured with.
@@ -62,6 +65,7 @@ class Calibration:
     ambiguity_margin: float = 0.02
     intent_threshold: float = 0.35
     followup_threshold: float = 0.0
+    oos_override_threshold: float = 0.0
     weights: FusionWeights = field(default_factory=FusionWeights)
     rerank: RerankWeights = field(default_factory=RerankWeights)
     model: str = ""
@@ -76,7 +80,8 @@ class Calibration:
         w = FusionWeights(**data.get("weights", {}))
         rr = RerankWeights(**data.get("rerank", {}))
         return cls(float(data["oos_threshold"]), float(data["ambiguity_margin"]), float(data["intent_threshold"]),
-                   float(data.get("followup_threshold", 0.0)), w, rr, data.get("model", ""), data.get("notes", {}))
+                   float(data.get("followup_threshold", 0.0)), float(data.get("oos_override_threshold", 0.0)), w,
+                   rr, data.get("model", ""), data.get("notes", {}))
 
     def save(self, path: Path = CALIBRATION_FILE) -> None:
         """Write the calibration file."""
@@ -204,6 +209,9 @@ class NLU:
         found = top >= cal.oos_threshold
         if intent != "ask_matter" and found:
             found = self.has_content(norm) or (cal.followup_threshold > 0 and top >= cal.followup_threshold)
+        if intent == "out_of_scope" and found and 0 < cal.oos_override_threshold <= top:
+            ranking = [("ask_matter", dict(ranking).get("ask_matter", 0.0)), *ranking]
+            intent, conf = ranking[0]
         if not has_cjk(norm) and not found:
             # English or symbols only: nothing in the KB is written that way.
             if intent not in SOCIAL_INTENTS and intent != "request_human":
