@@ -35,7 +35,10 @@ from nlu.index import FusionWeights, MatterIndex, matter_texts
 from nlu.intents import MATTER_INTENTS, label_question, IntentClassifier, kb_examples, load_examples, load_names_matter
 from nlu.phonetic import PhoneticIndex, chars_by_sound, sound_alike_typo
 from nlu.rerank import FEATURES, MatterTerms, RerankWeights, features
-from nlu.text import MAX_MODEL_CHARS, normalize
+from nlu.text import MAX_MODEL_CHARS, normalize, strip_frame
+
+
+FOLLOW_UPS = ("ask_materials", "ask_location", "ask_time", "ask_fee", "request_human")
 
 
 @dataclass
@@ -101,7 +104,9 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
     pairs = [(normalize(t, MAX_MODEL_CHARS), i) for i, items in train_ex.items() for t in items]
     pairs += [(normalize(t, MAX_MODEL_CHARS), i) for t, i, _ in kb_examples(reduced)]
     pairs = [(t, i) for t, i in pairs if t]
-    extra = sorted({normalize(t, MAX_MODEL_CHARS) for t, _ in held_q + typo_q + held_i} | {t for t, _ in pairs})
+    asked = [t for t, _ in held_q + typo_q + held_i]
+    asked += [t for i, items in examples.items() if i in ("out_of_scope", "chitchat", *FOLLOW_UPS) for t in items]
+    extra = sorted({strip_frame(normalize(t, MAX_MODEL_CHARS)) for t in asked} | {t for t, _ in pairs})
     allt = sorted(set(texts) | set(extra))
     log(f"calibrate: encoding {len(allt)} texts")
     vecs = dict(zip(allt, enc.encode(allt)))
@@ -111,7 +116,7 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
     mterms = MatterTerms.build(reduced, tok, index.doc_terms)
 
     def item(text: str, intent: str, code: str | None) -> _Item:
-        n = normalize(text, MAX_MODEL_CHARS)
+        n = strip_frame(normalize(text, MAX_MODEL_CHARS))  # as NLU.parse reads a question
         return _Item(n, intent, code, vecs[n], tok.terms(n), phonetic.scores(n))
 
     matter_items = [item(q, "ask_matter", c) for q, c in held_q]
@@ -172,8 +177,6 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
         ranking = clf.predict(x.vec)
         hits = probe.ranked(x.text, x.vec, 5)
         cache.append((x, ranking, hits))
-
-    FOLLOW_UPS = ("ask_materials", "ask_location", "ask_time", "ask_fee", "request_human")
 
     def routed(res: dict) -> bool:
         return bool(res["matters"]) and not res["out_of_scope"]

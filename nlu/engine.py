@@ -20,7 +20,7 @@ from nlu.lexicon import Tokenizer, lexicon_words, write_userdict
 from nlu.payload import parse_payload
 from nlu.phonetic import PhoneticIndex
 from nlu.rerank import MatterTerms, RerankWeights, features
-from nlu.text import MAX_MODEL_CHARS, has_cjk, normalize
+from nlu.text import MAX_MODEL_CHARS, has_cjk, normalize, strip_frame
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ class NLU:
             text: the user's text (any length; normalised here).
             k: how many hits.
         """
-        norm = normalize(text or "", MAX_MODEL_CHARS)
+        norm = strip_frame(normalize(text or "", MAX_MODEL_CHARS))
         if not norm:
             return []
         return self.ranked(norm, self.encoder.encode_one(norm), k)
@@ -192,7 +192,7 @@ class NLU:
         payload = parse_payload(raw, self.intents, self._by_code.__contains__) if raw.startswith("/") else None
         if payload is not None:
             return self._payload_result(raw, payload)
-        norm = normalize(raw, MAX_MODEL_CHARS)
+        norm = strip_frame(normalize(raw, MAX_MODEL_CHARS))
         if not norm or not any(ch.isalnum() for ch in norm):
             return self._result(raw, [("nlu_fallback", 1.0)], [], False, False, None)
         qvec = self.encoder.encode_one(norm)
