@@ -118,7 +118,7 @@ class NLU:
         self.index, self.index_from_cache = MatterIndex.load_or_build(
             self.matters, self.encoder, self.tokenizer, self.cache_dir, self.fingerprint)
         self.classifier, self.classifier_from_cache = self._classifier()
-        self.phonetic = PhoneticIndex.from_matters(self.matters)
+        self.phonetic = PhoneticIndex.load_or_build(self.matters, self.cache_dir, self.fingerprint)
         self.matter_terms = MatterTerms.build(self.matters, self.tokenizer, self.index.doc_terms)
         self.calibration = calibration or Calibration.load()
         if oos_threshold is not None:

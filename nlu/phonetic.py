@@ -24,16 +24,20 @@ score into its ranking, and the voice channel can route ASR hypotheses with it. 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from pypinyin import Style, lazy_pinyin
 
 from nlu.bm25 import BM25
 from nlu.text import normalize
 
+#: Bump when the cached index's content changes (folding rules, terms).
+CACHE_VERSION = 1
 #: Characters of a text the phonetic search reads (the names people mention come early; keeps it fast).
 MAX_CHARS = 80
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
@@ -173,13 +177,19 @@ class PhoneticIndex:
         documents: one text per matter (what BM25 sees: name, aliases, colloquial phrasings, examples).
         terms: per matter, the names it is called by (what the fuzzy alignment compares against).
 
-    Build from a KB with :meth:`from_matters`; query with :meth:`search` (pairs) or :meth:`hits`.
+    Build from a KB with :meth:`from_matters` (or :meth:`load_or_build` with a cache folder); query with
+    :meth:`search` (pairs) or :meth:`hits`.
     """
 
     def __init__(self, codes: list[str], documents: list[str], terms: list[list[str]]):
+        self._setup(codes, [bigram_terms(d) for d in documents],
+                    [[(t, [s for run in folded_syllables(t) for s in run]) for t in ts] for ts in terms])
+
+    def _setup(self, codes: list[str], doc_terms: list[list[str]], terms: list[list[tuple[str, list[str]]]]) -> None:
         self.codes = list(codes)
-        self.bm25 = BM25([bigram_terms(d) for d in documents])
-        self.terms = [[(t, [s for run in folded_syllables(t) for s in run]) for t in ts] for ts in terms]
+        self.doc_terms = doc_terms
+        self.bm25 = BM25(doc_terms)
+        self.terms = terms
         self.position = {c: i for i, c in enumerate(self.codes)}
 
     @classmethod
@@ -188,6 +198,29 @@ class PhoneticIndex:
         matters = list(matters)
         docs = [" ".join([m.name, m.name, *m.aliases, *m.colloquial, *m.examples]) for m in matters]
         return cls([m.code for m in matters], docs, [matter_terms(m) for m in matters])
+
+    @classmethod
+    def load_or_build(cls, matters: Sequence, cache_dir: Path | None, fingerprint: str) -> "PhoneticIndex":
+        """The index of ``matters``, read from ``cache_dir`` when it was built for this KB ``fingerprint`` before
+        (pinyin conversion of the whole KB is most of the build), else built and written there."""
+        path = cache_dir / f"phonetic-v{CACHE_VERSION}-{fingerprint}.json" if cache_dir is not None else None
+        if path is not None and path.is_file():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                if len(data["codes"]) == len(matters):
+                    index = cls.__new__(cls)
+                    index._setup(data["codes"], data["doc_terms"],
+                                 [[(t, list(s)) for t, s in ts] for ts in data["terms"]])
+                    return index
+            except (OSError, ValueError, KeyError, TypeError):
+                pass  # rebuilt below
+        index = cls.from_matters(matters)
+        if path is not None:
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text(json.dumps({"codes": index.codes, "doc_terms": index.doc_terms, "terms": index.terms},
+                                      ensure_ascii=False), encoding="utf-8")
+            tmp.replace(path)
+        return index
 
     def sparse(self, text: str) -> dict[int, float]:
         """Normalised BM25 scores (document position → [0, 1]) of ``text``'s folded syllable bigrams."""

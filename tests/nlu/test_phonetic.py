@@ -123,3 +123,14 @@ def test_parse_keeps_the_rasa_format_and_hits_carry_the_phonetic_part(nlu):
     assert all(set(m) == {"code", "name", "score"} for m in r["matters"])
     hits = nlu.search("营叶执照咋个办", 3)
     assert hits and all(h.phonetic >= 0.0 for h in hits)
+
+
+def test_phonetic_index_cache_gives_the_same_answers(tmp_path):
+    built = PhoneticIndex.load_or_build(_matters(), tmp_path, "fp1")
+    assert len(list(tmp_path.glob("phonetic-*fp1.json"))) == 1
+    cached = PhoneticIndex.load_or_build(_matters(), tmp_path, "fp1")
+    for text in ("设保卡弄丢了", "湖口签到金牛区", "公鸡金咋个取"):
+        assert cached.search(text, 3) == built.search(text, 3)
+    (next(tmp_path.glob("phonetic-*fp1.json"))).write_text("{broken", encoding="utf-8")
+    assert PhoneticIndex.load_or_build(_matters(), tmp_path, "fp1").search("设保卡", 1)[0][0] == "K1"
+    assert PhoneticIndex.load_or_build(_matters(), None, "fp1").search("设保卡", 1)[0][0] == "K1"
