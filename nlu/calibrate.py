@@ -3,9 +3,14 @@
 Held out (seeded): a quarter of each intent's hand-written examples and a quarter of every authored guide's
 example questions / colloquial phrasings. The classifier is trained and the index built without them; then
 
-* the fusion weights (BM25 weight, authored prior) maximise held-out top-1 of the matter questions,
+* the fusion weights (BM25 weight, pinyin weight, authored prior) maximise held-out top-1 of the matter questions
+  and of homophone-typo copies of them (one character replaced by a same-sounding one, :mod:`nlu.phonetic`),
+* the sibling re-scoring weights (:mod:`nlu.rerank`) are then set one at a time (two passes) for the same top-1,
 * ``oos_threshold`` maximises the accuracy of the full routing decision on held-out matter questions (must be
   routed) versus held-out out-of-scope and chit-chat examples (must not be),
+* ``oos_override_threshold`` (route a question the classifier calls out of scope when a matter matches it this
+  strongly) maximises balanced accuracy: held-out matter questions and typo copies versus every hand-written
+  out-of-scope and chit-chat example,
 * the follow-up rule (a follow-up names a matter only with a content term) is measured on every hand-written
   follow-up that names no matter versus held-out KB questions worded as follow-ups,
 * ``ambiguity_margin`` is the top-1/top-2 gap that best separates wrong top-1 answers from right ones (at most a
@@ -17,6 +22,7 @@ example questions / colloquial phrasings. The classifier is trained and the inde
 from __future__ import annotations
 
 import copy
+import dataclasses
 import random
 import time
 from collections.abc import Sequence
@@ -27,7 +33,12 @@ import numpy as np
 from nlu.engine import NLU, Calibration
 from nlu.index import FusionWeights, MatterIndex, matter_texts
 from nlu.intents import MATTER_INTENTS, label_question, IntentClassifier, kb_examples, load_examples, load_names_matter
-from nlu.text import MAX_MODEL_CHARS, normalize
+from nlu.phonetic import PhoneticIndex, chars_by_sound, sound_alike_typo
+from nlu.rerank import FEATURES, MatterTerms, RerankWeights, features
+from nlu.text import MAX_MODEL_CHARS, normalize, strip_frame
+
+
+FOLLOW_UPS = ("ask_materials", "ask_location", "ask_time", "ask_fee", "request_human")
 
 
 @dataclass
@@ -37,6 +48,7 @@ class _Item:
     code: str | None
     vec: np.ndarray
     terms: list[str]
+    phonetic: dict[int, float]
 
 
 def _split(seq: Sequence, frac: float, rng: random.Random) -> tuple[list, list]:
@@ -80,49 +92,91 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
         keep, out = _split(items, holdout, rng)
         train_ex[intent] = keep
         held_i += [(t, intent) for t in out]
+    # --- homophone-typo copies of the held-out matter questions ---------------------------------------------
+    by_sound = chars_by_sound(t for m in nlu.matters for t in [m.name, *m.aliases, *m.colloquial, *m.examples])
+    typo_q = []
+    for q, c in held_q:
+        t = sound_alike_typo(normalize(q, MAX_MODEL_CHARS), by_sound, rng)
+        if t:
+            typo_q.append((t, c))
     # --- encode everything once ------------------------------------------------------------------------------
     texts = sorted({t for m in nlu.matters for t in matter_texts(m)})
     pairs = [(normalize(t, MAX_MODEL_CHARS), i) for i, items in train_ex.items() for t in items]
     pairs += [(normalize(t, MAX_MODEL_CHARS), i) for t, i, _ in kb_examples(reduced)]
     pairs = [(t, i) for t, i in pairs if t]
-    extra = sorted({normalize(t, MAX_MODEL_CHARS) for t, _ in held_q + held_i} | {t for t, _ in pairs})
+    asked = [t for t, _ in held_q + typo_q + held_i]
+    asked += [t for i, items in examples.items() if i in ("out_of_scope", "chitchat", *FOLLOW_UPS) for t in items]
+    extra = sorted({strip_frame(normalize(t, MAX_MODEL_CHARS)) for t in asked} | {t for t, _ in pairs})
     allt = sorted(set(texts) | set(extra))
     log(f"calibrate: encoding {len(allt)} texts")
     vecs = dict(zip(allt, enc.encode(allt)))
     index = MatterIndex.build(reduced, enc, tok, vectors_of=vecs)
     clf = IntentClassifier.fit(np.stack([vecs[t] for t, _ in pairs]), [i for _, i in pairs])
+    phonetic = PhoneticIndex.from_matters(reduced)
+    mterms = MatterTerms.build(reduced, tok, index.doc_terms)
 
     def item(text: str, intent: str, code: str | None) -> _Item:
-        n = normalize(text, MAX_MODEL_CHARS)
-        return _Item(n, intent, code, vecs[n], tok.terms(n))
+        n = strip_frame(normalize(text, MAX_MODEL_CHARS))  # as NLU.parse reads a question
+        return _Item(n, intent, code, vecs[n], tok.terms(n), phonetic.scores(n))
 
     matter_items = [item(q, "ask_matter", c) for q, c in held_q]
+    typo_items = [item(q, "ask_matter", c) for q, c in typo_q]
     intent_items = [item(t, i, None) for t, i in held_i]
-    log(f"calibrate: {len(matter_items)} held-out matter questions, {len(intent_items)} held-out intent examples")
+    log(f"calibrate: {len(matter_items)} held-out matter questions (+{len(typo_items)} homophone-typo copies), "
+        f"{len(intent_items)} held-out intent examples")
+    ranked_items = matter_items + typo_items
+
+    def top1_of(w: FusionWeights, items=ranked_items) -> float:
+        return float(np.mean([index.search(x.vec, x.terms, 1, w, phonetic=x.phonetic)[0].code == x.code
+                              for x in items]))
 
     # --- 1. fusion weights ---------------------------------------------------------------------------------
     best = None
-    for ws in (0.0, 0.25, 0.5, 0.75, 1.0):
-        for prior in (0.0, 0.02, 0.05):
-            w = FusionWeights(1.0, ws, prior)
-            top1 = np.mean([index.search(x.vec, x.terms, 1, w)[0].code == x.code for x in matter_items])
-            if best is None or top1 > best[0] + 1e-9:
-                best = (top1, w)
+    for ws in (0.0, 0.25, 0.5, 0.75):
+        for wp in (0.0, 0.1, 0.2, 0.3, 0.5):
+            for prior in (0.0, 0.02, 0.05):
+                w = FusionWeights(1.0, ws, prior, wp)
+                top1 = top1_of(w)
+                if best is None or top1 > best[0] + 1e-9:
+                    best = (top1, w)
     top1, weights = best
-    log(f"calibrate: weights {weights} held-out top-1 {top1:.3f}")
+    top1_clean, top1_typo = top1_of(weights, matter_items), top1_of(weights, typo_items)
+    log(f"calibrate: weights {weights} held-out top-1 {top1_clean:.3f} (typo copies {top1_typo:.3f})")
+
+    # --- 1b. sibling re-scoring: features of the best candidates are fixed by the fusion; weights one by one ----
+    rerank = RerankWeights()
+    cands = []
+    for x in ranked_items:
+        hits = index.search(x.vec, x.terms, rerank.depth, weights, phonetic=x.phonetic)
+        pos = [index.code_pos[h.code] for h in hits]
+        cands.append((x, hits, features(x.text, x.terms, pos, mterms, index.bm25.idf)))
+
+    def rerank_top1(rw: RerankWeights) -> float:
+        return float(np.mean([rw.apply(h, f)[0].code == x.code for x, h, f in cands]))
+
+    best_r = rerank_top1(rerank)
+    for _ in range(2):
+        for f in FEATURES:
+            for v in (0.0, 0.025, 0.05, 0.075, 0.1, 0.15):
+                trial = dataclasses.replace(rerank, **{f: v})
+                acc = rerank_top1(trial)
+                if acc > best_r + 1e-9:
+                    best_r, rerank = acc, trial
+    held_ids = {id(x) for x in matter_items}
+    r_clean = float(np.mean([rerank.apply(h, f)[0].code == x.code for x, h, f in cands if id(x) in held_ids]))
+    r_typo = float(np.mean([rerank.apply(h, f)[0].code == x.code for x, h, f in cands if id(x) not in held_ids]))
+    log(f"calibrate: rerank {rerank} held-out top-1 {r_clean:.3f} (typo copies {r_typo:.3f})")
 
     # --- 2. thresholds with the full decision --------------------------------------------------------------
     probe = copy.copy(nlu)
-    probe.index, probe.classifier = index, clf
-    cal = Calibration(weights=weights, model=enc.key)
+    probe.index, probe.classifier, probe.phonetic, probe.matter_terms = index, clf, phonetic, mterms
+    cal = Calibration(weights=weights, rerank=rerank, model=enc.key)
     probe.calibration = cal
     cache = []
     for x in matter_items + intent_items:
         ranking = clf.predict(x.vec)
-        hits = index.search(x.vec, x.terms, 5, weights)
+        hits = probe.ranked(x.text, x.vec, 5)
         cache.append((x, ranking, hits))
-
-    FOLLOW_UPS = ("ask_materials", "ask_location", "ask_time", "ask_fee", "request_human")
 
     def routed(res: dict) -> bool:
         return bool(res["matters"]) and not res["out_of_scope"]
@@ -155,11 +209,33 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
     pos = [x for x in matter_items if label_question(x.text) != "ask_matter"]
     probe.generic_terms = nlu.generic_terms
     def follow_found(x):
-        top = index.search(x.vec, x.terms, 1, weights)[0].score
+        top = probe.ranked(x.text, x.vec, 1)[0].score
         return top >= cal.oos_threshold and probe.has_content(x.text)
     f_acc = (sum(follow_found(x) for x in pos) + sum(not follow_found(x) for x in bare)) / max(1, len(pos) + len(bare))
     log(f"calibrate: follow-up rule accuracy {f_acc:.3f} ({len(bare)} bare follow-ups, {len(pos)} held-out "
         f"follow-ups naming a matter)")
+
+    # --- 2c. out-of-scope override: a question the classifier calls out of scope but that matches a matter
+    # strongly is routed. Positives: held-out matter questions and their typo copies; negatives: every hand-written
+    # out-of-scope / chit-chat example (not in the index, so their matter scores are unbiased; the classifier has
+    # seen three quarters of them, which only makes the rule look riskier). Balanced accuracy, highest on ties.
+    positives = [(x, clf.predict(x.vec), probe.ranked(x.text, x.vec, 5)) for x in ranked_items]
+    negatives = [item(t, i, None) for i, items in examples.items() if i in ("out_of_scope", "chitchat")
+                 for t in items]
+    negatives = [(x, clf.predict(x.vec), probe.ranked(x.text, x.vec, 5)) for x in negatives]
+
+    def balanced(t: float) -> float:
+        cal.oos_override_threshold = t
+        pos_ok = np.mean([routed(probe.decide(x.text, x.text, r, h)) for x, r, h in positives])
+        neg_ok = np.mean([not routed(probe.decide(x.text, x.text, r, h)) for x, r, h in negatives])
+        return 0.5 * (pos_ok + neg_ok)
+
+    grid_o = [(balanced(float(t)), float(t)) for t in np.arange(1.6, cal.oos_threshold, -0.01)]
+    base_o = balanced(0.0)
+    best_o = max(grid_o, default=(0.0, 0.0))
+    cal.oos_override_threshold = round(best_o[1], 3) if best_o[0] > base_o + 1e-9 else 0.0
+    log(f"calibrate: oos_override_threshold {cal.oos_override_threshold} (balanced routing accuracy "
+        f"{max(best_o[0], base_o):.3f}, without the override {base_o:.3f})")
 
     # --- 3. ambiguity margin -------------------------------------------------------------------------------
     gaps = [(hits[0].score - hits[1].score, hits[0].code == x.code) for x, _, hits in cache
@@ -189,8 +265,12 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
     intent_acc = np.mean([c for _, c in conf]) if conf else 0.0
     log(f"calibrate: intent_threshold {cal.intent_threshold} (held-out intent accuracy {intent_acc:.3f})")
     cal.notes = {"seed": seed, "holdout": holdout, "heldout_matter_questions": len(matter_items),
-                 "heldout_intent_examples": len(intent_items), "heldout_top1": round(float(top1), 4),
-                 "heldout_routing_accuracy": round(best_t[0], 4), "followup_accuracy": round(f_acc, 4), "heldout_intent_accuracy": round(float(intent_acc), 4),
+                 "heldout_intent_examples": len(intent_items), "heldout_typo_copies": len(typo_items),
+                 "heldout_top1_fused": round(top1_clean, 4), "heldout_typo_top1_fused": round(top1_typo, 4),
+                 "heldout_top1": round(r_clean, 4), "heldout_typo_top1": round(r_typo, 4),
+                 "heldout_routing_accuracy": round(best_t[0], 4),
+                 "override_balanced_accuracy": round(float(max(best_o[0], base_o)), 4),
+                 "override_negatives": len(negatives), "followup_accuracy": round(f_acc, 4), "heldout_intent_accuracy": round(float(intent_acc), 4),
                  "kb_fingerprint": nlu.fingerprint, "seconds": round(time.perf_counter() - t0, 1),
                  "data": "own examples (nlu/data/intents.yml) + KB guide examples; never the evaluation set"}
     return cal

@@ -18,7 +18,9 @@ from nlu.intents import (ALL_INTENTS, MATTER_INTENTS, SOCIAL_INTENTS, IntentClas
                          training_hash, training_set)
 from nlu.lexicon import Tokenizer, lexicon_words, write_userdict
 from nlu.payload import parse_payload, payload_parse
-from nlu.text import MAX_MODEL_CHARS, has_cjk, normalize
+from nlu.phonetic import PhoneticIndex
+from nlu.rerank import MatterTerms, RerankWeights, features
+from nlu.text import MAX_MODEL_CHARS, has_cjk, normalize, strip_frame
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +52,11 @@ class Calibration:
             names a matter when its best score reaches ``oos_threshold`` and it has a content term (a KB term
             that the hand-written follow-ups without a matter do not use: "那要带啥子材料" has none), or when its
             best score reaches this threshold regardless.
+        oos_override_threshold: unused when 0. A question the classifier calls out of scope still names a matter
+            when its best score reaches this (and it has a content term): the classifier's out-of-scope examples
+            are complaints and chit-chat, and a strong match to a matter's own texts outweighs it.
         weights: the score fusion.
+        rerank: the sibling re-scoring of the best candidates (:mod:`nlu.rerank`).
         model: the model key the thresholds were measured with.
         notes: how they were measured.
     """
@@ -59,7 +65,9 @@ class Calibration:
     ambiguity_margin: float = 0.02
     intent_threshold: float = 0.35
     followup_threshold: float = 0.0
+    oos_override_threshold: float = 0.0
     weights: FusionWeights = field(default_factory=FusionWeights)
+    rerank: RerankWeights = field(default_factory=RerankWeights)
     model: str = ""
     notes: dict = field(default_factory=dict)
 
@@ -70,8 +78,10 @@ class Calibration:
             return cls()
         data = json.loads(path.read_text(encoding="utf-8"))
         w = FusionWeights(**data.get("weights", {}))
+        rr = RerankWeights(**data.get("rerank", {}))
         return cls(float(data["oos_threshold"]), float(data["ambiguity_margin"]), float(data["intent_threshold"]),
-                   float(data.get("followup_threshold", 0.0)), w, data.get("model", ""), data.get("notes", {}))
+                   float(data.get("followup_threshold", 0.0)), float(data.get("oos_override_threshold", 0.0)), w,
+                   rr, data.get("model", ""), data.get("notes", {}))
 
     def save(self, path: Path = CALIBRATION_FILE) -> None:
         """Write the calibration file."""
@@ -108,6 +118,8 @@ class NLU:
         self.index, self.index_from_cache = MatterIndex.load_or_build(
             self.matters, self.encoder, self.tokenizer, self.cache_dir, self.fingerprint)
         self.classifier, self.classifier_from_cache = self._classifier()
+        self.phonetic = PhoneticIndex.load_or_build(self.matters, self.cache_dir, self.fingerprint)
+        self.matter_terms = MatterTerms.build(self.matters, self.tokenizer, self.index.doc_terms)
         self.calibration = calibration or Calibration.load()
         if oos_threshold is not None:
             self.calibration.oos_threshold = float(oos_threshold)
@@ -146,11 +158,24 @@ class NLU:
             text: the user's text (any length; normalised here).
             k: how many hits.
         """
-        norm = normalize(text or "", MAX_MODEL_CHARS)
+        norm = strip_frame(normalize(text or "", MAX_MODEL_CHARS))
         if not norm:
             return []
-        return self.index.search(self.encoder.encode_one(norm), self.tokenizer.terms(norm), k,
-                                 self.calibration.weights)
+        return self.ranked(norm, self.encoder.encode_one(norm), k)
+
+    def ranked(self, norm: str, qvec: np.ndarray, k: int) -> list[MatterHit]:
+        """The ``k`` best matters of a normalised text: fused search (embedding, BM25, pinyin), then the sibling
+        re-scoring of the best candidates."""
+        cal = self.calibration
+        terms = self.tokenizer.terms(norm)
+        phonetic = self.phonetic.scores(norm) if cal.weights.w_phonetic else None
+        hits = self.index.search(qvec, terms, max(k, cal.rerank.depth), cal.weights, phonetic=phonetic)
+        if cal.rerank.active:
+            head = hits[:cal.rerank.depth]
+            x = features(norm, terms, [self.index.code_pos[h.code] for h in head], self.matter_terms,
+                         self.index.bm25.idf)
+            hits = cal.rerank.apply(hits, x)
+        return hits[:k]
 
     def parse(self, text: str, k: int = 5) -> dict:
         """Understand one message.
@@ -167,12 +192,12 @@ class NLU:
         payload = parse_payload(raw, self.intents, self._by_code.__contains__) if raw.startswith("/") else None
         if payload is not None:
             return self._payload_result(raw, payload)
-        norm = normalize(raw, MAX_MODEL_CHARS)
+        norm = strip_frame(normalize(raw, MAX_MODEL_CHARS))
         if not norm or not any(ch.isalnum() for ch in norm):
             return self._result(raw, [("nlu_fallback", 1.0)], [], False, False, None)
         qvec = self.encoder.encode_one(norm)
         ranking = self.classifier.predict(qvec)
-        hits = self.index.search(qvec, self.tokenizer.terms(norm), max(k, 3), self.calibration.weights)
+        hits = self.ranked(norm, qvec, max(k, 3))
         return self.decide(raw, norm, ranking, hits, k)
 
     def decide(self, raw: str, norm: str, ranking: list[tuple[str, float]], hits: list[MatterHit],
@@ -184,6 +209,9 @@ class NLU:
         found = top >= cal.oos_threshold
         if intent != "ask_matter" and found:
             found = self.has_content(norm) or (cal.followup_threshold > 0 and top >= cal.followup_threshold)
+        if intent == "out_of_scope" and found and 0 < cal.oos_override_threshold <= top:
+            ranking = [("ask_matter", dict(ranking).get("ask_matter", 0.0)), *ranking]
+            intent, conf = ranking[0]
         if not has_cjk(norm) and not found:
             # English or symbols only: nothing in the KB is written that way.
             if intent not in SOCIAL_INTENTS and intent != "request_human":

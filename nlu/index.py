@@ -43,6 +43,7 @@ class MatterHit:
         score: the fused score (higher is better; comparable with the calibrated thresholds).
         dense: the embedding cosine (max over the matter's texts).
         sparse: the normalised BM25 score.
+        phonetic: what the pinyin match score (:class:`nlu.phonetic.PhoneticIndex`) adds to the BM25 score.
     """
 
     code: str
@@ -50,6 +51,7 @@ class MatterHit:
     score: float
     dense: float = 0.0
     sparse: float = 0.0
+    phonetic: float = 0.0
 
     def as_dict(self) -> dict:
         """``{"code", "name", "score"}`` as the parse result and the evaluation output carry it."""
@@ -58,11 +60,13 @@ class MatterHit:
 
 @dataclass
 class FusionWeights:
-    """How dense and sparse scores are fused: ``dense*w_dense + sparse*w_sparse + authored_prior``."""
+    """How the scores are fused: ``dense*w_dense + sparse*w_sparse + max(0, phonetic - sparse)*w_phonetic +
+    authored_prior``."""
 
     w_dense: float = 1.0
     w_sparse: float = 0.5
     authored_prior: float = 0.02
+    w_phonetic: float = 0.0
 
 
 def matter_texts(matter) -> list[str]:
@@ -225,7 +229,7 @@ class MatterIndex:
         return float(np.max(self.vectors[rows] @ qvec))
 
     def search(self, qvec: np.ndarray | None, qterms: list[str], k: int = 5, weights: FusionWeights | None = None,
-               pool: int = 50) -> list[MatterHit]:
+               pool: int = 50, phonetic: dict[int, float] | None = None) -> list[MatterHit]:
         """The ``k`` best matters for a query.
 
         Args:
@@ -234,12 +238,16 @@ class MatterIndex:
             k: how many hits.
             weights: fusion weights (default :class:`FusionWeights`).
             pool: how many candidates each retriever contributes before fusion.
+            phonetic: pinyin match scores by matter position (:meth:`nlu.phonetic.PhoneticIndex.scores`); its
+                candidates join the pool.
         """
         w = weights or FusionWeights()
         sparse = self.bm25.normalized(qterms) if qterms else {}
         dense = self.dense_scores(qvec) if qvec is not None else {}
         cands = set(sorted(dense, key=dense.get, reverse=True)[:pool])
         cands |= set(sorted(sparse, key=sparse.get, reverse=True)[:pool])
+        phonetic = phonetic or {}
+        cands |= set(phonetic)
         hits = []
         for m in cands:
             d = dense.get(m)
@@ -247,7 +255,11 @@ class MatterIndex:
                 d = self.dense_of(m, qvec)
             d = d or 0.0
             s = sparse.get(m, 0.0)
-            score = w.w_dense * d + w.w_sparse * s + (w.authored_prior if self.authored[m] else 0.0)
-            hits.append(MatterHit(self.codes[m], self.names[m], score, d, s))
+            # the sound only adds what the characters miss (a homophone typo): a text typed right gains nothing,
+            # so the out-of-scope threshold keeps its meaning
+            p = max(0.0, phonetic.get(m, 0.0) - s)
+            score = (w.w_dense * d + w.w_sparse * s + w.w_phonetic * p
+                     + (w.authored_prior if self.authored[m] else 0.0))
+            hits.append(MatterHit(self.codes[m], self.names[m], score, d, s, p))
         hits.sort(key=lambda h: (-h.score, h.code))
         return hits[:k]

@@ -94,3 +94,21 @@ def normalize(text: str, max_chars: int | None = None) -> str:
 def has_cjk(text: str) -> bool:
     """Whether ``text`` contains at least one CJK ideograph."""
     return any("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" for ch in text)
+
+
+# The framing of a formal written question (a message-board subject line, a letter): "关于……的咨询", "咨询……的问题",
+# "请问……", and the place names every question here shares. It says nothing about which matter is meant but pulls
+# the sentence embedding towards other framed texts.
+_FRAME_HEAD = re.compile(r"^(?:关于|想咨询一下|想咨询|咨询一下|咨询|请问一下|请问|想问一下|问一下)[，,:：\s]*")
+_FRAME_TAIL = re.compile(r"[，,\s]*(?:的相关问题|相关问题|问题咨询|的咨询|的问题|的疑问|的事宜|事宜|问题)[?？。!！\s]*$")
+_PLACES = re.compile(r"四川省|成都市|金牛区")
+
+
+def strip_frame(text: str) -> str:
+    """A normalised question without its formal framing and the shared place names ("关于成都市金牛区新生儿
+    落户的咨询" → "新生儿落户"); the text itself when less than two characters would be left."""
+    out, prev = text, None
+    while out != prev:
+        prev = out
+        out = _FRAME_TAIL.sub("", _FRAME_HEAD.sub("", _PLACES.sub("", out))).strip()
+    return out if len(out) >= 2 else text

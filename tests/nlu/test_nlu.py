@@ -166,3 +166,9 @@ def test_index_and_classifier_are_reused_from_the_cache(tmp_path, nlu):
     kb.matters = kb.matters + [Matter(code="T4", name="社会保障卡补领", source="authored")]
     third = NLU(kb, cache_dir=tmp_path)
     assert not third.index_from_cache and third.search("社保卡丢了补办", 1)[0].code == "T4"
+
+
+def test_framed_question_routes_like_the_plain_one(nlu):
+    plain = nlu.parse("老年优待证咋个办")
+    framed = nlu.parse("关于成都市金牛区老年优待证咋个办的咨询")
+    assert framed["matters"] and framed["matters"][0]["code"] == plain["matters"][0]["code"]

@@ -2,10 +2,12 @@
 
 import time
 
+import pytest
+
 from nlu.bm25 import BM25
 from nlu.intents import label_question, load_examples, load_names_matter
 from nlu.payload import parse_payload
-from nlu.text import MAX_MODEL_CHARS, has_cjk, normalize
+from nlu.text import MAX_MODEL_CHARS, has_cjk, normalize, strip_frame
 
 
 def test_normalize_fullwidth_traditional_control_and_case():
