@@ -16,7 +16,8 @@ from tests.knowledge.conftest import EVAL_QUERIES, REPO_ROOT, require
 #: Where KB text and training examples live: authored guides, generated KB files, the NLU engineer's examples,
 #: the Rasa domain and training data.
 GUARDED = [REPO_ROOT / "knowledge" / "guides", REPO_ROOT / "knowledge" / "data", REPO_ROOT / "nlu" / "data",
-           REPO_ROOT / "domain", REPO_ROOT / "data"]
+           REPO_ROOT / "domain", REPO_ROOT / "data", REPO_ROOT / "assistant" / "preservice" / "data",
+           REPO_ROOT / "assistant" / "dialogue", REPO_ROOT / "tests" / "data"]
 
 
 @pytest.fixture(scope="module")
