@@ -21,7 +21,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, step
-from assistant.dialogue.interpret import family
+from assistant.dialogue.interpret import MATTER_SCORE, family
 from assistant.dialogue.replies import human_button, say
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
 from assistant.logging import get_logger, log_event
@@ -341,8 +341,8 @@ async def matter_detail(ctx: StepContext) -> None:
         _clarify(ctx, strong, intent)
         return
     m = named[0] if named else current
-    if m is None and len(ranked) >= 2:
-        _clarify(ctx, ranked, intent)  # «不动产登记要带啥»: which of them
+    if m is None and len(ranked) >= 2 and _score(ctx, ranked[0].code) >= MATTER_SCORE:
+        _clarify(ctx, ranked, intent)  # «不动产登记要带啥»: which of them (not for a bare «要带啥»)
         return
     if m is None:
         ctx.text(say("matter.which", what=say(f"detail.what.{intent}")))

@@ -31,9 +31,9 @@ def test_rasa_is_the_one_answering(live):
 
 
 def test_user_story_shop_then_materials(live):
-    """开个小卖部 → 个体工商户设立登记 card with 材料清单 / 办理地点 / 转人工; "那要带啥子材料" → its checklist."""
+    """开个小卖部 → 个体工商户设立登记 card with 材料清单 / 办理地点 / 转人工; "那办这个得带些啥东西" → its checklist."""
     target = _by_name(live, "个体工商户设立登记")
-    r = live.chat("it-story-1", "开个小卖部要办啥子证")
+    r = live.chat("it-story-1", "想开个杂货铺子，要办哪些证")
     cards = parts(r, "matter_card")
     assert [c["matter"]["code"] for c in cards] == [target.code], r
     card = cards[0]["matter"]
@@ -46,7 +46,7 @@ def test_user_story_shop_then_materials(live):
     assert food and "经营中销售食品的" in all_text(r)
     assert r["matter"] == {"code": target.code, "name": target.name}
 
-    r2 = live.chat("it-story-1", "那要带啥子材料")
+    r2 = live.chat("it-story-1", "那办这个得带些啥东西")
     assert r2["intent"] == "ask_materials"
     lists = parts(r2, "checklist")
     assert len(lists) == 1 and lists[0]["matter"]["code"] == target.code
@@ -66,8 +66,8 @@ def test_material_button_payload_answers_for_its_matter(live):
 def test_follow_up_context_location_time_fee(live):
     """After a matter card, where / how long / how much all answer for that same matter."""
     target = _by_name(live, "个体工商户设立登记")
-    live.chat("it-follow-1", "开个小卖部要办啥子证")
-    where = live.chat("it-follow-1", "在哪里办")
+    live.chat("it-follow-1", "想开个杂货铺子，要办哪些证")
+    where = live.chat("it-follow-1", "具体在哪里弄")
     assert where["intent"] == "ask_location"
     assert f"「{target.name}」" in all_text(where)
     assert target.places and target.places[0].name in all_text(where)
@@ -80,7 +80,7 @@ def test_follow_up_context_location_time_fee(live):
 
 def test_follow_up_without_a_matter_asks_which(live):
     """A follow-up in a fresh conversation asks which matter instead of guessing one."""
-    r = live.chat("it-follow-2", "那要带啥子材料")
+    r = live.chat("it-follow-2", "那办这个得带些啥东西")
     assert not parts(r, "checklist") and not parts(r, "matter_card")
     assert "哪个事项" in all_text(r)
     assert r["matter"] is None
@@ -108,8 +108,8 @@ def test_clarification_then_choice(live):
 
 
 def test_out_of_scope_is_redirected_without_a_matter(live):
-    """"今天天气咋样" gets a polite redirect (12345), never a matter."""
-    r = live.chat("it-oos-1", "今天天气咋样")
+    """"明天会不会下雨" gets a polite redirect (12345), never a matter."""
+    r = live.chat("it-oos-1", "明天会不会下雨")
     assert r["intent"] == "out_of_scope"
     assert "12345" in all_text(r)
     assert not parts(r, "matter_card") and not parts(r, "checklist")
@@ -119,18 +119,18 @@ def test_out_of_scope_is_redirected_without_a_matter(live):
 def test_out_of_scope_keeps_the_conversation_matter(live):
     """An out-of-scope question in the middle does not change the matter a later follow-up answers for."""
     target = _by_name(live, "个体工商户设立登记")
-    live.chat("it-oos-2", "开个小卖部要办啥子证")
-    live.chat("it-oos-2", "今天天气咋样")
-    r = live.chat("it-oos-2", "那要带啥子材料")
+    live.chat("it-oos-2", "想开个杂货铺子，要办哪些证")
+    live.chat("it-oos-2", "明天会不会下雨")
+    r = live.chat("it-oos-2", "那办这个得带些啥东西")
     assert parts(r, "checklist")[0]["matter"]["code"] == target.code
 
 
 def test_request_human_creates_ticket_with_transcript_matter_level(live):
-    """"我要找人工" → a ticket with the masked transcript, the matter and its level; staff see it."""
+    """"帮我转接人工服务" → a ticket with the masked transcript, the matter and its level; staff see it."""
     target = _by_name(live, "个体工商户设立登记")
-    live.chat("it-human-1", "开个小卖部要办啥子证")
+    live.chat("it-human-1", "想开个杂货铺子，要办哪些证")
     live.chat("it-human-1", "我电话是13812345678，那要带啥子材料")
-    r = live.chat("it-human-1", "我要找人工")
+    r = live.chat("it-human-1", "帮我转接人工服务")
     assert r["intent"] == "request_human"
     handoffs = parts(r, "handoff")
     assert len(handoffs) == 1
@@ -145,10 +145,10 @@ def test_request_human_creates_ticket_with_transcript_matter_level(live):
     assert t["matter"] == {"code": target.code, "name": target.name}
     assert t["reason"] == "request_human"
     texts = [ln["text"] for ln in t["transcript"]]
-    assert texts[0] == "开个小卖部要办啥子证"
+    assert texts[0] == "想开个杂货铺子,要办哪些证"  # as stored: NFKC-normalised (full-width comma → ",")
     assert any("138****5678" in x for x in texts) and not any("13812345678" in x for x in texts)
     assert any(ln["role"] == "bot" and "个体工商户设立登记" in ln["text"] for ln in t["transcript"])
-    assert texts[-1] == "我要找人工"
+    assert texts[-1] == "帮我转接人工服务"
 
 
 def test_two_fallbacks_in_a_row_hand_over(live):
@@ -168,7 +168,7 @@ def test_two_fallbacks_in_a_row_hand_over(live):
 def test_fallbacks_not_in_a_row_do_not_hand_over(live):
     """A successful turn between two failed ones resets the count."""
     live.chat("it-fallback-2", "/nlu_fallback")
-    live.chat("it-fallback-2", "开个小卖部要办啥子证")
+    live.chat("it-fallback-2", "想开个杂货铺子，要办哪些证")
     r = live.chat("it-fallback-2", "/nlu_fallback")
     assert not parts(r, "handoff")
     live.chat("it-fallback-2", "你好")
@@ -178,7 +178,7 @@ def test_fallbacks_not_in_a_row_do_not_hand_over(live):
 
 def test_staff_reply_reaches_the_chat(live):
     """A staff reply to the ticket (Bearer token) is delivered into the citizen's conversation."""
-    r = live.chat("it-staff-1", "我要找人工")
+    r = live.chat("it-staff-1", "帮我转接人工服务")
     ticket_id = parts(r, "handoff")[0]["ticket"]["id"]
     unauth = live.http.post(f"/api/v1/handoffs/{ticket_id}/reply", json={"text": "您好"})
     assert unauth.status_code in {401, 403}

@@ -21,7 +21,7 @@ def _future(days: int) -> str:
 
 def test_licence_registration_form_validates_every_answer(live):
     sid = "ps-it-licence-1"
-    r = live.chat(sid, "帮我设置许可证到期提醒")
+    r = live.chat(sid, "许可证快到期了，到时候提醒我一下")
     assert r["intent"] == "register_licence" and "哪种证照" in all_text(r)
     r = live.chat(sid, "驾驶证")
     assert "不在金牛区许可延续提示清单里" in all_text(r) and "哪种证照" in all_text(r)
@@ -53,7 +53,7 @@ def test_licence_registration_form_validates_every_answer(live):
     msgs = live.http.get(f"/api/v1/chat/{sid}/messages").json()["messages"]
     assert len(msgs) == 1 and "证照到期提醒" in msgs[0]["text"] and "还剩 20 天" in msgs[0]["text"]
     # list, duplicate registration, cancel
-    r = live.chat(sid, "我的证照")
+    r = live.chat(sid, "看看我登记过哪些证照")
     assert r["intent"] == "list_licences" and "JY15101060012345" in all_text(r)
     for text in ("登记证照到期提醒", "食品经营许可证", "证号JY15101060012345", "蓉城小面馆", _future(20), "在这个对话里"):
         r = live.chat(sid, text)
@@ -71,10 +71,10 @@ def test_backing_out_of_a_form_saves_nothing_and_the_dialogue_goes_on(live):
     assert "编号" in all_text(r)
     r = live.chat(sid, "算了")
     assert "这次不登记了" in all_text(r)
-    r = live.chat(sid, "开个小卖部要办啥子证")
+    r = live.chat(sid, "想开个杂货铺子，要办哪些证")
     assert [c["matter"]["name"] for c in parts(r, "matter_card")] == ["个体工商户设立登记"]
     # asking for a person inside a form leaves the form and offers the human helper
-    r = live.chat(sid, "预约上门服务")
+    r = live.chat(sid, "能不能请人上门来帮我办")
     assert "为谁办理" in all_text(r)
     r = live.chat(sid, "我要转人工")
     assert "这次不预约了" in all_text(r) and "转人工" in button_titles(r)
@@ -118,7 +118,7 @@ def test_home_visit_booking_form_then_status_change_and_cancel(live):
     assert not any("13812345678" in ln["text"] for ln in conv)
     r = live.chat(sid, f"{number} 查询")
     assert r["intent"] == "booking_status" and number in all_text(r)
-    r = live.chat(sid, "查一下我的预约")
+    r = live.chat(sid, "我约的上门办现在啥情况")
     assert r["intent"] == "booking_status" and number in all_text(r) and "等待街道确认" in all_text(r)
     r = live.chat(sid, "把预约改到下周三下午")
     assert r["intent"] == "change_booking" and "已改好" in all_text(r)
@@ -150,7 +150,7 @@ def test_enterprise_policies_fit_the_firm_and_ask_for_missing_facts(live):
     assert "小型微利企业所得税优惠" in text and "餐饮" in text
     assert "成立（注册）几年了" in text and "是不是在金牛区注册" in text
     assert "科技型中小企业" not in text
-    r = live.chat(sid, "我们成立两年了，在金牛区")
+    r = live.chat(sid, "公司开了快两年，就在金牛区")
     text = all_text(r)
     assert "餐饮消费促进活动补贴" in text.split("还有几项")[0]     # now it fits outright
     assert "成立约2年" in text and "方便的话告诉我" not in text
@@ -181,7 +181,7 @@ def test_licence_type_named_in_the_request_is_not_asked_again(live):
 
 def test_booking_asks_the_matter_when_the_request_does_not_name_it(live):
     sid = "ps-it-visit-2"
-    r = live.chat(sid, "家里老人来不了大厅，能上门不")
+    r = live.chat(sid, "屋头老人家出不了门，工作人员能上门办不")
     assert r["intent"] == "book_home_visit"
     for text in ("李桂兰，91岁", "028-87654321", "九里堤中路1号2栋3单元4号"):
         r = live.chat(sid, text)
