@@ -51,6 +51,10 @@ def configure_logging(level: str = "INFO", stream: Any = None) -> None:
     """
     root = logging.getLogger()
     root.setLevel(level.upper())
+    # one line per outgoing HTTP call (Rasa turns, health probes, WeChat) is noise at INFO: the app logs its own
+    # events for those calls; problems still show as warnings
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
     install_masking_everywhere()
     for h in root.handlers:
         if getattr(h, _CONFIGURED_MARK, False):
