@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import socket
-import threading
 import time
 
 import pytest
@@ -15,6 +14,7 @@ from assistant.app import create_app
 from assistant.channels.web import STATIC_DIR
 from assistant.security import CSP, MAX_CHAT_BODY_BYTES
 from tests.conftest import free_port
+from tests.live_stack import _Uvicorn
 
 STAFF = {"Authorization": "Bearer test-staff-token"}
 PAGES = ["/", "/kiosk", "/widget/demo", "/widget.js", "/static/chat.js", "/static/chat.css", "/healthz",
@@ -145,20 +145,15 @@ def test_other_paths_use_the_default_cap(make_settings, kb):
 @pytest.fixture
 def served_app(make_settings, kb):
     """The app under a real uvicorn server on a free port (for raw-socket requests)."""
-    import uvicorn
-
     port = free_port()
-    app = create_app(make_settings(port=port), kb=kb, load_models=False, rasa=None)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    server = _Uvicorn(create_app(make_settings(port=port), kb=kb, load_models=False, rasa=None), port)
+    server.start()
     deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the app did not start"
+    while not server.server.started:
+        assert time.monotonic() < deadline and server.is_alive(), "the app did not start"
         time.sleep(0.05)
     yield port
-    server.should_exit = True
-    thread.join(timeout=20)
+    server.stop()
 
 
 def test_chunked_body_is_refused_before_it_is_all_sent(served_app):
