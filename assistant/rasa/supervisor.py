@@ -6,8 +6,9 @@
 * :class:`RasaSupervisor` starts ``rasa run --enable-api --auth-token …`` on the host/port of
   ``settings.rasa_url`` (a loopback address unless ``rasa_allow_remote_bind``), with only the environment it needs
   (:func:`rasa_env`), pointed at the app (NLU and custom actions, ``endpoints.yml``) and at the app's database
-  (tracker store), waits for ``/status``, restarts it with backoff when it dies, and stops it with SIGTERM then SIGKILL. ``ready`` and
-  ``last_error`` feed ``/healthz``; the server's output goes to ``settings.data_dir/logs/rasa.log``.
+  (tracker store), waits for ``/status``, restarts it with backoff when it dies, and stops it with SIGTERM then
+  SIGKILL. ``ready`` and ``last_error`` feed the health checks; the server's output goes to
+  ``settings.data_dir/logs/rasa.log``.
 """
 
 from __future__ import annotations
@@ -347,7 +348,8 @@ class RasaSupervisor:
         return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
 
     def health(self) -> dict[str, Any]:
-        """What ``/healthz`` shows about Rasa: ``{"ready", "state", "last_error", "restarts", "url"}``."""
+        """What the staff health check (``/api/v1/health``) shows about Rasa: ``{"ready", "state", "last_error",
+        "restarts", "url"}``."""
         return {"ready": self.ready, "state": self.state, "last_error": self.last_error,
                 "restarts": self.restarts, "url": self.rasa_url}
 
