@@ -30,7 +30,7 @@ def _redis_up() -> bool:
 def limited(request, make_settings, kb):
     """A factory of TestClients for an app with the given limits, counting in memory or in Redis."""
     if request.param == "redis" and not _redis_up():
-        pytest.fail("Redis is not running on 127.0.0.1:6379 (scripts/test.sh starts it)")
+        pytest.fail("Redis is not running on 127.0.0.1:6379 (scripts/test.sh starts one)")
     clients = []
 
     def _make(client=("203.0.113.7", 40000), **overrides):
