@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from assistant.logging import get_logger, log_event
 from assistant.settings import Settings
 
-__all__ = ["CSP", "SecurityHeadersMiddleware", "BodySizeLimitMiddleware", "BodyTooLarge", "body_limits",
+__all__ = ["CSP", "DOCS_CSP", "SecurityHeadersMiddleware", "BodySizeLimitMiddleware", "BodyTooLarge", "body_limits",
            "security_headers", "install", "MAX_CHAT_BODY_BYTES", "MAX_UPLOAD_BODY_BYTES",
            "MAX_ACTION_BODY_BYTES"]
 
@@ -46,6 +46,22 @@ CSP = "; ".join([
     "form-action 'self'",
     "frame-ancestors 'none'",
 ])
+
+#: The policy of FastAPI's own API docs (``/docs``, ``/redoc``; served only outside production): their pages load
+#: Swagger UI / ReDoc from a CDN and start them with an inline script.
+DOCS_CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net",
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com",
+    "font-src 'self' https://fonts.gstatic.com",
+    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly",
+    "worker-src 'self' blob:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+])
+#: The paths of the API docs pages.
+DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
 
 #: Largest chat request body read at all (the text itself is capped at ``chat.MAX_ACCEPTED_CHARS`` characters).
 MAX_CHAT_BODY_BYTES = 256 * 1024
@@ -73,21 +89,25 @@ def security_headers(settings: Settings) -> list[tuple[str, str]]:
 
 
 class SecurityHeadersMiddleware:
-    """Adds :func:`security_headers` to every HTTP response (a header the route already set is kept)."""
+    """Adds :func:`security_headers` to every HTTP response (a header the route already set is kept); the API docs
+    pages, which exist only outside production, get :data:`DOCS_CSP` instead of :data:`CSP`."""
 
     def __init__(self, app: ASGIApp, settings: Settings):
         self.app = app
         self.headers = security_headers(settings)
+        self.docs_headers = [(k, DOCS_CSP if k == "Content-Security-Policy" else v) for k, v in self.headers]
+        self.docs_paths = DOCS_PATHS if settings.environment != "production" else ()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        extra = self.docs_headers if scope.get("path") in self.docs_paths else self.headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in self.headers:
+                for name, value in extra:
                     if name not in headers:
                         headers.append(name, value)
             await send(message)
