@@ -12,7 +12,6 @@ import time
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -21,16 +20,14 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assistant import security
+from assistant.api.limits import RateLimiter
 from assistant.container import Services, build_services, load_kb, load_nlu
 from assistant.logging import configure_logging, get_logger, log_event
 from assistant.chat import maybe_await
 from assistant.settings import Settings
 
 log = get_logger(__name__)
-
-#: Largest chat request body read at all (the text itself is capped at MAX_ACCEPTED_CHARS characters).
-MAX_CHAT_BODY_BYTES = 256 * 1024
-
 
 async def _load_models(services: Services) -> None:
     s = services.settings
@@ -77,34 +74,6 @@ async def _start_rasa(services: Services) -> None:
     except Exception as exc:
         services.status["rasa_supervisor"] = f"error: {type(exc).__name__}: {str(exc)[:300]}"
         log.exception("app.rasa.start_failed")
-
-
-async def rasa_ready(services: Services, timeout: float = 2.0) -> tuple[bool, str]:
-    """Whether the Rasa server answers with a model loaded.
-
-    Returns:
-        ``(ready, detail)``.
-    """
-    rasa = services.rasa
-    try:
-        if rasa is not None and hasattr(rasa, "status"):
-            st = await asyncio.wait_for(maybe_await(rasa.status()), timeout=timeout)
-        else:
-            async with httpx.AsyncClient(timeout=timeout) as client:
-                r = await client.get(services.settings.rasa_url.rstrip("/") + "/status")
-                r.raise_for_status()
-                st = r.json()
-    except Exception as exc:
-        return False, f"unreachable at {services.settings.rasa_url} ({type(exc).__name__})"
-    if isinstance(st, bool):
-        return st, "ready" if st else "not ready"
-    if isinstance(st, dict):
-        if st.get("ready") is False:
-            return False, str(st.get("detail") or "not ready")
-        if "model_file" in st and not st.get("model_file"):
-            return False, "no model loaded"
-        return True, "ready"
-    return bool(st), "ready" if st else "not ready"
 
 
 def _error(status: int, error: str, message: str, **extra: Any) -> JSONResponse:
@@ -172,6 +141,7 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
     """
     configure_logging(settings.log_level)
     services = build_services(settings, kb=kb, nlu=nlu, rasa=rasa)
+    services.limiter = RateLimiter(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -212,41 +182,21 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
             services.db.dispose()
             log_event(log, "app.stopped")
 
-    app = FastAPI(title="金小二 — 金牛区政务服务智能导办", version="0.1.0", lifespan=lifespan)
+    docs = settings.environment != "production"  # no /docs, /redoc or /openapi.json in production
+    app = FastAPI(title="金小二 — 金牛区政务服务智能导办", version="0.1.0", lifespan=lifespan,
+                  docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
+                  openapi_url="/openapi.json" if docs else None)
     app.state.services = services
     app.state.settings = settings
     _install_error_handlers(app)
 
-    @app.middleware("http")
-    async def _limit_chat_body(request: Request, call_next):
-        """Refuse oversized chat bodies before reading them (413 with a clear message)."""
-        if request.url.path.startswith("/api/v1/chat") and request.method == "POST":
-            try:
-                size = int(request.headers.get("content-length") or 0)
-            except ValueError:
-                size = 0
-            if size > MAX_CHAT_BODY_BYTES:
-                return _error(413, "body_too_large", "消息太长，请分几次发送。/ the request body is too large")
-        return await call_next(request)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "Authorization"])
-
-    @app.get("/healthz", tags=["ops"])
-    async def healthz() -> JSONResponse:
-        """200 when the database, KB, NLU and Rasa are ready; 503 with what is missing otherwise."""
-        checks = {k: services.status.get(k, "missing") for k in ("db", "kb", "nlu")}
-        ok_rasa, rasa_detail = await rasa_ready(services)
-        checks["rasa"] = "ready" if ok_rasa else rasa_detail
-        if services.supervisor is not None:
-            checks["rasa_supervisor"] = services.supervisor.health()
-        elif "rasa_supervisor" in services.status:
-            checks["rasa_supervisor"] = services.status["rasa_supervisor"]
-        missing = [k for k in ("db", "kb", "nlu", "rasa") if checks[k] != "ready"]
-        body = {"status": "ok" if not missing else "unavailable", "missing": missing, "checks": checks}
-        return JSONResponse(body, status_code=200 if not missing else 503)
+    security.install(app, settings)  # body cap + security headers, outside CORS (preflights get the headers)
 
     # every router, explicitly (one line each)
+    from assistant.api.health import router as health_router
     from assistant.api.preservice import router as preservice_router
     from assistant.api.staff import router as staff_router
     from assistant.channels import kiosk, miniprogram, widget
@@ -257,6 +207,7 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
 
     wechat_mp.register_outbox(services)
 
+    app.include_router(health_router)
     app.include_router(web_router)
     app.include_router(staff_router)
     app.include_router(nlu_router)

@@ -9,6 +9,8 @@ import importlib
 import pkgutil
 import sys
 
+from pydantic import ValidationError
+
 from assistant import commands
 from assistant.settings import get_settings
 
@@ -28,7 +30,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args, get_settings()) or 0)
+        settings = get_settings()
+    except ValidationError as exc:  # e.g. production with a weak token: one line saying why, no traceback
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err.get("loc", ()))
+        msg = str(err.get("msg", exc)).removeprefix("Value error, ")
+        print(f"jinxiaoer: invalid settings: {where + ': ' if where else ''}{msg}", file=sys.stderr)
+        return 2
+    try:
+        return int(args.func(args, settings) or 0)
     except KeyboardInterrupt:
         return 130
 

@@ -37,6 +37,8 @@ class Services:
         wechat: the WeChat runtime (``assistant.channels.wechat.mp.WeChatRuntime``), built on first use.
         preservice: the pre-service parts (``assistant.preservice.runtime.PreService``), built on first use.
         preservice_scheduler: whether the app runs the reminder scheduler.
+        limiter: the chat rate limits (``assistant.api.limits.RateLimiter``), set by ``create_app``; ``None``:
+            no limits.
     """
 
     settings: Settings
@@ -56,6 +58,7 @@ class Services:
     wechat: Any = None
     preservice: Any = None
     preservice_scheduler: bool = True
+    limiter: Any = None
 
 
 def make_rasa_client(settings: Settings) -> Any:

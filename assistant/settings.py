@@ -8,11 +8,14 @@ take plain arguments and are wired up by ``assistant``.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import AliasChoices, Field, field_validator, model_validator
@@ -91,12 +94,34 @@ class Settings(BaseSettings):
     #: Shared secret between the app and its Rasa server for ``/nlu/model/parse`` and ``/actions/webhook`` (Rasa
     #: sends it as ``token``). Empty: a random one per process, handed to the supervised Rasa server.
     internal_token: str = ""
+    #: Token of the Rasa server's HTTP API (``rasa run --auth-token``; the app sends it as ``?token=``). Empty: a
+    #: random one per app start, handed to the supervised Rasa server.
+    rasa_auth_token: str = ""
+    #: Let a managed Rasa server listen on a non-loopback address of ``rasa_url`` (off: only 127.0.0.0/8, ::1,
+    #: localhost are accepted, so Rasa's own API is reachable only from this host).
+    rasa_allow_remote_bind: bool = False
 
     # --- staff ------------------------------------------------------------------------------------
     #: Bearer token for staff endpoints. Unset: staff endpoints answer 403 (closed).
     staff_token: str | None = None
     #: Origins allowed to call the API from a browser (the widget's host pages); comma-separated in the env.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # --- exposure ---------------------------------------------------------------------------------------
+    #: The app is served over HTTPS (directly or behind a TLS proxy): send ``Strict-Transport-Security``.
+    behind_tls: bool = False
+    #: Addresses or networks (CIDR) of the reverse proxies in front of the app; only a request whose direct peer is
+    #: one of them has its client address taken from ``X-Forwarded-For``. Comma-separated in the env.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: Chat turns one conversation may send a minute (0: no limit).
+    rate_limit_session_per_min: int = Field(default=30, ge=0)
+    #: Chat turns one client address may send a minute (0: no limit).
+    rate_limit_ip_per_min: int = Field(default=120, ge=0)
+    #: Where the rate-limit counters live: a Redis URL shared by every app process; empty: this process's memory.
+    redis_url: str = Field(default="", validation_alias=AliasChoices("JXE_REDIS_URL", "REDIS_URL", "redis_url"))
+    #: Largest request body read at all, in bytes (counted as it arrives, chunked bodies too); uploads and
+    #: the chat API have their own caps.
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
 
     # --- voice ------------------------------------------------------------------------------------
     asr_engine: Literal["auto", "vosk", "whisper"] = "auto"
@@ -120,7 +145,7 @@ class Settings(BaseSettings):
     # --- pre-service ------------------------------------------------------------------------------
     reminder_offsets_days: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [60, 30, 7])
 
-    @field_validator("cors_origins", "reminder_offsets_days", mode="before")
+    @field_validator("cors_origins", "reminder_offsets_days", "trusted_proxies", mode="before")
     @classmethod
     def _split_csv(cls, v: Any) -> Any:
         if isinstance(v, str) and not v.strip().startswith("["):
@@ -131,18 +156,91 @@ class Settings(BaseSettings):
     def _derive(self) -> "Settings":
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'jinxiaoer.db'}"
+        if self.environment == "production":
+            # checked before the random defaults are filled in: only what the operator set is judged
+            problem = production_problem(self)
+            if problem:
+                raise ValueError(f"refusing to start in production: {problem}")
         if not self.internal_token:
             self.internal_token = secrets.token_urlsafe(24)
+        if not self.rasa_auth_token:
+            self.rasa_auth_token = secrets.token_urlsafe(24)
         if not self.app_internal_url:
             self.app_internal_url = f"http://127.0.0.1:{self.port}"
-        if self.environment == "production" and self.staff_token in {"changethis", "token", "test"}:
-            raise ValueError("JXE_STAFF_TOKEN is a placeholder; set a real secret in production")
+        if self.rasa_manage and not self.rasa_allow_remote_bind and not is_loopback_host(self.rasa_url):
+            raise ValueError(f"JXE_RASA_URL {self.rasa_url} is not a loopback address; a managed Rasa server listens "
+                             "only on 127.0.0.1/::1 (set JXE_RASA_ALLOW_REMOTE_BIND=true to allow it)")
         return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_networks(cls, v: list[str]) -> list[str]:
+        for net in v:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                raise ValueError(f"JXE_TRUSTED_PROXIES: {net!r} is not an IP address or network") from None
+        return v
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
                                    file_secret_settings):
         return (init_settings, env_settings, _YamlFileSource(settings_cls))
+
+
+#: Words that mark a secret as a placeholder (matched anywhere in the lower-cased secret).
+PLACEHOLDER_WORDS = ("changeme", "changethis", "change-me", "password", "passwd", "secret", "123456", "qwerty",
+                     "placeholder", "example", "letmein", "abcdef")
+#: Short placeholder words (matched when the secret starts with one: ``test``, ``test-token-…``).
+PLACEHOLDER_PREFIXES = ("test", "token", "admin", "demo", "dummy", "sample", "default", "xxx", "foo")
+#: Shortest secret accepted in production.
+MIN_SECRET_CHARS = 24
+
+
+def weak_secret_reason(value: str) -> str | None:
+    """Why ``value`` is too weak to be a production secret, or ``None`` when it is acceptable.
+
+    A secret must have at least :data:`MIN_SECRET_CHARS` characters of at least two classes (lower case, upper
+    case, digits, others) and must not be or contain a placeholder (``changeme``, ``123456``, ``test…``).
+    """
+    low = value.lower()
+    if any(w in low for w in PLACEHOLDER_WORDS) or low.startswith(PLACEHOLDER_PREFIXES):
+        return "is a placeholder"
+    if len(value) < MIN_SECRET_CHARS:
+        return f"is shorter than {MIN_SECRET_CHARS} characters"
+    classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^a-zA-Z0-9]"))
+    if classes < 2:
+        return "uses only one kind of character (mix letters, digits or symbols)"
+    return None
+
+
+def production_problem(s: "Settings") -> str | None:
+    """The first reason the settings ``s`` are not fit for production, as one line; ``None`` when they are.
+
+    Checked: the staff token, the internal token and the Rasa API token (when set) are strong
+    (:func:`weak_secret_reason`); the WeChat official account (when configured) does not run in ``plain`` mode.
+    """
+    for env, value in (("JXE_STAFF_TOKEN", s.staff_token), ("JXE_INTERNAL_TOKEN", s.internal_token),
+                       ("JXE_RASA_AUTH_TOKEN", s.rasa_auth_token)):
+        if value:
+            reason = weak_secret_reason(value)
+            if reason:
+                return f"{env} {reason}; generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+    if (s.wechat_token or s.wechat_appid) and s.wechat_mode == "plain":
+        return ("JXE_WECHAT_MODE is plain (messages unencrypted); set safe (or compatible) and JXE_WECHAT_AES_KEY "
+                "as in the WeChat console")
+    return None
+
+
+def is_loopback_host(url: str) -> bool:
+    """Whether the host of ``url`` is a loopback address (127.0.0.0/8, ::1) or ``localhost``."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @lru_cache(maxsize=1)

@@ -78,7 +78,7 @@ def run(settings: Settings) -> str:
     s = settings.model_copy(update={
         "data_dir": tmp / "var", "database_url": f"sqlite:///{tmp / 'bench.db'}", "rasa_manage": False,
         "rasa_url": f"http://127.0.0.1:{rasa_port}", "app_internal_url": f"http://127.0.0.1:{app_port}",
-        "log_level": "WARNING", "staff_token": None})
+        "log_level": "WARNING", "staff_token": None, "rate_limit_ip_per_min": 0, "rate_limit_session_per_min": 0})
 
     cache = RasaModelCache(s)
     t0 = time.perf_counter()

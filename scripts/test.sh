@@ -8,6 +8,15 @@ cd "$(dirname "$0")/.."
 if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   command -v pg_ctlcluster >/dev/null && pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
 fi
+# Redis for the rate-limit tests on the shared counter store (tests/assistant/test_rate_limits.py)
+if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+  if ! command -v redis-server >/dev/null 2>&1; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null) \
+      || { echo "test: could not install redis-server" >&2; exit 1; }
+  fi
+  redis-server --bind 127.0.0.1 --port 6379 --daemonize yes --save "" --appendonly no >/dev/null \
+    || { echo "test: could not start redis-server" >&2; exit 1; }
+fi
 if ! command -v chromium >/dev/null 2>&1 || ! command -v ffmpeg >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi wqy; then
   echo "test: installing Debian's chromium and ffmpeg (browser and audio tests need them)" >&2
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium ffmpeg espeak-ng fonts-wqy-microhei fonts-noto-color-emoji >/dev/null) \

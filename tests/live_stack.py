@@ -78,7 +78,9 @@ def live(tmp_path_factory, kb, nlu):
     settings = Settings(environment="test", data_dir=tmp / "var", database_url=f"sqlite:///{tmp / 'jxe.db'}",
                         rasa_manage=False, rasa_url=f"http://127.0.0.1:{rasa_port}", rasa_timeout_s=15.0,
                         app_internal_url=f"http://127.0.0.1:{app_port}", staff_token=STAFF_TOKEN,
-                        rasa_start_timeout_s=240.0)
+                        rasa_start_timeout_s=240.0,
+                        # hundreds of scripted turns from one address: the limits have tests of their own
+                        rate_limit_ip_per_min=0, rate_limit_session_per_min=0)
     app = create_app(settings, kb=kb, nlu=nlu)
     server = _Uvicorn(app, app_port)
     server.start()

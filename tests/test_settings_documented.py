@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from assistant.settings import Settings
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "operations.md"
@@ -46,3 +48,88 @@ def test_placeholder_staff_token_refused_in_production(monkeypatch, tmp_path):
     monkeypatch.setenv("JXE_SETTINGS_FILE", str(tmp_path / "none.yml"))
     with pytest.raises(ValidationError):
         Settings(environment="production", staff_token="changethis")
+
+
+# --- production refuses weak settings ------------------------------------------------------------------------------
+
+STRONG = "Kq7-vR2xWm9pLz4Ns8Tb3Yc6"
+
+
+def _production(monkeypatch, tmp_path, **values):
+    monkeypatch.setenv("JXE_SETTINGS_FILE", str(tmp_path / "none.yml"))
+    return Settings(environment="production", **values)
+
+
+def test_production_accepts_strong_settings(monkeypatch, tmp_path):
+    s = _production(monkeypatch, tmp_path, staff_token=STRONG, internal_token=STRONG + "x")
+    assert s.staff_token == STRONG
+    # unset secrets are fine: the staff endpoints stay closed, the internal and Rasa tokens are random
+    s = _production(monkeypatch, tmp_path)
+    assert s.staff_token is None and len(s.internal_token) >= 24 and len(s.rasa_auth_token) >= 24
+    # WeChat in safe mode is fine
+    _production(monkeypatch, tmp_path, wechat_token="Wx-token-Abc123", wechat_mode="safe", wechat_aes_key="k" * 43)
+
+
+
+@pytest.mark.parametrize("field,value,why", [
+    ("staff_token", "changethis", "placeholder"),
+    ("staff_token", "123456", "placeholder"),
+    ("staff_token", "MyPassword-for-the-staff-2024", "placeholder"),
+    ("staff_token", "test-staff-token-0123456789", "placeholder"),
+    ("staff_token", "Secret_Token_Of_The_District", "placeholder"),
+    ("staff_token", "Ab3-short", "shorter than 24"),
+    ("staff_token", "k" * 30, "one kind of character"),
+    ("staff_token", "abcdefghijklmnopqrstuvwxyzab", "placeholder"),
+    ("staff_token", "qpwoeirutyalskdjfhgzmxncbv", "one kind of character"),
+    ("staff_token", "98234758923475982374598237", "one kind of character"),
+    ("internal_token", "changeme", "placeholder"),
+    ("internal_token", "zq" * 8, "shorter than 24"),
+    ("rasa_auth_token", "token", "placeholder"),
+])
+def test_production_refuses_weak_secrets_saying_why(monkeypatch, tmp_path, field, value, why):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as err:
+        _production(monkeypatch, tmp_path, **{field: value})
+    msg = err.value.errors()[0]["msg"]
+    assert f"JXE_{field.upper()}" in msg and why in msg and "\n" not in msg
+    # the same values are accepted outside production
+    monkeypatch.setenv("JXE_SETTINGS_FILE", str(tmp_path / "none.yml"))
+    assert getattr(Settings(environment="local", **{field: value}), field) == value
+
+
+def test_production_refuses_plain_wechat(monkeypatch, tmp_path):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="JXE_WECHAT_MODE is plain"):
+        _production(monkeypatch, tmp_path, staff_token=STRONG, wechat_token="Wx-token-Abc123", wechat_mode="plain")
+
+
+def test_cli_refuses_to_start_in_one_line(monkeypatch, tmp_path, capsys):
+    from assistant import cli
+    from assistant.settings import get_settings
+
+    monkeypatch.setenv("JXE_SETTINGS_FILE", str(tmp_path / "none.yml"))
+    monkeypatch.setenv("JXE_ENVIRONMENT", "production")
+    monkeypatch.setenv("JXE_STAFF_TOKEN", "123456")
+    get_settings.cache_clear()
+    try:
+        assert cli.main(["serve"]) == 2
+    finally:
+        get_settings.cache_clear()
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith("jinxiaoer: invalid settings: refusing to start in production: JXE_STAFF_TOKEN is a placeholder")
+
+
+def test_managed_rasa_must_listen_on_loopback(monkeypatch, tmp_path):
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("JXE_SETTINGS_FILE", str(tmp_path / "none.yml"))
+    for url in ("http://0.0.0.0:5005", "http://10.1.2.3:5005", "http://rasa.internal:5005"):
+        with pytest.raises(ValidationError, match="not a loopback address"):
+            Settings(environment="test", rasa_manage=True, rasa_url=url)
+        assert Settings(environment="test", rasa_manage=True, rasa_url=url, rasa_allow_remote_bind=True)
+        assert Settings(environment="test", rasa_manage=False, rasa_url=url)  # someone else runs that Rasa
+    for url in ("http://127.0.0.1:5005", "http://localhost:5005", "http://[::1]:5005", "http://127.0.0.2:6000"):
+        assert Settings(environment="test", rasa_manage=True, rasa_url=url)

@@ -131,6 +131,8 @@ async def open_session(body: SessionRequest, request: Request,
 @router.post("/chat", response_model=ChatResponse, summary="One chat turn (same reply structure as /api/v1/chat)")
 async def mp_chat(body: MpChatRequest, request: Request, services: Services = Depends(get_services)) -> ChatResponse:
     """Send the citizen's message to 金小二 and return the reply parts."""
+    if services.limiter is not None:
+        await services.limiter.check_chat(request, body.session_id)
     if not body.text.strip():
         raise ApiError(400, "empty_text", "消息内容为空，请输入您想办理的事情。/ the message text is empty")
     openid = await run_in_threadpool(_session_openid, request, body.session_id)

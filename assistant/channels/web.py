@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -45,8 +45,10 @@ class MessagesResponse(BaseModel):
 
 
 @router.post("/api/v1/chat", response_model=ChatResponse)
-async def chat(body: ChatRequest, services: Services = Depends(get_services)) -> ChatResponse:
-    """One chat turn; empty or blank text is a 400, everything else gets an answer."""
+async def chat(body: ChatRequest, request: Request, services: Services = Depends(get_services)) -> ChatResponse:
+    """One chat turn; empty or blank text is a 400, too many turns a 429, everything else gets an answer."""
+    if services.limiter is not None:
+        await services.limiter.check_chat(request, body.session_id)
     if not body.text.strip() or not any(c.isprintable() and not c.isspace() for c in body.text):
         raise ApiError(400, "empty_text", "消息内容为空，请输入您想办理的事情。/ the message text is empty")
     metadata = {k: v for k, v in (body.metadata or {}).items() if isinstance(k, str)}

@@ -80,11 +80,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _rasa_reachable(url: str) -> bool:
+def _rasa_reachable(settings: Settings) -> bool:
+    """Whether a Rasa server answers at ``settings.rasa_url`` (one that wants another API token counts: its
+    REST channel still answers; set ``JXE_RASA_AUTH_TOKEN`` to the token it was started with for the rest)."""
     try:
-        return httpx.get(url.rstrip("/") + "/status", timeout=2.0, trust_env=False).status_code == 200
+        r = httpx.get(settings.rasa_url.rstrip("/") + "/status", params={"token": settings.rasa_auth_token},
+                      timeout=2.0, trust_env=False)
     except httpx.HTTPError:
         return False
+    if r.status_code in (401, 403):
+        print(f"ask: the Rasa server at {settings.rasa_url} wants another API token (JXE_RASA_AUTH_TOKEN)",
+              file=sys.stderr, flush=True)
+    return r.status_code in (200, 401, 403)
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -93,7 +100,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.app import create_app
 
     port = _free_port()
-    start_rasa = not args.no_rasa and not _rasa_reachable(settings.rasa_url)
+    start_rasa = not args.no_rasa and not _rasa_reachable(settings)
     settings = settings.model_copy(update={
         "port": port, "app_internal_url": f"http://127.0.0.1:{port}", "rasa_manage": start_rasa,
         "log_level": settings.log_level if args.verbose else "WARNING"})

@@ -57,6 +57,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     rasa = ("is started and supervised by this process" if settings.rasa_manage
             else f"expected at {settings.rasa_url}")
     print(f"  readiness: {page_url(settings)}healthz   (Rasa {rasa})", file=sys.stderr, flush=True)
+    # proxy_headers off: the client address is taken from X-Forwarded-For only by the app, and only behind the
+    # proxies of JXE_TRUSTED_PROXIES (assistant/api/limits.py); no "server: uvicorn" header either
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False,
-                timeout_graceful_shutdown=15)
+                timeout_graceful_shutdown=15, proxy_headers=False, server_header=False)
     return 0

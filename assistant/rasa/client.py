@@ -33,17 +33,22 @@ class RasaClient:
     """Async client of the Rasa server's HTTP API (REST channel and ``--enable-api`` endpoints)."""
 
     def __init__(self, base_url: str | Settings, timeout_s: float | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None, *, timeout: float | None = None):
+                 transport: httpx.AsyncBaseTransport | None = None, *, timeout: float | None = None,
+                 token: str | None = None):
         """Args:
-            base_url: the server, e.g. ``http://127.0.0.1:5005``, or the settings (then ``settings.rasa_url`` and
-                ``settings.rasa_timeout_s`` are used).
+            base_url: the server, e.g. ``http://127.0.0.1:5005``, or the settings (then ``settings.rasa_url``,
+                ``settings.rasa_timeout_s`` and ``settings.rasa_auth_token`` are used).
             timeout_s: seconds for each request (default ``settings.rasa_timeout_s`` or 10).
             transport: an httpx transport (tests); default the network.
             timeout: alias of ``timeout_s``.
+            token: the server's ``--auth-token``, sent as ``?token=`` to its API endpoints (tracker, status);
+                Rasa's REST channel webhook does not check it, so it is not sent there.
         """
         if isinstance(base_url, Settings):
             timeout_s = timeout_s or timeout or base_url.rasa_timeout_s
+            token = token if token is not None else base_url.rasa_auth_token
             base_url = base_url.rasa_url
+        self.token = token or None
         self.base_url = str(base_url).rstrip("/")
         self.timeout_s = float(timeout_s or timeout or 10.0)
         self._transport = transport
@@ -64,7 +69,9 @@ class RasaClient:
             self._loop = loop
         return self._client
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+    async def _request(self, method: str, path: str, *, api: bool = True, **kwargs: Any) -> Any:
+        if api and self.token:
+            kwargs["params"] = {**kwargs.get("params", {}), "token": self.token}
         try:
             resp = await self._http().request(method, path, **kwargs)
         except httpx.TimeoutException as exc:
@@ -95,7 +102,7 @@ class RasaClient:
             RasaUnavailable: connection error, timeout, HTTP error or a body that is not a JSON list.
         """
         body = {"sender": sender, "message": text, "metadata": metadata or {}}
-        result = await self._request("POST", "/webhooks/rest/webhook", json=body)
+        result = await self._request("POST", "/webhooks/rest/webhook", api=False, json=body)
         if not isinstance(result, list):
             raise RasaUnavailable("Rasa's REST webhook did not answer with a list", "bad_json")
         return result

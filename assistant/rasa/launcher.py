@@ -6,7 +6,8 @@ itself each time (measured ~35–45 ms a turn on this machine). The launcher kee
 schema, the same errors — but builds the validator once.
 
 It runs inside the Rasa venv (Python 3.10) by path, ``.venv-rasa/bin/python assistant/rasa/launcher.py run …``,
-so it imports nothing of the app; the arguments are ``rasa``'s own.
+so it imports nothing of the app; the arguments are ``rasa``'s own, plus ``--auth-token`` from the environment
+variable ``JXE_RASA_AUTH_TOKEN`` (set by the supervisor; kept off the command line).
 """
 
 from __future__ import annotations
@@ -40,8 +41,20 @@ def compile_action_validator() -> None:
     RemoteAction._validate_action_result = _validate_action_result
 
 
+def apply_auth_token(argv: list[str], environ: dict[str, str]) -> list[str]:
+    """``argv`` of ``rasa run`` with ``--auth-token`` taken from ``JXE_RASA_AUTH_TOKEN`` (removed from
+    ``environ``), so the token never appears on the process's command line (``ps`` shows that to every user)."""
+    token = environ.pop("JXE_RASA_AUTH_TOKEN", "")
+    if token and len(argv) > 1 and argv[1] == "run" and "--auth-token" not in argv:
+        return [*argv, "--auth-token", token]
+    return argv
+
+
 def main() -> None:
-    """``rasa`` with the compiled validator."""
+    """``rasa`` with the compiled validator (and the API token from the environment)."""
+    import os
+
+    sys.argv = apply_auth_token(sys.argv, os.environ)
     compile_action_validator()
     from rasa.__main__ import main as rasa_main
 

@@ -3,10 +3,12 @@
 * :class:`RasaModelCache` trains the Rasa project (``config.yml``, ``domain/``, ``data/``) with the Rasa venv into
   ``settings.cache_dir/rasa-models/<fingerprint>/`` — a file lock keeps concurrent processes from training the
   same model twice, and a model whose fingerprint matches is reused (Rasa's own ``.rasa/cache`` lives there too).
-* :class:`RasaSupervisor` starts ``rasa run --enable-api`` on the host/port of ``settings.rasa_url``, pointed at
-  the app (NLU and custom actions, ``endpoints.yml``) and at the app's database (tracker store), waits for
-  ``/status``, restarts it with backoff when it dies, and stops it with SIGTERM then SIGKILL. ``ready`` and
-  ``last_error`` feed ``/healthz``; the server's output goes to ``settings.data_dir/logs/rasa.log``.
+* :class:`RasaSupervisor` starts ``rasa run --enable-api --auth-token …`` on the host/port of
+  ``settings.rasa_url`` (a loopback address unless ``rasa_allow_remote_bind``), with only the environment it needs
+  (:func:`rasa_env`), pointed at the app (NLU and custom actions, ``endpoints.yml``) and at the app's database
+  (tracker store), waits for ``/status``, restarts it with backoff when it dies, and stops it with SIGTERM then
+  SIGKILL. ``ready`` and ``last_error`` feed the health checks; the server's output goes to
+  ``settings.data_dir/logs/rasa.log``.
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ import httpx
 from sqlalchemy.engine import make_url
 
 from assistant.logging import get_logger, log_event
-from assistant.settings import Settings
+from assistant.settings import Settings, is_loopback_host
 
-__all__ = ["RasaModelCache", "RasaSupervisor", "project_fingerprint", "tracker_store_env", "rasa_env"]
+__all__ = ["RasaModelCache", "RasaSupervisor", "project_fingerprint", "tracker_store_env", "rasa_env",
+           "CHILD_ENV_NAMES", "CHILD_ENV_PREFIXES"]
 
 log = get_logger(__name__)
 
@@ -246,14 +249,25 @@ def tracker_store_env(database_url: str, fallback_dir: Path | None = None) -> di
     raise ValueError(f"Rasa's tracker store cannot use the database {backend!r}; use SQLite or PostgreSQL")
 
 
+#: Variables of the app's environment a Rasa child process inherits (exact names); everything else is left out —
+#: the staff token, WeChat secrets, ``DATABASE_URL`` and the like never reach Rasa.
+CHILD_ENV_NAMES = ("PATH", "HOME", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "TMPDIR")
+#: Prefixes of variables a Rasa child process inherits (Rasa's and TensorFlow's own switches).
+CHILD_ENV_PREFIXES = ("RASA_", "TF_")
+
+
 def rasa_env(rasa_cache_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a Rasa child process: this process's environment (PATH, HOME …) plus Rasa's switches.
+    """The environment of a Rasa child process: only what it needs, never the app's whole environment.
 
     Args:
         rasa_cache_dir: Rasa's training cache (``RASA_CACHE_DIRECTORY``), kept in the app's cache dir.
-        extra: more variables (the ``endpoints.yml`` ones).
+        extra: more variables (the ``endpoints.yml`` ones: app URL, internal token, tracker store, API token).
+
+    Returns:
+        :data:`CHILD_ENV_NAMES` and ``RASA_*``/``TF_*`` variables of this process, Rasa's switches (telemetry
+        off, thread pools of one), then ``extra``.
     """
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if k in CHILD_ENV_NAMES or k.startswith(CHILD_ENV_PREFIXES)}
     env.update({
         "RASA_TELEMETRY_ENABLED": "false",
         "RASA_CACHE_DIRECTORY": str(rasa_cache_dir),
@@ -292,6 +306,9 @@ class RasaSupervisor:
         self.rasa_url = (rasa_url or settings.rasa_url).rstrip("/")
         parts = urlsplit(self.rasa_url)
         self.host = parts.hostname or "127.0.0.1"
+        if not settings.rasa_allow_remote_bind and not is_loopback_host(self.rasa_url):
+            raise ValueError(f"refusing to start Rasa on {self.host}: its API would be reachable from other hosts; "
+                             "use a loopback address (127.0.0.1) or set JXE_RASA_ALLOW_REMOTE_BIND=true")
         self.port = parts.port or 5005
         self.app_internal_url = (app_internal_url or settings.app_internal_url).rstrip("/")
         self.project_dir = Path(settings.rasa_project_dir).resolve()
@@ -331,13 +348,17 @@ class RasaSupervisor:
         return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
 
     def health(self) -> dict[str, Any]:
-        """What ``/healthz`` shows about Rasa: ``{"ready", "state", "last_error", "restarts", "url"}``."""
+        """What the staff health check (``/api/v1/health``) shows about Rasa: ``{"ready", "state", "last_error",
+        "restarts", "url"}``."""
         return {"ready": self.ready, "state": self.state, "last_error": self.last_error,
                 "restarts": self.restarts, "url": self.rasa_url}
 
     def endpoint_env(self) -> dict[str, str]:
-        """The variables ``endpoints.yml`` reads (app URL and tracker store)."""
-        env = {"JXE_APP_INTERNAL_URL": self.app_internal_url, "JXE_INTERNAL_TOKEN": self.settings.internal_token}
+        """The variables the Rasa process reads: those of ``endpoints.yml`` (app URL, internal token, tracker
+        store) and ``JXE_RASA_AUTH_TOKEN``, which :mod:`assistant.rasa.launcher` turns into ``--auth-token`` (so
+        the token is not on the command line other local users can read)."""
+        env = {"JXE_APP_INTERNAL_URL": self.app_internal_url, "JXE_INTERNAL_TOKEN": self.settings.internal_token,
+               "JXE_RASA_AUTH_TOKEN": self.settings.rasa_auth_token}
         env.update(tracker_store_env(self.settings.database_url, fallback_dir=Path(self.settings.data_dir)))
         return env
 
@@ -482,7 +503,8 @@ class RasaSupervisor:
 
     def _status_ok(self, http: httpx.Client) -> bool:
         try:
-            return http.get(f"{self.rasa_url}/status").status_code == 200
+            return http.get(f"{self.rasa_url}/status",
+                            params={"token": self.settings.rasa_auth_token}).status_code == 200
         except httpx.HTTPError:
             return False
 

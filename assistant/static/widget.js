@@ -125,9 +125,21 @@
   var host = el("div");
   host.id = "jinxiaoer-widget";
   var root = host.attachShadow({ mode: "open" });
-  var style = el("style");
-  style.textContent = CSS;
-  root.appendChild(style);
+  // A constructed stylesheet is not an inline <style>: the widget keeps its look on host pages whose
+  // Content-Security-Policy forbids inline styles (金小二's own pages do). Older browsers get the <style>.
+  var sheet = null;
+  try {
+    if (root.adoptedStyleSheets !== undefined && typeof CSSStyleSheet === "function") {
+      sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      root.adoptedStyleSheets = [sheet];
+    }
+  } catch (e) { sheet = null; }
+  if (!sheet) {
+    var style = el("style");
+    style.textContent = CSS;
+    root.appendChild(style);
+  }
 
   var bubble = el("button", "bubble", "咨询");
   bubble.type = "button";

@@ -176,11 +176,17 @@ def test_handoff_and_staff_reply_reach_the_citizen(app_client):
     assert app_client.get(f"{CHAT}/{sid}/messages").json()["handoff"] is None
 
 
-def test_healthz_is_503_with_what_is_missing(app_client):
+def test_healthz_is_503_and_says_what_is_missing_only_to_staff(app_client):
     r = app_client.get("/healthz")
     assert r.status_code == 503
-    body = r.json()
+    assert r.json() == {"status": "unavailable"}  # no URLs, no error texts for the public
+    assert app_client.get("/api/v1/health").status_code == 401
+    detail = app_client.get("/api/v1/health", headers=STAFF)
+    assert detail.status_code == 503
+    body = detail.json()
+    assert body["status"] == "unavailable"
     assert "rasa" in body["missing"] and body["checks"]["db"] == "ready" and body["checks"]["kb"] == "ready"
+    assert body["checks"]["rasa"].startswith("unreachable at http://127.0.0.1:")
 
 
 def test_page_is_served(app_client):
@@ -231,7 +237,7 @@ def test_chat_and_handoff_on_each_database(db_url, make_settings, kb):
     app = create_app(make_settings(database_url=db_url, staff_token="test-staff-token"), kb=kb,
                      load_models=False)
     with TestClient(app) as c:
-        assert c.get("/healthz").json()["checks"]["db"] == "ready"
+        assert c.get("/api/v1/health", headers=STAFF).json()["checks"]["db"] == "ready"
         ticket = _chat(c, "/request_human", "db-1").json()["handoff"]
         assert ticket["status"] == "open"
         r = c.post(f"/api/v1/handoffs/{ticket['id']}/reply", headers=STAFF, json={"text": "请讲", "staff_name": "刘"})
@@ -252,12 +258,13 @@ def test_a_kb_that_fails_to_load_is_reported_not_fatal(make_settings, tmp_path):
 def _check_kb_failure(settings):
     import time
 
-    app = create_app(settings)
+    app = create_app(settings.model_copy(update={"staff_token": "test-staff-token"}))
     with TestClient(app) as c:
         deadline = time.monotonic() + 30
         while app.state.services.status["kb"] == "loading" and time.monotonic() < deadline:
             time.sleep(0.05)
-        r = c.get("/healthz")
+        assert c.get("/healthz").json() == {"status": "unavailable"}
+        r = c.get("/api/v1/health", headers=STAFF)
         assert r.status_code == 503
         body = r.json()
         assert {"kb", "nlu", "rasa"} <= set(body["missing"]) and body["checks"]["kb"].startswith("error")

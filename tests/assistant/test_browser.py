@@ -41,17 +41,27 @@ def live_app(make_settings, kb, nlu):
     thread.join(timeout=20)
 
 
+#: Records every Content-Security-Policy violation of a page in ``window.__csp`` (the pages must cause none).
+CSP_PROBE = ("window.__csp = []; document.addEventListener('securitypolicyviolation', "
+             "e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));")
+
+
 @pytest.fixture
 def page_factory():
     if not shutil.which(CHROMIUM):
         pytest.skip("chromium is not installed")
     from playwright.sync_api import sync_playwright
 
+    def _page(**kw):
+        ctx = browser.new_context(**kw)
+        ctx.add_init_script(CSP_PROBE)
+        return ctx.new_page()
+
     with sync_playwright() as pw:
         # a fresh profile per run (Playwright's launch() makes and removes a temporary one)
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         try:
-            yield lambda **kw: browser.new_context(**kw).new_page()
+            yield _page
         finally:
             browser.close()
 
@@ -86,6 +96,23 @@ def test_citizen_types_a_question_and_sees_a_matter_card(live_app, page_factory)
     assert page.evaluate("document.activeElement.id") == "send"
     page.screenshot(path=str(ARTIFACTS / "web-chat-checklist.png"), full_page=True)
     assert errors == []
+    assert page.evaluate("window.__csp") == []  # the page works under its CSP without tripping it
+
+
+def test_the_page_is_served_under_a_csp_that_chromium_enforces(live_app, page_factory):
+    page = page_factory()
+    response = page.goto(live_app + "/")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    # markup that slipped into the page could not run script: inline scripts and handlers are blocked
+    page.evaluate("""() => {
+        const s = document.createElement('script'); s.textContent = 'window.__inline = 1';
+        document.body.appendChild(s);
+        const i = document.createElement('img'); i.setAttribute('onerror', 'window.__handler = 1'); i.src = '/no-such-image.png';
+        document.body.appendChild(i);
+    }""")
+    page.wait_for_function("window.__csp.length >= 2")
+    assert page.evaluate("window.__inline") is None and page.evaluate("window.__handler") is None
+    assert all(v.startswith("script-src") for v in page.evaluate("window.__csp"))
 
 
 def test_page_escapes_everything_and_shows_staff_messages(live_app, page_factory):
@@ -120,3 +147,4 @@ def test_page_escapes_everything_and_shows_staff_messages(live_app, page_factory
     page.get_by_text("本次人工服务已结束").wait_for(timeout=15_000)
     page.reload()
     page.locator(".bubble.staff").first.wait_for(timeout=15_000)
+    assert page.evaluate("window.__csp") == []

@@ -159,3 +159,35 @@ def test_widget_conversation_in_headless_chromium(served, tmp_path):
     with services.db.session() as s:
         (fb,) = s.scalars(select(Feedback)).all()
     assert fb.rating == "up" and fb.channel == "widget" and "个体工商户设立登记" in fb.answer_text
+
+
+def test_widget_on_the_apps_own_demo_page_under_its_csp(served, tmp_path):
+    """/widget/demo is served by the app with its Content-Security-Policy (no inline script or style): the widget
+    keeps its look (a constructed stylesheet, not an inline <style>) and works, and nothing trips the policy."""
+    from playwright.sync_api import expect, sync_playwright
+
+    _, api, _ = served
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        try:
+            ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+            ctx.add_init_script("window.__csp = []; document.addEventListener('securitypolicyviolation', "
+                                "e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));")
+            page = ctx.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            response = page.goto(f"{api}/widget/demo")
+            csp = response.headers["content-security-policy"]
+            assert "style-src 'self'" in csp and "unsafe-inline" not in csp
+            # the host page's own (aggressive) stylesheet, now a file, still applies to the host page
+            assert page.evaluate("getComputedStyle(document.body).maxWidth") == "760px"
+            bubble = page.locator("#jinxiaoer-widget .bubble")
+            expect(bubble).to_be_visible()
+            assert bubble.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(200, 16, 46)"
+            bubble.click()
+            page.locator("#jinxiaoer-widget textarea").fill("开个小卖部要什么材料")
+            page.keyboard.press("Enter")
+            expect(page.locator("#jinxiaoer-widget .matter-card")).to_be_visible(timeout=10_000)
+            assert page.evaluate("window.__csp") == [] and errors == []
+        finally:
+            browser.close()

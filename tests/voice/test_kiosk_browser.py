@@ -62,7 +62,7 @@ def test_kiosk_voice_round_trip_in_chromium(kiosk_server, manifest, tmp_path):
             first_session = page.evaluate("window.__kiosk.sessionId")
             page.click("#talk")  # a short tap: listen until the end of the utterance
             page.wait_for_function(
-                "window.__kiosk.events.some(e => e.kind === 'partial' && e.data.text.length > 0)", timeout=60000)
+                "() => window.__kiosk.events.some(e => e.kind === 'partial' && e.data.text.length > 0)", timeout=60000)
             page.wait_for_selector(".matter-card", timeout=90000)
             events = page.evaluate("window.__kiosk.events")
             kinds = [e["kind"] for e in events]
@@ -76,7 +76,7 @@ def test_kiosk_voice_round_trip_in_chromium(kiosk_server, manifest, tmp_path):
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "kiosk-voice.png"), full_page=True)
             # privacy: after the idle time the next person sees nothing of this conversation
-            page.wait_for_function("document.getElementById('answer').hidden === true", timeout=20000)
+            page.wait_for_function("() => document.getElementById('answer').hidden === true", timeout=20000)
             assert page.locator("#partial").inner_text() == ""
             assert page.evaluate("window.__kiosk.sessionId") != first_session
         finally:
@@ -102,7 +102,7 @@ def test_kiosk_push_to_talk_in_chromium(kiosk_server, manifest, tmp_path):
             box = page.locator("#talk").bounding_box()
             page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
             page.mouse.down()
-            page.wait_for_function("window.__kiosk.recording && window.__kiosk.ctx !== null", timeout=15000)
+            page.wait_for_function("() => window.__kiosk.recording && window.__kiosk.ctx !== null", timeout=15000)
             assert "松开" in page.locator("#talk-label").inner_text()
             page.wait_for_timeout(int(hold_s * 1000))
             page.mouse.up()
