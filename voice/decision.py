@@ -149,3 +149,17 @@ def decide(hypotheses: Iterable[Any], route: Route, correct: Callable[[str], str
     confidence = alts[0].score * (0.5 + 0.5 * certainty)
     return Decision(text=alts[0].text, confidence=confidence, alternatives=alts,
                     confirm=confidence < ask_below, heard=heard, hypotheses=considered)
+
+
+#: What the kiosk asks when unsure.
+ASK_TEXT = "您是想问下面哪一项吗？"
+
+
+def confirm_message(decision: Decision) -> dict[str, Any]:
+    """The ``/ws/kiosk`` message that asks the visitor to choose: what was heard, the top matters as buttons
+    (each with the button payload ``/ask_matter{"matter": "<code>"}`` the NLU understands), 重说 and 找工作人员
+    are the page's own buttons."""
+    return {"confirm": True, "heard": decision.heard, "message": ASK_TEXT,
+            "confidence": round(decision.confidence, 4),
+            "alternatives": [{**a.as_dict(), "payload": '/ask_matter{"matter": "%s"}' % a.code}
+                             for a in decision.alternatives]}

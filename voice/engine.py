@@ -51,7 +51,9 @@ class Result:
         audio_s: seconds of audio that this result covers.
         raw_text: what the engine heard before correction, when ``text`` was corrected (else "").
         alternatives: the n-best candidates, best first (``alternatives[0].text == text`` when there are any);
-            engines that cannot give an n-best list give the best one only.
+            engines that cannot give an n-best list give none.
+        confidence: how sure the engine is of ``text`` (whisper: exp of the mean token log-probability; None
+            when the engine does not say).
     """
 
     text: str = ""
@@ -61,6 +63,10 @@ class Result:
     audio_s: float = 0.0
     raw_text: str = ""
     alternatives: list[Hypothesis] = field(default_factory=list)
+    confidence: float | None = None
+    #: decode the same utterance again with another prompt → n-best (whisper only; None otherwise). Kept in
+    #: memory with the result, never serialised.
+    redecode: Any = field(default=None, repr=False, compare=False)
 
     def vosk_json(self) -> dict[str, Any]:
         """The vosk-server message for this result: ``{"partial"}`` or ``{"result": [...], "text"}``."""
@@ -141,9 +147,12 @@ def join_results(results: list[Result], sep: str, audio_s: float | None = None) 
     spoken = [r for r in results if r.text]
     alts = spoken[0].alternatives if len(spoken) == 1 else (
         [Hypothesis(sep.join(r.text for r in spoken), 0.0, 1.0)] if spoken else [])
+    confs = [r.confidence for r in spoken if r.confidence is not None]
     return Result(text=sep.join(r.text for r in spoken), words=[w for r in results for w in r.words],
                   final=True, speech=any(r.speech for r in results),
-                  audio_s=audio_s if audio_s is not None else sum(r.audio_s for r in results), alternatives=alts)
+                  audio_s=audio_s if audio_s is not None else sum(r.audio_s for r in results), alternatives=alts,
+                  confidence=min(confs) if confs else None,
+                  redecode=spoken[0].redecode if len(spoken) == 1 else None)
 
 
 def joiner(engine_name: str) -> str:
