@@ -100,6 +100,8 @@ class Transcript:
     speech: bool = True
     audio_s: float = 0.0
     asr_s: float = 0.0
+    #: the engine's result (n-best list, confidence) — for :meth:`VoicePipeline.decide`.
+    result: Result | None = field(default=None, repr=False, compare=False)
 
 
 class VoicePipeline:
@@ -160,6 +162,7 @@ class VoicePipeline:
         t0 = time.perf_counter()
         result = self.engine.transcribe_pcm(audio.pcm16())
         out = self.correct(result)
+        out.result = result
         out.asr_s = time.perf_counter() - t0
         out.audio_s = audio.duration_s
         return out

@@ -37,6 +37,8 @@ _PUNCT = re.compile(r"[\s，。！？、；：,.!?;:\"'“”‘’（）()《�
 _HALLUCINATIONS = ("字幕", "订阅", "点赞", "打赏", "明镜", "Amara", "感谢观看", "谢谢观看", "请不吝")
 _MAX_PROMPT_CHARS = 120
 _MAX_TOKENS = 448
+#: At ``eof``, audio this loud (90th percentile of 32 ms frames, dBFS) is decoded even without a VAD utterance.
+_WEAK_SPEECH_DBFS = -45.0
 
 
 @dataclass
@@ -109,9 +111,10 @@ class WhisperEngine(Engine):
         vad: ``"auto"`` (Silero when installed, else energy), ``"silero"``, ``"energy"``, or ``"legacy"`` (the
             old energy :class:`voice.engine.Endpointer`, for comparison).
         frontend: the conditioning before each decode (:class:`voice.frontend.FrontendConfig`; None: none).
-        lead_s: audio kept before the first speech frame the VAD found. Default: all of it (the utterance's
-            audio from its start). Measured on the noisy set: keeping only 0.3 s gave voice → matter top-1
-            19 % vs 33 % with everything — under babble the VAD misses soft onsets, whisper copes with the noise.
+        lead_s: audio kept before the first speech frame the VAD found (under babble the VAD misses soft
+            onsets; whisper copes with some noise before the speech). Measured on the noisy set: 0.3 s gave
+            voice → matter top-1 19 % (best hearing), the whole utterance buffer 33 %, 1 s about the same as the
+            whole buffer; a long silent lead (a second question after a pause) made whisper misread it, so 1 s.
     """
 
     name = "whisper"
@@ -119,7 +122,7 @@ class WhisperEngine(Engine):
     def __init__(self, model_dir: Path, prompt_terms: list[str] | tuple[str, ...] = (), cpu_threads: int = 2,
                  compute_type: str = "int8", beam_size: int = 5, n_best: int = 5, partial_beam_size: int = 1,
                  eof_beam_size: int = 5, partial_interval_s: float = 1.0, end_silence_s: float = 0.8,
-                 vad: str = "auto", frontend: FrontendConfig | None = FrontendConfig(), lead_s: float = 30.0):
+                 vad: str = "auto", frontend: FrontendConfig | None = FrontendConfig(), lead_s: float = 1.0):
         from faster_whisper import WhisperModel
         from faster_whisper.tokenizer import Tokenizer
 
@@ -230,17 +233,23 @@ class WhisperEngine(Engine):
         prompt_text = prompt if prompt is not None else self.prompt
         previous = tok.encode(" " + prompt_text.strip()) if prompt_text else []
         tokens_in = self.model.get_prompt(tok, previous[-(_MAX_TOKENS // 2 - 1):], without_timestamps=True)
-        res = self.model.model.generate(
-            encoded, [tokens_in], beam_size=beam, num_hypotheses=n, length_penalty=1.0,
-            max_length=_MAX_TOKENS, return_scores=True, return_no_speech_prob=True, suppress_blank=True,
-            suppress_tokens=self._suppress, max_initial_timestamp_index=0)[0]
-        out = Decoded(no_speech_prob=float(res.no_speech_prob), encoded=encoded, frames=frames)
+        out = Decoded(encoded=encoded, frames=frames)
+        for retry in (False, True):
+            # a repetition loop ("统统统统…") in every candidate: once more with a repetition penalty
+            res = self.model.model.generate(
+                encoded, [tokens_in], beam_size=beam, num_hypotheses=n, length_penalty=1.0,
+                max_length=_MAX_TOKENS, return_scores=True, return_no_speech_prob=True, suppress_blank=True,
+                suppress_tokens=self._suppress, max_initial_timestamp_index=0,
+                repetition_penalty=1.3 if retry else 1.0, no_repeat_ngram_size=4 if retry else 0)[0]
+            if retry or not all(_looping(tok.decode(ids)) for ids in res.sequences_ids):
+                break
+        out.no_speech_prob = float(res.no_speech_prob)
         cands: dict[str, tuple[float, float, list[int]]] = {}
         for ids, score in zip(res.sequences_ids, res.scores):
             total = float(score) * max(1, len(ids))  # scores are length-normalised (penalty 1)
             avg = total / (len(ids) + 1)
             raw = tok.decode(ids).strip()
-            text = _PUNCT.sub("", self._simplify(raw))
+            text = _LOOP.sub(r"\1", _PUNCT.sub("", self._simplify(raw)))  # "统统统统" → "统"
             if not text or any(h in text for h in _HALLUCINATIONS) or _compression_ratio(raw) > 2.4:
                 continue
             if text in cands:  # same text after cleaning: one candidate
@@ -278,6 +287,14 @@ class WhisperEngine(Engine):
             words.append({"word": text, "start": round(float(w["start"]), 2), "end": round(float(w["end"]), 2),
                           "conf": round(float(w["probability"]), 3)})
         return words
+
+
+#: A unit of 1–6 characters said four or more times in a row: whisper's repetition loop, not speech.
+_LOOP = re.compile(r"(.{1,6}?)\1{3,}")
+
+
+def _looping(text: str) -> bool:
+    return bool(_LOOP.search(_PUNCT.sub("", text))) or _compression_ratio(text) > 2.4
 
 
 def _compression_ratio(text: str) -> float:
@@ -360,33 +377,47 @@ class WhisperRecognizer(StreamingRecognizer):
         x = self._buffer()[start:end]
         return condition(x, self.engine.frontend) if self.engine.frontend is not None else x
 
-    def _decode_span(self, beam_size: int | None = None) -> tuple[Decoded, int, int]:
+    def _decode_span(self, beam_size: int | None = None, heard: bool = False) -> tuple[Decoded, int, int]:
         start, end = self._speech_span()
         if self._cache and self._cache[0] == start and self._cache[1] >= end:
             return self._cache[2], start, end
         t0 = time.perf_counter()
         d = self.engine.decode_nbest(self._prepare(start, end), self.prompt, beam_size=beam_size,
-                                     n_best=self.n_best, words=self.words, speech_detected=self.ep.in_speech)
+                                     n_best=self.n_best, words=self.words,
+                                     speech_detected=self.ep.in_speech or heard)
         self._last_decode_s = time.perf_counter() - t0
         self._cache = (start, end, d)
         return d, start, end
 
     def _weak_speech(self) -> bool:
-        """No utterance was detected, but something speech-like might be there (decode it at ``eof``: the
-        visitor held the button; whisper's own no-speech judgement decides)."""
+        """No utterance was detected, but something might be there: some VAD evidence, or sound well above
+        silence (under babble Silero can miss the visitor's voice altogether). Decoded at ``eof`` — the visitor
+        held the button — and whisper's own no-speech judgement and the hallucination filter decide."""
         probs = getattr(self.ep, "probs", None) or []
-        return bool(probs) and max(probs) >= 0.2
+        if probs and max(probs) >= 0.2:
+            return True
+        x = self._buffer()
+        n = len(x) // 512
+        if n == 0:
+            return False
+        levels = 10 * np.log10(np.mean(x[: n * 512].reshape(n, 512).astype(np.float64) ** 2, axis=1) + 1e-12)
+        return float(np.percentile(levels, 90)) >= _WEAK_SPEECH_DBFS
 
     def _finalize(self, beam_size: int | None = None, eof: bool = False) -> Result:
         audio_s = self._n / SAMPLE_RATE
-        if not self.ep.in_speech and not (eof and self._weak_speech()):
+        weak = eof and not self.ep.in_speech and self._weak_speech()
+        if not self.ep.in_speech and not weak:
             res = Result(text="", speech=False, audio_s=audio_s)
         else:
-            d, start, end = self._decode_span(beam_size)
+            d, start, end = self._decode_span(beam_size, heard=weak)
             offset = start / SAMPLE_RATE
             if d.words:
-                words = [{**w, "start": round(w["start"] + offset, 2), "end": round(w["end"] + offset, 2)}
-                         for w in d.words]
+                # alignment tends to start the first word at the segment's start: no word before the VAD's onset
+                onset = self.ep.first_speech_sample / SAMPLE_RATE if self.ep.in_speech else 0.0
+                words = []
+                for w in d.words:
+                    st = max(w["start"] + offset, onset)
+                    words.append({**w, "start": round(st, 2), "end": round(max(w["end"] + offset, st), 2)})
             else:
                 words = [{"word": d.text, "start": round(offset, 2), "end": round(end / SAMPLE_RATE, 2),
                           "conf": round(d.confidence, 3)}] if d.text else []
