@@ -14,6 +14,8 @@
   if (idleParam >= 1000 && idleParam < IDLE_MS) { IDLE_MS = idleParam; }
   var HOLD_MS = 400;          // a press longer than this is push-to-talk
   var MAX_RECORD_MS = 20000;  // safety stop for tap mode
+  var maxParam = Number(new URLSearchParams(location.search).get("max_record_ms"));  // tests on a loaded machine
+  if (maxParam >= 5000 && maxParam <= 120000) { MAX_RECORD_MS = maxParam; }
 
   var $ = function (id) { return document.getElementById(id); };
   var talk = $("talk"), talkLabel = $("talk-label"), statusEl = $("status"), heard = $("heard"),

@@ -321,7 +321,7 @@ def test_kiosk_noisy_clip_gets_an_answer_or_a_question(make_client, whisper_runt
     """A clip from the noisy hall set: the kiosk either answers or asks «您是想问…吗？» with matter buttons whose
     payloads the NLU understands; never both, never an error."""
     m = next(json.loads(x) for x in (NOISY / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
-             if json.loads(x)["file"] == "q019.wav")
+             if json.loads(x)["file"] == "q026.wav")
     pcm = read_wav(NOISY / m["file"]).pcm16()
     with make_client(whisper_runtime, nlu=nlu) as client, \
             client.websocket_connect("/ws/kiosk?session=kiosk-noisy") as ws:
