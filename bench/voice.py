@@ -250,9 +250,9 @@ def run(settings: Settings) -> str:
         steps = [
             ("energy endpointer (before), no processing", dict(vad="legacy", frontend=None)),
             ("Silero VAD, no processing", dict(vad="silero", frontend=None)),
-            ("Silero VAD + high-pass 100 Hz", dict(vad="silero", frontend=FrontendConfig(True, False, False))),
+            ("Silero VAD + high-pass 100 Hz (default)", None),
             ("Silero VAD + level normalisation", dict(vad="silero", frontend=FrontendConfig(False, True, False))),
-            ("Silero VAD + high-pass + level (default)", None),
+            ("Silero VAD + high-pass + level", dict(vad="silero", frontend=FrontendConfig(True, True, False))),
             ("Silero VAD + high-pass + level + spectral gating", dict(vad="silero",
                                                                     frontend=FrontendConfig(True, True, True))),
         ]
@@ -303,7 +303,7 @@ def run(settings: Settings) -> str:
         "seed 14: babble of 3–5 other clips' voices at 5–15 dB SNR, synthetic room reverberation RT60 0.3–0.9 s, "
         "50 Hz hum, speed ±5–10 %, one clip in three clipped, 0.5 s of room noise before the speech). Engine: "
         "faster-whisper whisper base, int8, 2 CPU threads, beam 5 / 5-best, KB terms in the prompt; front end: "
-        "Silero VAD, high-pass, level normalisation; Rasa down (answers from NLU + KB).",
+        "Silero VAD, 100 Hz high-pass; Rasa down (answers from NLU + KB).",
         "",
         "| measure | clean | noisy |",
         "|---|---|---|",

@@ -70,8 +70,9 @@ def create_engine(engine: str, cache_dir: Path, lexicon: Lexicon, vosk_model_pat
     return WhisperEngine(whisper_model_dir(cache_dir, whisper_dir), lexicon.prompt_terms(), cpu_threads=cpu_threads)
 
 
-#: A first decision less sure than this gets the biased second pass (see :meth:`VoicePipeline.decide`).
-BIAS_BELOW = 0.8
+#: A first decision less sure than this gets the biased second pass (see :meth:`VoicePipeline.decide`): the
+#: kiosk's asking threshold — a sure first decision is answered at once, without the extra decoder run.
+BIAS_BELOW = 0.5
 
 
 def _scaled(h, w: float):
@@ -129,7 +130,8 @@ class VoicePipeline:
         ``parse``; see :func:`voice.decision.decide`): a :class:`voice.decision.Decision` — ``(text, confidence,
         alternatives)`` and whether to ask «您是想问…吗？» first.
 
-        With ``bias`` and an engine that can re-decode (whisper), an unsure first decision gets a second pass:
+        With ``bias`` and an engine that can re-decode (whisper), a first decision below ``BIAS_BELOW`` gets a second
+        pass:
         the names, aliases and colloquial names of the matters the first pass's hearings were routed to go into
         the prompt (KB-derived hotwords for this utterance), the same audio is decoded again (encoder output
         reused), and both passes' hearings are decided on together.

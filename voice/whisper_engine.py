@@ -448,8 +448,8 @@ class WhisperRecognizer(StreamingRecognizer):
                 self._partial = d.text or self._partial
                 self._decoded_upto = self._n
             elif (self._n - self._decoded_upto) / SAMPLE_RATE >= max(self.engine.partial_interval_s,
-                                                                      2.0 * self._last_decode_s):
-                # (at most half the time on partials, so a loaded machine does not fall behind the audio)
+                                                                      2.5 * self._last_decode_s):
+                # (at most 40 % of the time on partials, so a loaded machine does not fall behind the audio)
                 t0 = time.perf_counter()
                 start, _ = self._speech_span()
                 d = self.engine.decode_nbest(self._prepare(start, self._n), self.prompt,

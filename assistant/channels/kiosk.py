@@ -12,6 +12,10 @@
 pinyin correction) and is followed by ``{"reply": ChatResponse}`` from ``services.assistant.chat(…,
 channel="kiosk")``; an utterance with no usable text gets ``{"unclear": true, "message": "没听清，请再说一遍",
 "tries": n}`` and, at the second unclear try in a row, a human helper (the ``/request_human`` turn) as the reply.
+[voice v2] The n-best hearings are routed by ``voice``'s decision with ``services.nlu.parse``; when it is unsure the
+reply is replaced by ``{"confirm": true, "heard", "message", "confidence", "alternatives": [{"code", "name",
+"payload", …}]}`` (see docs/voice.md). Config ``max_alternatives`` / ``words`` work as in vosk-server
+(``voice.protocol``).
 The session id is the query parameter ``session`` (one per kiosk visitor; the page makes a new one after 60 s
 idle).
 

@@ -114,7 +114,10 @@ def test_spectral_gate_lowers_stationary_noise():
 def test_condition_steps_follow_the_config():
     x = read_wav(AUDIO / "q020.wav").samples * 0.05
     assert np.array_equal(condition(x, FrontendConfig(highpass=False, normalize=False, gate=False)), x)
-    assert _db(condition(x)) > _db(x) + 10  # normalised up
+    assert _db(condition(x, FrontendConfig(normalize=True))) > _db(x) + 10  # normalised up
+    t = np.arange(len(x)) / SAMPLE_RATE
+    hum = (0.05 * np.sin(2 * np.pi * 50 * t)).astype(np.float32)
+    assert _db(condition(x + hum) - condition(x)) < _db(hum) - 30  # the default removes the hum
 
 
 def test_noisy_set_is_committed_and_describes_its_conditions():
