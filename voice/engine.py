@@ -25,6 +25,21 @@ from voice.audio import SAMPLE_RATE, AudioError, pcm16_to_float
 
 
 @dataclass
+class Hypothesis:
+    """One n-best recognition candidate.
+
+    Attributes:
+        text: the candidate transcript (cleaned like :attr:`Result.text`).
+        logprob: the decoder's total log-probability of the candidate's tokens.
+        confidence: its posterior among the n-best list (the candidates' probabilities renormalised; sums to 1).
+    """
+
+    text: str
+    logprob: float = 0.0
+    confidence: float = 1.0
+
+
+@dataclass
 class Result:
     """A recognition result.
 
@@ -35,6 +50,10 @@ class Result:
         speech: True when the utterance contained speech at all (False: silence/noise only).
         audio_s: seconds of audio that this result covers.
         raw_text: what the engine heard before correction, when ``text`` was corrected (else "").
+        alternatives: the n-best candidates, best first (``alternatives[0].text == text`` when there are any);
+            engines that cannot give an n-best list give none.
+        confidence: how sure the engine is of ``text`` (whisper: exp of the mean token log-probability; None
+            when the engine does not say).
     """
 
     text: str = ""
@@ -43,6 +62,11 @@ class Result:
     speech: bool = True
     audio_s: float = 0.0
     raw_text: str = ""
+    alternatives: list[Hypothesis] = field(default_factory=list)
+    confidence: float | None = None
+    #: decode the same utterance again with another prompt → n-best (whisper only; None otherwise). Kept in
+    #: memory with the result, never serialised.
+    redecode: Any = field(default=None, repr=False, compare=False)
 
     def vosk_json(self) -> dict[str, Any]:
         """The vosk-server message for this result: ``{"partial"}`` or ``{"result": [...], "text"}``."""
@@ -114,8 +138,21 @@ def drain(rec: StreamingRecognizer, pcm16: bytes, chunk_bytes: int, sep: str) ->
             while getattr(rec, "has_result", lambda: False)():
                 results.append(rec.result())
     results.append(rec.finish())
-    return Result(text=sep.join(r.text for r in results if r.text), words=[w for r in results for w in r.words],
-                  final=True, speech=any(r.speech for r in results), audio_s=len(pcm16) / 2 / SAMPLE_RATE)
+    return join_results(results, sep, audio_s=len(pcm16) / 2 / SAMPLE_RATE)
+
+
+def join_results(results: list[Result], sep: str, audio_s: float | None = None) -> Result:
+    """One result for several utterances: texts and words joined; the n-best list is the one of the single
+    utterance with text when there is exactly one (n-best lists of several utterances do not combine)."""
+    spoken = [r for r in results if r.text]
+    alts = spoken[0].alternatives if len(spoken) == 1 else (
+        [Hypothesis(sep.join(r.text for r in spoken), 0.0, 1.0)] if spoken else [])
+    confs = [r.confidence for r in spoken if r.confidence is not None]
+    return Result(text=sep.join(r.text for r in spoken), words=[w for r in results for w in r.words],
+                  final=True, speech=any(r.speech for r in results),
+                  audio_s=audio_s if audio_s is not None else sum(r.audio_s for r in results), alternatives=alts,
+                  confidence=min(confs) if confs else None,
+                  redecode=spoken[0].redecode if len(spoken) == 1 else None)
 
 
 def joiner(engine_name: str) -> str:

@@ -70,6 +70,18 @@ def create_engine(engine: str, cache_dir: Path, lexicon: Lexicon, vosk_model_pat
     return WhisperEngine(whisper_model_dir(cache_dir, whisper_dir), lexicon.prompt_terms(), cpu_threads=cpu_threads)
 
 
+#: A first decision less sure than this gets the biased second pass (see :meth:`VoicePipeline.decide`): the
+#: kiosk's asking threshold — a sure first decision is answered at once, without the extra decoder run.
+BIAS_BELOW = 0.5
+
+
+def _scaled(h, w: float):
+    from voice.engine import Hypothesis
+
+    text, p = (h.text, h.confidence) if hasattr(h, "text") else (h[0], h[1])
+    return Hypothesis(text, getattr(h, "logprob", 0.0), p * w)
+
+
 @dataclass
 class Transcript:
     """A recognised and corrected utterance.
@@ -89,6 +101,8 @@ class Transcript:
     speech: bool = True
     audio_s: float = 0.0
     asr_s: float = 0.0
+    #: the engine's result (n-best list, confidence) — for :meth:`VoicePipeline.decide`.
+    result: Result | None = field(default=None, repr=False, compare=False)
 
 
 class VoicePipeline:
@@ -111,19 +125,46 @@ class VoicePipeline:
                           fixes=[(f.original, f.term) for f in fixed.fixes], speech=result.speech,
                           audio_s=result.audio_s)
 
+    def decide(self, result: Result, route, bias: bool = True, **kwargs):
+        """What the visitor most likely meant, from the result's n-best list routed by ``route`` (the NLU's
+        ``parse``; see :func:`voice.decision.decide`): a :class:`voice.decision.Decision` — ``(text, confidence,
+        alternatives)`` and whether to ask «您是想问…吗？» first.
+
+        With ``bias`` and an engine that can re-decode (whisper), a first decision below ``BIAS_BELOW`` gets a second
+        pass:
+        the names, aliases and colloquial names of the matters the first pass's hearings were routed to go into
+        the prompt (KB-derived hotwords for this utterance), the same audio is decoded again (encoder output
+        reused), and both passes' hearings are decided on together.
+        """
+        from voice.decision import decide
+
+        correct = lambda t: self.corrector.correct(t).text  # noqa: E731
+        hyps = list(result.alternatives or ([(result.text, 1.0)] if result.text else []))
+        first = decide(hyps, route, correct, asr_confidence=result.confidence, **{**kwargs, "top_k": 8})
+        top_k = kwargs.get("top_k", 3)
+        if not (bias and result.redecode is not None and first.alternatives and first.confidence < BIAS_BELOW):
+            first.alternatives = first.alternatives[:top_k]
+            return first
+        prompt = self.lexicon.matter_prompt([a.name for a in first.alternatives])
+        second = result.redecode(prompt) or []
+        merged = [_scaled(h, 0.5) for h in hyps] + [_scaled(h, 0.5) for h in second]
+        return decide(merged, route, correct, asr_confidence=result.confidence, **kwargs)
+
     def transcribe_pcm(self, pcm16: bytes) -> Result:
         """Engine-like entry point for other channels: 16 kHz mono PCM16 → a :class:`Result` whose ``text`` is
         the corrected transcript (``raw_text`` keeps what the engine heard)."""
         result = self.engine.transcribe_pcm(pcm16)
         fixed = self.corrector.correct(result.text)
         return Result(text=fixed.text, words=result.words, final=True, speech=result.speech,
-                      audio_s=result.audio_s, raw_text=result.text)
+                      audio_s=result.audio_s, raw_text=result.text, alternatives=result.alternatives,
+                      confidence=result.confidence, redecode=result.redecode)
 
     def transcribe(self, audio: Audio) -> Transcript:
         """Recognise a whole recording (decoded by :func:`voice.audio.decode_wav`)."""
         t0 = time.perf_counter()
         result = self.engine.transcribe_pcm(audio.pcm16())
         out = self.correct(result)
+        out.result = result
         out.asr_s = time.perf_counter() - t0
         out.audio_s = audio.duration_s
         return out

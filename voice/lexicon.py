@@ -50,6 +50,8 @@ class Lexicon:
 
     terms: dict[str, float] = field(default_factory=dict)
     matter_names: list[str] = field(default_factory=list)
+    #: matter name → its aliases and short colloquial names (for per-utterance prompts).
+    matter_terms: dict[str, list[str]] = field(default_factory=dict)
 
     def add(self, text: str, weight: float = 1.0) -> None:
         """Add every Han fragment of ``text`` with ``weight`` (a term keeps its highest weight)."""
@@ -87,13 +89,17 @@ class Lexicon:
             if name:
                 lex.matter_names.append(name)
             lex.add(name, 1.0)
+            extra = lex.matter_terms.setdefault(name, [])
             for alias in getattr(m, "aliases", []) or []:
                 lex.add(alias, 1.5)
+                extra.extend(f for f in han_fragments(alias) if f not in extra)
             for phrase in getattr(m, "colloquial", []) or []:
                 # only the short noun-like parts of a colloquial sentence are useful as terms
                 for frag in han_fragments(phrase):
                     if len(frag) <= 6:
                         lex.add(frag, 1.2)
+                        if frag not in extra:
+                            extra.append(frag)
         lex.add_name_words(lex.matter_names)
         return lex
 
@@ -128,6 +134,25 @@ class Lexicon:
         rest = sorted((t for t, w in self.terms.items() if t not in SERVICE_TERMS and len(t) <= 8),
                       key=lambda t: (-self.terms[t], len(t)))
         return first + rest
+
+    def matter_prompt(self, names: Iterable[str], max_chars: int = 120) -> str:
+        """A whisper prompt for one utterance: the given matters' names (their Han parts) then their aliases and
+        colloquial names, in that order, within ``max_chars``."""
+        head = "以下是群众在政务服务大厅的普通话咨询，涉及"
+        names = list(names)
+        terms: list[str] = []
+        for name in names:
+            terms.extend(han_fragments(name)[:1])
+        for name in names:
+            terms.extend(self.matter_terms.get(name, [])[:3])
+        seen: list[str] = []
+        total = len(head)
+        for t in terms:
+            if t in seen or total + len(t) + 1 > max_chars:
+                continue
+            seen.append(t)
+            total += len(t) + 1
+        return head + "、".join(seen) + "。"
 
     def phrases(self, limit: int = 2000) -> list[str]:
         """The phrase list for engines that take one (Vosk grammar): terms by weight, then by length."""

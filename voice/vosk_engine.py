@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from pathlib import Path
 
 from voice.audio import SAMPLE_RATE
-from voice.engine import Engine, Result, StreamingRecognizer, as_float
+from voice.engine import Engine, Hypothesis, Result, StreamingRecognizer, as_float
 
 log = logging.getLogger(__name__)
 
@@ -90,13 +91,16 @@ class VoskEngine(Engine):
                 return []  # a character the model cannot spell
         return words
 
-    def recognizer(self, phrases: list[str] | None = None, sample_rate: int = SAMPLE_RATE) -> "VoskRecognizer":
+    def recognizer(self, phrases: list[str] | None = None, sample_rate: int = SAMPLE_RATE,
+                   max_alternatives: int = 0, words: bool = True) -> "VoskRecognizer":
         """A streaming session.
 
         Args:
             phrases: a phrase list for this session (replaces the default); ignored by models without a
                 dynamic graph.
             sample_rate: the rate of the PCM the session will get (16 kHz after the app's resampling).
+            max_alternatives: n-best candidates per final result (Kaldi's lattice n-best; 0 = best only).
+            words: word timings in results (always on for the kiosk; vosk-server's ``words``).
         """
         grammar = None
         if self.grammar_capable:
@@ -109,6 +113,8 @@ class VoskEngine(Engine):
             else:
                 rec = self._vosk.KaldiRecognizer(self.model, float(sample_rate))
         rec.SetWords(True)
+        if max_alternatives > 0:
+            rec.SetMaxAlternatives(int(max_alternatives))
         return VoskRecognizer(rec, grammar is not None)
 
 
@@ -138,10 +144,23 @@ class VoskRecognizer(StreamingRecognizer):
         return False
 
     def _to_result(self, raw: dict) -> Result:
+        alts = raw.get("alternatives")
+        hyps: list[Hypothesis] = []
+        if isinstance(alts, list) and alts:
+            # n-best mode: Kaldi's candidates with total lattice scores; the best one carries the words
+            scores = [float(a.get("confidence", 0.0)) for a in alts]
+            top = max(scores)
+            post = [math.exp(min(0.0, sc - top)) for sc in scores]
+            total = sum(post) or 1.0
+            for a, sc, p in zip(alts, scores, post):
+                t = _text(a)
+                if t:
+                    hyps.append(Hypothesis(t, sc, round(p / total, 4)))
+            raw = alts[0]
         text = _text(raw)
         words = [w for w in raw.get("result", []) if w.get("word") != "[unk]"]
         res = Result(text=text, words=words, final=True, speech=bool(text or raw.get("result")),
-                     audio_s=self._samples / SAMPLE_RATE)
+                     audio_s=self._samples / SAMPLE_RATE, alternatives=hyps)
         self._samples = 0
         return res
 

@@ -12,6 +12,10 @@
 pinyin correction) and is followed by ``{"reply": ChatResponse}`` from ``services.assistant.chat(…,
 channel="kiosk")``; an utterance with no usable text gets ``{"unclear": true, "message": "没听清，请再说一遍",
 "tries": n}`` and, at the second unclear try in a row, a human helper (the ``/request_human`` turn) as the reply.
+[voice v2] The n-best hearings are routed by ``voice``'s decision with ``services.nlu.parse``; when it is unsure the
+reply is replaced by ``{"confirm": true, "heard", "message", "confidence", "alternatives": [{"code", "name",
+"payload", …}]}`` (see docs/voice.md). Config ``max_alternatives`` / ``words`` work as in vosk-server
+(``voice.protocol``).
 The session id is the query parameter ``session`` (one per kiosk visitor; the page makes a new one after 60 s
 idle).
 
@@ -122,6 +126,9 @@ class _Session:
         self.runtime: VoiceRuntime | None = None
         self.rec: Any = None
         self.phrases: list[str] | None = None
+        from voice.protocol import Options  # [voice v2] max_alternatives / words
+
+        self.options = Options()
         self.converter = PcmConverter(16000, 1)
         self.configured = False
         self.kept = bytearray() if self.settings.asr_keep_audio else None
@@ -137,7 +144,8 @@ class _Session:
         except Exception as exc:  # model missing/damaged: tell the client, keep serving others
             log_event(log, "voice.engine.unavailable", error=f"{type(exc).__name__}: {str(exc)[:200]}")
             raise _Closed(CLOSE_TRY_LATER, "speech recognition is not available: " + str(exc)[:80]) from None
-        self.rec = await asyncio.to_thread(self.runtime.engine.recognizer, self.phrases)
+        self.rec = await asyncio.to_thread(self.runtime.engine.recognizer, self.phrases,
+                                           **self.options.recognizer_kwargs())  # [voice v2]
 
     def configure(self, cfg: Any) -> None:
         from voice.audio import AudioError, PcmConverter
@@ -159,6 +167,12 @@ class _Session:
             if not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases) or len(phrases) > 5000:
                 raise _Closed(CLOSE_UNSUPPORTED, "phrase_list must be a list of at most 5000 strings")
             self.phrases = phrases
+        from voice.protocol import Options, ProtocolError  # [voice v2]
+
+        try:
+            self.options = Options.from_config(cfg)
+        except ProtocolError as exc:
+            raise _Closed(CLOSE_UNSUPPORTED, str(exc)[:120]) from None
         self.configured = True
 
     async def send(self, msg: dict[str, Any]) -> None:
@@ -187,9 +201,11 @@ class _Session:
         await self.final(await asyncio.to_thread(self.rec.finish), eof=True)
 
     async def final(self, result: Any, eof: bool = False) -> None:
+        from voice.protocol import final_message  # [voice v2]
+
         t_end = time.perf_counter()
         self.utterances += 1
-        msg = result.vosk_json()
+        msg = final_message(result, self.options)
         transcript = None
         if self.runtime is not None:
             transcript = self.runtime.pipeline.correct(result)
@@ -214,12 +230,30 @@ class _Session:
             reply = await self._chat("/request_human", {"reason": "asr_unclear"})
         else:
             _unclear.clear(self.session_id)
+            # [voice v2] route every n-best hearing; when unsure, ask («您是想问…吗？») instead of answering
+            decision = await self._decide(result)
+            if decision is not None and decision.confirm and decision.alternatives:
+                from voice.decision import confirm_message
+
+                self.answered = True
+                await self.send(confirm_message(decision))
+                return
+            if decision is not None and decision.text:
+                text = decision.text
             reply = await self._chat(text, {"asr": {"engine": self.runtime.engine_name if self.runtime else "",
                                                     "transcript": result.text}})
         if reply is not None:
             self.answered = True
             await self.send({"reply": reply, "session_id": self.session_id,
                              "latency_ms": round((time.perf_counter() - t_end) * 1000)})
+
+    async def _decide(self, result: Any) -> Any:
+        """[voice v2] ``voice``'s n-best decision with the app's NLU as the routing callable (None without
+        an NLU)."""
+        nlu = getattr(self.services, "nlu", None)
+        if nlu is None or self.runtime is None or not hasattr(self.runtime.pipeline, "decide"):
+            return None
+        return await asyncio.to_thread(self.runtime.pipeline.decide, result, nlu.parse)
 
     async def _chat(self, text: str, metadata: dict[str, Any]) -> dict[str, Any] | None:
         assistant = getattr(self.services, "assistant", None)

@@ -1,8 +1,11 @@
 /* 金小二 voice kiosk.
  * Microphone (Web Audio, 16 kHz where the browser allows it) → 16-bit PCM frames → WebSocket /ws/kiosk
  * (vosk-server protocol + the assistant's reply) → partial transcript, answer card, spoken answer.
- * 按住说话: hold, speak, release (the release sends {"eof" : 1}). 点击说话: a short tap starts; the server's
- * endpointer ends the utterance (or tap again). After 60 s without activity everything is cleared. */
+ * 按住说话: hold, speak, release (the release sends {"eof" : 1}). 点击说话 (hands-free): a short tap starts; the
+ * server's voice activity detector ends the utterance when the visitor stops speaking (or tap again). When the
+ * server is unsure what was meant it sends {"confirm": true, "heard", "alternatives"}: the page shows what it
+ * heard and the matters as big buttons («您是想问…吗？») with 都不是，重说 / 找工作人员.
+ * After 60 s without activity everything is cleared. */
 (function () {
   "use strict";
 
@@ -11,6 +14,8 @@
   if (idleParam >= 1000 && idleParam < IDLE_MS) { IDLE_MS = idleParam; }
   var HOLD_MS = 400;          // a press longer than this is push-to-talk
   var MAX_RECORD_MS = 20000;  // safety stop for tap mode
+  var maxParam = Number(new URLSearchParams(location.search).get("max_record_ms"));  // tests on a loaded machine
+  if (maxParam >= 5000 && maxParam <= 120000) { MAX_RECORD_MS = maxParam; }
 
   var $ = function (id) { return document.getElementById(id); };
   var talk = $("talk"), talkLabel = $("talk-label"), statusEl = $("status"), heard = $("heard"),
@@ -244,6 +249,14 @@
       if (msg.tries < 2) { finishRound(); }
       return;
     }
+    if (msg.confirm) {              // not sure what was meant: show what was heard and ask
+      state.answered = true;
+      log("confirm", { heard: msg.heard, confidence: msg.confidence,
+                       codes: (msg.alternatives || []).map(function (a) { return a.code; }) });
+      renderConfirm(msg);
+      finishRound();
+      return;
+    }
     if (msg.reply) {
       state.answered = true;
       log("reply", { intent: msg.reply.intent, matter: msg.reply.matter, latency_ms: msg.latency_ms });
@@ -319,6 +332,44 @@
     });
     setStatus(reply.matter ? "为您找到：" + reply.matter.name : "请看下面的回答。");
     speak(spoken.join(""));
+  }
+
+  // ---------------------------------------------------------------- «您是想问…吗？»
+  function renderConfirm(msg) {
+    if (msg.heard) { partialEl.textContent = msg.heard; heard.hidden = false; }
+    answer.innerHTML = "";
+    answer.hidden = false;
+    var box = el("div", "confirm");
+    box.appendChild(el("p", "confirm-q", msg.message || "您是想问下面哪一项吗？"));
+    var list = el("div", "confirm-choices");
+    (msg.alternatives || []).forEach(function (a) {
+      var btn = el("button", "confirm-choice", a.name);
+      btn.type = "button";
+      btn.setAttribute("data-code", a.code);
+      btn.addEventListener("click", function () {
+        touch();
+        log("choose", { code: a.code });
+        sendText(a.payload || a.text);
+      });
+      list.appendChild(btn);
+    });
+    box.appendChild(list);
+    var row = el("div", "confirm-actions");
+    var again = el("button", "confirm-again", "都不是，重说");
+    again.type = "button";
+    again.addEventListener("click", function () {
+      touch(); log("retry"); answer.hidden = true; answer.innerHTML = ""; state.mode = "tap"; startUtterance();
+    });
+    var staff = el("button", "confirm-staff", "找工作人员");
+    staff.type = "button";
+    staff.addEventListener("click", function () { touch(); log("staff"); sendText("/request_human"); });
+    row.appendChild(again);
+    row.appendChild(staff);
+    box.appendChild(row);
+    answer.appendChild(box);
+    var names = (msg.alternatives || []).map(function (a) { return a.name; });
+    setStatus("没太听清，请点一下您要办的事。");
+    speak("您是想问" + names.join("，还是") + "吗？请点一下，或者重说。");
   }
 
   function sendText(text) {

@@ -105,3 +105,41 @@ def test_two_utterances_split_at_the_pause_and_finish_returns_unread_ones(whispe
     r = rec.finish()
     assert "失业登记" in r.text and "犯罪" in r.text and r.text.index("失业") < r.text.index("犯罪")
     assert r.audio_s == pytest.approx(len(pcm) / 32000, abs=0.05)
+
+
+def test_nbest_candidates_with_posteriors(whisper_engine):
+    r = whisper_engine.transcribe_pcm(read_wav(AUDIO / "q001.wav").pcm16())
+    alts = r.alternatives
+    assert 2 <= len(alts) <= whisper_engine.n_best
+    assert alts[0].text == r.text and len({a.text for a in alts}) == len(alts)
+    assert sum(a.confidence for a in alts) == pytest.approx(1.0, abs=1e-3)
+    assert all(0 < a.confidence <= 1 for a in alts) and 0 < r.confidence <= 1
+
+
+def test_word_timings_are_real_and_ordered(whisper_engine):
+    audio = read_wav(AUDIO / "q020.wav")  # 0.4 s of silence, then speech
+    rec = whisper_engine.recognizer(partials=False, words=True)
+    rec.accept(audio.pcm16())
+    r = rec.finish()
+    words = r.words
+    assert len(words) >= 4 and "".join(w["word"] for w in words) == r.text
+    starts = [w["start"] for w in words]
+    assert starts == sorted(starts) and all(w["start"] <= w["end"] for w in words)
+    assert 0.2 <= words[0]["start"] <= 0.8 and words[-1]["end"] <= audio.duration_s + 0.05
+    assert all(0 <= w["conf"] <= 1 for w in words)
+
+
+def test_redecode_reuses_the_audio_with_another_prompt(whisper_engine):
+    r = whisper_engine.transcribe_pcm(read_wav(AUDIO / "q020.wav").pcm16())
+    assert r.redecode is not None
+    again = r.redecode("以下是群众在政务服务大厅的普通话咨询，涉及失业登记。")
+    assert again and "失业登记" in again[0].text
+
+
+def test_legacy_energy_endpointer_is_still_selectable(voice_cache, lexicon):
+    from voice.factory import create_engine
+    from voice.whisper_engine import _LegacyEndpointer
+
+    engine = create_engine("whisper", voice_cache, lexicon)
+    engine.vad_kind = "legacy"
+    assert isinstance(engine.recognizer().ep, _LegacyEndpointer)

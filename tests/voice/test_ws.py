@@ -126,6 +126,9 @@ def test_oversize_frame_closes_1009_and_the_server_keeps_serving(make_client, wh
     ['{"config": {"sample_rate": 1}}'],
     ['{"config": {"sample_rate": 16000, "channels": "two"}}'],
     ['{"config": {"phrase_list": "养老金"}}'],
+    ['{"config": {"max_alternatives": "3"}}'],
+    ['{"config": {"max_alternatives": -1}}'],
+    ['{"config": {"words": "yes"}}'],
     ['{"hello": 1}'],
     ["[1, 2, 3]"],
     [b"\x00\x01" * 800, '{"config": {"sample_rate": 8000}}'],  # config after audio
@@ -263,3 +266,93 @@ def test_two_sessions_at_once_are_independent(make_client, whisper_runtime):
         ta, tb = _recv(wa)["text"], _recv(wb)["text"]
         assert "失业登记" in ta and "犯罪" not in ta
         assert "犯罪" in tb and "失业" not in tb
+
+
+def test_asr_max_alternatives_gives_the_real_nbest(make_client, whisper_runtime):
+    pcm = read_wav(AUDIO / "q001.wav").pcm16()
+    with make_client(whisper_runtime) as client, client.websocket_connect("/ws/asr") as ws:
+        ws.send_text(json.dumps({"config": {"sample_rate": 16000, "max_alternatives": 3}}))
+        _stream(ws, pcm)
+        ws.send_text(EOF_FRAME)
+        final = _recv(ws)
+        assert set(final) == {"alternatives"}
+        alts = final["alternatives"]
+        assert 2 <= len(alts) <= 3 and all(set(a) == {"text", "confidence"} for a in alts)
+        assert len({a["text"] for a in alts}) == len(alts) and sum(a["confidence"] for a in alts) <= 1.0001
+        assert any("认证" in a["text"] for a in alts)
+
+
+def test_asr_words_gives_per_word_timings(make_client, whisper_runtime):
+    pcm = read_wav(AUDIO / "q020.wav").pcm16()
+    with make_client(whisper_runtime) as client, client.websocket_connect("/ws/asr") as ws:
+        ws.send_text(json.dumps({"config": {"sample_rate": 16000, "words": True}}))
+        _stream(ws, pcm)
+        ws.send_text(EOF_FRAME)
+        final = _recv(ws)
+        words = final["result"]
+        assert len(words) >= 4 and "".join(w["word"] for w in words) == final["text"]
+        assert all(set(w) == {"word", "start", "end", "conf"} and w["start"] <= w["end"] for w in words)
+        assert [w["start"] for w in words] == sorted(w["start"] for w in words)
+        ws2_config = {"config": {"max_alternatives": 2, "words": True}}
+    with make_client(whisper_runtime) as client, client.websocket_connect("/ws/asr") as ws:
+        ws.send_text(json.dumps(ws2_config))
+        _stream(ws, pcm)
+        ws.send_text(EOF_FRAME)
+        alts = _recv(ws)["alternatives"]
+        assert len(alts[0]["result"]) >= 4 and all("result" not in a for a in alts[1:])
+
+
+def test_vosk_max_alternatives_over_the_socket(make_client, vosk_runtime):
+    pcm = ffmpeg_pcm(AUDIO / "ko_greeting.wav", 16000, 1)
+    with make_client(vosk_runtime) as client, client.websocket_connect("/ws/asr") as ws:
+        ws.send_text(json.dumps({"config": {"sample_rate": 16000, "max_alternatives": 3}}))
+        replies = _stream(ws, pcm, step=3200)
+        ws.send_text(EOF_FRAME)
+        replies.append(_recv(ws))
+        finals = [r for r in replies if "alternatives" in r]
+        assert finals and all(set(a) >= {"text", "confidence"} for r in finals for a in r["alternatives"])
+        assert any(r["alternatives"] for r in finals)
+
+
+NOISY = AUDIO.parent / "audio_noisy"
+
+
+def test_kiosk_noisy_clip_gets_an_answer_or_a_question(make_client, whisper_runtime, nlu, kb):
+    """A clip from the noisy hall set: the kiosk either answers or asks «您是想问…吗？» with matter buttons whose
+    payloads the NLU understands; never both, never an error."""
+    m = next(json.loads(x) for x in (NOISY / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
+             if json.loads(x)["file"] == "q026.wav")
+    pcm = read_wav(NOISY / m["file"]).pcm16()
+    with make_client(whisper_runtime, nlu=nlu) as client, \
+            client.websocket_connect("/ws/kiosk?session=kiosk-noisy") as ws:
+        _stream(ws, pcm)
+        ws.send_text(EOF_FRAME)
+        final = _recv(ws)
+        assert final["corrected"]
+        nxt = _recv(ws)
+        if "confirm" in nxt:
+            assert nxt["heard"] and 1 <= len(nxt["alternatives"]) <= 3
+            codes = [a["code"] for a in nxt["alternatives"]]
+            assert all(kb.get(c) is not None for c in codes)
+            assert nlu.parse(nxt["alternatives"][0]["payload"])["matters"][0]["code"] == codes[0]
+        else:
+            assert nxt["reply"]["matter"]["code"] in m["matters"]
+        assert _recv(ws) == ("closed", 1000)
+
+
+def test_kiosk_asks_when_the_decision_is_unsure(make_client, whisper_runtime, nlu, monkeypatch):
+    import voice.decision
+
+    real = voice.decision.decide
+    monkeypatch.setattr(voice.decision, "decide", lambda *a, **k: real(*a, **{**k, "ask_below": 1.01}))
+    pcm = read_wav(AUDIO / "q020.wav").pcm16()
+    with make_client(whisper_runtime, nlu=nlu) as client, \
+            client.websocket_connect("/ws/kiosk?session=kiosk-ask") as ws:
+        _stream(ws, pcm)
+        ws.send_text(EOF_FRAME)
+        assert "失业登记" in _recv(ws)["corrected"]
+        ask = _recv(ws)
+        assert ask["confirm"] is True and "您是想问" in ask["message"] and 0 <= ask["confidence"] <= 1
+        assert ask["alternatives"][0]["code"] == "512B0066800002"
+        assert ask["alternatives"][0]["payload"] == '/ask_matter{"matter": "512B0066800002"}'
+        assert _recv(ws) == ("closed", 1000)
