@@ -256,6 +256,22 @@ CHILD_ENV_NAMES = ("PATH", "HOME", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC
 CHILD_ENV_PREFIXES = ("RASA_", "TF_")
 
 
+def lock_store_env(redis_url: str) -> dict[str, str]:
+    """The ``JXE_LOCK_STORE_*`` variables ``endpoints.yml`` reads: Rasa's lock store in Redis when the app has one
+    (several Rasa servers then never run two turns of one conversation at once), in memory otherwise.
+
+    Args:
+        redis_url: ``settings.redis_url`` (``redis://host:port/db``; empty: no Redis).
+    """
+    if not redis_url:
+        return {"JXE_LOCK_STORE_TYPE": "in_memory", "JXE_LOCK_STORE_HOST": "", "JXE_LOCK_STORE_PORT": "6379",
+                "JXE_LOCK_STORE_DB": "1"}
+    u = urlsplit(redis_url)
+    db = (u.path or "").strip("/") or "1"
+    return {"JXE_LOCK_STORE_TYPE": "redis", "JXE_LOCK_STORE_HOST": u.hostname or "127.0.0.1",
+            "JXE_LOCK_STORE_PORT": str(u.port or 6379), "JXE_LOCK_STORE_DB": db}
+
+
 def rasa_env(rasa_cache_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of a Rasa child process: only what it needs, never the app's whole environment.
 
@@ -360,6 +376,7 @@ class RasaSupervisor:
         env = {"JXE_APP_INTERNAL_URL": self.app_internal_url, "JXE_INTERNAL_TOKEN": self.settings.internal_token,
                "JXE_RASA_AUTH_TOKEN": self.settings.rasa_auth_token}
         env.update(tracker_store_env(self.settings.database_url, fallback_dir=Path(self.settings.data_dir)))
+        env.update(lock_store_env(self.settings.redis_url))
         return env
 
     def command(self, model: Path) -> list[str]:
