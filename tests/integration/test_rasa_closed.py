@@ -17,6 +17,7 @@ pytestmark = pytest.mark.rasa
 #: command line, which every local user can read.
 SET_BY_SUPERVISOR = {"SQLALCHEMY_SILENCE_UBER_WARNING", "PYTHONUNBUFFERED", "OMP_NUM_THREADS", "JXE_APP_INTERNAL_URL",
                      "JXE_INTERNAL_TOKEN", "JXE_TRACKER_DIALECT", "JXE_TRACKER_URL", "JXE_TRACKER_DB",
+                     "JXE_LOCK_STORE_TYPE", "JXE_LOCK_STORE_HOST", "JXE_LOCK_STORE_PORT", "JXE_LOCK_STORE_DB",
                      "JXE_RASA_AUTH_TOKEN"}
 
 

@@ -36,7 +36,8 @@ def test_child_environment_has_only_what_rasa_needs(monkeypatch, tmp_path):
     allowed = {"PATH", "HOME", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "TMPDIR",
                "SQLALCHEMY_SILENCE_UBER_WARNING", "PYTHONUNBUFFERED", "OMP_NUM_THREADS", "JXE_APP_INTERNAL_URL",
                "JXE_INTERNAL_TOKEN", "JXE_RASA_AUTH_TOKEN", "JXE_TRACKER_DIALECT", "JXE_TRACKER_URL",
-               "JXE_TRACKER_DB"}
+               "JXE_TRACKER_DB", "JXE_LOCK_STORE_TYPE", "JXE_LOCK_STORE_HOST", "JXE_LOCK_STORE_PORT",
+               "JXE_LOCK_STORE_DB"}
     assert {k for k in env if not k.startswith(("RASA_", "TF_"))} <= allowed
 
 
