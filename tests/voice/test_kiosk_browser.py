@@ -70,13 +70,19 @@ def test_kiosk_voice_round_trip_in_chromium(kiosk_server, manifest, tmp_path):
             page.click("#talk")  # a short tap: listen until the end of the utterance
             page.wait_for_function(
                 "() => window.__kiosk.events.some(e => e.kind === 'partial' && e.data.text.length > 0)", timeout=60000)
-            page.wait_for_selector(".matter-card", timeout=90000)
+            page.wait_for_selector(".matter-card, .confirm", timeout=90000)
             events = page.evaluate("window.__kiosk.events")
             kinds = [e["kind"] for e in events]
-            assert kinds.index("partial") < kinds.index("final") < kinds.index("reply")
+            answer = "reply" if "reply" in kinds else "confirm"  # sure → the answer; unsure → «您是想问…吗？»
+            assert kinds.index("partial") < kinds.index("final") < kinds.index(answer)
             final = next(e["data"] for e in events if e["kind"] == "final")
             assert final["corrected"]
             assert page.locator("#partial").inner_text() == final["corrected"]
+            if answer == "confirm":
+                right = next(b.get_attribute("data-code") for b in page.locator(".confirm-choice").all()
+                             if b.get_attribute("data-code") in m["matters"])
+                page.click(f".confirm-choice[data-code='{right}']")
+                page.wait_for_selector(".matter-card", timeout=30000)
             code = page.locator(".matter-card").first.get_attribute("data-code")
             assert code in m["matters"]
             assert page.locator(".matter-card .matter-name").first.inner_text()
