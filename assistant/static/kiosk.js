@@ -320,6 +320,7 @@
         (p.buttons || []).forEach(function (b) {
           var btn = el("button", null, b.title);
           btn.type = "button";
+          btn.setAttribute("data-payload", b.payload);
           btn.addEventListener("click", function () { touch(); sendText(b.payload); });
           box.appendChild(btn);
         });
