@@ -506,8 +506,8 @@ class WeChatRuntime:
                 return "success", None
             if want_transfer and answer.wants_human and entry.claimed is None:
                 entry.claimed = "custom"
-                self._spawn(self._finish_then_deliver(key, "queued", "custom", answer.messages, entry.openid,
-                                                      entry.channel, answer.messages, 0, transferred=True))
+                await asyncio.to_thread(self._finish_row, key, "queued", "custom", answer.messages, True)
+                self._spawn(self._deliver(key, entry.openid, entry.channel, answer.messages, 0))
                 log_event(log, "wechat.reply.transfer", key=_log_key(key))
                 return "transfer", answer
             if passive_ok:
@@ -515,8 +515,10 @@ class WeChatRuntime:
                 status = "answered" if len(answer.messages) == 1 else "queued"
                 rest = answer.messages[1:] if len(answer.messages) > 1 and not entry.extra_sent else []
                 entry.extra_sent = entry.extra_sent or bool(rest)
-                self._spawn(self._finish_then_deliver(key, status, "passive", answer.messages, entry.openid,
-                                                      entry.channel, rest, 1, delay_s=0.3))
+                # recorded before the reply leaves (a retry must find it answered); the rest goes by the API
+                await asyncio.to_thread(self._finish_row, key, status, "passive", answer.messages)
+                if rest:
+                    self._spawn(self._deliver(key, entry.openid, entry.channel, rest, 1, delay_s=0.3))
                 log_event(log, "wechat.reply.passive", key=_log_key(key), messages=len(answer.messages))
                 return "passive", answer
         self._settle(entry)
