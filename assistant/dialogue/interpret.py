@@ -87,19 +87,33 @@ def _stem(name: str) -> str:
     return re.split(r"[（(]", name, maxsplit=1)[0].strip()
 
 
+#: The family index of the last KB seen: ``(kb, main item → matters, name stem → matters)``, built once per KB
+#: (a turn asks for families several times; scanning the whole catalogue each time is wasted work).
+_FAMILY_INDEX: list[Any] = [None, {}, {}]
+
+
+def _family_index(kb: Any) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+    if _FAMILY_INDEX[0] is not kb:
+        by_item: dict[str, list[Any]] = {}
+        by_stem: dict[str, list[Any]] = {}
+        for x in kb.matters:
+            item = (getattr(x, "main_item", "") or "").strip()
+            if item not in _NO_FAMILY:
+                by_item.setdefault(item, []).append(x)
+            stem = _stem(x.name)
+            if len(stem) >= 4:
+                by_stem.setdefault(stem, []).append(x)
+        _FAMILY_INDEX[:] = [kb, by_item, by_stem]
+    return _FAMILY_INDEX[1], _FAMILY_INDEX[2]
+
+
 def family(kb: Any, m: Any) -> list[Any]:
     """The matters of ``m``'s family, ``m`` first: the same main item, or the same name before its bracket
-    («住房公积金提取（离职）», «住房公积金提取（购房）» …)."""
+    («住房公积金提取（离职）», «住房公积金提取（购房）» …), in catalogue order."""
+    by_item, by_stem = _family_index(kb)
     item = (getattr(m, "main_item", "") or "").strip()
-    stem = _stem(m.name)
-    out = [m]
-    for x in kb.matters:
-        if x.code == m.code:
-            continue
-        x_item = (getattr(x, "main_item", "") or "").strip()
-        if (item not in _NO_FAMILY and x_item == item) or (len(stem) >= 4 and _stem(x.name) == stem):
-            out.append(x)
-    return out
+    members = {x.code for x in by_item.get(item, [])} | {x.code for x in by_stem.get(_stem(m.name), [])}
+    return [m] + [x for x in kb.matters if x.code in members and x.code != m.code]
 
 
 def _with_matter(parse: dict[str, Any], intent: str, code: str, name: str, reason: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ Rasa (``assistant.dialogue.degraded``).
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -126,8 +127,6 @@ class RasaClient:
             ``True`` when Rasa took it; ``False`` when Rasa is unreachable (the citizen still gets the message
             from the app's database).
         """
-        import time
-
         event = {"event": "bot", "text": text, "timestamp": time.time(), "metadata": metadata or {}}
         try:
             await self._request("POST", f"/conversations/{quote(sender, safe='')}/tracker/events", json=[event])
