@@ -7,6 +7,7 @@ import hmac
 from fastapi import HTTPException, Request
 
 from assistant.container import Services
+from assistant.staff.identity import SERVICE_USER, StaffUser
 
 
 class ApiError(HTTPException):
@@ -44,11 +45,11 @@ def require_internal(request: Request, presented: str | None) -> None:
         raise ApiError(401, "unauthorized", "内部接口需要令牌。/ internal endpoint: missing or invalid token")
 
 
-def require_staff(request: Request) -> str:
+def require_staff(request: Request) -> StaffUser:
     """Check ``Authorization: Bearer <settings.staff_token>`` (constant-time).
 
     Returns:
-        ``"staff"`` (a placeholder identity until a staff login exists).
+        The acting :class:`StaffUser` (:data:`SERVICE_USER` for the service credential).
 
     Raises:
         ApiError: 403 when no staff token is configured (staff endpoints closed); 401 when the header is missing
@@ -66,4 +67,16 @@ def require_staff(request: Request) -> str:
     if not hmac.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8")):
         raise ApiError(401, "unauthorized", "工作人员令牌不正确。/ invalid bearer token",
                        headers={"WWW-Authenticate": "Bearer"})
-    return "staff"
+    return SERVICE_USER
+
+
+def require_admin(request: Request) -> StaffUser:
+    """Like :func:`require_staff`, and the user must have the ``admin`` role.
+
+    Raises:
+        ApiError: as :func:`require_staff`; 403 for a staff member who is not an admin.
+    """
+    user = require_staff(request)
+    if not user.is_admin:
+        raise ApiError(403, "forbidden", "需要管理员权限。/ admin role required")
+    return user
