@@ -67,6 +67,19 @@ class HandoffTicket(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: The street or community that should see the ticket first (``None``: the level as a whole).
+    place: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: The staff username who claimed it, and when.
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: When the first staff reply reached the citizen (waiting time = first_reply_at - created_at).
+    first_reply_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: Labels a helper put on the ticket (``["政策咨询", …]``).
+    labels: Mapped[Any] = mapped_column(JSON, default=list)
+    #: The helper's closing summary.
+    summary: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: The citizen's rating of the help, 1–5, after close.
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class DialogueStateRow(Base):
