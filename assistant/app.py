@@ -26,6 +26,7 @@ from assistant.container import Services, build_services, load_kb, load_nlu
 from assistant.logging import configure_logging, get_logger, log_event
 from assistant.chat import maybe_await
 from assistant.settings import Settings
+from assistant.teach.sync import sync_loop
 
 log = get_logger(__name__)
 
@@ -154,6 +155,7 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
             log.exception("app.db.migrate_failed")
         if load_models:
             tasks.append(asyncio.create_task(_load_models(services)))
+        tasks.append(asyncio.create_task(sync_loop(services)))  # learned examples, on every replica
         if settings.rasa_manage:
             tasks.append(asyncio.create_task(_start_rasa(services)))
         log_event(log, "app.started", environment=settings.environment, db=services.db.engine.url.get_backend_name(),
@@ -199,6 +201,7 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
     from assistant.api.health import router as health_router
     from assistant.api.preservice import router as preservice_router
     from assistant.api.staff import router as staff_router
+    from assistant.api.triage import router as triage_router
     from assistant.channels import kiosk, miniprogram, widget
     from assistant.channels.wechat import mp as wechat_mp
     from assistant.channels.web import STATIC_DIR, router as web_router
@@ -218,5 +221,6 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
     app.include_router(miniprogram.router)
     app.include_router(widget.router)
     app.include_router(preservice_router)
+    app.include_router(triage_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -80,6 +80,21 @@ class Settings(BaseSettings):
     #: Override the calibrated out-of-scope threshold (fused score); ``None`` keeps the calibrated one.
     nlu_oos_threshold: float | None = None
 
+    # --- triage inbox (teach the assistant) --------------------------------------------------------
+    #: Record the turns the assistant got wrong or was unsure of in the triage inbox.
+    triage_enabled: bool = True
+    #: An intent confidence below this puts a message in the inbox (``low_confidence``).
+    triage_low_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    #: Cosine at which two inbox texts are grouped as the same question.
+    triage_group_threshold: float = Field(default=0.87, ge=0.5, le=1.0)
+    #: Folder of the held-out sets a batch of learned examples is checked against (``heldout_intents.yml``,
+    #: ``heldout_matters.yml``).
+    triage_heldout_dir: Path = REPO_ROOT / "tests" / "data"
+    #: Seconds between two checks of the learned examples' version in the database (every replica).
+    learned_poll_s: float = Field(default=5.0, gt=0.0)
+    #: Cosine to a learned example at which a message counts as the same question (its label decides).
+    learned_match_threshold: float = Field(default=0.88, ge=0.5, le=1.0)
+
     # --- Rasa -------------------------------------------------------------------------------------
     rasa_url: str = "http://127.0.0.1:5005"
     #: Start and supervise the Rasa server from ``jinxiaoer serve``.

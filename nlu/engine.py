@@ -16,6 +16,7 @@ from nlu.embed import Encoder
 from nlu.index import FusionWeights, MatterHit, MatterIndex, kb_fingerprint
 from nlu.intents import (ALL_INTENTS, MATTER_INTENTS, SOCIAL_INTENTS, IntentClassifier, load_examples,
                          training_hash, training_set)
+from nlu.learned import DEFAULT_MATCH_THRESHOLD, LearnedExample, LearnedMatch, LearnedSet
 from nlu.lexicon import Tokenizer, lexicon_words, write_userdict
 from nlu.payload import parse_payload, payload_parse
 from nlu.phonetic import PhoneticIndex
@@ -125,6 +126,8 @@ class NLU:
             self.calibration.oos_threshold = float(oos_threshold)
         self.intents = set(ALL_INTENTS) | set(self.classifier.labels)
         self.generic_terms = generic_terms(self.tokenizer)
+        #: What helpers taught (triage inbox): swapped whole by :meth:`set_learned`, read once per parse.
+        self.learned = LearnedSet.empty(self.encoder.dim)
         self.load_seconds = time.perf_counter() - t0
         log.info("nlu.loaded matters=%d rows=%d index_cached=%s seconds=%.2f", len(self.matters),
                  len(self.index.row_texts), self.index_from_cache, self.load_seconds)
@@ -151,6 +154,32 @@ class NLU:
         return any(t in idf and t not in self.generic_terms for t in self.tokenizer.terms(norm))
 
     # ---------------------------------------------------------------------------------------------------------
+    def learned_set(self, examples: list[LearnedExample], version: str = "",
+                    threshold: float = DEFAULT_MATCH_THRESHOLD) -> LearnedSet:
+        """A learned snapshot for this NLU (texts normalised here; vectors of texts already served are re-used).
+        Unknown matter codes are dropped. Not served until :meth:`set_learned`."""
+        return LearnedSet.build(self._learned_rows(examples), self.encoder.encode, self.encoder.dim, version,
+                                threshold, previous=self.learned)
+
+    def served_with(self, examples: list[LearnedExample]) -> LearnedSet:
+        """The served learned examples plus ``examples`` (a candidate batch for the regression check)."""
+        return self.learned.with_examples(self._learned_rows(examples), self.encoder.encode,
+                                          f"{self.learned.version}+candidate")
+
+    def _learned_rows(self, examples: list[LearnedExample]) -> list[LearnedExample]:
+        rows = []
+        for e in examples:
+            norm = strip_frame(normalize(e.text or "", MAX_MODEL_CHARS))
+            if e.kind == "matter" and e.label not in self._by_code:
+                continue
+            rows.append(LearnedExample(norm, e.kind, e.label))
+        return rows
+
+    def set_learned(self, learned: LearnedSet) -> None:
+        """Serve ``learned`` from the next parse on (an atomic swap; nothing is rebuilt)."""
+        self.learned = learned
+        log.info("nlu.learned.served examples=%d version=%s", len(learned), learned.version)
+
     def search(self, text: str, k: int = 5) -> list[MatterHit]:
         """The ``k`` best matters for a text (no intent logic).
 
@@ -163,13 +192,17 @@ class NLU:
             return []
         return self.ranked(norm, self.encoder.encode_one(norm), k)
 
-    def ranked(self, norm: str, qvec: np.ndarray, k: int) -> list[MatterHit]:
-        """The ``k`` best matters of a normalised text: fused search (embedding, BM25, pinyin), then the sibling
-        re-scoring of the best candidates."""
+    def ranked(self, norm: str, qvec: np.ndarray, k: int, learned: LearnedSet | None = None) -> list[MatterHit]:
+        """The ``k`` best matters of a normalised text: fused search (embedding — the learned rows included —,
+        BM25, pinyin), then the sibling re-scoring of the best candidates."""
         cal = self.calibration
         terms = self.tokenizer.terms(norm)
         phonetic = self.phonetic.scores(norm) if cal.weights.w_phonetic else None
-        hits = self.index.search(qvec, terms, max(k, cal.rerank.depth), cal.weights, phonetic=phonetic)
+        learned = self.learned if learned is None else learned
+        extra = {self.index.code_pos[c]: v for c, v in learned.matter_scores(qvec).items()
+                 if c in self.index.code_pos} if len(learned) else None
+        hits = self.index.search(qvec, terms, max(k, cal.rerank.depth), cal.weights, phonetic=phonetic,
+                                 learned=extra)
         if cal.rerank.active:
             head = hits[:cal.rerank.depth]
             x = features(norm, terms, [self.index.code_pos[h.code] for h in head], self.matter_terms,
@@ -177,12 +210,14 @@ class NLU:
             hits = cal.rerank.apply(hits, x)
         return hits[:k]
 
-    def parse(self, text: str, k: int = 5) -> dict:
+    def parse(self, text: str, k: int = 5, learned: LearnedSet | None = None) -> dict:
         """Understand one message.
 
         Args:
             text: the user's message or a button payload (``/ask_matter{"matter": "<code>"}``).
             k: how many ranked matters to return.
+            learned: the learned examples to use (default: the served ones; the regression check passes a
+                candidate).
 
         Returns:
             Rasa's ``/model/parse`` result plus ``matters`` (ranked ``{code, name, score}``), ``out_of_scope`` and
@@ -197,8 +232,43 @@ class NLU:
             return self._result(raw, [("nlu_fallback", 1.0)], [], False, False, None)
         qvec = self.encoder.encode_one(norm)
         ranking = self.classifier.predict(qvec)
-        hits = self.ranked(norm, qvec, max(k, 3))
+        learned = self.learned if learned is None else learned
+        hits = self.ranked(norm, qvec, max(k, 3), learned)
+        match = learned.match(qvec) if len(learned) else None
+        if match is not None:
+            return self.decide_learned(raw, norm, ranking, hits, match, k)
         return self.decide(raw, norm, ranking, hits, k)
+
+    def decide_learned(self, raw: str, norm: str, ranking: list[tuple[str, float]], hits: list[MatterHit],
+                       match: LearnedMatch, k: int = 5) -> dict:
+        """The parse of a message as close to a learned example as a paraphrase: the example's label decides.
+
+        A matter example routes to its matter (the classifier's follow-up intent is kept when it asks about
+        materials / place / time / fee, else ``ask_matter``); an intent example puts its intent first and the
+        calibrated rules run on; an out-of-scope example makes the message out of scope. The parse carries
+        ``learned`` (the example's text, kind, label and the cosine) and ``interpreted: "learned"``.
+        """
+        ex, sim = match.example, match.similarity
+        info = {"text": ex.text, "kind": ex.kind, "label": ex.label, "similarity": round(sim, 4)}
+        if ex.kind == "out_of_scope":
+            out = self._result(raw, [("out_of_scope", sim), *ranking], [], True, False, None)
+        elif ex.kind == "intent":
+            out = self.decide(raw, norm, [(ex.label, max(sim, self.calibration.intent_threshold)), *ranking],
+                              hits, k)
+        else:
+            code = ex.label
+            intent = ranking[0][0] if ranking[0][0] in MATTER_INTENTS else "ask_matter"
+            taught = next((h for h in hits if h.code == code), None)
+            top = hits[0].score if hits else 0.0
+            # the taught matter first, clearly ahead (the same strength as a selected option)
+            lead = MatterHit(code, self._by_code[code].name, max(2.0, top + 0.5),
+                             taught.dense if taught else sim, taught.sparse if taught else 0.0)
+            ranked = [lead, *[h for h in hits if h.code != code]][:k]
+            out = self._result(raw, [(intent, max(sim, dict(ranking).get(intent, 0.0))), *ranking], ranked,
+                               False, False, lead)
+        out["learned"] = info
+        out["interpreted"] = "learned"
+        return out
 
     def decide(self, raw: str, norm: str, ranking: list[tuple[str, float]], hits: list[MatterHit],
                k: int = 5) -> dict:

@@ -229,7 +229,8 @@ class MatterIndex:
         return float(np.max(self.vectors[rows] @ qvec))
 
     def search(self, qvec: np.ndarray | None, qterms: list[str], k: int = 5, weights: FusionWeights | None = None,
-               pool: int = 50, phonetic: dict[int, float] | None = None) -> list[MatterHit]:
+               pool: int = 50, phonetic: dict[int, float] | None = None,
+               learned: dict[int, float] | None = None) -> list[MatterHit]:
         """The ``k`` best matters for a query.
 
         Args:
@@ -240,10 +241,17 @@ class MatterIndex:
             pool: how many candidates each retriever contributes before fusion.
             phonetic: pinyin match scores by matter position (:meth:`nlu.phonetic.PhoneticIndex.scores`); its
                 candidates join the pool.
+            learned: the query's best cosine to each matter's learned rows (:meth:`nlu.learned.LearnedSet.
+                matter_scores`, by matter position): they count as rows of their matter (max), and join the pool.
         """
         w = weights or FusionWeights()
         sparse = self.bm25.normalized(qterms) if qterms else {}
         dense = self.dense_scores(qvec) if qvec is not None else {}
+        for m, v in (learned or {}).items():
+            if m not in dense:
+                dense[m] = max(v, self.dense_of(m, qvec)) if qvec is not None else v
+            elif v > dense[m]:
+                dense[m] = v
         cands = set(sorted(dense, key=dense.get, reverse=True)[:pool])
         cands |= set(sorted(sparse, key=sparse.get, reverse=True)[:pool])
         phonetic = phonetic or {}

@@ -27,6 +27,7 @@ from assistant.container import Services
 from assistant.db.feedback import Feedback
 from assistant.logging import get_logger, log_event
 from assistant.privacy import mask_pii
+from assistant.teach.collect import note_thumbs_down
 
 log = get_logger(__name__)
 
@@ -92,6 +93,9 @@ def _store(services: Services, body: FeedbackRequest) -> int:
 async def feedback(body: FeedbackRequest, services: Services = Depends(get_services)) -> FeedbackResponse:
     """Store a rating of one answer (a second rating of the same answer replaces the first)."""
     fid = await run_in_threadpool(_store, services, body)
+    if body.rating == "down":  # the triage inbox: the question whose answer did not help
+        await run_in_threadpool(note_thumbs_down, services, body.session_id, body.message_ref, body.channel,
+                                body.matter_code)
     log_event(log, "feedback.recorded", session=body.session_id, rating=body.rating, channel=body.channel,
               matter=body.matter_code)
     return FeedbackResponse(id=fid, rating=body.rating)

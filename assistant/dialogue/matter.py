@@ -26,6 +26,7 @@ from assistant.dialogue.replies import human_button, say
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
 from assistant.logging import get_logger, log_event
 from assistant.privacy import mask_pii
+from assistant.teach.collect import note_handoff
 
 log = get_logger(__name__)
 
@@ -403,7 +404,10 @@ async def open_ticket(ctx: StepContext, reason: str, lead: str | None = None) ->
 
 @step("action_handoff")
 async def handoff(ctx: StepContext) -> None:
-    """``request_human``: open (or refresh) the conversation's human-helper ticket."""
+    """``request_human``: open (or refresh) the conversation's human-helper ticket; right after a matter answer the
+    triage inbox notes the question (the answer did not help)."""
+    if ctx.services is not None and getattr(ctx.services, "db", None) is not None:
+        await run_in_threadpool(note_handoff, ctx.services, ctx.tracker.sender_id, ctx.tracker.channel)
     await open_ticket(ctx, "request_human")
 
 

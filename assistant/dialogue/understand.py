@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from assistant.dialogue.interpret import interpret
 from assistant.dialogue.rules import load_rules
 from assistant.logging import get_logger
+from assistant.teach.collect import note_parse
 from knowledge.hall_questions import classify_hall_question
 from knowledge.halls import HallDirectory
 from nlu.payload import looks_like_payload, parse_payload, payload_parse
@@ -74,7 +75,19 @@ def _parse_in_state(services: Any, text: str, session_id: str | None) -> dict[st
     if not session_id or states is None:
         return parse
     state = states.load(session_id)
-    return interpret(parse, state, services.kb, services.nlu, halls(), classify_hall_question)
+    parse = interpret(parse, state, services.kb, services.nlu, halls(), classify_hall_question)
+    note_parse(services, text, session_id, parse, state)  # the triage inbox: what it was unsure of
+    return parse
+
+
+def _note_payload(services: Any, text: str, session_id: str | None, parse: dict[str, Any]) -> None:
+    """A button press after a clarification: the inbox notes «none of these» (the payload picks no option)."""
+    states = getattr(services, "states", None)
+    if not session_id or states is None:
+        return
+    state = states.load(session_id)
+    if state.candidates:
+        note_parse(services, text, session_id, parse, state)
 
 
 async def understand(services: Any, text: str, session_id: str | None = None) -> dict[str, Any]:
@@ -92,6 +105,10 @@ async def understand(services: Any, text: str, session_id: str | None = None) ->
     """
     payload = _payload(services, text)
     if payload is not None:
+        try:
+            await run_in_threadpool(_note_payload, services, text, session_id, payload)
+        except Exception:  # the inbox must never lose a message
+            log.exception("triage.payload_note_failed")
         return payload
     if getattr(services, "nlu", None) is None:
         return fallback_parse(text, "nlu_not_ready")

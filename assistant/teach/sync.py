@@ -1,0 +1,52 @@
+"""Every replica serves the learned examples within seconds, without a restart: each process checks the learned
+examples' version in the database every ``learned_poll_s`` seconds and, when it changed, swaps a new snapshot
+into its NLU (only new texts are encoded; nothing is rebuilt)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+from assistant.logging import get_logger, log_event
+from assistant.teach import store
+from nlu.learned import LearnedExample
+
+log = get_logger(__name__)
+
+_LOCK = threading.Lock()
+
+
+def sync_once(services: Any, force: bool = False) -> bool:
+    """Load the live learned examples into this process's NLU when their version changed.
+
+    Returns:
+        Whether a new snapshot is served.
+    """
+    nlu = getattr(services, "nlu", None)
+    if nlu is None:
+        return False
+    with _LOCK:
+        version = store.learned_version(services.db)
+        if not force and nlu.learned.version == version:
+            return False
+        rows = store.live_learned(services.db)
+        learned = nlu.learned_set([LearnedExample(r["text"], r["kind"], r["label"]) for r in rows], version,
+                                  float(services.settings.learned_match_threshold))
+        nlu.set_learned(learned)
+    log_event(log, "triage.learned.synced", version=version, examples=len(learned))
+    return True
+
+
+async def sync_loop(services: Any) -> None:
+    """Poll forever (the app's lifespan runs it and cancels it on shutdown)."""
+    interval = max(0.5, float(services.settings.learned_poll_s))
+    while True:
+        try:
+            if services.nlu is not None:
+                await asyncio.to_thread(sync_once, services)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the database may be briefly away: try again at the next tick
+            log.exception("triage.learned.sync_failed")
+        await asyncio.sleep(interval)

@@ -1,0 +1,41 @@
+"""Fixtures of the triage-inbox tests: an app with the real NLU (Rasa down: the turns take the degraded path, which
+parses with the same ``understand``), and the shared NLU's learned examples reset after each test."""
+
+from __future__ import annotations
+
+import pytest
+
+STAFF = {"Authorization": "Bearer test-staff-token"}
+#: A stall question the NLU cannot tell apart (ambiguous: 失业登记 / 就业登记), a paraphrase of it, and the matter
+#: a helper teaches: 个体工商户设立登记.
+STALL_Q = "路边摆摊卖红苕要登记不"
+STALL_PARAPHRASE = "在路边摆个摊卖红苕要不要登记"
+STALL_CODE = "511A0074300005"
+
+
+@pytest.fixture
+def fresh_learned(nlu):
+    """The session NLU with nothing learned, and nothing learned left behind."""
+    from nlu.learned import LearnedSet
+
+    nlu.set_learned(LearnedSet.empty(nlu.encoder.dim))
+    yield nlu
+    nlu.set_learned(LearnedSet.empty(nlu.encoder.dim))
+
+
+@pytest.fixture
+def teach_client(make_settings, kb, fresh_learned):
+    """A ``TestClient`` over an app with the real NLU; staff token ``test-staff-token``; learned poll 0.5 s."""
+    from fastapi.testclient import TestClient
+
+    from assistant.app import create_app
+
+    app = create_app(make_settings(staff_token="test-staff-token", learned_poll_s=0.5), kb=kb, nlu=fresh_learned)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+def chat(client, session: str, text: str) -> dict:
+    r = client.post("/api/v1/chat", json={"session_id": session, "text": text})
+    assert r.status_code == 200, r.text
+    return r.json()
