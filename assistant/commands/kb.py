@@ -61,6 +61,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     st.add_argument("--json", action="store_true", help="print the numbers as JSON")
     st.set_defaults(func=_stats)
 
+    ex = sub.add_parser("export-learned", help="write the examples helpers taught (triage inbox) as YAML")
+    ex.add_argument("--out", type=Path, default=None, help="YAML file (default: stdout)")
+    ex.add_argument("--all", action="store_true", help="also the batches held back by the regression check")
+    ex.set_defaults(func=_export_learned)
+
 
 def _import_sichuan(args: argparse.Namespace, settings: Settings) -> int:
     out_dir = args.out_dir or settings.kb_dir
@@ -164,4 +169,25 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"  {k}: {v}")
         else:
             print(f"{key}: {value}")
+    return 0
+
+
+def _export_learned(args: argparse.Namespace, settings: Settings) -> int:
+    """``jinxiaoer kb export-learned``: the learned examples as YAML (``matters: {code: [text]}``,
+    ``intents: {name: [text]}``, ``out_of_scope: [text]``; ``held:`` too with ``--all``)."""
+    from assistant.db.session import Database
+    from assistant.teach.export import learned_yaml
+
+    db = Database(settings.database_url)
+    try:
+        db.upgrade()
+        text = learned_yaml(db, include_held=args.all)
+    finally:
+        db.dispose()
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+        print(f"export-learned: wrote {args.out}", file=sys.stderr)
     return 0

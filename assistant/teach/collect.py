@@ -47,6 +47,8 @@ def _vector(services: Any, text: str):
 
 
 def _record(services: Any, **fields: Any) -> int | None:
+    if str(fields.get("text") or "").startswith("/"):  # a button press is not a question
+        return None
     try:
         item = store.add_item(services.db, vector=_vector(services, fields["text"]), **fields)
     except Exception:  # the inbox must never break a turn
@@ -146,12 +148,23 @@ def note_thumbs_down(services: Any, session_id: str, message_ref: str, channel: 
             if asked is None:
                 return
             text, intent = asked.text, asked.intent or ""
+            if not matter_code and bot is not None:  # the matter the rated answer was about
+                card = _card(bot)
+                matter_code = card.get("code") if card else None
         kb = getattr(services, "kb", None)
         m = kb.get(matter_code) if kb is not None and matter_code else None
         _record(services, session_id=session_id, channel=channel, text=text, reason="thumbs_down", intent=intent,
                 matter_code=m.code if m else None, matter_name=m.name if m else None)
     except Exception:
         log.exception("triage.note_thumbs_down_failed")
+
+
+def _card(bot: Message) -> dict[str, Any] | None:
+    """The matter ``{"code", "name", …}`` of a bot message's matter card, if it had one."""
+    for p in bot.payload or []:
+        if isinstance(p, dict) and p.get("type") == "matter_card" and isinstance(p.get("matter"), dict):
+            return p["matter"]
+    return None
 
 
 def note_handoff(services: Any, session_id: str, channel: str = "") -> None:
@@ -163,13 +176,7 @@ def note_handoff(services: Any, session_id: str, channel: str = "") -> None:
         with services.db.session() as s:
             bots = s.scalars(select(Message).where(Message.session_id == session_id, Message.role == "bot")
                              .order_by(Message.id.desc()).limit(HANDOFF_WINDOW_TURNS)).all()
-            answered = None
-            for bot in bots:
-                card = next((p for p in bot.payload or [] if isinstance(p, dict) and p.get("type") == "matter_card"),
-                            None)
-                if card is not None:
-                    answered = (bot, card)
-                    break
+            answered = next(((bot, _card(bot)) for bot in bots if _card(bot)), None)
             if answered is None:
                 return
             bot, card = answered
@@ -177,7 +184,8 @@ def note_handoff(services: Any, session_id: str, channel: str = "") -> None:
             if asked is None or str(asked.text).startswith("/"):
                 return
             text, intent = asked.text, asked.intent or ""
+        matter = card
         _record(services, session_id=session_id, channel=channel, text=text, reason="handoff_after_answer",
-                intent=intent, matter_code=card.get("code"), matter_name=card.get("name"))
+                intent=intent, matter_code=matter.get("code"), matter_name=matter.get("name"))
     except Exception:
         log.exception("triage.note_handoff_failed")
