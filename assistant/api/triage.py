@@ -12,16 +12,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from assistant.api.deps import ApiError, get_services, require_staff
+from assistant.api.deps import ApiError, get_services, require_staff, staff_page
 from assistant.container import Services
 from assistant.db.audit import record
 from assistant.db.triage import LearnedExampleRow
@@ -31,9 +29,6 @@ from assistant.teach.collect import REASONS
 from assistant.teach.resolve import ResolveError, current_groups, resolve, teachable_intents
 
 router = APIRouter(tags=["triage"])
-
-STATIC_STAFF = Path(__file__).resolve().parent.parent / "static" / "staff"
-
 
 def require_teacher(request: Request) -> StaffUser:
     """A staff member who may teach the assistant: an admin, or a helper at district level.
@@ -127,9 +122,4 @@ def learned(limit: int = Query(100, ge=1, le=1000), services: Services = Depends
 @router.get("/staff/triage", include_in_schema=False)
 def page(request: Request):
     """The inbox page; anonymous visitors go to the login page."""
-    try:
-        require_staff(request)
-    except ApiError:
-        return RedirectResponse("/staff/login", status_code=303)
-    return FileResponse(STATIC_STAFF / "triage.html", media_type="text/html; charset=utf-8",
-                        headers={"Cache-Control": "no-cache"})
+    return staff_page(request, "triage.html")

@@ -143,7 +143,29 @@ def test_anonymous_and_wrong_credentials_are_refused(teach_client):
         r = c.post(f"/api/v1/triage/{gid}/resolve", json={"out_of_scope": True}, headers=headers)
         assert r.status_code == 401 and r.json()["error"] == "unauthorized"
     page = c.get("/staff/triage", follow_redirects=False)
-    assert page.status_code in (302, 303) and page.headers["location"] == "/staff/login"
+    assert page.status_code in (302, 303) and page.headers["location"].startswith("/staff/login")
+
+
+def test_only_teachers_resolve_and_every_helper_reads(teach_client, staff_user):
+    c = teach_client
+    gid = _item(c, "这个到底咋个弄嘛")
+
+    def bearer(login):
+        r = c.post("/api/v1/auth/login", json={"username": login.username, "password": login.password})
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['token']}"}
+
+    street = bearer(staff_user("street", "金泉街道", "agent", target=c.app))
+    community = bearer(staff_user("community", "金泉街道/两河社区", "agent", target=c.app))
+    district = staff_user("district", None, "agent", target=c.app)
+    for headers in (street, community):
+        assert c.get("/api/v1/triage", headers=headers).status_code == 200
+        r = c.post(f"/api/v1/triage/{gid}/resolve", json={"out_of_scope": True}, headers=headers)
+        assert (r.status_code, r.json()["error"]) == (403, "forbidden")
+    r = c.post(f"/api/v1/triage/{gid}/resolve", json={"out_of_scope": True}, headers=bearer(district))
+    assert r.status_code == 200, r.text
+    log = entries(_services(c).db)
+    assert ("triage.resolve", district.username) in [(e["action"], e["actor"]) for e in log]
 
 
 def test_export_learned_writes_yaml(teach_client, tmp_path):
