@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.staff.conftest import page_factory, staff_browser_login, staff_user  # noqa: F401 - shared fixtures
+from tests.staff.conftest import (page_factory, staff_browser_login, staff_server,  # noqa: F401 - shared
+                                 staff_user)
 
 STAFF = {"Authorization": "Bearer test-staff-token"}
 #: A stall question the NLU cannot tell apart (ambiguous: 失业登记 / 就业登记), a paraphrase of it, and the matter
