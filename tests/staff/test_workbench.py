@@ -163,7 +163,8 @@ def test_queue_actions_and_wrong_role(make_settings, kb, staff_user):
         assert c.post("/api/v1/canned", headers=h, json={"title": "x", "text": "y"}).status_code == 403
         assert c.delete("/api/v1/canned/1", headers=h).status_code == 403
         assert c.get("/api/v1/tickets/999999", headers=h).status_code == 404
-        # anonymous: nothing
+        # anonymous: nothing (the logins above left their cookies on this client)
+        c.cookies.clear()
         for method, path in (("get", "/api/v1/tickets"), ("get", f"/api/v1/tickets/{tid}"),
                              ("post", f"/api/v1/tickets/{tid}/claim"), ("get", "/api/v1/tickets/stream"),
                              ("get", "/api/v1/canned")):
