@@ -182,7 +182,25 @@ def run(settings: Settings) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: ``python -m bench.staff`` writes its table into docs/staff.md between these markers (``make bench`` puts it
+#: into docs/benchmarks.md with the other areas).
+DOC = Path(__file__).resolve().parent.parent / "docs" / "staff.md"
+MARK_START, MARK_END = "<!-- bench:staff -->", "<!-- /bench:staff -->"
+
+
+def write_doc(section: str) -> None:
+    """Put ``section`` between the markers of docs/staff.md."""
+    text = DOC.read_text(encoding="utf-8")
+    head, _, rest = text.partition(MARK_START)
+    _, _, tail = rest.partition(MARK_END)
+    import datetime as dt
+
+    stamp = f"_measured {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z} on a shared 2-core machine_"
+    body = section.split("\n", 2)[2] if section.startswith("## ") else section
+    DOC.write_text(f"{head}{MARK_START}\n{body.rstrip()}\n\n{stamp}\n{MARK_END}{tail}", encoding="utf-8")
+
+
 if __name__ == "__main__":
     out = run(Settings())
     print(out)
-    Path(__file__).resolve().parent.parent.joinpath("docs", "bench-staff.md").write_text(out, encoding="utf-8")
+    write_doc(out)

@@ -195,3 +195,16 @@ def test_extract_phone(text, phone):
     from assistant.staff.workbench import _PHONE_MESSAGE, extract_phone
 
     assert (extract_phone(text) if _PHONE_MESSAGE.match(text) else None) == phone
+
+
+def test_a_bare_score_after_close_is_the_rating_on_any_channel(make_settings, kb):
+    with _client(make_settings, kb, **ALWAYS_OPEN) as c:
+        sid = "rate-2"
+        tid = _chat(c, sid, "/request_human")["handoff"]["id"]
+        assert c.post(f"/api/v1/tickets/{tid}/close", headers=SERVICE, json={"summary": "已解答"}).status_code == 200
+        r = _chat(c, sid, "4分")
+        assert r["intent"] == "rate_handoff" and "感谢" in _texts(r)
+        assert c.app.state.services.handoffs.get(tid).rating == 4
+        again = _chat(c, sid, "5")  # rated already: an ordinary message now
+        assert again["intent"] != "rate_handoff"
+        assert c.app.state.services.handoffs.get(tid).rating == 4
