@@ -255,17 +255,22 @@ class Assistant:
         degraded = False
         reason = ""
         intent = ""
-        callback = None
+        callback = rating = None
         if norm.kind == "ok" and getattr(s, "workbench", None) is not None:
-            # a phone number sent while waiting for a helper is a call-back request, not a question
+            # a phone number sent while waiting for a helper is a call-back request, not a question; a bare score
+            # right after a helper closed the ticket is the citizen's rating
             try:
                 callback = await run_in_threadpool(s.workbench.callback_from_text, session_id, norm.text)
+                if callback is None:
+                    rating = await run_in_threadpool(s.workbench.rating_from_text, session_id, norm.text)
             except Exception:
                 log.exception("chat.callback.failed")
         if norm.kind in {"empty", "no_content", "non_chinese"}:
             replies = [text_part(say(f"input.{norm.kind}"))]
         elif callback is not None:
             replies = [text_part(say("handoff.callback_saved", phone=mask_pii(callback[1]), id=callback[0]))]
+        elif rating is not None:
+            replies = [text_part(say("handoff.rate_thanks"))]
         else:
             try:
                 replies = await self._via_rasa(session_id, norm.text, meta)
@@ -291,6 +296,8 @@ class Assistant:
             intent = "nlu_fallback"
         elif callback is not None:
             intent = "leave_callback"
+        elif rating is not None:
+            intent = "rate_handoff"
         matter = state.matter
         handoff = next((p["ticket"] for p in replies if p["type"] == "handoff"), None)
         try:

@@ -28,6 +28,7 @@ from assistant.api.deps import ApiError, get_services, require_admin, require_st
 from assistant.container import Services
 from assistant.db.audit import record
 from assistant.db.conversations import StaffMessage, TicketView
+from assistant.dialogue.replies import say
 from assistant.logging import get_logger, log_event
 from assistant.staff import routing
 from assistant.staff.identity import LEVELS, StaffUser
@@ -284,14 +285,16 @@ def set_labels(ticket_id: int, body: LabelsRequest, user: StaffUser = Depends(re
 
 
 @api.post("/api/v1/tickets/{ticket_id}/close", response_model=TicketView)
-def close(ticket_id: int, body: CloseRequest, user: StaffUser = Depends(require_staff),
+async def close(ticket_id: int, body: CloseRequest, user: StaffUser = Depends(require_staff),
           services: Services = Depends(get_services)) -> TicketView:
     """Close with a summary; the citizen is then asked to rate the help (1–5)."""
     try:
-        t = services.workbench.close(ticket_id, body.summary)
+        t = await run_in_threadpool(services.workbench.close, ticket_id, body.summary)
     except TicketNotFound:
         raise _not_found(ticket_id) from None
-    audit(services, user, "ticket.close", ticket_id)
+    await run_in_threadpool(audit, services, user, "ticket.close", ticket_id)
+    # channels that push (WeChat) get the request to rate as a message; the web chat and widget show buttons
+    services.outbox.schedule(t.channel, t.session_id, [{"type": "text", "text": say("handoff.rate_ask")}])
     return t
 
 

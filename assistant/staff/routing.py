@@ -58,8 +58,12 @@ def route_place(level_name: str, texts: list[str]) -> str | None:
         m = d.match(text or "")
         if m.street is None:
             continue
-        if code == "community" and m.reason == "community":
-            return m.term
+        if code == "community":
+            if m.reason == "community":
+                return m.term
+            named = [c for c in m.street.communities if c in text]  # "营门口街道花照壁社区": the community
+            if named:
+                return max(named, key=len)
         return m.street.name
     return None
 

@@ -42,6 +42,8 @@ DEFAULT_CANNED: list[tuple[str, str]] = [
 
 _PHONE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[\s-]?([2-9]\d{6,7})(?!\d)")
+#: A message that is just a score: "5", "4分", "5星".
+_RATING_MESSAGE = re.compile(r"^\s*([1-5])\s*(?:分|星|颗星)?\s*$")
 #: A message that is (mostly) a phone number: "13812345678", "电话：028-87654321", "打我手机138 1234 5678".
 _PHONE_MESSAGE = re.compile(r"^[\s\u4e00-\u9fff：:，,。.]{0,12}[+0-9\s\-]{7,20}[\s\u4e00-\u9fff。.!！]{0,6}$")
 
@@ -308,6 +310,21 @@ class Workbench:
             if t is None or t.status != "closed" or t.rating is not None:
                 return None
             return {"ticket_id": t.id}
+
+    def rating_from_text(self, session_id: str, text: str) -> int | None:
+        """When the conversation's last ticket is closed and not rated and ``text`` is just a score ("5", "4分"),
+        store it (channels without buttons: WeChat, the mini-program) and return it; else ``None``."""
+        m = _RATING_MESSAGE.match(text or "")
+        if not m:
+            return None
+        asked = self.rating_request(session_id)
+        if asked is None:
+            return None
+        try:
+            self.rate(session_id, asked["ticket_id"], int(m.group(1)))
+        except (TicketNotFound, TicketClosed):
+            return None
+        return int(m.group(1))
 
     def leave_callback(self, session_id: str, phone: str) -> int:
         """Store a call-back number for the conversation's open ticket.

@@ -358,6 +358,31 @@
     if (panel.hidden) { bubble.classList.add("unread"); }
   }
 
+  // after a helper closed the ticket: 1-5 buttons, once per ticket
+  var rated = {};
+  function askRating(ticketId) {
+    if (rated[ticketId]) { return; }
+    rated[ticketId] = true;
+    var m = el("div", "msg bot");
+    m.appendChild(el("div", "b", "本次人工服务已结束，请为专员打分："));
+    var box = el("div", "btns");
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", "为本次人工服务评分");
+    [1, 2, 3, 4, 5].forEach(function (n) {
+      var btn = el("button", null, n + "分");
+      btn.type = "button";
+      btn.addEventListener("click", function () {
+        Array.prototype.forEach.call(box.querySelectorAll("button"), function (x) { x.disabled = true; });
+        post("/api/v1/chat/" + encodeURIComponent(sessionId) + "/rating", { ticket_id: ticketId, rating: n })
+          .then(function (r) { box.replaceWith(el("div", "b", (r && r.message) || "感谢您的评价！")); },
+                function () { /* already rated or offline */ });
+      });
+      box.appendChild(btn);
+    });
+    m.appendChild(box);
+    add(m);
+  }
+
   function post(path, body) {
     return fetch(API + path, {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
@@ -407,6 +432,7 @@
         });
         if (typeof data.last_id === "number") { lastStaffId = Math.max(lastStaffId, data.last_id); }
         if (!Array.isArray(data) && data.handoff && !pollTimer) { startPolling(); }
+        if (!Array.isArray(data) && data.rating_request) { askRating(data.rating_request.ticket_id); }
         if (!Array.isArray(data) && data.handoff === null && !msgs.length && handoffOpen) {
           handoffOpen = false; clearInterval(pollTimer); pollTimer = null;  // ticket closed
         }

@@ -131,6 +131,14 @@
     }).catch(fail);
   }
 
+  // a button the citizen pressed is stored as its payload ("/request_human{…}"): show what the button said
+  var PAYLOADS = {request_human: "转人工", ask_materials: "材料清单", ask_location: "办理地点", ask_time: "办理时限",
+                  ask_fee: "收费标准", ask_matter: "选择事项", affirm: "是", deny: "不是"};
+  function shown(text) {
+    var m = /^\/([a-z_]+)/.exec(text || "");
+    return m ? "［按钮］" + (PAYLOADS[m[1]] || m[1]) : text;
+  }
+
   function panel(title) {
     var p = el("section", "panel");
     p.appendChild(el("h3", null, title));
@@ -210,7 +218,7 @@
     (t.transcript || []).forEach(function (ln) {
       var m = el("div", "msg " + ln.role);
       m.appendChild(el("span", "who", {user: "群众", bot: "金小二", staff: "专员"}[ln.role] || ln.role));
-      m.appendChild(document.createTextNode(ln.text));
+      m.appendChild(document.createTextNode(shown(ln.text)));
       tr.appendChild(m);
     });
     tp.appendChild(tr);
