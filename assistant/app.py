@@ -196,6 +196,8 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
     security.install(app, settings)  # body cap + security headers, outside CORS (preflights get the headers)
 
     # every router, explicitly (one line each)
+    from assistant.api.dashboard import router as dashboard_router
+    from assistant.api.desk import router as desk_router
     from assistant.api.health import router as health_router
     from assistant.api.preservice import router as preservice_router
     from assistant.api.staff import router as staff_router
@@ -218,5 +220,7 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
     app.include_router(miniprogram.router)
     app.include_router(widget.router)
     app.include_router(preservice_router)
+    app.include_router(dashboard_router)
+    app.include_router(desk_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
