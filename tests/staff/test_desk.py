@@ -246,3 +246,30 @@ def test_only_the_leader_escalates(client, clock, tmp_path):
         mine.leadership.release()
     finally:
         other_db.dispose()
+
+
+def test_the_older_preservice_endpoints_are_street_scoped_and_audited(client, as_user):
+    """GET/PATCH /api/v1/bookings/{n}, /api/v1/street-queue/{street}, PATCH /api/v1/new-firms/{id} and the phone
+    follow-up list: a street's staff reach only their street, the district everything; each access is audited."""
+    h = as_user("wang", "street", STREET_A)
+    mine, other = "SM2611300000", "SM2611300002"
+    r = client.get(f"/api/v1/bookings/{mine}", headers=h)
+    assert r.status_code == 200 and r.json()["phone"] == PHONE  # full: the visiting helper's booking
+    assert _audit(client)[0]["action"] == "booking.view"
+    assert client.get(f"/api/v1/bookings/{other}", headers=h).status_code == 403
+    assert client.patch(f"/api/v1/bookings/{other}", headers=h, json={"status": "done"}).status_code == 403
+    assert client.patch(f"/api/v1/bookings/{mine}", headers=h, json={"status": "confirmed"}).status_code == 200
+    assert _audit(client)[0]["action"] == "booking.update"
+    assert client.get("/api/v1/street-queue/西安路", headers=h).status_code == 200
+    assert client.get("/api/v1/street-queue/抚琴", headers=h).status_code == 403
+    unmatched = _firm_id(client, "无名工作室")
+    assert client.patch(f"/api/v1/new-firms/{unmatched}", headers=h, json={"queue_status": "done"}).status_code == 403
+    assert client.patch(f"/api/v1/new-firms/{_firm_id(client, '西安路小超市')}", headers=h,
+                        json={"staff_note": "已走访"}).status_code == 200
+    assert client.get("/api/v1/reminders/pending", headers=h).status_code == 403  # the district's list
+    d = as_user("li", "district", None)
+    assert client.get(f"/api/v1/bookings/{other}", headers=d).status_code == 200
+    r = client.get("/api/v1/reminders/pending", headers=d)
+    assert r.status_code == 200 and r.json()["count"] == 1
+    assert _audit(client)[0]["action"] == "reminders.pending.view"
+    assert client.patch(f"/api/v1/new-firms/{unmatched}", headers=d, json={"queue_status": "done"}).status_code == 200
