@@ -197,7 +197,8 @@ def compute(db: Database, days: int, today: date, matter_name: Callable[[str], s
             "reminders_sent": sum(reminders_by_channel.values()), "reminders_by_channel": reminders_by_channel,
             "reminders_to_phone": reminders_to_phone,
             "visits_booked": sum(v["booked"] for v in visits), "visits_by_street": visits,
-            "firms_pushed": sum(f["pushed"] for f in firms), "firms_acknowledged": sum(f["acknowledged"] for f in firms),
+            "firms_pushed": sum(f["pushed"] for f in firms),
+            "firms_acknowledged": sum(f["acknowledged"] for f in firms),
             "firms_escalated": sum(f["escalated"] for f in firms), "firms_by_street": firms,
         },
     }

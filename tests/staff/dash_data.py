@@ -79,8 +79,10 @@ def seed(services, kb) -> dict:
                       channel="none", contact=PHONE, source="upload", status="active")
         s.add(lic)
         s.flush()
-        for off, status, ch, at in [(60, "sent", "web", "2026-11-26T02:00:00"), (30, "sent", "wechat", "2026-11-27T02:00:00"),
-                                    (7, "sent", "web", "2026-11-30T02:00:00"), (1, "pending", "none", "2026-11-30T02:00:00"),
+        for off, status, ch, at in [(60, "sent", "web", "2026-11-26T02:00:00"),
+                                    (30, "sent", "wechat", "2026-11-27T02:00:00"),
+                                    (7, "sent", "web", "2026-11-30T02:00:00"),
+                                    (1, "pending", "none", "2026-11-30T02:00:00"),
                                     (90, "sent", "web", "2026-10-01T02:00:00")]:
             s.add(Reminder(licence_id=lic.id, offset_days=off, expiry_date=lic.expiry_date,
                            due_date=lic.expiry_date - timedelta(days=off), status=status, channel=ch,

@@ -66,7 +66,8 @@ READ_CHARTS = """() => {
     out[node.id] = {
       x: o.xAxis && o.xAxis[0] ? o.xAxis[0].data || null : null,
       y: o.yAxis && o.yAxis[0] ? o.yAxis[0].data || null : null,
-      series: o.series.map(s => ({id: s.id, data: s.data.map(d => (d !== null && typeof d === 'object') ? {id: d.id, value: d.value} : d)})),
+      series: o.series.map(s => ({id: s.id, data: s.data.map(
+        d => (d !== null && typeof d === 'object') ? {id: d.id, value: d.value} : d)})),
     };
   }
   return out;
@@ -109,7 +110,8 @@ def _check_charts_match(charts: dict, stats: dict) -> None:
 
 
 def _kpis(page) -> dict[str, str]:
-    return page.eval_on_selector_all("[data-kpi]", "ns => Object.fromEntries(ns.map(n => [n.dataset.kpi, n.dataset.value]))")
+    return page.eval_on_selector_all("[data-kpi]",
+                                     "ns => Object.fromEntries(ns.map(n => [n.dataset.kpi, n.dataset.value]))")
 
 
 def test_dashboard_draws_the_numbers_of_the_stats_api(live, page_factory):  # noqa: F811
@@ -131,7 +133,8 @@ def test_dashboard_draws_the_numbers_of_the_stats_api(live, page_factory):  # no
     assert float(k["waiting_avg_s"]) == stats["waiting"]["avg_s"]
     assert float(k["avg_rating"]) == stats["satisfaction"]["avg_rating"]
     assert int(k["firms_pushed"]) == stats["preservice"]["firms_pushed"]
-    items = page.eval_on_selector_all("#unanswered li", "ns => ns.map(n => [n.firstChild.textContent, +n.dataset.count])")
+    items = page.eval_on_selector_all("#unanswered li",
+                                      "ns => ns.map(n => [n.firstChild.textContent, +n.dataset.count])")
     assert items == [[u["text"], u["count"]] for u in stats["top_unanswered"]]
     assert PHONE not in page.content()
     DOC_IMG.mkdir(parents=True, exist_ok=True)
