@@ -31,7 +31,7 @@ class _Clock:
 
 
 @pytest.fixture
-def live(make_settings, kb):
+def dash_app(make_settings, kb):
     import uvicorn
 
     from assistant.app import create_app
@@ -114,8 +114,8 @@ def _kpis(page) -> dict[str, str]:
                                      "ns => Object.fromEntries(ns.map(n => [n.dataset.kpi, n.dataset.value]))")
 
 
-def test_dashboard_draws_the_numbers_of_the_stats_api(live, page_factory):  # noqa: F811
-    base, _, _ = live
+def test_dashboard_draws_the_numbers_of_the_stats_api(dash_app, page_factory):  # noqa: F811
+    base, _, _ = dash_app
     page = page_factory(viewport={"width": 1366, "height": 768}, locale="zh-CN", extra_http_headers=AUTH)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -151,11 +151,11 @@ def test_dashboard_draws_the_numbers_of_the_stats_api(live, page_factory):  # no
     assert errors == [] and page.evaluate("window.__csp") == []
 
 
-def test_desk_in_the_browser_confirm_reschedule_done_acknowledge(live, page_factory):  # noqa: F811
+def test_desk_in_the_browser_confirm_reschedule_done_acknowledge(dash_app, page_factory):  # noqa: F811
     from assistant.api.deps import require_staff
     from assistant.staff.identity import StaffUser
 
-    base, services, app = live
+    base, services, app = dash_app
     # a street helper of 西安路街道 (until the login lands, the identity is set on the app under test)
     app_overrides = app.dependency_overrides
     app_overrides[require_staff] = lambda: StaffUser("wang", "street", STREET_A, "agent")
@@ -195,8 +195,8 @@ def test_desk_in_the_browser_confirm_reschedule_done_acknowledge(live, page_fact
         app_overrides.clear()
 
 
-def test_anonymous_visit_goes_to_login(live, page_factory):  # noqa: F811
-    base, _, _ = live
+def test_anonymous_visit_goes_to_login(dash_app, page_factory):  # noqa: F811
+    base, _, _ = dash_app
     page = page_factory(viewport={"width": 1366, "height": 768})
     for path in ("/staff/dashboard", "/staff/desk"):
         r = httpx.get(base + path, follow_redirects=False)
