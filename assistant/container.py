@@ -13,6 +13,8 @@ from assistant.db.session import Database
 from assistant.dialogue.state import StateStore
 from assistant.outbox import Outbox
 from assistant.settings import Settings
+from assistant.staff.events import TicketEvents
+from assistant.staff.workbench import Workbench
 
 
 @dataclass
@@ -41,6 +43,8 @@ class Services:
             (``EscalationCheck``), built on first use by ``assistant/api/desk.py``.
         limiter: the chat rate limits (``assistant.api.limits.RateLimiter``), set by ``create_app``; ``None``:
             no limits.
+        ticket_events: wakes the live staff queues of every replica (``assistant.staff.events.TicketEvents``).
+        workbench: the 金帮办 ticket workflow (``assistant.staff.workbench.Workbench``).
     """
 
     settings: Settings
@@ -63,6 +67,8 @@ class Services:
     desk: Any = None
     escalation: Any = None
     limiter: Any = None
+    ticket_events: Any = None
+    workbench: Any = None
 
 
 def make_rasa_client(settings: Settings) -> Any:
@@ -91,6 +97,9 @@ def build_services(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa:
     services.status = {"db": "pending", "kb": "ready" if kb is not None else "loading",
                        "nlu": "ready" if nlu is not None else "loading"}
     services.assistant = Assistant(services)
+    services.ticket_events = TicketEvents(settings, db)
+    conversations.on_ticket_event = services.ticket_events.notify
+    services.workbench = Workbench(db, services.handoffs, settings)
     return services
 
 

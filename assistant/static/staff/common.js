@@ -1,7 +1,11 @@
-// 金帮办 workbench shared client — MINIMAL STAND-IN written by staff-dash until staff-core's common.js is merged
-// (the workbench contract: window.jxe = {api(method, path, body), user(), nav(active)}); replace with staff-core's.
+// 金帮办 workbench: the shared client of every /staff page (no build step, no inline script).
+// window.jxe = {api(method, path, body) -> Promise<json> (throws Error with .status, .code),
+//               user() -> Promise<StaffUser>, nav(active), el(tag, cls, text), fmtTime(iso), fmtWait(seconds)}.
+// Everything shown is built with createElement/textContent, never innerHTML.
 (function () {
   "use strict";
+  var userPromise = null;
+
   function cookie(name) {
     var parts = document.cookie ? document.cookie.split("; ") : [];
     for (var i = 0; i < parts.length; i++) {
@@ -10,6 +14,12 @@
     }
     return "";
   }
+
+  function toLogin() {
+    var next = window.location.pathname + window.location.search;
+    window.location.assign("/staff/login?next=" + encodeURIComponent(next));
+  }
+
   function api(method, path, body) {
     method = (method || "GET").toUpperCase();
     var headers = {"Accept": "application/json"};
@@ -24,44 +34,82 @@
           if (!res.ok) {
             var err = new Error((data && data.message) || ("HTTP " + res.status));
             err.status = res.status;
-            if (res.status === 401) window.location.assign("/staff/login");
+            err.code = data && data.error;
+            if (res.status === 401) toLogin();
             throw err;
           }
           return data;
         });
       });
   }
-  var userPromise = null;
+
   function user() {
     if (!userPromise) userPromise = api("GET", "/api/v1/auth/me");
     return userPromise;
   }
-  var LINKS = [["tickets", "/staff", "工单"], ["triage", "/staff/triage", "待学习"], ["guides", "/staff/guides", "办事指南"],
-               ["dashboard", "/staff/dashboard", "数据看板"], ["desk", "/staff/desk", "预服务"]];
+
+  function el(tag, cls, text) {
+    var n = document.createElement(tag);
+    if (cls) n.className = cls;
+    if (text !== undefined && text !== null) n.textContent = String(text);
+    return n;
+  }
+
+  var LEVEL_NAMES = {district: "区政务大厅", street: "街道便民服务中心", community: "社区便民服务站"};
+  var ROLE_NAMES = {agent: "专员", admin: "管理员"};
+  var LINKS = [["tickets", "/staff", "工单"], ["triage", "/staff/triage", "待学习"],
+               ["guides", "/staff/guides", "办事指南"], ["dashboard", "/staff/dashboard", "数据看板"],
+               ["desk", "/staff/desk", "预服务"]];
+
   function nav(active) {
-    var bar = document.createElement("header");
-    bar.className = "jxe-nav";
-    var brand = document.createElement("span");
-    brand.className = "brand";
-    brand.textContent = "金帮办工作台";
-    bar.appendChild(brand);
-    var links = document.createElement("nav");
-    links.className = "links";
+    var bar = document.getElementById("jxe-nav");
+    if (!bar) {
+      bar = el("header", "jxe-nav");
+      bar.id = "jxe-nav";
+      document.body.insertBefore(bar, document.body.firstChild);
+    }
+    while (bar.firstChild) bar.removeChild(bar.firstChild);
+    bar.appendChild(el("span", "brand", "金帮办工作台"));
+    var links = el("nav", "links");
+    links.setAttribute("aria-label", "工作台导航");
     LINKS.forEach(function (l) {
-      var a = document.createElement("a");
+      var a = el("a", l[0] === active ? "active" : null, l[2]);
       a.href = l[1];
-      a.textContent = l[2];
-      if (l[0] === active) { a.className = "active"; a.setAttribute("aria-current", "page"); }
+      if (l[0] === active) a.setAttribute("aria-current", "page");
       links.appendChild(a);
     });
     bar.appendChild(links);
-    var out = document.createElement("a");
-    out.className = "logout";
-    out.href = "/staff/login";
-    out.textContent = "退出";
+    var who = el("span", "who");
+    bar.appendChild(who);
+    var out = el("button", "logout", "退出");
+    out.type = "button";
+    out.addEventListener("click", function () {
+      api("POST", "/api/v1/auth/logout").catch(function () { return null; })
+        .then(function () { window.location.assign("/staff/login"); });
+    });
     bar.appendChild(out);
-    document.body.insertBefore(bar, document.body.firstChild);
+    user().then(function (u) {
+      who.textContent = u.username + " · " + (LEVEL_NAMES[u.level] || u.level) +
+        (u.place ? " · " + u.place : "") + " · " + (ROLE_NAMES[u.role] || u.role);
+    }).catch(function () { /* 401 already redirects */ });
     return bar;
   }
-  window.jxe = {api: api, user: user, nav: nav};
+
+  function fmtTime(iso) {
+    if (!iso) return "";
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) return String(iso);
+    function p(n) { return (n < 10 ? "0" : "") + n; }
+    return (d.getMonth() + 1) + "-" + p(d.getDate()) + " " + p(d.getHours()) + ":" + p(d.getMinutes());
+  }
+
+  function fmtWait(seconds) {
+    seconds = Math.max(0, Math.floor(seconds || 0));
+    if (seconds < 60) return seconds + "秒";
+    if (seconds < 3600) return Math.floor(seconds / 60) + "分" + (seconds % 60) + "秒";
+    return Math.floor(seconds / 3600) + "小时" + Math.floor((seconds % 3600) / 60) + "分";
+  }
+
+  window.jxe = {api: api, user: user, nav: nav, el: el, cookie: cookie, fmtTime: fmtTime, fmtWait: fmtWait,
+                LEVEL_NAMES: LEVEL_NAMES};
 })();
