@@ -7,13 +7,11 @@ written to the audit log.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from assistant.api.deps import ApiError, get_services, require_staff
+from assistant.api.deps import get_services, require_staff, staff_page
 from assistant.container import Services
 from assistant.db import audit
 from assistant.preservice.runtime import get_preservice
@@ -21,19 +19,6 @@ from assistant.staff import stats
 from assistant.staff.identity import StaffUser
 
 router = APIRouter(tags=["staff"])
-
-STAFF_STATIC = Path(__file__).resolve().parent.parent / "static" / "staff"
-
-
-def staff_page(request: Request, name: str) -> Response:
-    """A staff page (``assistant/static/staff/<name>``); an anonymous visitor is sent to ``/staff/login``."""
-    try:
-        require_staff(request)
-    except ApiError:
-        return RedirectResponse("/staff/login", status_code=303)
-    return FileResponse(STAFF_STATIC / name, media_type="text/html; charset=utf-8",
-                        headers={"Cache-Control": "no-store"})
-
 
 @router.get("/staff/dashboard", include_in_schema=False)
 async def dashboard_page(request: Request) -> Response:

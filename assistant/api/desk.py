@@ -24,8 +24,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from assistant.api.dashboard import staff_page
-from assistant.api.deps import ApiError, get_services, require_admin, require_staff
+from assistant.api.deps import ApiError, get_services, require_admin, require_staff, staff_page
 from assistant.container import Services
 from assistant.db import audit
 from assistant.logging import get_logger

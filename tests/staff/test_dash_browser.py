@@ -12,7 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.assistant.test_browser import CHROMIUM, LAUNCH_ARGS, page_factory  # noqa: F401  (fixture)
 from tests.conftest import REPO_ROOT, free_port
 from tests.staff.dash_data import NOW, PHONE, STREET_A, seed
 
@@ -114,12 +113,13 @@ def _kpis(page) -> dict[str, str]:
                                      "ns => Object.fromEntries(ns.map(n => [n.dataset.kpi, n.dataset.value]))")
 
 
-def test_dashboard_draws_the_numbers_of_the_stats_api(dash_app, page_factory):  # noqa: F811
-    base, _, _ = dash_app
-    page = page_factory(viewport={"width": 1366, "height": 768}, locale="zh-CN", extra_http_headers=AUTH)
+def test_dashboard_draws_the_numbers_of_the_stats_api(dash_app, page_factory, staff_user, staff_browser_login):
+    base, _, app = dash_app
+    page = page_factory(viewport={"width": 1366, "height": 768}, locale="zh-CN")
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(base + "/staff/dashboard")
+    staff_browser_login(page, base, staff_user("district", None, "agent", target=app, username="li"),
+                        "/staff/dashboard")
     page.wait_for_selector("#dash[aria-busy=false][data-days='7']")
     stats = httpx.get(base + "/api/v1/stats?days=7", headers=AUTH).json()
     assert stats["turns"] == 7  # the seeded week, not an empty page
@@ -151,55 +151,51 @@ def test_dashboard_draws_the_numbers_of_the_stats_api(dash_app, page_factory):  
     assert errors == [] and page.evaluate("window.__csp") == []
 
 
-def test_desk_in_the_browser_confirm_reschedule_done_acknowledge(dash_app, page_factory):  # noqa: F811
-    from assistant.api.deps import require_staff
-    from assistant.staff.identity import StaffUser
-
+def test_desk_in_the_browser_confirm_reschedule_done_acknowledge(dash_app, page_factory, staff_user,
+                                                                 staff_browser_login):
     base, services, app = dash_app
-    # a street helper of 西安路街道 (until the login lands, the identity is set on the app under test)
-    app_overrides = app.dependency_overrides
-    app_overrides[require_staff] = lambda: StaffUser("wang", "street", STREET_A, "agent")
-    try:
-        page = page_factory(viewport={"width": 1366, "height": 768}, locale="zh-CN", extra_http_headers=AUTH)
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(base + "/staff/desk")
-        page.wait_for_selector("#desk[aria-busy=false]")
-        row = page.locator("#bookings tr[data-number='SM2611300000']")
-        assert "张**" in row.inner_text() and PHONE not in page.content()
-        assert page.locator("#bookings tbody tr").count() == 1  # only this street's open booking
-        DOC_IMG.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(DOC_IMG / "staff-desk.png"))
+    # a street helper of 西安路街道 logs in through the login page
+    page = page_factory(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    staff_browser_login(page, base, staff_user("street", STREET_A, "agent", target=app, username="wang"),
+                        "/staff/desk")
+    page.wait_for_selector("#desk[aria-busy=false]")
+    row = page.locator("#bookings tr[data-number='SM2611300000']")
+    assert "张**" in row.inner_text() and PHONE not in page.content()
+    assert page.locator("#bookings tbody tr").count() == 1  # only this street's open booking
+    DOC_IMG.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(DOC_IMG / "staff-desk.png"))
 
-        row.locator("button.confirm").click()
-        page.wait_for_selector("#bookings tr[data-number='SM2611300000'] [data-status='confirmed']")
-        row.locator("button.reschedule-open").click()
-        row.locator("input[type=date]").fill("2026-12-07")
-        row.locator("select").select_option("下午")
-        row.locator("button.save").press("Enter")  # keyboard works
-        page.wait_for_selector("#bookings tr[data-number='SM2611300000'] .when:text-is('2026-12-07 下午')")
-        row.locator("button.contact-open").click()
-        page.wait_for_selector("#bookings tr[data-number='SM2611300000'] .contact")
-        assert PHONE in row.inner_text()
-        row.locator("button.done").click()
-        row.wait_for(state="detached")
-        assert services.preservice.bookings.get("SM2611300000").status == "done"
+    row.locator("button.confirm").click()
+    page.wait_for_selector("#bookings tr[data-number='SM2611300000'] [data-status='confirmed']")
+    row.locator("button.reschedule-open").click()
+    row.locator("input[type=date]").fill("2026-12-07")
+    row.locator("select").select_option("下午")
+    row.locator("button.save").press("Enter")  # keyboard works
+    page.wait_for_selector("#bookings tr[data-number='SM2611300000'] .when:text-is('2026-12-07 下午')")
+    row.locator("button.contact-open").click()
+    page.wait_for_selector("#bookings tr[data-number='SM2611300000'] .contact")
+    assert PHONE in row.inner_text()
+    row.locator("button.done").click()
+    row.wait_for(state="detached")
+    assert services.preservice.bookings.get("SM2611300000").status == "done"
 
-        firm = page.locator("#firms tr", has_text="西安路小超市")
-        assert "逾期，已上报区级" in firm.inner_text()
-        firm.locator("button.ack").click()
-        firm.locator(".badge.ok").wait_for()
-        assert "已报到" in firm.inner_text() and "曾逾期上报" in firm.inner_text()
-        assert errors == [] and page.evaluate("window.__csp") == []
-    finally:
-        app_overrides.clear()
+    firm = page.locator("#firms tr", has_text="西安路小超市")
+    assert "逾期，已上报区级" in firm.inner_text()
+    firm.locator("button.ack").click()
+    firm.locator(".badge.ok").wait_for()
+    assert "已报到" in firm.inner_text() and "曾逾期上报" in firm.inner_text()
+    assert errors == [] and page.evaluate("window.__csp") == []
 
 
-def test_anonymous_visit_goes_to_login(dash_app, page_factory):  # noqa: F811
+def test_anonymous_visit_goes_to_login(dash_app, page_factory):
     base, _, _ = dash_app
     page = page_factory(viewport={"width": 1366, "height": 768})
     for path in ("/staff/dashboard", "/staff/desk"):
         r = httpx.get(base + path, follow_redirects=False)
-        assert r.status_code == 303 and r.headers["location"] == "/staff/login"
+        assert r.status_code == 303 and r.headers["location"].startswith("/staff/login")
         page.goto(base + path)
         assert Path(page.url.split("?")[0]).name == "login"
+        assert r.headers["location"] == "/staff/login?next=" + path.replace("/", "%2F") or \
+            r.headers["location"] == "/staff/login?next=" + path
