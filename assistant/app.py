@@ -203,6 +203,8 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
 
     # every router, explicitly (one line each)
     from assistant.api.auth import router as auth_router
+    from assistant.api.dashboard import router as dashboard_router
+    from assistant.api.desk import router as desk_router
     from assistant.api.health import router as health_router
     from assistant.api.preservice import router as preservice_router
     from assistant.api.staff import router as staff_router
@@ -230,5 +232,7 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
     app.include_router(widget.router)
     app.include_router(preservice_router)
     app.include_router(triage_router)
+    app.include_router(dashboard_router)
+    app.include_router(desk_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -38,7 +38,9 @@ class Services:
         voice_warming: the speech stack is being loaded in the background.
         wechat: the WeChat runtime (``assistant.channels.wechat.mp.WeChatRuntime``), built on first use.
         preservice: the pre-service parts (``assistant.preservice.runtime.PreService``), built on first use.
-        preservice_scheduler: whether the app runs the reminder scheduler.
+        preservice_scheduler: whether the app runs the reminder scheduler (and the desk's escalation check).
+        desk: the pre-service desk (``assistant.preservice.desk.Desk``) and ``escalation`` its scheduled check
+            (``EscalationCheck``), built on first use by ``assistant/api/desk.py``.
         limiter: the chat rate limits (``assistant.api.limits.RateLimiter``), set by ``create_app``; ``None``:
             no limits.
         ticket_events: wakes the live staff queues of every replica (``assistant.staff.events.TicketEvents``).
@@ -62,6 +64,8 @@ class Services:
     wechat: Any = None
     preservice: Any = None
     preservice_scheduler: bool = True
+    desk: Any = None
+    escalation: Any = None
     limiter: Any = None
     ticket_events: Any = None
     workbench: Any = None

@@ -179,6 +179,11 @@ class Settings(BaseSettings):
 
     # --- pre-service ------------------------------------------------------------------------------
     reminder_offsets_days: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [60, 30, 7])
+    #: Hours a street's staff have to acknowledge a new firm pushed to them (吹哨报到) before the escalation
+    #: check hands it to the district.
+    firm_ack_hours: float = Field(default=24.0, gt=0)
+    #: Seconds between two runs of the escalation check (only the leader process runs it).
+    firm_escalation_interval_s: float = Field(default=600.0, gt=0)
 
     @field_validator("cors_origins", "reminder_offsets_days", "trusted_proxies", "staff_office_days", mode="before")
     @classmethod

@@ -23,11 +23,14 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.api.deps import ApiError, get_services, require_staff
 from assistant.container import Services
+from assistant.db import audit
 from assistant.logging import get_logger, log_event
+from assistant.preservice.desk import Desk, OutOfScope, scope_of
 from assistant.preservice.runtime import get_preservice
 from assistant.preservice.store import BookingView, FirmView, LicenceView, NotFound, ReminderView
 from assistant.preservice.uploads import UploadError, import_firms, import_licences
 from assistant.preservice.validation import InvalidValue, parse_half_day
+from assistant.staff.identity import StaffUser
 
 log = get_logger(__name__)
 
@@ -56,6 +59,23 @@ async def lifespan(app: Any):
 router = APIRouter(tags=["preservice"], dependencies=[Depends(require_staff)], lifespan=lifespan)
 
 SESSION_PATTERN = r"^[A-Za-z0-9_.:@-]{1,128}$"
+
+
+def _street_scope(user: StaffUser, services: Services) -> str | None:
+    """The street a helper may see (``None``: every street); see :func:`assistant.preservice.desk.scope_of`."""
+    try:
+        return scope_of(user.level, user.place, get_preservice(services).streets)
+    except OutOfScope:
+        raise ApiError(403, "no_street", "您的账号没有对应的街道。/ your account is not attached to a known street") \
+            from None
+
+
+def _other_street() -> ApiError:
+    return ApiError(403, "other_street", "这是其他街道的事项，您无权查看或处理。/ this belongs to another street")
+
+
+async def _audit(services: Services, user: StaffUser, action: str, target: str, detail: dict | None = None) -> None:
+    await run_in_threadpool(audit.record, services.db, user.username, action, target, detail)
 
 
 class LicenceWithSchedule(LicenceView):
@@ -88,9 +108,14 @@ async def reminders(session_id: str = Query(..., pattern=SESSION_PATTERN),
 
 
 @router.get("/api/v1/reminders/pending")
-async def pending_reminders(services: Services = Depends(get_services)) -> dict[str, Any]:
-    """Reminders waiting for staff (no channel could deliver them, or they keep failing), with the contact."""
+async def pending_reminders(user: StaffUser = Depends(require_staff),
+                            services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Reminders waiting for staff (no channel could deliver them, or they keep failing), with the contact in
+    full — the district's phone follow-up list (district staff only; audited)."""
+    if user.level != "district":
+        raise ApiError(403, "district_only", "电话跟进名单由区级工作人员处理。/ district staff only")
     items = await run_in_threadpool(get_preservice(services).licences.pending_reminders)
+    await _audit(services, user, "reminders.pending.view", "reminders", {"count": len(items)})
     return {"count": len(items), "items": items}
 
 
@@ -106,11 +131,17 @@ def _booking_404(number: str) -> ApiError:
 
 
 @router.get("/api/v1/bookings/{number}", response_model=BookingView)
-async def get_booking(number: str, services: Services = Depends(get_services)) -> BookingView:
-    """A booking with the phone and address in full (staff who visit need them)."""
+async def get_booking(number: str, user: StaffUser = Depends(require_staff),
+                      services: Services = Depends(get_services)) -> BookingView:
+    """A booking with the phone and address in full (staff who visit need them); only its street's staff and the
+    district; audited."""
     b = await run_in_threadpool(get_preservice(services).bookings.get, number, True)
     if b is None:
         raise _booking_404(number)
+    scope = _street_scope(user, services)
+    if scope is not None and b.street != scope:
+        raise _other_street()
+    await _audit(services, user, "booking.view", f"booking:{b.number}")
     return b
 
 
@@ -126,9 +157,16 @@ class BookingPatch(BaseModel):
 
 
 @router.patch("/api/v1/bookings/{number}", response_model=BookingView)
-async def patch_booking(number: str, body: BookingPatch, services: Services = Depends(get_services)) -> BookingView:
-    """Confirm, reschedule, complete or cancel a booking."""
+async def patch_booking(number: str, body: BookingPatch, user: StaffUser = Depends(require_staff),
+                        services: Services = Depends(get_services)) -> BookingView:
+    """Confirm, reschedule, complete or cancel a booking (its street's staff and the district; audited)."""
     pre = get_preservice(services)
+    current = await run_in_threadpool(pre.bookings.get, number)
+    if current is None:
+        raise _booking_404(number)
+    scope = _street_scope(user, services)
+    if scope is not None and current.street != scope:
+        raise _other_street()
     visit_date, half_day = body.visit_date, body.half_day
     if body.when:
         try:
@@ -146,6 +184,8 @@ async def patch_booking(number: str, body: BookingPatch, services: Services = De
     except ValueError as exc:
         raise ApiError(409, "booking_locked", f"这个预约不能再修改：{exc} / {exc}") from None
     log_event(log, "preservice.booking.patched", booking=view.number, status=view.status)
+    await _audit(services, user, "booking.update", f"booking:{view.number}",
+                 {k: str(v) for k, v in body.model_dump(exclude_none=True).items() if k != "staff_note"})
     return view
 
 
@@ -157,14 +197,19 @@ class StreetQueue(BaseModel):
 
 
 @router.get("/api/v1/street-queue/{street}", response_model=StreetQueue)
-async def street_queue(street: str, include_closed: bool = False,
+async def street_queue(street: str, include_closed: bool = False, user: StaffUser = Depends(require_staff),
                        services: Services = Depends(get_services)) -> StreetQueue:
-    """A street's open home-visit bookings and new firms (``营门口`` or ``营门口街道``)."""
+    """A street's open home-visit bookings and new firms (``营门口`` or ``营门口街道``); only that street's staff
+    and the district; audited."""
     pre = get_preservice(services)
     st = pre.streets.get(street)
     if st is None:
         raise ApiError(404, "unknown_street", f"金牛区没有「{street}」这个街道。可选：{'、'.join(pre.streets.names)}"
                                               f" / unknown street")
+    scope = _street_scope(user, services)
+    if scope is not None and st.name != scope:
+        raise _other_street()
+    await _audit(services, user, "street_queue.view", f"street:{st.name}")
     bookings = await run_in_threadpool(pre.bookings.street_queue, st.name, include_closed)
     firms = await run_in_threadpool(pre.firms.street_queue, st.name, include_closed)
     return StreetQueue(street=st.name, service_centre=st.service_centre, bookings=bookings, firms=firms)
@@ -176,14 +221,21 @@ class FirmPatch(BaseModel):
 
 
 @router.patch("/api/v1/new-firms/{firm_id}", response_model=FirmView)
-async def patch_firm(firm_id: int, body: FirmPatch, services: Services = Depends(get_services)) -> FirmView:
-    """Mark a new firm contacted / done, or add a note."""
+async def patch_firm(firm_id: int, body: FirmPatch, user: StaffUser = Depends(require_staff),
+                     services: Services = Depends(get_services)) -> FirmView:
+    """Mark a new firm contacted / done, or add a note (its street's staff and the district; audited)."""
     pre = get_preservice(services)
     try:
-        return await run_in_threadpool(lambda: pre.firms.update(firm_id, queue_status=body.queue_status,
+        street = await run_in_threadpool(Desk(services.db).firm_street, firm_id)
+        scope = _street_scope(user, services)
+        if scope is not None and street != scope:
+            raise _other_street()
+        view = await run_in_threadpool(lambda: pre.firms.update(firm_id, queue_status=body.queue_status,
                                                                 staff_note=body.staff_note))
     except NotFound:
         raise ApiError(404, "firm_not_found", f"没有编号为 {firm_id} 的新设企业。/ no firm {firm_id}") from None
+    await _audit(services, user, "firm.update", f"firm:{firm_id}", {"queue_status": body.queue_status})
+    return view
 
 
 async def _read_upload(file: UploadFile) -> bytes:

@@ -41,9 +41,16 @@ class Message(Base):
     #: Bot turns: the reply parts as sent; staff turns: ``{"staff_name": …, "ticket_id": …}``.
     payload: Mapped[Any] = mapped_column(JSON, nullable=True)
     intent: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: User turns: how the assistant answered — ``matter`` (a matter card or checklist), ``clarify`` (options to
+    #: pick), ``fallback`` (not understood / out of scope), ``handoff`` (a ticket), ``other``; see
+    #: :func:`assistant.db.conversations.turn_outcome`. ``None`` for turns stored before it was recorded.
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    #: User turns answered with a matter: its catalogue code.
+    matter_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    __table_args__ = (Index("ix_messages_session_role_id", "session_id", "role", "id"),)
+    __table_args__ = (Index("ix_messages_session_role_id", "session_id", "role", "id"),
+                      Index("ix_messages_role_created_at", "role", "created_at"))
 
 
 class HandoffTicket(Base):

@@ -28,6 +28,10 @@ from assistant.privacy import mask_pii
 log = get_logger(__name__)
 
 LEVELS = ("区政务大厅", "街道便民服务中心", "社区便民服务站")
+#: Intents that mean the assistant did not understand the citizen (or the question is not a government matter).
+FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
+#: What a turn's answer was (``messages.outcome`` of the user message).
+OUTCOMES = ("matter", "clarify", "fallback", "handoff", "other")
 TicketStatus = Literal["open", "answered", "closed"]
 
 
@@ -113,6 +117,31 @@ def _view(t: HandoffTicket) -> TicketView:
         first_reply_at=_aware(t.first_reply_at), labels=list(t.labels or []), summary=t.summary, rating=t.rating)
 
 
+def turn_outcome(intent: str | None, replies: list[dict[str, Any]]) -> tuple[str, str | None]:
+    """How a turn was answered, for the dashboard: ``(outcome, matter_code)``.
+
+    ``fallback`` when the intent says the citizen was not understood (or out of scope); else ``matter`` when the
+    answer shows a matter card or checklist; ``handoff`` when it opened a ticket; ``clarify`` when it offers
+    options to pick; ``other`` (greetings, form prompts …). ``matter_code`` is the code of the matter shown.
+    """
+    code = None
+    for p in replies:
+        if p.get("type") in {"matter_card", "checklist"} and isinstance(p.get("matter"), dict):
+            code = str(p["matter"].get("code") or "") or None
+            if code:
+                break
+    types = {p.get("type") for p in replies}
+    if (intent or "") in FALLBACK_INTENTS:
+        return "fallback", code
+    if code:
+        return "matter", code
+    if "handoff" in types:
+        return "handoff", None
+    if "buttons" in types:
+        return "clarify", None
+    return "other", None
+
+
 class ConversationStore:
     """Turns of citizen conversations.
 
@@ -166,7 +195,9 @@ class ConversationStore:
             if matter and matter.get("code"):
                 conv.matter_code, conv.matter_name = matter["code"], matter.get("name") or ""
             conv.updated_at = utcnow()
-            s.add(Message(session_id=session_id, role="user", text=mask_pii(user_text), intent=intent))
+            outcome, answered = turn_outcome(intent, replies)
+            s.add(Message(session_id=session_id, role="user", text=mask_pii(user_text), intent=intent,
+                          outcome=outcome, matter_code=answered))
             bot_text = "\n".join(t for t in (part_summary(p) for p in replies) if t)
             bot = Message(session_id=session_id, role="bot", text=mask_pii(bot_text), payload=replies)
             s.add(bot)

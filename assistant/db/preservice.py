@@ -121,6 +121,12 @@ class NewFirm(Base):
     #: ``sent`` | ``pending`` | ``no_channel``.
     welcome_status: Mapped[str] = mapped_column(String(16), default="no_channel")
     staff_note: Mapped[str] = mapped_column(Text, default="")
+    #: When and by whom the street's specialist acknowledged the push (吹哨报到: within
+    #: ``settings.firm_ack_hours``).
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: When the escalation check handed an unacknowledged firm to the district.
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
