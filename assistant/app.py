@@ -196,6 +196,7 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
     security.install(app, settings)  # body cap + security headers, outside CORS (preflights get the headers)
 
     # every router, explicitly (one line each)
+    from assistant.api.guides import router as guides_router
     from assistant.api.health import router as health_router
     from assistant.api.preservice import router as preservice_router
     from assistant.api.staff import router as staff_router
@@ -218,5 +219,6 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
     app.include_router(miniprogram.router)
     app.include_router(widget.router)
     app.include_router(preservice_router)
+    app.include_router(guides_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

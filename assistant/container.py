@@ -39,6 +39,8 @@ class Services:
         preservice_scheduler: whether the app runs the reminder scheduler.
         limiter: the chat rate limits (``assistant.api.limits.RateLimiter``), set by ``create_app``; ``None``:
             no limits.
+        guidebook: the guides edited in the workbench and their live application
+            (``assistant.guidebook.Guidebook``), built on first use.
     """
 
     settings: Settings
@@ -59,6 +61,7 @@ class Services:
     preservice: Any = None
     preservice_scheduler: bool = True
     limiter: Any = None
+    guidebook: Any = None
 
 
 def make_rasa_client(settings: Settings) -> Any:
