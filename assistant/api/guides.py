@@ -71,7 +71,8 @@ def _not_found(code: str) -> ApiError:
 
 def _saved(gb: Any, s: Saved) -> dict[str, Any]:
     return {"code": s.code, "version": s.version, "changed": s.version is not None,
-            "unverified": s.unverified, "warnings": issue_dicts(s.warnings), "guide": gb.detail(s.code)}
+            "unverified": s.unverified, "warnings": issue_dicts(s.warnings),
+            "guide": {**gb.detail(s.code), "choices": _choices(), "can_edit": True}}  # only admins change guides
 
 
 def _run_change(fn, *args: Any) -> Saved:
