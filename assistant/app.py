@@ -179,6 +179,10 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
                     await maybe_await(close())
                 except Exception:
                     pass
+            try:
+                await services.ticket_events.aclose()
+            except Exception:
+                log.exception("app.ticket_events.close_failed")
             services.db.dispose()
             log_event(log, "app.stopped")
 
@@ -196,10 +200,12 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
     security.install(app, settings)  # body cap + security headers, outside CORS (preflights get the headers)
 
     # every router, explicitly (one line each)
+    from assistant.api.auth import router as auth_router
     from assistant.api.guides import router as guides_router
     from assistant.api.health import router as health_router
     from assistant.api.preservice import router as preservice_router
     from assistant.api.staff import router as staff_router
+    from assistant.api.workbench import router as workbench_router
     from assistant.channels import kiosk, miniprogram, widget
     from assistant.channels.wechat import mp as wechat_mp
     from assistant.channels.web import STATIC_DIR, router as web_router
@@ -209,8 +215,10 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
     wechat_mp.register_outbox(services)
 
     app.include_router(health_router)
+    app.include_router(auth_router)
     app.include_router(web_router)
     app.include_router(staff_router)
+    app.include_router(workbench_router)
     app.include_router(nlu_router)
     app.include_router(actions_router)
     app.include_router(kiosk.router)

@@ -31,6 +31,7 @@ from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.state import DialogueState
 from assistant.logging import get_logger, log_event
 from assistant.parts import buttons, notice, sanitize_part, text as text_part
+from assistant.privacy import mask_pii
 from nlu.payload import looks_like_payload
 from nlu.text import clean
 
@@ -254,8 +255,17 @@ class Assistant:
         degraded = False
         reason = ""
         intent = ""
+        callback = None
+        if norm.kind == "ok" and getattr(s, "workbench", None) is not None:
+            # a phone number sent while waiting for a helper is a call-back request, not a question
+            try:
+                callback = await run_in_threadpool(s.workbench.callback_from_text, session_id, norm.text)
+            except Exception:
+                log.exception("chat.callback.failed")
         if norm.kind in {"empty", "no_content", "non_chinese"}:
             replies = [text_part(say(f"input.{norm.kind}"))]
+        elif callback is not None:
+            replies = [text_part(say("handoff.callback_saved", phone=mask_pii(callback[1]), id=callback[0]))]
         else:
             try:
                 replies = await self._via_rasa(session_id, norm.text, meta)
@@ -279,6 +289,8 @@ class Assistant:
             intent = state.last_intent
         if norm.kind in {"empty", "no_content", "non_chinese"}:
             intent = "nlu_fallback"
+        elif callback is not None:
+            intent = "leave_callback"
         matter = state.matter
         handoff = next((p["ticket"] for p in replies if p["type"] == "handoff"), None)
         try:

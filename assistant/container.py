@@ -13,6 +13,8 @@ from assistant.db.session import Database
 from assistant.dialogue.state import StateStore
 from assistant.outbox import Outbox
 from assistant.settings import Settings
+from assistant.staff.events import TicketEvents
+from assistant.staff.workbench import Workbench
 
 
 @dataclass
@@ -39,6 +41,8 @@ class Services:
         preservice_scheduler: whether the app runs the reminder scheduler.
         limiter: the chat rate limits (``assistant.api.limits.RateLimiter``), set by ``create_app``; ``None``:
             no limits.
+        ticket_events: wakes the live staff queues of every replica (``assistant.staff.events.TicketEvents``).
+        workbench: the 金帮办 ticket workflow (``assistant.staff.workbench.Workbench``).
         guidebook: the guides edited in the workbench and their live application
             (``assistant.guidebook.Guidebook``), built on first use.
     """
@@ -61,6 +65,8 @@ class Services:
     preservice: Any = None
     preservice_scheduler: bool = True
     limiter: Any = None
+    ticket_events: Any = None
+    workbench: Any = None
     guidebook: Any = None
 
 
@@ -90,6 +96,9 @@ def build_services(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa:
     services.status = {"db": "pending", "kb": "ready" if kb is not None else "loading",
                        "nlu": "ready" if nlu is not None else "loading"}
     services.assistant = Assistant(services)
+    services.ticket_events = TicketEvents(settings, db)
+    conversations.on_ticket_event = services.ticket_events.notify
+    services.workbench = Workbench(db, services.handoffs, settings)
     return services
 
 

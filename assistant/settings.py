@@ -109,6 +109,26 @@ class Settings(BaseSettings):
     guide_sync_s: float = Field(default=3.0, gt=0)
     #: Origins allowed to call the API from a browser (the widget's host pages); comma-separated in the env.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: How long a helper's login (cookie or Bearer token from ``POST /api/v1/auth/login``) lasts, in hours.
+    staff_session_hours: float = Field(default=12.0, gt=0)
+    #: Failed logins of one username within ``staff_lockout_minutes`` that lock it for that long.
+    staff_lockout_failures: int = Field(default=5, ge=1)
+    #: Failed logins from one client address within ``staff_lockout_minutes`` that lock the address.
+    staff_lockout_ip_failures: int = Field(default=20, ge=1)
+    #: The lock-out window and lock duration, in minutes.
+    staff_lockout_minutes: float = Field(default=15.0, gt=0)
+    #: A waiting ticket is highlighted on the queue after this many seconds without a reply.
+    staff_wait_warn_s: int = Field(default=180, ge=1)
+    #: A helper counts as online while their /staff page sent a heartbeat within this many seconds.
+    staff_presence_ttl_s: int = Field(default=60, ge=5)
+    #: Office hours of the helpers (China time, Monday-Friday unless ``staff_office_days`` says otherwise),
+    #: ``HH:MM-HH:MM``; outside them a citizen asking for a human is told when someone will answer.
+    staff_office_hours: str = Field(default="09:00-17:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+    #: Working days (1 = Monday … 7 = Sunday); comma-separated in the env.
+    staff_office_days: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [1, 2, 3, 4, 5])
+    #: How often (seconds) the live queue looks for new ticket events when neither Redis nor PostgreSQL
+    #: notifications are available (SQLite without ``JXE_REDIS_URL``).
+    staff_event_poll_s: float = Field(default=0.5, gt=0)
 
     # --- exposure ---------------------------------------------------------------------------------------
     #: The app is served over HTTPS (directly or behind a TLS proxy): send ``Strict-Transport-Security``.
@@ -148,7 +168,7 @@ class Settings(BaseSettings):
     # --- pre-service ------------------------------------------------------------------------------
     reminder_offsets_days: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [60, 30, 7])
 
-    @field_validator("cors_origins", "reminder_offsets_days", "trusted_proxies", mode="before")
+    @field_validator("cors_origins", "reminder_offsets_days", "trusted_proxies", "staff_office_days", mode="before")
     @classmethod
     def _split_csv(cls, v: Any) -> Any:
         if isinstance(v, str) and not v.strip().startswith("["):

@@ -1,6 +1,8 @@
-"""Staff endpoints (金帮办专员): list/read handoff tickets, reply into the citizen's chat, close.
+"""The older staff API for automation: list/read handoff tickets, reply into the citizen's chat, close.
 
-All require ``Authorization: Bearer <JXE_STAFF_TOKEN>``; without a configured token they answer 403.
+Kept for scripts that hold the service credential (``Authorization: Bearer <JXE_STAFF_TOKEN>``); a helper's
+login works too. The workbench (``assistant/api/workbench.py``, ``/api/v1/tickets``) is the full API; both
+deliver replies the same way (:func:`~assistant.api.workbench.deliver_reply`) and audit every read and change.
 Transcripts are masked (ID/phone numbers, addresses).
 """
 
@@ -13,9 +15,11 @@ from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from assistant.api.deps import ApiError, get_services, require_staff
+from assistant.api.workbench import audit, deliver_reply
 from assistant.container import Services
-from assistant.db.conversations import StaffMessage, TicketClosed, TicketNotFound, TicketView
-from assistant.logging import get_logger, log_event
+from assistant.db.conversations import StaffMessage, TicketNotFound, TicketView
+from assistant.logging import get_logger
+from assistant.staff.identity import StaffUser
 
 log = get_logger(__name__)
 router = APIRouter(prefix="/api/v1/handoffs", tags=["staff"], dependencies=[Depends(require_staff)])
@@ -65,37 +69,32 @@ def list_tickets(status: Literal["open", "answered", "closed"] | None = None,
 
 
 @router.get("/{ticket_id}", response_model=TicketView)
-def get_ticket(ticket_id: int, services: Services = Depends(get_services)) -> TicketView:
-    """One ticket with its masked transcript."""
+def get_ticket(ticket_id: int, user: StaffUser = Depends(require_staff),
+               services: Services = Depends(get_services)) -> TicketView:
+    """One ticket with its masked transcript (audited ``ticket.view``)."""
     t = services.handoffs.get(ticket_id)
     if t is None:
         raise _not_found(ticket_id)
+    audit(services, user, "ticket.view", ticket_id)
     return t
 
 
 @router.post("/{ticket_id}/reply", response_model=ReplyResponse)
-async def reply(ticket_id: int, body: ReplyRequest, services: Services = Depends(get_services)) -> ReplyResponse:
+async def reply(ticket_id: int, body: ReplyRequest, user: StaffUser = Depends(require_staff),
+                services: Services = Depends(get_services)) -> ReplyResponse:
     """Deliver a staff message into the citizen's conversation (and Rasa's tracker when Rasa is up)."""
-    try:
-        msg = await run_in_threadpool(services.handoffs.reply, ticket_id, body.text, body.staff_name)
-    except TicketNotFound:
-        raise _not_found(ticket_id) from None
-    except TicketClosed:
-        raise ApiError(409, "ticket_closed", f"工单 {ticket_id} 已关闭，不能再回复。/ ticket is closed") from None
-    ticket = await run_in_threadpool(services.handoffs.get, ticket_id)
-    updated = services.rasa is not None and await services.rasa.append_bot_event(
-        ticket.session_id, body.text, {"staff_name": body.staff_name, "source": "staff"})
-    log_event(log, "handoff.tracker.appended" if updated else "handoff.tracker.append_failed", ticket=ticket_id)
-    # the web page polls /messages; a channel that pushes (WeChat's customer-service API) gets it from the outbox
-    services.outbox.schedule(ticket.channel, ticket.session_id,
-                             [{"type": "staff", "text": msg.text, "staff_name": msg.staff_name}])
+    msg, ticket, updated = await deliver_reply(services, ticket_id, body.text, body.staff_name)
+    await run_in_threadpool(audit, services, user, "ticket.reply", ticket_id, chars=len(body.text))
     return ReplyResponse(message=msg, ticket=ticket, rasa_tracker_updated=updated)
 
 
 @router.post("/{ticket_id}/close", response_model=TicketView)
-def close(ticket_id: int, services: Services = Depends(get_services)) -> TicketView:
+def close(ticket_id: int, user: StaffUser = Depends(require_staff),
+          services: Services = Depends(get_services)) -> TicketView:
     """Close a ticket (idempotent)."""
     try:
-        return services.handoffs.close(ticket_id)
+        t = services.handoffs.close(ticket_id)
     except TicketNotFound:
         raise _not_found(ticket_id) from None
+    audit(services, user, "ticket.close", ticket_id)
+    return t

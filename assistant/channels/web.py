@@ -1,5 +1,6 @@
-"""The web channel: ``POST /api/v1/chat``, ``GET /api/v1/chat/{session_id}/messages`` and the chat page at
-``/`` (``assistant/static``)."""
+"""The web channel: ``POST /api/v1/chat``, ``GET /api/v1/chat/{session_id}/messages`` (staff replies, the open
+ticket, a rating request after close), ``POST /api/v1/chat/{session_id}/rating`` and ``…/callback`` (the web
+chat and the widget use them) and the chat page at ``/`` (``assistant/static``)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.api.deps import ApiError, get_services
 from assistant.container import Services
-from assistant.db.conversations import StaffMessage
 from assistant.chat import MAX_ACCEPTED_CHARS, ChatResponse
+from assistant.db.conversations import StaffMessage, TicketClosed, TicketNotFound
+from assistant.dialogue.replies import say
+from assistant.privacy import mask_pii
+from assistant.staff.workbench import extract_phone
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 SESSION_ID_PATTERN = r"^[A-Za-z0-9_.:@-]{1,128}$"
@@ -42,6 +46,21 @@ class MessagesResponse(BaseModel):
     messages: list[StaffMessage]
     last_id: int
     handoff: dict[str, Any] | None = None
+    #: ``{"ticket_id"}`` when the conversation's last ticket is closed and not rated yet: ask for 1–5.
+    rating_request: dict[str, Any] | None = None
+
+
+class RatingRequest(BaseModel):
+    """The citizen's rating of a closed ticket."""
+
+    ticket_id: int
+    rating: int = Field(ge=1, le=5, description="1 (poor) … 5 (very good)")
+
+
+class CallbackBody(BaseModel):
+    """A phone number for a call-back while no helper is available."""
+
+    phone: str = Field(min_length=5, max_length=32)
 
 
 @router.post("/api/v1/chat", response_model=ChatResponse)
@@ -65,9 +84,37 @@ async def messages(session_id: str, after: int = Query(0, ge=0), services: Servi
         raise ApiError(404, "unknown_session", "没有这个会话，请先发送一条消息。/ unknown session")
     msgs = await run_in_threadpool(services.conversations.staff_messages_after, session_id, after)
     ticket = await run_in_threadpool(services.handoffs.open_for_session, session_id)
+    rating = None if ticket else await run_in_threadpool(services.workbench.rating_request, session_id)
     return MessagesResponse(session_id=session_id, messages=msgs,
                             last_id=max([after] + [m.id for m in msgs]),
-                            handoff=ticket.part() if ticket else None)
+                            handoff=ticket.part() if ticket else None, rating_request=rating)
+
+
+@router.post("/api/v1/chat/{session_id}/rating")
+async def rate(session_id: str, body: RatingRequest, services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Rate the help of a closed ticket of this conversation, once (1–5)."""
+    try:
+        await run_in_threadpool(services.workbench.rate, session_id, body.ticket_id, body.rating)
+    except TicketNotFound:
+        raise ApiError(404, "not_found", "这个会话没有这个工单。/ no such ticket in this conversation") from None
+    except TicketClosed:
+        raise ApiError(409, "not_ratable", "工单尚未结束或已经评价过。/ the ticket is not closed or already rated") \
+            from None
+    return {"ok": True, "message": say("handoff.rate_thanks")}
+
+
+@router.post("/api/v1/chat/{session_id}/callback")
+async def callback(session_id: str, body: CallbackBody, services: Services = Depends(get_services)
+                   ) -> dict[str, Any]:
+    """Leave a phone number for a call-back on the conversation's open ticket."""
+    phone = extract_phone(body.phone)
+    if phone is None:
+        raise ApiError(422, "bad_phone", "请填写正确的手机号码或带区号的固定电话。/ not a phone number")
+    try:
+        tid = await run_in_threadpool(services.workbench.leave_callback, session_id, phone)
+    except TicketNotFound:
+        raise ApiError(404, "no_ticket", "这个会话没有进行中的人工服务。/ no open ticket in this conversation") from None
+    return {"ok": True, "message": say("handoff.callback_saved", phone=mask_pii(phone), id=tid)}
 
 
 @router.get("/", include_in_schema=False)

@@ -10,6 +10,7 @@ Both are synchronous (SQLAlchemy sessions); async callers run them in a worker t
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -19,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from assistant.db.base import utcnow
 from assistant.db.chat import Conversation, HandoffTicket, Message, TurnKey
 from assistant.db.session import Database
+from assistant.db.staff import TicketEvent
 from assistant.logging import get_logger, log_event
 from assistant.parts import part_summary
 from assistant.privacy import mask_pii
@@ -60,6 +62,14 @@ class TicketView(BaseModel):
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None = None
+    #: The street or community that sees the ticket first (``None``: the whole level).
+    place: str | None = None
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
+    first_reply_at: datetime | None = None
+    labels: list[str] = Field(default_factory=list)
+    summary: str | None = None
+    rating: int | None = None
 
     def part(self) -> dict[str, Any]:
         """The ``handoff`` reply part / ``ChatResponse.handoff`` value: ``{"id", "level", "status"}``."""
@@ -88,13 +98,19 @@ def _iso(dt: datetime | None) -> str:
     return _aware(dt).isoformat() if dt else ""
 
 
+def add_ticket_event(s, t: HandoffTicket, kind: str) -> None:
+    """Record that ``kind`` happened to ticket ``t`` (in the caller's transaction; the live queue reads it)."""
+    s.add(TicketEvent(ticket_id=t.id, kind=kind, level=t.level or "", place=t.place))
+
+
 def _view(t: HandoffTicket) -> TicketView:
     matter = {"code": t.matter_code, "name": t.matter_name or ""} if t.matter_code else None
     return TicketView(
         id=t.id, session_id=t.session_id, channel=t.channel, matter=matter, level=t.level, status=t.status,
         reason=t.reason or "", transcript=[TranscriptLine(**ln) for ln in (t.transcript or [])],
         staff_name=t.staff_name, created_at=_aware(t.created_at), updated_at=_aware(t.updated_at),
-        closed_at=_aware(t.closed_at))
+        closed_at=_aware(t.closed_at), place=t.place, claimed_by=t.claimed_by, claimed_at=_aware(t.claimed_at),
+        first_reply_at=_aware(t.first_reply_at), labels=list(t.labels or []), summary=t.summary, rating=t.rating)
 
 
 class ConversationStore:
@@ -106,6 +122,15 @@ class ConversationStore:
 
     def __init__(self, db: Database):
         self.db = db
+        #: Called (no arguments) after a commit that added ticket events: wakes the live queues.
+        self.on_ticket_event: Callable[[], None] | None = None
+
+    def _ticket_changed(self) -> None:
+        if self.on_ticket_event is not None:
+            try:
+                self.on_ticket_event()
+            except Exception:  # pragma: no cover - waking the queues must never break a turn
+                log.exception("handoff.notify_failed")
 
     @staticmethod
     def _ensure(s, session_id: str, channel: str) -> Conversation:
@@ -149,13 +174,19 @@ class ConversationStore:
             ticket = s.scalars(select(HandoffTicket).where(HandoffTicket.session_id == session_id,
                                                            HandoffTicket.status != "closed")
                                .order_by(HandoffTicket.id.desc()).limit(1)).first()
+            changed = False
             if ticket is not None:
                 lines = list(ticket.transcript or [])
                 if not lines or lines[-1].get("text") != mask_pii(user_text):
                     lines.append({"role": "user", "text": mask_pii(user_text), "at": _iso(utcnow())})
                     ticket.transcript = lines
+                    add_ticket_event(s, ticket, "message")
+                    changed = True
             s.flush()
-            return bot.id
+            bot_id = bot.id
+        if changed:
+            self._ticket_changed()
+        return bot_id
 
     def current_matter(self, session_id: str) -> dict[str, str] | None:
         """The conversation's last matter ``{"code", "name"}``, or ``None``."""
@@ -234,7 +265,8 @@ class HandoffStore:
 
     def create(self, session_id: str, channel: str = "web", matter_code: str | None = None,
                matter_name: str | None = None, level: str = "区政务大厅",
-               transcript: list[dict[str, str]] | list[str] | None = None, reason: str = "") -> TicketView:
+               transcript: list[dict[str, str]] | list[str] | None = None, reason: str = "",
+               place: str | None = None) -> TicketView:
         """Open a ticket for a conversation (or return its already open one, with the transcript refreshed).
 
         Args:
@@ -247,6 +279,7 @@ class HandoffStore:
             transcript: ``[{"role","text"}]`` or plain strings; ``None`` takes the stored conversation.
                 Every text is masked before it is stored.
             reason: why the handoff happened (``request_human``, ``two_fallbacks``, ``rasa_unavailable`` …).
+            place: the street or community whose helpers see the ticket first (``None``: the whole level).
 
         Returns:
             The ticket.
@@ -271,15 +304,19 @@ class HandoffStore:
             if t is None:
                 t = HandoffTicket(session_id=session_id, channel=channel, level=level, status="open",
                                   reason=reason[:255], transcript=lines, matter_code=matter_code,
-                                  matter_name=matter_name)
+                                  matter_name=matter_name, place=place, labels=[])
                 s.add(t)
             else:
                 t.transcript = lines
-                if matter_code:
+                if matter_code and not t.claimed_by:
                     t.matter_code, t.matter_name, t.level = matter_code, matter_name, level
+                    if place:
+                        t.place = place
                 t.updated_at = utcnow()
             s.flush()
+            add_ticket_event(s, t, "created" if created else "updated")
             view = _view(t)
+        self.conversations._ticket_changed()
         log_event(log, "handoff.ticket.created" if created else "handoff.ticket.refreshed", ticket=view.id,
                   session=session_id, channel=channel, level=level, matter=matter_code, reason=reason)
         return view
@@ -347,18 +384,22 @@ class HandoffStore:
                         payload={"staff_name": staff_name, "ticket_id": t.id})
             s.add(m)
             t.status, t.staff_name, t.updated_at = "answered", staff_name, utcnow()
+            if t.first_reply_at is None:
+                t.first_reply_at = utcnow()
             lines = list(t.transcript or [])
             lines.append({"role": "staff", "text": mask_pii(text), "at": _iso(utcnow())})
             t.transcript = lines
             s.flush()
             msg = StaffMessage(id=m.id, text=m.text, staff_name=staff_name, ticket_id=t.id, at=_aware(m.created_at))
             session_id = t.session_id
+            add_ticket_event(s, t, "replied")
+        self.conversations._ticket_changed()
         log_event(log, "handoff.ticket.replied", ticket=ticket_id, session=session_id, staff=staff_name,
                   chars=len(text))
         return msg
 
-    def close(self, ticket_id: int) -> TicketView:
-        """Close a ticket (idempotent).
+    def close(self, ticket_id: int, summary: str | None = None) -> TicketView:
+        """Close a ticket (idempotent), optionally with the helper's summary.
 
         Raises:
             TicketNotFound: no such ticket.
@@ -367,9 +408,13 @@ class HandoffStore:
             t = s.get(HandoffTicket, ticket_id)
             if t is None:
                 raise TicketNotFound(ticket_id)
+            if summary:
+                t.summary = summary
             if t.status != "closed":
                 t.status, t.closed_at, t.updated_at = "closed", utcnow(), utcnow()
+                add_ticket_event(s, t, "closed")
             s.flush()
             view = _view(t)
+        self.conversations._ticket_changed()
         log_event(log, "handoff.ticket.closed", ticket=ticket_id, session=view.session_id)
         return view

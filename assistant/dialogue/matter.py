@@ -26,6 +26,7 @@ from assistant.dialogue.replies import human_button, say
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
 from assistant.logging import get_logger, log_event
 from assistant.privacy import mask_pii
+from assistant.staff import routing
 
 log = get_logger(__name__)
 
@@ -388,12 +389,27 @@ async def open_ticket(ctx: StepContext, reason: str, lead: str | None = None) ->
         return
     transcript = await run_in_threadpool(s.conversations.transcript, ctx.tracker.sender_id)
     transcript.append({"role": "user", "text": ctx.tracker.text, "at": ""})
+    # the citizen's street (named in what they wrote, newest first) picks the street/community that sees it first
+    said = [ln["text"] for ln in reversed(transcript) if ln.get("role") == "user"]
+    place = routing.route_place(level, said)
     ticket = await run_in_threadpool(handoffs.create, ctx.tracker.sender_id, ctx.tracker.channel,
-                                     m.code if m else None, m.name if m else None, level, transcript, reason)
+                                     m.code if m else None, m.name if m else None, level, transcript, reason, place)
     part = ticket.part()
     if lead:
         ctx.text(lead)
     ctx.text(say("handoff.opened", level=part["level"], id=part["id"]))
+    workbench = getattr(s, "workbench", None)
+    if workbench is not None:
+        # honest about when someone will answer: outside office hours, or nobody of that level online
+        avail = await run_in_threadpool(workbench.availability, part["level"])
+        hours = routing.office_hours_text(s.settings)
+        if not avail.in_hours:
+            ctx.text(say("handoff.closed_hours", hours=hours, when=avail.when))
+        elif not avail.online:
+            ctx.text(say("handoff.nobody_online", level=part["level"], hours=hours))
+        if not avail.in_hours or not avail.online:
+            ctx.text(say("handoff.callback_offer"))
+            part = {**part, "callback": True}
     ctx.reply({"type": "handoff", "ticket": part})
     ctx.set_slot("handoff_ticket", str(part["id"]))
     ctx.set_slot("fallback_streak", 0)

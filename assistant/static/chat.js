@@ -120,7 +120,63 @@
     handoffActive = ticket && ticket.status !== "closed";
     var text = "已转人工 · 工单号 " + (ticket.id || "") + " · " + (ticket.level || "") +
       " · 状态：" + ({open: "等待专员", answered: "专员已回复", closed: "已结束"}[ticket.status] || ticket.status || "");
-    return el("div", "handoff", text);
+    var box = el("div", "handoff", text);
+    if (ticket.callback) box.appendChild(renderCallback());
+    return box;
+  }
+
+  // nobody can answer right now: the citizen may leave a phone number for a call-back
+  function renderCallback() {
+    var f = el("form", "callback");
+    var label = el("label", null, "留个电话，专员回电：");
+    var inp = el("input");
+    inp.type = "tel"; inp.maxLength = 20; inp.placeholder = "手机号码"; inp.autocomplete = "tel";
+    label.appendChild(inp);
+    f.appendChild(label);
+    var b = el("button", null, "请回电");
+    b.type = "submit";
+    f.appendChild(b);
+    f.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      if (!inp.value.trim()) { inp.focus(); return; }
+      b.disabled = true;
+      fetch(API + "/" + encodeURIComponent(sessionId) + "/callback", {method: "POST",
+        headers: {"Content-Type": "application/json"}, body: JSON.stringify({phone: inp.value.trim()})})
+        .then(function (res) { return res.json().then(function (body) { return [res, body]; }); })
+        .then(function (rb) {
+          renderParts([{type: rb[0].ok ? "text" : "notice", text: (rb[1] && rb[1].message) || "提交失败"}]);
+          if (rb[0].ok) f.remove(); else b.disabled = false;
+        })
+        .catch(function () { b.disabled = false; });
+    });
+    return f;
+  }
+
+  // after a helper closed the ticket: 1-5 stars, once
+  var ratingAsked = {};
+  function renderRating(ticketId) {
+    if (ratingAsked[ticketId]) return;
+    ratingAsked[ticketId] = true;
+    var r = row("bot");
+    var box = el("div", "rating");
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", "为本次人工服务评分");
+    box.appendChild(el("span", null, "请为本次人工服务打分："));
+    [1, 2, 3, 4, 5].forEach(function (n) {
+      var b = el("button", null, n + "分");
+      b.type = "button";
+      b.addEventListener("click", function () {
+        Array.prototype.forEach.call(box.querySelectorAll("button"), function (x) { x.disabled = true; });
+        fetch(API + "/" + encodeURIComponent(sessionId) + "/rating", {method: "POST",
+          headers: {"Content-Type": "application/json"}, body: JSON.stringify({ticket_id: ticketId, rating: n})})
+          .then(function (res) { return res.json(); })
+          .then(function (body) { box.replaceWith(el("div", "notice", (body && body.message) || "感谢您的评价！")); })
+          .catch(function () { /* ignore */ });
+      });
+      box.appendChild(b);
+    });
+    r.appendChild(box);
+    scroll();
   }
 
   function renderStaff(text, who) {
@@ -194,6 +250,7 @@
       .then(function () { busy = false; sendBtn.disabled = false; setStatus(""); input.focus(); });
   }
 
+  // while a helper is on the case the page asks every 1.5 s (staff replies show within ~2 s)
   function poll(first) {
     pollTimer = null;
     if (!started && !first) return;
@@ -215,6 +272,7 @@
         if (wasActive && !handoffActive) {
           renderParts([{type: "notice", text: "本次人工服务已结束。还有问题可以继续问金小二，或再次转人工。"}]);
         }
+        if (body.rating_request) renderRating(body.rating_request.ticket_id);
       })
       .catch(function () { /* try again later */ })
       .then(schedulePoll);
@@ -222,7 +280,7 @@
 
   function schedulePoll() {
     if (pollTimer || !started) return;
-    pollTimer = window.setTimeout(poll, handoffActive ? 3000 : 15000);
+    pollTimer = window.setTimeout(poll, handoffActive ? 1500 : 15000);
   }
 
   form.addEventListener("submit", function (ev) {

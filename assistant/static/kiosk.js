@@ -56,6 +56,7 @@
     heard.hidden = true;
     answer.innerHTML = "";
     answer.hidden = true;
+    stopStaff();
     state.sessionId = newSessionId();
     state.answered = false;
     setTalk("idle");
@@ -328,6 +329,7 @@
       } else if (p.type === "handoff" && p.ticket) {
         answer.appendChild(el("div", "handoff", "已为您联系金帮办工作人员（" + (p.ticket.level || "") + "），工单号 " +
           p.ticket.id + "，请在这里稍候。"));
+        watchStaff();
         spoken.push("已为您联系工作人员，请稍候。");
       }
     });
@@ -371,6 +373,37 @@
     var names = (msg.alternatives || []).map(function (a) { return a.name; });
     setStatus("没太听清，请点一下您要办的事。");
     speak("您是想问" + names.join("，还是") + "吗？请点一下，或者重说。");
+  }
+
+  // ---------------------------------------------------------------- a helper's replies
+  // while a ticket is open the kiosk asks for the helper's messages every 2 s, shows and speaks them
+  var staffTimer = null, staffAfter = 0, staffSession = null;
+  function watchStaff() {
+    if (staffTimer && staffSession === state.sessionId) { return; }
+    stopStaff();
+    staffSession = state.sessionId;
+    staffTimer = setInterval(pollStaff, 2000);
+  }
+  function stopStaff() {
+    if (staffTimer) { clearInterval(staffTimer); }
+    staffTimer = null; staffAfter = 0; staffSession = null;
+  }
+  function pollStaff() {
+    var sid = staffSession;
+    fetch("/api/v1/chat/" + encodeURIComponent(sid) + "/messages?after=" + staffAfter)
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data || sid !== staffSession) { return; }
+        (data.messages || []).forEach(function (m) {
+          if (m.id <= staffAfter) { return; }
+          staffAfter = m.id;
+          answer.hidden = false;
+          answer.appendChild(el("p", "reply-text staff", (m.staff_name || "工作人员") + "：" + m.text));
+          speak(m.text);
+          touch();
+        });
+        if (!data.handoff) { stopStaff(); }
+      }, function () { /* offline: next tick */ });
   }
 
   function sendText(text) {
