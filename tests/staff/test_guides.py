@@ -174,13 +174,41 @@ def test_export_then_import_with_a_bad_row_imports_the_rest(guide_app):
     assert r.status_code == 400 and r.json()["error"] == "bad_file"
 
 
-def test_anonymous_and_agents_cannot_edit(guide_app):
+def _bearer(c, login) -> dict:
+    r = c.post("/api/v1/auth/login", json={"username": login.username, "password": login.password})
+    assert r.status_code == 200, r.text
+    c.cookies.clear()  # the Bearer token only (the login also set the session cookie)
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+def test_anonymous_and_agents_cannot_edit(guide_app, staff_user):
     app, c = guide_app
     assert c.get("/api/v1/guides?q=公积金").status_code == 401
     assert c.put(f"/api/v1/guides/{CODE}", json={"guide": {"fee": "x"}}).status_code == 401
     assert c.post(f"/api/v1/guides/{CODE}/revert", json={"version": 0}).status_code == 401
     assert c.post("/api/v1/guides/import", files={"file": ("a.csv", b"a", "text/csv")}).status_code == 401
     assert c.get("/staff/guides", follow_redirects=False).headers["location"].startswith("/staff/login")
+    agent = _bearer(c, staff_user(level="street", place="荷花池街道", role="agent", target=app))
+    admin_login = staff_user(level="district", role="admin", target=app)
+    admin = _bearer(c, admin_login)
+    # an agent reads, but every change is refused
+    r = c.get(f"/api/v1/guides/{CODE}", headers=agent)
+    assert r.status_code == 200 and r.json()["can_edit"] is False
+    assert c.get("/api/v1/guides/export?format=csv", headers=agent).status_code == 200
+    for method, path, kw in (("put", f"/api/v1/guides/{CODE}", {"json": {"guide": {"fee": "x"}}}),
+                             ("post", f"/api/v1/guides/{CODE}/verify", {"json": {"source_ref": "x"}}),
+                             ("post", f"/api/v1/guides/{CODE}/revert", {"json": {"version": 0}}),
+                             ("post", "/api/v1/guides/import", {"files": {"file": ("a.csv", b"a", "text/csv")}})):
+        r = getattr(c, method)(path, headers=agent, **kw)
+        assert r.status_code == 403 and r.json()["error"] == "forbidden", (path, r.text)
+    assert app.state.services.guidebook.store.revision() == 0
+    # an admin account edits, and the version and the audit log name that admin
+    r = c.put(f"/api/v1/guides/{CODE}", headers=admin, json={"guide": {"fee": "不收费（管理员）"}})
+    assert r.status_code == 200 and r.json()["guide"]["history"][0]["actor"] == admin_login.username
+    from assistant.db import audit
+
+    entry = audit.entries(app.state.services.db, actor=admin_login.username)[0]
+    assert entry["action"] == "guide.edit" and entry["target"] == f"matter:{CODE}"
     r = c.get("/api/v1/guides?q=租房提取公积金", headers=H)
     assert r.status_code == 200 and r.json()["matters"][0]["code"] == CODE
 

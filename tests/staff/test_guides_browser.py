@@ -5,7 +5,6 @@ imports the rest."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 
@@ -16,13 +15,8 @@ from tests.conftest import ARTIFACTS, free_port
 from tests.live_stack import parts
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--no-first-run", "--disable-sync"]
-CSP_PROBE = ("window.__csp = []; document.addEventListener('securitypolicyviolation', "
-             "e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
-             "window.__rejected = []; window.addEventListener('unhandledrejection', "
-             "e => window.__rejected.push(String(e.reason)));")
+REJECTION_PROBE = ("window.__rejected = []; window.addEventListener('unhandledrejection', "
+                   "e => window.__rejected.push(String(e.reason)));")
 TOKEN = "guides-browser-service-token"
 CODE = "JN-GJJ-002"
 QUESTION = "租房提取公积金要带啥子材料"
@@ -49,25 +43,11 @@ def server(make_settings, kb, nlu):
     thread.join(timeout=20)
 
 
-@pytest.fixture
-def browser():
-    if not shutil.which(CHROMIUM):
-        pytest.fail("chromium is not installed (scripts/test.sh installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-def _admin_page(browser, url):
-    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN",
-                              extra_http_headers={"Authorization": f"Bearer {TOKEN}"})
-    ctx.add_init_script(CSP_PROBE)
-    return ctx.new_page()
+def _admin_page(page_factory, staff_user, staff_browser_login, app, url):
+    page = page_factory(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page.add_init_script(REJECTION_PROBE)
+    staff_browser_login(page, url, staff_user(level="district", role="admin", target=app), "/staff/guides")
+    return page
 
 
 def _checklist(url: str, session: str) -> list[str]:
@@ -78,15 +58,16 @@ def _checklist(url: str, session: str) -> list[str]:
     return [i["name"] for i in lists[0]["items"]]
 
 
-def test_admin_edits_a_guide_and_the_next_answer_shows_it(server, browser, tmp_path):
+def test_admin_edits_a_guide_and_the_next_answer_shows_it(server, page_factory, staff_user, staff_browser_login,
+                                                           tmp_path):
     app, url = server
     before = _checklist(url, "gb-before")
-    page = _admin_page(browser, url)
+    page = _admin_page(page_factory, staff_user, staff_browser_login, app, url)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
 
-    # search and open the matter
-    page.goto(url + "/staff/guides")
+    # search and open the matter (logged in through /staff/login as an admin account: cookie + CSRF)
+    assert page.locator(".jxe-nav a[aria-current='page']").inner_text() == "办事指南"
     page.get_by_label("查找事项").fill("租房提取公积金")
     page.get_by_label("查找事项").press("Enter")
     page.locator(f".results button[data-code='{CODE}']").click()
@@ -107,7 +88,7 @@ def test_admin_edits_a_guide_and_the_next_answer_shows_it(server, browser, tmp_p
 
     # the next citizen answer has it: the chat API and the checklist card of the citizen's chat page
     assert _checklist(url, "gb-after") == before + [NEW]
-    citizen = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
+    citizen = page_factory(viewport={"width": 390, "height": 844}, locale="zh-CN")
     citizen.goto(url + "/")
     box = citizen.get_by_label("输入您的问题")
     box.fill(QUESTION)
@@ -160,4 +141,31 @@ def test_admin_edits_a_guide_and_the_next_answer_shows_it(server, browser, tmp_p
     assert _checklist(url, "gb-import") == before  # the bad row changed nothing
 
     assert errors == [] and page.evaluate("window.__rejected") == []
+    assert page.evaluate("window.__csp") == []
+
+
+def test_agents_read_guides_but_cannot_edit_and_anonymous_visitors_log_in(server, page_factory, staff_user,
+                                                                          staff_browser_login):
+    app, url = server
+    anon = page_factory(viewport={"width": 1366, "height": 768})
+    anon.goto(url + "/staff/guides")
+    anon.wait_for_url("**/staff/login**")
+    page = page_factory(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    staff_browser_login(page, url, staff_user(level="street", place="荷花池街道", role="agent", target=app),
+                        "/staff/guides")
+    page.goto(url + f"/staff/guides#{CODE}")
+    page.locator("#ed-title").wait_for()
+    assert page.locator("#readonly-note").is_visible()
+    assert not page.get_by_role("button", name="保存修改").is_visible()
+    assert not page.locator("#import-form").is_visible()
+    assert page.locator("#f-fee").is_disabled()
+    # the API refuses the agent's edit even when sent by hand from the page (cookie + CSRF header)
+    status = page.evaluate("""async (code) => {
+        const m = document.cookie.match(/(?:^|; )jxe_csrf=([^;]*)/);
+        const r = await fetch('/api/v1/guides/' + code, {method: 'PUT', credentials: 'same-origin',
+            headers: {'Content-Type': 'application/json', 'X-CSRF-Token': m ? decodeURIComponent(m[1]) : ''},
+            body: JSON.stringify({guide: {fee: '随便改'}})});
+        return r.status; }""", CODE)
+    assert status == 403
+    assert app.state.services.guidebook.store.revision() == 0
     assert page.evaluate("window.__csp") == []

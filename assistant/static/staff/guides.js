@@ -350,6 +350,10 @@
       renumber();
       tr.querySelector("input").focus();
     });
+    window.addEventListener("hashchange", function () {
+      var code = decodeURIComponent(location.hash.slice(1));
+      if (code && code !== state.code) open(code);
+    });
     search("").then(function () {
       var code = decodeURIComponent(location.hash.slice(1));
       if (code) open(code);
