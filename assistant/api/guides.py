@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import typing
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from assistant.api.deps import ApiError, get_services, require_admin, require_staff
+from assistant.api.deps import ApiError, get_services, require_admin, require_staff, staff_page
 from assistant.container import Services
 from assistant.guidebook import Conflict, Invalid, NotFound, Saved, get_guidebook, issue_dicts
 from assistant.logging import get_logger
@@ -34,7 +33,6 @@ from assistant.tables import MAX_BYTES, UploadError
 from knowledge.schema import Material, Place
 
 log = get_logger(__name__)
-PAGE = Path(__file__).resolve().parent.parent / "static" / "staff" / "guides.html"
 
 
 @asynccontextmanager
@@ -75,24 +73,6 @@ def _saved(gb: Any, s: Saved) -> dict[str, Any]:
             "guide": {**gb.detail(s.code), "choices": _choices(), "can_edit": True}}  # only admins change guides
 
 
-def _run_change(fn, *args: Any) -> Saved:
-    try:
-        return fn(*args)
-    except NotFound as exc:
-        raise ApiError(404, "not_found", f"没有这个事项或版本：{exc} / no such matter or version") from None
-    except Invalid as exc:
-        raise ApiError(422, "invalid_guide", "指南没有通过校验，未保存。/ the guide did not pass the checks; "
-                                             "nothing was saved", headers=None) from _Issues(exc.issues)
-    except Conflict as exc:
-        raise ApiError(409, "conflict", f"这份指南已被他人修改（当前版本 {exc.current}），请刷新后再改。"
-                                        f"/ changed meanwhile (now version {exc.current})") from None
-
-
-class _Issues(Exception):
-    def __init__(self, issues: list) -> None:
-        self.issues = issues
-
-
 def _kb_ready(services: Services) -> None:
     if services.kb is None:
         raise ApiError(503, "kb_loading", "办事指南正在加载，请稍候。/ the guidebook is still loading")
@@ -101,12 +81,8 @@ def _kb_ready(services: Services) -> None:
 # --- page -----------------------------------------------------------------------------------------------------
 @router.get("/staff/guides", include_in_schema=False)
 def page(request: Request) -> Response:
-    """The guidebook admin page (anonymous visitors go to the login page)."""
-    try:
-        require_staff(request)
-    except ApiError:
-        return RedirectResponse("/staff/login?next=/staff/guides", status_code=303)
-    return FileResponse(PAGE, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})
+    """The guidebook admin page (anonymous visitors go to the login page; agents read, admins edit)."""
+    return staff_page(request, "guides.html")
 
 
 # --- reading --------------------------------------------------------------------------------------------------
@@ -168,24 +144,22 @@ class RevertRequest(BaseModel):
 
 
 def _change(services: Services, fn_name: str, *args: Any) -> dict[str, Any]:
+    """Run a guidebook change and answer with the guide after it (or the error, with every issue)."""
     _kb_ready(services)
     gb = get_guidebook(services)
     try:
-        saved = _run_change(getattr(gb, fn_name), *args)
-    except ApiError as exc:
-        cause = exc.__cause__
-        if isinstance(cause, _Issues):
-            raise _InvalidResponse(exc, cause.issues) from None
-        raise
+        saved = getattr(gb, fn_name)(*args)
+    except NotFound as exc:
+        raise ApiError(404, "not_found", f"没有这个事项或版本：{exc} / no such matter or version") from None
+    except Invalid as exc:
+        err = ApiError(422, "invalid_guide", "指南没有通过校验，未保存。/ the guide did not pass the checks; "
+                                             "nothing was saved")
+        err.detail["issues"] = issue_dicts(exc.issues)
+        raise err from None
+    except Conflict as exc:
+        raise ApiError(409, "conflict", f"这份指南已被他人修改（当前版本 {exc.current}），请刷新后再改。"
+                                        f"/ changed meanwhile (now version {exc.current})") from None
     return _saved(gb, saved)
-
-
-class _InvalidResponse(ApiError):
-    def __init__(self, exc: ApiError, issues: list) -> None:
-        detail = dict(exc.detail)
-        detail["issues"] = issue_dicts(issues)
-        super().__init__(exc.status_code, detail["error"], detail["message"])
-        self.detail = detail
 
 
 @router.put("/api/v1/guides/{code}")
