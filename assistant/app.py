@@ -205,6 +205,7 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
     from assistant.api.auth import router as auth_router
     from assistant.api.dashboard import router as dashboard_router
     from assistant.api.desk import router as desk_router
+    from assistant.api.guides import router as guides_router
     from assistant.api.health import router as health_router
     from assistant.api.preservice import router as preservice_router
     from assistant.api.staff import router as staff_router
@@ -234,5 +235,6 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
     app.include_router(triage_router)
     app.include_router(dashboard_router)
     app.include_router(desk_router)
+    app.include_router(guides_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

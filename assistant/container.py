@@ -45,6 +45,8 @@ class Services:
             no limits.
         ticket_events: wakes the live staff queues of every replica (``assistant.staff.events.TicketEvents``).
         workbench: the 金帮办 ticket workflow (``assistant.staff.workbench.Workbench``).
+        guidebook: the guides edited in the workbench and their live application
+            (``assistant.guidebook.Guidebook``), built on first use.
     """
 
     settings: Settings
@@ -69,6 +71,7 @@ class Services:
     limiter: Any = None
     ticket_events: Any = None
     workbench: Any = None
+    guidebook: Any = None
 
 
 def make_rasa_client(settings: Settings) -> Any:

@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     # --- staff ------------------------------------------------------------------------------------
     #: Bearer token for staff endpoints. Unset: staff endpoints answer 403 (closed).
     staff_token: str | None = None
+    #: How often (seconds) each app process checks the guidebook revision and applies guides edited in the
+    #: workbench (by any replica) to its KB and NLU.
+    guide_sync_s: float = Field(default=3.0, gt=0)
     #: Origins allowed to call the API from a browser (the widget's host pages); comma-separated in the env.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     #: How long a helper's login (cookie or Bearer token from ``POST /api/v1/auth/login``) lasts, in hours.

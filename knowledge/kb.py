@@ -143,6 +143,21 @@ class KnowledgeBase:
                ms=round(1000 * (time.perf_counter() - t0)))
         return kb
 
+    def with_matters(self, replacements: Iterable[Matter]) -> "KnowledgeBase":
+        """A new KB with some matters replaced (same codes, same order; this KB is left as it is).
+
+        Args:
+            replacements: matters whose codes are in this KB; each takes the place of the matter with its code.
+
+        Raises:
+            KeyError: a replacement's code is not in this KB.
+        """
+        by_code = {m.code: m for m in replacements}
+        unknown = [c for c in by_code if c not in self._by_code]
+        if unknown:
+            raise KeyError(f"no matter with code {unknown[0]}")
+        return type(self)([by_code.get(m.code, m) for m in self.matters], self.issues, self.guide_files)
+
     # --- lookups ------------------------------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self.matters)

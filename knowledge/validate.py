@@ -9,18 +9,20 @@ Rules (docs/knowledge.md):
 * ``related`` and ``renews`` must name codes that exist, and not the matter itself.
 * ``verified: true`` needs a ``source_ref`` saying what it was checked against.
 * The halls file (``halls.yml`` in the KB folder) and the streets file it names: :func:`knowledge.halls.check_halls`.
+
+A guide edited in the staff workbench goes through the same checks (:func:`check_guide`).
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowledge.errors import Issue, display_path
 from knowledge.halls import HALL_FILE_NAMES, HALLS_FILE, check_halls, read_streets
-from knowledge.loaders.guides import GUIDE_SUFFIXES, load_guides
+from knowledge.loaders.guides import GUIDE_SUFFIXES, guide_matter, load_guides
 from knowledge.loaders.jsonl import read_matters
 from knowledge.schema import Matter
 
@@ -287,3 +289,35 @@ def validate(paths: Sequence[Path], kb_dir: Path, guides_dir: Path) -> list[Issu
             collected.issues += problems
     return sorted(collected.issues + check(collected) + _hall_issues(hall_files),
                   key=lambda i: (i.file, i.line, i.field))
+
+
+def check_guide(data: Mapping[str, object], matters: Sequence[Matter], shown: str = "") -> tuple[Matter | None,
+                                                                                                 list[Issue]]:
+    """Check one guide as the workbench's guide editor or a guide import hands it over, with exactly the rules of
+    ``jinxiaoer kb validate`` for a guide file: the schema and ``source: authored`` (:func:`guide_matter`), then
+    :func:`check` against the rest of the KB (codes of ``related`` / ``renews``, ``verified`` needs a
+    ``source_ref``, a guide without materials, phrases that point at two matters).
+
+    Args:
+        data: the guide's fields (a mapping of ``Matter`` field names).
+        matters: the KB's matters as served now (the guide's current version among them, if it has one).
+        shown: what to call the guide in issues (default ``guidebook/<code>``).
+
+    Returns:
+        ``(matter, issues)``: ``matter`` is ``None`` when an issue is an error; issues hold warnings too.
+    """
+    code = str(data.get("code") or "")
+    shown = shown or f"guidebook/{code or '-'}"
+    matter, issues = guide_matter(data, shown)
+    if matter is None:
+        return None, issues
+    where = Path(shown)
+    collected = Collected()
+    # every matter served now is context (the guide's current version too: a guide of a catalogue code
+    # overrides it), the other guides are context for phrase clashes; only the edited guide is checked
+    collected.catalogue = [Entry(m, Path(f"guidebook/{m.code}"), {"-": 0}, checked=False) for m in matters]
+    collected.guides = [Entry(m, Path(f"guidebook/{m.code}"), {"-": 0}, checked=False) for m in matters
+                        if m.source == "authored" and m.code != matter.code]
+    collected.guides.append(Entry(matter, where, {"-": 0}, checked=True))
+    issues = [Issue(shown, 0, i.field, i.message, i.severity) for i in check(collected)]
+    return (None if any(i.severity == "error" for i in issues) else matter), issues

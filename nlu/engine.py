@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import tempfile
@@ -131,6 +132,39 @@ class NLU:
         self.load_seconds = time.perf_counter() - t0
         log.info("nlu.loaded matters=%d rows=%d index_cached=%s seconds=%.2f", len(self.matters),
                  len(self.index.row_texts), self.index_from_cache, self.load_seconds)
+
+    def with_matters(self, matters) -> tuple["NLU", list[str]]:
+        """This NLU for a KB whose matters changed in place (same codes, same order: a guide edited in the
+        workbench): the search entries of the matters whose searched texts changed (name, aliases, colloquial
+        phrasings, examples, source, material names) are rebuilt; every other part is shared. This NLU is left
+        as it is (a turn using it meanwhile is not disturbed).
+
+        Args:
+            matters: the KB's matters, position by position the same codes as ``self.matters``.
+
+        Returns:
+            ``(nlu, codes)``: the NLU to use from now on (``self`` when nothing the NLU reads changed) and the
+            codes whose search entries were rebuilt.
+
+        Raises:
+            ValueError: the codes are not the same, in the same order.
+        """
+        matters = list(matters)
+        if [m.code for m in matters] != [m.code for m in self.matters]:
+            raise ValueError("with_matters needs the same matter codes in the same order")
+        changed = {i: m for i, (m, old) in enumerate(zip(matters, self.matters))
+                   if _searched(m) != _searched(old)}
+        if not changed and all(a is b for a, b in zip(matters, self.matters)):
+            return self, []
+        new = copy.copy(self)
+        new.matters = matters
+        new._by_code = {m.code: m for m in matters}
+        if changed:
+            new.fingerprint = kb_fingerprint(matters)
+            new.index = self.index.with_matters(changed, self.encoder, self.tokenizer)
+            new.phonetic = self.phonetic.with_matters(changed)
+            new.matter_terms = self.matter_terms.with_matters(changed, self.tokenizer, new.index.doc_terms)
+        return new, [m.code for m in changed.values()]
 
     def _classifier(self) -> tuple[IntentClassifier, bool]:
         examples = load_examples()
@@ -333,6 +367,12 @@ class NLU:
 
     def _payload_result(self, raw: str, payload: dict) -> dict:
         return payload_parse(raw, payload, lambda code: self._by_code[code].name)
+
+
+def _searched(m) -> tuple:
+    """What of a matter the search reads (its rows, its BM25 and pinyin documents, its re-scoring terms)."""
+    return (m.name, tuple(m.aliases), tuple(m.colloquial), tuple(m.examples), m.source, tuple(m.conditions),
+            tuple((x.name, tuple(x.aliases)) for x in m.materials))
 
 
 def generic_terms(tokenizer: Tokenizer) -> frozenset[str]:

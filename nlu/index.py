@@ -163,6 +163,45 @@ class MatterIndex:
         return cls(codes, names, np.array(authored, dtype=bool), np.array(row_matter, dtype="int64"), row_texts,
                    vectors, doc_terms)
 
+    def with_matters(self, changed: dict[int, object], encoder: Encoder, tokenizer: Tokenizer) -> "MatterIndex":
+        """A new index where the matters at some positions are replaced (their rows and BM25 documents rebuilt;
+        every other matter's rows and vectors are reused, so only the changed texts are encoded).
+
+        Args:
+            changed: position → the new ``knowledge.schema.Matter`` (same code as before).
+            encoder: the sentence encoder.
+            tokenizer: the KB tokenizer.
+        """
+        row_matter: list[int] = []
+        row_texts: list[str] = []
+        vectors: list[np.ndarray] = []
+        rows_of = self._rows_of
+        fresh_texts: dict[int, list[str]] = {i: matter_texts(m) for i, m in changed.items()}
+        known = {t: self.vectors[r] for i in changed for r in rows_of.get(i, []) for t in [self.row_texts[r]]}
+        todo = sorted({t for texts in fresh_texts.values() for t in texts if t not in known})
+        known.update(zip(todo, encoder.encode(todo)) if todo else [])
+        for i in range(len(self.codes)):
+            if i in changed:
+                for t in fresh_texts[i]:
+                    row_matter.append(i)
+                    row_texts.append(t)
+                    vectors.append(known[t])
+            else:
+                for r in rows_of.get(i, []):
+                    row_matter.append(i)
+                    row_texts.append(self.row_texts[r])
+                    vectors.append(self.vectors[r])
+        names = list(self.names)
+        authored = self.authored.copy()
+        doc_terms = list(self.doc_terms)
+        for i, m in changed.items():
+            names[i] = m.name
+            authored[i] = m.source == "authored"
+            doc_terms[i] = tokenizer.terms(matter_document(m))
+        matrix = np.vstack(vectors).astype("float32") if vectors else np.zeros((0, self.vectors.shape[1]), "float32")
+        return type(self)(list(self.codes), names, authored, np.array(row_matter, dtype="int64"), row_texts,
+                          np.ascontiguousarray(matrix), doc_terms)
+
     def save(self, path: Path) -> None:
         """Write the index to ``path`` (``.npz``) atomically."""
         path.parent.mkdir(parents=True, exist_ok=True)

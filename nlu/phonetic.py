@@ -222,6 +222,18 @@ class PhoneticIndex:
             tmp.replace(path)
         return index
 
+    def with_matters(self, changed: dict[int, object]) -> "PhoneticIndex":
+        """A new index where the matters at some positions (position → ``Matter``, same code) are re-indexed;
+        the others are reused as they are."""
+        doc_terms = list(self.doc_terms)
+        terms = list(self.terms)
+        for i, m in changed.items():
+            doc_terms[i] = bigram_terms(" ".join([m.name, m.name, *m.aliases, *m.colloquial, *m.examples]))
+            terms[i] = [(t, [s for run in folded_syllables(t) for s in run]) for t in matter_terms(m)]
+        index = type(self).__new__(type(self))
+        index._setup(self.codes, doc_terms, terms)
+        return index
+
     def sparse(self, text: str) -> dict[int, float]:
         """Normalised BM25 scores (document position → [0, 1]) of ``text``'s folded syllable bigrams."""
         q = _bigrams(folded_syllables(normalize(text)))

@@ -83,6 +83,15 @@ class MatterTerms:
             kinds.append(cues.of_name(normalize(m.name)))
         return cls([frozenset(d) for d in doc_terms], names, conds, kinds, cues)
 
+    def with_matters(self, changed: dict, tokenizer, doc_terms: Sequence[Sequence[str]]) -> "MatterTerms":
+        """New term sets where the matters at some positions (position → ``Matter``) changed; ``doc_terms``: the
+        new BM25 documents' terms of every matter."""
+        part = MatterTerms.build(list(changed.values()), tokenizer, [doc_terms[i] for i in changed], self.cues)
+        doc, name, conds, kinds = list(self.doc), list(self.name), list(self.conditions), list(self.variants)
+        for j, i in enumerate(changed):
+            doc[i], name[i], conds[i], kinds[i] = part.doc[j], part.name[j], part.conditions[j], part.variants[j]
+        return MatterTerms(doc, name, conds, kinds, self.cues)
+
 
 def features(query: str, qterms: Sequence[str], positions: Sequence[int], terms: MatterTerms,
              idf: dict[str, float]) -> np.ndarray:

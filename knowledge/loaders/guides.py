@@ -213,25 +213,45 @@ def read_yaml_mapping(path: Path, what: str) -> YamlMapping:
     return YamlMapping(data, node, issues)
 
 
+def guide_matter(data: Mapping[str, Any], shown: str, node: yaml.Node | None = None
+                 ) -> tuple[Matter | None, list[Issue]]:
+    """Check one guide's fields: the ``Matter`` schema and the guide rules (``source: authored``). The one check
+    for a guide, whether it comes from a YAML file or from the workbench's guide editor.
+
+    Args:
+        data: the guide's fields (a mapping of ``Matter`` field names).
+        shown: what to call it in issues (the file, or ``guidebook/<code>``).
+        node: the YAML root node, to point issues at lines; ``None``: every issue is on line 0.
+
+    Returns:
+        ``(matter, issues)``; ``matter`` is ``None`` when there is an issue.
+    """
+    def line(loc: tuple[Any, ...], on_key: bool) -> int:
+        return locate_line(node, loc, on_key) if node is not None else 0
+
+    issues: list[Issue] = []
+    try:
+        matter = Matter.model_validate(dict(data))
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            issues.append(Issue(shown, line(loc, err["type"] == "extra_forbidden"),
+                                ".".join(str(p) for p in loc) or "-", _message(err)))
+        return None, issues
+    if matter.source != "authored":
+        issues.append(Issue(shown, line(("source",), False), "source",
+                            f"an authored guide must say `source: authored`, got {matter.source!r}"))
+    return (None if issues else matter), issues
+
+
 def _parse(path: Path) -> tuple[Matter | None, list[Issue], Mapping[str, int]]:
     shown = display_path(path)
     doc = read_yaml_mapping(path, "one matter (a mapping of Matter fields); one matter per file")
     if doc.data is None:
         return None, doc.issues, {}
-    data, node, issues = doc.data, doc.node, doc.issues
-    lines = KeyLines(node)
-    try:
-        matter = Matter.model_validate(data)
-    except ValidationError as exc:
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            line = locate_line(node, loc, on_key=err["type"] == "extra_forbidden")
-            issues.append(Issue(shown, line, ".".join(str(p) for p in loc) or "-", _message(err)))
-        return None, issues, lines
-    if matter.source != "authored":
-        issues.append(Issue(shown, locate_line(node, ("source",), False), "source",
-                            f"an authored guide must say `source: authored`, got {matter.source!r}"))
-    return (None if issues else matter), issues, lines
+    matter, issues = guide_matter(doc.data, shown, doc.node)
+    issues = doc.issues + issues
+    return (None if issues else matter), issues, KeyLines(doc.node)
 
 
 def load_guides(paths: Iterable[Path]) -> list[ParsedGuide]:
