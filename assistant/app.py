@@ -197,6 +197,7 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
 
     # every router, explicitly (one line each)
     from assistant.api.health import router as health_router
+    from assistant.api.metrics import router as metrics_router
     from assistant.api.preservice import router as preservice_router
     from assistant.api.staff import router as staff_router
     from assistant.channels import kiosk, miniprogram, widget
@@ -208,6 +209,7 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
     wechat_mp.register_outbox(services)
 
     app.include_router(health_router)
+    app.include_router(metrics_router)
     app.include_router(web_router)
     app.include_router(staff_router)
     app.include_router(nlu_router)

@@ -30,6 +30,7 @@ from assistant.dialogue.degraded import degraded_turn
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.state import DialogueState
 from assistant.logging import get_logger, log_event
+from assistant.metrics import DEGRADED_TURNS, TURN_ERRORS, TURN_SECONDS
 from assistant.parts import buttons, notice, sanitize_part, text as text_part
 from nlu.payload import looks_like_payload
 from nlu.text import clean
@@ -223,6 +224,7 @@ class Assistant:
                 status, stored = await run_in_threadpool(conversations.claim_turn, session_id, message_id)
             except Exception:  # the database is down: answer without the retry guarantee
                 log.exception("chat.turn.claim_failed")
+                TURN_ERRORS.labels("claim").inc()
                 return await self._turn(session_id, text, channel, metadata)
             if status == "done":
                 log_event(log, "chat.turn.replayed", session=session_id, message=message_id)
@@ -243,6 +245,7 @@ class Assistant:
                                         response.model_dump(mode="json") if response is not None else None)
             except Exception:
                 log.exception("chat.turn.finish_failed")
+                TURN_ERRORS.labels("finish").inc()
 
     async def _turn(self, session_id: str, text: str, channel: str,
                     metadata: dict[str, Any] | None) -> ChatResponse:
@@ -262,10 +265,12 @@ class Assistant:
             except _RasaDown as exc:
                 reason = str(exc) or "rasa_unavailable"
                 degraded = True
+                DEGRADED_TURNS.labels(reason).inc()
                 try:
                     replies, intent = await degraded_turn(s, session_id, norm.text, meta)
                 except Exception:  # NLU or database failure inside the degraded path: still answer
                     log.exception("chat.degraded.failed")
+                    TURN_ERRORS.labels("degraded").inc()
                     replies = [notice(say("notice.degraded")), text_part(say("step.failed")),
                                buttons([human_button()])]
         replies = [notice(n) for n in norm.notices] + replies
@@ -274,6 +279,7 @@ class Assistant:
             state = await run_in_threadpool(s.states.load, session_id)
         except Exception:
             log.exception("chat.turn.state_failed")
+            TURN_ERRORS.labels("state").inc()
         # the intent of this turn, as the step that answered it saved it ("" when no step ran, e.g. a form prompt)
         if state.turn_id == turn_id:
             intent = state.last_intent
@@ -286,8 +292,12 @@ class Assistant:
                 s.conversations.record_turn, session_id, channel, norm.text, replies, intent, matter)
         except Exception:  # the database is down: the citizen still gets the answer
             log.exception("chat.turn.store_failed")
+            TURN_ERRORS.labels("store").inc()
             message_id = None
-        ms = round((time.perf_counter() - t0) * 1000, 1)
+        elapsed = time.perf_counter() - t0
+        TURN_SECONDS.labels(channel, "degraded" if degraded else
+                            ("input" if norm.kind in {"empty", "no_content", "non_chinese"} else "ok")).observe(elapsed)
+        ms = round(elapsed * 1000, 1)
         log_event(log, "chat.turn.completed", session=session_id, channel=channel, kind=norm.kind,
                   intent=intent, matter=(matter or {}).get("code"), degraded=degraded, reason=reason,
                   handoff=(handoff or {}).get("id"), parts=len(replies), ms=ms)
