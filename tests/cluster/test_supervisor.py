@@ -72,3 +72,20 @@ def test_supervisor_restarts_killed_members_and_stops_them_all(tmp_path: Path):
     finally:
         if sup.poll() is None:
             os.killpg(sup.pid, signal.SIGKILL)
+
+
+def test_cluster_up_wants_postgresql_redis_and_haproxy(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("DATABASE_URL", "REDIS_URL"))}
+    env.update({"JXE_DATA_DIR": str(tmp_path), "JXE_SETTINGS_FILE": str(tmp_path / "none.yml")})
+    jx = str(REPO_ROOT / ".venv/bin/jinxiaoer")
+    r = subprocess.run([jx, "cluster", "up", "--run-dir", str(tmp_path / "c")], env=env, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 2 and "PostgreSQL" in r.stderr
+    env["DATABASE_URL"] = "postgresql://u@127.0.0.1:1/x"
+    r = subprocess.run([jx, "cluster", "up", "--run-dir", str(tmp_path / "c")], env=env, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 2 and "Redis" in r.stderr
+    r = subprocess.run([jx, "cluster", "up", "--app-replicas", "0"], env=env, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 2 and "between 1 and 40" in r.stderr
+    assert not (tmp_path / "c" / "state.json").exists()
