@@ -1,7 +1,7 @@
 """``jinxiaoer cluster up|status|down|render|rasa``: the production topology on one machine.
 
 * ``up --app-replicas N --rasa-replicas M --port P [--run-dir D]`` — migrate the database, train the Rasa model
-  once, write ``D/haproxy.cfg`` and ``D/plan.json`` from :mod:`assistant.cluster.topology`, start the supervisor
+  and build the NLU caches once, write ``D/haproxy.cfg`` and ``D/plan.json`` from :mod:`assistant.cluster.topology`, start the supervisor
   (:mod:`assistant.cluster.supervisor`) as a daemon and wait until every member answers its health check.
   Needs PostgreSQL (``DATABASE_URL``/``JXE_DATABASE_URL``) and Redis (``REDIS_URL``/``JXE_REDIS_URL``) and HAProxy
   (``scripts/install-balancer.sh`` installs Debian's package).
@@ -147,6 +147,13 @@ def up(topology, settings: Settings, run_dir: Path, *, wait_s: float | None = 90
     from assistant.rasa.supervisor import RasaModelCache
 
     RasaModelCache(settings).ensure_model()
+    # the NLU's caches (faiss index, intent classifier) are built by the first process that needs them: build them
+    # here once, or every replica builds its own copy at the same time (minutes of CPU each when cold)
+    warm = subprocess.run([jinxiaoer_program(), "nlu", "parse", "你好"], env=env, cwd=REPO_ROOT, capture_output=True,
+                          text=True)
+    if warm.returncode != 0:
+        print(f"jinxiaoer cluster: the NLU did not load:\n{warm.stderr[-1500:]}", file=out)
+        return 1
     cfg = run_dir / "haproxy.cfg"
     cfg.write_text(haproxy_config(topology))
     check = subprocess.run(["haproxy", "-c", "-q", "-f", str(cfg)], capture_output=True, text=True)
