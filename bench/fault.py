@@ -36,9 +36,10 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from assistant.db.session import make_engine
 from assistant.settings import REPO_ROOT, Settings
 from bench._load import HUMAN, run_load, sequential
 
@@ -78,7 +79,7 @@ class Stack:
         self.tmp = Path(tempfile.mkdtemp(prefix="jxe-bench-fault-"))
         admin = os.environ.get("JXE_TEST_POSTGRES_URL") or "postgresql://postgres@127.0.0.1:5432/test"
         self.dbname = f"jxe_fault_{uuid.uuid4().hex[:8]}"
-        self.admin = create_engine(admin, isolation_level="AUTOCOMMIT")
+        self.admin = make_engine(admin).execution_options(isolation_level="AUTOCOMMIT")
         with self.admin.connect() as c:
             c.execute(text(f'CREATE DATABASE "{self.dbname}"'))
         self.db_url = make_url(admin).set(database=self.dbname).render_as_string(hide_password=False)
@@ -98,7 +99,7 @@ class Stack:
                     "JXE_LOG_LEVEL": "WARNING", "RASA_TELEMETRY_ENABLED": "false"}
         for k in ("JXE_DATABASE_URL", "JXE_REDIS_URL", "JXE_SETTINGS_FILE"):
             self.env.pop(k, None)
-        self.engine = create_engine(self.db_url)
+        self.engine = make_engine(self.db_url)
         self.jx = str(REPO_ROOT / ".venv" / "bin" / "jinxiaoer")
 
     @property
@@ -266,7 +267,7 @@ def run(settings: Settings) -> str:
             f"{len(dup_or_lost_sessions)} |",
             f"| «转人工» sessions / with ≠ 1 ticket | {len(human_sessions)} / {len(bad_tickets) + len(extra_tickets)} |",
             f"| restarts after the run | "
-            f"{', '.join(f'{n} {m['restarts']}' for n, m in after.items())} |",
+            f"{', '.join(n + ' ' + str(m['restarts']) for n, m in after.items())} |",
             f"| reminders due at start / inbox messages / sessions with ≠ 1 | {LICENCES} / {sum(reminders.values())} / "
             f"{sum(1 for n in reminders.values() if n != 1) + LICENCES - len(reminders)} "
             f"(ps_reminders: {dict((s, n) for s, n in rem_rows)}) |",

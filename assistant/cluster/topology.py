@@ -5,7 +5,7 @@ checks the committed files equal a fresh rendering and agree with the plan ``clu
 
 Layout for ``--port P`` (every address is loopback except the public frontend)::
 
-    citizens ──► P  (balancer "public": app-1..N, health check GET /healthz, retries)
+    citizens ──► P  (balancer "public": app-1..N, health check GET /readyz, retries)
     app-i     ── 127.0.0.1:P+10+i  (uvicorn, ``jinxiaoer serve``, JXE_RASA_MANAGE=false)
     app-i ──► P+1 (balancer "rasa": rasa-1..M, health check GET /)  ──► rasa-j 127.0.0.1:P+50+j
     rasa-j ──► P+2 (balancer "internal": app-1..N, NLU parse and custom actions only)
@@ -34,7 +34,9 @@ class Member:
         kind: ``app`` / ``rasa`` / ``balancer``.
         port: the port it listens on (the balancer: the public port).
         argv: the command, as words; ``{jinxiaoer}`` and ``{haproxy_cfg}`` are filled in by the runner.
-        health: the path its health check asks (HTTP 200 = healthy).
+        health: the path its health check asks (HTTP 200 = healthy): ``/readyz`` for an app (its own parts ready;
+            it answers, degraded, while the Rasa pool is down), ``/`` for Rasa, the public ``/healthz`` through the
+            balancer (everything, Rasa included) for the balancer.
     """
 
     name: str
@@ -93,7 +95,7 @@ class Topology:
                       ("{jinxiaoer}", "cluster", "rasa", "--port", str(self.rasa_port(j))), "/")
                for j in range(1, self.rasa_replicas + 1)]
         out += [Member(f"app-{i}", "app", self.app_port(i),
-                       ("{jinxiaoer}", "serve", "--host", "127.0.0.1", "--port", str(self.app_port(i))), "/healthz")
+                       ("{jinxiaoer}", "serve", "--host", "127.0.0.1", "--port", str(self.app_port(i))), "/readyz")
                 for i in range(1, self.app_replicas + 1)]
         out.append(Member("balancer", "balancer", self.port, ("haproxy", "-db", "-f", "{haproxy_cfg}"), "/healthz"))
         return out
@@ -157,7 +159,7 @@ def haproxy_config(t: Topology) -> str:
         "",
         "backend apps",
         "    balance leastconn",
-        "    option httpchk GET /healthz",
+        "    option httpchk GET /readyz",
         "    http-check expect status 200",
         *_servers(apps, check),
         "",
@@ -177,9 +179,8 @@ def haproxy_config(t: Topology) -> str:
         "",
         "backend apps_internal",
         "    balance leastconn",
-        "    option httpchk GET /healthz",
-        # an app that is up answers NLU and actions even while /healthz says 503 (e.g. all Rasa servers down)
-        "    http-check expect rstatus ^(200|503)$",
+        "    option httpchk GET /readyz",
+        "    http-check expect status 200",
         *_servers(apps, check),
         "",
     ]
