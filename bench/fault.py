@@ -119,10 +119,10 @@ class Stack:
             raise RuntimeError(f"cluster up failed ({r.returncode}): {r.stderr[-2000:]}")
         return time.perf_counter() - t0
 
-    def status(self) -> dict:
+    def status(self, probe: bool = True) -> dict:
         from assistant.commands.cluster import status
 
-        return status(self.run_dir)
+        return status(self.run_dir, probe=probe)
 
     def redis_kill_clients(self) -> int:
         import redis
@@ -182,8 +182,7 @@ def run(settings: Settings) -> str:
             for at, kind, target in FAULTS:
                 time.sleep(max(0.0, at - (time.perf_counter() - t0)))
                 if kind == "kill":
-                    pid = next(m["pid"] for m in stack.status(  # noqa: B023
-                    )["members"] if m["name"] == target)
+                    pid = next(m["pid"] for m in stack.status(probe=False)["members"] if m["name"] == target)
                     os.kill(pid, signal.SIGKILL)
                     fault_log.append(f"t={at:.0f} s SIGKILL {target} (pid {pid})")
                 else:
