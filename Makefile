@@ -17,4 +17,5 @@ validate: setup
 	RASA_TELEMETRY_ENABLED=false .venv-rasa/bin/rasa data validate --domain domain --data data
 
 bench:
+	bash scripts/install-balancer.sh
 	.venv/bin/python -m bench

@@ -207,6 +207,7 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
     from assistant.api.desk import router as desk_router
     from assistant.api.guides import router as guides_router
     from assistant.api.health import router as health_router
+    from assistant.api.metrics import router as metrics_router
     from assistant.api.preservice import router as preservice_router
     from assistant.api.staff import router as staff_router
     from assistant.api.triage import router as triage_router
@@ -221,6 +222,7 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
 
     app.include_router(health_router)
     app.include_router(auth_router)
+    app.include_router(metrics_router)
     app.include_router(web_router)
     app.include_router(staff_router)
     app.include_router(workbench_router)

@@ -30,6 +30,7 @@ from assistant.dialogue.degraded import degraded_turn
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.state import DialogueState
 from assistant.logging import get_logger, log_event
+from assistant.metrics import DEGRADED_TURNS, TURN_ERRORS, TURN_SECONDS
 from assistant.parts import buttons, notice, sanitize_part, text as text_part
 from assistant.privacy import mask_pii
 from nlu.payload import looks_like_payload
@@ -216,7 +217,7 @@ class Assistant:
             The answer; never raises for bad input or an unreachable Rasa.
         """
         if not message_id:
-            return await self._turn(session_id, text, channel, metadata)
+            return (await self._turn(session_id, text, channel, metadata))[0]
         conversations = self.services.conversations
         deadline = time.monotonic() + self.services.settings.rasa_timeout_s + RETRY_WAIT_EXTRA_S
         while True:
@@ -224,7 +225,8 @@ class Assistant:
                 status, stored = await run_in_threadpool(conversations.claim_turn, session_id, message_id)
             except Exception:  # the database is down: answer without the retry guarantee
                 log.exception("chat.turn.claim_failed")
-                return await self._turn(session_id, text, channel, metadata)
+                TURN_ERRORS.labels("claim").inc()
+                return (await self._turn(session_id, text, channel, metadata))[0]
             if status == "done":
                 log_event(log, "chat.turn.replayed", session=session_id, message=message_id)
                 return ChatResponse.model_validate(stored)
@@ -235,18 +237,23 @@ class Assistant:
                 continue
             await asyncio.sleep(0.1)
         response = None
+        stored = False
         try:
-            response = await self._turn(session_id, text, channel, metadata)
+            response, stored = await self._turn(session_id, text, channel, metadata, turn_key=message_id)
             return response
         finally:
-            try:
-                await run_in_threadpool(conversations.finish_turn, session_id, message_id,
-                                        response.model_dump(mode="json") if response is not None else None)
-            except Exception:
-                log.exception("chat.turn.finish_failed")
+            if not stored:  # the turn failed (release the claim) or was not stored (keep the answer for retries)
+                try:
+                    await run_in_threadpool(conversations.finish_turn, session_id, message_id,
+                                            response.model_dump(mode="json") if response is not None else None)
+                except Exception:
+                    log.exception("chat.turn.finish_failed")
+                    TURN_ERRORS.labels("finish").inc()
 
-    async def _turn(self, session_id: str, text: str, channel: str,
-                    metadata: dict[str, Any] | None) -> ChatResponse:
+    async def _turn(self, session_id: str, text: str, channel: str, metadata: dict[str, Any] | None,
+                    turn_key: str | None = None) -> tuple[ChatResponse, bool]:
+        """One turn. Returns the answer and whether it was stored (with ``turn_key``: stored together with the
+        finished key, in one transaction)."""
         t0 = time.perf_counter()
         s = self.services
         norm = normalize_input(text)
@@ -277,10 +284,12 @@ class Assistant:
             except _RasaDown as exc:
                 reason = str(exc) or "rasa_unavailable"
                 degraded = True
+                DEGRADED_TURNS.labels(reason).inc()
                 try:
                     replies, intent = await degraded_turn(s, session_id, norm.text, meta)
                 except Exception:  # NLU or database failure inside the degraded path: still answer
                     log.exception("chat.degraded.failed")
+                    TURN_ERRORS.labels("degraded").inc()
                     replies = [notice(say("notice.degraded")), text_part(say("step.failed")),
                                buttons([human_button()])]
         replies = [notice(n) for n in norm.notices] + replies
@@ -289,6 +298,7 @@ class Assistant:
             state = await run_in_threadpool(s.states.load, session_id)
         except Exception:
             log.exception("chat.turn.state_failed")
+            TURN_ERRORS.labels("state").inc()
         # the intent of this turn, as the step that answered it saved it ("" when no step ran, e.g. a form prompt)
         if state.turn_id == turn_id:
             intent = state.last_intent
@@ -300,19 +310,31 @@ class Assistant:
             intent = "rate_handoff"
         matter = state.matter
         handoff = next((p["ticket"] for p in replies if p["type"] == "handoff"), None)
+
+        def response(message_id: int | None) -> ChatResponse:
+            return ChatResponse(session_id=session_id, replies=replies,
+                                matter=MatterRef(**matter) if matter else None, intent=intent or "",
+                                handoff=handoff, degraded=degraded, message_id=message_id)
+
+        stored = False
         try:
             message_id = await run_in_threadpool(
-                s.conversations.record_turn, session_id, channel, norm.text, replies, intent, matter)
+                lambda: s.conversations.record_turn(
+                    session_id, channel, norm.text, replies, intent, matter, turn_key=turn_key,
+                    response=lambda bot_id: response(bot_id).model_dump(mode="json")))
+            stored = True
         except Exception:  # the database is down: the citizen still gets the answer
             log.exception("chat.turn.store_failed")
+            TURN_ERRORS.labels("store").inc()
             message_id = None
-        ms = round((time.perf_counter() - t0) * 1000, 1)
+        elapsed = time.perf_counter() - t0
+        TURN_SECONDS.labels(channel, "degraded" if degraded else
+                            ("input" if norm.kind in {"empty", "no_content", "non_chinese"} else "ok")).observe(elapsed)
+        ms = round(elapsed * 1000, 1)
         log_event(log, "chat.turn.completed", session=session_id, channel=channel, kind=norm.kind,
                   intent=intent, matter=(matter or {}).get("code"), degraded=degraded, reason=reason,
                   handoff=(handoff or {}).get("id"), parts=len(replies), ms=ms)
-        return ChatResponse(session_id=session_id, replies=replies,
-                            matter=MatterRef(**matter) if matter else None, intent=intent or "",
-                            handoff=handoff, degraded=degraded, message_id=message_id)
+        return response(message_id), stored
 
     # ---- Rasa path ----------------------------------------------------------------------------------
     async def _via_rasa(self, session_id: str, text: str, meta: dict[str, Any]) -> list[dict[str, Any]]:

@@ -115,6 +115,10 @@ class Settings(BaseSettings):
     #: Let a managed Rasa server listen on a non-loopback address of ``rasa_url`` (off: only 127.0.0.0/8, ::1,
     #: localhost are accepted, so Rasa's own API is reachable only from this host).
     rasa_allow_remote_bind: bool = False
+    #: Seconds a Rasa server holds a conversation's lock in Redis (``TICKET_LOCK_LIFETIME``; Rasa's default is 60).
+    #: A server killed mid-turn leaves its lock behind: the next turn of that conversation waits at most this
+    #: long, so it stays below ``rasa_timeout_s`` (a turn takes well under a second).
+    rasa_lock_lifetime_s: int = Field(default=6, ge=1)
 
     # --- staff ------------------------------------------------------------------------------------
     #: Bearer token for staff endpoints. Unset: staff endpoints answer 403 (closed).
@@ -155,6 +159,9 @@ class Settings(BaseSettings):
     rate_limit_session_per_min: int = Field(default=30, ge=0)
     #: Chat turns one client address may send a minute (0: no limit).
     rate_limit_ip_per_min: int = Field(default=120, ge=0)
+    #: Serve ``GET /metrics`` (Prometheus) to anyone in production; off: in production it wants the staff token
+    #: (outside production it is always open). Keep the balancer from exposing it either way.
+    metrics_public: bool = False
     #: Where the rate-limit counters live: a Redis URL shared by every app process; empty: this process's memory.
     redis_url: str = Field(default="", validation_alias=AliasChoices("JXE_REDIS_URL", "REDIS_URL", "redis_url"))
     #: Largest request body read at all, in bytes (counted as it arrives, chunked bodies too); uploads and

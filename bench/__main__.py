@@ -17,7 +17,7 @@ import bench
 from assistant.settings import REPO_ROOT, Settings
 
 #: Areas in this order first; any other ``bench/<area>.py`` with a ``run`` follows alphabetically.
-ORDER = ("nlu", "chat", "voice")
+ORDER = ("nlu", "chat", "voice", "cost", "fault")
 OUT = REPO_ROOT / "docs" / "benchmarks.md"
 
 

@@ -23,6 +23,9 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v ffmpeg >/dev/null 2>&1 
     || { echo "test: could not install chromium/ffmpeg" >&2; exit 1; }
 fi
 
+# HAProxy for the cluster tests and benchmarks (jinxiaoer cluster up)
+bash scripts/install-balancer.sh || { echo "test: could not install haproxy" >&2; exit 1; }
+
 bash scripts/setup.sh || exit 1
 
 export RASA_TELEMETRY_ENABLED=false

@@ -1,5 +1,5 @@
-"""Readiness: the public ``GET /healthz`` (only ``{"status": "ok"|"unavailable"}``, 200/503, for load balancers)
-and the staff-only ``GET /api/v1/health`` with what is missing and why (database, KB, NLU, Rasa, supervisor).
+"""Readiness: the public ``GET /healthz`` (only ``{"status": "ok"|"unavailable"}``, 200/503: everything including
+Rasa), ``GET /readyz`` (the same shape: this replica's own parts, the balancer's check) and the staff-only ``GET /api/v1/health`` with what is missing and why (database, KB, NLU, Rasa, supervisor).
 
 The public answer carries no URLs, error texts or versions: what is broken, and where Rasa listens, is for the
 operators (Bearer ``JXE_STAFF_TOKEN``).
@@ -18,7 +18,7 @@ from assistant.api.deps import get_services, require_staff
 from assistant.chat import maybe_await
 from assistant.container import Services
 
-__all__ = ["router", "rasa_ready", "health_checks"]
+__all__ = ["router", "rasa_ready", "health_checks", "LOCAL"]
 
 router = APIRouter(tags=["ops"])
 
@@ -76,6 +76,20 @@ async def healthz(services: Services = Depends(get_services)) -> JSONResponse:
     otherwise (details: ``GET /api/v1/health``, staff only)."""
     body = await health_checks(services)
     return JSONResponse({"status": body["status"]}, status_code=200 if body["status"] == "ok" else 503)
+
+
+#: The parts a replica needs to answer at all (with Rasa down it answers through the degraded path).
+LOCAL = ("db", "kb", "nlu")
+
+
+@router.get("/readyz")
+async def readyz(services: Services = Depends(get_services)) -> JSONResponse:
+    """200 ``{"status": "ok"}`` when this replica's own parts (database migrated, KB, NLU) are ready, whatever the
+    Rasa servers do; 503 ``{"status": "unavailable"}`` while it is still loading. The balancer's check: a replica
+    that is starting gets no traffic (its NLU would answer every message with a fallback), and one whose Rasa pool
+    is down still answers (degraded) instead of the balancer refusing everyone."""
+    ok = all(services.status.get(k) == "ready" for k in LOCAL)
+    return JSONResponse({"status": "ok" if ok else "unavailable"}, status_code=200 if ok else 503)
 
 
 @router.get("/api/v1/health", dependencies=[Depends(require_staff)])

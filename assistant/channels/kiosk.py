@@ -41,6 +41,7 @@ from starlette.websockets import WebSocketState
 
 from assistant.dialogue.replies import say
 from assistant.logging import get_logger, log_event
+from assistant.metrics import ASR_SESSIONS
 from assistant.settings import Settings
 from assistant.speech import VoiceRuntime, voice_runtime, warm_voice
 
@@ -281,6 +282,7 @@ async def _serve(ws: WebSocket, kiosk: bool) -> None:
     sess = _Session(ws, services, kiosk)
     t0 = time.perf_counter()
     event = "voice.ws.closed"
+    ASR_SESSIONS.inc()
     try:
         while True:
             message = await ws.receive()
@@ -326,6 +328,7 @@ async def _serve(ws: WebSocket, kiosk: bool) -> None:
             pass
     finally:
         sess.rec = None  # drop the session's audio and decoder state
+        ASR_SESSIONS.dec()
     log_event(log, event, session=sess.session_id, kiosk=kiosk, utterances=sess.utterances,
               audio_bytes=sess.audio_bytes, s=round(time.perf_counter() - t0, 2))
 

@@ -176,7 +176,8 @@ class ConversationStore:
             return s.get(Conversation, session_id) is not None
 
     def record_turn(self, session_id: str, channel: str, user_text: str, replies: list[dict[str, Any]],
-                    intent: str | None, matter: dict[str, str] | None) -> int:
+                    intent: str | None, matter: dict[str, str] | None, *, turn_key: str | None = None,
+                    response: Callable[[int], dict[str, Any]] | None = None) -> int:
         """Store one turn: the citizen's text (masked) and the bot's reply parts.
 
         Args:
@@ -186,6 +187,10 @@ class ConversationStore:
             replies: the reply parts of the answer.
             intent: the recognised intent name, if any.
             matter: ``{"code", "name"}`` of the conversation's current matter, if any.
+            turn_key: the client's message id of a claimed turn (:meth:`claim_turn`): its key is finished in the
+                same transaction, so a turn is stored and marked answered together — a replica that dies in
+                between leaves neither, and the retry runs it once.
+            response: builds the stored answer from the bot message's id (with ``turn_key``).
 
         Returns:
             The id of the stored bot message.
@@ -214,6 +219,10 @@ class ConversationStore:
                     add_ticket_event(s, ticket, "message")
                     changed = True
             s.flush()
+            if turn_key is not None and response is not None:
+                key = s.get(TurnKey, (session_id, turn_key))
+                if key is not None:
+                    key.status, key.response = "done", response(bot.id)
             bot_id = bot.id
         if changed:
             self._ticket_changed()

@@ -33,6 +33,7 @@ from assistant.db.base import utcnow
 from assistant.db.leader import Leadership
 from assistant.db.preservice import Licence, Reminder
 from assistant.logging import get_logger, log_event
+from assistant.metrics import SCHEDULER_RUNS
 from assistant.preservice.delivery import Channel, DeliveryResult, NoChannel, WebInbox
 from assistant.preservice.renewals import RenewalCatalogue
 from assistant.preservice.validation import today_local
@@ -142,8 +143,10 @@ class ReminderScheduler:
             report = RunReport(today=today)
             if not await asyncio.to_thread(self.leadership.acquire):
                 report.leader = False
+                SCHEDULER_RUNS.labels("not_leader").inc()
                 log_event(log, "preservice.reminders.not_leader")
                 return report
+            SCHEDULER_RUNS.labels("leader").inc()
             await self._retry_unfinished(today, report)
             due = await asyncio.to_thread(self._due, today)
             web = [d for d in due if d[3] == "web" and d[4]]

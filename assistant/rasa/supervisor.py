@@ -377,6 +377,8 @@ class RasaSupervisor:
                "JXE_RASA_AUTH_TOKEN": self.settings.rasa_auth_token}
         env.update(tracker_store_env(self.settings.database_url, fallback_dir=Path(self.settings.data_dir)))
         env.update(lock_store_env(self.settings.redis_url))
+        if self.settings.redis_url:  # Rasa reads it from its environment, not endpoints.yml
+            env["TICKET_LOCK_LIFETIME"] = str(self.settings.rasa_lock_lifetime_s)
         return env
 
     def command(self, model: Path) -> list[str]:

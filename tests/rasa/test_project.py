@@ -284,6 +284,7 @@ def test_stopping_the_supervisor_while_it_trains_stops_the_training(tmp_path):
 
 _LOCK_PROBE = """
 import asyncio, json
+from rasa.core import lock_store as ls
 from rasa.core.lock_store import LockStore
 from rasa.core.utils import AvailableEndpoints
 
@@ -292,20 +293,23 @@ store = LockStore.create(AvailableEndpoints.read_endpoints("endpoints.yml").lock
 async def main():
     async with store.lock("probe-lock-1", wait_time_in_seconds=0.05):
         held = store.get_lock("probe-lock-1") is not None
-    print(json.dumps({"store": type(store).__name__, "held": held}))
+    print(json.dumps({"store": type(store).__name__, "held": held, "lifetime": ls.LOCK_LIFETIME}))
 
 asyncio.run(main())
 """
 
 
 @needs_rasa
-@pytest.mark.parametrize("redis_url,store", [("", "InMemoryLockStore"), ("redis://127.0.0.1:6379/5", "RedisLockStore")])
-def test_rasa_lock_store_follows_the_apps_redis(tmp_path, redis_url, store):
+@pytest.mark.parametrize("redis_url,store,lifetime", [("", "InMemoryLockStore", 60),
+                                                      ("redis://127.0.0.1:6379/5", "RedisLockStore", 7)])
+def test_rasa_lock_store_follows_the_apps_redis(tmp_path, redis_url, store, lifetime):
     """With JXE_REDIS_URL the Rasa servers share their conversation locks in Redis (several Rasa servers never run
-    two turns of one conversation at once); without it the lock store is in memory."""
-    s = Settings(environment="test", data_dir=tmp_path, redis_url=redis_url, app_internal_url="http://127.0.0.1:9")
+    two turns of one conversation at once), with the lifetime of the settings (a server killed mid-turn blocks its
+    conversation that long at most); without it the lock store is in memory, with Rasa's default lifetime."""
+    s = Settings(environment="test", data_dir=tmp_path, redis_url=redis_url, app_internal_url="http://127.0.0.1:9",
+                 rasa_lock_lifetime_s=7)
     env = RasaSupervisor(s).endpoint_env()
     proc = subprocess.run([str(RASA_BIN / "python"), "-c", _LOCK_PROBE], cwd=REPO_ROOT,
                           env=rasa_env(tmp_path / "c", env), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"store": store, "held": True}
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"store": store, "held": True, "lifetime": lifetime}

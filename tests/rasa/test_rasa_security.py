@@ -37,7 +37,7 @@ def test_child_environment_has_only_what_rasa_needs(monkeypatch, tmp_path):
                "SQLALCHEMY_SILENCE_UBER_WARNING", "PYTHONUNBUFFERED", "OMP_NUM_THREADS", "JXE_APP_INTERNAL_URL",
                "JXE_INTERNAL_TOKEN", "JXE_RASA_AUTH_TOKEN", "JXE_TRACKER_DIALECT", "JXE_TRACKER_URL",
                "JXE_TRACKER_DB", "JXE_LOCK_STORE_TYPE", "JXE_LOCK_STORE_HOST", "JXE_LOCK_STORE_PORT",
-               "JXE_LOCK_STORE_DB"}
+               "JXE_LOCK_STORE_DB", "TICKET_LOCK_LIFETIME"}
     assert {k for k in env if not k.startswith(("RASA_", "TF_"))} <= allowed
 
 
