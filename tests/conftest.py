@@ -5,8 +5,11 @@
 - ``kb`` / ``nlu``: the committed knowledge base and the real NLU, built once per session.
 - ``app_client``: a ``TestClient`` over ``create_app`` (lifespan run: migrations applied) with ``kb`` and no NLU;
   ``nlu_app_client``: the same with the real ``nlu``.
-- ``db_url``: a database URL parametrised over SQLite and, when ``JXE_TEST_POSTGRES_URL`` is set, PostgreSQL
-  (a fresh schema per test, dropped afterwards).
+- ``db_url``: THE database fixture of the suite: a URL parametrised over SQLite and, when
+  ``JXE_TEST_POSTGRES_URL`` is set (``make test`` sets it), PostgreSQL (a fresh schema per test, dropped
+  afterwards). Every test where PostgreSQL's locking differs from SQLite's (claims, retries, dedup, bookings,
+  deliveries, turn keys, leadership) takes it, directly or through ``db_services``.
+- ``db_services``: the app's real ``Services`` (KB, no NLU, no Rasa) on ``db_url``, migrated.
 """
 
 from __future__ import annotations
@@ -128,7 +131,9 @@ def db_url(request, tmp_path):
 
     from assistant.db.session import make_engine
 
-    base = os.environ["JXE_TEST_POSTGRES_URL"]
+    base = os.environ.get("JXE_TEST_POSTGRES_URL")
+    if not base:
+        pytest.fail("this test needs PostgreSQL: set JXE_TEST_POSTGRES_URL (make test sets it)")
     schema = f"jxe_test_{uuid.uuid4().hex[:12]}"
     engine = make_engine(base)
     with engine.begin() as conn:
@@ -140,3 +145,20 @@ def db_url(request, tmp_path):
         with engine.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         engine.dispose()
+
+
+@pytest.fixture
+def db_services(make_settings, kb, db_url):
+    """The app's real ``Services`` over ``db_url`` (SQLite, or a fresh PostgreSQL schema), migrated; KB loaded,
+    no NLU, no Rasa."""
+    from assistant.container import build_services
+
+    services = build_services(make_settings(database_url=db_url, staff_token="ps-staff-token"), kb=kb, rasa=None)
+    services.db.upgrade()
+    yield services
+    from assistant.db import leader
+
+    for (url, _job), lead in list(leader._SHARED.items()):  # a PostgreSQL leader holds a connection: give it back
+        if url == services.db.engine.url.render_as_string(hide_password=False):
+            lead.release()
+    services.db.dispose()

@@ -117,7 +117,9 @@ def test_kiosk_push_to_talk_in_chromium(kiosk_server, manifest, tmp_path):
             page.mouse.down()
             page.wait_for_function("() => window.__kiosk.recording && window.__kiosk.ctx !== null", timeout=15000)
             assert "松开" in page.locator("#talk-label").inner_text()
-            page.wait_for_timeout(int(hold_s * 1000))
+            # hold until the page has captured the whole clip (+0.3 s): an event, not a wall-clock wait, so a
+            # loaded machine that delivers the fake microphone late does not cut the question short
+            page.wait_for_function(f"() => window.__kiosk.capturedMs >= {int(hold_s * 1000)}", timeout=90000)
             page.mouse.up()
             # the answer, the kiosk's «您是想问…吗？», or the dialogue's own question which of a few matters
             page.wait_for_selector(".matter-card, .confirm, .choices", timeout=90000)
