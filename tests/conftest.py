@@ -66,19 +66,21 @@ def kb():
     return KnowledgeBase.load(s.kb_dir, s.guides_dir)
 
 
-def _nlu_available() -> bool:
+def _nlu_import_error() -> str | None:
+    """Why ``nlu.NLU`` cannot be imported (a dependency not installed), or ``None``."""
     try:
         from nlu import NLU  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    except ImportError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 @pytest.fixture(scope="session")
 def nlu(kb):
     """The real NLU over ``kb`` (m3e-small embeddings, cached index), built once per session."""
-    if not _nlu_available():
-        pytest.fail("nlu.NLU is not importable: run scripts/setup.sh")
+    error = _nlu_import_error()
+    if error is not None:  # never a skip: every NLU, real-Rasa, browser and kiosk test depends on it
+        pytest.fail(f"a required part is missing: the NLU cannot be imported ({error}); run scripts/setup.sh")
     from assistant.container import load_nlu
     from assistant.settings import Settings
 
