@@ -29,9 +29,11 @@ for i in $(seq 1 "$n"); do
   bash scripts/test.sh "$@" > "$log" 2>&1
   rc=$?
   secs=$(( $(date +%s) - t0 ))
-  summary=$(grep -E '(passed|failed|error)[^ ]* in [0-9.]+s' "$log" | tail -1 | sed 's/=//g; s/^ *//; s/ *$//')
+  summary=$(grep -E '[0-9]+ (passed|failed|errors?|xfailed)\b.* in [0-9.]+s' "$log" | tail -1 | sed 's/=//g; s/^ *//; s/ *$//')
+  parts=$(grep -E '^real parts:' "$log" | tail -1)
   if [ "$rc" -eq 0 ]; then verdict=PASS; passed=$((passed + 1)); else verdict=FAIL; fi
   echo "run $i: $verdict (exit $rc, ${secs} s) ${summary:-no pytest summary: see $log}" | tee -a "$out"
+  [ -n "$parts" ] && echo "    $parts" >> "$out"
   if [ "$verdict" = FAIL ]; then
     grep -E '^(FAILED|ERROR) ' "$log" | head -20 | sed 's/^/    /' >> "$out"
   fi

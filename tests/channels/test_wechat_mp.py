@@ -407,13 +407,13 @@ def test_staff_reply_reaches_the_wechat_user(channel_app, fake_wechat):
     assert wx.sent[-1]["touser"] == "o-user-1"
 
 
-def test_processes_share_one_access_token(make_settings, fake_wechat, tmp_path):
+def test_processes_share_one_access_token(make_settings, fake_wechat, db_url):
     """Two app processes (two runtimes over one database) fetch the token once and use the same one; after a
     40001 one of them refreshes it and the other picks up the new token instead of fetching its own."""
     from assistant.container import build_services
 
     base, state = fake_wechat
-    settings = make_settings(database_url=f"sqlite:///{tmp_path / 'shared.db'}", wechat_appid=APPID,
+    settings = make_settings(database_url=db_url, wechat_appid=APPID,
                              wechat_appsecret=SECRET, wechat_api_base=base)
     one, two = build_services(settings, rasa=None), build_services(settings, rasa=None)
     one.db.upgrade()
