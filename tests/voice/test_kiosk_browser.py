@@ -27,6 +27,14 @@ def _browser(p, tmp_path, mic, width: int = 1080, height: int = 1600):
         args=FLAGS + [f"--use-file-for-fake-audio-capture={mic}%noloop"], viewport={"width": width, "height": height})
 
 
+def _settled(page, timeout_ms: int = 180000) -> None:
+    """Wait (a hang guard) until the kiosk shows an outcome: an answer card, «您是想问…吗？», the dialogue's own
+    choices, or an error — the test then asserts which one it must be."""
+    page.wait_for_function("() => window.__kiosk.events.some(e => ['reply', 'confirm', 'unclear', 'server_error', "
+                           "'error', 'mic_error'].includes(e.kind))", timeout=timeout_ms)
+    # the page logs an outcome and renders it in the same task: the DOM is there when the event is
+
+
 #: The kiosk's «您是想问…吗？» policy, fixed per test so each test has one expected outcome: never ask (the
 #: answer comes straight away) or always ask (the visitor taps the matter they meant).
 NEVER_ASK, ALWAYS_ASK = 0.0, 1.01
@@ -98,8 +106,9 @@ def test_kiosk_voice_round_trip_in_chromium(kiosk_server, manifest, tmp_path):
             page.click("#talk")  # a short tap: listen until the end of the utterance
             page.wait_for_function(
                 "() => window.__kiosk.events.some(e => e.kind === 'partial' && e.data.text.length > 0)", timeout=60000)
-            page.wait_for_selector(".matter-card", timeout=90000)
+            _settled(page)
             events = page.evaluate("window.__kiosk.events")
+            assert page.locator(".matter-card").count(), events
             kinds = [e["kind"] for e in events]
             assert "confirm" not in kinds
             assert kinds.index("partial") < kinds.index("final") < kinds.index("reply")
@@ -145,8 +154,10 @@ def test_kiosk_push_to_talk_in_chromium(kiosk_server, manifest, tmp_path):
             # loaded machine that delivers the fake microphone late does not cut the question short
             page.wait_for_function(f"() => window.__kiosk.capturedMs >= {int(hold_s * 1000)}", timeout=90000)
             page.mouse.up()
-            page.wait_for_selector(".matter-card", timeout=90000)
-            kinds = [e["kind"] for e in page.evaluate("window.__kiosk.events")]
+            _settled(page)
+            events = page.evaluate("window.__kiosk.events")
+            assert page.locator(".matter-card").count(), events
+            kinds = [e["kind"] for e in events]
             assert kinds.index("eof") < kinds.index("final") < kinds.index("reply")
             assert "失业登记" in page.locator("#partial").inner_text()
             assert page.locator(".matter-card").first.get_attribute("data-code") == "512B0066800002"
@@ -175,8 +186,10 @@ def test_kiosk_noisy_hall_clip_hands_free_asks_then_answers_in_chromium(kiosk_se
             # the page's 20 s safety stop would end a slow server's utterance: this test is about the VAD
             page.goto(f"{url}/kiosk?max_record_ms=90000")
             page.click("#talk")
-            page.wait_for_selector(".confirm", timeout=120000)
-            kinds = [e["kind"] for e in page.evaluate("window.__kiosk.events")]
+            _settled(page, 120000)
+            events = page.evaluate("window.__kiosk.events")
+            assert page.locator(".confirm").count(), events
+            kinds = [e["kind"] for e in events]
             assert "eof" not in kinds  # nobody pressed anything: the server ended the utterance
             assert page.locator("#partial").inner_text()
             codes = [b.get_attribute("data-code") for b in page.locator(".confirm-choice").all()]
