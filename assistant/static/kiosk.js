@@ -262,7 +262,8 @@
     }
     if (msg.reply) {
       state.answered = true;
-      log("reply", { intent: msg.reply.intent, matter: msg.reply.matter, latency_ms: msg.latency_ms });
+      log("reply", { intent: msg.reply.intent, matter: msg.reply.matter, degraded: !!msg.reply.degraded,
+                     latency_ms: msg.latency_ms });
       render(msg.reply);
       finishRound();
     }

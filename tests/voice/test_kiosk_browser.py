@@ -203,3 +203,37 @@ def test_kiosk_noisy_hall_clip_hands_free_asks_then_answers_in_chromium(kiosk_se
             assert page.locator(".matter-card").first.get_attribute("data-code") in m["matters"]
         finally:
             ctx.close()
+
+
+def test_kiosk_conversation_with_the_real_rasa_in_chromium(live, pipeline, manifest, tmp_path):
+    """The kiosk page against the whole stack (app + the real Rasa server, ``live``), a WAV as the microphone:
+    the spoken question is answered by Rasa (not the degraded fallback) with the right matter card, and the turn
+    is in the conversation's transcript."""
+    from playwright.sync_api import sync_playwright
+
+    from assistant.speech import VoiceRuntime
+
+    services = live.app.state.services
+    saved = services.voice
+    services.voice = VoiceRuntime(FixedAsk(pipeline, NEVER_ASK), "whisper", 0.0)
+    m = next(x for x in manifest if x["file"] == "q020.wav")
+    mic = ffmpeg_wav(AUDIO / m["file"], tmp_path / "mic.wav", "-af", "apad=pad_dur=1.5")
+    try:
+        with sync_playwright() as p:
+            ctx = _browser(p, tmp_path, mic, 800, 1200)
+            try:
+                page = ctx.new_page()
+                page.goto(f"{live.url}/kiosk?max_record_ms=90000")
+                page.click("#talk")
+                _settled(page)
+                events = page.evaluate("window.__kiosk.events")
+                reply = next((e["data"] for e in events if e["kind"] == "reply"), None)
+                assert reply is not None and reply["degraded"] is False, events
+                assert page.locator(".matter-card").first.get_attribute("data-code") in m["matters"]
+                session = page.evaluate("window.__kiosk.sessionId")
+            finally:
+                ctx.close()
+    finally:
+        services.voice = saved
+    turns = services.conversations.transcript(session)
+    assert turns and "失业" in str(turns)
