@@ -28,6 +28,17 @@ bash scripts/install-balancer.sh || { echo "test: could not install haproxy" >&2
 
 bash scripts/setup.sh || exit 1
 
+# required parts: one clear message and a failed run (never a suite that silently leaves a tier out)
+missing=()
+[ -d ../shared/eval ] && [ -d ../shared/data ] || missing+=("../shared beside the repository (evaluation set and source exports)")
+[ -x .venv-rasa/bin/rasa ] || missing+=(".venv-rasa (the Rasa server's venv: scripts/setup.sh)")
+pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null || missing+=("PostgreSQL on 127.0.0.1:5432")
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test: REQUIRED PARTS MISSING — the suite would not prove what it claims without them:" >&2
+  printf '  - %s\n' "${missing[@]}" >&2
+  exit 1
+fi
+
 export RASA_TELEMETRY_ENABLED=false
 export JXE_TEST_POSTGRES_URL=${JXE_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/test}
 mkdir -p artifacts

@@ -5,8 +5,11 @@
 - ``kb`` / ``nlu``: the committed knowledge base and the real NLU, built once per session.
 - ``app_client``: a ``TestClient`` over ``create_app`` (lifespan run: migrations applied) with ``kb`` and no NLU;
   ``nlu_app_client``: the same with the real ``nlu``.
-- ``db_url``: a database URL parametrised over SQLite and, when ``JXE_TEST_POSTGRES_URL`` is set, PostgreSQL
-  (a fresh schema per test, dropped afterwards).
+- ``db_url``: THE database fixture of the suite: a URL parametrised over SQLite and, when
+  ``JXE_TEST_POSTGRES_URL`` is set (``make test`` sets it), PostgreSQL (a fresh schema per test, dropped
+  afterwards). Every test where PostgreSQL's locking differs from SQLite's (claims, retries, dedup, bookings,
+  deliveries, turn keys, leadership) takes it, directly or through ``db_services``.
+- ``db_services``: the app's real ``Services`` (KB, no NLU, no Rasa) on ``db_url``, migrated.
 """
 
 from __future__ import annotations
@@ -63,19 +66,21 @@ def kb():
     return KnowledgeBase.load(s.kb_dir, s.guides_dir)
 
 
-def _nlu_available() -> bool:
+def _nlu_import_error() -> str | None:
+    """Why ``nlu.NLU`` cannot be imported (a dependency not installed), or ``None``."""
     try:
         from nlu import NLU  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    except ImportError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 @pytest.fixture(scope="session")
 def nlu(kb):
     """The real NLU over ``kb`` (m3e-small embeddings, cached index), built once per session."""
-    if not _nlu_available():
-        pytest.fail("nlu.NLU is not importable: run scripts/setup.sh")
+    error = _nlu_import_error()
+    if error is not None:  # never a skip: every NLU, real-Rasa, browser and kiosk test depends on it
+        pytest.fail(f"a required part is missing: the NLU cannot be imported ({error}); run scripts/setup.sh")
     from assistant.container import load_nlu
     from assistant.settings import Settings
 
@@ -128,7 +133,9 @@ def db_url(request, tmp_path):
 
     from assistant.db.session import make_engine
 
-    base = os.environ["JXE_TEST_POSTGRES_URL"]
+    base = os.environ.get("JXE_TEST_POSTGRES_URL")
+    if not base:
+        pytest.fail("this test needs PostgreSQL: set JXE_TEST_POSTGRES_URL (make test sets it)")
     schema = f"jxe_test_{uuid.uuid4().hex[:12]}"
     engine = make_engine(base)
     with engine.begin() as conn:
@@ -140,3 +147,20 @@ def db_url(request, tmp_path):
         with engine.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         engine.dispose()
+
+
+@pytest.fixture
+def db_services(make_settings, kb, db_url):
+    """The app's real ``Services`` over ``db_url`` (SQLite, or a fresh PostgreSQL schema), migrated; KB loaded,
+    no NLU, no Rasa."""
+    from assistant.container import build_services
+
+    services = build_services(make_settings(database_url=db_url, staff_token="ps-staff-token"), kb=kb, rasa=None)
+    services.db.upgrade()
+    yield services
+    from assistant.db import leader
+
+    for (url, _job), lead in list(leader._SHARED.items()):  # a PostgreSQL leader holds a connection: give it back
+        if url == services.db.engine.url.render_as_string(hide_password=False):
+            lead.release()
+    services.db.dispose()

@@ -20,6 +20,8 @@ _REAL_PARTS = {
     "ASR": lambda item: bool({"whisper_engine", "pipeline", "transcripts", "vosk_ko"} & set(item.fixturenames)),
 }
 _COUNTS = pytest.StashKey[dict]()
+_MISSING = pytest.StashKey[dict]()
+_PHRASE = "a required part is missing"
 _OPTIONAL_NOT_RUN = pytest.StashKey[list]()
 
 
@@ -27,6 +29,15 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "optional: may not run on every machine (reported, not failed, when skipped)")
     config.stash[_COUNTS] = {name: 0 for name in _REAL_PARTS}
     config.stash[_OPTIONAL_NOT_RUN] = []
+    config.stash[_MISSING] = {}
+
+
+def _missing_reason(text: str) -> str | None:
+    """The "a required part is missing …" line of a failure, if it is one."""
+    for line in text.splitlines():
+        if _PHRASE in line:
+            return line.split(_PHRASE, 1)[1].lstrip(" :,").strip() or line.strip()
+    return None
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -40,8 +51,15 @@ def pytest_runtest_makereport(item, call):
                 item.config.stash[_OPTIONAL_NOT_RUN].append(f"{item.nodeid}: {reason}")
             return
         report.outcome = "failed"
-        report.longrepr = f"a required part is missing, so this test did not run: {reason}"
+        report.longrepr = f"{_PHRASE}, so this test did not run: {reason}"
+        missing = item.config.stash[_MISSING]
+        missing[reason] = missing.get(reason, 0) + 1
         return
+    if report.failed:
+        reason = _missing_reason(str(report.longrepr))
+        if reason is not None:
+            missing = item.config.stash[_MISSING]
+            missing[reason] = missing.get(reason, 0) + 1
     if report.when == "call" and report.passed:
         for name, uses in _REAL_PARTS.items():
             if uses(item):
@@ -50,6 +68,14 @@ def pytest_runtest_makereport(item, call):
 
 def pytest_terminal_summary(terminalreporter):
     stash = terminalreporter.config.stash
+    missing = stash[_MISSING]
+    if missing:
+        total = sum(missing.values())
+        terminalreporter.write_line(
+            f"REQUIRED PARTS MISSING: {total} tests failed because a part they need is not here "
+            "(run scripts/setup.sh / make test, which installs and starts them):", red=True, bold=True)
+        for reason, n in sorted(missing.items(), key=lambda kv: -kv[1]):
+            terminalreporter.write_line(f"  {n} × {reason}", red=True)
     counts = ", ".join(f"{n} {name}" for name, n in stash[_COUNTS].items())
     terminalreporter.write_line(f"real parts: passed tests that used them — {counts}")
     not_run = stash[_OPTIONAL_NOT_RUN]

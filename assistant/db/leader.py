@@ -1,7 +1,8 @@
 """One leader among the app's processes for work that must run once (the reminder scheduler).
 
 On PostgreSQL the leader holds a session advisory lock on a connection of its own: when the process dies, the
-connection closes and the lock is free for another replica. On a SQLite file, a lock file beside the database does
+connection closes and the lock is free for another replica. A leader checks that its session is still alive each
+time it asks (a restarted PostgreSQL or a killed backend takes the lock away without telling the process). On a SQLite file, a lock file beside the database does
 the same for processes on one machine. An in-memory database has one process: it always leads.
 """
 
@@ -65,6 +66,11 @@ class Leadership:
     def acquire(self) -> bool:
         """Become the leader if nobody is (non-blocking; idempotent). Returns whether this process leads."""
         with self._lock:
+            if self._conn is not None and not self._session_alive():
+                # the session that held the advisory lock is gone (PostgreSQL restarted, backend killed): so is
+                # the lock, and another process may lead by now — ask again like a newcomer
+                self._drop_conn()
+                log_event(log, "leader.lost", job=self.name)
             if self.held:
                 return True
             url = self.db.engine.url
@@ -88,6 +94,23 @@ class Leadership:
                 log_event(log, "leader.acquired", job=self.name)
             return self.held
 
+    def _session_alive(self) -> bool:
+        """Whether the leader's own PostgreSQL session still exists (it holds the advisory lock while it does)."""
+        try:
+            self._conn.execute(text("SELECT 1")).scalar()
+            self._conn.commit()
+            return True
+        except Exception:  # noqa: BLE001 - any failure means the session (and the lock) is gone
+            return False
+
+    def _drop_conn(self) -> None:
+        try:
+            self._conn.invalidate()
+            self._conn.close()
+        except Exception:  # noqa: BLE001 - already broken
+            pass
+        self._conn = None
+
     def release(self) -> None:
         """Stop leading (the next process that asks leads)."""
         with self._lock:
@@ -95,9 +118,10 @@ class Leadership:
                 try:
                     self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
                     self._conn.commit()
-                finally:
                     self._conn.close()
                     self._conn = None
+                except Exception:  # noqa: BLE001 - the session is gone, and the lock with it
+                    self._drop_conn()
                 log_event(log, "leader.released", job=self.name)
             if self._file is not None:
                 fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from assistant.db.base import utcnow
@@ -317,23 +317,33 @@ class BookingStore:
             raise ValueError(f"status must be one of {', '.join(BOOKING_STATUSES)}")
         if half_day is not None and half_day not in HALF_DAYS:
             raise ValueError("half_day must be 上午 or 下午")
-        with self.db.session() as s:
-            b = s.scalars(select(Booking).where(Booking.number == (number or "").strip().upper())).first()
-            if b is None:
-                raise NotFound(number)
-            if b.status in {"cancelled", "done"} and (visit_date or half_day or (status and status != b.status)):
-                raise ValueError(f"the booking is {b.status}; it cannot be changed")
-            if status is not None:
-                b.status = status
-            if visit_date is not None:
-                b.visit_date = visit_date
-            if half_day is not None:
-                b.half_day = half_day
-            if staff_note is not None:
-                b.staff_note = staff_note
-            b.updated_at = utcnow()
-            s.flush()
-            view = booking_view(b, unmasked)
+        # compare-and-set on the status read: two staff changing one booking at once (one cancels, one marks it
+        # done) are applied one after the other — the second sees the first's result — on SQLite and PostgreSQL
+        for _ in range(5):
+            with self.db.session() as s:
+                b = s.scalars(select(Booking).where(Booking.number == (number or "").strip().upper())).first()
+                if b is None:
+                    raise NotFound(number)
+                if b.status in {"cancelled", "done"} and (visit_date or half_day or (status and status != b.status)):
+                    raise ValueError(f"the booking is {b.status}; it cannot be changed")
+                changes: dict[str, Any] = {"updated_at": utcnow()}
+                if status is not None:
+                    changes["status"] = status
+                if visit_date is not None:
+                    changes["visit_date"] = visit_date
+                if half_day is not None:
+                    changes["half_day"] = half_day
+                if staff_note is not None:
+                    changes["staff_note"] = staff_note
+                done = s.execute(update(Booking).where(Booking.id == b.id, Booking.status == b.status)
+                                 .values(**changes).execution_options(synchronize_session=False))
+                if done.rowcount != 1:
+                    continue  # changed by someone else meanwhile: read it again
+                s.expire(b)
+                view = booking_view(b, unmasked)
+            break
+        else:  # pragma: no cover - five concurrent changes in a row
+            raise RuntimeError("the booking kept changing; try again")
         log_event(log, "preservice.booking.updated", booking=view.number, status=view.status)
         return view
 

@@ -24,6 +24,7 @@
   var state = {
     sessionId: newSessionId(), ws: null, recording: false, mode: null, pressAt: 0, stream: null, ctx: null,
     source: null, node: null, pending: [], answered: false, idleTimer: null, maxTimer: null,
+    capturedMs: 0,  // microphone audio captured in this utterance (tests hold the button until it is all in)
     events: []   // for tests and debugging: what happened, in order (no audio, no personal data)
   };
   window.__kiosk = state;
@@ -129,6 +130,7 @@
     state.recording = true;
     state.answered = false;
     state.pending = [];
+    state.capturedMs = 0;
     partialEl.textContent = "";
     heard.hidden = false;
     setTalk("recording");
@@ -164,6 +166,7 @@
       node.onaudioprocess = function (e) {
         if (!state.recording) { return; }
         var f = e.inputBuffer.getChannelData(0);
+        state.capturedMs += 1000 * f.length / e.inputBuffer.sampleRate;
         var pcm = new Int16Array(f.length);
         for (var i = 0; i < f.length; i++) {
           var s = Math.max(-1, Math.min(1, f[i]));
@@ -260,7 +263,8 @@
     }
     if (msg.reply) {
       state.answered = true;
-      log("reply", { intent: msg.reply.intent, matter: msg.reply.matter, latency_ms: msg.latency_ms });
+      log("reply", { intent: msg.reply.intent, matter: msg.reply.matter, degraded: !!msg.reply.degraded,
+                     latency_ms: msg.latency_ms });
       render(msg.reply);
       finishRound();
     }

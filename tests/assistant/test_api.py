@@ -47,15 +47,15 @@ def test_bad_bodies_get_a_clear_4xx(app_client, body, status, error):
     assert _chat(app_client, "你好").status_code == 200
 
 
-@pytest.mark.parametrize("raw,ctype", [
-    (b'{"session_id": "t-1", "text": ', "application/json"),
-    (b"not json at all", "application/json"),
-    (b"\xff\xfe\x00garbage", "application/json"),
-    (b"", "application/json"),
+@pytest.mark.parametrize("raw,status,code", [
+    (b'{"session_id": "t-1", "text": ', 400, "invalid_json"),
+    (b"not json at all", 400, "invalid_json"),
+    (b"\xff\xfe\x00garbage", 400, "invalid_json"),
+    (b"", 422, "invalid_request"),          # no body at all: a missing field, not broken JSON
 ])
-def test_malformed_json_is_a_400_or_422(app_client, raw, ctype):
-    r = app_client.post(CHAT, content=raw, headers={"content-type": ctype})
-    assert r.status_code in {400, 422}, r.text
+def test_malformed_json_is_refused_with_a_clear_error(app_client, raw, status, code):
+    r = app_client.post(CHAT, content=raw, headers={"content-type": "application/json"})
+    assert r.status_code == status and r.json()["error"] == code, r.text
     assert _bilingual(r.json()["message"])
 
 

@@ -148,3 +148,43 @@ def test_page_escapes_everything_and_shows_staff_messages(live_app, page_factory
     page.reload()
     page.locator(".bubble.staff").first.wait_for(timeout=15_000)
     assert page.evaluate("window.__csp") == []
+
+
+def test_web_chat_page_holds_a_conversation_with_the_real_rasa(live, page_factory):
+    """The web chat page against the whole stack (app + the real Rasa server, ``live``), with held-out phrasings
+    (tests/data/heldout_intents.yml): a question → the matter card (no degraded notice), a follow-up about the
+    materials → the checklist, asking for a person → the handoff ticket, which staff see."""
+    page = page_factory(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(live.url + "/")
+    box = page.get_by_label("输入您的问题")
+
+    def say(text: str) -> dict:
+        """Type ``text`` and send it; the chat API's JSON answer (as the page received it)."""
+        box.fill(text)
+        with page.expect_response(lambda r: r.url.endswith("/api/v1/chat") and r.request.method == "POST",
+                                  timeout=120_000) as answer:
+            box.press("Enter")
+        return answer.value.json()
+
+    first = say("我要办理失业登记")
+    assert first["degraded"] is False  # answered by Rasa, not the fallback
+    card = page.locator("section.card").first
+    card.wait_for(timeout=30_000)
+    assert "失业登记" in card.inner_text() and first["matter"]["name"] in card.inner_text()
+
+    second = say("都要准备哪些证件")
+    assert second["degraded"] is False and second["matter"]["code"] == first["matter"]["code"]
+    page.locator("section.checklist").first.wait_for(timeout=30_000)
+    assert page.locator("section.checklist li").count() >= 1
+
+    third = say("我想跟真人说话")
+    assert third["degraded"] is False and third["handoff"]["status"] == "open"
+    page.locator(".handoff").first.wait_for(timeout=30_000)
+    session = page.evaluate("localStorage.getItem('jxe_session')")
+    tickets = live.http.get("/api/v1/handoffs?status=open", headers=live.staff_headers).json()["tickets"]
+    assert [t["id"] for t in tickets if t["session_id"] == session] == [third["handoff"]["id"]]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "web-chat-real-rasa.png"), full_page=True)
+    assert errors == [] and page.evaluate("window.__csp") == []

@@ -141,21 +141,27 @@ def fake_wechat():
 class ScriptedAssistant:
     """Same ``chat`` signature as ``assistant.chat.Assistant``; answers by keyword.
 
-    - ``慢`` in the text: sleeps ``slow_s`` first; ``boom``: raises;
+    - ``慢`` in the text: waits until the test opens ``gate`` (a ``threading.Event``; a test that never opens it
+      sees the answer after ``hang_s``, a hang guard only); ``boom``: raises;
     - ``材料`` / ``/ask_matter``: matter card + checklist + buttons; ``人工`` / ``/request_human``: handoff;
     - ``长``: a 6000-character answer; anything else: an echo.
     """
 
-    def __init__(self, services: Any = None, slow_s: float = 1.0):
+    def __init__(self, services: Any = None, hang_s: float = 60.0):
         self.services = services
-        self.slow_s = slow_s
+        self.hang_s = hang_s
+        #: Closed until the test sets it: a "慢" answer is computed only then (no race on wall-clock time).
+        self.gate = threading.Event()
+        #: Set when a "慢" question has reached the assistant (the answer is being computed).
+        self.computing = threading.Event()
         self.calls: list[dict[str, Any]] = []
 
     async def chat(self, session_id: str, text: str, channel: str = "web",
                    metadata: dict[str, Any] | None = None, message_id: str | None = None) -> dict[str, Any]:
         self.calls.append({"session_id": session_id, "text": text, "channel": channel, "metadata": metadata})
         if "慢" in text:
-            await asyncio.sleep(self.slow_s)
+            self.computing.set()
+            await asyncio.to_thread(self.gate.wait, self.hang_s)
         if "boom" in text:
             raise RuntimeError("assistant exploded")
         intent, handoff = "ask_matter", None
@@ -199,7 +205,8 @@ class ScriptedAssistant:
 @pytest.fixture
 def channel_app(make_settings, fake_wechat):
     """Build the real app (``create_app``) with the scripted assistant:
-    ``make(kb=None, slow_s=1.0, **settings_overrides) -> (app, services, assistant)``.
+    ``make(kb=None, **settings_overrides) -> (app, services, assistant)`` (its "慢" answers wait for
+    ``assistant.gate``).
 
     Models are not loaded (``load_models=False``), Rasa is absent, migrations are applied here (the tests drive
     the app through an ASGI transport without its lifespan). WeChat settings point at the fake API server.
@@ -210,7 +217,7 @@ def channel_app(make_settings, fake_wechat):
     base, _state = fake_wechat
     made = []
 
-    def make(kb: Any = None, slow_s: float = 1.0, **overrides):
+    def make(kb: Any = None, **overrides):
         values = dict(wechat_token=TOKEN, wechat_appid=APPID, wechat_appsecret=SECRET, wechat_aes_key=AES_KEY,
                       wechat_mode="plain", wechat_api_base=base, wechat_reply_budget_s=0.5)
         values.update(overrides)
@@ -219,7 +226,7 @@ def channel_app(make_settings, fake_wechat):
         services = app.state.services
         services.db.upgrade()
         services.status.update(db="ready")
-        services.assistant = ScriptedAssistant(services, slow_s=slow_s)
+        services.assistant = ScriptedAssistant(services)
         rt = wechat_mp.get_runtime(app)
         rt.send_retry_delays = (0.05,)
         made.append(services)
@@ -227,6 +234,7 @@ def channel_app(make_settings, fake_wechat):
 
     yield make
     for s in made:
+        s.assistant.gate.set()  # nothing stays parked on a closed gate
         s.db.dispose()
 
 

@@ -29,7 +29,7 @@ def served(channel_app, tmp_path):
 
     page_port, api_port = free_port(), free_port()
     page_origin, api = f"http://127.0.0.1:{page_port}", f"http://127.0.0.1:{api_port}"
-    app, services, _ = channel_app(cors_origins=[page_origin], slow_s=0.8)
+    app, services, _ = channel_app(cors_origins=[page_origin])
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "index.html").write_text(f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -47,10 +47,11 @@ def served(channel_app, tmp_path):
                                            lifespan="off"))
     t = threading.Thread(target=server.run, daemon=True)
     t.start()
-    for _ in range(200):
+    for _ in range(600):  # a hang guard (30 s), not a speed check
         if server.started:
             break
         time.sleep(0.05)
+    assert server.started, "the app did not start"
     try:
         yield f"{page_origin}/index.html", api, services
     finally:
@@ -93,7 +94,9 @@ def test_widget_conversation_in_headless_chromium(served, tmp_path):
         # a question whose answer is slow: the typing indicator shows, then the rich answer
         page.keyboard.type("开个小卖部要什么材料，慢慢说")
         page.keyboard.press("Enter")
-        expect(page.locator("#jinxiaoer-widget .typing")).to_be_visible()
+        expect(page.locator("#jinxiaoer-widget .typing")).to_be_visible()   # the answer is held back …
+        assert services.assistant.computing.wait(10)
+        services.assistant.gate.set()                                        # … until now
         expect(page.locator("#jinxiaoer-widget .matter-card")).to_be_visible(timeout=10_000)
         expect(page.locator("#jinxiaoer-widget .typing")).to_be_hidden()
         card = page.locator("#jinxiaoer-widget .matter-card")

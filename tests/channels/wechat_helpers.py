@@ -28,10 +28,11 @@ def event_msg(event: str, openid: str = "o-user-1", create: int | None = None, *
 
 
 def encrypted(plain: str, appid: str = APPID, key: str = AES_KEY, fmt: str = "xml",
-              nonce: str = "nonce1") -> tuple[str, dict[str, str]]:
-    """(body, query) of an encrypted message as WeChat sends it in safe mode."""
+              nonce: str = "nonce1", random16: bytes | None = None) -> tuple[str, dict[str, str]]:
+    """(body, query) of an encrypted message as WeChat sends it in safe mode (``random16``: fixed leading bytes
+    for a deterministic ciphertext)."""
     c = WeChatCrypto(TOKEN, key, appid)
-    enc = c.encrypt(plain)
+    enc = c.encrypt(plain, random16)
     ts = str(int(time.time()))
     q = query(ts=ts, nonce=nonce, encrypt_type="aes", msg_signature=sha1_signature(TOKEN, ts, nonce, enc))
     if fmt == "json":

@@ -32,7 +32,7 @@ def test_rasa_crash_falls_back_then_supervisor_restarts_it(live):
     before = live.chat("it-down-0", "开个小卖部要办啥子证")
     assert before["matter"]["name"] == "个体工商户设立登记"
     os.killpg(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # a hang guard: the supervisor notices the death within its probe interval
     while sup.ready and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not sup.ready

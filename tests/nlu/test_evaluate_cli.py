@@ -44,9 +44,10 @@ def test_evaluate_command_output_and_summary_agree_with_score_py(tmp_path, kb, n
         assert all(set(m) == {"code", "name", "score"} for m in p["matters"])
     ours = score(_items(kb), preds)
     assert ours["top3"] == 1.0 and ours["oos_recall"] == 1.0
-    if SCORER.exists():
-        ref = subprocess.run([sys.executable, str(SCORER), str(queries), str(out)], capture_output=True, text=True)
-        assert json.loads(ref.stdout) == ours
+    # the reference scorer of ../shared must agree with ours (a missing scorer fails, it is not dropped)
+    assert SCORER.exists(), f"a required part is missing: {SCORER} (../shared must sit beside the repository)"
+    ref = subprocess.run([sys.executable, str(SCORER), str(queries), str(out)], capture_output=True, text=True)
+    assert json.loads(ref.stdout) == ours
 
 
 def test_bad_queries_file(tmp_path):
@@ -76,7 +77,7 @@ def test_no_eval_query_in_nlu_training_data():
 
     eval_file = SCORER.parent / "citizen_questions.jsonl"
     if not eval_file.exists():
-        pytest.skip("../shared/eval not present")
+        pytest.fail(f"a required part is missing: {eval_file} (../shared must sit beside the repository)")
     data = Path(__file__).resolve().parents[2] / "nlu" / "data"
     queries = read_queries(eval_file)
     assert find_leaks(queries, [data]) == []

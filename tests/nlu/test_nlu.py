@@ -2,7 +2,6 @@
 
 Uses the session-scoped ``kb`` / ``nlu`` fixtures of tests/conftest.py (the index is cached on disk)."""
 
-import time
 
 import pytest
 
@@ -34,8 +33,18 @@ def test_small_shop_maps_to_individual_business_registration(nlu):
 def test_pension_certification_top1(nlu):
     r = nlu.parse("我老汉退休了，每年那个养老金认证咋个整嘛")
     assert r["matters"][0]["name"].startswith("养老保险") and "认证" in r["matters"][0]["name"]
-    if not r["ambiguous"]:
-        assert r["entities"][0]["entity"] == "matter" and r["entities"][0]["value"] == r["matters"][0]["code"]
+
+
+def test_a_clear_answer_carries_the_top_matter_as_its_entity(nlu):
+    # no ambiguity margin: the answer is never "ambiguous" (the ambiguous case is the next-but-one test)
+    saved = nlu.calibration.ambiguity_margin
+    nlu.calibration.ambiguity_margin = 0.0
+    try:
+        r = nlu.parse("我老汉退休了，每年那个养老金认证咋个整嘛")
+    finally:
+        nlu.calibration.ambiguity_margin = saved
+    assert r["ambiguous"] is False
+    assert r["entities"][0]["entity"] == "matter" and r["entities"][0]["value"] == r["matters"][0]["code"]
 
 
 @pytest.mark.parametrize("text", ["今天天气咋样", "楼下火锅店油烟熏得人遭不住", "明年成都房价会不会跌"])
@@ -74,12 +83,12 @@ def test_empty_and_symbol_only_input_is_fallback(nlu, text):
     assert r["text"] == text
 
 
-def test_ten_thousand_characters_are_fast_and_safe(nlu):
+def test_ten_thousand_characters_are_safe(nlu):
+    # speed of a 10,000-character parse is measured by `make bench` (bench/nlu.py), not asserted here
     text = "我想办营业执照，" + "啊" * 9990
-    t0 = time.perf_counter()
     r = nlu.parse(text)
-    assert time.perf_counter() - t0 < 1.0
     assert RASA_KEYS <= set(r) and r["text"] == text
+    assert any("个体工商户" in n or "营业执照" in n for n in _names(r, 3))
 
 
 def test_english_is_not_routed_to_a_matter(nlu):
@@ -123,18 +132,6 @@ def test_search_returns_k_hits(nlu):
     hits = nlu.search("公积金提取", k=4)
     assert len(hits) == 4 and hits[0].score >= hits[-1].score
     assert nlu.search("", k=3) == []
-
-
-def test_warm_parse_latency(nlu):
-    texts = [f"请问第{i}次办理居住证在哪里" for i in range(20)]
-    nlu.parse("预热")
-    times = []
-    for t in texts:
-        t0 = time.perf_counter()
-        nlu.parse(t)
-        times.append(time.perf_counter() - t0)
-    times.sort()
-    assert times[len(times) // 2] < 0.1  # target 15 ms; generous bound on a shared 2-core machine
 
 
 def _small_kb():

@@ -1,7 +1,5 @@
 """Unit tests without the model: normalisation, BM25, tokenizer terms, button payloads, intent labelling."""
 
-import time
-
 import pytest
 
 from nlu.bm25 import BM25
@@ -18,12 +16,10 @@ def test_normalize_fullwidth_traditional_control_and_case():
     assert normalize("") == "" and normalize(None) == ""  # type: ignore[arg-type]
 
 
-def test_normalize_caps_length_and_is_fast():
-    text = "办营业执照" * 2000  # 10,000 characters
-    t0 = time.perf_counter()
+def test_normalize_caps_length():
+    text = "办营业执照" * 2000  # 10,000 characters (its speed is measured by `make bench`, bench/nlu.py)
     out = normalize(text, MAX_MODEL_CHARS)
-    assert time.perf_counter() - t0 < 0.05
-    assert len(out) == MAX_MODEL_CHARS
+    assert len(out) == MAX_MODEL_CHARS and out == text[:MAX_MODEL_CHARS]
 
 
 def test_has_cjk():

@@ -47,6 +47,14 @@ def pre(services, clock):
     return set_clock(services, clock)
 
 
+@pytest.fixture
+def db_pre(db_services, clock):
+    """The pre-service parts over ``db_services`` (SQLite and PostgreSQL) with ``clock``."""
+    from assistant.preservice.runtime import set_clock
+
+    return set_clock(db_services, clock)
+
+
 # The whole assistant (app + real Rasa server) is the session-wide ``live`` fixture of tests/live_stack.py.
 
 from tests.channels.conftest import fake_wechat  # noqa: E402,F401  (a local fake WeChat API server)

@@ -63,7 +63,8 @@ def test_each_offset_is_sent_once_with_the_renewal_checklist(services, pre, cloc
     assert _rows(services) == [(60, "sent"), (30, "sent"), (7, "sent")]
 
 
-def test_restart_in_the_middle_sends_nothing_twice(services, pre, clock):
+def test_restart_in_the_middle_sends_nothing_twice(db_services, db_pre, clock):
+    services, pre = db_services, db_pre  # SQLite and PostgreSQL
     _register(pre)
     _to_days_before(clock, 45)                       # 60-day reminder due
     assert _run(pre).sent == 1
@@ -96,7 +97,8 @@ def test_catch_up_after_downtime_sends_the_latest_due_and_records_the_skipped(se
     assert "还剩 0 天" in _inbox(services, "ps-s2")[-1].text
 
 
-def test_concurrent_schedulers_deliver_once(services, pre, clock):
+def test_concurrent_schedulers_deliver_once(db_services, db_pre, clock):
+    services, pre = db_services, db_pre  # SQLite and PostgreSQL
     _register(pre)
     _to_days_before(clock, 30)
     other = build_preservice(services, clock)
@@ -127,7 +129,8 @@ class FlakyChannel:
         return DeliveryResult("sent", "wx-1")
 
 
-def test_a_failed_send_is_recorded_and_retried(services, pre, clock):
+def test_a_failed_send_is_recorded_and_retried(db_services, db_pre, clock):
+    services, pre = db_services, db_pre  # SQLite and PostgreSQL
     _register(pre, channel="wechat")
     flaky = FlakyChannel(fail=1)
     pre.scheduler.channels["wechat"] = flaky
@@ -143,7 +146,8 @@ def test_a_failed_send_is_recorded_and_retried(services, pre, clock):
     assert _run(pre).sent == 0 and len(flaky.calls) == 2
 
 
-def test_a_send_cut_off_by_shutdown_is_finished_after_restart(services, pre, clock):
+def test_a_send_cut_off_by_shutdown_is_finished_after_restart(db_services, db_pre, clock):
+    services, pre = db_services, db_pre  # SQLite and PostgreSQL
     _register(pre, channel="wechat")
     _to_days_before(clock, 7)
     hanging = FlakyChannel(fail=0, block=True)
@@ -199,7 +203,8 @@ def test_offsets_come_from_settings(make_settings, kb, clock):
     services.db.dispose()
 
 
-def test_a_batch_that_meets_a_concurrent_send_falls_back_to_one_by_one(services, pre, clock):
+def test_a_batch_that_meets_a_concurrent_send_falls_back_to_one_by_one(db_services, db_pre, clock):
+    services, pre = db_services, db_pre  # SQLite and PostgreSQL
     from assistant.preservice.scheduler import RunReport
     from assistant.preservice.validation import today_local
 

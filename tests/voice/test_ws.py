@@ -183,17 +183,18 @@ def test_keep_audio_only_when_configured(make_client, whisper_runtime):
 def test_missing_model_closes_1013(make_client, tmp_path):
     with make_client(None, asr_engine="vosk", vosk_model_path=tmp_path / "no-model", cache_dir=tmp_path) as client:
         assert client.get("/kiosk").status_code == 200  # starts loading the model in the background: fails
-        for _ in range(100):
+        for _ in range(1200):  # a hang guard (60 s): loading gives up on the missing model
             if not client.services.voice_warming:
                 break
             time.sleep(0.05)
-        assert client.services.voice is None
+        assert not client.services.voice_warming and client.services.voice is None
         with client.websocket_connect("/ws/asr") as ws:
             ws.send_bytes(b"\x00" * 3200)
             err = _recv(ws)
             assert err["code"] == 1013 and "not available" in err["error"]
             assert _recv(ws) == ("closed", 1013)
-        assert client.get("/healthz").status_code in (200, 503)  # the app itself is still up
+        health = client.get("/healthz")  # the app itself still answers (unavailable here: no NLU, Rasa down)
+        assert health.status_code == 503 and health.json() == {"status": "unavailable"}
 
 
 def test_kiosk_mode_returns_the_assistants_reply(make_client, whisper_runtime, nlu, manifest):
@@ -230,7 +231,8 @@ def test_kiosk_unclear_twice_gets_a_human_helper(make_client, whisper_runtime, n
                 seen.append(unclear["message"])
                 if attempt == 2:
                     reply = _recv(ws)["reply"]
-                    assert reply["handoff"] or any(p["type"] == "handoff" for p in reply["replies"])
+                    assert reply["handoff"] is not None  # a ticket is opened and shown
+                    assert any(p["type"] == "handoff" for p in reply["replies"])
         assert seen[0] == "没听清，请再说一遍" and "工作人员" in seen[1]
 
 

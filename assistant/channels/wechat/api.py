@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from assistant.db.wechat import WeChatToken
@@ -248,6 +248,11 @@ class SharedTokenStore:
         for _ in range(2):
             try:
                 with self.db.session() as s:
+                    # lock the row before reading it: a no-op UPDATE takes PostgreSQL's row lock and SQLite's
+                    # write lock alike (SQLite ignores FOR UPDATE), so a second process waits here and then
+                    # finds the token the first one fetched
+                    s.execute(update(WeChatToken).where(WeChatToken.appid == self.appid)
+                              .values(appid=WeChatToken.appid).execution_options(synchronize_session=False))
                     row = s.scalars(select(WeChatToken).where(WeChatToken.appid == self.appid)
                                     .with_for_update()).first()
                     if row is not None and row.token != stale and time.time() < row.expires_at:
