@@ -145,6 +145,11 @@ class Settings(BaseSettings):
     # --- pre-service ------------------------------------------------------------------------------
     reminder_offsets_days: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [60, 30, 7])
 
+    # --- personal data ----------------------------------------------------------------------------
+    #: Days conversations, messages, dialogue states, Rasa events, WeChat rows and feedback are kept; the leader
+    #: process purges older ones daily (``assistant/db/retention.py``). 0: no scheduled purge.
+    retention_days: int = Field(default=180, ge=0)
+
     @field_validator("cors_origins", "reminder_offsets_days", "trusted_proxies", mode="before")
     @classmethod
     def _split_csv(cls, v: Any) -> Any:
