@@ -1,7 +1,7 @@
 """The FastAPI app: ``create_app(settings)``.
 
 Startup (lifespan): migrate the database (``alembic upgrade heads``), load the KB and build the NLU in a worker
-thread (``/healthz`` answers 503 meanwhile), start the supervised Rasa server when ``settings.rasa_manage``.
+thread (``/healthz`` answers 503 meanwhile), start the supervised Rasa server when ``settings.rasa_manage``, and the daily retention purge (leader only).
 Every router is included explicitly below, one line each.
 """
 
@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from assistant import security
 from assistant.api.limits import RateLimiter
 from assistant.container import Services, build_services, load_kb, load_nlu
+from assistant.db.retention import RetentionJob
 from assistant.logging import configure_logging, get_logger, log_event
 from assistant.chat import maybe_await
 from assistant.settings import Settings
@@ -158,11 +159,14 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
         tasks.append(asyncio.create_task(sync_loop(services)))  # learned examples, on every replica
         if settings.rasa_manage:
             tasks.append(asyncio.create_task(_start_rasa(services)))
+        retention = RetentionJob(services.db, settings.retention_days)
+        retention.start()
         log_event(log, "app.started", environment=settings.environment, db=services.db.engine.url.get_backend_name(),
                   rasa_url=settings.rasa_url, rasa_manage=settings.rasa_manage)
         try:
             yield
         finally:
+            await retention.stop()
             for t in tasks:
                 t.cancel()
             for t in tasks:

@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from assistant.db.retention import erase_session
 from assistant.dialogue.degraded import degraded_turn
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.state import DialogueState
@@ -72,6 +73,8 @@ class ChatResponse(BaseModel):
         handoff: the open human-helper ticket ``{"id", "level", "status"}`` when this turn created/refers to one.
         degraded: ``True`` when the answer came from the knowledge search because Rasa was unavailable.
         message_id: id of the stored bot message (poll ``/messages?after=`` from here).
+        erased: the citizen confirmed «删除我的记录» in this turn: the conversation has been erased (this turn is
+            not stored either; a client should forget the session and start a new one).
     """
 
     session_id: str
@@ -81,6 +84,7 @@ class ChatResponse(BaseModel):
     handoff: dict[str, Any] | None = None
     degraded: bool = False
     message_id: int | None = None
+    erased: bool = False
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -243,9 +247,10 @@ class Assistant:
             return response
         finally:
             if not stored:  # the turn failed (release the claim) or was not stored (keep the answer for retries)
-                try:
+                try:  # an erasing turn keeps no stored answer either
                     await run_in_threadpool(conversations.finish_turn, session_id, message_id,
-                                            response.model_dump(mode="json") if response is not None else None)
+                                            response.model_dump(mode="json")
+                                            if response is not None and not response.erased else None)
                 except Exception:
                     log.exception("chat.turn.finish_failed")
                     TURN_ERRORS.labels("finish").inc()
@@ -311,22 +316,33 @@ class Assistant:
         matter = state.matter
         handoff = next((p["ticket"] for p in replies if p["type"] == "handoff"), None)
 
-        def response(message_id: int | None) -> ChatResponse:
+        def response(message_id: int | None, erased: bool = False) -> ChatResponse:
             return ChatResponse(session_id=session_id, replies=replies,
                                 matter=MatterRef(**matter) if matter else None, intent=intent or "",
-                                handoff=handoff, degraded=degraded, message_id=message_id)
+                                handoff=handoff, degraded=degraded, message_id=message_id, erased=erased)
 
         stored = False
-        try:
-            message_id = await run_in_threadpool(
-                lambda: s.conversations.record_turn(
-                    session_id, channel, norm.text, replies, intent, matter, turn_key=turn_key,
-                    response=lambda bot_id: response(bot_id).model_dump(mode="json")))
-            stored = True
-        except Exception:  # the database is down: the citizen still gets the answer
-            log.exception("chat.turn.store_failed")
-            TURN_ERRORS.labels("store").inc()
-            message_id = None
+        erased = state.turn_id == turn_id and state.erase
+        if erased:  # «删除我的记录» confirmed: erase the conversation (Rasa's tracker included) and store nothing
+            try:
+                await run_in_threadpool(erase_session, s.db, session_id)
+                matter, message_id = None, None
+            except Exception:  # the database is down: say so instead of "erased"
+                log.exception("chat.turn.erase_failed")
+                TURN_ERRORS.labels("erase").inc()
+                erased, message_id = False, None
+                replies = [text_part(say("erase.failed")), buttons([human_button()])]
+        else:
+            try:
+                message_id = await run_in_threadpool(
+                    lambda: s.conversations.record_turn(
+                        session_id, channel, norm.text, replies, intent, matter, turn_key=turn_key,
+                        response=lambda bot_id: response(bot_id).model_dump(mode="json")))
+                stored = True
+            except Exception:  # the database is down: the citizen still gets the answer
+                log.exception("chat.turn.store_failed")
+                TURN_ERRORS.labels("store").inc()
+                message_id = None
         elapsed = time.perf_counter() - t0
         TURN_SECONDS.labels(channel, "degraded" if degraded else
                             ("input" if norm.kind in {"empty", "no_content", "non_chinese"} else "ok")).observe(elapsed)
@@ -334,7 +350,7 @@ class Assistant:
         log_event(log, "chat.turn.completed", session=session_id, channel=channel, kind=norm.kind,
                   intent=intent, matter=(matter or {}).get("code"), degraded=degraded, reason=reason,
                   handoff=(handoff or {}).get("id"), parts=len(replies), ms=ms)
-        return response(message_id), stored
+        return response(message_id, erased), stored
 
     # ---- Rasa path ----------------------------------------------------------------------------------
     async def _via_rasa(self, session_id: str, text: str, meta: dict[str, Any]) -> list[dict[str, Any]]:

@@ -195,6 +195,11 @@ class Settings(BaseSettings):
     #: Seconds between two runs of the escalation check (only the leader process runs it).
     firm_escalation_interval_s: float = Field(default=600.0, gt=0)
 
+    # --- personal data ----------------------------------------------------------------------------
+    #: Days conversations, messages, dialogue states, Rasa events, WeChat rows and feedback are kept; the leader
+    #: process purges older ones daily (``assistant/db/retention.py``). 0: no scheduled purge.
+    retention_days: int = Field(default=180, ge=0)
+
     @field_validator("cors_origins", "reminder_offsets_days", "trusted_proxies", "staff_office_days", mode="before")
     @classmethod
     def _split_csv(cls, v: Any) -> Any:

@@ -1,13 +1,14 @@
 """The web channel: ``POST /api/v1/chat``, ``GET /api/v1/chat/{session_id}/messages`` (staff replies, the open
 ticket, a rating request after close), ``POST /api/v1/chat/{session_id}/rating`` and ``…/callback`` (the web
-chat and the widget use them) and the chat page at ``/`` (``assistant/static``)."""
+chat and the widget use them), ``DELETE /api/v1/chat/{session_id}`` («删除我的记录») and the chat page at ``/``
+(``assistant/static``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path as PathParam, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -16,6 +17,7 @@ from assistant.api.deps import ApiError, get_services
 from assistant.container import Services
 from assistant.chat import MAX_ACCEPTED_CHARS, ChatResponse
 from assistant.db.conversations import StaffMessage, TicketClosed, TicketNotFound
+from assistant.db.retention import erase_session
 from assistant.dialogue.replies import say
 from assistant.privacy import mask_pii
 from assistant.staff.workbench import extract_phone
@@ -122,3 +124,27 @@ def index() -> FileResponse:
     """The citizens' web chat page."""
     return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8",
                         headers={"Cache-Control": "no-cache"})
+
+
+class EraseResponse(BaseModel):
+    """What ``DELETE /api/v1/chat/{session_id}`` erased."""
+
+    session_id: str
+    erased: bool = True
+    #: Rows per table (``handoff_tickets``: made anonymous; ``ps_bookings``/``ps_licences``: detached).
+    deleted: dict[str, int] = Field(default_factory=dict)
+
+
+@router.delete("/api/v1/chat/{session_id}", response_model=EraseResponse,
+               responses={404: {"description": "no such conversation"}})
+async def erase(session_id: str = PathParam(pattern=SESSION_ID_PATTERN), services: Services = Depends(get_services)
+                ) -> EraseResponse:
+    """«删除我的记录» from a client (web, widget, kiosk, mini-program): erase the conversation, its messages,
+    dialogue state, feedback, turn keys and Rasa tracker; its tickets stay as anonymous stubs (matter, times,
+    rating). 404 for a conversation that does not exist (or was erased already)."""
+
+    exists = await run_in_threadpool(services.conversations.exists, session_id)
+    if not exists:
+        raise ApiError(404, "unknown_session", "没有这个会话，请先发送一条消息。/ unknown session")
+    counts = await run_in_threadpool(erase_session, services.db, session_id)
+    return EraseResponse(session_id=session_id, deleted=counts)

@@ -1,4 +1,6 @@
-"""``jinxiaoer db upgrade``: migrate the app database (``settings.database_url``) to every head."""
+"""``jinxiaoer db upgrade``: migrate the app database (``settings.database_url``) to every head;
+``jinxiaoer db purge --older-than DAYS``: delete personal data past the retention period
+(:func:`assistant.db.retention.purge`) and print the rows per table."""
 
 from __future__ import annotations
 
@@ -16,11 +18,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     Args:
         subparsers: the dispatcher's sub-parser collection.
     """
-    p = subparsers.add_parser("db", help="database: upgrade", description="Manage the app database.")
+    p = subparsers.add_parser("db", help="database: upgrade, purge", description="Manage the app database.")
     sub = p.add_subparsers(dest="db_command", metavar="ACTION")
     p.set_defaults(func=lambda args, settings: (p.print_help(), 2)[1])
     up = sub.add_parser("upgrade", help="apply every migration (alembic upgrade heads)")
     up.set_defaults(func=_upgrade)
+    pu = sub.add_parser("purge", help="delete conversations, events and deliveries older than the retention period")
+    pu.add_argument("--older-than", type=int, default=None, metavar="DAYS",
+                    help="retention period in days (default: JXE_RETENTION_DAYS)")
+    pu.add_argument("--json", action="store_true", help="print the counts as JSON")
+    pu.set_defaults(func=_purge)
 
 
 def _upgrade(args: argparse.Namespace, settings: Settings) -> int:
@@ -36,4 +43,30 @@ def _upgrade(args: argparse.Namespace, settings: Settings) -> int:
         engine.dispose()
     shown = make_url(settings.database_url).render_as_string(hide_password=True)
     print(f"database {shown} is at {', '.join(revs)} ({len(tables)} tables)")
+    return 0
+
+
+def _purge(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from assistant.db.retention import purge
+    from assistant.db.session import Database
+
+    days = args.older_than if args.older_than is not None else settings.retention_days
+    if days < 1:
+        print("jinxiaoer db purge: --older-than must be at least 1 day (JXE_RETENTION_DAYS=0 turns off only the "
+              "scheduled purge)")
+        return 2
+    db = Database(settings.database_url)
+    try:
+        db.upgrade()
+        counts = purge(db, days)
+    finally:
+        db.dispose()
+    if args.json:
+        print(json.dumps({"older_than_days": days, "deleted": counts}, ensure_ascii=False))
+    else:
+        print(f"purged personal data older than {days} days:")
+        for table, n in counts.items():
+            print(f"  {table:<18} {n}")
     return 0

@@ -37,7 +37,8 @@ log = get_logger(__name__)
 StepFn = Callable[["StepContext"], Awaitable[None] | None]
 _REGISTRY: dict[str, StepFn] = {}
 #: Modules whose steps register on import.
-STEP_MODULES = ("assistant.dialogue.matter", "assistant.dialogue.preservice", "assistant.dialogue.hall")
+STEP_MODULES = ("assistant.dialogue.matter", "assistant.dialogue.preservice", "assistant.dialogue.hall",
+                "assistant.dialogue.erase")
 
 
 def step(name: str) -> Callable[[StepFn], StepFn]:
@@ -218,6 +219,7 @@ async def run_step(name: str, sender_id: str, tracker_state: dict[str, Any], ser
             state = await run_in_threadpool(states.load, sender_id)
         except Exception:  # the database is down: answer without memory rather than not at all
             log.exception("dialogue.state.load_failed")
+    state.erase = False  # only the step of this turn can ask for the conversation to be erased
     for slot in MEMORY_SLOTS:
         tracker.slots[slot] = state.slot(slot)
     ctx = StepContext(name=name, tracker=tracker, services=services, state=state, degraded=degraded)

@@ -11,7 +11,9 @@ parse so every step sees the same understanding whichever path answers the turn:
   together with the new detail;
 * **hall questions** — opening hours, address, metro, parking … of the district hall or a street centre become
   ``ask_hall`` with the topic and, when named, the hall;
-* **complaints** go to ``complain``.
+* **complaints** go to ``complain``;
+* **«删除我的记录»** goes to ``erase_my_data``, and right after 金小二 asked whether to erase, a typed yes / no
+  becomes ``erase_confirm`` / ``erase_cancel`` (the same as its buttons).
 
 A message that names another matter clearly is a new topic: it is left as the NLU parsed it.
 """
@@ -52,6 +54,13 @@ _FORM_WORDS = {
     "register_licence": re.compile(r"提醒|通知我|告诉我|登记.{0,6}(证|照)|到期前"),
     "book_home_visit": re.compile(r"上门|到家|家里|来不了|去不了|出不了门|行动不便|卧床|瘫痪|走不动"),
 }
+#: A request to erase what the assistant keeps of the conversation («删除我的记录», «把聊天记录清掉»).
+_ERASE = re.compile(r"(删除|删掉|删了|清除|清空|清掉|抹掉|销毁|不要保留|别保留|不要留)\S{0,6}"
+                    r"(记录|聊天|对话|信息|资料|数据|隐私|痕迹)|(记录|聊天记录|对话|信息|资料|数据)\S{0,4}(删除|删掉|删了|清除|清掉)")
+#: After the erase question: a typed yes / no.
+_ERASE_YES = {"affirm"}
+_ERASE_NO = {"deny", "goodbye"}
+
 #: Intents whose message may be a hall question without naming the hall (not a form, a person, a complaint or
 #: something out of scope: «帮我约个上门办», «推荐部电影» are not about the hall's hours).
 HALL_INTENTS = {"nlu_fallback", "ask_matter", "ask_materials", "ask_location", "ask_time", "ask_fee", "chitchat",
@@ -223,6 +232,12 @@ def interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = N
     return _flags(_interpret(parse, state, kb, nlu, halls, hall_topic), text) if text else parse
 
 
+def _as_intent(parse: dict[str, Any], name: str, why: str) -> dict[str, Any]:
+    out = dict(parse, intent={"name": name, "confidence": 1.0}, interpreted=why)
+    out["intent_ranking"] = [out["intent"]]
+    return out
+
+
 def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = None, halls: Any = None,
                hall_topic: Any = None) -> dict[str, Any]:
     """Read ``parse`` in the conversation's ``state``.
@@ -248,6 +263,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         if chosen is not None:
             asked = state.last_intent if state.last_intent in ASK_INTENTS else "ask_matter"
             return _with_matter(parse, asked, chosen.code, chosen.name, "selection")
+    if _ERASE.search(text) and not re.search(r"预约|提醒", text):
+        return _as_intent(parse, "erase_my_data", "erase")
+    if state.last_intent == "erase_my_data" and (intent in _ERASE_YES or intent in _ERASE_NO):
+        return _as_intent(parse, "erase_confirm" if intent in _ERASE_YES else "erase_cancel", "erase_answer")
     if _COMPLAINT.search(text):
         name = "complain_ticket" if _REGISTER.search(text) else "complain"
         out = dict(parse, intent={"name": name, "confidence": 1.0}, interpreted="complaint")

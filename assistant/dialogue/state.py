@@ -37,6 +37,7 @@ class DialogueState:
         form: the Rasa form in progress (``None`` when none).
         last_intent: the intent of the last turn a dialogue step answered.
         turn_id: the id of that turn (the chat service compares it with the turn it sent).
+        erase: the citizen confirmed «删除我的记录» in that turn: the chat service erases the conversation after it.
     """
 
     matter_code: str | None = None
@@ -50,6 +51,7 @@ class DialogueState:
     form: str | None = None
     last_intent: str = ""
     turn_id: str = ""
+    erase: bool = False
 
     @classmethod
     def from_dict(cls, data: Any) -> "DialogueState":
