@@ -9,8 +9,8 @@ Both are synchronous (SQLAlchemy sessions); async callers run them in a worker t
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from assistant.db.base import utcnow
 from assistant.db.chat import HandoffTicket
@@ -381,12 +382,18 @@ class Workbench:
 
     def heartbeat(self, user: StaffUser) -> None:
         """The helper's /staff page is open."""
-        with self.db.session() as s:
-            p = s.get(StaffPresence, user.username)
-            if p is None:
-                s.add(StaffPresence(username=user.username, level=user.level, place=user.place, last_seen=utcnow()))
-            else:
-                p.level, p.place, p.last_seen = user.level, user.place, utcnow()
+        for _ in range(2):  # the page and its event stream may both say so at the same moment
+            try:
+                with self.db.session() as s:
+                    p = s.get(StaffPresence, user.username)
+                    if p is None:
+                        s.add(StaffPresence(username=user.username, level=user.level, place=user.place,
+                                            last_seen=utcnow()))
+                    else:
+                        p.level, p.place, p.last_seen = user.level, user.place, utcnow()
+                return
+            except IntegrityError:
+                continue
 
     def offline(self, user: StaffUser) -> None:
         """The helper left (logged out)."""

@@ -250,6 +250,9 @@
         });
       });
       row.appendChild(send);
+      if (me && me.role === "admin") {
+        row.appendChild(button("编辑快捷回复", null, function () { renderCannedEditor(rp); }));
+      }
       rp.appendChild(row);
       ta.addEventListener("keydown", function (ev) { if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); send.click(); } });
       left.appendChild(rp);
@@ -352,9 +355,55 @@
     right.appendChild(np);
   }
 
+  // admins: add, change and remove canned replies (the list every helper picks from)
+  function loadCanned() {
+    return jxe.api("GET", "/api/v1/canned").then(function (b) { canned = b.canned || []; });
+  }
+  function renderCannedEditor(host) {
+    var old = document.getElementById("canned-editor");
+    if (old) { old.remove(); return; }
+    var box = el("div", "panel");
+    box.id = "canned-editor";
+    box.appendChild(el("h3", null, "快捷回复（管理员）"));
+    function field(value, label, rows) {
+      var t = el(rows ? "textarea" : "input");
+      if (rows) t.rows = rows;
+      t.value = value || "";
+      t.setAttribute("aria-label", label);
+      return t;
+    }
+    function redraw() {
+      while (box.childNodes.length > 1) box.removeChild(box.lastChild);
+      canned.forEach(function (c) {
+        var r = el("div", "actions");
+        var ti = field(c.title, "标题 " + c.title), tx = field(c.text, "内容 " + c.title, 2);
+        r.appendChild(ti); r.appendChild(tx);
+        r.appendChild(button("保存", null, function () {
+          return jxe.api("PUT", "/api/v1/canned/" + c.id, {title: ti.value, text: tx.value})
+            .then(loadCanned).then(function () { toast("已保存"); redraw(); });
+        }));
+        r.appendChild(button("删除", "danger", function () {
+          return jxe.api("DELETE", "/api/v1/canned/" + c.id).then(loadCanned).then(redraw);
+        }));
+        box.appendChild(r);
+      });
+      var r = el("div", "actions");
+      var ti = field("", "新快捷回复标题"), tx = field("", "新快捷回复内容", 2);
+      ti.placeholder = "标题"; tx.placeholder = "内容";
+      r.appendChild(ti); r.appendChild(tx);
+      r.appendChild(button("添加", "primary", function () {
+        if (!ti.value.trim() || !tx.value.trim()) { ti.focus(); return null; }
+        return jxe.api("POST", "/api/v1/canned", {title: ti.value, text: tx.value}).then(loadCanned).then(redraw);
+      }));
+      box.appendChild(r);
+    }
+    redraw();
+    host.appendChild(box);
+  }
+
   showClosed.addEventListener("change", load);
   jxe.user().then(function (u) { me = u; });
-  jxe.api("GET", "/api/v1/canned").then(function (b) { canned = b.canned || []; }).catch(function () { return null; });
+  loadCanned().catch(function () { return null; });
   jxe.api("GET", "/api/v1/staff/places").then(function (b) { places = b; }).catch(function () { return null; });
   beat();
   load();
