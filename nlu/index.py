@@ -286,10 +286,11 @@ class MatterIndex:
         w = weights or FusionWeights()
         sparse = self.bm25.normalized(qterms) if qterms else {}
         dense = self.dense_scores(qvec) if qvec is not None else {}
-        for m, v in (learned or {}).items():
-            if m not in dense:
-                dense[m] = max(v, self.dense_of(m, qvec)) if qvec is not None else v
-            elif v > dense[m]:
+        for m, v in (learned or {}).items():  # only where a learned row is closer than the matter's own rows
+            cur = dense.get(m)
+            if cur is None:
+                cur = self.dense_of(m, qvec) if qvec is not None else 0.0
+            if v > cur:
                 dense[m] = v
         cands = set(sorted(dense, key=dense.get, reverse=True)[:pool])
         cands |= set(sorted(sparse, key=sparse.get, reverse=True)[:pool])

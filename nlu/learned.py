@@ -114,6 +114,10 @@ class LearnedSet:
         return LearnedSet.build([*self.examples, *examples], encode, self.vectors.shape[1], version,
                                 self.threshold, previous=self)
 
+    def vector_of(self, text: str) -> np.ndarray:
+        """The vector of one of the snapshot's (normalised) texts."""
+        return self._vec_of[text]
+
     def matter_scores(self, qvec: np.ndarray) -> dict[str, float]:
         """The best cosine of the query to each taught matter's learned rows."""
         if not len(self._matter_rows):

@@ -27,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--queries", required=True, type=Path, help="JSON Lines file (id, query, kind, accept, …)")
     p.add_argument("--top-k", type=int, default=5, help="matters kept per query (default 5)")
     p.add_argument("--out", type=Path, default=None, help="predictions file (default: stdout)")
+    p.add_argument("--with-learned", action="store_true",
+                   help="serve the learned examples of the database (triage inbox) as the app would")
     p.set_defaults(func=run)
 
 
@@ -44,6 +46,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"evaluate: {exc}", file=sys.stderr)
         return 2
     nlu = load_nlu(settings, load_kb(settings))
+    if args.with_learned:
+        from assistant.db.session import Database
+        from assistant.teach.store import learned_version, live_learned
+        from nlu.learned import LearnedExample
+
+        db = Database(settings.database_url)
+        db.upgrade()
+        rows = live_learned(db)
+        nlu.set_learned(nlu.learned_set([LearnedExample(r["text"], r["kind"], r["label"]) for r in rows],
+                                        learned_version(db), settings.learned_match_threshold))
+        db.dispose()
+        print(f"evaluate: serving {len(nlu.learned)} learned examples", file=sys.stderr)
     t0 = time.perf_counter()
     preds = predict(items, lambda q: nlu.parse(q, k=args.top_k), args.top_k)
     seconds = time.perf_counter() - t0

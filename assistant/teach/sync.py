@@ -9,7 +9,7 @@ import threading
 from typing import Any
 
 from assistant.logging import get_logger, log_event
-from assistant.teach import store
+from assistant.teach import regression, store
 from nlu.learned import LearnedExample
 
 log = get_logger(__name__)
@@ -35,6 +35,10 @@ def sync_once(services: Any, force: bool = False) -> bool:
                                   float(services.settings.learned_match_threshold))
         nlu.set_learned(learned)
     log_event(log, "triage.learned.synced", version=version, examples=len(learned))
+    try:  # the regression check of the next batch starts from these outcomes
+        regression.warm(nlu, services.settings.triage_heldout_dir)
+    except Exception:
+        log.exception("triage.heldout.warm_failed")
     return True
 
 

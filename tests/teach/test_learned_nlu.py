@@ -75,3 +75,16 @@ def test_regression_check_holds_back_a_batch_that_breaks_the_held_out_set(fresh_
                            HELDOUT)
     assert not bad.passed and bad.candidate < bad.baseline
     assert any(b["text"] == "驾驶证六年有效期满了要换证" for b in bad.broken)
+
+
+def test_the_check_re_routes_only_what_new_examples_can_touch(fresh_learned):
+    """A batch's outcomes derived from the served ones (re-routing only the questions it can touch) equal a full
+    re-routing of every held-out question."""
+    nlu = fresh_learned
+    regression.warm(nlu, HELDOUT)
+    candidate = nlu.served_with([LearnedExample(STALL_Q, "matter", STALL_CODE),
+                                 LearnedExample("驾驶证六年有效期满了要换证", "out_of_scope"),
+                                 LearnedExample("都要准备哪些证件", "intent", "ask_fee")])
+    derived = regression.outcomes_for(nlu, candidate, HELDOUT)
+    full = regression.outcomes(nlu, candidate, regression.load_heldout(HELDOUT))
+    assert derived == full and sum(derived) < sum(regression.outcomes_for(nlu, nlu.learned, HELDOUT))
