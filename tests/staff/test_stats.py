@@ -125,3 +125,23 @@ def test_empty_database_gives_zeros_not_errors(client):
     got = client.get("/api/v1/stats?days=7", headers=AUTH).json()
     assert (got["turns"], got["sessions"], got["fallback_rate"], got["handoff_rate"]) == (0, 0, 0.0, 0.0)
     assert got["waiting"]["avg_s"] is None and got["top_matters"] == [] and got["per_day"] == []
+
+
+def test_real_turns_are_counted_as_the_assistant_answered_them(nlu_app_client):
+    """Turns through ``POST /api/v1/chat`` (real NLU, Rasa down: the degraded path): the dashboard counts each one
+    as what the citizen was actually answered — a matter card, a fallback — and the handoff it opened."""
+    c = nlu_app_client
+    questions = ["我想办个体户营业执照", "今天天气怎么样", "阿巴阿巴", "转人工"]
+    answers = []
+    for i, q in enumerate(questions):  # one conversation each: no earlier matter colours the answer
+        r = c.post("/api/v1/chat", json={"session_id": f"real-{i}", "text": q})
+        assert r.status_code == 200, r.text
+        answers.append(r.json())
+    with_matter = sum(any(p["type"] in {"matter_card", "checklist"} for p in a["replies"]) for a in answers)
+    fallbacks = sum(a["intent"] in {"nlu_fallback", "out_of_scope"} for a in answers)
+    assert with_matter >= 1 and fallbacks >= 1  # the questions were picked to give both
+    got = c.get("/api/v1/stats?days=1", headers={"Authorization": "Bearer test-staff-token"}).json()
+    assert (got["turns"], got["sessions"]) == (4, 4)
+    assert got["answered_with_matter"] == with_matter and got["fallbacks"] == fallbacks
+    assert got["handoffs"] == sum(1 for a in answers if a["handoff"]) and got["handoffs"] >= 1
+    assert got["per_day"] == [{"day": got["to"], "channel": "web", "conversations": 4, "turns": 4}]
