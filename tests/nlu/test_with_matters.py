@@ -12,6 +12,16 @@ from nlu.rerank import MatterTerms
 CODE = "JN-GJJ-002"
 
 
+def _same_bm25(patched, fresh) -> None:
+    """The patched BM25 is the fresh build: the same postings (as sets), idf, lengths and norms."""
+    assert {t: sorted(p) for t, p in patched.postings.items() if p} == \
+        {t: sorted(p) for t, p in fresh.postings.items() if p}
+    assert patched.idf.keys() == fresh.idf.keys()
+    assert all(abs(patched.idf[t] - fresh.idf[t]) < 1e-12 for t in fresh.idf)
+    assert patched.doc_len == fresh.doc_len and abs(patched.avgdl - fresh.avgdl) < 1e-9
+    assert np.allclose(patched._norm, fresh._norm)
+
+
 def test_patched_entries_equal_a_fresh_build(kb, nlu):
     m = kb.get(CODE)
     phrase = "公积金拿来交房租咋个弄"
@@ -37,8 +47,10 @@ def test_patched_entries_equal_a_fresh_build(kb, nlu):
     row = new.index.row_texts.index(next(t for t in new.index.row_texts if "交房租" in t))
     assert np.allclose(new.index.vectors[row], nlu.encoder.encode([new.index.row_texts[row]])[0], atol=1e-5)
 
+    _same_bm25(new.index.bm25, fresh.bm25)
     ph = PhoneticIndex.from_matters(new_kb.matters)
     assert new.phonetic.doc_terms == ph.doc_terms and new.phonetic.terms == ph.terms
+    _same_bm25(new.phonetic.bm25, ph.bm25)
     mt = MatterTerms.build(new_kb.matters, nlu.tokenizer, fresh.doc_terms)
     assert (new.matter_terms.doc, new.matter_terms.name, new.matter_terms.conditions) == (mt.doc, mt.name,
                                                                                           mt.conditions)
