@@ -110,9 +110,9 @@ class Guidebook:
 
     # --- applying ---------------------------------------------------------------------------------------------
     def ready(self) -> bool:
-        """Whether the KB is loaded."""
+        """Whether the KB is loaded and the database migrated."""
         s = self.services
-        return s.kb is not None
+        return s.kb is not None and s.status.get("db") == "ready"
 
     def sync(self, force: bool = False) -> bool:
         """Apply the guide versions when the revision moved (or ``force``).

@@ -27,6 +27,36 @@ class BM25:
         self.idf = {t: math.log(1 + (self.n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}
         self._norm = [k1 * (1 - b + b * dl / self.avgdl) for dl in self.doc_len]
 
+    def with_docs(self, changed: dict[int, tuple[list[str], list[str]]]) -> "BM25":
+        """A copy with some documents replaced, equal to a fresh build over the new documents: only the postings
+        and idf of the terms involved are recomputed (and every document's length norm, for the new average).
+
+        Args:
+            changed: document position → ``(its old terms, its new terms)``.
+        """
+        new = object.__new__(type(self))
+        new.k1, new.b, new.n = self.k1, self.b, self.n
+        new.doc_len = list(self.doc_len)
+        new.postings = defaultdict(list, self.postings)  # posting lists are shared until one is touched
+        new.idf = dict(self.idf)
+        for i, (old, fresh) in changed.items():
+            counts = Counter(fresh)
+            for term in set(old) | set(counts):
+                plist = [(d, tf) for d, tf in new.postings.get(term, []) if d != i]
+                if term in counts:
+                    plist.append((i, counts[term]))
+                    plist.sort()
+                if plist:
+                    new.postings[term] = plist
+                    new.idf[term] = math.log(1 + (new.n - len(plist) + 0.5) / (len(plist) + 0.5))
+                else:
+                    new.postings.pop(term, None)
+                    new.idf.pop(term, None)
+            new.doc_len[i] = len(fresh)
+        new.avgdl = (sum(new.doc_len) / new.n) if new.n else 1.0
+        new._norm = [new.k1 * (1 - new.b + new.b * dl / new.avgdl) for dl in new.doc_len]
+        return new
+
     def scores(self, query: list[str]) -> dict[int, float]:
         """Raw BM25 score of every document that shares a term with ``query`` (others score 0)."""
         out: dict[int, float] = defaultdict(float)

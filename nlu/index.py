@@ -113,7 +113,7 @@ class MatterIndex:
     """
 
     def __init__(self, codes: list[str], names: list[str], authored: np.ndarray, row_matter: np.ndarray,
-                 row_texts: list[str], vectors: np.ndarray, doc_terms: list[list[str]]):
+                 row_texts: list[str], vectors: np.ndarray, doc_terms: list[list[str]], bm25: BM25 | None = None):
         self.codes = codes
         self.names = names
         self.authored = authored
@@ -123,7 +123,7 @@ class MatterIndex:
         self.doc_terms = doc_terms
         self.faiss = faiss.IndexFlatIP(vectors.shape[1])
         self.faiss.add(vectors)
-        self.bm25 = BM25(doc_terms)
+        self.bm25 = bm25 if bm25 is not None else BM25(doc_terms)
         order = np.argsort(row_matter, kind="stable")
         self._rows_of: dict[int, np.ndarray] = {}
         if len(order):
@@ -198,9 +198,10 @@ class MatterIndex:
             names[i] = m.name
             authored[i] = m.source == "authored"
             doc_terms[i] = tokenizer.terms(matter_document(m))
+        bm25 = self.bm25.with_docs({i: (self.doc_terms[i], doc_terms[i]) for i in changed})
         matrix = np.vstack(vectors).astype("float32") if vectors else np.zeros((0, self.vectors.shape[1]), "float32")
         return type(self)(list(self.codes), names, authored, np.array(row_matter, dtype="int64"), row_texts,
-                          np.ascontiguousarray(matrix), doc_terms)
+                          np.ascontiguousarray(matrix), doc_terms, bm25)
 
     def save(self, path: Path) -> None:
         """Write the index to ``path`` (``.npz``) atomically."""

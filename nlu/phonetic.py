@@ -185,10 +185,11 @@ class PhoneticIndex:
         self._setup(codes, [bigram_terms(d) for d in documents],
                     [[(t, [s for run in folded_syllables(t) for s in run]) for t in ts] for ts in terms])
 
-    def _setup(self, codes: list[str], doc_terms: list[list[str]], terms: list[list[tuple[str, list[str]]]]) -> None:
+    def _setup(self, codes: list[str], doc_terms: list[list[str]], terms: list[list[tuple[str, list[str]]]],
+               bm25: BM25 | None = None) -> None:
         self.codes = list(codes)
         self.doc_terms = doc_terms
-        self.bm25 = BM25(doc_terms)
+        self.bm25 = bm25 if bm25 is not None else BM25(doc_terms)
         self.terms = terms
         self.position = {c: i for i, c in enumerate(self.codes)}
 
@@ -231,7 +232,8 @@ class PhoneticIndex:
             doc_terms[i] = bigram_terms(" ".join([m.name, m.name, *m.aliases, *m.colloquial, *m.examples]))
             terms[i] = [(t, [s for run in folded_syllables(t) for s in run]) for t in matter_terms(m)]
         index = type(self).__new__(type(self))
-        index._setup(self.codes, doc_terms, terms)
+        index._setup(self.codes, doc_terms, terms,
+                     self.bm25.with_docs({i: (self.doc_terms[i], doc_terms[i]) for i in changed}))
         return index
 
     def sparse(self, text: str) -> dict[int, float]:
