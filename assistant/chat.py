@@ -49,6 +49,9 @@ MAX_ACCEPTED_CHARS = 20_000
 RASA_TIMEOUT_BREAK_S = 15.0
 #: A retry of a message still being answered waits this long beyond the Rasa timeout for the first answer.
 RETRY_WAIT_EXTRA_S = 5.0
+#: Failures of a Rasa call that are tried once more at once: the connection was refused or cut, or the balancer
+#: in front of a Rasa pool found no server to answer (not a timeout: that would double the wait).
+RASA_RETRY_REASONS = frozenset({"connect", "http_502", "http_503", "http_504"})
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -362,8 +365,17 @@ class Assistant:
             # Rasa timed out a moment ago: answer at once instead of making every citizen wait the timeout
             raise _RasaDown("rasa_timeout_recent")
         try:
-            messages = await asyncio.wait_for(maybe_await(rasa.send(session_id, text, meta)),
-                                              timeout=s.settings.rasa_timeout_s)
+            try:
+                messages = await asyncio.wait_for(maybe_await(rasa.send(session_id, text, meta)),
+                                                  timeout=s.settings.rasa_timeout_s)
+            except Exception as exc:
+                if getattr(exc, "reason", "") not in RASA_RETRY_REASONS:
+                    raise
+                # the Rasa server died under this turn (or was refused): once more, through the balancer to
+                # another server (the conversation's lock left behind expires within rasa_lock_lifetime_s)
+                log_event(log, "chat.rasa.retry", session=session_id, reason=exc.reason)
+                messages = await asyncio.wait_for(maybe_await(rasa.send(session_id, text, meta)),
+                                                  timeout=s.settings.rasa_timeout_s)
         except Exception as exc:  # RasaUnavailable, timeouts, connection errors, bad answers
             timed_out = isinstance(exc, asyncio.TimeoutError) or getattr(exc, "reason", "") == "timeout"
             if timed_out:
