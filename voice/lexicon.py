@@ -27,7 +27,7 @@ SERVICE_TERMS: tuple[str, ...] = (
 )
 #: Sichuanese / colloquial phrasings that ASR tends to mangle (all ≥ 3 characters: short ones over-correct).
 COLLOQUIAL_TERMS: tuple[str, ...] = (
-    "咋个办", "咋个弄", "咋个整", "啥子材料", "要带啥子", "走不动", "老汉儿", "屋头", "娃娃", "八十多岁",
+    "咋个办", "咋个弄", "咋个整", "啥子材料", "要带啥子", "老汉儿", "屋头", "娃娃",
 )
 
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")

@@ -219,7 +219,10 @@ def channel_app(make_settings, fake_wechat):
 
     def make(kb: Any = None, **overrides):
         values = dict(wechat_token=TOKEN, wechat_appid=APPID, wechat_appsecret=SECRET, wechat_aes_key=AES_KEY,
-                      wechat_mode="plain", wechat_api_base=base, wechat_reply_budget_s=0.5)
+                      wechat_mode="plain", wechat_api_base=base,
+                      # a hang guard, not a race: the scripted answers are immediate unless a test holds them at
+                      # ``assistant.gate`` (those tests set a short budget and know the answer cannot be ready)
+                      wechat_reply_budget_s=10.0)
         values.update(overrides)
         settings = make_settings(**values)
         app = create_app(settings, kb=kb, nlu=None, rasa=None, load_models=False)

@@ -238,9 +238,9 @@ def test_compatible_mode_accepts_both(channel_app):
 # ---- the 4.5-second rule, retries, customer-service delivery ----------------------------------------------
 
 
-def test_slow_answer_success_then_customer_service_exactly_once(channel_app, fake_wechat):
+def test_slow_answer_success_then_customer_service_exactly_once(channel_app, fake_wechat, db_url):
     _, wx = fake_wechat
-    app, services, bot = channel_app(wechat_reply_budget_s=0.3)
+    app, services, bot = channel_app(database_url=db_url, wechat_reply_budget_s=0.3)  # SQLite and PostgreSQL
 
     async def go():
         async with client(app) as c:
@@ -263,10 +263,10 @@ def test_slow_answer_success_then_customer_service_exactly_once(channel_app, fak
     assert [d.status for d in _rows(services, WeChatDelivery)] == ["sent"]
 
 
-def test_retry_while_computing_gets_the_answer_passively_and_nothing_is_sent(channel_app, fake_wechat):
+def test_retry_while_computing_gets_the_answer_passively_and_nothing_is_sent(channel_app, fake_wechat, db_url):
     _, wx = fake_wechat
     # the budget only bounds how long the retry may wait once the answer is released (a hang guard)
-    app, services, bot = channel_app(wechat_reply_budget_s=3.0)
+    app, services, bot = channel_app(database_url=db_url, wechat_reply_budget_s=3.0)
     key = None
 
     async def go():
@@ -345,9 +345,9 @@ def test_long_answer_first_part_passive_rest_by_customer_service(channel_app, fa
     assert "sczwfw.gov.cn" in sent[-1]["text"]["content"]  # capped at 4 messages with a pointer
 
 
-def test_token_refresh_on_40001_and_45015_recorded_undeliverable(channel_app, fake_wechat):
+def test_token_refresh_on_40001_and_45015_recorded_undeliverable(channel_app, fake_wechat, db_url):
     _, wx = fake_wechat
-    app, services, bot = channel_app(wechat_reply_budget_s=0.05)
+    app, services, bot = channel_app(database_url=db_url, wechat_reply_budget_s=0.05)
 
     async def go():
         async with client(app) as c:

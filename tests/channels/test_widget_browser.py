@@ -194,3 +194,38 @@ def test_widget_on_the_apps_own_demo_page_under_its_csp(served, tmp_path):
             assert page.evaluate("window.__csp") == [] and errors == []
         finally:
             browser.close()
+
+
+def test_widget_converses_with_the_real_rasa(live):
+    """The widget on the app's own demo page against the whole stack (app + the real Rasa server, ``live``),
+    with held-out phrasings: a question → the matter card, asking for a person → the handoff; each answer came
+    from Rasa, not the degraded fallback."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        try:
+            page = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN").new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{live.url}/widget/demo")
+            page.locator("#jinxiaoer-widget .bubble").click()
+            box = page.locator("#jinxiaoer-widget textarea")
+
+            def say(text: str) -> dict:
+                box.fill(text)
+                with page.expect_response(lambda r: r.url.endswith("/api/v1/chat") and r.request.method == "POST",
+                                          timeout=120_000) as answer:
+                    page.keyboard.press("Enter")
+                return answer.value.json()
+
+            first = say("我要办理失业登记")
+            assert first["degraded"] is False and "失业登记" in first["matter"]["name"]
+            expect(page.locator("#jinxiaoer-widget .matter-card")).to_contain_text("失业登记", timeout=30_000)
+            human = say("我想跟真人说话")
+            assert human["degraded"] is False and human["handoff"]["status"] == "open"
+            tickets = live.http.get("/api/v1/handoffs?status=open", headers=live.staff_headers).json()["tickets"]
+            assert human["handoff"]["id"] in [t["id"] for t in tickets]
+            assert errors == []
+        finally:
+            browser.close()

@@ -29,9 +29,16 @@ def _browser(p, tmp_path, mic, width: int = 1080, height: int = 1600):
 
 def _settled(page, timeout_ms: int = 180000) -> None:
     """Wait (a hang guard) until the kiosk shows an outcome: an answer card, «您是想问…吗？», the dialogue's own
-    choices, or an error — the test then asserts which one it must be."""
-    page.wait_for_function("() => window.__kiosk.events.some(e => ['reply', 'confirm', 'unclear', 'server_error', "
-                           "'error', 'mic_error'].includes(e.kind))", timeout=timeout_ms)
+    choices, or an error — the test then asserts which one it must be. On a hang the page's events are shown."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function("() => window.__kiosk.events.some(e => ['reply', 'confirm', 'unclear', "
+                               "'server_error', 'error', 'mic_error'].includes(e.kind))", timeout=timeout_ms)
+    except PlaywrightTimeout:
+        events = page.evaluate("window.__kiosk.events")
+        pytest.fail(f"the kiosk showed no outcome within {timeout_ms // 1000} s; captured "
+                    f"{page.evaluate('window.__kiosk.capturedMs'):.0f} ms of audio; events: {events}")
     # the page logs an outcome and renders it in the same task: the DOM is there when the event is
 
 

@@ -11,8 +11,11 @@ from voice.engine import Endpointer
 
 pytestmark = pytest.mark.slow
 
-# clips whose corrected transcript must be exactly the question (punctuation removed)
-EXACT = {"q002.wav", "q020.wav", "q024.wav", "q030.wav", "q035.wav"}
+#: Measured on the 36 committed clips (whisper base int8 + the KB lexicon + correction, 2026-11-30): the
+#: corrected transcript equals the question word for word (punctuation removed) for 12 clips, the service terms
+#: survive in 34, the NLU routes 35 to an acceptable matter. The assertions below keep a margin of two clips.
+MEASURED_EXACT, MEASURED_KEYWORDS, MEASURED_RIGHT_MATTER = 12, 34, 35
+MARGIN = 2
 
 
 def _plain(text: str) -> str:
@@ -20,32 +23,38 @@ def _plain(text: str) -> str:
 
 
 def test_keywords_survive_recognition_and_correction(manifest, transcripts):
-    """The service terms of each question appear in the corrected transcript for ≥ 85 % of the clips, and the
-    correction never makes it worse."""
+    """The service terms of each question appear in the corrected transcript (measured 34 of 36; target 85 %),
+    and the correction never makes it worse."""
     hits_raw = hits = 0
+    missed = []
     for m in manifest:
         tr = transcripts[m["file"]]
-        hits += all(k in tr.corrected for k in m["keywords"])
+        ok = all(k in tr.corrected for k in m["keywords"])
+        hits += ok
         hits_raw += all(k in tr.transcript for k in m["keywords"])
-    assert hits / len(manifest) >= 0.85, (hits, len(manifest))
+        if not ok:
+            missed.append((m["file"], tr.corrected))
+    assert len(manifest) == 36
+    assert hits >= MEASURED_KEYWORDS - MARGIN, missed
     assert hits >= hits_raw
 
 
-def test_exact_text_for_clear_clips(manifest, transcripts):
-    by_file = {m["file"]: m for m in manifest}
-    for f in sorted(EXACT):
-        assert transcripts[f].corrected == _plain(by_file[f]["text"]), f
+def test_exact_text_over_all_clips(manifest, transcripts):
+    """Word-for-word transcripts over every clip (not a hand-picked few): measured 12 of 36. Routing needs the
+    service terms, not every word (the tests above and below)."""
+    exact = [m["file"] for m in manifest if transcripts[m["file"]].corrected == _plain(m["text"])]
+    assert len(exact) >= MEASURED_EXACT - MARGIN, exact
 
 
 def test_right_matter_for_most_clips(manifest, transcripts, nlu):
-    """Voice → matter top-1 through the real NLU (target ≥ 85 %; asserted ≥ 75 % so NLU retuning does not
-    make this flaky — the benchmark reports the number)."""
+    """Voice → matter top-1 through the real NLU: measured 35 of 36 (target ≥ 85 %), asserted with a two-clip
+    margin; `make bench` (bench/voice.py) reports the number."""
     right = []
     for m in manifest:
         parse = nlu.parse(transcripts[m["file"]].corrected)
         top = (parse.get("matters") or [{}])[0].get("code")
         right.append(top in m["matters"])
-    assert sum(right) / len(right) >= 0.75, [m["file"] for m, ok in zip(manifest, right) if not ok]
+    assert sum(right) >= MEASURED_RIGHT_MATTER - MARGIN, [m["file"] for m, ok in zip(manifest, right) if not ok]
 
 
 def test_streaming_gives_partials_then_a_final(whisper_engine, pipeline):
