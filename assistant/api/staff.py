@@ -16,6 +16,7 @@ from assistant.api.deps import ApiError, get_services, require_staff
 from assistant.container import Services
 from assistant.db.conversations import StaffMessage, TicketClosed, TicketNotFound, TicketView
 from assistant.logging import get_logger, log_event
+from assistant.privacy import mask_pii
 
 log = get_logger(__name__)
 router = APIRouter(prefix="/api/v1/handoffs", tags=["staff"], dependencies=[Depends(require_staff)])
@@ -84,7 +85,7 @@ async def reply(ticket_id: int, body: ReplyRequest, services: Services = Depends
         raise ApiError(409, "ticket_closed", f"工单 {ticket_id} 已关闭，不能再回复。/ ticket is closed") from None
     ticket = await run_in_threadpool(services.handoffs.get, ticket_id)
     updated = services.rasa is not None and await services.rasa.append_bot_event(
-        ticket.session_id, body.text, {"staff_name": body.staff_name, "source": "staff"})
+        ticket.session_id, mask_pii(body.text), {"staff_name": body.staff_name, "source": "staff"})
     log_event(log, "handoff.tracker.appended" if updated else "handoff.tracker.append_failed", ticket=ticket_id)
     # the web page polls /messages; a channel that pushes (WeChat's customer-service API) gets it from the outbox
     services.outbox.schedule(ticket.channel, ticket.session_id,
