@@ -29,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from assistant.db.retention import erase_session
 from assistant.dialogue.degraded import degraded_turn
 from assistant.dialogue.replies import human_button, say
-from assistant.dialogue.state import DialogueState
+from assistant.dialogue.state import DialogueState, mask_for_rasa
 from assistant.logging import get_logger, log_event
 from assistant.metrics import DEGRADED_TURNS, TURN_ERRORS, TURN_SECONDS
 from assistant.parts import buttons, notice, sanitize_part, text as text_part
@@ -307,6 +307,13 @@ class Assistant:
         except Exception:
             log.exception("chat.turn.state_failed")
             TURN_ERRORS.labels("state").inc()
+        if state.pending_text:  # what the citizen wrote is kept for the turn only
+            state.pending_turn = state.pending_text = ""
+            try:
+                await run_in_threadpool(s.states.save, session_id, state)
+            except Exception:
+                log.exception("chat.turn.state_failed")
+                TURN_ERRORS.labels("state").inc()
         # the intent of this turn, as the step that answered it saved it ("" when no step ran, e.g. a form prompt)
         if state.turn_id == turn_id:
             intent = state.last_intent
@@ -356,6 +363,24 @@ class Assistant:
         return response(message_id, erased), stored
 
     # ---- Rasa path ----------------------------------------------------------------------------------
+    async def _mask_for_rasa(self, session_id: str, text: str, meta: dict[str, Any]) -> str:
+        """The text Rasa is sent and keeps in its tracker: masked (:func:`mask_for_rasa`). When that differs
+        from what the citizen wrote, the written text waits in the conversation's state for this turn's NLU call
+        and steps (``pending_text``), and :meth:`_turn` empties it when the turn is over."""
+        states = getattr(self.services, "states", None)
+        if states is None:
+            return mask_pii(text)
+        try:
+            state = await run_in_threadpool(states.load, session_id)
+            sent = mask_for_rasa(text, bool(state.form))
+            if sent != text:
+                state.pending_turn, state.pending_text = str(meta.get("turn_id") or ""), text
+                await run_in_threadpool(states.save, session_id, state)
+            return sent
+        except Exception:  # the database is down: Rasa gets the masked text, the steps see it masked too
+            log.exception("chat.turn.mask_failed")
+            return mask_pii(text)
+
     async def _via_rasa(self, session_id: str, text: str, meta: dict[str, Any]) -> list[dict[str, Any]]:
         s = self.services
         rasa = s.rasa
@@ -364,9 +389,10 @@ class Assistant:
         if time.monotonic() < self._skip_rasa_until:
             # Rasa timed out a moment ago: answer at once instead of making every citizen wait the timeout
             raise _RasaDown("rasa_timeout_recent")
+        sent = await self._mask_for_rasa(session_id, text, meta)
         try:
             try:
-                messages = await asyncio.wait_for(maybe_await(rasa.send(session_id, text, meta)),
+                messages = await asyncio.wait_for(maybe_await(rasa.send(session_id, sent, meta)),
                                                   timeout=s.settings.rasa_timeout_s)
             except Exception as exc:
                 if getattr(exc, "reason", "") not in RASA_RETRY_REASONS:
@@ -374,7 +400,7 @@ class Assistant:
                 # the Rasa server died under this turn (or was refused): once more, through the balancer to
                 # another server (the conversation's lock left behind expires within rasa_lock_lifetime_s)
                 log_event(log, "chat.rasa.retry", session=session_id, reason=exc.reason)
-                messages = await asyncio.wait_for(maybe_await(rasa.send(session_id, text, meta)),
+                messages = await asyncio.wait_for(maybe_await(rasa.send(session_id, sent, meta)),
                                                   timeout=s.settings.rasa_timeout_s)
         except Exception as exc:  # RasaUnavailable, timeouts, connection errors, bad answers
             timed_out = isinstance(exc, asyncio.TimeoutError) or getattr(exc, "reason", "") == "timeout"

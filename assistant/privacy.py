@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 
-__all__ = ["mask_pii", "PIIMaskingFilter"]
+__all__ = ["mask_pii", "mask_data", "mask_name", "PIIMaskingFilter"]
 
 # Digits are never part of a longer alphanumeric run on either side of a match.
 _NB = r"(?<![0-9A-Za-z])"
@@ -96,14 +96,29 @@ def mask_pii(text: str) -> str:
     return out
 
 
-def _mask_value(value: object) -> object:
+def mask_data(value: object) -> object:
+    """:func:`mask_pii` applied to every string inside ``value`` (dicts, lists and tuples are walked; keys and
+    other values are kept): for stored reply payloads, WeChat rows and structured log fields."""
     if isinstance(value, str):
         return mask_pii(value)
     if isinstance(value, dict):
-        return {k: _mask_value(v) for k, v in value.items()}
+        return {k: mask_data(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(_mask_value(v) for v in value)
+        return type(value)(mask_data(v) for v in value)
     return value
+
+
+_mask_value = mask_data
+
+
+def mask_name(text: str) -> str:
+    """Mask a free-text answer that is personal as a whole (a name with a note, a licence holder): the first
+    character stays, every other letter or digit becomes ``*`` (``张三，80岁卧床`` → ``张*，*****``), then
+    :func:`mask_pii` for good measure. ``None``/non-str values are returned unchanged."""
+    if not isinstance(text, str) or not text:
+        return text
+    head, tail = text[0], text[1:]
+    return head + re.sub(r"[\w]", "*", tail)
 
 
 class PIIMaskingFilter(logging.Filter):

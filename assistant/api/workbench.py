@@ -30,6 +30,7 @@ from assistant.db.audit import record
 from assistant.db.conversations import StaffMessage, TicketView
 from assistant.dialogue.replies import say
 from assistant.logging import get_logger, log_event
+from assistant.privacy import mask_pii
 from assistant.staff import routing
 from assistant.staff.identity import LEVELS, StaffUser
 from assistant.staff.workbench import QueueItem, TicketClosed, TicketConflict, TicketNotFound
@@ -84,7 +85,7 @@ async def deliver_reply(services: Services, ticket_id: int, text: str, staff_nam
         raise ApiError(409, "ticket_closed", f"工单 {ticket_id} 已关闭，不能再回复。/ ticket is closed") from None
     ticket = await run_in_threadpool(services.handoffs.get, ticket_id)
     updated = services.rasa is not None and await services.rasa.append_bot_event(
-        ticket.session_id, text, {"staff_name": staff_name, "source": "staff"})
+        ticket.session_id, mask_pii(text), {"staff_name": staff_name, "source": "staff"})
     log_event(log, "handoff.tracker.appended" if updated else "handoff.tracker.append_failed", ticket=ticket_id)
     services.outbox.schedule(ticket.channel, ticket.session_id,
                              [{"type": "staff", "text": msg.text, "staff_name": msg.staff_name}])

@@ -1,6 +1,7 @@
 """Conversation turns and human-helper (金帮办专员) tickets, persisted with SQLAlchemy.
 
-``ConversationStore`` keeps the turns of every conversation (user text masked, as staff will read it) and the
+``ConversationStore`` keeps the turns of every conversation (user text and reply payloads masked, as staff will
+read them) and the
 staff messages waiting to be shown to the citizen. ``HandoffStore`` creates, lists, answers and closes tickets;
 a staff reply becomes a ``staff`` message in the citizen's conversation (``GET /api/v1/chat/{sid}/messages``).
 
@@ -23,7 +24,7 @@ from assistant.db.session import Database
 from assistant.db.staff import TicketEvent
 from assistant.logging import get_logger, log_event
 from assistant.parts import part_summary
-from assistant.privacy import mask_pii
+from assistant.privacy import mask_data, mask_pii
 
 log = get_logger(__name__)
 
@@ -204,7 +205,7 @@ class ConversationStore:
             s.add(Message(session_id=session_id, role="user", text=mask_pii(user_text), intent=intent,
                           outcome=outcome, matter_code=answered))
             bot_text = "\n".join(t for t in (part_summary(p) for p in replies) if t)
-            bot = Message(session_id=session_id, role="bot", text=mask_pii(bot_text), payload=replies)
+            bot = Message(session_id=session_id, role="bot", text=mask_pii(bot_text), payload=mask_data(replies))
             s.add(bot)
             # a conversation with an open ticket: the helper sees what the citizen adds meanwhile
             ticket = s.scalars(select(HandoffTicket).where(HandoffTicket.session_id == session_id,
@@ -278,8 +279,8 @@ class ConversationStore:
                 return
             if response is None:
                 s.delete(row)
-            else:
-                row.status, row.response = "done", response
+            else:  # a retry is answered from here: kept masked like every stored reply
+                row.status, row.response = "done", mask_data(response)
 
     def staff_messages_after(self, session_id: str, after: int = 0) -> list[StaffMessage]:
         """Staff messages for ``session_id`` with an id greater than ``after`` (oldest first)."""

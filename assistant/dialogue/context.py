@@ -26,7 +26,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.replies import human_button, say
-from assistant.dialogue.state import MEMORY_SLOTS, DialogueState
+from assistant.dialogue.state import MEMORY_SLOTS, PERSONAL_SLOTS, DialogueState, mask_slot
 from assistant.parts import buttons
 from assistant.logging import get_logger, log_event
 
@@ -178,6 +178,12 @@ class StepContext:
             self.touched.add(name)
             self.state.set_slot(name, value)
             return
+        if name in PERSONAL_SLOTS:  # the value stays here until the form ends; Rasa keeps it masked
+            if value is None:
+                self.state.form_values.pop(name, None)
+            else:
+                self.state.form_values[name] = value
+            value = mask_slot(name, value)
         self.events.append({"event": "slot", "name": name, "value": value, "timestamp": time.time()})
 
     @property
@@ -188,6 +194,22 @@ class StepContext:
     def result(self) -> dict[str, Any]:
         """Rasa's action-protocol answer ``{"events", "responses"}``."""
         return {"events": self.events, "responses": self.responses}
+
+
+def _unmask(tracker: Tracker, state: DialogueState) -> None:
+    """Let the step see the turn as the citizen wrote it: Rasa was sent (and keeps) masked text and masked
+    personal slots; the text of this turn (:attr:`DialogueState.pending_text`) and the form's personal values
+    (:attr:`DialogueState.form_values`) are in the app's database."""
+    for slot, value in state.form_values.items():
+        tracker.slots[slot] = value
+    turn = str(tracker.metadata.get("turn_id") or "")
+    if not state.pending_text or not turn or state.pending_turn != turn:
+        return
+    sent = tracker.text
+    tracker.latest_message["text"] = state.pending_text
+    requested = tracker.slots.get("requested_slot")
+    if requested and tracker.slots.get(requested) == sent:  # Rasa's form took the masked text as the answer
+        tracker.slots[requested] = state.pending_text
 
 
 async def run_step(name: str, sender_id: str, tracker_state: dict[str, Any], services: Any, *,
@@ -222,6 +244,7 @@ async def run_step(name: str, sender_id: str, tracker_state: dict[str, Any], ser
     state.erase = False  # only the step of this turn can ask for the conversation to be erased
     for slot in MEMORY_SLOTS:
         tracker.slots[slot] = state.slot(slot)
+    _unmask(tracker, state)
     ctx = StepContext(name=name, tracker=tracker, services=services, state=state, degraded=degraded)
     t0 = time.perf_counter()
     try:
@@ -236,7 +259,10 @@ async def run_step(name: str, sender_id: str, tracker_state: dict[str, Any], ser
         ctx.reply(buttons([human_button()]))
     if "fallback_streak" not in ctx.touched:  # only failed turns in a row count
         state.fallback_streak = 0
-    state.form = tracker.active_loop
+    validating = name.startswith("validate_")
+    state.form = tracker.active_loop or (name[len("validate_"):] if validating else None)
+    if state.form is None and not validating:  # the form is over (submitted, dropped, or its Rasa session ended)
+        state.form_values = {}
     if tracker.intent:
         state.last_intent = tracker.intent
     state.turn_id = str(tracker.metadata.get("turn_id") or "")

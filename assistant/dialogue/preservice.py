@@ -22,7 +22,7 @@ from assistant.preservice.precheck import SYNONYMS, precheck, precheck_parts
 from assistant.preservice.runtime import PreService, get_preservice
 from assistant.preservice.store import DuplicateLicence, NotFound
 from assistant.preservice.validation import InvalidValue, parse_expiry, parse_half_day, parse_phone
-from assistant.privacy import mask_pii
+from assistant.privacy import mask_name, mask_pii
 from assistant.parts import checklist_part, payload
 
 log = get_logger(__name__)
@@ -192,7 +192,7 @@ async def action_licence_submit(ctx: StepContext) -> None:
     offsets = "、".join(str(o) for o in pre.scheduler.offsets)
     how = say({"web": "preservice.licence.how_web", "wechat": "preservice.licence.how_wechat",
                "none": "preservice.licence.how_phone"}[channel], contact=mask_pii(contact))
-    ctx.text(say("preservice.licence.saved", name=lt.name, number=lic.number, holder=lic.holder, year=expiry.year,
+    ctx.text(say("preservice.licence.saved", name=lt.name, number=lic.number, holder=mask_name(lic.holder), year=expiry.year,
                  month=expiry.month, day=expiry.day, offsets=offsets, how=how))
     matter = pre.catalogue.matter(lt)
     buttons = [{"title": say("preservice.button.my_licences"), "payload": "/list_licences"}]

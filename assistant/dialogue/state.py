@@ -15,10 +15,32 @@ from sqlalchemy.exc import IntegrityError
 
 from assistant.db.base import utcnow
 from assistant.db.chat import DialogueStateRow
+from assistant.privacy import mask_name, mask_pii
 
 #: State fields the dialogue steps read and write as slots (``ctx.tracker.get_slot`` / ``ctx.set_slot``).
 MEMORY_SLOTS = ("matter_code", "matter_name", "candidates", "fallback_streak", "handoff_ticket", "last_booking",
                 "firm_facts", "topic_text")
+#: Form slots whose values are personal data: Rasa gets them masked (:func:`mask_slot`), the raw value stays in
+#: :attr:`DialogueState.form_values` until the form ends.
+PERSONAL_SLOTS = ("visit_person", "visit_phone", "visit_address", "licence_number", "licence_holder",
+                  "licence_channel")
+#: Of those, the ones that are personal as a whole (a name, a number): masked character by character.
+_WHOLE_SLOTS = ("visit_person", "licence_holder", "licence_number")
+
+
+def mask_slot(name: str, value: Any) -> Any:
+    """What Rasa's tracker may keep of a personal slot's value (``None`` stays ``None``)."""
+    if value is None or name not in PERSONAL_SLOTS:
+        return value
+    return mask_name(str(value)) if name in _WHOLE_SLOTS else mask_pii(str(value))
+
+
+def mask_for_rasa(text: str, in_form: bool) -> str:
+    """The user text Rasa is sent (and keeps in its tracker): masked with :func:`assistant.privacy.mask_pii`;
+    inside a form, where any answer may be a name or a number, masked as a whole (button payloads excepted)."""
+    if text.startswith("/"):
+        return mask_pii(text)
+    return mask_name(text) if in_form else mask_pii(text)
 
 
 @dataclass
@@ -38,6 +60,12 @@ class DialogueState:
         last_intent: the intent of the last turn a dialogue step answered.
         turn_id: the id of that turn (the chat service compares it with the turn it sent).
         erase: the citizen confirmed «删除我的记录» in that turn: the chat service erases the conversation after it.
+        form_values: the personal answers of the form in progress (name, phone, address, licence number and
+            holder, contact) as given; Rasa's slots hold only masked values (:data:`PERSONAL_SLOTS`). Emptied when
+            the form ends (submitted or dropped) — the booking or licence row keeps what it needs.
+        pending_turn: the turn whose text Rasa was sent masked …
+        pending_text: … and that text as the citizen wrote it, for the NLU and the steps of that turn only (the
+            chat service empties it when the turn is over).
     """
 
     matter_code: str | None = None
@@ -52,6 +80,9 @@ class DialogueState:
     last_intent: str = ""
     turn_id: str = ""
     erase: bool = False
+    form_values: dict[str, Any] = field(default_factory=dict)
+    pending_turn: str = ""
+    pending_text: str = ""
 
     @classmethod
     def from_dict(cls, data: Any) -> "DialogueState":
@@ -60,6 +91,7 @@ class DialogueState:
         known = {f.name for f in fields(cls)}
         state = cls(**{k: v for k, v in data.items() if k in known})
         state.candidates = [str(c) for c in state.candidates] if isinstance(state.candidates, list) else []
+        state.form_values = dict(state.form_values) if isinstance(state.form_values, dict) else {}
         try:
             state.fallback_streak = max(0, int(state.fallback_streak or 0))
         except (TypeError, ValueError):

@@ -13,6 +13,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.interpret import interpret
+from assistant.dialogue.state import mask_for_rasa
 from assistant.dialogue.rules import load_rules
 from assistant.logging import get_logger
 from assistant.teach.collect import note_parse
@@ -70,14 +71,19 @@ def halls() -> Any:
 
 
 def _parse_in_state(services: Any, text: str, session_id: str | None) -> dict[str, Any]:
-    parse = complete_parse(text, services.nlu.parse(text))
     states = getattr(services, "states", None)
     if not session_id or states is None:
-        return parse
+        return complete_parse(text, services.nlu.parse(text))
     state = states.load(session_id)
-    parse = interpret(parse, state, services.kb, services.nlu, halls(), classify_hall_question)
-    note_parse(services, text, session_id, parse, state)  # the triage inbox: what it was unsure of
-    return parse
+    # Rasa was sent the masked text of this turn: understand what the citizen wrote, answer with the masked text
+    # (Rasa keeps the parse's text in its tracker)
+    raw = text
+    if state.pending_text and mask_for_rasa(state.pending_text, bool(state.form)) == text:
+        raw = state.pending_text
+    parse = interpret(complete_parse(raw, services.nlu.parse(raw)), state, services.kb, services.nlu, halls(),
+                      classify_hall_question)
+    note_parse(services, text, session_id, parse, state)  # the triage inbox: what it was unsure of (masked text)
+    return dict(parse, text=text) if raw != text else parse
 
 
 def _note_payload(services: Any, text: str, session_id: str | None, parse: dict[str, Any]) -> None:

@@ -48,6 +48,7 @@ from assistant.db.base import utcnow
 from assistant.db.wechat import WeChatDelivery, WeChatInbound, WeChatUser
 from assistant.dialogue.replies import say
 from assistant.logging import get_logger, log_event
+from assistant.privacy import mask_data, mask_pii
 from assistant.speech import voice_runtime
 
 __all__ = ["router", "WeChatRuntime", "Inbound", "Answer", "get_runtime", "runtime_for", "deliver", "schedule_delivery", "register_outbox",
@@ -651,7 +652,7 @@ class WeChatRuntime:
         with self.db.session() as s:
             r = s.get(WeChatInbound, key)
             if r is not None:
-                r.status, r.delivery, r.reply_chunks = status, delivery, chunks
+                r.status, r.delivery, r.reply_chunks = status, delivery, mask_data(chunks)
                 r.transferred = transferred or r.transferred
                 r.updated_at = utcnow()
 
@@ -670,7 +671,7 @@ class WeChatRuntime:
     def _record_delivery(self, key: str | None, openid: str, channel: str, seq: int, content: str, status: str,
                          errcode: int | None, errmsg: str | None) -> None:
         with self.db.session() as s:
-            s.add(WeChatDelivery(dedup_key=key, openid=openid, channel=channel, seq=seq, content=content,
+            s.add(WeChatDelivery(dedup_key=key, openid=openid, channel=channel, seq=seq, content=mask_pii(content),
                                  status=status, errcode=errcode, errmsg=(errmsg or None) and errmsg[:255]))
 
     # ---- staff replies ---------------------------------------------------------------------------------
