@@ -30,6 +30,7 @@ from assistant.dialogue.degraded import degraded_turn
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.state import DialogueState
 from assistant.logging import get_logger, log_event
+from assistant.preservice.numbers import find_booking_numbers
 from assistant.parts import buttons, notice, sanitize_part, text as text_part
 from nlu.payload import looks_like_payload
 from nlu.text import clean
@@ -70,6 +71,8 @@ class ChatResponse(BaseModel):
         handoff: the open human-helper ticket ``{"id", "level", "status"}`` when this turn created/refers to one.
         degraded: ``True`` when the answer came from the knowledge search because Rasa was unavailable.
         message_id: id of the stored bot message (poll ``/messages?after=`` from here).
+        session_token: on the first turn of a new conversation only: the token every later request for it must
+            present (``assistant.api.citizen``); ``null`` on every other turn.
     """
 
     session_id: str
@@ -79,6 +82,8 @@ class ChatResponse(BaseModel):
     handoff: dict[str, Any] | None = None
     degraded: bool = False
     message_id: int | None = None
+    session_token: str | None = Field(default=None, description="first turn of a new conversation only: keep it "
+                                                               "and send it with every later request")
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -135,7 +140,8 @@ def normalize_input(raw: str, max_chars: int = MAX_CHARS) -> NormalizedText:
     has_word = any(unicodedata.category(c)[0] in "LN" for c in text)
     if not has_word:
         return NormalizedText(text, "no_content", notices, n)
-    if not has_cjk and any(c.isascii() and c.isalpha() for c in text) and not _IDENTIFIER.match(text):
+    if (not has_cjk and any(c.isascii() and c.isalpha() for c in text) and not _IDENTIFIER.match(text)
+            and not find_booking_numbers(text)):
         return NormalizedText(text, "non_chinese", notices, n)
     return NormalizedText(text, "ok", notices, n)
 

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from assistant.dialogue.interpret import interpret
 from assistant.dialogue.rules import load_rules
 from assistant.logging import get_logger
+from assistant.preservice.numbers import remove_booking_numbers
 from knowledge.hall_questions import classify_hall_question
 from knowledge.halls import HallDirectory
 from nlu.payload import looks_like_payload, parse_payload, payload_parse
@@ -69,7 +70,12 @@ def halls() -> Any:
 
 
 def _parse_in_state(services: Any, text: str, session_id: str | None) -> dict[str, Any]:
-    parse = complete_parse(text, services.nlu.parse(text))
+    # a booking number is read as the word 预约号: its random characters mean nothing to the classifier (the
+    # steps still see the text as typed)
+    query = remove_booking_numbers(text, "预约号")
+    parse = complete_parse(text, services.nlu.parse(query))
+    if query != text:
+        parse["text"] = text
     states = getattr(services, "states", None)
     if not session_id or states is None:
         return parse
