@@ -15,7 +15,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -24,7 +23,7 @@ from assistant import security
 from assistant.api.limits import RateLimiter
 from assistant.container import Services, build_services, load_kb, load_nlu
 from assistant.db.retention import RetentionJob
-from assistant.logging import configure_logging, get_logger, log_event
+from assistant.logging import configure_logging, get_logger, log_event, set_pseudonym_key
 from assistant.chat import maybe_await
 from assistant.settings import Settings
 from assistant.teach.sync import sync_loop
@@ -142,6 +141,7 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
         The FastAPI app; ``app.state.services`` holds the :class:`Services`.
     """
     configure_logging(settings.log_level)
+    set_pseudonym_key(settings.pseudonym_key)  # session ids in the logs, client addresses in the daily caps
     services = build_services(settings, kb=kb, nlu=nlu, rasa=rasa)
     services.limiter = RateLimiter(settings)
 
@@ -200,11 +200,6 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
     app.state.settings = settings
     _install_error_handlers(app)
 
-    if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
-                           allow_headers=["Content-Type", "Authorization"])
-    security.install(app, settings)  # body cap + security headers, outside CORS (preflights get the headers)
-
     # every router, explicitly (one line each)
     from assistant.api.auth import router as auth_router
     from assistant.api.dashboard import router as dashboard_router
@@ -217,6 +212,9 @@ def create_app(settings: Settings, *, kb: Any = None, nlu: Any = None, rasa: Any
     from assistant.api.triage import router as triage_router
     from assistant.api.workbench import router as workbench_router
     from assistant.channels import kiosk, miniprogram, widget
+
+    widget.install_cors(app, settings)  # the widget's host pages (settings.cors_origins)
+    security.install(app, settings)  # body cap + security headers, outside CORS (preflights get the headers)
     from assistant.channels.wechat import mp as wechat_mp
     from assistant.channels.web import STATIC_DIR, router as web_router
     from assistant.rasa.action_server import router as actions_router

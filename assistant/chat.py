@@ -32,6 +32,7 @@ from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.state import DialogueState, mask_for_rasa
 from assistant.logging import get_logger, log_event
 from assistant.metrics import DEGRADED_TURNS, TURN_ERRORS, TURN_SECONDS
+from assistant.preservice.numbers import find_booking_numbers
 from assistant.parts import buttons, notice, sanitize_part, text as text_part
 from assistant.privacy import mask_pii
 from nlu.payload import looks_like_payload
@@ -78,6 +79,8 @@ class ChatResponse(BaseModel):
         message_id: id of the stored bot message (poll ``/messages?after=`` from here).
         erased: the citizen confirmed «删除我的记录» in this turn: the conversation has been erased (this turn is
             not stored either; a client should forget the session and start a new one).
+        session_token: on the first turn of a new conversation only: the token every later request for it must
+            present (``assistant.api.citizen``); ``null`` on every other turn.
     """
 
     session_id: str
@@ -88,6 +91,8 @@ class ChatResponse(BaseModel):
     degraded: bool = False
     message_id: int | None = None
     erased: bool = False
+    session_token: str | None = Field(default=None, description="first turn of a new conversation only: keep it "
+                                                               "and send it with every later request")
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -144,7 +149,8 @@ def normalize_input(raw: str, max_chars: int = MAX_CHARS) -> NormalizedText:
     has_word = any(unicodedata.category(c)[0] in "LN" for c in text)
     if not has_word:
         return NormalizedText(text, "no_content", notices, n)
-    if not has_cjk and any(c.isascii() and c.isalpha() for c in text) and not _IDENTIFIER.match(text):
+    if (not has_cjk and any(c.isascii() and c.isalpha() for c in text) and not _IDENTIFIER.match(text)
+            and not find_booking_numbers(text)):
         return NormalizedText(text, "non_chinese", notices, n)
     return NormalizedText(text, "ok", notices, n)
 

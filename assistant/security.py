@@ -12,10 +12,18 @@ Both are plain ASGI middlewares (no buffering, WebSockets pass through), install
 * :class:`BodySizeLimitMiddleware` — 413 ``{"error": "body_too_large", …}`` as soon as the bytes received exceed
   the cap of the path (:func:`body_limits`), before the rest of the body is read.
 
+And two checks the speech WebSockets and the daily caps use: :func:`origin_allowed` (the page that opens a
+WebSocket is the app's own or one of ``settings.allowed_origins``) and :func:`device_key_presented` (a kiosk
+presents ``settings.kiosk_device_key``).
+
 See docs/security.md for what each control stops.
 """
 
 from __future__ import annotations
+
+import hmac
+from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import HTTPException
 from starlette.datastructures import Headers, MutableHeaders
@@ -27,7 +35,7 @@ from assistant.settings import Settings
 
 __all__ = ["CSP", "DOCS_CSP", "SecurityHeadersMiddleware", "BodySizeLimitMiddleware", "BodyTooLarge", "body_limits",
            "security_headers", "install", "MAX_CHAT_BODY_BYTES", "MAX_UPLOAD_BODY_BYTES",
-           "MAX_ACTION_BODY_BYTES"]
+           "MAX_ACTION_BODY_BYTES", "KIOSK_KEY_HEADER", "device_key_presented", "origin_allowed"]
 
 log = get_logger(__name__)
 
@@ -202,6 +210,35 @@ def _content_length(headers: Headers) -> int | None:
         return int(value) if value is not None else None
     except ValueError:
         return None
+
+
+#: The header a kiosk presents its device key in (``?device_key=`` on a browser's WebSocket, which cannot set
+#: headers).
+KIOSK_KEY_HEADER = "X-Kiosk-Key"
+
+
+def device_key_presented(connection: Any, settings: Settings) -> bool:
+    """Whether a request or WebSocket presents the kiosk device key (``X-Kiosk-Key`` or ``?device_key=``;
+    compared in constant time). Always ``False`` while ``settings.kiosk_device_key`` is unset."""
+    key = settings.kiosk_device_key
+    if not key:
+        return False
+    given = connection.headers.get(KIOSK_KEY_HEADER) or connection.query_params.get("device_key") or ""
+    return hmac.compare_digest(given.encode("utf-8"), key.encode("utf-8"))
+
+
+def origin_allowed(connection: Any, settings: Settings) -> bool:
+    """Whether the page behind a WebSocket may use it: no ``Origin`` header (not a browser), the app's own
+    origin (the ``Origin`` names the host the request was sent to), or one of ``settings.allowed_origins``."""
+    origin = (connection.headers.get("origin") or "").strip().lower()
+    if not origin:
+        return True
+    if origin in settings.allowed_origins:
+        return True
+    host = (connection.headers.get("host") or "").strip().lower()
+    parts = urlsplit(origin)
+    default = {"http": ":80", "https": ":443"}.get(parts.scheme, "")
+    return bool(host) and parts.netloc.removesuffix(default) == host.removesuffix(":80").removesuffix(":443")
 
 
 def install(app, settings: Settings) -> None:

@@ -167,6 +167,34 @@ class Settings(BaseSettings):
     #: Largest request body read at all, in bytes (counted as it arrives, chunked bodies too); uploads and
     #: the chat API have their own caps.
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    #: Human-helper tickets (转人工) one client may open a day (0: no cap). A client is its address, or the
+    #: WeChat user on the WeChat channels; kiosks that present the device key are not capped.
+    cap_tickets_per_ip_day: int = Field(default=20, ge=0)
+    #: Home-visit bookings one client may make a day (0: no cap).
+    cap_bookings_per_ip_day: int = Field(default=10, ge=0)
+    #: Answer ratings (👍/👎) one client may send a day (0: no cap).
+    cap_feedback_per_ip_day: int = Field(default=200, ge=0)
+    #: Key of the keyed hashes that stand for session ids in the logs and for client addresses in the daily
+    #: caps (and in Rasa's tracker). Empty: a random key per process start (set one when several processes
+    #: share the counters, or to compare logs across restarts).
+    pseudonym_key: str = ""
+
+    # --- speech WebSockets (/ws/asr, /ws/kiosk) ---------------------------------------------------------
+    #: Origins (``https://host[:port]``) whose pages may open the speech WebSockets besides the app's own
+    #: origin; comma-separated in the env. A connection without an ``Origin`` header (not a browser) is let
+    #: through: the Origin check only keeps other websites' pages out.
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: A key a kiosk outside the allowed origins presents (``X-Kiosk-Key`` header or ``?device_key=``) to
+    #: connect anyway; such a kiosk's tickets and bookings are not capped per day. Empty: no device keys.
+    kiosk_device_key: str = ""
+    #: Speech WebSocket connections served at once by one process (more are closed with 1013).
+    ws_max_sessions: int = Field(default=16, ge=1)
+    #: Longest a speech WebSocket connection may stay open, in seconds.
+    ws_max_seconds: float = Field(default=180.0, gt=0)
+    #: Most bytes one speech WebSocket connection may send in all (audio and control frames).
+    ws_max_bytes: int = Field(default=24 * 1024 * 1024, gt=0)
+    #: A speech WebSocket that sends nothing for this many seconds is closed.
+    ws_idle_timeout_s: float = Field(default=30.0, gt=0)
 
     # --- voice ------------------------------------------------------------------------------------
     asr_engine: Literal["auto", "vosk", "whisper"] = "auto"
@@ -200,7 +228,7 @@ class Settings(BaseSettings):
     #: process purges older ones daily (``assistant/db/retention.py``). 0: no scheduled purge.
     retention_days: int = Field(default=180, ge=0)
 
-    @field_validator("cors_origins", "reminder_offsets_days", "trusted_proxies", "staff_office_days", mode="before")
+    @field_validator("cors_origins", "reminder_offsets_days", "trusted_proxies", "staff_office_days", "allowed_origins", mode="before")
     @classmethod
     def _split_csv(cls, v: Any) -> Any:
         if isinstance(v, str) and not v.strip().startswith("["):
@@ -237,6 +265,17 @@ class Settings(BaseSettings):
                 raise ValueError(f"JXE_TRUSTED_PROXIES: {net!r} is not an IP address or network") from None
         return v
 
+    @field_validator("allowed_origins")
+    @classmethod
+    def _check_origins(cls, v: list[str]) -> list[str]:
+        out = []
+        for origin in v:
+            parts = urlsplit(origin.strip())
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/") or parts.query:
+                raise ValueError(f"JXE_ALLOWED_ORIGINS: {origin!r} is not an origin like https://kiosk.example:8443")
+            out.append(f"{parts.scheme}://{parts.netloc}".lower())
+        return out
+
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
                                    file_secret_settings):
@@ -272,15 +311,20 @@ def weak_secret_reason(value: str) -> str | None:
 def production_problem(s: "Settings") -> str | None:
     """The first reason the settings ``s`` are not fit for production, as one line; ``None`` when they are.
 
-    Checked: the staff token, the internal token and the Rasa API token (when set) are strong
-    (:func:`weak_secret_reason`); the WeChat official account (when configured) does not run in ``plain`` mode.
+    Checked: the staff token, the internal token, the Rasa API token, the kiosk device key and the pseudonym key
+    (when set) are strong (:func:`weak_secret_reason`); several processes (a Redis URL) share one pseudonym key;
+    the WeChat official account (when configured) does not run in ``plain`` mode.
     """
     for env, value in (("JXE_STAFF_TOKEN", s.staff_token), ("JXE_INTERNAL_TOKEN", s.internal_token),
-                       ("JXE_RASA_AUTH_TOKEN", s.rasa_auth_token)):
+                       ("JXE_RASA_AUTH_TOKEN", s.rasa_auth_token), ("JXE_KIOSK_DEVICE_KEY", s.kiosk_device_key),
+                       ("JXE_PSEUDONYM_KEY", s.pseudonym_key)):
         if value:
             reason = weak_secret_reason(value)
             if reason:
                 return f"{env} {reason}; generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+    if s.redis_url and not s.pseudonym_key:
+        return ("JXE_PSEUDONYM_KEY is unset while JXE_REDIS_URL says several processes share the counters (each "
+                "would hash client addresses with its own random key); set the same strong key on every process")
     if (s.wechat_token or s.wechat_appid) and s.wechat_mode == "plain":
         return ("JXE_WECHAT_MODE is plain (messages unencrypted); set safe (or compatible) and JXE_WECHAT_AES_KEY "
                 "as in the WeChat console")

@@ -109,17 +109,25 @@ def run(settings: Settings) -> str:
             time.sleep(0.2)
 
         turns: list[tuple[str, float, bool]] = []
+        tokens: dict[str, str] = {}  # each conversation's session token, sent like the web page sends it
+
+        def post(http: httpx.Client, sid: str, text: str) -> httpx.Response:
+            r = http.post("/api/v1/chat", json={"session_id": sid, "text": text, "session_token": tokens.get(sid)})
+            r.raise_for_status()
+            if r.json().get("session_token"):
+                tokens[sid] = r.json()["session_token"]
+            return r
+
         with httpx.Client(base_url=f"http://127.0.0.1:{app_port}", timeout=60, trust_env=False) as http:
             for i, conv in enumerate(CONVERSATIONS):  # warm-up: every path once
                 for text in conv:
-                    http.post("/api/v1/chat", json={"session_id": f"warm-{i}", "text": text}).raise_for_status()
+                    post(http, f"warm-{i}", text)
             for rnd in range(ROUNDS):
                 for i, conv in enumerate(CONVERSATIONS):
                     for text in conv:
                         t = time.perf_counter()
-                        r = http.post("/api/v1/chat", json={"session_id": f"b{rnd}-{i}", "text": text})
+                        r = post(http, f"b{rnd}-{i}", text)
                         ms = (time.perf_counter() - t) * 1000
-                        r.raise_for_status()
                         turns.append((r.json().get("intent") or "", ms, bool(r.json().get("degraded"))))
             rasa_ms: list[float] = []  # the same turns straight to Rasa's REST channel (no app chat layer)
             for i, conv in enumerate(CONVERSATIONS):

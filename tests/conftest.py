@@ -4,7 +4,8 @@
   ``rasa_url`` pointing at a closed port (so the fallback path is exercised unless a test starts Rasa).
 - ``kb`` / ``nlu``: the committed knowledge base and the real NLU, built once per session.
 - ``app_client``: a ``TestClient`` over ``create_app`` (lifespan run: migrations applied) with ``kb`` and no NLU;
-  ``nlu_app_client``: the same with the real ``nlu``.
+  ``nlu_app_client``: the same with the real ``nlu``. Both keep and send session tokens like a citizen's client
+  (``tests/citizen.py``).
 - ``db_url``: THE database fixture of the suite: a URL parametrised over SQLite and, when
   ``JXE_TEST_POSTGRES_URL`` is set (``make test`` sets it), PostgreSQL (a fresh schema per test, dropped
   afterwards). Every test where PostgreSQL's locking differs from SQLite's (claims, retries, dedup, bookings,
@@ -88,9 +89,9 @@ def nlu(kb):
 
 
 def _client(app):
-    from fastapi.testclient import TestClient
+    from tests.citizen import citizen_client
 
-    return TestClient(app, raise_server_exceptions=False)
+    return citizen_client(app, raise_server_exceptions=False)
 
 
 @pytest.fixture

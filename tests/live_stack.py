@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.citizen import keep_session_tokens
 from tests.conftest import free_port
 
 STAFF_TOKEN = "integration-staff-token"
@@ -28,7 +29,8 @@ class Live:
     Attributes:
         app: the FastAPI app (``app.state.services`` for direct looks at the KB or stores).
         url: the app's base URL.
-        http: an HTTP client for the app.
+        http: an HTTP client for the app; it keeps the session token of each conversation and sends it
+            (``tests/citizen.py``).
         supervisor: the ``RasaSupervisor`` of the real Rasa server.
         settings: the test settings.
         staff_headers: the Bearer header the staff endpoints accept.
@@ -97,6 +99,7 @@ def live(tmp_path_factory, kb, nlu):
             tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
             pytest.fail(f"Rasa did not become ready: {supervisor.last_error}\n{tail}")
         with httpx.Client(base_url=f"http://127.0.0.1:{app_port}", timeout=60.0, trust_env=False) as http:
+            keep_session_tokens(http)  # like the web page: each conversation's token goes with its requests
             yield Live(app=app, url=f"http://127.0.0.1:{app_port}", http=http, supervisor=supervisor,
                        settings=settings, staff_headers={"Authorization": f"Bearer {STAFF_TOKEN}"})
     finally:

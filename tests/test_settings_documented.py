@@ -85,6 +85,8 @@ def test_production_accepts_strong_settings(monkeypatch, tmp_path):
     ("internal_token", "changeme", "placeholder"),
     ("internal_token", "zq" * 8, "shorter than 24"),
     ("rasa_auth_token", "token", "placeholder"),
+    ("kiosk_device_key", "kiosk1", "shorter than 24"),
+    ("pseudonym_key", "changeme-please-0123456789", "placeholder"),
 ])
 def test_production_refuses_weak_secrets_saying_why(monkeypatch, tmp_path, field, value, why):
     from pydantic import ValidationError
@@ -96,6 +98,17 @@ def test_production_refuses_weak_secrets_saying_why(monkeypatch, tmp_path, field
     # the same values are accepted outside production
     monkeypatch.setenv("JXE_SETTINGS_FILE", str(tmp_path / "none.yml"))
     assert getattr(Settings(environment="local", **{field: value}), field) == value
+
+
+def test_production_with_several_processes_needs_one_pseudonym_key(monkeypatch, tmp_path):
+    """Each process would otherwise hash client addresses with its own random key: the shared daily caps would
+    count one client as several."""
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="JXE_PSEUDONYM_KEY is unset while JXE_REDIS_URL"):
+        _production(monkeypatch, tmp_path, redis_url="redis://cache:6379/0")
+    s = _production(monkeypatch, tmp_path, redis_url="redis://cache:6379/0", pseudonym_key=STRONG)
+    assert s.pseudonym_key == STRONG
 
 
 def test_production_refuses_plain_wechat(monkeypatch, tmp_path):

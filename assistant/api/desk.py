@@ -29,6 +29,7 @@ from assistant.container import Services
 from assistant.db import audit
 from assistant.logging import get_logger
 from assistant.preservice.desk import Desk, EscalationCheck, OutOfScope, scope_of
+from assistant.preservice.numbers import normalize_booking_number
 from assistant.preservice.runtime import get_preservice
 from assistant.preservice.store import NotFound
 from assistant.preservice.validation import InvalidValue, parse_half_day
@@ -133,10 +134,10 @@ async def _update_booking(number: str, action: str, user: StaffUser, services: S
     desk = await run_in_threadpool(_booking_scope, number, user, services)
     pre = get_preservice(services)
     try:
-        await run_in_threadpool(lambda: pre.bookings.update(number, **changes))
+        await run_in_threadpool(lambda: pre.bookings.update(number, any_session=True, **changes))
     except ValueError as exc:
         raise ApiError(409, "booking_locked", f"这个预约不能再修改：{exc} / {exc}") from None
-    await run_in_threadpool(audit.record, services.db, user.username, f"booking.{action}", f"booking:{number.upper()}",
+    await run_in_threadpool(audit.record, services.db, user.username, f"booking.{action}", f"booking:{normalize_booking_number(number) or number}",
                             {k: str(v) for k, v in changes.items() if k != "staff_note"})
     rows = await run_in_threadpool(desk.bookings, None, True)
     return next(b for b in rows if b["number"] == number.strip().upper())

@@ -7,6 +7,8 @@
 - ``GET  /api/v1/street-queue/{street}`` — a street's open bookings and new firms;
 - ``PATCH /api/v1/new-firms/{id}`` — a new firm's queue status / note;
 - ``POST /api/v1/uploads/licences`` and ``/api/v1/uploads/new-firms`` — CSV/xlsx imports with a per-row report.
+  The staff token is checked before a byte of the upload is read (the routes parse the multipart body themselves,
+  after the router's dependency; a ``File()`` parameter would make FastAPI read and spool the body first).
 
 The router's lifespan starts the reminder scheduler when the app starts (a catch-up run first) and stops it.
 """
@@ -17,7 +19,8 @@ from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.datastructures import UploadFile
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -135,7 +138,7 @@ async def get_booking(number: str, user: StaffUser = Depends(require_staff),
                       services: Services = Depends(get_services)) -> BookingView:
     """A booking with the phone and address in full (staff who visit need them); only its street's staff and the
     district; audited."""
-    b = await run_in_threadpool(get_preservice(services).bookings.get, number, True)
+    b = await run_in_threadpool(get_preservice(services).bookings.get, number, True, any_session=True)
     if b is None:
         raise _booking_404(number)
     scope = _street_scope(user, services)
@@ -161,7 +164,7 @@ async def patch_booking(number: str, body: BookingPatch, user: StaffUser = Depen
                         services: Services = Depends(get_services)) -> BookingView:
     """Confirm, reschedule, complete or cancel a booking (its street's staff and the district; audited)."""
     pre = get_preservice(services)
-    current = await run_in_threadpool(pre.bookings.get, number)
+    current = await run_in_threadpool(pre.bookings.get, number, any_session=True)
     if current is None:
         raise _booking_404(number)
     scope = _street_scope(user, services)
@@ -178,7 +181,7 @@ async def patch_booking(number: str, body: BookingPatch, user: StaffUser = Depen
     try:
         view = await run_in_threadpool(lambda: pre.bookings.update(
             number, status=body.status, visit_date=visit_date, half_day=half_day, staff_note=body.staff_note,
-            unmasked=True))
+            unmasked=True, any_session=True))
     except NotFound:
         raise _booking_404(number) from None
     except ValueError as exc:
@@ -238,38 +241,53 @@ async def patch_firm(firm_id: int, body: FirmPatch, user: StaffUser = Depends(re
     return view
 
 
-async def _read_upload(file: UploadFile) -> bytes:
+#: The OpenAPI description of an upload body (the routes read it themselves, see the module docstring).
+_UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary", "description": "a .csv or .xlsx file"}}}}}}}
+
+
+async def _read_upload(request: Request) -> tuple[str, bytes]:
+    """The uploaded file (form field ``file``) as ``(filename, bytes)``, read only now — after the staff token
+    was checked by the router's dependency."""
     from assistant.preservice.uploads import MAX_BYTES
 
+    try:
+        form = await request.form(max_files=1, max_fields=10)
+    except Exception:  # noqa: BLE001 - not multipart, or a broken one (starlette's MultiPartException …)
+        raise ApiError(400, "bad_upload", "请用 multipart/form-data 上传一个文件（字段名 file）。"
+                                          "/ upload one file as multipart/form-data field 'file'") from None
+    file = form.get("file")
+    if not isinstance(file, UploadFile):
+        raise ApiError(422, "invalid_request", "缺少字段 file。/ field 'file' is required")
     data = await file.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise ApiError(413, "file_too_large", f"文件太大（上限 {MAX_BYTES // 1024 // 1024} MB）。/ file too large")
-    return data
+    return file.filename or "", data
 
 
-@router.post("/api/v1/uploads/licences")
-async def upload_licences(file: UploadFile = File(...),
-                          session_id: str | None = Query(None, pattern=SESSION_PATTERN),
+@router.post("/api/v1/uploads/licences", openapi_extra=_UPLOAD_BODY)
+async def upload_licences(request: Request, session_id: str | None = Query(None, pattern=SESSION_PATTERN),
                           services: Services = Depends(get_services)) -> dict[str, Any]:
     """Import licences from a CSV/xlsx (columns 证照类型, 证照编号, 持证人, 有效期至; optional 提醒渠道, 联系电话,
     会话). Good rows are kept; the answer lists failed and duplicate rows with reasons."""
     pre = get_preservice(services)
-    data = await _read_upload(file)
+    filename, data = await _read_upload(request)
     try:
-        report = await run_in_threadpool(import_licences, file.filename or "", data, pre, pre.today(), session_id)
+        report = await run_in_threadpool(import_licences, filename, data, pre, pre.today(), session_id)
     except UploadError as exc:
         raise ApiError(400, "bad_upload", str(exc)) from None
     return report.as_dict()
 
 
-@router.post("/api/v1/uploads/new-firms")
-async def upload_firms(file: UploadFile = File(...), services: Services = Depends(get_services)) -> dict[str, Any]:
+@router.post("/api/v1/uploads/new-firms", openapi_extra=_UPLOAD_BODY)
+async def upload_firms(request: Request, services: Services = Depends(get_services)) -> dict[str, Any]:
     """Import newly registered firms from a CSV/xlsx (企业名称, 统一社会信用代码, 住所, 行业, 成立日期; optional
     会话): each is matched to its street and queued there; failed/duplicate rows are reported."""
     pre = get_preservice(services)
-    data = await _read_upload(file)
+    filename, data = await _read_upload(request)
     try:
-        report = await import_firms(file.filename or "", data, pre, pre.today())
+        report = await import_firms(filename, data, pre, pre.today())
     except UploadError as exc:
         raise ApiError(400, "bad_upload", str(exc)) from None
     return report.as_dict()

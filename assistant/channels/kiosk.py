@@ -17,11 +17,24 @@ reply is replaced by ``{"confirm": true, "heard", "message", "confidence", "alte
 "payload", …}]}`` (see docs/voice.md). Config ``max_alternatives`` / ``words`` work as in vosk-server
 (``voice.protocol``).
 The session id is the query parameter ``session`` (one per kiosk visitor; the page makes a new one after 60 s
-idle).
+idle). It is a conversation like any other (:mod:`assistant.api.citizen`): the first reply of a new session
+carries ``reply.session_token``; a later connection for that session presents it — in a control frame
+(``{"session_token": "…"}``, alone or next to ``config``) or the ``X-Session-Token`` header — before any audio.
+``/ws/asr`` touches no conversation and needs no token.
 
-Close codes: 1009 frame over ``asr_max_frame_bytes``; 1003 unusable config/control frame (bad JSON, bad sample
-rate); 1013 the speech model is not available (e.g. ``asr_engine=vosk`` without a model); 1011 unexpected
-engine failure. Audio is kept in memory only, unless ``asr_keep_audio`` (then ``<data_dir>/voice/*.wav``).
+Both endpoints are guarded (:func:`_serve`): the page that opens them must be the app's own or one of
+``settings.allowed_origins`` (a connection without ``Origin`` is not a browser and passes), unless it presents the
+kiosk device key (``X-Kiosk-Key`` / ``?device_key=``); at most ``ws_max_sessions`` connections at once per process;
+each lasts at most ``ws_max_seconds``, sends at most ``ws_max_bytes`` in all and is closed after
+``ws_idle_timeout_s`` without a frame.
+
+Close codes (every close carries a reason): 1000 done (after ``eof``); 1003 unusable config/control frame (bad
+JSON, bad sample rate); 1008 origin not allowed, or the connection lasted longer than ``ws_max_seconds``; 1009 a
+frame over ``asr_max_frame_bytes`` or more than ``ws_max_bytes`` in all; 1011 unexpected engine failure; 1013
+the speech model is not available (e.g. ``asr_engine=vosk`` without a model) or too many connections right now
+(try again shortly); 4401 the session's token is missing; 4403 it is wrong; 4408 idle for ``ws_idle_timeout_s``.
+Audio is kept in memory only, unless ``asr_keep_audio`` (then ``<data_dir>/voice/*.wav``, named by the session's
+keyed hash).
 """
 
 from __future__ import annotations
@@ -39,9 +52,12 @@ from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse
 from starlette.websockets import WebSocketState
 
+from assistant.api.citizen import TOKEN_HEADER, check_session, open_or_check
+from assistant.api.deps import ApiError
 from assistant.dialogue.replies import say
-from assistant.logging import get_logger, log_event
+from assistant.logging import get_logger, log_event, session_ref
 from assistant.metrics import ASR_SESSIONS
+from assistant.security import device_key_presented, origin_allowed
 from assistant.settings import Settings
 from assistant.speech import VoiceRuntime, voice_runtime, warm_voice
 
@@ -52,6 +68,9 @@ UNCLEAR_TRIES_BEFORE_HELPER = 2
 _SESSION_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 
 CLOSE_NORMAL, CLOSE_UNSUPPORTED, CLOSE_TOO_BIG, CLOSE_ERROR, CLOSE_TRY_LATER = 1000, 1003, 1009, 1011, 1013
+CLOSE_POLICY = 1008
+#: The session token is missing / wrong (the HTTP API's 401 / 403); idle too long (HTTP's 408).
+CLOSE_TOKEN_MISSING, CLOSE_TOKEN_INVALID, CLOSE_IDLE = 4401, 4403, 4408
 
 log = get_logger(__name__)
 router = APIRouter(tags=["kiosk"])
@@ -115,15 +134,21 @@ def _is_meaningful(text: str) -> bool:
 class _Session:
     """One WebSocket connection's recognition state."""
 
-    def __init__(self, ws: WebSocket, services: Any, kiosk: bool):
+    def __init__(self, ws: WebSocket, services: Any, kiosk: bool, client_ref: str | None = None):
         from voice.audio import PcmConverter
 
         self.ws = ws
         self.services = services
         self.settings: Settings = services.settings
         self.kiosk = kiosk
+        #: Who counts against the daily caps (``None``: a kiosk with the device key).
+        self.client_ref = client_ref
         session = ws.query_params.get("session") or ""
         self.session_id = session if _SESSION_RE.match(session) else f"kiosk-{uuid.uuid4().hex[:16]}"
+        #: The conversation is new: its first reply starts it and carries the session token.
+        self.new_session = False
+        #: The session token was checked (or the session is new): audio may be recognised.
+        self.authorized = not kiosk
         self.runtime: VoiceRuntime | None = None
         self.rec: Any = None
         self.phrases: list[str] | None = None
@@ -136,6 +161,36 @@ class _Session:
         self.utterances = 0
         self.audio_bytes = 0
         self.answered = False
+
+    async def start(self, header_token: str | None) -> None:
+        """At connect: a new kiosk session may speak at once (its first reply starts the conversation); an
+        existing one needs its token (the ``X-Session-Token`` header now, or a control frame before the audio)."""
+        if self.authorized:
+            return
+        exists, _ = await asyncio.to_thread(self.services.conversations.token_hash, self.session_id)
+        if not exists:
+            self.new_session = self.authorized = True
+        elif header_token:
+            await self.authorize(header_token)
+
+    async def authorize(self, presented: str) -> None:
+        """Check a presented session token (:func:`assistant.api.citizen.check_session`; no-op once authorized).
+
+        Raises:
+            _Closed: 4401 (empty) / 4403 (wrong).
+        """
+        if self.authorized:
+            return
+        try:
+            await check_session(self.services, self.session_id, presented)
+        except ApiError as exc:
+            raise _Closed(CLOSE_TOKEN_MISSING if exc.status_code == 401 else CLOSE_TOKEN_INVALID,
+                          exc.detail["error"]) from None
+        self.authorized = True
+
+    def require_authorized(self) -> None:
+        if not self.authorized:
+            raise _Closed(CLOSE_TOKEN_MISSING, 'session_token_required: send {"session_token": …} before the audio')
 
     async def ensure_recognizer(self) -> None:
         if self.rec is not None:
@@ -261,31 +316,106 @@ class _Session:
         if assistant is None:
             await self.send({"error": "assistant_unavailable", "message": "智能导办暂时不可用，请到窗口咨询。"})
             return None
-        resp = await assistant.chat(self.session_id, text, channel="kiosk", metadata=metadata)
-        return resp.model_dump(mode="json") if hasattr(resp, "model_dump") else dict(resp)
+        token = None
+        if self.new_session:  # the visitor's first answer starts the conversation
+            try:
+                token = await open_or_check(self.services, self.session_id, "kiosk", None)
+            except ApiError:  # another connection started it a moment ago: this one holds no token
+                raise _Closed(CLOSE_TOKEN_MISSING, "session_token_required: the session was started elsewhere") \
+                    from None
+            self.new_session = False
+        resp = await assistant.chat(self.session_id, text, channel="kiosk",
+                                    metadata={**metadata, "client_ref": self.client_ref})
+        reply = resp.model_dump(mode="json") if hasattr(resp, "model_dump") else dict(resp)
+        if token:
+            reply["session_token"] = token
+        return reply
 
     def _keep_audio(self) -> None:
         from voice.audio import pcm16_to_float, write_wav
 
         folder = Path(self.settings.data_dir) / "voice"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{self.session_id}-{int(time.time())}-{self.utterances}.wav"
+        path = folder / f"{session_ref(self.session_id)}-{int(time.time())}-{self.utterances}.wav"
         write_wav(path, pcm16_to_float(bytes(self.kept)))
         self.kept = bytearray()
         log_event(log, "voice.audio.kept", path=str(path))
 
 
+class _Slots:
+    """Speech WebSocket connections open in this process (the event loop is single-threaded: no lock)."""
+
+    def __init__(self) -> None:
+        self.active = 0
+
+
+def _slots(app: Any) -> _Slots:
+    slots = getattr(app.state, "speech_slots", None)
+    if slots is None:
+        slots = app.state.speech_slots = _Slots()
+    return slots
+
+
+async def _receive(ws: WebSocket, settings: Settings, deadline: float) -> Any:
+    """The next message, within the idle timeout and the connection's time limit."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise _Closed(CLOSE_POLICY, f"the connection lasted longer than {settings.ws_max_seconds:g} s")
+    try:
+        return await asyncio.wait_for(ws.receive(), timeout=min(settings.ws_idle_timeout_s, left))
+    except asyncio.TimeoutError:
+        if time.monotonic() >= deadline:
+            raise _Closed(CLOSE_POLICY, f"the connection lasted longer than {settings.ws_max_seconds:g} s") from None
+        raise _Closed(CLOSE_IDLE, f"no frame for {settings.ws_idle_timeout_s:g} s") from None
+
+
+async def _close(ws: WebSocket, code: int, reason: str) -> None:
+    """Tell the client why (a JSON frame, then the close frame with the reason), if it is still there."""
+    if ws.application_state == WebSocketState.DISCONNECTED:
+        return
+    try:
+        await ws.send_text(json.dumps({"error": reason, "code": code}, ensure_ascii=False))
+        await ws.close(code, reason[:120])
+    except Exception:  # noqa: BLE001 - the client may be gone already
+        pass
+
+
 async def _serve(ws: WebSocket, kiosk: bool) -> None:
     await ws.accept()
     services = ws.app.state.services
-    limit = int(services.settings.asr_max_frame_bytes)
-    sess = _Session(ws, services, kiosk)
+    settings: Settings = services.settings
+    keyed = device_key_presented(ws, settings)
+    if not keyed and not origin_allowed(ws, settings):
+        log_event(log, "voice.ws.refused", reason="origin", origin=(ws.headers.get("origin") or "")[:100])
+        await _close(ws, CLOSE_POLICY, "origin not allowed (JXE_ALLOWED_ORIGINS) and no kiosk device key")
+        return
+    slots = _slots(ws.app)
+    if slots.active >= settings.ws_max_sessions:
+        log_event(log, "voice.ws.refused", reason="busy", active=slots.active)
+        await _close(ws, CLOSE_TRY_LATER,
+                     f"too many speech connections ({settings.ws_max_sessions}); try again shortly")
+        return
+    slots.active += 1
+    try:
+        await _serve_session(ws, services, kiosk, keyed)
+    finally:
+        slots.active -= 1
+
+
+async def _serve_session(ws: WebSocket, services: Any, kiosk: bool, keyed: bool) -> None:
+    settings: Settings = services.settings
+    limit = int(settings.asr_max_frame_bytes)
+    limiter = services.limiter
+    sess = _Session(ws, services, kiosk, client_ref=None if keyed or limiter is None else limiter.client_ref(ws))
     t0 = time.perf_counter()
+    deadline = time.monotonic() + settings.ws_max_seconds
+    total = 0
     event = "voice.ws.closed"
     ASR_SESSIONS.inc()
     try:
+        await sess.start(ws.headers.get(TOKEN_HEADER))
         while True:
-            message = await ws.receive()
+            message = await _receive(ws, settings, deadline)
             if message["type"] == "websocket.disconnect":
                 event = "voice.ws.disconnected"
                 break
@@ -293,29 +423,32 @@ async def _serve(ws: WebSocket, kiosk: bool) -> None:
             size = len(data) if data is not None else len((text or "").encode("utf-8"))
             if size > limit:
                 raise _Closed(CLOSE_TOO_BIG, f"frame of {size} bytes is over the limit of {limit}")
+            total += size
+            if total > settings.ws_max_bytes:
+                raise _Closed(CLOSE_TOO_BIG, f"more than {settings.ws_max_bytes} bytes on one connection")
             if data is not None:
+                sess.require_authorized()
                 await sess.audio(data)
                 continue
             msg = _parse_control(text or "")
+            if "session_token" in msg:
+                token = msg["session_token"]
+                await sess.authorize(token if isinstance(token, str) else "")
             if "config" in msg:
                 sess.configure(msg["config"])
             elif msg.get("eof"):
+                sess.require_authorized()
                 await sess.eof()
                 await ws.close(CLOSE_NORMAL)
                 break
             elif "reset" in msg:
                 sess.rec = None
-            else:
+            elif "session_token" not in msg:
                 raise _Closed(CLOSE_UNSUPPORTED, "unknown control frame (expected config or eof)")
     except _Closed as exc:
         event = "voice.ws.rejected"
         log_event(log, event, code=exc.code, reason=exc.reason, session=sess.session_id)
-        if ws.application_state != WebSocketState.DISCONNECTED:
-            try:
-                await ws.send_text(json.dumps({"error": exc.reason, "code": exc.code}, ensure_ascii=False))
-                await ws.close(exc.code, exc.reason[:120])
-            except Exception:  # noqa: BLE001 - the client may be gone already
-                pass
+        await _close(ws, exc.code, exc.reason)
         return
     except WebSocketDisconnect:
         event = "voice.ws.disconnected"

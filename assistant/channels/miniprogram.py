@@ -4,12 +4,18 @@ message push at ``/wechat/miniprogram``.
 JSON API (documented in the OpenAPI, tag ``miniprogram``):
 
 * ``POST /api/v1/mp/session`` — ``{"code"}`` from ``wx.login`` → the citizen's OpenID (``sns/jscode2session``)
-  → ``{"session_id"}``. The session id is random, bound to the OpenID and is what the front end keeps; outside
+  → ``{"session_id", "session_token"}``. The session id is random and bound to the OpenID; the session token is
+  new on every login (the previous one stops working). The front end keeps both (``wx.setStorageSync``); outside
   production ``{"openid"}`` is accepted directly (developer tools, tests).
-* ``POST /api/v1/mp/chat`` — ``{"session_id", "text"}`` → the same ``ChatResponse`` as ``/api/v1/chat``.
+* ``POST /api/v1/mp/chat`` — ``{"session_id", "session_token", "text"}`` → the same ``ChatResponse`` as
+  ``/api/v1/chat``.
 * ``GET /api/v1/mp/matters/{code}`` — matter detail (card, checklist, follow-up buttons).
 * ``GET /api/v1/mp/matters/{code}/checklist`` — the checklist part.
-* ``GET /api/v1/mp/sessions/{session_id}/handoff`` — the open human-helper ticket and staff messages.
+* ``GET /api/v1/mp/sessions/{session_id}/handoff`` — the open human-helper ticket and staff messages (header
+  ``X-Session-Token``).
+
+Without the session token the conversation's endpoints answer 401, with a wrong one 403
+(:mod:`assistant.api.citizen`): log in again.
 
 Message push (``/wechat/miniprogram``): same signature/encryption rules as the official account, XML or JSON.
 A mini-program cannot answer with passive text, so the reply is ``success`` and the answer goes out through the
@@ -27,7 +33,10 @@ from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from assistant.api.citizen import (check_session, hash_token, new_session_token, presented_token,
+                                   require_session_token)
 from assistant.api.deps import ApiError, get_services
+from assistant.api.limits import wechat_client_ref
 from assistant.channels.wechat.api import WeChatAPIError
 from assistant.channels.wechat.mp import get_runtime, read_body
 from assistant.container import Services
@@ -62,6 +71,8 @@ class SessionResponse(BaseModel):
     """The conversation id the mini-program keeps for this user."""
 
     session_id: str
+    session_token: str = Field(description="send it with every request for this conversation (body "
+                                           "session_token or header X-Session-Token); a new login replaces it")
     new: bool = Field(description="true when this OpenID had no conversation before")
 
 
@@ -71,6 +82,8 @@ class MpChatRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
     session_id: str = Field(pattern=SESSION_PATTERN, description="from POST /api/v1/mp/session")
     text: str = Field(max_length=MAX_ACCEPTED_CHARS, description="what the citizen typed")
+    session_token: str | None = Field(default=None, max_length=128,
+                                      description="from POST /api/v1/mp/session (or the X-Session-Token header)")
 
 
 class MatterDetail(BaseModel):
@@ -125,7 +138,10 @@ async def open_session(body: SessionRequest, request: Request,
     user = await run_in_threadpool(rt.user, openid, "miniprogram")
     if user["channel"] != "miniprogram":
         raise ApiError(409, "openid_other_channel", "该 OpenID 属于公众号 / this OpenID belongs to the official account")
-    return SessionResponse(session_id=user["session_id"], new=not existed)
+    token = new_session_token()  # the login proved the OpenID: a fresh credential for its conversation
+    await run_in_threadpool(services.conversations.set_token_hash, user["session_id"], "miniprogram",
+                            hash_token(token))
+    return SessionResponse(session_id=user["session_id"], session_token=token, new=not existed)
 
 
 @router.post("/chat", response_model=ChatResponse, summary="One chat turn (same reply structure as /api/v1/chat)")
@@ -135,9 +151,11 @@ async def mp_chat(body: MpChatRequest, request: Request, services: Services = De
         await services.limiter.check_chat(request, body.session_id)
     if not body.text.strip():
         raise ApiError(400, "empty_text", "消息内容为空，请输入您想办理的事情。/ the message text is empty")
+    await check_session(services, body.session_id, presented_token(request.headers, body.session_token))
     openid = await run_in_threadpool(_session_openid, request, body.session_id)
     return await services.assistant.chat(body.session_id, body.text, channel="miniprogram",
-                                         metadata={"wechat_openid": openid, "wechat_channel": "miniprogram"})
+                                         metadata={"wechat_openid": openid, "wechat_channel": "miniprogram",
+                                                   "client_ref": wechat_client_ref(openid)})
 
 
 def _matter(services: Services, code: str) -> Any:
@@ -165,9 +183,10 @@ def matter_checklist(code: str, services: Services = Depends(get_services)) -> d
 
 
 @router.get("/sessions/{session_id}/handoff", response_model=HandoffStatus, summary="Handoff status")
-async def handoff_status(session_id: str, request: Request, after: int = Query(0, ge=0),
-                         services: Services = Depends(get_services)) -> HandoffStatus:
-    """The open human-helper ticket of the conversation (``null`` when none) and staff messages after ``after``."""
+async def handoff_status(request: Request, session_id: str = Depends(require_session_token),
+                         after: int = Query(0, ge=0), services: Services = Depends(get_services)) -> HandoffStatus:
+    """The open human-helper ticket of the conversation (``null`` when none) and staff messages after ``after``
+    (header ``X-Session-Token``)."""
     await run_in_threadpool(_session_openid, request, session_id)
     ticket = await run_in_threadpool(services.handoffs.open_for_session, session_id)
     msgs = await run_in_threadpool(services.conversations.staff_messages_after, session_id, after)

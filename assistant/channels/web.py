@@ -1,18 +1,24 @@
 """The web channel: ``POST /api/v1/chat``, ``GET /api/v1/chat/{session_id}/messages`` (staff replies, the open
 ticket, a rating request after close), ``POST /api/v1/chat/{session_id}/rating`` and ``…/callback`` (the web
 chat and the widget use them), ``DELETE /api/v1/chat/{session_id}`` («删除我的记录») and the chat page at ``/``
-(``assistant/static``)."""
+(``assistant/static``).
+
+``POST /api/v1/chat`` is also what the widget and the kiosk's buttons call. The first turn of a new
+``session_id`` returns ``session_token``; every later request for the conversation presents it (body
+``session_token`` or header ``X-Session-Token``), see :mod:`assistant.api.citizen`.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path as PathParam, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from assistant.api.citizen import presented_token, require_session_token, session_for_turn
 from assistant.api.deps import ApiError, get_services
 from assistant.container import Services
 from assistant.chat import MAX_ACCEPTED_CHARS, ChatResponse
@@ -39,6 +45,9 @@ class ChatRequest(BaseModel):
     message_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,64}$",
                                    description="the client's id of this message: a retry with the same id gets "
                                                "the stored answer instead of a second turn")
+    session_token: str | None = Field(default=None, max_length=128,
+                                      description="the token the conversation's first turn returned (or send it "
+                                                  "as the X-Session-Token header); omit it on the first turn")
 
 
 class MessagesResponse(BaseModel):
@@ -67,23 +76,32 @@ class CallbackBody(BaseModel):
 
 @router.post("/api/v1/chat", response_model=ChatResponse)
 async def chat(body: ChatRequest, request: Request, services: Services = Depends(get_services)) -> ChatResponse:
-    """One chat turn; empty or blank text is a 400, too many turns a 429, everything else gets an answer."""
-    if services.limiter is not None:
-        await services.limiter.check_chat(request, body.session_id)
+    """One chat turn; empty or blank text is a 400, too many turns a 429, a later turn without the conversation's
+    session token a 401 (a wrong one a 403), everything else gets an answer. The first turn of a new
+    ``session_id`` returns ``session_token``."""
+    limiter = services.limiter
+    if limiter is not None:
+        await limiter.check_chat(request, body.session_id)
     if not body.text.strip() or not any(c.isprintable() and not c.isspace() for c in body.text):
         raise ApiError(400, "empty_text", "消息内容为空，请输入您想办理的事情。/ the message text is empty")
+    session_id, token = await session_for_turn(services, body.session_id, "web",
+                                               presented_token(request.headers, body.session_token))
     metadata = {k: v for k, v in (body.metadata or {}).items() if isinstance(k, str)}
-    return await services.assistant.chat(body.session_id, body.text, channel="web", metadata=metadata,
-                                         message_id=body.message_id)
+    # who counts against the daily caps (a keyed hash of the address; never what the client says)
+    metadata["client_ref"] = limiter.client_ref(request) if limiter is not None else None
+    response = await services.assistant.chat(session_id, body.text, channel="web", metadata=metadata,
+                                             message_id=body.message_id)
+    # added here, after the turn was stored for retries: the token itself is never written down
+    if token:
+        response = ChatResponse.model_validate(response).model_copy(update={"session_token": token})
+    return response
 
 
 @router.get("/api/v1/chat/{session_id}/messages", response_model=MessagesResponse)
-async def messages(session_id: str, after: int = Query(0, ge=0), services: Services = Depends(get_services)
-                   ) -> MessagesResponse:
-    """Staff messages with an id greater than ``after`` (404 for a conversation that never started)."""
-    exists = await run_in_threadpool(services.conversations.exists, session_id)
-    if not exists:
-        raise ApiError(404, "unknown_session", "没有这个会话，请先发送一条消息。/ unknown session")
+async def messages(session_id: str = Depends(require_session_token), after: int = Query(0, ge=0),
+                   services: Services = Depends(get_services)) -> MessagesResponse:
+    """Staff messages with an id greater than ``after`` (the ``X-Session-Token`` header must be the
+    conversation's session token: 401 without, 403 when wrong)."""
     msgs = await run_in_threadpool(services.conversations.staff_messages_after, session_id, after)
     ticket = await run_in_threadpool(services.handoffs.open_for_session, session_id)
     rating = None if ticket else await run_in_threadpool(services.workbench.rating_request, session_id)
@@ -93,8 +111,9 @@ async def messages(session_id: str, after: int = Query(0, ge=0), services: Servi
 
 
 @router.post("/api/v1/chat/{session_id}/rating")
-async def rate(session_id: str, body: RatingRequest, services: Services = Depends(get_services)) -> dict[str, Any]:
-    """Rate the help of a closed ticket of this conversation, once (1–5)."""
+async def rate(body: RatingRequest, session_id: str = Depends(require_session_token),
+               services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Rate the help of a closed ticket of this conversation, once (1–5); ``X-Session-Token`` required."""
     try:
         await run_in_threadpool(services.workbench.rate, session_id, body.ticket_id, body.rating)
     except TicketNotFound:
@@ -106,9 +125,10 @@ async def rate(session_id: str, body: RatingRequest, services: Services = Depend
 
 
 @router.post("/api/v1/chat/{session_id}/callback")
-async def callback(session_id: str, body: CallbackBody, services: Services = Depends(get_services)
+async def callback(body: CallbackBody, session_id: str = Depends(require_session_token),
+                   services: Services = Depends(get_services)
                    ) -> dict[str, Any]:
-    """Leave a phone number for a call-back on the conversation's open ticket."""
+    """Leave a phone number for a call-back on the conversation's open ticket; ``X-Session-Token`` required."""
     phone = extract_phone(body.phone)
     if phone is None:
         raise ApiError(422, "bad_phone", "请填写正确的手机号码或带区号的固定电话。/ not a phone number")
@@ -137,11 +157,12 @@ class EraseResponse(BaseModel):
 
 @router.delete("/api/v1/chat/{session_id}", response_model=EraseResponse,
                responses={404: {"description": "no such conversation"}})
-async def erase(session_id: str = PathParam(pattern=SESSION_ID_PATTERN), services: Services = Depends(get_services)
+async def erase(session_id: str = Depends(require_session_token), services: Services = Depends(get_services)
                 ) -> EraseResponse:
     """«删除我的记录» from a client (web, widget, kiosk, mini-program): erase the conversation, its messages,
     dialogue state, feedback, turn keys and Rasa tracker; its tickets stay as anonymous stubs (matter, times,
-    rating). 404 for a conversation that does not exist (or was erased already)."""
+    rating). The ``X-Session-Token`` header must be the conversation's token; 404 for a conversation that does not
+    exist (or was erased already)."""
 
     exists = await run_in_threadpool(services.conversations.exists, session_id)
     if not exists:

@@ -6,8 +6,9 @@ Host pages embed::
     <script src="https://<app>/widget.js" data-api="https://<app>" data-title="金小二 · 金牛政务"></script>
 
 The widget calls ``POST /api/v1/chat``, polls ``GET /api/v1/chat/{session}/messages`` for staff replies after
-a handoff, and posts feedback here. Cross-origin calls are allowed only from ``settings.cors_origins``
-(:func:`install_cors`, called by ``create_app``).
+a handoff, and posts feedback here, each time with the conversation's session token (``X-Session-Token``; it
+keeps the token next to the session id in the host page's ``localStorage``). Cross-origin calls are allowed only
+from ``settings.cors_origins`` (:func:`install_cors`, called by ``create_app``).
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from assistant.api.citizen import TOKEN_HEADER, check_session, presented_token
 from assistant.api.deps import get_services
+from assistant.security import KIOSK_KEY_HEADER
 from assistant.container import Services
 from assistant.db.feedback import Feedback
 from assistant.logging import get_logger, log_event
@@ -47,7 +50,8 @@ def install_cors(app: FastAPI, settings) -> None:
     if not origins:
         return
     app.add_middleware(CORSMiddleware, allow_origins=origins, allow_credentials=False,
-                       allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["Content-Type"], max_age=600)
+                       allow_methods=["GET", "POST", "OPTIONS"],
+                       allow_headers=["Content-Type", "Authorization", TOKEN_HEADER, KIOSK_KEY_HEADER], max_age=600)
 
 
 class FeedbackRequest(BaseModel):
@@ -63,6 +67,8 @@ class FeedbackRequest(BaseModel):
     matter_code: str | None = Field(default=None, max_length=64)
     comment: str = Field(default="", max_length=1000)
     channel: Literal["widget", "web", "miniprogram", "kiosk"] = "widget"
+    session_token: str | None = Field(default=None, max_length=128,
+                                      description="the conversation's session token (or the X-Session-Token header)")
 
 
 class FeedbackResponse(BaseModel):
@@ -90,8 +96,13 @@ def _store(services: Services, body: FeedbackRequest) -> int:
 
 
 @router.post("/api/v1/feedback", response_model=FeedbackResponse, status_code=201)
-async def feedback(body: FeedbackRequest, services: Services = Depends(get_services)) -> FeedbackResponse:
-    """Store a rating of one answer (a second rating of the same answer replaces the first)."""
+async def feedback(body: FeedbackRequest, request: Request,
+                   services: Services = Depends(get_services)) -> FeedbackResponse:
+    """Store a rating of one answer (a second rating of the same answer replaces the first). The conversation's
+    session token is required (401/403); over the client's daily cap of ratings: 429."""
+    await check_session(services, body.session_id, presented_token(request.headers, body.session_token))
+    if services.limiter is not None:
+        await services.limiter.check_daily(request, "feedback")
     fid = await run_in_threadpool(_store, services, body)
     if body.rating == "down":  # the triage inbox: the question whose answer did not help
         await run_in_threadpool(note_thumbs_down, services, body.session_id, body.message_ref, body.channel,

@@ -1,4 +1,4 @@
-"""``jinxiaoer ask "…" [--json] [--session S] [--no-rasa]``: one question, answered in-process.
+"""``jinxiaoer ask "…" [--json] [--session S --token T] [--no-rasa]``: one question, answered in-process.
 
 The app runs inside this process on a free 127.0.0.1 port (the Rasa server needs its NLU and action
 endpoints). When no Rasa server answers at ``settings.rasa_url``, one is started through the supervisor for
@@ -32,6 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("text", help="the question, e.g. 开个小卖部要办啥证")
     p.add_argument("--json", action="store_true", help="print the structured reply (ChatResponse JSON)")
     p.add_argument("--session", default=None, help="conversation id (default: a new one)")
+    p.add_argument("--token", default=None, help="the session token of an existing --session (its first answer "
+                                                 "printed it)")
     p.add_argument("--no-rasa", action="store_true", help="do not use or start Rasa: answer from the KB search")
     p.add_argument("--verbose", action="store_true", help="show the app's log on stderr")
     p.set_defaults(func=_ask)
@@ -134,12 +136,14 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
                 say(f"ask: Rasa did not become ready ({getattr(sup, 'last_error', None) or 'not started'}); "
                     "answering from the knowledge search")
         session = args.session or f"cli-{uuid.uuid4().hex[:12]}"
-        r = httpx.post(f"http://127.0.0.1:{port}/api/v1/chat", json={"session_id": session, "text": args.text},
-                       timeout=settings.rasa_timeout_s + 60, trust_env=False)
+        r = httpx.post(f"http://127.0.0.1:{port}/api/v1/chat", timeout=settings.rasa_timeout_s + 60, trust_env=False,
+                       json={"session_id": session, "text": args.text, "session_token": args.token})
         body = r.json()
         if r.status_code != 200:
             say(f"ask: {body.get('message', r.text)}")
             return 1
+        if body.get("session_token") and not args.json:
+            say(f"ask: to continue: --session {session} --token {body['session_token']}")
         print(json.dumps(body, ensure_ascii=False, indent=2) if args.json else render_text(body))
         return 0
     finally:

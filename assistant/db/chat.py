@@ -25,6 +25,10 @@ class Conversation(Base):
     matter_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    #: SHA-256 (hex) of the citizen's session token (``assistant.api.citizen``); the token itself is never stored.
+    #: ``None``: a conversation no citizen client holds a token for (WeChat official account, which is bound to
+    #: the OpenID; or one started before session tokens existed) — closed to the citizen API.
+    token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Message(Base):

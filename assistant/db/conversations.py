@@ -176,6 +176,36 @@ class ConversationStore:
         with self.db.session() as s:
             return s.get(Conversation, session_id) is not None
 
+    def token_hash(self, session_id: str) -> tuple[bool, str | None]:
+        """``(exists, token_hash)`` of a conversation (one primary-key read; see ``assistant.api.citizen``)."""
+        with self.db.session() as s:
+            row = s.execute(select(Conversation.token_hash).where(Conversation.session_id == session_id)).first()
+            return (False, None) if row is None else (True, row[0])
+
+    def open(self, session_id: str, channel: str, token_hash: str) -> bool:
+        """Start the conversation ``session_id`` with the hash of its session token.
+
+        Returns:
+            ``True``; ``False`` when the conversation exists already (nothing is changed then).
+        """
+        try:
+            with self.db.session() as s:
+                s.add(Conversation(session_id=session_id, channel=channel, token_hash=token_hash))
+            return True
+        except IntegrityError:
+            return False
+
+    def set_token_hash(self, session_id: str, channel: str, token_hash: str) -> None:
+        """Give the conversation ``session_id`` a new session token hash (started when missing); the previous
+        token stops working. For channels whose identity is proven another way (the mini-program's login)."""
+        for _ in range(2):
+            try:
+                with self.db.session() as s:
+                    self._ensure(s, session_id, channel).token_hash = token_hash
+                return
+            except IntegrityError:  # started at the same moment by another request: update that row
+                continue
+
     def record_turn(self, session_id: str, channel: str, user_text: str, replies: list[dict[str, Any]],
                     intent: str | None, matter: dict[str, str] | None, *, turn_key: str | None = None,
                     response: Callable[[int], dict[str, Any]] | None = None) -> int:

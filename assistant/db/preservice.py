@@ -78,7 +78,8 @@ class Booking(Base):
     __tablename__ = "ps_bookings"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    #: The number the citizen quotes (``SM`` + date + 4 characters).
+    #: The number the citizen quotes: ``SM-7K4M-Q2XD-9PRT-B6`` (70 random bits, ``assistant.preservice.numbers``);
+    #: bookings made before that format keep ``SM`` + yyMMdd + 4 characters.
     number: Mapped[str] = mapped_column(String(32), unique=True)
     session_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
     channel: Mapped[str] = mapped_column(String(16), default="web")

@@ -186,6 +186,18 @@ class StepContext:
             value = mask_slot(name, value)
         self.events.append({"event": "slot", "name": name, "value": value, "timestamp": time.time()})
 
+    async def take_daily(self, kind: str) -> bool:
+        """Count one ``kind`` (``tickets``, ``bookings``) against the daily cap of the client that sent this turn
+        (``client_ref`` in the message metadata, set by the channel; none: not capped).
+
+        Returns:
+            ``False`` when the client's cap is used up: the step answers politely and does not go ahead.
+        """
+        limiter = getattr(self.services, "limiter", None)
+        if limiter is None:
+            return True
+        return await limiter.take_daily(kind, self.tracker.metadata.get("client_ref"))
+
     @property
     def parts(self) -> list[dict[str, Any]]:
         """The reply parts sent so far."""

@@ -388,6 +388,11 @@ async def open_ticket(ctx: StepContext, reason: str, lead: str | None = None) ->
     if handoffs is None:
         ctx.text(say("handoff.failed"))
         return
+    already = await run_in_threadpool(handoffs.open_for_session, ctx.tracker.sender_id)
+    if already is None and not await ctx.take_daily("tickets"):  # refreshing an open ticket is never capped
+        ctx.text(say("handoff.capped"))
+        log_event(log, "dialogue.handoff.capped", session=ctx.tracker.sender_id, reason=reason)
+        return
     transcript = await run_in_threadpool(s.conversations.transcript, ctx.tracker.sender_id)
     transcript.append({"role": "user", "text": ctx.tracker.text, "at": ""})
     # the citizen's street (named in what they wrote, newest first) picks the street/community that sees it first

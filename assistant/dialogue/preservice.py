@@ -18,6 +18,7 @@ from assistant.dialogue.rules import load_rules
 from assistant.dialogue.replies import say
 from assistant.logging import get_logger, log_event
 from assistant.preservice.handbook import FACT_QUESTIONS, FirmFacts, extract_facts
+from assistant.preservice.numbers import find_booking_numbers, remove_booking_numbers
 from assistant.preservice.precheck import SYNONYMS, precheck, precheck_parts
 from assistant.preservice.runtime import PreService, get_preservice
 from assistant.preservice.store import DuplicateLicence, NotFound
@@ -37,7 +38,6 @@ _QUESTION = re.compile(r"[?？]|[吗呢嘛][。!！]?$|多少|怎么|咋|哪里|
 #: Intents of a question the form can answer in passing before it asks again.
 _DIGRESSION_INTENTS = {"ask_matter", "ask_materials", "ask_location", "ask_time", "ask_fee", "ask_hall", "complain"}
 _HUMAN = re.compile(r"转人工|人工服务|找人工|真人|找工作人员")
-_BOOKING_NO = re.compile(r"SM\s*\d{6}\s*[A-Z0-9]{4}", re.IGNORECASE)
 #: A matter search score (nlu.NLU.search) at which a free-text matter for a home visit is taken as that matter.
 VISIT_MATTER_SCORE = 1.2
 
@@ -384,10 +384,13 @@ async def action_home_visit_submit(ctx: StepContext) -> None:
     day = date.fromisoformat(day_s)
     values = {s: t.get_slot(s) for s in VISIT_SLOTS}
     _reset(ctx, VISIT_SLOTS)
+    if not await ctx.take_daily("bookings"):
+        ctx.text(say("preservice.visit.capped"))
+        return
     b = await run_in_threadpool(lambda: pre.bookings.create(
         person_name=str(values["visit_person"])[:64], person_note=str(values["visit_person"])[:255],
         phone=values["visit_phone"], address=values["visit_address"], street=values["visit_street"],
-        matter_code=code or None, matter_name=matter_name, visit_date=day, half_day=half, today=pre.today(),
+        matter_code=code or None, matter_name=matter_name, visit_date=day, half_day=half,
         session_id=t.sender_id, channel=t.channel))
     ctx.set_slot("last_booking", b.number)
     st = pre.streets.get(b.street)
@@ -409,27 +412,27 @@ def _state_words(status: str) -> str:
 
 
 def _booking_ref(ctx: StepContext) -> str | None:
-    m = _BOOKING_NO.search(ctx.tracker.text or "")
-    if m:
-        return re.sub(r"\s", "", m.group(0)).upper()
-    return ctx.tracker.get_slot("last_booking")
+    named = find_booking_numbers(ctx.tracker.text)
+    return named[0] if named else ctx.tracker.get_slot("last_booking")
 
 
 async def _find_booking(ctx: StepContext, pre: PreService):
+    """The booking the message is about — only ever one of this conversation's own: a number typed here that
+    belongs to another conversation (or to none) gets the same «not found here» answer, which tells nothing about
+    whether it exists."""
+    sid = ctx.tracker.sender_id
     number = _booking_ref(ctx)
     if number is None:
-        mine = await run_in_threadpool(pre.bookings.for_session, ctx.tracker.sender_id)
+        mine = await run_in_threadpool(pre.bookings.for_session, sid)
         if mine:
             number = mine[0].number
     if number is None:
         ctx.text(say("preservice.booking.ask_number"))
         return None
-    b = await run_in_threadpool(pre.bookings.get, number)
+    b = await run_in_threadpool(lambda: pre.bookings.get(number, session_id=sid))
     if b is None:
         ctx.text(say("preservice.booking.not_found", number=number))
-        return None
-    if b.session_id and b.session_id != ctx.tracker.sender_id and not _BOOKING_NO.search(ctx.tracker.text or ""):
-        ctx.text(say("preservice.booking.ask_own_number"))
+        log_event(log, "preservice.booking.not_found_here", session=sid)
         return None
     return b
 
@@ -460,14 +463,14 @@ async def action_booking_change(ctx: StepContext) -> None:
     if b.status in {"cancelled", "done"}:
         ctx.text(say("preservice.booking.cannot_change", number=b.number, state=_state_words(b.status)))
         return
-    text = _BOOKING_NO.sub("", ctx.tracker.text or "")
+    text = remove_booking_numbers(ctx.tracker.text)
     try:
         day, half = parse_half_day(text, pre.today())
     except InvalidValue as exc:
         ctx.text(say("preservice.booking.change_how", problem=exc, number=b.number))
         return
     b2 = await run_in_threadpool(lambda: pre.bookings.update(b.number, visit_date=day, half_day=half,
-                                                             status="booked"))
+                                                             status="booked", session_id=ctx.tracker.sender_id))
     ctx.text(say("preservice.booking.changed", number=b2.number, month=day.month, day=day.day, half_day=half))
 
 
@@ -481,7 +484,8 @@ async def action_booking_cancel(ctx: StepContext) -> None:
     if b.status in {"cancelled", "done"}:
         ctx.text(say("preservice.booking.no_need_to_cancel", number=b.number, state=_state_words(b.status)))
         return
-    await run_in_threadpool(lambda: pre.bookings.update(b.number, status="cancelled"))
+    await run_in_threadpool(lambda: pre.bookings.update(b.number, status="cancelled",
+                                                        session_id=ctx.tracker.sender_id))
     ctx.text(say("preservice.booking.cancelled", number=b.number))
 
 

@@ -16,6 +16,7 @@ from assistant.dialogue.interpret import interpret
 from assistant.dialogue.state import mask_for_rasa
 from assistant.dialogue.rules import load_rules
 from assistant.logging import get_logger
+from assistant.preservice.numbers import remove_booking_numbers
 from assistant.teach.collect import note_parse
 from knowledge.hall_questions import classify_hall_question
 from knowledge.halls import HallDirectory
@@ -70,18 +71,27 @@ def halls() -> Any:
         return None
 
 
+def _nlu_parse(services: Any, text: str) -> dict[str, Any]:
+    # a booking number is read as the word 预约号: its random characters mean nothing to the classifier (the
+    # steps still see the text as typed)
+    query = remove_booking_numbers(text, "预约号")
+    parse = complete_parse(text, services.nlu.parse(query))
+    if query != text:
+        parse["text"] = text
+    return parse
+
+
 def _parse_in_state(services: Any, text: str, session_id: str | None) -> dict[str, Any]:
     states = getattr(services, "states", None)
     if not session_id or states is None:
-        return complete_parse(text, services.nlu.parse(text))
+        return _nlu_parse(services, text)
     state = states.load(session_id)
     # Rasa was sent the masked text of this turn: understand what the citizen wrote, answer with the masked text
     # (Rasa keeps the parse's text in its tracker)
     raw = text
     if state.pending_text and mask_for_rasa(state.pending_text, bool(state.form)) == text:
         raw = state.pending_text
-    parse = interpret(complete_parse(raw, services.nlu.parse(raw)), state, services.kb, services.nlu, halls(),
-                      classify_hall_question)
+    parse = interpret(_nlu_parse(services, raw), state, services.kb, services.nlu, halls(), classify_hall_question)
     note_parse(services, text, session_id, parse, state)  # the triage inbox: what it was unsure of (masked text)
     return dict(parse, text=text) if raw != text else parse
 

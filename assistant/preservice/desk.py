@@ -24,6 +24,7 @@ from assistant.db.leader import Leadership
 from assistant.db.preservice import Booking, Licence, NewFirm, Reminder
 from assistant.db.session import Database
 from assistant.logging import get_logger, log_event
+from assistant.preservice.numbers import normalize_booking_number
 from assistant.preservice.store import NotFound
 from assistant.preservice.streets import StreetDirectory
 from assistant.privacy import mask_pii
@@ -105,7 +106,7 @@ class Desk:
             NotFound: no such booking.
         """
         with self.db.session() as s:
-            st = s.scalar(select(Booking.street).where(Booking.number == (number or "").strip().upper()))
+            st = s.scalar(select(Booking.street).where(Booking.number == normalize_booking_number(number)))
         if st is None:
             raise NotFound(number)
         return st
@@ -118,7 +119,7 @@ class Desk:
     def contact(self, number: str) -> dict[str, Any]:
         """One booking with the name, phone and address in full (the visiting helper needs them)."""
         with self.db.session() as s:
-            b = s.scalars(select(Booking).where(Booking.number == (number or "").strip().upper())).first()
+            b = s.scalars(select(Booking).where(Booking.number == normalize_booking_number(number))).first()
             if b is None:
                 raise NotFound(number)
             return self._booking(b, full=True)

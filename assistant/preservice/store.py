@@ -6,7 +6,6 @@ rows that need it and every log event masks it.
 
 from __future__ import annotations
 
-import secrets
 from datetime import date, datetime
 from typing import Any
 
@@ -18,6 +17,7 @@ from assistant.db.base import utcnow
 from assistant.db.preservice import Booking, Licence, NewFirm, Reminder
 from assistant.db.session import Database
 from assistant.logging import get_logger, log_event
+from assistant.preservice.numbers import new_booking_number, normalize_booking_number
 from assistant.privacy import mask_pii
 
 log = get_logger(__name__)
@@ -243,12 +243,6 @@ class LicenceStore:
         return view
 
 
-def new_booking_number(day: date) -> str:
-    """A booking number: ``SM`` + yyMMdd + 4 unambiguous characters (``SM261126K7QF``)."""
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    return "SM" + day.strftime("%y%m%d") + "".join(secrets.choice(alphabet) for _ in range(4))
-
-
 class BookingStore:
     """Home-visit bookings.
 
@@ -260,9 +254,10 @@ class BookingStore:
         self.db = db
 
     def create(self, *, person_name: str, phone: str, address: str, street: str, matter_name: str,
-               visit_date: date, half_day: str, today: date, matter_code: str | None = None,
+               visit_date: date, half_day: str, matter_code: str | None = None,
                person_note: str = "", session_id: str | None = None, channel: str = "web") -> BookingView:
-        """Book a home visit; the booking lands in ``street``'s queue.
+        """Book a home visit under a new unguessable number (:mod:`assistant.preservice.numbers`); the booking
+        lands in ``street``'s queue.
 
         Args:
             person_name: who is visited.
@@ -272,7 +267,6 @@ class BookingStore:
             matter_name: what is to be done (养老保险待遇资格认证 …).
             visit_date: the preferred day.
             half_day: ``上午`` / ``下午``.
-            today: the local date (for the booking number).
             matter_code: the matter's catalogue code, if known.
             person_note: why the person cannot come.
             session_id: the conversation that booked.
@@ -283,7 +277,7 @@ class BookingStore:
         for _ in range(5):
             try:
                 with self.db.session() as s:
-                    b = Booking(number=new_booking_number(today), session_id=session_id, channel=channel,
+                    b = Booking(number=new_booking_number(), session_id=session_id, channel=channel,
                                 person_name=person_name, person_note=person_note, phone=phone, address=address,
                                 street=street, matter_code=matter_code, matter_name=matter_name,
                                 visit_date=visit_date, half_day=half_day, status="booked", staff_note="")
@@ -293,24 +287,45 @@ class BookingStore:
                 break
             except IntegrityError:  # number collision: draw again
                 continue
-        else:  # pragma: no cover - 32**4 numbers a day
+        else:  # pragma: no cover - 2**70 numbers
             raise RuntimeError("could not allocate a booking number")
         log_event(log, "preservice.booking.created", booking=view.number, street=street, session=session_id,
                   phone=mask_pii(phone), address=mask_pii(address))
         return view
 
-    def get(self, number: str, unmasked: bool = False) -> BookingView | None:
-        """A booking by number (case-insensitive), or ``None``."""
+    @staticmethod
+    def _find(s, number: str, session_id: str | None, any_session: bool) -> Booking | None:
+        normalized = normalize_booking_number(number)
+        if normalized is None:
+            return None
+        q = select(Booking).where(Booking.number == normalized)
+        if not any_session:  # a citizen: only the bookings of their own conversation exist for them
+            if not session_id:
+                return None
+            q = q.where(Booking.session_id == session_id)
+        return s.scalars(q).first()
+
+    def get(self, number: str, unmasked: bool = False, *, session_id: str | None = None,
+            any_session: bool = False) -> BookingView | None:
+        """A booking by number (as written: case, spaces, dashes and O/0, I/L/1 do not matter), or ``None``.
+
+        Args:
+            number: the booking number.
+            unmasked: give the phone and address in full (staff).
+            session_id: the conversation asking; only its own bookings are found.
+            any_session: find the booking whichever conversation made it (staff only).
+        """
         with self.db.session() as s:
-            b = s.scalars(select(Booking).where(Booking.number == (number or "").strip().upper())).first()
+            b = self._find(s, number, session_id, any_session)
             return booking_view(b, unmasked) if b else None
 
     def update(self, number: str, *, status: str | None = None, visit_date: date | None = None,
-               half_day: str | None = None, staff_note: str | None = None, unmasked: bool = False) -> BookingView:
-        """Change a booking.
+               half_day: str | None = None, staff_note: str | None = None, unmasked: bool = False,
+               session_id: str | None = None, any_session: bool = False) -> BookingView:
+        """Change a booking (found as by :meth:`get`: in ``session_id``'s conversation, or ``any_session``).
 
         Raises:
-            NotFound: no such booking.
+            NotFound: no such booking (in that conversation).
             ValueError: an unknown status or half-day, or a change to a cancelled/done booking.
         """
         if status is not None and status not in BOOKING_STATUSES:
@@ -321,7 +336,7 @@ class BookingStore:
         # done) are applied one after the other — the second sees the first's result — on SQLite and PostgreSQL
         for _ in range(5):
             with self.db.session() as s:
-                b = s.scalars(select(Booking).where(Booking.number == (number or "").strip().upper())).first()
+                b = self._find(s, number, session_id, any_session)
                 if b is None:
                     raise NotFound(number)
                 if b.status in {"cancelled", "done"} and (visit_date or half_day or (status and status != b.status)):

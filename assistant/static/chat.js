@@ -1,14 +1,19 @@
 // 金小二 web chat. Vanilla JS, no build step. Everything shown is built with createElement/textContent
 // (never innerHTML), so text from the server, the KB or a staff member can never inject markup.
+// The conversation is this browser's: its id and the session token its first answer returned are kept in
+// localStorage and the token goes with every request (X-Session-Token). When the server no longer accepts them
+// (401/403 session_token_*: a conversation from before tokens, or one that was erased) a new one is started.
 (function () {
   "use strict";
   var API = "/api/v1/chat";
+  var SESSION_KEY = "jxe_session", TOKEN_KEY = "jxe_session_token";
   var log = document.getElementById("log");
   var form = document.getElementById("form");
   var input = document.getElementById("input");
   var sendBtn = document.getElementById("send");
   var statusEl = document.getElementById("status");
   var sessionId = loadSession();
+  var sessionToken = load(TOKEN_KEY);
   var lastId = 0;
   var started = false;
   var handoffActive = false;
@@ -16,19 +21,52 @@
   var pollTimer = null;
   var busy = false;
 
+  function load(key) {
+    try { return window.localStorage.getItem(key); } catch (e) { return null; /* private mode */ }
+  }
+
+  function keep(key, value) {
+    try {
+      if (value) { window.localStorage.setItem(key, value); } else { window.localStorage.removeItem(key); }
+    } catch (e) { /* private mode: kept in memory only */ }
+  }
+
+  function newSessionId() {
+    var rnd = (window.crypto && window.crypto.getRandomValues)
+      ? Array.prototype.map.call(window.crypto.getRandomValues(new Uint8Array(12)), function (b) {
+          return ("0" + b.toString(16)).slice(-2); }).join("")
+      : String(Math.random()).slice(2) + String(Date.now());
+    return "web-" + rnd;
+  }
+
   function loadSession() {
-    var key = "jxe_session";
-    var sid = null;
-    try { sid = window.localStorage.getItem(key); } catch (e) { /* private mode */ }
+    var sid = load(SESSION_KEY);
     if (!sid || !/^[A-Za-z0-9_.:@-]{1,128}$/.test(sid)) {
-      var rnd = (window.crypto && window.crypto.getRandomValues)
-        ? Array.prototype.map.call(window.crypto.getRandomValues(new Uint8Array(12)), function (b) {
-            return ("0" + b.toString(16)).slice(-2); }).join("")
-        : String(Math.random()).slice(2) + String(Date.now());
-      sid = "web-" + rnd;
-      try { window.localStorage.setItem(key, sid); } catch (e) { /* ignore */ }
+      sid = newSessionId();
+      keep(SESSION_KEY, sid);
+      keep(TOKEN_KEY, null);
     }
     return sid;
+  }
+
+  // the server does not accept this conversation any more: start a new one
+  function restart() {
+    sessionId = newSessionId();
+    sessionToken = null;
+    keep(SESSION_KEY, sessionId);
+    keep(TOKEN_KEY, null);
+    lastId = 0; started = false; handoffActive = false; seen = {};
+    if (pollTimer) { window.clearTimeout(pollTimer); pollTimer = null; }
+  }
+
+  function refused(res, body) {
+    return (res.status === 401 || res.status === 403) && !!body && /^session_token_/.test(body.error || "");
+  }
+
+  function headers(json) {
+    var h = json ? {"Content-Type": "application/json"} : {};
+    if (sessionToken) h["X-Session-Token"] = sessionToken;
+    return h;
   }
 
   function el(tag, cls, text) {
@@ -141,7 +179,7 @@
       if (!inp.value.trim()) { inp.focus(); return; }
       b.disabled = true;
       fetch(API + "/" + encodeURIComponent(sessionId) + "/callback", {method: "POST",
-        headers: {"Content-Type": "application/json"}, body: JSON.stringify({phone: inp.value.trim()})})
+        headers: headers(true), body: JSON.stringify({phone: inp.value.trim()})})
         .then(function (res) { return res.json().then(function (body) { return [res, body]; }); })
         .then(function (rb) {
           renderParts([{type: rb[0].ok ? "text" : "notice", text: (rb[1] && rb[1].message) || "提交失败"}]);
@@ -168,7 +206,7 @@
       b.addEventListener("click", function () {
         Array.prototype.forEach.call(box.querySelectorAll("button"), function (x) { x.disabled = true; });
         fetch(API + "/" + encodeURIComponent(sessionId) + "/rating", {method: "POST",
-          headers: {"Content-Type": "application/json"}, body: JSON.stringify({ticket_id: ticketId, rating: n})})
+          headers: headers(true), body: JSON.stringify({ticket_id: ticketId, rating: n})})
           .then(function (res) { return res.json(); })
           .then(function (body) { box.replaceWith(el("div", "notice", (body && body.message) || "感谢您的评价！")); })
           .catch(function () { /* ignore */ });
@@ -223,26 +261,26 @@
     row("user").appendChild(el("div", "bubble", shown || trimmed));
     scroll();
     setStatus("金小二正在查询…");
-    // one id per message: if the network drops the answer, the retry gets the same answer, not a second turn
-    var body = JSON.stringify({session_id: sessionId, text: trimmed, message_id: newMessageId()});
-    var post = function () {
-      return fetch(API, {method: "POST", headers: {"Content-Type": "application/json"}, body: body});
-    };
-    post()
-      .catch(function () { return new Promise(function (ok) { window.setTimeout(ok, 1000); }).then(post); })
-      .then(function (res) {
-        return res.json().catch(function () { return null; }).then(function (body) {
-          if (!res.ok) { renderParts([{type: "notice", text: errorMessage(res, body)}]); return; }
-          started = true;
-          if (body.message_id && body.message_id > lastId) lastId = body.message_id;
-          renderParts(body.replies);
-          if (body.handoff) {
-            handoffActive = body.handoff.status !== "closed";
-            // a helper is coming: look for their reply every few seconds from now on
-            if (handoffActive && pollTimer) { window.clearTimeout(pollTimer); pollTimer = null; }
-          }
-          schedulePoll();
-        });
+    turn(trimmed)
+      .then(function (r) {
+        if (!refused(r.res, r.body)) return r;
+        restart();
+        renderParts([{type: "notice", text: "之前的对话已经结束，已为您开始新的对话。"}]);
+        return turn(trimmed);
+      })
+      .then(function (r) {
+        var res = r.res, body = r.body;
+        if (!res.ok) { renderParts([{type: "notice", text: errorMessage(res, body)}]); return; }
+        if (body.session_token) { sessionToken = body.session_token; keep(TOKEN_KEY, sessionToken); }
+        started = true;
+        if (body.message_id && body.message_id > lastId) lastId = body.message_id;
+        renderParts(body.replies);
+        if (body.handoff) {
+          handoffActive = body.handoff.status !== "closed";
+          // a helper is coming: look for their reply every few seconds from now on
+          if (handoffActive && pollTimer) { window.clearTimeout(pollTimer); pollTimer = null; }
+        }
+        schedulePoll();
       })
       .catch(function () {
         renderParts([{type: "notice", text: "网络连接失败，请检查网络后重试。"}]);
@@ -250,12 +288,28 @@
       .then(function () { busy = false; sendBtn.disabled = false; setStatus(""); input.focus(); });
   }
 
+  // one chat turn → {res, body}; one id per message: if the network drops the answer, the retry gets the same
+  // answer, not a second turn
+  function turn(text) {
+    var body = JSON.stringify({session_id: sessionId, text: text, message_id: newMessageId()});
+    var post = function () { return fetch(API, {method: "POST", headers: headers(true), body: body}); };
+    return post()
+      .catch(function () { return new Promise(function (ok) { window.setTimeout(ok, 1000); }).then(post); })
+      .then(function (res) {
+        return res.json().catch(function () { return null; }).then(function (b) { return {res: res, body: b}; });
+      });
+  }
+
   // while a helper is on the case the page asks every 1.5 s (staff replies show within ~2 s)
   function poll(first) {
     pollTimer = null;
-    if (!started && !first) return;
-    fetch(API + "/" + encodeURIComponent(sessionId) + "/messages?after=" + lastId)
-      .then(function (res) { return res.ok ? res.json() : null; })
+    if ((!started && !first) || !sessionToken) return;  // no conversation of this browser yet
+    fetch(API + "/" + encodeURIComponent(sessionId) + "/messages?after=" + lastId, {headers: headers(false)})
+      .then(function (res) {
+        if (res.ok) return res.json();
+        if (res.status === 401 || res.status === 403) restart();  // the conversation is gone
+        return null;
+      })
       .then(function (body) {
         if (!body) return;
         started = true;  // a conversation exists (also after a page reload)

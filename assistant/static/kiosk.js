@@ -5,7 +5,10 @@
  * server's voice activity detector ends the utterance when the visitor stops speaking (or tap again). When the
  * server is unsure what was meant it sends {"confirm": true, "heard", "alternatives"}: the page shows what it
  * heard and the matters as big buttons («您是想问…吗？») with 都不是，重说 / 找工作人员.
- * After 60 s without activity everything is cleared. */
+ * After 60 s without activity everything is cleared, the visitor's session token too: the first answer of a
+ * visitor's conversation carries it (reply.session_token); later WebSockets send it in their first control frame
+ * and the buttons' chat requests in X-Session-Token. A kiosk outside the app's origin is given the device key in
+ * its start URL (/kiosk?device_key=…), sent on every WebSocket and request. */
 (function () {
   "use strict";
 
@@ -21,8 +24,10 @@
   var talk = $("talk"), talkLabel = $("talk-label"), statusEl = $("status"), heard = $("heard"),
       partialEl = $("partial"), answer = $("answer");
 
+  var DEVICE_KEY = new URLSearchParams(location.search).get("device_key") || "";
+
   var state = {
-    sessionId: newSessionId(), ws: null, recording: false, mode: null, pressAt: 0, stream: null, ctx: null,
+    sessionId: newSessionId(), sessionToken: null, ws: null, recording: false, mode: null, pressAt: 0, stream: null, ctx: null,
     source: null, node: null, pending: [], answered: false, idleTimer: null, maxTimer: null,
     capturedMs: 0,  // microphone audio captured in this utterance (tests hold the button until it is all in)
     events: []   // for tests and debugging: what happened, in order (no audio, no personal data)
@@ -34,6 +39,15 @@
       Array.prototype.map.call(crypto.getRandomValues(new Uint8Array(8)), function (b) {
         return ("0" + b.toString(16)).slice(-2); }).join("") : String(Math.random()).slice(2, 18);
     return "kiosk-" + rnd;
+  }
+
+  function newSession() {
+    state.sessionId = newSessionId();
+    state.sessionToken = null;
+  }
+
+  function keepToken(reply) {
+    if (reply && reply.session_token) { state.sessionToken = reply.session_token; }
   }
 
   function setStatus(text, warn) {
@@ -58,7 +72,7 @@
     answer.innerHTML = "";
     answer.hidden = true;
     stopStaff();
-    state.sessionId = newSessionId();
+    newSession();
     state.answered = false;
     setTalk("idle");
     setStatus("请按住下面的大按钮说话，说完松开；也可以点一下再说。");
@@ -122,7 +136,8 @@
   // ---------------------------------------------------------------- capture + socket
   function wsUrl() {
     var proto = location.protocol === "https:" ? "wss:" : "ws:";
-    return proto + "//" + location.host + "/ws/kiosk?session=" + encodeURIComponent(state.sessionId);
+    return proto + "//" + location.host + "/ws/kiosk?session=" + encodeURIComponent(state.sessionId) +
+      (DEVICE_KEY ? "&device_key=" + encodeURIComponent(DEVICE_KEY) : "");
   }
 
   function startUtterance() {
@@ -145,6 +160,7 @@
       log("close", { code: ev.code, reason: ev.reason });
       if (state.ws === ws) { state.ws = null; }
       if (state.recording) { stopCapture(); }
+      if (ev.code === 4401 || ev.code === 4403) { newSession(); }  // the server no longer knows this visitor
       if (ev.code !== 1000 && ev.code !== 1005 && !state.answered) {
         setStatus(ev.code === 1013 ? "语音识别暂时不可用，请到窗口咨询或点“找工作人员帮忙”。" :
           "连接中断了，请再按一次按钮说话。", true);
@@ -160,7 +176,9 @@
       var ctx;
       try { ctx = new AC({ sampleRate: 16000 }); } catch (e) { ctx = new AC(); }
       state.ctx = ctx;
-      state.pending.unshift(JSON.stringify({ config: { sample_rate: ctx.sampleRate } }));
+      // the session token (once the visitor has one) goes first, with the config, before any audio
+      state.pending.unshift(JSON.stringify({ config: { sample_rate: ctx.sampleRate },
+                                             session_token: state.sessionToken || undefined }));
       var source = ctx.createMediaStreamSource(stream);
       var node = ctx.createScriptProcessor(4096, 1, 1);
       node.onaudioprocess = function (e) {
@@ -263,6 +281,7 @@
     }
     if (msg.reply) {
       state.answered = true;
+      keepToken(msg.reply);
       log("reply", { intent: msg.reply.intent, matter: msg.reply.matter, degraded: !!msg.reply.degraded,
                      latency_ms: msg.latency_ms });
       render(msg.reply);
@@ -394,7 +413,7 @@
   }
   function pollStaff() {
     var sid = staffSession;
-    fetch("/api/v1/chat/" + encodeURIComponent(sid) + "/messages?after=" + staffAfter)
+    fetch("/api/v1/chat/" + encodeURIComponent(sid) + "/messages?after=" + staffAfter, { headers: apiHeaders(false) })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) {
         if (!data || sid !== staffSession) { return; }
@@ -410,13 +429,35 @@
       }, function () { /* offline: next tick */ });
   }
 
+  // the conversation's token (and the kiosk's device key) go with every request of this visitor
+  function apiHeaders(json) {
+    var h = json ? { "Content-Type": "application/json" } : {};
+    if (state.sessionToken) { h["X-Session-Token"] = state.sessionToken; }
+    if (DEVICE_KEY) { h["X-Kiosk-Key"] = DEVICE_KEY; }
+    return h;
+  }
+
+  function chat(text) {
+    return fetch("/api/v1/chat", {
+      method: "POST", headers: apiHeaders(true),
+      body: JSON.stringify({ session_id: state.sessionId, text: text, metadata: { channel: "kiosk" } })
+    }).then(function (r) {
+      return r.json().catch(function () { return null; }).then(function (b) { return { res: r, body: b }; });
+    });
+  }
+
   function sendText(text) {
     setStatus("正在查询，请稍候…");
-    fetch("/api/v1/chat", {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ session_id: state.sessionId, text: text, metadata: { channel: "kiosk" } })
-    }).then(function (r) { return r.json(); }).then(function (reply) {
-      if (reply && reply.replies) { render(reply); } else { setStatus("查询失败，请再试一次。", true); }
+    chat(text).then(function (r) {
+      if ((r.res.status === 401 || r.res.status === 403) && r.body && /^session_token_/.test(r.body.error || "")) {
+        newSession();               // the server no longer knows this visitor: ask in a new conversation
+        return chat(text);
+      }
+      return r;
+    }).then(function (r) {
+      var reply = r.body;
+      keepToken(reply);
+      if (r.res.ok && reply && reply.replies) { render(reply); } else { setStatus("查询失败，请再试一次。", true); }
     }).catch(function () { setStatus("网络不通，请到窗口咨询。", true); });
   }
 

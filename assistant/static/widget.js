@@ -12,6 +12,10 @@
  *
  * No framework, no globals besides window.JinXiaoErWidget; the UI lives in a shadow root (styles isolated both
  * ways); every text from the server or the user is inserted with textContent (never as HTML).
+ *
+ * The conversation id and the session token its first answer returned are kept in the host page's localStorage;
+ * the token goes with every request (X-Session-Token). When the server refuses them (401/403 session_token_*)
+ * the widget starts a new conversation.
  */
 (function () {
   "use strict";
@@ -30,21 +34,32 @@
   var TITLE = ds.title || "金小二 · 政务服务导办";
   var GREETING = ds.greeting || "您好！我是金牛区政务服务智能导办金小二。请问您想办理什么事？比如“开个小卖部要办啥证”。";
   var POLL_MS = Math.max(300, parseInt(ds.pollMs || "3000", 10) || 3000);
-  var SESSION_KEY = "jxe-widget-session";
+  var SESSION_KEY = "jxe-widget-session", TOKEN_KEY = "jxe-widget-token";
 
   function newSessionId() {
     var a = new Uint8Array(12);
     (window.crypto || window.msCrypto).getRandomValues(a);
     return "w-" + Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
-  var sessionId;
+  function keep(key, value) {
+    try {
+      if (value) { localStorage.setItem(key, value); } else { localStorage.removeItem(key); }
+    } catch (e) { /* storage blocked: kept in memory only */ }
+  }
+  var sessionId = null, sessionToken = null;
   try {
     sessionId = localStorage.getItem(SESSION_KEY);
-    if (!sessionId || !/^[A-Za-z0-9_.:@-]{1,128}$/.test(sessionId)) {
-      sessionId = newSessionId();
-      localStorage.setItem(SESSION_KEY, sessionId);
-    }
-  } catch (e) { sessionId = newSessionId(); }
+    sessionToken = localStorage.getItem(TOKEN_KEY);
+  } catch (e) { /* storage blocked */ }
+  if (!sessionId || !/^[A-Za-z0-9_.:@-]{1,128}$/.test(sessionId)) { restart(); }
+
+  // a new conversation (first load, or the server no longer accepts the old one)
+  function restart() {
+    sessionId = newSessionId();
+    sessionToken = null;
+    keep(SESSION_KEY, sessionId);
+    keep(TOKEN_KEY, null);
+  }
 
   // ---- DOM helpers (text only) ---------------------------------------------------------------------------
   function el(tag, cls, text) {
@@ -383,14 +398,32 @@
     add(m);
   }
 
+  function headers(json) {
+    var h = json ? { "Content-Type": "application/json" } : {};
+    if (sessionToken) { h["X-Session-Token"] = sessionToken; }
+    return h;
+  }
+
+  // a conversation the server no longer accepts (401/403 session_token_*) is an error with .refused set
   function post(path, body) {
     return fetch(API + path, {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
-      credentials: "omit", mode: "cors"
+      method: "POST", headers: headers(true), body: JSON.stringify(body), credentials: "omit", mode: "cors"
     }).then(function (r) {
-      if (!r.ok) { throw new Error("HTTP " + r.status); }
-      return r.json();
+      if (r.ok) { return r.json(); }
+      return r.json().catch(function () { return null; }).then(function (b) {
+        var err = new Error("HTTP " + r.status);
+        err.refused = (r.status === 401 || r.status === 403) && !!b && /^session_token_/.test(b.error || "");
+        throw err;
+      });
     });
+  }
+
+  function chat(payload) {
+    return post("/api/v1/chat", { session_id: sessionId, text: payload, metadata: { channel: "widget" } })
+      .then(function (resp) {
+        if (resp.session_token) { sessionToken = resp.session_token; keep(TOKEN_KEY, sessionToken); }
+        return resp;
+      });
   }
 
   function send(payload, shown) {
@@ -400,7 +433,13 @@
     addUser(shown);
     typing.hidden = false;
     scroll();
-    post("/api/v1/chat", { session_id: sessionId, text: payload, metadata: { channel: "widget" } })
+    chat(payload)
+      .catch(function (err) {
+        if (!err.refused) { throw err; }
+        restart();                  // the old conversation is gone: ask again in a new one
+        stopPolling();
+        return chat(payload);
+      })
       .then(function (resp) {
         addBot(resp.replies || [], resp, false);
         if (resp.handoff) { startPolling(); }
@@ -418,10 +457,19 @@
     if (pollTimer) { return; }
     pollTimer = setInterval(poll, POLL_MS);
   }
+  function stopPolling() {
+    handoffOpen = false;
+    if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
+  }
   function poll() {
+    if (!sessionToken) { return; }  // no conversation of this page yet
     fetch(API + "/api/v1/chat/" + encodeURIComponent(sessionId) + "/messages?after=" + lastStaffId,
-          { credentials: "omit", mode: "cors" })
-      .then(function (r) { return r.ok ? r.json() : null; })
+          { credentials: "omit", mode: "cors", headers: headers(false) })
+      .then(function (r) {
+        if (r.ok) { return r.json(); }
+        if (r.status === 401 || r.status === 403) { stopPolling(); }  // the conversation is gone
+        return null;
+      })
       .then(function (data) {
         if (!data) { return; }
         var msgs = Array.isArray(data) ? data : (data.messages || []);
@@ -434,7 +482,7 @@
         if (!Array.isArray(data) && data.handoff && !pollTimer) { startPolling(); }
         if (!Array.isArray(data) && data.rating_request) { askRating(data.rating_request.ticket_id); }
         if (!Array.isArray(data) && data.handoff === null && !msgs.length && handoffOpen) {
-          handoffOpen = false; clearInterval(pollTimer); pollTimer = null;  // ticket closed
+          stopPolling();  // ticket closed
         }
       }, function () { /* offline: try again next tick */ });
   }

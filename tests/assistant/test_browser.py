@@ -188,3 +188,28 @@ def test_web_chat_page_holds_a_conversation_with_the_real_rasa(live, page_factor
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "web-chat-real-rasa.png"), full_page=True)
     assert errors == [] and page.evaluate("window.__csp") == []
+
+
+def test_the_page_keeps_its_token_and_starts_over_when_the_server_refuses_it(live_app, page_factory):
+    """The page sends its conversation's session token; a conversation it holds no token for (one from before the
+    tokens, or another browser's id planted in its storage) is refused by the server, and the page starts a new
+    conversation instead of failing."""
+    taken = httpx.post(f"{live_app}/api/v1/chat", json={"session_id": "web-someone-else-0001", "text": "你好"})
+    assert taken.status_code == 200 and taken.json()["session_token"]
+    page = page_factory(viewport={"width": 390, "height": 844})
+    page.goto(live_app + "/")
+    page.evaluate("localStorage.setItem('jxe_session', 'web-someone-else-0001'); "
+                  "localStorage.removeItem('jxe_session_token')")
+    page.reload()
+    page.get_by_label("输入您的问题").fill("社保卡丢了咋个补办")
+    page.get_by_label("输入您的问题").press("Enter")
+    page.get_by_text("之前的对话已经结束，已为您开始新的对话。").wait_for(timeout=20_000)
+    page.locator("section.card, .row.bot .bubble").nth(1).wait_for(timeout=20_000)
+    sid = page.evaluate("localStorage.getItem('jxe_session')")
+    token = page.evaluate("localStorage.getItem('jxe_session_token')")
+    assert sid != "web-someone-else-0001" and sid.startswith("web-") and token and len(token) >= 32
+    # the token it kept is the new conversation's: the messages API answers it, and nobody without it
+    ok = httpx.get(f"{live_app}/api/v1/chat/{sid}/messages", headers={"X-Session-Token": token})
+    assert ok.status_code == 200
+    assert httpx.get(f"{live_app}/api/v1/chat/{sid}/messages").status_code == 401
+    assert page.evaluate("window.__csp") == []

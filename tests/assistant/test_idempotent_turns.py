@@ -1,5 +1,6 @@
 """A retried chat request (same ``session_id`` and ``message_id``) gets the stored answer, never a second turn —
-also when the two requests arrive at the same time — on SQLite and on PostgreSQL."""
+also when the two requests arrive at the same time — on SQLite and on PostgreSQL. (A retry presents the
+conversation's session token like any later request; ``citizen_client`` keeps it.)"""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 from fastapi.testclient import TestClient
 
 from assistant.app import create_app
+from tests.citizen import citizen_client
 
 CHAT = "/api/v1/chat"
 
@@ -17,10 +19,12 @@ def _app(make_settings, kb, db_url):
 
 
 def test_a_retry_returns_the_stored_answer_and_opens_no_second_ticket(make_settings, kb, db_url):
-    with TestClient(_app(make_settings, kb, db_url)) as c:
+    with citizen_client(_app(make_settings, kb, db_url)) as c:
         body = {"session_id": "idem-1", "text": "/request_human", "message_id": "m-1"}
         first = c.post(CHAT, json=body).json()
         again = c.post(CHAT, json=body).json()
+        # the stored answer, without the session token (it is never stored: only the first answer carries it)
+        assert first.pop("session_token") and again.pop("session_token") is None
         assert again == first and first["handoff"] is not None
         services = c.app.state.services
         assert len(services.handoffs.list()) == 1

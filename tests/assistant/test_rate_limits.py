@@ -7,11 +7,11 @@ import ipaddress
 import uuid
 
 import pytest
-from fastapi.testclient import TestClient
 from starlette.datastructures import Headers
 
 from assistant.api.limits import RateLimiter, client_ip, storage_uri
 from assistant.app import create_app
+from tests.citizen import citizen_client
 
 CHAT = "/api/v1/chat"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -39,7 +39,7 @@ def limited(request, make_settings, kb):
         # a key prefix of its own: other test runs may share the Redis
         app.state.services.limiter = RateLimiter(settings, key_prefix=f"jxe-test-{uuid.uuid4().hex}")
         assert app.state.services.limiter.backend == request.param
-        c = TestClient(app, client=client)
+        c = citizen_client(app, client=client)
         clients.append(c.__enter__())
         return c
 
@@ -104,7 +104,7 @@ def test_a_broken_redis_lets_the_chat_through(make_settings, kb, closed_url):
     port = closed_url.rsplit(":", 1)[1]
     app = create_app(make_settings(redis_url=f"redis://127.0.0.1:{port}/0", rate_limit_session_per_min=1),
                      kb=kb, load_models=False, rasa=None)
-    with TestClient(app) as c:
+    with citizen_client(app) as c:
         assert [_chat(c, "rl-down").status_code for _ in range(2)] == [200, 200]
 
 

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from assistant.app import create_app
 from assistant.channels.web import STATIC_DIR
 from assistant.security import CSP, DOCS_CSP, MAX_CHAT_BODY_BYTES
+from tests.citizen import citizen_client
 from tests.conftest import free_port
 from tests.live_stack import _Uvicorn
 
@@ -140,9 +141,10 @@ def test_chunked_oversized_body_is_refused(app_client):
 
 def test_other_paths_use_the_default_cap(make_settings, kb):
     app = create_app(make_settings(max_body_bytes=1000), kb=kb, load_models=False)
-    with TestClient(app) as c:
+    with citizen_client(app) as c:
         r = c.post("/api/v1/feedback", content=(b"y" for _ in range(2000)), headers={"content-type": "application/json"})
         assert r.status_code == 413 and r.json()["limit_bytes"] == 1000
+        assert c.post("/api/v1/chat", json={"session_id": "f-1", "text": "你好"}).status_code == 200
         small = c.post("/api/v1/feedback", json={"session_id": "f-1", "message_ref": "1", "rating": "up"})
         assert small.status_code == 201
 

@@ -109,12 +109,14 @@ def test_json_api_session_chat_handoff_and_matter(channel_app, kb):
     out = run(go())
     s = out["session"].json()
     assert s["session_id"].startswith("mp-") and s["new"] is True
-    assert out["again"].json() == {"session_id": s["session_id"], "new": False}
+    again = out["again"].json()
+    assert again["session_id"] == s["session_id"] and again["new"] is False
+    assert len(s["session_token"]) >= 32 and again["session_token"] != s["session_token"]  # a new login, a new token
     assert out["badcode"].status_code == 400 and out["nocode"].status_code == 400
     chat = out["chat"].json()
     assert chat["session_id"] == s["session_id"] and [p["type"] for p in chat["replies"]][:3] == [
         "text", "matter_card", "checklist"]
-    assert out["empty"].status_code == 400 and out["unknown"].status_code == 404
+    assert out["empty"].status_code == 400 and out["unknown"].status_code == 401
     assert out["before"].json()["handoff"] is None
     after = out["after"].json()
     assert after["handoff"]["status"] == "answered"
@@ -141,3 +143,46 @@ def test_openid_directly_only_outside_production(channel_app):
 
     dev, prod = run(go())
     assert dev.status_code == 200 and prod.status_code == 400
+
+
+def test_mini_program_conversation_needs_its_session_token(channel_app):
+    """Finding: the mini-program API answered for any ``mp-…`` session id. Now the login returns a session token,
+    every call for the conversation needs it, and a new login replaces it."""
+    import httpx
+
+    app, _, bot = channel_app()
+
+    async def go():
+        bare = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+        async with bare as c:
+            first = (await c.post("/api/v1/mp/session", json={"code": "CODE-OK"})).json()
+            sid, token = first["session_id"], first["session_token"]
+            chat = {"session_id": sid, "text": "你好"}
+            out = {
+                "none": await c.post("/api/v1/mp/chat", json=chat),
+                "wrong": await c.post("/api/v1/mp/chat", json={**chat, "session_token": "x" * 32}),
+                "body": await c.post("/api/v1/mp/chat", json={**chat, "session_token": token}),
+                "header": await c.post("/api/v1/mp/chat", json=chat, headers={"X-Session-Token": token}),
+                "poll_none": await c.get(f"/api/v1/mp/sessions/{sid}/handoff"),
+                "poll": await c.get(f"/api/v1/mp/sessions/{sid}/handoff", headers={"X-Session-Token": token}),
+            }
+            again = (await c.post("/api/v1/mp/session", json={"code": "CODE-OK"})).json()
+            out["old"] = await c.post("/api/v1/mp/chat", json={**chat, "session_token": token})
+            out["new"] = await c.post("/api/v1/mp/chat", json={**chat, "session_token": again["session_token"]})
+            # a web session's token does not open a mini-program conversation, nor the other way round
+            web = (await c.post("/api/v1/chat", json={"session_id": "w-mp-1", "text": "你好"})).json()
+            out["web_token"] = await c.post("/api/v1/mp/chat", json={**chat, "session_token": web["session_token"]})
+            out["mp_on_web"] = await c.post("/api/v1/mp/chat", json={"session_id": "w-mp-1", "text": "x",
+                                                                     "session_token": web["session_token"]})
+            return out
+
+    out = run(go())
+    assert out["none"].status_code == 401 and out["wrong"].status_code == 403
+    assert out["body"].status_code == 200 and out["header"].status_code == 200
+    assert out["poll_none"].status_code == 401 and out["poll"].status_code == 200
+    assert out["old"].status_code == 403 and out["new"].status_code == 200
+    assert out["web_token"].status_code == 403
+    assert out["mp_on_web"].status_code == 422  # not an mp- session id at all
+    # the turns that got through carry the WeChat user as the client of the daily caps, never an address
+    refs = {c["metadata"]["client_ref"] for c in bot.calls if c["channel"] == "miniprogram"}
+    assert len(refs) == 1 and refs.pop().startswith("c-")

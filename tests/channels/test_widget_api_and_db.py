@@ -24,6 +24,7 @@ def test_feedback_is_stored_masked_and_replaced(channel_app):
 
     async def go():
         async with client(app) as c:
+            assert (await c.post("/api/v1/chat", json={"session_id": "w-abc", "text": "你好"})).status_code == 200
             a = await c.post("/api/v1/feedback", json={
                 "session_id": "w-abc", "message_ref": "12", "rating": "up",
                 "answer_text": "请致电 13812345678 咨询", "matter_code": "C1"})
@@ -46,12 +47,13 @@ def test_feedback_is_stored_masked_and_replaced(channel_app):
 
 def test_cors_only_for_configured_origins_and_widget_files(channel_app):
     app, _, _ = channel_app(cors_origins=[ALLOWED])
-    pre = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    pre = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type,x-session-token"}
 
     async def go():
         async with client(app) as c:
             ok = await c.options("/api/v1/chat", headers={"Origin": ALLOWED, **pre})
             evil = await c.options("/api/v1/chat", headers={"Origin": "https://evil.example", **pre})
+            await c.post("/api/v1/chat", headers={"Origin": ALLOWED}, json={"session_id": "w-1", "text": "你好"})
             fb = await c.post("/api/v1/feedback", headers={"Origin": ALLOWED},
                               json={"session_id": "w-1", "message_ref": "1", "rating": "up"})
             js = await c.get("/widget.js")

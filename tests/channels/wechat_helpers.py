@@ -9,6 +9,7 @@ import httpx
 from assistant.channels.wechat.crypto import WeChatCrypto, sha1_signature
 from assistant.channels.wechat.xml import build_xml, parse_wechat_xml
 from tests.channels.conftest import AES_KEY, APPID, TOKEN
+from tests.citizen import keep_session_tokens
 
 
 def query(ts: str | None = None, nonce: str = "nonce1", token: str = TOKEN, **extra) -> dict[str, str]:
@@ -49,4 +50,7 @@ def open_encrypted_reply(body: bytes) -> dict:
 
 
 def client(app) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    """An async client over ``app`` that keeps and sends session tokens like a citizen's (``tests/citizen.py``)."""
+    c = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    keep_session_tokens(c)
+    return c

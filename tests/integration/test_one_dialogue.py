@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fastapi.testclient import TestClient
+
+from tests.citizen import citizen_client
 
 pytestmark = pytest.mark.rasa
 
@@ -59,7 +60,7 @@ def rasa_down(make_settings, kb, nlu, tmp_path_factory):
 
     db = tmp_path_factory.mktemp("down") / "down.db"
     app = create_app(make_settings(database_url=f"sqlite:///{db}"), kb=kb, nlu=nlu, load_models=False)
-    with TestClient(app) as c:
+    with citizen_client(app) as c:
         def chat(sid, text):
             r = c.post("/api/v1/chat", json={"session_id": sid, "text": text})
             assert r.status_code == 200, r.text

@@ -8,9 +8,9 @@ import logging
 from datetime import date, datetime, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 
 from assistant.preservice.uploads import credit_code_check_char, valid_credit_code
+from tests.citizen import citizen_client
 
 TOKEN = "ps-staff-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -24,7 +24,7 @@ def client(make_settings, kb, clock):
     app = create_app(make_settings(staff_token=TOKEN), kb=kb, nlu=None, rasa=None, load_models=False)
     app.state.services.preservice_scheduler = False
     set_clock(app.state.services, clock)
-    with TestClient(app, raise_server_exceptions=False) as c:
+    with citizen_client(app, raise_server_exceptions=False) as c:
         c.services = app.state.services
         yield c
 
@@ -171,7 +171,7 @@ def test_new_firms_are_matched_to_streets_queued_and_welcomed(client):
     rows.append(["坏代码公司", "91510106XXXXXXXXXX", "营门口路1号", "餐饮", "2026-11-20", ""])
     rows.append(["未来公司", _credit_code(50), "营门口路2号", "餐饮", "2027-11-20", ""])
     rows.append(["重复公司", _credit_code(2), "九里堤北路3号", "餐饮", "2026-11-20", ""])
-    client.services.conversations.record_turn("firm-chat-1", "web", "你好", [], "greet", None)
+    assert client.post("/api/v1/chat", json={"session_id": "firm-chat-1", "text": "你好"}).status_code == 200
     r = client.post("/api/v1/uploads/new-firms", headers=AUTH, files={"file": ("firms.csv", _csv(rows), "text/csv")})
     rep = r.json()
     assert rep["imported"] == 5
@@ -200,7 +200,7 @@ def _book(client, street="营门口街道", phone="13812345678"):
     pre = get_preservice(client.services)
     return pre.bookings.create(person_name="王秀英（82岁，腿脚不便）", phone=phone, address="营康西路12号3栋2单元501",
                                street=street, matter_name="养老保险定期待遇领取资格认证", matter_code="51201400600004",
-                               visit_date=date(2026, 12, 3), half_day="上午", today=pre.today(), session_id="bk-1")
+                               visit_date=date(2026, 12, 3), half_day="上午", session_id="bk-1")
 
 
 def test_booking_get_patch_and_street_queue(client, caplog):
@@ -261,3 +261,48 @@ def test_phone_call_reminders_are_listed_for_staff(client):
     assert item["licence"]["contact"] == "13912345678" and item["licence"]["holder"] == "蓉城燃气"
     assert item["reminder"]["offset_days"] == 7 and item["reminder"]["status"] == "pending"
     assert client.get("/api/v1/reminders/pending").status_code == 401
+
+
+# --- authentication before the body ------------------------------------------------------------------------------
+
+def test_the_staff_token_is_checked_before_an_upload_body_is_read(make_settings, kb):
+    """Finding: FastAPI read (and spooled) a multipart upload before the staff check ran, so anyone could make the
+    server take in 6 MB per request. Over a real socket: the 401 comes back while the body is still unsent."""
+    import socket
+    import time as _time
+
+    from assistant.app import create_app
+    from tests.conftest import free_port
+    from tests.live_stack import _Uvicorn
+
+    port = free_port()
+    server = _Uvicorn(create_app(make_settings(port=port, staff_token=TOKEN), kb=kb, load_models=False, rasa=None),
+                      port)
+    server.start()
+    try:
+        deadline = _time.monotonic() + 30
+        while not server.server.started:
+            assert _time.monotonic() < deadline and server.is_alive(), "the app did not start"
+            _time.sleep(0.05)
+        for auth in (b"", b"Authorization: Bearer wrong\r\n"):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                sock.sendall(b"POST /api/v1/uploads/licences HTTP/1.1\r\nHost: x\r\n" + auth +
+                             b"Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: 5000000\r\n\r\n"
+                             b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\n")
+                sock.settimeout(5)
+                response = sock.recv(65536)  # today's code waited here for the 5 MB that never come
+            assert response.startswith(b"HTTP/1.1 401"), response[:200]
+    finally:
+        server.stop()
+
+
+def test_an_upload_without_a_file_field_is_a_clear_error(client):
+    r = client.post("/api/v1/uploads/licences", headers=AUTH, files={"other": ("a.csv", b"x", "text/csv")})
+    assert r.status_code == 422 and "file" in r.json()["message"]
+    r = client.post("/api/v1/uploads/new-firms", headers={**AUTH, "Content-Type": "application/json"}, content=b"{}")
+    assert r.status_code == 422 and "file" in r.json()["message"]
+    broken = {**AUTH, "Content-Type": "multipart/form-data; boundary=XyZ"}
+    r = client.post("/api/v1/uploads/new-firms", headers=broken, content=b"--XyZ\r\nnot a part header")
+    assert r.status_code == 400 and r.json()["error"] == "bad_upload"
+    spec = client.get("/openapi.json").json()["paths"]["/api/v1/uploads/licences"]["post"]
+    assert "file" in spec["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]

@@ -13,6 +13,9 @@ from tests.live_stack import all_text, button_titles, parts
 
 pytestmark = pytest.mark.rasa
 
+#: A booking number as the confirmation shows it (assistant/preservice/numbers.py).
+BOOKING_NUMBER = r"SM-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}"
+
 
 def _future(days: int) -> str:
     d = today_local() + timedelta(days=days)
@@ -105,7 +108,7 @@ def test_home_visit_booking_form_then_status_change_and_cancel(live):
     r = live.chat(sid, "下周二上午")
     text = all_text(r)
     assert "预约成功✅" in text and "营门口街道便民服务中心" in text and "13812345678" not in text
-    number = re.search(r"SM\d{6}[A-Z0-9]{4}", text).group(0)
+    number = re.search(BOOKING_NUMBER, text).group(0)
     # staff see it in the street's queue, with the phone in full
     b = live.http.get(f"/api/v1/bookings/{number}", headers=live.staff_headers).json()
     assert b["street"] == "营门口街道" and b["phone"] == "13812345678" and b["half_day"] == "上午"
@@ -189,7 +192,7 @@ def test_booking_asks_the_matter_when_the_request_does_not_name_it(live):
     r = live.chat(sid, "高龄津贴申请")
     assert "哪天上午或下午" in all_text(r)
     r = live.chat(sid, "下周四下午")
-    number = re.search(r"SM\d{6}[A-Z0-9]{4}", all_text(r)).group(0)
+    number = re.search(BOOKING_NUMBER, all_text(r)).group(0)
     b = live.http.get(f"/api/v1/bookings/{number}", headers=live.staff_headers).json()
     assert b["street"] == "九里堤街道" and b["phone"] == "028-87654321"
     assert b["matter_name"] == "80周岁以上老年人高龄津贴发放"

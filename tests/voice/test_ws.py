@@ -214,6 +214,13 @@ def test_kiosk_mode_returns_the_assistants_reply(make_client, whisper_runtime, n
         types = [p["type"] for p in reply["reply"]["replies"]]
         assert "matter_card" in types
         assert _recv(ws) == ("closed", 1000)
+        # the visitor's first answer started the conversation and carries its session token: the kiosk's
+        # buttons (HTTP) and its next WebSockets go on with it, nothing else does
+        token = reply["reply"]["session_token"]
+        assert token and len(token) >= 32
+        body = {"session_id": "kiosk-test-1", "text": "/request_human"}
+        assert client.post("/api/v1/chat", json=body).status_code == 401
+        assert client.post("/api/v1/chat", json=body, headers={"X-Session-Token": token}).status_code == 200
 
 
 def test_kiosk_unclear_twice_gets_a_human_helper(make_client, whisper_runtime, nlu):

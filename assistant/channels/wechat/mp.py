@@ -21,7 +21,6 @@ Staff replies to handoff tickets of WeChat users are delivered by :func:`deliver
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import re
 import secrets
@@ -37,6 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from assistant.api.deps import ApiError
+from assistant.api.limits import wechat_client_ref
 from assistant.channels.wechat.api import SharedTokenStore, Undeliverable, WeChatAPIClient, WeChatAPIError
 from assistant.channels.wechat.crypto import (
     AppIdError, DecryptError, SignatureError, WeChatCrypto, WeChatCryptoError,
@@ -47,7 +47,7 @@ from assistant.channels.wechat.xml import XMLRefused, build_xml, parse_wechat_xm
 from assistant.db.base import utcnow
 from assistant.db.wechat import WeChatDelivery, WeChatInbound, WeChatUser
 from assistant.dialogue.replies import say
-from assistant.logging import get_logger, log_event
+from assistant.logging import get_logger, log_event, pseudonym
 from assistant.privacy import mask_data, mask_pii
 from assistant.speech import voice_runtime
 
@@ -430,7 +430,8 @@ class WeChatRuntime:
             if text in {"人工", "转人工", "人工服务"}:
                 text = "/request_human" if not text.startswith("/") else text
         resp = await self.assistant.chat(u["session_id"], text, channel=inb.channel,
-                                         metadata={"wechat_openid": inb.openid, "wechat_channel": inb.channel})
+                                         metadata={"wechat_openid": inb.openid, "wechat_channel": inb.channel,
+                                                   "client_ref": wechat_client_ref(inb.openid)})
         data = resp.model_dump() if hasattr(resp, "model_dump") else dict(resp)
         parts = list(data.get("replies") or [])
         rendered: Rendered = render_parts(parts)
@@ -694,12 +695,12 @@ class WeChatRuntime:
 
 
 def _log_key(key: str | None) -> str | None:
-    """A dedup key fit for logs: the OpenID inside event keys is replaced by a short hash."""
+    """A dedup key fit for logs: the OpenID inside event keys is replaced by its keyed hash."""
     if not key or ":ev:" not in key:
         return key
     head, rest = key.split(":ev:", 1)
     openid, _, tail = rest.partition(":")
-    return f"{head}:ev:{hashlib.sha1(openid.encode()).hexdigest()[:10]}:{tail}"
+    return f"{head}:ev:{pseudonym(openid, 'o')}:{tail}"
 
 
 def _reject(status: int, error: str, message: str) -> None:
