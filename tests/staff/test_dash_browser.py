@@ -179,7 +179,7 @@ def test_desk_in_the_browser_confirm_reschedule_done_acknowledge(dash_app, page_
     assert PHONE in row.inner_text()
     row.locator("button.done").click()
     row.wait_for(state="detached")
-    assert services.preservice.bookings.get("SM2611300000").status == "done"
+    assert services.preservice.bookings.get("SM2611300000", any_session=True).status == "done"
 
     firm = page.locator("#firms tr", has_text="西安路小超市")
     assert "逾期，已上报区级" in firm.inner_text()

@@ -130,7 +130,7 @@ def test_confirm_reschedule_done(client, as_user):
     # done is final
     again = client.post(f"/api/v1/desk/bookings/{n}/reschedule", headers=h, json={"when": "下周三上午"})
     assert again.status_code == 409
-    assert client.services.preservice.bookings.get(n).status == "done"
+    assert client.services.preservice.bookings.get(n, any_session=True).status == "done"
     actions = [e["action"] for e in _audit(client) if e["target"] == f"booking:{n}"]
     assert actions == ["booking.done", "booking.reschedule", "booking.reschedule", "booking.confirm"]
     assert client.post("/api/v1/desk/bookings/SM000000XXXX/confirm", headers=h).status_code == 404
@@ -159,7 +159,7 @@ def test_other_street_and_anonymous_are_refused(client, as_user):
                        json={"when": "下周二上午"}).status_code == 403
     unmatched = _firm_id(client, "无名工作室")
     assert client.post(f"/api/v1/desk/firms/{unmatched}/acknowledge", headers=h).status_code == 403
-    assert client.services.preservice.bookings.get(n_b).status == "confirmed"  # unchanged
+    assert client.services.preservice.bookings.get(n_b, any_session=True).status == "confirmed"  # unchanged
     assert client.post("/api/v1/desk/escalation/run", headers=h).status_code == 403  # admins only
     assert client.get("/staff/desk", follow_redirects=False).headers["location"].startswith("/staff/login")
 
