@@ -281,7 +281,11 @@ class Assistant:
             # a phone number sent while waiting for a helper is a call-back request, not a question; a bare score
             # right after a helper closed the ticket is the citizen's rating
             try:
-                callback = await run_in_threadpool(s.workbench.callback_from_text, session_id, norm.text)
+                if s.workbench.looks_like_phone(norm.text):
+                    # … unless a form (a booking) is asking for the number itself
+                    before = await run_in_threadpool(s.states.load, session_id)
+                    if not before.form:
+                        callback = await run_in_threadpool(s.workbench.callback_from_text, session_id, norm.text)
                 if callback is None:
                     rating = await run_in_threadpool(s.workbench.rating_from_text, session_id, norm.text)
             except Exception:

@@ -348,6 +348,11 @@ class Workbench:
         self._changed()
         return tid
 
+    @staticmethod
+    def looks_like_phone(text: str) -> bool:
+        """Whether ``text`` is essentially a phone number (cheap; no database)."""
+        return bool(_PHONE_MESSAGE.match(text or "")) and extract_phone(text) is not None
+
     def callback_from_text(self, session_id: str, text: str) -> tuple[int, str] | None:
         """When the conversation has an open, not yet answered ticket and ``text`` is essentially a phone number,
         store it as a call-back and return ``(ticket id, the number)``; else ``None``."""

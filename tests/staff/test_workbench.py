@@ -208,3 +208,16 @@ def test_a_bare_score_after_close_is_the_rating_on_any_channel(make_settings, kb
         again = _chat(c, sid, "5")  # rated already: an ordinary message now
         assert again["intent"] != "rate_handoff"
         assert c.app.state.services.handoffs.get(tid).rating == 4
+
+
+def test_a_number_asked_for_by_a_form_is_not_taken_as_a_callback(make_settings, kb):
+    with _client(make_settings, kb, **ALWAYS_OPEN) as c:
+        sid = "form-1"
+        tid = _chat(c, sid, "/request_human")["handoff"]["id"]
+        services = c.app.state.services
+        state = services.states.load(sid)
+        state.form = "home_visit_form"  # a booking form is asking for the phone number
+        services.states.save(sid, state)
+        r = _chat(c, sid, "13812345678")
+        assert r["intent"] != "leave_callback"
+        assert services.workbench.detail(tid)["callbacks"] == []

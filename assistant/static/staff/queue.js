@@ -121,15 +121,25 @@
     loadDetail(id, false);
   }
 
+  // what the helper is typing survives the re-renders that live updates cause
+  var DRAFTS = ["reply-text", "note-text", "close-summary", "label-input"];
   function loadDetail(id, keepDraft) {
     return jxe.api("GET", "/api/v1/tickets/" + id).then(function (d) {
       if (id !== selected) return;
-      var draft = keepDraft && document.getElementById("reply-text") ? document.getElementById("reply-text").value : "";
+      var drafts = {}, focused = document.activeElement && document.activeElement.id;
+      if (keepDraft) {
+        DRAFTS.forEach(function (k) { var e = document.getElementById(k); if (e && e.value) drafts[k] = e.value; });
+      }
       current = d;
       renderDetail(d);
-      if (draft) document.getElementById("reply-text").value = draft;
+      Object.keys(drafts).forEach(function (k) { var e = document.getElementById(k); if (e) e.value = drafts[k]; });
+      if (keepDraft && focused && DRAFTS.indexOf(focused) >= 0 && document.getElementById(focused)) {
+        document.getElementById(focused).focus();
+      }
     }).catch(fail);
   }
+
+  function clearDraft(id) { var e = document.getElementById(id); if (e) e.value = ""; }
 
   // a button the citizen pressed is stored as its payload ("/request_human{…}"): show what the button said
   var PAYLOADS = {request_human: "转人工", ask_materials: "材料清单", ask_location: "办理地点", ask_time: "办理时限",
@@ -155,11 +165,12 @@
     return b;
   }
 
-  function act(method, path, body, done) {
+  function act(method, path, body, done, draft) {
     return jxe.api(method, "/api/v1/tickets/" + selected + path, body).then(function (r) {
       if (done) toast(done);
       scheduleLoad();
-      return loadDetail(selected, false).then(function () { return r; });
+      clearDraft(draft);
+      return loadDetail(selected, true).then(function () { clearDraft(draft); return r; });
     });
   }
 
@@ -245,8 +256,8 @@
       var send = button("发送回复", "primary", function () {
         var text = ta.value.trim();
         if (!text) { ta.focus(); return null; }
-        return act("POST", "/reply", {text: text}, "已发送").then(function () {
-          var again = document.getElementById("reply-text"); if (again) { again.value = ""; again.focus(); }
+        return act("POST", "/reply", {text: text}, "已发送", "reply-text").then(function () {
+          var again = document.getElementById("reply-text"); if (again) again.focus();
         });
       });
       row.appendChild(send);
@@ -264,7 +275,7 @@
       var crow = el("div", "actions");
       crow.appendChild(button("结束工单", "danger", function () {
         if (!sm.value.trim()) { sm.focus(); toast("请先写小结"); return null; }
-        return act("POST", "/close", {summary: sm.value.trim()}, "工单已结束，已邀请群众评价");
+        return act("POST", "/close", {summary: sm.value.trim()}, "工单已结束，已邀请群众评价", "close-summary");
       }));
       cp.appendChild(crow);
       left.appendChild(cp);
@@ -335,7 +346,7 @@
     li2.addEventListener("keydown", function (ev) {
       if (ev.key !== "Enter" || !li2.value.trim()) return;
       ev.preventDefault();
-      act("PUT", "/labels", {labels: (t.labels || []).concat([li2.value.trim()])}).catch(fail);
+      act("PUT", "/labels", {labels: (t.labels || []).concat([li2.value.trim()])}, null, "label-input").catch(fail);
     });
     lp.appendChild(li2);
     right.appendChild(lp);
@@ -350,7 +361,7 @@
     np.appendChild(nl2); np.appendChild(nt);
     np.appendChild(button("添加备注", null, function () {
       if (!nt.value.trim()) { nt.focus(); return null; }
-      return act("POST", "/notes", {text: nt.value.trim()}, "已添加备注");
+      return act("POST", "/notes", {text: nt.value.trim()}, "已添加备注", "note-text");
     }));
     right.appendChild(np);
   }
