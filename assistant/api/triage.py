@@ -60,7 +60,7 @@ class ResolveRequest(BaseModel):
 
 
 @router.get("/api/v1/triage")
-def list_groups(request: Request, sort: Literal["count", "newest"] = "count",
+def list_groups(sort: Literal["count", "newest"] = "count",
                 limit: int = Query(50, ge=1, le=500), services: Services = Depends(get_services),
                 user: StaffUser = Depends(require_staff)) -> dict:
     """Open groups, most frequent (or newest) first."""

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"evaluate: {exc}", file=sys.stderr)
         return 2
     nlu = load_nlu(settings, load_kb(settings))
-    if args.with_learned:
+    if getattr(args, "with_learned", False):
         from assistant.db.session import Database
         from assistant.teach.store import learned_version, live_learned
         from nlu.learned import LearnedExample

@@ -35,11 +35,29 @@ def sync_once(services: Any, force: bool = False) -> bool:
                                   float(services.settings.learned_match_threshold))
         nlu.set_learned(learned)
     log_event(log, "triage.learned.synced", version=version, examples=len(learned))
-    try:  # the regression check of the next batch starts from these outcomes
-        regression.warm(nlu, services.settings.triage_heldout_dir)
-    except Exception:
-        log.exception("triage.heldout.warm_failed")
+    _warm_in_background(services)
     return True
+
+
+_WARMING = threading.Event()
+
+
+def _warm_in_background(services: Any) -> None:
+    """Route the held-out sets with the served examples in a thread of its own (the next regression check starts
+    from them), never holding up the polling; one at a time."""
+    if _WARMING.is_set():
+        return
+    _WARMING.set()
+
+    def run() -> None:
+        try:
+            regression.warm(services.nlu, services.settings.triage_heldout_dir)
+        except Exception:
+            log.exception("triage.heldout.warm_failed")
+        finally:
+            _WARMING.clear()
+
+    threading.Thread(target=run, name="triage-heldout-warm", daemon=True).start()
 
 
 async def sync_loop(services: Any) -> None:

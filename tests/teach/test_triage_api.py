@@ -180,3 +180,15 @@ def test_export_learned_writes_yaml(teach_client, tmp_path):
     assert p.returncode == 0, p.stderr
     data = yaml.safe_load(out.read_text(encoding="utf-8"))
     assert data["intents"] == {"request_human": ["屋头猫儿走丢了"]} and data["matters"] == {}
+
+
+def test_none_of_these_button_after_a_clarification_is_recorded(teach_client):
+    c = teach_client
+    first = chat(c, "s-none", STALL_Q)
+    buttons = [b for p in first["replies"] if p["type"] == "buttons" for b in p["buttons"]]
+    none = next(b["payload"] for b in buttons if "request_human" in b["payload"])
+    chat(c, "s-none", none)
+    with _services(c).db.session() as s:
+        rows = s.scalars(select(TriageItem).where(TriageItem.session_id == "s-none")).all()
+        assert {(r.text, r.reason) for r in rows} == {(STALL_Q, "ambiguous"), (STALL_Q, "clarify_unpicked")}
+        assert all(not r.text.startswith("/") for r in rows)
