@@ -251,7 +251,7 @@ class Guidebook:
         Args:
             user: the admin.
             code: the matter.
-            fields: new values of some of :data:`EDITABLE` (others are refused by the schema check).
+            fields: new values of some of :data:`EDITABLE` (any other field is refused as not editable).
             expected: the version the editor started from (``None``: no check).
 
         Raises:

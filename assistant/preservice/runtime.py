@@ -50,10 +50,13 @@ class PreService:
         return today_local(self.clock())
 
     def sync_kb(self) -> None:
-        """Point the catalogue at the KB once it has loaded."""
-        if self.catalogue.kb is None and getattr(self.services, "kb", None) is not None:
-            self.catalogue.kb = self.services.kb
-            missing = self.catalogue.missing_matters()
+        """Point the catalogue at the KB once it has loaded, and at each new one (guides edited in the workbench
+        swap ``services.kb``)."""
+        kb = getattr(self.services, "kb", None)
+        if kb is not None and self.catalogue.kb is not kb:
+            first = self.catalogue.kb is None
+            self.catalogue.kb = kb
+            missing = self.catalogue.missing_matters() if first else []
             if missing:
                 log_event(log, "preservice.catalogue.missing_matters", keys=",".join(missing))
 
