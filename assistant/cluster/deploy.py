@@ -59,7 +59,7 @@ def _compose(t: Topology) -> str:
 
 
 def _unit(description: str, exec_start: list[str], *, after: str = "", requires: str = "",
-          user: str = "jinxiaoer") -> str:
+          user: str = "jinxiaoer", secrets: bool = True) -> str:
     return "\n".join([
         f"# {HEADER}",
         "[Unit]",
@@ -72,7 +72,7 @@ def _unit(description: str, exec_start: list[str], *, after: str = "", requires:
         f"User={user}",
         f"WorkingDirectory={INSTALL_DIR}",
         f"EnvironmentFile={INSTALL_DIR}/deploy/cluster.env",
-        f"EnvironmentFile={SECRETS_FILE}",
+        *([f"EnvironmentFile={SECRETS_FILE}"] if secrets else []),
         f"ExecStart={' '.join(exec_start)}",
         "Restart=always",
         "RestartSec=1",
@@ -99,10 +99,11 @@ def _systemd(t: Topology) -> dict[str, str]:
         "systemd/jinxiaoer-rasa@.service": _unit("金小二 Rasa server on 127.0.0.1:%i", templ(rasa)),
         "systemd/jinxiaoer-balancer.service": _unit(
             "金小二 balancer (HAProxy)",
-            ["/usr/sbin/haproxy", *member_argv(bal, jx, f"{INSTALL_DIR}/deploy/haproxy.cfg")[1:]], user="haproxy"),
+            ["/usr/sbin/haproxy", *member_argv(bal, jx, f"{INSTALL_DIR}/deploy/haproxy.cfg")[1:]], user="haproxy",
+            secrets=False),
     }
     migrate = _unit("金小二 database migration", [jx, "db", "upgrade"])
-    migrate = migrate.replace("Restart=always\nRestartSec=1\n", "Type=oneshot\nRemainAfterExit=yes\n")
+    migrate = migrate.replace("Restart=always\nRestartSec=1\n", "Type=oneshot\nRemainAfterExit=yes\nTimeoutStartSec=900\n")
     files["systemd/jinxiaoer-migrate.service"] = migrate
     wants = [f"jinxiaoer-{m.kind}@{m.port}.service" for m in members if m.kind in ("app", "rasa")]
     files["systemd/jinxiaoer.target"] = "\n".join([
