@@ -80,8 +80,10 @@ def kiosk_server(make_settings, kb, nlu, pipeline):
         app = create_app(make_settings(), kb=kb, nlu=nlu, rasa=None, load_models=False)
         app.state.services.voice = VoiceRuntime(FixedAsk(pipeline, ask_below), "whisper", 0.0)
         port = free_port()
+        # WebSocket keepalive as a hang guard: on a loaded machine a final decode took > 20 s and uvicorn's default
+        # ping timeout (20 s) closed the socket (1011) before the answer
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                               lifespan="on"))
+                                               lifespan="on", ws_ping_interval=60, ws_ping_timeout=180))
         t = threading.Thread(target=server.run, daemon=True)
         t.start()
         running.append((server, t))
@@ -222,8 +224,9 @@ def test_kiosk_noisy_hall_clip_hands_free_asks_then_answers_in_chromium(kiosk_se
 
 def test_kiosk_conversation_with_the_real_rasa_in_chromium(live, pipeline, manifest, tmp_path):
     """The kiosk page against the whole stack (app + the real Rasa server, ``live``), a WAV as the microphone:
-    the spoken question is answered by Rasa (not the degraded fallback) with the right matter card, and the turn
-    is in the conversation's transcript."""
+    the spoken question («…失业登记在哪里办», push-to-talk is not needed: one tap, the server ends the utterance)
+    is answered by Rasa — not the degraded fallback — with where to go for the right matter, and the turn is in the
+    conversation's transcript."""
     from playwright.sync_api import sync_playwright
 
     from assistant.speech import VoiceRuntime
@@ -244,8 +247,9 @@ def test_kiosk_conversation_with_the_real_rasa_in_chromium(live, pipeline, manif
                 events = page.evaluate("window.__kiosk.events")
                 reply = next((e["data"] for e in events if e["kind"] == "reply"), None)
                 assert reply is not None and reply["degraded"] is False, _outcome(page)
-                assert page.locator(".matter-card").count(), _outcome(page)
-                assert page.locator(".matter-card").first.get_attribute("data-code") in m["matters"]
+                # "失业登记在哪里办": Rasa answers where, for the right matter (the fallback would show its card)
+                assert reply["intent"] == "ask_location" and reply["matter"]["code"] in m["matters"], _outcome(page)
+                assert page.locator("#answer").is_visible() and page.locator("#answer").inner_text().strip()
                 session = page.evaluate("window.__kiosk.sessionId")
             finally:
                 ctx.close()
