@@ -146,7 +146,7 @@ def test_kiosk_voice_round_trip_in_chromium(kiosk_server, manifest, tmp_path):
 
 
 def test_kiosk_push_to_talk_in_chromium(kiosk_server, manifest, tmp_path):
-    """按住说话: hold the button while the clip plays, release → eof → final text and answer card."""
+    """按住说话: hold the button while the clip plays, release → eof → final text and the answer (where to go)."""
     from playwright.sync_api import sync_playwright
 
     from voice.audio import read_wav
@@ -173,11 +173,14 @@ def test_kiosk_push_to_talk_in_chromium(kiosk_server, manifest, tmp_path):
             page.mouse.up()
             _settled(page)
             events = page.evaluate("window.__kiosk.events")
-            assert page.locator(".matter-card").count(), _outcome(page)
             kinds = [e["kind"] for e in events]
+            assert "reply" in kinds, _outcome(page)
             assert kinds.index("eof") < kinds.index("final") < kinds.index("reply")
             assert "失业登记" in page.locator("#partial").inner_text()
-            assert page.locator(".matter-card").first.get_attribute("data-code") == "512B0066800002"
+            # «…失业登记在哪里办» asks where: the answer says where, for the right matter
+            reply = next(e["data"] for e in events if e["kind"] == "reply")
+            assert reply["intent"] == "ask_location" and reply["matter"]["code"] == "512B0066800002", _outcome(page)
+            assert page.locator("#answer").is_visible() and page.locator("#answer").inner_text().strip()
         finally:
             ctx.close()
 
