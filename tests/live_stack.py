@@ -55,8 +55,10 @@ class _Uvicorn(threading.Thread):
         import uvicorn
 
         super().__init__(name="uvicorn-test-app", daemon=True)
+        # WebSocket keepalive as a hang guard (the kiosk's final decode can exceed uvicorn's 20 s on a loaded machine)
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                                    lifespan="on", access_log=False))
+                                                    lifespan="on", access_log=False, ws_ping_interval=60,
+                                                    ws_ping_timeout=180))
 
     def run(self) -> None:
         self.server.run()

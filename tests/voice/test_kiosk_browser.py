@@ -42,6 +42,12 @@ def _settled(page, timeout_ms: int = 180000) -> None:
     # the page logs an outcome and renders it in the same task: the DOM is there when the event is
 
 
+def _outcome(page) -> list:
+    """The page's events that say what happened (for assertion messages)."""
+    return [(e["kind"], e["data"]) for e in page.evaluate("window.__kiosk.events")
+            if e["kind"] in ("final", "reply", "confirm", "unclear", "server_error", "error", "reset", "close")]
+
+
 #: The kiosk's «您是想问…吗？» policy, fixed per test so each test has one expected outcome: never ask (the
 #: answer comes straight away) or always ask (the visitor taps the matter they meant).
 NEVER_ASK, ALWAYS_ASK = 0.0, 1.01
@@ -74,8 +80,10 @@ def kiosk_server(make_settings, kb, nlu, pipeline):
         app = create_app(make_settings(), kb=kb, nlu=nlu, rasa=None, load_models=False)
         app.state.services.voice = VoiceRuntime(FixedAsk(pipeline, ask_below), "whisper", 0.0)
         port = free_port()
+        # WebSocket keepalive as a hang guard: on a loaded machine a final decode took > 20 s and uvicorn's default
+        # ping timeout (20 s) closed the socket (1011) before the answer
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                               lifespan="on"))
+                                               lifespan="on", ws_ping_interval=60, ws_ping_timeout=180))
         t = threading.Thread(target=server.run, daemon=True)
         t.start()
         running.append((server, t))
@@ -107,7 +115,9 @@ def test_kiosk_voice_round_trip_in_chromium(kiosk_server, manifest, tmp_path):
             viewport={"width": 1080, "height": 1600})
         try:
             page = ctx.new_page()
-            page.goto(f"{url}/kiosk?idle_ms=8000")
+            # the privacy reset after 45 s idle (not 8: a loaded machine can take longer than that between two
+            # messages of one utterance, and the reset would wipe the question being answered)
+            page.goto(f"{url}/kiosk?idle_ms=45000&max_record_ms=90000")
             assert page.locator("#talk").inner_text().startswith("🎤")
             first_session = page.evaluate("window.__kiosk.sessionId")
             page.click("#talk")  # a short tap: listen until the end of the utterance
@@ -115,7 +125,7 @@ def test_kiosk_voice_round_trip_in_chromium(kiosk_server, manifest, tmp_path):
                 "() => window.__kiosk.events.some(e => e.kind === 'partial' && e.data.text.length > 0)", timeout=60000)
             _settled(page)
             events = page.evaluate("window.__kiosk.events")
-            assert page.locator(".matter-card").count(), events
+            assert page.locator(".matter-card").count(), _outcome(page)
             kinds = [e["kind"] for e in events]
             assert "confirm" not in kinds
             assert kinds.index("partial") < kinds.index("final") < kinds.index("reply")
@@ -128,7 +138,7 @@ def test_kiosk_voice_round_trip_in_chromium(kiosk_server, manifest, tmp_path):
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "kiosk-voice.png"), full_page=True)
             # privacy: after the idle time the next person sees nothing of this conversation
-            page.wait_for_function("() => document.getElementById('answer').hidden === true", timeout=20000)
+            page.wait_for_function("() => document.getElementById('answer').hidden === true", timeout=120000)
             assert page.locator("#partial").inner_text() == ""
             assert page.evaluate("window.__kiosk.sessionId") != first_session
         finally:
@@ -136,7 +146,7 @@ def test_kiosk_voice_round_trip_in_chromium(kiosk_server, manifest, tmp_path):
 
 
 def test_kiosk_push_to_talk_in_chromium(kiosk_server, manifest, tmp_path):
-    """按住说话: hold the button while the clip plays, release → eof → final text and answer card."""
+    """按住说话: hold the button while the clip plays, release → eof → final text and the answer (where to go)."""
     from playwright.sync_api import sync_playwright
 
     from voice.audio import read_wav
@@ -151,7 +161,7 @@ def test_kiosk_push_to_talk_in_chromium(kiosk_server, manifest, tmp_path):
             args=FLAGS + [f"--use-file-for-fake-audio-capture={mic}%noloop"], viewport={"width": 800, "height": 1200})
         try:
             page = ctx.new_page()
-            page.goto(f"{url}/kiosk")
+            page.goto(f"{url}/kiosk?max_record_ms=90000")
             box = page.locator("#talk").bounding_box()
             page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
             page.mouse.down()
@@ -163,11 +173,14 @@ def test_kiosk_push_to_talk_in_chromium(kiosk_server, manifest, tmp_path):
             page.mouse.up()
             _settled(page)
             events = page.evaluate("window.__kiosk.events")
-            assert page.locator(".matter-card").count(), events
             kinds = [e["kind"] for e in events]
+            assert "reply" in kinds, _outcome(page)
             assert kinds.index("eof") < kinds.index("final") < kinds.index("reply")
             assert "失业登记" in page.locator("#partial").inner_text()
-            assert page.locator(".matter-card").first.get_attribute("data-code") == "512B0066800002"
+            # «…失业登记在哪里办» asks where: the answer says where, for the right matter
+            reply = next(e["data"] for e in events if e["kind"] == "reply")
+            assert reply["intent"] == "ask_location" and reply["matter"]["code"] == "512B0066800002", _outcome(page)
+            assert page.locator("#answer").is_visible() and page.locator("#answer").inner_text().strip()
         finally:
             ctx.close()
 
@@ -195,7 +208,7 @@ def test_kiosk_noisy_hall_clip_hands_free_asks_then_answers_in_chromium(kiosk_se
             page.click("#talk")
             _settled(page, 120000)
             events = page.evaluate("window.__kiosk.events")
-            assert page.locator(".confirm").count(), events
+            assert page.locator(".confirm").count(), _outcome(page)
             kinds = [e["kind"] for e in events]
             assert "eof" not in kinds  # nobody pressed anything: the server ended the utterance
             assert page.locator("#partial").inner_text()
@@ -214,8 +227,9 @@ def test_kiosk_noisy_hall_clip_hands_free_asks_then_answers_in_chromium(kiosk_se
 
 def test_kiosk_conversation_with_the_real_rasa_in_chromium(live, pipeline, manifest, tmp_path):
     """The kiosk page against the whole stack (app + the real Rasa server, ``live``), a WAV as the microphone:
-    the spoken question is answered by Rasa (not the degraded fallback) with the right matter card, and the turn
-    is in the conversation's transcript."""
+    the spoken question («…失业登记在哪里办», push-to-talk is not needed: one tap, the server ends the utterance)
+    is answered by Rasa — not the degraded fallback — with where to go for the right matter, and the turn is in the
+    conversation's transcript."""
     from playwright.sync_api import sync_playwright
 
     from assistant.speech import VoiceRuntime
@@ -235,8 +249,10 @@ def test_kiosk_conversation_with_the_real_rasa_in_chromium(live, pipeline, manif
                 _settled(page)
                 events = page.evaluate("window.__kiosk.events")
                 reply = next((e["data"] for e in events if e["kind"] == "reply"), None)
-                assert reply is not None and reply["degraded"] is False, events
-                assert page.locator(".matter-card").first.get_attribute("data-code") in m["matters"]
+                assert reply is not None and reply["degraded"] is False, _outcome(page)
+                # "失业登记在哪里办": Rasa answers where, for the right matter (the fallback would show its card)
+                assert reply["intent"] == "ask_location" and reply["matter"]["code"] in m["matters"], _outcome(page)
+                assert page.locator("#answer").is_visible() and page.locator("#answer").inner_text().strip()
                 session = page.evaluate("window.__kiosk.sessionId")
             finally:
                 ctx.close()
