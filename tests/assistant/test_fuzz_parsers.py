@@ -178,7 +178,8 @@ def test_a_plain_xlsx_is_read():
 
 @pytest.mark.parametrize("name,make", [
     # zip bomb: a sheet of ~400 MB of one repeated row that compresses to well under the upload cap
-    ("bomb.xlsx", lambda: _xlsx(_SHEET_HEAD + b"<sheetData>", repeat=b'<row><c t="inlineStr"><is><t>x</t></is></c></row>',
+    ("bomb.xlsx", lambda: _xlsx(_SHEET_HEAD + b"<sheetData>",
+                                repeat=b'<row><c t="inlineStr"><is><t>x</t></is></c></row>',
                                 times=8_000_000, tail=b"</sheetData></worksheet>")),
     # a dimension that claims 16 384 columns by 1 048 576 rows
     ("wide.xlsx", lambda: _xlsx(_SHEET_HEAD + b'<dimension ref="A1:XFD1048576"/><sheetData>'

@@ -71,7 +71,8 @@ def _conversation(db: Database, sid: str, at: datetime, *, openid: str | None = 
                 s.execute(update(model).where(model.openid == openid).values({c: at for c in cols}))
         n = s.execute(text("SELECT count(*) FROM events")).scalar()
         for i, ev in enumerate(("session_started", "user", "slot")):
-            s.execute(text("INSERT INTO events (id, sender_id, type_name, timestamp, data) VALUES (:i, :s, :t, :ts, :d)"),
+            s.execute(text("INSERT INTO events (id, sender_id, type_name, timestamp, data) "
+                           "VALUES (:i, :s, :t, :ts, :d)"),
                       {"i": n + i + 1, "s": sid, "t": ev, "ts": at.timestamp(),
                        "d": json.dumps({"event": ev, "value": "13812345678"})})
 

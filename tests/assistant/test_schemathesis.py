@@ -37,7 +37,8 @@ def api_app(tmp_path_factory, kb):
                          staff_token=STAFF_TOKEN, rate_limit_ip_per_min=0, rate_limit_session_per_min=0,
                          # WeChat configured, so its endpoints check signatures rather than say "not set up"
                          wechat_token="schemathesisWxToken1", wechat_appid="wx0123456789abcdef",
-                         wechat_appsecret="schemathesis-wx-secret-Aa1", wechat_api_base=f"http://127.0.0.1:{free_port()}")
+                         wechat_appsecret="schemathesis-wx-secret-Aa1",
+                         wechat_api_base=f"http://127.0.0.1:{free_port()}")
     app = create_app(settings_, kb=kb, load_models=False)
     with TestClient(app, raise_server_exceptions=False):  # runs the lifespan: migrations
         yield app
@@ -47,7 +48,8 @@ def _check(case, headers: dict[str, str]) -> None:
     response = case.call(headers=headers)
     body = response.text
     documented = (case.path, response.status_code) in DOCUMENTED_5XX
-    assert response.status_code < 500 or documented, (case.method, case.formatted_path, response.status_code, body[:300])
+    assert response.status_code < 500 or documented, (case.method, case.formatted_path, response.status_code,
+                                                      body[:300])
     leak = LEAK.search(body)
     assert leak is None, (case.method, case.formatted_path, response.status_code, leak.group(0), body[:300])
     if response.status_code >= 400 and "json" in response.headers.get("content-type", ""):
