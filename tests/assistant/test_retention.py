@@ -8,7 +8,6 @@ import json
 import subprocess
 import sys
 import textwrap
-
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -214,4 +213,3 @@ def test_cli_db_purge_reports_counts_per_table(db_url, monkeypatch, capsys):
         db.dispose()
     assert main(["db", "purge", "--older-than", "0"]) == 2
     get_settings.cache_clear()
-
