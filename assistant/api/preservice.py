@@ -31,9 +31,10 @@ from assistant.logging import get_logger, log_event
 from assistant.preservice.desk import Desk, OutOfScope, scope_of
 from assistant.preservice.runtime import get_preservice
 from assistant.preservice.store import BookingView, FirmView, LicenceView, NotFound, ReminderView
-from assistant.preservice.uploads import UploadError, import_firms, import_licences
+from assistant.preservice.uploads import import_firms, import_licences
 from assistant.preservice.validation import InvalidValue, parse_half_day
 from assistant.staff.identity import StaffUser
+from assistant.tables import UploadError
 
 log = get_logger(__name__)
 
@@ -250,7 +251,7 @@ _UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-da
 async def _read_upload(request: Request) -> tuple[str, bytes]:
     """The uploaded file (form field ``file``) as ``(filename, bytes)``, read only now — after the staff token
     was checked by the router's dependency."""
-    from assistant.preservice.uploads import MAX_BYTES
+    from assistant.tables import MAX_BYTES
 
     try:
         form = await request.form(max_files=1, max_fields=10)

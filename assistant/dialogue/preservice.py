@@ -192,8 +192,8 @@ async def action_licence_submit(ctx: StepContext) -> None:
     offsets = "、".join(str(o) for o in pre.scheduler.offsets)
     how = say({"web": "preservice.licence.how_web", "wechat": "preservice.licence.how_wechat",
                "none": "preservice.licence.how_phone"}[channel], contact=mask_pii(contact))
-    ctx.text(say("preservice.licence.saved", name=lt.name, number=lic.number, holder=mask_name(lic.holder), year=expiry.year,
-                 month=expiry.month, day=expiry.day, offsets=offsets, how=how))
+    ctx.text(say("preservice.licence.saved", name=lt.name, number=lic.number, holder=mask_name(lic.holder),
+                 year=expiry.year, month=expiry.month, day=expiry.day, offsets=offsets, how=how))
     matter = pre.catalogue.matter(lt)
     buttons = [{"title": say("preservice.button.my_licences"), "payload": "/list_licences"}]
     if matter is not None:

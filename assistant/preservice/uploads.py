@@ -7,15 +7,14 @@ header is row 1) and every reason, duplicates (within the file or already import
 from __future__ import annotations
 
 import asyncio
-
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from assistant.logging import get_logger, log_event
-from assistant.tables import MAX_BYTES, MAX_ROWS, UploadError, map_columns, read_table  # noqa: F401 - re-exported
 from assistant.preservice.validation import InvalidValue, parse_date, parse_expiry, parse_phone
+from assistant.tables import map_columns, read_table
 
 log = get_logger(__name__)
 

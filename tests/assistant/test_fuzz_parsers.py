@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from assistant.channels.wechat.xml import XMLRefused, build_xml, parse_wechat_xml
-from assistant.preservice.uploads import MAX_BYTES, UploadError, read_table
+from assistant.tables import MAX_BYTES, UploadError, read_table
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 #: Memory a parser may use for one input of at most the upload cap (bytes, measured with tracemalloc).
@@ -178,7 +178,8 @@ def test_a_plain_xlsx_is_read():
 
 @pytest.mark.parametrize("name,make", [
     # zip bomb: a sheet of ~400 MB of one repeated row that compresses to well under the upload cap
-    ("bomb.xlsx", lambda: _xlsx(_SHEET_HEAD + b"<sheetData>", repeat=b'<row><c t="inlineStr"><is><t>x</t></is></c></row>',
+    ("bomb.xlsx", lambda: _xlsx(_SHEET_HEAD + b"<sheetData>",
+                                repeat=b'<row><c t="inlineStr"><is><t>x</t></is></c></row>',
                                 times=8_000_000, tail=b"</sheetData></worksheet>")),
     # a dimension that claims 16 384 columns by 1 048 576 rows
     ("wide.xlsx", lambda: _xlsx(_SHEET_HEAD + b'<dimension ref="A1:XFD1048576"/><sheetData>'

@@ -8,7 +8,6 @@ import json
 import subprocess
 import sys
 import textwrap
-
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -71,7 +70,8 @@ def _conversation(db: Database, sid: str, at: datetime, *, openid: str | None = 
                 s.execute(update(model).where(model.openid == openid).values({c: at for c in cols}))
         n = s.execute(text("SELECT count(*) FROM events")).scalar()
         for i, ev in enumerate(("session_started", "user", "slot")):
-            s.execute(text("INSERT INTO events (id, sender_id, type_name, timestamp, data) VALUES (:i, :s, :t, :ts, :d)"),
+            s.execute(text("INSERT INTO events (id, sender_id, type_name, timestamp, data) "
+                           "VALUES (:i, :s, :t, :ts, :d)"),
                       {"i": n + i + 1, "s": sid, "t": ev, "ts": at.timestamp(),
                        "d": json.dumps({"event": ev, "value": "13812345678"})})
 
@@ -213,4 +213,3 @@ def test_cli_db_purge_reports_counts_per_table(db_url, monkeypatch, capsys):
         db.dispose()
     assert main(["db", "purge", "--older-than", "0"]) == 2
     get_settings.cache_clear()
-
