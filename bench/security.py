@@ -137,6 +137,10 @@ async def _measure(tmp: Path) -> tuple[list[tuple[str, float, float, str]], dict
         finally:
             drop()
 
+    from starlette.concurrency import run_in_threadpool
+
+    hop = await _time_async(lambda: run_in_threadpool(lambda: None))
+    rows.append(_row("… of which the worker-thread hop alone", hop, "(part of the token check)"))
     limiter = RateLimiter(Settings(**base))
 
     class _Conn:  # what client_ref reads of a request
@@ -181,11 +185,13 @@ async def _measure(tmp: Path) -> tuple[list[tuple[str, float, float, str]], dict
 
 def run(settings: Settings) -> str:
     """Time the checks; the markdown section for docs/benchmarks.md."""
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     with tempfile.TemporaryDirectory(prefix="jxe-bench-security-") as tmp:
         rows, per_turn = asyncio.run(_measure(Path(tmp)))
     lines = ["## Security checks per turn (`bench/security.py`)", "",
              f"What the issue-11 checks add to a chat turn, each timed {ROUNDS} times in one process as a turn runs "
-             "it (the token check includes its worker-thread hop and database read).", "",
+             "it (the token check includes its worker-thread hop and database read: a pre-pinged pooled connection, "
+             f"BEGIN, one primary-key SELECT, COMMIT). Load average at start: {load:.1f}.", "",
              "| check | p50 | p95 | when |", "|---|---|---|---|"]
     for name, p50, p95, note in rows:
         lines.append(f"| {name} | {p50 * 1000:.0f} µs | {p95 * 1000:.0f} µs | {note} |")

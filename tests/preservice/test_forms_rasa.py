@@ -202,3 +202,23 @@ def test_chuanyu_pension_certification_is_answered_from_the_kb(live):
     r = live.chat("ps-it-chuanyu-1", "我妈是重庆的退休工人，在成都能就地认证不")
     cards = parts(r, "matter_card")
     assert cards and cards[0]["matter"]["code"] == "JN-RS-001"
+
+
+def test_another_conversation_cannot_read_or_cancel_a_booking_by_its_number(live):
+    """Issue 11: typing another booking's number in any conversation used to show it and cancel it."""
+    from datetime import timedelta as _td
+
+    from assistant.dialogue.replies import say
+    from assistant.preservice.runtime import get_preservice
+
+    pre = get_preservice(live.app.state.services)
+    b = pre.bookings.create(person_name="张婆婆（90岁）", phone="13700001111", address="金牛区抚琴西南路5号",
+                            street="抚琴街道", matter_name="80周岁以上老年人高龄津贴发放",
+                            visit_date=today_local() + _td(days=9), half_day="上午", session_id="ps-it-owner-9")
+    for text in (f"{b.number} 查询", f"取消预约 {b.number}"):
+        r = live.chat("ps-it-stranger-9", text)
+        assert r["intent"] in {"booking_status", "cancel_booking"}, r["intent"]
+        assert say("preservice.booking.not_found", number=b.number) in all_text(r)
+        assert "抚琴" not in all_text(r) and "高龄" not in all_text(r)
+    staff = live.http.get(f"/api/v1/bookings/{b.number}", headers=live.staff_headers).json()
+    assert staff["status"] == "booked"
