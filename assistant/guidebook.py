@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from assistant.db import audit
-from assistant.db.guides import Change, Conflict, GuideStore, Version
+from assistant.db.guides import Change, Conflict, GuideStore
 from assistant.logging import get_logger, log_event
 from assistant.staff.identity import StaffUser
 from assistant.tables import read_table

@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from assistant.settings import REPO_ROOT, Settings
+from assistant.settings import Settings
 from bench._load import run_load, sequential
 from bench.fault import Stack, _free_port
 

@@ -35,7 +35,6 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 

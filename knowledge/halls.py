@@ -22,7 +22,7 @@ import yaml
 from pydantic import Field, ValidationError
 
 from knowledge.errors import Issue, KBError, display_path
-from knowledge.loaders.guides import locate_line, node_line, read_yaml_mapping
+from knowledge.loaders.guides import locate_line, read_yaml_mapping
 from knowledge.schema import _Strict
 
 DATA_DIR = Path(__file__).resolve().parent / "data"

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 __all__ = ["SessionTokens", "keep_session_tokens", "citizen_client", "HEADER"]
 
 HEADER = "X-Session-Token"
-_PATH_SESSION = re.compile(r"^/api/v1/(?:chat/([^/]+)/messages|mp/sessions/([^/]+)/handoff)$")
+_PATH_SESSION = re.compile(r"^/api/v1/(?:chat/([^/]+)(?:/messages|/rating|/callback)?|mp/sessions/([^/]+)/handoff)$")
 
 
 class SessionTokens:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from fastapi.testclient import TestClient
+from tests.citizen import citizen_client
 
 from assistant.app import create_app
 
@@ -22,7 +22,7 @@ def _value(body: str, name: str, **labels: str) -> float:
 def test_metrics_count_turns_degraded_turns_and_waiting_handoffs(make_settings, kb):
     # the Rasa URL of make_settings is a closed port: every dialogue turn takes the degraded path
     app = create_app(make_settings(staff_token=STAFF), kb=kb, load_models=False)
-    with TestClient(app) as c:
+    with citizen_client(app) as c:
         before = c.get("/metrics").text
         c.post("/api/v1/chat", json={"session_id": "met-1", "text": "/request_human"}).raise_for_status()
         c.post("/api/v1/chat", json={"session_id": "met-2", "text": "hello there"}).raise_for_status()
@@ -44,10 +44,10 @@ def test_metrics_count_turns_degraded_turns_and_waiting_handoffs(make_settings, 
 def test_metrics_need_the_staff_token_in_production_unless_public(make_settings, kb):
     prod = dict(environment="production", staff_token=STAFF, internal_token="Nq8-Int-Kx2Lp9Vn4Rt8Wz3Yb6Hd",
                 rasa_auth_token="Pr5-Api-Kx2Lp9Vn4Rt8Wz3Yb6Hd")
-    with TestClient(create_app(make_settings(**prod), kb=kb, load_models=False)) as c:
+    with citizen_client(create_app(make_settings(**prod), kb=kb, load_models=False)) as c:
         assert c.get("/metrics").status_code == 401
         assert c.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
         ok = c.get("/metrics", headers={"Authorization": f"Bearer {STAFF}"})
         assert ok.status_code == 200 and "jxe_turn_seconds" in ok.text
-    with TestClient(create_app(make_settings(**prod, metrics_public=True), kb=kb, load_models=False)) as c:
+    with citizen_client(create_app(make_settings(**prod, metrics_public=True), kb=kb, load_models=False)) as c:
         assert c.get("/metrics").status_code == 200

@@ -3,7 +3,7 @@ a timeout is not (that would double the citizen's wait): the turn takes the degr
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
+from tests.citizen import citizen_client
 
 from assistant.app import create_app
 from assistant.rasa.client import RasaUnavailable
@@ -27,7 +27,7 @@ class FlakyRasa:
 
 def _turn(make_settings, kb, reason):
     rasa = FlakyRasa(reason)
-    with TestClient(create_app(make_settings(), kb=kb, load_models=False, rasa=rasa)) as c:
+    with citizen_client(create_app(make_settings(), kb=kb, load_models=False, rasa=rasa)) as c:
         body = c.post("/api/v1/chat", json={"session_id": f"retry-{reason}", "text": "你好"}).json()
     return rasa.calls, body
 

@@ -1,11 +1,9 @@
 """Unit tests without the model: normalisation, BM25, tokenizer terms, button payloads, intent labelling."""
 
-import pytest
-
 from nlu.bm25 import BM25
 from nlu.intents import label_question, load_examples, load_names_matter
 from nlu.payload import parse_payload
-from nlu.text import MAX_MODEL_CHARS, has_cjk, normalize, strip_frame
+from nlu.text import MAX_MODEL_CHARS, has_cjk, normalize
 
 
 def test_normalize_fullwidth_traditional_control_and_case():

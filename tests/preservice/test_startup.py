@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import date
 
-from fastapi.testclient import TestClient
+from tests.citizen import citizen_client
 
 
 def test_app_start_catches_up_on_due_reminders(make_settings, kb, clock):
@@ -28,7 +28,7 @@ def test_app_start_catches_up_on_due_reminders(make_settings, kb, clock):
 
     app = create_app(settings, kb=kb, nlu=None, rasa=None, load_models=False)
     set_clock(app.state.services, clock)
-    with TestClient(app) as client:
+    with citizen_client(app) as client:
         deadline = time.monotonic() + 60  # a hang guard, not a speed check
         msgs = []
         while time.monotonic() < deadline and not msgs:

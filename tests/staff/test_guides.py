@@ -18,9 +18,9 @@ NEW_MATERIAL = {"name": "社保缴费证明（近6个月）", "form": "复印件
 
 
 def _client(app):
-    from fastapi.testclient import TestClient
+    from tests.citizen import citizen_client
 
-    return TestClient(app, raise_server_exceptions=False)
+    return citizen_client(app, raise_server_exceptions=False)
 
 
 @pytest.fixture

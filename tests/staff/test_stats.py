@@ -7,7 +7,7 @@ import csv
 import io
 
 import pytest
-from fastapi.testclient import TestClient
+from tests.citizen import citizen_client
 
 from tests.staff.dash_data import NOW, PHONE, STREET_A, STREET_B, message_outcomes, seed
 
@@ -32,7 +32,7 @@ def client(make_settings, kb, db_url):
                      load_models=False)
     app.state.services.preservice_scheduler = False
     set_clock(app.state.services, _Clock(NOW))
-    with TestClient(app, raise_server_exceptions=False) as c:
+    with citizen_client(app, raise_server_exceptions=False) as c:
         c.services = app.state.services
         yield c
 

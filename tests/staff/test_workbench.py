@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from fastapi.testclient import TestClient
+from tests.citizen import citizen_client
 
 from tests.staff.conftest import STAFF_TOKEN
 
@@ -19,7 +19,7 @@ def _client(make_settings, kb, **overrides):
 
     app = create_app(make_settings(staff_token=STAFF_TOKEN, rate_limit_ip_per_min=0, rate_limit_session_per_min=0,
                                    **overrides), kb=kb, rasa=None, load_models=False)
-    return TestClient(app, raise_server_exceptions=False)
+    return citizen_client(app, raise_server_exceptions=False)
 
 
 def _chat(c, sid, text):
@@ -126,7 +126,7 @@ def test_rating_after_close(make_settings, kb):
         msgs = c.get(f"/api/v1/chat/{sid}/messages").json()
         assert msgs["handoff"] is None and msgs["rating_request"] == {"ticket_id": tid}
         assert c.post(f"/api/v1/chat/{sid}/rating", json={"ticket_id": tid, "rating": 6}).status_code == 422
-        assert c.post(f"/api/v1/chat/other/rating", json={"ticket_id": tid, "rating": 4}).status_code == 404
+        assert c.post("/api/v1/chat/other/rating", json={"ticket_id": tid, "rating": 4}).status_code == 401  # not its conversation
         ok = c.post(f"/api/v1/chat/{sid}/rating", json={"ticket_id": tid, "rating": 4})
         assert ok.status_code == 200 and "感谢" in ok.json()["message"]
         assert c.post(f"/api/v1/chat/{sid}/rating", json={"ticket_id": tid, "rating": 1}).status_code == 409

@@ -29,12 +29,12 @@ def fresh_learned(nlu):
 @pytest.fixture
 def teach_client(make_settings, kb, fresh_learned):
     """A ``TestClient`` over an app with the real NLU; staff token ``test-staff-token``; learned poll 0.5 s."""
-    from fastapi.testclient import TestClient
+    from tests.citizen import citizen_client
 
     from assistant.app import create_app
 
     app = create_app(make_settings(staff_token="test-staff-token", learned_poll_s=0.5), kb=kb, nlu=fresh_learned)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with citizen_client(app, raise_server_exceptions=False) as client:
         yield client
 
 
