@@ -156,16 +156,13 @@ class EraseResponse(BaseModel):
 
 
 @router.delete("/api/v1/chat/{session_id}", response_model=EraseResponse,
-               responses={404: {"description": "no such conversation"}})
+               responses={401: {"description": "no session token"},
+                          403: {"description": "not this conversation's token (or the conversation is gone)"}})
 async def erase(session_id: str = Depends(require_session_token), services: Services = Depends(get_services)
                 ) -> EraseResponse:
     """«删除我的记录» from a client (web, widget, kiosk, mini-program): erase the conversation, its messages,
     dialogue state, feedback, turn keys and Rasa tracker; its tickets stay as anonymous stubs (matter, times,
-    rating). The ``X-Session-Token`` header must be the conversation's token; 404 for a conversation that does not
-    exist (or was erased already)."""
-
-    exists = await run_in_threadpool(services.conversations.exists, session_id)
-    if not exists:
-        raise ApiError(404, "unknown_session", "没有这个会话，请先发送一条消息。/ unknown session")
+    rating). The ``X-Session-Token`` header must be the conversation's token: an erased conversation's token
+    opens nothing any more (403, like a wrong one)."""
     counts = await run_in_threadpool(erase_session, services.db, session_id)
     return EraseResponse(session_id=session_id, deleted=counts)

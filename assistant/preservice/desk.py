@@ -112,8 +112,10 @@ class Desk:
         return st
 
     def check_booking(self, number: str, street: str | None) -> None:
-        """Raise :class:`OutOfScope` when booking ``number`` is not in ``street`` (``None``: any)."""
-        if street is not None and self.booking_street(number) != street:
+        """Raise :class:`NotFound` when there is no booking ``number``, :class:`OutOfScope` when it is not in
+        ``street`` (``None``: any street)."""
+        actual = self.booking_street(number)
+        if street is not None and actual != street:
             raise OutOfScope(number)
 
     def contact(self, number: str) -> dict[str, Any]:

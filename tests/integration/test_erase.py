@@ -119,11 +119,14 @@ def test_delete_api_erases_a_conversation_and_leaves_an_anonymous_ticket(nlu_app
         stub = conn.execute(text("SELECT transcript, reason, summary FROM handoff_tickets WHERE session_id = 'erased'"
                                  )).fetchall()
     assert stub and all("1381234" not in str(row) for row in stub)
-    assert nlu_app_client.get(f"/api/v1/chat/{sid}/messages").status_code == 404
+    # the conversation is gone: its token opens nothing any more (the same answer as a wrong token)
+    gone = nlu_app_client.get(f"/api/v1/chat/{sid}/messages")
+    assert gone.status_code == 403 and gone.json()["error"] == "session_token_invalid"
     again = nlu_app_client.delete(f"/api/v1/chat/{sid}")
-    assert again.status_code == 404 and again.json()["error"] == "unknown_session"
-    bad = nlu_app_client.delete("/api/v1/chat/" + "x" * 200)
-    assert bad.status_code in (404, 422)
+    assert again.status_code == 403 and again.json()["error"] == "session_token_invalid"
+    # nobody erases a conversation without its token
+    anonymous = nlu_app_client.delete("/api/v1/chat/" + "x" * 200)
+    assert anonymous.status_code == 401 and anonymous.json()["error"] == "session_token_required"
 
 
 # --- the Rasa path ------------------------------------------------------------------------------------------------

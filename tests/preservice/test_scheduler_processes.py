@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import date
 
 import pytest
@@ -89,6 +90,11 @@ def test_a_postgres_leader_whose_session_was_cut_stops_leading(db_services, db_p
     backend = lead._conn.execute(text("SELECT pg_backend_pid()")).scalar()
     with db_services.db.engine.connect() as admin:  # the leader's database session is cut
         assert admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": backend}).scalar() is True
+        # the backend ends (and its advisory lock goes) asynchronously: wait for it to be gone (a hang guard only)
+        deadline = time.monotonic() + 60
+        while admin.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": backend}).scalar():
+            assert time.monotonic() < deadline, "the terminated backend never ended"
+            time.sleep(0.05)
     # another process (a fresh Leadership object over the same database stands for it) takes the free lock
     other = Leadership(db_services.db, "reminders")
     try:
