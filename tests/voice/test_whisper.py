@@ -112,7 +112,9 @@ def test_two_utterances_split_at_the_pause_and_finish_returns_unread_ones(whispe
     ended = [rec.accept(pcm[i:i + 32000]) for i in range(0, len(pcm), 32000)]
     assert any(ended) and rec.has_result()  # the first question ended at the 2 s pause, not read yet
     r = rec.finish()
-    assert "失业登记" in r.text and "犯罪" in r.text and r.text.index("失业") < r.text.index("犯罪")
+    # both questions come back, in order (q035's 无犯罪记录证明 is misheard on some CPUs — 午饭最级录证明 — so only
+    # its stable ending 证明 is asserted)
+    assert "失业登记" in r.text and "证明" in r.text and r.text.index("失业") < r.text.index("证明")
     assert r.audio_s == pytest.approx(len(pcm) / 32000, abs=0.05)
 
 
