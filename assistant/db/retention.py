@@ -29,6 +29,7 @@ from assistant.db.leader import Leadership
 from assistant.db.preservice import Booking, Licence
 from assistant.db.wechat import WeChatDelivery, WeChatInbound, WeChatUser
 from assistant.logging import get_logger, log_event
+from assistant.periodic import cancel, repeat
 
 log = get_logger(__name__)
 
@@ -167,25 +168,11 @@ class RetentionJob:
     def start(self, interval_s: float = PURGE_INTERVAL_S) -> None:
         """Purge now and then every ``interval_s`` seconds in the background."""
         if self.days >= 1 and (self._task is None or self._task.done()):
-            self._task = asyncio.create_task(self._loop(interval_s), name="retention-purge")
-
-    async def _loop(self, interval_s: float) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("retention.purge_failed")
-            await asyncio.sleep(interval_s)
+            self._task = asyncio.create_task(repeat(self.run_once, interval_s, log, "retention.purge_failed"),
+                                             name="retention-purge")
 
     async def stop(self) -> None:
         """Stop the background loop and let another process lead."""
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except BaseException:
-                pass
-            self._task = None
+        await cancel(self._task)
+        self._task = None
         await asyncio.to_thread(self.leadership.release)

@@ -24,6 +24,7 @@ from assistant.db.leader import Leadership
 from assistant.db.preservice import Booking, Licence, NewFirm, Reminder
 from assistant.db.session import Database
 from assistant.logging import get_logger, log_event
+from assistant.periodic import cancel, repeat
 from assistant.preservice.numbers import normalize_booking_number
 from assistant.preservice.store import NotFound
 from assistant.preservice.streets import StreetDirectory
@@ -268,25 +269,12 @@ class EscalationCheck:
     def start(self) -> None:
         """Run the check in the background."""
         if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._loop(), name="firm-escalation")
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await asyncio.to_thread(self.run_once)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("preservice.firm.escalation_failed")
-            await asyncio.sleep(self.interval_s)
+            self._task = asyncio.create_task(
+                repeat(lambda: asyncio.to_thread(self.run_once), self.interval_s, log,
+                       "preservice.firm.escalation_failed"), name="firm-escalation")
 
     async def stop(self) -> None:
         """Stop the loop and let another process lead."""
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except BaseException:
-                pass
-            self._task = None
+        await cancel(self._task)
+        self._task = None
         await asyncio.to_thread(self.leadership.release)

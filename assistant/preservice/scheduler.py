@@ -34,6 +34,7 @@ from assistant.db.leader import Leadership
 from assistant.db.preservice import Licence, Reminder
 from assistant.logging import get_logger, log_event
 from assistant.metrics import SCHEDULER_RUNS
+from assistant.periodic import cancel, repeat
 from assistant.preservice.delivery import Channel, DeliveryResult, NoChannel, WebInbox
 from assistant.preservice.renewals import RenewalCatalogue
 from assistant.preservice.validation import today_local
@@ -343,22 +344,10 @@ class ReminderScheduler:
         while ready is not None and not ready() and waited < 600:
             await asyncio.sleep(0.5)
             waited += 0.5
-        while True:
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("preservice.reminders.run_failed")
-            await asyncio.sleep(interval_s)
+        await repeat(self.run_once, interval_s, log, "preservice.reminders.run_failed")
 
     async def stop(self) -> None:
         """Stop the background loop (a send in progress is left ``claimed`` and retried next start)."""
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except BaseException:
-                pass
-            self._task = None
+        await cancel(self._task)
+        self._task = None
         await asyncio.to_thread(self.leadership.release)
