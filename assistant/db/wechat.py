@@ -86,3 +86,15 @@ class WeChatToken(Base):
     token: Mapped[str] = mapped_column(String(512))
     #: Seconds since the epoch after which the token is not used (WeChat's expiry minus a margin).
     expires_at: Mapped[float] = mapped_column(Float)
+
+
+class WeChatNonce(Base):
+    """A signed request seen inside the replay window: its ``timestamp:nonce:signature`` and a hash of its body. The
+    same signature with another body (a captured signature replayed with another sender) is refused; the same body
+    again is WeChat's own retry (answered from ``wechat_inbound``)."""
+
+    __tablename__ = "wechat_nonces"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    body_sha: Mapped[str] = mapped_column(String(64))
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

@@ -428,3 +428,22 @@ def test_processes_share_one_access_token(make_settings, fake_wechat, db_url):
     finally:
         one.db.dispose()
         two.db.dispose()
+
+
+def test_a_captured_signature_cannot_carry_another_message(channel_app):
+    """In plain mode the signature covers only token, timestamp and nonce: the same signed query with another body
+    (another sender) is refused as replayed; the same body again is WeChat's own retry and is answered."""
+    app, _, _ = channel_app()
+    q, body = query(), text_msg("社保卡怎么补办", msgid="7001")
+
+    async def go():
+        async with client(app) as c:
+            first = await c.post("/wechat/mp", params=q, content=body)
+            retry = await c.post("/wechat/mp", params=q, content=body)
+            forged = await c.post("/wechat/mp", params=q,
+                                  content=text_msg("社保卡怎么补办", msgid="7002", openid="o-attacker"))
+            return first, retry, forged
+
+    first, retry, forged = run(go())
+    assert first.status_code == 200 and retry.status_code == 200
+    assert forged.status_code == 403 and error_code(forged) == "replayed"

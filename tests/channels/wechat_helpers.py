@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 
 import httpx
@@ -12,8 +13,10 @@ from tests.channels.conftest import AES_KEY, APPID, TOKEN
 from tests.citizen import keep_session_tokens
 
 
-def query(ts: str | None = None, nonce: str = "nonce1", token: str = TOKEN, **extra) -> dict[str, str]:
+def query(ts: str | None = None, nonce: str | None = None, token: str = TOKEN, **extra) -> dict[str, str]:
+    """A signed query as WeChat sends it: a fresh nonce per request unless one is given."""
     ts = ts or str(int(time.time()))
+    nonce = nonce or secrets.token_hex(8)
     return {"signature": sha1_signature(token, ts, nonce), "timestamp": ts, "nonce": nonce,
             "openid": "o-user-1", **extra}
 
@@ -29,12 +32,13 @@ def event_msg(event: str, openid: str = "o-user-1", create: int | None = None, *
 
 
 def encrypted(plain: str, appid: str = APPID, key: str = AES_KEY, fmt: str = "xml",
-              nonce: str = "nonce1", random16: bytes | None = None) -> tuple[str, dict[str, str]]:
+              nonce: str | None = None, random16: bytes | None = None) -> tuple[str, dict[str, str]]:
     """(body, query) of an encrypted message as WeChat sends it in safe mode (``random16``: fixed leading bytes
     for a deterministic ciphertext)."""
     c = WeChatCrypto(TOKEN, key, appid)
     enc = c.encrypt(plain, random16)
     ts = str(int(time.time()))
+    nonce = nonce or secrets.token_hex(8)
     q = query(ts=ts, nonce=nonce, encrypt_type="aes", msg_signature=sha1_signature(TOKEN, ts, nonce, enc))
     if fmt == "json":
         import json

@@ -21,6 +21,7 @@ Staff replies to handoff tickets of WeChat users are delivered by :func:`deliver
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 import secrets
@@ -28,6 +29,7 @@ import shutil
 import subprocess
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Awaitable, Callable
 
 from fastapi import APIRouter, Request
@@ -45,7 +47,7 @@ from assistant.channels.wechat.crypto import (
 from assistant.channels.wechat.render import Rendered, render_parts
 from assistant.channels.wechat.xml import XMLRefused, build_xml, parse_wechat_xml
 from assistant.db.base import utcnow
-from assistant.db.wechat import WeChatDelivery, WeChatInbound, WeChatUser
+from assistant.db.wechat import WeChatDelivery, WeChatInbound, WeChatNonce, WeChatUser
 from assistant.dialogue.replies import say
 from assistant.logging import get_logger, log_event, pseudonym
 from assistant.privacy import mask_data, mask_pii
@@ -233,6 +235,34 @@ class WeChatRuntime:
             log_event(log, "wechat.request.rejected", reason=exc.reason, detail=str(exc))
             raise ApiError(403, exc.reason, f"请求校验失败 / {exc}") from None
 
+    def remember_signature(self, query: dict[str, str], body: bytes) -> None:
+        """Remember a verified request's ``timestamp:nonce:signature`` for the replay window (in the database, so
+        every replica knows it). The same signature again with the same body is WeChat's own retry; with another
+        body it is a captured signature replayed (in ``plain`` mode the signature does not cover the body): 403.
+
+        Raises:
+            ApiError: 403 ``replayed`` for a known signature with another body.
+        """
+        if self.db is None:
+            return
+        key = ":".join((query.get("timestamp", ""), query.get("nonce", ""), query.get("signature", "")))[:200]
+        digest = hashlib.sha256(body).hexdigest()
+        with self.db.session() as s:
+            seen = s.get(WeChatNonce, key)
+            if seen is None:
+                s.query(WeChatNonce).filter(
+                    WeChatNonce.seen_at < utcnow() - timedelta(seconds=2 * TIMESTAMP_WINDOW_S)).delete()
+                s.add(WeChatNonce(key=key, body_sha=digest))
+                try:
+                    s.flush()
+                    return
+                except IntegrityError:  # another replica stored it meanwhile: compare with that one
+                    s.rollback()
+                    seen = s.get(WeChatNonce, key)
+            if seen is not None and seen.body_sha != digest:
+                log_event(log, "wechat.request.rejected", reason="replayed")
+                raise ApiError(403, "replayed", "请求已使用过 / this signature was already used for another message")
+
     def open_envelope(self, channel: str, query: dict[str, str], body: bytes) -> Inbound:
         """Verify, parse and (when encrypted) decrypt a POSTed message.
 
@@ -245,6 +275,7 @@ class WeChatRuntime:
             ApiError: 400 malformed / undecryptable, 403 bad signature / wrong AppID / stale, 503 not configured.
         """
         self.verify_query(query)
+        self.remember_signature(query, body)
         fmt = "json" if body.lstrip()[:1] == b"{" else "xml"
         outer = _parse_body(body, fmt)
         mode = self.settings.wechat_mode
