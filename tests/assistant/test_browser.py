@@ -5,7 +5,6 @@ Rasa is down here, so the page renders the knowledge-search fallback: a notice, 
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 
@@ -13,11 +12,9 @@ import httpx
 import pytest
 
 from tests.conftest import ARTIFACTS, free_port
+from tests.staff.conftest import page_factory  # noqa: F401 - the one Chromium page fixture
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--no-first-run", "--disable-sync"]
 
 
 @pytest.fixture
@@ -39,31 +36,6 @@ def live_app(make_settings, kb, nlu):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=20)
-
-
-#: Records every Content-Security-Policy violation of a page in ``window.__csp`` (the pages must cause none).
-CSP_PROBE = ("window.__csp = []; document.addEventListener('securitypolicyviolation', "
-             "e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));")
-
-
-@pytest.fixture
-def page_factory():
-    if not shutil.which(CHROMIUM):
-        pytest.skip("chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    def _page(**kw):
-        ctx = browser.new_context(**kw)
-        ctx.add_init_script(CSP_PROBE)
-        return ctx.new_page()
-
-    with sync_playwright() as pw:
-        # a fresh profile per run (Playwright's launch() makes and removes a temporary one)
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        try:
-            yield _page
-        finally:
-            browser.close()
 
 
 def test_citizen_types_a_question_and_sees_a_matter_card(live_app, page_factory):
