@@ -21,6 +21,7 @@ from assistant.db.retention import ERASED_SESSION, RetentionJob, erase_session, 
 from assistant.db.session import Database
 from assistant.db.wechat import WeChatDelivery, WeChatInbound, WeChatUser
 from assistant.settings import REPO_ROOT, get_settings
+from tests.leaders import kill_leader
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
 OLD = NOW - timedelta(days=200)
@@ -173,8 +174,7 @@ def test_the_scheduled_purge_runs_on_the_leader_only(db_url):
             assert asyncio.run(job.run_once()) is None  # another process leads: this one purges nothing
             assert _count(db, Conversation, "old") == 1
         finally:
-            holder.kill()
-            holder.wait()
+            kill_leader(holder, db_url, "retention")
         counts = asyncio.run(job.run_once())  # the leader is gone: this process takes over
         assert counts is not None and counts["conversations"] == 1
         assert _count(db, Conversation, "old") == 0

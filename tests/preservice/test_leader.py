@@ -9,6 +9,7 @@ import sys
 import textwrap
 
 from assistant.settings import REPO_ROOT
+from tests.leaders import kill_leader
 
 _OTHER_PROCESS = textwrap.dedent("""
     import sys, time
@@ -41,8 +42,7 @@ def test_only_the_leader_sends_and_another_process_takes_over(make_settings, kb,
                               expiry_date=clock().date().replace(day=8), session_id="lead-1", channel="web")
         report = asyncio.run(pre.scheduler.run_once())
         assert report.leader is False and report.sent == 0  # the other process leads: this one sends nothing
-        holder.kill()
-        holder.wait()
+        kill_leader(holder, db_url, "reminders")
         report = asyncio.run(pre.scheduler.run_once())
         assert report.leader is True and report.sent == 1    # the leader died: this process took over
         other = _other(db_url)
