@@ -22,7 +22,8 @@ __all__ = ["Topology", "Member", "shared_env", "haproxy_config", "SECRET_ENV"]
 
 #: Variables every member needs but no rendered file may contain: they come from the operator's environment
 #: (``cluster up``) or ``/etc/jinxiaoer/secrets.env`` (systemd, compose).
-SECRET_ENV = ("DATABASE_URL", "REDIS_URL", "JXE_INTERNAL_TOKEN", "JXE_RASA_AUTH_TOKEN", "JXE_STAFF_TOKEN")
+SECRET_ENV = ("DATABASE_URL", "REDIS_URL", "JXE_INTERNAL_TOKEN", "JXE_RASA_AUTH_TOKEN", "JXE_STAFF_TOKEN",
+              "JXE_PSEUDONYM_KEY")
 
 
 @dataclass(frozen=True)

@@ -103,9 +103,14 @@ def _problem(settings: Settings) -> str | None:
     return None
 
 
+#: Shared secrets ``cluster up`` generates when the operator's environment has none (see :func:`_secrets`).
+GENERATED_SECRETS = ("JXE_INTERNAL_TOKEN", "JXE_RASA_AUTH_TOKEN", "JXE_PSEUDONYM_KEY")
+
+
 def _secrets(run_dir: Path, settings: Settings) -> dict[str, str]:
-    """The shared tokens every member must agree on: from the environment, else generated once and kept in
-    ``run_dir/secrets.env`` (mode 600) so restarts keep them."""
+    """The shared secrets every member must agree on (the internal and Rasa API tokens, and the pseudonym key
+    that turns session ids and client addresses into the same references on every replica): from the environment,
+    else generated once and kept in ``run_dir/secrets.env`` (mode 600) so restarts keep them."""
     path = run_dir / "secrets.env"
     kept: dict[str, str] = {}
     if path.exists():
@@ -114,7 +119,7 @@ def _secrets(run_dir: Path, settings: Settings) -> dict[str, str]:
                 k, v = line.split("=", 1)
                 kept[k] = v
     out = {}
-    for name in ("JXE_INTERNAL_TOKEN", "JXE_RASA_AUTH_TOKEN"):
+    for name in GENERATED_SECRETS:
         out[name] = os.environ.get(name) or kept.get(name) or secrets.token_urlsafe(32)
     path.write_text("".join(f"{k}={v}\n" for k, v in out.items()))
     os.chmod(path, 0o600)

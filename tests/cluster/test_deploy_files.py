@@ -88,3 +88,27 @@ def test_topology_refuses_nonsense():
         Topology(app_replicas=0)
     with pytest.raises(ValueError):
         Topology(port=65500)
+
+
+def test_the_secrets_template_names_every_secret_a_member_needs():
+    names = {line.split("=", 1)[0] for line in (DEPLOY / "secrets.env.example").read_text().splitlines()
+             if "=" in line and not line.startswith("#")}
+    assert set(SECRET_ENV) <= names
+
+
+def test_cluster_up_gives_every_member_one_kept_pseudonym_key(tmp_path, monkeypatch):
+    from assistant.commands.cluster import GENERATED_SECRETS, _secrets
+    from assistant.settings import Settings, production_problem
+
+    for name in GENERATED_SECRETS:
+        monkeypatch.delenv(name, raising=False)
+    first = _secrets(tmp_path, Settings())
+    assert set(first) == set(GENERATED_SECRETS)
+    assert _secrets(tmp_path, Settings()) == first  # a restart keeps the same references in the logs
+    # with them, a production member sharing Redis is accepted (without the key it refuses to start)
+    s = Settings.model_construct(**{**Settings().__dict__, "environment": "production", "redis_url": "redis://r:6379/0",
+                                    "staff_token": "Staff-" + "x1" * 20, "internal_token": first["JXE_INTERNAL_TOKEN"],
+                                    "rasa_auth_token": first["JXE_RASA_AUTH_TOKEN"],
+                                    "pseudonym_key": first["JXE_PSEUDONYM_KEY"]})
+    assert production_problem(s) is None
+    assert "JXE_PSEUDONYM_KEY" in (production_problem(s.model_copy(update={"pseudonym_key": ""})) or "")
