@@ -30,11 +30,13 @@ from assistant.db.retention import erase_session
 from assistant.dialogue.degraded import degraded_turn
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.state import DialogueState, mask_for_rasa
+from assistant.dialogue.understand import understand
 from assistant.logging import get_logger, log_event
 from assistant.metrics import DEGRADED_TURNS, TURN_ERRORS, TURN_SECONDS
 from assistant.preservice.numbers import find_booking_numbers
 from assistant.parts import buttons, notice, sanitize_part, text as text_part
 from assistant.privacy import mask_pii
+from assistant.rasa.launcher import sign_parse
 from nlu.payload import looks_like_payload
 from nlu.text import clean
 
@@ -373,23 +375,30 @@ class Assistant:
         return response(message_id, erased), stored
 
     # ---- Rasa path ----------------------------------------------------------------------------------
-    async def _mask_for_rasa(self, session_id: str, text: str, meta: dict[str, Any]) -> str:
-        """The text Rasa is sent and keeps in its tracker: masked (:func:`mask_for_rasa`). When that differs
-        from what the citizen wrote, the written text waits in the conversation's state for this turn's NLU call
-        and steps (``pending_text``), and :meth:`_turn` empties it when the turn is over."""
+    async def _prepare_for_rasa(self, session_id: str, text: str, meta: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The text Rasa is sent and keeps in its tracker — masked (:func:`mask_for_rasa`) — and the metadata it
+        is sent with. When the masked text differs from what the citizen wrote, the written text waits in the
+        conversation's state for this turn's steps (``pending_text``), and :meth:`_turn` empties it when the turn
+        is over. With the state at hand the message is also understood here, and the parse goes with it, signed
+        (:func:`assistant.rasa.launcher.sign_parse`), so Rasa need not call the app's NLU back over HTTP."""
         states = getattr(self.services, "states", None)
         if states is None:
-            return mask_pii(text)
+            return mask_pii(text), meta
         try:
             state = await run_in_threadpool(states.load, session_id)
             sent = mask_for_rasa(text, bool(state.form))
             if sent != text:
                 state.pending_turn, state.pending_text = str(meta.get("turn_id") or ""), text
                 await run_in_threadpool(states.save, session_id, state)
-            return sent
         except Exception:  # the database is down: Rasa gets the masked text, the steps see it masked too
             log.exception("chat.turn.mask_failed")
-            return mask_pii(text)
+            return mask_pii(text), meta
+        parse = await understand(self.services, sent, session_id, state=state, raw=text)
+        if parse.get("error"):  # the NLU is loading or failed: let Rasa ask (and fall back) as it would
+            return sent, meta
+        signed = dict(meta)
+        sign_parse(signed, sent, parse, self.services.settings.internal_token)
+        return sent, signed
 
     async def _via_rasa(self, session_id: str, text: str, meta: dict[str, Any]) -> list[dict[str, Any]]:
         s = self.services
@@ -399,10 +408,10 @@ class Assistant:
         if time.monotonic() < self._skip_rasa_until:
             # Rasa timed out a moment ago: answer at once instead of making every citizen wait the timeout
             raise _RasaDown("rasa_timeout_recent")
-        sent = await self._mask_for_rasa(session_id, text, meta)
+        sent, rasa_meta = await self._prepare_for_rasa(session_id, text, meta)
         try:
             try:
-                messages = await asyncio.wait_for(maybe_await(rasa.send(session_id, sent, meta)),
+                messages = await asyncio.wait_for(maybe_await(rasa.send(session_id, sent, rasa_meta)),
                                                   timeout=s.settings.rasa_timeout_s)
             except Exception as exc:
                 if getattr(exc, "reason", "") not in RASA_RETRY_REASONS:
@@ -410,7 +419,7 @@ class Assistant:
                 # the Rasa server died under this turn (or was refused): once more, through the balancer to
                 # another server (the conversation's lock left behind expires within rasa_lock_lifetime_s)
                 log_event(log, "chat.rasa.retry", session=session_id, reason=exc.reason)
-                messages = await asyncio.wait_for(maybe_await(rasa.send(session_id, sent, meta)),
+                messages = await asyncio.wait_for(maybe_await(rasa.send(session_id, sent, rasa_meta)),
                                                   timeout=s.settings.rasa_timeout_s)
         except Exception as exc:  # RasaUnavailable, timeouts, connection errors, bad answers
             timed_out = isinstance(exc, asyncio.TimeoutError) or getattr(exc, "reason", "") == "timeout"

@@ -58,18 +58,25 @@ class LoadResult:
         return statistics.median(vals) if vals else float("nan")
 
 
-def _jxe_turn(http: httpx.Client, session: str, text: str, message_id: str) -> tuple[str, bool, str]:
+def _jxe_turn(http: httpx.Client, session: str, text: str, message_id: str,
+              tokens: dict[str, str]) -> tuple[str, bool, str]:
+    # as every client does: the first answer of a conversation carries its session token, later turns present it
+    headers = {"X-Session-Token": tokens[session]} if session in tokens else {}
     try:
-        r = http.post("/api/v1/chat", json={"session_id": session, "text": text, "message_id": message_id})
+        r = http.post("/api/v1/chat", json={"session_id": session, "text": text, "message_id": message_id},
+                      headers=headers)
     except httpx.HTTPError as exc:
         return "failed", False, type(exc).__name__
     if r.status_code != 200:
         return "failed", False, f"http_{r.status_code}"
     body = r.json()
+    if body.get("session_token"):
+        tokens[session] = body["session_token"]
     return ("degraded" if body.get("degraded") else "ok"), bool(body.get("handoff")), ""
 
 
-def _rasa_turn(http: httpx.Client, session: str, text: str, message_id: str) -> tuple[str, bool, str]:
+def _rasa_turn(http: httpx.Client, session: str, text: str, message_id: str,
+               tokens: dict[str, str]) -> tuple[str, bool, str]:
     try:
         r = http.post("/webhooks/rest/webhook", json={"sender": session, "message": text})
     except httpx.HTTPError as exc:
@@ -90,6 +97,7 @@ def run_load(base_url: str, clients: int, duration_s: float, *, kind: str = "jin
 
     def client(cid: int) -> None:
         conv_no = 0
+        tokens: dict[str, str] = {}
         with httpx.Client(base_url=base_url, timeout=timeout_s, trust_env=False) as http:
             while time.perf_counter() < stop_at:
                 conv = CONVERSATIONS[(cid + conv_no) % len(CONVERSATIONS)]
@@ -100,12 +108,12 @@ def run_load(base_url: str, clients: int, duration_s: float, *, kind: str = "jin
                         break
                     mid = uuid.uuid4().hex
                     ts = time.perf_counter()
-                    outcome, handoff, err = turn(http, session, text, mid)
+                    outcome, handoff, err = turn(http, session, text, mid, tokens)
                     retried = False
                     if outcome == "failed":  # one client retry with the same message_id
                         retried = True
                         time.sleep(0.5)
-                        outcome, handoff, err2 = turn(http, session, text, mid)
+                        outcome, handoff, err2 = turn(http, session, text, mid, tokens)
                         err = f"{err}→{err2 or 'ok'}"
                     ms = (time.perf_counter() - ts) * 1000
                     with lock:
@@ -125,13 +133,14 @@ def sequential(base_url: str, *, kind: str = "jinxiaoer", rounds: int = 2, prefi
     """Milliseconds of each turn of the authored conversations, one at a time (``rounds`` times over)."""
     turn = _jxe_turn if kind == "jinxiaoer" else _rasa_turn
     out: list[float] = []
+    tokens: dict[str, str] = {}
     with httpx.Client(base_url=base_url, timeout=60, trust_env=False) as http:
         for rnd in range(rounds):
             for i, conv in enumerate(CONVERSATIONS):
                 session = f"{prefix}-{rnd}-{i}-{uuid.uuid4().hex[:6]}"
                 for text in conv:
                     ts = time.perf_counter()
-                    outcome, _, err = turn(http, session, text, uuid.uuid4().hex)
+                    outcome, _, err = turn(http, session, text, uuid.uuid4().hex, tokens)
                     if outcome == "failed":
                         raise RuntimeError(f"{kind} turn failed: {err}")
                     out.append((time.perf_counter() - ts) * 1000)

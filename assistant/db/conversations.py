@@ -15,12 +15,12 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from assistant.db.base import utcnow
 from assistant.db.chat import Conversation, HandoffTicket, Message, TurnKey
-from assistant.db.session import Database
+from assistant.db.session import Database, upsert
 from assistant.db.staff import TicketEvent
 from assistant.logging import get_logger, log_event
 from assistant.parts import part_summary
@@ -178,7 +178,7 @@ class ConversationStore:
 
     def token_hash(self, session_id: str) -> tuple[bool, str | None]:
         """``(exists, token_hash)`` of a conversation (one primary-key read; see ``assistant.api.citizen``)."""
-        with self.db.session() as s:
+        with self.db.single() as s:
             row = s.execute(select(Conversation.token_hash).where(Conversation.session_id == session_id)).first()
             return (False, None) if row is None else (True, row[0])
 
@@ -226,17 +226,21 @@ class ConversationStore:
         Returns:
             The id of the stored bot message.
         """
-        with self.db.session() as s:
-            conv = self._ensure(s, session_id, channel)
-            if matter and matter.get("code"):
-                conv.matter_code, conv.matter_name = matter["code"], matter.get("name") or ""
-            conv.updated_at = utcnow()
-            outcome, answered = turn_outcome(intent, replies)
-            s.add(Message(session_id=session_id, role="user", text=mask_pii(user_text), intent=intent,
-                          outcome=outcome, matter_code=answered))
-            bot_text = "\n".join(t for t in (part_summary(p) for p in replies) if t)
-            bot = Message(session_id=session_id, role="bot", text=mask_pii(bot_text), payload=mask_data(replies))
-            s.add(bot)
+        now = utcnow()
+        conversation = {"session_id": session_id, "channel": channel, "created_at": now, "updated_at": now}
+        if matter and matter.get("code"):
+            conversation.update(matter_code=matter["code"], matter_name=matter.get("name") or "")
+        outcome, answered = turn_outcome(intent, replies)
+        user_masked = mask_pii(user_text)
+        bot_text = "\n".join(t for t in (part_summary(p) for p in replies) if t)
+        rows = [{"session_id": session_id, "role": "user", "text": user_masked, "payload": None, "intent": intent,
+                 "outcome": outcome, "matter_code": answered, "created_at": now},
+                {"session_id": session_id, "role": "bot", "text": mask_pii(bot_text), "payload": mask_data(replies),
+                 "intent": None, "outcome": None, "matter_code": None, "created_at": now}]
+        with self.db.session() as s:  # a few statements, one transaction
+            upsert(s, Conversation, conversation, keys=("session_id",),
+                   update=tuple(k for k in conversation if k not in ("channel", "created_at")))
+            bot_id = s.scalars(insert(Message).returning(Message.id, sort_by_parameter_order=True), rows).all()[-1]
             # a conversation with an open ticket: the helper sees what the citizen adds meanwhile
             ticket = s.scalars(select(HandoffTicket).where(HandoffTicket.session_id == session_id,
                                                            HandoffTicket.status != "closed")
@@ -244,17 +248,14 @@ class ConversationStore:
             changed = False
             if ticket is not None:
                 lines = list(ticket.transcript or [])
-                if not lines or lines[-1].get("text") != mask_pii(user_text):
-                    lines.append({"role": "user", "text": mask_pii(user_text), "at": _iso(utcnow())})
+                if not lines or lines[-1].get("text") != user_masked:
+                    lines.append({"role": "user", "text": user_masked, "at": _iso(now)})
                     ticket.transcript = lines
                     add_ticket_event(s, ticket, "message")
                     changed = True
-            s.flush()
             if turn_key is not None and response is not None:
-                key = s.get(TurnKey, (session_id, turn_key))
-                if key is not None:
-                    key.status, key.response = "done", response(bot.id)
-            bot_id = bot.id
+                s.execute(update(TurnKey).where(TurnKey.session_id == session_id, TurnKey.message_id == turn_key)
+                          .values(status="done", response=response(bot_id)))
         if changed:
             self._ticket_changed()
         return bot_id
@@ -291,11 +292,11 @@ class ConversationStore:
             ``("pending", None)`` — another request for it is running now.
         """
         try:
-            with self.db.session() as s:
+            with self.db.single() as s:  # one INSERT: the key is claimed or it exists
                 s.add(TurnKey(session_id=session_id, message_id=message_id, status="pending"))
             return "claimed", None
         except IntegrityError:
-            with self.db.session() as s:
+            with self.db.single() as s:
                 row = s.get(TurnKey, (session_id, message_id))
                 if row is None:  # pragma: no cover - removed in between
                     return "pending", None

@@ -11,10 +11,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from assistant.db.base import utcnow
 from assistant.db.chat import DialogueStateRow
+from assistant.db.session import upsert
 from assistant.privacy import mask_name, mask_pii
 
 #: State fields the dialogue steps read and write as slots (``ctx.tracker.get_slot`` / ``ctx.set_slot``).
@@ -135,23 +134,13 @@ class StateStore:
 
     def load(self, session_id: str) -> DialogueState:
         """The conversation's state (a fresh one for a new conversation)."""
-        with self.db.session() as s:
+        with self.db.single() as s:
             row = s.get(DialogueStateRow, session_id)
             return DialogueState.from_dict(row.state if row is not None else None)
 
     def save(self, session_id: str, state: DialogueState) -> None:
         """Store the conversation's state (the last writer wins; Rasa's lock store orders a conversation's
-        turns)."""
-        for attempt in (1, 2):
-            try:
-                with self.db.session() as s:
-                    row = s.get(DialogueStateRow, session_id)
-                    if row is None:
-                        s.add(DialogueStateRow(session_id=session_id, state=state.to_dict()))
-                    else:
-                        row.state = state.to_dict()
-                        row.updated_at = utcnow()
-                return
-            except IntegrityError:  # another process created the row in between: update it
-                if attempt == 2:
-                    raise
+        turns): one upsert."""
+        with self.db.single() as s:
+            upsert(s, DialogueStateRow, {"session_id": session_id, "state": state.to_dict(), "updated_at": utcnow()},
+                   keys=("session_id",))

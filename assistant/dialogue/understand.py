@@ -13,7 +13,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.interpret import interpret
-from assistant.dialogue.state import mask_for_rasa
+from assistant.dialogue.state import DialogueState, mask_for_rasa
 from assistant.dialogue.rules import load_rules
 from assistant.logging import get_logger
 from assistant.preservice.numbers import remove_booking_numbers
@@ -81,16 +81,19 @@ def _nlu_parse(services: Any, text: str) -> dict[str, Any]:
     return parse
 
 
-def _parse_in_state(services: Any, text: str, session_id: str | None) -> dict[str, Any]:
+def _parse_in_state(services: Any, text: str, session_id: str | None, state: DialogueState | None = None,
+                    raw: str | None = None) -> dict[str, Any]:
     states = getattr(services, "states", None)
-    if not session_id or states is None:
+    if not session_id or (states is None and state is None):
         return _nlu_parse(services, text)
-    state = states.load(session_id)
+    if state is None:
+        state = states.load(session_id)
     # Rasa was sent the masked text of this turn: understand what the citizen wrote, answer with the masked text
     # (Rasa keeps the parse's text in its tracker)
-    raw = text
-    if state.pending_text and mask_for_rasa(state.pending_text, bool(state.form)) == text:
-        raw = state.pending_text
+    if raw is None:
+        raw = text
+        if state.pending_text and mask_for_rasa(state.pending_text, bool(state.form)) == text:
+            raw = state.pending_text
     parse = interpret(_nlu_parse(services, raw), state, services.kb, services.nlu, halls(), classify_hall_question)
     note_parse(services, text, session_id, parse, state)  # the triage inbox: what it was unsure of (masked text)
     return dict(parse, text=text) if raw != text else parse
@@ -106,14 +109,17 @@ def _note_payload(services: Any, text: str, session_id: str | None, parse: dict[
         note_parse(services, text, session_id, parse, state)
 
 
-async def understand(services: Any, text: str, session_id: str | None = None) -> dict[str, Any]:
+async def understand(services: Any, text: str, session_id: str | None = None, *,
+                     state: DialogueState | None = None, raw: str | None = None) -> dict[str, Any]:
     """Parse ``text`` with the app's NLU (``services.nlu``) and read it in the conversation's state
     (:func:`assistant.dialogue.interpret.interpret`); never raises.
 
     Args:
         services: the app's services.
-        text: the message.
+        text: the message (as Rasa is sent it: masked).
         session_id: the conversation (``None``: the message is read on its own).
+        state: the conversation's state when the caller has just loaded it (else it is loaded here).
+        raw: what the citizen wrote when ``text`` is its masked form (else found in ``state.pending_text``).
 
     Returns:
         The completed parse; a button payload is understood even while the NLU is loading; otherwise
@@ -129,7 +135,7 @@ async def understand(services: Any, text: str, session_id: str | None = None) ->
     if getattr(services, "nlu", None) is None:
         return fallback_parse(text, "nlu_not_ready")
     try:
-        return await run_in_threadpool(_parse_in_state, services, text, session_id)
+        return await run_in_threadpool(_parse_in_state, services, text, session_id, state, raw)
     except Exception as exc:  # the NLU must never lose a message
         log.exception("nlu.parse.failed")
         return fallback_parse(text, type(exc).__name__)

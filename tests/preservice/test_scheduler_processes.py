@@ -95,6 +95,7 @@ def test_a_postgres_leader_whose_session_was_cut_stops_leading(db_services, db_p
         while admin.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": backend}).scalar():
             assert time.monotonic() < deadline, "the terminated backend never ended"
             time.sleep(0.05)
+            admin.rollback()  # pg_stat_activity is a snapshot per transaction: look again in a new one
     # another process (a fresh Leadership object over the same database stands for it) takes the free lock
     other = Leadership(db_services.db, "reminders")
     try:
