@@ -178,9 +178,8 @@ class ConversationStore:
 
     def token_hash(self, session_id: str) -> tuple[bool, str | None]:
         """``(exists, token_hash)`` of a conversation (one primary-key read; see ``assistant.api.citizen``)."""
-        with self.db.single() as s:
-            row = s.execute(select(Conversation.token_hash).where(Conversation.session_id == session_id)).first()
-            return (False, None) if row is None else (True, row[0])
+        row = self.db.first(select(Conversation.token_hash).where(Conversation.session_id == session_id))
+        return (False, None) if row is None else (True, row[0])
 
     def open(self, session_id: str, channel: str, token_hash: str) -> bool:
         """Start the conversation ``session_id`` with the hash of its session token.
@@ -292,9 +291,8 @@ class ConversationStore:
             ``("pending", None)`` — another request for it is running now.
         """
         try:
-            with self.db.single() as s:  # one INSERT: the key is claimed or it exists
-                s.add(TurnKey(session_id=session_id, message_id=message_id, status="pending"))
-            return "claimed", None
+            self.db.run(insert(TurnKey).values(session_id=session_id, message_id=message_id, status="pending"))
+            return "claimed", None  # one INSERT: the key is claimed, or it exists
         except IntegrityError:
             with self.db.single() as s:
                 row = s.get(TurnKey, (session_id, message_id))

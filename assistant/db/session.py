@@ -57,12 +57,13 @@ def _pg_driver() -> str:
     return "psycopg" if importlib.util.find_spec("psycopg") else "psycopg2"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, **options: Any) -> Engine:
     """Create an engine for ``url``.
 
     Args:
         url: a SQLAlchemy URL (``sqlite:///path.db``, ``postgresql://user@host/db``; a plain ``postgres://`` is
             accepted too). For SQLite the parent folder is created and foreign keys are switched on.
+        options: more ``create_engine`` arguments (e.g. ``isolation_level``).
 
     Returns:
         The engine. A server database pings pooled connections that sat idle (:data:`PING_IDLE_S`), so a
@@ -73,7 +74,7 @@ def make_engine(url: str) -> Engine:
     u = make_url(url)
     if u.drivername == "postgresql":
         u = u.set(drivername=f"postgresql+{_pg_driver()}")
-    kwargs: dict = {"future": True}
+    kwargs: dict = {"future": True, **options}
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
             Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -91,18 +92,17 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def upsert(session: Session, model: type, values: dict[str, Any], keys: tuple[str, ...],
-           update: tuple[str, ...] | None = None) -> None:
-    """``INSERT … ON CONFLICT (keys) DO UPDATE`` of one row, in one statement (PostgreSQL and SQLite).
+def upsert_statement(dialect: str, model: type, values: dict[str, Any], keys: tuple[str, ...],
+                     update: tuple[str, ...] | None = None) -> Any:
+    """``INSERT … ON CONFLICT (keys) DO UPDATE`` of one row, one statement (PostgreSQL and SQLite).
 
     Args:
-        session: the session to run it in (with :meth:`Database.single` it commits at once).
+        dialect: ``postgresql`` or ``sqlite`` (``engine.dialect.name``).
         model: the mapped class.
         values: every column to write when the row is new.
         keys: the unique columns the conflict is on.
         update: the columns of ``values`` an existing row takes (default: every column but ``keys``).
     """
-    dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif dialect == "sqlite":
@@ -110,8 +110,14 @@ def upsert(session: Session, model: type, values: dict[str, Any], keys: tuple[st
     else:  # pragma: no cover - the app runs on PostgreSQL or SQLite
         raise NotImplementedError(f"upsert on {dialect}")
     stmt = insert(model).values(**values)
-    session.execute(stmt.on_conflict_do_update(index_elements=list(keys),
-                                               set_={k: stmt.excluded[k] for k in (update or values) if k not in keys}))
+    return stmt.on_conflict_do_update(index_elements=list(keys),
+                                      set_={k: stmt.excluded[k] for k in (update or values) if k not in keys})
+
+
+def upsert(session: Session, model: type, values: dict[str, Any], keys: tuple[str, ...],
+           update: tuple[str, ...] | None = None) -> None:
+    """:func:`upsert_statement` run in ``session``."""
+    session.execute(upsert_statement(session.get_bind().dialect.name, model, values, keys, update))
 
 
 def alembic_config(url: str) -> Config:
@@ -149,9 +155,13 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
-        # statements that commit on their own: no BEGIN/COMMIT round trips around a single read or upsert
-        self._autocommit = sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"),
-                                        expire_on_commit=False)
+        # statements that commit on their own (no BEGIN/COMMIT round trips around a single read or upsert): a
+        # pool of their own on a server database (switching a pooled connection to autocommit and back costs
+        # more than the round trips it saves); the same file's engine on SQLite (":memory:" is one database)
+        self.autocommit_engine = (self.engine.execution_options(isolation_level="AUTOCOMMIT")
+                                  if self.engine.dialect.name == "sqlite"
+                                  else make_engine(url, isolation_level="AUTOCOMMIT"))
+        self._autocommit = sessionmaker(self.autocommit_engine, expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -169,6 +179,17 @@ class Database:
             yield s
             s.commit()  # flushes what was added (each statement is already committed by the server)
 
+    def first(self, statement: Any) -> Any:
+        """The first row of one read statement (``None`` when there is none), on an autocommit connection:
+        the cheapest read there is (no ORM, no transaction)."""
+        with self.autocommit_engine.connect() as conn:
+            return conn.execute(statement).first()
+
+    def run(self, statement: Any) -> Any:
+        """Run one statement that commits on its own (an insert, an upsert); returns its result's rowcount."""
+        with self.autocommit_engine.connect() as conn:
+            return conn.execute(statement).rowcount
+
     def upgrade(self) -> None:
         """Run ``alembic upgrade heads`` on this database."""
         upgrade(self.engine)
@@ -176,3 +197,5 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+        if self.autocommit_engine is not self.engine and self.autocommit_engine.dialect.name != "sqlite":
+            self.autocommit_engine.dispose()

@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from sqlalchemy import select
+
 from assistant.db.base import utcnow
 from assistant.db.chat import DialogueStateRow
-from assistant.db.session import upsert
+from assistant.db.session import upsert_statement
 from assistant.privacy import mask_name, mask_pii
 
 #: State fields the dialogue steps read and write as slots (``ctx.tracker.get_slot`` / ``ctx.set_slot``).
@@ -134,13 +136,12 @@ class StateStore:
 
     def load(self, session_id: str) -> DialogueState:
         """The conversation's state (a fresh one for a new conversation)."""
-        with self.db.single() as s:
-            row = s.get(DialogueStateRow, session_id)
-            return DialogueState.from_dict(row.state if row is not None else None)
+        row = self.db.first(select(DialogueStateRow.state).where(DialogueStateRow.session_id == session_id))
+        return DialogueState.from_dict(row[0] if row is not None else None)
 
     def save(self, session_id: str, state: DialogueState) -> None:
         """Store the conversation's state (the last writer wins; Rasa's lock store orders a conversation's
         turns): one upsert."""
-        with self.db.single() as s:
-            upsert(s, DialogueStateRow, {"session_id": session_id, "state": state.to_dict(), "updated_at": utcnow()},
-                   keys=("session_id",))
+        self.db.run(upsert_statement(self.db.engine.dialect.name, DialogueStateRow,
+                                     {"session_id": session_id, "state": state.to_dict(), "updated_at": utcnow()},
+                                     keys=("session_id",)))

@@ -73,16 +73,19 @@ def test_an_idle_connection_the_server_closed_is_replaced_before_use(monkeypatch
     db = Database(db_url)
     try:
         db.upgrade()
-        with db.engine.connect() as conn:
-            backend = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        with db.engine.connect() as conn:  # the transaction pool's connection
+            in_transactions = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        single = db.first(text("SELECT pg_backend_pid()"))[0]  # the single-statement pool's
         admin = Database(db_url)
-        with admin.engine.connect() as conn:  # the server ends the pooled connection (restart, idle timeout)
-            conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": backend})
+        with admin.engine.connect() as conn:  # the server ends both (restart, idle timeout)
+            for pid in (in_transactions, single):
+                conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
             conn.commit()
         admin.dispose()
-        StateStore(db).save("after", DialogueState(matter_code="D4"))  # would fail on the dead connection
+        StateStore(db).save("after", DialogueState(matter_code="D4"))  # would fail on the dead connections
         assert StateStore(db).load("after").matter_code == "D4"
-        with db.engine.connect() as conn:
-            assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != backend
+        with db.session() as s:
+            assert s.get(DialogueStateRow, "after") is not None
+            assert s.execute(text("SELECT pg_backend_pid()")).scalar() not in (in_transactions, single)
     finally:
         db.dispose()
