@@ -11,7 +11,11 @@ staff-message polling, feedback, the mini-program API, the kiosk WebSocket — p
   conversations started before tokens existed) or does not exist → 403 ``session_token_invalid``, the same answer
   whichever it is (the API does not tell which session ids exist).
 
-A client that gets either answer starts a new conversation (a new ``session_id``). Routes that have the session id
+A client that gets either answer starts a new conversation (a new ``session_id``). One exception: the first turn
+carried a ``message_id`` and its answer (with the token) never reached the client — a replica died under it, the
+connection was cut — so the client sends the same message again, with the same ``message_id`` and no token. Within
+:data:`REISSUE_WINDOW_S` of the start that retry gets a new token (the old one stops working) and the stored answer,
+instead of a conversation nobody can continue. Routes that have the session id
 in the path use the dependency :func:`require_session_token`; routes that take it in the body call
 :func:`check_session` (or :func:`open_or_check` for a turn, which may start the conversation).
 """
@@ -21,12 +25,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Header, Path, Request
 from starlette.concurrency import run_in_threadpool
 
 from assistant.api.deps import ApiError, get_services
+from assistant.db.base import utcnow
 from assistant.logging import get_logger, log_event
 
 __all__ = ["TOKEN_HEADER", "new_session_token", "hash_token", "presented_token", "check_session",
@@ -38,6 +44,9 @@ log = get_logger(__name__)
 TOKEN_HEADER = "X-Session-Token"
 #: Random bytes in a token (192 bits; ``secrets.token_urlsafe`` makes 32 characters of them).
 TOKEN_BYTES = 24
+#: How long after a conversation started a retry of its first message (same ``message_id``, no token) gets a new
+#: token: a client retries within seconds; beyond this the opening message id is no longer a credential.
+REISSUE_WINDOW_S = 300
 #: Longest token accepted at all (a body field or header longer than this is refused without hashing it).
 MAX_TOKEN_CHARS = 128
 
@@ -105,7 +114,8 @@ async def check_session(services: Any, session_id: str, presented: str | None) -
         raise _refuse(reason, session_id)
 
 
-async def open_or_check(services: Any, session_id: str, channel: str, presented: str | None) -> str | None:
+async def open_or_check(services: Any, session_id: str, channel: str, presented: str | None,
+                        message_id: str | None = None) -> str | None:
     """For a chat turn: start the conversation when ``session_id`` is new, else :func:`check_session`.
 
     Args:
@@ -113,29 +123,39 @@ async def open_or_check(services: Any, session_id: str, channel: str, presented:
         session_id: the conversation.
         channel: the channel that starts it (stored with it).
         presented: the token from the request (ignored for a new conversation).
+        message_id: the client's id of this message: remembered (hashed) when it opens the conversation; a retry
+            of that opening message without a token gets a new token (see the module doc).
 
     Returns:
-        The new conversation's session token (the client must keep it), or ``None`` for an existing one.
+        The conversation's new session token (the client must keep it), or ``None`` for an existing one.
 
     Raises:
         ApiError: as :func:`check_session`, for an existing conversation.
     """
-    stored = await run_in_threadpool(services.conversations.token_hash, session_id)
+    conversations = services.conversations
+    opened_by = hash_token(message_id) if message_id else None
+    stored = await run_in_threadpool(conversations.token_hash, session_id)
     if not stored[0]:
         token = new_session_token()
-        if await run_in_threadpool(services.conversations.open, session_id, channel, hash_token(token)):
+        if await run_in_threadpool(conversations.open, session_id, channel, hash_token(token), opened_by):
             log_event(log, "citizen.session.opened", session=session_id, channel=channel)
             return token
         # started by another request at the same moment: that one's client holds the token
-        stored = await run_in_threadpool(services.conversations.token_hash, session_id)
+        stored = await run_in_threadpool(conversations.token_hash, session_id)
     reason = verify_token(stored, presented)
+    if reason == "missing" and opened_by:
+        token = new_session_token()
+        since = utcnow() - timedelta(seconds=REISSUE_WINDOW_S)
+        if await run_in_threadpool(conversations.reissue_token, session_id, opened_by, hash_token(token), since):
+            log_event(log, "citizen.session.reissued", session=session_id, channel=channel)
+            return token
     if reason:
         raise _refuse(reason, session_id)
     return None
 
 
 async def session_for_turn(services: Any, session_id: str, channel: str,
-                           presented: str | None) -> tuple[str, str | None]:
+                           presented: str | None, message_id: str | None = None) -> tuple[str, str | None]:
     """:func:`open_or_check` for a chat route, keeping the promise that a turn is answered even when the database
     is down: the turn then runs in a throwaway conversation, so nothing of ``session_id`` is read or continued
     without its token having been checked.
@@ -147,7 +167,7 @@ async def session_for_turn(services: Any, session_id: str, channel: str,
         ApiError: as :func:`check_session` (a token that is missing or wrong).
     """
     try:
-        return session_id, await open_or_check(services, session_id, channel, presented)
+        return session_id, await open_or_check(services, session_id, channel, presented, message_id)
     except ApiError:
         raise
     except Exception:  # the database cannot be read: answer, but not in that conversation

@@ -85,7 +85,7 @@ async def chat(body: ChatRequest, request: Request, services: Services = Depends
     if not body.text.strip() or not any(c.isprintable() and not c.isspace() for c in body.text):
         raise ApiError(400, "empty_text", "消息内容为空，请输入您想办理的事情。/ the message text is empty")
     session_id, token = await session_for_turn(services, body.session_id, "web",
-                                               presented_token(request.headers, body.session_token))
+                                               presented_token(request.headers, body.session_token), body.message_id)
     metadata = {k: v for k, v in (body.metadata or {}).items() if isinstance(k, str)}
     # who counts against the daily caps (a keyed hash of the address; never what the client says)
     metadata["client_ref"] = limiter.client_ref(request) if limiter is not None else None

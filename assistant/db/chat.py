@@ -29,6 +29,9 @@ class Conversation(Base):
     #: ``None``: a conversation no citizen client holds a token for (WeChat official account, which is bound to
     #: the OpenID; or one started before session tokens existed) — closed to the citizen API.
     token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: SHA-256 (hex) of the client's ``message_id`` of the turn that started the conversation: a retry of that
+    #: turn, whose answer (with the token) was lost, may get a token again (``assistant.api.citizen``).
+    opened_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Message(Base):

@@ -181,18 +181,33 @@ class ConversationStore:
         row = self.db.first(select(Conversation.token_hash).where(Conversation.session_id == session_id))
         return (False, None) if row is None else (True, row[0])
 
-    def open(self, session_id: str, channel: str, token_hash: str) -> bool:
+    def open(self, session_id: str, channel: str, token_hash: str, opened_by: str | None = None) -> bool:
         """Start the conversation ``session_id`` with the hash of its session token.
+
+        Args:
+            opened_by: the hash of the client's ``message_id`` of this first turn, if it sent one.
 
         Returns:
             ``True``; ``False`` when the conversation exists already (nothing is changed then).
         """
         try:
-            with self.db.session() as s:
-                s.add(Conversation(session_id=session_id, channel=channel, token_hash=token_hash))
+            self.db.run(insert(Conversation).values(session_id=session_id, channel=channel, token_hash=token_hash,
+                                                    opened_by=opened_by))
             return True
         except IntegrityError:
             return False
+
+    def reissue_token(self, session_id: str, opened_by: str, token_hash: str, since: datetime) -> bool:
+        """Give the conversation a new token hash when it was opened by the message ``opened_by`` (a hash) at or
+        after ``since``; the previous token stops working.
+
+        Returns:
+            Whether it was reissued.
+        """
+        return self.db.run(update(Conversation).where(Conversation.session_id == session_id,
+                                                      Conversation.opened_by == opened_by,
+                                                      Conversation.created_at >= since)
+                           .values(token_hash=token_hash)) == 1
 
     def set_token_hash(self, session_id: str, channel: str, token_hash: str) -> None:
         """Give the conversation ``session_id`` a new session token hash (started when missing); the previous

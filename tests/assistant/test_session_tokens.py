@@ -153,3 +153,35 @@ def test_with_the_database_down_a_turn_is_answered_outside_the_conversation(make
         r = c.post(CHAT, json={"session_id": "down-1", "text": "营业执照怎么办"})
         assert r.status_code == 200 and r.json()["replies"]
         assert r.json()["session_id"].startswith("unverified-") and r.json()["session_token"] is None
+
+
+def test_a_retry_of_the_opening_message_whose_answer_was_lost_gets_a_new_token(app):
+    """Finding (fault bench): a first turn cut off by a dying replica left a conversation nobody could continue —
+    its retry with the same message_id had no token and got 401 on every later turn."""
+    with TestClient(app) as c:
+        first = c.post(CHAT, json={"session_id": "tok-r", "text": "你好", "message_id": "open-1"}).json()
+        retry = c.post(CHAT, json={"session_id": "tok-r", "text": "你好", "message_id": "open-1"})
+        assert retry.status_code == 200
+        again = retry.json()
+        assert again["session_token"] and again["session_token"] != first["session_token"]
+        assert (again["message_id"], again["replies"]) == (first["message_id"], first["replies"])  # the stored answer
+        lost = c.post(CHAT, json={"session_id": "tok-r", "text": "营业执照"}, headers={TOKEN_HEADER: first["session_token"]})
+        assert lost.status_code == 403  # the token that never arrived stops working
+        assert c.post(CHAT, json={"session_id": "tok-r", "text": "营业执照"},
+                      headers={TOKEN_HEADER: again["session_token"]}).status_code == 200
+
+
+def test_only_the_opening_message_id_soon_after_the_start_gets_a_token_again(app, monkeypatch):
+    import assistant.api.citizen as citizen
+
+    with TestClient(app) as c:
+        token = c.post(CHAT, json={"session_id": "tok-o", "text": "你好", "message_id": "open-2"}).json()["session_token"]
+        other = c.post(CHAT, json={"session_id": "tok-o", "text": "你好", "message_id": "later-1"})
+        assert other.status_code == 401  # another message id proves nothing
+        wrong = c.post(CHAT, json={"session_id": "tok-o", "text": "你好", "message_id": "open-2"},
+                       headers={TOKEN_HEADER: "x" * 32})
+        assert wrong.status_code == 403  # a wrong token is refused, not replaced
+        monkeypatch.setattr(citizen, "REISSUE_WINDOW_S", -60)  # the start is now outside the window
+        late = c.post(CHAT, json={"session_id": "tok-o", "text": "你好", "message_id": "open-2"})
+        assert late.status_code == 401
+        assert c.post(CHAT, json={"session_id": "tok-o", "text": "谢谢"}, headers={TOKEN_HEADER: token}).status_code == 200
