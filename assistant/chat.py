@@ -314,8 +314,10 @@ class Assistant:
                                buttons([human_button()])]
         replies = [notice(n) for n in norm.notices] + replies
         state = DialogueState()
+        state_read = False
         try:
             state = await run_in_threadpool(s.states.load, session_id)
+            state_read = True
         except Exception:
             log.exception("chat.turn.state_failed")
             TURN_ERRORS.labels("state").inc()
@@ -359,7 +361,8 @@ class Assistant:
                 message_id = await run_in_threadpool(
                     lambda: s.conversations.record_turn(
                         session_id, channel, norm.text, replies, intent, matter, turn_key=turn_key,
-                        response=lambda bot_id: response(bot_id).model_dump(mode="json")))
+                        response=lambda bot_id: response(bot_id).model_dump(mode="json"),
+                        may_have_ticket=bool(state.handoff_ticket) or not state_read))
                 stored = True
             except Exception:  # the database is down: the citizen still gets the answer
                 log.exception("chat.turn.store_failed")

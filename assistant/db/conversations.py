@@ -222,7 +222,7 @@ class ConversationStore:
 
     def record_turn(self, session_id: str, channel: str, user_text: str, replies: list[dict[str, Any]],
                     intent: str | None, matter: dict[str, str] | None, *, turn_key: str | None = None,
-                    response: Callable[[int], dict[str, Any]] | None = None) -> int:
+                    response: Callable[[int], dict[str, Any]] | None = None, may_have_ticket: bool = True) -> int:
         """Store one turn: the citizen's text (masked) and the bot's reply parts.
 
         Args:
@@ -236,6 +236,8 @@ class ConversationStore:
                 same transaction, so a turn is stored and marked answered together — a replica that dies in
                 between leaves neither, and the retry runs it once.
             response: builds the stored answer from the bot message's id (with ``turn_key``).
+            may_have_ticket: ``False`` when the conversation never opened a ticket (its dialogue memory has no
+                ``handoff_ticket``): the look for an open ticket is skipped.
 
         Returns:
             The id of the stored bot message.
@@ -256,9 +258,9 @@ class ConversationStore:
                    update=tuple(k for k in conversation if k not in ("channel", "created_at")))
             bot_id = s.scalars(insert(Message).returning(Message.id, sort_by_parameter_order=True), rows).all()[-1]
             # a conversation with an open ticket: the helper sees what the citizen adds meanwhile
-            ticket = s.scalars(select(HandoffTicket).where(HandoffTicket.session_id == session_id,
-                                                           HandoffTicket.status != "closed")
-                               .order_by(HandoffTicket.id.desc()).limit(1)).first()
+            ticket = None if not may_have_ticket else s.scalars(
+                select(HandoffTicket).where(HandoffTicket.session_id == session_id, HandoffTicket.status != "closed")
+                .order_by(HandoffTicket.id.desc()).limit(1)).first()
             changed = False
             if ticket is not None:
                 lines = list(ticket.transcript or [])
