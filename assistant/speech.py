@@ -30,11 +30,19 @@ class VoiceRuntime:
         return self.pipeline.engine
 
 
+def denoise_config(settings: Settings) -> Any:
+    """The noise suppression the settings ask for (``asr_denoise``, ``asr_denoise_atten_db``)."""
+    from voice.denoise import DenoiseConfig
+
+    return DenoiseConfig(kind=settings.asr_denoise, atten_lim_db=settings.asr_denoise_atten_db)
+
+
 def build_voice(settings: Settings, kb: Any = None) -> VoiceRuntime:
     """Load the engine chosen by ``settings.asr_engine`` with the KB lexicon (blocking; seconds).
 
     Args:
-        settings: the app settings (``asr_engine``, ``vosk_model_path``, ``whisper_model_dir``, ``cache_dir``).
+        settings: the app settings (``asr_engine``, ``vosk_model_path``, ``whisper_model_dir``, ``asr_denoise``,
+            ``cache_dir``).
         kb: the loaded KnowledgeBase (``None``: only the built-in service terms).
     """
     from voice.factory import VoicePipeline, create_engine
@@ -43,7 +51,8 @@ def build_voice(settings: Settings, kb: Any = None) -> VoiceRuntime:
     t0 = time.perf_counter()
     lexicon = Lexicon.from_kb(kb) if kb is not None else Lexicon.base()
     engine = create_engine(settings.asr_engine, Path(settings.cache_dir), lexicon,
-                           vosk_model_path=settings.vosk_model_path, whisper_dir=settings.whisper_model_dir)
+                           vosk_model_path=settings.vosk_model_path, whisper_dir=settings.whisper_model_dir,
+                           denoise=denoise_config(settings))
     runtime = VoiceRuntime(VoicePipeline(engine, lexicon), engine.name, time.perf_counter() - t0)
     log_event(log, "voice.engine.loaded", engine=engine.name, s=round(runtime.load_s, 2), terms=len(lexicon))
     return runtime

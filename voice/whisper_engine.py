@@ -123,6 +123,9 @@ class WhisperEngine(Engine):
             is two clips of 36, so finals keep 30 s.
         partial_window_s: encoder window of partial (preview) decodes: 10 s makes the encoder ~9× cheaper
             (1.1 s → 0.13 s on the loaded 2-core machine), so partials do not push the stream behind real time.
+        denoiser: neural noise suppression before decoding (:class:`voice.denoise.DeepFilter`; None: none). Each
+            session streams its audio through it as the audio arrives and decodes the denoised copy; the VAD
+            still listens to the raw audio.
     """
 
     name = "whisper"
@@ -131,7 +134,7 @@ class WhisperEngine(Engine):
                  compute_type: str = "int8", beam_size: int = 5, n_best: int = 5, partial_beam_size: int = 1,
                  eof_beam_size: int = 5, partial_interval_s: float = 1.0, end_silence_s: float = 0.8,
                  vad: str = "auto", frontend: FrontendConfig | None = FrontendConfig(), lead_s: float = 1.0,
-                 window_s: float | None = None, partial_window_s: float | None = 10.0):
+                 window_s: float | None = None, partial_window_s: float | None = 10.0, denoiser=None):
         from faster_whisper import WhisperModel
         from faster_whisper.tokenizer import Tokenizer
 
@@ -150,6 +153,7 @@ class WhisperEngine(Engine):
         self.lead_s = lead_s
         self.window_s = window_s
         self.partial_window_s = partial_window_s
+        self.denoiser = denoiser
         self._lock = threading.Lock()
         self._simplify = _simplifier()
         self._suppress = self._suppressed_tokens()
@@ -376,6 +380,12 @@ class WhisperRecognizer(StreamingRecognizer):
         self._last_decode_s = 0.0
         self._cache: tuple[int, int, Decoded] | None = None  # (span start, span end, decoded)
         self._results: deque[Result] = deque()
+        # the denoised copy of the stream (stream coordinates): samples [_den_base, _den_n) in _den
+        self._dn = engine.denoiser.stream() if engine.denoiser is not None else None
+        self._den: list[np.ndarray] = []
+        self._den_base = 0
+        self._den_n = 0
+        self._utt0 = 0  # stream position of the current utterance's first sample
 
     # -- helpers -----------------------------------------------------------------------------------------
     def _buffer(self) -> np.ndarray:
@@ -395,8 +405,29 @@ class WhisperRecognizer(StreamingRecognizer):
         end = min(self._n, self.ep.last_speech_sample + self._PAD)
         return start, end
 
+    def _denoise(self, x: np.ndarray, flush: bool = False) -> None:
+        """Stream ``x`` through the denoiser (at ``eof``: ``flush`` pushes out the last ~40 ms too)."""
+        if self._dn is None:
+            return
+        for y in (self._dn.feed(x), self._dn.flush() if flush else None):
+            if y is not None and len(y):
+                self._den.append(y)
+                self._den_n += len(y)
+
+    def _denoised(self, start: int, end: int) -> np.ndarray:
+        """Utterance samples [start, end) from the denoised copy (a tail the denoiser has not given out yet,
+        at most ~40 ms, is silence)."""
+        if len(self._den) > 1:
+            self._den = [np.concatenate(self._den)]
+        buf = self._den[0] if self._den else np.zeros(0, dtype=np.float32)
+        a, b = self._utt0 + start - self._den_base, self._utt0 + end - self._den_base
+        y = buf[max(0, a):max(0, min(b, len(buf)))]
+        if len(y) < end - start:
+            y = np.concatenate([y, np.zeros(end - start - len(y), dtype=np.float32)])
+        return y
+
     def _prepare(self, start: int, end: int) -> np.ndarray:
-        x = self._buffer()[start:end]
+        x = self._denoised(start, end) if self._dn is not None else self._buffer()[start:end]
         return condition(x, self.engine.frontend) if self.engine.frontend is not None else x
 
     def _decode_span(self, beam_size: int | None = None, heard: bool = False) -> tuple[Decoded, int, int]:
@@ -448,6 +479,11 @@ class WhisperRecognizer(StreamingRecognizer):
             if d.encoded is not None:
                 engine, n = self.engine, self.n_best
                 res.redecode = lambda prompt, _d=d: engine.redecode(_d, prompt, n).hypotheses
+        self._utt0 += self._n
+        if self._dn is not None and self._den:
+            # keep only what the next utterance can still use
+            buf = np.concatenate(self._den)[max(0, self._utt0 - self._den_base):]
+            self._den, self._den_base = [buf], self._den_n - len(buf)
         self._chunks, self._n, self._partial, self._decoded_upto, self._cache = [], 0, "", 0, None
         self.ep.reset()
         return res
@@ -455,6 +491,7 @@ class WhisperRecognizer(StreamingRecognizer):
     # -- interface ---------------------------------------------------------------------------------------
     def accept(self, pcm16: bytes) -> bool:
         x = as_float(pcm16)
+        self._denoise(x)
         while len(x):
             cut = self.ep.feed(x)
             if cut is None:
@@ -493,6 +530,7 @@ class WhisperRecognizer(StreamingRecognizer):
         return self._results.popleft() if self._results else Result(text="", speech=False)
 
     def finish(self) -> Result:
+        self._denoise(np.zeros(0, dtype=np.float32), flush=True)
         if self._results:
             # an utterance ended but was not read: return it joined with whatever is pending
             done = list(self._results)

@@ -56,8 +56,11 @@ def _pipeline(settings: Settings, engine: str | None, kb: Any) -> Any:
     from voice.lexicon import Lexicon
 
     lexicon = Lexicon.from_kb(kb) if kb is not None else Lexicon.base()
+    from assistant.speech import denoise_config
+
     eng = create_engine(engine or settings.asr_engine, Path(settings.cache_dir), lexicon,
-                        vosk_model_path=settings.vosk_model_path, whisper_dir=settings.whisper_model_dir)
+                        vosk_model_path=settings.vosk_model_path, whisper_dir=settings.whisper_model_dir,
+                        denoise=denoise_config(settings))
     return VoicePipeline(eng, lexicon)
 
 

@@ -95,6 +95,33 @@ def test_whisper_model_reassembly_with_checksum(tmp_path, voice_cache):
         whisper_model_dir(tmp_path, explicit=tmp_path / "empty")
 
 
+def test_a_cut_short_model_is_refused_with_a_clear_message(tmp_path, voice_cache):
+    """A split model reassembled from too few parts (like the PyPI whisper-small packages, which hold 123 of the
+    406 tensors) is caught by walking the CTranslate2 header, before CTranslate2 would crash on it."""
+    from voice.models import ct2_model_problem
+
+    base = whisper_model_dir(voice_cache)
+    assert ct2_model_problem(base / "model.bin") is None
+    cut = tmp_path / "cut"
+    cut.mkdir()
+    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+        (cut / name).write_bytes((base / name).read_bytes())
+    with open(base / "model.bin", "rb") as src:
+        (cut / "model.bin").write_bytes(src.read(5_000_000))
+    assert "incomplete" in ct2_model_problem(cut / "model.bin")
+    with pytest.raises(ModelError, match="incomplete"):
+        whisper_model_dir(tmp_path, explicit=cut)
+    (cut / "model.bin").write_bytes(b"\x06\x00")
+    assert "cut short" in ct2_model_problem(cut / "model.bin")
+    with open(base / "model.bin", "rb") as src:
+        (cut / "model.bin").write_bytes(src.read())
+    (cut / "config.json").unlink()
+    with pytest.raises(ModelError, match="config.json"):
+        whisper_model_dir(tmp_path, explicit=cut)
+    (cut / "config.json").write_bytes((base / "config.json").read_bytes())
+    assert whisper_model_dir(tmp_path, explicit=cut) == cut
+
+
 # --------------------------------------------------------------------------------------------------------
 # fetch-model against a local server speaking the model-list protocol
 
