@@ -171,8 +171,10 @@ def apply_auth_token(argv: list[str], environ: dict[str, str]) -> list[str]:
     """``argv`` of ``rasa run`` with ``--auth-token`` taken from ``JXE_RASA_AUTH_TOKEN`` (removed from
     ``environ``), so the token never appears on the process's command line (``ps`` shows that to every user)."""
     token = environ.pop("JXE_RASA_AUTH_TOKEN", "")
-    if token and len(argv) > 1 and argv[1] == "run" and "--auth-token" not in argv:
-        return [*argv, "--auth-token", token]
+    given = any(a in ("-t", "--auth-token") or a.startswith("--auth-token=") for a in argv)
+    if token and len(argv) > 1 and argv[1] == "run" and not given:
+        # one argument with "=": a random token may begin with "-", which argparse would take for an option
+        return [*argv, f"--auth-token={token}"]
     return argv
 
 

@@ -55,7 +55,7 @@ def test_the_token_is_not_on_the_command_line(tmp_path):
     # the launcher (inside the Rasa process) adds it from the environment and drops the variable
     environ = {"JXE_RASA_AUTH_TOKEN": "tok-123", "PATH": "/bin"}
     assert apply_auth_token(["rasa", "run", "-p", "5005"], environ) == ["rasa", "run", "-p", "5005",
-                                                                      "--auth-token", "tok-123"]
+                                                                      "--auth-token=tok-123"]
     assert environ == {"PATH": "/bin"}
     assert apply_auth_token(["rasa", "train"], {"JXE_RASA_AUTH_TOKEN": "t"}) == ["rasa", "train"]
     assert apply_auth_token(["rasa", "run"], {}) == ["rasa", "run"]
@@ -89,3 +89,17 @@ async def test_client_sends_the_token_to_the_api_but_not_to_the_webhook():
     await client.aclose()
     assert seen == {"/webhooks/rest/webhook": None, "/conversations/s1/tracker": s.rasa_auth_token,
                     "/status": s.rasa_auth_token, "/conversations/s1/tracker/events": s.rasa_auth_token}
+
+
+def test_a_token_that_begins_with_a_dash_reaches_rasa_whole():
+    """Found by the cost bench: ``secrets.token_urlsafe`` begins with "-" one time in 64, and ``--auth-token -x…``
+    made ``rasa run`` exit with "expected one argument" at every restart."""
+    import argparse
+
+    parser = argparse.ArgumentParser()  # how rasa run declares it (rasa/cli/arguments/run.py)
+    parser.add_argument("command")
+    parser.add_argument("-t", "--auth-token", type=str)
+    parser.add_argument("-p", "--port")
+    for token in ("-Ab3_x9", "--double", "plain-Token_1"):
+        argv = apply_auth_token(["rasa", "run", "-p", "5005"], {"JXE_RASA_AUTH_TOKEN": token})
+        assert parser.parse_args(argv[1:]).auth_token == token
