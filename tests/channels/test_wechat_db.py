@@ -118,13 +118,13 @@ def test_a_retry_on_another_replica_while_the_first_computes_is_not_answered_twi
 
 def test_the_owner_keeps_its_lease_alive_while_it_computes_longer_than_the_lease(channel_app, db_url, fake_wechat):
     _, wx = fake_wechat
-    one, _, bot_one = channel_app(database_url=db_url, wechat_reply_budget_s=0.2, wechat_lease_s=0.6)
-    two, _, bot_two = channel_app(database_url=db_url, wechat_reply_budget_s=0.2, wechat_lease_s=0.6)
+    one, _, bot_one = channel_app(database_url=db_url, wechat_reply_budget_s=0.2, wechat_lease_s=1.0)
+    two, _, bot_two = channel_app(database_url=db_url, wechat_reply_budget_s=0.2, wechat_lease_s=1.0)
 
     async def go():
         async with client(one) as c1, client(two) as c2:
             first = await c1.post("/wechat/mp", params=query(), content=text_msg("慢慢问", msgid="78002"))
-            await asyncio.sleep(1.5)  # several leases long: only the owner's renewals keep the message its own
+            await asyncio.sleep(2.5)  # several leases long: only the owner's renewals keep the message its own
             retry = await c2.post("/wechat/mp", params=query(), content=text_msg("慢慢问", msgid="78002"))
             bot_one.gate.set()
             bot_two.gate.set()
