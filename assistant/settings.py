@@ -217,6 +217,11 @@ class Settings(BaseSettings):
     wechat_mode: Literal["plain", "compatible", "safe"] = "plain"
     wechat_api_base: str = "https://api.weixin.qq.com"
     wechat_reply_budget_s: float = 4.5
+    #: Seconds a replica's claim on a WeChat message it is answering stays valid without renewal (the owner renews
+    #: it every third of this while computing). A retry reaching another replica while the lease is live is not
+    #: computed again; once it lapses (the owner died) the message is taken over. Keep it well under WeChat's 5 s
+    #: between retries, or a crashed owner's message is not answered by a retry.
+    wechat_lease_s: float = Field(default=3.0, gt=0)
     #: Mini-program: answer ``transfer_customer_service`` when a citizen asks for a human (only when the
     #: operator uses WeChat's own customer-service console for the mini-program).
     wechat_miniprogram_transfer: bool = False

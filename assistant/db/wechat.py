@@ -38,6 +38,10 @@ class WeChatInbound(Base):
     #: Mini-program only: answered with ``transfer_customer_service``.
     transferred: Mapped[bool] = mapped_column(Boolean, default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
+    #: While ``processing``: until when the replica computing the answer holds it (renewed about every second by
+    #: that replica; ``updated_at`` cannot serve, retries bump it). A retry finding a live lease leaves the answer
+    #: to the owner; a lapsed (or missing) lease means the owner died and the message is taken over.
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

@@ -1,20 +1,26 @@
 """WeChat's database-backed guarantees across processes, on SQLite and PostgreSQL (``db_url``): one row per
-inbound message however many workers receive it, one access-token refresh however many processes need one, and
-(a known defect) a retry that reaches another replica while the first still computes."""
+inbound message however many workers receive it, one access-token refresh however many processes need one, and a
+retry reaching another replica while the first still computes (its lease is live) is not answered twice, while a
+message whose owner died (its lease lapsed) is taken over and answered."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+
+from assistant.db.base import utcnow
 
 from assistant.channels.wechat import mp as wechat_mp
 from assistant.channels.wechat.api import SharedTokenStore
 from assistant.db.session import Database
 from assistant.db.wechat import WeChatInbound, WeChatToken
 from tests.channels.conftest import APPID, run
+from assistant.channels.wechat.xml import parse_wechat_xml
 from tests.channels.wechat_helpers import client, query, text_msg
 
 
@@ -77,10 +83,19 @@ def test_processes_needing_a_new_token_at_once_fetch_one(db_url, make_settings):
     assert got == ["TOKEN-NEW-1"] * 3
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: a retry that reaches another replica while the first one "
-                   "still computes finds the row 'processing' and computes the answer again (taken for a crashed "
-                   "process), so the citizen can get two answers")
-def test_a_retry_on_another_replica_while_the_first_computes_is_not_answered_twice(channel_app, db_url):
+def _row(db_url, key):
+    db = Database(db_url)
+    try:
+        with db.session() as s:
+            r = s.get(WeChatInbound, key)
+            return None if r is None else {"status": r.status, "delivery": r.delivery, "attempts": r.attempts}
+    finally:
+        db.dispose()
+
+
+def test_a_retry_on_another_replica_while_the_first_computes_is_not_answered_twice(channel_app, db_url,
+                                                                                     fake_wechat):
+    _, wx = fake_wechat
     one, _, bot_one = channel_app(database_url=db_url, wechat_reply_budget_s=0.2)
     two, _, bot_two = channel_app(database_url=db_url, wechat_reply_budget_s=0.2)
 
@@ -97,3 +112,79 @@ def test_a_retry_on_another_replica_while_the_first_computes_is_not_answered_twi
     first, retry = run(go())
     assert first.text == "success" and retry.text == "success"
     assert len(bot_one.calls) == 1 and bot_two.calls == []
+    assert [m["text"]["content"] for m in wx.sent] == ["收到：慢慢问"]     # the owner delivers it, once
+    assert _row(db_url, "wechat_mp:id:78001") == {"status": "delivered", "delivery": "custom", "attempts": 2}
+
+
+def test_the_owner_keeps_its_lease_alive_while_it_computes_longer_than_the_lease(channel_app, db_url, fake_wechat):
+    _, wx = fake_wechat
+    one, _, bot_one = channel_app(database_url=db_url, wechat_reply_budget_s=0.2, wechat_lease_s=1.0)
+    two, _, bot_two = channel_app(database_url=db_url, wechat_reply_budget_s=0.2, wechat_lease_s=1.0)
+
+    async def go():
+        async with client(one) as c1, client(two) as c2:
+            first = await c1.post("/wechat/mp", params=query(), content=text_msg("慢慢问", msgid="78002"))
+            await asyncio.sleep(2.5)  # several leases long: only the owner's renewals keep the message its own
+            retry = await c2.post("/wechat/mp", params=query(), content=text_msg("慢慢问", msgid="78002"))
+            bot_one.gate.set()
+            bot_two.gate.set()
+            await wechat_mp.get_runtime(one).drain()
+            await wechat_mp.get_runtime(two).drain()
+            return first, retry
+
+    first, retry = run(go())
+    assert first.text == "success" and retry.text == "success"
+    assert len(bot_one.calls) == 1 and bot_two.calls == []
+    assert [m["text"]["content"] for m in wx.sent] == ["收到：慢慢问"]
+
+
+def _orphan(db_url, key, lease_until):
+    """The row a replica that died while computing leaves behind."""
+    db = Database(db_url)
+    try:
+        with db.session() as s:
+            s.add(WeChatInbound(dedup_key=key, channel="wechat_mp", openid="o-user-1", msg_type="text",
+                                status="processing", lease_until=lease_until))
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize("lapsed", ["expired", "none"])
+def test_a_message_whose_owner_died_is_taken_over_and_answered(channel_app, db_url, lapsed):
+    two, _, bot_two = channel_app(database_url=db_url)
+    _orphan(db_url, "wechat_mp:id:78003", utcnow() - timedelta(seconds=1) if lapsed == "expired" else None)
+
+    async def go():
+        async with client(two) as c2:
+            retry = await c2.post("/wechat/mp", params=query(), content=text_msg("你好", msgid="78003"))
+            await wechat_mp.get_runtime(two).drain()
+            return retry
+
+    retry = run(go())
+    assert parse_wechat_xml(retry.content)["Content"] == "收到：你好"
+    assert len(bot_two.calls) == 1
+    assert _row(db_url, "wechat_mp:id:78003") == {"status": "answered", "delivery": "passive", "attempts": 2}
+
+
+def test_a_lease_that_lapses_while_the_retry_waits_is_taken_over_within_that_request(channel_app, db_url):
+    two, _, bot_two = channel_app(database_url=db_url, wechat_reply_budget_s=4.0)
+    _orphan(db_url, "wechat_mp:id:78004", utcnow() + timedelta(seconds=0.8))  # the owner dies right now
+
+    async def go():
+        async with client(two) as c2:
+            retry = await c2.post("/wechat/mp", params=query(), content=text_msg("你好", msgid="78004"))
+            await wechat_mp.get_runtime(two).drain()
+            return retry
+
+    retry = run(go())
+    assert parse_wechat_xml(retry.content)["Content"] == "收到：你好"
+    assert len(bot_two.calls) == 1
+
+
+def test_one_replica_takes_over_a_lapsed_message_however_many_try_at_once(channel_app, db_url):
+    apps = [channel_app(database_url=db_url)[0] for _ in range(2)]
+    runtimes = [wechat_mp.get_runtime(app) for app in apps]
+    _orphan(db_url, "wechat_mp:id:78005", utcnow() - timedelta(seconds=1))
+    taken = _threads(6, lambda k: runtimes[k % 2]._take_over("wechat_mp:id:78005"))
+    assert sorted(taken) == [False] * 5 + [True]
+    assert _row(db_url, "wechat_mp:id:78005")["attempts"] == 2

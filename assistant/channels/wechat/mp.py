@@ -8,7 +8,12 @@ What happens to a message:
    ``Encrypt`` field decrypted and its AppID checked (403/400); the reply is encrypted the same way.
 3. De-duplication by ``MsgId`` (events: ``FromUserName:CreateTime:Event``) in ``wechat_inbound``: a retry of a
    message never starts a second computation; it gets the same answer (passive reply) when it is ready in time,
-   otherwise ``success`` — and the answer then goes out exactly once through the customer-service API.
+   otherwise ``success`` — and the answer then goes out exactly once through the customer-service API. This holds
+   across replicas: the replica computing an answer holds a lease on the row (``lease_until``, renewed every
+   third of ``settings.wechat_lease_s`` while it computes); a retry reaching another replica while the lease is
+   live waits inside its own budget for the owner's passive answer (and repeats it) and otherwise replies
+   ``success``, leaving delivery to the owner. A row whose lease lapsed (the owner died) is taken over — by one
+   replica only — and computed again.
 4. The answer is computed by ``Assistant.chat`` in a background task. If it is ready inside
    ``settings.wechat_reply_budget_s`` (4.5 s) it is the passive XML reply (further messages of a long answer
    follow through the customer-service API); otherwise the request is answered ``success`` at once and the
@@ -34,7 +39,7 @@ from typing import Any, Awaitable, Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from assistant.api.deps import ApiError
@@ -65,6 +70,8 @@ MAX_BODY_BYTES = 64 * 1024
 TIMESTAMP_WINDOW_S = 300
 #: Keep finished in-memory entries this long (a retry normally arrives within 15 s).
 _PENDING_TTL_S = 120
+#: How often a retry waiting for another replica's answer looks at the row again (seconds).
+_FOLLOW_POLL_S = 0.25
 
 TEXT_WELCOME = say("wechat.welcome")
 TEXT_VOICE_UNSUPPORTED = say("wechat.voice_unsupported")
@@ -502,24 +509,29 @@ class WeChatRuntime:
                 log_event(log, "wechat.retry.deduplicated", key=_log_key(key), status=row["status"],
                           delivery=row["delivery"])
                 await asyncio.to_thread(self._bump_attempts, key)
-                if row["delivery"] == "passive" and row["reply_chunks"] and passive_ok:
-                    # WeChat retries only when it did not receive our reply: give it the same answer again.
-                    return "passive", Answer(list(row["reply_chunks"]))
-                return "success", None
+                return _from_row(row, passive_ok)
             compute = self.compute_for(inb)
             if compute is None:
                 await asyncio.to_thread(self._insert_row, inb, "done", "none")
                 return "success", None
-            if row is None and not await asyncio.to_thread(self._insert_row, inb, "processing"):
-                return "success", None  # another worker owns this message
-            if row is not None:  # left "processing" by a previous process: compute it again
-                await asyncio.to_thread(self._bump_attempts, key)
+            if row is None:
+                owned = await asyncio.to_thread(self._insert_row, inb, "processing")
+            else:  # "processing": ours only when its owner's lease lapsed (that process died)
+                owned = await asyncio.to_thread(self._take_over, key)
+            if owned and row is not None:
+                log_event(log, "wechat.lease.taken_over", key=_log_key(key))
+            if not owned and key not in self._pending:  # another replica (or worker) computes it
+                outcome = await self._follow_owner(key, deadline, passive_ok)
+                if outcome is not None:
+                    return outcome
+                # None: the owner's lease lapsed while this retry waited — taken over, computed here
             if key in self._pending:  # started by a retry while the row was written
                 return "success", None
             task = asyncio.create_task(self._safe_compute(compute, inb))
             entry = _Pending(key=key, openid=inb.openid, channel=inb.channel, task=task)
             self._pending[key] = entry
             task.add_done_callback(lambda _t, e=entry: self._settle(e))
+            self._spawn(self._keep_lease(key, task))
             log_event(log, "wechat.message.received", channel=inb.channel, msg_type=inb.msg_type, key=_log_key(key))
         else:
             await asyncio.to_thread(self._bump_attempts, key)
@@ -558,6 +570,42 @@ class WeChatRuntime:
         if not entry.task.done():
             log_event(log, "wechat.reply.deferred", key=_log_key(key), budget_s=budget_s)
         return "success", None
+
+    async def _follow_owner(self, key: str, deadline: float, passive_ok: bool) -> tuple[str, Answer | None] | None:
+        """A retry of a message another replica is computing (its lease is live): wait inside this request's
+        budget for the owner's passive answer and repeat it (WeChat retries only when our reply did not reach it),
+        else reply ``success`` — the owner sends the answer through the customer-service API once its own request
+        has returned. Should the owner's lease lapse meanwhile (it died), the message is taken over here.
+
+        Returns:
+            what to reply, or ``None`` when this process took the message over and must compute it.
+        """
+        loop = asyncio.get_running_loop()
+        await asyncio.to_thread(self._bump_attempts, key)
+        log_event(log, "wechat.retry.elsewhere", key=_log_key(key))
+        while True:
+            row = await asyncio.to_thread(self._load_row, key)
+            if row is not None and row["status"] != "processing":
+                return _from_row(row, passive_ok)
+            if row is not None and await asyncio.to_thread(self._take_over, key):
+                log_event(log, "wechat.lease.taken_over", key=_log_key(key))
+                return None
+            left = deadline - loop.time()
+            if row is None or not passive_ok or left <= 0:
+                return "success", None
+            await asyncio.sleep(min(_FOLLOW_POLL_S, left))
+
+    async def _keep_lease(self, key: str, task: asyncio.Task) -> None:
+        """Renew this process's lease on ``key`` while its answer is computed (every third of the lease)."""
+        every = self.settings.wechat_lease_s / 3
+        while not task.done():
+            await asyncio.wait({task}, timeout=every)
+            if task.done():
+                return
+            try:
+                await asyncio.to_thread(self._renew_lease, key)
+            except Exception as exc:  # the next renewal may succeed; a lapse only lets a retry take over
+                log_event(log, "wechat.lease.renew_failed", key=_log_key(key), error=type(exc).__name__)
 
     async def _safe_compute(self, compute: Callable[[], Awaitable[Answer]], inb: Inbound) -> Answer:
         started = time.perf_counter()
@@ -664,14 +712,39 @@ class WeChatRuntime:
                 return None
             return {"status": r.status, "delivery": r.delivery, "reply_chunks": r.reply_chunks}
 
+    def _lease_end(self) -> Any:
+        return utcnow() + timedelta(seconds=self.settings.wechat_lease_s)
+
     def _insert_row(self, inb: Inbound, status: str, delivery: str | None = None) -> bool:
         try:
             with self.db.session() as s:
                 s.add(WeChatInbound(dedup_key=inb.dedup_key, channel=inb.channel, openid=inb.openid,
-                                    msg_type=inb.msg_type[:32] or "?", status=status, delivery=delivery))
+                                    msg_type=inb.msg_type[:32] or "?", status=status, delivery=delivery,
+                                    lease_until=self._lease_end() if status == "processing" else None))
             return True
         except IntegrityError:
             return False
+
+    def _take_over(self, key: str) -> bool:
+        """Claim a ``processing`` row whose lease lapsed (or that has none): one compare-and-set, so of several
+        replicas trying at once exactly one wins. Counts the attempt."""
+        now = utcnow()
+        with self.db.session() as s:
+            res = s.execute(
+                update(WeChatInbound)
+                .where(WeChatInbound.dedup_key == key, WeChatInbound.status == "processing",
+                       or_(WeChatInbound.lease_until.is_(None), WeChatInbound.lease_until < now))
+                .values(lease_until=now + timedelta(seconds=self.settings.wechat_lease_s),
+                        attempts=WeChatInbound.attempts + 1, updated_at=now)
+                .execution_options(synchronize_session=False))
+            return res.rowcount == 1
+
+    def _renew_lease(self, key: str) -> None:
+        with self.db.session() as s:
+            s.execute(update(WeChatInbound)
+                      .where(WeChatInbound.dedup_key == key, WeChatInbound.status == "processing")
+                      .values(lease_until=self._lease_end())
+                      .execution_options(synchronize_session=False))
 
     def _bump_attempts(self, key: str) -> None:
         with self.db.session() as s:
@@ -736,6 +809,15 @@ def _log_key(key: str | None) -> str | None:
 
 def _reject(status: int, error: str, message: str) -> None:
     raise ApiError(status, error, message)
+
+
+def _from_row(row: dict[str, Any], passive_ok: bool) -> tuple[str, Answer | None]:
+    """The reply to a retry of a message already answered: WeChat retries only when it did not receive our reply,
+    so a passive answer is given again; anything else (sent by the customer-service API, or nothing) is
+    ``success``."""
+    if row["delivery"] == "passive" and row["reply_chunks"] and passive_ok:
+        return "passive", Answer(list(row["reply_chunks"]))
+    return "success", None
 
 
 async def _static(text: str) -> Answer:
