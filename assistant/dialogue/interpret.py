@@ -191,11 +191,12 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     strong = _strong(parse)
     if any(c not in members for c in strong) or _names_other(parse, set(members)):
         return None  # the message names another matter: a new topic
-    combined = nlu.parse(f"{state.topic_text} {text}")
-    ranked = [h for h in combined.get("matters") or [] if h.get("code") in members]
+    # every member is scored for the earlier question plus the detail (not only those that would reach the top of
+    # the whole KB), and re-scored among the members: a detail tells siblings apart
+    ranked = nlu.rank_among(f"{state.topic_text} {text}", list(members))
     if not ranked:
         return None
-    best = members[ranked[0]["code"]]
+    best = members[ranked[0].code]
     if best.code != current.code or answering:
         return best
     if parse["intent"]["name"] in {"nlu_fallback", "out_of_scope"} and (crossing or len(members) > 1):
