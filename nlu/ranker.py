@@ -15,8 +15,8 @@ guides, in ``folds`` seeded folds. For each fold the index, the pinyin index and
 the fold's questions (vectors are reused, nothing is encoded but a few framed questions), and each question of the
 fold is searched as a citizen's question would be; its guide's matter is the right candidate. The weights minimise
 a listwise softmax loss (L-BFGS, L2), deterministic for one KB. The scorer is expressed in units of the fused score
-(each weight divided by the fused score's), so :meth:`Ranker.apply` re-orders like the hand-weighted re-scoring
-does: ``score + bonus − best bonus``, never raising the best score (the out-of-scope threshold keeps its meaning).
+(each weight divided by the fused score's): :meth:`Ranker.apply` re-orders by ``score + bonus`` and shifts the
+scores so that the first keeps the best fused score (the out-of-scope threshold keeps its meaning).
 
 Trained by :meth:`nlu.engine.NLU` when the calibration asks for it (``Calibration.ranker``), cached next to the
 index (keyed by the KB fingerprint, the model and the fusion weights). Whether it is used is decided by
@@ -104,16 +104,19 @@ class Ranker:
         return np.array([0.0, *(self.weights.get(f, 0.0) for f in FEATURES[1:])], dtype="float64")
 
     def apply(self, hits: list[MatterHit], x: np.ndarray) -> list[MatterHit]:
-        """The hits re-ordered by ``score + bonus − the best bonus`` (the first ``len(x)`` hits have features,
-        the others a bonus of 0)."""
+        """The hits re-ordered by ``score + bonus`` (the first ``len(x)`` hits have features, the others a bonus
+        of 0), shifted so that the new first hit has the best fused score of all: the order and the gaps are the
+        ranker's, the best score stays what the fused search found (so the out-of-scope threshold keeps its
+        meaning whichever candidate comes first)."""
         if len(hits) < 2 or not len(x):
             return hits
         from dataclasses import replace
 
         bonus = np.zeros(len(hits), dtype="float64")
         bonus[:len(x)] = x[:len(hits)] @ self.vector()
-        top = float(bonus.max())
-        out = [replace(h, score=float(h.score + b - top)) for h, b in zip(hits, bonus)]
+        total = np.array([h.score for h in hits], dtype="float64") + bonus
+        shift = max(h.score for h in hits) - float(total.max())
+        out = [replace(h, score=float(t + shift)) for h, t in zip(hits, total)]
         out.sort(key=lambda h: (-h.score, h.code))
         return out
 

@@ -50,7 +50,7 @@ def test_fit_is_deterministic_and_refuses_an_unusable_scorer():
     assert fit([], []) is None
 
 
-def test_apply_reorders_and_never_raises_the_best_score():
+def test_apply_reorders_and_keeps_the_best_fused_score_first():
     r = Ranker({f: 0.0 for f in FEATURES[1:]} | {"variant": 0.2})
     hits = [MatterHit("A", "a", 1.00), MatterHit("B", "b", 0.95), MatterHit("C", "c", 0.50)]
     x = np.zeros((3, len(FEATURES)))
@@ -58,8 +58,9 @@ def test_apply_reorders_and_never_raises_the_best_score():
     x[1, FEATURES.index("variant")] = 1.0
     out = r.apply(hits, x)
     assert [h.code for h in out] == ["B", "A", "C"]
-    assert max(h.score for h in out) <= 1.0 + 1e-12
-    assert out[0].score == pytest.approx(0.95)  # its own score, the others moved down by the best bonus
+    # the new first keeps the best fused score; the gaps are the ranker's (B 0.95+0.2 vs A 1.00, C 0.50)
+    assert out[0].score == pytest.approx(1.00)
+    assert out[1].score == pytest.approx(1.00 - 0.15) and out[2].score == pytest.approx(0.50 - 0.15)
     assert r.apply(hits[:1], x[:1]) == hits[:1]
 
 
