@@ -312,6 +312,25 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
             best_m = (util, float(m))
     cal.ambiguity_margin = round(best_m[1], 3)
     log(f"calibrate: ambiguity_margin {cal.ambiguity_margin}")
+    # --- 3b. with the learned re-ranker: the gap of the two best fused scores, for the questions the margin does
+    # not flag (the same utility, at most a tenth of them flagged)
+    if probe.ranker is not None:
+        fgaps = []
+        for x, _, hits in cache:
+            if x.code is None or len(hits) < 2 or hits[0].score - hits[1].score < cal.ambiguity_margin:
+                continue
+            fused = sorted((h.fused for h in hits if h.fused is not None), reverse=True)
+            if len(fused) > 1:
+                fgaps.append((fused[0] - fused[1], hits[0].code == x.code))
+        best_f = (sum(c for _, c in fgaps), 0.0)
+        for m in np.arange(0.0, 0.1, 0.0025):
+            if sum(1 for g, _ in fgaps if g < m) > 0.10 * len(fgaps):
+                break
+            util = sum(c for g, c in fgaps if g >= m) + sum(not c for g, c in fgaps if g < m)
+            if util >= best_f[0]:
+                best_f = (util, float(m))
+        cal.flat_margin = round(best_f[1], 4)
+        log(f"calibrate: flat_margin {cal.flat_margin}")
 
     # --- 4. intent threshold -------------------------------------------------------------------------------
     conf = [(r[0][1], r[0][0] == x.intent or (x.intent in MATTER_INTENTS and r[0][0] in MATTER_INTENTS))

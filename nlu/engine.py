@@ -63,6 +63,9 @@ class Calibration:
         rerank: the sibling re-scoring of the best candidates (:mod:`nlu.rerank`).
         ranker: re-score the best candidates with the learned re-ranker (:mod:`nlu.ranker`, trained from the KB
             at index-build time) instead of ``rerank``.
+        flat_margin: unused when 0. With the learned re-ranker, a question whose two best *fused* scores (before
+            re-ranking) are closer than this is ambiguous too: the re-ranker learned on specific questions and can
+            be sure of a vague one («我想办个证»).
         model: the model key the thresholds were measured with.
         notes: how they were measured.
     """
@@ -75,6 +78,7 @@ class Calibration:
     weights: FusionWeights = field(default_factory=FusionWeights)
     rerank: RerankWeights = field(default_factory=RerankWeights)
     ranker: bool = False
+    flat_margin: float = 0.0
     model: str = ""
     notes: dict = field(default_factory=dict)
 
@@ -88,7 +92,8 @@ class Calibration:
         rr = RerankWeights(**data.get("rerank", {}))
         return cls(float(data["oos_threshold"]), float(data["ambiguity_margin"]), float(data["intent_threshold"]),
                    float(data.get("followup_threshold", 0.0)), float(data.get("oos_override_threshold", 0.0)), w,
-                   rr, bool(data.get("ranker", False)), data.get("model", ""), data.get("notes", {}))
+                   rr, bool(data.get("ranker", False)), float(data.get("flat_margin", 0.0)), data.get("model", ""),
+                   data.get("notes", {}))
 
     def save(self, path: Path = CALIBRATION_FILE) -> None:
         """Write the calibration file."""
@@ -382,6 +387,9 @@ class NLU:
             # its own: the dialogue keeps the matter from context.
             return self._result(raw, ranking, [], False, False, None)
         ambiguous = len(hits) > 1 and hits[0].score - hits[1].score < cal.ambiguity_margin
+        if not ambiguous and cal.flat_margin > 0:
+            fused = sorted((h.fused for h in hits if h.fused is not None), reverse=True)
+            ambiguous = len(fused) > 1 and fused[0] - fused[1] < cal.flat_margin
         return self._result(raw, ranking, hits[:k], False, ambiguous, None if ambiguous else hits[0])
 
     # ---------------------------------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ class MatterHit:
         dense: the embedding cosine (max over the matter's texts).
         sparse: the normalised BM25 score.
         phonetic: what the pinyin match score (:class:`nlu.phonetic.PhoneticIndex`) adds to the BM25 score.
+        fused: the fused score before the learned re-ranker changed ``score`` (``None``: not re-ranked).
     """
 
     code: str
@@ -52,6 +53,7 @@ class MatterHit:
     dense: float = 0.0
     sparse: float = 0.0
     phonetic: float = 0.0
+    fused: float | None = None
 
     def as_dict(self) -> dict:
         """``{"code", "name", "score"}`` as the parse result and the evaluation output carry it."""

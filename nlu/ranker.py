@@ -116,7 +116,7 @@ class Ranker:
         bonus[:len(x)] = x[:len(hits)] @ self.vector()
         total = np.array([h.score for h in hits], dtype="float64") + bonus
         shift = max(h.score for h in hits) - float(total.max())
-        out = [replace(h, score=float(t + shift)) for h, t in zip(hits, total)]
+        out = [replace(h, score=float(t + shift), fused=h.score) for h, t in zip(hits, total)]
         out.sort(key=lambda h: (-h.score, h.code))
         return out
 
