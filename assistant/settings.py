@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     embedding_model: str = ""
     #: Override the calibrated out-of-scope threshold (fused score); ``None`` keeps the calibrated one.
     nlu_oos_threshold: float | None = None
+    #: Encode with the int8 dynamically quantised embedding model (faster single-query encoding on CPU; the index
+    #: and classifier caches are keyed by it). Measured in docs/benchmarks.md (issue 9).
+    nlu_quantize: bool = False
 
     # --- triage inbox (teach the assistant) --------------------------------------------------------
     #: Record the turns the assistant got wrong or was unsure of in the triage inbox.

@@ -182,15 +182,15 @@ def run(settings: Settings, with_rasa: bool = True) -> str:
     kb = KnowledgeBase.load(settings.kb_dir, settings.guides_dir)
     authored = sum(1 for m in kb.matters if m.source == "authored")
     t0 = time.perf_counter()
-    shared_encoder(settings.embedding_model)
+    shared_encoder(settings.embedding_model, settings.nlu_quantize)
     model_load = time.perf_counter() - t0
     # Index build (cold: an empty cache folder) for Sichuan + authored, then warm start from the cache.
     with tempfile.TemporaryDirectory(prefix="jxe-bench-nlu-") as tmp:
         t0 = time.perf_counter()
-        nlu = NLU(kb, settings.embedding_model, Path(tmp))
+        nlu = NLU(kb, settings.embedding_model, Path(tmp), quantize=settings.nlu_quantize)
         cold = time.perf_counter() - t0
         t0 = time.perf_counter()
-        nlu = NLU(kb, settings.embedding_model, Path(tmp))
+        nlu = NLU(kb, settings.embedding_model, Path(tmp), quantize=settings.nlu_quantize)
         warm = time.perf_counter() - t0
         rows = len(nlu.index.row_texts)
     # Latency: warm the model on our own examples, then time the evaluation queries (first time each).
@@ -246,7 +246,7 @@ def run(settings: Settings, with_rasa: bool = True) -> str:
                                    guangdong_path=GUANGDONG)
         with tempfile.TemporaryDirectory(prefix="jxe-bench-nlu-gd-") as tmp:
             t0 = time.perf_counter()
-            nlu_gd = NLU(kb_gd, settings.embedding_model, Path(tmp))
+            nlu_gd = NLU(kb_gd, settings.embedding_model, Path(tmp), quantize=settings.nlu_quantize)
             gd = (len(kb_gd), len(nlu_gd.index.row_texts), time.perf_counter() - t0)
             del nlu_gd
     cal = nlu.calibration

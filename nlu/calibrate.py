@@ -34,6 +34,7 @@ from nlu.engine import NLU, Calibration
 from nlu.index import FusionWeights, MatterIndex, matter_texts
 from nlu.intents import MATTER_INTENTS, label_question, IntentClassifier, kb_examples, load_examples, load_names_matter
 from nlu.phonetic import PhoneticIndex, chars_by_sound, sound_alike_typo
+from nlu.ranker import candidate_features, train
 from nlu.rerank import FEATURES, MatterTerms, RerankWeights, features
 from nlu.text import MAX_MODEL_CHARS, normalize, strip_frame
 
@@ -58,19 +59,39 @@ def _split(seq: Sequence, frac: float, rng: random.Random) -> tuple[list, list]:
     return items[n:], items[:n]
 
 
-def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Calibration:
-    """Measure the thresholds for ``nlu``'s KB and model.
+@dataclass
+class HeldOut:
+    """The held-out split of own data and what is built without it (see :func:`held_out`)."""
+
+    reduced: list
+    examples: dict[str, list[str]]
+    named_raw: set[str]
+    vecs: dict[str, np.ndarray]
+    index: MatterIndex
+    classifier: IntentClassifier
+    phonetic: PhoneticIndex
+    matter_terms: MatterTerms
+    matter_items: list[_Item]
+    typo_items: list[_Item]
+    intent_items: list[_Item]
+
+    def item(self, text: str, intent: str, code: str | None, tok) -> _Item:
+        """A question as :meth:`nlu.engine.NLU.parse` reads it (framing stripped), with its vector."""
+        n = strip_frame(normalize(text, MAX_MODEL_CHARS))
+        return _Item(n, intent, code, self.vecs[n], tok.terms(n), self.phonetic.scores(n))
+
+
+def held_out(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> HeldOut:
+    """Hold out (seeded) a quarter of every authored guide's example questions and colloquial phrasings and of
+    each intent's hand-written examples, add homophone-typo copies of the held-out matter questions, and build the
+    index, classifier, pinyin index and term sets without them (vectors encoded once with ``nlu``'s encoder).
 
     Args:
         nlu: a loaded NLU (its encoder, tokenizer and KB are reused).
-        seed: random seed of the held-out split.
+        seed: random seed of the split.
         holdout: fraction held out.
         log: progress printer.
-
-    Returns:
-        The calibration (not yet saved).
     """
-    t0 = time.perf_counter()
     rng = random.Random(seed)
     enc, tok = nlu.encoder, nlu.tokenizer
     # --- held-out matter questions: remove them from their guides ------------------------------------------
@@ -114,14 +135,35 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
     clf = IntentClassifier.fit(np.stack([vecs[t] for t, _ in pairs]), [i for _, i in pairs])
     phonetic = PhoneticIndex.from_matters(reduced)
     mterms = MatterTerms.build(reduced, tok, index.doc_terms)
+    h = HeldOut(reduced, examples, named_raw, vecs, index, clf, phonetic, mterms, [], [], [])
+    h.matter_items = [h.item(q, "ask_matter", c, tok) for q, c in held_q]
+    h.typo_items = [h.item(q, "ask_matter", c, tok) for q, c in typo_q]
+    h.intent_items = [h.item(t, i, None, tok) for t, i in held_i]
+    return h
+
+
+def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Calibration:
+    """Measure the thresholds for ``nlu``'s KB and model.
+
+    Args:
+        nlu: a loaded NLU (its encoder, tokenizer and KB are reused).
+        seed: random seed of the held-out split.
+        holdout: fraction held out.
+        log: progress printer.
+
+    Returns:
+        The calibration (not yet saved).
+    """
+    t0 = time.perf_counter()
+    enc, tok = nlu.encoder, nlu.tokenizer
+    h = held_out(nlu, seed, holdout, log)
+    examples, named_raw = h.examples, h.named_raw
+    index, clf, phonetic, mterms = h.index, h.classifier, h.phonetic, h.matter_terms
+    matter_items, typo_items, intent_items = h.matter_items, h.typo_items, h.intent_items
 
     def item(text: str, intent: str, code: str | None) -> _Item:
-        n = strip_frame(normalize(text, MAX_MODEL_CHARS))  # as NLU.parse reads a question
-        return _Item(n, intent, code, vecs[n], tok.terms(n), phonetic.scores(n))
+        return h.item(text, intent, code, tok)
 
-    matter_items = [item(q, "ask_matter", c) for q, c in held_q]
-    typo_items = [item(q, "ask_matter", c) for q, c in typo_q]
-    intent_items = [item(t, i, None) for t, i in held_i]
     log(f"calibrate: {len(matter_items)} held-out matter questions (+{len(typo_items)} homophone-typo copies), "
         f"{len(intent_items)} held-out intent examples")
     ranked_items = matter_items + typo_items
@@ -167,10 +209,30 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
     r_typo = float(np.mean([rerank.apply(h, f)[0].code == x.code for x, h, f in cands if id(x) not in held_ids]))
     log(f"calibrate: rerank {rerank} held-out top-1 {r_clean:.3f} (typo copies {r_typo:.3f})")
 
+    # --- 1c. the learned re-ranker (nlu/ranker.py), trained from the reduced KB's own questions as the NLU trains
+    # it from the whole KB; used instead of the hand-weighted re-scoring only when it wins on the held-out questions
+    ranker = train(h.reduced, index, tok, phonetic, mterms, weights, enc.encode)
+    k_clean = k_typo = 0.0
+    if ranker is not None:
+        ok = [ranker.apply(hs, candidate_features(x.text, x.vec, x.terms, hs[:ranker.depth], index, mterms))[0].code
+              == x.code for x, hs, _ in cands]
+        k_all = float(np.mean(ok))
+        k_clean = float(np.mean([o for o, (x, _, _) in zip(ok, cands) if id(x) in held_ids]))
+        k_typo = float(np.mean([o for o, (x, _, _) in zip(ok, cands) if id(x) not in held_ids]))
+        use_ranker = k_all > best_r + 1e-9
+        log(f"calibrate: learned re-ranker held-out top-1 {k_clean:.3f} (typo copies {k_typo:.3f}) — "
+            f"{'used' if use_ranker else 'not used'}; {ranker.notes}")
+    else:
+        use_ranker = False
+        log("calibrate: learned re-ranker: nothing to train")
+    if use_ranker:
+        r_clean, r_typo = k_clean, k_typo
+
     # --- 2. thresholds with the full decision --------------------------------------------------------------
     probe = copy.copy(nlu)
     probe.index, probe.classifier, probe.phonetic, probe.matter_terms = index, clf, phonetic, mterms
-    cal = Calibration(weights=weights, rerank=rerank, model=enc.key)
+    probe.ranker = ranker if use_ranker else None
+    cal = Calibration(weights=weights, rerank=rerank, ranker=use_ranker, model=enc.key)
     probe.calibration = cal
     cache = []
     for x in matter_items + intent_items:
@@ -250,6 +312,25 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
             best_m = (util, float(m))
     cal.ambiguity_margin = round(best_m[1], 3)
     log(f"calibrate: ambiguity_margin {cal.ambiguity_margin}")
+    # --- 3b. with the learned re-ranker: the gap of the two best fused scores, for the questions the margin does
+    # not flag (the same utility, at most a tenth of them flagged)
+    if probe.ranker is not None:
+        fgaps = []
+        for x, _, hits in cache:
+            if x.code is None or len(hits) < 2 or hits[0].score - hits[1].score < cal.ambiguity_margin:
+                continue
+            fused = sorted((h.fused for h in hits if h.fused is not None), reverse=True)
+            if len(fused) > 1:
+                fgaps.append((fused[0] - fused[1], hits[0].code == x.code))
+        best_f = (sum(c for _, c in fgaps), 0.0)
+        for m in np.arange(0.0, 0.1, 0.0025):
+            if sum(1 for g, _ in fgaps if g < m) > 0.10 * len(fgaps):
+                break
+            util = sum(c for g, c in fgaps if g >= m) + sum(not c for g, c in fgaps if g < m)
+            if util >= best_f[0]:
+                best_f = (util, float(m))
+        cal.flat_margin = round(best_f[1], 4)
+        log(f"calibrate: flat_margin {cal.flat_margin}")
 
     # --- 4. intent threshold -------------------------------------------------------------------------------
     conf = [(r[0][1], r[0][0] == x.intent or (x.intent in MATTER_INTENTS and r[0][0] in MATTER_INTENTS))
@@ -268,6 +349,8 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
                  "heldout_intent_examples": len(intent_items), "heldout_typo_copies": len(typo_items),
                  "heldout_top1_fused": round(top1_clean, 4), "heldout_typo_top1_fused": round(top1_typo, 4),
                  "heldout_top1": round(r_clean, 4), "heldout_typo_top1": round(r_typo, 4),
+                 "heldout_top1_learned_reranker": round(k_clean, 4),
+                 "heldout_typo_top1_learned_reranker": round(k_typo, 4),
                  "heldout_routing_accuracy": round(best_t[0], 4),
                  "override_balanced_accuracy": round(float(max(best_o[0], base_o)), 4),
                  "override_negatives": len(negatives), "followup_accuracy": round(f_acc, 4), "heldout_intent_accuracy": round(float(intent_acc), 4),

@@ -21,6 +21,7 @@ from nlu.learned import DEFAULT_MATCH_THRESHOLD, LearnedExample, LearnedMatch, L
 from nlu.lexicon import Tokenizer, lexicon_words, write_userdict
 from nlu.payload import parse_payload, payload_parse
 from nlu.phonetic import PhoneticIndex
+from nlu.ranker import Ranker, cache_key, candidate_features, load_or_train, train
 from nlu.rerank import MatterTerms, RerankWeights, features
 from nlu.text import MAX_MODEL_CHARS, has_cjk, normalize, strip_frame
 
@@ -32,13 +33,14 @@ _ENCODERS: dict[str, Encoder] = {}
 _ENCODERS_LOCK = threading.Lock()
 
 
-def shared_encoder(embedding_model: str = "") -> Encoder:
-    """One loaded encoder per model folder per process (the model is ~100 MB; tests and benchmarks build several
-    NLU objects)."""
+def shared_encoder(embedding_model: str = "", quantize: bool = False) -> Encoder:
+    """One loaded encoder per model folder (and quantisation) per process (the model is ~100 MB; tests and
+    benchmarks build several NLU objects)."""
+    key = f"{embedding_model}|int8" if quantize else embedding_model
     with _ENCODERS_LOCK:
-        enc = _ENCODERS.get(embedding_model)
+        enc = _ENCODERS.get(key)
         if enc is None:
-            enc = _ENCODERS[embedding_model] = Encoder(embedding_model)
+            enc = _ENCODERS[key] = Encoder(embedding_model, quantize=quantize)
         return enc
 
 
@@ -59,6 +61,11 @@ class Calibration:
             are complaints and chit-chat, and a strong match to a matter's own texts outweighs it.
         weights: the score fusion.
         rerank: the sibling re-scoring of the best candidates (:mod:`nlu.rerank`).
+        ranker: re-score the best candidates with the learned re-ranker (:mod:`nlu.ranker`, trained from the KB
+            at index-build time) instead of ``rerank``.
+        flat_margin: unused when 0. With the learned re-ranker, a question whose two best *fused* scores (before
+            re-ranking) are closer than this is ambiguous too: the re-ranker learned on specific questions and can
+            be sure of a vague one («我想办个证»).
         model: the model key the thresholds were measured with.
         notes: how they were measured.
     """
@@ -70,6 +77,8 @@ class Calibration:
     oos_override_threshold: float = 0.0
     weights: FusionWeights = field(default_factory=FusionWeights)
     rerank: RerankWeights = field(default_factory=RerankWeights)
+    ranker: bool = False
+    flat_margin: float = 0.0
     model: str = ""
     notes: dict = field(default_factory=dict)
 
@@ -83,7 +92,8 @@ class Calibration:
         rr = RerankWeights(**data.get("rerank", {}))
         return cls(float(data["oos_threshold"]), float(data["ambiguity_margin"]), float(data["intent_threshold"]),
                    float(data.get("followup_threshold", 0.0)), float(data.get("oos_override_threshold", 0.0)), w,
-                   rr, data.get("model", ""), data.get("notes", {}))
+                   rr, bool(data.get("ranker", False)), float(data.get("flat_margin", 0.0)), data.get("model", ""),
+                   data.get("notes", {}))
 
     def save(self, path: Path = CALIBRATION_FILE) -> None:
         """Write the calibration file."""
@@ -101,10 +111,13 @@ class NLU:
             KB fingerprint and the model); ``None`` builds them in memory (slower start).
         oos_threshold: overrides the calibrated out-of-scope threshold.
         calibration: explicit thresholds (default: ``nlu/data/calibration.json``).
+        quantize: encode with the int8-quantised model (:class:`nlu.embed.Encoder`); the index is built and
+            cached with the same encoder.
     """
 
     def __init__(self, kb, embedding_model: str = "", cache_dir: Path | None = None,
-                 oos_threshold: float | None = None, calibration: Calibration | None = None):
+                 oos_threshold: float | None = None, calibration: Calibration | None = None,
+                 quantize: bool = False):
         t0 = time.perf_counter()
         self.matters = list(kb.matters)
         self._by_code = {m.code: m for m in self.matters}
@@ -116,7 +129,7 @@ class NLU:
         if not userdict.is_file():
             write_userdict(userdict, lexicon_words(self.matters))
         self.tokenizer = Tokenizer(userdict, tmp_dir=work)
-        self.encoder = shared_encoder(embedding_model)
+        self.encoder = shared_encoder(embedding_model, quantize)
         self.index, self.index_from_cache = MatterIndex.load_or_build(
             self.matters, self.encoder, self.tokenizer, self.cache_dir, self.fingerprint)
         self.classifier, self.classifier_from_cache = self._classifier()
@@ -125,6 +138,15 @@ class NLU:
         self.calibration = calibration or Calibration.load()
         if oos_threshold is not None:
             self.calibration.oos_threshold = float(oos_threshold)
+        #: The learned re-ranker (:mod:`nlu.ranker`) when the calibration uses one; kept by :meth:`with_matters`
+        #: (its weights are about kinds of evidence, not about particular matters).
+        self.ranker: Ranker | None = None
+        if self.calibration.ranker:
+            w = self.calibration.weights
+            self.ranker, _ = load_or_train(
+                self.cache_dir, cache_key(self.fingerprint, self.encoder.key, w),
+                lambda: train(self.matters, self.index, self.tokenizer, self.phonetic, self.matter_terms, w,
+                              self.encoder.encode))
         self.intents = set(ALL_INTENTS) | set(self.classifier.labels)
         self.generic_terms = generic_terms(self.tokenizer)
         #: What helpers taught (triage inbox): swapped whole by :meth:`set_learned`, read once per parse.
@@ -182,10 +204,12 @@ class NLU:
             clf.save(path)
         return clf, False
 
-    def has_content(self, norm: str) -> bool:
-        """Whether a normalised text has a term the KB knows beyond the generic follow-up vocabulary."""
+    def has_content(self, norm: str, terms: list[str] | None = None) -> bool:
+        """Whether a normalised text (its BM25 ``terms`` when already known) has a term the KB knows beyond the
+        generic follow-up vocabulary."""
         idf = self.index.bm25.idf
-        return any(t in idf and t not in self.generic_terms for t in self.tokenizer.terms(norm))
+        terms = self.tokenizer.terms(norm) if terms is None else terms
+        return any(t in idf and t not in self.generic_terms for t in terms)
 
     # ---------------------------------------------------------------------------------------------------------
     def learned_set(self, examples: list[LearnedExample], version: str = "",
@@ -226,18 +250,41 @@ class NLU:
             return []
         return self.ranked(norm, self.encoder.encode_one(norm), k)
 
-    def ranked(self, norm: str, qvec: np.ndarray, k: int, learned: LearnedSet | None = None) -> list[MatterHit]:
+    def rank_among(self, text: str, codes, k: int | None = None) -> list[MatterHit]:
+        """The matters ``codes`` ranked for a text, each scored whether or not it would reach the top of the whole
+        KB, and re-scored among themselves (a detail read within a family of sibling matters).
+
+        Args:
+            text: the user's text (normalised here).
+            codes: matter codes (unknown ones are ignored).
+            k: how many hits (default: all of ``codes``).
+        """
+        positions = list(dict.fromkeys(self.index.code_pos[c] for c in codes if c in self.index.code_pos))
+        norm = strip_frame(normalize(text or "", MAX_MODEL_CHARS))
+        if not norm or not positions:
+            return []
+        return self.ranked(norm, self.encoder.encode_one(norm), k or len(positions), only=positions)
+
+    def ranked(self, norm: str, qvec: np.ndarray, k: int, learned: LearnedSet | None = None,
+               only: list[int] | None = None, terms: list[str] | None = None) -> list[MatterHit]:
         """The ``k`` best matters of a normalised text: fused search (embedding — the learned rows included —,
-        BM25, pinyin), then the sibling re-scoring of the best candidates."""
+        BM25, pinyin), then the re-scoring of the best candidates (the learned re-ranker when there is one, else
+        the hand-weighted sibling re-scoring); ``only``: rank exactly these matter positions; ``terms``: the
+        text's BM25 terms when already known."""
         cal = self.calibration
-        terms = self.tokenizer.terms(norm)
+        terms = self.tokenizer.terms(norm) if terms is None else terms
         phonetic = self.phonetic.scores(norm) if cal.weights.w_phonetic else None
         learned = self.learned if learned is None else learned
         extra = {self.index.code_pos[c]: v for c, v in learned.matter_scores(qvec).items()
                  if c in self.index.code_pos} if len(learned) else None
-        hits = self.index.search(qvec, terms, max(k, cal.rerank.depth), cal.weights, phonetic=phonetic,
-                                 learned=extra)
-        if cal.rerank.active:
+        ranker = self.ranker
+        depth = ranker.depth if ranker is not None else cal.rerank.depth
+        hits = self.index.search(qvec, terms, max(k, depth), cal.weights, phonetic=phonetic, learned=extra,
+                                 only=only)
+        if ranker is not None:
+            head = hits[:ranker.depth]
+            hits = ranker.apply(hits, candidate_features(norm, qvec, terms, head, self.index, self.matter_terms))
+        elif cal.rerank.active:
             head = hits[:cal.rerank.depth]
             x = features(norm, terms, [self.index.code_pos[h.code] for h in head], self.matter_terms,
                          self.index.bm25.idf)
@@ -267,14 +314,15 @@ class NLU:
         qvec = self.encoder.encode_one(norm)
         ranking = self.classifier.predict(qvec)
         learned = self.learned if learned is None else learned
-        hits = self.ranked(norm, qvec, max(k, 3), learned)
+        terms = self.tokenizer.terms(norm)
+        hits = self.ranked(norm, qvec, max(k, 3), learned, terms=terms)
         match = learned.match(qvec) if len(learned) else None
         if match is not None:
-            return self.decide_learned(raw, norm, ranking, hits, match, k)
-        return self.decide(raw, norm, ranking, hits, k)
+            return self.decide_learned(raw, norm, ranking, hits, match, k, terms)
+        return self.decide(raw, norm, ranking, hits, k, terms)
 
     def decide_learned(self, raw: str, norm: str, ranking: list[tuple[str, float]], hits: list[MatterHit],
-                       match: LearnedMatch, k: int = 5) -> dict:
+                       match: LearnedMatch, k: int = 5, terms: list[str] | None = None) -> dict:
         """The parse of a message as close to a learned example as a paraphrase: the example's label decides.
 
         A matter example routes to its matter (the classifier's follow-up intent is kept when it asks about
@@ -288,7 +336,7 @@ class NLU:
             out = self._result(raw, [("out_of_scope", sim), *ranking], [], True, False, None)
         elif ex.kind == "intent":
             out = self.decide(raw, norm, [(ex.label, max(sim, self.calibration.intent_threshold)), *ranking],
-                              hits, k)
+                              hits, k, terms)
         else:
             code = ex.label
             intent = ranking[0][0] if ranking[0][0] in MATTER_INTENTS else "ask_matter"
@@ -305,14 +353,15 @@ class NLU:
         return out
 
     def decide(self, raw: str, norm: str, ranking: list[tuple[str, float]], hits: list[MatterHit],
-               k: int = 5) -> dict:
-        """Turn the classifier ranking and the search hits into the parse result (the calibrated rules)."""
+               k: int = 5, terms: list[str] | None = None) -> dict:
+        """Turn the classifier ranking and the search hits into the parse result (the calibrated rules);
+        ``terms``: the text's BM25 terms when already known."""
         cal = self.calibration
         intent, conf = ranking[0]
         top = hits[0].score if hits else 0.0
         found = top >= cal.oos_threshold
         if intent != "ask_matter" and found:
-            found = self.has_content(norm) or (cal.followup_threshold > 0 and top >= cal.followup_threshold)
+            found = self.has_content(norm, terms) or (cal.followup_threshold > 0 and top >= cal.followup_threshold)
         if intent == "out_of_scope" and found and 0 < cal.oos_override_threshold <= top:
             ranking = [("ask_matter", dict(ranking).get("ask_matter", 0.0)), *ranking]
             intent, conf = ranking[0]
@@ -338,6 +387,9 @@ class NLU:
             # its own: the dialogue keeps the matter from context.
             return self._result(raw, ranking, [], False, False, None)
         ambiguous = len(hits) > 1 and hits[0].score - hits[1].score < cal.ambiguity_margin
+        if not ambiguous and cal.flat_margin > 0:
+            fused = sorted((h.fused for h in hits if h.fused is not None), reverse=True)
+            ambiguous = len(fused) > 1 and fused[0] - fused[1] < cal.flat_margin
         return self._result(raw, ranking, hits[:k], False, ambiguous, None if ambiguous else hits[0])
 
     # ---------------------------------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ class MatterHit:
         dense: the embedding cosine (max over the matter's texts).
         sparse: the normalised BM25 score.
         phonetic: what the pinyin match score (:class:`nlu.phonetic.PhoneticIndex`) adds to the BM25 score.
+        fused: the fused score before the learned re-ranker changed ``score`` (``None``: not re-ranked).
     """
 
     code: str
@@ -52,6 +53,7 @@ class MatterHit:
     dense: float = 0.0
     sparse: float = 0.0
     phonetic: float = 0.0
+    fused: float | None = None
 
     def as_dict(self) -> dict:
         """``{"code", "name", "score"}`` as the parse result and the evaluation output carry it."""
@@ -270,7 +272,7 @@ class MatterIndex:
 
     def search(self, qvec: np.ndarray | None, qterms: list[str], k: int = 5, weights: FusionWeights | None = None,
                pool: int = 50, phonetic: dict[int, float] | None = None,
-               learned: dict[int, float] | None = None) -> list[MatterHit]:
+               learned: dict[int, float] | None = None, only: Sequence[int] | None = None) -> list[MatterHit]:
         """The ``k`` best matters for a query.
 
         Args:
@@ -283,9 +285,10 @@ class MatterIndex:
                 candidates join the pool.
             learned: the query's best cosine to each matter's learned rows (:meth:`nlu.learned.LearnedSet.
                 matter_scores`, by matter position): they count as rows of their matter (max), and join the pool.
+            only: score exactly these matter positions (no pool): a ranking within a group of matters.
         """
         w = weights or FusionWeights()
-        sparse = self.bm25.normalized(qterms) if qterms else {}
+        sparse_arr = self.bm25.normalized_array(qterms) if qterms else None
         dense = self.dense_scores(qvec) if qvec is not None else {}
         for m, v in (learned or {}).items():  # only where a learned row is closer than the matter's own rows
             cur = dense.get(m)
@@ -293,17 +296,24 @@ class MatterIndex:
                 cur = self.dense_of(m, qvec) if qvec is not None else 0.0
             if v > cur:
                 dense[m] = v
-        cands = set(sorted(dense, key=dense.get, reverse=True)[:pool])
-        cands |= set(sorted(sparse, key=sparse.get, reverse=True)[:pool])
         phonetic = phonetic or {}
-        cands |= set(phonetic)
+        if only is not None:
+            cands = set(only)
+        else:
+            cands = set(sorted(dense, key=dense.get, reverse=True)[:pool])
+            if sparse_arr is not None:
+                nz = np.flatnonzero(sparse_arr)
+                if len(nz) > pool:  # the pool best (ties at the cut broken by position, like a stable sort)
+                    nz = nz[np.argsort(-sparse_arr[nz], kind="stable")[:pool]]
+                cands |= set(nz.tolist())
+            cands |= set(phonetic)
         hits = []
         for m in cands:
             d = dense.get(m)
             if d is None and qvec is not None:
                 d = self.dense_of(m, qvec)
             d = d or 0.0
-            s = sparse.get(m, 0.0)
+            s = float(sparse_arr[m]) if sparse_arr is not None else 0.0
             # the sound only adds what the characters miss (a homophone typo): a text typed right gains nothing,
             # so the out-of-scope threshold keeps its meaning
             p = max(0.0, phonetic.get(m, 0.0) - s)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 from pypinyin import Style, lazy_pinyin
 
 from nlu.bm25 import BM25
@@ -294,16 +295,19 @@ class PhoneticIndex:
         """
         runs = folded_syllables(normalize(text)[:MAX_CHARS])
         q = _bigrams(runs)
-        sparse = self.bm25.normalized(q) if q else {}
-        if not sparse:
+        if not q:
             return []
+        sparse = self.bm25.normalized_array(q)
+        cands = np.flatnonzero(sparse)
+        if not len(cands):
+            return []
+        cands = cands[np.argsort(-sparse[cands], kind="stable")[:pool]].tolist()
         query = [s for run in runs for s in run]
         where = _positions(query)
-        cands = sorted(sparse, key=lambda d: -sparse[d])[:pool]
         out = []
         for d in cands:
             nm, term = self.name_match(d, query, where)
-            out.append(PhoneticHit(self.codes[d], 0.5 * sparse[d] + 0.5 * nm, term))
+            out.append(PhoneticHit(self.codes[d], 0.5 * float(sparse[d]) + 0.5 * nm, term))
         out.sort(key=lambda h: (-h.score, h.code))
         return out[:k]
 

@@ -12,7 +12,9 @@ For each of the top candidates of a question it computes term evidence from the 
 * ``variant`` / ``variant_extra``: hand-written cues for the kind of request (``nlu/data/variants.yml``: new,
   renew, change, cancel, reissue, look-up, booking, transfer, inheritance, mortgage): +1 when the candidate's name
   is of a kind the question asks for, -1 when the question asks for other kinds only; ``variant_extra`` = 1 when
-  the candidate's name is also of kinds the question does not ask for.
+  the candidate's name is also of kinds the question does not ask for;
+* ``unasked``: 1 when the question asks for no kind at all and the candidate's name is of a kind other than new
+  (a plain «营业执照咋办» is about getting one, not about a reissue, a change or a cancellation).
 
 :class:`RerankWeights` adds ``sum(weight * feature)`` (less the best candidate's sum) to each candidate's fused score
 and re-orders them. The weights
@@ -34,7 +36,7 @@ from nlu.text import normalize
 VARIANTS_FILE = Path(__file__).resolve().parent / "data" / "variants.yml"
 
 #: The re-scoring features, in column order (see the module docstring).
-FEATURES = ("exclusive", "name_cover", "conditions", "variant", "variant_extra")
+FEATURES = ("exclusive", "name_cover", "conditions", "variant", "variant_extra", "unasked")
 #: How many fused candidates are re-ranked.
 DEPTH = 8
 
@@ -122,7 +124,8 @@ def features(query: str, qterms: Sequence[str], positions: Sequence[int], terms:
                 sum(idf.get(t, 0.0) for t in name if t in q) / name_w,
                 sum(w for t, w in q.items() if t in cond) / total,
                 variant,
-                float(bool(asked) and bool(kinds - asked)))
+                float(bool(asked) and bool(kinds - asked)),
+                float(not asked and bool(kinds - {"new"})))
     return x
 
 
@@ -136,6 +139,7 @@ class RerankWeights:
     conditions: float = 0.0
     variant: float = 0.0
     variant_extra: float = 0.0
+    unasked: float = 0.0
     depth: int = DEPTH
 
     @property

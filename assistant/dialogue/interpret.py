@@ -142,6 +142,8 @@ def _with_matter(parse: dict[str, Any], intent: str, code: str, name: str, reaso
 def _names_other(parse: dict[str, Any], codes: set[str]) -> bool:
     """Whether the message is about a matter outside ``codes`` (its best match is outside and clearly better)."""
     hits = parse.get("matters") or []
+    if parse.get("ambiguous") and any(h.get("code") in codes for h in hits[:2]):
+        return False  # its best two are within the calibrated ambiguity margin, one of them ours: nothing is clear
     inside = max((float(h.get("score") or 0) for h in hits if h.get("code") in codes), default=0.0)
     outside = [h for h in hits if h.get("code") not in codes]
     return bool(outside) and float(outside[0].get("score") or 0) >= MATTER_SCORE and \
@@ -167,8 +169,23 @@ def _selection(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) 
             if pattern.search(t):
                 return options[i] if -len(options) <= i < len(options) else None
     words = _bigrams(t)
-    if not words or _names_other(parse, {o.code for o in options}):
+    if not words:
         return None
+    # the words of one offered option; else of one sibling of the offered options that was not shown (only the
+    # top three are offered: «租房那个» after 住房公积金提取 options without the 租房 one)
+    siblings = [x for x in family(kb, options[0]) if x.code not in {o.code for o in options}]
+    for group in (options, options + siblings):
+        if _names_other(parse, {o.code for o in group}):
+            continue
+        picked = _by_words(words, group)
+        if picked is not None:
+            return picked
+    return None
+
+
+def _by_words(words: set[str], options: list[Any]) -> Any:
+    """The one option whose name or aliases share the most of ``words`` (bigrams all options share do not
+    count), or ``None`` when none or several share as many."""
     common = set.intersection(*(_bigrams(o.name) for o in options)) if len(options) > 1 else set()
     scores = [(len(words & (_bigrams(" ".join([o.name, *o.aliases])) - common)), o) for o in options]
     scores.sort(key=lambda x: -x[0])
@@ -191,11 +208,14 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     strong = _strong(parse)
     if any(c not in members for c in strong) or _names_other(parse, set(members)):
         return None  # the message names another matter: a new topic
-    combined = nlu.parse(f"{state.topic_text} {text}")
-    ranked = [h for h in combined.get("matters") or [] if h.get("code") in members]
-    if not ranked:
+    # every member is scored (not only those that would reach the top of the whole KB) and re-scored among the
+    # members, for the earlier question plus the detail and for the detail alone: the earlier question chose the
+    # family, the detail is what tells the siblings apart, so it counts twice
+    both = {h.code: h.score for h in nlu.rank_among(f"{state.topic_text} {text}", list(members))}
+    alone = {h.code: h.score for h in nlu.rank_among(text, list(members))}
+    if not both:
         return None
-    best = members[ranked[0]["code"]]
+    best = members[min(both, key=lambda c: (-(both[c] + alone.get(c, 0.0)), c))]
     if best.code != current.code or answering:
         return best
     if parse["intent"]["name"] in {"nlu_fallback", "out_of_scope"} and (crossing or len(members) > 1):

@@ -69,3 +69,17 @@ def test_real_estate_siblings(nlu, text, want):
 def test_variant_cues_pick_the_sibling(nlu, text, want, not_want):
     first = _first(nlu, text)
     assert want in first and not_want not in first, first
+
+
+def test_a_question_that_asks_for_no_kind_marks_the_derived_kinds(cues):
+    """«…咋办» with no request kind: a reissue / renewal sibling gets ``unasked``, the new-registration one not;
+    once the question asks for a reissue, nothing is ``unasked``."""
+    from nlu.rerank import MatterTerms, features
+
+    names = ["证照遗失补领、换发申请", "个体工商户设立登记", "居民户口簿"]
+    mt = MatterTerms([frozenset()] * 3, [frozenset()] * 3, [frozenset()] * 3, [cues.of_name(n) for n in names], cues)
+    col = FEATURES.index("unasked")
+    plain = features("营业执照咋个弄", [], [0, 1, 2], mt, {})
+    assert list(plain[:, col]) == [1.0, 0.0, 0.0]
+    asked = features("营业执照搞丢了咋个弄", [], [0, 1, 2], mt, {})
+    assert list(asked[:, col]) == [0.0, 0.0, 0.0]
