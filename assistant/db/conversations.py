@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from assistant.db.base import utcnow
 from assistant.db.chat import Conversation, HandoffTicket, Message, TurnKey
-from assistant.db.session import Database, upsert
+from assistant.db.session import Database, upsert_statement
 from assistant.db.staff import TicketEvent
 from assistant.logging import get_logger, log_event
 from assistant.parts import part_summary
@@ -253,10 +253,13 @@ class ConversationStore:
                  "outcome": outcome, "matter_code": answered, "created_at": now},
                 {"session_id": session_id, "role": "bot", "text": mask_pii(bot_text), "payload": mask_data(replies),
                  "intent": None, "outcome": None, "matter_code": None, "created_at": now}]
-        with self.db.session() as s:  # a few statements, one transaction
-            upsert(s, Conversation, conversation, keys=("session_id",),
-                   update=tuple(k for k in conversation if k not in ("channel", "created_at")))
-            bot_id = s.scalars(insert(Message).returning(Message.id, sort_by_parameter_order=True), rows).all()[-1]
+        messages, keys = Message.__table__, TurnKey.__table__
+        with self.db.session() as s:  # a few statements, one transaction; Core ones where no ORM object is needed
+            conn = s.connection()
+            conn.execute(upsert_statement(conn.dialect.name, Conversation, conversation, keys=("session_id",),
+                                          update=tuple(k for k in conversation if k not in ("channel", "created_at"))))
+            bot_id = conn.execute(insert(messages).returning(messages.c.id, sort_by_parameter_order=True),
+                                  rows).scalars().all()[-1]
             # a conversation with an open ticket: the helper sees what the citizen adds meanwhile
             ticket = None if not may_have_ticket else s.scalars(
                 select(HandoffTicket).where(HandoffTicket.session_id == session_id, HandoffTicket.status != "closed")
@@ -270,8 +273,8 @@ class ConversationStore:
                     add_ticket_event(s, ticket, "message")
                     changed = True
             if turn_key is not None and response is not None:
-                s.execute(update(TurnKey).where(TurnKey.session_id == session_id, TurnKey.message_id == turn_key)
-                          .values(status="done", response=response(bot_id)))
+                conn.execute(update(keys).where(keys.c.session_id == session_id, keys.c.message_id == turn_key)
+                             .values(status="done", response=response(bot_id)))
         if changed:
             self._ticket_changed()
         return bot_id

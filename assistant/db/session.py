@@ -114,12 +114,6 @@ def upsert_statement(dialect: str, model: type, values: dict[str, Any], keys: tu
                                       set_={k: stmt.excluded[k] for k in (update or values) if k not in keys})
 
 
-def upsert(session: Session, model: type, values: dict[str, Any], keys: tuple[str, ...],
-           update: tuple[str, ...] | None = None) -> None:
-    """:func:`upsert_statement` run in ``session``."""
-    session.execute(upsert_statement(session.get_bind().dialect.name, model, values, keys, update))
-
-
 def alembic_config(url: str) -> Config:
     """An alembic ``Config`` pointing at the app's migrations and ``url``."""
     cfg = Config()
