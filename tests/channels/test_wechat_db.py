@@ -93,16 +93,17 @@ def _row(db_url, key):
         db.dispose()
 
 
-def test_a_retry_on_another_replica_while_the_first_computes_is_not_answered_twice(channel_app, db_url,
-                                                                                     fake_wechat):
-    _, wx = fake_wechat
-    one, _, bot_one = channel_app(database_url=db_url, wechat_reply_budget_s=0.2)
-    two, _, bot_two = channel_app(database_url=db_url, wechat_reply_budget_s=0.2)
+def _first_then_retry_on_another_replica(channel_app, db_url, msgid: str, wait_s: float = 0.0, **settings):
+    """The first delivery of ``msgid`` reaches replica one (its answer is held back by the bot's gate), WeChat's
+    retry reaches replica two ``wait_s`` later; both bots are then let go. Returns both replies and both bots."""
+    one, _, bot_one = channel_app(database_url=db_url, wechat_reply_budget_s=0.2, **settings)
+    two, _, bot_two = channel_app(database_url=db_url, wechat_reply_budget_s=0.2, **settings)
 
     async def go():
         async with client(one) as c1, client(two) as c2:
-            first = await c1.post("/wechat/mp", params=query(), content=text_msg("慢慢问", msgid="78001"))
-            retry = await c2.post("/wechat/mp", params=query(), content=text_msg("慢慢问", msgid="78001"))
+            first = await c1.post("/wechat/mp", params=query(), content=text_msg("慢慢问", msgid=msgid))
+            await asyncio.sleep(wait_s)
+            retry = await c2.post("/wechat/mp", params=query(), content=text_msg("慢慢问", msgid=msgid))
             bot_one.gate.set()
             bot_two.gate.set()
             await wechat_mp.get_runtime(one).drain()
@@ -110,6 +111,13 @@ def test_a_retry_on_another_replica_while_the_first_computes_is_not_answered_twi
             return first, retry
 
     first, retry = run(go())
+    return first, retry, bot_one, bot_two
+
+
+def test_a_retry_on_another_replica_while_the_first_computes_is_not_answered_twice(channel_app, db_url,
+                                                                                     fake_wechat):
+    _, wx = fake_wechat
+    first, retry, bot_one, bot_two = _first_then_retry_on_another_replica(channel_app, db_url, "78001")
     assert first.text == "success" and retry.text == "success"
     assert len(bot_one.calls) == 1 and bot_two.calls == []
     assert [m["text"]["content"] for m in wx.sent] == ["收到：慢慢问"]     # the owner delivers it, once
@@ -118,21 +126,9 @@ def test_a_retry_on_another_replica_while_the_first_computes_is_not_answered_twi
 
 def test_the_owner_keeps_its_lease_alive_while_it_computes_longer_than_the_lease(channel_app, db_url, fake_wechat):
     _, wx = fake_wechat
-    one, _, bot_one = channel_app(database_url=db_url, wechat_reply_budget_s=0.2, wechat_lease_s=1.0)
-    two, _, bot_two = channel_app(database_url=db_url, wechat_reply_budget_s=0.2, wechat_lease_s=1.0)
-
-    async def go():
-        async with client(one) as c1, client(two) as c2:
-            first = await c1.post("/wechat/mp", params=query(), content=text_msg("慢慢问", msgid="78002"))
-            await asyncio.sleep(2.5)  # several leases long: only the owner's renewals keep the message its own
-            retry = await c2.post("/wechat/mp", params=query(), content=text_msg("慢慢问", msgid="78002"))
-            bot_one.gate.set()
-            bot_two.gate.set()
-            await wechat_mp.get_runtime(one).drain()
-            await wechat_mp.get_runtime(two).drain()
-            return first, retry
-
-    first, retry = run(go())
+    # several leases long: only the owner's renewals keep the message its own
+    first, retry, bot_one, bot_two = _first_then_retry_on_another_replica(channel_app, db_url, "78002", wait_s=2.5,
+                                                                          wechat_lease_s=1.0)
     assert first.text == "success" and retry.text == "success"
     assert len(bot_one.calls) == 1 and bot_two.calls == []
     assert [m["text"]["content"] for m in wx.sent] == ["收到：慢慢问"]
