@@ -314,11 +314,11 @@ class ConversationStore:
             self.db.run(insert(TurnKey).values(session_id=session_id, message_id=message_id, status="pending"))
             return "claimed", None  # one INSERT: the key is claimed, or it exists
         except IntegrityError:
-            with self.db.single() as s:
-                row = s.get(TurnKey, (session_id, message_id))
-                if row is None:  # pragma: no cover - removed in between
-                    return "pending", None
-                return (row.status, row.response) if row.status == "done" else ("pending", None)
+            row = self.db.first(select(TurnKey.status, TurnKey.response)
+                                .where(TurnKey.session_id == session_id, TurnKey.message_id == message_id))
+            if row is None:  # pragma: no cover - removed in between
+                return "pending", None
+            return (row.status, row.response) if row.status == "done" else ("pending", None)
 
     def finish_turn(self, session_id: str, message_id: str, response: dict[str, Any] | None) -> None:
         """Store the response of a claimed turn (``None``: the turn failed; the claim is released)."""

@@ -155,7 +155,6 @@ class Database:
         self.autocommit_engine = (self.engine.execution_options(isolation_level="AUTOCOMMIT")
                                   if self.engine.dialect.name == "sqlite"
                                   else make_engine(url, isolation_level="AUTOCOMMIT"))
-        self._autocommit = sessionmaker(self.autocommit_engine, expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -163,15 +162,6 @@ class Database:
         with self.sessionmaker() as s:
             with s.begin():
                 yield s
-
-    @contextmanager
-    def single(self) -> Iterator[Session]:
-        """A session without a transaction, for one statement (a read by key, an upsert): each statement commits
-        on its own, which saves the BEGIN and COMMIT round trips of :meth:`session`. Never use it for two
-        statements that must be atomic together."""
-        with self._autocommit() as s:
-            yield s
-            s.commit()  # flushes what was added (each statement is already committed by the server)
 
     def first(self, statement: Any) -> Any:
         """The first row of one read statement (``None`` when there is none), on an autocommit connection:
@@ -191,5 +181,5 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
-        if self.autocommit_engine is not self.engine and self.autocommit_engine.dialect.name != "sqlite":
+        if self.engine.dialect.name != "sqlite":  # SQLite's shares the pool just disposed
             self.autocommit_engine.dispose()

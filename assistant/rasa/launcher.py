@@ -91,7 +91,6 @@ def compile_action_validator() -> None:
 def faster_sql_tracker_store() -> None:
     """Patch ``SQLTrackerStore._retrieve`` and ``save`` as described in the module doc (same rows, same order)."""
     import itertools
-    import json
 
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.trackers import DialogueStateTracker
@@ -179,7 +178,7 @@ def apply_auth_token(argv: list[str], environ: dict[str, str]) -> list[str]:
 
 
 def main() -> None:
-    """``rasa`` with the compiled validator (and the API token from the environment)."""
+    """``rasa`` with the fixes of the module doc (and the API token from the environment)."""
     import os
 
     sys.argv = apply_auth_token(sys.argv, os.environ)

@@ -60,13 +60,6 @@ def test_concurrent_first_saves_of_one_conversation_leave_one_row(database):
         assert s.execute(text("SELECT count(*) FROM dialogue_states")).scalar() == 1
 
 
-def test_a_single_statement_session_commits_what_it_adds(database):
-    with database.single() as s:
-        s.add(DialogueStateRow(session_id="added", state={"matter_code": "C3"}))
-    with database.session() as s:
-        assert s.get(DialogueStateRow, "added").state == {"matter_code": "C3"}
-
-
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # only a server closes connections
 def test_an_idle_connection_the_server_closed_is_replaced_before_use(monkeypatch, db_url):
     monkeypatch.setattr(db_session, "PING_IDLE_S", 0.0)  # every returned connection counts as idle
