@@ -122,6 +122,10 @@ class Settings(BaseSettings):
     #: A server killed mid-turn leaves its lock behind: the next turn of that conversation waits at most this
     #: long, so it stays below ``rasa_timeout_s`` (a turn takes well under a second).
     rasa_lock_lifetime_s: int = Field(default=6, ge=1)
+    #: Conversations whose tracker a Rasa server keeps in memory between turns (0: none). The next turn checks only
+    #: that the conversation's stored events are unchanged (last event id and latest event time, one indexed query)
+    #: instead of reading and rebuilding every event of the session; one another server moved on is read as before.
+    rasa_tracker_cache: int = Field(default=1000, ge=0)
 
     # --- staff ------------------------------------------------------------------------------------
     #: Bearer token for staff endpoints. Unset: staff endpoints answer 403 (closed).

@@ -1,4 +1,4 @@
-"""Starts the Rasa server (``rasa run …``) with two fixes that make a turn cheaper without changing what Rasa does:
+"""Starts the Rasa server (``rasa run …``) with fixes that make a turn cheaper without changing what Rasa does:
 
 * the action server's answer is validated against a schema compiled once instead of on every custom-action
   turn: Rasa 3.6 calls ``jsonschema.validate(result, spec)`` for every custom-action answer, which re-checks the
@@ -6,7 +6,12 @@
 * the SQL tracker store writes the same rows with fewer round trips: Rasa's ``save`` counts the stored events of
   the conversation's session (a ``COUNT`` with a sub-query) to find the new ones, then inserts them one statement
   at a time. The tracker now remembers how many stored events it was loaded with (no other process can add any
-  while Rasa's lock store holds the conversation), and the new events go in one multi-row ``INSERT``.
+  while Rasa's lock store holds the conversation), and the new events go in one multi-row ``INSERT``. A server
+  also keeps the trackers it saved (``JXE_RASA_TRACKER_CACHE`` of them): a conversation's next turn takes its
+  tracker from memory when the conversation's stored events are still those saved with it (its last event id and
+  latest event time, one indexed query), instead of reading every event of the session and rebuilding the
+  tracker from them. A tracker in which a new session began is kept as a read would give it (from the session's
+  start on); one another server moved on meanwhile is read from the database as before.
 * an action call carries the tracker's events from the latest user message on, not the whole conversation:
   the app's steps keep the conversation's memory in the app's database and read only the current turn's
   message and metadata from the events (the degraded path runs the same steps with none), while Rasa
@@ -88,15 +93,74 @@ def compile_action_validator() -> None:
     RemoteAction._validate_action_result = _validate_action_result
 
 
-def faster_sql_tracker_store() -> None:
-    """Patch ``SQLTrackerStore._retrieve`` and ``save`` as described in the module doc (same rows, same order)."""
-    import itertools
+#: How many conversations' trackers one Rasa server keeps in memory between their turns (``JXE_RASA_TRACKER_CACHE``;
+#: 0: none). A tracker is a few kB to a few tens of kB.
+TRACKER_CACHE_DEFAULT = 1000
 
+
+def faster_sql_tracker_store(cache_size: int = TRACKER_CACHE_DEFAULT) -> None:
+    """Patch ``SQLTrackerStore._retrieve`` and ``save`` as described in the module doc (same rows, same order, the
+    same tracker).
+
+    Args:
+        cache_size: trackers kept in memory after their save, at most (the least recently saved go first).
+    """
+    import itertools
+    from collections import OrderedDict
+
+    import sqlalchemy as sa
     from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import SessionStarted
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+    def kept(store: Any) -> OrderedDict:
+        if not hasattr(store, "jxe_kept"):
+            store.jxe_kept = OrderedDict()
+        return store.jxe_kept
+
+    def stored_mark(store: Any, conn: Any, sender_id: str) -> tuple:
+        """The conversation's last stored event id and latest event time: any event added, removed or re-dated
+        since a tracker was saved changes it."""
+        if not hasattr(store, "jxe_mark"):
+            events = store.SQLEvent.__table__
+            store.jxe_mark = (sa.select(sa.func.max(events.c.id), sa.func.max(events.c.timestamp))
+                              .where(events.c.sender_id == sa.bindparam("sender_id")))
+        return tuple(conn.execute(store.jxe_mark, {"sender_id": sender_id}).one())
+
+    def current_mark(store: Any, sender_id: str) -> tuple | None:
+        """:func:`stored_mark` on a connection of its own that commits by itself (no pool checkout, no rollback
+        round trip per turn); ``None`` when the database cannot be asked (the turn then reads as Rasa does)."""
+        conn = getattr(store, "jxe_mark_conn", None)
+        try:
+            if conn is None:
+                conn = store.jxe_mark_conn = store.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            return stored_mark(store, conn, sender_id)
+        except Exception:  # a dropped connection (a database restart): a new one next time
+            store.jxe_mark_conn = None
+            try:
+                conn.close()
+            except Exception:
+                pass
+            return None
+
+    def as_read(store: Any, tracker: Any, mark: tuple) -> Any:
+        """``tracker`` as :func:`_retrieve` would read it back: the events stamped from the latest session start on
+        (Rasa's own query). Only a tracker in which a new session began differs; it is replayed from those events
+        (the same objects: nothing is deserialised)."""
+        events = list(tracker.events)
+        start = max((e.timestamp for e in events if isinstance(e, SessionStarted)), default=None)
+        if start is None or all(e.timestamp >= start for e in events):
+            return tracker
+        kept_events = [e for e in events if e.timestamp >= start]
+        fresh = DialogueStateTracker.from_events(tracker.sender_id, kept_events, store.domain.slots)
+        fresh.jxe_stored_events = (tracker.sender_id, len(kept_events), mark)
+        return fresh
+
     async def _retrieve(self: Any, sender_id: str, fetch_events_from_all_sessions: bool) -> Any:
+        held = None if fetch_events_from_all_sessions else kept(self).pop(sender_id, None)
+        if held is not None and current_mark(self, sender_id) == held[0]:
+            return held[1]  # this server saved it last, and nothing was stored since
         with self.session_scope() as session:
             rows = self._event_query(session, sender_id,
                                      fetch_events_from_all_sessions=fetch_events_from_all_sessions).all()
@@ -105,15 +169,18 @@ def faster_sql_tracker_store() -> None:
             return None
         tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         if not fetch_events_from_all_sessions:  # exactly what save()'s COUNT would find while the lock is held
-            tracker.jxe_stored_events = (sender_id, len(rows))
+            times = [r.timestamp for r in rows if r.timestamp is not None]  # as SQL's max() skips NULLs
+            tracker.jxe_stored_events = (sender_id, len(rows), (max(r.id for r in rows), max(times, default=None)))
         return tracker
 
     async def save(self: Any, tracker: Any) -> None:
         await self.stream_events(tracker)
         known = getattr(tracker, "jxe_stored_events", None)
+        read_here = known is not None and known[0] == tracker.sender_id
+        mark = None
         with self.session_scope() as session:
-            if known is not None and known[0] == tracker.sender_id:
-                stored = known[1]
+            if read_here:
+                stored, mark = known[1], known[2]
             else:  # a tracker that was not loaded here (a new conversation, the HTTP API): ask the database
                 stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
             rows = []
@@ -123,10 +190,18 @@ def faster_sql_tracker_store() -> None:
                              "timestamp": data.get("timestamp"),
                              "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
                              "action_name": data.get("name"), "data": json.dumps(data)})
-            if rows:
-                session.execute(self.SQLEvent.__table__.insert(), rows)
+            if rows or mark is None:
+                if rows:
+                    session.execute(self.SQLEvent.__table__.insert(), rows)
+                mark = stored_mark(self, session.connection(), tracker.sender_id)
                 session.commit()
-        tracker.jxe_stored_events = (tracker.sender_id, len(tracker.events))
+        tracker.jxe_stored_events = (tracker.sender_id, len(tracker.events), mark)
+        if cache_size > 0 and read_here:  # kept for the conversation's next turn as a read would give it
+            memory = kept(self)
+            memory[tracker.sender_id] = (mark, as_read(self, tracker, mark))
+            memory.move_to_end(tracker.sender_id)
+            while len(memory) > cache_size:
+                memory.popitem(last=False)
 
     SQLTrackerStore._retrieve = _retrieve
     SQLTrackerStore.save = save
@@ -183,7 +258,7 @@ def main() -> None:
 
     sys.argv = apply_auth_token(sys.argv, os.environ)
     compile_action_validator()
-    faster_sql_tracker_store()
+    faster_sql_tracker_store(int(os.environ.get("JXE_RASA_TRACKER_CACHE") or TRACKER_CACHE_DEFAULT))
     lean_action_calls()
     parse_from_metadata(os.environ.get("JXE_INTERNAL_TOKEN", ""))
     from rasa.__main__ import main as rasa_main

@@ -371,10 +371,11 @@ class RasaSupervisor:
 
     def endpoint_env(self) -> dict[str, str]:
         """The variables the Rasa process reads: those of ``endpoints.yml`` (app URL, internal token, tracker
-        store) and ``JXE_RASA_AUTH_TOKEN``, which :mod:`assistant.rasa.launcher` turns into ``--auth-token`` (so
-        the token is not on the command line other local users can read)."""
+        store), ``JXE_RASA_TRACKER_CACHE`` and ``JXE_RASA_AUTH_TOKEN``, which :mod:`assistant.rasa.launcher` turns
+        into ``--auth-token`` (so the token is not on the command line other local users can read)."""
         env = {"JXE_APP_INTERNAL_URL": self.app_internal_url, "JXE_INTERNAL_TOKEN": self.settings.internal_token,
-               "JXE_RASA_AUTH_TOKEN": self.settings.rasa_auth_token}
+               "JXE_RASA_AUTH_TOKEN": self.settings.rasa_auth_token,
+               "JXE_RASA_TRACKER_CACHE": str(self.settings.rasa_tracker_cache)}
         env.update(tracker_store_env(self.settings.database_url, fallback_dir=Path(self.settings.data_dir)))
         env.update(lock_store_env(self.settings.redis_url))
         if self.settings.redis_url:  # Rasa reads it from its environment, not endpoints.yml

@@ -28,14 +28,16 @@ def sync_once(services: Any, force: bool = False) -> bool:
         return False
     with _LOCK:
         version = store.learned_version(services.db)
-        if not force and nlu.learned.version == version:
+        serving = nlu.learned.version  # "" until the process's first load
+        if not force and serving == version:
             return False
         rows = store.live_learned(services.db)
         learned = nlu.learned_set([LearnedExample(r["text"], r["kind"], r["label"]) for r in rows], version,
                                   float(services.settings.learned_match_threshold))
         nlu.set_learned(learned)
     log_event(log, "triage.learned.synced", version=version, examples=len(learned))
-    _warm_in_background(services)
+    if serving:  # not at start: a replica that just joined the balancer spends its CPU on turns
+        _warm_in_background(services)
     return True
 
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.rasa
 SET_BY_SUPERVISOR = {"SQLALCHEMY_SILENCE_UBER_WARNING", "PYTHONUNBUFFERED", "OMP_NUM_THREADS", "JXE_APP_INTERNAL_URL",
                      "JXE_INTERNAL_TOKEN", "JXE_TRACKER_DIALECT", "JXE_TRACKER_URL", "JXE_TRACKER_DB",
                      "JXE_LOCK_STORE_TYPE", "JXE_LOCK_STORE_HOST", "JXE_LOCK_STORE_PORT", "JXE_LOCK_STORE_DB", "TICKET_LOCK_LIFETIME",
-                     "JXE_RASA_AUTH_TOKEN"}
+                     "JXE_RASA_AUTH_TOKEN", "JXE_RASA_TRACKER_CACHE"}
 
 
 def test_rasa_api_refuses_requests_without_the_token(live):

@@ -32,12 +32,13 @@ def test_child_environment_has_only_what_rasa_needs(monkeypatch, tmp_path):
     assert env["PATH"] and env["HOME"] and env["LANG"] == "C.UTF-8"
     assert env["RASA_DUCKLING_HTTP_URL"] == "http://127.0.0.1:8000" and env["TF_ENABLE_ONEDNN_OPTS"] == "0"
     assert env["JXE_INTERNAL_TOKEN"] == s.internal_token and env["JXE_RASA_AUTH_TOKEN"] == s.rasa_auth_token
+    assert env["JXE_RASA_TRACKER_CACHE"] == str(s.rasa_tracker_cache)
     assert env["JXE_TRACKER_URL"] == f"sqlite:///{(tmp_path / 'a.db').resolve()}"
     allowed = {"PATH", "HOME", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "TMPDIR",
                "SQLALCHEMY_SILENCE_UBER_WARNING", "PYTHONUNBUFFERED", "OMP_NUM_THREADS", "JXE_APP_INTERNAL_URL",
                "JXE_INTERNAL_TOKEN", "JXE_RASA_AUTH_TOKEN", "JXE_TRACKER_DIALECT", "JXE_TRACKER_URL",
                "JXE_TRACKER_DB", "JXE_LOCK_STORE_TYPE", "JXE_LOCK_STORE_HOST", "JXE_LOCK_STORE_PORT",
-               "JXE_LOCK_STORE_DB", "TICKET_LOCK_LIFETIME"}
+               "JXE_LOCK_STORE_DB", "TICKET_LOCK_LIFETIME", "JXE_RASA_TRACKER_CACHE"}
     assert {k for k in env if not k.startswith(("RASA_", "TF_"))} <= allowed
 
 

@@ -1,6 +1,8 @@
 """The launcher's SQL tracker store patch (``assistant/rasa/launcher.py``) writes exactly the rows Rasa's own
 ``SQLTrackerStore`` writes — same events, same order, across a new session and a repeated save — with no
-``COUNT`` query per turn and one ``INSERT`` per save, on SQLite and PostgreSQL (run in the Rasa venv)."""
+``COUNT`` query per turn and one ``INSERT`` per save, and a turn starts from the tracker the database holds
+whether it was kept in memory or read, also when two servers take turns of one conversation; on SQLite and
+PostgreSQL (run in the Rasa venv)."""
 
 from __future__ import annotations
 
@@ -53,3 +55,16 @@ def test_the_patched_store_writes_rasas_rows_with_fewer_statements(targets):
     assert patched["statements"]["insert"] == 5  # one per save that had new events
     # Rasa's ORM flush batches them on SQLite but sends one INSERT … RETURNING per event on PostgreSQL
     assert plain["statements"]["insert"] >= patched["statements"]["insert"]
+    # every turn starts from what is stored — also the one after the new session, kept from the session's start
+    # on; Rasa reads the events for each, the patched store for the new conversation and its first turn only
+    assert plain["same_as_stored"] == patched["same_as_stored"] == [True] * 4
+    assert plain["statements"]["read_events"] == 5
+    assert patched["statements"]["read_events"] == 2
+
+
+def test_two_servers_each_keeping_trackers_never_start_a_turn_from_a_stale_one(targets):
+    plain, servers = _play("plain", targets[0]), _play("servers", targets[1])
+    # server A keeps the tracker of turn 0, B moves the conversation on in turn 1: A reads it again for turn 2
+    assert servers["same_as_stored"] == [True] * 5
+    assert [r[:3] for r in servers["rows"]][:len(plain["rows"])] == [r[:3] for r in plain["rows"]]
+    assert len(servers["rows"]) == len(plain["rows"]) + 5  # the fifth turn's events, nothing twice
