@@ -118,4 +118,4 @@ def load_nlu(settings: Settings, kb: Any) -> Any:
     from nlu import NLU
 
     return NLU(kb, embedding_model=settings.embedding_model, cache_dir=settings.cache_dir / "nlu",
-               oos_threshold=settings.nlu_oos_threshold, quantize=settings.nlu_quantize)
+               oos_threshold=settings.nlu_oos_threshold, quantize=settings.nlu_quantize, onnx=settings.nlu_onnx)

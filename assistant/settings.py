@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     #: Encode with the int8 dynamically quantised embedding model (faster single-query encoding on CPU; the index
     #: and classifier caches are keyed by it). Measured in docs/benchmarks.md (issue 9).
     nlu_quantize: bool = False
+    #: Encode each message with ONNX Runtime instead of torch (the same vectors: the model is exported once into
+    #: the cache and checked against torch; torch stays in use when that fails). Measured in docs/benchmarks.md.
+    nlu_onnx: bool = True
 
     # --- triage inbox (teach the assistant) --------------------------------------------------------
     #: Record the turns the assistant got wrong or was unsure of in the triage inbox.

@@ -187,10 +187,12 @@ def run(settings: Settings, with_rasa: bool = True) -> str:
     # Index build (cold: an empty cache folder) for Sichuan + authored, then warm start from the cache.
     with tempfile.TemporaryDirectory(prefix="jxe-bench-nlu-") as tmp:
         t0 = time.perf_counter()
-        nlu = NLU(kb, settings.embedding_model, Path(tmp), quantize=settings.nlu_quantize)
+        nlu = NLU(kb, settings.embedding_model, Path(tmp), quantize=settings.nlu_quantize,
+                  onnx=settings.nlu_onnx)
         cold = time.perf_counter() - t0
         t0 = time.perf_counter()
-        nlu = NLU(kb, settings.embedding_model, Path(tmp), quantize=settings.nlu_quantize)
+        nlu = NLU(kb, settings.embedding_model, Path(tmp), quantize=settings.nlu_quantize,
+                  onnx=settings.nlu_onnx)
         warm = time.perf_counter() - t0
         rows = len(nlu.index.row_texts)
     # Latency: warm the model on our own examples, then time the evaluation queries (first time each).
@@ -246,7 +248,8 @@ def run(settings: Settings, with_rasa: bool = True) -> str:
                                    guangdong_path=GUANGDONG)
         with tempfile.TemporaryDirectory(prefix="jxe-bench-nlu-gd-") as tmp:
             t0 = time.perf_counter()
-            nlu_gd = NLU(kb_gd, settings.embedding_model, Path(tmp), quantize=settings.nlu_quantize)
+            nlu_gd = NLU(kb_gd, settings.embedding_model, Path(tmp), quantize=settings.nlu_quantize,
+                         onnx=settings.nlu_onnx)
             gd = (len(kb_gd), len(nlu_gd.index.row_texts), time.perf_counter() - t0)
             del nlu_gd
     cal = nlu.calibration

