@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import uuid
 from pathlib import Path
@@ -43,16 +44,44 @@ def closed_url() -> str:
     return f"http://127.0.0.1:{free_port()}"
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """An empty SQLite database at the migrations' head, made once per session. Tests start from a copy of it
+    instead of migrating an empty file anew (~0.15 s each); the app still runs ``upgrade`` at start, which finds
+    nothing to do. The migrations themselves are tested from empty (``tests/assistant/test_db.py``)."""
+    from assistant.db.session import Database
+
+    path = tmp_path_factory.mktemp("migrated") / "head.db"
+    db = Database(f"sqlite:///{path}")
+    db.upgrade()
+    with db.engine.connect() as conn:  # one self-contained file to copy (no -wal beside it)
+        conn.exec_driver_sql("PRAGMA journal_mode=DELETE")
+    db.dispose()
+    return path
+
+
+def copy_migrated(url: str, template: Path) -> None:
+    """Put a copy of ``template`` at the file of a SQLite ``url`` when nothing is there yet."""
+    if url.startswith("sqlite:///"):
+        target = Path(url[len("sqlite:///"):])
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(template, target)
+
+
 @pytest.fixture
-def make_settings(tmp_path, closed_url):
-    """Build a test ``Settings``: tmp data dir + SQLite, Rasa unmanaged at a closed port, no staff token."""
+def make_settings(tmp_path, closed_url, migrated_sqlite):
+    """Build a test ``Settings``: tmp data dir + SQLite (already at the migrations' head), Rasa unmanaged at a
+    closed port, no staff token."""
     from assistant.settings import Settings
 
     def _make(**overrides):
         values = dict(environment="test", data_dir=tmp_path / "var", database_url="", rasa_manage=False,
                       rasa_url=closed_url, rasa_timeout_s=3.0, staff_token=None, log_level="INFO")
         values.update(overrides)
-        return Settings(**values)
+        settings = Settings(**values)
+        copy_migrated(settings.database_url, migrated_sqlite)
+        return settings
 
     return _make
 

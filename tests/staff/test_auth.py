@@ -3,7 +3,6 @@ lock-out, roles, the CLI."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 
 import pytest
@@ -138,28 +137,35 @@ def test_disabled_account_cannot_log_in_and_its_sessions_end(client, staff_user)
     assert _login(TestClient(client.app), login).status_code == 401
 
 
-def _cli(args, env, stdin=""):
-    return subprocess.run([sys.executable, "-m", "assistant.cli", "staff", *args], input=stdin, text=True,
-                          capture_output=True, env=env, timeout=120)
+def test_cli_add_list_disable_reset(tmp_path, monkeypatch, capsys):
+    """``jinxiaoer staff …`` as typed (the CLI's own entry point, in this process: the password from stdin)."""
+    import io
+    from types import SimpleNamespace
 
+    from assistant.cli import main
 
-def test_cli_add_list_disable_reset(tmp_path):
-    import os
+    for k, v in {"JXE_DATA_DIR": str(tmp_path), "JXE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+                 "JXE_SETTINGS_FILE": str(tmp_path / "none.yml"), "JXE_RASA_MANAGE": "false"}.items():
+        monkeypatch.setenv(k, v)
 
-    env = {**os.environ, "JXE_DATA_DIR": str(tmp_path), "JXE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-           "JXE_SETTINGS_FILE": str(tmp_path / "none.yml"), "JXE_RASA_MANAGE": "false"}
-    r = _cli(["add", "wang", "--level", "street", "--place", "营门口街道"], env, "Str0ng-password\n")
+    def _cli(args, stdin=""):
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        code = main(["staff", *args])
+        out = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
+
+    r = _cli(["add", "wang", "--level", "street", "--place", "营门口街道"], "Str0ng-password\n")
     assert r.returncode == 0, r.stderr
     assert "Str0ng-password" not in r.stdout + r.stderr
-    r = _cli(["add", "li", "--level", "street"], env, "Str0ng-password\n")
+    r = _cli(["add", "li", "--level", "street"], "Str0ng-password\n")
     assert r.returncode == 1 and "--place" in r.stderr
-    r = _cli(["add", "zhao", "--level", "district", "--role", "admin"], env, "short\n")
+    r = _cli(["add", "zhao", "--level", "district", "--role", "admin"], "short\n")
     assert r.returncode == 1 and "10" in r.stderr
-    assert _cli(["add", "zhao", "--level", "district", "--role", "admin"], env, "Adm1n-password!\n").returncode == 0
-    listing = _cli(["list"], env).stdout
+    assert _cli(["add", "zhao", "--level", "district", "--role", "admin"], "Adm1n-password!\n").returncode == 0
+    listing = _cli(["list"]).stdout
     assert "wang\tstreet\t营门口街道\tagent\tactive" in listing and "zhao\tdistrict\t-\tadmin\tactive" in listing
-    assert _cli(["disable", "wang"], env).returncode == 0
-    assert "wang\tstreet\t营门口街道\tagent\tdisabled" in _cli(["list"], env).stdout
-    assert _cli(["reset-password", "wang"], env, "An0ther-password\n").returncode == 0
-    assert "wang\tstreet\t营门口街道\tagent\tactive" in _cli(["list"], env).stdout
-    assert _cli(["disable", "nobody"], env).returncode == 1
+    assert _cli(["disable", "wang"]).returncode == 0
+    assert "wang\tstreet\t营门口街道\tagent\tdisabled" in _cli(["list"]).stdout
+    assert _cli(["reset-password", "wang"], "An0ther-password\n").returncode == 0
+    assert "wang\tstreet\t营门口街道\tagent\tactive" in _cli(["list"]).stdout
+    assert _cli(["disable", "nobody"]).returncode == 1
