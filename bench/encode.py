@@ -13,8 +13,6 @@ import statistics
 import time
 from pathlib import Path
 
-import yaml
-
 from assistant.settings import REPO_ROOT, Settings
 
 ROUNDS = 3
@@ -22,9 +20,9 @@ HELDOUT = REPO_ROOT / "tests" / "data"
 
 
 def own_questions() -> list[str]:
-    intents = yaml.safe_load((HELDOUT / "heldout_intents.yml").read_text(encoding="utf-8"))["intents"]
-    matters = yaml.safe_load((HELDOUT / "heldout_matters.yml").read_text(encoding="utf-8"))["matters"]
-    return [t for texts in intents.values() for t in texts] + [m["q"] for m in matters]
+    from assistant.teach.regression import load_heldout
+
+    return [item.text for item in load_heldout(HELDOUT)]
 
 
 def _pcts(ms: list[float]) -> str:

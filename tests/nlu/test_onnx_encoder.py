@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
 from nlu import embed
 from nlu.embed import Encoder
@@ -16,9 +15,10 @@ HELDOUT = Path(__file__).resolve().parents[1] / "data"
 
 
 def _own_questions() -> list[str]:
-    intents = yaml.safe_load((HELDOUT / "heldout_intents.yml").read_text(encoding="utf-8"))["intents"]
-    matters = yaml.safe_load((HELDOUT / "heldout_matters.yml").read_text(encoding="utf-8"))["matters"]
-    return [t for texts in intents.values() for t in texts][:40] + [m["q"] for m in matters]
+    from assistant.teach.regression import load_heldout
+
+    items = load_heldout(HELDOUT)
+    return [i.text for i in items if i.kind == "intent"][:40] + [i.text for i in items if i.kind == "matter"]
 
 
 @pytest.fixture(scope="module")
