@@ -326,40 +326,58 @@ def test_vosk_max_alternatives_over_the_socket(make_client, vosk_runtime):
 NOISY = AUDIO.parent / "audio_noisy"
 
 
-@pytest.mark.xfail(strict=True, reason="known defect (issue 14 open): with the merged NLU this noisy clip's "
-                   "transcript is answered with the 惠企政策 list — an answer to a question nobody asked")
-def test_kiosk_noisy_clip_gets_an_answer_or_a_question(make_client, whisper_runtime, nlu, kb):
-    """A clip from the noisy hall set: the kiosk either answers or asks «您是想问…吗？» with matter buttons whose
-    payloads the NLU understands; never both, never an error."""
+def _noisy_clip(name: str) -> tuple[dict, bytes]:
     m = next(json.loads(x) for x in (NOISY / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
-             if json.loads(x)["file"] == "q026.wav")
-    pcm = read_wav(NOISY / m["file"]).pcm16()
+             if json.loads(x)["file"] == name)
+    return m, read_wav(NOISY / m["file"]).pcm16()
+
+
+def _decide_with(monkeypatch, ask_below: float) -> None:
+    """The kiosk's n-best decision with its ask threshold set: 1.01 always asks, 0 never does. Which of the two a
+    noisy clip gets by default depends on the hearing, and whisper's hearing of noisy audio differs between CPUs
+    (int8 kernels), so each outcome is tested on its own."""
+    import voice.decision
+
+    real = voice.decision.decide
+    monkeypatch.setattr(voice.decision, "decide", lambda *a, **k: real(*a, **{**k, "ask_below": ask_below}))
+
+
+def test_kiosk_noisy_clip_offers_the_right_matter_when_unsure(make_client, whisper_runtime, nlu, kb, monkeypatch):
+    """A clip from the noisy hall set, when the kiosk is unsure: «您是想问…吗？» with what it heard and matter
+    buttons (the right matter among them) whose payloads the NLU understands."""
+    _decide_with(monkeypatch, 1.01)
+    m, pcm = _noisy_clip("q026.wav")
     with make_client(whisper_runtime, nlu=nlu) as client, \
-            client.websocket_connect("/ws/kiosk?session=kiosk-noisy") as ws:
+            client.websocket_connect("/ws/kiosk?session=kiosk-noisy-ask") as ws:
         _stream(ws, pcm)
         ws.send_text(EOF_FRAME)
-        final = _recv(ws)
-        assert final["corrected"]
-        nxt = _recv(ws)
-        if "confirm" in nxt:
-            assert nxt["heard"] and 1 <= len(nxt["alternatives"]) <= 3
-            codes = [a["code"] for a in nxt["alternatives"]]
-            assert all(kb.get(c) is not None for c in codes)
-            assert nlu.parse(nxt["alternatives"][0]["payload"])["matters"][0]["code"] == codes[0]
-        elif nxt["reply"]["matter"] is None:  # the dialogue itself asked which of a few matters
-            payloads = [b["payload"] for p in nxt["reply"]["replies"] if p["type"] == "buttons" for b in p["buttons"]
-                        if b["payload"].startswith("/ask_")]
-            assert payloads and all(nlu.parse(x)["matters"] for x in payloads), nxt["reply"]["replies"]
-        else:
-            assert nxt["reply"]["matter"]["code"] in m["matters"]
+        assert _recv(ws)["corrected"]
+        ask = _recv(ws)
+        assert ask["confirm"] is True and ask["heard"] and 1 <= len(ask["alternatives"]) <= 3
+        codes = [a["code"] for a in ask["alternatives"]]
+        assert all(kb.get(c) is not None for c in codes) and set(codes) & set(m["matters"]), codes
+        assert nlu.parse(ask["alternatives"][0]["payload"])["matters"][0]["code"] == codes[0]
+        assert _recv(ws) == ("closed", 1000)
+
+
+@pytest.mark.xfail(strict=True, reason="known defect (issue 14 open): the kiosk's decision picks the right matter "
+                   "(创业补贴申请) but the dialogue re-reads the hearing as a policy question and answers the 惠企政策 list")
+def test_kiosk_noisy_clip_answered_with_the_decided_matter(make_client, whisper_runtime, nlu, monkeypatch):
+    """A clip from the noisy hall set, when the kiosk is sure: the answer is for the matter its decision chose."""
+    _decide_with(monkeypatch, 0.0)
+    m, pcm = _noisy_clip("q026.wav")
+    with make_client(whisper_runtime, nlu=nlu) as client, \
+            client.websocket_connect("/ws/kiosk?session=kiosk-noisy-answer") as ws:
+        _stream(ws, pcm)
+        ws.send_text(EOF_FRAME)
+        assert _recv(ws)["corrected"]
+        reply = _recv(ws)["reply"]
+        assert reply["matter"] is not None and reply["matter"]["code"] in m["matters"], reply["replies"]
         assert _recv(ws) == ("closed", 1000)
 
 
 def test_kiosk_asks_when_the_decision_is_unsure(make_client, whisper_runtime, nlu, monkeypatch):
-    import voice.decision
-
-    real = voice.decision.decide
-    monkeypatch.setattr(voice.decision, "decide", lambda *a, **k: real(*a, **{**k, "ask_below": 1.01}))
+    _decide_with(monkeypatch, 1.01)
     pcm = read_wav(AUDIO / "q020.wav").pcm16()
     with make_client(whisper_runtime, nlu=nlu) as client, \
             client.websocket_connect("/ws/kiosk?session=kiosk-ask") as ws:
