@@ -93,31 +93,51 @@ def _row(db_url, key):
         db.dispose()
 
 
-def _first_then_retry_on_another_replica(channel_app, db_url, msgid: str, wait_s: float = 0.0, **settings):
+def _lease_left_s(db_url, key) -> float:
+    """Seconds until the row's lease runs out (negative once it has)."""
+    db = Database(db_url)
+    try:
+        with db.session() as s:
+            until = s.get(WeChatInbound, key).lease_until
+    finally:
+        db.dispose()
+    now = utcnow()
+    return (until.replace(tzinfo=None) - now.replace(tzinfo=None)).total_seconds()
+
+
+def _first_then_retry_on_another_replica(channel_app, db_url, msgid: str, outlive_first_lease: bool = False,
+                                         **settings):
     """The first delivery of ``msgid`` reaches replica one (its answer is held back by the bot's gate), WeChat's
-    retry reaches replica two ``wait_s`` later; both bots are then let go. Returns both replies and both bots."""
+    retry reaches replica two — at once, or with ``outlive_first_lease`` only once the first lease has run out (so
+    only the owner's renewals can have kept the message its own); both bots are then let go. Returns both replies,
+    both bots and the row as the retry found it."""
     one, _, bot_one = channel_app(database_url=db_url, wechat_reply_budget_s=0.2, **settings)
     two, _, bot_two = channel_app(database_url=db_url, wechat_reply_budget_s=0.2, **settings)
+    key = f"wechat_mp:id:{msgid}"
 
     async def go():
         async with client(one) as c1, client(two) as c2:
             first = await c1.post("/wechat/mp", params=query(), content=text_msg("慢慢问", msgid=msgid))
-            await asyncio.sleep(wait_s)
+            before = None
+            if outlive_first_lease:
+                await asyncio.sleep(max(0.0, await asyncio.to_thread(_lease_left_s, db_url, key)) + 0.5)
+                before = {**await asyncio.to_thread(_row, db_url, key),
+                          "lease_left_s": await asyncio.to_thread(_lease_left_s, db_url, key)}
             retry = await c2.post("/wechat/mp", params=query(), content=text_msg("慢慢问", msgid=msgid))
             bot_one.gate.set()
             bot_two.gate.set()
             await wechat_mp.get_runtime(one).drain()
             await wechat_mp.get_runtime(two).drain()
-            return first, retry
+            return first, retry, before
 
-    first, retry = run(go())
-    return first, retry, bot_one, bot_two
+    first, retry, before = run(go())
+    return first, retry, bot_one, bot_two, before
 
 
 def test_a_retry_on_another_replica_while_the_first_computes_is_not_answered_twice(channel_app, db_url,
                                                                                      fake_wechat):
     _, wx = fake_wechat
-    first, retry, bot_one, bot_two = _first_then_retry_on_another_replica(channel_app, db_url, "78001")
+    first, retry, bot_one, bot_two, _ = _first_then_retry_on_another_replica(channel_app, db_url, "78001")
     assert first.text == "success" and retry.text == "success"
     assert len(bot_one.calls) == 1 and bot_two.calls == []
     assert [m["text"]["content"] for m in wx.sent] == ["收到：慢慢问"]     # the owner delivers it, once
@@ -126,9 +146,12 @@ def test_a_retry_on_another_replica_while_the_first_computes_is_not_answered_twi
 
 def test_the_owner_keeps_its_lease_alive_while_it_computes_longer_than_the_lease(channel_app, db_url, fake_wechat):
     _, wx = fake_wechat
-    # several leases long: only the owner's renewals keep the message its own
-    first, retry, bot_one, bot_two = _first_then_retry_on_another_replica(channel_app, db_url, "78002", wait_s=2.5,
-                                                                          wechat_lease_s=1.0)
+    # the retry comes after the first lease ran out: only the owner's renewals (every third of the lease) keep the
+    # message its own. The lease is long enough that a loaded machine's stalls of a second or two cannot make it
+    # lapse between two renewals.
+    first, retry, bot_one, bot_two, before = _first_then_retry_on_another_replica(
+        channel_app, db_url, "78002", outlive_first_lease=True, wechat_lease_s=4.0)
+    assert before["status"] == "processing" and before["lease_left_s"] > 0  # renewed past the first lease
     assert first.text == "success" and retry.text == "success"
     assert len(bot_one.calls) == 1 and bot_two.calls == []
     assert [m["text"]["content"] for m in wx.sent] == ["收到：慢慢问"]
