@@ -396,7 +396,7 @@ class Assistant:
         except Exception:  # the database is down: Rasa gets the masked text, the steps see it masked too
             log.exception("chat.turn.mask_failed")
             return mask_pii(text), meta
-        parse = await understand(self.services, sent, session_id, state=state, raw=text)
+        parse = await understand(self.services, sent, session_id, state=state, raw=text, metadata=meta)
         if parse.get("error"):  # the NLU is loading or failed: let Rasa ask (and fall back) as it would
             return sent, meta
         signed = dict(meta)

@@ -294,10 +294,14 @@ class _Session:
                 self.answered = True
                 await self.send(confirm_message(decision))
                 return
+            meta: dict[str, Any] = {"asr": {"engine": self.runtime.engine_name if self.runtime else "",
+                                            "transcript": result.text}}
             if decision is not None and decision.text:
                 text = decision.text
-            reply = await self._chat(text, {"asr": {"engine": self.runtime.engine_name if self.runtime else "",
-                                                    "transcript": result.text}})
+                if decision.alternatives:  # sure of this matter: the dialogue answers it (assistant.dialogue.interpret)
+                    meta["voice"] = {"matter": decision.alternatives[0].code,
+                                     "confidence": round(decision.confidence, 4)}
+            reply = await self._chat(text, meta)
         if reply is not None:
             self.answered = True
             await self.send({"reply": reply, "session_id": self.session_id,

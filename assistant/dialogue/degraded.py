@@ -39,7 +39,7 @@ async def degraded_turn(services: Any, session_id: str, message: str, metadata: 
         ``(reply parts, intent name)``.
     """
     lead = [notice(say("notice.degraded"))] if with_notice else []
-    parse = await understand(services, message, session_id)
+    parse = await understand(services, message, session_id, metadata=metadata)
     intent = parse["intent"]["name"]
     if parse.get("error") == "nlu_not_ready":
         return lead + [notice(say("notice.loading")), buttons([human_button()])], ""

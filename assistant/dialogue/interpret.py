@@ -13,7 +13,10 @@ parse so every step sees the same understanding whichever path answers the turn:
   ``ask_hall`` with the topic and, when named, the hall;
 * **complaints** go to ``complain``;
 * **«删除我的记录»** goes to ``erase_my_data``, and right after 金小二 asked whether to erase, a typed yes / no
-  becomes ``erase_confirm`` / ``erase_cancel`` (the same as its buttons).
+  becomes ``erase_confirm`` / ``erase_cancel`` (the same as its buttons);
+* **a spoken question the kiosk is sure of** — its n-best decision (``voice.decision``) chose one matter with
+  confidence — is answered for that matter when the hearing reads as a question about a matter or a policy
+  (``heard_matter``); what the hearing asks (materials, place, time, fee) is kept.
 
 A message that names another matter clearly is a new topic: it is left as the NLU parsed it.
 """
@@ -67,6 +70,8 @@ HALL_INTENTS = {"nlu_fallback", "ask_matter", "ask_materials", "ask_location", "
                 "affirm", "deny", "greet", "goodbye", "thanks"}
 #: A search score at which the message is about a matter.
 MATTER_SCORE = 1.05
+#: Readings of a hearing that the kiosk's sure matter answers (not a person, a form, a hall or a complaint).
+HEARD_INTENTS = {*ASK_INTENTS, "ask_policy", "nlu_fallback"}
 _REGISTER = re.compile(r"登记|联系我|回电话|打电话给我|专员|记下来")
 _COMPLAINT = re.compile(r"投诉|举报|差评|态度(很|太|好)?(差|恶劣|不好)|不作为|乱收费|吃拿卡要|刁难|推诿|效率(太|很)?低")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -245,11 +250,11 @@ def _flags(parse: dict[str, Any], text: str) -> dict[str, Any]:
 
 
 def interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = None, halls: Any = None,
-              hall_topic: Any = None) -> dict[str, Any]:
+              hall_topic: Any = None, heard_matter: str | None = None) -> dict[str, Any]:
     """Read ``parse`` in the conversation's state (see the module's description); flags ``cannot_come`` when the
     person or a relative cannot come to the hall."""
     text = str(parse.get("text") or "")
-    return _flags(_interpret(parse, state, kb, nlu, halls, hall_topic), text) if text else parse
+    return _flags(_interpret(parse, state, kb, nlu, halls, hall_topic, heard_matter), text) if text else parse
 
 
 def _as_intent(parse: dict[str, Any], name: str, why: str) -> dict[str, Any]:
@@ -259,7 +264,7 @@ def _as_intent(parse: dict[str, Any], name: str, why: str) -> dict[str, Any]:
 
 
 def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = None, halls: Any = None,
-               hall_topic: Any = None) -> dict[str, Any]:
+               hall_topic: Any = None, heard_matter: str | None = None) -> dict[str, Any]:
     """Read ``parse`` in the conversation's ``state``.
 
     Args:
@@ -269,6 +274,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         nlu: the NLU (for re-ranking a refinement with the earlier question); ``None`` skips refinements.
         halls: the hall directory (``knowledge.halls.HallDirectory``); ``None`` skips hall questions.
         hall_topic: ``text -> topic | None`` (``knowledge.hall_questions.classify_hall_question``).
+        heard_matter: the matter the kiosk's n-best decision is sure the visitor asked about (spoken turns only).
 
     Returns:
         The parse to act on (``interpreted`` says why when it changed).
@@ -326,4 +332,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             return _with_matter(parse, "ask_matter", refined.code, refined.name, "refinement")
     if intent in SOFT_INTENTS and state.matter_code and not strong and _CANNOT_COME.search(text):
         return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "cannot_come")
+    if heard_matter and intent in HEARD_INTENTS and all(c == heard_matter for c in strong):
+        heard = kb.get(heard_matter)
+        if heard is not None:
+            return _with_matter(parse, intent if intent in ASK_INTENTS else "ask_matter", heard.code, heard.name,
+                                "voice")
     return parse

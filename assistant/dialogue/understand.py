@@ -81,8 +81,19 @@ def _nlu_parse(services: Any, text: str) -> dict[str, Any]:
     return parse
 
 
+def heard_matter(metadata: dict[str, Any] | None) -> str | None:
+    """The matter the kiosk's n-best decision is sure of (``metadata["voice"]["matter"]``), only on a kiosk turn:
+    other channels' metadata comes from their clients."""
+    meta = metadata or {}
+    voice = meta.get("voice")
+    if meta.get("channel") != "kiosk" or not isinstance(voice, dict):
+        return None
+    code = voice.get("matter")
+    return code if isinstance(code, str) and code else None
+
+
 def _parse_in_state(services: Any, text: str, session_id: str | None, state: DialogueState | None = None,
-                    raw: str | None = None) -> dict[str, Any]:
+                    raw: str | None = None, heard: str | None = None) -> dict[str, Any]:
     states = getattr(services, "states", None)
     if not session_id or (states is None and state is None):
         return _nlu_parse(services, text)
@@ -94,7 +105,8 @@ def _parse_in_state(services: Any, text: str, session_id: str | None, state: Dia
         raw = text
         if state.pending_text and mask_for_rasa(state.pending_text, bool(state.form)) == text:
             raw = state.pending_text
-    parse = interpret(_nlu_parse(services, raw), state, services.kb, services.nlu, halls(), classify_hall_question)
+    parse = interpret(_nlu_parse(services, raw), state, services.kb, services.nlu, halls(), classify_hall_question,
+                      heard)
     note_parse(services, text, session_id, parse, state)  # the triage inbox: what it was unsure of (masked text)
     return dict(parse, text=text) if raw != text else parse
 
@@ -110,7 +122,8 @@ def _note_payload(services: Any, text: str, session_id: str | None, parse: dict[
 
 
 async def understand(services: Any, text: str, session_id: str | None = None, *,
-                     state: DialogueState | None = None, raw: str | None = None) -> dict[str, Any]:
+                     state: DialogueState | None = None, raw: str | None = None,
+                     metadata: dict[str, Any] | None = None) -> dict[str, Any]:
     """Parse ``text`` with the app's NLU (``services.nlu``) and read it in the conversation's state
     (:func:`assistant.dialogue.interpret.interpret`); never raises.
 
@@ -120,6 +133,7 @@ async def understand(services: Any, text: str, session_id: str | None = None, *,
         session_id: the conversation (``None``: the message is read on its own).
         state: the conversation's state when the caller has just loaded it (else it is loaded here).
         raw: what the citizen wrote when ``text`` is its masked form (else found in ``state.pending_text``).
+        metadata: the turn's metadata (a kiosk turn may carry the matter its voice decision is sure of).
 
     Returns:
         The completed parse; a button payload is understood even while the NLU is loading; otherwise
@@ -135,7 +149,8 @@ async def understand(services: Any, text: str, session_id: str | None = None, *,
     if getattr(services, "nlu", None) is None:
         return fallback_parse(text, "nlu_not_ready")
     try:
-        return await run_in_threadpool(_parse_in_state, services, text, session_id, state, raw)
+        return await run_in_threadpool(_parse_in_state, services, text, session_id, state, raw,
+                                       heard_matter(metadata))
     except Exception as exc:  # the NLU must never lose a message
         log.exception("nlu.parse.failed")
         return fallback_parse(text, type(exc).__name__)

@@ -265,3 +265,39 @@ def test_kiosk_conversation_with_the_real_rasa_in_chromium(live, pipeline, manif
         services.voice = saved
     turns = services.conversations.transcript(session)
     assert turns and "失业" in str(turns)
+
+
+def test_kiosk_noisy_hall_clip_answered_by_the_real_rasa_for_the_decided_matter(live, pipeline, tmp_path):
+    """A clip from the noisy hall set as the microphone, the kiosk set never to ask first, the whole stack with the
+    real Rasa server: the answer is Rasa's (not the degraded fallback) and for the matter the kiosk's decision chose
+    — the hearing on its own reads as a policy question, which used to be answered with the 惠企政策 list."""
+    import json
+
+    from playwright.sync_api import sync_playwright
+
+    from assistant.speech import VoiceRuntime
+
+    services = live.app.state.services
+    saved = services.voice
+    services.voice = VoiceRuntime(FixedAsk(pipeline, NEVER_ASK), "whisper", 0.0)
+    noisy = AUDIO.parent / "audio_noisy"
+    m = next(json.loads(x) for x in (noisy / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
+             if json.loads(x)["file"] == "q026.wav")
+    mic = ffmpeg_wav(noisy / m["file"], tmp_path / "mic.wav", "-af", "apad=pad_dur=2")
+    try:
+        with sync_playwright() as p:
+            ctx = _browser(p, tmp_path, mic, 800, 1200)
+            try:
+                page = ctx.new_page()
+                page.goto(f"{live.url}/kiosk?max_record_ms=90000")
+                page.click("#talk")
+                _settled(page, 120000)
+                events = page.evaluate("window.__kiosk.events")
+                reply = next((e["data"] for e in events if e["kind"] == "reply"), None)
+                assert reply is not None and reply["degraded"] is False, _outcome(page)
+                assert reply["matter"] is not None and reply["matter"]["code"] in m["matters"], _outcome(page)
+                assert page.locator(".matter-card").first.get_attribute("data-code") in m["matters"]
+            finally:
+                ctx.close()
+    finally:
+        services.voice = saved
