@@ -14,11 +14,18 @@ import pytest
 from tests.conftest import REPO_ROOT
 
 AUDIO = REPO_ROOT / "tests" / "fixtures" / "audio"
+#: The same clips as a noisy hall hears them (``scripts/make_noisy_fixtures.py``).
+NOISY = AUDIO.parent / "audio_noisy"
 
 
-def load_manifest() -> list[dict]:
-    return [json.loads(line) for line in (AUDIO / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
+def load_manifest(folder: Path = AUDIO) -> list[dict]:
+    return [json.loads(line) for line in (folder / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
             if line.strip()]
+
+
+def clip(name: str, folder: Path = AUDIO) -> dict:
+    """One clip's manifest entry (file, text, acceptable matter codes, keywords)."""
+    return next(m for m in load_manifest(folder) if m["file"] == name)
 
 
 @pytest.fixture(scope="session")

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import ARTIFACTS, free_port
-from tests.voice.conftest import AUDIO, ffmpeg_wav
+from tests.voice.conftest import AUDIO, NOISY, clip, ffmpeg_wav
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -157,9 +158,9 @@ def test_kiosk_push_to_talk_in_chromium(kiosk_server, manifest, tmp_path):
     from voice.audio import read_wav
 
     url = kiosk_server(NEVER_ASK)
-    clip = AUDIO / "q020.wav"
-    mic = ffmpeg_wav(clip, tmp_path / "mic.wav", "-af", "apad=pad_dur=3")
-    hold_s = read_wav(clip).duration_s + 0.3
+    wav = AUDIO / "q020.wav"
+    mic = ffmpeg_wav(wav, tmp_path / "mic.wav", "-af", "apad=pad_dur=3")
+    hold_s = read_wav(wav).duration_s + 0.3
     with sync_playwright() as p:
         ctx = p.chromium.launch_persistent_context(
             str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True,
@@ -194,16 +195,12 @@ def test_kiosk_noisy_hall_clip_hands_free_asks_then_answers_in_chromium(kiosk_se
     """A clip from the noisy hall set (babble, reverberation, hum) as the microphone, hands-free: one tap, the
     server's VAD ends the utterance; the kiosk (set here to always ask first) shows «您是想问…吗？» with the right
     matter among at most three big buttons — tapping it gives the matter card."""
-    import json
-
     from playwright.sync_api import sync_playwright
 
     url = kiosk_server(ALWAYS_ASK)
-    noisy = AUDIO.parent / "audio_noisy"
-    m = next(json.loads(x) for x in (noisy / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
-             if json.loads(x)["file"] == "q027.wav")
+    m = clip("q027.wav", NOISY)
     # 2 s of the hall's own noise after the question (the clip's last 0.3 s looped): the VAD must end it
-    mic = ffmpeg_wav(noisy / m["file"], tmp_path / "mic.wav", "-af", "apad=pad_dur=2")
+    mic = ffmpeg_wav(NOISY / m["file"], tmp_path / "mic.wav", "-af", "apad=pad_dur=2")
     with sync_playwright() as p:
         ctx = _browser(p, tmp_path, mic)
         try:
@@ -230,11 +227,11 @@ def test_kiosk_noisy_hall_clip_hands_free_asks_then_answers_in_chromium(kiosk_se
             ctx.close()
 
 
-def test_kiosk_conversation_with_the_real_rasa_in_chromium(live, pipeline, manifest, tmp_path):
-    """The kiosk page against the whole stack (app + the real Rasa server, ``live``), a WAV as the microphone:
-    the spoken question («…失业登记在哪里办», push-to-talk is not needed: one tap, the server ends the utterance)
-    is answered by Rasa — not the degraded fallback — with where to go for the right matter, and the turn is in the
-    conversation's transcript."""
+def _spoken_to_the_real_rasa(live, pipeline, tmp_path, wav: Path, pad_s: float) -> dict:
+    """One spoken question on the kiosk page against the whole stack (app + the real Rasa server, ``live``), the
+    kiosk set never to ask first, ``wav`` (padded with ``pad_s`` of its own end) as the microphone: one tap, the
+    server ends the utterance. Returns the reply, the session, the answer's text, the first matter card's code and
+    the page's outcome (for assertion messages)."""
     from playwright.sync_api import sync_playwright
 
     from assistant.speech import VoiceRuntime
@@ -242,48 +239,7 @@ def test_kiosk_conversation_with_the_real_rasa_in_chromium(live, pipeline, manif
     services = live.app.state.services
     saved = services.voice
     services.voice = VoiceRuntime(FixedAsk(pipeline, NEVER_ASK), "whisper", 0.0)
-    m = next(x for x in manifest if x["file"] == "q020.wav")
-    mic = ffmpeg_wav(AUDIO / m["file"], tmp_path / "mic.wav", "-af", "apad=pad_dur=1.5")
-    try:
-        with sync_playwright() as p:
-            ctx = _browser(p, tmp_path, mic, 800, 1200)
-            try:
-                page = ctx.new_page()
-                page.goto(f"{live.url}/kiosk?max_record_ms=90000")
-                page.click("#talk")
-                _settled(page)
-                events = page.evaluate("window.__kiosk.events")
-                reply = next((e["data"] for e in events if e["kind"] == "reply"), None)
-                assert reply is not None and reply["degraded"] is False, _outcome(page)
-                # "失业登记在哪里办": Rasa answers where, for the right matter (the fallback would show its card)
-                assert reply["intent"] == "ask_location" and reply["matter"]["code"] in m["matters"], _outcome(page)
-                assert page.locator("#answer").is_visible() and page.locator("#answer").inner_text().strip()
-                session = page.evaluate("window.__kiosk.sessionId")
-            finally:
-                ctx.close()
-    finally:
-        services.voice = saved
-    turns = services.conversations.transcript(session)
-    assert turns and "失业" in str(turns)
-
-
-def test_kiosk_noisy_hall_clip_answered_by_the_real_rasa_for_the_decided_matter(live, pipeline, tmp_path):
-    """A clip from the noisy hall set as the microphone, the kiosk set never to ask first, the whole stack with the
-    real Rasa server: the answer is Rasa's (not the degraded fallback) and for the matter the kiosk's decision chose
-    — the hearing on its own reads as a policy question, which used to be answered with the 惠企政策 list."""
-    import json
-
-    from playwright.sync_api import sync_playwright
-
-    from assistant.speech import VoiceRuntime
-
-    services = live.app.state.services
-    saved = services.voice
-    services.voice = VoiceRuntime(FixedAsk(pipeline, NEVER_ASK), "whisper", 0.0)
-    noisy = AUDIO.parent / "audio_noisy"
-    m = next(json.loads(x) for x in (noisy / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
-             if json.loads(x)["file"] == "q026.wav")
-    mic = ffmpeg_wav(noisy / m["file"], tmp_path / "mic.wav", "-af", "apad=pad_dur=2")
+    mic = ffmpeg_wav(wav, tmp_path / "mic.wav", "-af", f"apad=pad_dur={pad_s}")
     try:
         with sync_playwright() as p:
             ctx = _browser(p, tmp_path, mic, 800, 1200)
@@ -293,11 +249,41 @@ def test_kiosk_noisy_hall_clip_answered_by_the_real_rasa_for_the_decided_matter(
                 page.click("#talk")
                 _settled(page, 120000)
                 events = page.evaluate("window.__kiosk.events")
-                reply = next((e["data"] for e in events if e["kind"] == "reply"), None)
-                assert reply is not None and reply["degraded"] is False, _outcome(page)
-                assert reply["matter"] is not None and reply["matter"]["code"] in m["matters"], _outcome(page)
-                assert page.locator(".matter-card").first.get_attribute("data-code") in m["matters"]
+                answer = page.locator("#answer")
+                card = page.locator(".matter-card")
+                return {"reply": next((e["data"] for e in events if e["kind"] == "reply"), None),
+                        "session": page.evaluate("window.__kiosk.sessionId"),
+                        "answer": answer.inner_text().strip() if answer.is_visible() else "",
+                        "card": card.first.get_attribute("data-code") if card.count() else None,
+                        "outcome": _outcome(page)}
             finally:
                 ctx.close()
     finally:
         services.voice = saved
+
+
+def test_kiosk_conversation_with_the_real_rasa_in_chromium(live, pipeline, tmp_path):
+    """The kiosk page against the whole stack, a WAV as the microphone: the spoken question («…失业登记在哪里办»)
+    is answered by Rasa — not the degraded fallback — with where to go for the right matter, and the turn is in the
+    conversation's transcript."""
+    m = clip("q020.wav")
+    seen = _spoken_to_the_real_rasa(live, pipeline, tmp_path, AUDIO / m["file"], 1.5)
+    reply = seen["reply"]
+    assert reply is not None and reply["degraded"] is False, seen["outcome"]
+    # "失业登记在哪里办": Rasa answers where, for the right matter (the fallback would show its card)
+    assert reply["intent"] == "ask_location" and reply["matter"]["code"] in m["matters"], seen["outcome"]
+    assert seen["answer"]
+    turns = live.app.state.services.conversations.transcript(seen["session"])
+    assert turns and "失业" in str(turns)
+
+
+def test_kiosk_noisy_hall_clip_answered_by_the_real_rasa_for_the_decided_matter(live, pipeline, tmp_path):
+    """A clip from the noisy hall set as the microphone, the kiosk set never to ask first, the whole stack with the
+    real Rasa server: the answer is Rasa's (not the degraded fallback) and for the matter the kiosk's decision chose
+    — the hearing on its own reads as a policy question, which used to be answered with the 惠企政策 list."""
+    m = clip("q026.wav", NOISY)
+    seen = _spoken_to_the_real_rasa(live, pipeline, tmp_path, NOISY / m["file"], 2)
+    reply = seen["reply"]
+    assert reply is not None and reply["degraded"] is False, seen["outcome"]
+    assert reply["matter"] is not None and reply["matter"]["code"] in m["matters"], seen["outcome"]
+    assert seen["card"] in m["matters"]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from tests.voice.conftest import AUDIO, ffmpeg_pcm, white_noise
+from tests.voice.conftest import AUDIO, NOISY, clip, ffmpeg_pcm, white_noise
 from voice.audio import read_wav
 
 EOF_FRAME = '{"eof" : 1}'  # exactly as vosk-server clients send it
@@ -323,15 +323,6 @@ def test_vosk_max_alternatives_over_the_socket(make_client, vosk_runtime):
         assert any(r["alternatives"] for r in finals)
 
 
-NOISY = AUDIO.parent / "audio_noisy"
-
-
-def _noisy_clip(name: str) -> tuple[dict, bytes]:
-    m = next(json.loads(x) for x in (NOISY / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
-             if json.loads(x)["file"] == name)
-    return m, read_wav(NOISY / m["file"]).pcm16()
-
-
 def _decide_with(monkeypatch, ask_below: float) -> None:
     """The kiosk's n-best decision with its ask threshold set: 1.01 always asks, 0 never does. Which of the two a
     noisy clip gets by default depends on the hearing, and whisper's hearing of noisy audio differs between CPUs
@@ -342,37 +333,38 @@ def _decide_with(monkeypatch, ask_below: float) -> None:
     monkeypatch.setattr(voice.decision, "decide", lambda *a, **k: real(*a, **{**k, "ask_below": ask_below}))
 
 
-def test_kiosk_noisy_clip_offers_the_right_matter_when_unsure(make_client, whisper_runtime, nlu, kb, monkeypatch):
-    """A clip from the noisy hall set, when the kiosk is unsure: «您是想问…吗？» with what it heard and matter
-    buttons (the right matter among them) whose payloads the NLU understands."""
-    _decide_with(monkeypatch, 1.01)
-    m, pcm = _noisy_clip("q026.wav")
+def _noisy_kiosk_turn(make_client, whisper_runtime, nlu, monkeypatch, ask_below: float) -> tuple[dict, dict]:
+    """q026 of the noisy set through ``/ws/kiosk`` with the decision's threshold set: the clip's manifest entry and
+    the message that follows the final transcript (a question or a reply); the socket then closes normally."""
+    _decide_with(monkeypatch, ask_below)
+    m = clip("q026.wav", NOISY)
+    pcm = read_wav(NOISY / m["file"]).pcm16()
     with make_client(whisper_runtime, nlu=nlu) as client, \
-            client.websocket_connect("/ws/kiosk?session=kiosk-noisy-ask") as ws:
+            client.websocket_connect(f"/ws/kiosk?session=kiosk-noisy-{ask_below}") as ws:
         _stream(ws, pcm)
         ws.send_text(EOF_FRAME)
         assert _recv(ws)["corrected"]
-        ask = _recv(ws)
-        assert ask["confirm"] is True and ask["heard"] and 1 <= len(ask["alternatives"]) <= 3
-        codes = [a["code"] for a in ask["alternatives"]]
-        assert all(kb.get(c) is not None for c in codes) and set(codes) & set(m["matters"]), codes
-        assert nlu.parse(ask["alternatives"][0]["payload"])["matters"][0]["code"] == codes[0]
+        nxt = _recv(ws)
         assert _recv(ws) == ("closed", 1000)
+    return m, nxt
+
+
+def test_kiosk_noisy_clip_offers_the_right_matter_when_unsure(make_client, whisper_runtime, nlu, kb, monkeypatch):
+    """A clip from the noisy hall set, when the kiosk is unsure: «您是想问…吗？» with what it heard and matter
+    buttons (the right matter among them) whose payloads the NLU understands."""
+    m, ask = _noisy_kiosk_turn(make_client, whisper_runtime, nlu, monkeypatch, 1.01)
+    assert ask["confirm"] is True and ask["heard"] and 1 <= len(ask["alternatives"]) <= 3
+    codes = [a["code"] for a in ask["alternatives"]]
+    assert all(kb.get(c) is not None for c in codes) and set(codes) & set(m["matters"]), codes
+    assert nlu.parse(ask["alternatives"][0]["payload"])["matters"][0]["code"] == codes[0]
 
 
 def test_kiosk_noisy_clip_answered_with_the_decided_matter(make_client, whisper_runtime, nlu, monkeypatch):
     """A clip from the noisy hall set, when the kiosk is sure: the answer is for the matter its decision chose,
     even where the hearing on its own reads as a policy question (it did: the 惠企政策 list was the answer)."""
-    _decide_with(monkeypatch, 0.0)
-    m, pcm = _noisy_clip("q026.wav")
-    with make_client(whisper_runtime, nlu=nlu) as client, \
-            client.websocket_connect("/ws/kiosk?session=kiosk-noisy-answer") as ws:
-        _stream(ws, pcm)
-        ws.send_text(EOF_FRAME)
-        assert _recv(ws)["corrected"]
-        reply = _recv(ws)["reply"]
-        assert reply["matter"] is not None and reply["matter"]["code"] in m["matters"], reply["replies"]
-        assert _recv(ws) == ("closed", 1000)
+    m, nxt = _noisy_kiosk_turn(make_client, whisper_runtime, nlu, monkeypatch, 0.0)
+    reply = nxt["reply"]
+    assert reply["matter"] is not None and reply["matter"]["code"] in m["matters"], reply["replies"]
 
 
 def test_kiosk_asks_when_the_decision_is_unsure(make_client, whisper_runtime, nlu, monkeypatch):
