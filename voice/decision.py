@@ -13,6 +13,12 @@ cannot place contributes nothing. The combined probability of the winner, times 
 what it heard (:func:`asr_certainty`), is the **confidence**. Below ``ask_below`` the kiosk shows what it heard and
 the top matters as buttons («您是想问…吗？») instead of answering.
 
+A high confidence is not enough when the hearing itself gives reason to doubt it (``Decision.doubts``); the kiosk
+then asks too: the router calls the chosen hearing ambiguous between close matters (typed, it would offer them as
+choices too), the best hearing is under three characters, or the caller's ``doubt`` check objects (the pipeline's:
+two service terms no matter uses together, which is what whisper strings together from its prompt when it cannot
+make out the words in babble).
+
 Nothing here is tuned to particular clips: ``tau`` only sets how peaked the router's scores are (they differ by a
 few hundredths between close matters) and ``ask_below`` trades a wrong answer against one extra tap.
 """
@@ -57,6 +63,8 @@ class Decision:
         confirm: True when the kiosk should ask «您是想问…吗？» with the alternatives as buttons.
         heard: the recogniser's best hearing (corrected), to show as "您说的是".
         hypotheses: every hearing considered, ``{"text", "asr", "matter", "oos"}`` (for logs and tests).
+        doubts: why the kiosk asks although the confidence is high (``"ambiguous"``, ``"short"``, or what the
+            caller's ``doubt`` check said); empty when there is none.
     """
 
     text: str
@@ -65,6 +73,7 @@ class Decision:
     confirm: bool = False
     heard: str = ""
     hypotheses: list[dict[str, Any]] = field(default_factory=list)
+    doubts: list[str] = field(default_factory=list)
 
     def as_tuple(self) -> tuple[str, float, list[Alternative]]:
         """``(text, confidence, alternatives)``."""
@@ -72,7 +81,8 @@ class Decision:
 
     def as_dict(self) -> dict[str, Any]:
         return {"text": self.text, "heard": self.heard, "confidence": round(self.confidence, 4),
-                "confirm": self.confirm, "alternatives": [a.as_dict() for a in self.alternatives]}
+                "confirm": self.confirm, "doubts": list(self.doubts),
+                "alternatives": [a.as_dict() for a in self.alternatives]}
 
 
 def asr_certainty(mean_token_prob: float, floor: float = 0.35, full: float = 0.75) -> float:
@@ -91,9 +101,13 @@ def _softmax(scores: list[float], tau: float) -> list[float]:
     return [e / total for e in ex]
 
 
+#: A best hearing shorter than this (letters and digits) is too little to answer on without asking.
+MIN_CHARS = 3
+
+
 def decide(hypotheses: Iterable[Any], route: Route, correct: Callable[[str], str] | None = None, *,
            asr_confidence: float | None = None, top_k: int = 3, per_hyp: int = 5, tau: float = 0.03,
-           ask_below: float = 0.5) -> Decision:
+           ask_below: float = 0.5, doubt: Callable[[str], str | None] | None = None) -> Decision:
     """Route every hearing and combine (see the module docstring).
 
     Args:
@@ -105,7 +119,9 @@ def decide(hypotheses: Iterable[Any], route: Route, correct: Callable[[str], str
         top_k: alternatives to return.
         per_hyp: routed matters considered per hearing.
         tau: softmax temperature over one hearing's matter scores.
-        ask_below: confirm when the confidence is below this.
+        ask_below: confirm when the confidence is below this, or when there is a doubt (``0``: never confirm).
+        doubt: text → a reason to doubt a hearing (None: no doubt), applied to the best hearing and to the
+            chosen one.
     """
     hyps: list[tuple[str, float]] = []
     for h in hypotheses:
@@ -147,8 +163,25 @@ def decide(hypotheses: Iterable[Any], route: Route, correct: Callable[[str], str
     alts = [Alternative(code, names[code], score, support[code][1]) for code, score in ranked[:top_k]]
     certainty = 1.0 if asr_confidence is None else asr_certainty(asr_confidence)
     confidence = alts[0].score * (0.5 + 0.5 * certainty)
+    doubts = _doubts(heard, alts[0].text, seen.get(alts[0].text) or {}, doubt)
     return Decision(text=alts[0].text, confidence=confidence, alternatives=alts,
-                    confirm=confidence < ask_below, heard=heard, hypotheses=considered)
+                    confirm=confidence < ask_below or (bool(doubts) and ask_below > 0), heard=heard,
+                    hypotheses=considered, doubts=doubts)
+
+
+def _doubts(heard: str, chosen: str, parse: dict[str, Any], doubt: Callable[[str], str | None] | None) -> list[str]:
+    """The reasons to ask although the decision is confident (see the module docstring)."""
+    out = []
+    if parse.get("ambiguous"):
+        out.append("ambiguous")
+    if sum(ch.isalnum() for ch in heard) < MIN_CHARS:
+        out.append("short")
+    if doubt is not None:
+        for text in dict.fromkeys((heard, chosen)):
+            reason = doubt(text)
+            if reason and reason not in out:
+                out.append(reason)
+    return out
 
 
 #: What the kiosk asks when unsure.
@@ -160,6 +193,6 @@ def confirm_message(decision: Decision) -> dict[str, Any]:
     (each with the button payload ``/ask_matter{"matter": "<code>"}`` the NLU understands), 重说 and 找工作人员
     are the page's own buttons."""
     return {"confirm": True, "heard": decision.heard, "message": ASK_TEXT,
-            "confidence": round(decision.confidence, 4),
+            "confidence": round(decision.confidence, 4), "doubts": list(decision.doubts),
             "alternatives": [{**a.as_dict(), "payload": '/ask_matter{"matter": "%s"}' % a.code}
                              for a in decision.alternatives]}

@@ -135,8 +135,8 @@ class VoicePipeline:
         ``parse``; see :func:`voice.decision.decide`): a :class:`voice.decision.Decision` — ``(text, confidence,
         alternatives)`` and whether to ask «您是想问…吗？» first.
 
-        With ``bias`` and an engine that can re-decode (whisper), a first decision below ``BIAS_BELOW`` gets a second
-        pass:
+        With ``bias`` and an engine that can re-decode (whisper), a first decision below ``BIAS_BELOW`` or with a
+        doubt gets a second pass:
         the names, aliases and colloquial names of the matters the first pass's hearings were routed to go into
         the prompt (KB-derived hotwords for this utterance), the same audio is decoded again (encoder output
         reused), and both passes' hearings are decided on together.
@@ -144,16 +144,24 @@ class VoicePipeline:
         from voice.decision import decide
 
         correct = lambda t: self.corrector.correct(t).text  # noqa: E731
+        kwargs.setdefault("doubt", self.doubt)
         hyps = list(result.alternatives or ([(result.text, 1.0)] if result.text else []))
         first = decide(hyps, route, correct, asr_confidence=result.confidence, **{**kwargs, "top_k": 8})
         top_k = kwargs.get("top_k", 3)
-        if not (bias and result.redecode is not None and first.alternatives and first.confidence < BIAS_BELOW):
+        unsure = first.confidence < BIAS_BELOW or bool(first.doubts)
+        if not (bias and result.redecode is not None and first.alternatives and unsure):
             first.alternatives = first.alternatives[:top_k]
             return first
         prompt = self.lexicon.matter_prompt([a.name for a in first.alternatives])
         second = result.redecode(prompt) or []
         merged = [_scaled(h, 0.5) for h in hyps] + [_scaled(h, 0.5) for h in second]
         return decide(merged, route, correct, asr_confidence=result.confidence, **kwargs)
+
+    def doubt(self, text: str) -> str | None:
+        """A reason to doubt a hearing (:func:`voice.decision.decide`'s ``doubt``): two service terms that no
+        matter uses together (:meth:`voice.lexicon.Lexicon.unrelated_terms`)."""
+        pair = self.lexicon.unrelated_terms(text)
+        return f"unrelated_terms:{pair[0]}+{pair[1]}" if pair else None
 
     def transcribe_pcm(self, pcm16: bytes) -> Result:
         """Engine-like entry point for other channels: 16 kHz mono PCM16 → a :class:`Result` whose ``text`` is

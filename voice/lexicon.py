@@ -26,6 +26,10 @@ SERVICE_TERMS: tuple[str, ...] = (
     "参保", "提取", "申领", "补办", "新办", "换证", "认证", "办理", "申请", "材料", "证明", "登记",
 )
 #: Sichuanese / colloquial phrasings that ASR tends to mangle (all ≥ 3 characters: short ones over-correct).
+#: The opening of every whisper prompt (the terms follow it): it steers whisper to simplified Mandarin about public
+#: services. Under noise whisper sometimes "hears" this sentence itself (:func:`echoes_prompt`).
+PROMPT_HEAD = "以下是群众在政务服务大厅的普通话咨询，涉及"
+
 COLLOQUIAL_TERMS: tuple[str, ...] = (
     "咋个办", "咋个弄", "咋个整", "啥子材料", "要带啥子", "老汉儿", "屋头", "娃娃",
 )
@@ -52,6 +56,9 @@ class Lexicon:
     matter_names: list[str] = field(default_factory=list)
     #: matter name → its aliases and short colloquial names (for per-utterance prompts).
     matter_terms: dict[str, list[str]] = field(default_factory=dict)
+    #: service term (:data:`SERVICE_TERMS`) → the positions of the matters whose name, aliases, colloquial
+    #: phrasings or example questions use it (for :meth:`unrelated_terms`).
+    term_matters: dict[str, frozenset[int]] = field(default_factory=dict)
 
     def add(self, text: str, weight: float = 1.0) -> None:
         """Add every Han fragment of ``text`` with ``weight`` (a term keeps its highest weight)."""
@@ -101,6 +108,7 @@ class Lexicon:
                         if frag not in extra:
                             extra.append(frag)
         lex.add_name_words(lex.matter_names)
+        lex.term_matters = topic_matters(matters)
         return lex
 
     def add_name_words(self, names: Iterable[str], min_names: int = 3, weight: float = 0.5) -> None:
@@ -135,10 +143,23 @@ class Lexicon:
                       key=lambda t: (-self.terms[t], len(t)))
         return first + rest
 
+    def unrelated_terms(self, text: str) -> tuple[str, str] | None:
+        """Two service terms heard in ``text`` that no matter of the KB uses together («公积金» and «临时救助»), or
+        None. Whisper, pushed towards these terms by its prompt, strings them together when it cannot make out
+        the words in noise; a real question about two unrelated matters is rare and is better asked back than
+        answered for one of them. A term inside a longer one found too counts once (户口 in 户口迁移)."""
+        found = [t for t in SERVICE_TERMS if t in text and self.term_matters.get(t)]
+        found = [t for t in found if not any(t != u and t in u for u in found)]
+        for i, a in enumerate(found):
+            for b in found[i + 1:]:
+                if not self.term_matters[a] & self.term_matters[b]:
+                    return a, b
+        return None
+
     def matter_prompt(self, names: Iterable[str], max_chars: int = 120) -> str:
         """A whisper prompt for one utterance: the given matters' names (their Han parts) then their aliases and
         colloquial names, in that order, within ``max_chars``."""
-        head = "以下是群众在政务服务大厅的普通话咨询，涉及"
+        head = PROMPT_HEAD
         names = list(names)
         terms: list[str] = []
         for name in names:
@@ -158,3 +179,23 @@ class Lexicon:
         """The phrase list for engines that take one (Vosk grammar): terms by weight, then by length."""
         ordered = sorted(self.terms, key=lambda t: (-self.terms[t], len(t), t))
         return ordered[:limit]
+
+
+def topic_matters(matters: Iterable[Any]) -> dict[str, frozenset[int]]:
+    """For each of :data:`SERVICE_TERMS`, the positions of the matters whose texts (name, aliases, colloquial
+    phrasings, example questions) contain it."""
+    texts = [" ".join([getattr(m, "name", "") or "", *(getattr(m, "aliases", []) or []),
+                       *(getattr(m, "colloquial", []) or []), *(getattr(m, "examples", []) or [])])
+             for m in matters]
+    return {t: frozenset(i for i, x in enumerate(texts) if t in x) for t in SERVICE_TERMS}
+
+
+def echoes_prompt(text: str, window: int = 8) -> bool:
+    """Whether a hearing is whisper repeating its prompt's opening sentence (:data:`PROMPT_HEAD`) rather than
+    anything said: the whole hearing (4 characters or more) lies inside it, or it contains ``window``
+    consecutive characters of it (shorter pieces such as «政务服务大厅» are things people do say)."""
+    head = "".join(ch for ch in PROMPT_HEAD if ch.isalnum())
+    plain = "".join(ch for ch in text if ch.isalnum())
+    if len(plain) >= 4 and plain in head:
+        return True
+    return any(head[i:i + window] in plain for i in range(len(head) - window + 1))

@@ -29,6 +29,7 @@ import numpy as np
 from voice.audio import SAMPLE_RATE
 from voice.engine import Endpointer, Engine, Hypothesis, Result, StreamingRecognizer, as_float, drain, join_results
 from voice.frontend import FrontendConfig, VadConfig, VadEndpointer, condition, make_vad
+from voice.lexicon import PROMPT_HEAD, echoes_prompt
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def build_prompt(terms: list[str] | tuple[str, ...], max_chars: int = _MAX_PROMP
         terms: lexicon terms, most important first; duplicates and over-long terms are skipped.
         max_chars: the prompt's length cap (whisper keeps at most 224 prompt tokens).
     """
-    head = "以下是群众在政务服务大厅的普通话咨询，涉及"
+    head = PROMPT_HEAD
     seen: list[str] = []
     total = len(head)
     for t in terms:
@@ -276,7 +277,7 @@ class WhisperEngine(Engine):
             avg = total / (len(ids) + 1)
             raw = tok.decode(ids).strip()
             text = _LOOP.sub(r"\1", _PUNCT.sub("", self._simplify(raw)))  # "统统统统" → "统"
-            if not text or any(h in text for h in _HALLUCINATIONS) or _compression_ratio(raw) > 2.4:
+            if not text or hallucinated(text, raw):
                 continue
             if text in cands:  # same text after cleaning: one candidate
                 prev = cands[text]
@@ -317,6 +318,16 @@ class WhisperEngine(Engine):
 
 #: A unit of 1–6 characters said four or more times in a row: whisper's repetition loop, not speech.
 _LOOP = re.compile(r"(.{1,6}?)\1{3,}")
+#: A word of 2–6 characters three times in a row («户口居住证户口居住证户口居住证»): in babble, whisper loops on
+#: its prompt's terms; people do not say a term three times running.
+_TERM_LOOP = re.compile(r"(.{2,6})\1{2,}")
+
+
+def hallucinated(text: str, raw: str = "") -> bool:
+    """Whether a cleaned hearing (``raw``: before cleaning) is something whisper makes up rather than hears:
+    subtitle credits, a repetition loop (also of a term three times running), or its prompt's opening sentence."""
+    return (any(h in text for h in _HALLUCINATIONS) or _compression_ratio(raw or text) > 2.4
+            or bool(_TERM_LOOP.search(text)) or echoes_prompt(text))
 
 
 def _looping(text: str) -> bool:

@@ -119,3 +119,30 @@ def test_lexicon_from_kb(lexicon, kb):
     assert "居民身份证办理" in lexicon  # the Han fragment of 居民身份证办理（包括临时）
     prompt_terms = lexicon.prompt_terms()
     assert prompt_terms[0] == "养老金" and "营业执照" in prompt_terms[:5]
+
+
+def test_service_terms_no_matter_uses_together_are_flagged():
+    """Whisper in babble strings its prompt's terms together («公积金临时救助»): two service terms that no matter's
+    texts use together are flagged; terms one matter uses together, or one term inside another, are not."""
+    from types import SimpleNamespace as M
+
+    matters = [M(name="住房公积金提取", aliases=["公积金提取"], colloquial=["公积金咋个取"], examples=[]),
+               M(name="临时救助申请", aliases=[], colloquial=[], examples=["屋头遭了灾能不能申请临时救助"]),
+               M(name="个体工商户设立登记", aliases=["个体户营业执照"], colloquial=[],
+                 examples=["开个体工商户要办营业执照"])]
+    lex = Lexicon.from_matters(matters)
+    assert lex.unrelated_terms("公积金临时救助") == ("公积金", "临时救助")
+    assert lex.unrelated_terms("办个体工商户营业执照要带啥子") is None
+    assert lex.unrelated_terms("想把户口迁移一下户口") is None  # 户口 inside 户口迁移; no matter uses either
+    assert lex.unrelated_terms("公积金咋个取") is None
+
+
+def test_the_prompts_opening_is_recognised_when_whisper_repeats_it():
+    from voice.lexicon import PROMPT_HEAD, echoes_prompt
+    from voice.whisper_engine import build_prompt, hallucinated
+
+    assert build_prompt(["养老金"]).startswith(PROMPT_HEAD)
+    assert echoes_prompt("在政务服务大厅的普通话咨询") and echoes_prompt("政务服务大厅的普通话咨询社保卡")
+    assert not echoes_prompt("政务服务大厅在哪里") and not echoes_prompt("烟草专卖零售许可证咋个办")
+    assert hallucinated("户口居住证户口居住证户口居住证") and hallucinated("在政务服务大厅的普通话咨询")
+    assert not hallucinated("身份证过期了换新的身份证在哪里办") and not hallucinated("社保卡丢了补办社保卡咋个弄")
