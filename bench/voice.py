@@ -240,8 +240,19 @@ def _configs(settings: Settings, which: str) -> list[tuple[str, object]]:
     return {"both": [off, dfn], "off": [off], "deepfilternet": [dfn]}[which]
 
 
+def _draw(seed: int, folder: Path) -> Path:
+    """Another draw of the noisy conditions (``scripts/make_noisy_fixtures.py --seed``) into ``folder``."""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "make_noisy_fixtures.py"), "--seed", str(seed),
+                    "--out", str(folder)], check=True, capture_output=True)
+    return folder
+
+
 def run(settings: Settings, clips: int | None = None, denoise: str = "off", latency: bool = True,
-        ablation: bool | None = None, progress=None, dump: Path | None = None) -> str:
+        ablation: bool | None = None, progress=None, dump: Path | None = None,
+        draws: tuple[int, ...] = (15, 16)) -> str:
     """Run the voice benchmark and return its markdown section.
 
     Args:
@@ -252,6 +263,9 @@ def run(settings: Settings, clips: int | None = None, denoise: str = "off", late
         ablation: the older front-end steps on the noisy set (default: ``JXE_BENCH_VOICE_ABLATION=1``).
         progress: called with a line of text after each step (the CLI prints them).
         dump: write every count and per-clip outcome as JSON here.
+        draws: seeds of further noisy draws (the same conditions, other random choices; generated in a temporary
+            folder, not committed) evaluated with the first front end, to tell a change that helps from one that
+            fits the committed draw.
     """
     import os
 
@@ -273,6 +287,7 @@ def run(settings: Settings, clips: int | None = None, denoise: str = "off", late
     clean_m, noisy_m = _subset(_manifest(AUDIO), clips), _subset(_manifest(NOISY), clips)
 
     results = []  # (label, clean, noisy, latency, load/RSS notes)
+    other_draws: list[tuple[int, dict]] = []  # (seed, counts) of further noisy draws
     pipeline = None
     for label, cfg in _configs(settings, denoise):
         rss0 = _rss_mb()
@@ -301,6 +316,12 @@ def run(settings: Settings, clips: int | None = None, denoise: str = "off", late
             }
             say(f"{label} latency p50: " + ", ".join(f"{_pct(v, 0.5):.2f}" for v in lat.values()))
         results.append((label, clean, noisy, lat, note))
+        if draws and len(results) == 1:
+            with tempfile.TemporaryDirectory() as tmp:
+                for seed in draws:
+                    r = evaluate(pipeline, nlu, _draw(seed, Path(tmp) / f"seed{seed}"))
+                    say(f"{label} noisy draw {seed}: top-1 {r['d1']}/{r['n']} top-3 {r['d3']}/{r['n']}")
+                    other_draws.append((seed, r))
         del engine, pipeline
 
     # what each front-end step buys on the noisy set (best-hearing routing and the n-best decision)
@@ -392,6 +413,20 @@ def run(settings: Settings, clips: int | None = None, denoise: str = "off", late
     lines += ["", *[f"- {note}" for *_, note in results],
               f"- process RSS now / peak {_rss_mb():.0f} MB / "
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB", vosk_line]
+    if other_draws:
+        sets = [("seed 14 (committed)", n_noisy), *[(f"seed {seed}", r) for seed, r in other_draws]]
+        total = {k: sum(r[k] for _, r in sets) for k in ("n", "d1", "d3", "right", "asked_ok", "asked_bad", "wrong",
+                                                         "nothing")}
+        keys = [("voice → matter top-1, n-best decision", "d1"), ("top-3", "d3"),
+                ("kiosk: answers the right matter at once", "right"), ("asks, right matter among the buttons",
+                                                                     "asked_ok"),
+                ("asks, right matter not among the buttons", "asked_bad"), ("answers a wrong matter", "wrong"),
+                ("nothing routable", "nothing")]
+        lines += ["", f"The noisy conditions drawn again with other seeds ({results[0][0]}; generated for this run, "
+                  "not committed):", "", "| measure | " + " | ".join(name for name, _ in sets) + " | all |",
+                  "|---|" + "---|" * (len(sets) + 1)]
+        lines += [f"| {label} | " + " | ".join(_pc(r[key], r["n"]) for _, r in sets)
+                  + f" | {_pc(total[key], total['n'])} |" for label, key in keys]
     if ablation_rows:
         lines += ["", "What each front-end step buys (noisy set; top-1 / top-3 of the best hearing, then of the "
                   "n-best decision):", "", "| front end | best hearing top-1 | top-3 | n-best top-1 | n-best top-3 |",
@@ -418,10 +453,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-latency", action="store_true", help="skip the /ws/kiosk latency runs")
     ap.add_argument("--ablation", action="store_true", help="also the older front-end steps on the noisy set")
     ap.add_argument("--json", type=Path, default=None, help="also write the counts and per-clip outcomes here")
+    ap.add_argument("--draws", type=int, nargs="*", default=[15, 16],
+                    help="seeds of further noisy draws to evaluate too (default: 15 16; none: --draws)")
     args = ap.parse_args(argv)
     print(run(Settings(), clips=args.clips, denoise=args.denoise, latency=not args.no_latency,
               ablation=args.ablation or None, progress=lambda line: print(line, file=sys.stderr, flush=True),
-              dump=args.json))
+              dump=args.json, draws=tuple(args.draws)))
     return 0
 
 

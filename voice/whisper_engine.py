@@ -144,7 +144,8 @@ class WhisperEngine(Engine):
 
     def __init__(self, model_dir: Path, prompt_terms: list[str] | tuple[str, ...] = (), cpu_threads: int = 2,
                  compute_type: str = "int8", beam_size: int = 5, n_best: int = 5, partial_beam_size: int = 1,
-                 eof_beam_size: int = 5, redecode_beam_size: int = 2, partial_interval_s: float = 1.0, end_silence_s: float = 0.8,
+                 eof_beam_size: int = 5, redecode_beam_size: int = 2, partial_interval_s: float = 1.0,
+                 end_silence_s: float = 0.8,
                  vad: str = "auto", frontend: FrontendConfig | None = FrontendConfig(), lead_s: float = 1.0,
                  window_s: float | None = 20.0, partial_window_s: float | None = 10.0, denoiser=None):
         from faster_whisper import WhisperModel

@@ -292,6 +292,9 @@ class _Session:
                 from voice.decision import confirm_message
 
                 self.answered = True
+                # why it asked (the confidence, the doubts: service terms only, never what was heard)
+                log_event(log, "voice.kiosk.confirm", session=self.session_id, confidence=round(decision.confidence, 3),
+                          doubts=",".join(decision.doubts), options=len(decision.alternatives))
                 await self.send(confirm_message(decision))
                 return
             meta: dict[str, Any] = {"asr": {"engine": self.runtime.engine_name if self.runtime else "",
