@@ -425,11 +425,13 @@ class WhisperRecognizer(StreamingRecognizer):
             self._n += len(x)
 
     def _speech_span(self) -> tuple[int, int]:
+        """The utterance's span in the buffer: from ``lead_s`` before the first speech to ``_PAD`` after the last.
+        The end may lie beyond the audio received so far (a speculative decode in the first 0.3 s of a pause
+        covers what the final one will: the pause's audio is not speech, whisper needs none of it)."""
         if not self.ep.in_speech:
             return 0, self._n
         start = max(0, self.ep.first_speech_sample - int(self.engine.lead_s * SAMPLE_RATE))
-        end = min(self._n, self.ep.last_speech_sample + self._PAD)
-        return start, end
+        return start, self.ep.last_speech_sample + self._PAD
 
     def _denoise(self, x: np.ndarray, flush: bool = False) -> None:
         """Stream ``x`` through the denoiser (at ``eof``: ``flush`` pushes out the last ~40 ms too)."""
@@ -461,7 +463,7 @@ class WhisperRecognizer(StreamingRecognizer):
         if self._cache and self._cache[0] == start and self._cache[1] >= end:
             return self._cache[2], start, end
         t0 = time.perf_counter()
-        d = self.engine.decode_nbest(self._prepare(start, end), self.prompt, beam_size=beam_size,
+        d = self.engine.decode_nbest(self._prepare(start, min(end, self._n)), self.prompt, beam_size=beam_size,
                                      n_best=self.n_best, words=self.words,
                                      speech_detected=self.ep.in_speech or heard)
         self._last_decode_s = time.perf_counter() - t0
@@ -498,7 +500,8 @@ class WhisperRecognizer(StreamingRecognizer):
                     st = max(w["start"] + offset, onset)
                     words.append({**w, "start": round(st, 2), "end": round(max(w["end"] + offset, st), 2)})
             else:
-                words = [{"word": d.text, "start": round(offset, 2), "end": round(end / SAMPLE_RATE, 2),
+                stop = min(end, self._n) / SAMPLE_RATE
+                words = [{"word": d.text, "start": round(offset, 2), "end": round(stop, 2),
                           "conf": round(d.confidence, 3)}] if d.text else []
             res = Result(text=d.text, words=words, speech=self.ep.in_speech or bool(d.text), audio_s=audio_s,
                          alternatives=list(d.hypotheses), confidence=d.confidence if d.text else None)

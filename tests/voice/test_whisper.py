@@ -77,6 +77,29 @@ def test_streaming_gives_partials_then_a_final(whisper_engine, pipeline):
     assert finals[0].vosk_json()["text"] == finals[0].text
 
 
+def test_the_pause_after_a_question_is_decoded_once_and_the_endpoint_uses_that_decode(whisper_engine, pipeline,
+                                                                                     monkeypatch):
+    """Hands-free: the utterance is decoded as soon as the pause starts, and when the pause is long enough to end
+    it, that decode is the result — not a second decode of the same speech with 0.1 s more of the pause."""
+    full = []
+    real = whisper_engine.decode_nbest
+
+    def spy(samples, *args, **kwargs):
+        if kwargs.get("window_s") is None:  # not a partial (preview) decode
+            full.append(len(samples))
+        return real(samples, *args, **kwargs)
+
+    monkeypatch.setattr(whisper_engine, "decode_nbest", spy)
+    pcm = read_wav(AUDIO / "q025.wav").pcm16() + b"\0\0" * 16000 * 2  # one phrase, then 2 s of silence
+    rec = whisper_engine.recognizer()
+    finals = []
+    for i in range(0, len(pcm), 1024):  # one VAD frame (32 ms) at a time: the pause is seen as it grows
+        if rec.accept(pcm[i:i + 1024]):
+            finals.append(rec.result())
+    assert len(finals) == 1 and "医保" in pipeline.corrector.correct(finals[0].text).text
+    assert len(full) == 1, full
+
+
 def test_silence_and_noise_give_no_text(whisper_engine):
     silence = np.zeros(16000 * 3, dtype="<i2").tobytes()
     r = whisper_engine.transcribe_pcm(silence)
