@@ -74,6 +74,13 @@ ONNX_PROBES = ("社保卡丢了去哪里补办", "开一家面馆需要办什么
 ONNX_SAME = 0.99999
 
 
+def model_inputs(model, text: str) -> dict:
+    """A sentence-transformers model's input tensors for one text (``preprocess`` in newer releases, ``tokenize``
+    in older ones)."""
+    prep = getattr(model, "preprocess", None) or model.tokenize
+    return prep([text])
+
+
 class OnnxBody:
     """The model's transformer as an ONNX Runtime session on one thread, with the model's own pooling.
 
@@ -132,8 +139,7 @@ class OnnxBody:
 
     @staticmethod
     def _features(model, text: str) -> dict:
-        prep = getattr(model, "preprocess", None) or model.tokenize
-        return prep([text])
+        return model_inputs(model, text)
 
     @staticmethod
     def _export(body, features: dict, inputs: tuple[str, ...], path: Path) -> None:
@@ -257,7 +263,6 @@ class Encoder:
     def _torch_one(self, text: str) -> np.ndarray:
         torch = self._torch
         with torch.inference_mode():
-            prep = getattr(self.model, "preprocess", None) or self.model.tokenize
-            out = self.model.forward(prep([text]))["sentence_embedding"][0]
+            out = self.model.forward(model_inputs(self.model, text))["sentence_embedding"][0]
             out = torch.nn.functional.normalize(out, dim=0)
         return np.ascontiguousarray(out.numpy(), dtype="float32")
