@@ -25,11 +25,12 @@ SERVICE_TERMS: tuple[str, ...] = (
     "统一社会信用代码", "经营范围", "理发店", "美容院", "餐饮店", "社区", "街道", "驾驶证", "城乡居民",
     "参保", "提取", "申领", "补办", "新办", "换证", "认证", "办理", "申请", "材料", "证明", "登记",
 )
-#: Sichuanese / colloquial phrasings that ASR tends to mangle (all ≥ 3 characters: short ones over-correct).
 #: The opening of every whisper prompt (the terms follow it): it steers whisper to simplified Mandarin about public
 #: services. Under noise whisper sometimes "hears" this sentence itself (:func:`echoes_prompt`).
 PROMPT_HEAD = "以下是群众在政务服务大厅的普通话咨询，涉及"
+_PROMPT_HEAD_PLAIN = "".join(ch for ch in PROMPT_HEAD if ch.isalnum())
 
+#: Sichuanese / colloquial phrasings that ASR tends to mangle (all ≥ 3 characters: short ones over-correct).
 COLLOQUIAL_TERMS: tuple[str, ...] = (
     "咋个办", "咋个弄", "咋个整", "啥子材料", "要带啥子", "老汉儿", "屋头", "娃娃",
 )
@@ -194,7 +195,7 @@ def echoes_prompt(text: str, window: int = 8) -> bool:
     """Whether a hearing is whisper repeating its prompt's opening sentence (:data:`PROMPT_HEAD`) rather than
     anything said: the whole hearing (4 characters or more) lies inside it, or it contains ``window``
     consecutive characters of it (shorter pieces such as «政务服务大厅» are things people do say)."""
-    head = "".join(ch for ch in PROMPT_HEAD if ch.isalnum())
+    head = _PROMPT_HEAD_PLAIN
     plain = "".join(ch for ch in text if ch.isalnum())
     if len(plain) >= 4 and plain in head:
         return True
