@@ -3,8 +3,12 @@
 Held out (seeded): a quarter of each intent's hand-written examples and a quarter of every authored guide's
 example questions / colloquial phrasings. The classifier is trained and the index built without them; then
 
-* the fusion weights (BM25 weight, pinyin weight, authored prior) maximise held-out top-1 of the matter questions
-  and of homophone-typo copies of them (one character replaced by a same-sounding one, :mod:`nlu.phonetic`),
+* the fusion weights (BM25 weight, pinyin weight, authored prior) maximise the mean top-1 of three sets: the
+  held-out matter questions, homophone-typo copies of them (one character replaced by a same-sounding one,
+  :mod:`nlu.phonetic`), and own questions about catalogue entries (``nlu/data/catalogue_questions.yml``, part
+  ``calibrate``: the catalogue's matters have a name and no guide, so none of their questions is in the index),
+* the learned re-ranker is trained without the held-out questions for each share of guides in catalogue form
+  (:func:`nlu.ranker.bare_form`) and the share with the best mean top-1 is kept, if it beats the re-scoring,
 * the sibling re-scoring weights (:mod:`nlu.rerank`) are then set one at a time (two passes) for the same top-1,
 * ``oos_threshold`` maximises the accuracy of the full routing decision on held-out matter questions (must be
   routed) versus held-out out-of-scope and chit-chat examples (must not be),
@@ -26,9 +30,11 @@ import dataclasses
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+import yaml
 
 from nlu.engine import NLU, Calibration
 from nlu.index import FusionWeights, MatterIndex, matter_texts
@@ -40,6 +46,24 @@ from nlu.text import MAX_MODEL_CHARS, normalize, strip_frame
 
 
 FOLLOW_UPS = ("ask_materials", "ask_location", "ask_time", "ask_fee", "request_human")
+CATALOGUE_FILE = Path(__file__).resolve().parent / "data" / "catalogue_questions.yml"
+#: Shares of guides in catalogue form tried for the learned re-ranker.
+BARE_SHARES = (0.0, 0.05, 0.1, 0.25, 0.5)
+
+
+def load_catalogue_questions(path: Path = CATALOGUE_FILE) -> dict[str, list[tuple[str, str]]]:
+    """Own questions about catalogue entries by part (``calibrate``, ``check``): ``[(matter code, question)]``.
+
+    Raises:
+        ValueError: the file is not ``{part: [[code, question], ...]}``.
+    """
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out: dict[str, list[tuple[str, str]]] = {}
+    for part, items in data.items():
+        if not isinstance(items, list) or not all(isinstance(x, list) and len(x) == 2 for x in items):
+            raise ValueError(f"{path}: part {part!r} must be a list of [code, question]")
+        out[str(part)] = [(str(c), str(q)) for c, q in items]
+    return out
 
 
 @dataclass
@@ -74,6 +98,8 @@ class HeldOut:
     matter_items: list[_Item]
     typo_items: list[_Item]
     intent_items: list[_Item]
+    #: own questions about catalogue entries, by part (``calibrate``, ``check``)
+    catalogue: dict[str, list[_Item]] = field(default_factory=dict)
 
     def item(self, text: str, intent: str, code: str | None, tok) -> _Item:
         """A question as :meth:`nlu.engine.NLU.parse` reads it (framing stripped), with its vector."""
@@ -125,7 +151,9 @@ def held_out(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Held
     pairs = [(normalize(t, MAX_MODEL_CHARS), i) for i, items in train_ex.items() for t in items]
     pairs += [(normalize(t, MAX_MODEL_CHARS), i) for t, i, _ in kb_examples(reduced)]
     pairs = [(t, i) for t, i in pairs if t]
-    asked = [t for t, _ in held_q + typo_q + held_i]
+    known = set(nlu.index.code_pos)
+    catalogue = {part: [(c, q) for c, q in items if c in known] for part, items in load_catalogue_questions().items()}
+    asked = [t for t, _ in held_q + typo_q + held_i] + [q for items in catalogue.values() for _, q in items]
     asked += [t for i, items in examples.items() if i in ("out_of_scope", "chitchat", *FOLLOW_UPS) for t in items]
     extra = sorted({strip_frame(normalize(t, MAX_MODEL_CHARS)) for t in asked} | {t for t, _ in pairs})
     allt = sorted(set(texts) | set(extra))
@@ -139,6 +167,7 @@ def held_out(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Held
     h.matter_items = [h.item(q, "ask_matter", c, tok) for q, c in held_q]
     h.typo_items = [h.item(q, "ask_matter", c, tok) for q, c in typo_q]
     h.intent_items = [h.item(t, i, None, tok) for t, i in held_i]
+    h.catalogue = {part: [h.item(q, "ask_matter", c, tok) for c, q in items] for part, items in catalogue.items()}
     return h
 
 
@@ -167,10 +196,24 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
     log(f"calibrate: {len(matter_items)} held-out matter questions (+{len(typo_items)} homophone-typo copies), "
         f"{len(intent_items)} held-out intent examples")
     ranked_items = matter_items + typo_items
+    cat_items = h.catalogue.get("calibrate", [])
+    check_items = h.catalogue.get("check", [])
+    log(f"calibrate: {len(cat_items)} own catalogue-entry questions for the choices, {len(check_items)} to check")
+    # the objective: the mean of the sets' top-1 (held-out, typo copies, catalogue entries), each set counting once
+    sets = [s for s in (matter_items, typo_items, cat_items) if s]
+    set_of = {id(x): j for j, items in enumerate(sets) for x in items}
 
-    def top1_of(w: FusionWeights, items=ranked_items) -> float:
-        return float(np.mean([index.search(x.vec, x.terms, 1, w, phonetic=x.phonetic)[0].code == x.code
-                              for x in items]))
+    def mean_of(ok_by_item: Sequence[tuple[_Item, bool]]) -> float:
+        hit = np.zeros(len(sets))
+        for x, ok in ok_by_item:
+            hit[set_of[id(x)]] += ok
+        return float(np.mean(hit / [len(items) for items in sets]))
+
+    def top1_of(w: FusionWeights, items: Sequence[_Item] | None = None) -> float:
+        """The objective over the three sets, or the plain top-1 of ``items``."""
+        ok = [(x, index.search(x.vec, x.terms, 1, w, phonetic=x.phonetic)[0].code == x.code)
+              for x in (items if items is not None else [x for its in sets for x in its])]
+        return mean_of(ok) if items is None else float(np.mean([o for _, o in ok]))
 
     # --- 1. fusion weights ---------------------------------------------------------------------------------
     best = None
@@ -187,14 +230,15 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
 
     # --- 1b. sibling re-scoring: features of the best candidates are fixed by the fusion; weights one by one ----
     rerank = RerankWeights()
+    all_items = [x for its in sets for x in its]
     cands = []
-    for x in ranked_items:
+    for x in all_items:
         hits = index.search(x.vec, x.terms, rerank.depth, weights, phonetic=x.phonetic)
         pos = [index.code_pos[h.code] for h in hits]
         cands.append((x, hits, features(x.text, x.terms, pos, mterms, index.bm25.idf)))
 
     def rerank_top1(rw: RerankWeights) -> float:
-        return float(np.mean([rw.apply(h, f)[0].code == x.code for x, h, f in cands]))
+        return mean_of([(x, rw.apply(h, f)[0].code == x.code) for x, h, f in cands])
 
     best_r = rerank_top1(rerank)
     for _ in range(2):
@@ -204,36 +248,51 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
                 acc = rerank_top1(trial)
                 if acc > best_r + 1e-9:
                     best_r, rerank = acc, trial
-    held_ids = {id(x) for x in matter_items}
-    r_clean = float(np.mean([rerank.apply(h, f)[0].code == x.code for x, h, f in cands if id(x) in held_ids]))
-    r_typo = float(np.mean([rerank.apply(h, f)[0].code == x.code for x, h, f in cands if id(x) not in held_ids]))
-    log(f"calibrate: rerank {rerank} held-out top-1 {r_clean:.3f} (typo copies {r_typo:.3f})")
+
+    def share(ok: Sequence[tuple[_Item, bool]], items: Sequence[_Item]) -> float:
+        ids = {id(x) for x in items}
+        return float(np.mean([o for x, o in ok if id(x) in ids])) if ids else 0.0
+
+    r_ok = [(x, rerank.apply(h, f)[0].code == x.code) for x, h, f in cands]
+    r_clean, r_typo, r_cat = share(r_ok, matter_items), share(r_ok, typo_items), share(r_ok, cat_items)
+    log(f"calibrate: rerank {rerank} held-out top-1 {r_clean:.3f} (typo copies {r_typo:.3f}, catalogue {r_cat:.3f})")
 
     # --- 1c. the learned re-ranker (nlu/ranker.py), trained from the reduced KB's own questions as the NLU trains
-    # it from the whole KB; used instead of the hand-weighted re-scoring only when it wins on the held-out questions
-    ranker = train(h.reduced, index, tok, phonetic, mterms, weights, enc.encode)
-    k_clean = k_typo = 0.0
-    if ranker is not None:
-        ok = [ranker.apply(hs, candidate_features(x.text, x.vec, x.terms, hs[:ranker.depth], index, mterms))[0].code
-              == x.code for x, hs, _ in cands]
-        k_all = float(np.mean(ok))
-        k_clean = float(np.mean([o for o, (x, _, _) in zip(ok, cands) if id(x) in held_ids]))
-        k_typo = float(np.mean([o for o, (x, _, _) in zip(ok, cands) if id(x) not in held_ids]))
-        use_ranker = k_all > best_r + 1e-9
-        log(f"calibrate: learned re-ranker held-out top-1 {k_clean:.3f} (typo copies {k_typo:.3f}) — "
-            f"{'used' if use_ranker else 'not used'}; {ranker.notes}")
-    else:
-        use_ranker = False
-        log("calibrate: learned re-ranker: nothing to train")
+    # it from the whole KB, for each share of guides in catalogue form; used instead of the hand-weighted
+    # re-scoring only when it wins on the held-out questions
+    ranker, bare, k_best = None, 0.0, -1.0
+    k_clean = k_typo = k_cat = 0.0
+    for b in BARE_SHARES:
+        trial = train(h.reduced, index, tok, phonetic, mterms, weights, enc.encode, bare=b)
+        if trial is None:
+            continue
+        ok = [(x, trial.apply(hs, candidate_features(x.text, x.vec, x.terms, hs[:trial.depth], index, mterms))[0].code
+               == x.code) for x, hs, _ in cands]
+        acc = mean_of(ok)
+        log(f"calibrate: learned re-ranker, {b:.2f} of guides in catalogue form: held-out top-1 "
+            f"{share(ok, matter_items):.3f} (typo copies {share(ok, typo_items):.3f}, catalogue "
+            f"{share(ok, cat_items):.3f}); mean {acc:.4f}")
+        if acc > k_best + 1e-9:
+            ranker, bare, k_best = trial, b, acc
+            k_clean, k_typo, k_cat = share(ok, matter_items), share(ok, typo_items), share(ok, cat_items)
+    use_ranker = ranker is not None and k_best > best_r + 1e-9
+    log(f"calibrate: learned re-ranker {'used' if use_ranker else 'not used'} (mean top-1 {k_best:.4f} against "
+        f"the re-scoring's {best_r:.4f}){f'; share in catalogue form {bare}' if use_ranker else ''}")
     if use_ranker:
-        r_clean, r_typo = k_clean, k_typo
+        r_clean, r_typo, r_cat = k_clean, k_typo, k_cat
 
     # --- 2. thresholds with the full decision --------------------------------------------------------------
     probe = copy.copy(nlu)
     probe.index, probe.classifier, probe.phonetic, probe.matter_terms = index, clf, phonetic, mterms
     probe.ranker = ranker if use_ranker else None
-    cal = Calibration(weights=weights, rerank=rerank, ranker=use_ranker, model=enc.key)
+    cal = Calibration(weights=weights, rerank=rerank, ranker=use_ranker, model=enc.key,
+                      ranker_bare=bare if use_ranker else 0.0)
     probe.calibration = cal
+    cat_hits = {part: [(x, [y.code for y in probe.ranked(x.text, x.vec, 3)]) for x in items]
+                for part, items in h.catalogue.items()}
+    cat_notes = {f"catalogue_{part}_top{k}": round(float(np.mean([x.code in codes[:k] for x, codes in rows])), 4)
+                 for part, rows in cat_hits.items() if rows for k in (1, 3)}
+    log(f"calibrate: own catalogue-entry questions {cat_notes}")
     cache = []
     for x in matter_items + intent_items:
         ranking = clf.predict(x.vec)
@@ -349,11 +408,12 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
                  "heldout_intent_examples": len(intent_items), "heldout_typo_copies": len(typo_items),
                  "heldout_top1_fused": round(top1_clean, 4), "heldout_typo_top1_fused": round(top1_typo, 4),
                  "heldout_top1": round(r_clean, 4), "heldout_typo_top1": round(r_typo, 4),
-                 "heldout_top1_learned_reranker": round(k_clean, 4),
+                 "heldout_top1_learned_reranker": round(k_clean, 4), **cat_notes,
                  "heldout_typo_top1_learned_reranker": round(k_typo, 4),
                  "heldout_routing_accuracy": round(best_t[0], 4),
                  "override_balanced_accuracy": round(float(max(best_o[0], base_o)), 4),
-                 "override_negatives": len(negatives), "followup_accuracy": round(f_acc, 4), "heldout_intent_accuracy": round(float(intent_acc), 4),
+                 "override_negatives": len(negatives), "followup_accuracy": round(f_acc, 4),
+                 "heldout_intent_accuracy": round(float(intent_acc), 4),
                  "kb_fingerprint": nlu.fingerprint, "seconds": round(time.perf_counter() - t0, 1),
                  "data": "own examples (nlu/data/intents.yml) + KB guide examples; never the evaluation set"}
     return cal

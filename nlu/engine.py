@@ -68,6 +68,8 @@ class Calibration:
             be sure of a vague one («我想办个证»).
         model: the model key the thresholds were measured with.
         notes: how they were measured.
+        ranker_bare: the share of guides the learned re-ranker is trained on in catalogue form
+            (:func:`nlu.ranker.bare_form`).
     """
 
     oos_threshold: float = 0.80
@@ -81,6 +83,7 @@ class Calibration:
     flat_margin: float = 0.0
     model: str = ""
     notes: dict = field(default_factory=dict)
+    ranker_bare: float = 0.0
 
     @classmethod
     def load(cls, path: Path = CALIBRATION_FILE) -> "Calibration":
@@ -93,7 +96,7 @@ class Calibration:
         return cls(float(data["oos_threshold"]), float(data["ambiguity_margin"]), float(data["intent_threshold"]),
                    float(data.get("followup_threshold", 0.0)), float(data.get("oos_override_threshold", 0.0)), w,
                    rr, bool(data.get("ranker", False)), float(data.get("flat_margin", 0.0)), data.get("model", ""),
-                   data.get("notes", {}))
+                   data.get("notes", {}), float(data.get("ranker_bare", 0.0)))
 
     def save(self, path: Path = CALIBRATION_FILE) -> None:
         """Write the calibration file."""
@@ -145,10 +148,11 @@ class NLU:
         self.ranker: Ranker | None = None
         if self.calibration.ranker:
             w = self.calibration.weights
+            bare = self.calibration.ranker_bare
             self.ranker, _ = load_or_train(
-                self.cache_dir, cache_key(self.fingerprint, self.encoder.key, w),
+                self.cache_dir, cache_key(self.fingerprint, self.encoder.key, w, bare=bare),
                 lambda: train(self.matters, self.index, self.tokenizer, self.phonetic, self.matter_terms, w,
-                              self.encoder.encode))
+                              self.encoder.encode, bare=bare))
         self.intents = set(ALL_INTENTS) | set(self.classifier.labels)
         self.generic_terms = generic_terms(self.tokenizer)
         #: What helpers taught (triage inbox): swapped whole by :meth:`set_learned`, read once per parse.

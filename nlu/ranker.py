@@ -13,7 +13,12 @@ This module learns one linear scorer over more evidence about each of the ``dept
 Training data are the KB's own questions only: the example questions and colloquial phrasings of the authored
 guides, in ``folds`` seeded folds. For each fold the index, the pinyin index and the term sets are rebuilt without
 the fold's questions (vectors are reused, nothing is encoded but a few framed questions), and each question of the
-fold is searched as a citizen's question would be; its guide's matter is the right candidate. The weights minimise
+fold is searched as a citizen's question would be; its guide's matter is the right candidate. Most matters are
+catalogue entries with a name only, and a citizen asks about them too; trained on guides alone, the scorer learns
+that the right answer is always a guide with many texts (``authored``, ``rows``, ``support``) and puts catalogue
+entries last. So a share of each fold's guides (seeded; ``bare``, set by the calibration) is searched in catalogue
+form — name only, not authored (:func:`bare_form`) — and their questions teach what a right catalogue entry looks
+like. The weights minimise
 a listwise softmax loss (L-BFGS, L2), deterministic for one KB. The scorer is expressed in units of the fused score
 (each weight divided by the fused score's): :meth:`Ranker.apply` re-orders by ``score + bonus`` and shifts the
 scores so that the first keeps the best fused score (the out-of-scope threshold keeps its meaning).
@@ -49,6 +54,9 @@ FEATURES = ("fused", "dense", "sparse", "phonetic", "authored", *RERANK_FEATURES
             "support", "rows")
 #: How many fused candidates are re-scored.
 DEPTH = 8
+#: The default share of a fold's guides searched in their catalogue form (:func:`bare_form`); the calibration sets
+#: the share used (``Calibration.ranker_bare``).
+BARE_SHARE = 0.0
 VERSION = 1
 
 
@@ -134,10 +142,18 @@ class Ranker:
                    data.get("notes"))
 
 
-def cache_key(fingerprint: str, model_key: str, weights: FusionWeights, depth: int = DEPTH) -> str:
-    """The cache key of a ranker: KB, model, fusion weights, depth, this module's version."""
-    h = hashlib.sha256(json.dumps([VERSION, fingerprint, model_key, asdict(weights), depth]).encode())
+def cache_key(fingerprint: str, model_key: str, weights: FusionWeights, depth: int = DEPTH, bare: float = 0.0) -> str:
+    """The cache key of a ranker: KB, model, fusion weights, depth, share of guides in catalogue form, this
+    module's version."""
+    h = hashlib.sha256(json.dumps([VERSION, fingerprint, model_key, asdict(weights), depth, bare]).encode())
     return h.hexdigest()[:16]
+
+
+def bare_form(matter):
+    """A guide as the catalogue gives a matter: its name only (no aliases, phrasings, examples, conditions or
+    materials), not authored."""
+    return matter.model_copy(update={"aliases": [], "colloquial": [], "examples": [], "conditions": [],
+                                     "materials": [], "source": "sichuan-catalog"})
 
 
 def _fold_questions(matters: Sequence, folds: int, seed: int) -> list[list[tuple[int, str]]]:
@@ -156,8 +172,8 @@ def _fold_questions(matters: Sequence, folds: int, seed: int) -> list[list[tuple
 
 
 def training_rows(matters: Sequence, index: MatterIndex, tokenizer, phonetic, mterms: MatterTerms,
-                  weights: FusionWeights, encode, folds: int = 4, seed: int = 29,
-                  depth: int = DEPTH) -> tuple[list[np.ndarray], list[int], float]:
+                  weights: FusionWeights, encode, folds: int = 4, seed: int = 29, depth: int = DEPTH,
+                  bare: float | None = None) -> tuple[list[np.ndarray], list[int], float]:
     """The candidates' features of every own question searched without its fold (see the module docstring).
 
     Args:
@@ -184,15 +200,17 @@ def training_rows(matters: Sequence, index: MatterIndex, tokenizer, phonetic, mt
     xs: list[np.ndarray] = []
     ys: list[int] = []
     right = total = 0
+    rng = random.Random(seed)
+    bare = BARE_SHARE if bare is None else bare
     for fold in per_fold:
         if not fold:
             continue
         held: dict[int, set[str]] = {}
         for i, q in fold:
             held.setdefault(i, set()).add(q)
-        changed = {i: matters[i].model_copy(update={
+        changed = {i: bare_form(matters[i]) if rng.random() < bare else matters[i].model_copy(update={
             "examples": [q for q in matters[i].examples if q not in qs],
-            "colloquial": [q for q in matters[i].colloquial if q not in qs]}) for i, qs in held.items()}
+            "colloquial": [q for q in matters[i].colloquial if q not in qs]}) for i, qs in sorted(held.items())}
         idx = index.with_matters(changed, None, tokenizer)
         ph = phonetic.with_matters(changed) if phonetic is not None else None
         mt = mterms.with_matters(changed, tokenizer, idx.doc_terms)
@@ -254,12 +272,12 @@ def fit(xs: Sequence[np.ndarray], ys: Sequence[int], l2: float = 1.0) -> np.ndar
 
 
 def train(matters: Sequence, index: MatterIndex, tokenizer, phonetic, mterms: MatterTerms, weights: FusionWeights,
-          encode, folds: int = 4, seed: int = 29, depth: int = DEPTH) -> Ranker | None:
+          encode, folds: int = 4, seed: int = 29, depth: int = DEPTH, bare: float | None = None) -> Ranker | None:
     """Train a ranker on the KB's own questions (see the module docstring); ``None`` when there is too little to
     learn from (fewer than 50 questions with their matter among the candidates) or no usable scorer."""
     t0 = time.perf_counter()
     xs, ys, fused_top1 = training_rows(matters, index, tokenizer, phonetic, mterms, weights, encode, folds, seed,
-                                       depth)
+                                       depth, bare)
     if len(xs) < 50:
         return None
     theta = fit(xs, ys)

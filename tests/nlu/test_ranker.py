@@ -5,7 +5,7 @@ import pytest
 
 from knowledge.schema import Matter
 from nlu.index import FusionWeights, MatterHit
-from nlu.ranker import FEATURES, Ranker, _fold_questions, fit, load_or_train, train
+from nlu.ranker import FEATURES, Ranker, _fold_questions, bare_form, cache_key, fit, load_or_train, train, training_rows
 
 
 def _lists(rng, n, signal):
@@ -129,3 +129,38 @@ def test_training_on_a_small_kb_is_cached_and_deterministic(nlu, tmp_path):
     assert a.weights == b.weights and len(calls) == 2
     assert a.notes["questions"] >= 50
     assert train(many, index, nlu.tokenizer, phon, terms, w, nlu.encoder.encode, folds=2).weights == a.weights
+
+
+def test_a_guide_in_catalogue_form_has_its_name_only_and_is_not_authored():
+    guide = _kb()[0].model_copy(update={"conditions": ["新建商品房"], "materials": []})
+    bare = bare_form(guide)
+    assert (bare.code, bare.name, bare.source) == ("A1", "不动产首次登记", "sichuan-catalog")
+    assert bare.aliases == bare.colloquial == bare.examples == bare.conditions == bare.materials == []
+    assert guide.examples and guide.source == "authored"  # the KB's own copy is untouched
+
+
+def test_training_searches_a_share_of_guides_in_catalogue_form(nlu):
+    """Without it every right answer the ranker learns from is a guide with many texts, and it learns to put the
+    catalogue's entries (a name only) last; with a share of guides searched in catalogue form, some right answers
+    are such entries."""
+    from nlu.index import MatterIndex
+    from nlu.phonetic import PhoneticIndex
+    from nlu.rerank import MatterTerms
+
+    matters = _kb()
+    index = MatterIndex.build(matters, nlu.encoder, nlu.tokenizer)
+    phon = PhoneticIndex.from_matters(matters)
+    terms = MatterTerms.build(matters, nlu.tokenizer, index.doc_terms)
+    w = FusionWeights(1.0, 0.5, 0.0, 0.3)
+    col = FEATURES.index("authored")
+
+    def gold_authored(bare):
+        xs, ys, _ = training_rows(matters, index, nlu.tokenizer, phon, terms, w, nlu.encoder.encode, folds=2,
+                                  bare=bare)
+        return [x[y, col] for x, y in zip(xs, ys)]
+
+    assert set(gold_authored(0.0)) == {1.0}
+    assert set(gold_authored(1.0)) == {0.0}
+    some = gold_authored(0.5)
+    assert set(some) == {0.0, 1.0} and some == gold_authored(0.5)  # seeded
+    assert cache_key("kb", "m", w, bare=0.05) != cache_key("kb", "m", w, bare=0.0)
