@@ -337,17 +337,18 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
         f"follow-ups naming a matter)")
 
     # --- 2c. out-of-scope override: a question the classifier calls out of scope but that matches a matter
-    # strongly is routed. Positives: held-out matter questions and their typo copies; negatives: every hand-written
-    # out-of-scope / chit-chat example (not in the index, so their matter scores are unbiased; the classifier has
-    # seen three quarters of them, which only makes the rule look riskier). Balanced accuracy, highest on ties.
-    positives = [(x, clf.predict(x.vec), probe.ranked(x.text, x.vec, 5)) for x in ranked_items]
+    # strongly is routed. Positives: the three sets of matter questions (held-out, typo copies, catalogue entries;
+    # the mean of their shares routed); negatives: every hand-written out-of-scope / chit-chat example (not in the
+    # index, so their matter scores are unbiased; the classifier has seen three quarters of them, which only makes
+    # the rule look riskier). Balanced accuracy, highest on ties.
+    positives = [(x, clf.predict(x.vec), probe.ranked(x.text, x.vec, 5)) for x in all_items]
     negatives = [item(t, i, None) for i, items in examples.items() if i in ("out_of_scope", "chitchat")
                  for t in items]
     negatives = [(x, clf.predict(x.vec), probe.ranked(x.text, x.vec, 5)) for x in negatives]
 
     def balanced(t: float) -> float:
         cal.oos_override_threshold = t
-        pos_ok = np.mean([routed(probe.decide(x.text, x.text, r, h)) for x, r, h in positives])
+        pos_ok = mean_of([(x, routed(probe.decide(x.text, x.text, r, h))) for x, r, h in positives])
         neg_ok = np.mean([not routed(probe.decide(x.text, x.text, r, h)) for x, r, h in negatives])
         return 0.5 * (pos_ok + neg_ok)
 
