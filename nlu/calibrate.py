@@ -195,7 +195,6 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
 
     log(f"calibrate: {len(matter_items)} held-out matter questions (+{len(typo_items)} homophone-typo copies), "
         f"{len(intent_items)} held-out intent examples")
-    ranked_items = matter_items + typo_items
     cat_items = h.catalogue.get("calibrate", [])
     check_items = h.catalogue.get("check", [])
     log(f"calibrate: {len(cat_items)} own catalogue-entry questions for the choices, {len(check_items)} to check")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from tests.voice.conftest import AUDIO, NOISY, clip, ffmpeg_pcm, load_manifest, white_noise
+from tests.voice.conftest import AUDIO, NOISY, ffmpeg_pcm, load_manifest, white_noise
 from voice.audio import read_wav
 
 EOF_FRAME = '{"eof" : 1}'  # exactly as vosk-server clients send it
