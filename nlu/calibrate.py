@@ -47,8 +47,22 @@ from nlu.text import MAX_MODEL_CHARS, normalize, strip_frame
 
 FOLLOW_UPS = ("ask_materials", "ask_location", "ask_time", "ask_fee", "request_human")
 CATALOGUE_FILE = Path(__file__).resolve().parent / "data" / "catalogue_questions.yml"
+VAGUE_FILE = Path(__file__).resolve().parent / "data" / "vague_questions.yml"
 #: Shares of guides in catalogue form tried for the learned re-ranker.
 BARE_SHARES = (0.0, 0.05, 0.1, 0.25, 0.5)
+
+
+def load_vague_questions(path: Path = VAGUE_FILE) -> list[str]:
+    """Own vague questions (``questions:`` in ``nlu/data/vague_questions.yml``).
+
+    Raises:
+        ValueError: the file is not ``{questions: [str, ...]}``.
+    """
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    items = data.get("questions")
+    if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
+        raise ValueError(f"{path}: expected `questions:` with a list of strings")
+    return items
 
 
 def load_catalogue_questions(path: Path = CATALOGUE_FILE) -> dict[str, list[tuple[str, str]]]:
@@ -100,6 +114,8 @@ class HeldOut:
     intent_items: list[_Item]
     #: own questions about catalogue entries, by part (``calibrate``, ``check``)
     catalogue: dict[str, list[_Item]] = field(default_factory=dict)
+    #: own vague questions (a family of matters named, nothing that tells them apart)
+    vague: list[_Item] = field(default_factory=list)
 
     def item(self, text: str, intent: str, code: str | None, tok) -> _Item:
         """A question as :meth:`nlu.engine.NLU.parse` reads it (framing stripped), with its vector."""
@@ -153,7 +169,8 @@ def held_out(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Held
     pairs = [(t, i) for t, i in pairs if t]
     known = set(nlu.index.code_pos)
     catalogue = {part: [(c, q) for c, q in items if c in known] for part, items in load_catalogue_questions().items()}
-    asked = [t for t, _ in held_q + typo_q + held_i] + [q for items in catalogue.values() for _, q in items]
+    vague = load_vague_questions()
+    asked = [t for t, _ in held_q + typo_q + held_i] + [q for items in catalogue.values() for _, q in items] + vague
     asked += [t for i, items in examples.items() if i in ("out_of_scope", "chitchat", *FOLLOW_UPS) for t in items]
     extra = sorted({strip_frame(normalize(t, MAX_MODEL_CHARS)) for t in asked} | {t for t, _ in pairs})
     allt = sorted(set(texts) | set(extra))
@@ -168,6 +185,7 @@ def held_out(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Held
     h.typo_items = [h.item(q, "ask_matter", c, tok) for q, c in typo_q]
     h.intent_items = [h.item(t, i, None, tok) for t, i in held_i]
     h.catalogue = {part: [h.item(q, "ask_matter", c, tok) for c, q in items] for part, items in catalogue.items()}
+    h.vague = [h.item(q, "ask_matter", None, tok) for q in vague]
     return h
 
 
@@ -359,18 +377,32 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
         f"{max(best_o[0], base_o):.3f}, without the override {base_o:.3f})")
 
     # --- 3. ambiguity margin -------------------------------------------------------------------------------
+    # Specific questions (held-out and catalogue): an answer is right when its first matter is, a question back is
+    # right when it was not (at most a quarter of them flagged). Vague questions (``vague_questions.yml``: a family
+    # named, nothing that tells its members apart) are right only as a question back. Each question counts once.
     gaps = [(hits[0].score - hits[1].score, hits[0].code == x.code) for x, _, hits in cache
             if x.code is not None and len(hits) > 1]
-    best_m = (sum(c for _, c in gaps), 0.0)
+    gaps += [(hits[0].score - hits[1].score, hits[0].code == x.code) for x in cat_items
+             for hits in [probe.ranked(x.text, x.vec, 2)] if len(hits) > 1]
+    vague = [hits[0].score - hits[1].score for x in h.vague for hits in [probe.ranked(x.text, x.vec, 2)]
+             if len(hits) > 1]
+
+    def margin_utility(m: float) -> float:
+        specific = sum(c for g, c in gaps if g >= m) + sum(not c for g, c in gaps if g < m)
+        return (specific + sum(g < m for g in vague)) / max(1, len(gaps) + len(vague))
+
+    best_m = (margin_utility(0.0), 0.0)
     for m in np.arange(0.0, 0.3, 0.005):
-        flagged = [c for g, c in gaps if g < m]
-        if len(flagged) > 0.25 * len(gaps):
+        if sum(1 for g, _ in gaps if g < m) > 0.25 * len(gaps):
             break
-        util = sum(c for g, c in gaps if g >= m) + sum(not c for g, c in gaps if g < m)
-        if util > best_m[0]:
+        util = margin_utility(float(m))
+        if util > best_m[0] + 1e-12:
             best_m = (util, float(m))
     cal.ambiguity_margin = round(best_m[1], 3)
-    log(f"calibrate: ambiguity_margin {cal.ambiguity_margin}")
+    vague_flagged = float(np.mean([g < cal.ambiguity_margin for g in vague])) if vague else 0.0
+    specific_flagged = float(np.mean([g < cal.ambiguity_margin for g, _ in gaps])) if gaps else 0.0
+    log(f"calibrate: ambiguity_margin {cal.ambiguity_margin} ({len(vague)} vague questions, {vague_flagged:.3f} "
+        f"asked back; {specific_flagged:.3f} of {len(gaps)} specific questions asked back)")
     # --- 3b. with the learned re-ranker: the gap of the two best fused scores, for the questions the margin does
     # not flag (the same utility, at most a tenth of them flagged)
     if probe.ranker is not None:
@@ -411,6 +443,8 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
                  "heldout_top1_learned_reranker": round(k_clean, 4), **cat_notes,
                  "heldout_typo_top1_learned_reranker": round(k_typo, 4),
                  "heldout_routing_accuracy": round(best_t[0], 4),
+                 "vague_questions": len(vague), "vague_asked_back": round(vague_flagged, 4),
+                 "specific_asked_back": round(specific_flagged, 4),
                  "override_balanced_accuracy": round(float(max(best_o[0], base_o)), 4),
                  "override_negatives": len(negatives), "followup_accuracy": round(f_acc, 4),
                  "heldout_intent_accuracy": round(float(intent_acc), 4),

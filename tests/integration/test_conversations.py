@@ -87,11 +87,15 @@ def test_follow_up_without_a_matter_asks_which(live):
 
 
 def test_clarification_then_choice(live):
-    """An ambiguous question offers the NLU's top 3; clicking one gives that matter's card."""
+    """An ambiguous question offers the NLU's top 3; clicking one gives that matter's card. The question is the
+    first of the own vague questions (a family named, nothing that tells its members apart) the NLU finds
+    ambiguous: which ones it does is the calibration's measure (``vague_asked_back``), not this test's."""
+    from nlu.calibrate import load_vague_questions
+
     nlu = live.app.state.services.nlu
-    query = "社保卡"
+    query = next((q for q in load_vague_questions() if nlu.parse(q)["ambiguous"]), None)
+    assert query, "precondition: the NLU finds one of the own vague questions ambiguous"
     parsed = nlu.parse(query)
-    assert parsed["ambiguous"], f"precondition: the NLU must find {query!r} ambiguous: {parsed['matters'][:3]}"
     top3 = [m["code"] for m in parsed["matters"][:3]]
     r = live.chat("it-clarify-1", query)
     assert not parts(r, "matter_card")

@@ -1,11 +1,12 @@
-"""Questions about the catalogue's entries (a name, no authored guide): the own set the calibration measures them
-with (``nlu/data/catalogue_questions.yml``) and how the served NLU routes its ``check`` part."""
+"""Own question sets of the calibration: questions about the catalogue's entries (a name, no authored guide;
+``nlu/data/catalogue_questions.yml``) and how the served NLU routes their ``check`` part; vague questions
+(``nlu/data/vague_questions.yml``)."""
 
 from __future__ import annotations
 
 import pytest
 
-from nlu.calibrate import load_catalogue_questions
+from nlu.calibrate import load_catalogue_questions, load_vague_questions
 from nlu.index import matter_texts
 from nlu.text import MAX_MODEL_CHARS, normalize
 
@@ -39,3 +40,13 @@ def test_catalogue_entries_are_routed(nlu):
     top1 = sum(got[:1] == [c] for c, got in rows) / len(rows)
     top3 = sum(c in got for c, got in rows) / len(rows)
     assert top1 >= 0.70 and top3 >= 0.80, (top1, top3)
+
+
+def test_vague_questions_are_read_and_are_in_no_index_text(kb, tmp_path):
+    vague = load_vague_questions()
+    texts = {t for m in kb.matters for t in matter_texts(m)}
+    assert len(vague) >= 40 and not {normalize(q, MAX_MODEL_CHARS) for q in vague} & texts
+    bad = tmp_path / "v.yml"
+    bad.write_text("questions: 社保卡\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="questions"):
+        load_vague_questions(bad)
