@@ -7,9 +7,9 @@ example questions / colloquial phrasings. The classifier is trained and the inde
   held-out matter questions, homophone-typo copies of them (one character replaced by a same-sounding one,
   :mod:`nlu.phonetic`), and own questions about catalogue entries (``nlu/data/catalogue_questions.yml``, part
   ``calibrate``: the catalogue's matters have a name and no guide, so none of their questions is in the index),
+* the sibling re-scoring weights (:mod:`nlu.rerank`) are then set one at a time (two passes) for the same top-1,
 * the learned re-ranker is trained without the held-out questions for each share of guides in catalogue form
   (:func:`nlu.ranker.bare_form`) and the share with the best mean top-1 is kept, if it beats the re-scoring,
-* the sibling re-scoring weights (:mod:`nlu.rerank`) are then set one at a time (two passes) for the same top-1,
 * ``oos_threshold`` maximises the accuracy of the full routing decision on held-out matter questions (must be
   routed) versus held-out out-of-scope and chit-chat examples (must not be),
 * ``oos_override_threshold`` (route a question the classifier calls out of scope when a matter matches it this
@@ -219,6 +219,7 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
     # the objective: the mean of the sets' top-1 (held-out, typo copies, catalogue entries), each set counting once
     sets = [s for s in (matter_items, typo_items, cat_items) if s]
     set_of = {id(x): j for j, items in enumerate(sets) for x in items}
+    all_items = [x for its in sets for x in its]
 
     def mean_of(ok_by_item: Sequence[tuple[_Item, bool]]) -> float:
         hit = np.zeros(len(sets))
@@ -226,11 +227,12 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
             hit[set_of[id(x)]] += ok
         return float(np.mean(hit / [len(items) for items in sets]))
 
-    def top1_of(w: FusionWeights, items: Sequence[_Item] | None = None) -> float:
-        """The objective over the three sets, or the plain top-1 of ``items``."""
-        ok = [(x, index.search(x.vec, x.terms, 1, w, phonetic=x.phonetic)[0].code == x.code)
-              for x in (items if items is not None else [x for its in sets for x in its])]
-        return mean_of(ok) if items is None else float(np.mean([o for _, o in ok]))
+    def share(ok: Sequence[tuple[_Item, bool]], items: Sequence[_Item]) -> float:
+        ids = {id(x) for x in items}
+        return float(np.mean([o for x, o in ok if id(x) in ids])) if ids else 0.0
+
+    def fused_ok(w: FusionWeights) -> list[tuple[_Item, bool]]:
+        return [(x, index.search(x.vec, x.terms, 1, w, phonetic=x.phonetic)[0].code == x.code) for x in all_items]
 
     # --- 1. fusion weights ---------------------------------------------------------------------------------
     best = None
@@ -238,16 +240,16 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
         for wp in (0.0, 0.1, 0.2, 0.3, 0.5):
             for prior in (0.0, 0.02, 0.05):
                 w = FusionWeights(1.0, ws, prior, wp)
-                top1 = top1_of(w)
+                top1 = mean_of(fused_ok(w))
                 if best is None or top1 > best[0] + 1e-9:
                     best = (top1, w)
     top1, weights = best
-    top1_clean, top1_typo = top1_of(weights, matter_items), top1_of(weights, typo_items)
+    ok = fused_ok(weights)
+    top1_clean, top1_typo = share(ok, matter_items), share(ok, typo_items)
     log(f"calibrate: weights {weights} held-out top-1 {top1_clean:.3f} (typo copies {top1_typo:.3f})")
 
     # --- 1b. sibling re-scoring: features of the best candidates are fixed by the fusion; weights one by one ----
     rerank = RerankWeights()
-    all_items = [x for its in sets for x in its]
     cands = []
     for x in all_items:
         hits = index.search(x.vec, x.terms, rerank.depth, weights, phonetic=x.phonetic)
@@ -265,10 +267,6 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
                 acc = rerank_top1(trial)
                 if acc > best_r + 1e-9:
                     best_r, rerank = acc, trial
-
-    def share(ok: Sequence[tuple[_Item, bool]], items: Sequence[_Item]) -> float:
-        ids = {id(x) for x in items}
-        return float(np.mean([o for x, o in ok if id(x) in ids])) if ids else 0.0
 
     r_ok = [(x, rerank.apply(h, f)[0].code == x.code) for x, h, f in cands]
     r_clean, r_typo, r_cat = share(r_ok, matter_items), share(r_ok, typo_items), share(r_ok, cat_items)
@@ -382,8 +380,9 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
     # named, nothing that tells its members apart) are right only as a question back. Each question counts once.
     gaps = [(hits[0].score - hits[1].score, hits[0].code == x.code) for x, _, hits in cache
             if x.code is not None and len(hits) > 1]
-    gaps += [(hits[0].score - hits[1].score, hits[0].code == x.code) for x in cat_items
-             for hits in [probe.ranked(x.text, x.vec, 2)] if len(hits) > 1]
+    cat_ids = {id(x) for x in cat_items}
+    gaps += [(hits[0].score - hits[1].score, hits[0].code == x.code) for x, _, hits in positives
+             if id(x) in cat_ids and len(hits) > 1]
     vague = [hits[0].score - hits[1].score for x in h.vague for hits in [probe.ranked(x.text, x.vec, 2)]
              if len(hits) > 1]
 

@@ -115,7 +115,7 @@ class OnnxBody:
             return None
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{key}.onnx"
-        features = cls._features(model, ONNX_PROBES[0])
+        features = model_inputs(model, ONNX_PROBES[0])
         inputs = tuple(n for n in ("input_ids", "attention_mask", "token_type_ids") if n in features)
         for attempt in range(2):  # a file cut off or from another version: exported again once
             try:
@@ -138,10 +138,6 @@ class OnnxBody:
         return None
 
     @staticmethod
-    def _features(model, text: str) -> dict:
-        return model_inputs(model, text)
-
-    @staticmethod
     def _export(body, features: dict, inputs: tuple[str, ...], path: Path) -> None:
         import torch
 
@@ -162,7 +158,7 @@ class OnnxBody:
 
     def encode(self, model, text: str) -> np.ndarray:
         """One text's L2-normalised vector (``(dim,)`` float32)."""
-        features = self._features(model, text)
+        features = model_inputs(model, text)
         feed = {n: features[n].numpy().astype("int64") for n in self.inputs}
         hidden = self.session.run(None, feed)[0][0]
         if self.pooling == "cls":

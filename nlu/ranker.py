@@ -54,9 +54,6 @@ FEATURES = ("fused", "dense", "sparse", "phonetic", "authored", *RERANK_FEATURES
             "support", "rows")
 #: How many fused candidates are re-scored.
 DEPTH = 8
-#: The default share of a fold's guides searched in their catalogue form (:func:`bare_form`); the calibration sets
-#: the share used (``Calibration.ranker_bare``).
-BARE_SHARE = 0.0
 VERSION = 1
 
 
@@ -173,7 +170,7 @@ def _fold_questions(matters: Sequence, folds: int, seed: int) -> list[list[tuple
 
 def training_rows(matters: Sequence, index: MatterIndex, tokenizer, phonetic, mterms: MatterTerms,
                   weights: FusionWeights, encode, folds: int = 4, seed: int = 29, depth: int = DEPTH,
-                  bare: float | None = None) -> tuple[list[np.ndarray], list[int], float]:
+                  bare: float = 0.0) -> tuple[list[np.ndarray], list[int], float]:
     """The candidates' features of every own question searched without its fold (see the module docstring).
 
     Args:
@@ -187,6 +184,7 @@ def training_rows(matters: Sequence, index: MatterIndex, tokenizer, phonetic, mt
         folds: how many folds.
         seed: the fold split's seed.
         depth: candidates per question.
+        bare: the share of each fold's guides searched in catalogue form (:func:`bare_form`), drawn with ``seed``.
 
     Returns:
         ``(feature matrices, right candidate's row in each, fused top-1 over all questions)``; questions whose
@@ -201,16 +199,18 @@ def training_rows(matters: Sequence, index: MatterIndex, tokenizer, phonetic, mt
     ys: list[int] = []
     right = total = 0
     rng = random.Random(seed)
-    bare = BARE_SHARE if bare is None else bare
     for fold in per_fold:
         if not fold:
             continue
         held: dict[int, set[str]] = {}
         for i, q in fold:
             held.setdefault(i, set()).add(q)
-        changed = {i: bare_form(matters[i]) if rng.random() < bare else matters[i].model_copy(update={
-            "examples": [q for q in matters[i].examples if q not in qs],
-            "colloquial": [q for q in matters[i].colloquial if q not in qs]}) for i, qs in sorted(held.items())}
+        changed = {}
+        for i, qs in sorted(held.items()):
+            m = matters[i]
+            changed[i] = bare_form(m) if rng.random() < bare else m.model_copy(update={
+                "examples": [q for q in m.examples if q not in qs],
+                "colloquial": [q for q in m.colloquial if q not in qs]})
         idx = index.with_matters(changed, None, tokenizer)
         ph = phonetic.with_matters(changed) if phonetic is not None else None
         mt = mterms.with_matters(changed, tokenizer, idx.doc_terms)
@@ -272,7 +272,7 @@ def fit(xs: Sequence[np.ndarray], ys: Sequence[int], l2: float = 1.0) -> np.ndar
 
 
 def train(matters: Sequence, index: MatterIndex, tokenizer, phonetic, mterms: MatterTerms, weights: FusionWeights,
-          encode, folds: int = 4, seed: int = 29, depth: int = DEPTH, bare: float | None = None) -> Ranker | None:
+          encode, folds: int = 4, seed: int = 29, depth: int = DEPTH, bare: float = 0.0) -> Ranker | None:
     """Train a ranker on the KB's own questions (see the module docstring); ``None`` when there is too little to
     learn from (fewer than 50 questions with their matter among the candidates) or no usable scorer."""
     t0 = time.perf_counter()
