@@ -70,6 +70,8 @@ class Calibration:
         notes: how they were measured.
         ranker_bare: the share of guides the learned re-ranker is trained on in catalogue form
             (:func:`nlu.ranker.bare_form`).
+        ranker_alternatives: ``None``, or the share of guides in catalogue form of the learned re-ranker's
+            alternatives scorer, which orders the candidates after the first (:attr:`nlu.ranker.Ranker.alternatives`).
     """
 
     oos_threshold: float = 0.80
@@ -84,6 +86,7 @@ class Calibration:
     model: str = ""
     notes: dict = field(default_factory=dict)
     ranker_bare: float = 0.0
+    ranker_alternatives: float | None = None
 
     @classmethod
     def load(cls, path: Path = CALIBRATION_FILE) -> "Calibration":
@@ -96,7 +99,8 @@ class Calibration:
         return cls(float(data["oos_threshold"]), float(data["ambiguity_margin"]), float(data["intent_threshold"]),
                    float(data.get("followup_threshold", 0.0)), float(data.get("oos_override_threshold", 0.0)), w,
                    rr, bool(data.get("ranker", False)), float(data.get("flat_margin", 0.0)), data.get("model", ""),
-                   data.get("notes", {}), float(data.get("ranker_bare", 0.0)))
+                   data.get("notes", {}), float(data.get("ranker_bare", 0.0)),
+                   None if data.get("ranker_alternatives") is None else float(data["ranker_alternatives"]))
 
     def save(self, path: Path = CALIBRATION_FILE) -> None:
         """Write the calibration file."""
@@ -148,11 +152,11 @@ class NLU:
         self.ranker: Ranker | None = None
         if self.calibration.ranker:
             w = self.calibration.weights
-            bare = self.calibration.ranker_bare
+            bare, alt = self.calibration.ranker_bare, self.calibration.ranker_alternatives
             self.ranker, _ = load_or_train(
-                self.cache_dir, cache_key(self.fingerprint, self.encoder.key, w, bare=bare),
+                self.cache_dir, cache_key(self.fingerprint, self.encoder.key, w, bare=bare, alt_bare=alt),
                 lambda: train(self.matters, self.index, self.tokenizer, self.phonetic, self.matter_terms, w,
-                              self.encoder.encode, bare=bare))
+                              self.encoder.encode, bare=bare, alt_bare=alt))
         self.intents = set(ALL_INTENTS) | set(self.classifier.labels)
         self.generic_terms = generic_terms(self.tokenizer)
         #: What helpers taught (triage inbox): swapped whole by :meth:`set_learned`, read once per parse.

@@ -52,6 +52,10 @@ log = logging.getLogger(__name__)
 #: The scorer's features, in column order (the first is the fused score, the unit of the bonus).
 FEATURES = ("fused", "dense", "sparse", "phonetic", "authored", *RERANK_FEATURES, "dense_gap", "sparse_gap",
             "support", "rows")
+#: The alternatives scorer's features: :data:`FEATURES`, then each but the fused score and ``authored`` again,
+#: counted for authored guides only (:func:`by_type`): a catalogue entry's evidence weighs on its own terms.
+TYPED = tuple(f for f in FEATURES if f not in ("fused", "authored"))
+ALT_FEATURES = (*FEATURES, *(f"{f}*authored" for f in TYPED))
 #: How many fused candidates are re-scored.
 DEPTH = 8
 VERSION = 1
@@ -90,6 +94,12 @@ def candidate_features(norm: str, qvec: np.ndarray, terms: Sequence[str], hits: 
     return x
 
 
+def by_type(x: np.ndarray) -> np.ndarray:
+    """The alternatives scorer's matrix (columns :data:`ALT_FEATURES`) of a :data:`FEATURES` matrix."""
+    authored = x[:, FEATURES.index("authored")][:, None]
+    return np.hstack([x, x[:, [FEATURES.index(f) for f in TYPED]] * authored])
+
+
 @dataclass
 class Ranker:
     """A trained scorer: the bonus weights (in fused-score units, one per feature but the fused score itself).
@@ -98,11 +108,16 @@ class Ranker:
         weights: ``{feature: weight}`` for :data:`FEATURES` but ``fused``.
         depth: how many fused candidates are re-scored.
         notes: how it was trained (questions, folds, fold top-1 before and after).
+        alternatives: ``None``, or the weights (``{feature: weight}`` for :data:`ALT_FEATURES` but ``fused``) of a
+            second scorer that orders the candidates after the first: trained on more guides in catalogue form,
+            it ranks catalogue entries and guides each on their own evidence, which puts the right matter among
+            the first three more often, where the first scorer is the better judge of the first place.
     """
 
     weights: dict[str, float]
     depth: int = DEPTH
     notes: dict | None = None
+    alternatives: dict[str, float] | None = None
 
     def vector(self) -> np.ndarray:
         """The weights in :data:`FEATURES` order (0 for the fused score)."""
@@ -112,18 +127,26 @@ class Ranker:
         """The hits re-ordered by ``score + bonus`` (the first ``len(x)`` hits have features, the others a bonus
         of 0), shifted so that the new first hit has the best fused score of all: the order and the gaps are the
         ranker's, the best score stays what the fused search found (so the out-of-scope threshold keeps its
-        meaning whichever candidate comes first)."""
+        meaning whichever candidate comes first). With :attr:`alternatives`, the hits after the first are in
+        that scorer's order, and each place keeps the score this scorer gives to that place (the gap between the
+        first two, which decides a question back, is this scorer's)."""
         if len(hits) < 2 or not len(x):
             return hits
         from dataclasses import replace
 
-        bonus = np.zeros(len(hits), dtype="float64")
-        bonus[:len(x)] = x[:len(hits)] @ self.vector()
-        total = np.array([h.score for h in hits], dtype="float64") + bonus
+        n = min(len(x), len(hits))
+        fused = np.array([h.score for h in hits], dtype="float64")
+        total = fused.copy()
+        total[:n] += x[:n] @ self.vector()
         shift = max(h.score for h in hits) - float(total.max())
-        out = [replace(h, score=float(t + shift), fused=h.score) for h, t in zip(hits, total)]
-        out.sort(key=lambda h: (-h.score, h.code))
-        return out
+        order = sorted(range(len(hits)), key=lambda i: (-total[i], hits[i].code))
+        scores = total[order] + shift
+        if self.alternatives is not None:
+            alt = fused.copy()
+            w = np.array([0.0, *(self.alternatives.get(f, 0.0) for f in ALT_FEATURES[1:])], dtype="float64")
+            alt[:n] += by_type(x[:n]) @ w
+            order = [order[0], *sorted(order[1:], key=lambda i: (-alt[i], hits[i].code))]
+        return [replace(hits[i], score=float(sc), fused=hits[i].score) for i, sc in zip(order, scores)]
 
     def save(self, path: Path) -> None:
         """Write as JSON (atomically)."""
@@ -135,15 +158,19 @@ class Ranker:
     def load(cls, path: Path) -> "Ranker":
         """Read a ranker written by :meth:`save`."""
         data = json.loads(path.read_text(encoding="utf-8"))
+        alt = data.get("alternatives")
         return cls({str(k): float(v) for k, v in data["weights"].items()}, int(data.get("depth", DEPTH)),
-                   data.get("notes"))
+                   data.get("notes"), None if alt is None else {str(k): float(v) for k, v in alt.items()})
 
 
-def cache_key(fingerprint: str, model_key: str, weights: FusionWeights, depth: int = DEPTH, bare: float = 0.0) -> str:
-    """The cache key of a ranker: KB, model, fusion weights, depth, share of guides in catalogue form, this
-    module's version."""
-    h = hashlib.sha256(json.dumps([VERSION, fingerprint, model_key, asdict(weights), depth, bare]).encode())
-    return h.hexdigest()[:16]
+def cache_key(fingerprint: str, model_key: str, weights: FusionWeights, depth: int = DEPTH, bare: float = 0.0,
+              alt_bare: float | None = None) -> str:
+    """The cache key of a ranker: KB, model, fusion weights, depth, shares of guides in catalogue form (of the
+    scorer and of the alternatives scorer, if any), this module's version."""
+    parts = [VERSION, fingerprint, model_key, asdict(weights), depth, bare]
+    if alt_bare is not None:
+        parts.append(["alternatives", alt_bare])
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
 
 
 def bare_form(matter):
@@ -233,13 +260,14 @@ def training_rows(matters: Sequence, index: MatterIndex, tokenizer, phonetic, mt
 
 
 def fit(xs: Sequence[np.ndarray], ys: Sequence[int], l2: float = 1.0) -> np.ndarray | None:
-    """Listwise softmax weights ``θ`` over :data:`FEATURES` (L-BFGS; ``l2`` per question count); ``None`` when the
+    """Listwise softmax weights ``θ`` over the columns of ``xs`` (the fused score first; L-BFGS; ``l2`` per question
+    count); ``None`` when the
     fused score's weight does not come out positive (the scorer could not be put in fused-score units)."""
     from scipy.optimize import minimize
 
     if not xs:
         return None
-    n_f = len(FEATURES)
+    n_f = xs[0].shape[1]
     sizes = [len(x) for x in xs]
     X = np.vstack(xs)
     mu, sd = X.mean(axis=0), X.std(axis=0)
@@ -271,9 +299,22 @@ def fit(xs: Sequence[np.ndarray], ys: Sequence[int], l2: float = 1.0) -> np.ndar
     return theta / theta[0]
 
 
+def train_alternatives(matters: Sequence, index: MatterIndex, tokenizer, phonetic, mterms: MatterTerms,
+                       weights: FusionWeights, encode, folds: int = 4, seed: int = 29, depth: int = DEPTH,
+                       bare: float = 0.0) -> dict[str, float] | None:
+    """The weights of the alternatives scorer (:attr:`Ranker.alternatives`): the same questions and folds as
+    :func:`train`, ``bare`` of the guides in catalogue form, the features :data:`ALT_FEATURES`; ``None`` when there
+    is too little to learn from or no usable scorer."""
+    xs, ys, _ = training_rows(matters, index, tokenizer, phonetic, mterms, weights, encode, folds, seed, depth, bare)
+    theta = fit([by_type(x) for x in xs], ys) if len(xs) >= 50 else None
+    return None if theta is None else {f: float(w) for f, w in zip(ALT_FEATURES[1:], theta[1:])}
+
+
 def train(matters: Sequence, index: MatterIndex, tokenizer, phonetic, mterms: MatterTerms, weights: FusionWeights,
-          encode, folds: int = 4, seed: int = 29, depth: int = DEPTH, bare: float = 0.0) -> Ranker | None:
-    """Train a ranker on the KB's own questions (see the module docstring); ``None`` when there is too little to
+          encode, folds: int = 4, seed: int = 29, depth: int = DEPTH, bare: float = 0.0,
+          alt_bare: float | None = None) -> Ranker | None:
+    """Train a ranker on the KB's own questions (see the module docstring), with an alternatives scorer trained
+    with ``alt_bare`` of the guides in catalogue form unless that is ``None``; ``None`` when there is too little to
     learn from (fewer than 50 questions with their matter among the candidates) or no usable scorer."""
     t0 = time.perf_counter()
     xs, ys, fused_top1 = training_rows(matters, index, tokenizer, phonetic, mterms, weights, encode, folds, seed,
@@ -286,6 +327,9 @@ def train(matters: Sequence, index: MatterIndex, tokenizer, phonetic, mterms: Ma
     ranker = Ranker({f: float(w) for f, w in zip(FEATURES[1:], theta[1:])}, depth)
     after = float(np.mean([int(np.argmax(x @ theta)) == y for x, y in zip(xs, ys)])) * len(xs)
     before = float(np.sum([y == 0 for y in ys]))
+    if alt_bare is not None:
+        ranker.alternatives = train_alternatives(matters, index, tokenizer, phonetic, mterms, weights, encode, folds,
+                                                 seed, depth, alt_bare)
     ranker.notes = {"questions": len(xs), "folds": folds, "seed": seed, "fold_top1_fused": round(fused_top1, 4),
                     "fold_top1_gain": round((after - before) / max(1, len(xs)), 4),
                     "seconds": round(time.perf_counter() - t0, 1)}

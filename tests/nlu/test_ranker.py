@@ -5,7 +5,8 @@ import pytest
 
 from knowledge.schema import Matter
 from nlu.index import FusionWeights, MatterHit
-from nlu.ranker import FEATURES, Ranker, _fold_questions, bare_form, cache_key, fit, load_or_train, train, training_rows
+from nlu.ranker import (ALT_FEATURES, FEATURES, Ranker, _fold_questions, bare_form, by_type, cache_key, fit,
+                        load_or_train, train, train_alternatives, training_rows)
 
 
 def _lists(rng, n, signal):
@@ -62,6 +63,42 @@ def test_apply_reorders_and_keeps_the_best_fused_score_first():
     assert out[0].score == pytest.approx(1.00)
     assert out[1].score == pytest.approx(1.00 - 0.15) and out[2].score == pytest.approx(0.50 - 0.15)
     assert r.apply(hits[:1], x[:1]) == hits[:1]
+
+
+def test_alternatives_order_the_places_after_the_first_and_keep_the_scores_of_the_places():
+    """The first place is the ranker's; the others are in the alternatives scorer's order, here one that prefers
+    a catalogue entry (not authored) with a close embedding; each place keeps the score the ranker gives it, so
+    the gap between the first two (which decides a question back) does not move."""
+    plain = Ranker({f: 0.0 for f in FEATURES[1:]} | {"authored": 0.1})
+    hits = [MatterHit("G1", "g1", 1.00), MatterHit("G2", "g2", 0.96), MatterHit("C1", "c1", 0.95),
+            MatterHit("G3", "g3", 0.60)]
+    x = np.zeros((4, len(FEATURES)))
+    x[:, 0] = [h.score for h in hits]
+    x[:, FEATURES.index("authored")] = [1, 1, 0, 1]
+    x[:, FEATURES.index("dense")] = [0.9, 0.8, 0.85, 0.5]
+    before = plain.apply(hits, x)
+    assert [h.code for h in before] == ["G1", "G2", "C1", "G3"]
+    alt = {f: 0.0 for f in ALT_FEATURES[1:]} | {"dense": 1.0, "dense*authored": -1.0}  # a catalogue entry's cosine
+    with_alt = Ranker(plain.weights, alternatives=alt)
+    after = with_alt.apply(hits, x)
+    assert [h.code for h in after] == ["G1", "C1", "G2", "G3"]
+    assert [h.score for h in after] == pytest.approx([h.score for h in before])
+    assert [h.fused for h in after] == [1.00, 0.95, 0.96, 0.60]
+    # the typed columns: each feature but the fused score and ``authored``, for authored candidates only
+    t = by_type(x)
+    assert t.shape == (4, len(ALT_FEATURES))
+    assert list(t[:, ALT_FEATURES.index("dense*authored")]) == pytest.approx([0.9, 0.8, 0.0, 0.5])
+    assert np.array_equal(t[:, :len(FEATURES)], x)
+
+
+def test_a_ranker_with_alternatives_round_trips_and_has_its_own_cache_key(tmp_path):
+    r = Ranker({"dense": 0.5}, 8, {"questions": 60}, {"dense*authored": -0.25})
+    r.save(tmp_path / "r.json")
+    assert Ranker.load(tmp_path / "r.json") == r
+    w = FusionWeights()
+    keys = {cache_key("kb", "m", w, bare=0.05), cache_key("kb", "m", w, bare=0.05, alt_bare=0.1),
+            cache_key("kb", "m", w, bare=0.05, alt_bare=0.25)}
+    assert len(keys) == 3
 
 
 def _kb():
@@ -129,6 +166,11 @@ def test_training_on_a_small_kb_is_cached_and_deterministic(nlu, tmp_path):
     assert a.weights == b.weights and len(calls) == 2
     assert a.notes["questions"] >= 50
     assert train(many, index, nlu.tokenizer, phon, terms, w, nlu.encoder.encode, folds=2).weights == a.weights
+    assert a.alternatives is None
+    both = train(many, index, nlu.tokenizer, phon, terms, w, nlu.encoder.encode, folds=2, alt_bare=0.5)
+    assert both.weights == a.weights and set(both.alternatives) == set(ALT_FEATURES[1:])
+    assert both.alternatives == train_alternatives(many, index, nlu.tokenizer, phon, terms, w, nlu.encoder.encode,
+                                                   folds=2, bare=0.5)
 
 
 def test_a_guide_in_catalogue_form_has_its_name_only_and_is_not_authored():
