@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from tests.voice.conftest import AUDIO, NOISY, ffmpeg_pcm, load_manifest, white_noise
+from tests.voice.conftest import AUDIO, NOISY, ffmpeg_pcm, white_noise
 from voice.audio import read_wav
 
 EOF_FRAME = '{"eof" : 1}'  # exactly as vosk-server clients send it
@@ -341,20 +341,6 @@ def _decide_with(monkeypatch, ask_below: float) -> None:
 
     real = voice.decision.decide
     monkeypatch.setattr(voice.decision, "decide", lambda *a, **k: real(*a, **{**k, "ask_below": ask_below}))
-
-
-@pytest.fixture(scope="module")
-def noisy_heard(pipeline, nlu) -> dict:
-    """The first clip of the noisy set whose recording this machine's recogniser hears well enough for the decision
-    to pick its matter without asking. Which noisy clips whisper gets right differs between CPUs (its numerics do),
-    and how many it gets right is ``bench.voice``'s measure; these tests are about what the kiosk does with it."""
-    from voice.audio import read_wav
-
-    for m in load_manifest(NOISY):
-        d = pipeline.decide(pipeline.transcribe(read_wav(NOISY / m["file"])).result, nlu.parse)
-        if d.alternatives and d.alternatives[0].code in m["matters"] and not d.confirm:
-            return m
-    pytest.fail("the recogniser understands no clip of the noisy set")
 
 
 def _noisy_kiosk_turn(make_client, whisper_runtime, nlu, monkeypatch, m: dict, ask_below: float) -> tuple[dict, dict]:
