@@ -57,8 +57,10 @@ class Calibration:
             that the hand-written follow-ups without a matter do not use: "那要带啥子材料" has none), or when its
             best score reaches this threshold regardless.
         oos_override_threshold: unused when 0. A question the classifier calls out of scope still names a matter
-            when its best score reaches this (and it has a content term): the classifier's out-of-scope examples
-            are complaints and chit-chat, and a strong match to a matter's own texts outweighs it.
+            when its best score reaches this plus ``oos_override_slope`` times the classifier's confidence (and it
+            has a content term): the classifier's out-of-scope examples are complaints and chit-chat, and a strong
+            match to a matter's own texts outweighs a weak out-of-scope call.
+        oos_override_slope: how much more matter score the override asks for per unit of out-of-scope confidence.
         weights: the score fusion.
         rerank: the sibling re-scoring of the best candidates (:mod:`nlu.rerank`).
         ranker: re-score the best candidates with the learned re-ranker (:mod:`nlu.ranker`, trained from the KB
@@ -87,6 +89,7 @@ class Calibration:
     notes: dict = field(default_factory=dict)
     ranker_bare: float = 0.0
     ranker_alternatives: float | None = None
+    oos_override_slope: float = 0.0
 
     @classmethod
     def load(cls, path: Path = CALIBRATION_FILE) -> "Calibration":
@@ -100,7 +103,8 @@ class Calibration:
                    float(data.get("followup_threshold", 0.0)), float(data.get("oos_override_threshold", 0.0)), w,
                    rr, bool(data.get("ranker", False)), float(data.get("flat_margin", 0.0)), data.get("model", ""),
                    data.get("notes", {}), float(data.get("ranker_bare", 0.0)),
-                   None if data.get("ranker_alternatives") is None else float(data["ranker_alternatives"]))
+                   None if data.get("ranker_alternatives") is None else float(data["ranker_alternatives"]),
+                   float(data.get("oos_override_slope", 0.0)))
 
     def save(self, path: Path = CALIBRATION_FILE) -> None:
         """Write the calibration file."""
@@ -372,7 +376,8 @@ class NLU:
         found = top >= cal.oos_threshold
         if intent != "ask_matter" and found:
             found = self.has_content(norm, terms) or (cal.followup_threshold > 0 and top >= cal.followup_threshold)
-        if intent == "out_of_scope" and found and 0 < cal.oos_override_threshold <= top:
+        if (intent == "out_of_scope" and found and cal.oos_override_threshold > 0
+                and top >= cal.oos_override_threshold + cal.oos_override_slope * conf):
             ranking = [("ask_matter", dict(ranking).get("ask_matter", 0.0)), *ranking]
             intent, conf = ranking[0]
         if not has_cjk(norm) and not found:
