@@ -43,6 +43,7 @@ from nlu.engine import NLU, Calibration
 from nlu.index import FusionWeights, MatterIndex, matter_texts
 from nlu.intents import MATTER_INTENTS, label_question, IntentClassifier, kb_examples, load_examples, load_names_matter
 from nlu.phonetic import PhoneticIndex, chars_by_sound, sound_alike_typo
+from nlu.ranker import DEPTH as RANKER_DEPTH
 from nlu.ranker import candidate_features, train, train_alternatives
 from nlu.rerank import FEATURES, MatterTerms, RerankWeights, features
 from nlu.text import MAX_MODEL_CHARS, normalize, strip_frame
@@ -283,12 +284,14 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
     # re-scoring only when it wins on the held-out questions
     ranker, bare, k_best = None, 0.0, -1.0
     k_clean = k_typo = k_cat = 0.0
+    # the candidates' features do not depend on the scorer: computed once for every scorer tried
+    learned = [(x, hs, candidate_features(x.text, x.vec, x.terms, hs[:RANKER_DEPTH], index, mterms))
+               for x, hs, _ in cands]
     for b in BARE_SHARES:
         trial = train(h.reduced, index, tok, phonetic, mterms, weights, enc.encode, bare=b)
         if trial is None:
             continue
-        ok = [(x, trial.apply(hs, candidate_features(x.text, x.vec, x.terms, hs[:trial.depth], index, mterms))[0].code
-               == x.code) for x, hs, _ in cands]
+        ok = [(x, trial.apply(hs, fx)[0].code == x.code) for x, hs, fx in learned]
         acc = mean_of(ok)
         log(f"calibrate: learned re-ranker, {b:.2f} of guides in catalogue form: held-out top-1 "
             f"{share(ok, matter_items):.3f} (typo copies {share(ok, typo_items):.3f}, catalogue "
@@ -305,23 +308,20 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
         # --- 1d. the alternatives scorer (places 2 and after; the first stays the ranker's), for each share of
         # guides in catalogue form, kept when it raises the mean top-3 of the three sets
         def top3(r) -> float:
-            return mean_of([(x, x.code in [y.code for y in r.apply(
-                hs, candidate_features(x.text, x.vec, x.terms, hs[:r.depth], index, mterms))[:3]])
-                for x, hs, _ in cands])
+            return mean_of([(x, x.code in [y.code for y in r.apply(hs, fx)[:3]]) for x, hs, fx in learned])
 
         top3_plain = top3_alt = top3(ranker)
+        plain = ranker
         for b in BARE_SHARES:
             alt = train_alternatives(h.reduced, index, tok, phonetic, mterms, weights, enc.encode, bare=b)
             if alt is None:
                 continue
-            acc = top3(dataclasses.replace(ranker, alternatives=alt))
+            trial = dataclasses.replace(plain, alternatives=alt)
+            acc = top3(trial)
             log(f"calibrate: alternatives scorer, {b:.2f} of guides in catalogue form: mean top-3 {acc:.4f} "
                 f"(without it {top3_plain:.4f})")
             if acc > top3_alt + 1e-9:
-                alt_bare, top3_alt = b, acc
-        if alt_bare is not None:
-            ranker = dataclasses.replace(ranker, alternatives=train_alternatives(
-                h.reduced, index, tok, phonetic, mterms, weights, enc.encode, bare=alt_bare))
+                ranker, alt_bare, top3_alt = trial, b, acc
         log(f"calibrate: alternatives scorer {'used, share ' + str(alt_bare) if alt_bare is not None else 'not used'}")
 
     # --- 2. thresholds with the full decision --------------------------------------------------------------

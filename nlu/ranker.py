@@ -128,8 +128,8 @@ class Ranker:
         of 0), shifted so that the new first hit has the best fused score of all: the order and the gaps are the
         ranker's, the best score stays what the fused search found (so the out-of-scope threshold keeps its
         meaning whichever candidate comes first). With :attr:`alternatives`, the hits after the first are in
-        that scorer's order, and each place keeps the score this scorer gives to that place (the gap between the
-        first two, which decides a question back, is this scorer's)."""
+        that scorer's order, and each place keeps the score the ranker gives to that place (the gap between the
+        first two, which decides a question back, is the ranker's)."""
         if len(hits) < 2 or not len(x):
             return hits
         from dataclasses import replace
@@ -261,8 +261,8 @@ def training_rows(matters: Sequence, index: MatterIndex, tokenizer, phonetic, mt
 
 def fit(xs: Sequence[np.ndarray], ys: Sequence[int], l2: float = 1.0) -> np.ndarray | None:
     """Listwise softmax weights ``θ`` over the columns of ``xs`` (the fused score first; L-BFGS; ``l2`` per question
-    count); ``None`` when the
-    fused score's weight does not come out positive (the scorer could not be put in fused-score units)."""
+    count); ``None`` when the fused score's weight does not come out positive (the scorer could not be put in
+    fused-score units)."""
     from scipy.optimize import minimize
 
     if not xs:

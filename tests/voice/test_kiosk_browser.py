@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ARTIFACTS, free_port
-from tests.voice.conftest import AUDIO, NOISY, clip, ffmpeg_wav, load_manifest
+from tests.voice.conftest import AUDIO, NOISY, clip, ffmpeg_wav, noisy_understood
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -289,13 +289,8 @@ def test_kiosk_noisy_hall_clip_answered_by_the_real_rasa_for_the_decided_matter(
     understands differs between CPUs and between a file and Chromium's capture of it, so the clips the batch path
     understands are tried in order, at most three, until the decision in the browser picks a matter (how many it
     gets right is ``bench.voice``'s measure)."""
-    from voice.audio import read_wav
-
     tried = []
-    for m in load_manifest(NOISY):
-        d = pipeline.decide(pipeline.transcribe(read_wav(NOISY / m["file"])).result, nlu.parse)
-        if not (d.alternatives and d.alternatives[0].code in m["matters"] and not d.confirm):
-            continue
+    for m in noisy_understood(pipeline, nlu):
         run = tmp_path / m["file"]
         run.mkdir()
         seen = _spoken_to_the_real_rasa(live, pipeline, run, NOISY / m["file"], 2)
