@@ -46,6 +46,23 @@ def test_onnx_gives_the_torch_vectors_of_held_out_questions(encoder):
     assert float(encoder.encode_one(text) @ encoder.onnx.encode(encoder.model, text)) > 0.999999
 
 
+def test_queries_encoded_at_once_get_the_vectors_they_get_alone(encoder):
+    """Several threads encoding at once share the two sessions (two threads for a query alone, one beside
+    another): every vector is the one the query gets alone, whichever session ran it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = encoder.onnx
+    assert [s.get_session_options().intra_op_num_threads for s in body.sessions] == list(
+        dict.fromkeys((embed.ONNX_THREADS, 1)))
+    questions = _own_questions()[:40]
+    alone = [body.encode(encoder.model, q) for q in questions]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda q: body.encode(encoder.model, q), questions * 3))
+    for i, vec in enumerate(together):
+        assert float(vec @ alone[i % len(questions)]) >= embed.ONNX_SAME, questions[i % len(questions)]
+    assert body._running == 0
+
+
 def test_the_export_is_made_once_and_reused(encoder, onnx_dir):
     exported = onnx_dir / f"{encoder.key}.onnx"
     assert exported.is_file() and exported.stat().st_size > 1_000_000
