@@ -37,6 +37,10 @@ class HallTopic(str, Enum):
 
 T = HallTopic
 
+#: Topics only a hall has (when it is open, where to park): asked right after a matter («周末能办不», «中午休息不»)
+#: they are still about the hall, unlike a «在哪儿办» that asks where that matter is done.
+HALL_ONLY_TOPICS = frozenset({T.HOURS, T.LUNCH, T.WEEKEND, T.HOLIDAY, T.EXTENDED, T.PARKING})
+
 #: Every text citizens see: one answer line per topic (``{name}`` = the hall, ``{value}`` = its data), the label
 #: of each topic, the line for a value the data lacks, and the note on unverified halls.
 TEXTS: dict[str, Any] = {
@@ -78,7 +82,7 @@ PATTERNS: list[tuple[HallTopic, list[str]]] = [
     (T.MAIL, [r"邮寄|快递|寄送|包邮|ems|到付|邮政|邮费", r"寄(?!存|宿|养|生)", r"邮(?:到|回|过来|给我)",
               r"送(?:上门|到家|到屋|过来)|上门送|送证"]),
     (T.SELF_SERVICE, [r"24小时|二十四小时|全天|通宵|半夜|凌晨", r"自助"]),
-    (T.PROXY, [r"代办|帮办|代跑|跑腿|陪办|代填|代交|代领|代取|导办",
+    (T.PROXY, [r"代办|帮办|代跑|跑腿|陪办|代填|代交|代领|代取|导办|帮(?:我|他|她|老人|我们)?跑(?:一趟|一下|一哈)",
                r"帮(?:我|忙|他|她|老人|我们|一下)?(?:填|写)", r"替(?:我|他|她|人|别人|老人)",
                r"委托|授权(?:别人|他人|家属|家人)|志愿者|(?:有没有|有没得|有)人帮|帮.{0,4}填",
                r"(?:找人|别人|家里人|家人|家属|子女|儿子|女儿|亲戚|朋友).{0,4}(?:去|帮|代|替)",
@@ -125,7 +129,9 @@ VETOES: dict[HallTopic, list[str]] = {
                   r"(?:地铁|公交|乘车)(?:卡|码|月票|票)|天府通卡"],
     T.HOLIDAY: [r"产假|婚假|病假|丧假|年休假|陪产假|育儿假|护理假"],
     T.PHONE: [r"挂失|变更|更改|改(?:了|成)|换了|绑定|实名|诈骗|骚扰"],
-    T.PROXY: [r"委托书(?:怎么|咋个|咋)写|授权委托书模板"],
+    T.PROXY: [r"委托书(?:怎么|咋个|咋)写|授权委托书模板",
+              # writing that is not a government form or application
+              r"请假条|作文|论文|检讨|情书|小说|作业|简历|演讲稿|总结|文案|诗|歌词|代码|周报|日报|合同"],
     T.ADDRESS: [r"(?:在哪|哪里|哪儿|哪点|什么地方|啥子地方|哪个地方).{0,3}(?:办|申请|领|交|补|换|开|打印|拿|缴|考|买)",
                 _MATTER_NOUNS],
     T.HOURS: [r"现在几点|北京时间|营业时间(?:怎么|咋个|咋)?(?:改|变更|填)"],

@@ -15,8 +15,8 @@ import numpy as np
 
 from nlu.embed import Encoder
 from nlu.index import FusionWeights, MatterHit, MatterIndex, kb_fingerprint
-from nlu.intents import (ALL_INTENTS, MATTER_INTENTS, SOCIAL_INTENTS, IntentClassifier, load_examples,
-                         training_hash, training_set)
+from nlu.intents import (ALL_INTENTS, ANSWER_INTENTS, MATTER_INTENTS, SOCIAL_INTENTS, IntentClassifier,
+                         load_examples, training_hash, training_set)
 from nlu.learned import DEFAULT_MATCH_THRESHOLD, LearnedExample, LearnedMatch, LearnedSet
 from nlu.lexicon import Tokenizer, lexicon_words, write_userdict
 from nlu.payload import parse_payload, payload_parse
@@ -388,11 +388,19 @@ class NLU:
             return self._result(raw, ranking, [], True, False, None)
         if conf < cal.intent_threshold and not found:
             return self._result(raw, [("nlu_fallback", 1.0 - conf), *ranking], [], False, False, None)
+        unsure = conf < cal.intent_threshold
         if intent in SOCIAL_INTENTS:  # never a matter, unless the classifier is unsure and a matter is named
-            if conf < cal.intent_threshold and found:
+            # a yes or a no is unsure too when a matter intent is nearly as likely: «不动产登记的事情» starts
+            # like «不是», and a message with a matter's content words says more than yes or no
+            lead = conf - max((p for n, p in ranking if n in MATTER_INTENTS), default=0.0)
+            if found and (unsure or (intent in ANSWER_INTENTS and lead < cal.intent_threshold)):
                 ranking = [("ask_matter", conf), *ranking]
             else:
                 return self._result(raw, ranking, [], False, False, None)
+        elif intent in MATTER_INTENTS and intent != "ask_matter" and unsure and found:
+            # which detail is asked is a guess («我要抵押贷款» reads a little like a fee question): the matter is
+            # what the message says, so it is asked about as a whole (the matter's card answers every detail)
+            ranking = [("ask_matter", conf), *ranking]
         elif intent == "ask_matter":
             if not found:
                 # A matter question about nothing the KB knows: out of scope (polite redirect).

@@ -28,6 +28,8 @@ INTENTS_FILE = DATA_DIR / "intents.yml"
 MATTER_INTENTS = ("ask_matter", "ask_materials", "ask_location", "ask_time", "ask_fee")
 #: Intents that never carry a matter.
 SOCIAL_INTENTS = ("greet", "goodbye", "thanks", "affirm", "deny", "chitchat")
+#: Of those, the answers to a question (yes, no).
+ANSWER_INTENTS = ("affirm", "deny")
 ALL_INTENTS = ("greet", "goodbye", "thanks", "affirm", "deny", *MATTER_INTENTS, "request_human", "out_of_scope",
                "chitchat", "nlu_fallback")
 

@@ -44,7 +44,7 @@ import numpy as np
 
 from nlu.index import FusionWeights, MatterHit, MatterIndex
 from nlu.rerank import FEATURES as RERANK_FEATURES
-from nlu.rerank import MatterTerms, features
+from nlu.rerank import MatterTerms, VariantCues, features
 from nlu.text import MAX_MODEL_CHARS, normalize, strip_frame
 
 log = logging.getLogger(__name__)
@@ -166,8 +166,9 @@ class Ranker:
 def cache_key(fingerprint: str, model_key: str, weights: FusionWeights, depth: int = DEPTH, bare: float = 0.0,
               alt_bare: float | None = None) -> str:
     """The cache key of a ranker: KB, model, fusion weights, depth, shares of guides in catalogue form (of the
-    scorer and of the alternatives scorer, if any), this module's version."""
-    parts = [VERSION, fingerprint, model_key, asdict(weights), depth, bare]
+    scorer and of the alternatives scorer, if any), the request-kind cues its features read, this module's
+    version."""
+    parts = [VERSION, fingerprint, model_key, asdict(weights), depth, bare, VariantCues().fingerprint]
     if alt_bare is not None:
         parts.append(["alternatives", alt_bare])
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]

@@ -23,6 +23,7 @@ are fitted by :mod:`nlu.calibrate` on held-out questions of the KB's own guides 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -49,7 +50,10 @@ class VariantCues:
     """
 
     def __init__(self, path: Path = VARIANTS_FILE):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")
+        #: the cues' version: what a model trained on their features is keyed by
+        self.fingerprint = hashlib.sha256(text.encode()).hexdigest()[:12]
+        data = yaml.safe_load(text) or {}
         self.name_cues = {k: tuple(v.get("name") or ()) for k, v in (data.get("variants") or {}).items()}
         self.query_cues = {k: tuple(v.get("query") or ()) for k, v in (data.get("variants") or {}).items()}
 

@@ -27,6 +27,7 @@ import re
 from typing import Any
 
 from assistant.dialogue.state import DialogueState
+from knowledge.hall_questions import HALL_ONLY_TOPICS, HallTopic
 
 #: Intents a clarification can have been asked for (the chosen option is answered for the same question).
 ASK_INTENTS = ("ask_matter", "ask_materials", "ask_location", "ask_time", "ask_fee")
@@ -48,6 +49,14 @@ _CHINESE_NUMBER = re.compile(r"^\s*([一二三两])\s*(个|项)?\s*$")
 _CANNOT_COME = re.compile(r"卧床|瘫痪|行动不便|腿脚不(方便|好)|走不(动|了)|下不了床|出不了门|住院|坐轮椅|残疾|失能|"
                           r"[89]\d\s*(多)?岁|[八九]十(多)?岁|高龄|来不了|去不了")
 _CHONGQING = re.compile(r"重庆|川渝")
+#: Yes and no: answers, which mean nothing when nothing was asked …
+_ANSWERS = {"affirm", "deny"}
+#: … that is, with no matter, option or form in the conversation, after a turn of these (or none); so do sounds
+#: that only fill a pause, whatever the classifier made of them.
+_FILLER = re.compile(r"[呃额嗯恩哦噢喔啊唔诶欸哎嗷昂哼\s,.，。!！?？~～…]+")
+_ASKS_NOTHING = {None, "", "greet", "goodbye", "thanks", "affirm", "deny", "chitchat", "nlu_fallback", "out_of_scope"}
+#: A message that asks whether something can be had, rather than asking for it.
+_ASKS = re.compile(r"可以.*[不吗么嘛]\s*[?？]?$|能不能|能否|可不可以|有没有|有没得|[吗么嘛]\s*[?？]?$")
 #: Words that make a message about a hall rather than about the person («坐轮椅方便不» vs «本人坐轮椅来不了»).
 _HALL_WORDS = re.compile(r"大厅|政务中心|政务服务中心|服务中心|便民|服务站|你们(那|这|单位)|窗口|现场|过去|开门|下班|上班|"
                          r"延时|取号|排队|停车|自助|邮寄")
@@ -293,6 +302,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         return _as_intent(parse, "erase_my_data", "erase")
     if state.last_intent == "erase_my_data" and (intent in _ERASE_YES or intent in _ERASE_NO):
         return _as_intent(parse, "erase_confirm" if intent in _ERASE_YES else "erase_cancel", "erase_answer")
+    if (intent in _ANSWERS or _FILLER.fullmatch(text)) and not (state.matter_code or state.candidates or state.form) \
+            and state.last_intent in _ASKS_NOTHING:
+        return _as_intent(parse, "nlu_fallback", "answers_nothing")  # «嗯嗯嗯», «呃» when nothing was asked
     if _COMPLAINT.search(text):
         name = "complain_ticket" if _REGISTER.search(text) else "complain"
         out = dict(parse, intent={"name": name, "confidence": 1.0}, interpreted="complaint")
@@ -307,11 +319,17 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     # «在哪里» after a matter is about the matter's place («周末能办不» is still about the hall's hours)
     about_matter = intent in {"ask_materials", "ask_location", "ask_fee"} and bool(state.matter_code)
     hall_words = bool(_HALL_WORDS.search(text))
-    if halls is not None and hall_topic is not None and not strong and \
-            intent in HALL_INTENTS | {"out_of_scope"} and \
-            (hall_words or (intent in HALL_INTENTS and top < MATTER_SCORE and not about_person and not about_matter)):
-        topic = hall_topic(text)
-        if topic is not None:
+    # a question about the helpers' service is answered even when it names the service's own matter
+    asks_help = intent == "request_human" and bool(_ASKS.search(text))
+    asks_hall = asks_help or (intent in HALL_INTENTS | {"out_of_scope"} and not strong)
+    topic = hall_topic(text) if halls is not None and hall_topic is not None and asks_hall else None
+    if topic is not None:
+        if intent == "request_human":  # «可以找人帮我代办不» asks about the service, «帮我转人工» asks for it
+            about_hall = topic == HallTopic.PROXY
+        else:
+            about_hall = hall_words or (intent in HALL_INTENTS and (
+                topic in HALL_ONLY_TOPICS or (top < MATTER_SCORE and not about_person and not about_matter)))
+        if about_hall:
             hall = halls.find(text)
             out = dict(parse, intent={"name": "ask_hall", "confidence": 1.0}, interpreted="hall")
             out["intent_ranking"] = [out["intent"]]

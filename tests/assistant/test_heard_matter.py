@@ -40,7 +40,8 @@ def test_the_decided_matter_wins_over_a_weaker_first_reading(kb):
 
 @pytest.mark.parametrize("intent", ["request_human", "book_home_visit", "greet", "goodbye", "out_of_scope"])
 def test_other_readings_are_left_as_they_are(kb, intent):
-    text = "帮我约个上门办，我妈卧床来不了" if intent == "book_home_visit" else "嗯"
+    text = {"book_home_visit": "帮我约个上门办，我妈卧床来不了", "request_human": "转人工", "greet": "你好",
+            "goodbye": "再见", "out_of_scope": "今天下雨没"}[intent]
     parse = _parse(text, intent, [(SUBSIDY, 1.1)])
     out = interpret(parse, DialogueState(), kb, heard_matter=SUBSIDY)
     assert out["intent"]["name"] == intent and out.get("interpreted") != "voice"

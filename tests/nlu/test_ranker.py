@@ -206,3 +206,18 @@ def test_training_searches_a_share_of_guides_in_catalogue_form(nlu):
     some = gold_authored(0.5)
     assert set(some) == {0.0, 1.0} and some == gold_authored(0.5)  # seeded
     assert cache_key("kb", "m", w, bare=0.05) != cache_key("kb", "m", w, bare=0.0)
+
+
+def test_the_cache_key_follows_the_request_kind_cues(tmp_path, monkeypatch):
+    """The ranker's features read the cues of nlu/data/variants.yml: an edited cue file trains a new ranker."""
+    import nlu.ranker as ranker_module
+    from nlu.rerank import VARIANTS_FILE, VariantCues
+
+    w = FusionWeights()
+    before = cache_key("kb", "m", w, bare=0.05)
+    edited = tmp_path / "variants.yml"
+    edited.write_text(VARIANTS_FILE.read_text(encoding="utf-8").replace("[继承,", "[继承, 留给我,"), encoding="utf-8")
+    assert VariantCues(edited).fingerprint != VariantCues().fingerprint
+    assert VariantCues(edited).query_cues["inherit"][:2] == ("继承", "留给我")
+    monkeypatch.setattr(ranker_module, "VariantCues", lambda: VariantCues(edited))
+    assert cache_key("kb", "m", w, bare=0.05) != before

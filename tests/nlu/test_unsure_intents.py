@@ -1,0 +1,62 @@
+"""Unsure intents of a message that names a matter (nlu/engine.py ``NLU.decide``): a yes or a no that a matter
+intent nearly matches (``«不动产登记的事情»`` starts like ``«不是»``) and a detail question the classifier only
+guesses (``«我要抵押贷款»`` read as a fee question) are asked about the matter as a whole."""
+
+import copy
+
+import pytest
+
+from nlu.index import MatterHit
+
+
+@pytest.fixture()
+def probe(nlu):
+    """The served NLU with a calibration of its own (the session's NLU is shared)."""
+    p = copy.copy(nlu)
+    p.calibration = copy.deepcopy(nlu.calibration)
+    p.calibration.oos_threshold = 0.85
+    p.calibration.intent_threshold = 0.25
+    p.calibration.ambiguity_margin = 0.0
+    return p
+
+
+def _decide(probe, ranking, top=1.1, text=None):
+    m, other = probe.matters[0], probe.matters[1]
+    text = text if text is not None else m.name  # the matter's own terms: a content term
+    hits = [MatterHit(m.code, m.name, top), MatterHit(other.code, other.name, top - 0.3)]
+    return probe.decide(text, text, ranking, hits)
+
+
+@pytest.mark.parametrize("answer", ["deny", "affirm"])
+def test_a_yes_or_no_nearly_matched_by_a_matter_intent_is_a_matter_question(probe, answer):
+    res = _decide(probe, [(answer, 0.35), ("ask_matter", 0.34), ("ask_materials", 0.1)])
+    assert res["intent"]["name"] == "ask_matter" and res["matters"][0]["code"] == probe.matters[0].code
+    # clearly a yes or no: no matter, whatever the message names
+    res = _decide(probe, [(answer, 0.8), ("ask_matter", 0.1)])
+    assert res["intent"]["name"] == answer and res["matters"] == []
+    # a lead of the threshold or more keeps the answer
+    res = _decide(probe, [(answer, 0.6), ("ask_fee", 0.34)])
+    assert res["intent"]["name"] == answer and res["matters"] == []
+
+
+def test_other_social_intents_keep_the_rule_of_the_threshold(probe):
+    res = _decide(probe, [("thanks", 0.35), ("ask_matter", 0.34)])
+    assert res["intent"]["name"] == "thanks" and res["matters"] == []
+    res = _decide(probe, [("thanks", 0.2), ("ask_matter", 0.19)])
+    assert res["intent"]["name"] == "ask_matter"
+
+
+def test_a_yes_or_no_without_a_matter_found_stays_an_answer(probe):
+    res = _decide(probe, [("deny", 0.35), ("ask_matter", 0.34)], top=0.5)
+    assert res["intent"]["name"] == "deny" and res["matters"] == []
+
+
+def test_an_unsure_detail_question_naming_a_matter_asks_about_the_matter(probe):
+    res = _decide(probe, [("ask_fee", 0.21), ("ask_matter", 0.18), ("precheck_materials", 0.12)])
+    assert res["intent"]["name"] == "ask_matter" and res["matters"][0]["code"] == probe.matters[0].code
+    # a sure one is kept
+    res = _decide(probe, [("ask_fee", 0.7), ("ask_matter", 0.2)])
+    assert res["intent"]["name"] == "ask_fee" and res["matters"]
+    # unsure and nothing found: the dialogue's context decides (no matter of its own)
+    res = _decide(probe, [("ask_fee", 0.21), ("ask_matter", 0.18)], top=0.5)
+    assert res["intent"]["name"] == "nlu_fallback" and res["matters"] == []
