@@ -20,8 +20,10 @@ Each noisy clip is built from its clean clip like this (every parameter drawn pe
 7. **level**: a gain of −18…+6 dB; one clip in three is instead driven 6–12 dB into **clipping** (hard clip at
    full scale, as a cheap microphone pre-amp does).
 
-Run: ``.venv/bin/python scripts/make_noisy_fixtures.py [--seed 14] [--out DIR]``. A different ``--seed`` gives an
-independent draw of the same conditions (useful to check that a change is not tuned to one draw).
+Run: ``.venv/bin/python scripts/make_noisy_fixtures.py [--seed 14] [--out DIR] [--babble-snr DB]``. A different
+``--seed`` gives an independent draw of the same conditions (useful to check that a change is not tuned to one draw);
+``--babble-snr`` sets the level of the other voices for every clip, the rest drawn as usual (the same seed gives
+the same clips otherwise), to see how recognition falls with the babble (``python -m bench.voice --snr-sweep``).
 """
 
 from __future__ import annotations
@@ -109,8 +111,10 @@ def babble(rng: np.random.Generator, others: list[np.ndarray], n: int) -> np.nda
     return out
 
 
-def make_noisy(rng: np.random.Generator, clean: np.ndarray, others: list[np.ndarray]) -> tuple[np.ndarray, dict]:
-    """One noisy clip from ``clean`` (float32, 16 kHz) and the other clips (babble sources)."""
+def make_noisy(rng: np.random.Generator, clean: np.ndarray, others: list[np.ndarray],
+               babble_snr: float | None = None) -> tuple[np.ndarray, dict]:
+    """One noisy clip from ``clean`` (float32, 16 kHz) and the other clips (babble sources); ``babble_snr``: the
+    babble's level in dB SNR instead of a draw from 5–15 dB (every other condition is drawn as usual)."""
     sign = 1 if rng.random() < 0.5 else -1
     speed = 1.0 + sign * float(rng.uniform(0.05, 0.10))
     x = resample_factor(clean, speed)
@@ -121,6 +125,7 @@ def make_noisy(rng: np.random.Generator, clean: np.ndarray, others: list[np.ndar
     n = len(x)
     p_speech = active_power(x)
     snr = float(rng.uniform(5.0, 15.0))
+    snr = snr if babble_snr is None else float(babble_snr)  # drawn all the same: the other draws stay as they are
     b = babble(rng, others, n)
     b *= np.sqrt(p_speech / (np.mean(b.astype(np.float64) ** 2) + 1e-12) / 10 ** (snr / 10))
     hum_db = float(rng.uniform(20.0, 30.0))
@@ -148,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--babble-snr", type=float, default=None,
+                    help="the babble of other voices at this SNR (dB) in every clip, instead of a draw from 5–15 dB")
     args = ap.parse_args(argv)
     manifest = [json.loads(x) for x in (CLEAN / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
                 if x.strip()]
@@ -158,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     for m in manifest:
         # babble sources: other questions only (never the same text; different matter where possible)
         others = [clips[o["file"]] for o in manifest if o["file"] != m["file"] and o["text"] != m["text"]]
-        y, cond = make_noisy(rng, clips[m["file"]], others)
+        y, cond = make_noisy(rng, clips[m["file"]], others, args.babble_snr)
         write_wav(args.out / m["file"], y)
         lines.append(json.dumps({**m, "conditions": cond, "seed": args.seed}, ensure_ascii=False))
     (args.out / "manifest.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
