@@ -145,3 +145,19 @@ def test_another_seed_gives_another_draw(tmp_path, seed):
     subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "make_noisy_fixtures.py"), "--out", str(out),
                     "--seed", str(seed)], check=True, capture_output=True)
     assert (out / "q001.wav").read_bytes() != (NOISY / "q001.wav").read_bytes()
+
+
+def test_a_fixed_babble_level_changes_only_the_babble(tmp_path):
+    """``--babble-snr`` (the bench's SNR sweep): every clip has the babble at that level and every other condition
+    of the committed draw of the same seed."""
+    out = tmp_path / "snr30"
+    subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "make_noisy_fixtures.py"), "--out", str(out),
+                    "--babble-snr", "30"], check=True, capture_output=True)
+    fixed = [json.loads(x) for x in (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines() if x]
+    drawn = [json.loads(x) for x in (NOISY / "manifest.jsonl").read_text(encoding="utf-8").splitlines() if x]
+    for a, b in zip(fixed, drawn, strict=True):
+        assert a["conditions"]["babble_snr_db"] == 30.0 != b["conditions"]["babble_snr_db"]
+        assert {k: v for k, v in a["conditions"].items() if k != "babble_snr_db"} == \
+            {k: v for k, v in b["conditions"].items() if k != "babble_snr_db"}
+        quiet, loud = read_wav(out / a["file"]).samples, read_wav(NOISY / b["file"]).samples
+        assert len(quiet) == len(loud) and not np.array_equal(quiet, loud)
