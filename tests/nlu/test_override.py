@@ -1,21 +1,7 @@
 """The out-of-scope override (nlu/engine.py ``NLU.decide``): a question the classifier calls out of scope is routed
 when its best matter score reaches the threshold plus the slope times the classifier's confidence."""
 
-import copy
-
-import pytest
-
 from nlu.index import MatterHit
-
-
-@pytest.fixture()
-def probe(nlu):
-    """The served NLU with a calibration of its own (the session's NLU is shared)."""
-    p = copy.copy(nlu)
-    p.calibration = copy.deepcopy(nlu.calibration)
-    p.calibration.oos_threshold = 0.85
-    p.calibration.ambiguity_margin = 0.0
-    return p
 
 
 def _decide(probe, text, conf, top):

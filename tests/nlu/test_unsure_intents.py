@@ -2,25 +2,13 @@
 intent nearly matches (``«不动产登记的事情»`` starts like ``«不是»``) and a detail question the classifier only
 guesses (``«我要抵押贷款»`` read as a fee question) are asked about the matter as a whole."""
 
-import copy
-
 import pytest
 
 from nlu.index import MatterHit
 
 
-@pytest.fixture()
-def probe(nlu):
-    """The served NLU with a calibration of its own (the session's NLU is shared)."""
-    p = copy.copy(nlu)
-    p.calibration = copy.deepcopy(nlu.calibration)
-    p.calibration.oos_threshold = 0.85
-    p.calibration.intent_threshold = 0.25
-    p.calibration.ambiguity_margin = 0.0
-    return p
-
-
 def _decide(probe, ranking, top=1.1, text=None):
+    probe.calibration.intent_threshold = 0.25
     m, other = probe.matters[0], probe.matters[1]
     text = text if text is not None else m.name  # the matter's own terms: a content term
     hits = [MatterHit(m.code, m.name, top), MatterHit(other.code, other.name, top - 0.3)]
