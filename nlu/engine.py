@@ -386,9 +386,9 @@ class NLU:
                 return self._result(raw, [("out_of_scope", 1.0), *ranking], [], True, False, None)
         if intent == "out_of_scope":
             return self._result(raw, ranking, [], True, False, None)
-        if conf < cal.intent_threshold and not found:
-            return self._result(raw, [("nlu_fallback", 1.0 - conf), *ranking], [], False, False, None)
         unsure = conf < cal.intent_threshold
+        if unsure and not found:
+            return self._result(raw, [("nlu_fallback", 1.0 - conf), *ranking], [], False, False, None)
         if intent in SOCIAL_INTENTS:  # never a matter, unless the classifier is unsure and a matter is named
             # a yes or a no is unsure too when a matter intent is nearly as likely: «不动产登记的事情» starts
             # like «不是», and a message with a matter's content words says more than yes or no

@@ -55,8 +55,10 @@ _ANSWERS = {"affirm", "deny"}
 #: that only fill a pause, whatever the classifier made of them.
 _FILLER = re.compile(r"[呃额嗯恩哦噢喔啊唔诶欸哎嗷昂哼\s,.，。!！?？~～…]+")
 _ASKS_NOTHING = {None, "", "greet", "goodbye", "thanks", "affirm", "deny", "chitchat", "nlu_fallback", "out_of_scope"}
-#: A message that asks whether something can be had, rather than asking for it.
-_ASKS = re.compile(r"可以.*[不吗么嘛]\s*[?？]?$|能不能|能否|可不可以|有没有|有没得|[吗么嘛]\s*[?？]?$")
+#: A message that asks something rather than saying or asking for it: inside a form, a question instead of the
+#: answer; «可以找人帮我代办不» asks whether there is such a service, «帮我找人代办» asks for it.
+QUESTION = re.compile(r"[?？]|[吗呢嘛么][。!！]?\s*$|多少|怎么|咋|哪里|哪儿|哪个|几天|几点|多久|什么|啥子?|"
+                      r"([\u4e00-\u9fff])不\1|可以.*[不吗么嘛]\s*$|能否|有没有|有没得")  # 收不收费, 能不能
 #: Words that make a message about a hall rather than about the person («坐轮椅方便不» vs «本人坐轮椅来不了»).
 _HALL_WORDS = re.compile(r"大厅|政务中心|政务服务中心|服务中心|便民|服务站|你们(那|这|单位)|窗口|现场|过去|开门|下班|上班|"
                          r"延时|取号|排队|停车|自助|邮寄")
@@ -320,7 +322,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     about_matter = intent in {"ask_materials", "ask_location", "ask_fee"} and bool(state.matter_code)
     hall_words = bool(_HALL_WORDS.search(text))
     # a question about the helpers' service is answered even when it names the service's own matter
-    asks_help = intent == "request_human" and bool(_ASKS.search(text))
+    asks_help = intent == "request_human" and bool(QUESTION.search(text))
     asks_hall = asks_help or (intent in HALL_INTENTS | {"out_of_scope"} and not strong)
     topic = hall_topic(text) if halls is not None and hall_topic is not None and asks_hall else None
     if topic is not None:

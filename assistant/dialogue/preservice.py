@@ -14,6 +14,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, get_step, step
+from assistant.dialogue.interpret import QUESTION
 from assistant.dialogue.rules import load_rules
 from assistant.dialogue.replies import say
 from assistant.logging import get_logger, log_event
@@ -32,9 +33,6 @@ LICENCE_SLOTS = ("licence_type", "licence_number", "licence_holder", "licence_ex
 VISIT_SLOTS = ("visit_person", "visit_phone", "visit_address", "visit_street", "visit_matter", "visit_time")
 _CANCEL = re.compile(r"^\s*(取消|算了|不办了|不登记了|不约了|不预约了|退出|不要了|不用了|先不了|不弄了)(吧|了|啊|哈)?\s*[。!！.]?\s*$")
 _CANCEL_WORD = re.compile(r"取消|算了|不办了|不约了|不预约了|不登记了|退出|不弄了")
-#: A message that asks something rather than answering the form's question.
-_QUESTION = re.compile(r"[?？]|[吗呢嘛][。!！]?$|多少|怎么|咋|哪里|哪儿|哪个|几天|几点|多久|什么|啥子?|"
-                       r"([\u4e00-\u9fff])不\1")  # 收不收费, 要不要, 能不能
 #: Intents of a question the form can answer in passing before it asks again.
 _DIGRESSION_INTENTS = {"ask_matter", "ask_materials", "ask_location", "ask_time", "ask_fee", "ask_hall", "complain"}
 _HUMAN = re.compile(r"转人工|人工服务|找人工|真人|找工作人员")
@@ -91,7 +89,7 @@ async def _digression(ctx: StepContext) -> bool:
     requested value, and let the form ask its question again."""
     req = ctx.tracker.get_slot("requested_slot")
     text = ctx.tracker.text or ""
-    if not req or text.startswith("/") or ctx.tracker.intent not in _DIGRESSION_INTENTS or not _QUESTION.search(text):
+    if not req or text.startswith("/") or ctx.tracker.intent not in _DIGRESSION_INTENTS or not QUESTION.search(text):
         return False
     answer = get_step(load_rules(ctx.services.settings.rasa_project_dir.resolve()).step_for(ctx.tracker.intent))
     result = answer(ctx) if answer is not None else None
