@@ -15,7 +15,7 @@ import numpy as np
 
 from nlu.embed import Encoder
 from nlu.index import FusionWeights, MatterHit, MatterIndex, kb_fingerprint
-from nlu.intents import (ALL_INTENTS, ANSWER_INTENTS, MATTER_INTENTS, SOCIAL_INTENTS, IntentClassifier,
+from nlu.intents import (ALL_INTENTS, ANSWER_CLAUSE, ANSWER_INTENTS, MATTER_INTENTS, SOCIAL_INTENTS, IntentClassifier,
                          load_examples, training_hash, training_set)
 from nlu.learned import DEFAULT_MATCH_THRESHOLD, LearnedExample, LearnedMatch, LearnedSet
 from nlu.lexicon import Tokenizer, lexicon_words, write_userdict
@@ -376,8 +376,12 @@ class NLU:
         found = top >= cal.oos_threshold
         if intent != "ask_matter" and found:
             found = self.has_content(norm, terms) or (cal.followup_threshold > 0 and top >= cal.followup_threshold)
-        if (intent == "out_of_scope" and found and cal.oos_override_threshold > 0
-                and top >= cal.oos_override_threshold + cal.oos_override_slope * conf):
+        # a question the classifier calls out of scope, or a yes / no that is not said as an answer of its own
+        # («无犯罪证明» starts like «无», «不用了，执照办好了» does not ask), still names a matter when the search
+        # finds one this well
+        names_matter = found and cal.oos_override_threshold > 0 and \
+            top >= cal.oos_override_threshold + cal.oos_override_slope * conf
+        if intent == "out_of_scope" and names_matter:
             ranking = [("ask_matter", dict(ranking).get("ask_matter", 0.0)), *ranking]
             intent, conf = ranking[0]
         if not has_cjk(norm) and not found:
@@ -393,7 +397,8 @@ class NLU:
             # a yes or a no is unsure too when a matter intent is nearly as likely: «不动产登记的事情» starts
             # like «不是», and a message with a matter's content words says more than yes or no
             lead = conf - max((p for n, p in ranking if n in MATTER_INTENTS), default=0.0)
-            if found and (unsure or (intent in ANSWER_INTENTS and lead < cal.intent_threshold)):
+            if found and (unsure or (intent in ANSWER_INTENTS and (
+                    lead < cal.intent_threshold or (names_matter and not ANSWER_CLAUSE.match(norm))))):
                 ranking = [("ask_matter", conf), *ranking]
             else:
                 return self._result(raw, ranking, [], False, False, None)

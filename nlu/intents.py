@@ -30,6 +30,9 @@ MATTER_INTENTS = ("ask_matter", "ask_materials", "ask_location", "ask_time", "as
 SOCIAL_INTENTS = ("greet", "goodbye", "thanks", "affirm", "deny", "chitchat")
 #: Of those, the answers to a question (yes, no).
 ANSWER_INTENTS = ("affirm", "deny")
+#: A yes or a no said as a clause of its own («不用了，…», «是的。»), not the first character of a name («无犯罪…»).
+ANSWER_CLAUSE = re.compile(r"^(不是|不对|不用|不要|不需要|没有|没得|对|是的|是|好的|好|行|嗯|可以|没错|不)"
+                           r"[了的啊呀哈嘛吧咯]*(\s|[，,。.!！?？~]|$)")
 ALL_INTENTS = ("greet", "goodbye", "thanks", "affirm", "deny", *MATTER_INTENTS, "request_human", "out_of_scope",
                "chitchat", "nlu_fallback")
 

@@ -57,6 +57,11 @@ class VariantCues:
         self.name_cues = {k: tuple(v.get("name") or ()) for k, v in (data.get("variants") or {}).items()}
         self.query_cues = {k: tuple(v.get("query") or ()) for k, v in (data.get("variants") or {}).items()}
 
+    @property
+    def words(self) -> frozenset[str]:
+        """Every cue word (of names and of questions): words that say which kind of request, not which matter."""
+        return frozenset(c for cues in (*self.name_cues.values(), *self.query_cues.values()) for c in cues)
+
     def of_name(self, text: str) -> frozenset[str]:
         """The kinds a matter name or alias is of (``不动产抵押登记`` → ``{"mortgage"}``)."""
         return frozenset(k for k, cues in self.name_cues.items() if any(c in text for c in cues))

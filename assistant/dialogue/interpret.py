@@ -24,10 +24,12 @@ A message that names another matter clearly is a new topic: it is left as the NL
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from assistant.dialogue.state import DialogueState
 from knowledge.hall_questions import HALL_ONLY_TOPICS, HallTopic
+from nlu.rerank import VariantCues
 
 #: Intents a clarification can have been asked for (the chosen option is answered for the same question).
 ASK_INTENTS = ("ask_matter", "ask_materials", "ask_location", "ask_time", "ask_fee")
@@ -46,8 +48,9 @@ _ORDINALS = [
 ]
 _BARE_NUMBER = re.compile(r"^\s*([1-9１-９])\s*[.。号]?\s*$")
 _CHINESE_NUMBER = re.compile(r"^\s*([一二三两])\s*(个|项)?\s*$")
-_CANNOT_COME = re.compile(r"卧床|瘫痪|行动不便|腿脚不(方便|好)|走不(动|了)|下不了床|出不了门|住院|坐轮椅|残疾|失能|"
-                          r"[89]\d\s*(多)?岁|[八九]十(多)?岁|高龄|来不了|去不了")
+_CANNOT_COME = re.compile(r"卧床|瘫痪|行动不便|腿脚?不(方便|好|行|灵便|利索)|走路(不方便|困难|都困难)|走不(动|了)|下不了床|"
+                          r"出不了门|住院|坐轮椅|残疾|失能|中风|偏瘫|瘫|躺在床|在床上|[89]\d\s*(多)?岁|[八九]十(多|好几|来)?岁|"
+                          r"[八九]十(多|好几)了|高龄|来不了|去不了")
 _CHONGQING = re.compile(r"重庆|川渝")
 #: Yes and no: answers, which mean nothing when nothing was asked …
 _ANSWERS = {"affirm", "deny"}
@@ -58,15 +61,26 @@ _ASKS_NOTHING = {None, "", "greet", "goodbye", "thanks", "affirm", "deny", "chit
 #: A message that asks something rather than saying or asking for it: inside a form, a question instead of the
 #: answer; «可以找人帮我代办不» asks whether there is such a service, «帮我找人代办» asks for it.
 QUESTION = re.compile(r"[?？]|[吗呢嘛么][。!！]?\s*$|多少|怎么|咋|哪里|哪儿|哪个|几天|几点|多久|什么|啥子?|"
-                      r"([\u4e00-\u9fff])不\1|可以.*[不吗么嘛]\s*$|能否|有没有|有没得")  # 收不收费, 能不能
+                      r"([\u4e00-\u9fff])不\1|可以.*[不吗么嘛]\s*$|能否|有没有|有没得|"  # 收不收费, 能不能
+                      r"\S{2}(不|没|没得|没有)[。!！]?\s*$")  # «要带身份证不», «办好了没»: Sichuanese yes-no questions
 #: Words that make a message about a hall rather than about the person («坐轮椅方便不» vs «本人坐轮椅来不了»).
-_HALL_WORDS = re.compile(r"大厅|政务中心|政务服务中心|服务中心|便民|服务站|你们(那|这|单位)|窗口|现场|过去|开门|下班|上班|"
+_HALL_WORDS = re.compile(r"大厅|政务中心|政务服务中心|服务中心|便民|服务站|你们(那|这|单位)|窗口|现场|过去|开门|下班|上班|办事|"
                          r"延时|取号|排队|停车|自助|邮寄")
-#: A form is started by a message that says what the form is for: «驾照到期了要换» asks about the renewal itself,
-#: «结婚登记预约» and «去大厅要预约不» are not home-visit bookings.
-_FORM_WORDS = {
-    "register_licence": re.compile(r"提醒|通知我|告诉我|登记.{0,6}(证|照)|到期前"),
-    "book_home_visit": re.compile(r"上门|到家|家里|来不了|去不了|出不了门|行动不便|卧床|瘫痪|走不动"),
+#: An action (a form, a cancellation, a person, a check of one's materials) is asked for by a message that says
+#: what it is for: «驾照到期了要换» asks about the renewal itself, «结婚登记预约» and «去大厅要预约不» are not
+#: home-visit bookings, «个体户注销» is not the end of a licence reminder, «我要办个人独资企业» asks for no person,
+#: «身份证咋办» lists no materials. Every example of these intents in ``nlu/data/intents.yml`` has its words.
+ACTION_WORDS = {
+    "register_licence": re.compile(r"提醒|通知我|告诉我|登记.{0,6}(证|照)|到期前|证照登记|有效期|到期时间|记一下|帮我记"),
+    "book_home_visit": re.compile(r"上门|到家|家里|屋头来|到屋|来不了|去不了|出不了门|行动不便|卧床|瘫痪|走不动"),
+    "cancel_booking": re.compile(r"取消|撤销|撤回|不要了|不用了|不需要|作废|退订|退掉|别来|不用来|不麻烦"),
+    "cancel_licence": re.compile(r"提醒|通知|消息|登记"),
+    "request_human": re.compile(r"人工|真人|工作人员|专员|帮办|客服|找人|找个人|换个人|叫个人|喊个人|专人|打电话|联系我|当面|"
+                                r"机器人|帮忙|帮我办|代办|跑一趟|有人"),
+    "change_booking": re.compile(r"预约|上门|改约|改期|改时间|改个时间|换个时间|时间|日子|日期|那天|哪天|换一天|改到|改成|推迟|提前"),
+    "booking_status": re.compile(r"预约|约的|约好|上门|来我家|排到"),
+    "list_licences": re.compile(r"登记|提醒|证照|许可证|我的证|几张证"),
+    "precheck_materials": re.compile(r"带了|有了|我有|都有|准备了|拿了|手头|齐|够|差|缺|少|核对|对一下|预审|检查|除了"),
 }
 #: A request to erase what the assistant keeps of the conversation («删除我的记录», «把聊天记录清掉»).
 _ERASE = re.compile(r"(删除|删掉|删了|清除|清空|清掉|抹掉|销毁|不要保留|别保留|不要留)\S{0,6}"
@@ -112,15 +126,25 @@ def _stem(name: str) -> str:
     return re.split(r"[（(]", name, maxsplit=1)[0].strip()
 
 
+#: The card or certificate a name begins with («残疾人证新办» → 残疾人证, «社会保障卡挂失» → 社会保障卡).
+_OBJECT = re.compile(r"^[《“]?([\u4e00-\u9fff]{3,11}?[证卡])(?![明书件照])")
+
+
+def _object(name: str) -> str:
+    m = _OBJECT.match(name)
+    return m.group(1) if m else ""
+
+
 #: The family index of the last KB seen: ``(kb, main item → matters, name stem → matters)``, built once per KB
 #: (a turn asks for families several times; scanning the whole catalogue each time is wasted work).
-_FAMILY_INDEX: list[Any] = [None, {}, {}]
+_FAMILY_INDEX: list[Any] = [None, {}, {}, {}]
 
 
-def _family_index(kb: Any) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+def _family_index(kb: Any) -> tuple[dict[str, list[Any]], dict[str, list[Any]], dict[str, list[Any]]]:
     if _FAMILY_INDEX[0] is not kb:
         by_item: dict[str, list[Any]] = {}
         by_stem: dict[str, list[Any]] = {}
+        by_object: dict[str, list[Any]] = {}
         for x in kb.matters:
             item = (getattr(x, "main_item", "") or "").strip()
             if item not in _NO_FAMILY:
@@ -128,16 +152,32 @@ def _family_index(kb: Any) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
             stem = _stem(x.name)
             if len(stem) >= 4:
                 by_stem.setdefault(stem, []).append(x)
-        _FAMILY_INDEX[:] = [kb, by_item, by_stem]
-    return _FAMILY_INDEX[1], _FAMILY_INDEX[2]
+            if _object(x.name):
+                by_object.setdefault(_object(x.name), []).append(x)
+        _FAMILY_INDEX[:] = [kb, by_item, by_stem, by_object]
+    return _FAMILY_INDEX[1], _FAMILY_INDEX[2], _FAMILY_INDEX[3]
+
+
+def kin(kb: Any, m: Any) -> dict[str, Any]:
+    """Code → matter of ``m``'s family (:func:`family`, ``m`` first) and of the related matters its card offers
+    («还需要办理»): the matters a detail about the person's situation may move the conversation to."""
+    out = {x.code: x for x in family(kb, m)}
+    for code in getattr(m, "related", None) or []:
+        r = kb.get(code)
+        if r is not None:
+            out.setdefault(r.code, r)
+    return out
 
 
 def family(kb: Any, m: Any) -> list[Any]:
-    """The matters of ``m``'s family, ``m`` first: the same main item, or the same name before its bracket
-    («住房公积金提取（离职）», «住房公积金提取（购房）» …), in catalogue order."""
-    by_item, by_stem = _family_index(kb)
+    """The matters of ``m``'s family, ``m`` first: the same main item, the same name before its bracket
+    («住房公积金提取（离职）», «住房公积金提取（购房）» …), or the same card or certificate («残疾人证新办»,
+    «残疾人证挂失补办»), in catalogue order."""
+    by_item, by_stem, by_object = _family_index(kb)
     item = (getattr(m, "main_item", "") or "").strip()
     members = {x.code for x in by_item.get(item, [])} | {x.code for x in by_stem.get(_stem(m.name), [])}
+    if _object(m.name):
+        members |= {x.code for x in by_object[_object(m.name)]}
     return [m] + [x for x in kb.matters if x.code in members and x.code != m.code]
 
 
@@ -155,15 +195,58 @@ def _with_matter(parse: dict[str, Any], intent: str, code: str, name: str, reaso
     return out
 
 
-def _names_other(parse: dict[str, Any], codes: set[str]) -> bool:
-    """Whether the message is about a matter outside ``codes`` (its best match is outside and clearly better)."""
+@lru_cache(maxsize=1)
+def _cues() -> VariantCues:
+    """The variant cues of ``nlu/data/variants.yml`` (read once)."""
+    return VariantCues()
+
+
+@lru_cache(maxsize=1)
+def _kind_words() -> frozenset[str]:
+    """Bigrams of the words that say which kind of request (补办, 换领, 注销 … of ``nlu/data/variants.yml``)."""
+    return frozenset(b for w in _cues().words for b in _bigrams(w))
+
+
+def _named_words(m: Any) -> set[str]:
+    return _bigrams(" ".join([m.name, *m.aliases]))
+
+
+def tells_apart(text: str, m: Any, siblings: list[Any]) -> bool:
+    """Whether ``text`` says why ``m`` rather than its ``siblings``: a word of ``m``'s names that not all of them
+    share, or a kind of request ``m`` is of («丢了» → 挂失). «公积金提取» says only the family."""
+    cues = _cues()
+    if cues.of_query(text) & cues.of_name(" ".join([m.name, *m.aliases])):
+        return True
+    common = set.intersection(*(_named_words(x) for x in siblings)) if siblings else set()
+    return bool(_bigrams(text) & (_named_words(m) - common))
+
+
+def _names_other(parse: dict[str, Any], codes: set[str], kb: Any = None) -> bool:
+    """Whether the message is about a matter outside ``codes`` (its best match is outside and clearly better).
+
+    With ``kb``, a message whose words shared with that matter's names are only words the matters of ``codes``
+    are called by too, or words of a kind of request («补办», «换领那个» after 残疾人证新办), names no other matter:
+    it says which of ours. A message that shares no word with it at all (matched by meaning) still does."""
     hits = parse.get("matters") or []
     if parse.get("ambiguous") and any(h.get("code") in codes for h in hits[:2]):
         return False  # its best two are within the calibrated ambiguity margin, one of them ours: nothing is clear
     inside = max((float(h.get("score") or 0) for h in hits if h.get("code") in codes), default=0.0)
     outside = [h for h in hits if h.get("code") not in codes]
-    return bool(outside) and float(outside[0].get("score") or 0) >= MATTER_SCORE and \
-        float(outside[0].get("score") or 0) > inside + 0.02
+    if not (outside and float(outside[0].get("score") or 0) >= MATTER_SCORE
+            and float(outside[0].get("score") or 0) > inside + 0.02):
+        return False
+    other = kb.get(str(outside[0].get("code"))) if kb is not None else None
+    if other is None:
+        return True
+    return not _says_ours(str(parse.get("text") or ""), other, codes, kb)
+
+
+def _says_ours(text: str, other: Any, codes: set[str], kb: Any) -> bool:
+    """Whether every word ``text`` shares with ``other``'s names is a word the matters of ``codes`` are called by
+    too, or a word of a kind of request (at least one word shared: a match by meaning alone is not ours)."""
+    shared = _bigrams(text) & _named_words(other)
+    ours = set().union(*(_named_words(m) for m in (kb.get(c) for c in codes) if m is not None))
+    return bool(shared) and not shared - ours - _kind_words()
 
 
 def _selection(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) -> Any:
@@ -191,12 +274,19 @@ def _selection(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) 
     # top three are offered: «租房那个» after 住房公积金提取 options without the 租房 one)
     siblings = [x for x in family(kb, options[0]) if x.code not in {o.code for o in options}]
     for group in (options, options + siblings):
-        if _names_other(parse, {o.code for o in group}):
+        if _names_other(parse, {o.code for o in group}, kb):
             continue
-        picked = _by_words(words, group)
+        picked = _by_words(words, group) or _by_kind(t, group)
         if picked is not None:
             return picked
     return None
+
+
+def _by_kind(text: str, options: list[Any]) -> Any:
+    """The one option of the kind of request ``text`` asks for («新办一张» → the 申领 one), else ``None``."""
+    asked = _cues().of_query(text)
+    fits = [o for o in options if asked & _cues().of_name(" ".join([o.name, *o.aliases]))] if asked else []
+    return fits[0] if len(fits) == 1 else None
 
 
 def _by_words(words: set[str], options: list[Any]) -> Any:
@@ -219,10 +309,12 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         current = kb.get(state.candidates[0])
     if current is None or nlu is None or not state.topic_text:
         return None
-    members = {x.code: x for x in family(kb, current)}
+    members = kin(kb, current)
     crossing = [c for c in parse.get("matters") or [] if c.get("code") in members]
     strong = _strong(parse)
-    if any(c not in members for c in strong) or _names_other(parse, set(members)):
+    named = [kb.get(c) for c in strong if c not in members]
+    if _names_other(parse, set(members), kb) or \
+            any(m is None or not _says_ours(text, m, set(members), kb) for m in named):
         return None  # the message names another matter: a new topic
     # every member is scored (not only those that would reach the top of the whole KB) and re-scored among the
     # members, for the earlier question plus the detail and for the detail alone: the earlier question chose the
@@ -313,9 +405,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         out["intent_ranking"] = [out["intent"]]
         return out
     top = max((float(h.get("score") or 0) for h in parse.get("matters") or []), default=0.0)
-    if intent in _FORM_WORDS and not _FORM_WORDS[intent].search(text):
+    if intent in ACTION_WORDS and not ACTION_WORDS[intent].search(text):
         intent = "ask_matter" if top >= MATTER_SCORE else "nlu_fallback"
-        parse = dict(parse, intent={"name": intent, "confidence": 1.0}, interpreted="not_a_form")
+        parse = dict(parse, intent={"name": intent, "confidence": 1.0}, interpreted="not_an_action")
         parse["intent_ranking"] = [parse["intent"]]
     about_person = bool(_CANNOT_COME.search(text)) and bool(state.matter_code)
     # «在哪里» after a matter is about the matter's place («周末能办不» is still about the hall's hours)

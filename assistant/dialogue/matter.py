@@ -21,7 +21,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, step
-from assistant.dialogue.interpret import MATTER_SCORE, family
+from assistant.dialogue.interpret import MATTER_SCORE, family, kin, tells_apart
 from assistant.dialogue.replies import human_button, say
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
 from assistant.logging import get_logger, log_event
@@ -205,7 +205,10 @@ def _close_calls(ctx: StepContext, kb: Any, m: Any) -> list[Any]:
         return []
     top = float(hits[0].get("score") or 0)
     if top - float(hits[1].get("score") or 0) > SIBLING_GAP:
-        return []
+        # well ahead, yet only of its family's words: «公积金提取» does not say which 提取
+        near = kin(kb, m)
+        siblings = [near[h["code"]] for h in hits[:4] if h.get("code") in near]
+        return siblings[:3] if len(siblings) >= 2 and not tells_apart(ctx.tracker.text or "", m, siblings) else []
     return [kb.get(h["code"]) for h in hits[:3] if top - float(h.get("score") or 0) <= 2 * SIBLING_GAP]
 
 

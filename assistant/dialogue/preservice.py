@@ -31,10 +31,18 @@ log = get_logger(__name__)
 
 LICENCE_SLOTS = ("licence_type", "licence_number", "licence_holder", "licence_expiry", "licence_channel")
 VISIT_SLOTS = ("visit_person", "visit_phone", "visit_address", "visit_street", "visit_matter", "visit_time")
-_CANCEL = re.compile(r"^\s*(取消|算了|不办了|不登记了|不约了|不预约了|退出|不要了|不用了|先不了|不弄了)(吧|了|啊|哈)?\s*[。!！.]?\s*$")
-_CANCEL_WORD = re.compile(r"取消|算了|不办了|不约了|不预约了|不登记了|退出|不弄了")
+_CANCEL = re.compile(r"^\s*(取消|算了|算球|不办了|不登记了|不约了|不预约了|退出|不要了|不用了|先不了|不弄了|不整了|不搞了)"
+                     r"(吧|了|啊|哈)?\s*[。!！.]?\s*$")
+_CANCEL_WORD = re.compile(r"取消|算了|算球|不办了|不约了|不预约了|不登记了|退出|不弄了|不整了|不搞了")
 #: Intents of a question the form can answer in passing before it asks again.
 _DIGRESSION_INTENTS = {"ask_matter", "ask_materials", "ask_location", "ask_time", "ask_fee", "ask_hall", "complain"}
+#: Slots whose answer names someone or something (a person, a number, an address): never a question. A date or a
+#: time may be answered with one («明天上午行不»).
+_NAMING_SLOTS = {"visit_person", "visit_phone", "visit_address", "licence_holder", "licence_number"}
+#: Readings of a message inside a form that steer the form (leave it, ask for a person, say yes or no): never
+#: taken as a question in passing, even when they ask something («可以取消不»).
+_FORM_CONTROL_INTENTS = {"affirm", "deny", "goodbye", "request_human", "cancel_booking", "cancel_licence",
+                         "erase_my_data"}
 _HUMAN = re.compile(r"转人工|人工服务|找人工|真人|找工作人员")
 #: A matter search score (nlu.NLU.search) at which a free-text matter for a home visit is taken as that matter.
 VISIT_MATTER_SCORE = 1.2
@@ -89,12 +97,17 @@ async def _digression(ctx: StepContext) -> bool:
     requested value, and let the form ask its question again."""
     req = ctx.tracker.get_slot("requested_slot")
     text = ctx.tracker.text or ""
-    if not req or text.startswith("/") or ctx.tracker.intent not in _DIGRESSION_INTENTS or not QUESTION.search(text):
+    if not req or text.startswith("/") or not QUESTION.search(text):
         return False
-    answer = get_step(load_rules(ctx.services.settings.rasa_project_dir.resolve()).step_for(ctx.tracker.intent))
-    result = answer(ctx) if answer is not None else None
-    if hasattr(result, "__await__"):
-        await result
+    if ctx.tracker.intent in _DIGRESSION_INTENTS:
+        answer = get_step(load_rules(ctx.services.settings.rasa_project_dir.resolve()).step_for(ctx.tracker.intent))
+        result = answer(ctx) if answer is not None else None
+        if hasattr(result, "__await__"):
+            await result
+    elif req in _NAMING_SLOTS and ctx.tracker.intent not in _FORM_CONTROL_INTENTS and not _CANCEL_WORD.search(text):
+        ctx.text(say("preservice.form.unanswered"))  # a question, not the answer: not kept, whatever it asks
+    else:
+        return False
     ctx.text(say("preservice.form.resume"))
     ctx.set_slot(req, None)
     log_event(log, "dialogue.form.digression", session=ctx.tracker.sender_id, slot=req, intent=ctx.tracker.intent)

@@ -103,3 +103,89 @@ def test_a_sound_that_fills_a_pause_is_not_understood_when_nothing_was_asked(kb,
     # after options were offered it is left to the selection and the answer rules
     out = _read(kb, halls, _parse(text, intent, conf=0.7), DialogueState(candidates=[RESIDENCE]))
     assert out["intent"]["name"] == intent
+
+
+# --- actions need their words; a detail may move to a matter the card offered; a family name is not a choice ---
+
+def test_every_example_of_an_action_intent_says_what_the_action_is_for():
+    import yaml
+
+    from assistant.dialogue.interpret import ACTION_WORDS
+    from assistant.settings import REPO_ROOT
+
+    intents = yaml.safe_load((REPO_ROOT / "nlu" / "data" / "intents.yml").read_text(encoding="utf-8"))["intents"]
+    for name, words in ACTION_WORDS.items():
+        examples = intents[name]
+        examples = examples.get("examples", examples) if isinstance(examples, dict) else examples
+        assert [e for e in examples if not words.search(e)] == [], name
+
+
+@pytest.mark.parametrize("text, intent", [("个体户注销", "cancel_licence"), ("我要办个人独资企业", "request_human"),
+                                          ("身份证咋办", "precheck_materials"), ("我是特殊工种提前退", "cancel_booking")])
+def test_an_action_the_message_does_not_ask_for_is_not_taken(kb, halls, text, intent):
+    out = _read(kb, halls, _parse(text, intent, [(RESIDENCE, 1.2)], conf=0.9))
+    assert out["intent"]["name"] == "ask_matter" and out["interpreted"] == "not_an_action"
+    low = _read(kb, halls, _parse(text, intent, [(RESIDENCE, 0.5)], conf=0.9))
+    assert low["intent"]["name"] == "nlu_fallback"
+
+
+@pytest.mark.parametrize("text, intent", [("取消我的上门预约", "cancel_booking"), ("不用再提醒我了", "cancel_licence"),
+                                          ("帮我转人工", "request_human"), ("我带了身份证，还差啥", "precheck_materials")])
+def test_an_action_asked_for_in_its_words_is_kept(kb, halls, text, intent):
+    assert _read(kb, halls, _parse(text, intent, conf=0.9))["intent"]["name"] == intent
+
+
+def _by_name(kb, name):
+    return next(m for m in kb.matters if m.name == name)
+
+
+@pytest.mark.parametrize("first, detail, want", [
+    ("中国内地公民婚姻登记", "补办", "补领结婚证"),  # «补办» is a kind of request, not 残疾人证挂失补办
+    ("社会保障卡补领、换领、换发", "挂失那个", "社会保障卡挂失"),  # a matter the card offered, outside the family
+    ("学前教育、义务教育阶段入学办理", "我们是外地来打工的", "进城务工人员随迁子女接受义务教育入学申请办理"),
+])
+def test_a_detail_moves_to_a_matter_the_card_offered(kb, nlu, halls, first, detail, want):
+    m = _by_name(kb, first)
+    state = DialogueState(matter_code=m.code, matter_name=m.name, topic_text=first, last_intent="ask_matter")
+    out = interpret(nlu.parse(detail), state, kb, nlu, halls, classify_hall_question)
+    assert (out["matters"][0]["name"], out.get("interpreted")) == (want, "refinement")
+
+
+def test_a_new_matter_named_in_its_own_words_is_still_a_new_topic(kb, nlu, halls):
+    m = _by_name(kb, "居住证办理")
+    state = DialogueState(matter_code=m.code, matter_name=m.name, topic_text="居住证咋个办", last_intent="ask_matter")
+    out = interpret(nlu.parse("那护照呢"), state, kb, nlu, halls, classify_hall_question)
+    assert out.get("interpreted") != "refinement"
+
+
+def test_a_family_name_does_not_tell_its_members_apart(kb):
+    from assistant.dialogue.interpret import family, tells_apart
+
+    m = _by_name(kb, "住房公积金提取（偿还住房贷款）")
+    siblings = family(kb, m)[:4]
+    assert not tells_apart("公积金提取", m, siblings)
+    assert tells_apart("公积金提取还房贷", m, siblings)
+    lost = _by_name(kb, "居民身份证挂失申报、丢失招领")
+    assert tells_apart("身份证丢了", lost, family(kb, lost))  # «丢了» asks for the 挂失 kind
+
+
+@pytest.mark.parametrize("text, asks", [("要带身份证不", True), ("办好了没", True), ("收不收费", True),
+                                        ("张秀英", False), ("13800001111", False), ("不", False),
+                                        ("李国华，78岁，瘫痪在床", False)])
+def test_a_sichuanese_yes_no_question_is_a_question(text, asks):
+    from assistant.dialogue.interpret import QUESTION
+
+    assert bool(QUESTION.search(text)) is asks
+
+
+@pytest.mark.parametrize("text", ["我妈八十好几了腿脚不行", "爷爷中风了", "老人走路都困难"])
+def test_more_ways_of_saying_someone_cannot_come(kb, halls, text):
+    assert _read(kb, halls, _parse(text, "ask_matter", [(RESIDENCE, 1.2)])).get("cannot_come") is True
+
+
+def test_an_option_is_picked_by_the_kind_of_request(kb, halls):
+    names = ["社会保障卡补领、换领、换发", "社会保障卡申领", "社会保障卡启用（激活）"]
+    codes = [_by_name(kb, n).code for n in names]
+    state = DialogueState(candidates=codes, topic_text="社保卡的事", last_intent="ask_matter")
+    out = _read(kb, halls, _parse("新办一张", "ask_matter", [(codes[0], 0.9)]), state)
+    assert (out["matters"][0]["name"], out["interpreted"]) == ("社会保障卡申领", "selection")

@@ -19,8 +19,9 @@ def _decide(probe, ranking, top=1.1, text=None):
 def test_a_yes_or_no_nearly_matched_by_a_matter_intent_is_a_matter_question(probe, answer):
     res = _decide(probe, [(answer, 0.35), ("ask_matter", 0.34), ("ask_materials", 0.1)])
     assert res["intent"]["name"] == "ask_matter" and res["matters"][0]["code"] == probe.matters[0].code
-    # clearly a yes or no: no matter, whatever the message names
-    res = _decide(probe, [(answer, 0.8), ("ask_matter", 0.1)])
+    # clearly a yes or no, said as an answer of its own: no matter, whatever the message names
+    word = {"deny": "不用了，", "affirm": "是的，"}[answer]
+    res = _decide(probe, [(answer, 0.8), ("ask_matter", 0.1)], text=word + probe.matters[0].name)
     assert res["intent"]["name"] == answer and res["matters"] == []
     # a lead of the threshold or more keeps the answer
     res = _decide(probe, [(answer, 0.6), ("ask_fee", 0.34)])
@@ -48,3 +49,14 @@ def test_an_unsure_detail_question_naming_a_matter_asks_about_the_matter(probe):
     # unsure and nothing found: the dialogue's context decides (no matter of its own)
     res = _decide(probe, [("ask_fee", 0.21), ("ask_matter", 0.18)], top=0.5)
     assert res["intent"]["name"] == "nlu_fallback" and res["matters"] == []
+
+
+def test_a_matter_named_well_is_not_a_no_because_of_its_first_character(probe):
+    # «无犯罪证明» reads like «无» (no) to the classifier; it is the name of a matter the search finds well
+    over = probe.calibration.oos_override_threshold
+    assert over > 0
+    res = _decide(probe, [("deny", 0.8), ("ask_matter", 0.1)], top=over + 0.2)
+    assert res["intent"]["name"] == "ask_matter" and res["matters"][0]["code"] == probe.matters[0].code
+    # found, but not that well: still the answer
+    res = _decide(probe, [("deny", 0.8), ("ask_matter", 0.1)], top=max(probe.calibration.oos_threshold, over - 0.1))
+    assert res["intent"]["name"] == "deny"
