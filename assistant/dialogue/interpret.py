@@ -72,7 +72,7 @@ _HALL_WORDS = re.compile(r"大厅|政务中心|政务服务中心|服务中心|�
 #: «身份证咋办» lists no materials. Every example of these intents in ``nlu/data/intents.yml`` has its words.
 ACTION_WORDS = {
     "register_licence": re.compile(r"提醒|通知我|告诉我|登记.{0,6}(证|照)|到期前|证照登记|有效期|到期时间|记一下|帮我记"),
-    "book_home_visit": re.compile(r"上门|到家|家里|屋头来|到屋|来不了|去不了|出不了门|行动不便|卧床|瘫痪|走不动"),
+    "book_home_visit": re.compile(r"上门|(?<!寄)到家|家里|屋头来|到屋|来不了|去不了|出不了门|行动不便|卧床|瘫痪|走不动"),
     "cancel_booking": re.compile(r"取消|撤销|撤回|不要了|不用了|不需要|作废|退订|退掉|别来|不用来|不麻烦"),
     "cancel_licence": re.compile(r"提醒|通知|消息|登记"),
     "request_human": re.compile(r"人工|真人|工作人员|专员|帮办|客服|找人|找个人|换个人|叫个人|喊个人|专人|打电话|联系我|当面|"
@@ -273,12 +273,15 @@ def _selection(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) 
     # the words of one offered option; else of one sibling of the offered options that was not shown (only the
     # top three are offered: «租房那个» after 住房公积金提取 options without the 租房 one)
     siblings = [x for x in family(kb, options[0]) if x.code not in {o.code for o in options}]
-    for group in (options, options + siblings):
-        if _names_other(parse, {o.code for o in group}, kb):
-            continue
-        picked = _by_words(words, group) or _by_kind(t, group)
-        if picked is not None:
-            return picked
+    # by the words of a name first («挂失那个» names 社会保障卡挂失, though an offered option's alias says 挂失 too),
+    # then of the aliases, then by the kind of request
+    groups = [g for g in (options, options + siblings) if not _names_other(parse, {o.code for o in g}, kb)]
+    for pick in (lambda g: _by_words(words, g, aliases=False), lambda g: _by_words(words, g),
+                 lambda g: _by_kind(t, g)):
+        for group in groups:
+            picked = pick(group)
+            if picked is not None:
+                return picked
     return None
 
 
@@ -289,11 +292,12 @@ def _by_kind(text: str, options: list[Any]) -> Any:
     return fits[0] if len(fits) == 1 else None
 
 
-def _by_words(words: set[str], options: list[Any]) -> Any:
-    """The one option whose name or aliases share the most of ``words`` (bigrams all options share do not
+def _by_words(words: set[str], options: list[Any], aliases: bool = True) -> Any:
+    """The one option whose name (or aliases) share the most of ``words`` (bigrams all options share do not
     count), or ``None`` when none or several share as many."""
     common = set.intersection(*(_bigrams(o.name) for o in options)) if len(options) > 1 else set()
-    scores = [(len(words & (_bigrams(" ".join([o.name, *o.aliases])) - common)), o) for o in options]
+    scores = [(len(words & (_bigrams(" ".join([o.name, *(o.aliases if aliases else ())])) - common)), o)
+              for o in options]
     scores.sort(key=lambda x: -x[0])
     if scores[0][0] > 0 and (len(scores) == 1 or scores[0][0] > scores[1][0]):
         return scores[0][1]
@@ -319,6 +323,9 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     # every member is scored (not only those that would reach the top of the whole KB) and re-scored among the
     # members, for the earlier question plus the detail and for the detail alone: the earlier question chose the
     # family, the detail is what tells the siblings apart, so it counts twice
+    kind = _by_kind(text, list(members.values()))
+    if kind is not None and (kind.code != current.code or answering):
+        return kind  # «店搬了地方» after 烟草专卖零售许可证新办: the one 变更 of the family
     both = {h.code: h.score for h in nlu.rank_among(f"{state.topic_text} {text}", list(members))}
     alone = {h.code: h.score for h in nlu.rank_among(text, list(members))}
     if not both:
@@ -329,6 +336,25 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     if parse["intent"]["name"] in {"nlu_fallback", "out_of_scope"} and (crossing or len(members) > 1):
         return best  # a detail that keeps the same matter: answer it again rather than "not understood"
     return None
+
+
+def _detail_asked(parse: dict[str, Any], state: DialogueState, kb: Any, strong: list[str]) -> str | None:
+    """The detail («好久拿得到»: the time) a message asks about the conversation's matter, when the classifier
+    nearly read it as that detail and the matter it found instead is only a guess: not a strong match and not
+    called by any of the message's words."""
+    intent = parse["intent"]["name"]
+    hits = parse.get("matters") or []
+    if intent != "ask_matter" or not state.matter_code or strong or not hits:
+        return None
+    other = kb.get(str(hits[0].get("code")))
+    if other is None or other.code == state.matter_code or _bigrams(str(parse.get("text") or "")) & _named_words(other):
+        return None
+    ranking = parse.get("intent_ranking") or []
+    if parse.get("interpreted") == "not_an_action":
+        ranking = ranking[1:]  # the classifier's own reading, after the action it wrongly took
+    top = float(ranking[0].get("confidence") or 0) if ranking else 0.0
+    return next((r["name"] for r in ranking[:3] if r.get("name") in ASK_INTENTS[1:]
+                 and float(r.get("confidence") or 0) >= 0.5 * top), None)
 
 
 def _chongqing_variant(kb: Any, parse: dict[str, Any], state: DialogueState) -> Any:
@@ -407,8 +433,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     top = max((float(h.get("score") or 0) for h in parse.get("matters") or []), default=0.0)
     if intent in ACTION_WORDS and not ACTION_WORDS[intent].search(text):
         intent = "ask_matter" if top >= MATTER_SCORE else "nlu_fallback"
+        guarded = parse["intent"]["name"]
+        rest = [r for r in parse.get("intent_ranking") or [] if r.get("name") not in {guarded, intent}]
         parse = dict(parse, intent={"name": intent, "confidence": 1.0}, interpreted="not_an_action")
-        parse["intent_ranking"] = [parse["intent"]]
+        parse["intent_ranking"] = [parse["intent"], *rest]  # what else the message may ask stays known
     about_person = bool(_CANNOT_COME.search(text)) and bool(state.matter_code)
     # «在哪里» after a matter is about the matter's place («周末能办不» is still about the hall's hours)
     about_matter = intent in {"ask_materials", "ask_location", "ask_fee"} and bool(state.matter_code)
@@ -444,6 +472,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             return _with_matter(parse, "ask_matter", refined.code, refined.name, "refinement")
     if intent in SOFT_INTENTS and state.matter_code and not strong and _CANNOT_COME.search(text):
         return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "cannot_come")
+    detail = _detail_asked(parse, state, kb, strong)
+    if detail is not None:
+        return _with_matter(parse, detail, state.matter_code or "", state.matter_name or "", "follow_up")
     if heard_matter and intent in HEARD_INTENTS and all(c == heard_matter for c in strong):
         heard = kb.get(heard_matter)
         if heard is not None:

@@ -189,3 +189,31 @@ def test_an_option_is_picked_by_the_kind_of_request(kb, halls):
     state = DialogueState(candidates=codes, topic_text="社保卡的事", last_intent="ask_matter")
     out = _read(kb, halls, _parse("新办一张", "ask_matter", [(codes[0], 0.9)]), state)
     assert (out["matters"][0]["name"], out["interpreted"]) == ("社会保障卡申领", "selection")
+
+
+def test_a_detail_nearly_read_keeps_the_matter_a_guess_would_replace(kb, halls):
+    other = _by_name(kb, "社会保障卡申领").code
+    parse = _parse("好久拿得到", "ask_matter", [(other, 1.1)], conf=0.43)
+    parse["intent_ranking"] += [{"name": "affirm", "confidence": 0.42}, {"name": "ask_time", "confidence": 0.3}]
+    out = _read(kb, halls, parse, _after_matter())
+    assert (out["intent"]["name"], out["matters"][0]["code"], out["interpreted"]) == ("ask_time", RESIDENCE,
+                                                                                      "follow_up")
+    # a matter named by its words, or strongly, is a new topic
+    named = _parse("社保卡申领好久拿得到", "ask_matter", [(other, 1.1)], conf=0.43)
+    named["intent_ranking"] += [{"name": "ask_time", "confidence": 0.3}]
+    assert _read(kb, halls, named, _after_matter()).get("interpreted") != "follow_up"
+    strong = _parse("好久拿得到", "ask_matter", [(other, 1.5)], conf=0.43)
+    strong["intent_ranking"] += [{"name": "ask_time", "confidence": 0.3}]
+    assert _read(kb, halls, strong, _after_matter()).get("interpreted") != "follow_up"
+    # no detail nearly read: not a follow-up either
+    assert _read(kb, halls, _parse("好久拿得到", "ask_matter", [(other, 1.1)], conf=0.43),
+                 _after_matter()).get("interpreted") != "follow_up"
+
+
+def test_an_option_named_by_its_name_beats_an_alias_of_another(kb, halls):
+    # the 补领 option is also called «…挂失补办»; «挂失那个» names the 挂失 matter of the family, though not offered
+    names = ["社会保障卡补领、换领、换发", "社会保障卡申领", "社会保障卡启用（激活）"]
+    codes = [_by_name(kb, n).code for n in names]
+    state = DialogueState(candidates=codes, topic_text="社保卡的事情", last_intent="ask_matter")
+    out = _read(kb, halls, _parse("挂失那个", "ask_matter", [(codes[0], 0.9)]), state)
+    assert (out["matters"][0]["name"], out["interpreted"]) == ("社会保障卡挂失", "selection")
