@@ -98,7 +98,9 @@ MATTER_SCORE = 1.05
 #: Readings of a hearing that the kiosk's sure matter answers (not a person, a form, a hall or a complaint).
 HEARD_INTENTS = {*ASK_INTENTS, "ask_policy", "nlu_fallback"}
 _REGISTER = re.compile(r"登记|联系我|回电话|打电话给我|专员|记下来")
-_COMPLAINT = re.compile(r"投诉|举报|差评|态度(很|太|好)?(差|恶劣|不好)|不作为|乱收费|吃拿卡要|刁难|推诿|效率(太|很)?低")
+_COMPLAINT = re.compile(r"投诉|举报|差评|态度(很|太|好)?(差|恶劣|不好)|不作为|乱收费|吃拿卡要|刁难|推诿|效率(太|很)?低|"
+                        r"(太|好|很)慢了|慢得很|等了(好久|半天|一上午|一下午|[\d一二两三四五六七八九十几]+个?(钟头|小时))|"
+                        r"跑了[\d一二两三四五六七八九十几]+趟")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 #: Words that say what is asked, not which option or situation.
 _GENERIC = set("办理 需要 材料 准备 哪些 什么 多少 哪里 时间 地方 申请 手续 怎么 如何 可以 一下 那个 这个 就是 "
@@ -326,6 +328,8 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     kind = _by_kind(text, list(members.values()))
     if kind is not None and (kind.code != current.code or answering):
         return kind  # «店搬了地方» after 烟草专卖零售许可证新办: the one 变更 of the family
+    if QUESTION.search(text) and not answering:
+        return None  # «在医院可以办不» asks about the matter; it does not describe the person's situation
     both = {h.code: h.score for h in nlu.rank_among(f"{state.topic_text} {text}", list(members))}
     alone = {h.code: h.score for h in nlu.rank_among(text, list(members))}
     if not both:

@@ -217,3 +217,20 @@ def test_an_option_named_by_its_name_beats_an_alias_of_another(kb, halls):
     state = DialogueState(candidates=codes, topic_text="社保卡的事情", last_intent="ask_matter")
     out = _read(kb, halls, _parse("挂失那个", "ask_matter", [(codes[0], 0.9)]), state)
     assert (out["matters"][0]["name"], out["interpreted"]) == ("社会保障卡挂失", "selection")
+
+
+@pytest.mark.parametrize("text", ["上次来办事等了两个钟头，太慢了", "办个证跑了三趟", "排队等了半天"])
+def test_waiting_and_coming_back_again_are_complaints(kb, halls, text):
+    assert _read(kb, halls, _parse(text, "ask_time", [(RESIDENCE, 0.9)]))["intent"]["name"] == "complain"
+
+
+def test_a_parcel_of_ones_own_is_not_the_halls_mail_service():
+    assert classify_hall_question("帮我查一下快递到哪了") is None
+    assert classify_hall_question("证件寄出来了快递到哪了").value == "mail"
+
+
+def test_a_question_after_a_matter_does_not_move_it_by_meaning(kb, nlu, halls):
+    m = _by_name(kb, "出生登记（新生儿入户）")
+    state = DialogueState(matter_code=m.code, matter_name=m.name, topic_text="新生儿上户口", last_intent="ask_matter")
+    out = interpret(nlu.parse("在医院可以办不"), state, kb, nlu, halls, classify_hall_question)
+    assert out.get("interpreted") != "refinement"
