@@ -60,7 +60,8 @@ _FILLER = re.compile(r"[呃额嗯恩哦噢喔啊唔诶欸哎嗷昂哼\s,.，。!
 _ASKS_NOTHING = {None, "", "greet", "goodbye", "thanks", "affirm", "deny", "chitchat", "nlu_fallback", "out_of_scope"}
 #: A message that asks something rather than saying or asking for it: inside a form, a question instead of the
 #: answer; «可以找人帮我代办不» asks whether there is such a service, «帮我找人代办» asks for it.
-QUESTION = re.compile(r"[?？]|[吗呢嘛么][。!！]?\s*$|多少|怎么|咋|哪里|哪儿|哪个|几天|几点|多久|什么|啥子?|"
+QUESTION = re.compile(r"[?？]|[吗呢嘛么][。!！]?\s*$|多少|怎么|咋|哪里|哪儿|哪个|几天|几点|多久|要好久|好久(?:才|能|可以|拿|办|到)|"
+                      r"什么|啥子?|"
                       r"([\u4e00-\u9fff])不\1|可以.*[不吗么嘛]\s*$|能否|有没有|有没得|"  # 收不收费, 能不能
                       r"\S{2}(不|没|没得|没有)[。!！]?\s*$")  # «要带身份证不», «办好了没»: Sichuanese yes-no questions
 #: Words that make a message about a hall rather than about the person («坐轮椅方便不» vs «本人坐轮椅来不了»).
@@ -73,12 +74,12 @@ _HALL_WORDS = re.compile(r"大厅|政务中心|政务服务中心|服务中心|�
 ACTION_WORDS = {
     "register_licence": re.compile(r"提醒|通知我|告诉我|登记.{0,6}(证|照)|到期前|证照登记|有效期|到期时间|记一下|帮我记"),
     "book_home_visit": re.compile(r"上门|(?<!寄)到家|家里|屋头来|到屋|来不了|去不了|出不了门|行动不便|卧床|瘫痪|走不动"),
-    "cancel_booking": re.compile(r"取消|撤销|撤回|不要了|不用了|不需要|作废|退订|退掉|别来|不用来|不麻烦"),
+    "cancel_booking": re.compile(r"[Ss][Mm]-|取消|撤销|撤回|不要了|不用了|不需要|作废|退订|退掉|别来|不用来|不麻烦"),
     "cancel_licence": re.compile(r"提醒|通知|消息|登记"),
     "request_human": re.compile(r"人工|真人|工作人员|专员|帮办|客服|找人|找个人|换个人|叫个人|喊个人|专人|打电话|联系我|当面|"
                                 r"机器人|帮忙|帮我办|代办|跑一趟|有人"),
-    "change_booking": re.compile(r"预约|上门|改约|改期|改时间|改个时间|换个时间|时间|日子|日期|那天|哪天|换一天|改到|改成|推迟|提前"),
-    "booking_status": re.compile(r"预约|约的|约好|上门|来我家|排到"),
+    "change_booking": re.compile(r"预约|上门|[Ss][Mm]-|改约|改期|改时间|改个时间|换个时间|时间|日子|日期|那天|哪天|换一天|改到|改成|推迟|提前"),
+    "booking_status": re.compile(r"预约|约的|约好|上门|来我家|排到|[Ss][Mm]-|状态|进度"),
     "list_licences": re.compile(r"登记|提醒|证照|许可证|我的证|几张证"),
     "precheck_materials": re.compile(r"带了|有了|我有|都有|准备了|拿了|手头|齐|够|差|缺|少|核对|对一下|预审|检查|除了"),
 }

@@ -36,9 +36,10 @@ _CANCEL = re.compile(r"^\s*(取消|算了|算球|不办了|不登记了|不约�
 _CANCEL_WORD = re.compile(r"取消|算了|算球|不办了|不约了|不预约了|不登记了|退出|不弄了|不整了|不搞了")
 #: Intents of a question the form can answer in passing before it asks again.
 _DIGRESSION_INTENTS = {"ask_matter", "ask_materials", "ask_location", "ask_time", "ask_fee", "ask_hall", "complain"}
-#: Slots whose answer names someone or something (a person, a number, an address): never a question. A date or a
+#: Slots whose answer names someone or something (a person, a number, an address, a matter): never a question. A date or a
 #: time may be answered with one («明天上午行不»).
-_NAMING_SLOTS = {"visit_person", "visit_phone", "visit_address", "licence_holder", "licence_number"}
+_NAMING_SLOTS = {"visit_person", "visit_phone", "visit_address", "visit_matter", "licence_holder",
+                 "licence_number"}
 #: Readings of a message inside a form that steer the form (leave it, ask for a person, say yes or no): never
 #: taken as a question in passing, even when they ask something («可以取消不»).
 _FORM_CONTROL_INTENTS = {"affirm", "deny", "goodbye", "request_human", "cancel_booking", "cancel_licence",
@@ -60,8 +61,6 @@ def _cancelled(ctx: StepContext, slots: tuple[str, ...]) -> bool:
     backs_out = bool(_CANCEL.match(text)) or (len(text) <= 12 and bool(_CANCEL_WORD.search(text)))
     if not backs_out and not wants_human:
         return False
-    if wants_human:
-        ctx.reply({"type": "buttons", "buttons": [{"title": say("button.human"), "payload": "/request_human"}]})
     for s in slots:
         ctx.set_slot(s, None)
     ctx.set_slot("ps_cancelled", True)
@@ -92,6 +91,23 @@ def _channel_choice(text: str, tracker_channel: str) -> tuple[str, str | None, s
     raise InvalidValue(say("preservice.licence.ask_channel"))
 
 
+async def _run_step(ctx: StepContext, intent: str) -> None:
+    """Run the dialogue step the rules give ``intent`` (the answer to a question in passing, the handoff)."""
+    answer = get_step(load_rules(ctx.services.settings.rasa_project_dir.resolve()).step_for(intent))
+    result = answer(ctx) if answer is not None else None
+    if hasattr(result, "__await__"):
+        await result
+
+
+async def _validate(ctx: StepContext, validate, slots: tuple[str, ...]) -> None:
+    """A form's validation: a request for a person («转人工») leaves the form and hands over at once; a question in
+    between is answered first; else ``validate`` checks the requested slot."""
+    if ctx.tracker.get_slot("requested_slot") and _HUMAN.search(ctx.tracker.text or "") and _cancelled(ctx, slots):
+        await _run_step(ctx, "request_human")
+    elif not await _digression(ctx):
+        validate(ctx)
+
+
 async def _digression(ctx: StepContext) -> bool:
     """A question asked in the middle of a form («上门办要收费吗», «大厅在哪儿»): answer it, keep nothing of it as the
     requested value, and let the form ask its question again."""
@@ -100,10 +116,7 @@ async def _digression(ctx: StepContext) -> bool:
     if not req or text.startswith("/") or not QUESTION.search(text):
         return False
     if ctx.tracker.intent in _DIGRESSION_INTENTS:
-        answer = get_step(load_rules(ctx.services.settings.rasa_project_dir.resolve()).step_for(ctx.tracker.intent))
-        result = answer(ctx) if answer is not None else None
-        if hasattr(result, "__await__"):
-            await result
+        await _run_step(ctx, ctx.tracker.intent)
     elif req in _NAMING_SLOTS and ctx.tracker.intent not in _FORM_CONTROL_INTENTS and not _CANCEL_WORD.search(text):
         ctx.text(say("preservice.form.unanswered"))  # a question, not the answer: not kept, whatever it asks
     else:
@@ -117,8 +130,7 @@ async def _digression(ctx: StepContext) -> bool:
 @step("validate_licence_form")
 async def validate_licence_form(ctx: StepContext) -> None:
     """Check the requested slot of ``licence_form`` (a question in between is answered first)."""
-    if not await _digression(ctx):
-        _validate_licence(ctx)
+    await _validate(ctx, _validate_licence, LICENCE_SLOTS)
 
 
 def _validate_licence(ctx: StepContext) -> None:
@@ -318,8 +330,7 @@ def _matter_in_request(ctx: StepContext) -> Any:
 @step("validate_home_visit_form")
 async def validate_home_visit_form(ctx: StepContext) -> None:
     """Check the requested slot of ``home_visit_form`` (a question in between is answered first)."""
-    if not await _digression(ctx):
-        _validate_visit(ctx)
+    await _validate(ctx, _validate_visit, VISIT_SLOTS)
 
 
 def _validate_visit(ctx: StepContext) -> None:

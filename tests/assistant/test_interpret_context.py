@@ -130,7 +130,8 @@ def test_an_action_the_message_does_not_ask_for_is_not_taken(kb, halls, text, in
 
 
 @pytest.mark.parametrize("text, intent", [("取消我的上门预约", "cancel_booking"), ("不用再提醒我了", "cancel_licence"),
-                                          ("帮我转人工", "request_human"), ("我带了身份证，还差啥", "precheck_materials")])
+                                          ("帮我转人工", "request_human"), ("我带了身份证，还差啥", "precheck_materials"),
+                                          ("sm-q89c-d5mb-n7g3-26 现在啥状态", "booking_status")])
 def test_an_action_asked_for_in_its_words_is_kept(kb, halls, text, intent):
     assert _read(kb, halls, _parse(text, intent, conf=0.9))["intent"]["name"] == intent
 
