@@ -35,6 +35,8 @@ from nlu.rerank import VariantCues
 ASK_INTENTS = ("ask_matter", "ask_materials", "ask_location", "ask_time", "ask_fee")
 #: Intents the NLU gives to short context-only answers, which a refinement may re-read.
 SOFT_INTENTS = {"nlu_fallback", "out_of_scope", "affirm", "deny", "goodbye", "chitchat", "ask_matter"}
+#: A question of at most this many Han characters that names no other matter is about the conversation's matter.
+_SHORT_QUESTION = 6
 #: A fused search score (``matters[].score``) at which the message names a matter on its own.
 STRONG_SCORE = 1.35
 #: Main items that group nothing (the catalogue's placeholder).
@@ -336,10 +338,25 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     if not both:
         return None
     best = members[min(both, key=lambda c: (-(both[c] + alone.get(c, 0.0)), c))]
-    if best.code != current.code or answering:
-        return best
+    if best.code != current.code or answering or named:
+        return best  # (named: a matter found strongly by words of ours only, «丢了要补» → 证照遗失补领: ours stays)
     if parse["intent"]["name"] in {"nlu_fallback", "out_of_scope"} and (crossing or len(members) > 1):
         return best  # a detail that keeps the same matter: answer it again rather than "not understood"
+    return None
+
+
+def _asks_about_material(parse: dict[str, Any], state: DialogueState, kb: Any) -> str | None:
+    """``ask_materials`` when a question names one of the current matter's materials («要带死亡证明不» after 遗属待遇
+    申领 is about what to bring, not the matter «非正常死亡证明»), else ``None``."""
+    current = kb.get(state.matter_code) if state.matter_code else None
+    text = str(parse.get("text") or "")
+    if current is None or not QUESTION.search(text) or parse["intent"]["name"] not in {*ASK_INTENTS, *SOFT_INTENTS}:
+        return None
+    words = _bigrams(text)
+    for material in getattr(current, "materials", None) or []:
+        names = [getattr(material, "name", ""), *(getattr(material, "aliases", None) or [])]
+        if any(len(n) >= 2 and (n in text or len(_bigrams(n) & words) >= 2) for n in names):
+            return "ask_materials"
     return None
 
 
@@ -354,6 +371,14 @@ def _detail_asked(parse: dict[str, Any], state: DialogueState, kb: Any, strong: 
     other = kb.get(str(hits[0].get("code")))
     if other is None or other.code == state.matter_code or _bigrams(str(parse.get("text") or "")) & _named_words(other):
         return None
+    if len(_CJK.findall(str(parse.get("text") or ""))) <= _SHORT_QUESTION and QUESTION.search(str(parse.get("text"))):
+        near = _near_detail(parse)
+        return near or "ask_matter"  # «条件是啥», «要体检不»: too short to bring up another matter unnamed
+    return _near_detail(parse)
+
+
+def _near_detail(parse: dict[str, Any]) -> str | None:
+    """A detail intent the classifier nearly chose (in its top three, at least half as likely as its choice)."""
     ranking = parse.get("intent_ranking") or []
     if parse.get("interpreted") == "not_an_action":
         ranking = ranking[1:]  # the classifier's own reading, after the action it wrongly took
@@ -450,6 +475,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     asks_help = intent == "request_human" and bool(QUESTION.search(text))
     asks_hall = asks_help or (intent in HALL_INTENTS | {"out_of_scope"} and not strong)
     topic = hall_topic(text) if halls is not None and hall_topic is not None and asks_hall else None
+    if topic is None and halls is not None and state.last_intent == "ask_hall" and not strong \
+            and halls.find(text) is not None:
+        # «那营门口街道的呢» after the hall's hours: the same question about the hall it names
+        topic = next((t for t in HallTopic if t.value == state.hall_topic), None)
+        hall_words = topic is not None
     if topic is not None:
         if intent == "request_human":  # «可以找人帮我代办不» asks about the service, «帮我转人工» asks for it
             about_hall = topic == HallTopic.PROXY
@@ -477,6 +507,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             return _with_matter(parse, "ask_matter", refined.code, refined.name, "refinement")
     if intent in SOFT_INTENTS and state.matter_code and not strong and _CANNOT_COME.search(text):
         return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "cannot_come")
+    material = _asks_about_material(parse, state, kb)
+    if material is not None:
+        return _with_matter(parse, material, state.matter_code or "", state.matter_name or "", "material")
     detail = _detail_asked(parse, state, kb, strong)
     if detail is not None:
         return _with_matter(parse, detail, state.matter_code or "", state.matter_name or "", "follow_up")

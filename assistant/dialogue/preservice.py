@@ -36,8 +36,8 @@ _CANCEL = re.compile(r"^\s*(取消|算了|算球|不办了|不登记了|不约�
 _CANCEL_WORD = re.compile(r"取消|算了|算球|不办了|不约了|不预约了|不登记了|退出|不弄了|不整了|不搞了")
 #: Intents of a question the form can answer in passing before it asks again.
 _DIGRESSION_INTENTS = {"ask_matter", "ask_materials", "ask_location", "ask_time", "ask_fee", "ask_hall", "complain"}
-#: Slots whose answer names someone or something (a person, a number, an address, a matter): never a question. A date or a
-#: time may be answered with one («明天上午行不»).
+#: Slots whose answer names someone or something (a person, a number, an address, a matter): never a question.
+#: A date or a time may be answered with one («明天上午行不»).
 _NAMING_SLOTS = {"visit_person", "visit_phone", "visit_address", "visit_matter", "licence_holder",
                  "licence_number"}
 #: Readings of a message inside a form that steer the form (leave it, ask for a person, say yes or no): never

@@ -20,7 +20,7 @@ from assistant.privacy import mask_name, mask_pii
 
 #: State fields the dialogue steps read and write as slots (``ctx.tracker.get_slot`` / ``ctx.set_slot``).
 MEMORY_SLOTS = ("matter_code", "matter_name", "candidates", "fallback_streak", "handoff_ticket", "last_booking",
-                "firm_facts", "topic_text")
+                "firm_facts", "topic_text", "hall_topic")
 #: Form slots whose values are personal data: Rasa gets them masked (:func:`mask_slot`), the raw value stays in
 #: :attr:`DialogueState.form_values` until the form ends.
 PERSONAL_SLOTS = ("visit_person", "visit_phone", "visit_address", "licence_number", "licence_holder",
@@ -57,6 +57,7 @@ class DialogueState:
         last_booking: the last home-visit booking number of this conversation.
         firm_facts: what a firm said about itself (industry, size …) for the policy handbook.
         topic_text: the question that brought up the current matter (masked), to re-read a later detail with it.
+        hall_topic: the hall topic last answered («几点开门» → hours), for «那营门口街道的呢».
         form: the Rasa form in progress (``None`` when none).
         last_intent: the intent of the last turn a dialogue step answered.
         turn_id: the id of that turn (the chat service compares it with the turn it sent).
@@ -77,6 +78,7 @@ class DialogueState:
     last_booking: str | None = None
     firm_facts: dict[str, Any] | None = None
     topic_text: str = ""
+    hall_topic: str = ""
     form: str | None = None
     last_intent: str = ""
     turn_id: str = ""

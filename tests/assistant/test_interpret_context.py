@@ -206,9 +206,11 @@ def test_a_detail_nearly_read_keeps_the_matter_a_guess_would_replace(kb, halls):
     strong = _parse("好久拿得到", "ask_matter", [(other, 1.5)], conf=0.43)
     strong["intent_ranking"] += [{"name": "ask_time", "confidence": 0.3}]
     assert _read(kb, halls, strong, _after_matter()).get("interpreted") != "follow_up"
-    # no detail nearly read: not a follow-up either
-    assert _read(kb, halls, _parse("好久拿得到", "ask_matter", [(other, 1.1)], conf=0.43),
-                 _after_matter()).get("interpreted") != "follow_up"
+    # no detail nearly read: a short question is still about the matter, a longer message may be a new topic
+    short = _read(kb, halls, _parse("好久拿得到", "ask_matter", [(other, 1.1)], conf=0.43), _after_matter())
+    assert (short["intent"]["name"], short["matters"][0]["code"]) == ("ask_matter", RESIDENCE)
+    longer = _parse("我想开个小吃店要办些啥子", "ask_matter", [(other, 1.1)], conf=0.43)
+    assert _read(kb, halls, longer, _after_matter()).get("interpreted") != "follow_up"
 
 
 def test_an_option_named_by_its_name_beats_an_alias_of_another(kb, halls):
@@ -235,3 +237,23 @@ def test_a_question_after_a_matter_does_not_move_it_by_meaning(kb, nlu, halls):
     state = DialogueState(matter_code=m.code, matter_name=m.name, topic_text="新生儿上户口", last_intent="ask_matter")
     out = interpret(nlu.parse("在医院可以办不"), state, kb, nlu, halls, classify_hall_question)
     assert out.get("interpreted") != "refinement"
+
+
+def test_a_question_naming_a_material_of_the_matter_asks_what_to_bring(kb, halls):
+    m = _by_name(kb, "遗属待遇申领")
+    material = next(x.name for x in m.materials if len(x.name) >= 4)
+    other = _by_name(kb, "居住证办理").code
+    state = DialogueState(matter_code=m.code, matter_name=m.name, topic_text="遗属待遇申领", last_intent="ask_matter")
+    out = _read(kb, halls, _parse(f"要带{material}不", "ask_matter", [(other, 1.5)]), state)
+    assert (out["intent"]["name"], out["matters"][0]["code"], out["interpreted"]) == ("ask_materials", m.code,
+                                                                                      "material")
+
+
+def test_the_same_hall_question_about_another_hall(kb, halls):
+    state = DialogueState(last_intent="ask_hall", hall_topic="hours")
+    out = _read(kb, halls, _parse("那营门口街道的呢", "ask_location"), state)
+    assert out["intent"]["name"] == "ask_hall" and _topic(out) == "hours"
+    assert any(e["entity"] == "hall" for e in out["entities"])
+    # not after a hall question
+    assert _read(kb, halls, _parse("那营门口街道的呢", "ask_location"),
+                 DialogueState(last_intent="ask_matter"))["intent"]["name"] != "ask_hall"
