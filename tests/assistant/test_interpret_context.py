@@ -184,12 +184,17 @@ def test_more_ways_of_saying_someone_cannot_come(kb, halls, text):
     assert _read(kb, halls, _parse(text, "ask_matter", [(RESIDENCE, 1.2)])).get("cannot_come") is True
 
 
-def test_an_option_is_picked_by_the_kind_of_request(kb, halls):
+@pytest.mark.parametrize("text, want", [
+    ("新办一张", "社会保障卡申领"),  # the one option of the kind of request asked for
+    # the 补领 option is also called «…挂失补办»; «挂失那个» names the 挂失 matter of the family, though not offered
+    ("挂失那个", "社会保障卡挂失"),
+])
+def test_an_option_is_picked_by_its_name_then_its_aliases_then_its_kind(kb, halls, text, want):
     names = ["社会保障卡补领、换领、换发", "社会保障卡申领", "社会保障卡启用（激活）"]
     codes = [_by_name(kb, n).code for n in names]
     state = DialogueState(candidates=codes, topic_text="社保卡的事", last_intent="ask_matter")
-    out = _read(kb, halls, _parse("新办一张", "ask_matter", [(codes[0], 0.9)]), state)
-    assert (out["matters"][0]["name"], out["interpreted"]) == ("社会保障卡申领", "selection")
+    out = _read(kb, halls, _parse(text, "ask_matter", [(codes[0], 0.9)]), state)
+    assert (out["matters"][0]["name"], out["interpreted"]) == (want, "selection")
 
 
 def test_a_detail_nearly_read_keeps_the_matter_a_guess_would_replace(kb, halls):
@@ -211,15 +216,6 @@ def test_a_detail_nearly_read_keeps_the_matter_a_guess_would_replace(kb, halls):
     assert (short["intent"]["name"], short["matters"][0]["code"]) == ("ask_matter", RESIDENCE)
     longer = _parse("我想开个小吃店要办些啥子", "ask_matter", [(other, 1.1)], conf=0.43)
     assert _read(kb, halls, longer, _after_matter()).get("interpreted") != "follow_up"
-
-
-def test_an_option_named_by_its_name_beats_an_alias_of_another(kb, halls):
-    # the 补领 option is also called «…挂失补办»; «挂失那个» names the 挂失 matter of the family, though not offered
-    names = ["社会保障卡补领、换领、换发", "社会保障卡申领", "社会保障卡启用（激活）"]
-    codes = [_by_name(kb, n).code for n in names]
-    state = DialogueState(candidates=codes, topic_text="社保卡的事情", last_intent="ask_matter")
-    out = _read(kb, halls, _parse("挂失那个", "ask_matter", [(codes[0], 0.9)]), state)
-    assert (out["matters"][0]["name"], out["interpreted"]) == ("社会保障卡挂失", "selection")
 
 
 @pytest.mark.parametrize("text", ["上次来办事等了两个钟头，太慢了", "办个证跑了三趟", "排队等了半天"])
