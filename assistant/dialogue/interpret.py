@@ -461,7 +461,8 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         out["intent_ranking"] = [out["intent"]]
         return out
     top = max((float(h.get("score") or 0) for h in parse.get("matters") or []), default=0.0)
-    if intent in ACTION_WORDS and not ACTION_WORDS[intent].search(text):
+    # (a helper's teaching is the label itself: a message taught as «request_human» needs no words for it)
+    if intent in ACTION_WORDS and not ACTION_WORDS[intent].search(text) and parse.get("interpreted") != "learned":
         intent = "ask_matter" if top >= MATTER_SCORE else "nlu_fallback"
         guarded = parse["intent"]["name"]
         rest = [r for r in parse.get("intent_ranking") or [] if r.get("name") not in {guarded, intent}]

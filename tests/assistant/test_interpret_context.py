@@ -253,3 +253,8 @@ def test_the_same_hall_question_about_another_hall(kb, halls):
     # not after a hall question
     assert _read(kb, halls, _parse("那营门口街道的呢", "ask_location"),
                  DialogueState(last_intent="ask_matter"))["intent"]["name"] != "ask_hall"
+
+
+def test_an_action_a_helper_taught_needs_no_words(kb, halls):
+    taught = dict(_parse("屋头猫儿走丢了", "request_human", conf=1.0), interpreted="learned")
+    assert _read(kb, halls, taught)["intent"]["name"] == "request_human"
