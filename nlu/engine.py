@@ -15,8 +15,8 @@ import numpy as np
 
 from nlu.embed import Encoder
 from nlu.index import FusionWeights, MatterHit, MatterIndex, kb_fingerprint
-from nlu.intents import (ALL_INTENTS, ANSWER_CLAUSE, ANSWER_INTENTS, MATTER_INTENTS, SOCIAL_INTENTS, IntentClassifier,
-                         load_examples, training_hash, training_set)
+from nlu.intents import (ALL_INTENTS, ANSWER_CLAUSE, ANSWER_INTENTS, MATTER_INTENTS, SOCIAL_INTENTS, SOCIAL_WORDS,
+                         IntentClassifier, load_examples, training_hash, training_set)
 from nlu.learned import DEFAULT_MATCH_THRESHOLD, LearnedExample, LearnedMatch, LearnedSet
 from nlu.lexicon import Tokenizer, lexicon_words, write_userdict
 from nlu.payload import parse_payload, payload_parse
@@ -401,7 +401,12 @@ class NLU:
                     lead < cal.intent_threshold or (names_matter and not ANSWER_CLAUSE.match(norm))))):
                 ranking = [("ask_matter", conf), *ranking]
             else:
-                return self._result(raw, ranking, [], False, False, None)
+                out = self._result(raw, ranking, [], False, False, None)
+                if intent in SOCIAL_WORDS and names_matter and not SOCIAL_WORDS[intent].search(norm):
+                    # «退役了» read as a goodbye: the matter it names goes aside, for the dialogue to use when the
+                    # conversation has no matter (after a matter it is a detail: «我辞职了» after a 公积金 question)
+                    out["named_matter"] = hits[0].as_dict()
+                return out
         elif intent in MATTER_INTENTS and intent != "ask_matter" and unsure and found:
             # which detail is asked is a guess («我要抵押贷款» reads a little like a fee question): the matter is
             # what the message says, so it is asked about as a whole (the matter's card answers every detail)

@@ -332,7 +332,9 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     if kind is not None and (kind.code != current.code or answering):
         return kind  # «店搬了地方» after 烟草专卖零售许可证新办: the one 变更 of the family
     if QUESTION.search(text) and not answering:
-        return None  # «在医院可以办不» asks about the matter; it does not describe the person's situation
+        # «在医院可以办不» asks about the matter; it does not describe the person's situation. A matter the search
+        # found strongly by words of ours only («要去报到不» after 退役报到 → 高校毕业生报到) does not take it away.
+        return current if named else None
     both = {h.code: h.score for h in nlu.rank_among(f"{state.topic_text} {text}", list(members))}
     alone = {h.code: h.score for h in nlu.rank_among(text, list(members))}
     if not both:
@@ -455,6 +457,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if (intent in _ANSWERS or _FILLER.fullmatch(text)) and not (state.matter_code or state.candidates or state.form) \
             and state.last_intent in _ASKS_NOTHING:
         return _as_intent(parse, "nlu_fallback", "answers_nothing")  # «嗯嗯嗯», «呃» when nothing was asked
+    named = parse.get("named_matter") or {}
+    if named and not (state.matter_code or state.candidates or state.form) and kb.get(str(named.get("code"))):
+        m = kb.get(str(named["code"]))  # «退役了», read as a goodbye, names 退役报到 when nothing else is going on
+        return _with_matter(parse, "ask_matter", m.code, m.name, "named_matter")
     if _COMPLAINT.search(text):
         name = "complain_ticket" if _REGISTER.search(text) else "complain"
         out = dict(parse, intent={"name": name, "confidence": 1.0}, interpreted="complaint")

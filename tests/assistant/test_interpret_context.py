@@ -258,3 +258,22 @@ def test_the_same_hall_question_about_another_hall(kb, halls):
 def test_an_action_a_helper_taught_needs_no_words(kb, halls):
     taught = dict(_parse("屋头猫儿走丢了", "request_human", conf=1.0), interpreted="learned")
     assert _read(kb, halls, taught)["intent"]["name"] == "request_human"
+
+
+def test_a_matter_put_aside_by_the_nlu_is_asked_about_only_when_nothing_else_is_going_on(kb, halls):
+    parse = dict(_parse("居住证了", "goodbye", conf=0.9), named_matter={"code": RESIDENCE, "name": "居住证办理",
+                                                                     "score": 1.4})
+    out = _read(kb, halls, parse)
+    assert (out["intent"]["name"], out["matters"][0]["code"], out["interpreted"]) == ("ask_matter", RESIDENCE,
+                                                                                      "named_matter")
+    other = _by_name(kb, "住房公积金提取（离职）")
+    after = DialogueState(matter_code=other.code, matter_name=other.name, topic_text="公积金咋个取")
+    assert _read(kb, halls, parse, after).get("interpreted") != "named_matter"
+
+
+def test_a_question_in_words_of_ours_stays_though_another_matter_is_found_strongly(kb, nlu, halls):
+    m = _by_name(kb, "退役报到")
+    state = DialogueState(matter_code=m.code, matter_name=m.name, topic_text="退役了", last_intent="ask_matter")
+    parse = _parse("要去报到不", "ask_matter", [(_by_name(kb, "高校毕业生报到").code, 1.4), (m.code, 0.38)])
+    out = interpret(parse, state, kb, nlu, halls, classify_hall_question)
+    assert out["matters"][0]["code"] == m.code

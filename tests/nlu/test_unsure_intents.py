@@ -60,3 +60,24 @@ def test_a_matter_named_well_is_not_a_no_because_of_its_first_character(probe):
     # found, but not that well: still the answer
     res = _decide(probe, [("deny", 0.8), ("ask_matter", 0.1)], top=max(probe.calibration.oos_threshold, over - 0.1))
     assert res["intent"]["name"] == "deny"
+
+
+def test_every_greeting_goodbye_and_thanks_example_has_its_words():
+    from nlu.intents import SOCIAL_WORDS, load_examples
+
+    examples = load_examples()
+    for intent, words in SOCIAL_WORDS.items():
+        assert [e for e in examples[intent] if not words.search(str(e))] == [], intent
+
+
+@pytest.mark.parametrize("social, words", [("goodbye", "再见，"), ("thanks", "谢谢，"), ("greet", "你好，")])
+def test_a_social_reading_without_its_words_puts_the_matter_it_names_aside(probe, social, words):
+    # «退役了» reads as a goodbye to the classifier; it names 退役报到, which the search finds well. The reading stays
+    # (after a matter, «我辞职了» is a detail the dialogue refines with); the matter goes aside for the dialogue
+    top = probe.calibration.oos_override_threshold + 0.2
+    res = _decide(probe, [(social, 0.9), ("ask_matter", 0.02)], top=top)
+    assert res["intent"]["name"] == social and res["matters"] == []
+    assert res["named_matter"]["code"] == probe.matters[0].code
+    # said with its words: nothing aside
+    res = _decide(probe, [(social, 0.9), ("ask_matter", 0.02)], top=top, text=words + probe.matters[0].name)
+    assert res["intent"]["name"] == social and "named_matter" not in res
