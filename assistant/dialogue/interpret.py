@@ -157,8 +157,9 @@ def _family_index(kb: Any) -> tuple[dict[str, list[Any]], dict[str, list[Any]], 
             stem = _stem(x.name)
             if len(stem) >= 4:
                 by_stem.setdefault(stem, []).append(x)
-            if _object(x.name):
-                by_object.setdefault(_object(x.name), []).append(x)
+            obj = _object(x.name)
+            if obj:
+                by_object.setdefault(obj, []).append(x)
         _FAMILY_INDEX[:] = [kb, by_item, by_stem, by_object]
     return _FAMILY_INDEX[1], _FAMILY_INDEX[2], _FAMILY_INDEX[3]
 
@@ -180,9 +181,8 @@ def family(kb: Any, m: Any) -> list[Any]:
     «残疾人证挂失补办»), in catalogue order."""
     by_item, by_stem, by_object = _family_index(kb)
     item = (getattr(m, "main_item", "") or "").strip()
-    members = {x.code for x in by_item.get(item, [])} | {x.code for x in by_stem.get(_stem(m.name), [])}
-    if _object(m.name):
-        members |= {x.code for x in by_object[_object(m.name)]}
+    members = {x.code for x in by_item.get(item, [])} | {x.code for x in by_stem.get(_stem(m.name), [])} | \
+        {x.code for x in by_object.get(_object(m.name), [])}
     return [m] + [x for x in kb.matters if x.code in members and x.code != m.code]
 
 
@@ -216,11 +216,15 @@ def _named_words(m: Any) -> set[str]:
     return _bigrams(" ".join([m.name, *m.aliases]))
 
 
+def _kinds(m: Any) -> frozenset[str]:
+    """The kinds of request a matter is of, by its name and aliases (``不动产抵押登记`` → ``{"mortgage"}``)."""
+    return _cues().of_name(" ".join([m.name, *m.aliases]))
+
+
 def tells_apart(text: str, m: Any, siblings: list[Any]) -> bool:
     """Whether ``text`` says why ``m`` rather than its ``siblings``: a word of ``m``'s names that not all of them
     share, or a kind of request ``m`` is of («丢了» → 挂失). «公积金提取» says only the family."""
-    cues = _cues()
-    if cues.of_query(text) & cues.of_name(" ".join([m.name, *m.aliases])):
+    if _cues().of_query(text) & _kinds(m):
         return True
     common = set.intersection(*(_named_words(x) for x in siblings)) if siblings else set()
     return bool(_bigrams(text) & (_named_words(m) - common))
@@ -293,7 +297,7 @@ def _selection(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) 
 def _by_kind(text: str, options: list[Any]) -> Any:
     """The one option of the kind of request ``text`` asks for («新办一张» → the 申领 one), else ``None``."""
     asked = _cues().of_query(text)
-    fits = [o for o in options if asked & _cues().of_name(" ".join([o.name, *o.aliases]))] if asked else []
+    fits = [o for o in options if asked & _kinds(o)] if asked else []
     return fits[0] if len(fits) == 1 else None
 
 
@@ -370,12 +374,12 @@ def _detail_asked(parse: dict[str, Any], state: DialogueState, kb: Any, strong: 
     hits = parse.get("matters") or []
     if intent != "ask_matter" or not state.matter_code or strong or not hits:
         return None
+    text = str(parse.get("text") or "")
     other = kb.get(str(hits[0].get("code")))
-    if other is None or other.code == state.matter_code or _bigrams(str(parse.get("text") or "")) & _named_words(other):
+    if other is None or other.code == state.matter_code or _bigrams(text) & _named_words(other):
         return None
-    if len(_CJK.findall(str(parse.get("text") or ""))) <= _SHORT_QUESTION and QUESTION.search(str(parse.get("text"))):
-        near = _near_detail(parse)
-        return near or "ask_matter"  # «条件是啥», «要体检不»: too short to bring up another matter unnamed
+    if len(_CJK.findall(text)) <= _SHORT_QUESTION and QUESTION.search(text):
+        return _near_detail(parse) or "ask_matter"  # «条件是啥», «要体检不»: too short to bring up another matter
     return _near_detail(parse)
 
 
@@ -457,10 +461,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if (intent in _ANSWERS or _FILLER.fullmatch(text)) and not (state.matter_code or state.candidates or state.form) \
             and state.last_intent in _ASKS_NOTHING:
         return _as_intent(parse, "nlu_fallback", "answers_nothing")  # «嗯嗯嗯», «呃» when nothing was asked
-    named = parse.get("named_matter") or {}
-    if named and not (state.matter_code or state.candidates or state.form) and kb.get(str(named.get("code"))):
-        m = kb.get(str(named["code"]))  # «退役了», read as a goodbye, names 退役报到 when nothing else is going on
-        return _with_matter(parse, "ask_matter", m.code, m.name, "named_matter")
+    aside = kb.get(str((parse.get("named_matter") or {}).get("code")))
+    if aside is not None and not (state.matter_code or state.candidates or state.form):
+        # «退役了», read as a goodbye, names 退役报到 when nothing else is going on
+        return _with_matter(parse, "ask_matter", aside.code, aside.name, "named_matter")
     if _COMPLAINT.search(text):
         name = "complain_ticket" if _REGISTER.search(text) else "complain"
         out = dict(parse, intent={"name": name, "confidence": 1.0}, interpreted="complaint")

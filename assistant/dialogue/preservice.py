@@ -31,9 +31,11 @@ log = get_logger(__name__)
 
 LICENCE_SLOTS = ("licence_type", "licence_number", "licence_holder", "licence_expiry", "licence_channel")
 VISIT_SLOTS = ("visit_person", "visit_phone", "visit_address", "visit_street", "visit_matter", "visit_time")
-_CANCEL = re.compile(r"^\s*(取消|算了|算球|不办了|不登记了|不约了|不预约了|退出|不要了|不用了|先不了|不弄了|不整了|不搞了)"
-                     r"(吧|了|啊|哈)?\s*[。!！.]?\s*$")
-_CANCEL_WORD = re.compile(r"取消|算了|算球|不办了|不约了|不预约了|不登记了|退出|不弄了|不整了|不搞了")
+#: Words that leave a form in a short message …
+_CANCEL_WORDS = "取消|算了|算球|不办了|不约了|不预约了|不登记了|退出|不弄了|不整了|不搞了"
+_CANCEL_WORD = re.compile(_CANCEL_WORDS)
+#: … and the whole messages that do (with the ones that only mean «no more» when said alone)
+_CANCEL = re.compile(rf"^\s*({_CANCEL_WORDS}|不要了|不用了|先不了)(吧|了|啊|哈)?\s*[。!！.]?\s*$")
 #: Intents of a question the form can answer in passing before it asks again.
 _DIGRESSION_INTENTS = {"ask_matter", "ask_materials", "ask_location", "ask_time", "ask_fee", "ask_hall", "complain"}
 #: Slots whose answer names someone or something (a person, a number, an address, a matter): never a question.
