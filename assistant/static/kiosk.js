@@ -329,7 +329,10 @@
         answer.appendChild(card);
         spoken.push("您要办的是：" + m.name + "。" + (m.place ? "办理地点：" + m.place + "。" : ""));
       } else if (p.type === "checklist") {
-        answer.appendChild(el("h3", null, "要带的材料"));
+        var pm = p.matter || {};
+        var head = el("h3", "checklist-head", pm.name ? "办理「" + pm.name + "」要带的材料" : "要带的材料");
+        head.setAttribute("data-code", pm.code || "");
+        answer.appendChild(head);
         var ol = el("ol", "checklist");
         (p.items || []).forEach(function (it) {
           var extra = [it.form, it.copies > 1 ? it.copies + "份" : "", it.requirement === "conditional" ? "视情况" : ""]
@@ -338,7 +341,7 @@
         });
         answer.appendChild(ol);
         var names = (p.items || []).slice(0, 5).map(function (it) { return it.name; });
-        if (names.length) { spoken.push("需要带：" + names.join("、") + "。"); }
+        if (names.length) { spoken.push((pm.name ? "办理" + pm.name : "") + "需要带：" + names.join("、") + "。"); }
       } else if (p.type === "buttons") {
         var box = el("div", "choices");
         (p.buttons || []).forEach(function (b) {

@@ -234,7 +234,8 @@ def test_kiosk_noisy_hall_clip_hands_free_asks_then_answers_in_chromium(kiosk_se
 def _spoken_to_the_real_rasa(live, pipeline, tmp_path, wav: Path, pad_s: float) -> dict:
     """One spoken question on the kiosk page against the whole stack (app + the real Rasa server, ``live``), the
     kiosk set never to ask first, ``wav`` (padded with ``pad_s`` of its own end) as the microphone: one tap, the
-    server ends the utterance. Returns the reply, the session, the answer's text, the first matter card's code, the
+    server ends the utterance. Returns the reply, the session, the answer's text, the code of the first matter card or
+    checklist (a hearing read as «要带什么» is answered with the matter's list, headed by its name), the
     page's outcome (for assertion messages) and the kiosk's decisions."""
     from playwright.sync_api import sync_playwright
 
@@ -255,7 +256,7 @@ def _spoken_to_the_real_rasa(live, pipeline, tmp_path, wav: Path, pad_s: float) 
                 _settled(page, 120000)
                 events = page.evaluate("window.__kiosk.events")
                 answer = page.locator("#answer")
-                card = page.locator(".matter-card")
+                card = page.locator(".matter-card, .checklist-head")
                 return {"reply": next((e["data"] for e in events if e["kind"] == "reply"), None),
                         "session": page.evaluate("window.__kiosk.sessionId"),
                         "answer": answer.inner_text().strip() if answer.is_visible() else "",
