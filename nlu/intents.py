@@ -33,7 +33,7 @@ ANSWER_INTENTS = ("affirm", "deny")
 #: The words a greeting, a goodbye or a thanks is said with (every example of ``nlu/data/intents.yml`` has them): a
 #: message the classifier reads as one of these without its words («退役了» as a goodbye) may name a matter.
 SOCIAL_WORDS = {
-    "goodbye": re.compile(r"再见|拜拜|走了|先走|下次|就这样|没别的|没有其他|先去办|先这样|回见|88|bye|再来|晓得了|不问了|"
+    "goodbye": re.compile(r"再见|拜拜|走了|先走|下次|就这样|没别的|没有其他|先去办|先这样|回见|88|bye|再来|晓得了|知道了|明白了|懂了|不问了|"
                           r"就问这些|再会|下线|晚安|不聊了|结束|退出|没得啥子|回头见|改天", re.I),
     "thanks": re.compile(r"谢|辛苦|麻烦你|thank", re.I),
     "greet": re.compile(r"你好|您好|喂|在吗|在不在|有人|哈喽|hello|hi|早|上午好|下午好|晚上好|嗨|老师好|打扰", re.I),

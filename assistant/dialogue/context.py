@@ -277,6 +277,8 @@ async def run_step(name: str, sender_id: str, tracker_state: dict[str, Any], ser
         state.form_values = {}
     if tracker.intent:
         state.last_intent = tracker.intent
+    if tracker.latest_message.get("cannot_come"):  # whichever step answered: 上门办 is offered with what follows
+        state.cannot_come = True
     state.turn_id = str(tracker.metadata.get("turn_id") or "")
     if states is not None and sender_id:
         try:

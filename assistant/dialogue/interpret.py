@@ -28,7 +28,9 @@ from functools import lru_cache
 from typing import Any
 
 from assistant.dialogue.state import DialogueState
+from assistant.preservice.numbers import find_booking_numbers
 from knowledge.hall_questions import HALL_ONLY_TOPICS, HallTopic
+from nlu.intents import SOCIAL_WORDS
 from nlu.rerank import VariantCues
 
 #: Intents a clarification can have been asked for (the chosen option is answered for the same question).
@@ -39,6 +41,8 @@ SOFT_INTENTS = {"nlu_fallback", "out_of_scope", "affirm", "deny", "goodbye", "ch
 _SHORT_QUESTION = 6
 #: A fused search score (``matters[].score``) at which the message names a matter on its own.
 STRONG_SCORE = 1.35
+#: A search score at which a matter the question also found may be what it meant (:func:`look_alikes`).
+LOOK_ALIKE_SCORE = 0.5
 #: Main items that group nothing (the catalogue's placeholder).
 _NO_FAMILY = {"", "未分类", "其他"}
 
@@ -50,9 +54,10 @@ _ORDINALS = [
 ]
 _BARE_NUMBER = re.compile(r"^\s*([1-9１-９])\s*[.。号]?\s*$")
 _CHINESE_NUMBER = re.compile(r"^\s*([一二三两])\s*(个|项)?\s*$")
+#: The person (or the relative asked for) cannot come to the hall («高龄津贴» is a matter, not the person).
 _CANNOT_COME = re.compile(r"卧床|瘫痪|行动不便|腿脚?不(方便|好|行|灵便|利索)|走路(不方便|困难|都困难)|走不(动|了)|下不了床|"
-                          r"出不了门|住院|坐轮椅|残疾|失能|中风|偏瘫|瘫|躺在床|在床上|[89]\d\s*(多)?岁|[八九]十(多|好几|来)?岁|"
-                          r"[八九]十(多|好几)了|高龄|来不了|去不了")
+                          r"出不了门|住院|坐轮椅|残疾|失能|中风|偏瘫|瘫|躺在床|在床上|[89]\d\s*(多)?[岁了]|"
+                          r"[八九]十[一二三四五六七八九]?(多|好几|来)?[岁了]|高龄(?!津贴|补贴)|来不了|去不了")
 _CHONGQING = re.compile(r"重庆|川渝")
 #: Yes and no: answers, which mean nothing when nothing was asked …
 _ANSWERS = {"affirm", "deny"}
@@ -85,6 +90,8 @@ ACTION_WORDS = {
     "list_licences": re.compile(r"登记|提醒|证照|许可证|我的证|几张证"),
     "precheck_materials": re.compile(r"带了|有了|我有|都有|准备了|拿了|手头|齐|够|差|缺|少|核对|对一下|预审|检查|除了"),
 }
+#: Questions about the conversation's home-visit booking.
+_BOOKING_INTENTS = {"booking_status", "change_booking", "cancel_booking"}
 #: A request to erase what the assistant keeps of the conversation («删除我的记录», «把聊天记录清掉»).
 _ERASE = re.compile(r"(删除|删掉|删了|清除|清空|清掉|抹掉|销毁|不要保留|别保留|不要留)\S{0,6}"
                     r"(记录|聊天|对话|信息|资料|数据|隐私|痕迹)|(记录|聊天记录|对话|信息|资料|数据)\S{0,4}(删除|删掉|删了|清除|清掉)")
@@ -230,6 +237,21 @@ def tells_apart(text: str, m: Any, siblings: list[Any]) -> bool:
     return bool(_bigrams(text) & (_named_words(m) - common))
 
 
+def look_alikes(text: str, m: Any, hits: list[dict[str, Any]], kb: Any) -> list[str]:
+    """Codes of the other matters a question found (of its three next best) that it names by the same words as
+    ``m`` and by nothing that tells ``m`` apart from them («优待证咋办»: 申领《四川省老年人优待证》 beside 退役军人和其他
+    优抚对象优待证申领): a later detail of the person's situation may be about one of them."""
+    words = _bigrams(text)
+    out = []
+    for h in hits[1:4]:
+        other = kb.get(str(h.get("code")))
+        if other is None or other.code == m.code or float(h.get("score") or 0) < LOOK_ALIKE_SCORE:
+            continue
+        if words & _named_words(m) & _named_words(other) and not tells_apart(text, m, [other]):
+            out.append(other.code)
+    return out
+
+
 def _names_other(parse: dict[str, Any], codes: set[str], kb: Any = None) -> bool:
     """Whether the message is about a matter outside ``codes`` (its best match is outside and clearly better).
 
@@ -256,6 +278,20 @@ def _says_ours(text: str, other: Any, codes: set[str], kb: Any) -> bool:
     shared = _bigrams(text) & _named_words(other)
     ours = set().union(*(_named_words(m) for m in (kb.get(c) for c in codes) if m is not None))
     return bool(shared) and not shared - ours - _kind_words()
+
+
+def _beyond_options(text: str, strong: list[str], state: DialogueState, kb: Any) -> bool:
+    """Whether the message names a matter strongly that is not one of the offered options — nor a sibling of one
+    that its words do not tell apart from it («结婚登记要带啥» after options with 涉外婚姻登记 finds 中国内地公民婚姻登记,
+    but says nothing the 涉外 one is not called)."""
+    options = [m for m in (kb.get(c) for c in state.candidates) if m is not None]
+    for code in strong:
+        found = kb.get(code)
+        if code in state.candidates or found is None:
+            continue
+        if not any(code in kin(kb, o) and not tells_apart(text, found, [o]) for o in options):
+            return True
+    return False
 
 
 def _selection(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) -> Any:
@@ -323,6 +359,12 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     if current is None or nlu is None or not state.topic_text:
         return None
     members = kin(kb, current)
+    # the options offered (a detail given instead of picking one), and the matters the question named as much as
+    # the current one («我爸70了» after «优待证咋办»: the 老年人 one)
+    for code in (state.candidates if answering else []) + state.topic_matters:
+        alike = kb.get(code)
+        if alike is not None:
+            members.setdefault(alike.code, alike)
     crossing = [c for c in parse.get("matters") or [] if c.get("code") in members]
     strong = _strong(parse)
     named = [kb.get(c) for c in strong if c not in members]
@@ -333,22 +375,99 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     # members, for the earlier question plus the detail and for the detail alone: the earlier question chose the
     # family, the detail is what tells the siblings apart, so it counts twice
     kind = _by_kind(text, list(members.values()))
-    if kind is not None and (kind.code != current.code or answering):
+    if kind is not None and (kind.code != current.code or answering) and not _names_ours(text, parse, current, kind):
         return kind  # «店搬了地方» after 烟草专卖零售许可证新办: the one 变更 of the family
     if QUESTION.search(text) and not answering:
         # «在医院可以办不» asks about the matter; it does not describe the person's situation. A matter the search
         # found strongly by words of ours only («要去报到不» after 退役报到 → 高校毕业生报到) does not take it away.
-        return current if named else None
-    both = {h.code: h.score for h in nlu.rank_among(f"{state.topic_text} {text}", list(members))}
-    alone = {h.code: h.score for h in nlu.rank_among(text, list(members))}
-    if not both:
+        # A question in words only some members are called by («要预约不» after 婚姻登记: 结婚登记预约 and
+        # 离婚登记预约) asks about one of them: the one the earlier question fits (the question's words chose them).
+        naming = _naming_members(text, current, members)
+        if naming:
+            return _best_member(nlu, f"{state.topic_text} {text}", "", naming)[0]
+        if named or _only_a_guess(parse, current) and \
+                _fit(nlu, f"{state.topic_text} {text}", current) >= float(parse["matters"][0].get("score") or 0):
+            return current  # «在医院可以办不» after 出生登记: the search's weak 生育登记 is a guess, ours fits better
         return None
-    best = members[min(both, key=lambda c: (-(both[c] + alone.get(c, 0.0)), c))]
+    best, fit = _best_member(nlu, f"{state.topic_text} {text}", text, members)
+    if best is None:
+        return None
+    if best.code != current.code and not answering and _names_ours(text, parse, current, best):
+        return current
     if best.code != current.code or answering or named:
         return best  # (named: a matter found strongly by words of ours only, «丢了要补» → 证照遗失补领: ours stays)
-    if parse["intent"]["name"] in {"nlu_fallback", "out_of_scope"} and (crossing or len(members) > 1):
-        return best  # a detail that keeps the same matter: answer it again rather than "not understood"
+    if (parse["intent"]["name"] in {"nlu_fallback", "out_of_scope"} or parse["intent"]["name"] in SOCIAL_WORDS) \
+            and (crossing or len(members) > 1):
+        # a detail that keeps the same matter: answer it again rather than "not understood" (or, for a goodbye
+        # read without its words, «我是嫁过来的», rather than «慢走»)
+        return best
+    hits = parse.get("matters") or []
+    other = kb.get(str(hits[0].get("code"))) if hits else None
+    if other is not None and other.code != current.code and _a_detail(text, current) and (
+            fit >= float(hits[0].get("score") or 0) or _names_ours(text, parse, current, other)):
+        # «我是退伍军人» after 退役军人优待证: the search of the detail alone found 退役报到, but ours fits the earlier
+        # question with the detail better (not so «我要抵押贷款» after 不动产登记资料查询: 不动产抵押登记); or the
+        # detail names ours («遗产继承的公证» after 公证业务预约办理)
+        return current
     return None
+
+
+def _best_member(nlu: Any, both_text: str, text: str, members: dict[str, Any]) -> tuple[Any, float]:
+    """The member the earlier question plus the detail fits best, the detail counted twice (the earlier question
+    chose the family, the detail is what tells the siblings apart), and its score for the two together;
+    ``(None, 0.0)`` when none is scored. An empty ``text`` counts the two together only."""
+    both = {h.code: h.score for h in nlu.rank_among(both_text, list(members))}
+    alone = {h.code: h.score for h in nlu.rank_among(text, list(members))} if text else {}
+    if not both:
+        return None, 0.0
+    best = min(both, key=lambda c: (-(both[c] + alone.get(c, 0.0)), c))
+    return members[best], both[best]
+
+
+def _naming_members(text: str, current: Any, members: dict[str, Any]) -> dict[str, Any]:
+    """The members called by a word of ``text`` that ``current`` is not called by."""
+    words = _bigrams(text) - _named_words(current)
+    return {c: m for c, m in members.items() if c != current.code and words & _named_words(m)}
+
+
+def _only_a_guess(parse: dict[str, Any], current: Any) -> bool:
+    """Whether the search's best match for the message is another matter found only weakly (below
+    :data:`MATTER_SCORE`): a guess, not a matter the message names."""
+    hits = parse.get("matters") or []
+    return bool(hits) and hits[0].get("code") != current.code and float(hits[0].get("score") or 0) < MATTER_SCORE
+
+
+def _fit(nlu: Any, text: str, m: Any) -> float:
+    """The search score of ``m`` for ``text``."""
+    hits = nlu.rank_among(text, [m.code])
+    return hits[0].score if hits else float("-inf")
+
+
+def _names_ours(text: str, parse: dict[str, Any], current: Any, other: Any) -> bool:
+    """Whether the message names the current matter rather than ``other`` of its kin: a word only it is called by,
+    and the search of the whole message does not rank ``other`` first or names ours last («办个继承公证» after
+    公证业务预约办理: 公证, though 继承 is the kind of 不动产转移登记（继承）)."""
+    if not _bigrams(text) & (_named_words(current) - _named_words(other)):
+        return False  # (a kind of request both are of says neither: «挂失那个» after 社会保障卡补领)
+    order = [str(h.get("code")) for h in parse.get("matters") or []]
+    if other.code not in order or (current.code in order and order.index(current.code) < order.index(other.code)):
+        return True
+    return _last_named(text, current, other)
+
+
+def _last_named(text: str, m: Any, other: Any) -> bool:
+    """Whether a word only ``m`` is called by comes after every word only ``other`` is called by: the head of a
+    Chinese noun phrase comes last («遗产继承的公证» is a 公证, «公证完了办继承过户» a 继承)."""
+    cjk = "".join(_CJK.findall(text))
+    ours, theirs = _named_words(m) - _named_words(other), _named_words(other) - _named_words(m)
+    last = {w: i for i in range(len(cjk) - 1) for w in [cjk[i:i + 2]]}
+    mine = max((i for w, i in last.items() if w in ours), default=-1)
+    return mine >= 0 and mine > max((i for w, i in last.items() if w in theirs), default=-1)
+
+
+def _a_detail(text: str, current: Any) -> bool:
+    """Whether a message is short enough to be a detail of the conversation's matter, or says a word of it."""
+    return len(_CJK.findall(text)) <= _SHORT_QUESTION or bool(_bigrams(text) & _named_words(current))
 
 
 def _asks_about_material(parse: dict[str, Any], state: DialogueState, kb: Any) -> str | None:
@@ -381,6 +500,41 @@ def _detail_asked(parse: dict[str, Any], state: DialogueState, kb: Any, strong: 
     if len(_CJK.findall(text)) <= _SHORT_QUESTION and QUESTION.search(text):
         return _near_detail(parse) or "ask_matter"  # «条件是啥», «要体检不»: too short to bring up another matter
     return _near_detail(parse)
+
+
+#: Turns after which the message before is kept unplaced (:attr:`DialogueState.said_before`).
+_UNPLACED = {"chitchat", "greet", "out_of_scope", "nlu_fallback", "affirm", "deny"}
+
+
+def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any,
+                   strong: list[str]) -> dict[str, Any] | None:
+    """A question that names no matter by its words («要办啥子证») right after a message no matter was found for
+    («我想养条狗»): the two read together, when together they name one matter clearly; else ``None``."""
+    intent = parse["intent"]["name"]
+    text = str(parse.get("text") or "")
+    words = _bigrams(text)
+    if nlu is None or any(m is None or words & _named_words(m) for m in map(kb.get, strong)) \
+            or state.matter_code or state.candidates or state.form or not state.said_before \
+            or state.last_intent not in _UNPLACED or intent not in ASK_INTENTS:
+        return None
+    both = nlu.parse(f"{state.said_before} {text}")
+    hits = both.get("matters") or []
+    if both.get("out_of_scope") or both.get("ambiguous") or not hits:
+        return None  # (the NLU's own decision: the two together name one matter, not out of scope)
+    return _with_matter(parse, intent, str(hits[0]["code"]), str(hits[0].get("name") or ""), "together")
+
+
+def _same_matter_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> bool:
+    """Whether a detail question («结婚登记在哪办» after 涉外婚姻登记) found a matter of the current one's kin by
+    words that do not tell it apart from the current one: it asks about the current one."""
+    current = kb.get(state.matter_code) if state.matter_code else None
+    hits = parse.get("matters") or []
+    if current is None or parse["intent"]["name"] not in ASK_INTENTS[1:] or not hits:
+        return False
+    found = kb.get(str(hits[0].get("code")))
+    if found is None or found.code == current.code or found.code not in kin(kb, current):
+        return False
+    return not tells_apart(str(parse.get("text") or ""), found, [current])
 
 
 def _near_detail(parse: dict[str, Any]) -> str | None:
@@ -449,10 +603,12 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         return parse
     intent = parse["intent"]["name"]
     strong = _strong(parse)
-    if state.candidates and not any(c not in state.candidates for c in strong):
+    if state.candidates and not _beyond_options(text, strong, state, kb):
         chosen = _selection(text, parse, state, kb)
         if chosen is not None:
-            asked = state.last_intent if state.last_intent in ASK_INTENTS else "ask_matter"
+            # what the message asks («…要带啥» picks an option and asks its materials), else what was being asked
+            asked = intent if intent in ASK_INTENTS[1:] else \
+                state.last_intent if state.last_intent in ASK_INTENTS else "ask_matter"
             return _with_matter(parse, asked, chosen.code, chosen.name, "selection")
     if _ERASE.search(text) and not re.search(r"预约|提醒", text):
         return _as_intent(parse, "erase_my_data", "erase")
@@ -478,6 +634,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         rest = [r for r in parse.get("intent_ranking") or [] if r.get("name") not in {guarded, intent}]
         parse = dict(parse, intent={"name": intent, "confidence": 1.0}, interpreted="not_an_action")
         parse["intent_ranking"] = [parse["intent"], *rest]  # what else the message may ask stays known
+    if intent in _BOOKING_INTENTS and state.matter_code and not state.last_booking and QUESTION.search(text) \
+            and not find_booking_numbers(text):
+        # «是不是要预约» after 婚姻登记 asks whether the matter needs an appointment: there is no booking to ask about
+        intent = "ask_matter"
+        parse = _as_intent(parse, intent, "no_booking")
     about_person = bool(_CANNOT_COME.search(text)) and bool(state.matter_code)
     # «在哪里» after a matter is about the matter's place («周末能办不» is still about the hall's hours)
     about_matter = intent in {"ask_materials", "ask_location", "ask_fee"} and bool(state.matter_code)
@@ -512,7 +673,8 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         if variant is not None:
             asked = intent if intent in ASK_INTENTS else "ask_matter"
             return _with_matter(parse, asked, variant.code, variant.name, "chongqing")
-    if intent in SOFT_INTENTS and (state.matter_code or state.candidates):
+    said = intent in SOCIAL_WORDS and bool(SOCIAL_WORDS[intent].search(text))  # «好的，再见» is no detail
+    if intent in SOFT_INTENTS and (state.matter_code or state.candidates) and not said:
         refined = _refinement(text, parse, state, kb, nlu)
         if refined is not None:
             return _with_matter(parse, "ask_matter", refined.code, refined.name, "refinement")
@@ -521,6 +683,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     material = _asks_about_material(parse, state, kb)
     if material is not None:
         return _with_matter(parse, material, state.matter_code or "", state.matter_name or "", "material")
+    together = _read_together(parse, state, kb, nlu, strong)
+    if together is not None:
+        return together
+    if _same_matter_asked(parse, state, kb):
+        return _with_matter(parse, intent, state.matter_code or "", state.matter_name or "", "follow_up")
     detail = _detail_asked(parse, state, kb, strong)
     if detail is not None:
         return _with_matter(parse, detail, state.matter_code or "", state.matter_name or "", "follow_up")

@@ -21,7 +21,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, step
-from assistant.dialogue.interpret import MATTER_SCORE, family, kin, tells_apart
+from assistant.dialogue.interpret import MATTER_SCORE, family, kin, look_alikes, tells_apart
 from assistant.dialogue.replies import human_button, say
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
 from assistant.logging import get_logger, log_event
@@ -178,21 +178,32 @@ def card_buttons(m: Any, related: list[Any] = ()) -> dict[str, Any]:
     return buttons(items + [human_button(m.code)])
 
 
-def _remember_topic(ctx: StepContext) -> None:
-    """Keep the question that brought up the matter, to re-read a later detail of the situation with it."""
+def _remember_topic(ctx: StepContext, m: Any = None) -> None:
+    """Keep the question that brought up the matter, to re-read a later detail of the situation with it, and the
+    matters it named as much as ``m`` (:func:`look_alikes`), for the detail to choose from too."""
     why = ctx.tracker.latest_message.get("interpreted")
     if _is_payload(ctx) or why == "selection":
         return
-    earlier = ctx.state.topic_text if why in {"refinement", "chongqing"} else ""
+    again = why in {"refinement", "chongqing"}
+    earlier = ctx.state.topic_text if again else ctx.state.said_before if why == "together" else ""
     ctx.set_slot("topic_text", mask_pii(f"{earlier} {ctx.tracker.text}".strip())[-200:])
+    if m is not None and not again:
+        ctx.set_slot("topic_matters", look_alikes(ctx.tracker.text or "", m,
+                                                  ctx.tracker.latest_message.get("matters") or [], _kb(ctx)))
 
 
-def _offer_help(ctx: StepContext) -> None:
-    """The person (or a relative) cannot come to the hall: offer 上门办 and 帮办代办 along with the answer."""
-    if ctx.tracker.latest_message.get("cannot_come"):
+def _offer_help(ctx: StepContext, m: Any = None) -> None:
+    """The person (or a relative) cannot come to the hall: offer 上门办 and 帮办代办 along with the answer — when
+    the message says so, and again with each new matter ``m`` of a conversation in which it was said («我妈瘫在床上»,
+    then «她的养老金认证咋办»)."""
+    if ctx.tracker.latest_message.get("cannot_come"):  # (remembered for the turns after: dialogue.context)
         ctx.text(say("help.cannot_come"))
-        ctx.reply(buttons([(say("button.home_visit"), payload("book_home_visit")),
-                           (say("button.proxy"), payload("request_human", ctx.state.matter_code))]))
+    elif m is not None and ctx.state.cannot_come:
+        ctx.text(say("help.cannot_come_again", name=m.name))
+    else:
+        return
+    ctx.reply(buttons([(say("button.home_visit"), payload("book_home_visit")),
+                       (say("button.proxy"), payload("request_human", ctx.state.matter_code))]))
 
 
 def _close_calls(ctx: StepContext, kb: Any, m: Any) -> list[Any]:
@@ -232,8 +243,8 @@ def _answer_card(ctx: StepContext, m: Any, also: list[Any]) -> None:
     _unverified_notice(ctx, m)
     ctx.reply(card_buttons(m, related))
     _remember(ctx, m)
-    _remember_topic(ctx)
-    _offer_help(ctx)
+    _remember_topic(ctx, m)
+    _offer_help(ctx, m)
     log_event(log, "dialogue.matter.answered", session=ctx.tracker.sender_id, matter=m.code,
               related=",".join(r.code for r in related))
 
@@ -362,12 +373,21 @@ def smalltalk(ctx: StepContext) -> None:
     """Greetings, thanks, yes/no and chit-chat: one friendly line that brings the person back to their matter."""
     intent = ctx.tracker.intent if ctx.tracker.intent in SMALLTALK_INTENTS else "chitchat"
     ctx.text(say(f"smalltalk.{intent}"))
+    _remember_unplaced(ctx)
+    _offer_help(ctx)  # «我奶奶中风了躺在床上», whatever the classifier made of it
 
 
 @step("action_out_of_scope")
 def out_of_scope(ctx: StepContext) -> None:
     """Not a government matter: a polite redirect (12345, 好差评), never a wrong matter."""
     ctx.text(say("out_of_scope"))
+    _remember_unplaced(ctx)
+
+
+def _remember_unplaced(ctx: StepContext) -> None:
+    """Keep a message no matter was found for («我想养条狗»), to read the next question («要办啥子证») with it."""
+    if not _is_payload(ctx):
+        ctx.set_slot("said_before", mask_pii(ctx.tracker.text or "")[-100:])
 
 
 # --- fallback and handoff ------------------------------------------------------------------------------------------
@@ -436,6 +456,7 @@ async def handoff(ctx: StepContext) -> None:
 
 
 async def _fallback(ctx: StepContext) -> None:
+    _remember_unplaced(ctx)
     streak = ctx.state.fallback_streak + 1
     if streak >= FALLBACKS_BEFORE_HANDOFF:
         await open_ticket(ctx, "two_fallbacks", say("handoff.after_fallbacks"))

@@ -20,7 +20,8 @@ from assistant.privacy import mask_name, mask_pii
 
 #: State fields the dialogue steps read and write as slots (``ctx.tracker.get_slot`` / ``ctx.set_slot``).
 MEMORY_SLOTS = ("matter_code", "matter_name", "candidates", "fallback_streak", "handoff_ticket", "last_booking",
-                "firm_facts", "topic_text", "hall_topic")
+                "firm_facts", "topic_text", "topic_matters", "hall_topic",
+                "cannot_come", "said_before")
 #: Form slots whose values are personal data: Rasa gets them masked (:func:`mask_slot`), the raw value stays in
 #: :attr:`DialogueState.form_values` until the form ends.
 PERSONAL_SLOTS = ("visit_person", "visit_phone", "visit_address", "licence_number", "licence_holder",
@@ -57,7 +58,13 @@ class DialogueState:
         last_booking: the last home-visit booking number of this conversation.
         firm_facts: what a firm said about itself (industry, size …) for the policy handbook.
         topic_text: the question that brought up the current matter (masked), to re-read a later detail with it.
+        topic_matters: other matters that question named as much as the current one («优待证咋办»: 退役军人优待证
+            and 老年人优待证), which a later detail («我爸70了») may choose.
         hall_topic: the hall topic last answered («几点开门» → hours), for «那营门口街道的呢».
+        said_before: the last message answered as small talk, out of scope or not understood (masked), to read a
+            question that follows it («我想养条狗», then «要办啥子证») together with it.
+        cannot_come: the person said they (or the relative they ask for) cannot come to the hall: 上门办 and
+            帮办代办 are offered with each matter after.
         form: the Rasa form in progress (``None`` when none).
         last_intent: the intent of the last turn a dialogue step answered.
         turn_id: the id of that turn (the chat service compares it with the turn it sent).
@@ -78,7 +85,10 @@ class DialogueState:
     last_booking: str | None = None
     firm_facts: dict[str, Any] | None = None
     topic_text: str = ""
+    topic_matters: list[str] = field(default_factory=list)
     hall_topic: str = ""
+    cannot_come: bool = False
+    said_before: str = ""
     form: str | None = None
     last_intent: str = ""
     turn_id: str = ""
@@ -94,6 +104,7 @@ class DialogueState:
         known = {f.name for f in fields(cls)}
         state = cls(**{k: v for k, v in data.items() if k in known})
         state.candidates = [str(c) for c in state.candidates] if isinstance(state.candidates, list) else []
+        state.topic_matters = [str(c) for c in state.topic_matters] if isinstance(state.topic_matters, list) else []
         state.form_values = dict(state.form_values) if isinstance(state.form_values, dict) else {}
         try:
             state.fallback_streak = max(0, int(state.fallback_streak or 0))
@@ -116,7 +127,7 @@ class DialogueState:
             value = getattr(default, name)
         if name == "fallback_streak":
             value = int(float(value or 0))
-        if name == "candidates":
+        if name in ("candidates", "topic_matters"):
             value = [str(c) for c in value or []]
         setattr(self, name, value)
 

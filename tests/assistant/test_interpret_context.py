@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.dialogue.interpret import interpret
+from assistant.dialogue.interpret import interpret, look_alikes
 from assistant.dialogue.state import DialogueState
 from knowledge.hall_questions import classify_hall_question
 from knowledge.halls import HallDirectory
@@ -232,7 +232,8 @@ def test_a_question_after_a_matter_does_not_move_it_by_meaning(kb, nlu, halls):
     m = _by_name(kb, "出生登记（新生儿入户）")
     state = DialogueState(matter_code=m.code, matter_name=m.name, topic_text="新生儿上户口", last_intent="ask_matter")
     out = interpret(nlu.parse("在医院可以办不"), state, kb, nlu, halls, classify_hall_question)
-    assert out.get("interpreted") != "refinement"
+    # the search alone guesses 生育登记 (weakly, by «医院»); the question asks about the conversation's matter
+    assert out["matters"][0]["code"] == m.code
 
 
 def test_a_question_naming_a_material_of_the_matter_asks_what_to_bring(kb, halls):
@@ -277,3 +278,63 @@ def test_a_question_in_words_of_ours_stays_though_another_matter_is_found_strong
     parse = _parse("要去报到不", "ask_matter", [(_by_name(kb, "高校毕业生报到").code, 1.4), (m.code, 0.38)])
     out = interpret(parse, state, kb, nlu, halls, classify_hall_question)
     assert out["matters"][0]["code"] == m.code
+
+
+def _after(kb, name: str, question: str, nlu=None) -> DialogueState:
+    m = _by_name(kb, name)
+    alikes = look_alikes(question, m, nlu.parse(question)["matters"], kb) if nlu is not None else []
+    return DialogueState(matter_code=m.code, matter_name=m.name, topic_text=question, topic_matters=alikes,
+                         last_intent="ask_matter")
+
+
+@pytest.mark.parametrize("name, question, detail", [
+    ("机动车驾驶证核发（初次申领）", "驾照怎么考", "头一回考"),  # the search alone: 不动产首次登记
+    ("退役军人和其他优抚对象优待证申领", "退役军人优待证怎么申请", "我退伍好几年了"),  # alone: 退役报到
+    ("开具个人所得税纳税记录（县级行使）", "个税证明怎么开", "个人的"),  # alone: 个人独资企业设立登记
+    ("公证业务预约办理", "办理公证要预约不", "遗产继承的公证"),  # a 公证: the word that comes last
+])
+def test_a_detail_that_fits_the_matter_with_the_question_keeps_it(kb, nlu, halls, name, question, detail):
+    state = _after(kb, name, question)
+    out = interpret(nlu.parse(detail), state, kb, nlu, halls, classify_hall_question)
+    assert out["matters"][0]["name"] == name
+
+
+def test_a_detail_that_names_another_matter_better_still_moves(kb, nlu, halls):
+    state = _after(kb, "不动产登记资料查询", "不动产登记的事情")
+    out = interpret(nlu.parse("我要抵押贷款"), state, kb, nlu, halls, classify_hall_question)
+    assert out["matters"][0]["name"] == "不动产抵押登记"
+
+
+def test_a_detail_question_in_words_a_sibling_shares_stays_on_the_matter(kb, nlu, halls):
+    state = _after(kb, "涉外、涉港澳台居民及华侨婚姻登记", "老公是台湾的")
+    out = interpret(nlu.parse("结婚登记在哪里办"), state, kb, nlu, halls, classify_hall_question)
+    assert (out["intent"]["name"], out["matters"][0]["name"]) == ("ask_location", "涉外、涉港澳台居民及华侨婚姻登记")
+    # a word the sibling alone is called by moves
+    out = interpret(nlu.parse("补领结婚证在哪里办"), state, kb, nlu, halls, classify_hall_question)
+    assert out["matters"][0]["name"] == "补领结婚证"
+
+
+@pytest.mark.parametrize("text", ["是不是要预约", "需要预约不"])
+def test_a_question_in_words_only_some_members_have_asks_about_one_of_them(kb, nlu, halls, text):
+    # («是不是要预约» reads as a booking's status; there is no booking in this conversation)
+    state = _after(kb, "中国内地公民婚姻登记", "我和女朋友打算去扯结婚证")
+    out = interpret(nlu.parse(text), state, kb, nlu, halls, classify_hall_question)
+    assert out["matters"][0]["name"] == "结婚登记预约"
+
+
+def test_a_goodbye_read_without_its_words_after_a_matter_is_a_detail(kb, nlu, halls):
+    state = _after(kb, "80周岁以上老年人高龄津贴发放", "高龄津贴咋个领")
+    parse = nlu.parse("我爷爷今年85")
+    assert parse["intent"]["name"] == "goodbye"  # the classifier's reading
+    out = interpret(parse, state, kb, nlu, halls, classify_hall_question)
+    assert out["intent"]["name"] != "goodbye"
+    # with its words it is a goodbye
+    out = interpret(nlu.parse("好的谢谢，再见"), state, kb, nlu, halls, classify_hall_question)
+    assert out["intent"]["name"] in {"goodbye", "thanks"}
+
+
+def test_a_detail_may_choose_a_matter_the_question_named_as_much(kb, nlu, halls):
+    state = _after(kb, "退役军人和其他优抚对象优待证申领", "优待证怎么申请", nlu)
+    assert _by_name(kb, "申领《四川省老年人优待证》").code in state.topic_matters
+    out = interpret(nlu.parse("是给我妈办，她68了"), state, kb, nlu, halls, classify_hall_question)
+    assert out["matters"][0]["name"] == "申领《四川省老年人优待证》"

@@ -1,0 +1,60 @@
+"""What the dialogue remembers across turns, through the app (the degraded path: the same parse, interpretation and
+steps as with Rasa): that the person cannot come, a message no matter was found for, the options offered."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+_ids = itertools.count()
+
+
+@pytest.fixture
+def chat(nlu_app_client):
+    sid = f"memory-{next(_ids)}"
+
+    def send(text: str) -> dict:
+        r = nlu_app_client.post("/api/v1/chat", json={"session_id": sid, "text": text})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    return send
+
+
+def _buttons(reply: dict) -> list[str]:
+    return [b["title"] for p in reply["replies"] if p["type"] == "buttons" for b in p["buttons"]]
+
+
+def test_help_is_offered_again_with_the_next_matter_of_someone_who_cannot_come(chat):
+    chat("我奶奶中风了躺在床上")
+    last = chat("她的高龄津贴怎么申请")
+    assert last["matter"]["name"] == "80周岁以上老年人高龄津贴发放"
+    assert "预约上门办" in _buttons(last) and "请金帮办代办" in _buttons(last)
+
+
+def test_help_is_not_offered_to_someone_who_never_said_they_cannot_come(chat):
+    last = chat("高龄津贴怎么申请")
+    assert last["matter"] and "预约上门办" not in _buttons(last)
+
+
+def test_a_question_is_read_with_the_small_talk_before_it(chat):
+    first = chat("我家打算养一只狗")
+    assert first["matter"] is None
+    last = chat("需要办什么证")
+    assert last["matter"] and last["matter"]["name"] == "犬类准养证核发"
+
+
+def test_a_question_naming_an_options_sibling_in_its_shared_words_picks_the_option(chat):
+    first = chat("我老婆是香港人")
+    offered = [b for b in _buttons(first) if "涉外" in b]
+    assert offered, first  # (the options the question was offered; the test is about what follows)
+    last = chat("结婚登记要带啥")
+    assert (last["intent"], last["matter"]["name"]) == ("ask_materials", "涉外、涉港澳台居民及华侨婚姻登记")
+
+
+def test_a_detail_given_instead_of_picking_chooses_among_the_options(chat):
+    first = chat("优待证在哪办")
+    assert any("老年人优待证" in b for b in _buttons(first)), first
+    last = chat("是给我爸办，他72了")
+    assert last["matter"]["name"] == "申领《四川省老年人优待证》"
