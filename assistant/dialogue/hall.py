@@ -40,6 +40,7 @@ def hall_answer(ctx: StepContext) -> None:
     hall = hall or directory.district()
     ctx.text(answer_text(topic, hall))
     ctx.set_slot("hall_topic", topic.value)
+    ctx.set_slot("last_hall", hall.id if named else "")
     if not named:
         ctx.text(say("hall.street_centres"))
     log_event(log, "dialogue.hall.answered", session=ctx.tracker.sender_id, topic=topic.value, hall=hall.id)

@@ -90,6 +90,8 @@ ACTION_WORDS = {
     "list_licences": re.compile(r"登记|提醒|证照|许可证|我的证|几张证"),
     "precheck_materials": re.compile(r"带了|有了|我有|都有|准备了|拿了|手头|齐|够|差|缺|少|核对|对一下|预审|检查|除了"),
 }
+#: A message that says who the person is («我是职工医保», «我们是外地户口»), not what they ask for.
+_DESCRIBES_SELF = re.compile(r"^(我|我们|我家|本人|俺)(是|属于|算|都是)(?!.*(办|申请|咋|怎么|想|要))")
 #: Questions about the conversation's home-visit booking.
 _BOOKING_INTENTS = {"booking_status", "change_booking", "cancel_booking"}
 #: A request to erase what the assistant keeps of the conversation («删除我的记录», «把聊天记录清掉»).
@@ -252,12 +254,13 @@ def look_alikes(text: str, m: Any, hits: list[dict[str, Any]], kb: Any) -> list[
     return out
 
 
-def _names_other(parse: dict[str, Any], codes: set[str], kb: Any = None) -> bool:
+def _names_other(parse: dict[str, Any], codes: set[str], kb: Any = None, by: str = "meaning") -> bool:
     """Whether the message is about a matter outside ``codes`` (its best match is outside and clearly better).
 
     With ``kb``, a message whose words shared with that matter's names are only words the matters of ``codes``
     are called by too, or words of a kind of request («补办», «换领那个» after 残疾人证新办), names no other matter:
-    it says which of ours. A message that shares no word with it at all (matched by meaning) still does."""
+    it says which of ours. A message that shares no word with it at all (matched by meaning) still does, unless
+    ``by`` is ``"words"`` (only a word of its names counts) or ``"name"`` (only a whole name or alias)."""
     hits = parse.get("matters") or []
     if parse.get("ambiguous") and any(h.get("code") in codes for h in hits[:2]):
         return False  # its best two are within the calibrated ambiguity margin, one of them ours: nothing is clear
@@ -269,7 +272,18 @@ def _names_other(parse: dict[str, Any], codes: set[str], kb: Any = None) -> bool
     other = kb.get(str(outside[0].get("code"))) if kb is not None else None
     if other is None:
         return True
-    return not _says_ours(str(parse.get("text") or ""), other, codes, kb)
+    text = str(parse.get("text") or "")
+    return _calls(text, other, by) and not _says_ours(text, other, codes, kb)
+
+
+def _calls(text: str, m: Any, by: str) -> bool:
+    """Whether ``text`` may bring up matter ``m``: by meaning (always), by a word of its names (``"words"``) or by
+    a whole name or alias (``"name"``)."""
+    if by == "words":
+        return bool(_bigrams(text) & _named_words(m))
+    if by == "name":
+        return any(len(t) >= 3 and t in text for t in [m.name, *m.aliases])
+    return True
 
 
 def _says_ours(text: str, other: Any, codes: set[str], kb: Any) -> bool:
@@ -367,8 +381,11 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
             members.setdefault(alike.code, alike)
     crossing = [c for c in parse.get("matters") or [] if c.get("code") in members]
     strong = _strong(parse)
-    named = [kb.get(c) for c in strong if c not in members]
-    if _names_other(parse, set(members), kb) or \
+    # «我是职工医保» says who the person is: it brings up only a matter it calls by a whole name; a detail given
+    # instead of picking an option («从外地转回来») is about the options: it brings up only a matter by its words
+    by = "name" if _DESCRIBES_SELF.match(text) else "words" if answering else "meaning"
+    named = [m for m in (kb.get(c) for c in strong if c not in members) if m is None or _calls(text, m, by)]
+    if _names_other(parse, set(members), kb, by) or \
             any(m is None or not _says_ours(text, m, set(members), kb) for m in named):
         return None  # the message names another matter: a new topic
     # every member is scored (not only those that would reach the top of the whole KB) and re-scored among the
@@ -497,7 +514,7 @@ def _detail_asked(parse: dict[str, Any], state: DialogueState, kb: Any, strong: 
     other = kb.get(str(hits[0].get("code")))
     if other is None or other.code == state.matter_code or _bigrams(text) & _named_words(other):
         return None
-    if len(_CJK.findall(text)) <= _SHORT_QUESTION and QUESTION.search(text):
+    if _short_question(text):
         return _near_detail(parse) or "ask_matter"  # «条件是啥», «要体检不»: too short to bring up another matter
     return _near_detail(parse)
 
@@ -535,6 +552,11 @@ def _same_matter_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> 
     if found is None or found.code == current.code or found.code not in kin(kb, current):
         return False
     return not tells_apart(str(parse.get("text") or ""), found, [current])
+
+
+def _short_question(text: str) -> bool:
+    """A question too short to bring up another matter («收费不», «条件是啥»)."""
+    return len(_CJK.findall(text)) <= _SHORT_QUESTION and bool(QUESTION.search(text))
 
 
 def _near_detail(parse: dict[str, Any]) -> str | None:
@@ -648,10 +670,13 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     asks_hall = asks_help or (intent in HALL_INTENTS | {"out_of_scope"} and not strong)
     topic = hall_topic(text) if halls is not None and hall_topic is not None and asks_hall else None
     if topic is None and halls is not None and state.last_intent == "ask_hall" and not strong \
-            and halls.find(text) is not None:
-        # «那营门口街道的呢» after the hall's hours: the same question about the hall it names
+            and (halls.find(text) is not None or _short_question(text) and intent != "ask_materials"):
+        # «那营门口街道的呢» after the hall's hours: the same question about the hall it names; «收费不» after
+        # the hall's parking: the same topic, a detail of it
         topic = next((t for t in HallTopic if t.value == state.hall_topic), None)
         hall_words = topic is not None
+    elif topic is not None and state.last_intent == "ask_hall" and not strong:
+        hall_words = True  # «周末开不开» right after a hall's answer is about the hall, whatever the classifier read
     if topic is not None:
         if intent == "request_human":  # «可以找人帮我代办不» asks about the service, «帮我转人工» asks for it
             about_hall = topic == HallTopic.PROXY
@@ -660,6 +685,8 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
                 topic in HALL_ONLY_TOPICS or (top < MATTER_SCORE and not about_person and not about_matter)))
         if about_hall:
             hall = halls.find(text)
+            if hall is None and state.last_intent == "ask_hall" and state.last_hall:
+                hall = halls.get(state.last_hall)  # «几点下班» after 营门口街道便民服务中心's address: that centre
             out = dict(parse, intent={"name": "ask_hall", "confidence": 1.0}, interpreted="hall")
             out["intent_ranking"] = [out["intent"]]
             out["entities"] = [{"entity": "hall_topic", "value": getattr(topic, "value", str(topic))}]
@@ -673,8 +700,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         if variant is not None:
             asked = intent if intent in ASK_INTENTS else "ask_matter"
             return _with_matter(parse, asked, variant.code, variant.name, "chongqing")
-    said = intent in SOCIAL_WORDS and bool(SOCIAL_WORDS[intent].search(text))  # «好的，再见» is no detail
-    if intent in SOFT_INTENTS and (state.matter_code or state.candidates) and not said:
+    # a greeting, thanks or goodbye without its words («刚出生的» read as a greeting) may be a detail; with them
+    # («好的，再见») it is none
+    said = intent in SOCIAL_WORDS and bool(SOCIAL_WORDS[intent].search(text))
+    soft = (intent in SOFT_INTENTS or intent in SOCIAL_WORDS) and not said
+    if soft and (state.matter_code or state.candidates):
         refined = _refinement(text, parse, state, kb, nlu)
         if refined is not None:
             return _with_matter(parse, "ask_matter", refined.code, refined.name, "refinement")

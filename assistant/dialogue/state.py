@@ -21,7 +21,7 @@ from assistant.privacy import mask_name, mask_pii
 #: State fields the dialogue steps read and write as slots (``ctx.tracker.get_slot`` / ``ctx.set_slot``).
 MEMORY_SLOTS = ("matter_code", "matter_name", "candidates", "fallback_streak", "handoff_ticket", "last_booking",
                 "firm_facts", "topic_text", "topic_matters", "hall_topic",
-                "cannot_come", "said_before")
+                "last_hall", "cannot_come", "said_before")
 #: Form slots whose values are personal data: Rasa gets them masked (:func:`mask_slot`), the raw value stays in
 #: :attr:`DialogueState.form_values` until the form ends.
 PERSONAL_SLOTS = ("visit_person", "visit_phone", "visit_address", "licence_number", "licence_holder",
@@ -63,6 +63,8 @@ class DialogueState:
         hall_topic: the hall topic last answered («几点开门» → hours), for «那营门口街道的呢».
         said_before: the last message answered as small talk, out of scope or not understood (masked), to read a
             question that follows it («我想养条狗», then «要办啥子证») together with it.
+        last_hall: the id of the hall last answered about when the message named it (``knowledge/data/halls.yml``),
+            for «几点下班» after «营门口街道便民服务中心在哪».
         cannot_come: the person said they (or the relative they ask for) cannot come to the hall: 上门办 and
             帮办代办 are offered with each matter after.
         form: the Rasa form in progress (``None`` when none).
@@ -87,6 +89,7 @@ class DialogueState:
     topic_text: str = ""
     topic_matters: list[str] = field(default_factory=list)
     hall_topic: str = ""
+    last_hall: str = ""
     cannot_come: bool = False
     said_before: str = ""
     form: str | None = None

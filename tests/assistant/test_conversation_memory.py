@@ -3,16 +3,14 @@ steps as with Rasa): that the person cannot come, a message no matter was found 
 
 from __future__ import annotations
 
-import itertools
+import uuid
 
 import pytest
-
-_ids = itertools.count()
 
 
 @pytest.fixture
 def chat(nlu_app_client):
-    sid = f"memory-{next(_ids)}"
+    sid = f"memory-{uuid.uuid4().hex[:12]}"
 
     def send(text: str) -> dict:
         r = nlu_app_client.post("/api/v1/chat", json={"session_id": sid, "text": text})
@@ -58,3 +56,43 @@ def test_a_detail_given_instead_of_picking_chooses_among_the_options(chat):
     assert any("老年人优待证" in b for b in _buttons(first)), first
     last = chat("是给我爸办，他72了")
     assert last["matter"]["name"] == "申领《四川省老年人优待证》"
+
+
+def _texts(reply: dict) -> str:
+    return " ".join(p.get("text", "") for p in reply["replies"] if p["type"] in {"text", "notice"})
+
+
+def test_a_short_question_after_a_hall_answer_is_about_the_same_topic(chat):
+    chat("大厅能停车不")
+    last = chat("要钱不")
+    assert last["intent"] == "ask_hall" and "停车" in _texts(last), last
+
+
+def test_a_hall_question_after_a_named_centre_is_about_that_centre(chat):
+    chat("金泉街道便民服务中心在哪里")
+    last = chat("周末开不开")
+    assert last["intent"] == "ask_hall" and "金泉" in _texts(last)
+
+
+def test_a_detail_question_after_options_offers_them_again_for_that_question(chat):
+    first = chat("公积金想提出来")
+    options = [b["payload"] for p in first["replies"] if p["type"] == "buttons" for b in p["buttons"]
+               if b["payload"].startswith("/ask_matter")]
+    assert len(options) >= 2, first
+    last = chat("在哪里办")
+    again = [b["payload"] for p in last["replies"] if p["type"] == "buttons" for b in p["buttons"]
+             if b["payload"].startswith("/ask_location")]
+    assert [o.split("{")[1] for o in again] == [o.split("{")[1] for o in options]
+
+
+def test_a_greeting_read_without_its_words_is_a_detail_of_the_options(chat):
+    chat("小孩医保怎么办")
+    last = chat("才生下来的")
+    assert last["intent"] != "greet" and last["matter"]["name"] == "城乡居民参保登记"
+
+
+def test_saying_who_one_is_after_options_does_not_bring_up_a_matter_by_a_shared_word(chat):
+    first = chat("生小孩的医疗费能报销不")
+    assert any("生育医疗费支付" in b for b in _buttons(first)), first
+    last = chat("我是单位上的职工")
+    assert last["matter"]["name"] in {"生育医疗费支付", "生育津贴支付"}
