@@ -28,11 +28,16 @@ from starlette.concurrency import run_in_threadpool
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.state import MEMORY_SLOTS, PERSONAL_SLOTS, DialogueState, mask_slot
 from assistant.parts import buttons
+from assistant.privacy import mask_pii
 from assistant.logging import get_logger, log_event
 
 __all__ = ["step", "registered_steps", "Tracker", "StepContext", "run_step", "StepFn"]
 
 log = get_logger(__name__)
+
+#: Steps whose message found no matter (small talk, out of scope, not understood, the policy list): the message is
+#: kept (:attr:`DialogueState.said_before`) to read the question after it with it.
+UNPLACED_STEPS = {"action_smalltalk", "action_out_of_scope", "action_fallback", "action_policy_list"}
 
 StepFn = Callable[["StepContext"], Awaitable[None] | None]
 _REGISTRY: dict[str, StepFn] = {}
@@ -279,6 +284,8 @@ async def run_step(name: str, sender_id: str, tracker_state: dict[str, Any], ser
         state.last_intent = tracker.intent
     if tracker.latest_message.get("cannot_come"):  # whichever step answered: 上门办 is offered with what follows
         state.cannot_come = True
+    if name in UNPLACED_STEPS and not (tracker.text or "").startswith("/"):
+        state.said_before = mask_pii(tracker.text or "")[-100:]  # read with the question after it («我想养条狗»)
     state.turn_id = str(tracker.metadata.get("turn_id") or "")
     if states is not None and sender_id:
         try:

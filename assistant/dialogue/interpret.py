@@ -33,8 +33,10 @@ from knowledge.hall_questions import HALL_ONLY_TOPICS, HallTopic
 from nlu.intents import SOCIAL_WORDS
 from nlu.rerank import VariantCues
 
+#: The detail intents (what to bring, where, how long, what it costs).
+DETAIL_INTENTS = ("ask_materials", "ask_location", "ask_time", "ask_fee")
 #: Intents a clarification can have been asked for (the chosen option is answered for the same question).
-ASK_INTENTS = ("ask_matter", "ask_materials", "ask_location", "ask_time", "ask_fee")
+ASK_INTENTS = ("ask_matter", *DETAIL_INTENTS)
 #: Intents the NLU gives to short context-only answers, which a refinement may re-read.
 SOFT_INTENTS = {"nlu_fallback", "out_of_scope", "affirm", "deny", "goodbye", "chitchat", "ask_matter"}
 #: A question of at most this many Han characters that names no other matter is about the conversation's matter.
@@ -92,6 +94,14 @@ ACTION_WORDS = {
 }
 #: A message that says who the person is («我是职工医保», «我们是外地户口»), not what they ask for.
 _DESCRIBES_SELF = re.compile(r"^(我|我们|我家|本人|俺)(是|属于|算|都是)(?!.*(办|申请|咋|怎么|想|要))")
+#: «那换证呢», «护照呢»: what about another matter.
+_WHAT_ABOUT = re.compile(r"^(那|那么|还有)?[^，,。？?\s]{1,8}(呢|嘞|喃)[?？]?$")
+#: Words of a detail (what to bring, where, how long, what it costs): «那材料呢» asks the detail.
+_DETAIL_WORDS = re.compile(r"材料|资料|证件|带|哪|地方|地点|地址|时间|多久|好久|几天|钱|费|收")
+#: Words of a question about a service itself rather than a request for it.
+_ABOUT_SERVICE = re.compile(r"条件|资格|收费|收钱|要钱|费用|多少钱|哪些人|什么人|啥子人|谁可以|谁能|范围|流程|怎么收")
+#: «不是这个，是抵押», «不对，我要办的是换证»: what was understood is corrected.
+_CORRECTION = re.compile(r"^(不是|不对|错了|搞错了)[^，,。！!]{0,6}[，,。！!\s]*(我要办的是|我要的是|我说的是|是|要|办)(?P<rest>.{2,20})$")
 #: Questions about the conversation's home-visit booking.
 _BOOKING_INTENTS = {"booking_status", "change_booking", "cancel_booking"}
 #: A request to erase what the assistant keeps of the conversation («删除我的记录», «把聊天记录清掉»).
@@ -385,8 +395,10 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     # instead of picking an option («从外地转回来») is about the options: it brings up only a matter by its words
     by = "name" if _DESCRIBES_SELF.match(text) else "words" if answering else "meaning"
     named = [m for m in (kb.get(c) for c in strong if c not in members) if m is None or _calls(text, m, by)]
-    if _names_other(parse, set(members), kb, by) or \
-            any(m is None or not _says_ours(text, m, set(members), kb) for m in named):
+    # «要考试不» after 网约车驾驶员证: the search finds 招生考试 by one word; ours fits it with the question
+    keep = not answering and _short_question(text) and _fits_better(parse, text, current, members, state, kb, nlu)
+    if not keep and (_names_other(parse, set(members), kb, by) or
+                     any(m is None or not _says_ours(text, m, set(members), kb) for m in named)):
         return None  # the message names another matter: a new topic
     # every member is scored (not only those that would reach the top of the whole KB) and re-scored among the
     # members, for the earlier question plus the detail and for the detail alone: the earlier question chose the
@@ -402,7 +414,7 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         naming = _naming_members(text, current, members)
         if naming:
             return _best_member(nlu, f"{state.topic_text} {text}", "", naming)[0]
-        if named or _only_a_guess(parse, current) and \
+        if keep or named or _only_a_guess(parse, current) and \
                 _fit(nlu, f"{state.topic_text} {text}", current) >= float(parse["matters"][0].get("score") or 0):
             return current  # «在医院可以办不» after 出生登记: the search's weak 生育登记 is a guess, ours fits better
         return None
@@ -427,6 +439,18 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         # detail names ours («遗产继承的公证» after 公证业务预约办理)
         return current
     return None
+
+
+def _fits_better(parse: dict[str, Any], text: str, current: Any, members: dict[str, Any], state: DialogueState,
+                 kb: Any, nlu: Any) -> bool:
+    """Whether the search's best match for the message is a matter outside ``members`` that it does not call by a
+    whole name, and the current matter fits the earlier question with the message at least as well as that one
+    fits the message alone."""
+    hits = parse.get("matters") or []
+    other = kb.get(str(hits[0].get("code"))) if hits else None
+    if other is None or other.code in members or any(len(t) >= 2 and t in text for t in [other.name, *other.aliases]):
+        return False
+    return _fit(nlu, f"{state.topic_text} {text}", current) >= float(hits[0].get("score") or 0)
 
 
 def _best_member(nlu: Any, both_text: str, text: str, members: dict[str, Any]) -> tuple[Any, float]:
@@ -520,25 +544,42 @@ def _detail_asked(parse: dict[str, Any], state: DialogueState, kb: Any, strong: 
 
 
 #: Turns after which the message before is kept unplaced (:attr:`DialogueState.said_before`).
-_UNPLACED = {"chitchat", "greet", "out_of_scope", "nlu_fallback", "affirm", "deny"}
+_UNPLACED = {"chitchat", "greet", "out_of_scope", "nlu_fallback", "affirm", "deny", "ask_policy"}
 
 
 def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any,
                    strong: list[str]) -> dict[str, Any] | None:
-    """A question that names no matter by its words («要办啥子证») right after a message no matter was found for
-    («我想养条狗»): the two read together, when together they name one matter clearly; else ``None``."""
+    """A question that names no matter by its words («要办啥子证», «卖烟的话呢») right after a message no matter was
+    found for («我想养条狗», «我想开个小卖部»): the two read together, when together they name one matter clearly;
+    else ``None``."""
     intent = parse["intent"]["name"]
     text = str(parse.get("text") or "")
     words = _bigrams(text)
     if nlu is None or any(m is None or words & _named_words(m) for m in map(kb.get, strong)) \
             or state.matter_code or state.candidates or state.form or not state.said_before \
-            or state.last_intent not in _UNPLACED or intent not in ASK_INTENTS:
+            or state.last_intent not in _UNPLACED \
+            or not (intent in ASK_INTENTS or intent in {"out_of_scope", "nlu_fallback"} and QUESTION.search(text)):
         return None
     both = nlu.parse(f"{state.said_before} {text}")
     hits = both.get("matters") or []
     if both.get("out_of_scope") or both.get("ambiguous") or not hits:
         return None  # (the NLU's own decision: the two together name one matter, not out of scope)
-    return _with_matter(parse, intent, str(hits[0]["code"]), str(hits[0].get("name") or ""), "together")
+    asked = intent if intent in ASK_INTENTS else "ask_matter"
+    return _with_matter(parse, asked, str(hits[0]["code"]), str(hits[0].get("name") or ""), "together")
+
+
+def _correction(text: str, state: DialogueState, nlu: Any) -> dict[str, Any] | None:
+    """«不是这个，是抵押» after a matter or options: what the person says they meant, read with the earlier
+    question, when the two name one matter clearly; else ``None``."""
+    m = _CORRECTION.match(text.strip())
+    if m is None or nlu is None or not (state.matter_code or state.candidates):
+        return None
+    parse = nlu.parse(f"{state.topic_text} {m.group('rest')}".strip())
+    hits = [h for h in parse.get("matters") or [] if h.get("code") != state.matter_code]
+    if parse.get("out_of_scope") or parse.get("ambiguous") or not hits:
+        return None
+    return _with_matter(dict(parse, text=text), "ask_matter", str(hits[0]["code"]), str(hits[0].get("name") or ""),
+                        "correction")
 
 
 def _same_matter_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> bool:
@@ -546,7 +587,7 @@ def _same_matter_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> 
     words that do not tell it apart from the current one: it asks about the current one."""
     current = kb.get(state.matter_code) if state.matter_code else None
     hits = parse.get("matters") or []
-    if current is None or parse["intent"]["name"] not in ASK_INTENTS[1:] or not hits:
+    if current is None or parse["intent"]["name"] not in DETAIL_INTENTS or not hits:
         return False
     found = kb.get(str(hits[0].get("code")))
     if found is None or found.code == current.code or found.code not in kin(kb, current):
@@ -565,7 +606,7 @@ def _near_detail(parse: dict[str, Any]) -> str | None:
     if parse.get("interpreted") == "not_an_action":
         ranking = ranking[1:]  # the classifier's own reading, after the action it wrongly took
     top = float(ranking[0].get("confidence") or 0) if ranking else 0.0
-    return next((r["name"] for r in ranking[:3] if r.get("name") in ASK_INTENTS[1:]
+    return next((r["name"] for r in ranking[:3] if r.get("name") in DETAIL_INTENTS
                  and float(r.get("confidence") or 0) >= 0.5 * top), None)
 
 
@@ -629,7 +670,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         chosen = _selection(text, parse, state, kb)
         if chosen is not None:
             # what the message asks («…要带啥» picks an option and asks its materials), else what was being asked
-            asked = intent if intent in ASK_INTENTS[1:] else \
+            asked = intent if intent in DETAIL_INTENTS else \
                 state.last_intent if state.last_intent in ASK_INTENTS else "ask_matter"
             return _with_matter(parse, asked, chosen.code, chosen.name, "selection")
     if _ERASE.search(text) and not re.search(r"预约|提醒", text):
@@ -648,6 +689,16 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         out = dict(parse, intent={"name": name, "confidence": 1.0}, interpreted="complaint")
         out["intent_ranking"] = [out["intent"]]
         return out
+    if intent in DETAIL_INTENTS and _WHAT_ABOUT.match(text) and not _DETAIL_WORDS.search(text) \
+            and (state.matter_code or state.candidates):
+        intent = "ask_matter"  # «那换证呢» after 残疾人证新办 asks about another matter, not the same one's place
+        parse = _as_intent(parse, intent, "what_about")
+    if intent == "book_home_visit" and QUESTION.search(text) and _ABOUT_SERVICE.search(text):
+        intent = "ask_matter"  # «上门办需要啥条件» asks about the service; «帮我约个上门办» asks for it
+        parse = _as_intent(parse, intent, "about_the_service")
+    corrected = _correction(text, state, nlu)
+    if corrected is not None:
+        return corrected
     top = max((float(h.get("score") or 0) for h in parse.get("matters") or []), default=0.0)
     # (a helper's teaching is the label itself: a message taught as «request_human» needs no words for it)
     if intent in ACTION_WORDS and not ACTION_WORDS[intent].search(text) and parse.get("interpreted") != "learned":
@@ -707,7 +758,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if soft and (state.matter_code or state.candidates):
         refined = _refinement(text, parse, state, kb, nlu)
         if refined is not None:
-            return _with_matter(parse, "ask_matter", refined.code, refined.name, "refinement")
+            # a question that stays on the matter asks the detail the classifier nearly read («好久拿得到»)
+            same = refined.code == state.matter_code and bool(QUESTION.search(text))
+            asked = (_near_detail(parse) if same else None) or "ask_matter"
+            return _with_matter(parse, asked, refined.code, refined.name, "refinement")
     if intent in SOFT_INTENTS and state.matter_code and not strong and _CANNOT_COME.search(text):
         return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "cannot_come")
     material = _asks_about_material(parse, state, kb)

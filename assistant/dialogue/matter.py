@@ -21,7 +21,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, step
-from assistant.dialogue.interpret import MATTER_SCORE, family, kin, look_alikes, tells_apart
+from assistant.dialogue.interpret import DETAIL_INTENTS, MATTER_SCORE, family, kin, look_alikes, tells_apart
 from assistant.dialogue.replies import human_button, say
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
 from assistant.logging import get_logger, log_event
@@ -31,7 +31,6 @@ from assistant.staff import routing
 
 log = get_logger(__name__)
 
-DETAIL_INTENTS = ("ask_materials", "ask_location", "ask_time", "ask_fee")
 DETAIL_BUTTONS = {"ask_materials": "button.materials", "ask_location": "button.location", "ask_time": "button.time",
                   "ask_fee": "button.fee"}
 SMALLTALK_INTENTS = ("greet", "goodbye", "thanks", "affirm", "deny", "chitchat")
@@ -377,7 +376,6 @@ def smalltalk(ctx: StepContext) -> None:
     """Greetings, thanks, yes/no and chit-chat: one friendly line that brings the person back to their matter."""
     intent = ctx.tracker.intent if ctx.tracker.intent in SMALLTALK_INTENTS else "chitchat"
     ctx.text(say(f"smalltalk.{intent}"))
-    _remember_unplaced(ctx)
     _offer_help(ctx)  # «我奶奶中风了躺在床上», whatever the classifier made of it
 
 
@@ -385,13 +383,6 @@ def smalltalk(ctx: StepContext) -> None:
 def out_of_scope(ctx: StepContext) -> None:
     """Not a government matter: a polite redirect (12345, 好差评), never a wrong matter."""
     ctx.text(say("out_of_scope"))
-    _remember_unplaced(ctx)
-
-
-def _remember_unplaced(ctx: StepContext) -> None:
-    """Keep a message no matter was found for («我想养条狗»), to read the next question («要办啥子证») with it."""
-    if not _is_payload(ctx):
-        ctx.set_slot("said_before", mask_pii(ctx.tracker.text or "")[-100:])
 
 
 # --- fallback and handoff ------------------------------------------------------------------------------------------
@@ -460,7 +451,6 @@ async def handoff(ctx: StepContext) -> None:
 
 
 async def _fallback(ctx: StepContext) -> None:
-    _remember_unplaced(ctx)
     streak = ctx.state.fallback_streak + 1
     if streak >= FALLBACKS_BEFORE_HANDOFF:
         await open_ticket(ctx, "two_fallbacks", say("handoff.after_fallbacks"))

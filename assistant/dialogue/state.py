@@ -21,7 +21,7 @@ from assistant.privacy import mask_name, mask_pii
 #: State fields the dialogue steps read and write as slots (``ctx.tracker.get_slot`` / ``ctx.set_slot``).
 MEMORY_SLOTS = ("matter_code", "matter_name", "candidates", "fallback_streak", "handoff_ticket", "last_booking",
                 "firm_facts", "topic_text", "topic_matters", "hall_topic",
-                "last_hall", "cannot_come", "said_before")
+                "last_hall")
 #: Form slots whose values are personal data: Rasa gets them masked (:func:`mask_slot`), the raw value stays in
 #: :attr:`DialogueState.form_values` until the form ends.
 PERSONAL_SLOTS = ("visit_person", "visit_phone", "visit_address", "licence_number", "licence_holder",
@@ -61,7 +61,8 @@ class DialogueState:
         topic_matters: other matters that question named as much as the current one («优待证咋办»: 退役军人优待证
             and 老年人优待证), which a later detail («我爸70了») may choose.
         hall_topic: the hall topic last answered («几点开门» → hours), for «那营门口街道的呢».
-        said_before: the last message answered as small talk, out of scope or not understood (masked), to read a
+        said_before: the last message answered as small talk, out of scope, not understood or with the policy list
+            (masked; set by :func:`assistant.dialogue.context.run_step`), to read a
             question that follows it («我想养条狗», then «要办啥子证») together with it.
         last_hall: the id of the hall last answered about when the message named it (``knowledge/data/halls.yml``),
             for «几点下班» after «营门口街道便民服务中心在哪».

@@ -96,3 +96,10 @@ def test_saying_who_one_is_after_options_does_not_bring_up_a_matter_by_a_shared_
     assert any("生育医疗费支付" in b for b in _buttons(first)), first
     last = chat("我是单位上的职工")
     assert last["matter"]["name"] in {"生育医疗费支付", "生育津贴支付"}
+
+
+def test_a_question_is_read_with_the_policy_question_before_it(chat):
+    first = chat("打算开个便利店")
+    assert first["matter"] is None
+    last = chat("那卖烟的呢")  # (alone: out of scope)
+    assert last["matter"] and last["matter"]["name"] == "烟草专卖零售许可证新办"

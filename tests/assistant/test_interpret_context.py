@@ -338,3 +338,30 @@ def test_a_detail_may_choose_a_matter_the_question_named_as_much(kb, nlu, halls)
     assert _by_name(kb, "申领《四川省老年人优待证》").code in state.topic_matters
     out = interpret(nlu.parse("是给我妈办，她68了"), state, kb, nlu, halls, classify_hall_question)
     assert out["matters"][0]["name"] == "申领《四川省老年人优待证》"
+
+
+def test_what_about_another_kind_asks_about_that_member(kb, nlu, halls):
+    state = _after(kb, "残疾人证新办", "残疾证第一次怎么办")
+    parse = nlu.parse("那换领呢")
+    out = interpret(parse, state, kb, nlu, halls, classify_hall_question)
+    assert (out["intent"]["name"], out["matters"][0]["name"]) == ("ask_matter", "残疾人证换领")
+
+
+def test_a_question_about_the_home_visit_service_does_not_start_its_booking(kb, nlu, halls):
+    parse = nlu.parse("上门服务需要满足什么条件")
+    out = interpret(parse, DialogueState(), kb, nlu, halls, classify_hall_question)
+    assert out["intent"]["name"] != "book_home_visit"
+    assert interpret(nlu.parse("帮我预约上门服务"), DialogueState(), kb, nlu, halls,
+                     classify_hall_question)["intent"]["name"] == "book_home_visit"
+
+
+def test_a_correction_names_what_was_meant(kb, nlu, halls):
+    state = _after(kb, "社会保障卡挂失", "社保卡不见了")
+    out = interpret(nlu.parse("不是挂失，是要补一张新卡"), state, kb, nlu, halls, classify_hall_question)
+    assert (out.get("interpreted"), out["matters"][0]["name"]) == ("correction", "社会保障卡补领、换领、换发")
+
+
+def test_a_short_question_found_elsewhere_by_one_word_stays_when_ours_fits_it(kb, nlu, halls):
+    state = _after(kb, "出租汽车驾驶员从业资格证核发（巡游车、网约车）", "网约车司机的证怎么办")
+    out = interpret(nlu.parse("需要考试吗"), state, kb, nlu, halls, classify_hall_question)
+    assert out["matters"][0]["name"] == "出租汽车驾驶员从业资格证核发（巡游车、网约车）"
