@@ -395,8 +395,10 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     # instead of picking an option («从外地转回来») is about the options: it brings up only a matter by its words
     by = "name" if _DESCRIBES_SELF.match(text) else "words" if answering else "meaning"
     named = [m for m in (kb.get(c) for c in strong if c not in members) if m is None or _calls(text, m, by)]
-    # «要考试不» after 网约车驾驶员证: the search finds 招生考试 by one word; ours fits it with the question
-    keep = not answering and _short_question(text) and _fits_better(parse, text, current, members, state, kb, nlu)
+    # «要考试不» after 网约车驾驶员证: the search finds 招生考试 by one word, «从外省转过来» after 养老保险转移 finds
+    # 医保转移 by meaning; ours fits either with the question
+    keep = not answering and len(_CJK.findall(text)) <= _SHORT_QUESTION \
+        and _fits_better(parse, text, current, members, state, kb, nlu)
     if not keep and (_names_other(parse, set(members), kb, by) or
                      any(m is None or not _says_ours(text, m, set(members), kb) for m in named)):
         return None  # the message names another matter: a new topic
@@ -411,10 +413,10 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         # found strongly by words of ours only («要去报到不» after 退役报到 → 高校毕业生报到) does not take it away.
         # A question in words only some members are called by («要预约不» after 婚姻登记: 结婚登记预约 and
         # 离婚登记预约) asks about one of them: the one the earlier question fits (the question's words chose them).
-        naming = _naming_members(text, current, members)
+        naming = _naming_members(text, current, members, kb)
         if naming:
             return _best_member(nlu, f"{state.topic_text} {text}", "", naming)[0]
-        if keep or named or _only_a_guess(parse, current) and \
+        if keep or named or _a_related_word(parse, text, current, kb) or _only_a_guess(parse, current) and \
                 _fit(nlu, f"{state.topic_text} {text}", current) >= float(parse["matters"][0].get("score") or 0):
             return current  # «在医院可以办不» after 出生登记: the search's weak 生育登记 is a guess, ours fits better
         return None
@@ -432,13 +434,24 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         return best
     hits = parse.get("matters") or []
     other = kb.get(str(hits[0].get("code"))) if hits else None
-    if other is not None and other.code != current.code and _a_detail(text, current) and (
-            fit >= float(hits[0].get("score") or 0) or _names_ours(text, parse, current, other)):
+    detail = _a_detail(text, current) or _only_a_guess(parse, current)
+    if other is not None and other.code != current.code and detail \
+            and (fit >= float(hits[0].get("score") or 0) or _names_ours(text, parse, current, other)):
         # «我是退伍军人» after 退役军人优待证: the search of the detail alone found 退役报到, but ours fits the earlier
         # question with the detail better (not so «我要抵押贷款» after 不动产登记资料查询: 不动产抵押登记); or the
         # detail names ours («遗产继承的公证» after 公证业务预约办理)
         return current
     return None
+
+
+def _a_related_word(parse: dict[str, Any], text: str, current: Any, kb: Any) -> bool:
+    """Whether the search's best match is a matter the current one's card offers (not of its family) that the
+    message does not call by a whole name: «需要公证不» after 不动产转移登记（继承） asks about the transfer."""
+    hits = parse.get("matters") or []
+    other = kb.get(str(hits[0].get("code"))) if hits else None
+    return other is not None and other.code in (getattr(current, "related", None) or []) \
+        and other.code not in {x.code for x in family(kb, current)} \
+        and not any(len(t) >= 2 and t in text for t in [other.name, *other.aliases])
 
 
 def _fits_better(parse: dict[str, Any], text: str, current: Any, members: dict[str, Any], state: DialogueState,
@@ -465,10 +478,12 @@ def _best_member(nlu: Any, both_text: str, text: str, members: dict[str, Any]) -
     return members[best], both[best]
 
 
-def _naming_members(text: str, current: Any, members: dict[str, Any]) -> dict[str, Any]:
-    """The members called by a word of ``text`` that ``current`` is not called by."""
+def _naming_members(text: str, current: Any, members: dict[str, Any], kb: Any) -> dict[str, Any]:
+    """The members of ``current``'s family called by a word of ``text`` that ``current`` is not called by (a
+    related matter is not meant: «需要公证不» after 不动产继承 asks about the transfer, not for 公证)."""
     words = _bigrams(text) - _named_words(current)
-    return {c: m for c, m in members.items() if c != current.code and words & _named_words(m)}
+    own = {x.code for x in family(kb, current)}
+    return {c: m for c, m in members.items() if c != current.code and c in own and words & _named_words(m)}
 
 
 def _only_a_guess(parse: dict[str, Any], current: Any) -> bool:

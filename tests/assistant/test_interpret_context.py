@@ -365,3 +365,20 @@ def test_a_short_question_found_elsewhere_by_one_word_stays_when_ours_fits_it(kb
     state = _after(kb, "出租汽车驾驶员从业资格证核发（巡游车、网约车）", "网约车司机的证怎么办")
     out = interpret(nlu.parse("需要考试吗"), state, kb, nlu, halls, classify_hall_question)
     assert out["matters"][0]["name"] == "出租汽车驾驶员从业资格证核发（巡游车、网约车）"
+
+
+@pytest.mark.parametrize("detail", ["之前在外省上班", "是从外地转来的"])
+def test_a_detail_the_search_only_guesses_elsewhere_stays(kb, nlu, halls, detail):
+    # alone these find 常驻异地工作人员备案, 异地转诊人员备案 … weakly or by meaning; with the question, ours fits
+    state = _after(kb, "企业职工基本养老保险关系转移接续申请", "养老保险关系怎么转")
+    out = interpret(nlu.parse(detail), state, kb, nlu, halls, classify_hall_question)
+    assert out["matters"][0]["name"] == "企业职工基本养老保险关系转移接续申请"
+
+
+def test_a_question_in_a_word_of_a_related_matter_asks_about_ours(kb, nlu, halls):
+    state = _after(kb, "不动产转移登记（继承、受遗赠）", "父母的房子要过户给我")
+    out = interpret(nlu.parse("必须要公证吗"), state, kb, nlu, halls, classify_hall_question)
+    assert out["matters"][0]["name"] == "不动产转移登记（继承、受遗赠）"
+    # named by its name, the related matter is asked about
+    out = interpret(nlu.parse("公证预约在哪里弄"), state, kb, nlu, halls, classify_hall_question)
+    assert out["matters"][0]["name"] == "公证业务预约办理"
