@@ -83,8 +83,10 @@ def live(tmp_path_factory, kb, nlu):
                         rasa_manage=False, rasa_url=f"http://127.0.0.1:{rasa_port}", rasa_timeout_s=15.0,
                         app_internal_url=f"http://127.0.0.1:{app_port}", staff_token=STAFF_TOKEN,
                         rasa_start_timeout_s=240.0,
-                        # hundreds of scripted turns from one address: the limits have tests of their own
-                        rate_limit_ip_per_min=0, rate_limit_session_per_min=0)
+                        # hundreds of scripted turns (dozens of them handoffs and bookings) from one address:
+                        # the limits and the daily caps have tests of their own
+                        rate_limit_ip_per_min=0, rate_limit_session_per_min=0,
+                        cap_tickets_per_ip_day=0, cap_bookings_per_ip_day=0)
     app = create_app(settings, kb=kb, nlu=nlu)
     server = _Uvicorn(app, app_port)
     server.start()
