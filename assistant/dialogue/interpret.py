@@ -587,11 +587,11 @@ def _correction(text: str, state: DialogueState, nlu: Any) -> dict[str, Any] | N
     """«不是这个，是抵押» after a matter or options: what the person says they meant, read with the earlier
     question, when the two name one matter clearly; else ``None``."""
     m = _CORRECTION.match(text.strip())
-    if m is None or nlu is None or not (state.matter_code or state.candidates):
-        return None
+    if m is None or nlu is None or not (state.matter_code or state.candidates) or QUESTION.search(text):
+        return None  # («不是要交钱吗» asks)
     parse = nlu.parse(f"{state.topic_text} {m.group('rest')}".strip())
-    hits = [h for h in parse.get("matters") or [] if h.get("code") != state.matter_code]
-    if parse.get("out_of_scope") or parse.get("ambiguous") or not hits:
+    hits = parse.get("matters") or []
+    if parse.get("out_of_scope") or parse.get("ambiguous") or not hits or hits[0].get("code") == state.matter_code:
         return None
     return _with_matter(dict(parse, text=text), "ask_matter", str(hits[0]["code"]), str(hits[0].get("name") or ""),
                         "correction")
