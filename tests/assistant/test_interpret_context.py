@@ -287,39 +287,48 @@ def _after(kb, name: str, question: str, nlu=None) -> DialogueState:
                          last_intent="ask_matter")
 
 
-@pytest.mark.parametrize("name, question, detail", [
-    ("机动车驾驶证核发（初次申领）", "驾照怎么考", "头一回考"),  # the search alone: 不动产首次登记
-    ("退役军人和其他优抚对象优待证申领", "退役军人优待证怎么申请", "我退伍好几年了"),  # alone: 退役报到
-    ("开具个人所得税纳税记录（县级行使）", "个税证明怎么开", "个人的"),  # alone: 个人独资企业设立登记
-    ("公证业务预约办理", "办理公证要预约不", "遗产继承的公证"),  # a 公证: the word that comes last
-])
-def test_a_detail_that_fits_the_matter_with_the_question_keeps_it(kb, nlu, halls, name, question, detail):
-    state = _after(kb, name, question)
-    out = interpret(nlu.parse(detail), state, kb, nlu, halls, classify_hall_question)
-    assert out["matters"][0]["name"] == name
+def _read_after(kb, nlu, halls, name: str, question: str, text: str) -> dict:
+    """``text`` read after ``question`` was answered with matter ``name``."""
+    return interpret(nlu.parse(text), _after(kb, name, question, nlu), kb, nlu, halls, classify_hall_question)
 
 
-def test_a_detail_that_names_another_matter_better_still_moves(kb, nlu, halls):
-    state = _after(kb, "不动产登记资料查询", "不动产登记的事情")
-    out = interpret(nlu.parse("我要抵押贷款"), state, kb, nlu, halls, classify_hall_question)
-    assert out["matters"][0]["name"] == "不动产抵押登记"
-
-
-def test_a_detail_question_in_words_a_sibling_shares_stays_on_the_matter(kb, nlu, halls):
-    state = _after(kb, "涉外、涉港澳台居民及华侨婚姻登记", "老公是台湾的")
-    out = interpret(nlu.parse("结婚登记在哪里办"), state, kb, nlu, halls, classify_hall_question)
-    assert (out["intent"]["name"], out["matters"][0]["name"]) == ("ask_location", "涉外、涉港澳台居民及华侨婚姻登记")
-    # a word the sibling alone is called by moves
-    out = interpret(nlu.parse("补领结婚证在哪里办"), state, kb, nlu, halls, classify_hall_question)
-    assert out["matters"][0]["name"] == "补领结婚证"
-
-
-@pytest.mark.parametrize("text", ["是不是要预约", "需要预约不"])
-def test_a_question_in_words_only_some_members_have_asks_about_one_of_them(kb, nlu, halls, text):
+@pytest.mark.parametrize("name, question, text, want", [
+    # a detail that fits the matter with the question keeps it; alone the search guesses another matter
+    ("机动车驾驶证核发（初次申领）", "驾照怎么考", "头一回考", None),  # alone: 不动产首次登记
+    ("退役军人和其他优抚对象优待证申领", "退役军人优待证怎么申请", "我退伍好几年了", None),  # alone: 退役报到
+    ("开具个人所得税纳税记录（县级行使）", "个税证明怎么开", "个人的", None),  # alone: 个人独资企业设立登记
+    ("公证业务预约办理", "办理公证要预约不", "遗产继承的公证", None),  # a 公证: the word that comes last
+    ("企业职工基本养老保险关系转移接续申请", "养老保险关系怎么转", "之前在外省上班", None),  # weakly elsewhere
+    ("企业职工基本养老保险关系转移接续申请", "养老保险关系怎么转", "是从外地转来的", None),
+    # a short question found elsewhere by one word stays when ours fits it
+    ("出租汽车驾驶员从业资格证核发（巡游车、网约车）", "网约车司机的证怎么办", "需要考试吗", None),
+    # a question in a word of a related matter asks about ours; named by its name, the related one is asked
+    ("不动产转移登记（继承、受遗赠）", "父母的房子要过户给我", "必须要公证吗", None),
+    ("不动产转移登记（继承、受遗赠）", "父母的房子要过户给我", "公证预约在哪里弄", "公证业务预约办理"),
+    # a detail that names another matter better still moves
+    ("不动产登记资料查询", "不动产登记的事情", "我要抵押贷款", "不动产抵押登记"),
+    # a question in words only some members of the family have asks about the one the question fits
     # («是不是要预约» reads as a booking's status; there is no booking in this conversation)
-    state = _after(kb, "中国内地公民婚姻登记", "我和女朋友打算去扯结婚证")
-    out = interpret(nlu.parse(text), state, kb, nlu, halls, classify_hall_question)
-    assert out["matters"][0]["name"] == "结婚登记预约"
+    ("中国内地公民婚姻登记", "我和女朋友打算去扯结婚证", "是不是要预约", "结婚登记预约"),
+    ("中国内地公民婚姻登记", "我和女朋友打算去扯结婚证", "需要预约不", "结婚登记预约"),
+    # a detail question in words a sibling shares stays; a word the sibling alone is called by moves
+    ("涉外、涉港澳台居民及华侨婚姻登记", "老公是台湾的", "结婚登记在哪里办", None),
+    ("涉外、涉港澳台居民及华侨婚姻登记", "老公是台湾的", "补领结婚证在哪里办", "补领结婚证"),
+    # what the question named as much («优待证»: the 老年人 one too) may be what a detail chooses
+    ("退役军人和其他优抚对象优待证申领", "优待证怎么申请", "是给我妈办，她68了", "申领《四川省老年人优待证》"),
+    # «那换领呢» asks about another member, not the same one's place
+    ("残疾人证新办", "残疾证第一次怎么办", "那换领呢", "残疾人证换领"),
+])
+def test_a_message_read_with_the_conversations_matter(kb, nlu, halls, name, question, text, want):
+    out = _read_after(kb, nlu, halls, name, question, text)
+    assert out["matters"][0]["name"] == (want or name)
+
+
+def test_a_detail_question_keeps_what_it_asks(kb, nlu, halls):
+    out = _read_after(kb, nlu, halls, "涉外、涉港澳台居民及华侨婚姻登记", "老公是台湾的", "结婚登记在哪里办")
+    assert out["intent"]["name"] == "ask_location"
+    out = _read_after(kb, nlu, halls, "残疾人证新办", "残疾证第一次怎么办", "那换领呢")
+    assert out["intent"]["name"] == "ask_matter"
 
 
 def test_a_goodbye_read_without_its_words_after_a_matter_is_a_detail(kb, nlu, halls):
@@ -333,18 +342,9 @@ def test_a_goodbye_read_without_its_words_after_a_matter_is_a_detail(kb, nlu, ha
     assert out["intent"]["name"] in {"goodbye", "thanks"}
 
 
-def test_a_detail_may_choose_a_matter_the_question_named_as_much(kb, nlu, halls):
+def test_the_question_remembers_what_it_named_as_much(kb, nlu):
     state = _after(kb, "退役军人和其他优抚对象优待证申领", "优待证怎么申请", nlu)
     assert _by_name(kb, "申领《四川省老年人优待证》").code in state.topic_matters
-    out = interpret(nlu.parse("是给我妈办，她68了"), state, kb, nlu, halls, classify_hall_question)
-    assert out["matters"][0]["name"] == "申领《四川省老年人优待证》"
-
-
-def test_what_about_another_kind_asks_about_that_member(kb, nlu, halls):
-    state = _after(kb, "残疾人证新办", "残疾证第一次怎么办")
-    parse = nlu.parse("那换领呢")
-    out = interpret(parse, state, kb, nlu, halls, classify_hall_question)
-    assert (out["intent"]["name"], out["matters"][0]["name"]) == ("ask_matter", "残疾人证换领")
 
 
 def test_a_question_about_the_home_visit_service_does_not_start_its_booking(kb, nlu, halls):
@@ -356,29 +356,8 @@ def test_a_question_about_the_home_visit_service_does_not_start_its_booking(kb, 
 
 
 def test_a_correction_names_what_was_meant(kb, nlu, halls):
-    state = _after(kb, "社会保障卡挂失", "社保卡不见了")
-    out = interpret(nlu.parse("不是挂失，是要补一张新卡"), state, kb, nlu, halls, classify_hall_question)
+    out = _read_after(kb, nlu, halls, "社会保障卡挂失", "社保卡不见了", "不是挂失，是要补一张新卡")
     assert (out.get("interpreted"), out["matters"][0]["name"]) == ("correction", "社会保障卡补领、换领、换发")
-
-
-def test_a_short_question_found_elsewhere_by_one_word_stays_when_ours_fits_it(kb, nlu, halls):
-    state = _after(kb, "出租汽车驾驶员从业资格证核发（巡游车、网约车）", "网约车司机的证怎么办")
-    out = interpret(nlu.parse("需要考试吗"), state, kb, nlu, halls, classify_hall_question)
-    assert out["matters"][0]["name"] == "出租汽车驾驶员从业资格证核发（巡游车、网约车）"
-
-
-@pytest.mark.parametrize("detail", ["之前在外省上班", "是从外地转来的"])
-def test_a_detail_the_search_only_guesses_elsewhere_stays(kb, nlu, halls, detail):
-    # alone these find 常驻异地工作人员备案, 异地转诊人员备案 … weakly or by meaning; with the question, ours fits
-    state = _after(kb, "企业职工基本养老保险关系转移接续申请", "养老保险关系怎么转")
-    out = interpret(nlu.parse(detail), state, kb, nlu, halls, classify_hall_question)
-    assert out["matters"][0]["name"] == "企业职工基本养老保险关系转移接续申请"
-
-
-def test_a_question_in_a_word_of_a_related_matter_asks_about_ours(kb, nlu, halls):
-    state = _after(kb, "不动产转移登记（继承、受遗赠）", "父母的房子要过户给我")
-    out = interpret(nlu.parse("必须要公证吗"), state, kb, nlu, halls, classify_hall_question)
-    assert out["matters"][0]["name"] == "不动产转移登记（继承、受遗赠）"
-    # named by its name, the related matter is asked about
-    out = interpret(nlu.parse("公证预约在哪里弄"), state, kb, nlu, halls, classify_hall_question)
-    assert out["matters"][0]["name"] == "公证业务预约办理"
+    # a question is no correction
+    out = _read_after(kb, nlu, halls, "社会保障卡挂失", "社保卡不见了", "不是要交钱吗")
+    assert out.get("interpreted") != "correction"
