@@ -396,8 +396,9 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     by = "name" if _DESCRIBES_SELF.match(text) else "words" if answering else "meaning"
     named = [m for m in (kb.get(c) for c in strong if c not in members) if m is None or _calls(text, m, by)]
     # «要考试不» after 网约车驾驶员证: the search finds 招生考试 by one word, «从外省转过来» after 养老保险转移 finds
-    # 医保转移 by meaning; ours fits either with the question
-    keep = not answering and len(_CJK.findall(text)) <= _SHORT_QUESTION \
+    # 医保转移 by meaning; ours fits either with the question (a question may be a little longer: «本科学历可以不»)
+    size = len(_CJK.findall(text))
+    keep = not answering and (size <= _SHORT_QUESTION or size <= _SHORT_QUESTION + 2 and bool(QUESTION.search(text))) \
         and _fits_better(parse, text, current, members, state, kb, nlu)
     if not keep and (_names_other(parse, set(members), kb, by) or
                      any(m is None or not _says_ours(text, m, set(members), kb) for m in named)):

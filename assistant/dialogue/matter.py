@@ -356,12 +356,12 @@ async def matter_detail(ctx: StepContext) -> None:
         _clarify(ctx, strong, intent)
         return
     m = named[0] if named else current
-    if m is None and len(ranked) >= 2 and _score(ctx, ranked[0].code) >= MATTER_SCORE:
-        _clarify(ctx, ranked, intent)  # «不动产登记要带啥»: which of them (not for a bare «要带啥»)
-        return
     offered = [x for x in (kb.get(c) for c in ctx.state.candidates) if x is not None]
     if m is None and len(offered) >= 2:
         _clarify(ctx, offered, intent)  # «要去哪里办» after options, none picked: the same options, for this question
+        return
+    if m is None and len(ranked) >= 2 and _score(ctx, ranked[0].code) >= MATTER_SCORE:
+        _clarify(ctx, ranked, intent)  # «不动产登记要带啥»: which of them (not for a bare «要带啥»)
         return
     if m is None:
         ctx.text(say("matter.which", what=say(f"detail.what.{intent}")))

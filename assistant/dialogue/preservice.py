@@ -47,6 +47,8 @@ _NAMING_SLOTS = {"visit_person", "visit_phone", "visit_address", "visit_matter",
 _FORM_CONTROL_INTENTS = {"affirm", "deny", "goodbye", "request_human", "cancel_booking", "cancel_licence",
                          "erase_my_data"}
 _HUMAN = re.compile(r"转人工|人工服务|找人工|真人|找工作人员")
+#: A request for a matter («想申请护理补贴», «我要办居住证»), which no name, number or address says.
+_REQUEST = re.compile(r"(想|要|帮我|我来)(申请|办理?|领|问|查|咨询)")
 #: A matter search score (nlu.NLU.search) at which a free-text matter for a home visit is taken as that matter.
 VISIT_MATTER_SCORE = 1.2
 
@@ -111,11 +113,14 @@ async def _validate(ctx: StepContext, validate, slots: tuple[str, ...]) -> None:
 
 
 async def _digression(ctx: StepContext) -> bool:
-    """A question asked in the middle of a form («上门办要收费吗», «大厅在哪儿»): answer it, keep nothing of it as the
-    requested value, and let the form ask its question again."""
+    """A question asked in the middle of a form («上门办要收费吗», «大厅在哪儿»), or a request for a matter where a
+    name, number or address was asked: answer it, keep nothing of it as the requested value, and let the form ask
+    its question again."""
     req = ctx.tracker.get_slot("requested_slot")
     text = ctx.tracker.text or ""
-    if not req or text.startswith("/") or not QUESTION.search(text):
+    # a request for a matter where a name, a number or an address was asked («想申请护理补贴») is no answer either
+    asks = QUESTION.search(text) or (req in _NAMING_SLOTS - {"visit_matter"} and _REQUEST.search(text))
+    if not req or text.startswith("/") or not asks:
         return False
     if ctx.tracker.intent in _DIGRESSION_INTENTS:
         await _run_step(ctx, ctx.tracker.intent)
