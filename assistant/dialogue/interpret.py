@@ -292,8 +292,21 @@ def _calls(text: str, m: Any, by: str) -> bool:
     if by == "words":
         return bool(_bigrams(text) & _named_words(m))
     if by == "name":
-        return any(len(t) >= 3 and t in text for t in [m.name, *m.aliases])
+        return _called_by_name(text, m, 3)
     return True
+
+
+def _called_by_name(text: str, m: Any, shortest: int = 2) -> bool:
+    """Whether ``text`` says one of ``m``'s names or aliases whole (of at least ``shortest`` characters)."""
+    return any(len(t) >= shortest and t in text for t in [m.name, *m.aliases])
+
+
+def _top(parse: dict[str, Any], kb: Any) -> tuple[Any, float]:
+    """The search's best match for the message (``None`` when none or unknown) and its score."""
+    hits = parse.get("matters") or []
+    if not hits:
+        return None, 0.0
+    return kb.get(str(hits[0].get("code"))), float(hits[0].get("score") or 0)
 
 
 def _says_ours(text: str, other: Any, codes: set[str], kb: Any) -> bool:
@@ -304,11 +317,16 @@ def _says_ours(text: str, other: Any, codes: set[str], kb: Any) -> bool:
     return bool(shared) and not shared - ours - _kind_words()
 
 
+def offered(state: DialogueState, kb: Any) -> list[Any]:
+    """The matters offered in the last clarification, in the order shown."""
+    return [m for m in (kb.get(c) for c in state.candidates) if m is not None]
+
+
 def _beyond_options(text: str, strong: list[str], state: DialogueState, kb: Any) -> bool:
     """Whether the message names a matter strongly that is not one of the offered options — nor a sibling of one
     that its words do not tell apart from it («结婚登记要带啥» after options with 涉外婚姻登记 finds 中国内地公民婚姻登记,
     but says nothing the 涉外 one is not called)."""
-    options = [m for m in (kb.get(c) for c in state.candidates) if m is not None]
+    options = offered(state, kb)
     for code in strong:
         found = kb.get(code)
         if code in state.candidates or found is None:
@@ -320,7 +338,7 @@ def _beyond_options(text: str, strong: list[str], state: DialogueState, kb: Any)
 
 def _selection(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) -> Any:
     """The offered option ``text`` picks, or ``None``."""
-    options = [m for m in (kb.get(c) for c in state.candidates) if m is not None]
+    options = offered(state, kb)
     if not options:
         return None
     t = text.strip()
@@ -433,11 +451,10 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         # a detail that keeps the same matter: answer it again rather than "not understood" (or, for a goodbye
         # read without its words, «我是嫁过来的», rather than «慢走»)
         return best
-    hits = parse.get("matters") or []
-    other = kb.get(str(hits[0].get("code"))) if hits else None
+    other, score = _top(parse, kb)
     detail = _a_detail(text, current) or _only_a_guess(parse, current)
     if other is not None and other.code != current.code and detail \
-            and (fit >= float(hits[0].get("score") or 0) or _names_ours(text, parse, current, other)):
+            and (fit >= score or _names_ours(text, parse, current, other)):
         # «我是退伍军人» after 退役军人优待证: the search of the detail alone found 退役报到, but ours fits the earlier
         # question with the detail better (not so «我要抵押贷款» after 不动产登记资料查询: 不动产抵押登记); or the
         # detail names ours («遗产继承的公证» after 公证业务预约办理)
@@ -448,11 +465,9 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
 def _a_related_word(parse: dict[str, Any], text: str, current: Any, kb: Any) -> bool:
     """Whether the search's best match is a matter the current one's card offers (not of its family) that the
     message does not call by a whole name: «需要公证不» after 不动产转移登记（继承） asks about the transfer."""
-    hits = parse.get("matters") or []
-    other = kb.get(str(hits[0].get("code"))) if hits else None
+    other = _top(parse, kb)[0]
     return other is not None and other.code in (getattr(current, "related", None) or []) \
-        and other.code not in {x.code for x in family(kb, current)} \
-        and not any(len(t) >= 2 and t in text for t in [other.name, *other.aliases])
+        and other.code not in {x.code for x in family(kb, current)} and not _called_by_name(text, other)
 
 
 def _fits_better(parse: dict[str, Any], text: str, current: Any, members: dict[str, Any], state: DialogueState,
@@ -460,11 +475,10 @@ def _fits_better(parse: dict[str, Any], text: str, current: Any, members: dict[s
     """Whether the search's best match for the message is a matter outside ``members`` that it does not call by a
     whole name, and the current matter fits the earlier question with the message at least as well as that one
     fits the message alone."""
-    hits = parse.get("matters") or []
-    other = kb.get(str(hits[0].get("code"))) if hits else None
-    if other is None or other.code in members or any(len(t) >= 2 and t in text for t in [other.name, *other.aliases]):
+    other, score = _top(parse, kb)
+    if other is None or other.code in members or _called_by_name(text, other):
         return False
-    return _fit(nlu, f"{state.topic_text} {text}", current) >= float(hits[0].get("score") or 0)
+    return _fit(nlu, f"{state.topic_text} {text}", current) >= score
 
 
 def _best_member(nlu: Any, both_text: str, text: str, members: dict[str, Any]) -> tuple[Any, float]:
@@ -546,12 +560,10 @@ def _detail_asked(parse: dict[str, Any], state: DialogueState, kb: Any, strong: 
     """The detail («好久拿得到»: the time) a message asks about the conversation's matter, when the classifier
     nearly read it as that detail and the matter it found instead is only a guess: not a strong match and not
     called by any of the message's words."""
-    intent = parse["intent"]["name"]
-    hits = parse.get("matters") or []
-    if intent != "ask_matter" or not state.matter_code or strong or not hits:
+    if parse["intent"]["name"] != "ask_matter" or not state.matter_code or strong:
         return None
     text = str(parse.get("text") or "")
-    other = kb.get(str(hits[0].get("code")))
+    other = _top(parse, kb)[0]
     if other is None or other.code == state.matter_code or _bigrams(text) & _named_words(other):
         return None
     if _short_question(text):
@@ -576,12 +588,11 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
             or state.last_intent not in _UNPLACED \
             or not (intent in ASK_INTENTS or intent in {"out_of_scope", "nlu_fallback"} and QUESTION.search(text)):
         return None
-    both = nlu.parse(f"{state.said_before} {text}")
-    hits = both.get("matters") or []
-    if both.get("out_of_scope") or both.get("ambiguous") or not hits:
-        return None  # (the NLU's own decision: the two together name one matter, not out of scope)
+    hit = _one_matter(nlu.parse(f"{state.said_before} {text}"))
+    if hit is None:
+        return None
     asked = intent if intent in ASK_INTENTS else "ask_matter"
-    return _with_matter(parse, asked, str(hits[0]["code"]), str(hits[0].get("name") or ""), "together")
+    return _with_matter(parse, asked, str(hit["code"]), str(hit.get("name") or ""), "together")
 
 
 def _correction(text: str, state: DialogueState, nlu: Any) -> dict[str, Any] | None:
@@ -591,21 +602,27 @@ def _correction(text: str, state: DialogueState, nlu: Any) -> dict[str, Any] | N
     if m is None or nlu is None or not (state.matter_code or state.candidates) or QUESTION.search(text):
         return None  # («不是要交钱吗» asks)
     parse = nlu.parse(f"{state.topic_text} {m.group('rest')}".strip())
-    hits = parse.get("matters") or []
-    if parse.get("out_of_scope") or parse.get("ambiguous") or not hits or hits[0].get("code") == state.matter_code:
+    hit = _one_matter(parse)
+    if hit is None or hit.get("code") == state.matter_code:
         return None
-    return _with_matter(dict(parse, text=text), "ask_matter", str(hits[0]["code"]), str(hits[0].get("name") or ""),
+    return _with_matter(dict(parse, text=text), "ask_matter", str(hit["code"]), str(hit.get("name") or ""),
                         "correction")
+
+
+def _one_matter(parse: dict[str, Any]) -> dict[str, Any] | None:
+    """The one matter a parse names clearly by the NLU's own decision — not out of scope, not ambiguous — else
+    ``None``."""
+    hits = parse.get("matters") or []
+    return None if parse.get("out_of_scope") or parse.get("ambiguous") or not hits else hits[0]
 
 
 def _same_matter_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> bool:
     """Whether a detail question («结婚登记在哪办» after 涉外婚姻登记) found a matter of the current one's kin by
     words that do not tell it apart from the current one: it asks about the current one."""
     current = kb.get(state.matter_code) if state.matter_code else None
-    hits = parse.get("matters") or []
-    if current is None or parse["intent"]["name"] not in DETAIL_INTENTS or not hits:
+    if current is None or parse["intent"]["name"] not in DETAIL_INTENTS:
         return False
-    found = kb.get(str(hits[0].get("code")))
+    found = _top(parse, kb)[0]
     if found is None or found.code == current.code or found.code not in kin(kb, current):
         return False
     return not tells_apart(str(parse.get("text") or ""), found, [current])

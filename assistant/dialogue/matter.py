@@ -21,7 +21,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, step
-from assistant.dialogue.interpret import DETAIL_INTENTS, MATTER_SCORE, family, kin, look_alikes, tells_apart
+from assistant.dialogue.interpret import DETAIL_INTENTS, MATTER_SCORE, family, kin, look_alikes, offered, tells_apart
 from assistant.dialogue.replies import human_button, say
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
 from assistant.logging import get_logger, log_event
@@ -356,9 +356,9 @@ async def matter_detail(ctx: StepContext) -> None:
         _clarify(ctx, strong, intent)
         return
     m = named[0] if named else current
-    offered = [x for x in (kb.get(c) for c in ctx.state.candidates) if x is not None]
-    if m is None and len(offered) >= 2:
-        _clarify(ctx, offered, intent)  # «要去哪里办» after options, none picked: the same options, for this question
+    options = offered(ctx.state, kb)
+    if m is None and len(options) >= 2:
+        _clarify(ctx, options, intent)  # «要去哪里办» after options, none picked: the same options, for this question
         return
     if m is None and len(ranked) >= 2 and _score(ctx, ranked[0].code) >= MATTER_SCORE:
         _clarify(ctx, ranked, intent)  # «不动产登记要带啥»: which of them (not for a bare «要带啥»)
