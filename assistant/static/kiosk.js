@@ -305,6 +305,8 @@
   function render(reply) {
     answer.innerHTML = "";
     answer.hidden = false;
+    // the matter the answer is about, whichever parts show it (a card, a checklist, where, how long, what it costs)
+    answer.setAttribute("data-matter", reply.matter ? reply.matter.code : "");
     var spoken = [];
     var parts = reply.replies || [];
     parts.forEach(function (p) {
@@ -330,9 +332,7 @@
         spoken.push("您要办的是：" + m.name + "。" + (m.place ? "办理地点：" + m.place + "。" : ""));
       } else if (p.type === "checklist") {
         var pm = p.matter || {};
-        var head = el("h3", "checklist-head", pm.name ? "办理「" + pm.name + "」要带的材料" : "要带的材料");
-        head.setAttribute("data-code", pm.code || "");
-        answer.appendChild(head);
+        answer.appendChild(el("h3", null, pm.name ? "办理「" + pm.name + "」要带的材料" : "要带的材料"));
         var ol = el("ol", "checklist");
         (p.items || []).forEach(function (it) {
           var extra = [it.form, it.copies > 1 ? it.copies + "份" : "", it.requirement === "conditional" ? "视情况" : ""]
@@ -367,6 +367,7 @@
   function renderConfirm(msg) {
     if (msg.heard) { partialEl.textContent = msg.heard; heard.hidden = false; }
     answer.innerHTML = "";
+    answer.removeAttribute("data-matter");
     answer.hidden = false;
     var box = el("div", "confirm");
     box.appendChild(el("p", "confirm-q", msg.message || "您是想问下面哪一项吗？"));

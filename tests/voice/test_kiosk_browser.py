@@ -234,8 +234,8 @@ def test_kiosk_noisy_hall_clip_hands_free_asks_then_answers_in_chromium(kiosk_se
 def _spoken_to_the_real_rasa(live, pipeline, tmp_path, wav: Path, pad_s: float) -> dict:
     """One spoken question on the kiosk page against the whole stack (app + the real Rasa server, ``live``), the
     kiosk set never to ask first, ``wav`` (padded with ``pad_s`` of its own end) as the microphone: one tap, the
-    server ends the utterance. Returns the reply, the session, the answer's text, the code of the first matter card or
-    checklist (a hearing read as «要带什么» is answered with the matter's list, headed by its name), the
+    server ends the utterance. Returns the reply, the session, the answer's text, the code of the matter the answer
+    shown is about (whether a card, a checklist or where to go: a hearing may read as a detail question), the
     page's outcome (for assertion messages) and the kiosk's decisions."""
     from playwright.sync_api import sync_playwright
 
@@ -256,11 +256,10 @@ def _spoken_to_the_real_rasa(live, pipeline, tmp_path, wav: Path, pad_s: float) 
                 _settled(page, 120000)
                 events = page.evaluate("window.__kiosk.events")
                 answer = page.locator("#answer")
-                card = page.locator(".matter-card, .checklist-head")
                 return {"reply": next((e["data"] for e in events if e["kind"] == "reply"), None),
                         "session": page.evaluate("window.__kiosk.sessionId"),
                         "answer": answer.inner_text().strip() if answer.is_visible() else "",
-                        "card": card.first.get_attribute("data-code") if card.count() else None,
+                        "shown": answer.get_attribute("data-matter") if answer.is_visible() else None,
                         "outcome": _outcome(page), "decisions": fixed.decisions}
             finally:
                 ctx.close()
@@ -304,4 +303,4 @@ def test_kiosk_noisy_hall_clip_answered_by_the_real_rasa_for_the_decided_matter(
     reply = seen["reply"]
     assert reply is not None and reply["degraded"] is False, seen["outcome"]
     assert reply["matter"] is not None and reply["matter"]["code"] == chosen, seen["outcome"]
-    assert seen["card"] == chosen
+    assert seen["shown"] == chosen
