@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from assistant.dialogue.context import StepContext, step
-from assistant.dialogue.matter import open_ticket
+from assistant.dialogue.matter import offer_help, open_ticket
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
 from assistant.logging import get_logger, log_event
@@ -43,6 +43,7 @@ def hall_answer(ctx: StepContext) -> None:
     ctx.set_slot("last_hall", hall.id if named else "")
     if not named:
         ctx.text(say("hall.street_centres"))
+    offer_help(ctx)  # «我爸走不动了» answered with the hall's accessibility, and 上门办 / 代办 offered
     log_event(log, "dialogue.hall.answered", session=ctx.tracker.sender_id, topic=topic.value, hall=hall.id)
 
 

@@ -93,9 +93,11 @@ ACTION_WORDS = {
     "precheck_materials": re.compile(r"带了|有了|我有|都有|准备了|拿了|手头|齐|够|差|缺|少|核对|对一下|预审|检查|除了"),
 }
 #: A message that says who the person is («我是职工医保», «我们是外地户口»), not what they ask for.
-_DESCRIBES_SELF = re.compile(r"^(我|我们|我家|本人|俺)(是|属于|算|都是)(?!.*(办|申请|咋|怎么|想|要))")
+_DESCRIBES_SELF = re.compile(r"^(我|我们|我家|我们家|本人|俺)(是|属于|算|都是)(?!.*(办|申请|咋|怎么|想|要))")
 #: «那换证呢», «护照呢»: what about another matter.
 _WHAT_ABOUT = re.compile(r"^(那|那么|还有)?[^，,。？?\s]{1,8}(呢|嘞|喃)[?？]?$")
+#: A question how to get something done («优待证咋办», «怎么申请»), not whether it is needed («需要公证不»).
+_HOW_TO = re.compile(r"(咋|怎么|怎样|如何|啷个)(个|样)?(办|弄|整|搞|申请|申领|领|开|处理)")
 #: Words of a detail (what to bring, where, how long, what it costs): «那材料呢» asks the detail.
 _DETAIL_WORDS = re.compile(r"材料|资料|证件|带|哪|地方|地点|地址|时间|多久|好久|几天|钱|费|收")
 #: Words of a question about a service itself rather than a request for it.
@@ -379,6 +381,17 @@ def _by_kind(text: str, options: list[Any]) -> Any:
     return fits[0] if len(fits) == 1 else None
 
 
+def _own_situation(text: str, m: Any) -> bool:
+    """Whether the situation a detail describes by a kind's words is the matter's own: its texts (aliases,
+    phrasings, examples, conditions) say one of those words («我爸去世了» after 遗属待遇申领, whose texts speak of
+    去世, is not the family's 注销)."""
+    cues = _cues()
+    said = {c for k in cues.of_query(text) for c in cues.query_cues[k] if c in text}
+    own = " ".join([*m.aliases, *getattr(m, "colloquial", []), *getattr(m, "examples", []),
+                    *getattr(m, "conditions", [])])
+    return any(c in own for c in said)
+
+
 def _by_words(words: set[str], options: list[Any], aliases: bool = True) -> Any:
     """The one option whose name (or aliases) share the most of ``words`` (bigrams all options share do not
     count), or ``None`` when none or several share as many."""
@@ -418,14 +431,16 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     size = len(_CJK.findall(text))
     keep = not answering and (size <= _SHORT_QUESTION or size <= _SHORT_QUESTION + 2 and bool(QUESTION.search(text))) \
         and _fits_better(parse, text, current, members, state, kb, nlu)
-    if not keep and (_names_other(parse, set(members), kb, by) or
-                     any(m is None or not _says_ours(text, m, set(members), kb) for m in named)):
+    if not keep and not (answering and _options_fit_together(parse, text, state, kb, nlu)) \
+            and (_names_other(parse, set(members), kb, by)
+                 or any(m is None or not _says_ours(text, m, set(members), kb) for m in named)):
         return None  # the message names another matter: a new topic
     # every member is scored (not only those that would reach the top of the whole KB) and re-scored among the
     # members, for the earlier question plus the detail and for the detail alone: the earlier question chose the
     # family, the detail is what tells the siblings apart, so it counts twice
     kind = _by_kind(text, list(members.values()))
-    if kind is not None and (kind.code != current.code or answering) and not _names_ours(text, parse, current, kind):
+    if kind is not None and (kind.code != current.code or answering) and not _names_ours(text, parse, current, kind) \
+            and (answering or not _own_situation(text, current)):
         return kind  # «店搬了地方» after 烟草专卖零售许可证新办: the one 变更 of the family
     if QUESTION.search(text) and not answering:
         # «在医院可以办不» asks about the matter; it does not describe the person's situation. A matter the search
@@ -452,21 +467,37 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         # read without its words, «我是嫁过来的», rather than «慢走»)
         return best
     other, score = _top(parse, kb)
-    detail = _a_detail(text, current) or _only_a_guess(parse, current)
+    detail = _a_detail(text, current) or _only_a_guess(parse, current) or by == "name"
     if other is not None and other.code != current.code and detail \
-            and (fit >= score or _names_ours(text, parse, current, other)):
+            and (fit >= score or by == "name" or _names_ours(text, parse, current, other)
+                 or _bigrams(text) & _named_words(other) <= _named_words(current) & _named_words(other) != set()):
         # «我是退伍军人» after 退役军人优待证: the search of the detail alone found 退役报到, but ours fits the earlier
         # question with the detail better (not so «我要抵押贷款» after 不动产登记资料查询: 不动产抵押登记); or the
-        # detail names ours («遗产继承的公证» after 公证业务预约办理)
+        # detail names ours («遗产继承的公证» after 公证业务预约办理); or it says who the person is and calls the
+        # other by no whole name («我是低保户» after 法律援助: the person qualifies, 医疗救助 is not asked for); or
+        # the words it shares with the other are ours too («买的二手房» after 契税, which is also called 二手房税费)
         return current
     return None
+
+
+def _options_fit_together(parse: dict[str, Any], text: str, state: DialogueState, kb: Any, nlu: Any) -> bool:
+    """Whether the earlier question read with this message finds one of the options offered first, and the message
+    calls no other matter it found strongly by a whole name: «从外省转过来» after the options for «转学手续咋办» is
+    a detail of the choice, though alone it finds 基本医疗保险关系转移接续."""
+    hits = nlu.parse(f"{state.topic_text} {text}").get("matters") or []
+    if not hits or hits[0].get("code") not in state.candidates:
+        return False
+    others = [kb.get(c) for c in _strong(parse) if c not in state.candidates]
+    return not any(m is not None and _called_by_name(text, m, 3) for m in others)
 
 
 def _a_related_word(parse: dict[str, Any], text: str, current: Any, kb: Any) -> bool:
     """Whether the search's best match is a matter the current one's card offers (not of its family) that the
     message does not call by a whole name: «需要公证不» after 不动产转移登记（继承） asks about the transfer."""
     other = _top(parse, kb)[0]
-    return other is not None and other.code in (getattr(current, "related", None) or []) \
+    if other is None or _HOW_TO.search(text) and _bigrams(text) & (_named_words(other) - _named_words(current)):
+        return False  # «优待证咋办» after 退役报到 asks how to get the related matter itself
+    return other.code in (getattr(current, "related", None) or []) \
         and other.code not in {x.code for x in family(kb, current)} and not _called_by_name(text, other)
 
 
@@ -626,6 +657,18 @@ def _same_matter_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> 
     if found is None or found.code == current.code or found.code not in kin(kb, current):
         return False
     return not tells_apart(str(parse.get("text") or ""), found, [current])
+
+
+def _asked_of_ours(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> bool:
+    """Whether a short detail question whose search found another matter («在哪报名» after 机动车驾驶证核发 finds
+    义务教育入学 by 报名) asks about the current one: the other is not its kin and not called by a whole name, and
+    the current matter fits the earlier question with this one at least as well as the other fits it alone."""
+    current = kb.get(state.matter_code) if state.matter_code else None
+    text = str(parse.get("text") or "")
+    if current is None or nlu is None or not state.topic_text or parse["intent"]["name"] not in DETAIL_INTENTS \
+            or len(_CJK.findall(text)) > _SHORT_QUESTION + 2:
+        return False
+    return _fits_better(parse, text, current, kin(kb, current), state, kb, nlu)
 
 
 def _short_question(text: str) -> bool:
@@ -803,7 +846,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     together = _read_together(parse, state, kb, nlu, strong)
     if together is not None:
         return together
-    if _same_matter_asked(parse, state, kb):
+    if _same_matter_asked(parse, state, kb) or _asked_of_ours(parse, state, kb, nlu):
         return _with_matter(parse, intent, state.matter_code or "", state.matter_name or "", "follow_up")
     detail = _detail_asked(parse, state, kb, strong)
     if detail is not None:

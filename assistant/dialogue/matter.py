@@ -21,7 +21,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, step
-from assistant.dialogue.interpret import DETAIL_INTENTS, MATTER_SCORE, family, kin, look_alikes, offered, tells_apart
+from assistant.dialogue.interpret import DETAIL_INTENTS, MATTER_SCORE, family, look_alikes, offered, tells_apart
 from assistant.dialogue.replies import human_button, say
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
 from assistant.logging import get_logger, log_event
@@ -79,6 +79,16 @@ def mentions(text: str, m: Any) -> bool:
         if term and len(term) >= 2 and term in text:
             return True
     return False
+
+
+def _said_whole(ctx: StepContext, options: list[Any]) -> Any:
+    """The one of close ``options`` whose name or an alias the message says whole, when it says none of the
+    others' («临时身份证能办不»: 居民身份证办理（包括临时）, called 临时身份证, beside 临时身份证明), else ``None``."""
+    text = ctx.tracker.text or ""
+    if _is_payload(ctx) or not options:
+        return None
+    called = [m for m in options if any(len(t) >= 2 and t in text for t in [m.name, *getattr(m, "aliases", [])])]
+    return called[0] if len(called) == 1 else None
 
 
 def _explicit_matters(ctx: StepContext, kb: Any) -> list[Any]:
@@ -191,7 +201,7 @@ def _remember_topic(ctx: StepContext, m: Any = None) -> None:
                                                   ctx.tracker.latest_message.get("matters") or [], _kb(ctx)))
 
 
-def _offer_help(ctx: StepContext, m: Any = None) -> None:
+def offer_help(ctx: StepContext, m: Any = None) -> None:
     """The person (or a relative) cannot come to the hall: offer 上门办 and 帮办代办 along with the answer — when
     the message says so, and again with each new matter ``m`` of a conversation in which it was said («我妈瘫在床上»,
     then «她的养老金认证咋办»)."""
@@ -216,7 +226,7 @@ def _close_calls(ctx: StepContext, kb: Any, m: Any) -> list[Any]:
     top = float(hits[0].get("score") or 0)
     if top - float(hits[1].get("score") or 0) > SIBLING_GAP:
         # well ahead, yet only of its family's words: «公积金提取» does not say which 提取
-        near = kin(kb, m)
+        near = {x.code: x for x in family(kb, m)}  # (a related matter is no sibling: 低保 and 医疗救助)
         siblings = [near[h["code"]] for h in hits[:4] if h.get("code") in near]
         return siblings[:3] if len(siblings) >= 2 and not tells_apart(ctx.tracker.text or "", m, siblings) else []
     return [kb.get(h["code"]) for h in hits[:3] if top - float(h.get("score") or 0) <= 2 * SIBLING_GAP]
@@ -224,7 +234,7 @@ def _close_calls(ctx: StepContext, kb: Any, m: Any) -> list[Any]:
 
 def _answer_card(ctx: StepContext, m: Any, also: list[Any]) -> None:
     if ctx.tracker.latest_message.get("interpreted") == "cannot_come":
-        _offer_help(ctx)  # the matter was answered already: what is new is that the person cannot come
+        offer_help(ctx)  # the matter was answered already: what is new is that the person cannot come
         return
     kb = _kb(ctx)
     ctx.text(say("matter.card", name=m.name))
@@ -243,7 +253,7 @@ def _answer_card(ctx: StepContext, m: Any, also: list[Any]) -> None:
     ctx.reply(card_buttons(m, related))
     _remember(ctx, m)
     _remember_topic(ctx, m)
-    _offer_help(ctx, m)
+    offer_help(ctx, m)
     log_event(log, "dialogue.matter.answered", session=ctx.tracker.sender_id, matter=m.code,
               related=",".join(r.code for r in related))
 
@@ -261,6 +271,10 @@ async def matter_answer(ctx: StepContext) -> None:
     ambiguous = bool(ctx.tracker.latest_message.get("ambiguous")) and not _is_payload(ctx)
     if ambiguous:
         options = ranked or named
+        said = _said_whole(ctx, options)
+        if said is not None:
+            _answer_card(ctx, said, [o for o in options if o.code != said.code])
+            return
         if len(options) >= 2:
             _clarify(ctx, options, "ask_matter")
             return
@@ -333,7 +347,7 @@ def _answer_detail(ctx: StepContext, m: Any, intent: str) -> None:
     _unverified_notice(ctx, m)
     ctx.reply(_detail_buttons(m, intent))
     _remember(ctx, m)
-    _offer_help(ctx)
+    offer_help(ctx)
     log_event(log, "dialogue.detail.answered", session=ctx.tracker.sender_id, matter=m.code, intent=intent)
 
 
@@ -353,8 +367,11 @@ async def matter_detail(ctx: StepContext) -> None:
     ambiguous = bool(ctx.tracker.latest_message.get("ambiguous")) and not _is_payload(ctx)
     if not named and ambiguous and len(strong) >= 2 and \
             not (current is not None and any(current.code == r.code for r in strong)):
-        _clarify(ctx, strong, intent)
-        return
+        said = _said_whole(ctx, strong)
+        if said is None:
+            _clarify(ctx, strong, intent)
+            return
+        named = [said]
     m = named[0] if named else current
     options = offered(ctx.state, kb)
     if m is None and len(options) >= 2:
@@ -376,12 +393,16 @@ def smalltalk(ctx: StepContext) -> None:
     """Greetings, thanks, yes/no and chit-chat: one friendly line that brings the person back to their matter."""
     intent = ctx.tracker.intent if ctx.tracker.intent in SMALLTALK_INTENTS else "chitchat"
     ctx.text(say(f"smalltalk.{intent}"))
-    _offer_help(ctx)  # «我奶奶中风了躺在床上», whatever the classifier made of it
+    offer_help(ctx)  # «我奶奶中风了躺在床上», whatever the classifier made of it
 
 
 @step("action_out_of_scope")
 def out_of_scope(ctx: StepContext) -> None:
-    """Not a government matter: a polite redirect (12345, 好差评), never a wrong matter."""
+    """Not a government matter: a polite redirect (12345, 好差评), never a wrong matter — unless the message says
+    that someone cannot come to the hall («我妈走不动了»): that is what 上门办 and 帮办代办 are for."""
+    if ctx.tracker.latest_message.get("cannot_come"):
+        offer_help(ctx)
+        return
     ctx.text(say("out_of_scope"))
 
 
@@ -451,6 +472,9 @@ async def handoff(ctx: StepContext) -> None:
 
 
 async def _fallback(ctx: StepContext) -> None:
+    if ctx.tracker.latest_message.get("cannot_come"):
+        offer_help(ctx)  # «老人家出不得门了», understood as nothing else, is understood as this
+        return
     streak = ctx.state.fallback_streak + 1
     if streak >= FALLBACKS_BEFORE_HANDOFF:
         await open_ticket(ctx, "two_fallbacks", say("handoff.after_fallbacks"))

@@ -48,7 +48,7 @@ _FORM_CONTROL_INTENTS = {"affirm", "deny", "goodbye", "request_human", "cancel_b
                          "erase_my_data"}
 _HUMAN = re.compile(r"转人工|人工服务|找人工|真人|找工作人员")
 #: A request for a matter («想申请护理补贴», «我要办居住证»), which no name, number or address says.
-_REQUEST = re.compile(r"(想|要|帮我|我来)(申请|办理?|领|问|查|咨询)")
+_REQUEST = re.compile(r"(想|要|[帮给替][我他她]|我来)(申请|办理?|领|问|查|咨询|弄|整)")
 #: A matter search score (nlu.NLU.search) at which a free-text matter for a home visit is taken as that matter.
 VISIT_MATTER_SCORE = 1.2
 
@@ -122,7 +122,11 @@ async def _digression(ctx: StepContext) -> bool:
     asks = QUESTION.search(text) or (req in _NAMING_SLOTS - {"visit_matter"} and _REQUEST.search(text))
     if not req or text.startswith("/") or not asks:
         return False
-    if ctx.tracker.intent in _DIGRESSION_INTENTS:
+    visit_matter = _requested_visit_matter(ctx, req)
+    if visit_matter is not None:  # «帮他办养老认证» where the person's name was asked: what the visit is for
+        ctx.set_slot("visit_matter", f"{visit_matter.code}|{visit_matter.name}")
+        ctx.text(say("preservice.visit.matter_noted", name=visit_matter.name))
+    elif ctx.tracker.intent in _DIGRESSION_INTENTS:
         await _run_step(ctx, ctx.tracker.intent)
     elif req in _NAMING_SLOTS and ctx.tracker.intent not in _FORM_CONTROL_INTENTS and not _CANCEL_WORD.search(text):
         ctx.text(say("preservice.form.unanswered"))  # a question, not the answer: not kept, whatever it asks
@@ -132,6 +136,21 @@ async def _digression(ctx: StepContext) -> bool:
     ctx.set_slot(req, None)
     log_event(log, "dialogue.form.digression", session=ctx.tracker.sender_id, slot=req, intent=ctx.tracker.intent)
     return True
+
+
+def _requested_visit_matter(ctx: StepContext, req: str) -> Any:
+    """The matter a request names («帮他办养老认证») while the home-visit form asks another of its slots and has no
+    matter yet (not a question about it: «认证要带啥» is answered in passing), else ``None``."""
+    text = ctx.tracker.text or ""
+    if req not in VISIT_SLOTS or req == "visit_matter" or ctx.tracker.get_slot("visit_matter") \
+            or QUESTION.search(text) or not _REQUEST.search(text):
+        return None
+    found = _matter_in_request(ctx)
+    if found is None:
+        code, _ = _visit_matter(ctx, text)
+        kb = getattr(ctx.services, "kb", None)
+        found = kb.get(code) if code and kb is not None else None
+    return found
 
 
 @step("validate_licence_form")

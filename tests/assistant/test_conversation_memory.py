@@ -103,3 +103,18 @@ def test_a_question_is_read_with_the_policy_question_before_it(chat):
     assert first["matter"] is None
     last = chat("那卖烟的呢")  # (alone: out of scope)
     assert last["matter"] and last["matter"]["name"] == "烟草专卖零售许可证新办"
+
+
+def test_a_question_naming_one_of_close_matters_by_its_alias_is_answered(chat):
+    last = chat("临时身份证好不好办")
+    assert last["matter"] and last["matter"]["name"] == "居民身份证办理（包括临时）", _buttons(last)
+
+
+def test_a_related_matter_is_no_sibling_to_choose_from(chat):
+    last = chat("孤儿补贴咋个领")  # 事实无人抚养儿童 (its 事实孤儿补贴) is offered with it, not as a sibling
+    assert last["matter"] and last["matter"]["name"] == "孤儿救助资格认定及基本生活费发放", _buttons(last)
+
+
+def test_someone_who_cannot_come_is_offered_help_with_the_halls_accessibility(chat):
+    last = chat("我爸腿脚不方便走不动")
+    assert "预约上门办" in _buttons(last) and "请金帮办代办" in _buttons(last), last

@@ -318,6 +318,18 @@ def _read_after(kb, nlu, halls, name: str, question: str, text: str) -> dict:
     ("退役军人和其他优抚对象优待证申领", "优待证怎么申请", "是给我妈办，她68了", "申领《四川省老年人优待证》"),
     # «那换领呢» asks about another member, not the same one's place
     ("残疾人证新办", "残疾证第一次怎么办", "那换领呢", "残疾人证换领"),
+    # a short detail question found elsewhere by one word stays when ours fits it with the question
+    ("机动车驾驶证核发（初次申领）", "学车考驾照咋办", "到哪报名", None),
+    # asked how to get a matter the card offered, the question is about that matter
+    ("退役报到", "我刚退伍回来", "优待证怎么申请", "退役军人和其他优抚对象优待证申领"),
+    # a word of the transfer kind picks the family's transfer
+    ("到档查询", "我的档案存在人才中心", "准备转走", "档案转出"),
+    # a situation the matter's own texts speak of is not the family's other kind (去世: 注销)
+    ("遗属待遇申领", "遗属待遇怎么领", "我妈过世了", None),
+    # who the person is, calling no other matter by a whole name
+    ("对公民法律援助申请的审批", "想申请法律援助", "我们家是低保户", None),
+    # words the other matter shares with ours are ours
+    ("契税申报缴纳（不动产交易涉税）", "契税在哪交", "买了套二手房", None),
 ])
 def test_a_message_read_with_the_conversations_matter(kb, nlu, halls, name, question, text, want):
     out = _read_after(kb, nlu, halls, name, question, text)
@@ -361,3 +373,11 @@ def test_a_correction_names_what_was_meant(kb, nlu, halls):
     # a question is no correction
     out = _read_after(kb, nlu, halls, "社会保障卡挂失", "社保卡不见了", "不是要交钱吗")
     assert out.get("interpreted") != "correction"
+
+
+def test_a_detail_of_the_choice_read_with_the_question_picks_an_option(kb, nlu, halls):
+    options = [_by_name(kb, n) for n in ("义务教育阶段学生学籍异动办理", "义务教育阶段学生学籍异动政策咨询")]
+    state = DialogueState(candidates=[m.code for m in options], topic_text="娃娃转学要办啥手续",
+                          last_intent="ask_matter")
+    out = interpret(nlu.parse("从外省转过来"), state, kb, nlu, halls, classify_hall_question)
+    assert out["matters"][0]["name"] == "义务教育阶段学生学籍异动办理"

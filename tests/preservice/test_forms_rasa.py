@@ -220,3 +220,18 @@ def test_another_conversation_cannot_read_or_cancel_a_booking_by_its_number(live
         assert "抚琴" not in all_text(r) and "高龄" not in all_text(r)
     staff = live.http.get(f"/api/v1/bookings/{b.number}", headers=live.staff_headers).json()
     assert staff["status"] == "booked"
+
+
+def test_a_request_for_a_matter_where_a_name_was_asked_is_what_the_visit_is_for(live):
+    sid = "ps-it-visit-3"
+    r = live.chat(sid, "老人出不了门，可以上门办不")
+    assert r["intent"] == "book_home_visit"
+    r = live.chat(sid, "给她办高龄津贴")  # not a name: what the visit is for
+    assert "80周岁以上老年人高龄津贴发放" in all_text(r) and "姓名" in all_text(r)
+    for text in ("张秀芳，86岁，腿脚不便", "13900001111", "金牛区营门口路12号3栋1单元2号"):
+        r = live.chat(sid, text)
+    assert "办理什么事" not in all_text(r) and "哪天上午或下午" in all_text(r)
+    r = live.chat(sid, "下周五上午")
+    number = re.search(BOOKING_NUMBER, all_text(r)).group(0)
+    b = live.http.get(f"/api/v1/bookings/{number}", headers=live.staff_headers).json()
+    assert b["person_name"].startswith("张") and b["matter_name"] == "80周岁以上老年人高龄津贴发放"
