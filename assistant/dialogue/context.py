@@ -167,6 +167,8 @@ class StepContext:
     responses: list[dict[str, Any]] = field(default_factory=list)
     #: Memory slots this step set.
     touched: set[str] = field(default_factory=set)
+    #: The step placed the message nowhere (it asked which matter): the next message is read with it.
+    unplaced: bool = False
 
     def reply(self, part: dict[str, Any]) -> None:
         """Send one reply part."""
@@ -284,8 +286,10 @@ async def run_step(name: str, sender_id: str, tracker_state: dict[str, Any], ser
         state.last_intent = tracker.intent
     if tracker.latest_message.get("cannot_come"):  # whichever step answered: 上门办 is offered with what follows
         state.cannot_come = True
-    if name in UNPLACED_STEPS and not (tracker.text or "").startswith("/"):
-        state.said_before = mask_pii(tracker.text or "")[-100:]  # read with the question after it («我想养条狗»)
+    # a message placed nowhere is read with the question after it («我想养条狗», «住院花了好多钱»); any other answer
+    # ends that
+    unplaced = (name in UNPLACED_STEPS or ctx.unplaced) and not (tracker.text or "").startswith("/")
+    state.said_before = mask_pii(tracker.text or "")[-100:] if unplaced else ""
     state.turn_id = str(tracker.metadata.get("turn_id") or "")
     if states is not None and sender_id:
         try:

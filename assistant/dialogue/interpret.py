@@ -106,6 +106,8 @@ _ABOUT_SERVICE = re.compile(r"条件|资格|收费|收钱|要钱|费用|多少�
 _CORRECTION = re.compile(r"^(不是|不对|错了|搞错了)[^，,。！!]{0,6}[，,。！!\s]*(我要办的是|我要的是|我说的是|是|要|办)(?P<rest>.{2,20})$")
 #: Questions about the conversation's home-visit booking.
 _BOOKING_INTENTS = {"booking_status", "change_booking", "cancel_booking"}
+#: Words that speak of a booking itself.
+_BOOKED = re.compile(r"预约|约的|约好|上门|[Ss][Mm]-")
 #: A request to erase what the assistant keeps of the conversation («删除我的记录», «把聊天记录清掉»).
 _ERASE = re.compile(r"(删除|删掉|删了|清除|清空|清掉|抹掉|销毁|不要保留|别保留|不要留)\S{0,6}"
                     r"(记录|聊天|对话|信息|资料|数据|隐私|痕迹)|(记录|聊天记录|对话|信息|资料|数据)\S{0,4}(删除|删掉|删了|清除|清掉)")
@@ -289,13 +291,12 @@ def _names_other(parse: dict[str, Any], codes: set[str], kb: Any = None, by: str
 
 
 def _calls(text: str, m: Any, by: str) -> bool:
-    """Whether ``text`` may bring up matter ``m``: by meaning (always), by a word of its names (``"words"``) or by
-    a whole name or alias (``"name"``)."""
+    """Whether ``text`` may bring up matter ``m``: by meaning (always), by a word of its names (``"words"``), or
+    never (``"self"``: a message saying who the person is, «我是职工医保», names the category they are of, not a
+    matter they ask for)."""
     if by == "words":
         return bool(_bigrams(text) & _named_words(m))
-    if by == "name":
-        return _called_by_name(text, m, 3)
-    return True
+    return by != "self"
 
 
 def _called_by_name(text: str, m: Any, shortest: int = 2) -> bool:
@@ -374,6 +375,13 @@ def _selection(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) 
     return None
 
 
+def _points(text: str) -> bool:
+    """Whether a message only points at an option by its place («二», «3», «第二个», «最后那个»)."""
+    t = text.strip()
+    return bool(_BARE_NUMBER.match(t) or _CHINESE_NUMBER.match(t)
+                or len(t) <= 6 and any(p.search(t) for p, _ in _ORDINALS))
+
+
 def _by_kind(text: str, options: list[Any]) -> Any:
     """The one option of the kind of request ``text`` asks for («新办一张» → the 申领 one), else ``None``."""
     asked = _cues().of_query(text)
@@ -411,8 +419,8 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     answering = current is None and bool(state.candidates)  # a detail given instead of picking an option
     if answering:
         current = kb.get(state.candidates[0])
-    if current is None or nlu is None or not state.topic_text:
-        return None
+    if current is None or nlu is None or not state.topic_text or _points(text):
+        return None  # («二», «最后那个» with no options offered says nothing of the situation)
     members = kin(kb, current)
     # the options offered (a detail given instead of picking one), and the matters the question named as much as
     # the current one («我爸70了» after «优待证咋办»: the 老年人 one)
@@ -422,9 +430,9 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
             members.setdefault(alike.code, alike)
     crossing = [c for c in parse.get("matters") or [] if c.get("code") in members]
     strong = _strong(parse)
-    # «我是职工医保» says who the person is: it brings up only a matter it calls by a whole name; a detail given
-    # instead of picking an option («从外地转回来») is about the options: it brings up only a matter by its words
-    by = "name" if _DESCRIBES_SELF.match(text) else "words" if answering else "meaning"
+    # «我是职工医保» says who the person is: it brings up no other matter; a detail given instead of picking an
+    # option («从外地转回来») is about the options: it brings up only a matter by its words
+    by = "self" if _DESCRIBES_SELF.match(text) else "words" if answering else "meaning"
     named = [m for m in (kb.get(c) for c in strong if c not in members) if m is None or _calls(text, m, by)]
     # «要考试不» after 网约车驾驶员证: the search finds 招生考试 by one word, «从外省转过来» after 养老保险转移 finds
     # 医保转移 by meaning; ours fits either with the question (a question may be a little longer: «本科学历可以不»)
@@ -467,9 +475,9 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         # read without its words, «我是嫁过来的», rather than «慢走»)
         return best
     other, score = _top(parse, kb)
-    detail = _a_detail(text, current) or _only_a_guess(parse, current) or by == "name"
+    detail = _a_detail(text, current) or _only_a_guess(parse, current) or by == "self"
     if other is not None and other.code != current.code and detail \
-            and (fit >= score or by == "name" or _names_ours(text, parse, current, other)
+            and (fit >= score or by == "self" or _names_ours(text, parse, current, other)
                  or _bigrams(text) & _named_words(other) <= _named_words(current) & _named_words(other) != set()):
         # «我是退伍军人» after 退役军人优待证: the search of the detail alone found 退役报到, but ours fits the earlier
         # question with the detail better (not so «我要抵押贷款» after 不动产登记资料查询: 不动产抵押登记); or the
@@ -495,8 +503,9 @@ def _a_related_word(parse: dict[str, Any], text: str, current: Any, kb: Any) -> 
     """Whether the search's best match is a matter the current one's card offers (not of its family) that the
     message does not call by a whole name: «需要公证不» after 不动产转移登记（继承） asks about the transfer."""
     other = _top(parse, kb)[0]
-    if other is None or _HOW_TO.search(text) and _bigrams(text) & (_named_words(other) - _named_words(current)):
-        return False  # «优待证咋办» after 退役报到 asks how to get the related matter itself
+    if other is None or _WHAT_ABOUT.match(text) \
+            or _HOW_TO.search(text) and _bigrams(text) & (_named_words(other) - _named_words(current)):
+        return False  # «优待证咋办» after 退役报到 asks how to get the related matter itself, «那失业金呢» about it
     return other.code in (getattr(current, "related", None) or []) \
         and other.code not in {x.code for x in family(kb, current)} and not _called_by_name(text, other)
 
@@ -602,25 +611,22 @@ def _detail_asked(parse: dict[str, Any], state: DialogueState, kb: Any, strong: 
     return _near_detail(parse)
 
 
-#: Turns after which the message before is kept unplaced (:attr:`DialogueState.said_before`).
-_UNPLACED = {"chitchat", "greet", "out_of_scope", "nlu_fallback", "affirm", "deny", "ask_policy"}
-
-
 def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any,
                    strong: list[str]) -> dict[str, Any] | None:
-    """A question that names no matter by its words («要办啥子证», «卖烟的话呢») right after a message no matter was
-    found for («我想养条狗», «我想开个小卖部»): the two read together, when together they name one matter clearly;
-    else ``None``."""
+    """A question right after a message no matter was found for («我想养条狗», «我是自由职业», «住院花了好多钱»:
+    :attr:`DialogueState.said_before`): the two read together, when together they name one matter clearly — and,
+    when the question names a matter by its words («养老保险咋个交»), one the question found too; else ``None``. A
+    question that calls a matter by a whole name or alias is clear on its own."""
     intent = parse["intent"]["name"]
     text = str(parse.get("text") or "")
     words = _bigrams(text)
-    if nlu is None or any(m is None or words & _named_words(m) for m in map(kb.get, strong)) \
+    found = [m for m in map(kb.get, strong) if m is None or words & _named_words(m)]
+    if nlu is None or any(m is None or _called_by_name(text, m, 3) for m in found) \
             or state.matter_code or state.candidates or state.form or not state.said_before \
-            or state.last_intent not in _UNPLACED \
             or not (intent in ASK_INTENTS or intent in {"out_of_scope", "nlu_fallback"} and QUESTION.search(text)):
         return None
     hit = _one_matter(nlu.parse(f"{state.said_before} {text}"))
-    if hit is None:
+    if hit is None or found and hit.get("code") not in {str(h.get("code")) for h in (parse.get("matters") or [])[:5]}:
         return None
     asked = intent if intent in ASK_INTENTS else "ask_matter"
     return _with_matter(parse, asked, str(hit["code"]), str(hit.get("name") or ""), "together")
@@ -783,9 +789,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         rest = [r for r in parse.get("intent_ranking") or [] if r.get("name") not in {guarded, intent}]
         parse = dict(parse, intent={"name": intent, "confidence": 1.0}, interpreted="not_an_action")
         parse["intent_ranking"] = [parse["intent"], *rest]  # what else the message may ask stays known
-    if intent in _BOOKING_INTENTS and state.matter_code and not state.last_booking and QUESTION.search(text) \
-            and not find_booking_numbers(text):
-        # «是不是要预约» after 婚姻登记 asks whether the matter needs an appointment: there is no booking to ask about
+    if intent in _BOOKING_INTENTS and not state.last_booking and not find_booking_numbers(text) \
+            and (state.matter_code and QUESTION.search(text) or state.candidates and not _BOOKED.search(text)):
+        # «是不是要预约» after 婚姻登记 asks whether the matter needs an appointment, «想改成妈妈的» after options
+        # says which: there is no booking to ask about
         intent = "ask_matter"
         parse = _as_intent(parse, intent, "no_booking")
     about_person = bool(_CANNOT_COME.search(text)) and bool(state.matter_code)
@@ -822,7 +829,8 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             out["ambiguous"] = False
             out["out_of_scope"] = False
             return out
-    if _CHONGQING.search(text) and intent not in {"request_human", "complain"}:
+    # (a Chongqing said just before, in a message placed nowhere, counts: «我婆婆在重庆住», then «认证在哪弄»)
+    if _CHONGQING.search(f"{state.said_before} {text}") and intent not in {"request_human", "complain"}:
         variant = _chongqing_variant(kb, parse, state)
         if variant is not None:
             asked = intent if intent in ASK_INTENTS else "ask_matter"

@@ -346,7 +346,10 @@ def _answer_detail(ctx: StepContext, m: Any, intent: str) -> None:
         ctx.text(say("detail.fee", name=m.name, fee=fee) if fee else say("detail.fee_unknown", name=m.name))
     _unverified_notice(ctx, m)
     ctx.reply(_detail_buttons(m, intent))
+    new = ctx.state.matter_code != m.code
     _remember(ctx, m)
+    if new:  # «看门诊的钱能报不» brought up 门诊费用报销: a later detail («我是职工医保») is read with it
+        _remember_topic(ctx)
     offer_help(ctx)
     log_event(log, "dialogue.detail.answered", session=ctx.tracker.sender_id, matter=m.code, intent=intent)
 
@@ -382,6 +385,7 @@ async def matter_detail(ctx: StepContext) -> None:
         return
     if m is None:
         ctx.text(say("matter.which", what=say(f"detail.what.{intent}")))
+        ctx.unplaced = True
         return
     _answer_detail(ctx, m, intent)
 
@@ -476,6 +480,7 @@ async def _fallback(ctx: StepContext) -> None:
         offer_help(ctx)  # «老人家出不得门了», understood as nothing else, is understood as this
         return
     streak = ctx.state.fallback_streak + 1
+    ctx.unplaced = True
     if streak >= FALLBACKS_BEFORE_HANDOFF:
         await open_ticket(ctx, "two_fallbacks", say("handoff.after_fallbacks"))
         return

@@ -118,3 +118,43 @@ def test_a_related_matter_is_no_sibling_to_choose_from(chat):
 def test_someone_who_cannot_come_is_offered_help_with_the_halls_accessibility(chat):
     last = chat("我爸腿脚不方便走不动")
     assert "预约上门办" in _buttons(last) and "请金帮办代办" in _buttons(last), last
+
+
+def test_saying_who_one_is_after_a_detail_question_keeps_its_matter(chat):
+    chat("住院的钱能报多少")
+    last = chat("我是职工医保")  # the person's insurance, not a request to register for it
+    assert last["matter"]["name"] == "住院费用报销"
+
+
+def test_a_question_after_which_matter_was_asked_is_read_with_the_message_before(chat):
+    first = chat("我住院了花了几万")
+    assert first["matter"] is None
+    last = chat("这个钱能报不")
+    assert last["matter"] and last["matter"]["name"] == "住院费用报销"
+
+
+def test_a_question_naming_a_family_by_its_words_is_read_with_the_message_before(chat):
+    assert chat("我现在是自由职业")["matter"] is None
+    last = chat("养老保险咋个交")
+    assert last["matter"]["name"] == "灵活就业人员企业职工基本养老保险参保登记"
+
+
+def test_a_change_after_options_with_no_booking_is_a_detail_of_the_choice(chat):
+    chat("娃娃的民族")
+    last = chat("想改成爸爸的")
+    assert last["intent"] != "change_booking"
+    assert last["matter"]["name"] == "公民民族成份确认和变更（未满十八岁）"
+
+
+@pytest.mark.parametrize("before, question", [("我妈住重庆", "养老金认证在哪办"),
+                                              ("我老汉在重庆", "养老金资格认证咋弄")])
+def test_chongqing_said_just_before_leads_to_the_chuanyu_variant(chat, before, question):
+    chat(before)
+    last = chat(question)
+    assert last["matter"]["name"] == "养老保险待遇领取资格认证（川渝通办）"
+
+
+def test_what_about_another_matter_after_a_detail_question_moves_to_it(chat):
+    chat("失业登记要带啥")
+    last = chat("那失业金呢")
+    assert last["matter"]["name"] == "失业保险金申领"
