@@ -378,8 +378,11 @@ def _selection(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) 
 def _points(text: str) -> bool:
     """Whether a message only points at an option by its place («二», «3», «第二个», «最后那个»)."""
     t = text.strip()
-    return bool(_BARE_NUMBER.match(t) or _CHINESE_NUMBER.match(t)
-                or len(t) <= 6 and any(p.search(t) for p, _ in _ORDINALS))
+    if _BARE_NUMBER.match(t) or _CHINESE_NUMBER.match(t):
+        return True
+    # an ordinal and hardly anything else («第一次考» is a detail, not a place in a list)
+    return any(p.search(t) and len(re.sub(r"[那个吧的就是要这]", "", "".join(_CJK.findall(p.sub("", t))))) == 0
+               for p, _ in _ORDINALS)
 
 
 def _by_kind(text: str, options: list[Any]) -> Any:
@@ -437,8 +440,12 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     # «要考试不» after 网约车驾驶员证: the search finds 招生考试 by one word, «从外省转过来» after 养老保险转移 finds
     # 医保转移 by meaning; ours fits either with the question (a question may be a little longer: «本科学历可以不»)
     size = len(_CJK.findall(text))
-    keep = not answering and (size <= _SHORT_QUESTION or size <= _SHORT_QUESTION + 2 and bool(QUESTION.search(text))) \
-        and _fits_better(parse, text, current, members, state, kb, nlu)
+    # (a statement of any length found elsewhere by meaning alone, sharing no word with it: «娃娃是在外地医院生的»
+    # after 出生登记 finds 生育医疗费支付)
+    guess = _top(parse, kb)[0]
+    by_meaning = guess is not None and not QUESTION.search(text) and not _bigrams(text) & _named_words(guess)
+    keep = not answering and (size <= _SHORT_QUESTION or size <= _SHORT_QUESTION + 2 and bool(QUESTION.search(text))
+                              or by_meaning) and _fits_better(parse, text, current, members, state, kb, nlu)
     if not keep and not (answering and _options_fit_together(parse, text, state, kb, nlu)) \
             and (_names_other(parse, set(members), kb, by)
                  or any(m is None or not _says_ours(text, m, set(members), kb) for m in named)):
@@ -621,15 +628,27 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
     text = str(parse.get("text") or "")
     words = _bigrams(text)
     found = [m for m in map(kb.get, strong) if m is None or words & _named_words(m)]
+    earlier = _together_with(parse, state)
     if nlu is None or any(m is None or _called_by_name(text, m, 3) for m in found) \
-            or state.matter_code or state.candidates or state.form or not state.said_before \
+            or state.matter_code or state.form or not earlier \
             or not (intent in ASK_INTENTS or intent in {"out_of_scope", "nlu_fallback"} and QUESTION.search(text)):
         return None
-    hit = _one_matter(nlu.parse(f"{state.said_before} {text}"))
+    hit = _one_matter(nlu.parse(f"{earlier} {text}"))
     if hit is None or found and hit.get("code") not in {str(h.get("code")) for h in (parse.get("matters") or [])[:5]}:
         return None
     asked = intent if intent in ASK_INTENTS else "ask_matter"
-    return _with_matter(parse, asked, str(hit["code"]), str(hit.get("name") or ""), "together")
+    out = _with_matter(parse, asked, str(hit["code"]), str(hit.get("name") or ""), "together")
+    out["read_with"] = earlier  # (the question that brings up the matter is the two together)
+    return out
+
+
+def _together_with(parse: dict[str, Any], state: DialogueState) -> str:
+    """The earlier message a question is read with: the one placed nowhere just before, or — after options, only
+    when the question alone is ambiguous too («研究生毕业了» → options, «想把户口落在成都» → options) — the question
+    that brought them up; ``""`` when none."""
+    if state.candidates:
+        return state.topic_text if parse.get("ambiguous") else ""
+    return state.said_before
 
 
 def _correction(text: str, state: DialogueState, nlu: Any) -> dict[str, Any] | None:
@@ -675,6 +694,17 @@ def _asked_of_ours(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
             or len(_CJK.findall(text)) > _SHORT_QUESTION + 2:
         return False
     return _fits_better(parse, text, current, kin(kb, current), state, kb, nlu)
+
+
+def _only_a_hall(text: str, halls: Any) -> bool:
+    """Whether a message names a hall and hardly anything else («金泉街道便民服务中心», «区政务中心嘛»)."""
+    hall = halls.find(text)
+    if hall is None:
+        return False
+    rest = text
+    for term in sorted([hall.name, *hall.aliases, hall.street or ""], key=len, reverse=True):
+        rest = rest.replace(term, "") if term else rest
+    return len(_CJK.findall(rest)) <= 2
 
 
 def _short_question(text: str) -> bool:
@@ -775,6 +805,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             and (state.matter_code or state.candidates):
         intent = "ask_matter"  # «那换证呢» after 残疾人证新办 asks about another matter, not the same one's place
         parse = _as_intent(parse, intent, "what_about")
+    if intent in DETAIL_INTENTS and (state.matter_code or state.candidates) and not QUESTION.search(text) \
+            and not _DETAIL_WORDS.search(text):
+        intent = "ask_matter"  # «迁到老公那边» after 户口迁移 says where to, it does not ask where the office is
+        parse = _as_intent(parse, intent, "a_statement")
     if intent == "book_home_visit" and QUESTION.search(text) and _ABOUT_SERVICE.search(text):
         intent = "ask_matter"  # «上门办需要啥条件» asks about the service; «帮我约个上门办» asks for it
         parse = _as_intent(parse, intent, "about_the_service")
@@ -803,6 +837,8 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     asks_help = intent == "request_human" and bool(QUESTION.search(text))
     asks_hall = asks_help or (intent in HALL_INTENTS | {"out_of_scope"} and not strong)
     topic = hall_topic(text) if halls is not None and hall_topic is not None and asks_hall else None
+    if topic is None and halls is not None and asks_hall and _only_a_hall(text, halls):
+        topic, hall_words = HallTopic.ADDRESS, True  # «金泉街道便民服务中心»: where it is, first
     if topic is None and halls is not None and state.last_intent == "ask_hall" and not strong \
             and (halls.find(text) is not None or _short_question(text) and intent != "ask_materials"):
         # «那营门口街道的呢» after the hall's hours: the same question about the hall it names; «收费不» after
@@ -835,6 +871,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         if variant is not None:
             asked = intent if intent in ASK_INTENTS else "ask_matter"
             return _with_matter(parse, asked, variant.code, variant.name, "chongqing")
+    # read with the message before — placed nowhere, or the question of the options when this one is ambiguous
+    # too — before it is read as a detail of the options
+    together = _read_together(parse, state, kb, nlu, strong)
+    if together is not None:
+        return together
     # a greeting, thanks or goodbye without its words («刚出生的» read as a greeting) may be a detail; with them
     # («好的，再见») it is none
     said = intent in SOCIAL_WORDS and bool(SOCIAL_WORDS[intent].search(text))
@@ -851,9 +892,6 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     material = _asks_about_material(parse, state, kb)
     if material is not None:
         return _with_matter(parse, material, state.matter_code or "", state.matter_name or "", "material")
-    together = _read_together(parse, state, kb, nlu, strong)
-    if together is not None:
-        return together
     if _same_matter_asked(parse, state, kb) or _asked_of_ours(parse, state, kb, nlu):
         return _with_matter(parse, intent, state.matter_code or "", state.matter_name or "", "follow_up")
     detail = _detail_asked(parse, state, kb, strong)

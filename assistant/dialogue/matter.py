@@ -151,6 +151,7 @@ def _clarify(ctx: StepContext, options: list[Any], intent: str) -> None:
     ctx.reply(buttons(items + [(say("button.none_human"), payload("request_human"))]))
     ctx.set_slot("candidates", [m.code for m in top])
     _remember_topic(ctx)
+    offer_help(ctx, choosing=True)
     log_event(log, "dialogue.clarify", session=ctx.tracker.sender_id, intent=intent,
               candidates=",".join(m.code for m in top))
 
@@ -194,21 +195,23 @@ def _remember_topic(ctx: StepContext, m: Any = None) -> None:
     if _is_payload(ctx) or why == "selection":
         return
     again = why in {"refinement", "chongqing"}
-    earlier = ctx.state.topic_text if again else ctx.state.said_before if why == "together" else ""
+    earlier = ctx.state.topic_text if again else str(ctx.tracker.latest_message.get("read_with") or "")
     ctx.set_slot("topic_text", mask_pii(f"{earlier} {ctx.tracker.text}".strip())[-200:])
     if m is not None and not again:
         ctx.set_slot("topic_matters", look_alikes(ctx.tracker.text or "", m,
                                                   ctx.tracker.latest_message.get("matters") or [], _kb(ctx)))
 
 
-def offer_help(ctx: StepContext, m: Any = None) -> None:
+def offer_help(ctx: StepContext, m: Any = None, choosing: bool = False) -> None:
     """The person (or a relative) cannot come to the hall: offer 上门办 and 帮办代办 along with the answer — when
     the message says so, and again with each new matter ``m`` of a conversation in which it was said («我妈瘫在床上»,
-    then «她的养老金认证咋办»)."""
+    then «她的养老金认证咋办»), or with the matters offered to choose from (``choosing``)."""
     if ctx.tracker.latest_message.get("cannot_come"):  # (remembered for the turns after: dialogue.context)
         ctx.text(say("help.cannot_come"))
     elif m is not None and ctx.state.cannot_come:
         ctx.text(say("help.cannot_come_again", name=m.name))
+    elif choosing and ctx.state.cannot_come:
+        ctx.text(say("help.cannot_come"))
     else:
         return
     ctx.reply(buttons([(say("button.home_visit"), payload("book_home_visit")),

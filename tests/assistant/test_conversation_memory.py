@@ -158,3 +158,9 @@ def test_what_about_another_matter_after_a_detail_question_moves_to_it(chat):
     chat("失业登记要带啥")
     last = chat("那失业金呢")
     assert last["matter"]["name"] == "失业保险金申领"
+
+
+def test_someone_who_cannot_come_is_offered_help_with_matters_to_choose_from(chat):
+    chat("我婆婆瘫在床上")
+    last = chat("她的养老认证咋办")
+    assert "养老保险定期待遇领取资格认证" in _buttons(last) and "预约上门办" in _buttons(last), _buttons(last)

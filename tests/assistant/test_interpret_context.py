@@ -330,6 +330,10 @@ def _read_after(kb, nlu, halls, name: str, question: str, text: str) -> dict:
     ("对公民法律援助申请的审批", "想申请法律援助", "我们家是低保户", None),
     # words the other matter shares with ours are ours
     ("契税申报缴纳（不动产交易涉税）", "契税在哪交", "买了套二手房", None),
+    # a statement found elsewhere by meaning alone stays when ours fits it with the question
+    ("出生登记（新生儿入户）", "给娃娃上户口", "娃娃是在老家医院生的", None),
+    # a statement read as a detail question («那儿» is no «哪儿») is a detail of the situation
+    ("户口迁移审批", "我想迁户口", "要迁到我老公那儿", "投靠落户（夫妻投靠、父母投靠子女、子女投靠父母）"),
 ])
 def test_a_message_read_with_the_conversations_matter(kb, nlu, halls, name, question, text, want):
     out = _read_after(kb, nlu, halls, name, question, text)
@@ -381,3 +385,21 @@ def test_a_detail_of_the_choice_read_with_the_question_picks_an_option(kb, nlu, 
                           last_intent="ask_matter")
     out = interpret(nlu.parse("从外省转过来"), state, kb, nlu, halls, classify_hall_question)
     assert out["matters"][0]["name"] == "义务教育阶段学生学籍异动办理"
+
+
+def test_a_hall_named_alone_is_asked_where_it_is(kb, halls):
+    out = _read(kb, halls, _parse("九里堤街道便民服务中心", "ask_matter"))
+    assert out["intent"]["name"] == "ask_hall" and _topic(out) == "address"
+    assert any(e["entity"] == "hall" for e in out["entities"])
+
+
+def test_a_question_ambiguous_after_options_is_read_with_the_question_before(kb, nlu, halls):
+    options = [_by_name(kb, n) for n in ("高校毕业生报到", "离校未就业高校毕业生登记")]
+    state = DialogueState(candidates=[m.code for m in options], topic_text="硕士毕业了", last_intent="ask_matter")
+    # (a question the search finds two matters for about equally: alone it would be answered with options again)
+    parse = dict(nlu.parse("想把户口落到成都来"), ambiguous=True)
+    out = interpret(parse, state, kb, nlu, halls, classify_hall_question)
+    assert (out.get("interpreted"), out["matters"][0]["name"]) == ("together", "人才落户（学历、技能人才及高校毕业生落户）")
+    # a question clear on its own is not re-read
+    out = interpret(dict(parse, ambiguous=False), state, kb, nlu, halls, classify_hall_question)
+    assert out.get("interpreted") != "together"
