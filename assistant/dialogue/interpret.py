@@ -462,6 +462,9 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         # found strongly by words of ours only («要去报到不» after 退役报到 → 高校毕业生报到) does not take it away.
         # A question in words only some members are called by («要预约不» after 婚姻登记: 结婚登记预约 and
         # 离婚登记预约) asks about one of them: the one the earlier question fits (the question's words chose them).
+        called = [m for m in members.values() if m.code != current.code and _called_by_name(text, m, 4)]
+        if len(called) == 1:
+            return called[0]  # «就业登记咋办» after 企业职工参保登记: the one member said by its whole name
         naming = _naming_members(text, current, members, kb)
         if naming:
             return _best_member(nlu, f"{state.topic_text} {text}", "", naming)[0]
@@ -704,6 +707,7 @@ def _only_a_hall(text: str, halls: Any) -> bool:
     rest = text
     for term in sorted([hall.name, *hall.aliases, hall.street or ""], key=len, reverse=True):
         rest = rest.replace(term, "") if term else rest
+    rest = re.sub(r"的|便民服务中心|便民服务站|便民中心|服务中心|政务中心|政务大厅|大厅", "", rest)
     return len(_CJK.findall(rest)) <= 2
 
 
@@ -837,8 +841,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     asks_help = intent == "request_human" and bool(QUESTION.search(text))
     asks_hall = asks_help or (intent in HALL_INTENTS | {"out_of_scope"} and not strong)
     topic = hall_topic(text) if halls is not None and hall_topic is not None and asks_hall else None
-    if topic is None and halls is not None and asks_hall and _only_a_hall(text, halls):
-        topic, hall_words = HallTopic.ADDRESS, True  # «金泉街道便民服务中心»: where it is, first
+    if topic is None and halls is not None and asks_hall and state.last_intent != "ask_hall" \
+            and not _WHAT_ABOUT.match(text) and _only_a_hall(text, halls):
+        # «金泉街道便民服务中心»: where it is, first («那营门口街道的呢» asks what was being asked, there)
+        topic, hall_words = HallTopic.ADDRESS, True
     if topic is None and halls is not None and state.last_intent == "ask_hall" and not strong \
             and (halls.find(text) is not None or _short_question(text) and intent != "ask_materials"):
         # «那营门口街道的呢» after the hall's hours: the same question about the hall it names; «收费不» after

@@ -332,6 +332,8 @@ def _read_after(kb, nlu, halls, name: str, question: str, text: str) -> dict:
     ("契税申报缴纳（不动产交易涉税）", "契税在哪交", "买了套二手房", None),
     # a statement found elsewhere by meaning alone stays when ours fits it with the question
     ("出生登记（新生儿入户）", "给娃娃上户口", "娃娃是在老家医院生的", None),
+    # a question saying one member's whole name asks about that one, though a sibling shares its words
+    ("企业职工参保登记", "公司来了新员工", "就业登记怎么弄", "就业登记"),
     # a statement read as a detail question («那儿» is no «哪儿») is a detail of the situation
     ("户口迁移审批", "我想迁户口", "要迁到我老公那儿", "投靠落户（夫妻投靠、父母投靠子女、子女投靠父母）"),
 ])
@@ -387,8 +389,9 @@ def test_a_detail_of_the_choice_read_with_the_question_picks_an_option(kb, nlu, 
     assert out["matters"][0]["name"] == "义务教育阶段学生学籍异动办理"
 
 
-def test_a_hall_named_alone_is_asked_where_it_is(kb, halls):
-    out = _read(kb, halls, _parse("九里堤街道便民服务中心", "ask_matter"))
+@pytest.mark.parametrize("text", ["九里堤街道便民服务中心", "天回镇街道的便民服务中心"])
+def test_a_hall_named_alone_is_asked_where_it_is(kb, halls, text):
+    out = _read(kb, halls, _parse(text, "ask_matter"))
     assert out["intent"]["name"] == "ask_hall" and _topic(out) == "address"
     assert any(e["entity"] == "hall" for e in out["entities"])
 
