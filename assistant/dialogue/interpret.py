@@ -299,7 +299,7 @@ def _calls(text: str, m: Any, by: str) -> bool:
     return by != "self"
 
 
-def _called_by_name(text: str, m: Any, shortest: int = 2) -> bool:
+def called_by_name(text: str, m: Any, shortest: int = 2) -> bool:
     """Whether ``text`` says one of ``m``'s names or aliases whole (of at least ``shortest`` characters)."""
     return any(len(t) >= shortest and t in text for t in [m.name, *m.aliases])
 
@@ -446,10 +446,10 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     by_meaning = guess is not None and not QUESTION.search(text) and not _bigrams(text) & _named_words(guess)
     keep = not answering and (size <= _SHORT_QUESTION or size <= _SHORT_QUESTION + 2 and bool(QUESTION.search(text))
                               or by_meaning) and _fits_better(parse, text, current, members, state, kb, nlu)
-    if not keep and not (answering and _options_fit_together(parse, text, state, kb, nlu)) \
-            and (_names_other(parse, set(members), kb, by)
-                 or any(m is None or not _says_ours(text, m, set(members), kb) for m in named)):
-        return None  # the message names another matter: a new topic
+    if not keep and (_names_other(parse, set(members), kb, by)
+                     or any(m is None or not _says_ours(text, m, set(members), kb) for m in named)) \
+            and not (answering and _options_fit_together(parse, text, state, kb, nlu)):
+        return None  # the message names another matter: a new topic (the search with the question: only then)
     # every member is scored (not only those that would reach the top of the whole KB) and re-scored among the
     # members, for the earlier question plus the detail and for the detail alone: the earlier question chose the
     # family, the detail is what tells the siblings apart, so it counts twice
@@ -462,7 +462,7 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         # found strongly by words of ours only («要去报到不» after 退役报到 → 高校毕业生报到) does not take it away.
         # A question in words only some members are called by («要预约不» after 婚姻登记: 结婚登记预约 and
         # 离婚登记预约) asks about one of them: the one the earlier question fits (the question's words chose them).
-        called = [m for m in members.values() if m.code != current.code and _called_by_name(text, m, 4)]
+        called = [m for m in members.values() if m.code != current.code and called_by_name(text, m, 4)]
         if len(called) == 1:
             return called[0]  # «就业登记咋办» after 企业职工参保登记: the one member said by its whole name
         naming = _naming_members(text, current, members, kb)
@@ -506,7 +506,7 @@ def _options_fit_together(parse: dict[str, Any], text: str, state: DialogueState
     if not hits or hits[0].get("code") not in state.candidates:
         return False
     others = [kb.get(c) for c in _strong(parse) if c not in state.candidates]
-    return not any(m is not None and _called_by_name(text, m, 3) for m in others)
+    return not any(m is not None and called_by_name(text, m, 3) for m in others)
 
 
 def _a_related_word(parse: dict[str, Any], text: str, current: Any, kb: Any) -> bool:
@@ -517,7 +517,7 @@ def _a_related_word(parse: dict[str, Any], text: str, current: Any, kb: Any) -> 
             or _HOW_TO.search(text) and _bigrams(text) & (_named_words(other) - _named_words(current)):
         return False  # «优待证咋办» after 退役报到 asks how to get the related matter itself, «那失业金呢» about it
     return other.code in (getattr(current, "related", None) or []) \
-        and other.code not in {x.code for x in family(kb, current)} and not _called_by_name(text, other)
+        and other.code not in {x.code for x in family(kb, current)} and not called_by_name(text, other)
 
 
 def _fits_better(parse: dict[str, Any], text: str, current: Any, members: dict[str, Any], state: DialogueState,
@@ -526,7 +526,7 @@ def _fits_better(parse: dict[str, Any], text: str, current: Any, members: dict[s
     whole name, and the current matter fits the earlier question with the message at least as well as that one
     fits the message alone."""
     other, score = _top(parse, kb)
-    if other is None or other.code in members or _called_by_name(text, other):
+    if other is None or other.code in members or called_by_name(text, other):
         return False
     return _fit(nlu, f"{state.topic_text} {text}", current) >= score
 
@@ -632,7 +632,7 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
     words = _bigrams(text)
     found = [m for m in map(kb.get, strong) if m is None or words & _named_words(m)]
     earlier = _together_with(parse, state)
-    if nlu is None or any(m is None or _called_by_name(text, m, 3) for m in found) \
+    if nlu is None or any(m is None or called_by_name(text, m, 3) for m in found) \
             or state.matter_code or state.form or not earlier \
             or not (intent in ASK_INTENTS or intent in {"out_of_scope", "nlu_fallback"} and QUESTION.search(text)):
         return None

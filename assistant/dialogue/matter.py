@@ -21,7 +21,8 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, step
-from assistant.dialogue.interpret import DETAIL_INTENTS, MATTER_SCORE, family, look_alikes, offered, tells_apart
+from assistant.dialogue.interpret import (DETAIL_INTENTS, MATTER_SCORE, called_by_name, family, look_alikes, offered,
+                                          tells_apart)
 from assistant.dialogue.replies import human_button, say
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
 from assistant.logging import get_logger, log_event
@@ -87,7 +88,7 @@ def _said_whole(ctx: StepContext, options: list[Any]) -> Any:
     text = ctx.tracker.text or ""
     if _is_payload(ctx) or not options:
         return None
-    called = [m for m in options if any(len(t) >= 2 and t in text for t in [m.name, *getattr(m, "aliases", [])])]
+    called = [m for m in options if called_by_name(text, m)]
     return called[0] if len(called) == 1 else None
 
 
@@ -206,12 +207,11 @@ def offer_help(ctx: StepContext, m: Any = None, choosing: bool = False) -> None:
     """The person (or a relative) cannot come to the hall: offer 上门办 and 帮办代办 along with the answer — when
     the message says so, and again with each new matter ``m`` of a conversation in which it was said («我妈瘫在床上»,
     then «她的养老金认证咋办»), or with the matters offered to choose from (``choosing``)."""
-    if ctx.tracker.latest_message.get("cannot_come"):  # (remembered for the turns after: dialogue.context)
+    # (that the person cannot come is remembered for the turns after: dialogue.context)
+    if ctx.tracker.latest_message.get("cannot_come") or choosing and ctx.state.cannot_come:
         ctx.text(say("help.cannot_come"))
     elif m is not None and ctx.state.cannot_come:
         ctx.text(say("help.cannot_come_again", name=m.name))
-    elif choosing and ctx.state.cannot_come:
-        ctx.text(say("help.cannot_come"))
     else:
         return
     ctx.reply(buttons([(say("button.home_visit"), payload("book_home_visit")),
