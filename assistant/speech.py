@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant.container import keep_loaded
 from assistant.logging import get_logger, log_event
 from assistant.settings import Settings
 
@@ -71,6 +72,7 @@ def voice_runtime(services: Any) -> VoiceRuntime:
         if rt is None:
             rt = build_voice(services.settings, services.kb)
             services.voice = rt
+            keep_loaded()
     return rt
 
 
