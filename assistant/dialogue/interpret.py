@@ -91,6 +91,9 @@ ACTION_WORDS = {
     "booking_status": re.compile(r"预约|约的|约好|上门|来我家|排到|[Ss][Mm]-|状态|进度"),
     "list_licences": re.compile(r"登记|提醒|证照|许可证|我的证|几张证"),
     "precheck_materials": re.compile(r"带了|有了|我有|都有|准备了|拿了|手头|齐|够|差|缺|少|核对|对一下|预审|检查|除了"),
+    # the firm policies: a policy word, or the firm's own facts the policy list asks for («我们成立两年了»)
+    "ask_policy": re.compile(r"政策|扶持|优惠|补贴|补助|奖补|减税|减免|免税|税收|惠企|享受|一本通|支持|成立|注册|小微|企业|公司|"
+                             r"个体户"),
 }
 #: A message that says who the person is («我是职工医保», «我们是外地户口»), not what they ask for.
 _DESCRIBES_SELF = re.compile(r"^(我|我们|我家|我们家|本人|俺)(是|属于|算|都是)(?!.*(办|申请|咋|怎么|想|要))")
@@ -104,6 +107,9 @@ _DETAIL_WORDS = re.compile(r"材料|资料|证件|带|哪|地方|地点|地址|�
 _ABOUT_SERVICE = re.compile(r"条件|资格|收费|收钱|要钱|费用|多少钱|哪些人|什么人|啥子人|谁可以|谁能|范围|流程|怎么收")
 #: «不是这个，是抵押», «不对，我要办的是换证»: what was understood is corrected.
 _CORRECTION = re.compile(r"^(不是|不对|错了|搞错了)[^，,。！!]{0,6}[，,。！!\s]*(我要办的是|我要的是|我说的是|是|要|办)(?P<rest>.{2,20})$")
+#: Whether the matter can be done at a hall the message names («荷花池街道能办不», «在区政务中心可以办吗»).
+_CAN_DO_THERE = re.compile(r"能办|可以办|能不能办|可不可以办|办得了|办不了|能弄|可以弄|能不能弄|受理|办理[吗不么]|能去|可以去|"
+                           r"去.{0,8}(办|弄)|在.{0,8}(办|弄)")
 #: Questions about the conversation's home-visit booking.
 _BOOKING_INTENTS = {"booking_status", "change_booking", "cancel_booking"}
 #: Words that speak of a booking itself.
@@ -633,7 +639,7 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
     found = [m for m in map(kb.get, strong) if m is None or words & _named_words(m)]
     earlier = _together_with(parse, state)
     if nlu is None or any(m is None or called_by_name(text, m, 3) for m in found) \
-            or state.matter_code or state.form or not earlier \
+            or state.form or not earlier \
             or not (intent in ASK_INTENTS or intent in {"out_of_scope", "nlu_fallback"} and QUESTION.search(text)):
         return None
     hit = _one_matter(nlu.parse(f"{earlier} {text}"))
@@ -648,9 +654,13 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
 def _together_with(parse: dict[str, Any], state: DialogueState) -> str:
     """The earlier message a question is read with: the one placed nowhere just before, or — after options, only
     when the question alone is ambiguous too («研究生毕业了» → options, «想把户口落在成都» → options) — the question
-    that brought them up; ``""`` when none."""
+    that brought them up, or — after a matter, only for a «那X呢» placed nowhere alone — the question that brought
+    the matter up; ``""`` when none."""
     if state.candidates:
         return state.topic_text if parse.get("ambiguous") else ""
+    if state.matter_code:  # «那卖烟的呢», placed nowhere alone, after 个体工商户设立登记 for «打算开个便利店»
+        unplaced = parse["intent"]["name"] in {"out_of_scope", "nlu_fallback"}
+        return state.topic_text if unplaced and _WHAT_ABOUT.match(str(parse.get("text") or "")) else ""
     return state.said_before
 
 
@@ -870,6 +880,13 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
                 out["entities"].append({"entity": "hall", "value": hall.id})
             out["ambiguous"] = False
             out["out_of_scope"] = False
+            return out
+    if state.matter_code and halls is not None and all(c == state.matter_code for c in strong) \
+            and (_CAN_DO_THERE.search(text) or _WHAT_ABOUT.match(text) and state.last_intent == "ask_location"):
+        hall = halls.find(text)
+        if hall is not None:  # «荷花池街道能办不» after 社保卡补领, «那驷马桥呢» after its place: told for that hall
+            out = _with_matter(parse, "ask_location", state.matter_code, state.matter_name or "", "hall_for_matter")
+            out["entities"].append({"entity": "hall", "value": hall.id})
             return out
     # (a Chongqing said just before, in a message placed nowhere, counts: «我婆婆在重庆住», then «认证在哪弄»)
     if _CHONGQING.search(f"{state.said_before} {text}") and intent not in {"request_human", "complain"}:

@@ -24,6 +24,7 @@ from assistant.dialogue.context import StepContext, step
 from assistant.dialogue.interpret import (DETAIL_INTENTS, MATTER_SCORE, called_by_name, family, look_alikes, offered,
                                           tells_apart)
 from assistant.dialogue.replies import human_button, say
+from assistant.dialogue.understand import halls
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
 from assistant.logging import get_logger, log_event
 from assistant.privacy import mask_pii
@@ -315,6 +316,21 @@ def _places_text(m: Any) -> str:
     return "\n".join(lines)
 
 
+def _at_named_hall(ctx: StepContext, m: Any) -> str:
+    """Whether ``m`` is done at the hall the message named («荷花池街道能办不»), by the levels of its places; ``""``
+    when the message named none."""
+    hall_id = next(iter(ctx.tracker.entity_values("hall")), "")
+    directory = halls() if hall_id else None
+    hall = directory.get(hall_id) if directory is not None else None
+    if hall is None:
+        return ""
+    if not m.places:
+        return say("detail.hall_unknown", name=m.name, hall=hall.name)
+    if any(p.level == hall.level for p in m.places):
+        return say("detail.hall_yes", name=m.name, hall=hall.name, address=hall.address)
+    return say("detail.hall_no", name=m.name, hall=hall.name)
+
+
 def _answer_detail(ctx: StepContext, m: Any, intent: str) -> None:
     if intent == "ask_materials":
         if m.materials:
@@ -328,6 +344,9 @@ def _answer_detail(ctx: StepContext, m: Any, intent: str) -> None:
             phone = say("detail.no_materials_phone", phone=m.consult_phone) if m.consult_phone else ""
             ctx.text(say("detail.no_materials", name=m.name, where=where, phone=phone))
     elif intent == "ask_location":
+        hall_line = _at_named_hall(ctx, m)
+        if hall_line:
+            ctx.text(hall_line)
         if m.places:
             ctx.text(say("detail.places", name=m.name, places=_places_text(m)))
         else:

@@ -104,9 +104,9 @@ def test_saying_who_one_is_after_options_does_not_bring_up_a_matter_by_a_shared_
     assert last["matter"]["name"] in {"生育医疗费支付", "生育津贴支付"}
 
 
-def test_a_question_is_read_with_the_policy_question_before_it(chat):
-    first = chat("打算开个便利店")
-    assert first["matter"] is None
+def test_a_what_about_question_placed_nowhere_alone_is_read_with_the_question_before_it(chat):
+    first = chat("打算开个便利店")  # a plan, not a question about the firm policies: the licence it needs first
+    assert first["matter"]["name"] == "个体工商户设立登记"
     last = chat("那卖烟的呢")  # (alone: out of scope)
     assert last["matter"] and last["matter"]["name"] == "烟草专卖零售许可证新办"
 
@@ -157,3 +157,19 @@ def test_someone_who_cannot_come_is_offered_help_with_matters_to_choose_from(cha
     chat("我婆婆瘫在床上")
     last = chat("她的养老认证咋办")
     assert "养老保险定期待遇领取资格认证" in _buttons(last) and "预约上门办" in _buttons(last), _buttons(last)
+
+
+def test_a_hall_named_in_a_question_about_the_matter_is_told_whether_it_does_it(chat):
+    chat("残疾人证到期了要换领")
+    at_street = chat("在金泉街道可以办吗")
+    assert at_street["intent"] == "ask_location" and at_street["matter"]["name"] == "残疾人证换领"
+    assert "可以在金泉街道便民服务中心办" in _texts(at_street), _texts(at_street)
+    other = chat("那天回镇呢")  # the same question, of another centre
+    assert other["matter"]["name"] == "残疾人证换领" and "天回镇街道便民服务中心" in _texts(other)
+
+
+def test_a_street_centre_that_does_not_do_the_matter_says_so_and_where_it_is_done(chat):
+    chat("公司注册要带啥")
+    last = chat("西华街道能不能办")
+    assert last["intent"] == "ask_location" and last["matter"]["name"] == "公司设立登记"
+    assert "不在西华街道便民服务中心办" in _texts(last) and "金牛区政务服务中心" in _texts(last), _texts(last)

@@ -121,7 +121,8 @@ def test_every_example_of_an_action_intent_says_what_the_action_is_for():
 
 
 @pytest.mark.parametrize("text, intent", [("个体户注销", "cancel_licence"), ("我要办个人独资企业", "request_human"),
-                                          ("身份证咋办", "precheck_materials"), ("我是特殊工种提前退", "cancel_booking")])
+                                          ("身份证咋办", "precheck_materials"), ("我是特殊工种提前退", "cancel_booking"),
+                                          ("给客户开张发票", "ask_policy")])
 def test_an_action_the_message_does_not_ask_for_is_not_taken(kb, halls, text, intent):
     out = _read(kb, halls, _parse(text, intent, [(RESIDENCE, 1.2)], conf=0.9))
     assert out["intent"]["name"] == "ask_matter" and out["interpreted"] == "not_an_action"
@@ -131,7 +132,8 @@ def test_an_action_the_message_does_not_ask_for_is_not_taken(kb, halls, text, in
 
 @pytest.mark.parametrize("text, intent", [("取消我的上门预约", "cancel_booking"), ("不用再提醒我了", "cancel_licence"),
                                           ("帮我转人工", "request_human"), ("我带了身份证，还差啥", "precheck_materials"),
-                                          ("sm-q89c-d5mb-n7g3-26 现在啥状态", "booking_status")])
+                                          ("sm-q89c-d5mb-n7g3-26 现在啥状态", "booking_status"),
+                                          ("我们开了个饭馆，能享受啥", "ask_policy")])
 def test_an_action_asked_for_in_its_words_is_kept(kb, halls, text, intent):
     assert _read(kb, halls, _parse(text, intent, conf=0.9))["intent"]["name"] == intent
 
