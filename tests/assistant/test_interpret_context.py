@@ -326,6 +326,8 @@ def _read_after(kb, nlu, halls, name: str, question: str, text: str) -> dict:
     ("退役报到", "我刚退伍回来", "优待证怎么申请", "退役军人和其他优抚对象优待证申领"),
     # a word of the transfer kind picks the family's transfer
     ("到档查询", "我的档案存在人才中心", "准备转走", "档案转出"),
+    # what else to get for an activity, naming a matter the card offers strongly, asks about that one
+    ("个体工商户设立登记", "开个小店咋办执照", "卖烟要办啥子", "烟草专卖零售许可证新办"),
     # a situation the matter's own texts speak of is not the family's other kind (去世: 注销)
     ("遗属待遇申领", "遗属待遇怎么领", "我妈过世了", None),
     # who the person is, calling no other matter by a whole name
