@@ -101,8 +101,10 @@ _DESCRIBES_SELF = re.compile(r"^(我|我们|我家|我们家|本人|俺)(是|属
 _WHAT_ABOUT = re.compile(r"^(那|那么|还有)?[^，,。？?\s]{1,8}(呢|嘞|喃)[?？]?$")
 #: A question how to get something done («优待证咋办», «怎么申请»), not whether it is needed («需要公证不»).
 _HOW_TO = re.compile(r"(咋|怎么|怎样|如何|啷个)(个|样)?(办|弄|整|搞|申请|申领|领|开|处理)")
-#: A question what has to be got for something («卖烟要办啥», «开网店要啥证»), not whether a thing is needed.
-_WHAT_TO_GET = re.compile(r"办(啥|什么|哪些)|(啥|什么|哪些)(证|手续|许可)")
+#: A question what has to be got for something («卖烟要办啥», «开网店要啥证») or whether one can have it («能贷款不»,
+#: «社保有补贴吗»), not whether a thing is needed («需要公证不»).
+_ASKS_FOR_IT = re.compile(r"办(啥|什么|哪些)|(啥|什么|哪些)(证|手续|许可)|^(能|可以|能不能|可不可以)|有没有|"
+                          r"有[^，,。？?]{0,6}(吗|不|没)[？?]?$")
 #: Words of a detail (what to bring, where, how long, what it costs): «那材料呢» asks the detail.
 _DETAIL_WORDS = re.compile(r"材料|资料|证件|带|哪|地方|地点|地址|时间|多久|好久|几天|钱|费|收")
 #: Words of a question about a service itself rather than a request for it.
@@ -523,9 +525,9 @@ def _a_related_word(parse: dict[str, Any], text: str, current: Any, kb: Any) -> 
     other = _top(parse, kb)[0]
     if other is None or _WHAT_ABOUT.match(text) \
             or _HOW_TO.search(text) and _bigrams(text) & (_named_words(other) - _named_words(current)) \
-            or _WHAT_TO_GET.search(text) and other.code in _strong(parse):
+            or _ASKS_FOR_IT.search(text) and other.code in _strong(parse):
         # «优待证咋办» after 退役报到 asks how to get the related matter itself, «那失业金呢» about it, «卖烟要办啥»
-        # after 个体工商户设立登记 what else to get (the search found it strongly)
+        # after 个体工商户设立登记 what else to get, «能贷款不» after 创业 whether one can have it (found strongly)
         return False
     return other.code in (getattr(current, "related", None) or []) \
         and other.code not in {x.code for x in family(kb, current)} and not called_by_name(text, other)

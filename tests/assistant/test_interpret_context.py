@@ -328,6 +328,7 @@ def _read_after(kb, nlu, halls, name: str, question: str, text: str) -> dict:
     ("到档查询", "我的档案存在人才中心", "准备转走", "档案转出"),
     # what else to get for an activity, naming a matter the card offers strongly, asks about that one
     ("个体工商户设立登记", "开个小店咋办执照", "卖烟要办啥子", "烟草专卖零售许可证新办"),
+    ("创业专家咨询", "我想自己创业", "能申请贷款不", "创业担保贷款申请"),  # whether one can have it
     # a situation the matter's own texts speak of is not the family's other kind (去世: 注销)
     ("遗属待遇申领", "遗属待遇怎么领", "我妈过世了", None),
     # who the person is, calling no other matter by a whole name
