@@ -12,6 +12,8 @@ example questions / colloquial phrasings. The classifier is trained and the inde
   (:func:`nlu.ranker.bare_form`) and the share with the best mean top-1 is kept, if it beats the re-scoring;
   then its alternatives scorer (the order after the first place) for each share, kept with the share of the best
   mean top-3 if that beats the ranker's own order,
+* the learned query adapter (:mod:`nlu.adapter`) is trained without the held-out questions, and the strength of its
+  map (0: off) with the best mean of the three sets' top-1 and top-3 through the choices above is kept,
 * ``oos_threshold`` maximises the accuracy of the full routing decision on held-out matter questions (must be
   routed) versus held-out out-of-scope and chit-chat examples (must not be),
 * ``oos_override_threshold`` and ``oos_override_slope`` (route a question the classifier calls out of scope when a
@@ -39,6 +41,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from nlu.adapter import QueryAdapter
+from nlu.adapter import train as train_adapter
 from nlu.engine import NLU, Calibration
 from nlu.index import FusionWeights, MatterIndex, matter_texts
 from nlu.intents import MATTER_INTENTS, label_question, IntentClassifier, kb_examples, load_examples, load_names_matter
@@ -54,6 +58,8 @@ CATALOGUE_FILE = Path(__file__).resolve().parent / "data" / "catalogue_questions
 VAGUE_FILE = Path(__file__).resolve().parent / "data" / "vague_questions.yml"
 #: Slopes tried for the out-of-scope override (matter score asked for per unit of out-of-scope confidence).
 OVERRIDE_SLOPES = (0.0, 0.2, 0.4, 0.6)
+#: Strengths of the query adapter's map tried (0: not used).
+ADAPTER_STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
 #: Shares of guides in catalogue form tried for the learned re-ranker.
 BARE_SHARES = (0.0, 0.05, 0.1, 0.25, 0.5)
 
@@ -122,6 +128,8 @@ class HeldOut:
     catalogue: dict[str, list[_Item]] = field(default_factory=dict)
     #: own vague questions (a family of matters named, nothing that tells them apart)
     vague: list[_Item] = field(default_factory=list)
+    #: the query adapter trained without the held-out questions (:mod:`nlu.adapter`)
+    adapter: QueryAdapter | None = None
 
     def item(self, text: str, intent: str, code: str | None, tok) -> _Item:
         """A question as :meth:`nlu.engine.NLU.parse` reads it (framing stripped), with its vector."""
@@ -187,6 +195,8 @@ def held_out(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Held
     phonetic = PhoneticIndex.from_matters(reduced)
     mterms = MatterTerms.build(reduced, tok, index.doc_terms)
     h = HeldOut(reduced, examples, named_raw, vecs, index, clf, phonetic, mterms, [], [], [])
+    h.adapter = train_adapter(reduced, index)
+    log(f"calibrate: query adapter {h.adapter.notes if h.adapter is not None else 'not trained'}")
     h.matter_items = [h.item(q, "ask_matter", c, tok) for q, c in held_q]
     h.typo_items = [h.item(q, "ask_matter", c, tok) for q, c in typo_q]
     h.intent_items = [h.item(t, i, None, tok) for t, i in held_i]
@@ -324,13 +334,30 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
                 ranker, alt_bare, top3_alt = trial, b, acc
         log(f"calibrate: alternatives scorer {'used, share ' + str(alt_bare) if alt_bare is not None else 'not used'}")
 
-    # --- 2. thresholds with the full decision --------------------------------------------------------------
     probe = copy.copy(nlu)
     probe.index, probe.classifier, probe.phonetic, probe.matter_terms = index, clf, phonetic, mterms
     probe.ranker = ranker if use_ranker else None
     cal = Calibration(weights=weights, rerank=rerank, ranker=use_ranker, model=enc.key,
                       ranker_bare=bare if use_ranker else 0.0, ranker_alternatives=alt_bare)
     probe.calibration = cal
+
+    # --- 1e. the query adapter (nlu/adapter.py, trained without the held-out questions): the strength of its map
+    # (0: off) with the best mean of the three sets' top-1 and top-3 through the fusion and re-scoring chosen above
+    # (the re-ranker is trained on plain embeddings whatever the strength, as the NLU trains it)
+    strength, adapter_scores = 0.0, {}
+    for a in ADAPTER_STRENGTHS if h.adapter is not None else ():
+        probe.adapter = h.adapter.scaled(a) if a else None
+        firsts = [(x, [y.code for y in probe.ranked(x.text, x.vec, 3)]) for x in all_items]
+        t1, t3 = mean_of([(x, c[:1] == [x.code]) for x, c in firsts]), mean_of([(x, x.code in c) for x, c in firsts])
+        adapter_scores[a] = (round(t1, 4), round(t3, 4))
+        log(f"calibrate: query adapter strength {a}: mean top-1 {t1:.4f}, mean top-3 {t3:.4f}")
+        if (t1 + t3) / 2 > (sum(adapter_scores.get(strength, (0, 0))) / 2) + 1e-9:
+            strength = a
+    probe.adapter = h.adapter.scaled(strength) if strength else None
+    cal.adapter = strength
+    log(f"calibrate: query adapter {'strength ' + str(strength) if strength else 'not used'}")
+
+    # --- 2. thresholds with the full decision --------------------------------------------------------------
     cat_hits = {part: [(x, [y.code for y in probe.ranked(x.text, x.vec, 3)]) for x in items]
                 for part, items in h.catalogue.items()}
     cat_notes = {f"catalogue_{part}_top{k}": round(float(np.mean([x.code in codes[:k] for x, codes in rows])), 4)
@@ -498,6 +525,7 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
                  "override_balanced_accuracy": round(float(best_o[0]), 4),
                  "override_negatives": len(negatives), "followup_accuracy": round(f_acc, 4),
                  "heldout_intent_accuracy": round(float(intent_acc), 4),
+                 "query_adapter": {**h.adapter.notes, "strengths_top1_top3": adapter_scores} if h.adapter else None,
                  "kb_fingerprint": nlu.fingerprint, "seconds": round(time.perf_counter() - t0, 1),
                  "data": "own examples (nlu/data/intents.yml) + KB guide examples; never the evaluation set"}
     return cal

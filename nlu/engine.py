@@ -8,11 +8,15 @@ import logging
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from nlu.adapter import QueryAdapter
+from nlu.adapter import cache_key as adapter_key
+from nlu.adapter import load_or_train as adapter_load_or_train
+from nlu.adapter import train as train_adapter
 from nlu.embed import Encoder
 from nlu.index import FusionWeights, MatterHit, MatterIndex, kb_fingerprint
 from nlu.intents import (ALL_INTENTS, ANSWER_CLAUSE, ANSWER_INTENTS, MATTER_INTENTS, SOCIAL_INTENTS, SOCIAL_WORDS,
@@ -61,6 +65,9 @@ class Calibration:
             has a content term): the classifier's out-of-scope examples are complaints and chit-chat, and a strong
             match to a matter's own texts outweighs a weak out-of-scope call.
         oos_override_slope: how much more matter score the override asks for per unit of out-of-scope confidence.
+        adapter: the strength of the learned query adapter's map (:mod:`nlu.adapter`, trained from the KB at
+            index-build time; 0: not used): the matter search uses the question's embedding so mapped, and every
+            threshold here was measured with it.
         weights: the score fusion.
         rerank: the sibling re-scoring of the best candidates (:mod:`nlu.rerank`).
         ranker: re-score the best candidates with the learned re-ranker (:mod:`nlu.ranker`, trained from the KB
@@ -90,6 +97,7 @@ class Calibration:
     ranker_bare: float = 0.0
     ranker_alternatives: float | None = None
     oos_override_slope: float = 0.0
+    adapter: float = 0.0
 
     @classmethod
     def load(cls, path: Path = CALIBRATION_FILE) -> "Calibration":
@@ -104,7 +112,7 @@ class Calibration:
                    rr, bool(data.get("ranker", False)), float(data.get("flat_margin", 0.0)), data.get("model", ""),
                    data.get("notes", {}), float(data.get("ranker_bare", 0.0)),
                    None if data.get("ranker_alternatives") is None else float(data["ranker_alternatives"]),
-                   float(data.get("oos_override_slope", 0.0)))
+                   float(data.get("oos_override_slope", 0.0)), float(data.get("adapter", 0.0)))
 
     def save(self, path: Path = CALIBRATION_FILE) -> None:
         """Write the calibration file."""
@@ -151,8 +159,17 @@ class NLU:
         self.calibration = calibration or Calibration.load()
         if oos_threshold is not None:
             self.calibration.oos_threshold = float(oos_threshold)
+        #: The learned query adapter (:mod:`nlu.adapter`) when the calibration uses one; kept by :meth:`with_matters`
+        #: (it maps the question side only).
+        self.adapter: QueryAdapter | None = None
+        if self.calibration.adapter:
+            trained, _ = adapter_load_or_train(self.cache_dir, adapter_key(self.fingerprint, self.encoder.key),
+                                               lambda: train_adapter(self.matters, self.index))
+            self.adapter = trained.scaled(self.calibration.adapter) if trained is not None else None
         #: The learned re-ranker (:mod:`nlu.ranker`) when the calibration uses one; kept by :meth:`with_matters`
-        #: (its weights are about kinds of evidence, not about particular matters).
+        #: (its weights are about kinds of evidence, not about particular matters). It is trained on the plain
+        #: embeddings even with the query adapter: the adapter has seen the ranker's training questions, whose
+        #: mapped vectors would be closer to their matters than a new question's.
         self.ranker: Ranker | None = None
         if self.calibration.ranker:
             w = self.calibration.weights
@@ -284,11 +301,26 @@ class NLU:
         """The ``k`` best matters of a normalised text: fused search (embedding — the learned rows included —,
         BM25, pinyin), then the re-scoring of the best candidates (the learned re-ranker when there is one, else
         the hand-weighted sibling re-scoring); ``only``: rank exactly these matter positions; ``terms``: the
-        text's BM25 terms when already known."""
-        cal = self.calibration
+        text's BM25 terms when already known. ``qvec`` is the text's embedding.
+
+        With the query adapter, a search of the whole KB is ordered by the adapter's matter vector, and each place
+        keeps the score the plain embedding's ranking gives that place: the order is the adapter's, the scores (the
+        best one, the gap of the first two, every threshold here and the dialogue's score rules read them) keep
+        the scale they were set in. A ranking among given matters (a detail read within a family) is the plain
+        embedding's: the adapter learned to find a question's matter among all of them, not to tell siblings
+        apart by a detail."""
         terms = self.tokenizer.terms(norm) if terms is None else terms
-        phonetic = self.phonetic.scores(norm) if cal.weights.w_phonetic else None
+        phonetic = self.phonetic.scores(norm) if self.calibration.weights.w_phonetic else None
         learned = self.learned if learned is None else learned
+        hits = self._ranked(norm, qvec, k, learned, only, terms, phonetic)
+        if self.adapter is None or only is not None or not hits:
+            return hits
+        mapped = self._ranked(norm, self.adapter.apply(qvec), k, learned, only, terms, phonetic)
+        return [replace(h, score=p.score) for h, p in zip(mapped, hits)]
+
+    def _ranked(self, norm: str, qvec: np.ndarray, k: int, learned: LearnedSet, only: list[int] | None,
+                terms: list[str], phonetic: dict[int, float] | None) -> list[MatterHit]:
+        cal = self.calibration
         extra = {self.index.code_pos[c]: v for c, v in learned.matter_scores(qvec).items()
                  if c in self.index.code_pos} if len(learned) else None
         ranker = self.ranker

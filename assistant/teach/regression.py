@@ -83,24 +83,26 @@ _OUTCOMES: dict[tuple[int, Path, float], dict[frozenset, list[bool]]] = {}
 def _touched(nlu: Any, learned: Any, added: list[Any], items: tuple[HeldOut, ...]) -> list[int]:
     """The held-out questions whose parse ``added`` examples can change: one is at least as close as the match
     threshold, or a matter example is closer than every row of its matter in the index (it would raise that
-    matter's dense score). Conservative: the others parse exactly as before."""
+    matter's dense score; compared with the plain embedding and with the question's matter vector, as the search
+    compares them). Conservative: the others parse exactly as before."""
     from nlu.text import MAX_MODEL_CHARS, normalize, strip_frame
 
     if not added or not items:
         return []
     qv = np.stack([nlu.encoder.encode_one(strip_frame(normalize(it.text, MAX_MODEL_CHARS)) or it.text)
                    for it in items])
+    mv = nlu.adapter.apply(qv) if getattr(nlu, "adapter", None) is not None else qv
     av = np.stack([learned.vector_of(e.text) for e in added])
-    sims = qv @ av.T
+    sims, msims = qv @ av.T, mv @ av.T
     out = []
     for i in range(len(items)):
         for j, e in enumerate(added):
-            s = float(sims[i, j])
-            if s >= learned.threshold:
+            if float(sims[i, j]) >= learned.threshold:
                 out.append(i)
                 break
             pos = nlu.index.code_pos.get(e.label) if e.kind == "matter" else None
-            if pos is not None and s > nlu.index.dense_of(pos, qv[i]):
+            if pos is not None and (float(sims[i, j]) > nlu.index.dense_of(pos, qv[i])
+                                    or float(msims[i, j]) > nlu.index.dense_of(pos, mv[i])):
                 out.append(i)
                 break
     return out

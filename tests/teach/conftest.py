@@ -9,10 +9,10 @@ from tests.staff.conftest import (page_factory, staff_browser_login, staff_serve
                                  staff_user)
 
 STAFF = {"Authorization": "Bearer test-staff-token"}
-#: A stall question the NLU cannot tell apart (ambiguous: 就业登记 / 食品经营许可 / 个体工商户设立登记), a paraphrase
+#: A stall question the NLU cannot tell apart (ambiguous: 个体工商户设立登记 / 食品经营许可 / 就业登记), a paraphrase
 #: of it (also ambiguous), and the matter a helper teaches: 个体工商户设立登记.
-STALL_Q = "路边摆摊卖红苕要登记不"
-STALL_PARAPHRASE = "在路边摆个摊卖烤红苕要登记不"
+STALL_Q = "在路边摆个摊卖烤红苕要登记不"
+STALL_PARAPHRASE = "在街边摆个摊卖烤红苕要登记不"
 STALL_CODE = "511A0074300005"
 
 
