@@ -372,14 +372,18 @@ def _selection(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) 
         return None
     # the words of one offered option; else of one sibling of the offered options that was not shown (only the
     # top three are offered: «租房那个» after 住房公积金提取 options without the 租房 one)
+    # by words of its own: a word an offered option is called by too («结婚登记» after options with 涉外婚姻登记, alias
+    # 涉外结婚登记) picks no sibling (结婚登记预约)
     siblings = [x for x in family(kb, options[0]) if x.code not in {o.code for o in options}]
+    taken = set().union(*(_named_words(o) for o in options))
+    tries = [(options, options, words), (options + siblings, siblings, words - taken)]
+    groups = [(g, w) for whole, g, w in tries if g and not _names_other(parse, {o.code for o in whole}, kb)]
     # by the words of a name first («挂失那个» names 社会保障卡挂失, though an offered option's alias says 挂失 too),
     # then of the aliases, then by the kind of request
-    groups = [g for g in (options, options + siblings) if not _names_other(parse, {o.code for o in g}, kb)]
-    for pick in (lambda g: _by_words(words, g, aliases=False), lambda g: _by_words(words, g),
-                 lambda g: _by_kind(t, g)):
-        for group in groups:
-            picked = pick(group)
+    for pick in (lambda g, w: _by_words(w, g, aliases=False), lambda g, w: _by_words(w, g),
+                 lambda g, w: _by_kind(t, g)):
+        for group, w in groups:
+            picked = pick(group, w)
             if picked is not None:
                 return picked
     return None

@@ -370,8 +370,8 @@ def _answer_detail(ctx: StepContext, m: Any, intent: str) -> None:
     ctx.reply(_detail_buttons(m, intent))
     new = ctx.state.matter_code != m.code
     _remember(ctx, m)
-    if new:  # «看门诊的钱能报不» brought up 门诊费用报销: a later detail («我是职工医保») is read with it
-        _remember_topic(ctx)
+    if new:  # «看门诊的钱能报不» brought up 门诊费用报销: a later detail («我是职工医保») is read with it, and may be
+        _remember_topic(ctx, m)  # about a matter it named as much («优待证在哪办»: the 老年人 one too)
     offer_help(ctx)
     log_event(log, "dialogue.detail.answered", session=ctx.tracker.sender_id, matter=m.code, intent=intent)
 

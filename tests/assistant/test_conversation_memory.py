@@ -58,8 +58,15 @@ def test_a_question_naming_an_options_sibling_in_its_shared_words_picks_the_opti
 
 
 def test_a_detail_given_instead_of_picking_chooses_among_the_options(chat):
-    first = chat("优待证在哪办")
-    assert any("老年人优待证" in b for b in _buttons(first)), first
+    first = chat("社保卡")
+    assert any("补领" in b for b in _buttons(first)), first
+    last = chat("我的丢了")
+    assert last["matter"]["name"] == "社会保障卡补领、换领、换发"
+
+
+def test_a_detail_after_a_question_about_a_place_chooses_a_matter_it_named_as_much(chat):
+    first = chat("优待证在哪办")  # answered with the 退役军人 one; the 老年人 one is named as much
+    assert first["intent"] == "ask_location" and first["matter"]["name"] == "退役军人和其他优抚对象优待证申领"
     last = chat("是给我爸办，他72了")
     assert last["matter"]["name"] == "申领《四川省老年人优待证》"
 
