@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nlu.cache import load_or_build
 from nlu.text import MAX_MODEL_CHARS, normalize
 
 log = logging.getLogger(__name__)
@@ -162,18 +163,10 @@ def train(matters: Sequence, index, scale: float = SCALE, l2: float = L2,
 
 
 def load_or_train(cache_dir: Path | None, key: str, build) -> tuple[QueryAdapter | None, bool]:
-    """The cached adapter for ``key``, else ``build()`` (cached when it gives one).
+    """The cached adapter for ``key``, else ``build()`` (cached when it gives one; :func:`nlu.cache.load_or_build`).
 
     Returns:
         ``(adapter or None, from_cache)``.
     """
     path = cache_dir / f"adapter-{key}.npz" if cache_dir is not None else None
-    if path is not None and path.is_file():
-        try:
-            return QueryAdapter.load(path), True
-        except (OSError, ValueError, KeyError) as exc:
-            log.warning("nlu.adapter.cache_unreadable path=%s error=%s", path, exc)
-    adapter = build()
-    if adapter is not None and path is not None:
-        adapter.save(path)
-    return adapter, False
+    return load_or_build(path, QueryAdapter.load, build, QueryAdapter.save)

@@ -42,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nlu.cache import load_or_build
 from nlu.index import FusionWeights, MatterHit, MatterIndex
 from nlu.rerank import FEATURES as RERANK_FEATURES
 from nlu.rerank import MatterTerms, VariantCues, features
@@ -340,18 +341,10 @@ def train(matters: Sequence, index: MatterIndex, tokenizer, phonetic, mterms: Ma
 
 
 def load_or_train(cache_dir: Path | None, key: str, build) -> tuple[Ranker | None, bool]:
-    """The cached ranker for ``key``, else ``build()`` (cached when it gives one).
+    """The cached ranker for ``key``, else ``build()`` (cached when it gives one; :func:`nlu.cache.load_or_build`).
 
     Returns:
         ``(ranker or None, from_cache)``.
     """
     path = cache_dir / f"ranker-{key}.json" if cache_dir is not None else None
-    if path is not None and path.is_file():
-        try:
-            return Ranker.load(path), True
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("nlu.ranker.cache_unreadable path=%s error=%s", path, exc)
-    ranker = build()
-    if ranker is not None and path is not None:
-        ranker.save(path)
-    return ranker, False
+    return load_or_build(path, Ranker.load, build, Ranker.save)
