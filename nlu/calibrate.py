@@ -337,6 +337,7 @@ def calibrate(nlu: NLU, seed: int = 13, holdout: float = 0.25, log=print) -> Cal
     probe = copy.copy(nlu)
     probe.index, probe.classifier, probe.phonetic, probe.matter_terms = index, clf, phonetic, mterms
     probe.ranker = ranker if use_ranker else None
+    probe.adapter = None  # never the served NLU's (trained with the held-out questions)
     cal = Calibration(weights=weights, rerank=rerank, ranker=use_ranker, model=enc.key,
                       ranker_bare=bare if use_ranker else 0.0, ranker_alternatives=alt_bare)
     probe.calibration = cal
