@@ -23,6 +23,7 @@ A message that names another matter clearly is a new topic: it is left as the NL
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 from typing import Any
@@ -118,6 +119,8 @@ _CAN_DO_THERE = re.compile(r"能办|可以办|能不能办|可不可以办|办�
 _BOOKING_INTENTS = {"booking_status", "change_booking", "cancel_booking"}
 #: Words that speak of a booking itself.
 _BOOKED = re.compile(r"预约|约的|约好|上门|[Ss][Mm]-")
+#: A question whether an appointment is needed («要提前预约吗», «需不需要预约»), not about one's own booking.
+_NEEDS_APPOINTMENT = re.compile(r"(要|需要|得|用|必须)(先|提前)?预约|预约(吗|不|么|没)[？?]?$")
 #: A request to erase what the assistant keeps of the conversation («删除我的记录», «把聊天记录清掉»).
 _ERASE = re.compile(r"(删除|删掉|删了|清除|清空|清掉|抹掉|销毁|不要保留|别保留|不要留)\S{0,6}"
                     r"(记录|聊天|对话|信息|资料|数据|隐私|痕迹)|(记录|聊天记录|对话|信息|资料|数据)\S{0,4}(删除|删掉|删了|清除|清掉)")
@@ -261,6 +264,24 @@ def tells_apart(text: str, m: Any, siblings: list[Any]) -> bool:
         return True
     common = set.intersection(*(_named_words(x) for x in siblings)) if siblings else set()
     return bool(_bigrams(text) & (_named_words(m) - common))
+
+
+def said_apart(text: str, options: list[Any]) -> Any:
+    """The one of ``options`` whose own words ``text`` says more of than of any other option's, else ``None``. An
+    option's own words are the character pairs of its name after the start all the names share («不动产…»), that
+    not every name has: «结婚要预约不» says 结婚 and 预约 of 结婚登记预约, only 预约 of 离婚登记预约; «我想办个电子
+    社保卡» says 电子 of 电子社会保障卡签发 only. «不动产登记要办哪些» says no option's own word, nor «户口» (the
+    start of every name, whatever else a name says it again): they ask which."""
+    if len(options) < 2:
+        return None
+    names = ["".join(_CJK.findall(m.name)) for m in options]
+    start = os.path.commonprefix(names)
+    own = [_bigrams(n[len(start):]) for n in names]
+    common = set.intersection(*own) | _bigrams(start)  # («户口» is no word of 户口迁出（开具户口迁移证明） alone)
+    words = _bigrams(text)
+    counts = [len(words & (o - common)) for o in own]
+    best = max(counts)
+    return options[counts.index(best)] if best and counts.count(best) == 1 else None
 
 
 def look_alikes(text: str, m: Any, hits: list[dict[str, Any]], kb: Any) -> list[str]:
@@ -439,12 +460,13 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     if current is None or nlu is None or not state.topic_text or _points(text):
         return None  # («二», «最后那个» with no options offered says nothing of the situation)
     members = kin(kb, current)
-    # the options offered (a detail given instead of picking one), and the matters the question named as much as
-    # the current one («我爸70了» after «优待证咋办»: the 老年人 one)
+    # the options offered and their families (a detail given instead of picking one may fit a sibling of an
+    # option better than the options: «我要退休了» after the options for «公积金的事情» → 住房公积金提取（退休）),
+    # and the matters the question named as much as the current one («我爸70了» after «优待证咋办»: the 老年人 one)
     for code in (state.candidates if answering else []) + state.topic_matters:
         alike = kb.get(code)
-        if alike is not None:
-            members.setdefault(alike.code, alike)
+        for m in (family(kb, alike) if answering and code in state.candidates else [alike]) if alike else []:
+            members.setdefault(m.code, m)
     crossing = [c for c in parse.get("matters") or [] if c.get("code") in members]
     strong = _strong(parse)
     # «我是职工医保» says who the person is: it brings up no other matter; a detail given instead of picking an
@@ -462,7 +484,7 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
                               or by_meaning) and _fits_better(parse, text, current, members, state, kb, nlu)
     if not keep and (_names_other(parse, set(members), kb, by)
                      or any(m is None or not _says_ours(text, m, set(members), kb) for m in named)) \
-            and not (answering and _options_fit_together(parse, text, state, kb, nlu)):
+            and not (answering and _options_fit_together(parse, text, state, kb, nlu, members)):
         return None  # the message names another matter: a new topic (the search with the question: only then)
     # every member is scored (not only those that would reach the top of the whole KB) and re-scored among the
     # members, for the earlier question plus the detail and for the detail alone: the earlier question chose the
@@ -512,14 +534,15 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     return None
 
 
-def _options_fit_together(parse: dict[str, Any], text: str, state: DialogueState, kb: Any, nlu: Any) -> bool:
-    """Whether the earlier question read with this message finds one of the options offered first, and the message
-    calls no other matter it found strongly by a whole name: «从外省转过来» after the options for «转学手续咋办» is
-    a detail of the choice, though alone it finds 基本医疗保险关系转移接续."""
+def _options_fit_together(parse: dict[str, Any], text: str, state: DialogueState, kb: Any, nlu: Any,
+                          members: dict[str, Any]) -> bool:
+    """Whether the earlier question read with this message finds one of ``members`` (the options offered and
+    their families) first, and the message calls no other matter it found strongly by a whole name: «从外省转过来»
+    after the options for «转学手续咋办» is a detail of the choice, though alone it finds 基本医疗保险关系转移接续."""
     hits = nlu.parse(f"{state.topic_text} {text}").get("matters") or []
-    if not hits or hits[0].get("code") not in state.candidates:
+    if not hits or hits[0].get("code") not in members:
         return False
-    others = [kb.get(c) for c in _strong(parse) if c not in state.candidates]
+    others = [kb.get(c) for c in _strong(parse) if c not in members]
     return not any(m is not None and called_by_name(text, m, 3) for m in others)
 
 
@@ -849,9 +872,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         parse = dict(parse, intent={"name": intent, "confidence": 1.0}, interpreted="not_an_action")
         parse["intent_ranking"] = [parse["intent"], *rest]  # what else the message may ask stays known
     if intent in _BOOKING_INTENTS and not state.last_booking and not find_booking_numbers(text) \
-            and (state.matter_code and QUESTION.search(text) or state.candidates and not _BOOKED.search(text)):
-        # «是不是要预约» after 婚姻登记 asks whether the matter needs an appointment, «想改成妈妈的» after options
-        # says which: there is no booking to ask about
+            and (state.matter_code and QUESTION.search(text) or _NEEDS_APPOINTMENT.search(text)
+                 or state.candidates and not _BOOKED.search(text)):
+        # «是不是要预约» after 婚姻登记, or «结婚的话要提前预约吗», asks whether a matter needs an appointment,
+        # «想改成妈妈的» after options says which: there is no booking to ask about
         intent = "ask_matter"
         parse = _as_intent(parse, intent, "no_booking")
     about_person = bool(_CANNOT_COME.search(text)) and bool(state.matter_code)

@@ -15,14 +15,14 @@ transcript, the matter and the level that serves it.
 
 from __future__ import annotations
 
-import re
+import os
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, step
 from assistant.dialogue.interpret import (DETAIL_INTENTS, MATTER_SCORE, called_by_name, family, look_alikes, offered,
-                                          tells_apart)
+                                          said_apart, tells_apart)
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
@@ -85,12 +85,15 @@ def mentions(text: str, m: Any) -> bool:
 
 def _said_whole(ctx: StepContext, options: list[Any]) -> Any:
     """The one of close ``options`` whose name or an alias the message says whole, when it says none of the
-    others' («临时身份证能办不»: 居民身份证办理（包括临时）, called 临时身份证, beside 临时身份证明), else ``None``."""
+    others' («临时身份证能办不»: 居民身份证办理（包括临时）, called 临时身份证, beside 临时身份证明), or — when it
+    says none whole — whose own words it says more of than of the others' (:func:`said_apart`), else ``None``."""
     text = ctx.tracker.text or ""
     if _is_payload(ctx) or not options:
         return None
     called = [m for m in options if called_by_name(text, m)]
-    return called[0] if len(called) == 1 else None
+    if called:
+        return called[0] if len(called) == 1 else None
+    return said_apart(text, options)
 
 
 def _explicit_matters(ctx: StepContext, kb: Any) -> list[Any]:
@@ -128,14 +131,25 @@ def _remember(ctx: StepContext, m: Any) -> None:
     ctx.set_slot("candidates", None)
 
 
-def _short_labels(options: list[Any]) -> list[str] | None:
-    """What tells sibling matters apart when they differ only in brackets («住房公积金提取（购房）», «…（离职）»):
-    the bracketed part; ``None`` otherwise (the full names are shown)."""
-    parts = [re.match(r"^(.*?)[（(](.+?)[）)]?$", m.name) for m in options]
-    if len(options) < 2 or not all(parts) or len({p.group(1) for p in parts}) != 1:
+def short_labels(options: list[Any]) -> list[str] | None:
+    """What tells sibling matters apart when their names differ only inside one pair of brackets
+    («住房公积金提取（购房）», «…（离职）»; «医疗机构执业许可（新办）（县级）», «…（校验）（县级）»): that bracketed
+    part; ``None`` otherwise (the full names are shown: «农民专业合作社（联合社）设立登记» and «…分支机构设立登记»
+    differ after the brackets)."""
+    names = [m.name.replace("(", "（").replace(")", "）") for m in options]
+    if len(names) < 2:
         return None
-    labels = [p.group(2) for p in parts]
-    return labels if len(set(labels)) == len(labels) else None
+    start = os.path.commonprefix(names)
+    start = start[:start.rfind("（") + 1]  # up to the last bracket every name opens at the same place
+    tails = [n[len(start):] for n in names]
+    end = os.path.commonprefix([t[::-1] for t in tails])[::-1]
+    end = end[end.find("）"):] if "）" in end else ""  # from the bracket that closes the differing part
+    if not start or not end:
+        return None
+    labels = [t[:len(t) - len(end)] for t in tails]
+    if any(not x or "（" in x or "）" in x for x in labels) or len(set(labels)) != len(labels):
+        return None
+    return labels
 
 
 def _clarify(ctx: StepContext, options: list[Any], intent: str) -> None:
@@ -144,7 +158,7 @@ def _clarify(ctx: StepContext, options: list[Any], intent: str) -> None:
     top = options[:3]
     siblings = len({x.code for x in family(_kb(ctx), top[0])} & {m.code for m in top}) == len(top) > 1
     if siblings:
-        labels = _short_labels(top) or [m.name for m in top]
+        labels = short_labels(top) or [m.name for m in top]
         ctx.text(say("matter.clarify_family", choices="、".join(labels[:-1]), last=labels[-1]))
         items = [(label, payload(intent, m.code)) for label, m in zip(labels, top)]
     else:

@@ -64,6 +64,25 @@ def test_a_detail_given_instead_of_picking_chooses_among_the_options(chat):
     assert last["matter"]["name"] == "社会保障卡补领、换领、换发"
 
 
+def test_a_detail_given_instead_of_picking_may_choose_a_sibling_of_an_option(chat):
+    first = chat("公积金的事情")
+    offered = _buttons(first)
+    assert any("住房公积金提取" in b for b in offered) and not any("离职" in b for b in offered), offered
+    last = chat("我辞职了")  # not 住房公积金提取（偿还住房贷款）, the option of that family
+    assert last["matter"]["name"] == "住房公积金提取（离职）"
+
+
+def test_a_question_whether_an_appointment_is_needed_is_about_the_matter_not_a_booking(chat):
+    last = chat("结婚的话要提前预约吗")
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == "结婚登记预约", last
+
+
+@pytest.mark.parametrize("text, intent", [("我的预约能改时间吗", "change_booking"), ("上门办的预约可以取消吗", "cancel_booking")])
+def test_a_question_about_ones_own_booking_still_asks_for_its_number(chat, text, intent):
+    last = chat(text)
+    assert last["intent"] == intent and "预约号" in " ".join(p.get("text") or "" for p in last["replies"])
+
+
 def test_a_detail_after_a_question_about_a_place_chooses_a_matter_it_named_as_much(chat):
     first = chat("优待证在哪办")  # answered with the 退役军人 one; the 老年人 one is named as much
     assert first["intent"] == "ask_location" and first["matter"]["name"] == "退役军人和其他优抚对象优待证申领"

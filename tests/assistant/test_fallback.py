@@ -84,6 +84,23 @@ def test_ambiguous_question_gets_choices_not_a_card(nlu_app_client):
     assert _offers_human(data)
 
 
+@pytest.mark.parametrize("names, labels", [
+    (("住房公积金提取（购房）", "住房公积金提取（偿还住房贷款）", "住房公积金提取(离职)"), ["购房", "偿还住房贷款", "离职"]),
+    # the differing bracket before a bracket all share
+    (("医疗机构执业许可（新办）（县级）", "医疗机构执业许可（校验）（县级）"), ["新办", "校验"]),
+    # names that differ after their brackets, or where one has none, are shown whole (never a cut bracket)
+    (("农民专业合作社（联合社）设立登记", "农民专业合作社（联合社）分支机构设立登记", "农民专业合作社（联合社）备案登记"), None),
+    (("不动产转移登记", "不动产转移登记（新建商品房）"), None),
+    (("残疾人证新办", "残疾人证换领"), None),
+])
+def test_siblings_are_asked_apart_by_the_bracketed_part_their_names_differ_in(names, labels):
+    from types import SimpleNamespace
+
+    from assistant.dialogue.matter import short_labels
+
+    assert short_labels([SimpleNamespace(code=f"X{i}", name=n) for i, n in enumerate(names)]) == labels
+
+
 @pytest.mark.parametrize("text", ["😀", "How are you", "   营业执照   "])
 def test_odd_inputs_with_nlu_never_fail(nlu_app_client, text):
     r = nlu_app_client.post(CHAT, json={"session_id": "fb-6", "text": text})

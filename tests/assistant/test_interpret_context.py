@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.dialogue.interpret import interpret, look_alikes
+from assistant.dialogue.interpret import interpret, look_alikes, said_apart
 from assistant.dialogue.state import DialogueState
 from knowledge.hall_questions import classify_hall_question
 from knowledge.halls import HallDirectory
@@ -411,3 +411,25 @@ def test_a_question_ambiguous_after_options_is_read_with_the_question_before(kb,
     # a question clear on its own is not re-read
     out = interpret(dict(parse, ambiguous=False), state, kb, nlu, halls, classify_hall_question)
     assert out.get("interpreted") != "together"
+
+
+def _by_names(kb, *names):
+    out = [m for n in names for m in kb.matters if m.name == n]
+    assert len(out) == len(names), names
+    return out
+
+
+@pytest.mark.parametrize("text, names, want", [
+    # the option whose own words the message says most of
+    ("结婚的时候要先约吗", ("结婚登记预约", "离婚登记预约", "中国内地公民婚姻登记"), "结婚登记预约"),
+    ("离婚也要预约?", ("结婚登记预约", "离婚登记预约", "中国内地公民婚姻登记"), "离婚登记预约"),
+    ("办电子的那种社保卡", ("社会保障卡申领", "电子社会保障卡签发", "社会保障卡补领、换领、换发"), "电子社会保障卡签发"),
+    # words every option has, or the start all the names share (said again inside one name), tell none apart
+    ("不动产登记要办哪些", ("不动产登记资料查询", "不动产转移登记", "不动产首次登记"), None),
+    ("户口的问题", ("户口迁移审批", "户口迁出（开具户口迁移证明）", "户口登记"), None),
+    # two options told apart as much: none
+    ("预约一下", ("结婚登记预约", "离婚登记预约", "中国内地公民婚姻登记"), None),
+])
+def test_the_option_a_message_says_the_own_words_of(kb, text, names, want):
+    got = said_apart(text, _by_names(kb, *names))
+    assert (got.name if got is not None else None) == want
