@@ -400,9 +400,14 @@ def _selection(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) 
     tries = [(options, options, words), (options + siblings, siblings, words - taken)]
     groups = [(g, w) for whole, g, w in tries if g and not _names_other(parse, {o.code for o in whole}, kb)]
     # by the words of a name first («挂失那个» names 社会保障卡挂失, though an offered option's alias says 挂失 too),
-    # then of the aliases, then by the kind of request
+    # then of the aliases, then by the kind of request — unless the search's best match for the message is a matter
+    # elsewhere it calls by a word no option is called by («孩子刚出生» after 户口 options: 出生登记, though «刚出生»
+    # is also a cue of a new request)
+    other, score = _top(parse, kb)
+    elsewhere = other is not None and score >= MATTER_SCORE and other.code not in {o.code for o in options} \
+        and bool(words & _named_words(other) - taken)
     for pick in (lambda g, w: _by_words(w, g, aliases=False), lambda g, w: _by_words(w, g),
-                 lambda g, w: _by_kind(t, g)):
+                 lambda g, w: None if elsewhere else _by_kind(t, g)):
         for group, w in groups:
             picked = pick(group, w)
             if picked is not None:
@@ -515,10 +520,11 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         return current
     if best.code != current.code or answering or named:
         return best  # (named: a matter found strongly by words of ours only, «丢了要补» → 证照遗失补领: ours stays)
-    if (parse["intent"]["name"] in {"nlu_fallback", "out_of_scope"} or parse["intent"]["name"] in SOCIAL_WORDS) \
-            and (crossing or len(members) > 1):
+    if (parse["intent"]["name"] in {"nlu_fallback", "out_of_scope"} or parse["intent"]["name"] in SOCIAL_WORDS
+            or by == "self") and (crossing or len(members) > 1):
         # a detail that keeps the same matter: answer it again rather than "not understood" (or, for a goodbye
-        # read without its words, «我是嫁过来的», rather than «慢走»)
+        # read without its words, «我是嫁过来的», rather than «慢走»; for who the person is read as small talk,
+        # «我是农村的» after 城乡居民养老保险参保, rather than who 金小二 is)
         return best
     other, score = _top(parse, kb)
     detail = _a_detail(text, current) or _only_a_guess(parse, current) or by == "self"

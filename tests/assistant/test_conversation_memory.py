@@ -72,6 +72,22 @@ def test_a_detail_given_instead_of_picking_may_choose_a_sibling_of_an_option(cha
     assert last["matter"]["name"] == "住房公积金提取（离职）"
 
 
+def test_a_detail_naming_a_matter_elsewhere_is_not_a_kind_of_request_among_the_options(chat):
+    first = chat("户口")
+    assert not any("出生" in b for b in _buttons(first)), _buttons(first)
+    # «刚出生» is also a cue of a new request (户口迁移审批 is named 准予迁入), but it names 出生登记
+    last = chat("孩子刚出生")
+    assert last["matter"]["name"] == "出生登记（新生儿入户）"
+
+
+def test_who_the_person_is_read_as_small_talk_keeps_the_matter(chat):
+    first = chat("养老保险的事情")
+    matter = first["matter"]["name"]
+    last = chat("我是农村的")
+    assert (last["intent"], last["matter"]["name"]) == ("ask_matter", matter)
+    assert any(p["type"] == "matter_card" for p in last["replies"])
+
+
 def test_a_question_whether_an_appointment_is_needed_is_about_the_matter_not_a_booking(chat):
     last = chat("结婚的话要提前预约吗")
     assert last["intent"] == "ask_matter" and last["matter"]["name"] == "结婚登记预约", last
