@@ -639,10 +639,13 @@ def _a_detail(text: str, current: Any) -> bool:
 
 def _asks_about_material(parse: dict[str, Any], state: DialogueState, kb: Any) -> str | None:
     """``ask_materials`` when a question names one of the current matter's materials («要带死亡证明不» after 遗属待遇
-    申领 is about what to bring, not the matter «非正常死亡证明»), else ``None``."""
+    申领 is about what to bring, not the matter «非正常死亡证明»), else ``None``. A question read as asking the place,
+    time or fee keeps it («食品许可要多久» after 食品经营许可核发, though 食品经营许可申请书 is one of its materials)."""
     current = kb.get(state.matter_code) if state.matter_code else None
     text = str(parse.get("text") or "")
-    if current is None or not QUESTION.search(text) or parse["intent"]["name"] not in {*ASK_INTENTS, *SOFT_INTENTS}:
+    intent = parse["intent"]["name"]
+    if current is None or not QUESTION.search(text) or intent not in {*ASK_INTENTS, *SOFT_INTENTS} \
+            or intent in DETAIL_INTENTS and intent != "ask_materials":
         return None
     words = _bigrams(text)
     for material in getattr(current, "materials", None) or []:

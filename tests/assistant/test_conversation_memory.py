@@ -88,6 +88,16 @@ def test_who_the_person_is_read_as_small_talk_keeps_the_matter(chat):
     assert any(p["type"] == "matter_card" for p in last["replies"])
 
 
+def test_a_time_question_naming_a_material_of_the_matter_asks_the_time(chat):
+    first = chat("我想开个火锅店")
+    assert first["matter"]["name"] == "食品(含保健食品)经营许可核发"
+    last = chat("食品许可要多久")  # 食品经营许可申请书 is one of its materials; the question asks how long
+    assert (last["intent"], last["matter"]["name"]) == ("ask_time", "食品(含保健食品)经营许可核发")
+    # a question naming a material without asking the place, time or fee still asks what to bring
+    chat("遗属待遇申领")
+    assert chat("要带死亡证明不")["intent"] == "ask_materials"
+
+
 def test_a_question_whether_an_appointment_is_needed_is_about_the_matter_not_a_booking(chat):
     last = chat("结婚的话要提前预约吗")
     assert last["intent"] == "ask_matter" and last["matter"]["name"] == "结婚登记预约", last
