@@ -111,7 +111,8 @@ _DETAIL_WORDS = re.compile(r"材料|资料|证件|带|哪|地方|地点|地址|�
 #: Words of a question about a service itself rather than a request for it.
 _ABOUT_SERVICE = re.compile(r"条件|资格|收费|收钱|要钱|费用|多少钱|哪些人|什么人|啥子人|谁可以|谁能|范围|流程|怎么收")
 #: «不是这个，是抵押», «不对，我要办的是换证»: what was understood is corrected.
-_CORRECTION = re.compile(r"^(不是|不对|错了|搞错了)[^，,。！!]{0,6}[，,。！!\s]*(我要办的是|我要的是|我说的是|是|要|办)(?P<rest>.{2,20})$")
+_CORRECTION = re.compile(r"^(不是|不对|错了|搞错了)(?P<wrong>[^，,。！!]{0,6})[，,。！!\s]*(我要办的是|我要的是|我说的是|是|要|办)"
+                         r"(?P<rest>.{2,20})$")
 #: Whether the matter can be done at a hall the message names («荷花池街道能办不», «在区政务中心可以办吗»).
 _CAN_DO_THERE = re.compile(r"能办|可以办|能不能办|可不可以办|办得了|办不了|能弄|可以弄|能不能弄|受理|办理[吗不么]|能去|可以去|"
                            r"去.{0,8}(办|弄)|在.{0,8}(办|弄)")
@@ -510,8 +511,11 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         if naming:
             return _best_member(nlu, f"{state.topic_text} {text}", "", naming)[0]
         if keep or named or _a_related_word(parse, text, current, kb) or _only_a_guess(parse, current) and \
-                _fit(nlu, f"{state.topic_text} {text}", current) >= float(parse["matters"][0].get("score") or 0):
-            return current  # «在医院可以办不» after 出生登记: the search's weak 生育登记 is a guess, ours fits better
+                _fit(nlu, f"{state.topic_text} {text}", current) >= float(parse["matters"][0].get("score") or 0) \
+                or _WHAT_ABOUT.match(text) and _top(parse, kb)[0] is None:
+            # «在医院可以办不» after 出生登记: the search's weak 生育登记 is a guess, ours fits better; «那续签呢» after
+            # 居住证办理 finds nothing else: an aspect of ours (not a goodbye)
+            return current
         return None
     best, fit = _best_member(nlu, f"{state.topic_text} {text}", text, members)
     if best is None:
@@ -647,6 +651,10 @@ def _asks_about_material(parse: dict[str, Any], state: DialogueState, kb: Any) -
     if current is None or not QUESTION.search(text) or intent not in {*ASK_INTENTS, *SOFT_INTENTS} \
             or intent in DETAIL_INTENTS and intent != "ask_materials":
         return None
+    other, score = _top(parse, kb)
+    if _WHAT_ABOUT.match(text) and other is not None and other.code != current.code \
+            and (score >= STRONG_SCORE or called_by_name(text, other, 3)):
+        return None  # «那电子社保卡呢» after 社保卡补办 asks about 电子社会保障卡签发, not the card it asks you to bring
     words = _bigrams(text)
     for material in getattr(current, "materials", None) or []:
         names = [getattr(material, "name", ""), *(getattr(material, "aliases", None) or [])]
@@ -709,16 +717,24 @@ def _together_with(parse: dict[str, Any], state: DialogueState) -> str:
 
 def _correction(text: str, state: DialogueState, nlu: Any) -> dict[str, Any] | None:
     """«不是这个，是抵押» after a matter or options: what the person says they meant, read with the earlier
-    question, when the two name one matter clearly; else ``None``."""
+    question (the word said wrong put right in it, when the earlier question has it), when that names one matter
+    clearly; else ``None``."""
     m = _CORRECTION.match(text.strip())
     if m is None or nlu is None or not (state.matter_code or state.candidates) or QUESTION.search(text):
         return None  # («不是要交钱吗» asks)
-    parse = nlu.parse(f"{state.topic_text} {m.group('rest')}".strip())
-    hit = _one_matter(parse)
-    if hit is None or hit.get("code") == state.matter_code:
-        return None
-    return _with_matter(dict(parse, text=text), "ask_matter", str(hit["code"]), str(hit.get("name") or ""),
-                        "correction")
+    wrong, rest, earlier = m.group("wrong").strip(), m.group("rest"), state.topic_text or ""
+    # «不是公司，是个体户» after «公司注册要带啥»: the earlier question with the word put right («个体户注册要带啥»);
+    # else the earlier question with what was meant added («不是这个，是抵押»)
+    readings = [earlier.replace(wrong, rest)] if len(wrong) >= 2 and wrong in earlier else []
+    for reading in [*readings, f"{earlier} {rest}".strip()]:
+        parse = nlu.parse(reading)
+        hit = _one_matter(parse)
+        if hit is not None and hit.get("code") != state.matter_code:
+            # what was being asked about the matter is asked about the one meant («…要带啥» → its materials)
+            asked = state.last_intent if state.last_intent in DETAIL_INTENTS else "ask_matter"
+            return _with_matter(dict(parse, text=text), asked, str(hit["code"]), str(hit.get("name") or ""),
+                                "correction")
+    return None
 
 
 def _one_matter(parse: dict[str, Any]) -> dict[str, Any] | None:
@@ -952,7 +968,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         if refined is not None:
             # a question that stays on the matter asks the detail the classifier nearly read («好久拿得到»)
             same = refined.code == state.matter_code and bool(QUESTION.search(text))
-            asked = (_near_detail(parse) if same else None) or "ask_matter"
+            # («那离职的呢» right after the 租房 one's materials asks the 离职 one's)
+            again = state.last_intent if _WHAT_ABOUT.match(text) and state.last_intent in DETAIL_INTENTS else None
+            asked = (_near_detail(parse) if same else None) or again or "ask_matter"
             return _with_matter(parse, asked, refined.code, refined.name, "refinement")
     if intent in SOFT_INTENTS and state.matter_code and not strong and _CANNOT_COME.search(text):
         return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "cannot_come")

@@ -98,6 +98,26 @@ def test_a_time_question_naming_a_material_of_the_matter_asks_the_time(chat):
     assert chat("要带死亡证明不")["intent"] == "ask_materials"
 
 
+def test_a_correction_puts_the_word_said_wrong_right_in_the_earlier_question(chat):
+    assert chat("公司注册要带啥")["matter"]["name"] == "公司设立登记"
+    last = chat("不是公司，是个体户")
+    # what was asked (the materials) is asked of the matter meant
+    assert (last["intent"], last["matter"]["name"]) == ("ask_materials", "个体工商户设立登记")
+
+
+def test_what_about_something_nothing_else_is_called_asks_the_same_of_the_matter(chat):
+    chat("居住证咋办")
+    assert chat("要多少钱")["intent"] == "ask_fee"
+    last = chat("那续签呢")  # not a goodbye: the fee, of the same matter
+    assert (last["intent"], last["matter"]["name"]) == ("ask_fee", "居住证办理")
+
+
+def test_what_about_a_matter_found_strongly_is_that_matter_not_a_material_to_bring(chat):
+    chat("社保卡补办")  # whose checklist asks for the card
+    last = chat("那电子社保卡呢")
+    assert last["matter"]["name"] == "电子社会保障卡签发"
+
+
 def test_a_question_whether_an_appointment_is_needed_is_about_the_matter_not_a_booking(chat):
     last = chat("结婚的话要提前预约吗")
     assert last["intent"] == "ask_matter" and last["matter"]["name"] == "结婚登记预约", last
