@@ -948,8 +948,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             out = _with_matter(parse, "ask_location", state.matter_code, state.matter_name or "", "hall_for_matter")
             out["entities"].append({"entity": "hall", "value": hall.id})
             return out
-    # (a Chongqing said just before, in a message placed nowhere, counts: «我婆婆在重庆住», then «认证在哪弄»)
-    if _CHONGQING.search(f"{state.said_before} {text}") and intent not in {"request_human", "complain"}:
+    # (a Chongqing said just before, in a message placed nowhere, counts: «我婆婆在重庆住», then «认证在哪弄»; so does
+    # a conversation about a 川渝通办 variant: «我爸在重庆领养老金», then «认证咋弄»)
+    if (_CHONGQING.search(f"{state.said_before} {text}") or "川渝" in (state.matter_name or "")) \
+            and intent not in {"request_human", "complain"}:
         variant = _chongqing_variant(kb, parse, state)
         if variant is not None:
             asked = intent if intent in ASK_INTENTS else "ask_matter"

@@ -244,7 +244,9 @@ def _close_calls(ctx: StepContext, kb: Any, m: Any) -> list[Any]:
     top = float(hits[0].get("score") or 0)
     if top - float(hits[1].get("score") or 0) > SIBLING_GAP:
         # well ahead, yet only of its family's words: «公积金提取» does not say which 提取
-        near = {x.code: x for x in family(kb, m)}  # (a related matter is no sibling: 低保 and 医疗救助)
+        # (a related matter is no sibling: 低保 and 医疗救助; nor is the 川渝通办 variant for a question that says no
+        # Chongqing — one that does is moved to it before this step)
+        near = {x.code: x for x in family(kb, m) if x.code == m.code or "川渝" not in x.name}
         siblings = [near[h["code"]] for h in hits[:4] if h.get("code") in near]
         return siblings[:3] if len(siblings) >= 2 and not tells_apart(ctx.tracker.text or "", m, siblings) else []
     return [kb.get(h["code"]) for h in hits[:3] if top - float(h.get("score") or 0) <= 2 * SIBLING_GAP]

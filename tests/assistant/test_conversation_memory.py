@@ -118,6 +118,20 @@ def test_what_about_a_matter_found_strongly_is_that_matter_not_a_material_to_bri
     assert last["matter"]["name"] == "电子社会保障卡签发"
 
 
+def test_the_chongqing_variant_is_no_choice_for_a_question_that_says_no_chongqing(chat):
+    last = chat("养老金认正咋整")  # (a homophone typo: the search finds the matter less surely)
+    # answered (the variant may be named beside it), not asked to choose between the two
+    assert last["matter"]["name"] == "养老保险定期待遇领取资格认证"
+    assert any(p["type"] == "matter_card" for p in last["replies"]), _buttons(last)
+
+
+def test_a_conversation_about_a_chongqing_variant_stays_with_it(chat):
+    assert chat("我爸在重庆领养老金")["matter"]["name"] == "养老保险待遇领取资格认证（川渝通办）"
+    last = chat("认证咋弄")
+    assert last["matter"]["name"] == "养老保险待遇领取资格认证（川渝通办）"
+    assert any(p["type"] == "matter_card" for p in last["replies"])
+
+
 def test_a_question_whether_an_appointment_is_needed_is_about_the_matter_not_a_booking(chat):
     last = chat("结婚的话要提前预约吗")
     assert last["intent"] == "ask_matter" and last["matter"]["name"] == "结婚登记预约", last
