@@ -120,6 +120,8 @@ _CAN_DO_THERE = re.compile(r"能办|可以办|能不能办|可不可以办|办�
 _BOOKING_INTENTS = {"booking_status", "change_booking", "cancel_booking"}
 #: Words that speak of a booking itself.
 _BOOKED = re.compile(r"预约|约的|约好|上门|[Ss][Mm]-")
+#: After options: none of them is what the person wants («都不是», «没有我要的»), as the «都不是，转人工» button says.
+_NONE_OF_THEM = re.compile(r"^(不是|不对|没有|没得)[啊呀哦嘛。！!]*$|都不是|都不对|一个都不|没有我要|没得我要|不是这几个|不是这些")
 #: A question whether an appointment is needed («要提前预约吗», «需不需要预约»), not about one's own booking.
 _NEEDS_APPOINTMENT = re.compile(r"(要|需要|得|用|必须)(先|提前)?预约|预约(吗|不|么|没)[？?]?$")
 #: A request to erase what the assistant keeps of the conversation («删除我的记录», «把聊天记录清掉»).
@@ -858,6 +860,8 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             asked = intent if intent in DETAIL_INTENTS else \
                 state.last_intent if state.last_intent in ASK_INTENTS else "ask_matter"
             return _with_matter(parse, asked, chosen.code, chosen.name, "selection")
+    if state.candidates and _NONE_OF_THEM.search(text) and not strong:
+        return _as_intent(parse, "request_human", "none_of_them")  # what the «都不是，转人工» button does
     if _ERASE.search(text) and not re.search(r"预约|提醒", text):
         return _as_intent(parse, "erase_my_data", "erase")
     if state.last_intent == "erase_my_data" and (intent in _ERASE_YES or intent in _ERASE_NO):

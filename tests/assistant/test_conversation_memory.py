@@ -132,6 +132,14 @@ def test_a_conversation_about_a_chongqing_variant_stays_with_it(chat):
     assert any(p["type"] == "matter_card" for p in last["replies"])
 
 
+@pytest.mark.parametrize("answer", ["都不是", "没有我要的", "不对"])
+def test_none_of_the_options_typed_is_what_the_none_button_does(chat, answer):
+    first = chat("公积金咋个取")
+    assert "都不是，转人工" in _buttons(first), _buttons(first)
+    last = chat(answer)  # never one of the options
+    assert last["intent"] == "request_human" and last["handoff"] is not None and last["matter"] is None
+
+
 def test_a_question_whether_an_appointment_is_needed_is_about_the_matter_not_a_booking(chat):
     last = chat("结婚的话要提前预约吗")
     assert last["intent"] == "ask_matter" and last["matter"]["name"] == "结婚登记预约", last
