@@ -77,6 +77,8 @@ QUESTION = re.compile(r"[?？]|[吗呢嘛么][。!！]?\s*$|多少|怎么|咋|�
 #: Words that make a message about a hall rather than about the person («坐轮椅方便不» vs «本人坐轮椅来不了»).
 _HALL_WORDS = re.compile(r"大厅|政务中心|政务服务中心|服务中心|便民|服务站|你们(那|这|单位)|窗口|现场|过去|开门|下班|上班|办事|"
                          r"延时|取号|排队|停车|自助|邮寄")
+#: Hall words that also describe where a matter is done (its places name the window).
+_MATTER_PLACE_WORDS = {"窗口", "现场", "过去"}
 #: An action (a form, a cancellation, a person, a check of one's materials) is asked for by a message that says
 #: what it is for: «驾照到期了要换» asks about the renewal itself, «结婚登记预约» and «去大厅要预约不» are not
 #: home-visit bookings, «个体户注销» is not the end of a licence reminder, «我要办个人独资企业» asks for no person,
@@ -910,7 +912,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     about_person = bool(_CANNOT_COME.search(text)) and bool(state.matter_code)
     # «在哪里» after a matter is about the matter's place («周末能办不» is still about the hall's hours)
     about_matter = intent in {"ask_materials", "ask_location", "ask_fee"} and bool(state.matter_code)
-    hall_words = bool(_HALL_WORDS.search(text))
+    said = {w.group(0) for w in _HALL_WORDS.finditer(text)}
+    # («在哪个窗口» after a matter asks where the matter is done: its places name their windows)
+    hall_words = bool(said) and not (about_matter and intent == "ask_location" and said <= _MATTER_PLACE_WORDS)
     # a question about the helpers' service is answered even when it names the service's own matter
     asks_help = intent == "request_human" and bool(QUESTION.search(text))
     asks_hall = asks_help or (intent in HALL_INTENTS | {"out_of_scope"} and not strong)

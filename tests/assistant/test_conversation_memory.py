@@ -253,6 +253,13 @@ def test_someone_who_cannot_come_is_offered_help_with_matters_to_choose_from(cha
     assert "养老保险定期待遇领取资格认证" in _buttons(last) and "预约上门办" in _buttons(last), _buttons(last)
 
 
+def test_which_window_after_a_matter_is_the_matters_place_and_the_hall_is_still_the_hall(chat):
+    chat("社保卡补办")
+    window = chat("在哪个窗口")
+    assert (window["intent"], window["matter"]["name"]) == ("ask_location", "社会保障卡补领、换领、换发")
+    assert chat("大厅在哪")["intent"] == "ask_hall"
+
+
 def test_a_hall_named_in_a_question_about_the_matter_is_told_whether_it_does_it(chat):
     chat("残疾人证到期了要换领")
     at_street = chat("在金泉街道可以办吗")
