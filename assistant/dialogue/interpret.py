@@ -272,21 +272,11 @@ def tells_apart(text: str, m: Any, siblings: list[Any]) -> bool:
 
 
 def said_apart(text: str, options: list[Any]) -> Any:
-    """The one of ``options`` whose own words ``text`` says more of than of any other option's, else ``None``. An
-    option's own words are the character pairs of its name after the start all the names share («不动产…»), that
-    not every name has: «结婚要预约不» says 结婚 and 预约 of 结婚登记预约, only 预约 of 离婚登记预约; «我想办个电子
-    社保卡» says 电子 of 电子社会保障卡签发 only. «不动产登记要办哪些» says no option's own word, nor «户口» (the
-    start of every name, whatever else a name says it again): they ask which."""
-    if len(options) < 2:
-        return None
-    names = ["".join(_CJK.findall(m.name)) for m in options]
-    start = os.path.commonprefix(names)
-    own = [_bigrams(n[len(start):]) for n in names]
-    common = set.intersection(*own) | _bigrams(start)  # («户口» is no word of 户口迁出（开具户口迁移证明） alone)
-    words = _bigrams(text)
-    counts = [len(words & (o - common)) for o in own]
-    best = max(counts)
-    return options[counts.index(best)] if best and counts.count(best) == 1 else None
+    """The one of (two or more) ``options`` whose own words ``text`` says more of than of any other option's, else
+    ``None`` (:func:`_by_words` on the names): «结婚要预约不» says 结婚 and 预约 of 结婚登记预约, only 预约 of 离婚登记
+    预约; «我想办个电子社保卡» says 电子 of 电子社会保障卡签发 only. «不动产登记要办哪些» says no option's own word, nor
+    «户口» (the start of every name, whatever else a name says it again): they ask which."""
+    return _by_words(_bigrams(text), options, aliases=False) if len(options) >= 2 else None
 
 
 def look_alikes(text: str, m: Any, hits: list[dict[str, Any]], kb: Any) -> list[str]:
@@ -449,14 +439,17 @@ def _own_situation(text: str, m: Any) -> bool:
 
 
 def _by_words(words: set[str], options: list[Any], aliases: bool = True) -> Any:
-    """The one option whose name (or aliases) share the most of ``words`` (bigrams all options share do not
-    count), or ``None`` when none or several share as many."""
-    common = set.intersection(*(_bigrams(o.name) for o in options)) if len(options) > 1 else set()
-    scores = [(len(words & (_bigrams(" ".join([o.name, *(o.aliases if aliases else ())])) - common)), o)
-              for o in options]
-    scores.sort(key=lambda x: -x[0])
+    """The one option whose own words (or aliases) share the most of ``words``, or ``None`` when none or several
+    share as many. An option's own words are the character pairs of its name after the start all the names share
+    («不动产…»: no «产登» of 不动产登记资料查询) that not every name has."""
+    names = ["".join(_CJK.findall(o.name)) for o in options]
+    start = os.path.commonprefix(names) if len(options) > 1 else ""
+    own = [_bigrams(" ".join([n[len(start):], *(o.aliases if aliases else ())])) for n, o in zip(names, options)]
+    common = set.intersection(*(_bigrams(n[len(start):]) for n in names)) | _bigrams(start) if len(options) > 1 \
+        else set()
+    scores = sorted(((len(words & (w - common)), i) for i, w in enumerate(own)), key=lambda x: -x[0])
     if scores[0][0] > 0 and (len(scores) == 1 or scores[0][0] > scores[1][0]):
-        return scores[0][1]
+        return options[scores[0][1]]
     return None
 
 
