@@ -136,6 +136,8 @@ VETOES: dict[HallTopic, list[str]] = {
     T.ADDRESS: [r"(?:在哪|哪里|哪儿|哪点|什么地方|啥子地方|哪个地方).{0,3}(?:办|申请|领|交|补|换|开|打印|拿|缴|考|买)",
                 _MATTER_NOUNS],
     T.HOURS: [r"现在几点|北京时间|营业时间(?:怎么|咋个|咋)?(?:改|变更|填)"],
+    # a benefit or a matter for disabled people (聋哑人有啥补贴, 轮椅能申请不), not the hall's accessibility
+    T.ACCESSIBILITY: [r"补贴|津贴|补助|救助|资助|适配|康复|托养|按摩|申请|申领|残疾人证|盲人证"],
     # a parcel of one's own, not a certificate the hall mails back
     T.MAIL: [r"^(?!.*(?:证|照|件|材料|卡|结果|办好|办完)).*(?:快递|物流|包裹|外卖)"],
 }

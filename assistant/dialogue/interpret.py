@@ -50,9 +50,10 @@ LOOK_ALIKE_SCORE = 0.5
 _NO_FAMILY = {"", "未分类", "其他"}
 
 _ORDINALS = [
-    (re.compile(r"(第\s*[一1壹]\s*[个项条种]?|头一个|最前面|最上面|上面那个|上面那项|前面那个)"), 0),
-    (re.compile(r"第\s*[二2两贰]\s*[个项条种]?|中间那个"), 1),
-    (re.compile(r"第\s*[三3叁]\s*[个项条种]?"), 2),
+    # («第一次办», «第二回» count times: the first time, not the first option)
+    (re.compile(r"(第\s*[一1壹]\s*(?![次回遍趟])[个项条种]?|头一个|最前面|最上面|上面那个|上面那项|前面那个)"), 0),
+    (re.compile(r"第\s*[二2两贰]\s*(?![次回遍趟])[个项条种]?|中间那个"), 1),
+    (re.compile(r"第\s*[三3叁]\s*(?![次回遍趟])[个项条种]?"), 2),
     (re.compile(r"(最后|最下面|下面那|末尾)"), -1),
 ]
 _BARE_NUMBER = re.compile(r"^\s*([1-9１-９])\s*[.。号]?\s*$")
@@ -124,6 +125,8 @@ _BOOKING_INTENTS = {"booking_status", "change_booking", "cancel_booking"}
 _BOOKED = re.compile(r"预约|约的|约好|上门|[Ss][Mm]-")
 #: After options: none of them is what the person wants («都不是», «没有我要的»), as the «都不是，转人工» button says.
 _NONE_OF_THEM = re.compile(r"^(不是|不对|没有|没得)[啊呀哦嘛。！!]*$|都不是|都不对|一个都不|没有我要|没得我要|不是这几个|不是这些")
+#: Words of a firm: a policy question with one asks for the firm policies («小微企业有啥补贴»).
+_FIRM_WORDS = re.compile(r"企业|公司|小微|个体|商户|店|厂|单位|老板|门面|营业|纳税|经营|员工|招工|招聘")
 #: A question whether an appointment is needed («要提前预约吗», «需不需要预约»), not about one's own booking.
 _NEEDS_APPOINTMENT = re.compile(r"(要|需要|得|用|必须)(先|提前)?预约|预约(吗|不|么|没)[？?]?$")
 #: A request to erase what the assistant keeps of the conversation («删除我的记录», «把聊天记录清掉»).
@@ -139,6 +142,8 @@ HALL_INTENTS = {"nlu_fallback", "ask_matter", "ask_materials", "ask_location", "
                 "affirm", "deny", "greet", "goodbye", "thanks"}
 #: A search score at which the message is about a matter.
 MATTER_SCORE = 1.05
+#: Hall topics that a question naming a matter asks of that matter's places (their hours, their booking).
+_HOURS_OF_A_MATTER = HALL_ONLY_TOPICS - {HallTopic.PARKING} | {HallTopic.APPOINTMENT}
 #: Readings of a hearing that the kiosk's sure matter answers (not a person, a form, a hall or a complaint).
 HEARD_INTENTS = {*ASK_INTENTS, "ask_policy", "nlu_fallback"}
 _REGISTER = re.compile(r"登记|联系我|回电话|打电话给我|专员|记下来")
@@ -279,6 +284,25 @@ def said_apart(text: str, options: list[Any]) -> Any:
     return _by_words(_bigrams(text), options, aliases=False) if len(options) >= 2 else None
 
 
+def other_kinds(text: str, m: Any, hits: list[dict[str, Any]], kb: Any) -> list[Any]:
+    """``[m, …]`` to ask which, else ``[]``: ``m`` is of a kind of request (补领, 换发, 注销 …) that a question asking
+    no kind does not say, and one of its two next best is called by the same words of the question, is not of that
+    kind, and fits the question well on its own (:data:`MATTER_SCORE`). «办营业执照» finds 证照遗失补领、换发申请 first
+    and 个体工商户设立登记 next: nothing says it is lost; «营业执照丢了» says so and is answered."""
+    kinds = _kinds(m) - {"new"}
+    if not kinds or _cues().of_query(text):
+        return []
+    words = _bigrams(text) & _named_words(m)
+    out = [m]
+    for h in hits[1:3]:
+        other = kb.get(str(h.get("code")))
+        if other is None or other.code == m.code or float(h.get("score") or 0) < MATTER_SCORE:
+            continue
+        if not _kinds(other) & kinds and words & _named_words(other):
+            out.append(other)
+    return out if len(out) > 1 else []
+
+
 def look_alikes(text: str, m: Any, hits: list[dict[str, Any]], kb: Any) -> list[str]:
     """Codes of the other matters a question found (of its three next best) that it names by the same words as
     ``m`` and by nothing that tells ``m`` apart from them («优待证咋办»: 申领《四川省老年人优待证》 beside 退役军人和其他
@@ -401,13 +425,28 @@ def _selection(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) 
     other, score = _top(parse, kb)
     elsewhere = other is not None and score >= MATTER_SCORE and other.code not in {o.code for o in options} \
         and bool(words & _named_words(other) - taken)
+    # nor when it finds a sibling of an option not shown and not the option of that kind (:func:`_by_kind`)
+    near = {x.code for o in options for x in family(kb, o)} - {o.code for o in options}
     for pick in (lambda g, w: _by_words(w, g, aliases=False), lambda g, w: _by_words(w, g),
-                 lambda g, w: None if elsewhere else _by_kind(t, g)):
+                 lambda g, w: None if elsewhere else _by_kind(t, g, parse, near)):
         for group, w in groups:
             picked = pick(group, w)
             if picked is not None:
-                return picked
+                return _more_of_kind(t, parse, picked, kb)
     return None
+
+
+def _more_of_kind(text: str, parse: dict[str, Any], picked: Any, kb: Any) -> Any:
+    """The member of ``picked``'s family that is of more of the kinds of request ``text`` asks than ``picked`` is
+    and that the message itself finds well (:data:`MATTER_SCORE`), else ``picked``: «我爸去世了房子要过户给我»
+    picks 不动产转移登记 by «过户» and asks 继承 too: 不动产转移登记（继承、受遗赠）."""
+    asked = _cues().of_query(text)
+    if not asked:
+        return picked
+    scores = {str(h.get("code")): float(h.get("score") or 0) for h in parse.get("matters") or []}
+    better = [x for x in family(kb, picked) if scores.get(x.code, 0.0) >= MATTER_SCORE
+              and len(asked & _kinds(x)) > len(asked & _kinds(picked))]
+    return max(better, key=lambda x: (len(asked & _kinds(x)), scores[x.code])) if better else picked
 
 
 def _points(text: str) -> bool:
@@ -420,11 +459,20 @@ def _points(text: str) -> bool:
                for p, _ in _ORDINALS)
 
 
-def _by_kind(text: str, options: list[Any]) -> Any:
-    """The one option of the kind of request ``text`` asks for («新办一张» → the 申领 one), else ``None``."""
+def _by_kind(text: str, options: list[Any], parse: dict[str, Any] | None = None, near: set[str] = frozenset()) -> Any:
+    """The one option of the kind of request ``text`` asks for («新办一张» → the 申领 one), else ``None`` — also when
+    the message's own best match is one of ``near`` (siblings of the options, not offered) and that option is not
+    among its matches at all: «娃娃刚生» after 户口 options finds 出生登记 (of 户口登记's family), not 户口迁移审批, whose
+    alias 准予迁入 is of a new request too."""
     asked = _cues().of_query(text)
     fits = [o for o in options if asked & _kinds(o)] if asked else []
-    return fits[0] if len(fits) == 1 else None
+    if len(fits) != 1:
+        return None
+    hits = (parse or {}).get("matters") or []
+    if hits and float(hits[0].get("score") or 0) >= LOOK_ALIKE_SCORE and hits[0].get("code") in near \
+            and all(h.get("code") != fits[0].code for h in hits):
+        return None
+    return fits[0]
 
 
 def _own_situation(text: str, m: Any) -> bool:
@@ -492,7 +540,7 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     # every member is scored (not only those that would reach the top of the whole KB) and re-scored among the
     # members, for the earlier question plus the detail and for the detail alone: the earlier question chose the
     # family, the detail is what tells the siblings apart, so it counts twice
-    kind = _by_kind(text, list(members.values()))
+    kind = _by_kind(text, list(members.values()), parse, set(members) - set(state.candidates) - {current.code})
     if kind is not None and (kind.code != current.code or answering) and not _names_ours(text, parse, current, kind) \
             and (answering or not _own_situation(text, current)):
         return kind  # «店搬了地方» after 烟草专卖零售许可证新办: the one 变更 of the family
@@ -517,6 +565,10 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     best, fit = _best_member(nlu, f"{state.topic_text} {text}", text, members)
     if best is None:
         return None
+    asked = _cues().of_query(text) if answering or not _own_situation(text, current) else frozenset()
+    of_kind = {c: m for c, m in members.items() if asked & _kinds(m)}
+    if len(of_kind) >= 2 and not asked & _kinds(best):  # «新办一张» after 社保卡 options: one of the new ones
+        best, fit = _best_member(nlu, f"{state.topic_text} {text}", text, of_kind)
     if best.code != current.code and not answering and _names_ours(text, parse, current, best):
         return current
     if best.code != current.code or answering or named:
@@ -712,6 +764,33 @@ def _together_with(parse: dict[str, Any], state: DialogueState) -> str:
     return state.said_before
 
 
+def _for_people(matter: Any) -> bool:
+    return matter is not None and list(getattr(matter, "service_object", None) or []) == ["自然人"]
+
+
+def _policy_for_people(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> dict[str, Any] | None:
+    """A policy question about people, not firms (it names no firm): the firm policies do not answer it. Read with
+    the question of a conversation about a matter (or options) for people («我是残疾人», then «有啥补贴»), or with a
+    message placed nowhere just before, when together they name one such matter clearly; else, in no conversation
+    about a matter, the one such matter it names clearly itself («残疾人有啥补贴»): that matter; else ``None``."""
+    text = str(parse.get("text") or "")
+    if _FIRM_WORDS.search(text):
+        return None
+    # (the conversation's matter, or the first of the options offered: «我儿子是残疾人», options, «有没有补助»)
+    code = state.matter_code or (state.candidates[0] if state.candidates else None)
+    current = kb.get(code) if code else None
+    earlier = state.topic_text if _for_people(current) else "" if current is not None else state.said_before
+    if nlu is not None and earlier:  # («老汉儿八十多了», placed nowhere, then «有啥补贴不»)
+        hit = _one_matter(nlu.parse(f"{earlier} {text}"))
+        found = kb.get(str(hit.get("code"))) if hit is not None else None
+        if _for_people(found) and float(hit.get("score") or 0) >= MATTER_SCORE:
+            return _with_matter(parse, "ask_matter", found.code, found.name, "for_people")
+    found, score = _top(parse, kb)
+    if current is None and _for_people(found) and score >= STRONG_SCORE and not parse.get("ambiguous"):
+        return _with_matter(parse, "ask_matter", found.code, found.name, "for_people")
+    return None
+
+
 def _correction(text: str, state: DialogueState, nlu: Any) -> dict[str, Any] | None:
     """«不是这个，是抵押» after a matter or options: what the person says they meant, read with the earlier
     question (the word said wrong put right in it, when the earlier question has it), when that names one matter
@@ -868,6 +947,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if aside is not None and not (state.matter_code or state.candidates or state.form):
         # «退役了», read as a goodbye, names 退役报到 when nothing else is going on
         return _with_matter(parse, "ask_matter", aside.code, aside.name, "named_matter")
+    if intent in SOCIAL_WORDS and not SOCIAL_WORDS[intent].search(text) and not parse.get("matters") \
+            and not (state.matter_code or state.candidates or state.form):
+        return _as_intent(parse, "nlu_fallback", "no_social_words")  # «老汉儿八十多了» is no goodbye
     if _COMPLAINT.search(text):
         name = "complain_ticket" if _REGISTER.search(text) else "complain"
         out = dict(parse, intent={"name": name, "confidence": 1.0}, interpreted="complaint")
@@ -888,6 +970,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if corrected is not None:
         return corrected
     top = max((float(h.get("score") or 0) for h in parse.get("matters") or []), default=0.0)
+    people = _policy_for_people(parse, state, kb, nlu) if intent == "ask_policy" else None
+    if people is not None:
+        return people
     # (a helper's teaching is the label itself: a message taught as «request_human» needs no words for it)
     if intent in ACTION_WORDS and not ACTION_WORDS[intent].search(text) and parse.get("interpreted") != "learned":
         intent = "ask_matter" if top >= MATTER_SCORE else "nlu_fallback"
@@ -902,6 +987,15 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «想改成妈妈的» after options says which: there is no booking to ask about
         intent = "ask_matter"
         parse = _as_intent(parse, intent, "no_booking")
+    named, score = _top(parse, kb)
+    if named is not None and halls is not None and hall_topic is not None and set(strong) <= {named.code} \
+            and intent in HALL_INTENTS and not parse.get("ambiguous") and halls.find(text) is None \
+            and (strong or score >= MATTER_SCORE and _bigrams(text) & _named_words(named)) \
+            and hall_topic(text) in _HOURS_OF_A_MATTER and "booking" not in _kinds(named):
+        # «周末能办社保卡不», «办社保卡需不需要预约»: when and how the matter it names is done — its places, with
+        # their hours and booking (a bank on Saturday, online at any time), not one hall's hours («结婚要预约吗»
+        # finds 结婚登记预约 itself: its card)
+        return _with_matter(parse, "ask_location", named.code, named.name, "matter_hours")
     about_person = bool(_CANNOT_COME.search(text)) and bool(state.matter_code)
     # «在哪里» after a matter is about the matter's place («周末能办不» is still about the hall's hours)
     about_matter = intent in {"ask_materials", "ask_location", "ask_fee"} and bool(state.matter_code)

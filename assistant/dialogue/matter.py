@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, step
 from assistant.dialogue.interpret import (DETAIL_INTENTS, MATTER_SCORE, called_by_name, family, look_alikes, offered,
-                                          said_apart, tells_apart)
+                                          other_kinds, said_apart, tells_apart)
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
@@ -248,7 +248,9 @@ def _close_calls(ctx: StepContext, kb: Any, m: Any) -> list[Any]:
         # Chongqing — one that does is moved to it before this step)
         near = {x.code: x for x in family(kb, m) if x.code == m.code or "川渝" not in x.name}
         siblings = [near[h["code"]] for h in hits[:4] if h.get("code") in near]
-        return siblings[:3] if len(siblings) >= 2 and not tells_apart(ctx.tracker.text or "", m, siblings) else []
+        if len(siblings) >= 2 and not tells_apart(ctx.tracker.text or "", m, siblings):
+            return siblings[:3]
+        return other_kinds(ctx.tracker.text or "", m, hits, kb)  # «办营业执照»: 补领 or 设立?
     return [kb.get(h["code"]) for h in hits[:3] if top - float(h.get("score") or 0) <= 2 * SIBLING_GAP]
 
 

@@ -57,8 +57,9 @@ def test_a_where_after_a_matter_stays_about_the_matter(kb, halls):
 
 
 def test_a_matter_named_clearly_is_not_a_hall_question(kb, halls):
+    # when the matter it names can be done: its places, each with its hours (not one hall's weekend)
     out = _read(kb, halls, _parse("居住证周末能办不", "ask_time", [(RESIDENCE, 1.6)]), _after_matter())
-    assert out["intent"]["name"] == "ask_time"
+    assert (out["intent"]["name"], out["matters"][0]["code"]) == ("ask_location", RESIDENCE)
 
 
 def test_asking_whether_someone_can_do_it_for_me_is_about_the_service(kb, halls):
@@ -433,3 +434,17 @@ def _by_names(kb, *names):
 def test_the_option_a_message_says_the_own_words_of(kb, text, names, want):
     got = said_apart(text, _by_names(kb, *names))
     assert (got.name if got is not None else None) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("第一个", "社会保障卡补领、换领、换发"),
+    ("第二个吧", "社会保障卡申领"),
+    # a count of times, not a place in the list: the kind of request it says (a new one)
+    ("第一次办", "社会保障卡申领"),
+])
+def test_an_ordinal_picks_an_option_but_a_first_time_says_a_kind(kb, halls, text, want):
+    names = ["社会保障卡补领、换领、换发", "社会保障卡申领", "社会保障卡启用（激活）"]
+    codes = [_by_name(kb, n).code for n in names]
+    state = DialogueState(candidates=codes, topic_text="社保卡的事", last_intent="ask_matter")
+    out = _read(kb, halls, _parse(text, "ask_matter", [(codes[0], 0.9)]), state)
+    assert out["matters"][0]["name"] == want

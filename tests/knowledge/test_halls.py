@@ -314,6 +314,8 @@ def test_hall_questions(text, topic):
     "现在几点了", "今天天气好不好", "你好", "谢谢你", "", "   ", "委托书咋个写", "电动车上牌在哪里",
     "地铁卡怎么办", "公交卡在哪充值", "寄宿学校咋个报名", "可以帮我查下公积金余额不", "退休手续在哪办",
     "医保卡在哪里领", "低保咋个申请",
+    # benefits and matters for disabled people, not the hall's accessibility
+    "聋哑人有啥补贴", "盲人能领啥补助", "轮椅能申请不",
 ])
 def test_not_hall_questions(text):
     assert classify_hall_question(text) is None
