@@ -125,6 +125,11 @@ _BOOKING_INTENTS = {"booking_status", "change_booking", "cancel_booking"}
 _BOOKED = re.compile(r"预约|约的|约好|上门|[Ss][Mm]-")
 #: After options: none of them is what the person wants («都不是», «没有我要的»), as the «都不是，转人工» button says.
 _NONE_OF_THEM = re.compile(r"^(不是|不对|没有|没得)[啊呀哦嘛。！!]*$|都不是|都不对|一个都不|没有我要|没得我要|不是这几个|不是这些")
+#: Whether one can («外地户口可以不», «能不能在这边读»).
+_WHETHER_ONE_CAN = re.compile(r"(可以|能|行)(不|吗|么|嘛|没)[？?]?$|能不能|可不可以|行不行")
+#: Money received, not paid («能领钱不», «一个月发好多»): a question about a benefit, not a fee.
+_RECEIVES = re.compile(r"领(钱|多少|好多|得到)|能领|可以领|发(钱|多少|好多)|拿(多少|好多)?钱|能拿|有钱(拿|领)|补(多少|好多)|"
+                       r"给(多少|好多)钱|有没有钱")
 #: Words of a firm: a policy question with one asks for the firm policies («小微企业有啥补贴»).
 _FIRM_WORDS = re.compile(r"企业|公司|小微|个体|商户|店|厂|单位|老板|门面|营业|纳税|经营|员工|招工|招聘")
 #: A question whether an appointment is needed («要提前预约吗», «需不需要预约»), not about one's own booking.
@@ -555,6 +560,17 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         naming = _naming_members(text, current, members, kb)
         if naming:
             return _best_member(nlu, f"{state.topic_text} {text}", "", naming)[0]
+        # whether one can, in words that find a matter elsewhere and that our kin is called by too («外地户口可以不»
+        # after 义务教育入学, found as 出生登记 by «户口»): about the one of ours called by them (随迁子女入学, alias
+        # 外地户口孩子入学); «要办许可证不» (whether it is needed) and «医保咋办» are not such questions
+        other, score = _top(parse, kb)
+        if other is not None and other.code != current.code and score >= MATTER_SCORE \
+                and _WHETHER_ONE_CAN.search(text) \
+                and (other.code in members or _says_ours(text, other, set(members), kb)):
+            shared = _bigrams(text) & _named_words(other) - _named_words(current) - _kind_words()
+            sharing = {c: m for c, m in members.items() if shared & _named_words(m)}
+            if sharing:
+                return _best_member(nlu, f"{state.topic_text} {text}", "", sharing)[0]
         if keep or named or _a_related_word(parse, text, current, kb) or _only_a_guess(parse, current) and \
                 _fit(nlu, f"{state.topic_text} {text}", current) >= float(parse["matters"][0].get("score") or 0) \
                 or _WHAT_ABOUT.match(text) and _top(parse, kb)[0] is None:
@@ -1071,6 +1087,14 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             return _with_matter(parse, asked, refined.code, refined.name, "refinement")
     if intent in SOFT_INTENTS and state.matter_code and not strong and _CANNOT_COME.search(text):
         return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "cannot_come")
+    if intent in {"ask_fee", "ask_matter"} and state.matter_code and nlu is not None and _RECEIVES.search(text):
+        # «能领钱不» after 失业登记 asks what the person can receive (失业保险金申领), not what it costs
+        hit = _one_matter(nlu.parse(f"{state.topic_text} {text}"))
+        found = kb.get(str(hit.get("code"))) if hit is not None and float(hit.get("score") or 0) >= MATTER_SCORE \
+            else None
+        found = found or kb.get(state.matter_code)
+        if found is not None:
+            return _with_matter(parse, "ask_matter", found.code, found.name, "receives")
     material = _asks_about_material(parse, state, kb)
     if material is not None:
         return _with_matter(parse, material, state.matter_code or "", state.matter_name or "", "material")

@@ -344,3 +344,38 @@ def test_a_detail_after_options_or_a_matter_finds_the_member_it_describes(chat, 
     for t in turns:
         last = chat(t)
     assert last["matter"]["name"] == want
+
+
+@pytest.mark.parametrize("turns, want", [
+    # a question whose words find a matter elsewhere (户口 → 出生登记), words a related matter is called by too
+    (["孩子上小学", "外地户口可以不"], "进城务工人员随迁子女接受义务教育入学申请办理"),
+    # found by the related matter itself, in words of its alias (外地户口孩子入学) that ours is not called by
+    (["孩子上小学", "外地户口能不能读"], "进城务工人员随迁子女接受义务教育入学申请办理"),
+])
+def test_a_question_in_words_of_a_related_matter_is_about_that_one(chat, turns, want):
+    for t in turns:
+        last = chat(t)
+    assert last["matter"]["name"] == want and last["intent"] == "ask_matter"
+
+
+@pytest.mark.parametrize("turns, want", [
+    (["我失业了", "能领钱不"], "失业保险金申领"),  # money received: the benefit, not 失业登记's fee
+    (["失业保险金", "一个月能领好多钱"], "失业保险金申领"),
+])
+def test_a_question_about_money_received_is_not_a_fee_question(chat, turns, want):
+    for t in turns:
+        last = chat(t)
+    assert (last["intent"], last["matter"]["name"]) == ("ask_matter", want)
+    assert not any("收费" in p.get("text", "") for p in last["replies"])
+
+
+@pytest.mark.parametrize("turns", [["只卖包装好的零食", "要办许可证不"], ["退休了要去海南跟女儿住", "医保咋办"]])
+def test_whether_a_related_matter_is_needed_or_how_stays_on_the_matter(chat, turns):
+    first = chat(turns[0])
+    assert chat(turns[1])["matter"]["name"] == first["matter"]["name"]
+
+
+def test_a_fee_question_is_still_a_fee_question(chat):
+    chat("残疾人证办理")
+    last = chat("要钱不")
+    assert last["intent"] == "ask_fee" and last["matter"]["name"] == "残疾人证新办"
