@@ -434,7 +434,10 @@ class NLU:
                 ranking = [("ask_matter", conf), *ranking]
             else:
                 out = self._result(raw, ranking, [], False, False, None)
-                if intent in SOCIAL_WORDS and names_matter and not SOCIAL_WORDS[intent].search(norm):
+                # (a word of follow-ups too counts here: «结婚», as in «要不要带结婚证», names 婚姻登记 said alone)
+                strongly = bool(hits) and cal.oos_override_threshold > 0 and \
+                    top >= cal.oos_override_threshold + cal.oos_override_slope * conf
+                if intent in SOCIAL_WORDS and (names_matter or strongly) and not SOCIAL_WORDS[intent].search(norm):
                     # «退役了» read as a goodbye: the matter it names goes aside, for the dialogue to use when the
                     # conversation has no matter (after a matter it is a detail: «我辞职了» after a 公积金 question)
                     out["named_matter"] = hits[0].as_dict()

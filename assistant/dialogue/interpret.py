@@ -125,6 +125,9 @@ _BOOKING_INTENTS = {"booking_status", "change_booking", "cancel_booking"}
 _BOOKED = re.compile(r"预约|约的|约好|上门|[Ss][Mm]-")
 #: After options: none of them is what the person wants («都不是», «没有我要的»), as the «都不是，转人工» button says.
 _NONE_OF_THEM = re.compile(r"^(不是|不对|没有|没得)[啊呀哦嘛。！!]*$|都不是|都不对|一个都不|没有我要|没得我要|不是这几个|不是这些")
+#: Intents a message is not an answer to options with.
+_NOT_A_CHOICE = {"request_human", "complain", "complain_ticket", "erase_my_data", "book_home_visit", "booking_status",
+                 "change_booking", "cancel_booking"}
 #: Whether one can («外地户口可以不», «能不能在这边读»).
 _WHETHER_ONE_CAN = re.compile(r"(可以|能|行)(不|吗|么|嘛|没)[？?]?$|能不能|可不可以|行不行")
 #: Money received, not paid («能领钱不», «一个月发好多»): a question about a benefit, not a fee.
@@ -452,6 +455,21 @@ def _more_of_kind(text: str, parse: dict[str, Any], picked: Any, kb: Any) -> Any
     better = [x for x in family(kb, picked) if scores.get(x.code, 0.0) >= MATTER_SCORE
               and len(asked & _kinds(x)) > len(asked & _kinds(picked))]
     return max(better, key=lambda x: (len(asked & _kinds(x)), scores[x.code])) if better else picked
+
+
+def _narrowed(text: str, state: DialogueState, kb: Any) -> list[Any]:
+    """The offered options (two or more, not all) whose own words a short message says equally and most of
+    («个体户» after 个体工商户设立登记, 证照遗失补领, 个体工商户注销登记: the two 个体工商户 ones), else ``[]``."""
+    options = offered(state, kb)
+    if len(options) < 3 or len(_CJK.findall(text)) > _SHORT_QUESTION + 2:
+        return []
+    words = _bigrams(text)
+    own = [_named_words(o) for o in options]
+    common = set.intersection(*own)
+    counts = [len(words & (w - common)) for w in own]
+    best = max(counts)
+    picked = [o for o, n in zip(options, counts) if n == best]
+    return picked if best > 0 and 1 < len(picked) < len(options) else []
 
 
 def _points(text: str) -> bool:
@@ -950,6 +968,19 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             asked = intent if intent in DETAIL_INTENTS else \
                 state.last_intent if state.last_intent in ASK_INTENTS else "ask_matter"
             return _with_matter(parse, asked, chosen.code, chosen.name, "selection")
+    narrowed = _narrowed(text, state, kb) if state.candidates and set(strong) <= set(state.candidates) \
+        and intent not in _NOT_A_CHOICE and intent not in DETAIL_INTENTS else []
+    if narrowed and nlu is not None and state.topic_text:
+        # the one of them the question that brought up the options, read with this message, names clearly
+        # («公司不想开了» → options → «咋个注销»: 公司注销登记, not 分公司注销登记)
+        hit = _one_matter(nlu.parse(f"{state.topic_text} {text}"))
+        one = next((m for m in narrowed if hit is not None and m.code == hit.get("code")), None)
+        if one is not None:
+            return _with_matter(parse, "ask_matter", one.code, one.name, "selection")
+    if narrowed:  # «个体户» after 营业执照's options: which of the two 个体工商户 ones
+        out = dict(_as_intent(parse, "ask_matter", "narrowed"), ambiguous=True, out_of_scope=False, entities=[])
+        out["matters"] = [{"code": m.code, "name": m.name, "score": 1.0} for m in narrowed]
+        return out
     if state.candidates and _NONE_OF_THEM.search(text) and not strong:
         return _as_intent(parse, "request_human", "none_of_them")  # what the «都不是，转人工» button does
     if _ERASE.search(text) and not re.search(r"预约|提醒", text):

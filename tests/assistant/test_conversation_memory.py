@@ -379,3 +379,23 @@ def test_a_fee_question_is_still_a_fee_question(chat):
     chat("残疾人证办理")
     last = chat("要钱不")
     assert last["intent"] == "ask_fee" and last["matter"]["name"] == "残疾人证新办"
+
+
+def test_a_matter_word_said_alone_and_read_as_a_goodbye_asks_about_the_matter(chat):
+    # «结婚» is also a word of follow-ups («要不要带结婚证»), yet said alone it names 婚姻登记 strongly
+    last = chat("结婚")
+    assert last["matter"]["name"] == "中国内地公民婚姻登记"
+    assert not any("慢走" in p.get("text", "") for p in last["replies"])
+
+
+@pytest.mark.parametrize("turns, want", [
+    # words two options share: the one the earlier question, read with them, names (not the firm policy list)
+    (["营业执照", "个体户"], "个体工商户设立登记"),
+    (["公司不想开了", "咋个注销"], "公司注销登记"),  # not 分公司注销登记
+])
+def test_words_of_some_of_the_options_choose_among_them(chat, turns, want):
+    first = chat(turns[0])
+    assert len([b for b in _buttons(first) if "都不是" not in b]) == 3, _buttons(first)
+    last = chat(turns[1])
+    assert last["matter"]["name"] == want
+    assert not any("惠企" in p.get("text", "") for p in last["replies"])

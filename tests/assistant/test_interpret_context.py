@@ -448,3 +448,15 @@ def test_an_ordinal_picks_an_option_but_a_first_time_says_a_kind(kb, halls, text
     state = DialogueState(candidates=codes, topic_text="社保卡的事", last_intent="ask_matter")
     out = _read(kb, halls, _parse(text, "ask_matter", [(codes[0], 0.9)]), state)
     assert out["matters"][0]["name"] == want
+
+
+def test_words_of_some_of_the_options_ask_again_among_those(kb, halls):
+    names = ["个体工商户设立登记", "证照遗失补领、换发申请", "个体工商户注销登记"]
+    codes = [_by_name(kb, n).code for n in names]
+    state = DialogueState(candidates=codes, topic_text="营业执照", last_intent="ask_matter")
+    out = _read(kb, halls, _parse("个体户", "ask_policy"), state)
+    assert (out["intent"]["name"], out["ambiguous"]) == ("ask_matter", True)
+    assert sorted(m["name"] for m in out["matters"]) == ["个体工商户注销登记", "个体工商户设立登记"]
+    # a detail question is asked of the options as before; a message of every option's words narrows nothing
+    assert _read(kb, halls, _parse("个体户的在哪办", "ask_location"), state).get("interpreted") != "narrowed"
+    assert _read(kb, halls, _parse("登记", "ask_matter"), state).get("interpreted") != "narrowed"
