@@ -191,6 +191,10 @@ def test_more_ways_of_saying_someone_cannot_come(kb, halls, text):
     ("新办一张", "社会保障卡申领"),  # the one option of the kind of request asked for
     # the 补领 option is also called «…挂失补办»; «挂失那个» names the 挂失 matter of the family, though not offered
     ("挂失那个", "社会保障卡挂失"),
+    ("第一个", "社会保障卡补领、换领、换发"),
+    ("第二个吧", "社会保障卡申领"),
+    # a count of times, not a place in the list: the kind of request it says (a new one)
+    ("第一次办", "社会保障卡申领"),
 ])
 def test_an_option_is_picked_by_its_name_then_its_aliases_then_its_kind(kb, halls, text, want):
     names = ["社会保障卡补领、换领、换发", "社会保障卡申领", "社会保障卡启用（激活）"]
@@ -434,20 +438,6 @@ def _by_names(kb, *names):
 def test_the_option_a_message_says_the_own_words_of(kb, text, names, want):
     got = said_apart(text, _by_names(kb, *names))
     assert (got.name if got is not None else None) == want
-
-
-@pytest.mark.parametrize("text, want", [
-    ("第一个", "社会保障卡补领、换领、换发"),
-    ("第二个吧", "社会保障卡申领"),
-    # a count of times, not a place in the list: the kind of request it says (a new one)
-    ("第一次办", "社会保障卡申领"),
-])
-def test_an_ordinal_picks_an_option_but_a_first_time_says_a_kind(kb, halls, text, want):
-    names = ["社会保障卡补领、换领、换发", "社会保障卡申领", "社会保障卡启用（激活）"]
-    codes = [_by_name(kb, n).code for n in names]
-    state = DialogueState(candidates=codes, topic_text="社保卡的事", last_intent="ask_matter")
-    out = _read(kb, halls, _parse(text, "ask_matter", [(codes[0], 0.9)]), state)
-    assert out["matters"][0]["name"] == want
 
 
 def test_words_of_some_of_the_options_ask_again_among_those(kb, halls):
