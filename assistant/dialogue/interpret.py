@@ -125,6 +125,9 @@ _BOOKING_INTENTS = {"booking_status", "change_booking", "cancel_booking"}
 _BOOKED = re.compile(r"预约|约的|约好|上门|[Ss][Mm]-")
 #: After options: none of them is what the person wants («都不是», «没有我要的»), as the «都不是，转人工» button says.
 _NONE_OF_THEM = re.compile(r"^(不是|不对|没有|没得)[啊呀哦嘛。！!]*$|都不是|都不对|一个都不|没有我要|没得我要|不是这几个|不是这些")
+#: Why a reading offers options of its own (the options some words of the message share; matters for people read
+#: with the conversation): they are offered as they are, not narrowed again by the message's words.
+CHOSEN_OPTIONS = frozenset({"narrowed", "for_people"})
 #: Intents a message is not an answer to options with.
 _NOT_A_CHOICE = {"request_human", "complain", "complain_ticket", "erase_my_data", "book_home_visit", "booking_status",
                  "change_booking", "cancel_booking"}
@@ -805,8 +808,9 @@ def _for_people(matter: Any) -> bool:
 def _policy_for_people(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> dict[str, Any] | None:
     """A policy question about people, not firms (it names no firm): the firm policies do not answer it. Read with
     the question of a conversation about a matter (or options) for people («我是残疾人», then «有啥补贴»), or with a
-    message placed nowhere just before, when together they name one such matter clearly; else, in no conversation
-    about a matter, the one such matter it names clearly itself («残疾人有啥补贴»): that matter; else ``None``."""
+    message placed nowhere just before, when together they name one such matter clearly (when they find several
+    about as well, those for people to choose from); else, in no conversation about a matter, the one such matter it
+    names clearly itself («残疾人有啥补贴»): that matter; else ``None``."""
     text = str(parse.get("text") or "")
     if _FIRM_WORDS.search(text):
         return None
@@ -815,10 +819,17 @@ def _policy_for_people(parse: dict[str, Any], state: DialogueState, kb: Any, nlu
     current = kb.get(code) if code else None
     earlier = state.topic_text if _for_people(current) else "" if current is not None else state.said_before
     if nlu is not None and earlier:  # («老汉儿八十多了», placed nowhere, then «有啥补贴不»)
-        hit = _one_matter(nlu.parse(f"{earlier} {text}"))
+        both = nlu.parse(f"{earlier} {text}")
+        hit = _one_matter(both)
         found = kb.get(str(hit.get("code"))) if hit is not None else None
-        if _for_people(found) and float(hit.get("score") or 0) >= MATTER_SCORE:
+        if _for_people(found):  # (named clearly by the NLU's own decision: in scope, not ambiguous)
             return _with_matter(parse, "ask_matter", found.code, found.name, "for_people")
+        close = [h for h in both.get("matters") or [] if _for_people(kb.get(str(h.get("code"))))][:3]
+        if both.get("ambiguous") and not both.get("out_of_scope") and len(close) >= 2:
+            # «我刚毕业» → «有啥补贴»: the ones for people they find, to choose from
+            out = dict(_as_intent(parse, "ask_matter", "for_people"), ambiguous=True, out_of_scope=False, entities=[])
+            out["matters"] = close
+            return out
     found, score = _top(parse, kb)
     if current is None and _for_people(found) and score >= STRONG_SCORE and not parse.get("ambiguous"):
         return _with_matter(parse, "ask_matter", found.code, found.name, "for_people")

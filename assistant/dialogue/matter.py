@@ -21,8 +21,8 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, step
-from assistant.dialogue.interpret import (DETAIL_INTENTS, MATTER_SCORE, called_by_name, family, look_alikes, offered,
-                                          other_kinds, said_apart, tells_apart)
+from assistant.dialogue.interpret import (CHOSEN_OPTIONS, DETAIL_INTENTS, MATTER_SCORE, called_by_name, family,
+                                          look_alikes, offered, other_kinds, said_apart, tells_apart)
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
@@ -88,8 +88,8 @@ def _said_whole(ctx: StepContext, options: list[Any]) -> Any:
     others' («临时身份证能办不»: 居民身份证办理（包括临时）, called 临时身份证, beside 临时身份证明), or — when it
     says none whole — whose own words it says more of than of the others' (:func:`said_apart`), else ``None``."""
     text = ctx.tracker.text or ""
-    if _is_payload(ctx) or not options:
-        return None
+    if _is_payload(ctx) or not options or ctx.tracker.latest_message.get("interpreted") in CHOSEN_OPTIONS:
+        return None  # (options the conversation's state chose, «个体户» or «有啥补贴», are offered as they are)
     called = [m for m in options if called_by_name(text, m)]
     if called:
         return called[0] if len(called) == 1 else None

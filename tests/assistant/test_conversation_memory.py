@@ -300,6 +300,7 @@ def test_a_question_that_says_its_kind_is_answered_at_once(chat):
 @pytest.mark.parametrize("turns, want", [
     (["残疾人有啥补贴"], "困难残疾人生活补贴"),  # a policy question about people names their matter
     (["我是残疾人", "有啥补贴"], "困难残疾人生活补贴"),  # read with the conversation's question
+    (["我爷爷九十岁了", "有啥补助"], "80周岁以上老年人高龄津贴发放"),  # read with a message placed nowhere
 ])
 def test_a_policy_question_about_people_gets_their_matter_not_the_firm_policies(chat, turns, want):
     for t in turns:
@@ -398,4 +399,12 @@ def test_words_of_some_of_the_options_choose_among_them(chat, turns, want):
     assert len([b for b in _buttons(first) if "都不是" not in b]) == 3, _buttons(first)
     last = chat(turns[1])
     assert last["matter"]["name"] == want
+    assert not any("惠企" in p.get("text", "") for p in last["replies"])
+
+
+def test_a_policy_question_about_people_that_finds_several_of_their_matters_offers_them(chat):
+    chat("我失业了")
+    last = chat("有啥补贴")
+    offered = _buttons(last)
+    assert last["intent"] == "ask_matter" and "失业保险金申领" in offered, offered
     assert not any("惠企" in p.get("text", "") for p in last["replies"])
