@@ -411,8 +411,9 @@ class NLU:
         # a question the classifier calls out of scope, or a yes / no that is not said as an answer of its own
         # («无犯罪证明» starts like «无», «不用了，执照办好了» does not ask), still names a matter when the search
         # finds one this well
-        names_matter = found and cal.oos_override_threshold > 0 and \
+        strongly = bool(hits) and cal.oos_override_threshold > 0 and \
             top >= cal.oos_override_threshold + cal.oos_override_slope * conf
+        names_matter = found and strongly
         if intent == "out_of_scope" and names_matter:
             ranking = [("ask_matter", dict(ranking).get("ask_matter", 0.0)), *ranking]
             intent, conf = ranking[0]
@@ -435,9 +436,7 @@ class NLU:
             else:
                 out = self._result(raw, ranking, [], False, False, None)
                 # (a word of follow-ups too counts here: «结婚», as in «要不要带结婚证», names 婚姻登记 said alone)
-                strongly = bool(hits) and cal.oos_override_threshold > 0 and \
-                    top >= cal.oos_override_threshold + cal.oos_override_slope * conf
-                if intent in SOCIAL_WORDS and (names_matter or strongly) and not SOCIAL_WORDS[intent].search(norm):
+                if intent in SOCIAL_WORDS and strongly and not SOCIAL_WORDS[intent].search(norm):
                     # «退役了» read as a goodbye: the matter it names goes aside, for the dialogue to use when the
                     # conversation has no matter (after a matter it is a detail: «我辞职了» after a 公积金 question)
                     out["named_matter"] = hits[0].as_dict()

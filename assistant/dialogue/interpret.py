@@ -461,15 +461,13 @@ def _more_of_kind(text: str, parse: dict[str, Any], picked: Any, kb: Any) -> Any
 
 
 def _narrowed(text: str, state: DialogueState, kb: Any) -> list[Any]:
-    """The offered options (two or more, not all) whose own words a short message says equally and most of
-    («个体户» after 个体工商户设立登记, 证照遗失补领, 个体工商户注销登记: the two 个体工商户 ones), else ``[]``."""
+    """The offered options (two or more, not all) whose own words (:func:`_own_word_counts`) a short message says
+    equally and most of («个体户» after 个体工商户设立登记, 证照遗失补领, 个体工商户注销登记: the two 个体工商户
+    ones), else ``[]``."""
     options = offered(state, kb)
     if len(options) < 3 or len(_CJK.findall(text)) > _SHORT_QUESTION + 2:
         return []
-    words = _bigrams(text)
-    own = [_named_words(o) for o in options]
-    common = set.intersection(*own)
-    counts = [len(words & (w - common)) for w in own]
+    counts = _own_word_counts(_bigrams(text), options)
     best = max(counts)
     picked = [o for o, n in zip(options, counts) if n == best]
     return picked if best > 0 and 1 < len(picked) < len(options) else []
@@ -512,19 +510,24 @@ def _own_situation(text: str, m: Any) -> bool:
     return any(c in own for c in said)
 
 
-def _by_words(words: set[str], options: list[Any], aliases: bool = True) -> Any:
-    """The one option whose own words (or aliases) share the most of ``words``, or ``None`` when none or several
-    share as many. An option's own words are the character pairs of its name after the start all the names share
-    («不动产…»: no «产登» of 不动产登记资料查询) that not every name has."""
+def _own_word_counts(words: set[str], options: list[Any], aliases: bool = True) -> list[int]:
+    """How many of ``words`` each option's own words (or aliases) share. An option's own words are the character
+    pairs of its name after the start all the names share («不动产…»: no «产登» of 不动产登记资料查询) that not every
+    name has."""
     names = ["".join(_CJK.findall(o.name)) for o in options]
     start = os.path.commonprefix(names) if len(options) > 1 else ""
     own = [_bigrams(" ".join([n[len(start):], *(o.aliases if aliases else ())])) for n, o in zip(names, options)]
     common = set.intersection(*(_bigrams(n[len(start):]) for n in names)) | _bigrams(start) if len(options) > 1 \
         else set()
-    scores = sorted(((len(words & (w - common)), i) for i, w in enumerate(own)), key=lambda x: -x[0])
-    if scores[0][0] > 0 and (len(scores) == 1 or scores[0][0] > scores[1][0]):
-        return options[scores[0][1]]
-    return None
+    return [len(words & (w - common)) for w in own]
+
+
+def _by_words(words: set[str], options: list[Any], aliases: bool = True) -> Any:
+    """The one option whose own words (or aliases) share the most of ``words`` (:func:`_own_word_counts`), or
+    ``None`` when none or several share as many."""
+    counts = _own_word_counts(words, options, aliases)
+    best = max(counts)
+    return options[counts.index(best)] if best > 0 and counts.count(best) == 1 else None
 
 
 def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> Any:
@@ -779,7 +782,7 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
             or state.form or not earlier \
             or not (intent in ASK_INTENTS or intent in {"out_of_scope", "nlu_fallback"} and QUESTION.search(text)):
         return None
-    hit = _one_matter(nlu.parse(f"{earlier} {text}"))
+    hit = _one_together(nlu, earlier, text)
     if hit is None or found and hit.get("code") not in {str(h.get("code")) for h in (parse.get("matters") or [])[:5]}:
         return None
     asked = intent if intent in ASK_INTENTS else "ask_matter"
@@ -863,6 +866,11 @@ def _one_matter(parse: dict[str, Any]) -> dict[str, Any] | None:
     ``None``."""
     hits = parse.get("matters") or []
     return None if parse.get("out_of_scope") or parse.get("ambiguous") or not hits else hits[0]
+
+
+def _one_together(nlu: Any, earlier: str, text: str) -> dict[str, Any] | None:
+    """The one matter an earlier message and this one, read together, name clearly (:func:`_one_matter`)."""
+    return _one_matter(nlu.parse(f"{earlier} {text}"))
 
 
 def _same_matter_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> bool:
@@ -984,7 +992,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if narrowed and nlu is not None and state.topic_text:
         # the one of them the question that brought up the options, read with this message, names clearly
         # («公司不想开了» → options → «咋个注销»: 公司注销登记, not 分公司注销登记)
-        hit = _one_matter(nlu.parse(f"{state.topic_text} {text}"))
+        hit = _one_together(nlu, state.topic_text, text)
         one = next((m for m in narrowed if hit is not None and m.code == hit.get("code")), None)
         if one is not None:
             return _with_matter(parse, "ask_matter", one.code, one.name, "selection")
@@ -1131,7 +1139,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "cannot_come")
     if intent in {"ask_fee", "ask_matter"} and state.matter_code and nlu is not None and _RECEIVES.search(text):
         # «能领钱不» after 失业登记 asks what the person can receive (失业保险金申领), not what it costs
-        hit = _one_matter(nlu.parse(f"{state.topic_text} {text}"))
+        hit = _one_together(nlu, state.topic_text, text)
         found = kb.get(str(hit.get("code"))) if hit is not None and float(hit.get("score") or 0) >= MATTER_SCORE \
             else None
         found = found or kb.get(state.matter_code)
