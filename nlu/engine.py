@@ -436,7 +436,9 @@ class NLU:
             else:
                 out = self._result(raw, ranking, [], False, False, None)
                 # (a word of follow-ups too counts here: «结婚», as in «要不要带结婚证», names 婚姻登记 said alone)
-                if intent in SOCIAL_WORDS and strongly and not SOCIAL_WORDS[intent].search(norm):
+                # (found clearly, not strongly, counts too: «我刚从部队退下来» finds 退役报到 at 0.87, nothing near)
+                clear = found and (len(hits) < 2 or hits[0].score - hits[1].score >= cal.ambiguity_margin)
+                if intent in SOCIAL_WORDS and (strongly or clear) and not SOCIAL_WORDS[intent].search(norm):
                     # «退役了» read as a goodbye: the matter it names goes aside, for the dialogue to use when the
                     # conversation has no matter (after a matter it is a detail: «我辞职了» after a 公积金 question)
                     out["named_matter"] = hits[0].as_dict()

@@ -131,6 +131,9 @@ CHOSEN_OPTIONS = frozenset({"narrowed", "for_people"})
 #: Intents a message is not an answer to options with.
 _NOT_A_CHOICE = {"request_human", "complain", "complain_ticket", "erase_my_data", "book_home_visit", "booking_status",
                  "change_booking", "cancel_booking"}
+#: A question whether something is needed («需要公证不», «要交契税吗»): about the matter it is needed for.
+_NEEDED = re.compile(r"需要|需不需要|要不要|用不用|得不得|必须|一定要|非得|(^|要)(要|得|还要|先要)[^，,。？?]{1,8}(吗|不|么|没)[？?]?$|"
+                     r"要[^，,。？?啥什哪几多]{1,6}(吗|不|么|没)[？?]?$")
 #: Whether one can («外地户口可以不», «能不能在这边读»).
 _WHETHER_ONE_CAN = re.compile(r"(可以|能|行)(不|吗|么|嘛|没)[？?]?$|能不能|可不可以|行不行")
 #: Money received, not paid («能领钱不», «一个月发好多»): a question about a benefit, not a fee.
@@ -581,9 +584,18 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         called = [m for m in members.values() if m.code != current.code and called_by_name(text, m, 4)]
         if len(called) == 1:
             return called[0]  # «就业登记咋办» after 企业职工参保登记: the one member said by its whole name
-        naming = _naming_members(text, current, members, kb)
+        naming = _naming_members(text, current, members, kb, parse)
         if naming:
-            return _best_member(nlu, f"{state.topic_text} {text}", "", naming)[0]
+            # (a related matter named competes with ours: «开公司能一次办完不» after 一窗通办 stays on it)
+            # (one the message finds strongly itself, by words the others named do not share, is the one: «那失业金呢»
+            # after 失业登记; «需要预约不» after 婚姻登记 names 结婚登记预约 and 离婚登记预约 alike)
+            own = {x.code for x in family(kb, current)}
+            first = next(iter(_strong(parse)), None)
+            if first in naming and _bigrams(text) & _named_words(naming[first]) - set().union(
+                    *(_named_words(m) for c, m in naming.items() if c != first)):
+                return naming[first]
+            among = naming if set(naming) <= own else {**naming, current.code: current}
+            return _best_member(nlu, f"{state.topic_text} {text}", "", among)[0]
         # whether one can, in words that find a matter elsewhere and that our kin is called by too («外地户口可以不»
         # after 义务教育入学, found as 出生登记 by «户口»): about the one of ours called by them (随迁子女入学, alias
         # 外地户口孩子入学); «要办许可证不» (whether it is needed) and «医保咋办» are not such questions
@@ -682,12 +694,17 @@ def _best_member(nlu: Any, both_text: str, text: str, members: dict[str, Any]) -
     return members[best], both[best]
 
 
-def _naming_members(text: str, current: Any, members: dict[str, Any], kb: Any) -> dict[str, Any]:
-    """The members of ``current``'s family called by a word of ``text`` that ``current`` is not called by (a
-    related matter is not meant: «需要公证不» after 不动产继承 asks about the transfer, not for 公证)."""
+def _naming_members(text: str, current: Any, members: dict[str, Any], kb: Any,
+                    parse: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The members of ``current``'s family called by a word of ``text`` that ``current`` is not called by, and —
+    unless the question asks whether one is needed («需要公证不» after 不动产继承 asks about the transfer, not for
+    公证) — the other members (the related matters its card offers) too, with ``parse`` (the callers let ours
+    compete with them): «公积金能用不» after 不动产转移登记 asks about 住房公积金提取（购房）."""
     words = _bigrams(text) - _named_words(current)
     own = {x.code for x in family(kb, current)}
-    return {c: m for c, m in members.items() if c != current.code and c in own and words & _named_words(m)}
+    related = parse is not None and not _NEEDED.search(text)
+    return {c: m for c, m in members.items() if c != current.code and (words & _named_words(m)) and (
+        c in own or related)}
 
 
 def _only_a_guess(parse: dict[str, Any], current: Any) -> bool:
@@ -885,6 +902,29 @@ def _same_matter_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> 
     return not tells_apart(str(parse.get("text") or ""), found, [current])
 
 
+def _kin_asked(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> Any:
+    """The matter of the current one's kin that a detail question is about by its words (:func:`_naming_members`)
+    when the search of the question alone found nothing of the kin («认定要啥材料» after 教师资格证相关政策咨询
+    finds 工伤认定申请 by «认定»; 教师资格认定 is the one of ours called so), else ``None``. A matter the question
+    calls by a whole name of its own is its own reading."""
+    current = kb.get(state.matter_code) if state.matter_code else None
+    text = str(parse.get("text") or "")
+    if current is None or nlu is None or parse["intent"]["name"] not in {"ask_materials", "ask_location", "ask_time"}:
+        return None  # («补贴多少» after 就业见习申请 asks what its trainees receive, not 就业见习补贴申领's fee)
+    members = kin(kb, current)
+    hits = parse.get("matters") or []
+    if any(str(h.get("code")) in members for h in hits[:1]) \
+            or any(m is not None and called_by_name(text, m, 3) for m in map(kb.get, _strong(parse))):
+        return None
+    naming = _naming_members(text, current, members, kb, parse)
+    if not naming:
+        return None
+    # the member the earlier question with this one fits better than ours («补贴多少» after 就业见习申请, whose
+    # texts speak of its 补贴, stays on it)
+    best = _best_member(nlu, f"{state.topic_text} {text}", "", {**naming, current.code: current})[0]
+    return best if best is not None and best.code != current.code else None
+
+
 def _asked_of_ours(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> bool:
     """Whether a short detail question whose search found another matter («在哪报名» after 机动车驾驶证核发 finds
     义务教育入学 by 报名) asks about the current one: the other is not its kin and not called by a whole name, and
@@ -980,6 +1020,12 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         return parse
     intent = parse["intent"]["name"]
     strong = _strong(parse)
+    if state.candidates and (intent == "ask_policy" or _RECEIVES.search(text)) and not _points(text):
+        # «我妈是残疾人» → options → «能领啥补贴»: what people like them can receive, read with the question of the
+        # options (not the option an alias of which says 补贴)
+        people = _policy_for_people(parse, state, kb, nlu)
+        if people is not None:
+            return people
     if state.candidates and not _beyond_options(text, strong, state, kb):
         chosen = _selection(text, parse, state, kb)
         if chosen is not None:
@@ -1010,8 +1056,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             and state.last_intent in _ASKS_NOTHING:
         return _as_intent(parse, "nlu_fallback", "answers_nothing")  # «嗯嗯嗯», «呃» when nothing was asked
     aside = kb.get(str((parse.get("named_matter") or {}).get("code")))
-    if aside is not None and not (state.matter_code or state.candidates or state.form):
-        # «退役了», read as a goodbye, names 退役报到 when nothing else is going on
+    if aside is not None and not (state.matter_code or state.candidates or state.form) \
+            and not _CANNOT_COME.search(text):
+        # «退役了», read as a goodbye, names 退役报到 when nothing else is going on («我婆婆瘫在床上» gets the offer of
+        # 上门办 and 帮办代办, not the card of 上门办服务预约)
         return _with_matter(parse, "ask_matter", aside.code, aside.name, "named_matter")
     if intent in SOCIAL_WORDS and not SOCIAL_WORDS[intent].search(text) and not parse.get("matters") \
             and not (state.matter_code or state.candidates or state.form):
@@ -1060,9 +1108,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             and hall_topic(text) in _HOURS_OF_A_MATTER and "booking" not in _kinds(named):
         # «周末能办社保卡不», «办社保卡需不需要预约»: when and how the matter it names is done — its places, with
         # their hours and booking (a bank on Saturday, online at any time), not one hall's hours («结婚要预约吗»
-        # finds 结婚登记预约 itself: its card)
+        # finds 结婚登记预约 itself: its card). A match of a kind of request the question does not say gives way to
+        # the one it calls by the same words (:func:`other_kinds`: «办营业执照要排队不» is about 设立, not 补领).
+        named = (other_kinds(text, named, parse.get("matters") or [], kb) or [named, named])[1]
         return _with_matter(parse, "ask_location", named.code, named.name, "matter_hours")
-    about_person = bool(_CANNOT_COME.search(text)) and bool(state.matter_code)
+    about_person = bool(_CANNOT_COME.search(text)) and bool(state.matter_code or state.candidates)
     # «在哪里» after a matter is about the matter's place («周末能办不» is still about the hall's hours)
     about_matter = intent in {"ask_materials", "ask_location", "ask_fee"} and bool(state.matter_code)
     said = {w.group(0) for w in _HALL_WORDS.finditer(text)}
@@ -1148,6 +1198,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     material = _asks_about_material(parse, state, kb)
     if material is not None:
         return _with_matter(parse, material, state.matter_code or "", state.matter_name or "", "material")
+    sibling = _kin_asked(parse, state, kb, nlu)
+    if sibling is not None:  # «认定要啥材料» after 教师资格证相关政策咨询: 教师资格认定's materials
+        return _with_matter(parse, intent, sibling.code, sibling.name, "kin_named")
     if _same_matter_asked(parse, state, kb) or _asked_of_ours(parse, state, kb, nlu):
         return _with_matter(parse, intent, state.matter_code or "", state.matter_name or "", "follow_up")
     detail = _detail_asked(parse, state, kb, strong)

@@ -416,6 +416,11 @@ async def matter_detail(ctx: StepContext) -> None:
             return
         named = [said]
     m = named[0] if named else current
+    if named and not _is_payload(ctx) and not ctx.tracker.latest_message.get("interpreted"):
+        kinds = other_kinds(ctx.tracker.text or "", m, ctx.tracker.latest_message.get("matters") or [], kb)
+        if kinds:
+            _clarify(ctx, kinds, intent)  # «营业执照在哪办»: 补领's places or 设立's? (as a card would ask)
+            return
     options = offered(ctx.state, kb)
     if m is None and len(options) >= 2:
         _clarify(ctx, options, intent)  # «要去哪里办» after options, none picked: the same options, for this question

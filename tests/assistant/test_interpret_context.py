@@ -346,6 +346,12 @@ def _read_after(kb, nlu, halls, name: str, question: str, text: str) -> dict:
     ("企业职工参保登记", "公司来了新员工", "就业登记怎么弄", "就业登记"),
     # a statement read as a detail question («那儿» is no «哪儿») is a detail of the situation
     ("户口迁移审批", "我想迁户口", "要迁到我老公那儿", "投靠落户（夫妻投靠、父母投靠子女、子女投靠父母）"),
+    # a question in the words of a related matter the card offers, not of the matter's own: about that one
+    ("不动产转移登记", "我准备买二手房", "公积金能用不", "住房公积金提取（购房）"),
+    # … unless it asks whether that one is needed: about the matter it is needed for
+    ("不动产转移登记（继承、受遗赠）", "房子继承咋过户", "需要公证不", None),
+    # a detail question in a word of a member ours is not called by, found elsewhere by that word: that member's
+    ("教师资格证相关政策咨询", "我想考教师资格证", "认定要啥材料", "教师资格认定"),
 ])
 def test_a_message_read_with_the_conversations_matter(kb, nlu, halls, name, question, text, want):
     out = _read_after(kb, nlu, halls, name, question, text)
@@ -355,6 +361,8 @@ def test_a_message_read_with_the_conversations_matter(kb, nlu, halls, name, ques
 def test_a_detail_question_keeps_what_it_asks(kb, nlu, halls):
     out = _read_after(kb, nlu, halls, "涉外、涉港澳台居民及华侨婚姻登记", "老公是台湾的", "结婚登记在哪里办")
     assert out["intent"]["name"] == "ask_location"
+    out = _read_after(kb, nlu, halls, "教师资格证相关政策咨询", "我想考教师资格证", "认定要啥材料")
+    assert out["intent"]["name"] == "ask_materials"
     out = _read_after(kb, nlu, halls, "残疾人证新办", "残疾证第一次怎么办", "那换领呢")
     assert out["intent"]["name"] == "ask_matter"
 
