@@ -27,7 +27,7 @@ from nlu.payload import parse_payload, payload_parse
 from nlu.phonetic import PhoneticIndex
 from nlu.ranker import Ranker, cache_key, candidate_features, load_or_train, train
 from nlu.rerank import MatterTerms, RerankWeights, features
-from nlu.text import MAX_MODEL_CHARS, has_cjk, normalize, strip_frame
+from nlu.text import MAX_MODEL_CHARS, as_elsewhere, has_cjk, normalize, strip_frame
 
 log = logging.getLogger(__name__)
 
@@ -291,7 +291,8 @@ class NLU:
             k: how many hits (default: all of ``codes``).
         """
         positions = list(dict.fromkeys(self.index.code_pos[c] for c in codes if c in self.index.code_pos))
-        norm = strip_frame(normalize(text or "", MAX_MODEL_CHARS))
+        # (a city elsewhere is «外地» here: «我在上海上班» tells 常驻异地工作 from 异地长期居住, the name does not)
+        norm = as_elsewhere(strip_frame(normalize(text or "", MAX_MODEL_CHARS)))
         if not norm or not positions:
             return []
         return self.ranked(norm, self.encoder.encode_one(norm), k or len(positions), only=positions)

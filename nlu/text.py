@@ -112,3 +112,43 @@ def strip_frame(text: str) -> str:
         prev = out
         out = _FRAME_TAIL.sub("", _FRAME_HEAD.sub("", _PLACES.sub("", out))).strip()
     return out if len(out) >= 2 else text
+
+
+# Places elsewhere. From the hall's side a city or province outside Chengdu is just «外地»: «我在上海上班» tells the
+# 异地 matters apart as «我在外地上班» does, and the name itself only pulls toward a text that happens to name the
+# same city. The cities are china-cities' (prefecture- and county-level); 成都 and its county-level cities stay, so
+# do 重庆 and 川渝 (the 川渝通办 variants speak of them), 香港, 澳门 and 台湾 (their own matters) and 四川. A name
+# counts only where it is said as a place: after 在/去/到/从/回/自/往, or before what one does there (上班, 住 …),
+# so 中山路 or 安康 stay.
+_PROVINCES = ("河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 贵州 云南 陕西 甘肃 "
+              "青海 内蒙古 广西 西藏 宁夏 新疆 北京 天津 上海").split()
+_OURS = {"成都", "都江堰", "彭州", "邛崃", "崇州", "简阳", "重庆", "香港", "澳门", "台湾", "四川"}
+_AS_PLACE_AFTER = "在去到从回自往"
+_AS_PLACE_BEFORE = ("人|的|那边|那里|这边|上班|工作|打工|读书|上学|生活|养老|定居|出生|生的|住|过冬|看病|就医|参保|交的|"
+                    "落户|退休")
+_IN_A_NAME = "路街巷桥村镇乡道"  # (a city's name in a street's: «住在中山路»)
+_elsewhere: re.Pattern[str] | None = None
+
+
+def _elsewhere_pattern() -> re.Pattern[str]:
+    global _elsewhere
+    if _elsewhere is None:
+        from china_cities import get_cities_cn
+
+        names = set(_PROVINCES)
+        for city in get_cities_cn():
+            names.add(city)
+            bare = re.sub(r"(市|地区|盟)$", "", city)
+            if len(bare) >= 2:
+                names.add(bare)
+        names = {n for n in names if re.sub(r"(市|省)$", "", n) not in _OURS}
+        alt = "|".join(sorted(map(re.escape, names), key=len, reverse=True))
+        _elsewhere = re.compile(rf"(?<=[{_AS_PLACE_AFTER}])(?:{alt})(?:省|市)?(?![{_IN_A_NAME}])|"
+                                rf"(?:{alt})(?:省|市)?(?={_AS_PLACE_BEFORE})")
+    return _elsewhere
+
+
+def as_elsewhere(text: str) -> str:
+    """``text`` with each city or province outside Chengdu said as a place replaced by «外地» («我在上海上班» →
+    «我在外地上班», «退休了去海南养老» → «退休了去外地养老»)."""
+    return _elsewhere_pattern().sub("外地", text) if text else text

@@ -156,6 +156,10 @@ HALL_INTENTS = {"nlu_fallback", "ask_matter", "ask_materials", "ask_location", "
                 "affirm", "deny", "greet", "goodbye", "thanks"}
 #: A search score at which the message is about a matter.
 MATTER_SCORE = 1.05
+#: Two sibling matters whose search scores are closer than this are both plausible: ask which (measured on the
+#: current NLU: «不动产登记» 0.019, «我想办个体户营业执照» 0.05, «开个小卖部要办啥子证» 0.12); two unrelated ones
+#: within twice this are offered as a list.
+SIBLING_GAP = 0.03
 #: Hall topics that a question naming a matter asks of that matter's places (their hours, their booking).
 _HOURS_OF_A_MATTER = HALL_ONLY_TOPICS - {HallTopic.PARKING} | {HallTopic.APPOINTMENT}
 #: Readings of a hearing that the kiosk's sure matter answers (not a person, a form, a hall or a complaint).
@@ -800,7 +804,10 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
             or not (intent in ASK_INTENTS or intent in {"out_of_scope", "nlu_fallback"} and QUESTION.search(text)):
         return None
     hit = _one_together(nlu, earlier, text)
-    if hit is None or found and hit.get("code") not in {str(h.get("code")) for h in (parse.get("matters") or [])[:5]}:
+    if hit is None or found and hit.get("code") not in {str(h.get("code")) for h in (parse.get("matters") or [])[:5]} \
+            and not _same_department(kb.get(str(hit.get("code"))), found):
+        # (a question in the words of a whole domain — «医保咋办» after «退休了要去海南养老» — takes any of its
+        # department's matters: 异地安置退休人员备案, found together, not by «医保» alone)
         return None
     asked = intent if intent in ASK_INTENTS else "ask_matter"
     out = _with_matter(parse, asked, str(hit["code"]), str(hit.get("name") or ""), "together")
@@ -808,13 +815,23 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
     return out
 
 
+def _same_department(matter: Any, found: list[Any]) -> bool:
+    """Whether ``matter`` is of the department every one of ``found`` is of."""
+    department = getattr(matter, "department", "") or ""
+    return bool(department) and all(getattr(m, "department", None) == department for m in found)
+
+
 def _together_with(parse: dict[str, Any], state: DialogueState) -> str:
     """The earlier message a question is read with: the one placed nowhere just before, or — after options, only
     when the question alone is ambiguous too («研究生毕业了» → options, «想把户口落在成都» → options) — the question
     that brought them up, or — after a matter, only for a «那X呢» placed nowhere alone — the question that brought
     the matter up; ``""`` when none."""
-    if state.candidates:
-        return state.topic_text if parse.get("ambiguous") else ""
+    if state.candidates:  # (ambiguous, or two unrelated best matches as close as the list of options takes, or
+        # a «那X呢» — X in the situation told: «我退休了想去三亚养老» → options → «那医保呢»)
+        hits = [float(h.get("score") or 0) for h in (parse.get("matters") or [])[:2]]
+        close = len(hits) == 2 and hits[0] - hits[1] <= 2 * SIBLING_GAP
+        what_about = bool(_WHAT_ABOUT.match(str(parse.get("text") or "")))
+        return state.topic_text if parse.get("ambiguous") or close or what_about else ""
     if state.matter_code:  # «那卖烟的呢», placed nowhere alone, after 个体工商户设立登记 for «打算开个便利店»
         unplaced = parse["intent"]["name"] in {"out_of_scope", "nlu_fallback"}
         return state.topic_text if unplaced and _WHAT_ABOUT.match(str(parse.get("text") or "")) else ""

@@ -21,8 +21,8 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, step
-from assistant.dialogue.interpret import (CHOSEN_OPTIONS, DETAIL_INTENTS, MATTER_SCORE, called_by_name, family,
-                                          look_alikes, offered, other_kinds, said_apart, tells_apart)
+from assistant.dialogue.interpret import (CHOSEN_OPTIONS, DETAIL_INTENTS, MATTER_SCORE, SIBLING_GAP, called_by_name,
+                                          family, look_alikes, offered, other_kinds, said_apart, tells_apart)
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
@@ -40,9 +40,6 @@ SMALLTALK_INTENTS = ("greet", "goodbye", "thanks", "affirm", "deny", "chitchat")
 #: no name or alias appears in it. Measured on the current NLU: questions that name a matter score 1.40-1.50,
 #: follow-ups without one ("要收费吗", "在哪里办") 0.9-1.2.
 STRONG_MATCH_SCORE = 1.35
-#: Two sibling matters whose search scores are closer than this are both plausible: ask which (measured on the
-#: current NLU: «不动产登记» 0.019, «我想办个体户营业执照» 0.05, «开个小卖部要办啥子证» 0.12).
-SIBLING_GAP = 0.03
 #: A best match this far ahead of the next one is answered even when the NLU attached no matter entity.
 CLEAR_LEAD = 0.15
 #: Failed turns in a row that open a human-helper ticket.

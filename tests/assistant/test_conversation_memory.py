@@ -441,3 +441,19 @@ def test_a_detail_question_whose_best_match_is_of_a_kind_nobody_said_asks_which_
     last = chat("个体户新开的")
     assert (last["intent"], last["matter"]["name"]) == ("ask_location", "个体工商户设立登记")
     assert chat("营业执照丢了在哪补")["matter"]["name"] == "证照遗失补领、换发申请"
+
+
+@pytest.mark.parametrize("first, detail, want", [
+    ("医保异地备案咋个弄", "我在深圳上班", "常驻异地工作人员备案"),  # (a city elsewhere is «外地»)
+    ("医保异地备案咋个弄", "我跟儿子去杭州住了", "异地长期居住人员备案"),
+])
+def test_a_city_elsewhere_in_a_detail_tells_the_matters_apart_as_elsewhere_does(chat, first, detail, want):
+    chat(first)
+    assert chat(detail)["matter"]["name"] == want
+
+
+@pytest.mark.parametrize("question", ["医保咋办", "那医保呢"])
+def test_a_question_in_a_whole_domains_words_is_read_with_the_message_before(chat, question):
+    chat("我退休了想去三亚养老")  # (options: 正常退休 …, nothing of 医保)
+    last = chat(question)
+    assert last["matter"]["name"] == "异地安置退休人员备案", _buttons(last)

@@ -1,9 +1,11 @@
 """Unit tests without the model: normalisation, BM25, tokenizer terms, button payloads, intent labelling."""
 
+import pytest
+
 from nlu.bm25 import BM25
 from nlu.intents import label_question, load_examples, load_names_matter
 from nlu.payload import parse_payload
-from nlu.text import MAX_MODEL_CHARS, has_cjk, normalize
+from nlu.text import MAX_MODEL_CHARS, as_elsewhere, has_cjk, normalize
 
 
 def test_normalize_fullwidth_traditional_control_and_case():
@@ -22,6 +24,22 @@ def test_normalize_caps_length():
 
 def test_has_cjk():
     assert has_cjk("hello 你好") and not has_cjk("hello 😀 123")
+
+
+@pytest.mark.parametrize("text, want", [
+    ("我在深圳上班", "我在外地上班"),
+    ("退休了想去三亚市养老", "退休了想去外地养老"),
+    ("我是黑龙江人", "我是外地人"),
+    ("孩子在宜宾出生的", "孩子在外地出生的"),   # elsewhere in Sichuan is elsewhere too
+    ("我在都江堰上班", "我在都江堰上班"),        # a city of Chengdu is not
+    ("我在重庆上班", "我在重庆上班"),            # 川渝通办 has its own matters
+    ("去澳门要办啥证", "去澳门要办啥证"),
+    ("住在中山路", "住在中山路"),                # a city's name inside a street's
+    ("身体安康", "身体安康"),                    # and inside a word
+    ("", ""),
+])
+def test_a_city_or_province_elsewhere_said_as_a_place_is_elsewhere(text, want):
+    assert as_elsewhere(text) == want
 
 
 def test_bm25_ranks_matching_document_first_and_normalises():
