@@ -71,13 +71,13 @@ _FILLER = re.compile(r"[呃额嗯恩哦噢喔啊唔诶欸哎嗷昂哼\s,.，。!
 _ASKS_NOTHING = {None, "", "greet", "goodbye", "thanks", "affirm", "deny", "chitchat", "nlu_fallback", "out_of_scope"}
 #: A message that asks something rather than saying or asking for it: inside a form, a question instead of the
 #: answer; «可以找人帮我代办不» asks whether there is such a service, «帮我找人代办» asks for it.
-QUESTION = re.compile(r"[?？]|[吗呢嘛么][。!！]?\s*$|多少|怎么|咋|哪里|哪儿|哪个|几天|几点|多久|要好久|好久(?:才|能|可以|拿|办|到)|"
+QUESTION = re.compile(r"[?？]|[吗呢嘛么][。!！]?\s*$|多少|怎么|咋|哪(?!怕)|谁|几天|几点|多久|要好久|好久(?:才|能|可以|拿|办|到)|"
                       r"什么|啥子?|"
                       r"([\u4e00-\u9fff])不\1|可以.*[不吗么嘛]\s*$|能否|有没有|有没得|"  # 收不收费, 能不能
                       r"\S{2}(不|没|没得|没有)[。!！]?\s*$")  # «要带身份证不», «办好了没»: Sichuanese yes-no questions
 #: Words that make a message about a hall rather than about the person («坐轮椅方便不» vs «本人坐轮椅来不了»).
 _HALL_WORDS = re.compile(r"大厅|政务中心|政务服务中心|服务中心|便民|服务站|你们(那|这|单位)|窗口|现场|过去|开门|下班|上班|办事|"
-                         r"延时|取号|排队|停车|自助|邮寄")
+                         r"延时|取号|排队|停车|自助|邮寄|进(得)?去|进门")
 #: Hall words that also describe where a matter is done (its places name the window).
 _MATTER_PLACE_WORDS = {"窗口", "现场", "过去"}
 #: An action (a form, a cancellation, a person, a check of one's materials) is asked for by a message that says
@@ -292,6 +292,12 @@ def tells_apart(text: str, m: Any, siblings: list[Any]) -> bool:
         return True
     common = set.intersection(*(_named_words(x) for x in siblings)) if siblings else set()
     return bool(_bigrams(text) & (_named_words(m) - common))
+
+
+def says_words_of(text: str, other: Any, current: Any) -> bool:
+    """Whether ``text`` says a word of ``other``'s names that ``current``'s names do not have («不动产登记要带啥»
+    after 上门办服务预约)."""
+    return bool(_bigrams(text) & (_named_words(other) - _named_words(current)))
 
 
 def said_apart(text: str, options: list[Any]) -> Any:
@@ -1079,8 +1085,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # 上门办 and 帮办代办, not the card of 上门办服务预约)
         return _with_matter(parse, "ask_matter", aside.code, aside.name, "named_matter")
     if intent in SOCIAL_WORDS and not SOCIAL_WORDS[intent].search(text) and not parse.get("matters") \
-            and not (state.matter_code or state.candidates or state.form):
-        return _as_intent(parse, "nlu_fallback", "no_social_words")  # «老汉儿八十多了» is no goodbye
+            and not (state.matter_code or state.candidates or state.form) \
+            and not (hall_topic is not None and hall_topic(text) is not None):
+        # «老汉儿八十多了» is no goodbye (and «你们中午休息不», read as a greeting, asks the hall's lunch break)
+        return _as_intent(parse, "nlu_fallback", "no_social_words")
     if _COMPLAINT.search(text):
         name = "complain_ticket" if _REGISTER.search(text) else "complain"
         out = dict(parse, intent={"name": name, "confidence": 1.0}, interpreted="complaint")
@@ -1096,6 +1104,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         parse = _as_intent(parse, intent, "a_statement")
     if intent == "book_home_visit" and QUESTION.search(text) and _ABOUT_SERVICE.search(text):
         intent = "ask_matter"  # «上门办需要啥条件» asks about the service; «帮我约个上门办» asks for it
+        service = next((m for m in (kb.get(str(h.get("code"))) for h in (parse.get("matters") or [])[:3])
+                        if m is not None and _bigrams(text) & _named_words(m)), None)
+        if service is not None:  # (the service's matter, by its words: «哪些人能申请上门» → 上门办服务预约's card)
+            return _with_matter(parse, intent, service.code, service.name, "about_the_service")
         parse = _as_intent(parse, intent, "about_the_service")
     corrected = _correction(text, state, nlu)
     if corrected is not None:
@@ -1113,9 +1125,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         parse["intent_ranking"] = [parse["intent"], *rest]  # what else the message may ask stays known
     if intent in _BOOKING_INTENTS and not state.last_booking and not find_booking_numbers(text) \
             and (state.matter_code and QUESTION.search(text) or _NEEDS_APPOINTMENT.search(text)
-                 or state.candidates and not _BOOKED.search(text)):
+                 or (state.candidates or state.matter_code and intent == "change_booking")
+                 and not _BOOKED.search(text)):
         # «是不是要预约» after 婚姻登记, or «结婚的话要提前预约吗», asks whether a matter needs an appointment,
-        # «想改成妈妈的» after options says which: there is no booking to ask about
+        # «想改成妈妈的» after options (or after the card of 民族成份变更) says which: there is no booking to ask about
         intent = "ask_matter"
         parse = _as_intent(parse, intent, "no_booking")
     named, score = _top(parse, kb)

@@ -22,7 +22,8 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, step
 from assistant.dialogue.interpret import (CHOSEN_OPTIONS, DETAIL_INTENTS, MATTER_SCORE, SIBLING_GAP, called_by_name,
-                                          family, look_alikes, offered, other_kinds, said_apart, tells_apart)
+                                          family, look_alikes, offered, other_kinds, said_apart, says_words_of,
+                                          tells_apart)
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
@@ -42,6 +43,11 @@ SMALLTALK_INTENTS = ("greet", "goodbye", "thanks", "affirm", "deny", "chitchat")
 STRONG_MATCH_SCORE = 1.35
 #: A best match this far ahead of the next one is answered even when the NLU attached no matter entity.
 CLEAR_LEAD = 0.15
+#: A best match this far ahead of its nearest sibling was told apart by the question's meaning, though in words its
+#: name does not use («买了房子能落户不»: 购房落户 1.46, 人才落户 -0.26): no need to ask which. Measured on the current
+#: NLU: questions that say only the family lead by 0.03-0.65 («公积金提取» 0.16, «社保卡的事» 0.26, «养老认证» 0.65),
+#: questions that say the situation by 0.4-1.7 («娃娃刚生要上户口» 1.15).
+MEANING_APART = 1.0
 #: Failed turns in a row that open a human-helper ticket.
 FALLBACKS_BEFORE_HANDOFF = 2
 DEFAULT_LEVEL = "区政务大厅"
@@ -245,7 +251,8 @@ def _close_calls(ctx: StepContext, kb: Any, m: Any) -> list[Any]:
         # Chongqing — one that does is moved to it before this step)
         near = {x.code: x for x in family(kb, m) if x.code == m.code or "川渝" not in x.name}
         siblings = [near[h["code"]] for h in hits[:4] if h.get("code") in near]
-        if len(siblings) >= 2 and not tells_apart(ctx.tracker.text or "", m, siblings):
+        apart = next((top - float(h.get("score") or 0) for h in hits[1:] if h.get("code") in near), 0.0)
+        if len(siblings) >= 2 and apart < MEANING_APART and not tells_apart(ctx.tracker.text or "", m, siblings):
             return siblings[:3]
         return other_kinds(ctx.tracker.text or "", m, hits, kb)  # «办营业执照»: 补领 or 设立?
     return [kb.get(h["code"]) for h in hits[:3] if top - float(h.get("score") or 0) <= 2 * SIBLING_GAP]
@@ -412,6 +419,10 @@ async def matter_detail(ctx: StepContext) -> None:
             _clarify(ctx, strong, intent)
             return
         named = [said]
+    if not named and current is not None and ranked and _score(ctx, ranked[0].code) >= MATTER_SCORE \
+            and all(r.code != current.code for r in ranked[:3]) and not ctx.tracker.latest_message.get("interpreted") \
+            and says_words_of(ctx.tracker.text or "", ranked[0], current):
+        current = None  # «不动产登记要带啥» after 上门办服务预约: a question about other matters (which of them?)
     m = named[0] if named else current
     if named and not _is_payload(ctx) and not ctx.tracker.latest_message.get("interpreted"):
         kinds = other_kinds(ctx.tracker.text or "", m, ctx.tracker.latest_message.get("matters") or [], kb)
@@ -423,8 +434,10 @@ async def matter_detail(ctx: StepContext) -> None:
         _clarify(ctx, options, intent)  # «要去哪里办» after options, none picked: the same options, for this question
         return
     if m is None and len(ranked) >= 2 and _score(ctx, ranked[0].code) >= MATTER_SCORE:
-        _clarify(ctx, ranked, intent)  # «不动产登记要带啥»: which of them (not for a bare «要带啥»)
-        return
+        m = _said_whole(ctx, ranked)  # «上门要收费不»: 上门办服务预约, the one of them it says the words of
+        if m is None:
+            _clarify(ctx, ranked, intent)  # «不动产登记要带啥»: which of them (not for a bare «要带啥»)
+            return
     if m is None:
         ctx.text(say("matter.which", what=say(f"detail.what.{intent}")))
         ctx.unplaced = True

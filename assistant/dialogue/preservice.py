@@ -14,7 +14,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, get_step, step
-from assistant.dialogue.interpret import QUESTION
+from assistant.dialogue.interpret import DETAIL_INTENTS, QUESTION
 from assistant.dialogue.rules import load_rules
 from assistant.dialogue.replies import say
 from assistant.logging import get_logger, log_event
@@ -122,14 +122,19 @@ async def _digression(ctx: StepContext) -> bool:
     asks = QUESTION.search(text) or (req in _NAMING_SLOTS - {"visit_matter"} and _REQUEST.search(text))
     if not req or text.startswith("/") or not asks:
         return False
+    if req == "licence_type" and ctx.tracker.intent not in DETAIL_INTENTS and _pre(ctx).catalogue.find(text):
+        return False  # «食品经营许可证可以不» where the licence was asked: the answer, asked as a question
     visit_matter = _requested_visit_matter(ctx, req)
     if visit_matter is not None:  # «帮他办养老认证» where the person's name was asked: what the visit is for
         ctx.set_slot("visit_matter", f"{visit_matter.code}|{visit_matter.name}")
         ctx.text(say("preservice.visit.matter_noted", name=visit_matter.name))
     elif ctx.tracker.intent in _DIGRESSION_INTENTS:
         await _run_step(ctx, ctx.tracker.intent)
-    elif req in _NAMING_SLOTS and ctx.tracker.intent not in _FORM_CONTROL_INTENTS and not _CANCEL_WORD.search(text):
-        ctx.text(say("preservice.form.unanswered"))  # a question, not the answer: not kept, whatever it asks
+    elif (req in _NAMING_SLOTS or req == "licence_type" and _pre(ctx).catalogue.find(text) is None) \
+            and ctx.tracker.intent not in _FORM_CONTROL_INTENTS and not _CANCEL_WORD.search(text):
+        # a question, not the answer: not kept, whatever it asks («需要身份证不» where the licence was asked; «食品
+        # 经营许可证可以不» names one: an answer)
+        ctx.text(say("preservice.form.unanswered"))
     else:
         return False
     ctx.text(say("preservice.form.resume"))

@@ -457,3 +457,20 @@ def test_a_question_in_a_whole_domains_words_is_read_with_the_message_before(cha
     chat("我退休了想去三亚养老")  # (options: 正常退休 …, nothing of 医保)
     last = chat(question)
     assert last["matter"]["name"] == "异地安置退休人员备案", _buttons(last)
+
+
+def test_a_question_whose_meaning_tells_the_siblings_apart_is_answered_without_asking_which(chat):
+    # (in words the name does not use: 买了房子 for 购房; the search puts the others of the family far behind)
+    assert chat("买了房子户口能落过来不")["matter"]["name"] == "购房落户（合法稳定住所落户）"
+
+
+def test_a_question_that_says_only_the_family_still_asks_which(chat):
+    last = chat("落户咋办")
+    assert last["matter"] is None and len(_buttons(last)) >= 3
+
+
+def test_a_detail_question_that_says_the_words_of_one_of_its_close_matches_is_about_that_one(chat):
+    last = chat("上门要收费不")  # (close: 上门办服务预约, 优待证, 婚姻登记; only the first is called 上门)
+    assert (last["intent"], last["matter"]["name"]) == ("ask_fee", "上门办服务预约（老年人、残疾人等行动不便群众）")
+    which = _buttons(chat("不动产登记要带啥"))  # (every one of them is called 不动产登记: which?)
+    assert sum(b.startswith("不动产") for b in which) >= 2, which

@@ -51,6 +51,24 @@ def test_hall_only_topics_after_a_matter_are_about_the_hall(kb, halls, text, int
     assert out["intent"]["name"] == "ask_hall" and _topic(out) == topic
 
 
+@pytest.mark.parametrize("text, intent, hits, topic", [
+    ("你们中午休息不", "greet", [], "lunch"),  # (a greeting without its words, in no conversation)
+    ("坐轮椅能进去不", "ask_matter", [("512B0645800000", 1.17)], "accessibility"),  # (a matter of wheelchairs found)
+])
+def test_a_hall_question_read_as_something_else_in_no_conversation_is_about_the_hall(kb, halls, text, intent, hits,
+                                                                                     topic):
+    out = _read(kb, halls, _parse(text, intent, hits))
+    assert out["intent"]["name"] == "ask_hall" and _topic(out) == topic
+
+
+@pytest.mark.parametrize("text", ["哪些人能申请上门", "上门办需要啥条件", "谁可以申请上门办"])
+def test_a_question_about_the_home_visit_service_is_about_its_matter_not_a_booking(kb, halls, text):
+    out = _read(kb, halls, _parse(text, "book_home_visit", [("JN-FW-001", 0.98), ("512B0357300000", 0.9)]))
+    assert out["intent"]["name"] == "ask_matter" and out["matters"][0]["code"] == "JN-FW-001", out
+    assert _read(kb, halls, _parse("帮我约个上门办", "book_home_visit", [("JN-FW-001", 1.4)]))["intent"]["name"] \
+        == "book_home_visit"
+
+
 def test_a_where_after_a_matter_stays_about_the_matter(kb, halls):
     out = _read(kb, halls, _parse("在哪儿办嘛", "ask_location", [(RESIDENCE, 1.2)]), _after_matter())
     assert out["intent"]["name"] == "ask_location"

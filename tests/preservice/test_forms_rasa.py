@@ -235,3 +235,19 @@ def test_a_request_for_a_matter_where_a_name_was_asked_is_what_the_visit_is_for(
     number = re.search(BOOKING_NUMBER, all_text(r)).group(0)
     b = live.http.get(f"/api/v1/bookings/{number}", headers=live.staff_headers).json()
     assert b["person_name"].startswith("张") and b["matter_name"] == "80周岁以上老年人高龄津贴发放"
+
+
+def test_questions_inside_the_forms_are_answered_and_the_form_asks_again(live):
+    sid = "ps-it-digress-1"
+    live.chat(sid, "帮我预约上门办")
+    r = live.chat(sid, "哪些人能申请上门")  # about the service: its card, not the name
+    assert r["matter"]["name"].startswith("上门办服务预约") and "姓名" in all_text(r)
+    live.chat(sid, "王建国，腿断了")
+    r = live.chat(sid, "在哪办")  # where the phone number was asked: a question, not a number
+    assert "号码好像不对" not in all_text(r) and "联系电话" in all_text(r)
+    sid = "ps-it-digress-2"
+    live.chat(sid, "证照快到期了帮我登记个提醒")
+    r = live.chat(sid, "需要身份证不")  # where the licence was asked: no licence type
+    assert "不在金牛区许可延续提示清单里" not in all_text(r) and "哪种证照" in all_text(r)
+    r = live.chat(sid, "食品经营许可证可以不")  # the answer, asked as a question
+    assert "编号" in all_text(r)
