@@ -1053,8 +1053,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         chosen = _selection(text, parse, state, kb)
         if chosen is not None:
             # what the message asks («…要带啥» picks an option and asks its materials), else what was being asked
-            asked = intent if intent in DETAIL_INTENTS else \
-                state.last_intent if state.last_intent in ASK_INTENTS else "ask_matter"
+            # («迁出去那个», read as a place question by «去», asks no detail: a statement picks, it asks nothing)
+            detail = intent in DETAIL_INTENTS and bool(QUESTION.search(text) or _DETAIL_WORDS.search(text))
+            asked = intent if detail else state.last_intent if state.last_intent in ASK_INTENTS else "ask_matter"
             return _with_matter(parse, asked, chosen.code, chosen.name, "selection")
     narrowed = _narrowed(text, state, kb) if state.candidates and set(strong) <= set(state.candidates) \
         and intent not in _NOT_A_CHOICE and intent not in DETAIL_INTENTS else []

@@ -474,3 +474,9 @@ def test_a_detail_question_that_says_the_words_of_one_of_its_close_matches_is_ab
     assert (last["intent"], last["matter"]["name"]) == ("ask_fee", "上门办服务预约（老年人、残疾人等行动不便群众）")
     which = _buttons(chat("不动产登记要带啥"))  # (every one of them is called 不动产登记: which?)
     assert sum(b.startswith("不动产") for b in which) >= 2, which
+
+
+def test_picking_an_option_in_words_that_ask_nothing_asks_what_was_being_asked(chat):
+    chat("户口")  # (options: 户口迁移审批, 户口迁出 …)
+    last = chat("迁出去那个")  # («去» made it a place question)
+    assert (last["intent"], last["matter"]["name"]) == ("ask_matter", "户口迁出（开具户口迁移证明）")
