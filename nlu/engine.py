@@ -19,15 +19,15 @@ from nlu.adapter import load_or_train as adapter_load_or_train
 from nlu.adapter import train as train_adapter
 from nlu.embed import Encoder
 from nlu.index import FusionWeights, MatterHit, MatterIndex, kb_fingerprint
-from nlu.intents import (ALL_INTENTS, ANSWER_CLAUSE, ANSWER_INTENTS, MATTER_INTENTS, SOCIAL_INTENTS, SOCIAL_WORDS,
-                         IntentClassifier, load_examples, training_hash, training_set)
+from nlu.intents import (ALL_INTENTS, ANSWER_CLAUSE, ANSWER_INTENTS, MATTER_INTENTS, NAMED_ALONE_INTENTS,
+                         SOCIAL_INTENTS, SOCIAL_WORDS, IntentClassifier, load_examples, training_hash, training_set)
 from nlu.learned import DEFAULT_MATCH_THRESHOLD, LearnedExample, LearnedMatch, LearnedSet
 from nlu.lexicon import Tokenizer, lexicon_words, write_userdict
 from nlu.payload import parse_payload, payload_parse
 from nlu.phonetic import PhoneticIndex
 from nlu.ranker import Ranker, cache_key, candidate_features, load_or_train, train
 from nlu.rerank import MatterTerms, RerankWeights, features
-from nlu.text import MAX_MODEL_CHARS, as_elsewhere, has_cjk, normalize, strip_frame
+from nlu.text import MAX_MODEL_CHARS, as_elsewhere, has_cjk, normalize, strip_frame, what_about
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +235,13 @@ class NLU:
             clf.save(path)
         return clf, False
 
+    def said_alone(self, norm: str, hit: MatterHit) -> bool:
+        """Whether a normalised text is nothing but a word (three characters or more) of ``hit``'s name or one of its
+        aliases («身份证»: 居民身份证办理（包括临时）, alias 身份证办理), or what a «那X呢» asks about."""
+        text = "".join(ch for ch in what_about(norm) or strip_frame(norm) if ch.isalnum())
+        m = self._by_code.get(hit.code)
+        return m is not None and len(text) >= 3 and any(text in term for term in [m.name, *m.aliases])
+
     def has_content(self, norm: str, terms: list[str] | None = None) -> bool:
         """Whether a normalised text (its BM25 ``terms`` when already known) has a term the KB knows beyond the
         generic follow-up vocabulary."""
@@ -407,6 +414,12 @@ class NLU:
         intent, conf = ranking[0]
         top = hits[0].score if hits else 0.0
         found = top >= cal.oos_threshold
+        if intent in NAMED_ALONE_INTENTS and intent != "ask_matter" and found and not self.has_content(norm, terms) \
+                and self.said_alone(norm, hits[0]):
+            # nothing but a matter's name in words of the follow-ups («身份证», as in «要带身份证不»), read as checking
+            # one's materials (every example of which lists some things people bring): a question about the matter
+            ranking = [("ask_matter", conf), *ranking]
+            intent = "ask_matter"
         if intent != "ask_matter" and found:
             found = self.has_content(norm, terms) or (cal.followup_threshold > 0 and top >= cal.followup_threshold)
         # a question the classifier calls out of scope, or a yes / no that is not said as an answer of its own
@@ -439,6 +452,9 @@ class NLU:
                 # (a word of follow-ups too counts here: «结婚», as in «要不要带结婚证», names 婚姻登记 said alone)
                 # (found clearly, not strongly, counts too: «我刚从部队退下来» finds 退役报到 at 0.87, nothing near)
                 clear = found and (len(hits) < 2 or hits[0].score - hits[1].score >= cal.ambiguity_margin)
+                # (small talk, which has no words of its own beyond whom it is said to, only strongly: «帮我算个命»
+                # finds 帮办代办 clearly, by «帮»)
+                clear = clear and intent != "chitchat"
                 if intent in SOCIAL_WORDS and (strongly or clear) and not SOCIAL_WORDS[intent].search(norm):
                     # «退役了» read as a goodbye: the matter it names goes aside, for the dialogue to use when the
                     # conversation has no matter (after a matter it is a detail: «我辞职了» after a 公积金 question)

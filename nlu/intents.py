@@ -26,17 +26,24 @@ INTENTS_FILE = DATA_DIR / "intents.yml"
 
 #: Intents that ask about a matter: a matter found in the text is routed.
 MATTER_INTENTS = ("ask_matter", "ask_materials", "ask_location", "ask_time", "ask_fee")
+#: Intents that a message of nothing but a matter's name is not, though the classifier may read it so: they ask
+#: something of a matter, or check the things one brought (whose names, «身份证», «结婚证», are matters' names too).
+NAMED_ALONE_INTENTS = (*MATTER_INTENTS, "precheck_materials")
 #: Intents that never carry a matter.
 SOCIAL_INTENTS = ("greet", "goodbye", "thanks", "affirm", "deny", "chitchat")
 #: Of those, the answers to a question (yes, no).
 ANSWER_INTENTS = ("affirm", "deny")
-#: The words a greeting, a goodbye or a thanks is said with (every example of ``nlu/data/intents.yml`` has them): a
-#: message the classifier reads as one of these without its words («退役了» as a goodbye) may name a matter.
+#: The words a greeting, a goodbye, a thanks or small talk is said with (every example of ``nlu/data/intents.yml``
+#: has them): a message the classifier reads as one of these without its words («退役了» as a goodbye) may name a
+#: matter.
 SOCIAL_WORDS = {
     "goodbye": re.compile(r"再见|拜拜|走了|先走|下次|就这样|没别的|没有其他|先去办|先这样|回见|88|bye|再来|晓得了|知道了|明白了|懂了|不问了|"
                           r"就问这些|再会|下线|晚安|不聊了|结束|退出|没得啥子|回头见|改天", re.I),
     "thanks": re.compile(r"谢|辛苦|麻烦你|thank", re.I),
     "greet": re.compile(r"你好|您好|喂|在吗|在不在|有人|哈喽|hello|hi|早|上午好|下午好|晚上好|嗨|老师好|打扰", re.I),
+    # (small talk is said to 金小二 or about nothing: «我要开个火锅店» read so, for «你吃火锅不», is no small talk)
+    "chitchat": re.compile(r"你|您|金小二|机器人|笑话|聊|无聊|唱|哈哈|呵呵|嘿嘿|666|厉害|心情|龙门阵|笑死|测试|随便|啊啊|"
+                           r"好玩|故事", re.I),
 }
 #: A yes or a no said as a clause of its own («不用了，…», «是的。»), not the first character of a name («无犯罪…»).
 ANSWER_CLAUSE = re.compile(r"^(不是|不对|不用|不要|不需要|没有|没得|对|是的|是|好的|好|行|嗯|可以|没错|不)"

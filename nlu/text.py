@@ -97,6 +97,16 @@ def has_cjk(text: str) -> bool:
 
 
 # The framing of a formal written question (a message-board subject line, a letter): "关于……的咨询", "咨询……的问题",
+#: «那换证呢», «护照呢»: what about another matter (group 1: what is asked about).
+WHAT_ABOUT = re.compile(r"^(?:那么|那|还有)?([^，,。？?\s]{1,8})(?:呢|嘞|喃)[?？]?$")
+
+
+def what_about(text: str) -> str:
+    """What a «那X呢» asks about («那身份证呢» → «身份证»), else ``""``."""
+    m = WHAT_ABOUT.match(text)
+    return m.group(1) if m else ""
+
+
 # "请问……", and the place names every question here shares. It says nothing about which matter is meant but pulls
 # the sentence embedding towards other framed texts.
 _FRAME_HEAD = re.compile(r"^(?:关于|想咨询一下|想咨询|咨询一下|咨询|请问一下|请问|想问一下|问一下)[，,:：\s]*")

@@ -33,6 +33,7 @@ from assistant.preservice.numbers import find_booking_numbers
 from knowledge.hall_questions import HALL_ONLY_TOPICS, HallTopic
 from nlu.intents import SOCIAL_WORDS
 from nlu.rerank import VariantCues
+from nlu.text import WHAT_ABOUT as _WHAT_ABOUT, strip_frame, what_about
 
 #: The detail intents (what to bring, where, how long, what it costs).
 DETAIL_INTENTS = ("ask_materials", "ask_location", "ask_time", "ask_fee")
@@ -101,8 +102,6 @@ ACTION_WORDS = {
 }
 #: A message that says who the person is («我是职工医保», «我们是外地户口»), not what they ask for.
 _DESCRIBES_SELF = re.compile(r"^(我|我们|我家|我们家|本人|俺)(是|属于|算|都是)(?!.*(办|申请|咋|怎么|想|要))")
-#: «那换证呢», «护照呢»: what about another matter.
-_WHAT_ABOUT = re.compile(r"^(那|那么|还有)?[^，,。？?\s]{1,8}(呢|嘞|喃)[?？]?$")
 #: A question how to get something done («优待证咋办», «怎么申请»), not whether it is needed («需要公证不»).
 _HOW_TO = re.compile(r"(咋|怎么|怎样|如何|啷个)(个|样)?(办|弄|整|搞|申请|申领|领|开|处理)")
 #: A question what has to be got for something («卖烟要办啥», «开网店要啥证») or whether one can have it («能贷款不»,
@@ -139,13 +138,20 @@ _WHETHER_ONE_CAN = re.compile(r"(可以|能|行)(不|吗|么|嘛|没)[？?]?$|�
 #: Money received, not paid («能领钱不», «一个月发好多»): a question about a benefit, not a fee.
 _RECEIVES = re.compile(r"领(钱|多少|好多|得到)|能领|可以领|发(钱|多少|好多)|拿(多少|好多)?钱|能拿|有钱(拿|领)|补(多少|好多)|"
                        r"给(多少|好多)钱|有没有钱")
+#: A matter's name that says it pays («失业保险金申领», «高龄津贴发放»).
+_PAYS = re.compile(r"金|津贴|补贴|补助|待遇|救助|奖励|抚恤|报销")
 #: Words of a firm: a policy question with one asks for the firm policies («小微企业有啥补贴»).
 _FIRM_WORDS = re.compile(r"企业|公司|小微|个体|商户|店|厂|单位|老板|门面|营业|纳税|经营|员工|招工|招聘")
+#: Something done to the person («我被裁员了», «公司把我辞退了»): they are the one it happened to, not the firm.
+_HAPPENED_TO_ME = re.compile(r"^(我|俺|本人)(被|遭|让人)|把我")
 #: A question whether an appointment is needed («要提前预约吗», «需不需要预约»), not about one's own booking.
 _NEEDS_APPOINTMENT = re.compile(r"(要|需要|得|用|必须)(先|提前)?预约|预约(吗|不|么|没)[？?]?$")
 #: A request to erase what the assistant keeps of the conversation («删除我的记录», «把聊天记录清掉»).
 _ERASE = re.compile(r"(删除|删掉|删了|清除|清空|清掉|抹掉|销毁|不要保留|别保留|不要留)\S{0,6}"
                     r"(记录|聊天|对话|信息|资料|数据|隐私|痕迹)|(记录|聊天记录|对话|信息|资料|数据)\S{0,4}(删除|删掉|删了|清除|清掉)")
+#: A word of erasing (every example of ``erase_my_data`` has one): a message read so without one is not a request
+#: to erase («公司把我辞退了»).
+ERASE_SAID = re.compile(r"删|清除|清空|清掉|抹掉|销毁|注销我的|不想留|不要留|别留|不要保|别保")
 #: After the erase question: a typed yes / no.
 _ERASE_YES = {"affirm"}
 _ERASE_NO = {"deny", "goodbye"}
@@ -325,6 +331,20 @@ def other_kinds(text: str, m: Any, hits: list[dict[str, Any]], kb: Any) -> list[
         if not _kinds(other) & kinds and words & _named_words(other):
             out.append(other)
     return out if len(out) > 1 else []
+
+
+def only_shared_words(text: str, m: Any, hits: list[dict[str, Any]], kb: Any) -> list[Any]:
+    """``[m, …]`` to ask which, else ``[]``: the question says nothing but words that ``m`` and another match that
+    fits it well on its own (:data:`MATTER_SCORE`) are both called by — it names a field, not a matter («公积金»:
+    贷款, 缴存 or 提取; «医保», «那医保呢»). Offered: the three best called by all its words."""
+    words = _bigrams(what_about(text) or strip_frame(text))
+    if not words or not words <= _named_words(m):
+        return []
+    others = [(kb.get(str(h.get("code"))), float(h.get("score") or 0)) for h in hits[1:3]]
+    others = [(x, score) for x, score in others if x is not None and x.code != m.code and words <= _named_words(x)]
+    if not any(score >= MATTER_SCORE for _, score in others):
+        return []
+    return [m] + [x for x, score in others if score >= LOOK_ALIKE_SCORE]
 
 
 def look_alikes(text: str, m: Any, hits: list[dict[str, Any]], kb: Any) -> list[str]:
@@ -574,10 +594,12 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     guess = _top(parse, kb)[0]
     by_meaning = guess is not None and not QUESTION.search(text) and not _bigrams(text) & _named_words(guess)
     keep = not answering and (size <= _SHORT_QUESTION or size <= _SHORT_QUESTION + 2 and bool(QUESTION.search(text))
-                              or by_meaning) and _fits_better(parse, text, current, members, state, kb, nlu)
+                              or by_meaning) and _fits_better(parse, text, current, members, state, kb, nlu) \
+        and not _about_another(text, guess, members)
     if not keep and (_names_other(parse, set(members), kb, by)
                      or any(m is None or not _says_ours(text, m, set(members), kb) for m in named)) \
-            and not (answering and _options_fit_together(parse, text, state, kb, nlu, members)):
+            and not (answering and not _about_another(text, guess, members)
+                     and _options_fit_together(parse, text, state, kb, nlu, members)):
         return None  # the message names another matter: a new topic (the search with the question: only then)
     # every member is scored (not only those that would reach the top of the whole KB) and re-scored among the
     # members, for the earlier question plus the detail and for the detail alone: the earlier question chose the
@@ -653,6 +675,13 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         # the words it shares with the other are ours too («买的二手房» after 契税, which is also called 二手房税费)
         return current
     return None
+
+
+def _about_another(text: str, guess: Any, members: dict[str, Any]) -> bool:
+    """Whether a «那X呢» asks about a matter outside ``members`` that X is all words of («那医保呢» after 社会保障卡
+    申领: 城乡居民参保登记, called 医保参保; 社保卡 is used for 医保, so the two fit together)."""
+    words = _bigrams(what_about(text))
+    return guess is not None and guess.code not in members and bool(words) and words <= _named_words(guess)
 
 
 def _options_fit_together(parse: dict[str, Any], text: str, state: DialogueState, kb: Any, nlu: Any,
@@ -815,6 +844,9 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
         # (a question in the words of a whole domain — «医保咋办» after «退休了要去海南养老» — takes any of its
         # department's matters: 异地安置退休人员备案, found together, not by «医保» alone)
         return None
+    offered = {x.code for m in map(kb.get, state.candidates) if m is not None for x in family(kb, m)}
+    if str(hit.get("code")) in offered and _about_another(text, _top(parse, kb)[0], offered):
+        return None  # «那医保呢» after the options for «社保卡咋办» asks about 医保, not one of them
     asked = intent if intent in ASK_INTENTS else "ask_matter"
     out = _with_matter(parse, asked, str(hit["code"]), str(hit.get("name") or ""), "together")
     out["read_with"] = earlier  # (the question that brings up the matter is the two together)
@@ -846,6 +878,35 @@ def _together_with(parse: dict[str, Any], state: DialogueState) -> str:
 
 def _for_people(matter: Any) -> bool:
     return matter is not None and list(getattr(matter, "service_object", None) or []) == ["自然人"]
+
+
+def _for_firms(matter: Any) -> bool:
+    """Whether ``matter`` serves firms and no one as a person (its service objects, or its name when none are given:
+    企业经济性裁员报告)."""
+    served = list(getattr(matter, "service_object", None) or [])
+    return matter is not None and "自然人" not in served and bool(served or _FIRM_WORDS.search(matter.name))
+
+
+_PEOPLE_CODES: list[Any] = [None, []]
+
+
+def _people_codes(kb: Any) -> list[str]:
+    if _PEOPLE_CODES[0] is not kb:
+        _PEOPLE_CODES[:] = [kb, [m.code for m in kb.matters if _for_people(m)]]
+    return _PEOPLE_CODES[1]
+
+
+def _happened_to_person(parse: dict[str, Any], kb: Any, nlu: Any) -> dict[str, Any] | None:
+    """Something done to the person («我被裁员了», «公司把我辞退了») whose best match serves firms only (企业经济性
+    裁员报告, 公司注销登记): the matter for people it finds best among theirs, when it finds one as well as the NLU
+    finds a matter at all (失业登记); else ``None``."""
+    text = str(parse.get("text") or "")
+    if nlu is None or not _HAPPENED_TO_ME.search(text) or not _for_firms(_top(parse, kb)[0]):
+        return None
+    best = next(iter(nlu.rank_among(text, _people_codes(kb), 1)), None)
+    if best is None or best.score < nlu.calibration.oos_threshold:
+        return None
+    return _with_matter(parse, "ask_matter", best.code, best.name, "happened_to_person")
 
 
 def _policy_for_people(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> dict[str, Any] | None:
@@ -1043,6 +1104,14 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         return parse
     intent = parse["intent"]["name"]
     strong = _strong(parse)
+    if intent == "erase_my_data" and not ERASE_SAID.search(text):
+        # «公司把我辞退了» read as erasing: a question about the matter it names strongly, else not understood
+        parse = _as_intent(parse, "ask_matter" if strong else "nlu_fallback", "no_erase_words")
+        intent = parse["intent"]["name"]
+    if not (state.matter_code or state.candidates or state.form):
+        happened = _happened_to_person(parse, kb, nlu)
+        if happened is not None:
+            return happened
     if state.candidates and (intent == "ask_policy" or _RECEIVES.search(text)) and not _points(text):
         # «我妈是残疾人» → options → «能领啥补贴»: what people like them can receive, read with the question of the
         # options (not the option an alias of which says 补贴)
@@ -1223,7 +1292,16 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         hit = _one_together(nlu, state.topic_text, text)
         found = kb.get(str(hit.get("code"))) if hit is not None and float(hit.get("score") or 0) >= MATTER_SCORE \
             else None
-        found = found or kb.get(state.matter_code)
+        current = kb.get(state.matter_code)
+        if current is not None and not _PAYS.search(current.name) \
+                and (found is None or found.code == current.code or _for_firms(found) and not _for_firms(current)):
+            # (the matter pays nothing, and the two together find nothing clear, or it, or a firm's matter for a
+            # person's: «我被裁员了» → 失业登记 → «有没有钱领»: what one receives is a matter its card offers that pays)
+            paying = [c for c in getattr(current, "related", None) or []
+                      if _PAYS.search(getattr(kb.get(c), "name", ""))]
+            found = kb.get(next((h.code for h in nlu.rank_among(f"{state.topic_text} {text}", paying, 1)), "")) \
+                if paying else found
+        found = found or current
         if found is not None:
             return _with_matter(parse, "ask_matter", found.code, found.name, "receives")
     material = _asks_about_material(parse, state, kb)

@@ -22,8 +22,8 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, step
 from assistant.dialogue.interpret import (CHOSEN_OPTIONS, DETAIL_INTENTS, MATTER_SCORE, SIBLING_GAP, called_by_name,
-                                          family, look_alikes, offered, other_kinds, said_apart, says_words_of,
-                                          tells_apart)
+                                          family, look_alikes, offered, only_shared_words, other_kinds, said_apart,
+                                          says_words_of, tells_apart)
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
@@ -254,7 +254,9 @@ def _close_calls(ctx: StepContext, kb: Any, m: Any) -> list[Any]:
         apart = next((top - float(h.get("score") or 0) for h in hits[1:] if h.get("code") in near), 0.0)
         if len(siblings) >= 2 and apart < MEANING_APART and not tells_apart(ctx.tracker.text or "", m, siblings):
             return siblings[:3]
-        return other_kinds(ctx.tracker.text or "", m, hits, kb)  # «办营业执照»: 补领 or 设立?
+        # «办营业执照»: 补领 or 设立? «公积金»: 贷款, 缴存 or 提取?
+        text = ctx.tracker.text or ""
+        return other_kinds(text, m, hits, kb) or only_shared_words(text, m, hits, kb)
     return [kb.get(h["code"]) for h in hits[:3] if top - float(h.get("score") or 0) <= 2 * SIBLING_GAP]
 
 

@@ -292,6 +292,16 @@ def test_a_question_that_says_no_kind_is_asked_which_when_the_best_match_is_of_o
     assert last["matter"]["name"] == "个体工商户设立登记"
 
 
+@pytest.mark.parametrize("word, among", [
+    ("公积金", {"个人住房公积金贷款", "住房公积金缴存登记"}),  # a field: 贷款, 缴存 or 提取?
+    ("身份证", {"居民身份证办理（包括临时）"}),  # read as checking one's materials, found nothing
+])
+def test_a_word_several_matters_are_called_by_said_alone_is_asked_which(chat, word, among):
+    first = chat(word)
+    assert first["matter"] is None and among <= set(_buttons(first)), _buttons(first)
+    assert len([b for b in _buttons(first) if word in b]) >= 2
+
+
 def test_a_question_that_says_its_kind_is_answered_at_once(chat):
     last = chat("营业执照丢了")
     assert last["matter"]["name"] == "证照遗失补领、换发申请"
@@ -459,6 +469,18 @@ def test_a_question_in_a_whole_domains_words_is_read_with_the_message_before(cha
     assert last["matter"]["name"] == "异地安置退休人员备案", _buttons(last)
 
 
+@pytest.mark.parametrize("pick", [True, False])
+def test_a_what_about_in_another_fields_words_leaves_the_matter_and_its_options(chat, pick):
+    # 社保卡 is used for 医保 and the two fit together, yet «那医保呢» asks about 医保 — after the card or its options
+    first = chat("社保卡咋办")
+    if pick:
+        chat(next(b["payload"] for p in first["replies"] if p["type"] == "buttons" for b in p["buttons"]
+                  if b["title"] == "社会保障卡申领"))
+    last = chat("那医保呢")
+    named = [last["matter"]["name"]] if last["matter"] else _buttons(last)
+    assert named and all("参保" in n or "医疗保险" in n for n in named[:1]), named
+
+
 def test_a_question_whose_meaning_tells_the_siblings_apart_is_answered_without_asking_which(chat):
     # (in words the name does not use: 买了房子 for 购房; the search puts the others of the family far behind)
     assert chat("买了房子户口能落过来不")["matter"]["name"] == "购房落户（合法稳定住所落户）"
@@ -480,3 +502,31 @@ def test_picking_an_option_in_words_that_ask_nothing_asks_what_was_being_asked(c
     chat("户口")  # (options: 户口迁移审批, 户口迁出 …)
     last = chat("迁出去那个")  # («去» made it a place question)
     assert (last["intent"], last["matter"]["name"]) == ("ask_matter", "户口迁出（开具户口迁移证明）")
+
+
+def test_every_erase_example_says_a_word_of_erasing():
+    from assistant.dialogue.interpret import ERASE_SAID
+    from nlu.intents import load_examples
+
+    assert [e for e in load_examples()["erase_my_data"] if not ERASE_SAID.search(str(e))] == []
+
+
+def test_a_message_read_as_erasing_without_a_word_of_it_does_not_offer_to_erase(chat):
+    # («公司把我辞退了» is read as erase_my_data by the classifier)
+    last = chat("公司把我辞退了")
+    assert last["intent"] != "erase_my_data" and "是，删除我的记录" not in _buttons(last)
+    assert chat("帮我把刚才说的都删了")["intent"] == "erase_my_data"
+
+
+@pytest.mark.parametrize("said", ["我被裁员了", "公司把我辞退了"])
+def test_something_done_to_the_person_gets_a_matter_for_people_not_the_firms(chat, said):
+    # the best match serves firms (企业经济性裁员报告, 公司注销登记): the person it happened to registers as unemployed
+    last = chat(said)
+    assert last["matter"] and last["matter"]["name"] == "失业登记", last["matter"]
+    # and what one can receive is the matter its card offers that pays (not 失业登记 again)
+    assert chat("有没有钱领")["matter"]["name"] == "失业保险金申领"
+
+
+def test_a_firm_saying_it_lays_people_off_keeps_the_firms_matter(chat):
+    last = chat("我们公司要裁员，要报告不")
+    assert not last["matter"] or last["matter"]["name"] != "失业登记"

@@ -70,7 +70,8 @@ def test_every_greeting_goodbye_and_thanks_example_has_its_words():
         assert [e for e in examples[intent] if not words.search(str(e))] == [], intent
 
 
-@pytest.mark.parametrize("social, words", [("goodbye", "再见，"), ("thanks", "谢谢，"), ("greet", "你好，")])
+@pytest.mark.parametrize("social, words", [("goodbye", "再见，"), ("thanks", "谢谢，"), ("greet", "你好，"),
+                                           ("chitchat", "你晓得")])  # («我要开个火锅店» read as small talk)
 def test_a_social_reading_without_its_words_puts_the_matter_it_names_aside(probe, social, words):
     # «退役了» reads as a goodbye to the classifier; it names 退役报到, which the search finds well. The reading stays
     # (after a matter, «我辞职了» is a detail the dialogue refines with); the matter goes aside for the dialogue
@@ -81,3 +82,27 @@ def test_a_social_reading_without_its_words_puts_the_matter_it_names_aside(probe
     # said with its words: nothing aside
     res = _decide(probe, [(social, 0.9), ("ask_matter", 0.02)], top=top, text=words + probe.matters[0].name)
     assert res["intent"]["name"] == social and "named_matter" not in res
+
+
+def test_nothing_but_a_matters_name_is_a_question_about_it_whatever_the_classifier_guessed(probe):
+    # «身份证» alone: the classifier reads the materials check (its examples list the things people bring) and the
+    # word is one of the follow-ups' («要带身份证不»), so no content term counted and nothing was found
+    m = next(x for x in probe.matters if any(a == "身份证办理" for a in x.aliases))
+    hits = [MatterHit(m.code, m.name, 1.2), MatterHit(probe.matters[1].code, probe.matters[1].name, 0.9)]
+    for intent in ("precheck_materials", "ask_materials"):
+        res = probe.decide("身份证", "身份证", [(intent, 0.5), ("ask_matter", 0.2)], hits)
+        assert res["intent"]["name"] == "ask_matter" and res["matters"][0]["code"] == m.code, intent
+    # the same word in a sentence is what the classifier said it is
+    res = probe.decide("要带身份证不", "要带身份证不", [("ask_materials", 0.6), ("ask_matter", 0.2)], hits)
+    assert res["intent"]["name"] == "ask_materials"
+    # a feature's own word that a matter is named by too («上门办») keeps the feature
+    res = probe.decide("上门办", "上门办", [("book_home_visit", 0.9), ("ask_matter", 0.05)], hits)
+    assert res["intent"]["name"] == "book_home_visit"
+
+
+def test_small_talk_puts_a_matter_aside_only_when_it_names_it_strongly(probe):
+    # «帮我算个命» finds 帮办代办 clearly ahead, by «帮»: small talk has no words of its own to miss
+    top = probe.calibration.oos_threshold + 0.05
+    assert top < probe.calibration.oos_override_threshold
+    assert "named_matter" not in _decide(probe, [("chitchat", 0.9), ("ask_matter", 0.02)], top=top)
+    assert "named_matter" in _decide(probe, [("goodbye", 0.9), ("ask_matter", 0.02)], top=top)

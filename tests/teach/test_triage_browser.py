@@ -51,8 +51,10 @@ def _matter(url: str, text: str) -> str | None:
     return (r.json().get("matter") or {}).get("code")
 
 
-def test_helper_teaches_a_group_and_another_process_serves_it(staff_server, staff_user, page_factory,
-                                                              staff_browser_login, fresh_learned, tmp_path):
+def test_helper_teaches_a_group_and_another_process_serves_it(fresh_learned, staff_server, staff_user, page_factory,
+                                                              staff_browser_login, tmp_path):
+    # (fresh_learned first: set up first, torn down last — after the server stops, so its poll of the learned
+    # version cannot serve the lesson again on the session's NLU, which later tests share)
     a = staff_server.url
     proc, b = _second_process(staff_server.settings.database_url, tmp_path)
     try:
