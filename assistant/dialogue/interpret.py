@@ -140,6 +140,8 @@ _RECEIVES = re.compile(r"领(钱|多少|好多|得到)|能领|可以领|发(钱|
                        r"给(多少|好多)钱|有没有钱")
 #: A matter's name that says it pays («失业保险金申领», «高龄津贴发放»).
 _PAYS = re.compile(r"金|津贴|补贴|补助|待遇|救助|奖励|抚恤|报销")
+#: A question for money one receives («盲人有啥补贴», «有没有补助»).
+_ASKS_PAY = re.compile(r"补贴|补助|津贴|救助|抚恤|领钱|发钱|有钱")
 #: Words of a firm: a policy question with one asks for the firm policies («小微企业有啥补贴»).
 _FIRM_WORDS = re.compile(r"企业|公司|小微|个体|商户|店|厂|单位|老板|门面|营业|纳税|经营|员工|招工|招聘")
 #: Something done to the person («我被裁员了», «公司把我辞退了»): they are the one it happened to, not the firm.
@@ -909,6 +911,22 @@ def _happened_to_person(parse: dict[str, Any], kb: Any, nlu: Any) -> dict[str, A
     return _with_matter(parse, "ask_matter", best.code, best.name, "happened_to_person")
 
 
+def _paying_asked(parse: dict[str, Any], kb: Any) -> dict[str, Any] | None:
+    """A question for money one receives («盲人有啥补贴») whose best match pays nothing (盲人保健按摩培训申请) while one
+    of the next two does and may be what it meant (:data:`LOOK_ALIKE_SCORE`): that one (困难残疾人生活补贴); else
+    ``None``."""
+    text = str(parse.get("text") or "")
+    top = _top(parse, kb)[0]
+    if not _ASKS_PAY.search(text) or top is None or _PAYS.search(top.name) or called_by_name(text, top):
+        return None
+    for h in (parse.get("matters") or [])[1:3]:
+        m = kb.get(str(h.get("code")))
+        if m is not None and _PAYS.search(m.name) and float(h.get("score") or 0) >= LOOK_ALIKE_SCORE:
+            return _with_matter(parse, parse["intent"]["name"] if parse["intent"]["name"] in ASK_INTENTS
+                                else "ask_matter", m.code, m.name, "pays")
+    return None
+
+
 def _policy_for_people(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> dict[str, Any] | None:
     """A policy question about people, not firms (it names no firm): the firm policies do not answer it. Read with
     the question of a conversation about a matter (or options) for people («我是残疾人», then «有啥补贴»), or with a
@@ -1109,7 +1127,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         parse = _as_intent(parse, "ask_matter" if strong else "nlu_fallback", "no_erase_words")
         intent = parse["intent"]["name"]
     if not (state.matter_code or state.candidates or state.form):
-        happened = _happened_to_person(parse, kb, nlu)
+        happened = _happened_to_person(parse, kb, nlu) or _paying_asked(parse, kb)
         if happened is not None:
             return happened
     if state.candidates and (intent == "ask_policy" or _RECEIVES.search(text)) and not _points(text):

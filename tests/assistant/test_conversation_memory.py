@@ -530,3 +530,8 @@ def test_something_done_to_the_person_gets_a_matter_for_people_not_the_firms(cha
 def test_a_firm_saying_it_lays_people_off_keeps_the_firms_matter(chat):
     last = chat("我们公司要裁员，要报告不")
     assert not last["matter"] or last["matter"]["name"] != "失业登记"
+
+
+def test_a_question_for_money_gets_the_match_that_pays(chat):
+    # the best match (盲人保健按摩培训申请) pays nothing; the next (困难残疾人生活补贴) does
+    assert chat("盲人有啥补贴")["matter"]["name"] == "困难残疾人生活补贴"
