@@ -335,6 +335,14 @@ def other_kinds(text: str, m: Any, hits: list[dict[str, Any]], kb: Any) -> list[
     return out if len(out) > 1 else []
 
 
+def unsaid_kinds_last(text: str, options: list[Any]) -> list[Any]:
+    """``options`` with those of a kind of request (补领, 注销 …) that ``text`` does not say after the others, each
+    group in its order: a question that says no kind is first of all about getting the thing («营业执照咋办»:
+    个体工商户设立登记, then 证照遗失补领、换发申请 and 个体工商户注销登记)."""
+    asked = _cues().of_query(text)
+    return sorted(options, key=lambda m: bool(_kinds(m) - {"new"} - asked))
+
+
 def only_shared_words(text: str, m: Any, hits: list[dict[str, Any]], kb: Any) -> list[Any]:
     """``[m, …]`` to ask which, else ``[]``: the question says nothing but words that ``m`` and another match that
     fits it well on its own (:data:`MATTER_SCORE`) are both called by — it names a field, not a matter («公积金»:

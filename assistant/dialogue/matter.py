@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from assistant.dialogue.context import StepContext, step
 from assistant.dialogue.interpret import (CHOSEN_OPTIONS, DETAIL_INTENTS, MATTER_SCORE, SIBLING_GAP, called_by_name,
                                           family, look_alikes, offered, only_shared_words, other_kinds, said_apart,
-                                          says_words_of, tells_apart)
+                                          says_words_of, tells_apart, unsaid_kinds_last)
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
@@ -158,7 +158,7 @@ def short_labels(options: list[Any]) -> list[str] | None:
 def _clarify(ctx: StepContext, options: list[Any], intent: str) -> None:
     """Offer ``options`` (top 3) as buttons that re-ask ``intent`` for the chosen matter: a question that tells
     siblings apart («是首次登记、转移登记，还是抵押登记？») when they are of one family, else a list."""
-    top = options[:3]
+    top = unsaid_kinds_last(ctx.tracker.text or "", options[:3])
     siblings = len({x.code for x in family(_kb(ctx), top[0])} & {m.code for m in top}) == len(top) > 1
     if siblings:
         labels = short_labels(top) or [m.name for m in top]

@@ -535,3 +535,11 @@ def test_a_firm_saying_it_lays_people_off_keeps_the_firms_matter(chat):
 def test_a_question_for_money_gets_the_match_that_pays(chat):
     # the best match (盲人保健按摩培训申请) pays nothing; the next (困难残疾人生活补贴) does
     assert chat("盲人有啥补贴")["matter"]["name"] == "困难残疾人生活补贴"
+
+
+def test_options_of_a_kind_the_question_does_not_say_come_after_the_others(chat):
+    # (证照遗失补领、换发申请 is the best match of «营业执照咋办»; nothing says the licence was lost)
+    first = chat("营业执照咋办")
+    offered = _buttons(first)
+    assert offered.index("个体工商户设立登记") < offered.index("证照遗失补领、换发申请"), offered
+    assert chat("第一个")["matter"]["name"] == "个体工商户设立登记"
