@@ -87,7 +87,7 @@ _MATTER_PLACE_WORDS = {"窗口", "现场", "过去"}
 #: «身份证咋办» lists no materials. Every example of these intents in ``nlu/data/intents.yml`` has its words.
 ACTION_WORDS = {
     "register_licence": re.compile(r"提醒|通知我|告诉我|登记.{0,6}(证|照)|到期前|证照登记|有效期|到期时间|记一下|帮我记"),
-    "book_home_visit": re.compile(r"上门|(?<!寄)到家|家里|屋头来|到屋|来不了|去不了|出不了门|行动不便|卧床|瘫痪|走不动"),
+    "book_home_visit": re.compile(r"上门|(?<!寄)到家|来家|家里来|屋头来|到屋|来不了|去不了|出不了门|行动不便|卧床|瘫痪|走不动"),
     "cancel_booking": re.compile(r"[Ss][Mm]-|取消|撤销|撤回|不要了|不用了|不需要|作废|退订|退掉|别来|不用来|不麻烦"),
     "cancel_licence": re.compile(r"提醒|通知|消息|登记"),
     "request_human": re.compile(r"人工|真人|工作人员|专员|帮办|客服|找人|找个人|换个人|叫个人|喊个人|专人|打电话|联系我|当面|"
@@ -843,7 +843,7 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
     text = str(parse.get("text") or "")
     words = _bigrams(text)
     found = [m for m in map(kb.get, strong) if m is None or words & _named_words(m)]
-    earlier = _together_with(parse, state)
+    earlier = _together_with(parse, state, kb)
     if nlu is None or any(m is None or called_by_name(text, m, 3) for m in found) \
             or state.form or not earlier \
             or not (intent in ASK_INTENTS or intent in {"out_of_scope", "nlu_fallback"} and QUESTION.search(text)):
@@ -863,13 +863,22 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
     return out
 
 
+def _another_field(text: str, state: DialogueState, kb: Any) -> bool:
+    """Whether a «那X呢» after options asks about another field: the question of the options said nothing but words
+    of their names («户口的问题»), and X says none of them («那社保呢»). After a situation («我退休了想去三亚养老»),
+    X is an aspect of it («那医保呢»)."""
+    names = set().union(*(_named_words(m) for m in map(kb.get, state.candidates) if m is not None))
+    asked = _bigrams(strip_frame(state.topic_text or ""))
+    return bool(asked) and asked <= names and not _bigrams(what_about(text)) & names
+
+
 def _same_department(matter: Any, found: list[Any]) -> bool:
     """Whether ``matter`` is of the department every one of ``found`` is of."""
     department = getattr(matter, "department", "") or ""
     return bool(department) and all(getattr(m, "department", None) == department for m in found)
 
 
-def _together_with(parse: dict[str, Any], state: DialogueState) -> str:
+def _together_with(parse: dict[str, Any], state: DialogueState, kb: Any) -> str:
     """The earlier message a question is read with: the one placed nowhere just before, or — after options, only
     when the question alone is ambiguous too («研究生毕业了» → options, «想把户口落在成都» → options) — the question
     that brought them up, or — after a matter, only for a «那X呢» placed nowhere alone — the question that brought
@@ -878,7 +887,8 @@ def _together_with(parse: dict[str, Any], state: DialogueState) -> str:
         # a «那X呢» — X in the situation told: «我退休了想去三亚养老» → options → «那医保呢»)
         hits = [float(h.get("score") or 0) for h in (parse.get("matters") or [])[:2]]
         close = len(hits) == 2 and hits[0] - hits[1] <= 2 * SIBLING_GAP
-        what_about = bool(_WHAT_ABOUT.match(str(parse.get("text") or "")))
+        what_about = bool(_WHAT_ABOUT.match(str(parse.get("text") or ""))) \
+            and not _another_field(str(parse.get("text") or ""), state, kb)
         return state.topic_text if parse.get("ambiguous") or close or what_about else ""
     if state.matter_code:  # «那卖烟的呢», placed nowhere alone, after 个体工商户设立登记 for «打算开个便利店»
         unplaced = parse["intent"]["name"] in {"out_of_scope", "nlu_fallback"}

@@ -543,3 +543,17 @@ def test_options_of_a_kind_the_question_does_not_say_come_after_the_others(chat)
     offered = _buttons(first)
     assert offered.index("个体工商户设立登记") < offered.index("证照遗失补领、换发申请"), offered
     assert chat("第一个")["matter"]["name"] == "个体工商户设立登记"
+
+
+def test_a_what_about_another_field_after_a_fields_options_is_read_on_its_own(chat):
+    # «户口的问题» said nothing but the options' words; «那社保呢» says none of them: it asks about 社保 (read with
+    # the question it found 达到法定退休年龄缴费不满15年社保权益申请)
+    chat("户口的问题")
+    last = chat("那社保呢")
+    named = [last["matter"]["name"]] if last["matter"] else _buttons(last)[:-1]
+    assert named and all(("社会保障" in n or "社保" in n or "养老保险" in n) and "不满15年" not in n for n in named), named
+
+
+def test_a_home_mentioned_is_no_home_visit_booking(chat):
+    # «家里» alone says where someone is, not that someone should come there
+    assert chat("我家里有个老人")["intent"] != "book_home_visit"
