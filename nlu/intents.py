@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from nlu.text import MAX_MODEL_CHARS, normalize
+from nlu.text import KIN, MAX_MODEL_CHARS, normalize
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 INTENTS_FILE = DATA_DIR / "intents.yml"
@@ -37,8 +37,9 @@ ANSWER_INTENTS = ("affirm", "deny")
 #: has them): a message the classifier reads as one of these without its words («退役了» as a goodbye) may name a
 #: matter.
 SOCIAL_WORDS = {
-    "goodbye": re.compile(r"再见|拜拜|走了|先走|下次|就这样|没别的|没有其他|先去办|先这样|回见|88|bye|再来|晓得了|知道了|明白了|懂了|不问了|"
-                          r"就问这些|再会|下线|晚安|不聊了|结束|退出|没得啥子|回头见|改天", re.I),
+    # (a relative's «走了» is a death, not a goodbye: «我老公走了»)
+    "goodbye": re.compile(rf"再见|拜拜|(?<![{KIN}])走了|先走|下次|就这样|没别的|没有其他|先去办|先这样|回见|88|bye|再来|"
+                          r"晓得了|知道了|明白了|懂了|不问了|就问这些|再会|下线|晚安|不聊了|结束|退出|没得啥子|回头见|改天", re.I),
     "thanks": re.compile(r"谢|辛苦|麻烦你|thank", re.I),
     "greet": re.compile(r"你好|您好|喂|在吗|在不在|有人|哈喽|hello|hi|早|上午好|下午好|晚上好|嗨|老师好|打扰", re.I),
     # (small talk is said to 金小二 or about nothing: «我要开个火锅店» read so, for «你吃火锅不», is no small talk)

@@ -112,12 +112,18 @@ def what_about(text: str) -> str:
 _FRAME_HEAD = re.compile(r"^(?:关于|想咨询一下|想咨询|咨询一下|咨询|请问一下|请问|想问一下|问一下)[，,:：\s]*")
 _FRAME_TAIL = re.compile(r"[，,\s]*(?:的相关问题|相关问题|问题咨询|的咨询|的问题|的疑问|的事宜|事宜|问题)[?？。!！\s]*$")
 _PLACES = re.compile(r"四川省|成都市|金牛区")
+#: The euphemism for a death said of a relative («我老公走了», «老人不在了», «我妈上个月没了»): the matters speak of
+#: 去世 / 死亡, and «走了» alone would pull toward leaving (a goodbye, 离婚).
+KIN = "爸妈公婆爷奶爹娘父母夫妻儿女姐哥弟妹伴人汉"
+_PASSED = re.compile(rf"(?<=[{KIN}])((?:上个月|上个星期|上周|前几天|前段时间|去年|今年|昨天|刚刚|刚)?)"
+                     r"(?:走了|不在了|没了)(?=以后|之后|后|[^一-鿿]|$)")
 
 
 def strip_frame(text: str) -> str:
     """A normalised question without its formal framing and the shared place names ("关于成都市金牛区新生儿
-    落户的咨询" → "新生儿落户"); the text itself when less than two characters would be left."""
-    out, prev = text, None
+    落户的咨询" → "新生儿落户"), a relative's death said plainly ("我老公走了" → "我老公去世了"); the text itself when
+    less than two characters would be left."""
+    out, prev = _PASSED.sub(r"\1去世了", text), None
     while out != prev:
         prev = out
         out = _FRAME_TAIL.sub("", _FRAME_HEAD.sub("", _PLACES.sub("", out))).strip()

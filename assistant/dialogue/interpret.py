@@ -72,6 +72,8 @@ _FILLER = re.compile(r"[呃额嗯恩哦噢喔啊唔诶欸哎嗷昂哼\s,.，。!
 _ASKS_NOTHING = {None, "", "greet", "goodbye", "thanks", "affirm", "deny", "chitchat", "nlu_fallback", "out_of_scope"}
 #: A message that asks something rather than saying or asking for it: inside a form, a question instead of the
 #: answer; «可以找人帮我代办不» asks whether there is such a service, «帮我找人代办» asks for it.
+#: A pronoun for someone told of before (the situation of a statement applies to a question about them).
+_THEM = re.compile(r"[他她]的|[他她]们?(?:的|要|能|可以|该|咋|怎|还|想)|老人家的")
 QUESTION = re.compile(r"[?？]|[吗呢嘛么][。!！]?\s*$|多少|怎么|咋|哪(?!怕)|谁|几天|几点|多久|要好久|好久(?:才|能|可以|拿|办|到)|"
                       r"什么|啥子?|"
                       r"([\u4e00-\u9fff])不\1|可以.*[不吗么嘛]\s*$|能否|有没有|有没得|"  # 收不收费, 能不能
@@ -849,8 +851,12 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
             or not (intent in ASK_INTENTS or intent in {"out_of_scope", "nlu_fallback"} and QUESTION.search(text)):
         return None
     hit = _one_together(nlu, earlier, text)
-    if hit is None or found and hit.get("code") not in {str(h.get("code")) for h in (parse.get("matters") or [])[:5]} \
-            and not _same_department(kb.get(str(hit.get("code"))), found):
+    # (what the question names: its strong matches in its words, else its best match when in its words — «她的社保卡
+    # 要注销吗» after «我妈上个月走了» stays with 社保卡, not 户口注销 which the two together find)
+    top = _top(parse, kb)[0]
+    named = found or [top] if top is not None and words & _named_words(top) else found
+    if hit is None or named and hit.get("code") not in {str(h.get("code")) for h in (parse.get("matters") or [])[:5]} \
+            and not _same_department(kb.get(str(hit.get("code"))), named):
         # (a question in the words of a whole domain — «医保咋办» after «退休了要去海南养老» — takes any of its
         # department's matters: 异地安置退休人员备案, found together, not by «医保» alone)
         return None
@@ -891,8 +897,11 @@ def _together_with(parse: dict[str, Any], state: DialogueState, kb: Any) -> str:
             and not _another_field(str(parse.get("text") or ""), state, kb)
         return state.topic_text if parse.get("ambiguous") or close or what_about else ""
     if state.matter_code:  # «那卖烟的呢», placed nowhere alone, after 个体工商户设立登记 for «打算开个便利店»
+        text = str(parse.get("text") or "")
         unplaced = parse["intent"]["name"] in {"out_of_scope", "nlu_fallback"}
-        return state.topic_text if unplaced and _WHAT_ABOUT.match(str(parse.get("text") or "")) else ""
+        # (or a question about someone the situation told of, by a pronoun: «我爸去世了» → «他的养老金咋办»)
+        about_them = bool(_THEM.search(text)) and not QUESTION.search(state.topic_text or "")
+        return state.topic_text if unplaced and _WHAT_ABOUT.match(text) or about_them else ""
     return state.said_before
 
 
@@ -1085,12 +1094,15 @@ def _near_detail(parse: dict[str, Any]) -> str | None:
 
 
 def _chongqing_variant(kb: Any, parse: dict[str, Any], state: DialogueState) -> Any:
-    """The 川渝通办 variant in the family of the matter this message (or the conversation) is about."""
+    """The 川渝通办 variant in the family of the matter this message (or the conversation) is about. A match of the
+    message counts only when the message says a word of its names besides 重庆 / 川渝: «我是从重庆过来的» after
+    异地安置退休人员备案 is about that matter, not the 川渝通办 variant its word found."""
     codes = [e.get("value") for e in parse.get("entities") or [] if e.get("entity") == "matter"]
-    codes += [h.get("code") for h in (parse.get("matters") or [])[:3]] + [state.matter_code]
-    for code in codes:
+    codes += [h.get("code") for h in (parse.get("matters") or [])[:3]]
+    words = _bigrams(_CHONGQING.sub(" ", str(parse.get("text") or "")))
+    for code in codes + [state.matter_code]:
         m = kb.get(code) if code else None
-        if m is None:
+        if m is None or code != state.matter_code and not words & _named_words(m):
             continue
         variant = next((x for x in family(kb, m) if "川渝" in x.name), None)
         if variant is not None:

@@ -557,3 +557,22 @@ def test_a_what_about_another_field_after_a_fields_options_is_read_on_its_own(ch
 def test_a_home_mentioned_is_no_home_visit_booking(chat):
     # «家里» alone says where someone is, not that someone should come there
     assert chat("我家里有个老人")["intent"] != "book_home_visit"
+
+
+def test_chongqing_after_a_matter_without_a_variant_keeps_the_matter(chat):
+    # the 川渝通办 variant «重庆» alone finds belongs to another field (养老保险资格认证): not a variant of 医保
+    first = chat("退休了医保怎么转")
+    last = chat("我是从重庆过来的")
+    assert last["matter"]["code"] == first["matter"]["code"] and "川渝" not in last["matter"]["name"]
+
+
+def test_a_question_about_someone_a_statement_told_of_is_read_with_it(chat):
+    # «他» is the father who died: his pension ends (注销), it is not claimed (待遇申领)
+    chat("我爸去世了")
+    assert "注销" in chat("他的养老金咋办")["matter"]["name"]
+
+
+def test_a_question_naming_its_own_matter_is_not_read_with_the_situation(chat):
+    # «我妈上个月走了» and «她的社保卡要注销吗» together find 户口注销; the question says 社保卡 注销
+    chat("我妈上个月走了")
+    assert chat("她的社保卡要注销吗")["matter"]["name"] == "社会保障卡注销"

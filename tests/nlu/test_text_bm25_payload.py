@@ -5,7 +5,8 @@ import pytest
 from nlu.bm25 import BM25
 from nlu.intents import label_question, load_examples, load_names_matter
 from nlu.payload import parse_payload
-from nlu.text import MAX_MODEL_CHARS, as_elsewhere, has_cjk, normalize
+from nlu.intents import SOCIAL_WORDS
+from nlu.text import MAX_MODEL_CHARS, as_elsewhere, has_cjk, normalize, strip_frame
 
 
 def test_normalize_fullwidth_traditional_control_and_case():
@@ -40,6 +41,19 @@ def test_has_cjk():
 ])
 def test_a_city_or_province_elsewhere_said_as_a_place_is_elsewhere(text, want):
     assert as_elsewhere(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("我老公走了", "我老公去世了"), ("我妈上个月没了，她的社保卡咋办", "我妈上个月去世了，她的社保卡咋办"),
+    ("老人不在了以后房子咋过户", "老人去世了以后房子咋过户"),
+    ("我先走了", "我先走了"), ("钱包没了", "钱包没了"), ("车走了没得", "车走了没得"),
+])
+def test_a_relatives_death_is_said_plainly_and_other_leaving_is_left(text, want):
+    assert strip_frame(text) == want
+
+
+def test_a_relatives_leaving_is_no_goodbye():
+    assert SOCIAL_WORDS["goodbye"].search("好的我走了") and not SOCIAL_WORDS["goodbye"].search("我老公走了")
 
 
 def test_bm25_ranks_matching_document_first_and_normalises():
