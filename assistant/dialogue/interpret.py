@@ -824,9 +824,15 @@ def _detail_asked(parse: dict[str, Any], state: DialogueState, kb: Any, strong: 
     """The detail («好久拿得到»: the time) a message asks about the conversation's matter, when the classifier
     nearly read it as that detail and the matter it found instead is only a guess: not a strong match and not
     called by any of the message's words."""
-    if parse["intent"]["name"] != "ask_matter" or not state.matter_code or strong:
+    if parse["intent"]["name"] != "ask_matter" or not state.matter_code:
         return None
     text = str(parse.get("text") or "")
+    current, words = kb.get(state.matter_code), _bigrams(text)
+    if current is not None and _short_question(text) and not _WHAT_ABOUT.match(text) and words & _named_words(current) \
+            and not any(words & (_named_words(m) - _named_words(current)) for m in map(kb.get, strong) if m):
+        return _near_detail(parse) or "ask_matter"  # «要预约吗» after 离婚登记预约: its words, none of 结婚登记预约's own
+    if strong:
+        return None
     other = _top(parse, kb)[0]
     if other is None or other.code == state.matter_code or _bigrams(text) & _named_words(other):
         return None

@@ -576,3 +576,10 @@ def test_a_question_naming_its_own_matter_is_not_read_with_the_situation(chat):
     # «我妈上个月走了» and «她的社保卡要注销吗» together find 户口注销; the question says 社保卡 注销
     chat("我妈上个月走了")
     assert chat("她的社保卡要注销吗")["matter"]["name"] == "社会保障卡注销"
+
+
+def test_a_short_question_in_the_matters_words_and_no_other_matters_own_keeps_it(chat):
+    # «要预约吗» finds 结婚登记预约 strongly too, but says nothing of it that 离婚登记预约 does not say
+    chat("我要办离婚")
+    last = chat("要预约吗")
+    assert last["matter"]["name"] == "离婚登记预约" and "结婚登记预约" not in _buttons(last)
