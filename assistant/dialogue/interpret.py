@@ -33,7 +33,7 @@ from assistant.preservice.numbers import find_booking_numbers
 from knowledge.hall_questions import HALL_ONLY_TOPICS, HallTopic
 from nlu.intents import SOCIAL_WORDS
 from nlu.rerank import VariantCues
-from nlu.text import WHAT_ABOUT as _WHAT_ABOUT, strip_frame, what_about
+from nlu.text import KIN, WHAT_ABOUT as _WHAT_ABOUT, strip_frame, what_about
 
 #: The detail intents (what to bring, where, how long, what it costs).
 DETAIL_INTENTS = ("ask_materials", "ask_location", "ask_time", "ask_fee")
@@ -1128,7 +1128,27 @@ def interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = N
     """Read ``parse`` in the conversation's state (see the module's description); flags ``cannot_come`` when the
     person or a relative cannot come to the hall."""
     text = str(parse.get("text") or "")
-    return _flags(_interpret(parse, state, kb, nlu, halls, hall_topic, heard_matter), text) if text else parse
+    if not text:
+        return parse
+    return _flags(_no_matter_does(_interpret(parse, state, kb, nlu, halls, hall_topic, heard_matter), state), text)
+
+
+#: A request for something done for the person («帮我写个请假条», «麻烦帮我买张火车票»), and what it asks for.
+_DO_FOR_ME = re.compile(rf"^(?:请|麻烦|能不能|能否|可不可以|可以)?(?:你|您)?(?:帮我|帮忙|替我|给我)(?![{KIN}])(?P<what>.*)$")
+_FILLERS = re.compile(r"一下|一个|个|下|点|吧|嘛|哈|啊|呀|好吗|行吗|可以吗|[?？。!！，,\s]")
+
+
+def _no_matter_does(parse: dict[str, Any], state: DialogueState) -> dict[str, Any]:
+    """A request for something done for the person that the message says (two characters or more besides fillers),
+    read as nothing understood and finding no matter, outside a form: out of scope, so the reply says what
+    金小二 does and where else to turn (12345), not «没太明白» («帮我写个请假条»; «帮帮我» stays not understood,
+    and «帮我妈…» speaks of someone)."""
+    if parse["intent"]["name"] != "nlu_fallback" or parse.get("matters") or state.form or parse.get("error"):
+        return parse
+    m = _DO_FOR_ME.match(str(parse.get("text") or "").strip())
+    if m is None or len(re.findall(r"[\u4e00-\u9fff]", _FILLERS.sub("", m.group("what")))) < 2:
+        return parse
+    return dict(_as_intent(parse, "out_of_scope", "no_matter_does"), out_of_scope=True, matters=[], entities=[])
 
 
 def _as_intent(parse: dict[str, Any], name: str, why: str) -> dict[str, Any]:

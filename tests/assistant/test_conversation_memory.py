@@ -352,6 +352,18 @@ def test_a_statement_read_as_a_goodbye_without_its_words_gets_no_goodbye(chat):
     assert not any("慢走" in p.get("text", "") for p in last["replies"])
 
 
+@pytest.mark.parametrize("text", ["帮我写份简历", "帮我订张机票"])
+def test_a_request_no_matter_does_is_out_of_scope_not_misunderstood(chat, text):
+    last = chat(text)
+    assert last["intent"] == "out_of_scope" and last["matter"] is None
+    assert any("12345" in p.get("text", "") for p in last["replies"])
+
+
+@pytest.mark.parametrize("text", ["帮我爸看看", "帮帮我"])
+def test_a_request_that_says_nothing_asked_for_is_not_called_out_of_scope(chat, text):
+    assert chat(text)["intent"] != "out_of_scope"
+
+
 @pytest.mark.parametrize("turns, want", [
     # a detail given instead of picking, found by a sibling of an option, not by the option of its kind
     (["户口的问题", "娃娃刚生"], "出生登记（新生儿入户）"),
