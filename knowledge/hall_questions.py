@@ -33,13 +33,14 @@ class HallTopic(str, Enum):
     MAIL = "mail"
     ACCESSIBILITY = "accessibility"
     PHONE = "phone"
+    FACILITIES = "facilities"
 
 
 T = HallTopic
 
 #: Topics only a hall has (when it is open, where to park): asked right after a matter («周末能办不», «中午休息不»)
 #: they are still about the hall, unlike a «在哪儿办» that asks where that matter is done.
-HALL_ONLY_TOPICS = frozenset({T.HOURS, T.LUNCH, T.WEEKEND, T.HOLIDAY, T.EXTENDED, T.PARKING})
+HALL_ONLY_TOPICS = frozenset({T.HOURS, T.LUNCH, T.WEEKEND, T.HOLIDAY, T.EXTENDED, T.PARKING, T.FACILITIES})
 
 #: Every text citizens see: one answer line per topic (``{name}`` = the hall, ``{value}`` = its data), the label
 #: of each topic, the line for a value the data lacks, and the note on unverified halls.
@@ -59,12 +60,13 @@ TEXTS: dict[str, Any] = {
         T.MAIL: "{name}证照邮寄：{value}。",
         T.ACCESSIBILITY: "{name}无障碍服务：{value}。",
         T.PHONE: "{name}电话：{value}。",
+        T.FACILITIES: "{name}便民设施：{value}。",
     },
     "label": {
         T.HOURS: "办公时间", T.LUNCH: "午休安排", T.WEEKEND: "周末安排", T.HOLIDAY: "节假日安排",
         T.EXTENDED: "延时服务", T.ADDRESS: "地址", T.TRANSPORT: "交通", T.PARKING: "停车",
         T.APPOINTMENT: "取号预约", T.PROXY: "帮办代办", T.SELF_SERVICE: "24小时自助", T.MAIL: "证照邮寄",
-        T.ACCESSIBILITY: "无障碍服务", T.PHONE: "电话",
+        T.ACCESSIBILITY: "无障碍服务", T.PHONE: "电话", T.FACILITIES: "便民设施",
     },
     "unknown": "{name}的{label}我这里还没有信息，可以拨打 12345 政务服务便民热线问一下。",
     "unverified": "（信息待核实，仅供参考）",
@@ -91,6 +93,10 @@ PATTERNS: list[tuple[HallTopic, list[str]]] = [
                        r"残疾人?(?:通道|窗口|车位|厕所|卫生间|专用)", r"行动不便|腿脚不(?:好|方便|便|灵活)",
                        r"走不动|走路不方便|爱心窗口|绿色通道|优先(?:办理|窗口)|孕妇|老年人?.{0,5}(?:窗口|通道|专窗)",
                        r"(?:老人|老年人|残疾人).{0,4}优先"]),
+    (T.FACILITIES, [r"复印(?!件)|影印|扫描仪|打印机|打印店|饮水|喝水|开水|热水|充电|卫生间|厕所|洗手间|wifi|无线网|"
+                    r"存包|寄存|老花镜|雨伞|借笔|签字笔",
+                    r"(?:大厅|中心|现场|里面|这里|这儿|那里|那边).{0,6}(?:打印|拍照|照相|照片|证件照)",
+                    r"(?:打印|拍照|照相|证件照)(?:的地方|的店)"]),
     (T.PARKING, [r"停车|车位|好停|停哪|停在哪|能停|可以停|停得|泊车", r"车.{0,2}(?:开得进|开进|进得去|能进)",
                  r"(?:开车|自驾)(?:去|过去|来)?(?:方便|好停)"]),
     (T.TRANSPORT, [r"地铁|轻轨|公交|公车|几路|坐车|乘车|打车|打的|几号线|哪个站|哪一站|哪站|啥子站|什么站|站下",
@@ -138,6 +144,8 @@ VETOES: dict[HallTopic, list[str]] = {
     T.HOURS: [r"现在几点|北京时间|营业时间(?:怎么|咋个|咋)?(?:改|变更|填)"],
     # a benefit or a matter for disabled people (聋哑人有啥补贴, 轮椅能申请不), not the hall's accessibility
     T.ACCESSIBILITY: [r"补贴|津贴|补助|救助|资助|适配|康复|托养|按摩|申请|申领|残疾人证|盲人证"],
+    # what a matter asks for (copies to bring, a photo of its own kind), not what the hall has
+    T.FACILITIES: [r"几份|原件|(?:要|需要|带|交)(?:不要|不需要)?(?:复印|照片)|照片(?:要求|尺寸|底色|规格)|回执"],
     # a parcel of one's own, not a certificate the hall mails back
     T.MAIL: [r"^(?!.*(?:证|照|件|材料|卡|结果|办好|办完)).*(?:快递|物流|包裹|外卖)"],
 }
@@ -211,7 +219,7 @@ def topic_value(topic: HallTopic, hall: Hall) -> str:
     simple = {T.HOURS: hall.hours.weekday, T.LUNCH: hall.hours.lunch_break, T.WEEKEND: hall.hours.weekend,
               T.HOLIDAY: hall.hours.holiday, T.EXTENDED: hall.hours.extended, T.ADDRESS: hall.address,
               T.PARKING: hall.parking, T.PROXY: hall.proxy, T.SELF_SERVICE: hall.self_service, T.MAIL: hall.mail,
-              T.ACCESSIBILITY: hall.accessibility, T.PHONE: hall.phone}
+              T.ACCESSIBILITY: hall.accessibility, T.PHONE: hall.phone, T.FACILITIES: hall.facilities}
     if topic in simple:
         return _strip(simple[topic])
     return _transport(hall) if topic == T.TRANSPORT else _appointment(hall)

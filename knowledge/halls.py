@@ -100,6 +100,8 @@ class Hall(_Strict):
     mail: str = ""
     #: 无障碍: ramps, lifts, wheelchairs, priority windows.
     accessibility: str = ""
+    #: 便民设施: copying and printing, ID photos, drinking water, phone charging, toilets.
+    facilities: str = ""
     #: False until every field was compared with an official source; shown to citizens as 仅供参考.
     verified: bool = False
     #: What it was checked against, and when (required when verified).

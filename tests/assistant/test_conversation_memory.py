@@ -170,6 +170,13 @@ def test_a_short_question_after_a_hall_answer_is_about_the_same_topic(chat):
     assert last["intent"] == "ask_hall" and "停车" in _texts(last), last
 
 
+@pytest.mark.parametrize("turns", [["大厅里面能复印身份证不"], ["居住证办理", "现场能拍证件照不"]])
+def test_a_question_about_the_halls_facilities_is_the_halls_even_after_a_matter(chat, turns):
+    for t in turns:
+        last = chat(t)
+    assert last["intent"] == "ask_hall" and "便民设施" in _texts(last), last
+
+
 def test_a_hall_question_after_a_named_centre_is_about_that_centre(chat):
     chat("金泉街道便民服务中心在哪里")
     last = chat("周末开不开")

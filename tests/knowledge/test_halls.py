@@ -302,6 +302,9 @@ def test_committed_kb_validate_includes_halls():
     ("推婴儿车进得去不", T.ACCESSIBILITY), ("老人有没有优先", T.ACCESSIBILITY),
     # phone
     ("你们电话多少", T.PHONE), ("咋个联系你们", T.PHONE), ("有没有咨询热线", T.PHONE), ("打哪个电话问", T.PHONE),
+    # facilities
+    ("能复印不", T.FACILITIES), ("现场可以拍证件照不", T.FACILITIES), ("大厅有厕所没得", T.FACILITIES),
+    ("手机没电了有地方充电不", T.FACILITIES), ("有没有开水喝", T.FACILITIES), ("附近有打印店没", T.FACILITIES),
 ])
 def test_hall_questions(text, topic):
     assert classify_hall_question(text) == topic
@@ -316,6 +319,8 @@ def test_hall_questions(text, topic):
     "医保卡在哪里领", "低保咋个申请",
     # benefits and matters for disabled people, not the hall's accessibility
     "聋哑人有啥补贴", "盲人能领啥补助", "轮椅能申请不",
+    # what a matter asks for, not what the hall has
+    "身份证复印件要几份", "要不要带复印件", "照片要求是啥", "参保证明怎么打印",
 ])
 def test_not_hall_questions(text):
     assert classify_hall_question(text) is None
@@ -354,7 +359,7 @@ def test_hall_card(halls):
     assert card["level"] == "街道便民服务中心" and card["street"] == "营门口街道"
     assert set(card["hours"]) == {"weekday", "lunch_break", "weekend", "holiday", "extended"}
     for key in ("address", "phone", "transport", "parking", "appointment", "proxy", "self_service", "mail",
-                "accessibility", "verified", "notice", "labels"):
+                "accessibility", "facilities", "verified", "notice", "labels"):
         assert key in card
     assert card["verified"] is False and "仅供参考" in card["notice"]
     assert set(card["labels"]) == {t.value for t in HallTopic}
