@@ -1135,7 +1135,7 @@ def interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = N
 
 #: A request for something done for the person («帮我写个请假条», «麻烦帮我买张火车票»), and what it asks for.
 _DO_FOR_ME = re.compile(rf"^(?:请|麻烦|能不能|能否|可不可以|可以)?(?:你|您)?(?:帮我|帮忙|替我|给我)(?![{KIN}])(?P<what>.*)$")
-_FILLERS = re.compile(r"一下|一个|个|下|点|吧|嘛|哈|啊|呀|好吗|行吗|可以吗|[?？。!！，,\s]")
+_FILLERS = re.compile(r"一下|一个|个|下|点|吧|嘛|哈|啊|呀|好吗|行吗|可以吗")
 
 
 def _no_matter_does(parse: dict[str, Any], state: DialogueState) -> dict[str, Any]:
@@ -1146,7 +1146,7 @@ def _no_matter_does(parse: dict[str, Any], state: DialogueState) -> dict[str, An
     if parse["intent"]["name"] != "nlu_fallback" or parse.get("matters") or state.form or parse.get("error"):
         return parse
     m = _DO_FOR_ME.match(str(parse.get("text") or "").strip())
-    if m is None or len(re.findall(r"[\u4e00-\u9fff]", _FILLERS.sub("", m.group("what")))) < 2:
+    if m is None or len(_CJK.findall(_FILLERS.sub("", m.group("what")))) < 2:
         return parse
     return dict(_as_intent(parse, "out_of_scope", "no_matter_does"), out_of_scope=True, matters=[], entities=[])
 

@@ -98,7 +98,8 @@ def test_nobody_online_offers_a_callback_and_the_number_is_masked_for_staff(make
 
 def test_outside_office_hours_the_citizen_is_told_when(make_settings, kb):
     # every day a working day, so the next opening is tomorrow whatever day the test runs on
-    with _client(make_settings, kb, staff_office_hours="00:00-00:00", staff_office_days=[1, 2, 3, 4, 5, 6, 7]) as c:
+    with _client(make_settings, kb, staff_office_hours="00:00-00:00",
+                 staff_office_days=ALWAYS_OPEN["staff_office_days"]) as c:
         reply = _chat(c, "oh-1", "/request_human")
         assert "不是专员的工作时间" in _texts(reply) and "明天" in _texts(reply)
 
