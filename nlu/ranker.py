@@ -59,7 +59,7 @@ TYPED = tuple(f for f in FEATURES if f not in ("fused", "authored"))
 ALT_FEATURES = (*FEATURES, *(f"{f}*authored" for f in TYPED))
 #: How many fused candidates are re-scored.
 DEPTH = 8
-VERSION = 1
+VERSION = 2
 
 
 def candidate_features(norm: str, qvec: np.ndarray, terms: Sequence[str], hits: Sequence[MatterHit],
@@ -182,14 +182,20 @@ def bare_form(matter):
                                      "materials": [], "source": "sichuan-catalog"})
 
 
+def _draw(seed: int, *keys: object) -> random.Random:
+    """A random source of its own for ``keys`` (a matter's code, a fold): a guide added or edited changes the draws
+    of no other matter, so the others' folds and catalogue forms stay as they were."""
+    return random.Random(":".join(map(str, (seed, *keys))))
+
+
 def _fold_questions(matters: Sequence, folds: int, seed: int) -> list[list[tuple[int, str]]]:
     """Per fold, ``(matter position, question)`` of the authored guides' examples and colloquial phrasings."""
-    rng = random.Random(seed)
     out: list[list[tuple[int, str]]] = [[] for _ in range(folds)]
     for i, m in enumerate(matters):
         if m.source != "authored":
             continue
         qs = list(dict.fromkeys([*m.examples, *m.colloquial]))
+        rng = _draw(seed, m.code)
         rng.shuffle(qs)
         start = rng.randrange(folds)
         for j, q in enumerate(qs):
@@ -227,8 +233,7 @@ def training_rows(matters: Sequence, index: MatterIndex, tokenizer, phonetic, mt
     xs: list[np.ndarray] = []
     ys: list[int] = []
     right = total = 0
-    rng = random.Random(seed)
-    for fold in per_fold:
+    for f, fold in enumerate(per_fold):
         if not fold:
             continue
         held: dict[int, set[str]] = {}
@@ -237,7 +242,7 @@ def training_rows(matters: Sequence, index: MatterIndex, tokenizer, phonetic, mt
         changed = {}
         for i, qs in sorted(held.items()):
             m = matters[i]
-            changed[i] = bare_form(m) if rng.random() < bare else m.model_copy(update={
+            changed[i] = bare_form(m) if _draw(seed, f, m.code).random() < bare else m.model_copy(update={
                 "examples": [q for q in m.examples if q not in qs],
                 "colloquial": [q for q in m.colloquial if q not in qs]})
         idx = index.with_matters(changed, None, tokenizer)

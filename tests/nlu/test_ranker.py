@@ -181,6 +181,18 @@ def test_a_guide_in_catalogue_form_has_its_name_only_and_is_not_authored():
     assert guide.examples and guide.source == "authored"  # the KB's own copy is untouched
 
 
+def test_a_guide_added_leaves_every_other_guides_folds_as_they_were():
+    # (a guide added or edited in the workbench retrains the ranker; the other guides' questions must not move
+    # between folds, or one edit reshuffles what the ranker learns from everything else)
+    matters = _kb()
+    before = _fold_questions(matters, 4, seed=29)
+    added = [Matter(code="N1", name="中国公民收养子女登记", source="authored", examples=["领养孩子要什么条件"],
+                    colloquial=["想领养个娃娃"]), *matters]
+    after = _fold_questions(added, 4, seed=29)
+    shifted = [[(i - 1, q) for i, q in fold if i > 0] for fold in after]
+    assert shifted == before
+
+
 def test_training_searches_a_share_of_guides_in_catalogue_form(nlu):
     """Without it every right answer the ranker learns from is a guide with many texts, and it learns to put the
     catalogue's entries (a name only) last; with a share of guides searched in catalogue form, some right answers
