@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -658,6 +659,13 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
             # 居住证办理 finds nothing else: an aspect of ours (not a goodbye)
             return current
         return None
+    # a kind of request said in the very words of one member's name only, not of ours: «挂失那个» after 社会保障卡
+    # 补领 (挂失 and 补领 are both of the kind «reissue», which alone tells neither apart)
+    said = _bigrams(text) & _kind_words() - _bigrams(current.name)
+    naming = [m for m in members.values() if m.code != current.code and said & _bigrams(m.name)] \
+        if said and not answering else []
+    if len(naming) == 1 and not _names_ours(text, parse, current, naming[0]):
+        return naming[0]  # («办个继承公证» after 公证业务预约办理 names ours last: a 公证)
     best, fit = _best_member(nlu, f"{state.topic_text} {text}", text, members)
     if best is None:
         return None
@@ -905,9 +913,18 @@ def _together_with(parse: dict[str, Any], state: DialogueState, kb: Any) -> str:
     if state.matter_code:  # «那卖烟的呢», placed nowhere alone, after 个体工商户设立登记 for «打算开个便利店»
         text = str(parse.get("text") or "")
         unplaced = parse["intent"]["name"] in {"out_of_scope", "nlu_fallback"}
-        # (or a question about someone the situation told of, by a pronoun: «我爸去世了» → «他的养老金咋办»)
-        about_them = bool(_THEM.search(text)) and not QUESTION.search(state.topic_text or "")
-        return state.topic_text if unplaced and _WHAT_ABOUT.match(text) or about_them else ""
+        # (or, after the situation told, a «那X呢» — «我退休了想去三亚养老» → «那医保呢» — or a question about someone
+        # in it by a pronoun — «我爸去世了» → «他的养老金咋办» — or one alone answered with options: «医保咋办»)
+        current = kb.get(state.matter_code)
+        # (a situation told, not the matter asked for by its name: «社保卡补办» → «那电子社保卡呢» is read alone)
+        told = not QUESTION.search(state.topic_text or "") and not (
+            current is not None and called_by_name(state.topic_text or "", current, 3))
+        # (options of another field: «能取不» after 住房公积金提取（偿还住房贷款） is answered within its family)
+        elsewhere = current is not None and not {str(h.get("code")) for h in (parse.get("matters") or [])[:3]} & set(
+            kin(kb, current))
+        about_them = told and (bool(_THEM.search(text)) or bool(parse.get("ambiguous")) and elsewhere
+                               and bool(QUESTION.search(text)))
+        return state.topic_text if (unplaced or told) and _WHAT_ABOUT.match(text) or about_them else ""
     return state.said_before
 
 
@@ -922,13 +939,16 @@ def _for_firms(matter: Any) -> bool:
     return matter is not None and "自然人" not in served and bool(served or _FIRM_WORDS.search(matter.name))
 
 
-_PEOPLE_CODES: list[Any] = [None, []]
+#: The codes of the matters of a kind (for people, taking up a grievance), per kind, for the last KB seen.
+_CODES_OF: dict[str, tuple[Any, list[str]]] = {}
 
 
-def _people_codes(kb: Any) -> list[str]:
-    if _PEOPLE_CODES[0] is not kb:
-        _PEOPLE_CODES[:] = [kb, [m.code for m in kb.matters if _for_people(m)]]
-    return _PEOPLE_CODES[1]
+def _codes_of(kb: Any, kind: str, keep: Callable[[Any], bool]) -> list[str]:
+    """The codes of ``kb``'s matters that ``keep``, listed once per KB for ``kind``."""
+    seen = _CODES_OF.get(kind)
+    if seen is None or seen[0] is not kb:
+        seen = _CODES_OF[kind] = (kb, [m.code for m in kb.matters if keep(m)])
+    return seen[1]
 
 
 def _happened_to_person(parse: dict[str, Any], kb: Any, nlu: Any) -> dict[str, Any] | None:
@@ -938,10 +958,42 @@ def _happened_to_person(parse: dict[str, Any], kb: Any, nlu: Any) -> dict[str, A
     text = str(parse.get("text") or "")
     if nlu is None or not _HAPPENED_TO_ME.search(text) or not _for_firms(_top(parse, kb)[0]):
         return None
-    best = next(iter(nlu.rank_among(text, _people_codes(kb), 1)), None)
+    best = next(iter(nlu.rank_among(text, _codes_of(kb, "people", _for_people), 1)), None)
     if best is None or best.score < nlu.calibration.oos_threshold:
         return None
     return _with_matter(parse, "ask_matter", best.code, best.name, "happened_to_person")
+
+
+#: An employer who wrongs the person («单位不给我交社保», «老板拖欠工资», «公司没签合同就把我开除了»); the speaker's
+#: own firm («我们单位欠缴社保») only when the wrong is done to them («我们公司拖欠我工资»).
+_WRONGED_AT_WORK = re.compile(r"(?P<own>我们|我|本)?(单位|公司|老板|厂里|工厂|用人单位|包工头|工地|雇主)[^，,。！!？?]{0,6}?"
+                              r"(不给|没给|不发|没发|拖欠|欠|克扣|扣|不签|没签|不买|没买|不交|没交|不缴|没缴|不赔|辞退|开除)"
+                              r"(?P<rest>[^，,。！!？?]*)")
+#: The matters that take up a grievance (a complaint, a report, an arbitration, a mediation).
+_GRIEVANCE = re.compile(r"投诉|举报|仲裁|监察|调解|纠纷")
+
+
+def _takes_up_grievance(matter: Any) -> bool:
+    return bool(_GRIEVANCE.search(matter.name))
+
+
+def _wronged_at_work(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> dict[str, Any] | None:
+    """An employer's wrong told («单位不给我交社保»: the search finds 参保 matters by «社保») whose best match takes
+    up no grievance and is not called by a whole name: the grievance matter it fits best (劳动保障监察投诉举报,
+    劳动人事争议仲裁申请), when one fits as well as the NLU finds a matter at all; else ``None``."""
+    text = str(parse.get("text") or "")
+    wrong = _WRONGED_AT_WORK.search(text)
+    if nlu is None or state.form or wrong is None or _HAPPENED_TO_ME.search(text) \
+            or wrong.group("own") and "我" not in wrong.group("rest"):
+        return None
+    top = _top(parse, kb)[0]
+    if top is not None and (_takes_up_grievance(top) or called_by_name(text, top, 3)):
+        return None
+    best = next(iter(nlu.rank_among(text, _codes_of(kb, "grievance", _takes_up_grievance), 1)), None)
+    if best is None or best.score < nlu.calibration.oos_threshold:
+        return None
+    asked = parse["intent"]["name"] if parse["intent"]["name"] in ASK_INTENTS else "ask_matter"
+    return _with_matter(parse, asked, best.code, best.name, "wronged_at_work")
 
 
 def _paying_asked(parse: dict[str, Any], kb: Any) -> dict[str, Any] | None:
@@ -1072,6 +1124,24 @@ def _asked_of_ours(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
     return _fits_better(parse, text, current, kin(kb, current), state, kb, nlu)
 
 
+#: Whether the person may apply: «能申请不», «我这种情况可以办吗», «符合条件不».
+_MAY_APPLY = re.compile(r"(能|可以|可不可以|能不能|可否)(申请|申领|领|享受)(吗|不|么|嘛|没|得了)?[？?]?$|"
+                        r"符合条件|够条件|够不够条件|有没有资格|有资格(吗|不|么)")
+
+
+def _may_apply_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> bool:
+    """Whether a message asks whether the person may apply for the conversation's matter: it asks so, names no
+    other matter by a word the current one is not called by (the search's best match; a kind of request counts for
+    neither), and is no «那X呢»."""
+    current = kb.get(state.matter_code) if state.matter_code else None
+    text = str(parse.get("text") or "")
+    if current is None or state.form or not _MAY_APPLY.search(text) or _WHAT_ABOUT.match(text):
+        return False
+    other = _top(parse, kb)[0]
+    words = _bigrams(text) - _named_words(current) - _kind_words()
+    return other is None or other.code == current.code or not words & _named_words(other)
+
+
 def _only_a_hall(text: str, halls: Any) -> bool:
     """Whether a message names a hall and hardly anything else («金泉街道便民服务中心», «区政务中心嘛»)."""
     hall = halls.find(text)
@@ -1130,7 +1200,8 @@ def interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = N
     text = str(parse.get("text") or "")
     if not text:
         return parse
-    return _flags(_no_matter_does(_interpret(parse, state, kb, nlu, halls, hall_topic, heard_matter), state), text)
+    return _flags(_no_matter_does(_interpret(parse, state, kb, nlu, halls, hall_topic, heard_matter), state, kb),
+                  text)
 
 
 #: A request for something done for the person («帮我写个请假条», «麻烦帮我买张火车票»), and what it asks for.
@@ -1138,12 +1209,19 @@ _DO_FOR_ME = re.compile(rf"^(?:请|麻烦|能不能|能否|可不可以|可以)?
 _FILLERS = re.compile(r"一下|一个|个|下|点|吧|嘛|哈|啊|呀|好吗|行吗|可以吗")
 
 
-def _no_matter_does(parse: dict[str, Any], state: DialogueState) -> dict[str, Any]:
+def _no_matter_does(parse: dict[str, Any], state: DialogueState, kb: Any) -> dict[str, Any]:
     """A request for something done for the person that the message says (two characters or more besides fillers),
     read as nothing understood and finding no matter, outside a form: out of scope, so the reply says what
     金小二 does and where else to turn (12345), not «没太明白» («帮我写个请假条»; «帮帮我» stays not understood,
     and «帮我妈…» speaks of someone)."""
-    if parse["intent"]["name"] != "nlu_fallback" or parse.get("matters") or state.form or parse.get("error"):
+    ranking = [r.get("name") for r in parse.get("intent_ranking") or []][:2]
+    top, score = _top(parse, kb) if kb is not None else (None, 0.0)
+    # (nothing understood, or a message the NLU nearly called out of scope whose best match is weak and shares no
+    # word with it: «帮我查一下快递到哪了», read as asking a place, finds 到档查询 by meaning alone)
+    unplaced = parse["intent"]["name"] == "nlu_fallback" and not parse.get("matters") \
+        or "out_of_scope" in ranking and score < MATTER_SCORE and not (
+            top is not None and _bigrams(str(parse.get("text") or "")) & _named_words(top))
+    if not unplaced or state.form or state.matter_code or state.candidates or parse.get("error"):
         return parse
     m = _DO_FOR_ME.match(str(parse.get("text") or "").strip())
     if m is None or len(_CJK.findall(_FILLERS.sub("", m.group("what")))) < 2:
@@ -1182,6 +1260,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «公司把我辞退了» read as erasing: a question about the matter it names strongly, else not understood
         parse = _as_intent(parse, "ask_matter" if strong else "nlu_fallback", "no_erase_words")
         intent = parse["intent"]["name"]
+    wronged = _wronged_at_work(parse, state, kb, nlu)
+    if wronged is not None:
+        return wronged
     if not (state.matter_code or state.candidates or state.form):
         happened = _happened_to_person(parse, kb, nlu) or _paying_asked(parse, kb)
         if happened is not None:
@@ -1256,6 +1337,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     corrected = _correction(text, state, nlu)
     if corrected is not None:
         return corrected
+    if _may_apply_asked(parse, state, kb):
+        # «孩子去世了能申请不» after 计划生育家庭特别扶助金: whether the person, so placed, may apply for it (its card
+        # says who may), not the matter the situation alone finds (孤儿救助)
+        return _with_matter(parse, "ask_matter", state.matter_code or "", state.matter_name or "", "may_apply")
     top = max((float(h.get("score") or 0) for h in parse.get("matters") or []), default=0.0)
     people = _policy_for_people(parse, state, kb, nlu) if intent == "ask_policy" else None
     if people is not None:
@@ -1309,7 +1394,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     elif topic is not None and state.last_intent == "ask_hall" and not strong:
         hall_words = True  # «周末开不开» right after a hall's answer is about the hall, whatever the classifier read
     if topic is not None:
-        if intent == "request_human":  # «可以找人帮我代办不» asks about the service, «帮我转人工» asks for it
+        if intent == "request_human" or topic == HallTopic.PROXY and _DO_FOR_ME.match(text.strip()):
+            # «可以找人帮我代办不» asks about the service, «帮我转人工» asks for it; «帮我填一下表» asks for what the
+            # hall's 帮办代办 does
             about_hall = topic == HallTopic.PROXY
         else:
             about_hall = hall_words or (intent in HALL_INTENTS and (
