@@ -16,6 +16,10 @@ channel="kiosk")``; an utterance with no usable text gets ``{"unclear": true, "m
 reply is replaced by ``{"confirm": true, "heard", "message", "confidence", "alternatives": [{"code", "name",
 "payload", …}]}`` (see docs/voice.md). Config ``max_alternatives`` / ``words`` work as in vosk-server
 (``voice.protocol``).
+Push-to-talk: config ``"hands_free": false`` (``/ws/kiosk`` only; the default is true, vosk-server's behaviour)
+ends the utterance at ``eof`` alone: a pause while the button is held gives partials, not a final and a reply, and
+the final at ``eof`` is the whole utterance (what the endpointer cut, joined). A control frame
+``{"hands_free": true}`` turns it hands-free at any time (a short tap on the kiosk's button).
 The session id is the query parameter ``session`` (one per kiosk visitor; the page makes a new one after 60 s
 idle). It is a conversation like any other (:mod:`assistant.api.citizen`): the first reply of a new session
 carries ``reply.session_token``; a later connection for that session presents it — in a control frame
@@ -161,6 +165,10 @@ class _Session:
         self.utterances = 0
         self.audio_bytes = 0
         self.answered = False
+        #: The endpointer ends utterances (vosk-server); off for push-to-talk, where ``eof`` alone ends it.
+        self.hands_free = True
+        #: Push-to-talk: the utterances the endpointer cut while the button is held, joined at ``eof``.
+        self.held: list[Any] = []
 
     async def start(self, header_token: str | None) -> None:
         """At connect: a new kiosk session may speak at once (its first reply starts the conversation); an
@@ -229,7 +237,23 @@ class _Session:
             self.options = Options.from_config(cfg)
         except ProtocolError as exc:
             raise _Closed(CLOSE_UNSUPPORTED, str(exc)[:120]) from None
+        self.hands_free = self._hands_free(cfg.get("hands_free", True))
         self.configured = True
+
+    def _hands_free(self, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise _Closed(CLOSE_UNSUPPORTED, f"hands_free must be true or false, got {value!r}"[:120])
+        if not value and not self.kiosk:
+            raise _Closed(CLOSE_UNSUPPORTED, "hands_free is a /ws/kiosk option")
+        return value
+
+    async def go_hands_free(self, value: Any) -> None:
+        """A ``{"hands_free": …}`` control frame: a short tap turned push-to-talk into hands-free listening; what the
+        endpointer already cut is answered now."""
+        self.hands_free = self._hands_free(value)
+        held, self.held = (self.held, []) if self.hands_free else ([], self.held)
+        for result in held:
+            await self.final(result)
 
     async def send(self, msg: dict[str, Any]) -> None:
         await self.ws.send_text(json.dumps(msg, ensure_ascii=False))
@@ -242,10 +266,16 @@ class _Session:
             self.kept += pcm
         ended = await asyncio.to_thread(self.rec.accept, pcm) if pcm else False
         if ended:
-            await self.final(self.rec.result())
-            # more utterances may have ended within the same frame (whisper queues them)
+            # (more utterances may have ended within the same frame: whisper queues them)
+            cut = [self.rec.result()]
             while getattr(self.rec, "has_result", lambda: False)():
-                await self.final(self.rec.result())
+                cut.append(self.rec.result())
+            if not self.hands_free:  # push-to-talk: kept until eof joins them with the rest
+                self.held += cut
+                await self.send({"partial": self.rec.partial()})
+                return
+            for result in cut:
+                await self.final(result)
         else:
             await self.send({"partial": self.rec.partial()})
 
@@ -254,7 +284,12 @@ class _Session:
         tail = self.converter.convert(b"")
         if tail:
             await asyncio.to_thread(self.rec.accept, tail)
-        await self.final(await asyncio.to_thread(self.rec.finish), eof=True)
+        result = await asyncio.to_thread(self.rec.finish)
+        if self.held:
+            from voice.engine import join_results, joiner
+
+            result, self.held = join_results([*self.held, result], joiner(self.runtime.engine.name)), []
+        await self.final(result, eof=True)
 
     async def final(self, result: Any, eof: bool = False) -> None:
         from voice.protocol import final_message  # [voice v2]
@@ -450,6 +485,8 @@ async def _serve_session(ws: WebSocket, services: Any, kiosk: bool, keyed: bool)
                 break
             elif "reset" in msg:
                 sess.rec = None
+            elif "hands_free" in msg:
+                await sess.go_hands_free(msg["hands_free"])
             elif "session_token" not in msg:
                 raise _Closed(CLOSE_UNSUPPORTED, "unknown control frame (expected config or eof)")
     except _Closed as exc:

@@ -1,8 +1,9 @@
 /* 金小二 voice kiosk.
  * Microphone (Web Audio, 16 kHz where the browser allows it) → 16-bit PCM frames → WebSocket /ws/kiosk
  * (vosk-server protocol + the assistant's reply) → partial transcript, answer card, spoken answer.
- * 按住说话: hold, speak, release (the release sends {"eof" : 1}). 点击说话 (hands-free): a short tap starts; the
- * server's voice activity detector ends the utterance when the visitor stops speaking (or tap again). When the
+ * 按住说话: hold, speak, release (the release sends {"eof" : 1}; a pause while holding ends nothing: the config says
+ * hands_free: false). 点击说话 (hands-free): a short tap starts (and sends {"hands_free": true}); the server's voice
+ * activity detector ends the utterance when the visitor stops speaking (or tap again). When the
  * server is unsure what was meant it sends {"confirm": true, "heard", "alternatives"}: the page shows what it
  * heard and the matters as big buttons («您是想问…吗？») with 都不是，重说 / 找工作人员.
  * After 60 s without activity everything is cleared, the visitor's session token too: the first answer of a
@@ -118,6 +119,7 @@
     if (!state.recording || state.mode !== "hold") { return; }
     if (Date.now() - state.pressAt < HOLD_MS) {
       state.mode = "tap";            // a short tap: keep listening until the server hears the end
+      send(JSON.stringify({ hands_free: true }));
       setTalk("recording");
       setStatus("请说话，说完停一下就好。");
       return;
@@ -177,8 +179,9 @@
       try { ctx = new AC({ sampleRate: 16000 }); } catch (e) { ctx = new AC(); }
       state.ctx = ctx;
       // the session token (once the visitor has one) goes first, with the config, before any audio
-      state.pending.unshift(JSON.stringify({ config: { sample_rate: ctx.sampleRate },
-                                             session_token: state.sessionToken || undefined }));
+      // (push-to-talk: only the release ends the utterance, a pause while holding does not)
+      var config = { sample_rate: ctx.sampleRate, hands_free: state.mode !== "hold" };
+      state.pending.unshift(JSON.stringify({ config: config, session_token: state.sessionToken || undefined }));
       var source = ctx.createMediaStreamSource(stream);
       var node = ctx.createScriptProcessor(4096, 1, 1);
       node.onaudioprocess = function (e) {

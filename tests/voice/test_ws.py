@@ -129,6 +129,8 @@ def test_oversize_frame_closes_1009_and_the_server_keeps_serving(make_client, wh
     ['{"config": {"max_alternatives": "3"}}'],
     ['{"config": {"max_alternatives": -1}}'],
     ['{"config": {"words": "yes"}}'],
+    ['{"config": {"hands_free": false}}'],  # (push-to-talk is the kiosk's, not vosk-server's)
+    ['{"hands_free": "no"}'],
     ['{"hello": 1}'],
     ["[1, 2, 3]"],
     [b"\x00\x01" * 800, '{"config": {"sample_rate": 8000}}'],  # config after audio
@@ -221,6 +223,44 @@ def test_kiosk_mode_returns_the_assistants_reply(make_client, whisper_runtime, n
         body = {"session_id": "kiosk-test-1", "text": "/request_human"}
         assert client.post("/api/v1/chat", json=body).status_code == 401
         assert client.post("/api/v1/chat", json=body, headers={"X-Session-Token": token}).status_code == 200
+
+
+def _with_a_pause(first: str, second: str, pause_s: float = 1.5) -> bytes:
+    """Two fixture clips with a pause between them longer than the endpointer's (0.8 s)."""
+    silence = np.zeros(int(16000 * pause_s), dtype=np.int16).tobytes()
+    return read_wav(AUDIO / first).pcm16() + silence + read_wav(AUDIO / second).pcm16()
+
+
+@pytest.mark.parametrize("hands_free", [False, True])
+def test_push_to_talk_is_ended_by_eof_alone(make_client, whisper_runtime, nlu, hands_free):
+    # a visitor holding the button pauses between two sentences: push-to-talk answers the whole of it at the
+    # release; hands-free (vosk-server's behaviour) answers the first sentence at the pause
+    pcm = _with_a_pause("q002.wav", "q020.wav")
+    with make_client(whisper_runtime, nlu=nlu) as client, \
+            client.websocket_connect(f"/ws/kiosk?session=kiosk-ptt-{hands_free}") as ws:
+        ws.send_text(json.dumps({"config": {"sample_rate": 16000, "hands_free": hands_free}}))
+        early = [r for r in _stream(ws, pcm) if "partial" not in r]
+        if hands_free:
+            assert early and "养老金" in early[0]["text"]
+            return
+        assert early == []  # (nothing but partials while the button is held)
+        ws.send_text(EOF_FRAME)
+        final = _recv(ws)
+        assert "养老金" in final["text"] and "失业登记" in final["text"], final
+        assert {"reply", "confirm"} & set(_recv(ws))  # (two questions in one: answered or asked which)
+
+
+def test_a_short_tap_turns_push_to_talk_hands_free(make_client, whisper_runtime, nlu):
+    pcm = _with_a_pause("q002.wav", "q020.wav")
+    cut = len(read_wav(AUDIO / "q002.wav").pcm16()) + 16000 * 2  # the first sentence and 1 s of the pause
+    with make_client(whisper_runtime, nlu=nlu) as client, \
+            client.websocket_connect("/ws/kiosk?session=kiosk-ptt-tap") as ws:
+        ws.send_text(json.dumps({"config": {"sample_rate": 16000, "hands_free": False}}))
+        assert all("partial" in r for r in _stream(ws, pcm[:cut]))
+        ws.send_text(json.dumps({"hands_free": True}))  # what the endpointer already cut is answered now
+        final = _recv(ws)
+        assert "养老金" in final["text"] and "失业登记" not in final["text"]
+        assert {"reply", "confirm"} & set(_recv(ws))
 
 
 def test_kiosk_unclear_twice_gets_a_human_helper(make_client, whisper_runtime, nlu):
