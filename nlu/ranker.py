@@ -11,7 +11,8 @@ This module learns one linear scorer over more evidence about each of the ``dept
   many texts it has (a matter with many example rows wins the max more often by chance).
 
 Training data are the KB's own questions only: the example questions and colloquial phrasings of the authored
-guides, in ``folds`` seeded folds. For each fold the index, the pinyin index and the term sets are rebuilt without
+guides, in ``folds`` seeded folds (each guide's questions drawn by its own code: a guide added or edited moves no
+other guide's questions between folds). For each fold the index, the pinyin index and the term sets are rebuilt without
 the fold's questions (vectors are reused, nothing is encoded but a few framed questions), and each question of the
 fold is searched as a citizen's question would be; its guide's matter is the right candidate. Most matters are
 catalogue entries with a name only, and a citizen asks about them too; trained on guides alone, the scorer learns
