@@ -32,7 +32,7 @@ from typing import Any
 from assistant.dialogue.state import DialogueState
 from assistant.preservice.numbers import find_booking_numbers
 from knowledge.hall_questions import HALL_ONLY_TOPICS, HallTopic
-from nlu.intents import SOCIAL_WORDS
+from nlu.intents import FEE_WORDS, SOCIAL_WORDS
 from nlu.rerank import VariantCues
 from nlu.text import KIN, WHAT_ABOUT as _WHAT_ABOUT, strip_frame, what_about
 
@@ -103,6 +103,10 @@ ACTION_WORDS = {
     "ask_policy": re.compile(r"政策|扶持|优惠|补贴|补助|奖补|减税|减免|免税|税收|惠企|享受|一本通|支持|成立|注册|小微|企业|公司|"
                              r"个体户"),
 }
+#: The policy words proper (a firm's facts alone — 注册, 公司 — may also ask for a matter: «我想注册个公司»).
+_POLICY_WORDS = re.compile(r"政策|扶持|优惠|补贴|补助|奖补|减税|减免|免税|税收|惠企|享受|一本通|支持")
+#: Wanting to do something («我想注册个公司»): a request, where a firm's bare facts («个体户») are not one.
+_WANTS_TO = re.compile(r"想|要|准备|打算|申请|办")
 #: A message that says who the person is («我是职工医保», «我们是外地户口»), not what they ask for.
 _DESCRIBES_SELF = re.compile(r"^(我|我们|我家|我们家|本人|俺)(是|属于|算|都是)(?!.*(办|申请|咋|怎么|想|要))")
 #: A question how to get something done («优待证咋办», «怎么申请»), not whether it is needed («需要公证不»).
@@ -112,7 +116,7 @@ _HOW_TO = re.compile(r"(咋|怎么|怎样|如何|啷个)(个|样)?(办|弄|整|�
 _ASKS_FOR_IT = re.compile(r"办(啥|什么|哪些)|(啥|什么|哪些)(证|手续|许可)|^(能|可以|能不能|可不可以)|有没有|"
                           r"有[^，,。？?]{0,6}(吗|不|没)[？?]?$")
 #: Words of a detail (what to bring, where, how long, what it costs): «那材料呢» asks the detail.
-_DETAIL_WORDS = re.compile(r"材料|资料|证件|带|哪|地方|地点|地址|时间|多久|好久|几天|钱|费|收")
+_DETAIL_WORDS = re.compile(r"材料|资料|证件|带|哪|地方|地点|地址|时间|多久|好久|几天|钱|费|收(?!入|养)")
 #: Words of a question about a service itself rather than a request for it.
 _ABOUT_SERVICE = re.compile(r"条件|资格|收费|收钱|要钱|费用|多少钱|哪些人|什么人|啥子人|谁可以|谁能|范围|流程|怎么收")
 #: «不是这个，是抵押», «不对，我要办的是换证»: what was understood is corrected.
@@ -141,6 +145,9 @@ _WHETHER_ONE_CAN = re.compile(r"(可以|能|行)(不|吗|么|嘛|没)[？?]?$|�
 #: Money received, not paid («能领钱不», «一个月发好多»): a question about a benefit, not a fee.
 _RECEIVES = re.compile(r"领(钱|多少|好多|得到)|能领|可以领|发(钱|多少|好多)|拿(多少|好多)?钱|能拿|有钱(拿|领)|补(多少|好多)|"
                        r"给(多少|好多)钱|有没有钱")
+#: How to receive money, or how much one may borrow: «丧葬费怎么领», «能贷多少» (no fee question, though 费 or 多少
+#: is in it).
+_RECEIVED_HOW = re.compile(r"(怎么|咋个?|如何|啷个|去哪儿?|哪里|哪儿|哪点|在哪儿?|到哪儿?)(去)?(领|申领|领取)|贷(多少|好多)")
 #: A matter's name that says it pays («失业保险金申领», «高龄津贴发放»).
 _PAYS = re.compile(r"金|津贴|补贴|补助|待遇|救助|奖励|抚恤|报销")
 #: A question for money one receives («盲人有啥补贴», «有没有补助»).
@@ -279,6 +286,12 @@ def _with_matter(parse: dict[str, Any], intent: str, code: str, name: str, reaso
 def _cues() -> VariantCues:
     """The variant cues of ``nlu/data/variants.yml`` (read once)."""
     return VariantCues()
+
+
+@lru_cache(maxsize=1)
+def _kind_name_words() -> frozenset[str]:
+    """The words a matter's name says its kind of request by (补领, 挂失, 变更 … : the ``name`` cues)."""
+    return frozenset(w for words in _cues().name_cues.values() for w in words)
 
 
 @lru_cache(maxsize=1)
@@ -661,8 +674,8 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         return None
     # a kind of request said in the very words of one member's name only, not of ours: «挂失那个» after 社会保障卡
     # 补领 (挂失 and 补领 are both of the kind «reissue», which alone tells neither apart)
-    said = _bigrams(text) & _kind_words() - _bigrams(current.name)
-    naming = [m for m in members.values() if m.code != current.code and said & _bigrams(m.name)] \
+    said = {w for w in _kind_name_words() if w in text and w not in current.name}
+    naming = [m for m in members.values() if m.code != current.code and any(w in m.name for w in said)] \
         if said and not answering else []
     if len(naming) == 1 and not _names_ours(text, parse, current, naming[0]):
         return naming[0]  # («办个继承公证» after 公证业务预约办理 names ours last: a 公证)
@@ -1089,6 +1102,20 @@ def _same_matter_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> 
     return not tells_apart(str(parse.get("text") or ""), found, [current])
 
 
+def _other_named(parse: dict[str, Any], state: DialogueState, kb: Any) -> Any:
+    """The search's best match for a detail question after a matter, when it is outside the matter's kin, found as
+    well as a message names a matter (:data:`MATTER_SCORE`) and called by two or more words of its names that the
+    conversation's matter is not called by (the question asks its detail of that one); else ``None``."""
+    current = kb.get(state.matter_code) if state.matter_code else None
+    if current is None or parse["intent"]["name"] not in DETAIL_INTENTS or parse.get("ambiguous"):
+        return None  # («不动产登记要带啥» after 社保卡补办: which of the 不动产登记 family, asked)
+    other, score = _top(parse, kb)
+    if other is None or score < MATTER_SCORE or other.code in kin(kb, current):
+        return None
+    own = _bigrams(str(parse.get("text") or "")) & (_named_words(other) - _named_words(current)) - _kind_words()
+    return other if len(own) >= 2 else None
+
+
 def _kin_asked(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> Any:
     """The matter of the current one's kin that a detail question is about by its words (:func:`_naming_members`)
     when the search of the question alone found nothing of the kin («认定要啥材料» after 教师资格证相关政策咨询
@@ -1260,6 +1287,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «公司把我辞退了» read as erasing: a question about the matter it names strongly, else not understood
         parse = _as_intent(parse, "ask_matter" if strong else "nlu_fallback", "no_erase_words")
         intent = parse["intent"]["name"]
+    if intent == "ask_fee" and _RECEIVED_HOW.search(text) and not FEE_WORDS.search(text):
+        # «丧葬费怎么领» asks how to receive money (费 is in its name), not what something costs
+        parse = _as_intent(parse, "ask_matter", "receives_not_fee")
+        intent = "ask_matter"
     wronged = _wronged_at_work(parse, state, kb, nlu)
     if wronged is not None:
         return wronged
@@ -1352,6 +1383,12 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         rest = [r for r in parse.get("intent_ranking") or [] if r.get("name") not in {guarded, intent}]
         parse = dict(parse, intent={"name": intent, "confidence": 1.0}, interpreted="not_an_action")
         parse["intent_ranking"] = [parse["intent"], *rest]  # what else the message may ask stays known
+    named_first = kb.get(strong[0]) if strong else None
+    if intent == "ask_policy" and not _POLICY_WORDS.search(text) and _WANTS_TO.search(text) \
+            and named_first is not None and _bigrams(text) & _named_words(named_first):
+        # «我想注册个公司»: no policy word, and a matter found strongly by its words — a request for that matter
+        intent = "ask_matter"
+        parse = _as_intent(parse, intent, "no_policy_words")
     if intent in _BOOKING_INTENTS and not state.last_booking and not find_booking_numbers(text) \
             and (state.matter_code and QUESTION.search(text) or _NEEDS_APPOINTMENT.search(text)
                  or (state.candidates or state.matter_code and intent == "change_booking")
@@ -1468,6 +1505,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     material = _asks_about_material(parse, state, kb)
     if material is not None:
         return _with_matter(parse, material, state.matter_code or "", state.matter_name or "", "material")
+    other = _other_named(parse, state, kb)
+    if other is not None:  # «丧葬补助去哪里领» after 户口注销: where 遗属待遇申领 (丧葬补助金申领) is done
+        return _with_matter(parse, intent, other.code, other.name, "other_named")
     sibling = _kin_asked(parse, state, kb, nlu)
     if sibling is not None:  # «认定要啥材料» after 教师资格证相关政策咨询: 教师资格认定's materials
         return _with_matter(parse, intent, sibling.code, sibling.name, "kin_named")
@@ -1481,4 +1521,12 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         if heard is not None:
             return _with_matter(parse, intent if intent in ASK_INTENTS else "ask_matter", heard.code, heard.name,
                                 "voice")
+    intent = parse["intent"]["name"]
+    if intent in SOCIAL_WORDS and not SOCIAL_WORDS[intent].search(text) and state.matter_code \
+            and not _FILLER.fullmatch(text):
+        # a greeting, thanks or goodbye without its words in a conversation about a matter is none: «咋补» after
+        # 社会保障卡补领 (read as a goodbye) asks about the matter — never «慢走» to someone still asking
+        if QUESTION.search(text):
+            return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "no_social_words")
+        return _as_intent(parse, "nlu_fallback", "no_social_words")
     return parse

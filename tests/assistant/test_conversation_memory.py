@@ -642,3 +642,42 @@ def test_a_request_nearly_out_of_scope_that_names_nothing_is_out_of_scope(chat):
 def test_asking_to_have_a_form_filled_in_is_answered_with_the_halls_help(chat, text):
     last = chat(text)
     assert last["intent"] == "ask_hall" and any("帮办代办" in p.get("text", "") for p in last["replies"])
+
+
+def test_a_goodbye_without_its_words_after_a_matter_is_a_question_about_it(chat):
+    first = chat("医保卡丢了")
+    last = chat("咋补")  # (read as a goodbye)
+    assert last["intent"] == "ask_matter" and last["matter"]["code"] == first["matter"]["code"]
+    assert not any("慢走" in p.get("text", "") for p in last["replies"])
+    assert chat("拜拜")["intent"] == "goodbye"  # (with its words it is one)
+
+
+@pytest.mark.parametrize("turns", [["丧葬费怎么领"], ["我爸上个月去世了", "丧葬费怎么领取"]])
+def test_how_to_receive_money_is_no_fee_question(chat, turns):
+    for t in turns:
+        last = chat(t)
+    assert last["intent"] == "ask_matter" and last["matter"]
+    assert not any("的收费" in p.get("text", "") for p in last["replies"])
+
+
+def test_a_firms_facts_alone_that_name_a_matter_ask_for_it_not_for_policies(chat):
+    assert chat("我想注册个公司")["matter"]["name"] == "公司设立登记"
+    assert chat("小微企业有啥政策")["intent"] == "ask_policy"
+
+
+@pytest.mark.parametrize("turns", [["低保怎么申请", "收入一个月两千"], ["公积金贷款", "能贷多少"]])
+def test_an_income_told_or_a_loan_amount_asked_is_no_fee_question(chat, turns):
+    first = chat(turns[0])
+    last = chat(turns[1])
+    assert (last["intent"], last["matter"]["code"]) == ("ask_matter", first["matter"]["code"])
+
+
+def test_a_detail_question_in_another_matters_words_asks_it_of_that_matter(chat):
+    chat("我妈去世了")  # (户口注销)
+    last = chat("丧葬补助去哪里领")  # (丧葬补助 is in 遗属待遇申领's alias 丧葬补助金申领, not a whole one)
+    assert (last["intent"], last["matter"]["name"]) == ("ask_location", "遗属待遇申领")
+
+
+def test_a_firms_bare_facts_ask_for_no_one_matter(chat):
+    # (no request in it: «个体户» alone is not 个体工商户设立登记, as «我想开个体户» is)
+    assert chat("个体户")["matter"] is None
