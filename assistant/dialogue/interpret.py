@@ -32,7 +32,7 @@ from typing import Any
 from assistant.dialogue.state import DialogueState
 from assistant.preservice.numbers import find_booking_numbers
 from knowledge.hall_questions import HALL_ONLY_TOPICS, HallTopic
-from nlu.intents import FEE_WORDS, SOCIAL_WORDS
+from nlu.intents import FEE_WORDS, SOCIAL_WORDS, label_question
 from nlu.rerank import VariantCues
 from nlu.text import KIN, WHAT_ABOUT as _WHAT_ABOUT, strip_frame, what_about
 
@@ -1345,6 +1345,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             and not (hall_topic is not None and hall_topic(text) is not None):
         # «老汉儿八十多了» is no goodbye (and «你们中午休息不», read as a greeting, asks the hall's lunch break)
         return _as_intent(parse, "nlu_fallback", "no_social_words")
+    if state.last_intent == "complain" and not QUESTION.search(text) and not _WANTS_TO.search(text) \
+            and not any(m is not None and called_by_name(text, m, 3) for m in map(kb.get, strong)):
+        # «昨天下午在社保窗口» right after a complaint says when and where: more of the complaint, not a matter
+        return _as_intent(parse, "complain_ticket" if _REGISTER.search(text) else "complain", "complaint_detail")
     if _COMPLAINT.search(text):
         name = "complain_ticket" if _REGISTER.search(text) else "complain"
         out = dict(parse, intent={"name": name, "confidence": 1.0}, interpreted="complaint")
@@ -1359,7 +1363,8 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         intent = "ask_matter"  # «迁到老公那边» after 户口迁移 says where to, it does not ask where the office is
         parse = _as_intent(parse, intent, "a_statement")
     if intent == "book_home_visit" and QUESTION.search(text) and _ABOUT_SERVICE.search(text):
-        intent = "ask_matter"  # «上门办需要啥条件» asks about the service; «帮我约个上门办» asks for it
+        # «上门办需要啥条件» asks about the service; «帮我约个上门办» asks for it; «上门要钱不» asks its fee
+        intent = label_question(text)
         service = next((m for m in (kb.get(str(h.get("code"))) for h in (parse.get("matters") or [])[:3])
                         if m is not None and _bigrams(text) & _named_words(m)), None)
         if service is not None:  # (the service's matter, by its words: «哪些人能申请上门» → 上门办服务预约's card)

@@ -77,6 +77,30 @@ def _reject(ctx: StepContext, slot: str, message: str) -> None:
     ctx.set_slot(slot, None)
 
 
+#: At most this long, a free-text answer that parses as another question's answer is that answer.
+_OTHER_ANSWER_CHARS = 14
+
+
+def _answers_another(ctx: StepContext, req: str, value: str, fits: dict[str, Any], ask: str) -> bool:
+    """Whether a free-text answer (a name, a matter) is plainly the answer to another question of the form — a date
+    for «持证人», a half-day for «办什么事», a phone number for «姓名» (``fits``: slot → value parser raising
+    :class:`InvalidValue`). The other slot is filled when still empty (so it is not asked again), and the question
+    asked is asked again (``ask``) instead of storing the answer as it."""
+    if len(value) > _OTHER_ANSWER_CHARS:
+        return False
+    for slot, fit in fits.items():
+        try:
+            parsed = fit(value)
+        except InvalidValue:
+            continue
+        if not ctx.tracker.get_slot(slot):
+            ctx.set_slot(slot, parsed)
+            ctx.text(say("preservice.form.noted_other"))
+        _reject(ctx, req, ask)
+        return True
+    return False
+
+
 # --- licence registration -------------------------------------------------------------------------------------
 
 def _channel_choice(text: str, tracker_channel: str) -> tuple[str, str | None, str]:
@@ -196,7 +220,9 @@ def _validate_licence(ctx: StepContext) -> None:
     elif req == "licence_holder":
         if len(value) < 2 or len(value) > 100:
             _reject(ctx, req, say("preservice.licence.ask_holder"))
-        else:
+        elif not _answers_another(ctx, req, value, {
+                "licence_expiry": lambda v: parse_expiry(v, pre.today()).isoformat()},
+                say("preservice.licence.ask_holder")):
             ctx.set_slot(req, value)
     elif req == "licence_expiry":
         try:
@@ -376,10 +402,12 @@ def _validate_visit(ctx: StepContext) -> None:
         return
     pre = _pre(ctx)
     value = str(ctx.tracker.get_slot(req) or "").strip()
+    # (another question's answer given to a free-text one: a half-day, a phone number)
+    others = {"visit_time": lambda v: "|".join(_half_day(v, pre)), "visit_phone": parse_phone}
     if req == "visit_person":
         if len(value) < 2 or len(value) > 120 or re.fullmatch(r"[\d\s+\-]+", value):
             _reject(ctx, req, say("preservice.visit.ask_person"))
-        else:
+        elif not _answers_another(ctx, req, value, others, say("preservice.visit.ask_person")):
             ctx.set_slot(req, value)
     elif req == "visit_phone":
         try:
@@ -410,15 +438,21 @@ def _validate_visit(ctx: StepContext) -> None:
         if len(value) < 2:
             _reject(ctx, req, say("preservice.visit.ask_matter"))
             return
+        if _answers_another(ctx, req, value, others, say("preservice.visit.ask_matter")):
+            return
         code, name = _visit_matter(ctx, value)
         ctx.set_slot(req, f"{code or ''}|{name}")
     elif req == "visit_time":
         try:
-            d, half = parse_half_day(value, pre.today())
+            ctx.set_slot(req, "|".join(_half_day(value, pre)))
         except InvalidValue as exc:
             _reject(ctx, req, str(exc))
-            return
-        ctx.set_slot(req, f"{d.isoformat()}|{half}")
+
+
+def _half_day(value: str, pre: PreService) -> tuple[str, str]:
+    """``(ISO date, 上午/下午)`` of a preferred half-day (:func:`parse_half_day`; raises :class:`InvalidValue`)."""
+    d, half = parse_half_day(value, pre.today())
+    return d.isoformat(), half
 
 
 @step("action_home_visit_submit")

@@ -681,3 +681,14 @@ def test_a_detail_question_in_another_matters_words_asks_it_of_that_matter(chat)
 def test_a_firms_bare_facts_ask_for_no_one_matter(chat):
     # (no request in it: «个体户» alone is not 个体工商户设立登记, as «我想开个体户» is)
     assert chat("个体户")["matter"] is None
+
+
+def test_when_and_where_said_after_a_complaint_are_more_of_it(chat):
+    chat("我要投诉窗口工作人员态度差")
+    last = chat("昨天下午在社保窗口")  # (alone: options of 社保 matters)
+    assert last["intent"] == "complain" and last["matter"] is None
+
+
+def test_a_new_request_after_a_complaint_is_answered(chat):
+    chat("我要投诉窗口工作人员态度差")
+    assert chat("我要办居住证")["matter"]["name"] == "居住证办理"

@@ -251,3 +251,33 @@ def test_questions_inside_the_forms_are_answered_and_the_form_asks_again(live):
     assert "不在金牛区许可延续提示清单里" not in all_text(r) and "哪种证照" in all_text(r)
     r = live.chat(sid, "食品经营许可证可以不")  # the answer, asked as a question
     assert "编号" in all_text(r)
+
+
+def test_another_questions_answer_fills_that_question_and_the_form_asks_again(live):
+    # a date where the holder was asked is the expiry (not a holder called «2027年3月1日»), and it is not asked again
+    sid = "ps-it-other-1"
+    for text in ("登记证照到期提醒", "食品经营许可证", "JY15101060012345"):
+        r = live.chat(sid, text)
+    assert "持证人" in all_text(r)
+    r = live.chat(sid, _future(40))
+    assert "先记下了" in all_text(r) and "持证人" in all_text(r)
+    r = live.chat(sid, "蓉城小面馆")
+    assert "有效期" not in all_text(r) and "收到提醒" in all_text(r)
+    # a half-day where the visit's matter was asked is the visit's time
+    sid = "ps-it-other-2"
+    for text in ("帮我约个上门办", "王淑芬，88岁，走不动", "13800138000", "金牛区营门口路12号3栋1单元2号"):
+        r = live.chat(sid, text)
+    assert "办理什么事" in all_text(r)
+    r = live.chat(sid, "下周二上午")
+    assert "先记下了" in all_text(r) and "办理什么事" in all_text(r)
+    r = live.chat(sid, "养老金资格认证")
+    number = re.search(BOOKING_NUMBER, all_text(r)).group(0)  # (the time is not asked again)
+    b = live.http.get(f"/api/v1/bookings/{number}", headers=live.staff_headers).json()
+    assert b["matter_name"].startswith("养老保险") and b["half_day"] == "上午"
+
+
+def test_the_fee_of_the_visit_asked_inside_the_booking_is_answered(live):
+    sid = "ps-it-digress-fee"
+    live.chat(sid, "帮我约个上门办")
+    r = live.chat(sid, "上门要钱不")
+    assert r["intent"] == "ask_fee" and "收费" in all_text(r) and "姓名" in all_text(r)
