@@ -79,6 +79,15 @@ QUESTION = re.compile(r"[?？]|[吗呢嘛么][。!！]?\s*$|多少|怎么|咋|�
                       r"什么|啥子?|"
                       r"([\u4e00-\u9fff])不\1|可以.*[不吗么嘛]\s*$|能否|有没有|有没得|"  # 收不收费, 能不能
                       r"\S{2}(不|没|没得|没有)[。!！]?\s*$")  # «要带身份证不», «办好了没»: Sichuanese yes-no questions
+#: Asking the way to somewhere (a destination of its own: «春熙路怎么走»), not how to reach the hall.
+_GOES_ELSEWHERE = re.compile(r"(?P<to>[\u4e00-\u9fff]{2,})(怎么走|怎么去|咋个?去|咋个?走|如何去|在哪)")
+
+
+def _goes_elsewhere(text: str, halls: Any) -> bool:
+    """Whether a message asks the way to a destination of its own, not a hall (nor «你们那儿», «大厅»)."""
+    m = _GOES_ELSEWHERE.search(text)
+    return m is not None and not _HALL_WORDS.search(m.group("to")) and halls.find(text) is None \
+        and not re.search(r"你们|这里|那里|这儿|那儿|这边|那边", m.group("to"))
 #: Words that make a message about a hall rather than about the person («坐轮椅方便不» vs «本人坐轮椅来不了»).
 _HALL_WORDS = re.compile(r"大厅|政务中心|政务服务中心|服务中心|便民|服务站|你们(那|这|单位)|窗口|现场|过去|开门|下班|上班|办事|"
                          r"延时|取号|排队|停车|自助|邮寄|进(得)?去|进门")
@@ -1389,9 +1398,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         parse = dict(parse, intent={"name": intent, "confidence": 1.0}, interpreted="not_an_action")
         parse["intent_ranking"] = [parse["intent"], *rest]  # what else the message may ask stays known
     named_first = kb.get(strong[0]) if strong else None
-    if intent == "ask_policy" and not _POLICY_WORDS.search(text) and _WANTS_TO.search(text) \
-            and named_first is not None and _bigrams(text) & _named_words(named_first):
-        # «我想注册个公司»: no policy word, and a matter found strongly by its words — a request for that matter
+    if intent == "ask_policy" and not _POLICY_WORDS.search(text) and (
+            _WANTS_TO.search(text) and named_first is not None and _bigrams(text) & _named_words(named_first)
+            or (state.candidates or state.matter_code) and state.last_intent != "ask_policy"):
+        # no policy word, and a request for a matter found strongly by its words («我想注册个公司»), or a detail in
+        # a conversation about matters («公司的» after the options for «营业执照»), not the firm's facts asked for
         intent = "ask_matter"
         parse = _as_intent(parse, intent, "no_policy_words")
     if intent in _BOOKING_INTENTS and not state.last_booking and not find_booking_numbers(text) \
@@ -1433,7 +1444,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # the hall's parking: the same topic, a detail of it
         topic = next((t for t in HallTopic if t.value == state.hall_topic), None)
         hall_words = topic is not None
-    elif topic is not None and state.last_intent == "ask_hall" and not strong:
+    elif topic is not None and state.last_intent == "ask_hall" and not strong and not _goes_elsewhere(text, halls):
         hall_words = True  # «周末开不开» right after a hall's answer is about the hall, whatever the classifier read
     if topic is not None:
         if intent == "request_human" or topic == HallTopic.PROXY and _DO_FOR_ME.match(text.strip()):
@@ -1441,7 +1452,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             # hall's 帮办代办 does
             about_hall = topic == HallTopic.PROXY
         else:
-            about_hall = hall_words or (intent in HALL_INTENTS and (
+            # (read as out of scope: parking or the facilities, or the way there when no other destination is
+            # asked — «附近有没有地铁站», «几号线»; not «春熙路怎么走»; times of day are everyday words: «今天晚上吃啥»)
+            unplaced_hall = intent == "out_of_scope" and (topic in {HallTopic.PARKING, HallTopic.FACILITIES} or (
+                topic == HallTopic.TRANSPORT and not _goes_elsewhere(text, halls)))
+            about_hall = hall_words or unplaced_hall or (intent in HALL_INTENTS and (
                 topic in HALL_ONLY_TOPICS or (top < MATTER_SCORE and not about_person and not about_matter)))
         if about_hall:
             hall = halls.find(text)

@@ -26,6 +26,7 @@ from assistant.preservice.store import DuplicateLicence, NotFound
 from assistant.preservice.validation import InvalidValue, parse_expiry, parse_half_day, parse_phone
 from assistant.privacy import mask_name, mask_pii
 from assistant.parts import checklist_part, payload
+from nlu.text import KIN
 
 log = get_logger(__name__)
 
@@ -93,12 +94,19 @@ def _answers_another(ctx: StepContext, req: str, value: str, fits: dict[str, Any
             parsed = fit(value)
         except InvalidValue:
             continue
-        if not ctx.tracker.get_slot(slot):
+        if ctx.tracker.get_slot(slot):
+            _reject(ctx, req, ask)
+        else:  # (the form asks its question again after this)
             ctx.set_slot(slot, parsed)
-            ctx.text(say("preservice.form.noted_other"))
-        _reject(ctx, req, ask)
+            _reject(ctx, req, say("preservice.form.noted_other"))
         return True
     return False
+
+
+#: Who the person is to the speaker, without a name («我妈», «老人家»): no name to book under.
+_ONLY_KIN = re.compile(rf"^(我|我的|我家|俺|家里)?的?(老)?[{KIN}]{{1,3}}[。.!！]?$|^(老人|老人家|老汉儿?|家里老人)[。.!！]?$")
+#: A name told («她叫李兰», «名字是…»).
+_NAME_TOLD = re.compile(r"叫|姓名|名字")
 
 
 # --- licence registration -------------------------------------------------------------------------------------
@@ -405,7 +413,7 @@ def _validate_visit(ctx: StepContext) -> None:
     # (another question's answer given to a free-text one: a half-day, a phone number)
     others = {"visit_time": lambda v: "|".join(_half_day(v, pre)), "visit_phone": parse_phone}
     if req == "visit_person":
-        if len(value) < 2 or len(value) > 120 or re.fullmatch(r"[\d\s+\-]+", value):
+        if len(value) < 2 or len(value) > 120 or re.fullmatch(r"[\d\s+\-]+", value) or _ONLY_KIN.match(value):
             _reject(ctx, req, say("preservice.visit.ask_person"))
         elif not _answers_another(ctx, req, value, others, say("preservice.visit.ask_person")):
             ctx.set_slot(req, value)
@@ -413,7 +421,12 @@ def _validate_visit(ctx: StepContext) -> None:
         try:
             ctx.set_slot(req, parse_phone(value))
         except InvalidValue as exc:
-            _reject(ctx, req, str(exc))
+            if _NAME_TOLD.search(value) and not re.search(r"\d{5}", value) and len(value) <= 120:
+                # «她叫李兰，腿不好» where the phone was asked: the person's name, put right
+                ctx.set_slot("visit_person", value)
+                _reject(ctx, req, say("preservice.form.noted_other"))
+            else:
+                _reject(ctx, req, str(exc))
     elif req == "visit_address":
         if len(value) < 4 or len(value) > 200:
             _reject(ctx, req, say("preservice.visit.ask_address"))

@@ -692,3 +692,15 @@ def test_when_and_where_said_after_a_complaint_are_more_of_it(chat):
 def test_a_new_request_after_a_complaint_is_answered(chat):
     chat("我要投诉窗口工作人员态度差")
     assert chat("我要办居住证")["matter"]["name"] == "居住证办理"
+
+
+def test_the_way_to_the_hall_asked_with_no_hall_named_is_the_halls(chat):
+    assert chat("附近有没有地铁站")["intent"] == "ask_hall"
+    assert chat("几号线")["intent"] == "ask_hall"  # (the same topic, a detail of it)
+    assert chat("春熙路怎么走")["intent"] == "out_of_scope"  # (the way to somewhere else)
+
+
+def test_a_firms_word_after_options_is_a_detail_of_them_not_the_policies(chat):
+    chat("我想咨询一下营业执照")
+    last = chat("公司的")  # (read as the firm policies by «公司»)
+    assert last["intent"] == "ask_matter" and "公司" in last["matter"]["name"]

@@ -281,3 +281,19 @@ def test_the_fee_of_the_visit_asked_inside_the_booking_is_answered(live):
     live.chat(sid, "帮我约个上门办")
     r = live.chat(sid, "上门要钱不")
     assert r["intent"] == "ask_fee" and "收费" in all_text(r) and "姓名" in all_text(r)
+
+
+def test_who_without_a_name_is_asked_again_and_a_name_told_later_puts_it_right(live):
+    sid = "ps-it-kin-1"
+    live.chat(sid, "帮我约个上门办")
+    r = live.chat(sid, "我妈")  # who, not a name
+    assert "姓名" in all_text(r) and "电话" not in all_text(r)
+    live.chat(sid, "王阿姨")
+    r = live.chat(sid, "她叫李兰，腿不好")  # where the phone was asked: the name put right
+    assert "先记下了" in all_text(r) and "号码好像不对" not in all_text(r) and "电话" in all_text(r)
+    for text in ("13800138000", "金牛区营门口路12号3栋1单元2号", "养老金资格认证"):
+        r = live.chat(sid, text)
+    r = live.chat(sid, "下周二上午")
+    number = re.search(BOOKING_NUMBER, all_text(r)).group(0)
+    b = live.http.get(f"/api/v1/bookings/{number}", headers=live.staff_headers).json()
+    assert "李兰" in b["person_name"]
