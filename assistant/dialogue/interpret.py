@@ -628,6 +628,10 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     # after 出生登记 finds 生育医疗费支付)
     guess = _top(parse, kb)[0]
     by_meaning = guess is not None and not QUESTION.search(text) and not _bigrams(text) & _named_words(guess)
+    separate = _SEPARATE.search(text) and guess is not None and _top(parse, kb)[1] >= LOOK_ALIKE_SCORE
+    if separate and guess.code not in {m.code for m in family(kb, current)} \
+            and _bigrams(text) & (_named_words(guess) - _named_words(current)):
+        return None  # «卖烟要另外办吗» after 个体工商户设立登记 asks about another matter, the one it names: 烟草证
     keep = not answering and (size <= _SHORT_QUESTION or size <= _SHORT_QUESTION + 2 and bool(QUESTION.search(text))
                               or by_meaning) and _fits_better(parse, text, current, members, state, kb, nlu) \
         and not _about_another(text, guess, members)
@@ -1160,6 +1164,8 @@ def _asked_of_ours(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
     return _fits_better(parse, text, current, kin(kb, current), state, kb, nlu)
 
 
+#: Something to be done separately («卖烟要另外办吗», «还要单独申请吗»): another matter than the conversation's.
+_SEPARATE = re.compile(r"另外|单独|额外|另行")
 #: Whether the person may apply: «能申请不», «我这种情况可以办吗», «符合条件不».
 _MAY_APPLY = re.compile(r"(能|可以|可不可以|能不能|可否)(申请|申领|领|享受)(吗|不|么|嘛|没|得了)?[？?]?$|"
                         r"符合条件|够条件|够不够条件|有没有资格|有资格(吗|不|么)")

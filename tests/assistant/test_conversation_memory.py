@@ -704,3 +704,10 @@ def test_a_firms_word_after_options_is_a_detail_of_them_not_the_policies(chat):
     chat("我想咨询一下营业执照")
     last = chat("公司的")  # (read as the firm policies by «公司»)
     assert last["intent"] == "ask_matter" and "公司" in last["matter"]["name"]
+
+
+@pytest.mark.parametrize("question, want", [("卖烟要另外办吗", "烟草专卖零售许可证新办"),
+                                            ("还要单独办食品许可吗", "食品(含保健食品)经营许可核发")])
+def test_what_is_done_separately_is_another_matter(chat, question, want):
+    chat("开个小卖部要办啥证")  # (个体工商户设立登记)
+    assert chat(question)["matter"]["name"] == want
