@@ -1115,6 +1115,28 @@ def _same_matter_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> 
     return not tells_apart(str(parse.get("text") or ""), found, [current])
 
 
+def _what_one_receives(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> dict[str, Any] | None:
+    """A question for money received after a matter («能领钱不» after 失业登记 asks what the person can receive,
+    失业保险金申领, not what it costs): the matter the earlier question with it names clearly, or — when the matter
+    pays nothing and they name nothing clear, or it, or a firm's matter for a person's — the paying matter its card
+    offers that fits them best; else the matter itself. ``None`` when the message asks for no money received."""
+    text = str(parse.get("text") or "")
+    current = kb.get(state.matter_code) if state.matter_code else None
+    if current is None or nlu is None or not _RECEIVES.search(text):
+        return None
+    hit = _one_together(nlu, state.topic_text, text)
+    found = kb.get(str(hit.get("code"))) if hit is not None and float(hit.get("score") or 0) >= MATTER_SCORE \
+        else None
+    if not _PAYS.search(current.name) \
+            and (found is None or found.code == current.code or _for_firms(found) and not _for_firms(current)):
+        # («我被裁员了» → 失业登记 → «有没有钱领»: what one receives is a matter its card offers that pays)
+        paying = [c for c in getattr(current, "related", None) or [] if _PAYS.search(getattr(kb.get(c), "name", ""))]
+        found = kb.get(next((h.code for h in nlu.rank_among(f"{state.topic_text} {text}", paying, 1)), "")) \
+            if paying else found
+    found = found or current
+    return _with_matter(parse, "ask_matter", found.code, found.name, "receives")
+
+
 def _other_named(parse: dict[str, Any], state: DialogueState, kb: Any) -> Any:
     """The search's best match for a detail question after a matter, when it is outside the matter's kin, found as
     well as a message names a matter (:data:`MATTER_SCORE`) and called by two or more words of its names that the
@@ -1179,6 +1201,8 @@ def _may_apply_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> bo
     text = str(parse.get("text") or "")
     if current is None or state.form or not _MAY_APPLY.search(text) or _WHAT_ABOUT.match(text):
         return False
+    if _RECEIVES.search(text) and not _PAYS.search(current.name):
+        return False  # («能领不» after 失业登记, which pays nothing, asks what one receives: 失业保险金申领)
     other = _top(parse, kb)[0]
     words = _bigrams(text) - _named_words(current) - _kind_words()
     return other is None or other.code == current.code or not words & _named_words(other)
@@ -1500,6 +1524,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     # («好的，再见») it is none
     said = intent in SOCIAL_WORDS and bool(SOCIAL_WORDS[intent].search(text))
     soft = (intent in SOFT_INTENTS or intent in SOCIAL_WORDS) and not said
+    if soft and state.matter_code and not _PAYS.search(state.matter_name or ""):
+        # («可以领吗» after 失业登记, which pays nothing: what one receives, before any reading as its detail)
+        received = _what_one_receives(parse, state, kb, nlu)
+        if received is not None:
+            return received
     if soft and (state.matter_code or state.candidates):
         refined = _refinement(text, parse, state, kb, nlu)
         if refined is not None:
@@ -1511,23 +1540,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             return _with_matter(parse, asked, refined.code, refined.name, "refinement")
     if intent in SOFT_INTENTS and state.matter_code and not strong and _CANNOT_COME.search(text):
         return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "cannot_come")
-    if intent in {"ask_fee", "ask_matter"} and state.matter_code and nlu is not None and _RECEIVES.search(text):
-        # «能领钱不» after 失业登记 asks what the person can receive (失业保险金申领), not what it costs
-        hit = _one_together(nlu, state.topic_text, text)
-        found = kb.get(str(hit.get("code"))) if hit is not None and float(hit.get("score") or 0) >= MATTER_SCORE \
-            else None
-        current = kb.get(state.matter_code)
-        if current is not None and not _PAYS.search(current.name) \
-                and (found is None or found.code == current.code or _for_firms(found) and not _for_firms(current)):
-            # (the matter pays nothing, and the two together find nothing clear, or it, or a firm's matter for a
-            # person's: «我被裁员了» → 失业登记 → «有没有钱领»: what one receives is a matter its card offers that pays)
-            paying = [c for c in getattr(current, "related", None) or []
-                      if _PAYS.search(getattr(kb.get(c), "name", ""))]
-            found = kb.get(next((h.code for h in nlu.rank_among(f"{state.topic_text} {text}", paying, 1)), "")) \
-                if paying else found
-        found = found or current
-        if found is not None:
-            return _with_matter(parse, "ask_matter", found.code, found.name, "receives")
+    received = _what_one_receives(parse, state, kb, nlu) if intent in {"ask_fee", "ask_matter"} else None
+    if received is not None:
+        return received
     material = _asks_about_material(parse, state, kb)
     if material is not None:
         return _with_matter(parse, material, state.matter_code or "", state.matter_name or "", "material")

@@ -711,3 +711,10 @@ def test_a_firms_word_after_options_is_a_detail_of_them_not_the_policies(chat):
 def test_what_is_done_separately_is_another_matter(chat, question, want):
     chat("开个小卖部要办啥证")  # (个体工商户设立登记)
     assert chat(question)["matter"]["name"] == want
+
+
+@pytest.mark.parametrize("question", ["能领不", "可以领吗"])
+def test_whether_one_may_receive_after_a_matter_that_pays_nothing_is_what_one_receives(chat, question):
+    chat("我失业了")  # (失业登记; «可以领吗» was its time, «能领不» its card)
+    last = chat(question)
+    assert (last["intent"], last["matter"]["name"]) == ("ask_matter", "失业保险金申领")
