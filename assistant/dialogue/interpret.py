@@ -134,6 +134,8 @@ _CORRECTION = re.compile(r"^(不是|不对|错了|搞错了)(?P<wrong>[^，,。�
 #: Whether the matter can be done at a hall the message names («荷花池街道能办不», «在区政务中心可以办吗»).
 _CAN_DO_THERE = re.compile(r"能办|可以办|能不能办|可不可以办|办得了|办不了|能弄|可以弄|能不能弄|受理|办理[吗不么]|能去|可以去|"
                            r"去.{0,8}(办|弄)|在.{0,8}(办|弄)")
+#: Doing it at a place («在医院可以办不», «去街道能办吗»), not whether one may («我这种情况能办不»).
+_AT_A_PLACE = re.compile(r"(在|去|到)[^，,。？?]{1,8}(办|弄|补|换|领|申请)")
 #: Questions about the conversation's home-visit booking.
 _BOOKING_INTENTS = {"booking_status", "change_booking", "cancel_booking"}
 #: Words that speak of a booking itself.
@@ -156,7 +158,8 @@ _RECEIVES = re.compile(r"领(钱|多少|好多|得到)|能领|可以领|发(钱|
                        r"给(多少|好多)钱|有没有钱")
 #: How to receive money, or how much one may borrow: «丧葬费怎么领», «能贷多少» (no fee question, though 费 or 多少
 #: is in it).
-_RECEIVED_HOW = re.compile(r"(怎么|咋个?|如何|啷个|去哪儿?|哪里|哪儿|哪点|在哪儿?|到哪儿?)(去)?(领|申领|领取)|贷(多少|好多)")
+_RECEIVED_HOW = re.compile(r"(怎么|咋个?|如何|啷个|去哪儿?|哪里|哪儿|哪点|在哪儿?|到哪儿?)(去)?(领|申领|领取)|"
+                           r"(贷|取|提)(多少|好多)")
 #: A matter's name that says it pays («失业保险金申领», «高龄津贴发放»).
 _PAYS = re.compile(r"金|津贴|补贴|补助|待遇|救助|奖励|抚恤|报销")
 #: A question for money one receives («盲人有啥补贴», «有没有补助»).
@@ -166,6 +169,8 @@ _FIRM_WORDS = re.compile(r"企业|公司|小微|个体|商户|店|厂|单位|老
 #: Something done to the person («我被裁员了», «公司把我辞退了»): they are the one it happened to, not the firm.
 _HAPPENED_TO_ME = re.compile(r"^(我|俺|本人)(被|遭|让人)|把我")
 #: A question whether an appointment is needed («要提前预约吗», «需不需要预约»), not about one's own booking.
+#: How to make an appointment («怎么预约», «在哪预约»): no booking of the person's to look up.
+_HOW_TO_BOOK = re.compile(r"(怎么|咋个?|如何|啷个|在哪儿?|哪里|去哪儿?)(样)?(预约|约)")
 _NEEDS_APPOINTMENT = re.compile(r"(要|需要|得|用|必须)(先|提前)?预约|预约(吗|不|么|没)[？?]?$")
 #: A request to erase what the assistant keeps of the conversation («删除我的记录», «把聊天记录清掉»).
 _ERASE = re.compile(r"(删除|删掉|删了|清除|清空|清掉|抹掉|销毁|不要保留|别保留|不要留)\S{0,6}"
@@ -1437,6 +1442,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         parse = _as_intent(parse, intent, "no_policy_words")
     if intent in _BOOKING_INTENTS and not state.last_booking and not find_booking_numbers(text) \
             and (state.matter_code and QUESTION.search(text) or _NEEDS_APPOINTMENT.search(text)
+                 or intent == "booking_status" and _HOW_TO_BOOK.search(text)
                  or (state.candidates or state.matter_code and intent == "change_booking")
                  and not _BOOKED.search(text)):
         # «是不是要预约» after 婚姻登记, or «结婚的话要提前预约吗», asks whether a matter needs an appointment,
@@ -1462,7 +1468,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     hall_words = bool(said) and not (about_matter and intent == "ask_location" and said <= _MATTER_PLACE_WORDS)
     # a question about the helpers' service is answered even when it names the service's own matter
     asks_help = intent == "request_human" and bool(QUESTION.search(text))
-    asks_hall = asks_help or (intent in HALL_INTENTS | {"out_of_scope"} and not strong)
+    # «怎么预约» and nothing else, about no matter: how to book at the hall (the search finds 结婚登记预约 by 预约)
+    books_how = not state.matter_code and bool(re.fullmatch(
+        rf"(请问)?(我)?(想|要)?(?:{_HOW_TO_BOOK.pattern})(一下)?[?？呢啊呀嘛]*", text.strip()))
+    asks_hall = asks_help or books_how or (intent in HALL_INTENTS | {"out_of_scope"} and not strong)
     topic = hall_topic(text) if halls is not None and hall_topic is not None and asks_hall else None
     if topic is None and halls is not None and asks_hall and state.last_intent != "ask_hall" \
             and not _WHAT_ABOUT.match(text) and _only_a_hall(text, halls):
@@ -1486,7 +1495,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             # asked — «附近有没有地铁站», «几号线»; not «春熙路怎么走»; times of day are everyday words: «今天晚上吃啥»)
             unplaced_hall = intent == "out_of_scope" and (topic in {HallTopic.PARKING, HallTopic.FACILITIES} or (
                 topic == HallTopic.TRANSPORT and not _goes_elsewhere(text, halls)))
-            about_hall = hall_words or unplaced_hall or (intent in HALL_INTENTS and (
+            about_hall = hall_words or unplaced_hall or books_how or (intent in HALL_INTENTS and (
                 topic in HALL_ONLY_TOPICS or (top < MATTER_SCORE and not about_person and not about_matter)))
         if about_hall:
             hall = halls.find(text)
@@ -1507,6 +1516,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             out = _with_matter(parse, "ask_location", state.matter_code, state.matter_name or "", "hall_for_matter")
             out["entities"].append({"entity": "hall", "value": hall.id})
             return out
+        if intent in {"nlu_fallback", "out_of_scope", "ask_matter"} and _AT_A_PLACE.search(text) \
+                and _CAN_DO_THERE.search(text) and QUESTION.search(text):
+            # «能在金牛区办吗» after 补领结婚证 (understood as nothing), «在医院可以办不» after 出生登记: where the
+            # matter is done
+            return _with_matter(parse, "ask_location", state.matter_code, state.matter_name or "", "matter_place")
     # (a Chongqing said just before, in a message placed nowhere, counts: «我婆婆在重庆住», then «认证在哪弄»; so does
     # a conversation about a 川渝通办 variant: «我爸在重庆领养老金», then «认证咋弄»)
     if (_CHONGQING.search(f"{state.said_before} {text}") or "川渝" in (state.matter_name or "")) \

@@ -718,3 +718,28 @@ def test_whether_one_may_receive_after_a_matter_that_pays_nothing_is_what_one_re
     chat("我失业了")  # (失业登记; «可以领吗» was its time, «能领不» its card)
     last = chat(question)
     assert (last["intent"], last["matter"]["name"]) == ("ask_matter", "失业保险金申领")
+
+
+@pytest.mark.parametrize("question", ["能在金牛区办吗", "可以在金牛区办吗"])
+def test_whether_it_can_be_done_in_a_place_understood_as_nothing_is_the_matters_place(chat, question):
+    first = chat("结婚证丢了")
+    last = chat(question)  # (金牛区 is stripped as every question's place: nothing understood, or the card)
+    assert (last["intent"], last["matter"]["code"]) == ("ask_location", first["matter"]["code"])
+
+
+def test_whether_one_may_do_it_is_no_place_question(chat):
+    first = chat("失业登记")
+    assert chat("我这种情况能办不")["intent"] != "ask_location" and first["matter"]
+
+
+def test_how_much_one_may_withdraw_is_no_fee_question(chat):
+    first = chat("公积金租房提取")
+    last = chat("每个月能取多少")
+    assert (last["intent"], last["matter"]["code"]) == ("ask_matter", first["matter"]["code"])
+
+
+@pytest.mark.parametrize("text", ["怎么预约", "请问怎么预约呢"])
+def test_how_to_book_is_no_booking_to_look_up(chat, text):
+    last = chat(text)  # (read as asking a booking's status: «请告诉我预约号»)
+    assert last["intent"] == "ask_hall" and not any("预约号" in p.get("text", "") for p in last["replies"])
+    assert chat("结婚怎么预约")["matter"]["name"] == "结婚登记预约"
