@@ -251,9 +251,10 @@ class _Session:
         """A ``{"hands_free": …}`` control frame: a short tap turned push-to-talk into hands-free listening; what the
         endpointer already cut is answered now."""
         self.hands_free = self._hands_free(value)
-        held, self.held = (self.held, []) if self.hands_free else ([], self.held)
-        for result in held:
-            await self.final(result)
+        if self.hands_free:
+            held, self.held = self.held, []
+            for result in held:
+                await self.final(result)
 
     async def send(self, msg: dict[str, Any]) -> None:
         await self.ws.send_text(json.dumps(msg, ensure_ascii=False))

@@ -79,20 +79,26 @@ QUESTION = re.compile(r"[?？]|[吗呢嘛么][。!！]?\s*$|多少|怎么|咋|�
                       r"什么|啥子?|"
                       r"([\u4e00-\u9fff])不\1|可以.*[不吗么嘛]\s*$|能否|有没有|有没得|"  # 收不收费, 能不能
                       r"\S{2}(不|没|没得|没有)[。!！]?\s*$")  # «要带身份证不», «办好了没»: Sichuanese yes-no questions
+#: Words that make a message about a hall rather than about the person («坐轮椅方便不» vs «本人坐轮椅来不了»).
+_HALL_WORDS = re.compile(r"大厅|政务中心|政务服务中心|服务中心|便民|服务站|你们(那|这|单位)|窗口|现场|过去|开门|下班|上班|办事|"
+                         r"延时|取号|排队|停车|自助|邮寄|进(得)?去|进门")
 #: Asking the way to somewhere (a destination of its own: «春熙路怎么走»), not how to reach the hall.
 _GOES_ELSEWHERE = re.compile(r"(?P<to>[\u4e00-\u9fff]{2,})(怎么走|怎么去|咋个?去|咋个?走|如何去|在哪)")
+#: Here or there, said of the hall («你们那儿», «这边»).
+_HERE = re.compile(r"你们|这里|那里|这儿|那儿|这边|那边")
 
 
 def _goes_elsewhere(text: str, halls: Any) -> bool:
     """Whether a message asks the way to a destination of its own, not a hall (nor «你们那儿», «大厅»)."""
     m = _GOES_ELSEWHERE.search(text)
-    return m is not None and not _HALL_WORDS.search(m.group("to")) and halls.find(text) is None \
-        and not re.search(r"你们|这里|那里|这儿|那儿|这边|那边", m.group("to"))
-#: Words that make a message about a hall rather than about the person («坐轮椅方便不» vs «本人坐轮椅来不了»).
-_HALL_WORDS = re.compile(r"大厅|政务中心|政务服务中心|服务中心|便民|服务站|你们(那|这|单位)|窗口|现场|过去|开门|下班|上班|办事|"
-                         r"延时|取号|排队|停车|自助|邮寄|进(得)?去|进门")
+    return m is not None and not _HALL_WORDS.search(m.group("to")) and not _HERE.search(m.group("to")) \
+        and halls.find(text) is None
+
+
 #: Hall words that also describe where a matter is done (its places name the window).
 _MATTER_PLACE_WORDS = {"窗口", "现场", "过去"}
+#: The policy words proper (a firm's facts alone — 注册, 公司 — may also ask for a matter: «我想注册个公司»).
+_POLICY_WORDS = re.compile(r"政策|扶持|优惠|补贴|补助|奖补|减税|减免|免税|税收|惠企|享受|一本通|支持")
 #: An action (a form, a cancellation, a person, a check of one's materials) is asked for by a message that says
 #: what it is for: «驾照到期了要换» asks about the renewal itself, «结婚登记预约» and «去大厅要预约不» are not
 #: home-visit bookings, «个体户注销» is not the end of a licence reminder, «我要办个人独资企业» asks for no person,
@@ -109,11 +115,8 @@ ACTION_WORDS = {
     "list_licences": re.compile(r"登记|提醒|证照|许可证|我的证|几张证"),
     "precheck_materials": re.compile(r"带了|有了|我有|都有|准备了|拿了|手头|齐|够|差|缺|少|核对|对一下|预审|检查|除了"),
     # the firm policies: a policy word, or the firm's own facts the policy list asks for («我们成立两年了»)
-    "ask_policy": re.compile(r"政策|扶持|优惠|补贴|补助|奖补|减税|减免|免税|税收|惠企|享受|一本通|支持|成立|注册|小微|企业|公司|"
-                             r"个体户"),
+    "ask_policy": re.compile(rf"{_POLICY_WORDS.pattern}|成立|注册|小微|企业|公司|个体户"),
 }
-#: The policy words proper (a firm's facts alone — 注册, 公司 — may also ask for a matter: «我想注册个公司»).
-_POLICY_WORDS = re.compile(r"政策|扶持|优惠|补贴|补助|奖补|减税|减免|免税|税收|惠企|享受|一本通|支持")
 #: Wanting to do something («我想注册个公司»): a request, where a firm's bare facts («个体户») are not one.
 _WANTS_TO = re.compile(r"想|要|准备|打算|申请|办")
 #: A message that says who the person is («我是职工医保», «我们是外地户口»), not what they ask for.
@@ -168,9 +171,11 @@ _ASKS_PAY = re.compile(r"补贴|补助|津贴|救助|抚恤|领钱|发钱|有钱
 _FIRM_WORDS = re.compile(r"企业|公司|小微|个体|商户|店|厂|单位|老板|门面|营业|纳税|经营|员工|招工|招聘")
 #: Something done to the person («我被裁员了», «公司把我辞退了»): they are the one it happened to, not the firm.
 _HAPPENED_TO_ME = re.compile(r"^(我|俺|本人)(被|遭|让人)|把我")
-#: A question whether an appointment is needed («要提前预约吗», «需不需要预约»), not about one's own booking.
-#: How to make an appointment («怎么预约», «在哪预约»): no booking of the person's to look up.
+#: How to make an appointment («怎么预约», «在哪预约»): no booking of the person's to look up; said and nothing
+#: else, about no matter, it asks how to book at the hall.
 _HOW_TO_BOOK = re.compile(r"(怎么|咋个?|如何|啷个|在哪儿?|哪里|去哪儿?)(样)?(预约|约)")
+_ONLY_HOW_TO_BOOK = re.compile(rf"(请问)?(我)?(想|要)?(?:{_HOW_TO_BOOK.pattern})(一下)?[?？呢啊呀嘛]*")
+#: A question whether an appointment is needed («要提前预约吗», «需不需要预约»), not about one's own booking.
 _NEEDS_APPOINTMENT = re.compile(r"(要|需要|得|用|必须)(先|提前)?预约|预约(吗|不|么|没)[？?]?$")
 #: A request to erase what the assistant keeps of the conversation («删除我的记录», «把聊天记录清掉»).
 _ERASE = re.compile(r"(删除|删掉|删了|清除|清空|清掉|抹掉|销毁|不要保留|别保留|不要留)\S{0,6}"
@@ -631,9 +636,9 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     size = len(_CJK.findall(text))
     # (a statement of any length found elsewhere by meaning alone, sharing no word with it: «娃娃是在外地医院生的»
     # after 出生登记 finds 生育医疗费支付)
-    guess = _top(parse, kb)[0]
+    guess, guessed = _top(parse, kb)
     by_meaning = guess is not None and not QUESTION.search(text) and not _bigrams(text) & _named_words(guess)
-    separate = _SEPARATE.search(text) and guess is not None and _top(parse, kb)[1] >= LOOK_ALIKE_SCORE
+    separate = _SEPARATE.search(text) and guess is not None and guessed >= LOOK_ALIKE_SCORE
     if separate and guess.code not in {m.code for m in family(kb, current)} \
             and _bigrams(text) & (_named_words(guess) - _named_words(current)):
         return None  # «卖烟要另外办吗» after 个体工商户设立登记 asks about another matter, the one it names: 烟草证
@@ -951,10 +956,9 @@ def _together_with(parse: dict[str, Any], state: DialogueState, kb: Any) -> str:
         told = not QUESTION.search(state.topic_text or "") and not (
             current is not None and called_by_name(state.topic_text or "", current, 3))
         # (options of another field: «能取不» after 住房公积金提取（偿还住房贷款） is answered within its family)
-        elsewhere = current is not None and not {str(h.get("code")) for h in (parse.get("matters") or [])[:3]} & set(
-            kin(kb, current))
-        about_them = told and (bool(_THEM.search(text)) or bool(parse.get("ambiguous")) and elsewhere
-                               and bool(QUESTION.search(text)))
+        options_elsewhere = bool(parse.get("ambiguous")) and bool(QUESTION.search(text)) and current is not None \
+            and not {str(h.get("code")) for h in (parse.get("matters") or [])[:3]} & set(kin(kb, current))
+        about_them = told and (bool(_THEM.search(text)) or options_elsewhere)
         return state.topic_text if (unplaced or told) and _WHAT_ABOUT.match(text) or about_them else ""
     return state.said_before
 
@@ -1469,8 +1473,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     # a question about the helpers' service is answered even when it names the service's own matter
     asks_help = intent == "request_human" and bool(QUESTION.search(text))
     # «怎么预约» and nothing else, about no matter: how to book at the hall (the search finds 结婚登记预约 by 预约)
-    books_how = not state.matter_code and bool(re.fullmatch(
-        rf"(请问)?(我)?(想|要)?(?:{_HOW_TO_BOOK.pattern})(一下)?[?？呢啊呀嘛]*", text.strip()))
+    books_how = not state.matter_code and bool(_ONLY_HOW_TO_BOOK.fullmatch(text.strip()))
     asks_hall = asks_help or books_how or (intent in HALL_INTENTS | {"out_of_scope"} and not strong)
     topic = hall_topic(text) if halls is not None and hall_topic is not None and asks_hall else None
     if topic is None and halls is not None and asks_hall and state.last_intent != "ask_hall" \

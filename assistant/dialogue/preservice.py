@@ -85,8 +85,8 @@ _OTHER_ANSWER_CHARS = 14
 def _answers_another(ctx: StepContext, req: str, value: str, fits: dict[str, Any], ask: str) -> bool:
     """Whether a free-text answer (a name, a matter) is plainly the answer to another question of the form — a date
     for «持证人», a half-day for «办什么事», a phone number for «姓名» (``fits``: slot → value parser raising
-    :class:`InvalidValue`). The other slot is filled when still empty (so it is not asked again), and the question
-    asked is asked again (``ask``) instead of storing the answer as it."""
+    :class:`InvalidValue`). The other slot is filled when still empty (so it is not asked again; «好的，这个先记下了»),
+    else ``ask`` is said; either way the question asked is asked again instead of storing the answer as it."""
     if len(value) > _OTHER_ANSWER_CHARS:
         return False
     for slot, fit in fits.items():
