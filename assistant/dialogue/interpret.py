@@ -343,12 +343,24 @@ def says_words_of(text: str, other: Any, current: Any) -> bool:
     return bool(_bigrams(text) & (_named_words(other) - _named_words(current)))
 
 
+#: The kinds of request done to what one already has (a reissue, a renewal, a change, a cancellation): a question
+#: that says none of them is about getting the thing.
+_AFTER_GETTING = frozenset({"reissue", "renew", "change", "cancel"})
+
+
 def said_apart(text: str, options: list[Any]) -> Any:
     """The one of (two or more) ``options`` whose own words ``text`` says more of than of any other option's, else
     ``None`` (:func:`_by_words` on the names): «结婚要预约不» says 结婚 and 预约 of 结婚登记预约, only 预约 of 离婚登记
     预约; «我想办个电子社保卡» says 电子 of 电子社会保障卡签发 only. «不动产登记要办哪些» says no option's own word, nor
-    «户口» (the start of every name, whatever else a name says it again): they ask which."""
-    return _by_words(_bigrams(text), options, aliases=False) if len(options) >= 2 else None
+    «户口» (the start of every name, whatever else a name says it again): they ask which. An option of a kind of
+    request done to what one has (补领, 注销 …: :data:`_AFTER_GETTING`) the text does not say is not chosen over one of no kind called by the same words: «想办个
+    结婚证» says 结婚证 of 补领结婚证 (and of 婚姻登记, called 办结婚证), but nothing says it was lost."""
+    pick = _by_words(_bigrams(text), options, aliases=False) if len(options) >= 2 else None
+    asked, words = _cues().of_query(text), _bigrams(text)
+    if pick is not None and _kinds(pick) & _AFTER_GETTING - asked and any(
+            not _kinds(o) & _AFTER_GETTING - asked and words & _named_words(pick) & _named_words(o) for o in options):
+        return None
+    return pick
 
 
 def other_kinds(text: str, m: Any, hits: list[dict[str, Any]], kb: Any) -> list[Any]:

@@ -460,6 +460,12 @@ def _by_names(kb, *names):
     ("户口的问题", ("户口迁移审批", "户口迁出（开具户口迁移证明）", "户口登记"), None),
     # two options told apart as much: none
     ("预约一下", ("结婚登记预约", "离婚登记预约", "中国内地公民婚姻登记"), None),
+    # the words of a kind of request's option, said without its kind, call one of no kind as well: none
+    ("想办个结婚证", ("中国内地公民婚姻登记", "补领结婚证", "离婚登记预约"), None),
+    ("想补办个结婚证", ("中国内地公民婚姻登记", "补领结婚证", "离婚登记预约"), "补领结婚证"),
+    # (a kind's option whose words no option of no kind is called by is still chosen: «上门» of 上门办服务预约)
+    ("等一下上门要收费不", ("养老保险定期待遇领取资格认证", "劳动人事争议仲裁申请", "上门办服务预约（老年人、残疾人等行动不便群众）"),
+     "上门办服务预约（老年人、残疾人等行动不便群众）"),
 ])
 def test_the_option_a_message_says_the_own_words_of(kb, text, names, want):
     got = said_apart(text, _by_names(kb, *names))
