@@ -211,6 +211,11 @@ _GENERIC = set("办理 需要 材料 准备 哪些 什么 多少 哪里 时间 �
                "我要 我想 要办 登记 事项 业务 证明".split())
 
 
+#: Who a matter is for, said in its names («生孩子医疗费报销», «娃娃上户口»): a word shared by many matters of
+#: one person, which alone calls none of them.
+_WHO_WORDS = frozenset("孩子 小孩 娃娃 儿子 女儿 老人 父母 爸爸 妈妈 老公 老婆 丈夫 妻子 本人 家属 亲属".split())
+
+
 def _bigrams(text: str) -> set[str]:
     cjk = "".join(_CJK.findall(text))
     return {cjk[i:i + 2] for i in range(len(cjk) - 1)} - _GENERIC
@@ -646,10 +651,11 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     # «要考试不» after 网约车驾驶员证: the search finds 招生考试 by one word, «从外省转过来» after 养老保险转移 finds
     # 医保转移 by meaning; ours fits either with the question (a question may be a little longer: «本科学历可以不»)
     size = len(_CJK.findall(text))
-    # (a statement of any length found elsewhere by meaning alone, sharing no word with it: «娃娃是在外地医院生的»
-    # after 出生登记 finds 生育医疗费支付)
+    # (a statement of any length found elsewhere by meaning alone, sharing no word with it but who it is about:
+    # «孩子是在外地医院生的» after 出生登记 finds 生育医疗费支付, called 生孩子医疗费报销)
     guess, guessed = _top(parse, kb)
-    by_meaning = guess is not None and not QUESTION.search(text) and not _bigrams(text) & _named_words(guess)
+    by_meaning = guess is not None and not QUESTION.search(text) \
+        and not _bigrams(text) & _named_words(guess) - _WHO_WORDS
     separate = _SEPARATE.search(text) and guess is not None and guessed >= LOOK_ALIKE_SCORE
     if separate and guess.code not in {m.code for m in family(kb, current)} \
             and _bigrams(text) & (_named_words(guess) - _named_words(current)):
@@ -732,7 +738,8 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         # «我是农村的» after 城乡居民养老保险参保, rather than who 金小二 is)
         return best
     other, score = _top(parse, kb)
-    detail = _a_detail(text, current) or _only_a_guess(parse, current) or by == "self"
+    # (kept: a short detail, or a statement found elsewhere by meaning alone, that ours fits better with the question)
+    detail = keep or _a_detail(text, current) or _only_a_guess(parse, current) or by == "self"
     if other is not None and other.code != current.code and detail \
             and (fit >= score or by == "self" or _names_ours(text, parse, current, other)
                  or _bigrams(text) & _named_words(other) <= _named_words(current) & _named_words(other) != set()):

@@ -743,3 +743,10 @@ def test_how_to_book_is_no_booking_to_look_up(chat, text):
     last = chat(text)  # (read as asking a booking's status: «请告诉我预约号»)
     assert last["intent"] == "ask_hall" and not any("预约号" in p.get("text", "") for p in last["replies"])
     assert chat("结婚怎么预约")["matter"]["name"] == "结婚登记预约"
+
+
+def test_a_situation_told_in_words_of_who_it_is_about_keeps_the_matter(chat):
+    # «孩子» is all «孩子是在外地医院生的» shares with 生育医疗费支付 (called 生孩子医疗费报销), which the search of
+    # the statement alone finds first: 出生登记, asked about, fits the question with it better
+    chat("我想给孩子上户口")
+    assert chat("孩子是在外地医院生的")["matter"]["name"] == "出生登记（新生儿入户）"
