@@ -159,10 +159,10 @@ _WHETHER_ONE_CAN = re.compile(r"(可以|能|行)(不|吗|么|嘛|没)[？?]?$|�
 #: Money received, not paid («能领钱不», «一个月发好多»): a question about a benefit, not a fee.
 _RECEIVES = re.compile(r"领(钱|多少|好多|得到)|能领|可以领|发(钱|多少|好多)|拿(多少|好多)?钱|能拿|有钱(拿|领)|补(多少|好多)|"
                        r"给(多少|好多)钱|有没有钱")
-#: How to receive money, or how much one may borrow: «丧葬费怎么领», «能贷多少» (no fee question, though 费 or 多少
-#: is in it).
+#: How to receive money, or how much one may borrow or receive: «丧葬费怎么领», «能贷多少», «额度多少», «补贴标准是
+#:多少» (no fee question, though 费 or 多少 is in it).
 _RECEIVED_HOW = re.compile(r"(怎么|咋个?|如何|啷个|去哪儿?|哪里|哪儿|哪点|在哪儿?|到哪儿?)(去)?(领|申领|领取)|"
-                           r"(贷|取|提)(多少|好多)")
+                           r"(贷|取|提)(多少|好多)|额度|(补贴|补助|津贴|待遇|救助|抚恤金?)(的)?(标准|金额)")
 #: A matter's name that says it pays («失业保险金申领», «高龄津贴发放»).
 _PAYS = re.compile(r"金|津贴|补贴|补助|待遇|救助|奖励|抚恤|报销")
 #: A question for money one receives («盲人有啥补贴», «有没有补助»).
@@ -1259,7 +1259,11 @@ def _near_detail(parse: dict[str, Any]) -> str | None:
     if parse.get("interpreted") == "not_an_action":
         ranking = ranking[1:]  # the classifier's own reading, after the action it wrongly took
     top = float(ranking[0].get("confidence") or 0) if ranking else 0.0
+    text = str(parse.get("text") or "")
+    # (how much one receives is no fee: «补贴标准是多少»)
+    receives = bool(_RECEIVED_HOW.search(text)) and not FEE_WORDS.search(text)
     return next((r["name"] for r in ranking[:3] if r.get("name") in DETAIL_INTENTS
+                 and not (receives and r.get("name") == "ask_fee")
                  and float(r.get("confidence") or 0) >= 0.5 * top), None)
 
 

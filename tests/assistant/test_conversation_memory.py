@@ -665,8 +665,9 @@ def test_a_firms_facts_alone_that_name_a_matter_ask_for_it_not_for_policies(chat
     assert chat("小微企业有啥政策")["intent"] == "ask_policy"
 
 
-@pytest.mark.parametrize("turns", [["低保怎么申请", "收入一个月两千"], ["公积金贷款", "能贷多少"]])
-def test_an_income_told_or_a_loan_amount_asked_is_no_fee_question(chat, turns):
+@pytest.mark.parametrize("turns", [["低保怎么申请", "收入一个月两千"], ["公积金贷款", "能贷多少"],
+                                   ["我想问下公积金贷款", "额度多少"], ["高龄津贴", "补贴标准是多少"]])
+def test_an_income_told_or_an_amount_received_asked_is_no_fee_question(chat, turns):
     first = chat(turns[0])
     last = chat(turns[1])
     assert (last["intent"], last["matter"]["code"]) == ("ask_matter", first["matter"]["code"])
