@@ -147,7 +147,10 @@ _BOOKED = re.compile(r"预约|约的|约好|上门|[Ss][Mm]-")
 _NONE_OF_THEM = re.compile(r"^(不是|不对|没有|没得)[啊呀哦嘛。！!]*$|都不是|都不对|一个都不|没有我要|没得我要|不是这几个|不是这些")
 #: Why a reading offers options of its own (the options some words of the message share; matters for people read
 #: with the conversation): they are offered as they are, not narrowed again by the message's words.
-CHOSEN_OPTIONS = frozenset({"narrowed", "for_people"})
+CHOSEN_OPTIONS = frozenset({"narrowed", "for_people", "options_again"})
+#: How to do it, and nothing else («咋办», «要办啥手续», «怎么弄呢»): no detail of any matter.
+_ONLY_HOW = re.compile(r"(那|请问|所以|那我|我)?(该|应该|要|需要|得)?(咋|怎么|怎样|如何|啷个)(个|样)?(办|弄|整|搞|处理|申请)"
+                       r"(呢|啊|嘛|哦|喃|哇|嗦)?|(那|请问)?(要|需要|得)?(办|准备|走)?(啥|什么|哪些|啥子)(手续|流程|步骤)(呢|啊|嘛)?")
 #: Intents a message is not an answer to options with.
 _NOT_A_CHOICE = {"request_human", "complain", "complain_ticket", "erase_my_data", "book_home_visit", "booking_status",
                  "change_booking", "cancel_booking"}
@@ -163,6 +166,11 @@ _RECEIVES = re.compile(r"领(钱|多少|好多|得到)|能领|可以领|发(钱|
 #:多少» (no fee question, though 费 or 多少 is in it).
 _RECEIVED_HOW = re.compile(r"(怎么|咋个?|如何|啷个|去哪儿?|哪里|哪儿|哪点|在哪儿?|到哪儿?)(去)?(领|申领|领取)|"
                            r"(贷|取|提)(多少|好多)|额度|(补贴|补助|津贴|待遇|救助|抚恤金?)(的)?(标准|金额)")
+#: How much, of anything («一个月多少», «能报好多»).
+_HOW_MUCH = re.compile(r"多少|好多|几多|几百|几千")
+#: A cost said as one: what is charged or paid for the service («要收费不», «办这个要多少钱», «工本费好多»).
+_COSTS = re.compile(r"收费|收钱|费用|工本费|手续费|要钱|免费|(要|得|交|花|出|给)(多少|好多)钱|钱(要|得)?(多少|好多)|"
+                    r"贵不贵|贵吗|贵不")
 #: A matter's name that says it pays («失业保险金申领», «高龄津贴发放»).
 _PAYS = re.compile(r"金|津贴|补贴|补助|待遇|救助|奖励|抚恤|报销")
 #: A question for money one receives («盲人有啥补贴», «有没有补助»).
@@ -458,6 +466,14 @@ def _calls(text: str, m: Any, by: str) -> bool:
 def called_by_name(text: str, m: Any, shortest: int = 2) -> bool:
     """Whether ``text`` says one of ``m``'s names or aliases whole (of at least ``shortest`` characters)."""
     return any(len(t) >= shortest and t in text for t in [m.name, *m.aliases])
+
+
+def _without_names(text: str, m: Any) -> str:
+    """``text`` without the names and aliases of ``m`` it says whole (``text`` when ``m`` is ``None``)."""
+    for name in sorted([m.name, *m.aliases], key=len, reverse=True) if m is not None else []:
+        if len(name) >= 2:
+            text = text.replace(name, " ")
+    return text
 
 
 def _top(parse: dict[str, Any], kb: Any) -> tuple[Any, float]:
@@ -1358,9 +1374,16 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «公司把我辞退了» read as erasing: a question about the matter it names strongly, else not understood
         parse = _as_intent(parse, "ask_matter" if strong else "nlu_fallback", "no_erase_words")
         intent = parse["intent"]["name"]
-    if intent == "ask_fee" and _RECEIVED_HOW.search(text) and not FEE_WORDS.search(text):
-        # «丧葬费怎么领» asks how to receive money (费 is in its name), not what something costs
+    if intent == "ask_fee" and (_RECEIVED_HOW.search(text) and not FEE_WORDS.search(text) or _PAYS.search(
+            state.matter_name or "") and _HOW_MUCH.search(text) and not _COSTS.search(text) and not state.form):
+        # «丧葬费怎么领» asks how to receive money (费 is in its name), not what something costs; so does «一个月
+        # 多少» or «能报销多少钱» after a matter that pays (残疾人护理补贴, 住院费用报销), unless it says a cost
         parse = _as_intent(parse, "ask_matter", "receives_not_fee")
+        intent = "ask_matter"
+    if intent == "ask_fee" and FEE_WORDS.search(text) \
+            and not FEE_WORDS.search(_without_names(text, _top(parse, kb)[0])):
+        # «住院费用报销», «丧葬费申领»: the fee word is in the name the message says, which asks no cost
+        parse = _as_intent(parse, "ask_matter", "fee_in_name")
         intent = "ask_matter"
     wronged = _wronged_at_work(parse, state, kb, nlu)
     if wronged is not None:
@@ -1395,6 +1418,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if narrowed:  # «个体户» after 营业执照's options: which of the two 个体工商户 ones
         out = dict(_as_intent(parse, "ask_matter", "narrowed"), ambiguous=True, out_of_scope=False, entities=[])
         out["matters"] = [{"code": m.code, "name": m.name, "score": 1.0} for m in narrowed]
+        return out
+    if state.candidates and not state.matter_code and _ONLY_HOW.fullmatch(_FILLER.sub("", text)):
+        # «咋办», «要办啥手续» right after options says none of them: they are offered again (it picked the first)
+        out = dict(_as_intent(parse, "ask_matter", "options_again"), ambiguous=True, out_of_scope=False, entities=[])
+        out["matters"] = [{"code": m.code, "name": m.name, "score": 1.0} for m in offered(state, kb)]
         return out
     if state.candidates and _NONE_OF_THEM.search(text) and not strong:
         return _as_intent(parse, "request_human", "none_of_them")  # what the «都不是，转人工» button does

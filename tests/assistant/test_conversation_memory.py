@@ -751,3 +751,30 @@ def test_a_situation_told_in_words_of_who_it_is_about_keeps_the_matter(chat):
     # the statement alone finds first: 出生登记, asked about, fits the question with it better
     chat("我想给孩子上户口")
     assert chat("孩子是在外地医院生的")["matter"]["name"] == "出生登记（新生儿入户）"
+
+
+@pytest.mark.parametrize("turns", [["驾驶证扣满12分了", "咋办"], ["孩子上幼儿园", "要办啥手续"]])
+def test_how_to_do_it_right_after_options_picks_none_of_them(chat, turns):
+    first = chat(turns[0])
+    assert first["matter"] is None and len(_buttons(first)) >= 3
+    last = chat(turns[1])
+    assert last["matter"] is None and _buttons(last) == _buttons(first)
+
+
+@pytest.mark.parametrize("turns", [["残疾人补贴", "我是二级残疾", "一个月多少"], ["住院费用报销", "能报销多少"]])
+def test_how_much_after_a_matter_that_pays_is_what_one_receives(chat, turns):
+    for t in turns:
+        last = chat(t)
+    assert last["intent"] == "ask_matter" and last["matter"]
+    assert not any("的收费" in p.get("text", "") for p in last["replies"])
+
+
+def test_a_cost_said_as_one_after_a_matter_that_pays_is_a_fee_question(chat):
+    chat("高龄津贴")
+    assert chat("办这个要多少钱")["intent"] == "ask_fee"
+
+
+@pytest.mark.parametrize("text, want", [("住院费用报销", "ask_matter"), ("住院费用报销要收费不", "ask_fee"),
+                                        ("办身份证多少钱", "ask_fee")])
+def test_a_fee_word_inside_the_name_said_asks_no_fee(chat, text, want):
+    assert chat(text)["intent"] == want
