@@ -778,3 +778,9 @@ def test_a_cost_said_as_one_after_a_matter_that_pays_is_a_fee_question(chat):
                                         ("办身份证多少钱", "ask_fee")])
 def test_a_fee_word_inside_the_name_said_asks_no_fee(chat, text, want):
     assert chat(text)["intent"] == want
+
+
+def test_who_the_person_is_said_without_wo_shi_keeps_the_matter(chat):
+    # «刚毕业的大学生» alone finds the graduates' matters (报到, 离校未就业登记): it says who asks for 创业补贴
+    chat("我想申请创业补贴")
+    assert chat("刚毕业的大学生")["matter"]["name"] == "创业补贴申请"
