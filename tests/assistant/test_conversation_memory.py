@@ -783,4 +783,6 @@ def test_a_fee_word_inside_the_name_said_asks_no_fee(chat, text, want):
 def test_who_the_person_is_said_without_wo_shi_keeps_the_matter(chat):
     # «刚毕业的大学生» alone finds the graduates' matters (报到, 离校未就业登记): it says who asks for 创业补贴
     chat("我想申请创业补贴")
-    assert chat("刚毕业的大学生")["matter"]["name"] == "创业补贴申请"
+    last = chat("刚毕业的大学生")
+    cards = [p["matter"]["name"] for p in last["replies"] if p["type"] == "matter_card"]
+    assert cards == ["创业补贴申请"], _buttons(last)
