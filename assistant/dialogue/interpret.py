@@ -1237,6 +1237,27 @@ _SEPARATE = re.compile(r"另外|单独|额外|另行")
 #: Whether the person may apply: «能申请不», «我这种情况可以办吗», «符合条件不».
 _MAY_APPLY = re.compile(r"(能|可以|可不可以|能不能|可否)(申请|申领|领|享受)(吗|不|么|嘛|没|得了)?[？?]?$|"
                         r"符合条件|够条件|够不够条件|有没有资格|有资格(吗|不|么)")
+#: Whether it is possible, said after who the person is («我是外地户口可以不», «我是退休的能办吗»).
+_SELF_MAY = re.compile(r"(可以|能|行|能办|可以办|能申请)(不|吗|么|嘛|没)[？?]?$")
+
+
+def _unsure_follow_up(parse: dict[str, Any], state: DialogueState, kb: Any, strong: list[str]) -> bool:
+    """Whether a question after a matter, that the search found several matters for about equally (none strongly,
+    none called by a whole name), asks about the conversation's matter: the matter itself is the best match
+    («要什么条件» after 公租房, «个体户也要报吗» after 年报), or the question is a short one asking a detail
+    («在哪儿报名» after 驾驶证核发 finds 入学, 招生考试 and 就业见习 by 报名). Options would ask which of matters nobody
+    brought up."""
+    current = kb.get(state.matter_code) if state.matter_code else None
+    text = str(parse.get("text") or "")
+    if current is None or state.form or not parse.get("ambiguous") or not QUESTION.search(text) \
+            or set(strong) - {current.code} or _WHAT_ABOUT.match(text):
+        return False
+    hits = [m for m in (kb.get(str(h.get("code"))) for h in (parse.get("matters") or [])[:3]) if m is not None]
+    if any(m.code != current.code and called_by_name(text, m, 3) for m in hits):
+        return False
+    if hits and hits[0].code == current.code:
+        return True
+    return parse["intent"]["name"] in DETAIL_INTENTS and len(_CJK.findall(text)) <= _SHORT_QUESTION + 2
 
 
 def _may_apply_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> bool:
@@ -1245,10 +1266,13 @@ def _may_apply_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> bo
     neither), and is no «那X呢»."""
     current = kb.get(state.matter_code) if state.matter_code else None
     text = str(parse.get("text") or "")
-    if current is None or state.form or not _MAY_APPLY.search(text) or _WHAT_ABOUT.match(text):
+    self_may = bool(_DESCRIBES_SELF.match(text) and _SELF_MAY.search(text))
+    if current is None or state.form or not (_MAY_APPLY.search(text) or self_may) or _WHAT_ABOUT.match(text):
         return False
     if _RECEIVES.search(text) and not _PAYS.search(current.name):
         return False  # («能领不» after 失业登记, which pays nothing, asks what one receives: 失业保险金申领)
+    if self_may:
+        return True  # who the person is names no matter: «我是外地户口可以不» is no question about 户口
     other = _top(parse, kb)[0]
     words = _bigrams(text) - _named_words(current) - _kind_words()
     return other is None or other.code == current.code or not words & _named_words(other)
@@ -1627,6 +1651,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     detail = _detail_asked(parse, state, kb, strong)
     if detail is not None:
         return _with_matter(parse, detail, state.matter_code or "", state.matter_name or "", "follow_up")
+    if _unsure_follow_up(parse, state, kb, strong):
+        asked = intent if intent in ASK_INTENTS else "ask_matter"
+        return _with_matter(parse, asked, state.matter_code or "", state.matter_name or "", "unsure_follow_up")
     if heard_matter and intent in HEARD_INTENTS and all(c == heard_matter for c in strong):
         heard = kb.get(heard_matter)
         if heard is not None:

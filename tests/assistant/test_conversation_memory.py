@@ -786,3 +786,24 @@ def test_who_the_person_is_said_without_wo_shi_keeps_the_matter(chat):
     last = chat("刚毕业的大学生")
     cards = [p["matter"]["name"] for p in last["replies"] if p["type"] == "matter_card"]
     assert cards == ["创业补贴申请"], _buttons(last)
+
+
+def _card(reply: dict) -> list[str]:
+    return [p["matter"]["name"] for p in reply["replies"] if p["type"] == "matter_card"]
+
+
+@pytest.mark.parametrize("turns, want", [
+    (["我想申请公租房", "要什么条件"], "公共租赁住房申请资格审核认定"),  # (the matter itself is the best of several)
+    (["年报咋个报", "个体户也要报吗"], "市场主体年度报告公示"),
+])
+def test_a_question_after_a_matter_found_about_equally_for_several_asks_about_it(chat, turns, want):
+    for t in turns:
+        last = chat(t)
+    assert _card(last) == [want], _buttons(last)
+
+
+def test_whether_one_may_said_after_who_one_is_asks_about_the_matter(chat):
+    # «外地户口» is who the person is, not a question about 户口 matters
+    chat("想申请公租房")
+    last = chat("我是外地户口可以不")
+    assert _card(last) == ["公共租赁住房申请资格审核认定"], _buttons(last)

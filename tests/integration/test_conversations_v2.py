@@ -45,6 +45,9 @@ def failures(last: dict, expect: dict, before: dict | None = None) -> list[str]:
     titles = [b["title"] for p in last["replies"] if p["type"] == "buttons" for b in p["buttons"]]
     matter = (last.get("matter") or {}).get("name")
     out = []
+    if ("matter" in expect or "matter_in" in expect) and "都不是，转人工" in titles:
+        # (options offered leave the conversation's matter as it was: the answer must be that matter's, not a choice)
+        out.append(f"options offered instead of an answer: {titles}")
     if "matter" in expect and matter != expect["matter"]:
         out.append(f"matter {matter!r} != {expect['matter']!r}")
     if "matter_in" in expect and matter not in expect["matter_in"]:
