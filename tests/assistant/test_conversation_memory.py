@@ -807,3 +807,9 @@ def test_whether_one_may_said_after_who_one_is_asks_about_the_matter(chat):
     chat("想申请公租房")
     last = chat("我是外地户口可以不")
     assert _card(last) == ["公共租赁住房申请资格审核认定"], _buttons(last)
+
+
+@pytest.mark.parametrize("text, want", [("我住院花了好多钱", "ask_matter"), ("办身份证花好多钱", "ask_fee")])
+def test_money_spent_told_is_no_fee_question(chat, text, want):
+    last = chat(text)
+    assert last["intent"] == want and last["matter"], _buttons(last)
