@@ -1128,12 +1128,15 @@ def _correction(text: str, state: DialogueState, nlu: Any) -> dict[str, Any] | N
     # «不是公司，是个体户» after «公司注册要带啥»: the earlier question with the word put right («个体户注册要带啥»);
     # else the earlier question with what was meant added («不是这个，是抵押»)
     readings = [earlier.replace(wrong, rest)] if len(wrong) >= 2 and wrong in earlier else []
+    # (what is said wrong is another matter's word, not ours: «不是挂失，是要重新办一张» after 社会保障卡补领 — the
+    # 挂失 its card offered — means ours)
+    other_word = len(wrong) >= 2 and bool(state.matter_name) and not _bigrams(wrong) & _bigrams(state.matter_name)
+    asked = state.last_intent if state.last_intent in DETAIL_INTENTS else "ask_matter"
     for reading in [*readings, f"{earlier} {rest}".strip()]:
         parse = nlu.parse(reading)
         hit = _one_matter(parse)
-        if hit is not None and hit.get("code") != state.matter_code:
+        if hit is not None and (hit.get("code") != state.matter_code or other_word):
             # what was being asked about the matter is asked about the one meant («…要带啥» → its materials)
-            asked = state.last_intent if state.last_intent in DETAIL_INTENTS else "ask_matter"
             return _with_matter(dict(parse, text=text), asked, str(hit["code"]), str(hit.get("name") or ""),
                                 "correction")
     return None

@@ -813,3 +813,10 @@ def test_whether_one_may_said_after_who_one_is_asks_about_the_matter(chat):
 def test_money_spent_told_is_no_fee_question(chat, text, want):
     last = chat(text)
     assert last["intent"] == want and last["matter"], _buttons(last)
+
+
+def test_a_correction_that_denies_another_matters_word_keeps_the_matter_meant(chat):
+    # (社会保障卡挂失 is offered on the card of 社会保障卡补领; «不是挂失» says it is not that one)
+    chat("社保卡丢了")
+    last = chat("不是挂失，是要重新办一张")
+    assert _card(last) == ["社会保障卡补领、换领、换发"], _buttons(last)
