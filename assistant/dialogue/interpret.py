@@ -220,7 +220,7 @@ _COMPLAINT = re.compile(r"投诉|举报|差评|态度(很|太|好)?(差|恶劣|�
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 #: Words that say what is asked, not which option or situation.
 _GENERIC = set("办理 需要 材料 准备 哪些 什么 多少 哪里 时间 地方 申请 手续 怎么 如何 可以 一下 那个 这个 就是 "
-               "我要 我想 要办 登记 事项 业务 证明".split())
+               "我要 我想 要办 登记 事项 业务 证明 资料".split())
 
 
 #: Who a matter is for, said in its names («生孩子医疗费报销», «娃娃上户口»): a word shared by many matters of
@@ -1251,18 +1251,24 @@ def _unsure_follow_up(parse: dict[str, Any], state: DialogueState, kb: Any, stro
     none called by a whole name), asks about the conversation's matter: the matter itself is the best match
     («要什么条件» after 公租房, «个体户也要报吗» after 年报), or the question is a short one asking a detail
     («在哪儿报名» after 驾驶证核发 finds 入学, 招生考试 and 就业见习 by 报名). Options would ask which of matters nobody
-    brought up."""
+    brought up. So is a short detail question whose one match shares no word with it."""
     current = kb.get(state.matter_code) if state.matter_code else None
     text = str(parse.get("text") or "")
-    if current is None or state.form or not parse.get("ambiguous") or not QUESTION.search(text) \
-            or set(strong) - {current.code} or _WHAT_ABOUT.match(text):
+    if current is None or state.form or not QUESTION.search(text) or set(strong) - {current.code} \
+            or _WHAT_ABOUT.match(text):
         return False
     hits = [m for m in (kb.get(str(h.get("code"))) for h in (parse.get("matters") or [])[:3]) if m is not None]
     if any(m.code != current.code and called_by_name(text, m, 3) for m in hits):
         return False
+    short_detail = parse["intent"]["name"] in DETAIL_INTENTS and len(_CJK.findall(text)) <= _SHORT_QUESTION + 2
+    if not parse.get("ambiguous"):
+        # (one match, found by no word of its names but words any matter's texts use: «要啥资料» after 门诊费用报销
+        # finds 不动产登记资料查询)
+        return short_detail and bool(hits) and hits[0].code != current.code \
+            and not _bigrams(text) & _named_words(hits[0])
     if hits and hits[0].code == current.code:
         return True
-    return parse["intent"]["name"] in DETAIL_INTENTS and len(_CJK.findall(text)) <= _SHORT_QUESTION + 2
+    return short_detail
 
 
 def _may_apply_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> bool:
@@ -1676,4 +1682,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         if QUESTION.search(text):
             return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "no_social_words")
         return _as_intent(parse, "nlu_fallback", "no_social_words")
+    if state.matter_code and not strong and _ONLY_HOW.fullmatch(_FILLER.sub("", text)):
+        # «咋弄» after a matter, understood as nothing: how the matter is done — its card
+        return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "how_again")
     return parse

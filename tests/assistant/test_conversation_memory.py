@@ -820,3 +820,17 @@ def test_a_correction_that_denies_another_matters_word_keeps_the_matter_meant(ch
     chat("社保卡丢了")
     last = chat("不是挂失，是要重新办一张")
     assert _card(last) == ["社会保障卡补领、换领、换发"], _buttons(last)
+
+
+def test_a_short_detail_question_whose_one_match_shares_no_word_with_it_keeps_the_matter(chat):
+    # («资料» is any matter's word: the search finds 不动产登记资料查询 by it)
+    chat("医保报销")
+    chat("在外地看的病")
+    last = chat("要啥资料")
+    assert last["intent"] == "ask_materials" and "都不是，转人工" not in _buttons(last), _buttons(last)
+
+
+def test_how_to_do_it_after_a_matter_is_its_card(chat):
+    first = chat("我想注销公司")
+    last = chat("咋弄")
+    assert _card(last) == [first["matter"]["name"]], _buttons(last)
