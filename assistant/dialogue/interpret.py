@@ -173,6 +173,8 @@ _HOW_MUCH = re.compile(r"多少|好多|几多|几百|几千")
 #: A cost said as one: what is charged or paid for the service («要收费不», «办这个要多少钱», «工本费好多»).
 _COSTS = re.compile(r"收费|收钱|费用|工本费|手续费|要钱|免费|(要|得|交|花|出|给)(多少|好多)钱|钱(要|得)?(多少|好多)|"
                     r"贵不贵|贵吗|贵不")
+#: The income or assets one may have, asked («收入多少才能办», «存款不能超过好多»).
+_INCOME_ASKED = re.compile(r"(收入|工资|存款|财产|低于|不超过|超过|以下)[^，,。]{0,4}(多少|好多|几)")
 #: Money spent, told («花了好多钱», «垫付了几万»).
 _SPENT = re.compile(r"(花|用|出|垫|付|垫付|自费)了(好多|很多|不少|多少|几[十百千万]|[0-9一二三四五六七八九十两几]+[万千百块元])(块)?钱?")
 #: A matter's name that says it pays («失业保险金申领», «高龄津贴发放»).
@@ -1416,6 +1418,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «丧葬费怎么领» asks how to receive money (费 is in its name), not what something costs; so does «一个月
         # 多少» or «能报销多少钱» after a matter that pays (残疾人护理补贴, 住院费用报销), unless it says a cost
         parse = _as_intent(parse, "ask_matter", "receives_not_fee")
+        intent = "ask_matter"
+    if intent == "ask_fee" and _INCOME_ASKED.search(text) and not _COSTS.search(text):
+        # «收入多少才能办» asks who qualifies (the card's conditions), not what it costs
+        parse = _as_intent(parse, "ask_matter", "income_not_fee")
         intent = "ask_matter"
     if intent == "ask_fee" and _SPENT.search(text) and not _COSTS.search(_SPENT.sub("", text)):
         # «我住院花了好多钱»: money spent, told — what it was spent on is the question, not a fee

@@ -666,7 +666,8 @@ def test_a_firms_facts_alone_that_name_a_matter_ask_for_it_not_for_policies(chat
 
 
 @pytest.mark.parametrize("turns", [["低保怎么申请", "收入一个月两千"], ["公积金贷款", "能贷多少"],
-                                   ["我想问下公积金贷款", "额度多少"], ["高龄津贴", "补贴标准是多少"]])
+                                   ["我想问下公积金贷款", "额度多少"], ["高龄津贴", "补贴标准是多少"],
+                                   ["低保", "收入多少才能办"]])
 def test_an_income_told_or_an_amount_received_asked_is_no_fee_question(chat, turns):
     first = chat(turns[0])
     last = chat(turns[1])
