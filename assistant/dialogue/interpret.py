@@ -165,9 +165,10 @@ _WHETHER_ONE_CAN = re.compile(r"(可以|能|行)(不|吗|么|嘛|没)[？?]?$|�
 _RECEIVES = re.compile(r"领(钱|多少|好多|得到)|能领|可以领|发(钱|多少|好多)|拿(多少|好多)?钱|能拿|有钱(拿|领)|补(多少|好多)|"
                        r"给(多少|好多)钱|有没有钱")
 #: How to receive money, or how much one may borrow or receive: «丧葬费怎么领», «能贷多少», «额度多少», «补贴标准是
-#:多少» (no fee question, though 费 or 多少 is in it).
+#:多少», «这个钱能报不» (no fee question, though 费 or 多少 is in it).
 _RECEIVED_HOW = re.compile(r"(怎么|咋个?|如何|啷个|去哪儿?|哪里|哪儿|哪点|在哪儿?|到哪儿?)(去)?(领|申领|领取)|"
-                           r"(贷|取|提)(多少|好多)|额度|(补贴|补助|津贴|待遇|救助|抚恤金?)(的)?(标准|金额)")
+                           r"(贷|取|提)(多少|好多)|额度|(补贴|补助|津贴|待遇|救助|抚恤金?)(的)?(标准|金额)|"
+                           r"(能|可以|能不能|可不可以)报(销)?(不|吗|么|嘛|没)?$")
 #: How much, of anything («一个月多少», «能报好多»).
 _HOW_MUCH = re.compile(r"多少|好多|几多|几百|几千")
 #: A cost said as one: what is charged or paid for the service («要收费不», «办这个要多少钱», «工本费好多»).
@@ -176,7 +177,7 @@ _COSTS = re.compile(r"收费|收钱|费用|工本费|手续费|要钱|免费|(�
 #: The income or assets one may have, asked («收入多少才能办», «存款不能超过好多»).
 _INCOME_ASKED = re.compile(r"(收入|工资|存款|财产|低于|不超过|超过|以下)[^，,。]{0,4}(多少|好多|几)")
 #: Money spent, told («花了好多钱», «垫付了几万»).
-_SPENT = re.compile(r"(花|用|出|垫|付|垫付|自费)了(好多|很多|不少|多少|几[十百千万]|[0-9一二三四五六七八九十两几]+[万千百块元])(块)?钱?")
+_SPENT = re.compile(r"(花|用|出|垫|付|垫付|自费|交)了(好多|很多|不少|多少|几[十百千万]|[0-9一二三四五六七八九十两几]+[万千百块元])(块)?钱?")
 #: A matter's name that says it pays («失业保险金申领», «高龄津贴发放»).
 _PAYS = re.compile(r"金|津贴|补贴|补助|待遇|救助|奖励|抚恤|报销")
 #: A question for money one receives («盲人有啥补贴», «有没有补助»).
@@ -222,7 +223,7 @@ _COMPLAINT = re.compile(r"投诉|举报|差评|态度(很|太|好)?(差|恶劣|�
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 #: Words that say what is asked, not which option or situation.
 _GENERIC = set("办理 需要 材料 准备 哪些 什么 多少 哪里 时间 地方 申请 手续 怎么 如何 可以 一下 那个 这个 就是 "
-               "我要 我想 要办 登记 事项 业务 证明 资料".split())
+               "我要 我想 要办 登记 事项 业务 证明 资料 费用".split())
 
 
 #: Who a matter is for, said in its names («生孩子医疗费报销», «娃娃上户口»): a word shared by many matters of

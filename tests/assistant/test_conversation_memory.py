@@ -38,7 +38,7 @@ def test_help_is_not_offered_to_someone_who_never_said_they_cannot_come(chat):
 
 @pytest.mark.parametrize("before, question, want", [
     ("我家打算养一只狗", "需要办什么证", "犬类准养证核发"),  # after small talk
-    ("我住院了花了几万", "这个钱能报不", "住院费用报销"),  # after «您想问哪个事项…»
+    ("住院的费用好多哦", "这个钱能报不", "住院费用报销"),  # after «您想问哪个事项…»
     # a question naming a family by its words («养老保险»): the together reading, which it found too (the first
     # message is a statement nothing is placed by; «我现在是自由职业» alone is placed on some machines, not others)
     ("我现在自己接活干", "养老保险咋个交", "灵活就业人员企业职工基本养老保险参保登记"),
@@ -810,7 +810,8 @@ def test_whether_one_may_said_after_who_one_is_asks_about_the_matter(chat):
     assert _card(last) == ["公共租赁住房申请资格审核认定"], _buttons(last)
 
 
-@pytest.mark.parametrize("text, want", [("我住院花了好多钱", "ask_matter"), ("办身份证花好多钱", "ask_fee")])
+@pytest.mark.parametrize("text, want", [("我住院花了好多钱", "ask_matter"), ("我住院了花了几万", "ask_matter"),
+                                        ("住院交了好多钱", "ask_matter"), ("办身份证花好多钱", "ask_fee")])
 def test_money_spent_told_is_no_fee_question(chat, text, want):
     last = chat(text)
     assert last["intent"] == want and last["matter"], _buttons(last)
