@@ -86,13 +86,17 @@ def _answers_another(ctx: StepContext, req: str, value: str, fits: dict[str, Any
     """Whether a free-text answer (a name, a matter) is plainly the answer to another question of the form — a date
     for «持证人», a half-day for «办什么事», a phone number for «姓名» (``fits``: slot → value parser raising
     :class:`InvalidValue`). The other slot is filled when still empty (so it is not asked again; «好的，这个先记下了»),
-    else ``ask`` is said; either way the question asked is asked again instead of storing the answer as it."""
+    else ``ask`` is said; either way the question asked is asked again instead of storing the answer as it. An
+    answer of the other kind that cannot be taken (a weekend half-day) is told why, and not stored either."""
     if len(value) > _OTHER_ANSWER_CHARS:
         return False
     for slot, fit in fits.items():
         try:
             parsed = fit(value)
-        except InvalidValue:
+        except InvalidValue as exc:
+            if exc.recognised:  # («后天上午» for «办什么事» on a Friday: a half-day, but a weekend one — said so)
+                _reject(ctx, req, str(exc))
+                return True
             continue
         if ctx.tracker.get_slot(slot):
             _reject(ctx, req, ask)

@@ -21,7 +21,13 @@ _FULLWIDTH = str.maketrans("０１２３４５６７８９－／．：", "012345
 
 
 class InvalidValue(ValueError):
-    """A value the citizen typed is not acceptable; ``str(exc)`` is the message to show them."""
+    """A value the citizen typed is not acceptable; ``str(exc)`` is the message to show them. ``recognised``: the
+    value is of the kind asked for (a day said, a half-day given) but not one that can be taken (a weekend, the
+    past) — as opposed to a text that is no such value at all."""
+
+    def __init__(self, message: str, recognised: bool = False) -> None:
+        super().__init__(message)
+        self.recognised = recognised
 
 
 def today_local(now: datetime | None = None) -> date:
@@ -117,13 +123,13 @@ def parse_expiry(text: str, today: date, max_years: int = 10) -> date:
     d = parse_date(text, today)
     if d <= today:
         raise InvalidValue(f"{d.isoformat()} 已经到期了，到期的证照不能再登记提醒。"
-                           "已过期的许可一般要重新申请，请说「转人工」或咨询窗口。")
+                           "已过期的许可一般要重新申请，请说「转人工」或咨询窗口。", recognised=True)
     try:
         limit = today.replace(year=today.year + max_years)
     except ValueError:  # 2月29日
         limit = date(today.year + max_years, 2, 28)
     if d > limit:
-        raise InvalidValue(f"{d.isoformat()} 离现在超过{max_years}年，请核对证件上的有效期。")
+        raise InvalidValue(f"{d.isoformat()} 离现在超过{max_years}年，请核对证件上的有效期。", recognised=True)
     return d
 
 
@@ -213,11 +219,11 @@ def parse_half_day(text: str, today: date, horizon_days: int = 30) -> tuple[date
     if not half:
         raise InvalidValue(f"{day.month}月{day.day}日的上午还是下午呢？请说「上午」或「下午」。")
     if day <= today:
-        raise InvalidValue("上门服务最早只能约明天，请换一个日子。")
+        raise InvalidValue("上门服务最早只能约明天，请换一个日子。", recognised=True)
     if day.weekday() >= 5:
-        raise InvalidValue(f"{day.month}月{day.day}日是周末，上门服务安排在工作日，请换一个工作日。")
+        raise InvalidValue(f"{day.month}月{day.day}日是周末，上门服务安排在工作日，请换一个工作日。", recognised=True)
     if day > today + timedelta(days=horizon_days):
-        raise InvalidValue(f"只能预约{horizon_days}天以内的上门服务，请选近一点的日子。")
+        raise InvalidValue(f"只能预约{horizon_days}天以内的上门服务，请选近一点的日子。", recognised=True)
     return day, half
 
 

@@ -274,6 +274,15 @@ def test_another_questions_answer_fills_that_question_and_the_form_asks_again(li
     number = re.search(BOOKING_NUMBER, all_text(r)).group(0)  # (the time is not asked again)
     b = live.http.get(f"/api/v1/bookings/{number}", headers=live.staff_headers).json()
     assert b["matter_name"].startswith("养老保险") and b["half_day"] == "上午"
+    # a half-day that cannot be taken (a Saturday) where the matter was asked: told why, stored as neither
+    sid = "ps-it-other-3"
+    for text in ("帮我约个上门办", "王淑芬，88岁，走不动", "13800138000", "金牛区营门口路12号3栋1单元2号"):
+        r = live.chat(sid, text)
+    saturday = today_local() + timedelta(days=(5 - today_local().weekday()) % 7 or 7)
+    r = live.chat(sid, f"{saturday.month}月{saturday.day}日上午")
+    assert "周末" in all_text(r) and "办理什么事" in all_text(r)
+    r = live.chat(sid, "养老金资格认证")
+    assert "哪天" in all_text(r) and not re.search(BOOKING_NUMBER, all_text(r))
 
 
 def test_the_fee_of_the_visit_asked_inside_the_booking_is_answered(live):
