@@ -116,7 +116,7 @@ _PLACES = re.compile(r"四川省|成都市|金牛区")
 #: 去世 / 死亡, and «走了» alone would pull toward leaving (a goodbye, 离婚).
 KIN = "爸妈公婆爷奶爹娘父母夫妻儿女姐哥弟妹伴人汉"
 _PASSED = re.compile(rf"(?<=[{KIN}])((?:上个月|上个星期|上周|前几天|前段时间|去年|今年|昨天|刚刚|刚)?)"
-                     r"(?:走了|不在了|没了)(?=以后|之后|后|[^一-鿿]|$)")
+                     r"(?:走了|不在了|没了|(?<=刚)走)(?=以后|之后|后|[^一-鿿]|$)")
 
 
 def strip_frame(text: str) -> str:

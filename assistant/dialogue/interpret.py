@@ -1420,6 +1420,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # 多少» or «能报销多少钱» after a matter that pays (残疾人护理补贴, 住院费用报销), unless it says a cost
         parse = _as_intent(parse, "ask_matter", "receives_not_fee")
         intent = "ask_matter"
+    if intent == "ask_fee" and not (QUESTION.search(text) or FEE_WORDS.search(text) or _COSTS.search(text)):
+        # «丧葬费», «生育医疗费»: a topic said, read as a fee by 费 — no cost asked
+        parse = _as_intent(parse, "ask_matter", "no_fee_asked")
+        intent = "ask_matter"
     if intent == "ask_fee" and _INCOME_ASKED.search(text) and not _COSTS.search(text):
         # «收入多少才能办» asks who qualifies (the card's conditions), not what it costs
         parse = _as_intent(parse, "ask_matter", "income_not_fee")
@@ -1535,7 +1539,8 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         rest = [r for r in parse.get("intent_ranking") or [] if r.get("name") not in {guarded, intent}]
         parse = dict(parse, intent={"name": intent, "confidence": 1.0}, interpreted="not_an_action")
         parse["intent_ranking"] = [parse["intent"], *rest]  # what else the message may ask stays known
-    named_first = kb.get(strong[0]) if strong else None
+    # (or, for a request, the best match found as a message names a matter: «我要给公司做年报» — 年报 of 年度报告公示)
+    named_first = kb.get(strong[0]) if strong else _top(parse, kb)[0] if top >= MATTER_SCORE else None
     if intent == "ask_policy" and not _POLICY_WORDS.search(text) and (
             _WANTS_TO.search(text) and named_first is not None and _bigrams(text) & _named_words(named_first)
             or (state.candidates or state.matter_code) and state.last_intent != "ask_policy"):

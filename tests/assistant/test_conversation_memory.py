@@ -836,3 +836,13 @@ def test_how_to_do_it_after_a_matter_is_its_card(chat):
     first = chat("我想注销公司")
     last = chat("咋弄")
     assert _card(last) == [first["matter"]["name"]], _buttons(last)
+
+
+@pytest.mark.parametrize("text, want", [
+    ("丧葬费", "遗属待遇申领"),  # a topic said, read as a fee by 费: no cost asked
+    ("我要给公司做年报", "市场主体年度报告公示"),  # a request, not the firm policies
+    ("我爸刚走", "户口注销"),  # «刚走» is «去世了», not 继承
+])
+def test_a_topic_or_request_said_is_its_matters_card(chat, text, want):
+    last = chat(text)
+    assert last["intent"] == "ask_matter" and _card(last) == [want], _buttons(last)

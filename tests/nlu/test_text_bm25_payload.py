@@ -46,7 +46,9 @@ def test_a_city_or_province_elsewhere_said_as_a_place_is_elsewhere(text, want):
 @pytest.mark.parametrize("text, want", [
     ("我老公走了", "我老公去世了"), ("我妈上个月没了，她的社保卡咋办", "我妈上个月去世了，她的社保卡咋办"),
     ("老人不在了以后房子咋过户", "老人去世了以后房子咋过户"),
-    ("我先走了", "我先走了"), ("钱包没了", "钱包没了"), ("车走了没得", "车走了没得"),
+    ("我爸刚走", "我爸刚去世了"), ("我妈刚走，社保卡咋办", "我妈刚去世了，社保卡咋办"),
+    ("我先走了", "我先走了"), ("钱包没了", "钱包没了"), ("车走了没得", "车走了没得"), ("我刚走", "我刚走"),
+    ("我妈走路不方便", "我妈走路不方便"),
 ])
 def test_a_relatives_death_is_said_plainly_and_other_leaving_is_left(text, want):
     assert strip_frame(text) == want
