@@ -109,6 +109,8 @@ def _answers_another(ctx: StepContext, req: str, value: str, fits: dict[str, Any
 
 #: Who the person is to the speaker, without a name («我妈», «老人家»): no name to book under.
 _ONLY_KIN = re.compile(rf"^(我|我的|我家|俺|家里)?的?(老)?[{KIN}]{{1,3}}[。.!！]?$|^(老人|老人家|老汉儿?|家里老人)[。.!！]?$")
+#: Not known or not had («不知道», «记不得», «没有手机»).
+_NOT_KNOWN = re.compile(r"不知道|不晓得|不清楚|记不得|记不住|忘了|没有|没得|莫得")
 #: A name told («她叫李兰», «名字是…»).
 _NAME_TOLD = re.compile(r"叫|姓名|名字")
 
@@ -429,6 +431,9 @@ def _validate_visit(ctx: StepContext) -> None:
                 # «她叫李兰，腿不好» where the phone was asked: the person's name, put right
                 ctx.set_slot("visit_person", value)
                 _reject(ctx, req, say("preservice.form.noted_other"))
+            elif _NOT_KNOWN.search(value) and not re.search(r"\d", value):
+                # «他的电话我不知道», «老人没得手机»: whose phone will do, not «号码不对»
+                _reject(ctx, req, say("preservice.visit.phone_unknown"))
             else:
                 _reject(ctx, req, str(exc))
     elif req == "visit_address":

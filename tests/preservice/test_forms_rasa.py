@@ -300,6 +300,8 @@ def test_who_without_a_name_is_asked_again_and_a_name_told_later_puts_it_right(l
     live.chat(sid, "王阿姨")
     r = live.chat(sid, "她叫李兰，腿不好")  # where the phone was asked: the name put right
     assert "先记下了" in all_text(r) and "号码好像不对" not in all_text(r) and "电话" in all_text(r)
+    r = live.chat(sid, "她的电话我不知道")  # whose phone will do, not «号码不对»
+    assert "家属的电话" in all_text(r) and "号码好像不对" not in all_text(r) and "电话" in all_text(r)
     for text in ("13800138000", "金牛区营门口路12号3栋1单元2号", "养老金资格认证"):
         r = live.chat(sid, text)
     r = live.chat(sid, "下周二上午")
