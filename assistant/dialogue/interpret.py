@@ -174,6 +174,10 @@ _HOW_MUCH = re.compile(r"多少|好多|几多|几百|几千")
 #: A cost said as one: what is charged or paid for the service («要收费不», «办这个要多少钱», «工本费好多»).
 _COSTS = re.compile(r"收费|收钱|费用|工本费|手续费|要钱|免费|(要|得|交|花|出|给)(多少|好多)钱|钱(要|得)?(多少|好多)|"
                     r"贵不贵|贵吗|贵不")
+#: For how long money is received («能领多久», «发几个月»).
+_RECEIVED_HOW_LONG = re.compile(r"(领|拿|发|享受|补|给)(得)?(多久|多长时间|几个月|几年|好久|几期)")
+#: A deadline asked («什么时候截止», «最晚哪天»).
+_DEADLINE = re.compile(r"截止|最晚|最迟|过期(了)?(还)?能")
 #: The income or assets one may have, asked («收入多少才能办», «存款不能超过好多»).
 _INCOME_ASKED = re.compile(r"(收入|工资|存款|财产|低于|不超过|超过|以下)[^，,。]{0,4}(多少|好多|几)")
 #: Money spent, told («花了好多钱», «垫付了几万»).
@@ -1424,6 +1428,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «丧葬费», «生育医疗费»: a topic said, read as a fee by 费 — no cost asked
         parse = _as_intent(parse, "ask_matter", "no_fee_asked")
         intent = "ask_matter"
+    if intent in {"ask_time", "ask_hall"} and _PAYS.search(state.matter_name or "") and _RECEIVED_HOW_LONG.search(text):
+        # «能领多久» after 失业保险金申领: for how long it is paid (its card), not how long it takes to process
+        parse = _as_intent(parse, "ask_matter", "received_how_long")
+        intent = "ask_matter"
     if intent == "ask_fee" and _INCOME_ASKED.search(text) and not _COSTS.search(text):
         # «收入多少才能办» asks who qualifies (the card's conditions), not what it costs
         parse = _as_intent(parse, "ask_matter", "income_not_fee")
@@ -1578,7 +1586,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     asks_help = intent == "request_human" and bool(QUESTION.search(text))
     # «怎么预约» and nothing else, about no matter: how to book at the hall (the search finds 结婚登记预约 by 预约)
     books_how = not state.matter_code and bool(_ONLY_HOW_TO_BOOK.fullmatch(text.strip()))
-    asks_hall = asks_help or books_how or (intent in HALL_INTENTS | {"out_of_scope"} and not strong)
+    # («什么时候截止» after 年报 asks the matter's deadline, not when the hall closes)
+    deadline = bool(state.matter_code) and bool(_DEADLINE.search(text)) and not said
+    asks_hall = asks_help or books_how or (intent in HALL_INTENTS | {"out_of_scope"} and not strong and not deadline)
     topic = hall_topic(text) if halls is not None and hall_topic is not None and asks_hall else None
     if topic is None and halls is not None and asks_hall and state.last_intent != "ask_hall" \
             and not _WHAT_ABOUT.match(text) and _only_a_hall(text, halls):

@@ -846,3 +846,15 @@ def test_how_to_do_it_after_a_matter_is_its_card(chat):
 def test_a_topic_or_request_said_is_its_matters_card(chat, text, want):
     last = chat(text)
     assert last["intent"] == "ask_matter" and _card(last) == [want], _buttons(last)
+
+
+def test_a_deadline_asked_after_a_matter_is_the_matters_time_not_the_halls_hours(chat):
+    chat("我要给公司做年报")
+    last = chat("什么时候截止")
+    assert last["intent"] == "ask_time" and last["matter"]["name"] == "市场主体年度报告公示"
+
+
+def test_for_how_long_money_is_received_is_no_processing_time(chat):
+    chat("失业金")
+    last = chat("能领多久")
+    assert last["intent"] == "ask_matter" and _card(last) == ["失业保险金申领"]
