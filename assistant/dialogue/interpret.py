@@ -150,6 +150,8 @@ _NONE_OF_THEM = re.compile(r"^(不是|不对|没有|没得)[啊呀哦嘛。！!]
 #: Why a reading offers options of its own (the options some words of the message share; matters for people read
 #: with the conversation): they are offered as they are, not narrowed again by the message's words.
 CHOSEN_OPTIONS = frozenset({"narrowed", "for_people", "options_again"})
+#: A matter that only advises (its name: 政策咨询, 业务咨询 …), beside the one that does it.
+_ADVICE = re.compile(r"咨询")
 #: How to do it, and nothing else («咋办», «要办啥手续», «怎么弄呢»): no detail of any matter.
 _ONLY_HOW = re.compile(r"(那|请问|所以|那我|我)?(该|应该|要|需要|得)?(咋|怎么|怎样|如何|啷个)(个|样)?(办|弄|整|搞|处理|申请)"
                        r"(呢|啊|嘛|哦|喃|哇|嗦)?|(那|请问)?(要|需要|得)?(办|准备|走)?(啥|什么|哪些|啥子)(手续|流程|步骤)(呢|啊|嘛)?")
@@ -1480,7 +1482,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         out["matters"] = [{"code": m.code, "name": m.name, "score": 1.0} for m in narrowed]
         return out
     if state.candidates and not state.matter_code and _ONLY_HOW.fullmatch(_FILLER.sub("", text)):
-        # «咋办», «要办啥手续» right after options says none of them: they are offered again (it picked the first)
+        # «咋办», «要办啥手续» right after options says none of them: they are offered again (it picked the first) —
+        # unless one option is the doing and the others only advice on it (学籍异动办理 beside 学籍异动政策咨询)
+        doing = [m for m in offered(state, kb) if not _ADVICE.search(m.name)]
+        if len(doing) == 1 and len(state.candidates) >= 2:
+            return _with_matter(parse, "ask_matter", doing[0].code, doing[0].name, "the_doing")
         out = dict(_as_intent(parse, "ask_matter", "options_again"), ambiguous=True, out_of_scope=False, entities=[])
         out["matters"] = [{"code": m.code, "name": m.name, "score": 1.0} for m in offered(state, kb)]
         return out

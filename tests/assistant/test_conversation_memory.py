@@ -858,3 +858,8 @@ def test_for_how_long_money_is_received_is_no_processing_time(chat):
     chat("失业金")
     last = chat("能领多久")
     assert last["intent"] == "ask_matter" and _card(last) == ["失业保险金申领"]
+
+
+def test_how_to_do_it_after_options_of_doing_and_advice_is_the_doing(chat):
+    chat("学籍转出去")  # (义务教育阶段学生学籍异动政策咨询 and …办理 offered)
+    assert _card(chat("要哪些手续")) == ["义务教育阶段学生学籍异动办理"]
