@@ -374,6 +374,12 @@ def says_words_of(text: str, other: Any, current: Any) -> bool:
 _AFTER_GETTING = frozenset({"reissue", "renew", "change", "cancel"})
 
 
+#: Everyday words and the catalogue's word for the same (a name says 工作, people say 上班): used to tell options
+#: apart by their names («我在重庆上班，医保异地备案咋办»: 常驻异地工作人员备案).
+_EVERYDAY = {"上班": "工作", "打工": "务工", "看病": "就医", "买房": "购房", "租房子": "租房", "生孩子": "生育",
+             "生娃": "生育", "娃娃": "子女", "孩子": "子女", "小孩": "子女", "房子": "房屋"}
+
+
 def said_apart(text: str, options: list[Any]) -> Any:
     """The one of (two or more) ``options`` whose own words ``text`` says more of than of any other option's, else
     ``None`` (:func:`_by_words` on the names): «结婚要预约不» says 结婚 and 预约 of 结婚登记预约, only 预约 of 离婚登记
@@ -381,7 +387,8 @@ def said_apart(text: str, options: list[Any]) -> Any:
     «户口» (the start of every name, whatever else a name says it again): they ask which. An option of a kind of
     request done to what one has (补领, 注销 …: :data:`_AFTER_GETTING`) the text does not say is not chosen over one of no kind called by the same words: «想办个
     结婚证» says 结婚证 of 补领结婚证 (and of 婚姻登记, called 办结婚证), but nothing says it was lost."""
-    pick = _by_words(_bigrams(text), options, aliases=False) if len(options) >= 2 else None
+    said = " ".join([text, *(official for everyday, official in _EVERYDAY.items() if everyday in text)])
+    pick = _by_words(_bigrams(said), options, aliases=False) if len(options) >= 2 else None
     asked, words = _cues().of_query(text), _bigrams(text)
     if pick is not None and _kinds(pick) & _AFTER_GETTING - asked and any(
             not _kinds(o) & _AFTER_GETTING - asked and words & _named_words(pick) & _named_words(o) for o in options):

@@ -463,6 +463,8 @@ def _by_names(kb, *names):
     # the words of a kind of request's option, said without its kind, call one of no kind as well: none
     ("想办个结婚证", ("中国内地公民婚姻登记", "补领结婚证", "离婚登记预约"), None),
     ("想补办个结婚证", ("中国内地公民婚姻登记", "补领结婚证", "离婚登记预约"), "补领结婚证"),
+    # an everyday word for a name's word («上班» for 工作)
+    ("我在重庆上班，医保异地备案咋办", ("异地安置退休人员备案", "异地长期居住人员备案", "常驻异地工作人员备案"), "常驻异地工作人员备案"),
     # (a kind's option whose words no option of no kind is called by is still chosen: «上门» of 上门办服务预约)
     ("等一下上门要收费不", ("养老保险定期待遇领取资格认证", "劳动人事争议仲裁申请", "上门办服务预约（老年人、残疾人等行动不便群众）"),
      "上门办服务预约（老年人、残疾人等行动不便群众）"),
