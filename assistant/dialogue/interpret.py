@@ -385,8 +385,9 @@ def said_apart(text: str, options: list[Any]) -> Any:
     ``None`` (:func:`_by_words` on the names): «结婚要预约不» says 结婚 and 预约 of 结婚登记预约, only 预约 of 离婚登记
     预约; «我想办个电子社保卡» says 电子 of 电子社会保障卡签发 only. «不动产登记要办哪些» says no option's own word, nor
     «户口» (the start of every name, whatever else a name says it again): they ask which. An option of a kind of
-    request done to what one has (补领, 注销 …: :data:`_AFTER_GETTING`) the text does not say is not chosen over one of no kind called by the same words: «想办个
-    结婚证» says 结婚证 of 补领结婚证 (and of 婚姻登记, called 办结婚证), but nothing says it was lost."""
+    request done to what one has (补领, 注销 …: :data:`_AFTER_GETTING`) the text does not say is not chosen over one
+    of no kind called by the same words: «想办个结婚证» says 结婚证 of 补领结婚证 (and of 婚姻登记, called 办结婚证), but
+    nothing says it was lost. Everyday words count as the names' words they stand for (:data:`_EVERYDAY`)."""
     said = " ".join([text, *(official for everyday, official in _EVERYDAY.items() if everyday in text)])
     pick = _by_words(_bigrams(said), options, aliases=False) if len(options) >= 2 else None
     asked, words = _cues().of_query(text), _bigrams(text)
@@ -486,6 +487,27 @@ def _calls(text: str, m: Any, by: str) -> bool:
 def called_by_name(text: str, m: Any, shortest: int = 2) -> bool:
     """Whether ``text`` says one of ``m``'s names or aliases whole (of at least ``shortest`` characters)."""
     return any(len(t) >= shortest and t in text for t in [m.name, *m.aliases])
+
+
+def _no_fee_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> str | None:
+    """Why a message the classifier read as a fee question asks no fee (the reason, for ``interpreted``), else
+    ``None``: how to receive money or how much («丧葬费怎么领», «能贷多少», «额度多少», «这个钱能报不»; any «多少»
+    after a matter that pays — «一个月多少» after 护理补贴 — unless a cost is said as one); a topic with no cost asked
+    («丧葬费»: 费); the income one may have («收入多少才能办»: who qualifies); money spent, told («我住院花了好多钱»);
+    a fee word only inside the name said («住院费用报销»)."""
+    text = str(parse.get("text") or "")
+    if _RECEIVED_HOW.search(text) and not FEE_WORDS.search(text) or _PAYS.search(state.matter_name or "") \
+            and _HOW_MUCH.search(text) and not _COSTS.search(text) and not state.form:
+        return "receives_not_fee"
+    if not (QUESTION.search(text) or FEE_WORDS.search(text) or _COSTS.search(text)):
+        return "no_fee_asked"
+    if _INCOME_ASKED.search(text) and not _COSTS.search(text):
+        return "income_not_fee"
+    if _SPENT.search(text) and not _COSTS.search(_SPENT.sub("", text)):
+        return "spent_not_fee"
+    if FEE_WORDS.search(text) and not FEE_WORDS.search(_without_names(text, _top(parse, kb)[0])):
+        return "fee_in_name"
+    return None
 
 
 def _without_names(text: str, m: Any) -> str:
@@ -1427,32 +1449,13 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «公司把我辞退了» read as erasing: a question about the matter it names strongly, else not understood
         parse = _as_intent(parse, "ask_matter" if strong else "nlu_fallback", "no_erase_words")
         intent = parse["intent"]["name"]
-    if intent == "ask_fee" and (_RECEIVED_HOW.search(text) and not FEE_WORDS.search(text) or _PAYS.search(
-            state.matter_name or "") and _HOW_MUCH.search(text) and not _COSTS.search(text) and not state.form):
-        # «丧葬费怎么领» asks how to receive money (费 is in its name), not what something costs; so does «一个月
-        # 多少» or «能报销多少钱» after a matter that pays (残疾人护理补贴, 住院费用报销), unless it says a cost
-        parse = _as_intent(parse, "ask_matter", "receives_not_fee")
-        intent = "ask_matter"
-    if intent == "ask_fee" and not (QUESTION.search(text) or FEE_WORDS.search(text) or _COSTS.search(text)):
-        # «丧葬费», «生育医疗费»: a topic said, read as a fee by 费 — no cost asked
-        parse = _as_intent(parse, "ask_matter", "no_fee_asked")
+    no_fee = _no_fee_asked(parse, state, kb) if intent == "ask_fee" else None
+    if no_fee is not None:
+        parse = _as_intent(parse, "ask_matter", no_fee)
         intent = "ask_matter"
     if intent in {"ask_time", "ask_hall"} and _PAYS.search(state.matter_name or "") and _RECEIVED_HOW_LONG.search(text):
         # «能领多久» after 失业保险金申领: for how long it is paid (its card), not how long it takes to process
         parse = _as_intent(parse, "ask_matter", "received_how_long")
-        intent = "ask_matter"
-    if intent == "ask_fee" and _INCOME_ASKED.search(text) and not _COSTS.search(text):
-        # «收入多少才能办» asks who qualifies (the card's conditions), not what it costs
-        parse = _as_intent(parse, "ask_matter", "income_not_fee")
-        intent = "ask_matter"
-    if intent == "ask_fee" and _SPENT.search(text) and not _COSTS.search(_SPENT.sub("", text)):
-        # «我住院花了好多钱»: money spent, told — what it was spent on is the question, not a fee
-        parse = _as_intent(parse, "ask_matter", "spent_not_fee")
-        intent = "ask_matter"
-    if intent == "ask_fee" and FEE_WORDS.search(text) \
-            and not FEE_WORDS.search(_without_names(text, _top(parse, kb)[0])):
-        # «住院费用报销», «丧葬费申领»: the fee word is in the name the message says, which asks no cost
-        parse = _as_intent(parse, "ask_matter", "fee_in_name")
         intent = "ask_matter"
     wronged = _wronged_at_work(parse, state, kb, nlu)
     if wronged is not None:
