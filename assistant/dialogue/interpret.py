@@ -652,14 +652,20 @@ def _by_kind(text: str, options: list[Any], parse: dict[str, Any] | None = None,
     return fits[0]
 
 
+def _own_texts(m: Any) -> str:
+    """What a matter's guide says people ask and need: its aliases, phrasings, examples, conditions and FAQ
+    questions."""
+    return " ".join([*m.aliases, *getattr(m, "colloquial", []), *getattr(m, "examples", []),
+                     *getattr(m, "conditions", []), *(f.question for f in getattr(m, "faqs", []))])
+
+
 def _own_situation(text: str, m: Any) -> bool:
     """Whether the situation a detail describes by a kind's words is the matter's own: its texts (aliases,
     phrasings, examples, conditions) say one of those words («我爸去世了» after 遗属待遇申领, whose texts speak of
     去世, is not the family's 注销)."""
     cues = _cues()
     said = {c for k in cues.of_query(text) for c in cues.query_cues[k] if c in text}
-    own = " ".join([*m.aliases, *getattr(m, "colloquial", []), *getattr(m, "examples", []),
-                    *getattr(m, "conditions", [])])
+    own = _own_texts(m)
     return any(c in own for c in said)
 
 
@@ -1301,9 +1307,12 @@ def _unsure_follow_up(parse: dict[str, Any], state: DialogueState, kb: Any, stro
     short_detail = parse["intent"]["name"] in DETAIL_INTENTS and len(_CJK.findall(text)) <= _SHORT_QUESTION + 2
     if not parse.get("ambiguous"):
         # (one match, found by no word of its names but words any matter's texts use: «要啥资料» after 门诊费用报销
-        # finds 不动产登记资料查询)
-        return short_detail and bool(hits) and hits[0].code != current.code \
-            and not _bigrams(text) & _named_words(hits[0])
+        # finds 不动产登记资料查询; or by words our own guide uses too: «在哪儿报名» after 驾驶证核发 finds 入学办理,
+        # but 驾驶证核发's texts speak of 报名 at a driving school)
+        if not short_detail or not hits or hits[0].code == current.code:
+            return False
+        shared = _bigrams(text) & _named_words(hits[0])
+        return not shared or shared <= _bigrams(_own_texts(current))
     if hits and hits[0].code == current.code:
         return True
     return short_detail

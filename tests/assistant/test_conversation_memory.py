@@ -859,3 +859,11 @@ def test_for_how_long_money_is_received_is_no_processing_time(chat):
 def test_how_to_do_it_after_options_of_doing_and_advice_is_the_doing(chat):
     chat("学籍转出去")  # (义务教育阶段学生学籍异动政策咨询 and …办理 offered)
     assert _card(chat("要哪些手续")) == ["义务教育阶段学生学籍异动办理"]
+
+
+def test_a_detail_question_in_words_our_guide_uses_too_keeps_the_matter(chat):
+    # «报名» finds 入学办理 (alias 入学报名); 驾驶证核发's own texts speak of 报名 at a driving school
+    chat("我想第一次考驾照")
+    last = chat("在哪儿报名")
+    assert last["intent"] == "ask_location" and "都不是，转人工" not in _buttons(last), _buttons(last)
+    assert last["matter"]["name"] == "机动车驾驶证核发（初次申领）"
