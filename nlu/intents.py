@@ -52,8 +52,10 @@ ANSWER_CLAUSE = re.compile(r"^(不是|不对|不用|不要|不需要|没有|没�
 ALL_INTENTS = ("greet", "goodbye", "thanks", "affirm", "deny", *MATTER_INTENTS, "request_human", "out_of_scope",
                "chitchat", "nlu_fallback")
 
+#: Words that name a cost (收费, 工本费 …), whatever else the message asks.
+COST_WORDS = r"收费|费用|要钱|免费|工本费"
 #: Words that ask what something costs.
-FEE_WORDS = re.compile(r"多少钱|好多钱|收费|费用|要钱|免费|工本费")
+FEE_WORDS = re.compile(rf"多少钱|好多钱|{COST_WORDS}")
 
 _FOLLOW_UP_RULES = (
     ("ask_materials", re.compile(r"材料|带什么|带啥|带哪些|要带|证件|资料|提交什么|提供什么|准备什么|准备啥")),

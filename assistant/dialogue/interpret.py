@@ -32,7 +32,7 @@ from typing import Any
 from assistant.dialogue.state import DialogueState
 from assistant.preservice.numbers import find_booking_numbers
 from knowledge.hall_questions import HALL_ONLY_TOPICS, HallTopic
-from nlu.intents import FEE_WORDS, SOCIAL_WORDS, label_question
+from nlu.intents import COST_WORDS, FEE_WORDS, SOCIAL_WORDS, label_question
 from nlu.rerank import VariantCues
 from nlu.text import KIN, WHAT_ABOUT as _WHAT_ABOUT, strip_frame, what_about
 
@@ -174,7 +174,7 @@ _RECEIVED_HOW = re.compile(r"(怎么|咋个?|如何|啷个|去哪儿?|哪里|哪
 #: How much, of anything («一个月多少», «能报好多»).
 _HOW_MUCH = re.compile(r"多少|好多|几多|几百|几千")
 #: A cost said as one: what is charged or paid for the service («要收费不», «办这个要多少钱», «工本费好多»).
-_COSTS = re.compile(r"收费|收钱|费用|工本费|手续费|要钱|免费|(要|得|交|花|出|给)(多少|好多)钱|钱(要|得)?(多少|好多)|"
+_COSTS = re.compile(rf"{COST_WORDS}|收钱|手续费|(要|得|交|花|出|给)(多少|好多)钱|钱(要|得)?(多少|好多)|"
                     r"贵不贵|贵吗|贵不")
 #: For how long money is received («能领多久», «发几个月»).
 _RECEIVED_HOW_LONG = re.compile(r"(领|拿|发|享受|补|给)(得)?(多久|多长时间|几个月|几年|好久|几期)")
@@ -489,6 +489,11 @@ def called_by_name(text: str, m: Any, shortest: int = 2) -> bool:
     return any(len(t) >= shortest and t in text for t in [m.name, *m.aliases])
 
 
+def _money_received(text: str) -> bool:
+    """Whether a message asks how to receive money or how much (:data:`_RECEIVED_HOW`) and names no cost."""
+    return bool(_RECEIVED_HOW.search(text)) and not FEE_WORDS.search(text)
+
+
 def _no_fee_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> str | None:
     """Why a message the classifier read as a fee question asks no fee (the reason, for ``interpreted``), else
     ``None``: how to receive money or how much («丧葬费怎么领», «能贷多少», «额度多少», «这个钱能报不»; any «多少»
@@ -496,8 +501,8 @@ def _no_fee_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> str |
     («丧葬费»: 费); the income one may have («收入多少才能办»: who qualifies); money spent, told («我住院花了好多钱»);
     a fee word only inside the name said («住院费用报销»)."""
     text = str(parse.get("text") or "")
-    if _RECEIVED_HOW.search(text) and not FEE_WORDS.search(text) or _PAYS.search(state.matter_name or "") \
-            and _HOW_MUCH.search(text) and not _COSTS.search(text) and not state.form:
+    if _money_received(text) or _PAYS.search(state.matter_name or "") and _HOW_MUCH.search(text) \
+            and not _COSTS.search(text) and not state.form:
         return "receives_not_fee"
     if not (QUESTION.search(text) or FEE_WORDS.search(text) or _COSTS.search(text)):
         return "no_fee_asked"
@@ -1295,7 +1300,8 @@ def _unsure_follow_up(parse: dict[str, Any], state: DialogueState, kb: Any, stro
     none called by a whole name), asks about the conversation's matter: the matter itself is the best match
     («要什么条件» after 公租房, «个体户也要报吗» after 年报), or the question is a short one asking a detail
     («在哪儿报名» after 驾驶证核发 finds 入学, 招生考试 and 就业见习 by 报名). Options would ask which of matters nobody
-    brought up. So is a short detail question whose one match shares no word with it."""
+    brought up. So is a short detail question whose one match shares with it no word, or only words the matter's
+    own texts use too (:func:`_own_texts`)."""
     current = kb.get(state.matter_code) if state.matter_code else None
     text = str(parse.get("text") or "")
     if current is None or state.form or not QUESTION.search(text) or set(strong) - {current.code} \
@@ -1359,9 +1365,7 @@ def _near_detail(parse: dict[str, Any]) -> str | None:
     if parse.get("interpreted") == "not_an_action":
         ranking = ranking[1:]  # the classifier's own reading, after the action it wrongly took
     top = float(ranking[0].get("confidence") or 0) if ranking else 0.0
-    text = str(parse.get("text") or "")
-    # (how much one receives is no fee: «补贴标准是多少»)
-    receives = bool(_RECEIVED_HOW.search(text)) and not FEE_WORDS.search(text)
+    receives = _money_received(str(parse.get("text") or ""))  # (how much one receives is no fee: «补贴标准是多少»)
     return next((r["name"] for r in ranking[:3] if r.get("name") in DETAIL_INTENTS
                  and not (receives and r.get("name") == "ask_fee")
                  and float(r.get("confidence") or 0) >= 0.5 * top), None)
@@ -1500,14 +1504,16 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         out = dict(_as_intent(parse, "ask_matter", "narrowed"), ambiguous=True, out_of_scope=False, entities=[])
         out["matters"] = [{"code": m.code, "name": m.name, "score": 1.0} for m in narrowed]
         return out
-    if state.candidates and not state.matter_code and _ONLY_HOW.fullmatch(_FILLER.sub("", text)):
+    only_how = bool(_ONLY_HOW.fullmatch(_FILLER.sub("", text)))  # («咋办», «要办啥手续»: how, and nothing else)
+    if state.candidates and not state.matter_code and only_how:
         # «咋办», «要办啥手续» right after options says none of them: they are offered again (it picked the first) —
         # unless one option is the doing and the others only advice on it (学籍异动办理 beside 学籍异动政策咨询)
-        doing = [m for m in offered(state, kb) if not _ADVICE.search(m.name)]
+        options = offered(state, kb)
+        doing = [m for m in options if not _ADVICE.search(m.name)]
         if len(doing) == 1 and len(state.candidates) >= 2:
             return _with_matter(parse, "ask_matter", doing[0].code, doing[0].name, "the_doing")
         out = dict(_as_intent(parse, "ask_matter", "options_again"), ambiguous=True, out_of_scope=False, entities=[])
-        out["matters"] = [{"code": m.code, "name": m.name, "score": 1.0} for m in offered(state, kb)]
+        out["matters"] = [{"code": m.code, "name": m.name, "score": 1.0} for m in options]
         return out
     if state.candidates and _NONE_OF_THEM.search(text) and not strong:
         return _as_intent(parse, "request_human", "none_of_them")  # what the «都不是，转人工» button does
@@ -1729,7 +1735,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         if QUESTION.search(text):
             return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "no_social_words")
         return _as_intent(parse, "nlu_fallback", "no_social_words")
-    if state.matter_code and not strong and _ONLY_HOW.fullmatch(_FILLER.sub("", text)):
+    if state.matter_code and not strong and only_how:
         # «咋弄» after a matter, understood as nothing: how the matter is done — its card
         return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "how_again")
     return parse

@@ -417,7 +417,7 @@ def _validate_visit(ctx: StepContext) -> None:
     pre = _pre(ctx)
     value = str(ctx.tracker.get_slot(req) or "").strip()
     # (another question's answer given to a free-text one: a half-day, a phone number)
-    others = {"visit_time": lambda v: "|".join(_half_day(v, pre)), "visit_phone": parse_phone}
+    others = {"visit_time": lambda v: _half_day(v, pre), "visit_phone": parse_phone}
     if req == "visit_person":
         if len(value) < 2 or len(value) > 120 or re.fullmatch(r"[\d\s+\-]+", value) or _ONLY_KIN.match(value):
             _reject(ctx, req, say("preservice.visit.ask_person"))
@@ -466,15 +466,16 @@ def _validate_visit(ctx: StepContext) -> None:
         ctx.set_slot(req, f"{code or ''}|{name}")
     elif req == "visit_time":
         try:
-            ctx.set_slot(req, "|".join(_half_day(value, pre)))
+            ctx.set_slot(req, _half_day(value, pre))
         except InvalidValue as exc:
             _reject(ctx, req, str(exc))
 
 
-def _half_day(value: str, pre: PreService) -> tuple[str, str]:
-    """``(ISO date, 上午/下午)`` of a preferred half-day (:func:`parse_half_day`; raises :class:`InvalidValue`)."""
+def _half_day(value: str, pre: PreService) -> str:
+    """The ``visit_time`` slot value, ``ISO date|上午/下午``, of a preferred half-day (:func:`parse_half_day`; raises
+    :class:`InvalidValue`)."""
     d, half = parse_half_day(value, pre.today())
-    return d.isoformat(), half
+    return f"{d.isoformat()}|{half}"
 
 
 @step("action_home_visit_submit")
