@@ -286,17 +286,18 @@ def test_kiosk_noisy_hall_clip_answered_by_the_real_rasa_for_the_decided_matter(
     """A clip from the noisy hall set as the microphone, the kiosk set never to ask first, the whole stack with the
     real Rasa server: the answer is Rasa's (not the degraded fallback) and for the matter the kiosk's decision chose
     (once a hearing that read as a policy question was answered with the 惠企政策 list). Which noisy clips whisper
-    understands differs between CPUs and between a file and Chromium's capture of it, so the clips the batch path
-    understands are tried in order, at most three, until the decision in the browser picks a matter (how many it
-    gets right is ``bench.voice``'s measure)."""
-    tried = []
+    understands differs between CPUs, between runs on a loaded machine and between a file and Chromium's capture of
+    it (its noise suppression and gain control change the audio: the first three clips the batch path understood
+    were all misheard in the browser on one CI machine), so every clip the batch path understands is tried in
+    order until the decision in the browser picks a matter (how many it gets right is ``bench.voice``'s measure)."""
+    tried, decided = [], []
     for m in noisy_understood(pipeline, nlu):
         run = tmp_path / m["file"]
         run.mkdir()
         seen = _spoken_to_the_real_rasa(live, pipeline, run, NOISY / m["file"], 2)
         decided = [x for x in seen["decisions"] if x.alternatives and not x.confirm]
         tried.append((m["file"], seen["outcome"]))
-        if decided or len(tried) == 3:
+        if decided:
             break
     assert tried and decided, f"no noisy clip's decision picked a matter in Chromium: {tried}"
     chosen = decided[-1].alternatives[0].code
