@@ -216,6 +216,10 @@ class Settings(BaseSettings):
     asr_denoise: Literal["off", "deepfilternet"] = "off"
     #: The most DeepFilterNet may attenuate, in dB (100: no limit; lower keeps some noise but fewer artefacts).
     asr_denoise_atten_db: float = Field(default=100.0, gt=0, le=100)
+    #: How many times whisper may hear an utterance the kiosk would otherwise ask about: the first hearing plus
+    #: decodes of copies dithered by one least significant bit, decided on together (each extra hearing costs a
+    #: full decode, ~0.6 s on two cores, and only when the kiosk would ask anyway); 1 turns it off.
+    asr_rehearings: int = Field(default=3, ge=1, le=5)
     asr_keep_audio: bool = False
     asr_max_frame_bytes: int = 256 * 1024
 

@@ -43,7 +43,7 @@ def build_voice(settings: Settings, kb: Any = None) -> VoiceRuntime:
 
     Args:
         settings: the app settings (``asr_engine``, ``vosk_model_path``, ``whisper_model_dir``, ``asr_denoise``,
-            ``cache_dir``).
+            ``asr_rehearings``, ``cache_dir``).
         kb: the loaded KnowledgeBase (``None``: only the built-in service terms).
     """
     from voice.factory import VoicePipeline, create_engine
@@ -53,7 +53,7 @@ def build_voice(settings: Settings, kb: Any = None) -> VoiceRuntime:
     lexicon = Lexicon.from_kb(kb) if kb is not None else Lexicon.base()
     engine = create_engine(settings.asr_engine, Path(settings.cache_dir), lexicon,
                            vosk_model_path=settings.vosk_model_path, whisper_dir=settings.whisper_model_dir,
-                           denoise=denoise_config(settings))
+                           denoise=denoise_config(settings), rehearings=settings.asr_rehearings)
     runtime = VoiceRuntime(VoicePipeline(engine, lexicon), engine.name, time.perf_counter() - t0)
     log_event(log, "voice.engine.loaded", engine=engine.name, s=round(runtime.load_s, 2), terms=len(lexicon))
     return runtime

@@ -174,7 +174,7 @@ def evaluate(pipeline, nlu, folder: Path, decide: bool = True, manifest: list[di
         return [] if p.get("out_of_scope") else [x["code"] for x in p.get("matters") or []]
 
     r = {"n": len(manifest), "e_raw": 0, "e_cor": 0, "chars": 0, "top1": 0, "top3": 0, "raw1": 0, "text1": 0,
-         "d1": 0, "d3": 0, "right": 0, "asked_ok": 0, "asked_bad": 0, "wrong": 0, "nothing": 0,
+         "d1": 0, "d3": 0, "one1": 0, "one3": 0, "right": 0, "asked_ok": 0, "asked_bad": 0, "wrong": 0, "nothing": 0,
          "asr_s": 0.0, "dec_s": 0.0, "audio_s": 0.0, "misses": [], "clips": {}}
     for m in manifest:
         audio = read_wav(folder / m["file"])
@@ -203,6 +203,11 @@ def evaluate(pipeline, nlu, folder: Path, decide: bool = True, manifest: list[di
                                      "confidence": round(d.confidence, 3), "confirm": d.confirm, "heard": d.heard}
             r["d1"] += bool(alts) and alts[0] in m["matters"]
             r["d3"] += any(c in m["matters"] for c in alts[:3])
+            # the same decision on the first hearing alone (what rehearing an unsure utterance adds)
+            once = [a.code for a in pipeline.decide(result, route, rehear=False).alternatives] \
+                if result.rehear is not None else alts
+            r["one1"] += bool(once) and once[0] in m["matters"]
+            r["one3"] += any(c in m["matters"] for c in once[:3])
             if not alts:
                 r["nothing"] += 1
             elif d.confirm:
@@ -425,6 +430,8 @@ def run(settings: Settings, clips: int | None = None, denoise: str = "off", late
         row("voice → matter top-3, best hearing", lambda r: _pc(r["top3"], r["n"])),
         row("voice → matter **top-1, n-best decision** (+ biased 2nd pass)", lambda r: "**" + _pc(r["d1"], r["n"]) + "**"),
         row("voice → matter **top-3, n-best decision**", lambda r: "**" + _pc(r["d3"], r["n"]) + "**"),
+        row("… top-1 / top-3 of the first hearing alone (no rehearing)",
+            lambda r: f"{_pc(r['one1'], r['n'])} / {_pc(r['one3'], r['n'])}"),
         row("kiosk: answers the right matter at once", lambda r: _pc(r["right"], r["n"])),
         row("kiosk: asks «您是想问…吗？», right matter among the buttons", lambda r: _pc(r["asked_ok"], r["n"])),
         row("kiosk: asks, right matter not among the buttons", lambda r: _pc(r["asked_bad"], r["n"])),
@@ -453,9 +460,10 @@ def run(settings: Settings, clips: int | None = None, denoise: str = "off", late
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB", vosk_line]
     if other_draws:
         sets = [("seed 14 (committed)", n_noisy), *[(f"seed {seed}", r) for seed, r in other_draws]]
-        total = {k: sum(r[k] for _, r in sets) for k in ("n", "d1", "d3", "right", "asked_ok", "asked_bad", "wrong",
-                                                         "nothing")}
+        total = {k: sum(r[k] for _, r in sets) for k in ("n", "d1", "d3", "one1", "one3", "right", "asked_ok",
+                                                         "asked_bad", "wrong", "nothing")}
         keys = [("voice → matter top-1, n-best decision", "d1"), ("top-3", "d3"),
+                ("top-1, first hearing alone", "one1"), ("top-3, first hearing alone", "one3"),
                 ("kiosk: answers the right matter at once", "right"), ("asks, right matter among the buttons",
                                                                      "asked_ok"),
                 ("asks, right matter not among the buttons", "asked_bad"), ("answers a wrong matter", "wrong"),

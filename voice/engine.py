@@ -67,6 +67,9 @@ class Result:
     #: decode the same utterance again with another prompt → n-best (whisper only; None otherwise). Kept in
     #: memory with the result, never serialised.
     redecode: Any = field(default=None, repr=False, compare=False)
+    #: hear the same utterance again from slightly different copies of its audio → ``[(n-best, confidence), …]``,
+    #: one per extra hearing (whisper only; None otherwise). Kept in memory with the result, never serialised.
+    rehear: Any = field(default=None, repr=False, compare=False)
 
     def vosk_json(self) -> dict[str, Any]:
         """The vosk-server message for this result: ``{"partial"}`` or ``{"result": [...], "text"}``."""
@@ -152,7 +155,8 @@ def join_results(results: list[Result], sep: str, audio_s: float | None = None) 
                   final=True, speech=any(r.speech for r in results),
                   audio_s=audio_s if audio_s is not None else sum(r.audio_s for r in results), alternatives=alts,
                   confidence=min(confs) if confs else None,
-                  redecode=spoken[0].redecode if len(spoken) == 1 else None)
+                  redecode=spoken[0].redecode if len(spoken) == 1 else None,
+                  rehear=spoken[0].rehear if len(spoken) == 1 else None)
 
 
 def joiner(engine_name: str) -> str:

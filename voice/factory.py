@@ -49,7 +49,7 @@ def choose_engine(engine: str, cache_dir: Path, vosk_model_path: Path | None = N
 
 def create_engine(engine: str, cache_dir: Path, lexicon: Lexicon, vosk_model_path: Path | None = None,
                   whisper_dir: Path | None = None, cpu_threads: int = 2,
-                  denoise: DenoiseConfig | None = None) -> Engine:
+                  denoise: DenoiseConfig | None = None, rehearings: int = 3) -> Engine:
     """Load the chosen engine (once per process: keep the result).
 
     Args:
@@ -61,6 +61,8 @@ def create_engine(engine: str, cache_dir: Path, lexicon: Lexicon, vosk_model_pat
         cpu_threads: threads for the whisper decoder.
         denoise: noise suppression before whisper decodes (``settings.asr_denoise*``; None or ``"off"``: none).
             Vosk decodes as it streams and takes the raw audio.
+        rehearings: whisper's hearings of an utterance the decision is unsure of (``settings.asr_rehearings``;
+            see :class:`voice.whisper_engine.WhisperEngine`).
     """
     kind = choose_engine(engine, cache_dir, vosk_model_path)
     if kind == "vosk":
@@ -72,7 +74,7 @@ def create_engine(engine: str, cache_dir: Path, lexicon: Lexicon, vosk_model_pat
     from voice.whisper_engine import WhisperEngine
 
     return WhisperEngine(whisper_model_dir(cache_dir, whisper_dir), lexicon.prompt_terms(), cpu_threads=cpu_threads,
-                         denoiser=make_denoiser(denoise))
+                         denoiser=make_denoiser(denoise), rehearings=rehearings)
 
 
 #: A first decision less sure than this gets the biased second pass (see :meth:`VoicePipeline.decide`): the
@@ -135,23 +137,40 @@ class VoicePipeline:
                           fixes=[(f.original, f.term) for f in fixed.fixes], speech=result.speech,
                           audio_s=result.audio_s)
 
-    def decide(self, result: Result, route, bias: bool = True, **kwargs):
+    def decide(self, result: Result, route, bias: bool = True, rehear: bool = True, **kwargs):
         """What the visitor most likely meant, from the result's n-best list routed by ``route`` (the NLU's
         ``parse``; see :func:`voice.decision.decide`): a :class:`voice.decision.Decision` — ``(text, confidence,
         alternatives)`` and whether to ask «您是想问…吗？» first.
 
-        With ``bias`` and an engine that can re-decode (whisper), a first decision of at least ``BIAS_FROM`` that is
+        With ``rehear`` and an engine that can hear an utterance again (whisper: ``Result.rehear``), a decision
+        that would not be answered at once (it would ask, or nothing was routed; after the second pass below) is
+        made again, second pass included, on all the hearings together: each hearing's n-best list weighs
+        ``1/hearings``, the ASR confidence is their mean. A matter several hearings agree on then wins over what
+        one hearing made of the babble.
+
+        With ``bias`` and an engine that can re-decode (whisper), a decision of at least ``BIAS_FROM`` that is
         below ``BIAS_BELOW`` or has a doubt gets a second pass:
-        the names, aliases and colloquial names of the matters the first pass's hearings were routed to go into
+        the names, aliases and colloquial names of the matters the hearings were routed to go into
         the prompt (KB-derived hotwords for this utterance), the same audio is decoded again (encoder output
         reused), and both passes' hearings are decided on together.
         """
-        from voice.decision import decide
-
         correct = lambda t: self.corrector.correct(t).text  # noqa: E731
         kwargs.setdefault("doubt", self.doubt)
         hyps = list(result.alternatives or ([(result.text, 1.0)] if result.text else []))
-        first = decide(hyps, route, correct, asr_confidence=result.confidence, **{**kwargs, "top_k": 8})
+        d = self._decided(hyps, result.confidence, result, route, correct, bias, kwargs)
+        if not (rehear and result.rehear is not None and (d.confirm or not d.alternatives)):
+            return d
+        hearings = [(hyps, result.confidence), *result.rehear()]
+        merged = [_scaled(h, 1 / len(hearings)) for heard, _ in hearings for h in heard]
+        sure = [c for _, c in hearings if c is not None]
+        return self._decided(merged, sum(sure) / len(sure) if sure else None, result, route, correct, bias, kwargs)
+
+    def _decided(self, hyps: list, confidence: float | None, result: Result, route, correct, bias: bool,
+                 kwargs: dict):
+        """The decision on ``hyps`` (with the biased second pass over ``result``'s audio when unsure)."""
+        from voice.decision import decide
+
+        first = decide(hyps, route, correct, asr_confidence=confidence, **{**kwargs, "top_k": 8})
         top_k = kwargs.get("top_k", 3)
         near = first.confidence >= BIAS_FROM and (first.confidence < BIAS_BELOW or bool(first.doubts))
         if not (bias and result.redecode is not None and first.alternatives and near):
@@ -160,7 +179,7 @@ class VoicePipeline:
         prompt = self.lexicon.matter_prompt([a.name for a in first.alternatives])
         second = result.redecode(prompt) or []
         merged = [_scaled(h, 0.5) for h in hyps] + [_scaled(h, 0.5) for h in second]
-        return decide(merged, route, correct, asr_confidence=result.confidence, **kwargs)
+        return decide(merged, route, correct, asr_confidence=confidence, **kwargs)
 
     def doubt(self, text: str) -> str | None:
         """A reason to doubt a hearing (:func:`voice.decision.decide`'s ``doubt``): two service terms that no
@@ -175,7 +194,7 @@ class VoicePipeline:
         fixed = self.corrector.correct(result.text)
         return Result(text=fixed.text, words=result.words, final=True, speech=result.speech,
                       audio_s=result.audio_s, raw_text=result.text, alternatives=result.alternatives,
-                      confidence=result.confidence, redecode=result.redecode)
+                      confidence=result.confidence, redecode=result.redecode, rehear=result.rehear)
 
     def transcribe(self, audio: Audio) -> Transcript:
         """Recognise a whole recording (decoded by :func:`voice.audio.decode_wav`)."""

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voice.audio import SAMPLE_RATE
+from voice.audio import SAMPLE_RATE, float_to_pcm16
 from voice.engine import Endpointer, Engine, Hypothesis, Result, StreamingRecognizer, as_float, drain, join_results
 from voice.frontend import FrontendConfig, VadConfig, VadEndpointer, condition, make_vad
 from voice.lexicon import PROMPT_HEAD, echoes_prompt
@@ -138,6 +138,13 @@ class WhisperEngine(Engine):
         denoiser: neural noise suppression before decoding (:class:`voice.denoise.DeepFilter`; None: none). Each
             session streams its audio through it as the audio arrives and decodes the denoised copy; the VAD
             still listens to the raw audio.
+        rehearings: how many times an utterance can be heard when the decision is unsure
+            (:meth:`VoicePipeline.decide <voice.factory.VoicePipeline.decide>`): the first hearing plus
+            ``rehearings - 1`` whole recognitions of copies of the utterance's audio with a dither of one least
+            significant bit of 16-bit audio (:meth:`rehear`). In babble whisper base's hearing flips on the least change to the samples — the same
+            clips read with another WAV decoder (values off by one LSB) gave 9 matters right of 36 instead of 14 —
+            so several hearings that agree say more than one. Measured on three noisy draws (108 clips): see
+            docs/benchmarks.md (Issue 14, rehearing); 1 turns it off.
     """
 
     name = "whisper"
@@ -147,7 +154,8 @@ class WhisperEngine(Engine):
                  eof_beam_size: int = 5, redecode_beam_size: int = 2, partial_interval_s: float = 1.0,
                  end_silence_s: float = 0.8,
                  vad: str = "auto", frontend: FrontendConfig | None = FrontendConfig(), lead_s: float = 1.0,
-                 window_s: float | None = 20.0, partial_window_s: float | None = 10.0, denoiser=None):
+                 window_s: float | None = 20.0, partial_window_s: float | None = 10.0, denoiser=None,
+                 rehearings: int = 3):
         from faster_whisper import WhisperModel
         from faster_whisper.tokenizer import Tokenizer
 
@@ -168,6 +176,7 @@ class WhisperEngine(Engine):
         self.window_s = window_s
         self.partial_window_s = partial_window_s
         self.denoiser = denoiser
+        self.rehearings = max(1, rehearings)
         self._lock = threading.Lock()
         self._simplify = _simplifier()
         self._suppress = self._suppressed_tokens()
@@ -263,6 +272,19 @@ class WhisperEngine(Engine):
         with self._lock:
             out = self._generate(decoded.encoded, decoded.frames, prompt, self.redecode_beam_size, n_best, False, True)
         self.decode_seconds += time.perf_counter() - started
+        return out
+
+    def rehear(self, samples: np.ndarray, prompt: str | None = None, n_best: int | None = None) -> list[Result]:
+        """The ``rehearings - 1`` further hearings of an utterance: each a whole recognition (the VAD finds the
+        speech again, the front end conditions it, whisper decodes it) of a copy of the utterance's audio as it
+        arrived (``samples``) with its own Gaussian dither of one least significant bit of 16-bit audio, seeded by
+        the copy's number — the same audio is heard the same way every time. ``prompt``: the first hearing's."""
+        out = []
+        for k in range(1, self.rehearings):
+            dither = np.random.default_rng(k).normal(0.0, 1.0 / 32768, len(samples)).astype(np.float32)
+            rec = self.recognizer(partials=False, max_alternatives=n_best or 0)
+            rec.rehearing, rec.prompt = True, prompt if prompt is not None else rec.prompt
+            out.append(drain(rec, float_to_pcm16(samples + dither), 32000, ""))
         return out
 
     def _generate(self, encoded, frames: int, prompt: str | None, beam_size: int | None, n_best: int | None,
@@ -412,6 +434,8 @@ class WhisperRecognizer(StreamingRecognizer):
         self._den_base = 0
         self._den_n = 0
         self._utt0 = 0  # stream position of the current utterance's first sample
+        #: a hearing made by :meth:`WhisperEngine.rehear` (its results are not heard again)
+        self.rehearing = False
 
     # -- helpers -----------------------------------------------------------------------------------------
     def _buffer(self) -> np.ndarray:
@@ -508,6 +532,10 @@ class WhisperRecognizer(StreamingRecognizer):
             if d.encoded is not None:
                 engine, n = self.engine, self.n_best
                 res.redecode = lambda prompt, _d=d: engine.redecode(_d, prompt, n).hypotheses
+            if d.text and self.engine.rehearings > 1 and not self.rehearing:
+                engine, n, prompt, audio = self.engine, self.n_best, self.prompt, self._buffer().copy()
+                res.rehear = lambda: [(x.alternatives or ([Hypothesis(x.text, 0.0, 1.0)] if x.text else []),
+                                       x.confidence) for x in engine.rehear(audio, prompt, n)]
         self._utt0 += self._n
         if self._dn is not None and self._den:
             # keep only what the next utterance can still use

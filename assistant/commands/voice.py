@@ -60,7 +60,7 @@ def _pipeline(settings: Settings, engine: str | None, kb: Any) -> Any:
 
     eng = create_engine(engine or settings.asr_engine, Path(settings.cache_dir), lexicon,
                         vosk_model_path=settings.vosk_model_path, whisper_dir=settings.whisper_model_dir,
-                        denoise=denoise_config(settings))
+                        denoise=denoise_config(settings), rehearings=settings.asr_rehearings)
     return VoicePipeline(eng, lexicon)
 
 

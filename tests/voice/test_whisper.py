@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.voice.conftest import AUDIO, white_noise
+from tests.voice.conftest import AUDIO, NOISY, white_noise
 from voice.audio import read_wav
 from voice.engine import Endpointer
 
@@ -168,6 +168,41 @@ def test_redecode_reuses_the_audio_with_another_prompt(whisper_engine):
     assert r.redecode is not None
     again = r.redecode("以下是群众在政务服务大厅的普通话咨询，涉及失业登记。")
     assert again and "失业登记" in again[0].text
+
+
+def test_an_utterance_is_heard_again_from_dithered_copies_the_same_way_every_time(whisper_engine):
+    r = whisper_engine.transcribe_pcm(read_wav(NOISY / "q001.wav").pcm16())
+    assert r.text and r.rehear is not None
+    again = r.rehear()
+    assert len(again) == whisper_engine.rehearings - 1 == 2
+    assert all(heard and 0 < confidence <= 1 for heard, confidence in again)
+    # each copy has its own seeded dither: heard alike each time (a kiosk's decision does not depend on chance)
+    assert [[h.text for h in heard] for heard, _ in r.rehear()] == [[h.text for h in heard] for heard, _ in again]
+
+
+def test_only_a_decision_that_would_ask_hears_the_utterance_again(pipeline, nlu):
+    """A sure hearing is answered on its own; one the NLU cannot place is decided on with the further hearings,
+    each weighing a third, so the matter they agree on is found."""
+    from voice.engine import Hypothesis, Result
+
+    asked = []
+
+    def rehear(heard: str):
+        def again():
+            asked.append(heard)
+            return [([Hypothesis(heard, -2.0, 1.0)], 0.8)] * 2
+        return again
+
+    sure = Result(text="失业登记在哪里办", alternatives=[Hypothesis("失业登记在哪里办", -1.0, 1.0)], confidence=0.9,
+                  rehear=rehear("失业登记在哪里办"))
+    d = pipeline.decide(sure, nlu.parse)
+    assert not d.confirm and "失业" in d.alternatives[0].name and asked == []
+    garbled = Result(text="嗯那个啥子哦", alternatives=[Hypothesis("嗯那个啥子哦", -6.0, 1.0)], confidence=0.3,
+                     rehear=rehear("退休了领养老金要认证在哪里认证"))
+    assert not pipeline.decide(garbled, nlu.parse, rehear=False).alternatives
+    d = pipeline.decide(garbled, nlu.parse)
+    assert asked == ["退休了领养老金要认证在哪里认证"]
+    assert "资格认证" in d.alternatives[0].name
 
 
 def test_legacy_energy_endpointer_is_still_selectable(voice_cache, lexicon):
