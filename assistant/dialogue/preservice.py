@@ -210,6 +210,8 @@ def _validate_licence(ctx: StepContext) -> None:
         if lt is not None and not ctx.tracker.get_slot("licence_type"):
             ctx.set_slot("licence_type", lt.key)
             ctx.text(say("preservice.licence.start", name=lt.name))
+        else:  # the opening, said once (a question asked again after a digression or a wrong answer goes without)
+            ctx.text(say("preservice.licence.start_any"))
         return
     if _cancelled(ctx, LICENCE_SLOTS):
         return
@@ -411,6 +413,7 @@ def _validate_visit(ctx: StepContext) -> None:
         found = _matter_in_request(ctx)
         if found is not None and not ctx.tracker.get_slot("visit_matter"):
             ctx.set_slot("visit_matter", f"{found.code}|{found.name}")
+        ctx.text(say("preservice.visit.start"))  # the opening, said once
         return
     if _cancelled(ctx, VISIT_SLOTS):
         return
@@ -420,8 +423,8 @@ def _validate_visit(ctx: StepContext) -> None:
     others = {"visit_time": lambda v: _half_day(v, pre), "visit_phone": parse_phone}
     if req == "visit_person":
         if len(value) < 2 or len(value) > 120 or re.fullmatch(r"[\d\s+\-]+", value) or _ONLY_KIN.match(value):
-            _reject(ctx, req, say("preservice.visit.ask_person"))
-        elif not _answers_another(ctx, req, value, others, say("preservice.visit.ask_person")):
+            _reject(ctx, req, say("preservice.visit.person_needed"))
+        elif not _answers_another(ctx, req, value, others, say("preservice.visit.person_needed")):
             ctx.set_slot(req, value)
     elif req == "visit_phone":
         try:

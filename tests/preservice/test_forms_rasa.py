@@ -292,6 +292,24 @@ def test_the_fee_of_the_visit_asked_inside_the_booking_is_answered(live):
     assert r["intent"] == "ask_fee" and "收费" in all_text(r) and "姓名" in all_text(r)
 
 
+def test_a_forms_opening_is_said_once_not_with_every_question_asked_again(live):
+    """«好的，帮您预约「上门办」（随时回复「取消」可以退出）» opens the booking once; after a question in between or
+    an answer that is no name, only the question is asked again (the opening used to come again, after «好的，我们
+    接着登记（随时回复「取消」可以退出）：»)."""
+    sid = "ps-it-opening-1"
+    r = live.chat(sid, "帮我约个上门办")
+    assert all_text(r).count("帮您预约「上门办」") == 1 and "为谁办理" in all_text(r)
+    r = live.chat(sid, "上门要钱不")
+    assert "我们接着登记" in all_text(r) and "为谁办理" in all_text(r) and "帮您预约" not in all_text(r)
+    r = live.chat(sid, "12")
+    assert "核对被服务人的身份" in all_text(r) and "为谁办理" in all_text(r) and "帮您预约" not in all_text(r)
+    sid = "ps-it-opening-2"
+    r = live.chat(sid, "登记证照到期提醒")
+    assert "帮您登记证照到期提醒" in all_text(r) and "哪种证照" in all_text(r)
+    r = live.chat(sid, "驾驶证")
+    assert "不在金牛区许可延续提示清单里" in all_text(r) and "哪种证照" in all_text(r) and "帮您登记" not in all_text(r)
+
+
 def test_who_without_a_name_is_asked_again_and_a_name_told_later_puts_it_right(live):
     sid = "ps-it-kin-1"
     live.chat(sid, "帮我约个上门办")
