@@ -22,7 +22,7 @@ from nlu.index import FusionWeights, MatterHit, MatterIndex, kb_fingerprint
 from nlu.intents import (ALL_INTENTS, ANSWER_CLAUSE, ANSWER_INTENTS, MATTER_INTENTS, NAMED_ALONE_INTENTS,
                          SOCIAL_INTENTS, SOCIAL_WORDS, IntentClassifier, load_examples, training_hash, training_set)
 from nlu.learned import DEFAULT_MATCH_THRESHOLD, LearnedExample, LearnedMatch, LearnedSet
-from nlu.lexicon import Tokenizer, lexicon_words, write_userdict
+from nlu.lexicon import STOPWORDS, Tokenizer, lexicon_words, write_userdict
 from nlu.payload import parse_payload, payload_parse
 from nlu.phonetic import PhoneticIndex
 from nlu.ranker import Ranker, cache_key, candidate_features, load_or_train, train
@@ -242,6 +242,11 @@ class NLU:
         m = self._by_code.get(hit.code)
         return m is not None and len(text) >= 3 and any(text in term for term in [m.name, *m.aliases])
 
+    def says_nothing(self, norm: str) -> bool:
+        """Whether a normalised text is nothing but stop words (jieba's plain segmentation; «咋办», «那咋个办嘛»)."""
+        words = [w for w in self.tokenizer.cut(norm) if any(ch.isalnum() for ch in w)]
+        return bool(words) and all(w in STOPWORDS for w in words)
+
     def has_content(self, norm: str, terms: list[str] | None = None) -> bool:
         """Whether a normalised text (its BM25 ``terms`` when already known) has a term the KB knows beyond the
         generic follow-up vocabulary."""
@@ -367,6 +372,12 @@ class NLU:
             return self._result(raw, [("nlu_fallback", 1.0)], [], False, False, None)
         qvec = self.encoder.encode_one(norm)
         ranking = self.classifier.predict(qvec)
+        if self.says_nothing(norm):
+            # nothing but stop words («咋办», «这个咋个办», «要办啥»): whatever the search finds for them (a guide
+            # that happens to say «咋办») is not named; the intent stands (after a matter, a follow-up about it)
+            if ranking[0][1] < self.calibration.intent_threshold:
+                ranking = [("nlu_fallback", 1.0 - ranking[0][1]), *ranking]
+            return self._result(raw, ranking, [], ranking[0][0] == "out_of_scope", False, None)
         learned = self.learned if learned is None else learned
         terms = self.tokenizer.terms(norm)
         hits = self.ranked(norm, qvec, max(k, 3), learned, terms=terms)

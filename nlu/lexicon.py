@@ -109,6 +109,10 @@ class Tokenizer:
         """jieba words of an already normalised text (HMM on, search mode so long names also yield parts)."""
         return [w for w in self._jieba.cut_for_search(text) if w.strip()]
 
+    def cut(self, text: str) -> list[str]:
+        """jieba's plain segmentation of an already normalised text: its words one after another."""
+        return self._jieba.lcut(text)
+
     def terms(self, text: str) -> list[str]:
         """Index terms: words without stop words, plus the character bigrams of each CJK run (robust to word
         segmentation differences such as 落户 / 户口迁移)."""

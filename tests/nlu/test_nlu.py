@@ -76,6 +76,18 @@ def test_social_intents_carry_no_matter(nlu, text, intent):
     assert r["intent"]["name"] == intent and r["matters"] == []
 
 
+@pytest.mark.parametrize("text", ["咋办", "怎么办", "那咋个办嘛", "咋个弄", "这个咋办"])
+def test_nothing_but_stop_words_names_no_matter(nlu, text):
+    """«咋办» alone found a guide that happens to say 咋办 («中国公民收养子女登记», read as a goodbye naming it) and
+    that card was the answer."""
+    r = nlu.parse(text)
+    assert r["matters"] == [] and "named_matter" not in r and r["entities"] == [] and not r["out_of_scope"]
+
+
+def test_a_matter_with_stop_words_is_still_named(nlu):
+    assert "居民身份证办理（包括临时）" in _names(nlu.parse("身份证咋办"))
+
+
 @pytest.mark.parametrize("text", ["", "   ", "\x00\x01\x02", "😀", "😀😀😀"])
 def test_empty_and_symbol_only_input_is_fallback(nlu, text):
     r = nlu.parse(text)
