@@ -63,6 +63,14 @@ def test_follow_up_is_a_materials_question(nlu):
     assert r["intent"]["name"] == "ask_materials" and not r["out_of_scope"]
 
 
+@pytest.mark.parametrize("text", ["在哪办", "去哪办", "到哪办"])
+def test_where_alone_is_a_location_question_about_no_matter(nlu, text):
+    """jieba makes «哪办» a word the guides have: «在哪办» alone offered 公证业务预约办理 and two other matters."""
+    r = nlu.parse(text)
+    assert r["intent"]["name"] == "ask_location" and r["matters"] == []
+    assert _names(nlu.parse(f"居住证{text}"))[0] == "居住证办理"
+
+
 def test_materials_question_naming_a_matter(nlu):
     r = nlu.parse("补办社保卡要带啥子材料")
     assert r["intent"]["name"] == "ask_materials"
