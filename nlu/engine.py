@@ -180,6 +180,7 @@ class NLU:
                               self.encoder.encode, bare=bare, alt_bare=alt))
         self.intents = set(ALL_INTENTS) | set(self.classifier.labels)
         self.generic_terms = generic_terms(self.tokenizer)
+        self.name_words = name_words(self.matters, self.tokenizer)
         #: What helpers taught (triage inbox): swapped whole by :meth:`set_learned`, read once per parse.
         self.learned = LearnedSet.empty(self.encoder.dim)
         self.load_seconds = time.perf_counter() - t0
@@ -217,6 +218,7 @@ class NLU:
             new.index = self.index.with_matters(changed, self.encoder, self.tokenizer)
             new.phonetic = self.phonetic.with_matters(changed)
             new.matter_terms = self.matter_terms.with_matters(changed, self.tokenizer, new.index.doc_terms)
+            new.name_words = name_words(matters, self.tokenizer)
         return new, [m.code for m in changed.values()]
 
     def _classifier(self) -> tuple[IntentClassifier, bool]:
@@ -243,9 +245,12 @@ class NLU:
         return m is not None and len(text) >= 3 and any(text in term for term in [m.name, *m.aliases])
 
     def says_nothing(self, norm: str) -> bool:
-        """Whether a normalised text is nothing but stop words (jieba's plain segmentation; «咋办», «那咋个办嘛»)."""
+        """Whether a normalised text is nothing but stop words and the follow-ups' own words that no matter is
+        called by (jieba's plain segmentation): «咋办», «那咋个办嘛», «要收费不», «办下来要多久» — not «身份证咋办»
+        (身份证, a word of follow-ups too, is a word of 居民身份证办理's name)."""
         words = [w for w in self.tokenizer.cut(norm) if any(ch.isalnum() for ch in w)]
-        return bool(words) and all(w in STOPWORDS for w in words)
+        generic, named = self.generic_terms, self.name_words
+        return bool(words) and all(w in STOPWORDS or (w in generic and w not in named) for w in words)
 
     def has_content(self, norm: str, terms: list[str] | None = None) -> bool:
         """Whether a normalised text (its BM25 ``terms`` when already known) has a term the KB knows beyond the
@@ -537,6 +542,12 @@ def generic_terms(tokenizer: Tokenizer) -> frozenset[str]:
                 if t not in named:
                     terms.update(tokenizer.terms(normalize(t, MAX_MODEL_CHARS)))
     return frozenset(terms)
+
+
+def name_words(matters, tokenizer: Tokenizer) -> frozenset[str]:
+    """The words (two characters or more) of the matters' names and aliases: what a matter is called by."""
+    return frozenset(w for m in matters for t in [m.name, *m.aliases]
+                     for w in tokenizer.words(normalize(t, MAX_MODEL_CHARS)) if len(w) >= 2)
 
 
 def vectors_for(encoder: Encoder, texts: list[str]) -> np.ndarray:

@@ -84,7 +84,7 @@ def test_social_intents_carry_no_matter(nlu, text, intent):
     assert r["intent"]["name"] == intent and r["matters"] == []
 
 
-@pytest.mark.parametrize("text", ["咋办", "怎么办", "那咋个办嘛", "咋个弄", "这个咋办"])
+@pytest.mark.parametrize("text", ["咋办", "怎么办", "那咋个办嘛", "咋个弄", "这个咋办", "要收费不", "办下来要多久"])
 def test_nothing_but_stop_words_names_no_matter(nlu, text):
     """«咋办» alone found a guide that happens to say 咋办 («中国公民收养子女登记», read as a goodbye naming it) and
     that card was the answer."""
@@ -93,7 +93,9 @@ def test_nothing_but_stop_words_names_no_matter(nlu, text):
 
 
 def test_a_matter_with_stop_words_is_still_named(nlu):
+    """身份证 is a word of follow-ups too («要带身份证不») but a word of a matter's name: it still names one."""
     assert "居民身份证办理（包括临时）" in _names(nlu.parse("身份证咋办"))
+    assert "居民身份证办理（包括临时）" in _names(nlu.parse("身份证要多少钱"))
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\x00\x01\x02", "😀", "😀😀😀"])
