@@ -171,6 +171,9 @@ _RECEIVES = re.compile(r"领(钱|多少|好多|得到)|能领|可以领|发(钱|
 _RECEIVED_HOW = re.compile(r"(怎么|咋个?|如何|啷个|去哪儿?|哪里|哪儿|哪点|在哪儿?|到哪儿?)(去)?(领|申领|领取)|"
                            r"(贷|取|提)(多少|好多)|额度|(补贴|补助|津贴|待遇|救助|抚恤金?)(的)?(标准|金额)|"
                            r"(能|可以|能不能|可不可以)报(销)?(不|吗|么|嘛|没)?$")
+#: How to claim money back («生孩子的费用咋报», «医药费怎么报销»): costs one had, not a fee — 报名, 报到, 报考 … are no
+#: claim.
+_CLAIMED_HOW = re.compile(r"(怎么|咋个?|如何|啷个|去哪儿?|哪里|哪儿|哪点|在哪儿?|到哪儿?)(去)?(报销|报账|报(?![名到考警案价关]))")
 #: How much, of anything («一个月多少», «能报好多»).
 _HOW_MUCH = re.compile(r"多少|好多|几多|几百|几千")
 #: A cost said as one: what is charged or paid for the service («要收费不», «办这个要多少钱», «工本费好多»).
@@ -490,8 +493,9 @@ def called_by_name(text: str, m: Any, shortest: int = 2) -> bool:
 
 
 def _money_received(text: str) -> bool:
-    """Whether a message asks how to receive money or how much (:data:`_RECEIVED_HOW`) and names no cost."""
-    return bool(_RECEIVED_HOW.search(text)) and not FEE_WORDS.search(text)
+    """Whether a message asks how to receive money or how much (:data:`_RECEIVED_HOW`) and names no cost, or how
+    to claim costs back (:data:`_CLAIMED_HOW`, whatever cost it names)."""
+    return bool(_RECEIVED_HOW.search(text)) and not FEE_WORDS.search(text) or bool(_CLAIMED_HOW.search(text))
 
 
 def _no_fee_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> str | None:

@@ -202,8 +202,8 @@ def test_a_greeting_read_without_its_words_is_a_detail_of_the_options(chat):
 
 
 def test_saying_who_one_is_after_options_does_not_bring_up_a_matter_by_a_shared_word(chat):
-    first = chat("生孩子的费用咋报")
-    assert any("生育医疗费支付" in b for b in _buttons(first)), first
+    first = chat("生孩子的费用咋报")  # (options on one machine, the card on another: the NLU's numerics differ)
+    assert first["matter"]["name"] == "生育医疗费支付" or any("生育医疗费支付" in b for b in _buttons(first)), first
     last = chat("我是单位上的职工")
     assert last["matter"]["name"] in {"生育医疗费支付", "生育津贴支付"}
 
@@ -654,6 +654,8 @@ def test_a_goodbye_without_its_words_after_a_matter_is_a_question_about_it(chat)
 
 @pytest.mark.parametrize("turns", [
     ["丧葬费怎么领"], ["我爸上个月去世了", "丧葬费怎么领取"],
+    # how to claim costs back, whatever cost is named (it was «「生育医疗费支付」的收费：不收费»)
+    ["生孩子的费用咋报"], ["住院的钱咋报"],
     # how much after a matter that pays is what one receives
     ["残疾人补贴", "我是二级残疾", "一个月多少"], ["住院费用报销", "能报销多少"],
 ])
