@@ -180,7 +180,7 @@ class NLU:
                               self.encoder.encode, bare=bare, alt_bare=alt))
         self.intents = set(ALL_INTENTS) | set(self.classifier.labels)
         self.generic_terms = generic_terms(self.tokenizer)
-        self.name_words = name_words(self.matters, self.tokenizer)
+        self.name_words = self.matter_terms.called_by()
         #: What helpers taught (triage inbox): swapped whole by :meth:`set_learned`, read once per parse.
         self.learned = LearnedSet.empty(self.encoder.dim)
         self.load_seconds = time.perf_counter() - t0
@@ -218,7 +218,7 @@ class NLU:
             new.index = self.index.with_matters(changed, self.encoder, self.tokenizer)
             new.phonetic = self.phonetic.with_matters(changed)
             new.matter_terms = self.matter_terms.with_matters(changed, self.tokenizer, new.index.doc_terms)
-            new.name_words = name_words(matters, self.tokenizer)
+            new.name_words = new.matter_terms.called_by()
         return new, [m.code for m in changed.values()]
 
     def _classifier(self) -> tuple[IntentClassifier, bool]:
@@ -542,12 +542,6 @@ def generic_terms(tokenizer: Tokenizer) -> frozenset[str]:
                 if t not in named:
                     terms.update(tokenizer.terms(normalize(t, MAX_MODEL_CHARS)))
     return frozenset(terms)
-
-
-def name_words(matters, tokenizer: Tokenizer) -> frozenset[str]:
-    """The words (two characters or more) of the matters' names and aliases: what a matter is called by."""
-    return frozenset(w for m in matters for t in [m.name, *m.aliases]
-                     for w in tokenizer.words(normalize(t, MAX_MODEL_CHARS)) if len(w) >= 2)
 
 
 def vectors_for(encoder: Encoder, texts: list[str]) -> np.ndarray:

@@ -103,6 +103,10 @@ class MatterTerms:
             doc[i], name[i], conds[i], kinds[i] = part.doc[j], part.name[j], part.conditions[j], part.variants[j]
         return MatterTerms(doc, name, conds, kinds, self.cues)
 
+    def called_by(self) -> frozenset[str]:
+        """The words (two characters or more, no character pairs) of every matter's name and aliases."""
+        return frozenset(t for terms in self.name for t in terms if len(t) >= 2 and not t.startswith("#"))
+
 
 def features(query: str, qterms: Sequence[str], positions: Sequence[int], terms: MatterTerms,
              idf: dict[str, float]) -> np.ndarray:

@@ -282,8 +282,7 @@ class WhisperEngine(Engine):
         out = []
         for k in range(1, self.rehearings):
             dither = np.random.default_rng(k).normal(0.0, 1.0 / 32768, len(samples)).astype(np.float32)
-            rec = self.recognizer(partials=False, max_alternatives=n_best or 0)
-            rec.rehearing, rec.prompt = True, prompt if prompt is not None else rec.prompt
+            rec = WhisperRecognizer(self, prompt or self.prompt, partials=False, n_best=n_best or self.n_best)
             out.append(drain(rec, float_to_pcm16(samples + dither), 32000, ""))
         return out
 
@@ -434,8 +433,6 @@ class WhisperRecognizer(StreamingRecognizer):
         self._den_base = 0
         self._den_n = 0
         self._utt0 = 0  # stream position of the current utterance's first sample
-        #: a hearing made by :meth:`WhisperEngine.rehear` (its results are not heard again)
-        self.rehearing = False
 
     # -- helpers -----------------------------------------------------------------------------------------
     def _buffer(self) -> np.ndarray:
@@ -532,7 +529,7 @@ class WhisperRecognizer(StreamingRecognizer):
             if d.encoded is not None:
                 engine, n = self.engine, self.n_best
                 res.redecode = lambda prompt, _d=d: engine.redecode(_d, prompt, n).hypotheses
-            if d.text and self.engine.rehearings > 1 and not self.rehearing:
+            if d.text and self.engine.rehearings > 1:
                 engine, n, prompt, audio = self.engine, self.n_best, self.prompt, self._buffer().copy()
                 res.rehear = lambda: [(x.alternatives or ([Hypothesis(x.text, 0.0, 1.0)] if x.text else []),
                                        x.confidence) for x in engine.rehear(audio, prompt, n)]

@@ -166,14 +166,16 @@ _WHETHER_ONE_CAN = re.compile(r"(可以|能|行)(不|吗|么|嘛|没)[？?]?$|�
 #: Money received, not paid («能领钱不», «一个月发好多»): a question about a benefit, not a fee.
 _RECEIVES = re.compile(r"领(钱|多少|好多|得到)|能领|可以领|发(钱|多少|好多)|拿(多少|好多)?钱|能拿|有钱(拿|领)|补(多少|好多)|"
                        r"给(多少|好多)钱|有没有钱")
+#: How or where («怎么», «咋个», «去哪儿» …), before what is done.
+_HOW_WHERE = r"(怎么|咋个?|如何|啷个|去哪儿?|哪里|哪儿|哪点|在哪儿?|到哪儿?)(去)?"
 #: How to receive money, or how much one may borrow or receive: «丧葬费怎么领», «能贷多少», «额度多少», «补贴标准是
 #:多少», «这个钱能报不» (no fee question, though 费 or 多少 is in it).
-_RECEIVED_HOW = re.compile(r"(怎么|咋个?|如何|啷个|去哪儿?|哪里|哪儿|哪点|在哪儿?|到哪儿?)(去)?(领|申领|领取)|"
+_RECEIVED_HOW = re.compile(rf"{_HOW_WHERE}(领|申领|领取)|"
                            r"(贷|取|提)(多少|好多)|额度|(补贴|补助|津贴|待遇|救助|抚恤金?)(的)?(标准|金额)|"
                            r"(能|可以|能不能|可不可以)报(销)?(不|吗|么|嘛|没)?$")
 #: How to claim money back («生孩子的费用咋报», «医药费怎么报销»): costs one had, not a fee — 报名, 报到, 报考 … are no
 #: claim.
-_CLAIMED_HOW = re.compile(r"(怎么|咋个?|如何|啷个|去哪儿?|哪里|哪儿|哪点|在哪儿?|到哪儿?)(去)?(报销|报账|报(?![名到考警案价关]))")
+_CLAIMED_HOW = re.compile(rf"{_HOW_WHERE}(报销|报账|报(?![名到考警案价关]))")
 #: How much, of anything («一个月多少», «能报好多»).
 _HOW_MUCH = re.compile(r"多少|好多|几多|几百|几千")
 #: A cost said as one: what is charged or paid for the service («要收费不», «办这个要多少钱», «工本费好多»).
