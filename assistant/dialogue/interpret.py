@@ -477,7 +477,14 @@ def _names_other(parse: dict[str, Any], codes: set[str], kb: Any = None, by: str
     if other is None:
         return True
     text = str(parse.get("text") or "")
-    return _calls(text, other, by) and not _says_ours(text, other, codes, kb)
+    # a word ours are called by too says ours, unless a question finds the other — of no family of ours — strongly
+    # and none of ours even as a look-alike («孤儿补助咋领» after 事实无人抚养儿童…, whose alias 事实孤儿补贴 says 孤儿:
+    # 孤儿救助…, 1.41 to −0.54; a sibling, as 中国内地公民婚姻登记 for «结婚登记要带啥» after 涉外 options, is ours; a
+    # statement is a detail: «贷款要用» after 开具个人所得税纳税记录 says what the record is for, it asks for no loan)
+    apart = bool(QUESTION.search(text)) and float(outside[0].get("score") or 0) >= STRONG_SCORE \
+        and inside < LOOK_ALIKE_SCORE and \
+        not any(other.code in {x.code for x in family(kb, m)} for m in (kb.get(c) for c in codes) if m is not None)
+    return _calls(text, other, by) and (apart or not _says_ours(text, other, codes, kb))
 
 
 def _calls(text: str, m: Any, by: str) -> bool:

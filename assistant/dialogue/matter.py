@@ -21,9 +21,9 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, step
-from assistant.dialogue.interpret import (CHOSEN_OPTIONS, DETAIL_INTENTS, MATTER_SCORE, SIBLING_GAP, called_by_name,
-                                          family, look_alikes, offered, only_shared_words, other_kinds, said_apart,
-                                          says_words_of, tells_apart, unsaid_kinds_last)
+from assistant.dialogue.interpret import (CHOSEN_OPTIONS, DETAIL_INTENTS, LOOK_ALIKE_SCORE, MATTER_SCORE, SIBLING_GAP,
+                                          called_by_name, family, kin, look_alikes, offered, only_shared_words,
+                                          other_kinds, said_apart, says_words_of, tells_apart, unsaid_kinds_last)
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
@@ -241,6 +241,8 @@ def _close_calls(ctx: StepContext, kb: Any, m: Any) -> list[Any]:
     首次登记 / 转移登记 …): the ones to choose from (at most three), else ``[]``."""
     if _is_payload(ctx) or ctx.tracker.latest_message.get("interpreted") or mentions(ctx.tracker.text, m):
         return []
+    if ctx.state.matter_code == m.code:
+        return []  # the conversation is about it already: «要办营业执照不» after «我想开个网店» (设立登记) asks about it
     hits = [h for h in ctx.tracker.latest_message.get("matters") or [] if kb.get(str(h.get("code"))) is not None]
     if len(hits) < 2 or hits[0].get("code") != m.code:
         return []
@@ -400,6 +402,21 @@ def _answer_detail(ctx: StepContext, m: Any, intent: str) -> None:
     log_event(log, "dialogue.detail.answered", session=ctx.tracker.sender_id, matter=m.code, intent=intent)
 
 
+def _kin_asked(ctx: StepContext, kb: Any, current: Any, ranked: list[Any]) -> Any:
+    """The matter of ``current``'s kin (its family, or a matter its card offers) that a detail question is about
+    when it names none: the first of the message's best matches that is of the kin and found at least as a
+    look-alike, by words of its names ``current``'s do not have, when ``current`` is not among them — else
+    ``None``. «补办要好多钱» after 居民身份证挂失申报 asks 居民身份证办理's fee, not which of the 补办 elsewhere
+    (补领结婚证, 驾驶证补证) the search finds as well."""
+    if current is None or _is_payload(ctx) or ctx.tracker.latest_message.get("interpreted") \
+            or any(r.code == current.code for r in ranked):
+        return None
+    ours = kin(kb, current)
+    text = ctx.tracker.text or ""
+    return next((r for r in ranked if r.code in ours and _score(ctx, r.code) >= LOOK_ALIKE_SCORE
+                 and says_words_of(text, r, current)), None)
+
+
 @step("action_matter_detail")
 async def matter_detail(ctx: StepContext) -> None:
     """``ask_materials`` / ``ask_location`` / ``ask_time`` / ``ask_fee`` for the message's matter or the one the
@@ -413,6 +430,8 @@ async def matter_detail(ctx: StepContext) -> None:
     ranked = _ranked(ctx, kb)
     strong = [r for r in ranked if _score(ctx, r.code) >= STRONG_MATCH_SCORE]
     current = _current(ctx, kb)
+    if not named:
+        current = _kin_asked(ctx, kb, current, ranked) or current
     ambiguous = bool(ctx.tracker.latest_message.get("ambiguous")) and not _is_payload(ctx)
     if not named and ambiguous and len(strong) >= 2 and \
             not (current is not None and any(current.code == r.code for r in strong)):
