@@ -19,7 +19,7 @@ from nlu.adapter import load_or_train as adapter_load_or_train
 from nlu.adapter import train as train_adapter
 from nlu.embed import Encoder
 from nlu.index import FusionWeights, MatterHit, MatterIndex, kb_fingerprint
-from nlu.intents import (ALL_INTENTS, ANSWER_CLAUSE, ANSWER_INTENTS, MATTER_INTENTS, NAMED_ALONE_INTENTS,
+from nlu.intents import (ALL_INTENTS, ANSWER_CLAUSE, ANSWER_INTENTS, MATTER_INTENTS, NAMED_ALONE_INTENTS, PLAN,
                          SOCIAL_INTENTS, SOCIAL_WORDS, IntentClassifier, load_examples, training_hash, training_set)
 from nlu.learned import DEFAULT_MATCH_THRESHOLD, LearnedExample, LearnedMatch, LearnedSet
 from nlu.lexicon import STOPWORDS, Tokenizer, lexicon_words, write_userdict
@@ -469,8 +469,8 @@ class NLU:
                 # (found clearly, not strongly, counts too: «我刚从部队退下来» finds 退役报到 at 0.87, nothing near)
                 clear = found and (len(hits) < 2 or hits[0].score - hits[1].score >= cal.ambiguity_margin)
                 # (small talk, which has no words of its own beyond whom it is said to, only strongly: «帮我算个命»
-                # finds 帮办代办 clearly, by «帮»)
-                clear = clear and intent != "chitchat"
+                # finds 帮办代办 clearly, by «帮»; a plan the person states is no small talk: «我要开个小饭馆»)
+                clear = clear and (intent != "chitchat" or bool(PLAN.match(norm)))
                 if intent in SOCIAL_WORDS and (strongly or clear) and not SOCIAL_WORDS[intent].search(norm):
                     # «退役了» read as a goodbye: the matter it names goes aside, for the dialogue to use when the
                     # conversation has no matter (after a matter it is a detail: «我辞职了» after a 公积金 question)

@@ -106,3 +106,15 @@ def test_small_talk_puts_a_matter_aside_only_when_it_names_it_strongly(probe):
     assert top < probe.calibration.oos_override_threshold
     assert "named_matter" not in _decide(probe, [("chitchat", 0.9), ("ask_matter", 0.02)], top=top)
     assert "named_matter" in _decide(probe, [("goodbye", 0.9), ("ask_matter", 0.02)], top=top)
+
+
+def test_a_plan_the_person_states_read_as_small_talk_puts_the_matter_it_finds_clearly_aside(probe):
+    # «我要开个小饭馆» reads as small talk to the classifier (0.25) and finds 个体工商户设立登记 clearly, not strongly:
+    # a plan of the person's own, not small talk, so the matter goes aside for the dialogue as for a goodbye
+    top = probe.calibration.oos_threshold + 0.05
+    for plan in ("我要开个" + probe.matters[0].name, "我们准备在街边开个" + probe.matters[0].name):
+        assert _decide(probe, [("chitchat", 0.9), ("ask_matter", 0.02)], top=top, text=plan)["named_matter"][
+            "code"] == probe.matters[0].code, plan
+    # not a plan: small talk, nothing aside
+    res = _decide(probe, [("chitchat", 0.9), ("ask_matter", 0.02)], top=top, text="说说" + probe.matters[0].name)
+    assert "named_matter" not in res
