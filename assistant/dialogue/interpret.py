@@ -943,6 +943,11 @@ def _a_detail(text: str, current: Any) -> bool:
     return len(_CJK.findall(text)) <= _SHORT_QUESTION or bool(_bigrams(text) & _named_words(current))
 
 
+#: The intents of a question about what to bring, and its words.
+_MATERIAL_INTENTS = frozenset({"ask_materials", "precheck_materials"})
+_BRING = re.compile(r"带|提交|提供|准备")
+
+
 def _asks_about_material(parse: dict[str, Any], state: DialogueState, kb: Any) -> str | None:
     """``ask_materials`` when a question names one of the current matter's materials («要带死亡证明不» after 遗属待遇
     申领 is about what to bring, not the matter «非正常死亡证明»), else ``None``. A question read as asking the place,
@@ -957,12 +962,29 @@ def _asks_about_material(parse: dict[str, Any], state: DialogueState, kb: Any) -
     if _WHAT_ABOUT.match(text) and other is not None and other.code != current.code \
             and (score >= STRONG_SCORE or called_by_name(text, other, 3)):
         return None  # «那电子社保卡呢» after 社保卡补办 asks about 电子社会保障卡签发, not the card it asks you to bring
+    return "ask_materials" if _names_material(text, current) else None
+
+
+def _names_material(text: str, m: Any) -> bool:
+    """Whether ``text`` names one of ``m``'s materials (its name or an alias, whole or by two of its words)."""
     words = _bigrams(text)
-    for material in getattr(current, "materials", None) or []:
+    for material in getattr(m, "materials", None) or []:
         names = [getattr(material, "name", ""), *(getattr(material, "aliases", None) or [])]
         if any(len(n) >= 2 and (n in text or len(_bigrams(n) & words) >= 2) for n in names):
-            return "ask_materials"
-    return None
+            return True
+    return False
+
+
+def _option_by_material(parse: dict[str, Any], state: DialogueState, kb: Any) -> Any:
+    """The one offered option whose materials a question about what to bring names, else ``None``: «要带护照不»
+    after the options for «我们想去领证» is about 涉外、涉港澳台居民及华侨婚姻登记, the one that asks for a 护照."""
+    text = str(parse.get("text") or "")
+    # (read by its words too: «要带护照不» names 普通护照签发, so the classifier's reading is a matter question)
+    if not state.candidates or state.matter_code or not QUESTION.search(text) \
+            or parse["intent"]["name"] not in _MATERIAL_INTENTS and not _BRING.search(text):
+        return None
+    having = [o for o in offered(state, kb) if _names_material(text, o)]
+    return having[0] if len(having) == 1 else None
 
 
 def _detail_asked(parse: dict[str, Any], state: DialogueState, kb: Any, strong: list[str]) -> str | None:
@@ -1504,6 +1526,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             detail = intent in DETAIL_INTENTS and bool(QUESTION.search(text) or _DETAIL_WORDS.search(text))
             asked = intent if detail else state.last_intent if state.last_intent in ASK_INTENTS else "ask_matter"
             return _with_matter(parse, asked, chosen.code, chosen.name, "selection")
+    by_material = _option_by_material(parse, state, kb)
+    if by_material is not None:
+        return _with_matter(parse, "ask_materials", by_material.code, by_material.name, "selection")
     narrowed = _narrowed(text, state, kb) if state.candidates and set(strong) <= set(state.candidates) \
         and intent not in _NOT_A_CHOICE and intent not in DETAIL_INTENTS else []
     if narrowed and nlu is not None and state.topic_text:
