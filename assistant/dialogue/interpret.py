@@ -809,6 +809,15 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     of_kind = {c: m for c, m in members.items() if asked & _kinds(m)}
     if len(of_kind) >= 2 and not asked & _kinds(best):  # «新办一张» after 社保卡 options: one of the new ones
         best, fit = _best_member(nlu, f"{state.topic_text} {text}", text, of_kind)
+    kept = _kinds(current) - _kinds(best) if not asked and not answering else frozenset()
+    if kept and _kinds(best):
+        # a detail that says no kind of request keeps the conversation's: «有分公司» after 公司注销登记 is about
+        # 分公司注销登记 (of 分公司设立登记's family, named by its words too), though «分公司» alone finds the 设立 one
+        near = {x.code for x in family(kb, best)}
+        same = {c: m for c, m in members.items() if c != current.code and c in near and kept & _kinds(m)
+                and says_words_of(text, m, current)}
+        if same:
+            best, fit = _best_member(nlu, f"{state.topic_text} {text}", text, same)
     if best.code != current.code and not answering and _names_ours(text, parse, current, best):
         return current
     if best.code != current.code or answering or named:
