@@ -1032,7 +1032,7 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
             or state.form or not earlier \
             or not (intent in ASK_INTENTS or intent in {"out_of_scope", "nlu_fallback"} and QUESTION.search(text)):
         return None
-    hit = _one_together(nlu, earlier, text)
+    hit = _one_together(nlu, earlier, text, kb)
     # (what the question names: its strong matches in its words, else its best match when in its words — «她的社保卡
     # 要注销吗» after «我妈上个月走了» stays with 社保卡, not 户口注销 which the two together find)
     top = _top(parse, kb)[0]
@@ -1242,9 +1242,25 @@ def _one_matter(parse: dict[str, Any]) -> dict[str, Any] | None:
     return None if parse.get("out_of_scope") or parse.get("ambiguous") or not hits else hits[0]
 
 
-def _one_together(nlu: Any, earlier: str, text: str) -> dict[str, Any] | None:
-    """The one matter an earlier message and this one, read together, name clearly (:func:`_one_matter`)."""
-    return _one_matter(nlu.parse(f"{earlier} {text}"))
+def _one_together(nlu: Any, earlier: str, text: str, kb: Any = None) -> dict[str, Any] | None:
+    """The one matter an earlier message and this one, read together, name clearly (:func:`_one_matter`). With
+    ``kb``, when their best match (clear, or as close as the second, of its kin) has a kin matter that their words
+    tell apart (:func:`said_apart`, everyday words counted as the names' words), that one: «我在上海上班» then
+    «医保异地备案咋弄» is 常驻异地工作人员备案 (上班: 工作), which the search puts below 异地长期居住人员备案."""
+    both = f"{earlier} {text}"
+    parse = nlu.parse(both)
+    hit = _one_matter(parse)
+    hits = parse.get("matters") or []
+    first = kb.get(str(hits[0].get("code"))) if kb is not None and hits and not parse.get("out_of_scope") else None
+    if first is None:
+        return hit
+    members = list(kin(kb, first).values())
+    if hit is None and not (len(hits) > 1 and str(hits[1].get("code")) in {m.code for m in members}):
+        return None
+    apart = said_apart(both, members) if len(members) > 1 else None
+    if apart is None or apart.code == first.code:
+        return hit
+    return {"code": apart.code, "name": apart.name, "score": float(hits[0].get("score") or 0)}
 
 
 def _same_matter_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> bool:
