@@ -59,8 +59,11 @@ COST_WORDS = r"收费|费用|要钱|免费|工本费"
 #: Words that ask what something costs.
 FEE_WORDS = re.compile(rf"多少钱|好多钱|{COST_WORDS}")
 
+#: Words that ask what to bring («要带身份证不», «需要什么材料»).
+MATERIAL_WORDS = re.compile(r"材料|带什么|带啥|带哪些|要带|证件|资料|提交什么|提供什么|准备什么|准备啥")
+
 _FOLLOW_UP_RULES = (
-    ("ask_materials", re.compile(r"材料|带什么|带啥|带哪些|要带|证件|资料|提交什么|提供什么|准备什么|准备啥")),
+    ("ask_materials", MATERIAL_WORDS),
     ("ask_fee", FEE_WORDS),
     ("ask_time", re.compile(r"多久|几天|多长时间|好久|时限|几点|上班时间|什么时候能")),
     ("ask_location", re.compile(r"在哪|哪里办|去哪|哪儿办|哪点办|地址|哪个窗口|什么地方")),

@@ -32,7 +32,7 @@ from typing import Any
 from assistant.dialogue.state import DialogueState
 from assistant.preservice.numbers import find_booking_numbers
 from knowledge.hall_questions import HALL_ONLY_TOPICS, HallTopic
-from nlu.intents import COST_WORDS, FEE_WORDS, SOCIAL_WORDS, label_question
+from nlu.intents import COST_WORDS, FEE_WORDS, MATERIAL_WORDS, SOCIAL_WORDS, label_question
 from nlu.rerank import VariantCues
 from nlu.text import KIN, WHAT_ABOUT as _WHAT_ABOUT, strip_frame, what_about
 
@@ -952,9 +952,8 @@ def _a_detail(text: str, current: Any) -> bool:
     return len(_CJK.findall(text)) <= _SHORT_QUESTION or bool(_bigrams(text) & _named_words(current))
 
 
-#: The intents of a question about what to bring, and its words.
+#: The intents of a question about what to bring.
 _MATERIAL_INTENTS = frozenset({"ask_materials", "precheck_materials"})
-_BRING = re.compile(r"带|提交|提供|准备")
 
 
 def _asks_about_material(parse: dict[str, Any], state: DialogueState, kb: Any) -> str | None:
@@ -990,7 +989,7 @@ def _option_by_material(parse: dict[str, Any], state: DialogueState, kb: Any) ->
     text = str(parse.get("text") or "")
     # (read by its words too: «要带护照不» names 普通护照签发, so the classifier's reading is a matter question)
     if not state.candidates or state.matter_code or not QUESTION.search(text) \
-            or parse["intent"]["name"] not in _MATERIAL_INTENTS and not _BRING.search(text):
+            or parse["intent"]["name"] not in _MATERIAL_INTENTS and not MATERIAL_WORDS.search(text):
         return None
     having = [o for o in offered(state, kb) if _names_material(text, o)]
     return having[0] if len(having) == 1 else None
