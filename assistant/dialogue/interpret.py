@@ -382,7 +382,13 @@ _AFTER_GETTING = frozenset({"reissue", "renew", "change", "cancel"})
 #: Everyday words and the catalogue's word for the same (a name says 工作, people say 上班): used to tell options
 #: apart by their names («我在重庆上班，医保异地备案咋办»: 常驻异地工作人员备案).
 _EVERYDAY = {"上班": "工作", "打工": "务工", "看病": "就医", "买房": "购房", "租房子": "租房", "生孩子": "生育",
-             "生娃": "生育", "娃娃": "子女", "孩子": "子女", "小孩": "子女", "房子": "房屋"}
+             "生娃": "生育", "娃娃": "子女", "孩子": "子女", "小孩": "子女", "房子": "房屋",
+             "嫁": "夫妻", "娶": "夫妻"}
+
+
+def _in_names_words(text: str) -> str:
+    """``text`` with the names' words for its everyday words (:data:`_EVERYDAY`) added."""
+    return " ".join([text, *(official for everyday, official in _EVERYDAY.items() if everyday in text)])
 
 
 def said_apart(text: str, options: list[Any]) -> Any:
@@ -393,8 +399,7 @@ def said_apart(text: str, options: list[Any]) -> Any:
     request done to what one has (补领, 注销 …: :data:`_AFTER_GETTING`) the text does not say is not chosen over one
     of no kind called by the same words: «想办个结婚证» says 结婚证 of 补领结婚证 (and of 婚姻登记, called 办结婚证), but
     nothing says it was lost. Everyday words count as the names' words they stand for (:data:`_EVERYDAY`)."""
-    said = " ".join([text, *(official for everyday, official in _EVERYDAY.items() if everyday in text)])
-    pick = _by_words(_bigrams(said), options, aliases=False) if len(options) >= 2 else None
+    pick = _by_words(_bigrams(_in_names_words(text)), options, aliases=False) if len(options) >= 2 else None
     asked, words = _cues().of_query(text), _bigrams(text)
     if pick is not None and _kinds(pick) & _AFTER_GETTING - asked and any(
             not _kinds(o) & _AFTER_GETTING - asked and words & _named_words(pick) & _named_words(o) for o in options):
@@ -724,6 +729,13 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         alike = kb.get(code)
         for m in (family(kb, alike) if answering and code in state.candidates else [alike]) if alike else []:
             members.setdefault(m.code, m)
+    if answering:
+        # the matter the detail finds clearly, whose names say every word of the earlier question, is of what was
+        # asked as much as the options are («我要退休了» after the options for «养老保险»: 企业职工基本养老保险正常退休申请,
+        # of no option's family)
+        asked, found = _bigrams(strip_frame(state.topic_text)), _found_clearly(parse, kb)
+        if found is not None and asked and asked <= _named_words(found):
+            members.setdefault(found.code, found)
     crossing = [c for c in parse.get("matters") or [] if c.get("code") in members]
     strong = _strong(parse)
     # «我是职工医保» says who the person is: it brings up no other matter; a detail given instead of picking an
@@ -802,6 +814,14 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         if said and not answering else []
     if len(naming) == 1 and not _names_ours(text, parse, current, naming[0]):
         return naming[0]  # («办个继承公证» after 公证业务预约办理 names ours last: a 公证)
+    found = _found_clearly(parse, kb) if answering else None
+    if found is not None and found.code in members:
+        return found  # «公司的» after 营业执照's options finds 公司设立登记 clearly (with the question: 分公司设立登记)
+    apart = said_apart(text, list(members.values())) if by == "self" and len(members) > 1 else None
+    if apart is not None and apart.code != current.code and says_words_of(_in_names_words(text), apart, current):
+        # who the person is, in words of one related matter only, not ours: «我是嫁过来的» after 户口迁移审批 (嫁: 夫妻);
+        # «我是人才» after 购房补贴申请 (also called 人才购房补贴) says the person qualifies
+        return apart
     best, fit = _best_member(nlu, f"{state.topic_text} {text}", text, members)
     if best is None:
         return None
@@ -818,6 +838,12 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
                 and says_words_of(text, m, current)}
         if same:
             best, fit = _best_member(nlu, f"{state.topic_text} {text}", text, same)
+    if answering and _ADVICE.search(best.name) and not QUESTION.search(text):
+        # a statement of the situation given instead of picking is about having it done, not advice on it
+        # («从外地转回来» after 学籍异动办理 and 学籍异动政策咨询 offered)
+        doing = [m for m in offered(state, kb) if not _ADVICE.search(m.name)]
+        if len(doing) == 1:
+            return doing[0]
     if best.code != current.code and not answering and _names_ours(text, parse, current, best):
         return current
     if best.code != current.code or answering or named:
@@ -841,6 +867,17 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         # the words it shares with the other are ours too («买的二手房» after 契税, which is also called 二手房税费)
         return current
     return None
+
+
+def _found_clearly(parse: dict[str, Any], kb: Any) -> Any:
+    """The matter the message finds clearly on its own (its best match, at :data:`MATTER_SCORE` or more and not
+    ambiguous), or the one the NLU put aside for a message read as small talk («马上要退休了», read as a goodbye,
+    finds 企业职工基本养老保险正常退休申请 at 1.18); else ``None``."""
+    found, score = _top(parse, kb)
+    aside = parse.get("named_matter") or {}
+    if found is None and aside:
+        found, score = kb.get(str(aside.get("code"))), float(aside.get("score") or 0)
+    return found if found is not None and score >= MATTER_SCORE and not parse.get("ambiguous") else None
 
 
 def _about_another(text: str, guess: Any, members: dict[str, Any]) -> bool:

@@ -869,3 +869,36 @@ def test_a_detail_question_in_words_our_guide_uses_too_keeps_the_matter(chat):
     last = chat("在哪儿报名")
     assert last["intent"] == "ask_location" and "都不是，转人工" not in _buttons(last), _buttons(last)
     assert last["matter"]["name"] == "机动车驾驶证核发（初次申领）"
+
+
+@pytest.mark.parametrize("detail", ["我要退休了", "马上要退休了"])  # («马上要退休了» is read as a goodbye)
+def test_a_detail_instead_of_picking_may_find_a_matter_of_what_was_asked_beyond_the_options(chat, detail):
+    offered = _buttons(chat("养老保险"))
+    assert offered and not any("退休申请" in b for b in offered), offered
+    assert chat(detail)["matter"]["name"] == "企业职工基本养老保险正常退休申请"  # of no option's family
+
+
+def test_a_detail_instead_of_picking_that_finds_an_options_kin_clearly_is_that_one(chat):
+    offered = _buttons(chat("营业执照咋办"))
+    assert any("个体工商户" in b for b in offered), offered
+    # (read with «营业执照咋办», the members rank 分公司设立登记 first; alone it finds 公司设立登记 clearly)
+    assert chat("公司的")["matter"]["name"] == "公司设立登记"
+
+
+def test_who_the_person_is_in_everyday_words_of_one_related_matter_picks_it(chat):
+    assert chat("户口迁移")["matter"]["name"] == "户口迁移审批"
+    assert chat("我是嫁到成都的")["matter"]["name"] == "投靠落户（夫妻投靠、父母投靠子女、子女投靠父母）"  # 嫁: 夫妻
+
+
+def test_who_the_person_is_in_words_ours_is_called_by_too_keeps_ours(chat):
+    assert chat("买房有补贴不")["matter"]["name"] == "购房补贴申请"
+    # (人才 is a word of the related 人才公寓 too, and of ours, also called 人才购房补贴: the person qualifies)
+    assert chat("我是人才")["matter"]["name"] == "购房补贴申请"
+
+
+def test_a_statement_instead_of_picking_between_doing_and_advice_is_the_doing(chat):
+    offered = _buttons(chat("孩子转学"))
+    assert any("政策咨询" in b for b in offered), offered
+    assert chat("从外地转回来")["matter"]["name"] == "义务教育阶段学生学籍异动办理"
+    chat("孩子转学")
+    assert chat("转学有啥政策")["matter"]["name"] == "义务教育阶段学生学籍异动政策咨询"  # a question about the policy
