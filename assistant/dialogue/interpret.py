@@ -383,7 +383,7 @@ _AFTER_GETTING = frozenset({"reissue", "renew", "change", "cancel"})
 #: apart by their names («我在重庆上班，医保异地备案咋办»: 常驻异地工作人员备案).
 _EVERYDAY = {"上班": "工作", "打工": "务工", "看病": "就医", "买房": "购房", "租房子": "租房", "生孩子": "生育",
              "生娃": "生育", "娃娃": "子女", "孩子": "子女", "小孩": "子女", "房子": "房屋",
-             "嫁": "夫妻", "娶": "夫妻"}
+             "嫁": "夫妻", "娶": "夫妻", "普票": "普通", "专票": "专用"}
 
 
 def _in_names_words(text: str) -> str:
@@ -432,6 +432,18 @@ def unsaid_kinds_last(text: str, options: list[Any]) -> list[Any]:
     个体工商户设立登记, then 证照遗失补领、换发申请 and 个体工商户注销登记)."""
     asked = _cues().of_query(text)
     return sorted(options, key=lambda m: bool(_kinds(m) - {"new"} - asked))
+
+
+def the_thing_got(text: str, options: list[Any]) -> Any:
+    """The one of ``options`` that gets the card or certificate a question names and nothing more («那身份证呢»:
+    居民身份证办理, the name of the thing it is about; not 临时身份证明, whose 身份证明 is another word, nor 居民身份证
+    挂失申报, a kind of request the question does not say); else ``None``."""
+    if _cues().of_query(text):
+        return None
+    said = "".join(_CJK.findall(what_about(text) or strip_frame(text)))
+    ones = [m for m in options if len(said) >= 2 and said in _object(m.name)
+            and not _cues().of_name(m.name) & _AFTER_GETTING]
+    return ones[0] if len(ones) == 1 else None
 
 
 def only_shared_words(text: str, m: Any, hits: list[dict[str, Any]], kb: Any) -> list[Any]:
@@ -817,10 +829,15 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     found = _found_clearly(parse, kb) if answering else None
     if found is not None and found.code in members:
         return found  # «公司的» after 营业执照's options finds 公司设立登记 clearly (with the question: 分公司设立登记)
-    apart = said_apart(text, list(members.values())) if by == "self" and len(members) > 1 else None
-    if apart is not None and apart.code != current.code and says_words_of(_in_names_words(text), apart, current):
-        # who the person is, in words of one related matter only, not ours: «我是嫁过来的» after 户口迁移审批 (嫁: 夫妻);
-        # «我是人才» after 购房补贴申请 (also called 人才购房补贴) says the person qualifies
+    apart = said_apart(text, list(members.values())) if len(members) > 1 else None
+    itself = {str(h.get("code")) for h in [*(parse.get("matters") or [])[:3], parse.get("named_matter") or {}]}
+    if apart is not None and apart.code != current.code and apart.code in itself \
+            and says_words_of(_in_names_words(text), apart, current) \
+            and (by == "self" or not says_words_of(text, apart, current)):
+        # who the person is, in words of one related matter only, not ours, that finds it itself: «我是嫁过来的» after
+        # 户口迁移审批 (嫁: 夫妻); «我是人才» after 购房补贴申请 (also called 人才购房补贴) says the person qualifies. Any
+        # detail in everyday words only that matter's names have: «要开个普票给客户» after 代开增值税专用发票 (普票: 普通
+        # 发票); not «娃娃刚生» after 户口 options (娃娃 is 子女, of 投靠落户 too): it finds 出生登记
         return apart
     best, fit = _best_member(nlu, f"{state.topic_text} {text}", text, members)
     if best is None:
@@ -1347,6 +1364,34 @@ def _other_named(parse: dict[str, Any], state: DialogueState, kb: Any) -> Any:
     return other if len(own) >= 2 else None
 
 
+def _told_apart_by_conversation(parse: dict[str, Any], state: DialogueState, kb: Any) -> Any:
+    """A question about another matter whose words do not tell its best match from a next best that the
+    conversation's words do (its matter's names and the question that brought it up): that one. «抚恤那个待遇要年年
+    认证吗» after 工伤认定申请 says only what 养老保险定期待遇领取资格认证 (found first) and 工伤保险定期待遇领取资格认证
+    share; the conversation says 工伤. Else ``None``."""
+    current = kb.get(state.matter_code) if state.matter_code else None
+    hits = parse.get("matters") or []
+    if current is None or state.form or parse["intent"]["name"] not in ASK_INTENTS or len(hits) < 2:
+        return None
+    first = kb.get(str(hits[0].get("code")))
+    if first is None or first.code in kin(kb, current):
+        return None
+    text = str(parse.get("text") or "")
+    said = _bigrams(state.topic_text or "") | _named_words(current)
+    apart = []
+    for h in hits[1:3]:
+        other = kb.get(str(h.get("code")))
+        if other is None or other.code == first.code or float(h.get("score") or 0) < LOOK_ALIKE_SCORE:
+            continue
+        if not (_bigrams(text) & _named_words(first) & _named_words(other)) \
+                or tells_apart(text, first, [other]) or tells_apart(text, other, [first]):
+            continue  # (the question shares no word with both, or says which)
+        ours, theirs = _named_words(other) - _named_words(first), _named_words(first) - _named_words(other)
+        if said & ours and not said & theirs:
+            apart.append(other)
+    return apart[0] if len(apart) == 1 else None
+
+
 def _kin_asked(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> Any:
     """The matter of the current one's kin that a detail question is about by its words (:func:`_naming_members`)
     when the search of the question alone found nothing of the kin («认定要啥材料» after 教师资格证相关政策咨询
@@ -1821,6 +1866,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if _unsure_follow_up(parse, state, kb, strong):
         asked = intent if intent in ASK_INTENTS else "ask_matter"
         return _with_matter(parse, asked, state.matter_code or "", state.matter_name or "", "unsure_follow_up")
+    apart = _told_apart_by_conversation(parse, state, kb)
+    if apart is not None:  # «抚恤那个待遇要年年认证吗» after 工伤认定申请: the 工伤保险 one, not the 养老保险 one
+        return _with_matter(parse, intent, apart.code, apart.name, "told_apart")
     if heard_matter and intent in HEARD_INTENTS and all(c == heard_matter for c in strong):
         heard = kb.get(heard_matter)
         if heard is not None:

@@ -23,7 +23,8 @@ from starlette.concurrency import run_in_threadpool
 from assistant.dialogue.context import StepContext, step
 from assistant.dialogue.interpret import (CHOSEN_OPTIONS, DETAIL_INTENTS, LOOK_ALIKE_SCORE, MATTER_SCORE, SIBLING_GAP,
                                           called_by_name, family, kin, look_alikes, offered, only_shared_words,
-                                          other_kinds, said_apart, says_words_of, tells_apart, unsaid_kinds_last)
+                                          other_kinds, said_apart, says_words_of, tells_apart, the_thing_got,
+                                          unsaid_kinds_last)
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
@@ -89,14 +90,15 @@ def mentions(text: str, m: Any) -> bool:
 def _said_whole(ctx: StepContext, options: list[Any]) -> Any:
     """The one of close ``options`` whose name or an alias the message says whole, when it says none of the
     others' («临时身份证能办不»: 居民身份证办理（包括临时）, called 临时身份证, beside 临时身份证明), or — when it
-    says none whole — whose own words it says more of than of the others' (:func:`said_apart`), else ``None``."""
+    says none whole — whose own words it says more of than of the others' (:func:`said_apart`), or the one that
+    gets the thing it names (:func:`the_thing_got`: «那身份证呢»), else ``None``."""
     text = ctx.tracker.text or ""
     if _is_payload(ctx) or not options or ctx.tracker.latest_message.get("interpreted") in CHOSEN_OPTIONS:
         return None  # (options the conversation's state chose, «个体户» or «有啥补贴», are offered as they are)
     called = [m for m in options if called_by_name(text, m)]
     if called:
         return called[0] if len(called) == 1 else None
-    return said_apart(text, options)
+    return said_apart(text, options) or the_thing_got(text, options)
 
 
 def _explicit_matters(ctx: StepContext, kb: Any) -> list[Any]:
@@ -259,7 +261,8 @@ def _close_calls(ctx: StepContext, kb: Any, m: Any) -> list[Any]:
         # «办营业执照»: 补领 or 设立? «公积金»: 贷款, 缴存 or 提取?
         text = ctx.tracker.text or ""
         return other_kinds(text, m, hits, kb) or only_shared_words(text, m, hits, kb)
-    return [kb.get(h["code"]) for h in hits[:3] if top - float(h.get("score") or 0) <= 2 * SIBLING_GAP]
+    close = [kb.get(h["code"]) for h in hits[:3] if top - float(h.get("score") or 0) <= 2 * SIBLING_GAP]
+    return [] if the_thing_got(ctx.tracker.text or "", close) is m else close
 
 
 def _answer_card(ctx: StepContext, m: Any, also: list[Any]) -> None:

@@ -902,3 +902,21 @@ def test_a_statement_instead_of_picking_between_doing_and_advice_is_the_doing(ch
     assert chat("从外地转回来")["matter"]["name"] == "义务教育阶段学生学籍异动办理"
     chat("孩子转学")
     assert chat("转学有啥政策")["matter"]["name"] == "义务教育阶段学生学籍异动政策咨询"  # a question about the policy
+
+
+def test_a_question_whose_words_do_not_tell_two_matters_apart_is_told_by_the_conversation(chat):
+    assert chat("我老公工伤去世了")["matter"]["name"] == "工伤认定申请"
+    # (the search finds 养老保险定期待遇领取资格认证 first, 工伤保险定期待遇领取资格认证 next: the question says what
+    # both are called by; the conversation says 工伤)
+    assert chat("抚恤那个待遇要年年认证吗")["matter"]["name"] == "工伤保险定期待遇领取资格认证"
+
+
+def test_a_detail_in_everyday_words_of_one_related_matter_only_picks_it(chat):
+    assert chat("小规模")["matter"]["name"] == "代开增值税专用发票（县级行使）"
+    assert chat("要开个普票给客户")["matter"]["name"] == "代开增值税普通发票（县级行使）"  # 普票: 普通发票
+
+
+def test_what_about_a_card_is_about_getting_that_card(chat):
+    chat("居住证要带啥")
+    last = chat("那身份证呢")  # not 临时身份证明 (身份证明 is another word), not 挂失 (nothing says it was lost)
+    assert last["matter"]["name"] == "居民身份证办理（包括临时）"
