@@ -120,7 +120,8 @@ ACTION_WORDS = {
 #: Wanting to do something («我想注册个公司»): a request, where a firm's bare facts («个体户») are not one.
 _WANTS_TO = re.compile(r"想|要|准备|打算|申请|办")
 #: A message that says who the person is («我是职工医保», «我们是外地户口»), not what they ask for.
-_DESCRIBES_SELF = re.compile(r"^(我|我们|我家|我们家|本人|俺)(是|属于|算|都是)(?!.*(办|申请|咋|怎么|想|要))|"
+_DESCRIBES_SELF = re.compile(rf"^(我|我们|我家|我们家|本人|俺|他|她|他们|她们|(我|俺)[{KIN}]{{1,2}})(是|属于|算|都是)"
+                             r"(?!.*(办|申请|咋|怎么|想|要))|"
                              r"^(?!.*(办|申请|咋|怎么|想|要|吗|不|呢|[?？]))[\u4e00-\u9fff]{0,8}的?"
                              r"(学生|毕业生|老人|职工|工人|农民工?|军人|残疾人|员工|人员|户|者)[。!！]?$")
 #: A question how to get something done («优待证咋办», «怎么申请»), not whether it is needed («需要公证不»).
@@ -173,9 +174,9 @@ _HOW_WHERE = r"(怎么|咋个?|如何|啷个|去哪儿?|哪里|哪儿|哪点|在
 _RECEIVED_HOW = re.compile(rf"{_HOW_WHERE}(领|申领|领取)|"
                            r"(贷|取|提)(多少|好多)|额度|(补贴|补助|津贴|待遇|救助|抚恤金?)(的)?(标准|金额)|"
                            r"(能|可以|能不能|可不可以)报(销)?(不|吗|么|嘛|没)?$")
-#: How to claim money back («生孩子的费用咋报», «医药费怎么报销»): costs one had, not a fee — 报名, 报到, 报考 … are no
-#: claim.
-_CLAIMED_HOW = re.compile(rf"{_HOW_WHERE}(报销|报账|报(?![名到考警案价关]))")
+#: How to claim money back («生孩子的费用咋报», «医药费怎么报销», «报销咋弄»): costs one had, not a fee — 报名, 报到,
+#: 报考 … are no claim.
+_CLAIMED_HOW = re.compile(rf"{_HOW_WHERE}(报销|报账|报(?![名到考警案价关]))|(报销|报账)(手续)?(要|该|得)?(怎么|咋个?|如何|啷个)")
 #: How much, of anything («一个月多少», «能报好多»).
 _HOW_MUCH = re.compile(r"多少|好多|几多|几百|几千")
 #: A cost said as one: what is charged or paid for the service («要收费不», «办这个要多少钱», «工本费好多»).
@@ -827,7 +828,9 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     if len(naming) == 1 and not _names_ours(text, parse, current, naming[0]):
         return naming[0]  # («办个继承公证» after 公证业务预约办理 names ours last: a 公证)
     found = _found_clearly(parse, kb) if answering else None
-    if found is not None and found.code in members:
+    # (who the person is says which option, not a matter related to them: «我是听力残疾» after the 残疾人证 options)
+    chosen = {x.code for c in state.candidates for x in family(kb, kb.get(c)) if kb.get(c)} if by == "self" else members
+    if found is not None and found.code in chosen:
         return found  # «公司的» after 营业执照's options finds 公司设立登记 clearly (with the question: 分公司设立登记)
     apart = said_apart(text, list(members.values())) if len(members) > 1 else None
     itself = {str(h.get("code")) for h in [*(parse.get("matters") or [])[:3], parse.get("named_matter") or {}]}
@@ -855,6 +858,8 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
                 and says_words_of(text, m, current)}
         if same:
             best, fit = _best_member(nlu, f"{state.topic_text} {text}", text, same)
+        elif kept & _AFTER_GETTING and not _kinds(best) & _AFTER_GETTING and not _names_other(parse, set(members), kb):
+            return current  # «个体户的» after 证照遗失补领: whose licence was lost, not a new 个体工商户设立登记
     if answering and _ADVICE.search(best.name) and not QUESTION.search(text):
         # a statement of the situation given instead of picking is about having it done, not advice on it
         # («从外地转回来» after 学籍异动办理 and 学籍异动政策咨询 offered)

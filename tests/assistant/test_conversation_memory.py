@@ -920,3 +920,24 @@ def test_what_about_a_card_is_about_getting_that_card(chat):
     chat("居住证要带啥")
     last = chat("那身份证呢")  # not 临时身份证明 (身份证明 is another word), not 挂失 (nothing says it was lost)
     assert last["matter"]["name"] == "居民身份证办理（包括临时）"
+
+
+def test_a_detail_saying_no_kind_after_a_reissue_keeps_the_reissue(chat):
+    assert chat("营业执照掉了")["matter"]["name"] == "证照遗失补领、换发申请"
+    assert chat("是个体户的")["matter"]["name"] == "证照遗失补领、换发申请"  # (not 个体工商户设立登记: nothing new)
+
+
+def test_who_a_relative_is_keeps_the_matter(chat):
+    assert chat("我妈住院了")["matter"]["name"] == "住院费用报销"
+    assert chat("她是城乡居民医保")["matter"]["name"] == "住院费用报销"  # (not 城乡居民参保登记: she is insured)
+
+
+def test_how_to_claim_after_a_claim_matter_is_its_card_not_its_fee(chat):
+    chat("住院费用报销")
+    last = chat("报销怎么弄")
+    assert (last["intent"], last["matter"]["name"]) == ("ask_matter", "住院费用报销")
+
+
+def test_who_the_person_is_after_options_picks_an_option_not_a_related_matter(chat):
+    assert any("残疾人证新办" in b for b in _buttons(chat("残疾人证")))
+    assert chat("我是视力残疾")["matter"]["name"] == "残疾人证新办"
