@@ -192,6 +192,8 @@ _INCOME_ASKED = re.compile(r"(收入|工资|存款|财产|低于|不超过|超�
 _SPENT = re.compile(r"(花|用|出|垫|付|垫付|自费|交)了(好多|很多|不少|多少|几[十百千万]|[0-9一二三四五六七八九十两几]+[万千百块元])(块)?钱?")
 #: A matter's name that says it pays («失业保险金申领», «高龄津贴发放»).
 _PAYS = re.compile(r"金|津贴|补贴|补助|待遇|救助|奖励|抚恤|报销")
+#: Which of several («有啥补贴», «哪些能报»), not whether.
+_WHICH = re.compile(r"啥|什么|哪些|哪几|几种")
 #: A question for money one receives («盲人有啥补贴», «有没有补助»).
 _ASKS_PAY = re.compile(r"补贴|补助|津贴|救助|抚恤|领钱|发钱|有钱")
 #: Words of a firm: a policy question with one asks for the firm policies («小微企业有啥补贴»).
@@ -1249,6 +1251,12 @@ def _policy_for_people(parse: dict[str, Any], state: DialogueState, kb: Any, nlu
     # (the conversation's matter, or the first of the options offered: «我儿子是残疾人», options, «有没有补助»)
     code = state.matter_code or (state.candidates[0] if state.candidates else None)
     current = kb.get(code) if code else None
+    asked = _ASKS_PAY.findall(text)
+    if state.matter_code and current is not None and asked and _short_question(text) and not _WHICH.search(text) \
+            and all(w in " ".join([current.name, *current.aliases]) for w in asked):
+        # whether the conversation's matter pays, asked in its words: «有补贴吗» after 事实无人抚养儿童…基本生活补贴发放
+        # («有啥补贴» asks which there are)
+        return _with_matter(parse, "ask_matter", current.code, current.name, "for_people")
     earlier = state.topic_text if _for_people(current) else "" if current is not None else state.said_before
     if nlu is not None and earlier:  # («老汉儿八十多了», placed nowhere, then «有啥补贴不»)
         both = nlu.parse(f"{earlier} {text}")

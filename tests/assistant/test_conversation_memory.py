@@ -941,3 +941,11 @@ def test_how_to_claim_after_a_claim_matter_is_its_card_not_its_fee(chat):
 def test_who_the_person_is_after_options_picks_an_option_not_a_related_matter(chat):
     assert any("残疾人证新办" in b for b in _buttons(chat("残疾人证")))
     assert chat("我是视力残疾")["matter"]["name"] == "残疾人证新办"
+
+
+def test_what_the_conversations_matter_pays_asked_in_its_words_is_that_matter(chat):
+    chat("孩子父母都不在身边")
+    assert chat("没人管")["matter"]["name"] == "事实无人抚养儿童认定及基本生活补贴发放"
+    last = chat("有补贴吗")  # (it offered 创业补贴申请 and 购房补贴申请 beside it)
+    assert last["matter"]["name"] == "事实无人抚养儿童认定及基本生活补贴发放"
+    assert not any("创业补贴" in b for b in _buttons(last)), _buttons(last)
