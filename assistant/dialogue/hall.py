@@ -49,8 +49,10 @@ def hall_answer(ctx: StepContext) -> None:
 
 @step("action_complaint")
 def complaint(ctx: StepContext) -> None:
-    """A complaint: where it is handled, and the offer to register it with a helper now."""
-    ctx.text(say("complaint.channels"))
+    """A complaint: where it is handled, and the offer to register it with a helper now (more of it, told right
+    after — «窗口人员让我跑了三趟» — is acknowledged, not answered with the channels again)."""
+    detail = ctx.tracker.latest_message.get("interpreted") == "complaint_detail"
+    ctx.text(say("complaint.detail" if detail else "complaint.channels"))
     ctx.reply(buttons([(say("button.complaint_ticket"), payload("complain_ticket"))]))
 
 

@@ -1620,6 +1620,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if no_fee is not None:
         parse = _as_intent(parse, "ask_matter", no_fee)
         intent = "ask_matter"
+        if state.matter_code and not state.form and not parse.get("matters"):
+            # («多少钱» after 养老保险定期待遇领取资格认证, of a matter that names 待遇: its card — what it pays, what it
+            # costs — never «没太明白»)
+            return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", no_fee)
     if intent in {"ask_time", "ask_hall"} and _PAYS.search(state.matter_name or "") and _RECEIVED_HOW_LONG.search(text):
         # «能领多久» after 失业保险金申领: for how long it is paid (its card), not how long it takes to process
         parse = _as_intent(parse, "ask_matter", "received_how_long")
@@ -1687,15 +1691,16 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «退役了», read as a goodbye, names 退役报到 when nothing else is going on («我婆婆瘫在床上» gets the offer of
         # 上门办 and 帮办代办, not the card of 上门办服务预约)
         return _with_matter(parse, "ask_matter", aside.code, aside.name, "named_matter")
+    if state.last_intent == "complain" and not QUESTION.search(text) and not _WANTS_TO.search(text) \
+            and not any(m is not None and called_by_name(text, m, 3) for m in map(kb.get, strong)):
+        # «昨天下午在社保窗口» right after a complaint says when and where: more of the complaint, not a matter (nor
+        # «没太明白» for «窗口人员让我跑了三趟», read as a goodbye)
+        return _as_intent(parse, "complain_ticket" if _REGISTER.search(text) else "complain", "complaint_detail")
     if intent in SOCIAL_WORDS and not SOCIAL_WORDS[intent].search(text) and not parse.get("matters") \
             and not (state.matter_code or state.candidates or state.form) \
             and not (hall_topic is not None and hall_topic(text) is not None):
         # «老汉儿八十多了» is no goodbye (and «你们中午休息不», read as a greeting, asks the hall's lunch break)
         return _as_intent(parse, "nlu_fallback", "no_social_words")
-    if state.last_intent == "complain" and not QUESTION.search(text) and not _WANTS_TO.search(text) \
-            and not any(m is not None and called_by_name(text, m, 3) for m in map(kb.get, strong)):
-        # «昨天下午在社保窗口» right after a complaint says when and where: more of the complaint, not a matter
-        return _as_intent(parse, "complain_ticket" if _REGISTER.search(text) else "complain", "complaint_detail")
     if _COMPLAINT.search(text):
         name = "complain_ticket" if _REGISTER.search(text) else "complain"
         out = dict(parse, intent={"name": name, "confidence": 1.0}, interpreted="complaint")

@@ -949,3 +949,20 @@ def test_what_the_conversations_matter_pays_asked_in_its_words_is_that_matter(ch
     last = chat("有补贴吗")  # (it offered 创业补贴申请 and 购房补贴申请 beside it)
     assert last["matter"]["name"] == "事实无人抚养儿童认定及基本生活补贴发放"
     assert not any("创业补贴" in b for b in _buttons(last)), _buttons(last)
+
+
+def _texts(reply: dict) -> str:
+    return " ".join(p.get("text", "") for p in reply["replies"] if p["type"] == "text")
+
+
+def test_what_happened_told_after_a_complaint_is_acknowledged_with_the_offer_to_register_it(chat):
+    chat("我要投诉")
+    last = chat("窗口人员让我跑了三趟")  # (read as a goodbye: it was «没太明白»)
+    assert last["intent"] == "complain" and "明白了" in _texts(last), last
+    assert any("登记投诉" in b for b in _buttons(last))
+
+
+def test_how_much_after_a_matter_that_names_what_it_pays_is_never_not_understood(chat):
+    chat("养老认证")
+    last = chat("多少钱")  # (how much it pays or costs: its card tells both)
+    assert last["matter"]["name"] == "养老保险定期待遇领取资格认证" and "没太明白" not in _texts(last)
