@@ -130,6 +130,8 @@ _HOW_TO = re.compile(r"(咋|怎么|怎样|如何|啷个)(个|样)?(办|弄|整|�
 #: «社保有补贴吗»), not whether a thing is needed («需要公证不»).
 _ASKS_FOR_IT = re.compile(r"办(啥|什么|哪些)|(啥|什么|哪些)(证|手续|许可)|^(能|可以|能不能|可不可以)|有没有|"
                           r"有[^，,。？?]{0,6}(吗|不|没)[？?]?$")
+#: Whether someone can do or have something («孩子能在成都读书不», «我老婆可以随迁吗»).
+_SOMEONE_CAN = re.compile(r"^[\u4e00-\u9fff]{1,4}?(能|可以|能不能|可不可以)[\u4e00-\u9fff]{2,10}(吗|不|么|没)[？?]?$")
 #: Words of a detail (what to bring, where, how long, what it costs): «那材料呢» asks the detail.
 _DETAIL_WORDS = re.compile(r"材料|资料|证件|带|哪|地方|地点|地址|时间|多久|好久|几天|钱|费|收(?!入|养)")
 #: Words of a question about a service itself rather than a request for it.
@@ -798,7 +800,9 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
             # (one the message finds strongly itself, by words the others named do not share, is the one: «那失业金呢»
             # after 失业登记; «需要预约不» after 婚姻登记 names 结婚登记预约 and 离婚登记预约 alike)
             own = {x.code for x in family(kb, current)}
-            first = next(iter(_strong(parse)), None)
+            # (or clearly, asking whether someone can: «孩子能在成都读书不» after 居住证办理 → 随迁子女入学)
+            clear = _found_clearly(parse, kb) if _SOMEONE_CAN.search(text) else None
+            first = next(iter(_strong(parse)), None) or (clear.code if clear is not None else None)
             if first in naming and _bigrams(text) & _named_words(naming[first]) - set().union(
                     *(_named_words(m) for c, m in naming.items() if c != first)):
                 return naming[first]

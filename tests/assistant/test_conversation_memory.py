@@ -966,3 +966,9 @@ def test_how_much_after_a_matter_that_names_what_it_pays_is_never_not_understood
     chat("养老认证")
     last = chat("多少钱")  # (how much it pays or costs: its card tells both)
     assert last["matter"]["name"] == "养老保险定期待遇领取资格认证" and "没太明白" not in _texts(last)
+
+
+def test_whether_someone_can_have_a_related_matter_found_clearly_is_about_it(chat):
+    assert chat("办了居住证")["matter"]["name"] == "居住证办理"
+    # (the card offers 随迁子女入学; read with «办了居住证», the members rank 居住证办理 first)
+    assert chat("孩子能在成都读书不")["matter"]["name"] == "进城务工人员随迁子女接受义务教育入学申请办理"
