@@ -130,6 +130,10 @@ _HOW_TO = re.compile(r"(咋|怎么|怎样|如何|啷个)(个|样)?(办|弄|整|�
 #: «社保有补贴吗»), not whether a thing is needed («需要公证不»).
 _ASKS_FOR_IT = re.compile(r"办(啥|什么|哪些)|(啥|什么|哪些)(证|手续|许可)|^(能|可以|能不能|可不可以)|有没有|"
                           r"有[^，,。？?]{0,6}(吗|不|没)[？?]?$")
+#: The place every matter here is of: no word of what is asked («我刚来成都打工…»).
+_OUR_PLACES = frozenset({"成都", "金牛", "四川"})
+#: Which certificates or procedures to get («需要办什么证», «要办哪些手续»), not what to bring («要带什么证件»).
+_WHICH_TO_GET = re.compile(r"办(个|些)?(啥子?|什么|哪些|哪几个?)(证|照|手续|许可)")
 #: Whether someone can do or have something («孩子能在成都读书不», «我老婆可以随迁吗»).
 _SOMEONE_CAN = re.compile(r"^[\u4e00-\u9fff]{1,4}?(能|可以|能不能|可不可以)[\u4e00-\u9fff]{2,10}(吗|不|么|没)[？?]?$")
 #: Words of a detail (what to bring, where, how long, what it costs): «那材料呢» asks the detail.
@@ -1620,6 +1624,14 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «公司把我辞退了» read as erasing: a question about the matter it names strongly, else not understood
         parse = _as_intent(parse, "ask_matter" if strong else "nlu_fallback", "no_erase_words")
         intent = parse["intent"]["name"]
+    if intent == "ask_materials" and _WHICH_TO_GET.search(text) and not MATERIAL_WORDS.search(text):
+        # «我刚来成都打工，需要办什么证» asks which matters, not what to bring to one («您想问哪个事项要带哪些材料»)
+        parse = _as_intent(parse, "ask_matter", "which_to_get")
+        intent = "ask_matter"
+        top = _top(parse, kb)[0]
+        said = _bigrams(text) - _OUR_PLACES
+        if top is not None and len(parse.get("matters") or []) >= 2 and not said & _named_words(top):
+            parse["ambiguous"] = True  # (found by meaning alone, the best match is a guess: the three are offered)
     no_fee = _no_fee_asked(parse, state, kb) if intent == "ask_fee" else None
     if no_fee is not None:
         parse = _as_intent(parse, "ask_matter", no_fee)

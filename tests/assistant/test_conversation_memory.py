@@ -972,3 +972,13 @@ def test_whether_someone_can_have_a_related_matter_found_clearly_is_about_it(cha
     assert chat("办了居住证")["matter"]["name"] == "居住证办理"
     # (the card offers 随迁子女入学; read with «办了居住证», the members rank 居住证办理 first)
     assert chat("孩子能在成都读书不")["matter"]["name"] == "进城务工人员随迁子女接受义务教育入学申请办理"
+
+
+def test_which_certificates_a_newcomer_needs_offers_matters_not_which_matter_to_bring_things_for(chat):
+    last = chat("我刚来成都打工，需要办什么证")  # (read as a materials question: «您想问哪个事项要带哪些材料»)
+    assert last["intent"] == "ask_matter" and "居住证办理" in _buttons(last), last
+
+
+def test_which_certificates_a_named_business_needs_is_its_card(chat):
+    last = chat("开个小卖部要办什么证")
+    assert last["matter"]["name"] == "个体工商户设立登记"
