@@ -130,10 +130,12 @@ _HOW_TO = re.compile(r"(咋|怎么|怎样|如何|啷个)(个|样)?(办|弄|整|�
 #: «社保有补贴吗»), not whether a thing is needed («需要公证不»).
 _ASKS_FOR_IT = re.compile(r"办(啥|什么|哪些)|(啥|什么|哪些)(证|手续|许可)|^(能|可以|能不能|可不可以)|有没有|"
                           r"有[^，,。？?]{0,6}(吗|不|没)[？?]?$")
+#: The words asking which («啥子», «哪些» …).
+_WHICH_WORDS = r"啥子?|什么|哪些|哪几个?"
 #: The place every matter here is of: no word of what is asked («我刚来成都打工…»).
 _OUR_PLACES = frozenset({"成都", "金牛", "四川"})
 #: Which certificates or procedures to get («需要办什么证», «要办哪些手续»), not what to bring («要带什么证件»).
-_WHICH_TO_GET = re.compile(r"办(个|些)?(啥子?|什么|哪些|哪几个?)(证|照|手续|许可)")
+_WHICH_TO_GET = re.compile(rf"办(个|些)?({_WHICH_WORDS})(证|照|手续|许可)")
 #: Whether someone can do or have something («孩子能在成都读书不», «我老婆可以随迁吗»).
 _SOMEONE_CAN = re.compile(r"^[\u4e00-\u9fff]{1,4}?(能|可以|能不能|可不可以)[\u4e00-\u9fff]{2,10}(吗|不|么|没)[？?]?$")
 #: Words of a detail (what to bring, where, how long, what it costs): «那材料呢» asks the detail.
@@ -199,7 +201,7 @@ _SPENT = re.compile(r"(花|用|出|垫|付|垫付|自费|交)了(好多|很多|�
 #: A matter's name that says it pays («失业保险金申领», «高龄津贴发放»).
 _PAYS = re.compile(r"金|津贴|补贴|补助|待遇|救助|奖励|抚恤|报销")
 #: Which of several («有啥补贴», «哪些能报»), not whether.
-_WHICH = re.compile(r"啥|什么|哪些|哪几|几种")
+_WHICH = re.compile(rf"{_WHICH_WORDS}|几种")
 #: A question for money one receives («盲人有啥补贴», «有没有补助»).
 _ASKS_PAY = re.compile(r"补贴|补助|津贴|救助|抚恤|领钱|发钱|有钱")
 #: Words of a firm: a policy question with one asks for the firm policies («小微企业有啥补贴»).
@@ -746,16 +748,20 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     # the options offered and their families (a detail given instead of picking one may fit a sibling of an
     # option better than the options: «我要退休了» after the options for «公积金的事情» → 住房公积金提取（退休）),
     # and the matters the question named as much as the current one («我爸70了» after «优待证咋办»: the 老年人 one)
+    of_options: set[str] = set()  # (the options' families)
     for code in (state.candidates if answering else []) + state.topic_matters:
         alike = kb.get(code)
         for m in (family(kb, alike) if answering and code in state.candidates else [alike]) if alike else []:
             members.setdefault(m.code, m)
-    if answering:
+            if code in state.candidates:
+                of_options.add(m.code)
+    found = _found_clearly(parse, kb) if answering else None
+    if found is not None:
         # the matter the detail finds clearly, whose names say every word of the earlier question, is of what was
         # asked as much as the options are («我要退休了» after the options for «养老保险»: 企业职工基本养老保险正常退休申请,
         # of no option's family)
-        asked, found = _bigrams(strip_frame(state.topic_text)), _found_clearly(parse, kb)
-        if found is not None and asked and asked <= _named_words(found):
+        question = _bigrams(strip_frame(state.topic_text))
+        if question and question <= _named_words(found):
             members.setdefault(found.code, found)
     crossing = [c for c in parse.get("matters") or [] if c.get("code") in members]
     strong = _strong(parse)
@@ -837,10 +843,8 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         if said and not answering else []
     if len(naming) == 1 and not _names_ours(text, parse, current, naming[0]):
         return naming[0]  # («办个继承公证» after 公证业务预约办理 names ours last: a 公证)
-    found = _found_clearly(parse, kb) if answering else None
     # (who the person is says which option, not a matter related to them: «我是听力残疾» after the 残疾人证 options)
-    chosen = {x.code for c in state.candidates for x in family(kb, kb.get(c)) if kb.get(c)} if by == "self" else members
-    if found is not None and found.code in chosen:
+    if found is not None and found.code in (of_options if by == "self" else members):
         return found  # «公司的» after 营业执照's options finds 公司设立登记 clearly (with the question: 分公司设立登记)
     apart = said_apart(text, list(members.values())) if len(members) > 1 else None
     itself = {str(h.get("code")) for h in [*(parse.get("matters") or [])[:3], parse.get("named_matter") or {}]}
