@@ -32,7 +32,7 @@ from typing import Any
 from assistant.dialogue.state import DialogueState
 from assistant.preservice.numbers import find_booking_numbers
 from knowledge.hall_questions import HALL_ONLY_TOPICS, HallTopic
-from nlu.intents import COST_WORDS, FEE_WORDS, MATERIAL_WORDS, SOCIAL_WORDS, label_question
+from nlu.intents import ANSWER_CLAUSE, COST_WORDS, FEE_WORDS, MATERIAL_WORDS, SOCIAL_WORDS, label_question
 from nlu.rerank import VariantCues
 from nlu.text import KIN, WHAT_ABOUT as _WHAT_ABOUT, strip_frame, what_about
 
@@ -202,6 +202,8 @@ _SPENT = re.compile(r"(花|用|出|垫|付|垫付|自费|交)了(好多|很多|�
 _PAYS = re.compile(r"金|津贴|补贴|补助|待遇|救助|奖励|抚恤|报销")
 #: Which of several («有啥补贴», «哪些能报»), not whether.
 _WHICH = re.compile(rf"{_WHICH_WORDS}|几种")
+#: A question no yes or no answers («有啥条件», «咋个弄», «要多少»): it asks what, how, where or how much.
+_ASKS_WHAT = re.compile(rf"{_WHICH_WORDS}|怎么|咋|哪|多少|几|谁")
 #: A question for money one receives («盲人有啥补贴», «有没有补助»).
 _ASKS_PAY = re.compile(r"补贴|补助|津贴|救助|抚恤|领钱|发钱|有钱")
 #: Words of a firm: a policy question with one asks for the firm policies («小微企业有啥补贴»).
@@ -637,7 +639,7 @@ def _selection(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) 
         and bool(words & _named_words(other) - taken)
     # nor when it finds a sibling of an option not shown and not the option of that kind (:func:`_by_kind`)
     near = {x.code for o in options for x in family(kb, o)} - {o.code for o in options}
-    for pick in (lambda g, w: _by_words(w, g, aliases=False), lambda g, w: _by_words(w, g),
+    for pick in (_by_names, lambda g, w: _by_words(w, g),
                  lambda g, w: None if elsewhere else _by_kind(t, g, parse, near)):
         for group, w in groups:
             picked = pick(group, w)
@@ -725,6 +727,17 @@ def _own_word_counts(words: set[str], options: list[Any], aliases: bool = True) 
     common = set.intersection(*(_bigrams(n[len(start):]) for n in names)) | _bigrams(start) if len(options) > 1 \
         else set()
     return [len(words & (w - common)) for w in own]
+
+
+def _by_names(options: list[Any], words: set[str]) -> Any:
+    """The one option whose names' own words share the most of ``words`` (:func:`_by_words`), unless another option,
+    its aliases counted, shares more of them than it does: «上户口要带啥» says 户口 of 户口变更's name, but 上户 and 户口
+    of 出生登记（新生儿入户）'s alias 新生儿上户口 (that one is then chosen by the aliases, when it is the only one)."""
+    picked = _by_words(words, options, aliases=False)
+    if picked is None:
+        return None
+    counts = _own_word_counts(words, options)
+    return picked if counts[options.index(picked)] == max(counts) else None
 
 
 def _by_words(words: set[str], options: list[Any], aliases: bool = True) -> Any:
@@ -1046,12 +1059,21 @@ def _asks_about_material(parse: dict[str, Any], state: DialogueState, kb: Any) -
     return "ask_materials" if _names_material(text, current) else None
 
 
+#: What a material's name may end with besides what it is of: «体检表», «体检证明» are of a 体检.
+_PAPER = re.compile(r"(证明|表|单)$")
+
+
 def _names_material(text: str, m: Any) -> bool:
-    """Whether ``text`` names one of ``m``'s materials (its name or an alias, whole or by two of its words)."""
+    """Whether ``text`` names one of ``m``'s materials (its name or an alias, whole or by two of its words, or what
+    it is the paper of, when that is asked to be done: «要体检不» names 体检表; «收入多少才能办» asks no 收入证明)."""
     words = _bigrams(text)
     for material in getattr(m, "materials", None) or []:
         names = [getattr(material, "name", ""), *(getattr(material, "aliases", None) or [])]
         if any(len(n) >= 2 and (n in text or len(_bigrams(n) & words) >= 2) for n in names):
+            return True
+        of = {_PAPER.sub("", n) for n in names if _PAPER.search(n)}
+        if any(len(w) >= 2 and re.search(f"(要|需要|得)先?{re.escape(w)}", text) and not _bigrams(w) & _kind_words()
+               for w in of):
             return True
     return False
 
@@ -1075,9 +1097,8 @@ def _detail_asked(parse: dict[str, Any], state: DialogueState, kb: Any, strong: 
     if parse["intent"]["name"] != "ask_matter" or not state.matter_code:
         return None
     text = str(parse.get("text") or "")
-    current, words = kb.get(state.matter_code), _bigrams(text)
-    if current is not None and _short_question(text) and not _WHAT_ABOUT.match(text) and words & _named_words(current) \
-            and not any(words & (_named_words(m) - _named_words(current)) for m in map(kb.get, strong) if m):
+    current = kb.get(state.matter_code)
+    if current is not None and _only_our_words(text, current, strong, kb):
         return _near_detail(parse) or "ask_matter"  # «要预约吗» after 离婚登记预约: its words, none of 结婚登记预约's own
     if strong:
         return None
@@ -1149,7 +1170,10 @@ def _together_with(parse: dict[str, Any], state: DialogueState, kb: Any) -> str:
         close = len(hits) == 2 and hits[0] - hits[1] <= 2 * SIBLING_GAP
         what_about = bool(_WHAT_ABOUT.match(str(parse.get("text") or ""))) \
             and not _another_field(str(parse.get("text") or ""), state, kb)
-        return state.topic_text if parse.get("ambiguous") or close or what_about else ""
+        # (or options for who the person is, told: «我是外地户口» → options → «孩子在金牛读小学» is about the child of
+        # someone not from here, 随迁子女入学, not any child's 入学)
+        who = bool(_DESCRIBES_SELF.match(state.topic_text or "")) and not QUESTION.search(state.topic_text or "")
+        return state.topic_text if parse.get("ambiguous") or close or what_about or who else ""
     if state.matter_code:  # «那卖烟的呢», placed nowhere alone, after 个体工商户设立登记 for «打算开个便利店»
         text = str(parse.get("text") or "")
         unplaced = parse["intent"]["name"] in {"out_of_scope", "nlu_fallback"}
@@ -1341,12 +1365,23 @@ def _one_together(nlu: Any, earlier: str, text: str, kb: Any = None) -> dict[str
     return {"code": apart.code, "name": apart.name, "score": float(hits[0].get("score") or 0)}
 
 
+def _only_our_words(text: str, current: Any, strong: list[str], kb: Any) -> bool:
+    """Whether a short question (no «那X呢») says a word of the current matter's names and, of the matters it finds
+    strongly, no word the current one is not called by: «在哪预约» after 离婚登记预约 finds 结婚登记预约 by 预约 alone."""
+    words = _bigrams(text)
+    return _short_question(text) and not _WHAT_ABOUT.match(text) and bool(words & _named_words(current)) \
+        and not any(words & (_named_words(m) - _named_words(current)) for m in map(kb.get, strong) if m)
+
+
 def _same_matter_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> bool:
     """Whether a detail question («结婚登记在哪办» after 涉外婚姻登记) found a matter of the current one's kin by
-    words that do not tell it apart from the current one: it asks about the current one."""
+    words that do not tell it apart from the current one, or is short and says only words of the current one
+    (:func:`_only_our_words`): it asks about the current one."""
     current = kb.get(state.matter_code) if state.matter_code else None
     if current is None or parse["intent"]["name"] not in DETAIL_INTENTS:
         return False
+    if _only_our_words(str(parse.get("text") or ""), current, _strong(parse), kb):
+        return True
     found = _top(parse, kb)[0]
     if found is None or found.code == current.code or found.code not in kin(kb, current):
         return False
@@ -1485,8 +1520,8 @@ def _unsure_follow_up(parse: dict[str, Any], state: DialogueState, kb: Any, stro
             return False
         shared = _bigrams(text) & _named_words(hits[0])
         return not shared or shared <= _bigrams(_own_texts(current))
-    if hits and hits[0].code == current.code:
-        return True
+    if any(m.code == current.code for m in hits[:2]):
+        return True  # (ambiguous between the current matter and another: «要办证不» after 犬类准养证核发)
     return short_detail
 
 
@@ -1864,6 +1899,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     together = _read_together(parse, state, kb, nlu, strong)
     if together is not None:
         return together
+    if intent in _ANSWERS and state.matter_code and not state.form and not strong and _ASKS_WHAT.search(text) \
+            and not ANSWER_CLAUSE.match(text):
+        # «有啥条件» after 收养登记, read as a yes, is no answer: it asks about the matter (its card says who may)
+        return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "no_answer")
     # a greeting, thanks or goodbye without its words («刚出生的» read as a greeting) may be a detail; with them
     # («好的，再见») it is none
     said = intent in SOCIAL_WORDS and bool(SOCIAL_WORDS[intent].search(text))
@@ -1880,7 +1919,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             same = refined.code == state.matter_code and bool(QUESTION.search(text))
             # («那离职的呢» right after the 租房 one's materials asks the 离职 one's)
             again = state.last_intent if _WHAT_ABOUT.match(text) and state.last_intent in DETAIL_INTENTS else None
-            asked = (_near_detail(parse) if same else None) or again or "ask_matter"
+            # («换证要照片不» after 居民身份证办理 asks whether a 相片 is to be brought: its materials)
+            material = _asks_about_material(parse, state, kb) if same else None
+            asked = material or (_near_detail(parse) if same else None) or again or "ask_matter"
             return _with_matter(parse, asked, refined.code, refined.name, "refinement")
     if intent in SOFT_INTENTS and state.matter_code and not strong and _CANNOT_COME.search(text):
         return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "cannot_come")

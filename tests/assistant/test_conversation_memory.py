@@ -982,3 +982,45 @@ def test_which_certificates_a_newcomer_needs_offers_matters_not_which_matter_to_
 def test_which_certificates_a_named_business_needs_is_its_card(chat):
     last = chat("开个小卖部要办什么证")
     assert last["matter"]["name"] == "个体工商户设立登记"
+
+
+def test_an_option_whose_alias_says_more_of_the_pick_than_anothers_name_is_chosen(chat):
+    first = chat("孩子刚出生")
+    assert "户口变更" in _buttons(first) and "出生登记（新生儿入户）" in _buttons(first), first
+    last = chat("上户口要带啥")  # (户口 of 户口变更's name; 上户口 of 出生登记's alias 新生儿上户口)
+    assert (last["intent"], last["matter"]["name"]) == ("ask_materials", "出生登记（新生儿入户）")
+
+
+@pytest.mark.parametrize("opener, question, want", [
+    ("身份证快过期了", "换证要照片不", "居民身份证办理（包括临时）"),  # (照片: an alias of its 相片)
+    ("驾照到期了", "换证要体检不", "机动车驾驶证期满换证"),  # (体检: what its 体检表 is the paper of)
+])
+def test_whether_to_bring_a_material_of_the_matter_asks_its_materials(chat, opener, question, want):
+    assert chat(opener)["matter"]["name"] == want
+    last = chat(question)
+    assert (last["intent"], last["matter"]["name"]) == ("ask_materials", want)
+
+
+def test_a_short_detail_question_in_the_matters_own_words_stays_on_it(chat):
+    assert chat("离婚要预约不")["matter"]["name"] == "离婚登记预约"
+    last = chat("在哪预约")  # (the search finds 结婚登记预约 first, by 预约 alone)
+    assert (last["intent"], last["matter"]["name"]) == ("ask_location", "离婚登记预约")
+
+
+def test_a_question_read_as_a_yes_asks_about_the_matter(chat):
+    assert chat("我想领养个孩子")["matter"]["name"] == "中国公民收养子女登记"
+    last = chat("有啥条件")  # (read as a yes: it was «好的»)
+    assert (last["intent"], last["matter"]["name"]) == ("ask_matter", "中国公民收养子女登记")
+    assert any(p["type"] == "matter_card" for p in last["replies"]), last
+
+
+def test_a_question_the_search_cannot_tell_from_the_matter_and_another_stays_on_the_matter(chat):
+    assert chat("养了只狗")["matter"]["name"] == "犬类准养证核发"
+    last = chat("要办证不")  # (the search ties it with 不动产转移登记（新建商品房）: options were offered)
+    assert last["matter"]["name"] == "犬类准养证核发" and "不动产首次登记" not in _buttons(last), last
+
+
+def test_who_the_person_is_told_before_options_is_read_with_what_follows(chat):
+    chat("我是外地户口")
+    last = chat("孩子在金牛读小学")
+    assert last["matter"]["name"] == "进城务工人员随迁子女接受义务教育入学申请办理"
