@@ -893,7 +893,12 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         doing = [m for m in offered(state, kb) if not _ADVICE.search(m.name)]
         if len(doing) == 1:
             return doing[0]
-    if best.code != current.code and not answering and _names_ours(text, parse, current, best):
+    if best.code != current.code and not answering and (_names_ours(text, parse, current, best) or (
+            not QUESTION.search(text) and not _WANTS_TO.search(text) and not _cues().of_query(text)
+            and not _bigrams(text) & (_named_words(best) | _bigrams(_own_texts(best))))):
+        # (a statement of the situation that says nothing of the other, nor in its guide's own words, and no wish
+        # or kind of request, tells nothing apart: «70多了» after 最低生活保障, told «我妈一个人住», is not about
+        # 医疗救助; «想转走» after 到档查询 asks 档案转出)
         return current
     if best.code != current.code or answering or named:
         return best  # (named: a matter found strongly by words of ours only, «丢了要补» → 证照遗失补领: ours stays)
@@ -993,9 +998,17 @@ def _naming_members(text: str, current: Any, members: dict[str, Any], kb: Any,
     compete with them): «公积金能用不» after 不动产转移登记 asks about 住房公积金提取（购房）."""
     words = _bigrams(text) - _named_words(current)
     own = {x.code for x in family(kb, current)}
-    related = parse is not None and not _NEEDED.search(text)
-    return {c: m for c, m in members.items() if c != current.code and (words & _named_words(m)) and (
-        c in own or related)}
+    naming = {c: m for c, m in members.items() if c != current.code and words & _named_words(m)}
+    need = _NEEDED.search(text)
+    if parse is None or not need:
+        return {c: m for c, m in naming.items() if c in own or parse is not None}
+    # (the one related matter said before what is needed, that the question finds itself, is what it is needed for:
+    # «认定要体检不» after 教师资格证相关政策咨询 asks about 教师资格认定; «抚恤那个待遇要年年认证吗» after 工伤认定申请
+    # finds other 待遇 than 伤残待遇申领's)
+    subject = _bigrams(text[:need.start()]) & words
+    found = {str(h.get("code")) for h in (parse.get("matters") or [])[:3]}
+    said = [c for c, m in naming.items() if c not in own and c in found and subject & _named_words(m)]
+    return {c: m for c, m in naming.items() if c in own or said == [c]}
 
 
 def _only_a_guess(parse: dict[str, Any], current: Any) -> bool:
@@ -1059,8 +1072,8 @@ def _asks_about_material(parse: dict[str, Any], state: DialogueState, kb: Any) -
     return "ask_materials" if _names_material(text, current) else None
 
 
-#: What a material's name may end with besides what it is of: «体检表», «体检证明» are of a 体检.
-_PAPER = re.compile(r"(证明|表|单)$")
+#: What a material's name may end with besides what it is of: «体检表», «体检合格证明» are of a 体检.
+_PAPER = re.compile(r"(合格)?(证明|表|单)$")
 
 
 def _names_material(text: str, m: Any) -> bool:
@@ -1746,10 +1759,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «退役了», read as a goodbye, names 退役报到 when nothing else is going on («我婆婆瘫在床上» gets the offer of
         # 上门办 and 帮办代办, not the card of 上门办服务预约)
         return _with_matter(parse, "ask_matter", aside.code, aside.name, "named_matter")
-    if state.last_intent == "complain" and not QUESTION.search(text) and not _WANTS_TO.search(text) \
+    if state.last_intent == "complain" and not QUESTION.search(text) \
+            and (not _WANTS_TO.search(text) or _REGISTER.search(text) and not strong) \
             and not any(m is not None and called_by_name(text, m, 3) for m in map(kb.get, strong)):
         # «昨天下午在社保窗口» right after a complaint says when and where: more of the complaint, not a matter (nor
-        # «没太明白» for «窗口人员让我跑了三趟», read as a goodbye)
+        # «没太明白» for «窗口人员让我跑了三趟», read as a goodbye); «我要登记» asks to register it
         return _as_intent(parse, "complain_ticket" if _REGISTER.search(text) else "complain", "complaint_detail")
     if intent in SOCIAL_WORDS and not SOCIAL_WORDS[intent].search(text) and not parse.get("matters") \
             and not (state.matter_code or state.candidates or state.form) \
@@ -1919,8 +1933,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             same = refined.code == state.matter_code and bool(QUESTION.search(text))
             # («那离职的呢» right after the 租房 one's materials asks the 离职 one's)
             again = state.last_intent if _WHAT_ABOUT.match(text) and state.last_intent in DETAIL_INTENTS else None
-            # («换证要照片不» after 居民身份证办理 asks whether a 相片 is to be brought: its materials)
-            material = _asks_about_material(parse, state, kb) if same else None
+            # («换证要照片不» after 居民身份证办理 asks whether a 相片 is to be brought: its materials; so does
+            # «认定要体检不» after 教师资格证相关政策咨询, of 教师资格认定's)
+            material = "ask_materials" if QUESTION.search(text) and not _WHAT_ABOUT.match(text) \
+                and _names_material(text, refined) else None
             asked = material or (_near_detail(parse) if same else None) or again or "ask_matter"
             return _with_matter(parse, asked, refined.code, refined.name, "refinement")
     if intent in SOFT_INTENTS and state.matter_code and not strong and _CANNOT_COME.search(text):

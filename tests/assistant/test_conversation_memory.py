@@ -1024,3 +1024,21 @@ def test_who_the_person_is_told_before_options_is_read_with_what_follows(chat):
     chat("我是外地户口")
     last = chat("孩子在金牛读小学")
     assert last["matter"]["name"] == "进城务工人员随迁子女接受义务教育入学申请办理"
+
+
+def test_a_related_matter_said_before_what_is_needed_is_what_the_question_is_about(chat):
+    assert chat("我要考教师资格证")["matter"]["name"] == "教师资格证相关政策咨询"
+    last = chat("认定要体检不")  # (its 体检合格证明 is of a 体检)
+    assert (last["intent"], last["matter"]["name"]) == ("ask_materials", "教师资格认定")
+
+
+def test_a_statement_that_says_nothing_of_another_matter_keeps_the_matter(chat):
+    chat("低保")
+    assert chat("我妈一个人住")["matter"]["name"] == "最低生活保障"
+    assert chat("70多了")["matter"]["name"] == "最低生活保障"  # (it took 医疗救助对象手工（零星）报销, by meaning)
+
+
+def test_asking_to_register_after_a_complaint_registers_it(chat):
+    chat("我想投诉")
+    chat("社保窗口态度差")
+    assert chat("我要登记")["intent"] == "complain_ticket"  # (read as listing the registered licences)
