@@ -444,7 +444,8 @@ class NLU:
         strongly = bool(hits) and cal.oos_override_threshold > 0 and \
             top >= cal.oos_override_threshold + cal.oos_override_slope * conf
         names_matter = found and strongly
-        if intent == "out_of_scope" and names_matter:
+        # (so does a plan the person states, found well: «我要开个超市» is about opening it, not out of scope)
+        if intent == "out_of_scope" and (names_matter or found and bool(PLAN.match(norm))):
             ranking = [("ask_matter", dict(ranking).get("ask_matter", 0.0)), *ranking]
             intent, conf = ranking[0]
         if not has_cjk(norm) and not found:
@@ -471,9 +472,12 @@ class NLU:
                 # (small talk, which has no words of its own beyond whom it is said to, only strongly: «帮我算个命»
                 # finds 帮办代办 clearly, by «帮»; a plan the person states is no small talk: «我要开个小饭馆»)
                 clear = clear and (intent != "chitchat" or bool(PLAN.match(norm)))
-                if intent in SOCIAL_WORDS and (strongly or clear) and not SOCIAL_WORDS[intent].search(norm):
-                    # «退役了» read as a goodbye: the matter it names goes aside, for the dialogue to use when the
-                    # conversation has no matter (after a matter it is a detail: «我辞职了» after a 公积金 question)
+                unsaid = intent in SOCIAL_WORDS and not SOCIAL_WORDS[intent].search(norm) \
+                    or intent in ANSWER_INTENTS and not ANSWER_CLAUSE.match(norm)
+                if unsaid and (strongly or clear):
+                    # «退役了» read as a goodbye, «不想干了» as a no: the matter it names goes aside, for the dialogue
+                    # to use when the conversation has no matter (after a matter it is a detail: «我辞职了» after a
+                    # 公积金 question)
                     out["named_matter"] = hits[0].as_dict()
                 return out
         elif intent in MATTER_INTENTS and intent != "ask_matter" and unsure and found:

@@ -798,10 +798,13 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
                               or by_meaning) and _fits_better(parse, text, current, members, state, kb, nlu) \
         and not _about_another(text, guess, members)
     if not keep and (_names_other(parse, set(members), kb, by)
-                     or any(m is None or not _says_ours(text, m, set(members), kb) for m in named)) \
-            and not (answering and not _about_another(text, guess, members)
-                     and _options_fit_together(parse, text, state, kb, nlu, members)):
-        return None  # the message names another matter: a new topic (the search with the question: only then)
+                     or any(m is None or not _says_ours(text, m, set(members), kb) for m in named)):
+        together = None if answering else _kin_found_together(parse, text, state, kb, nlu, current, members)
+        if together is not None:
+            return together  # («住院花的钱咋报» after «工伤»: 工伤医疗（康复）费用申报, not 住院费用报销)
+        if not (answering and not _about_another(text, guess, members)
+                and _options_fit_together(parse, text, state, kb, nlu, members)):
+            return None  # the message names another matter: a new topic (the search with the question: only then)
     # every member is scored (not only those that would reach the top of the whole KB) and re-scored among the
     # members, for the earlier question plus the detail and for the detail alone: the earlier question chose the
     # family, the detail is what tells the siblings apart, so it counts twice
@@ -951,6 +954,20 @@ def _options_fit_together(parse: dict[str, Any], text: str, state: DialogueState
         return False
     others = [kb.get(c) for c in _strong(parse) if c not in members]
     return not any(m is not None and called_by_name(text, m, 3) for m in others)
+
+
+def _kin_found_together(parse: dict[str, Any], text: str, state: DialogueState, kb: Any, nlu: Any, current: Any,
+                        members: dict[str, Any]) -> Any:
+    """The other one of ``members`` (the current matter's kin) that the earlier question read with this message
+    names clearly, when the message finds no matter outside them strongly, else ``None``: «住院花的钱咋报» after
+    «工伤» asks about 工伤医疗（康复）费用申报, though alone it finds 住院费用报销 (not strongly); «失业金怎么领» after
+    住房公积金提取（离职） asks about 失业保险金申领."""
+    if any(c not in members for c in _strong(parse)):
+        return None
+    hit = _one_matter(nlu.parse(f"{state.topic_text} {text}"))
+    if hit is None or hit.get("code") == current.code or hit.get("code") not in members:
+        return None
+    return members[hit["code"]]
 
 
 def _a_related_word(parse: dict[str, Any], text: str, current: Any, kb: Any) -> bool:
@@ -1183,9 +1200,11 @@ def _together_with(parse: dict[str, Any], state: DialogueState, kb: Any) -> str:
         close = len(hits) == 2 and hits[0] - hits[1] <= 2 * SIBLING_GAP
         what_about = bool(_WHAT_ABOUT.match(str(parse.get("text") or ""))) \
             and not _another_field(str(parse.get("text") or ""), state, kb)
-        # (or options for who the person is, told: «我是外地户口» → options → «孩子在金牛读小学» is about the child of
-        # someone not from here, 随迁子女入学, not any child's 入学)
-        who = bool(_DESCRIBES_SELF.match(state.topic_text or "")) and not QUESTION.search(state.topic_text or "")
+        # (or options for who the person is or their situation, told: «我是外地户口», «户口在外地» → options →
+        # «孩子在金牛读小学» is about the child of someone not from here, 随迁子女入学, not any child's 入学)
+        topic = state.topic_text or ""
+        who = not QUESTION.search(topic) and not _WHAT_ABOUT.match(str(parse.get("text") or "")) and (
+            bool(_DESCRIBES_SELF.match(topic)) or not _WANTS_TO.search(topic) and len(_CJK.findall(topic)) > 4)
         return state.topic_text if parse.get("ambiguous") or close or what_about or who else ""
     if state.matter_code:  # «那卖烟的呢», placed nowhere alone, after 个体工商户设立登记 for «打算开个便利店»
         text = str(parse.get("text") or "")

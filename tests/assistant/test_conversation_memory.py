@@ -436,7 +436,6 @@ def test_a_matter_word_said_alone_and_read_as_a_goodbye_asks_about_the_matter(ch
 @pytest.mark.parametrize("turns, want", [
     # words two options share: the one the earlier question, read with them, names (not the firm policy list)
     (["营业执照", "个体户"], "个体工商户设立登记"),
-    (["公司不想开了", "咋个注销"], "公司注销登记"),  # not 分公司注销登记
 ])
 def test_words_of_some_of_the_options_choose_among_them(chat, turns, want):
     first = chat(turns[0])
@@ -1042,3 +1041,32 @@ def test_asking_to_register_after_a_complaint_registers_it(chat):
     chat("我想投诉")
     chat("社保窗口态度差")
     assert chat("我要登记")["intent"] == "complain_ticket"  # (read as listing the registered licences)
+
+
+def test_a_firm_its_owner_does_not_want_to_run_any_more_is_to_be_closed(chat):
+    # (不想开: a cue of a cancellation; it offered 公司注销登记, 分公司注销登记 and a third to choose from)
+    assert chat("公司不想开了")["matter"]["name"] == "公司注销登记"
+    assert chat("咋个注销")["matter"]["name"] == "公司注销登记"  # not 分公司注销登记
+
+
+def test_a_kin_matter_the_earlier_question_and_this_one_name_clearly_is_chosen(chat):
+    assert chat("工伤")["matter"]["name"] == "工伤认定申请"
+    last = chat("住院花的钱咋报")  # (alone it finds 住院费用报销; it stayed on 工伤认定申请)
+    assert last["matter"]["name"] == "工伤医疗（康复）费用申报"
+
+
+def test_the_situation_told_before_options_is_read_with_what_follows(chat):
+    chat("户口在外地")
+    last = chat("孩子想上公办小学")  # (it took 出生登记, an option)
+    assert last["matter"]["name"] == "进城务工人员随迁子女接受义务教育入学申请办理"
+
+
+def test_a_no_without_an_answers_words_that_names_a_matter_asks_about_it(chat):
+    assert chat("个体户")["intent"] == "ask_policy"  # (the policies for such firms)
+    last = chat("不想干了")  # (read as a no: «好的»)
+    assert last["matter"]["name"] == "个体工商户注销登记"
+
+
+def test_a_plan_stated_that_finds_a_matter_is_not_out_of_scope(chat):
+    last = chat("我要开个超市")  # (the classifier's reading: out of scope)
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == "个体工商户设立登记"

@@ -439,9 +439,13 @@ def test_a_question_ambiguous_after_options_is_read_with_the_question_before(kb,
     parse = dict(nlu.parse("想把户口落到成都来"), ambiguous=True)
     out = interpret(parse, state, kb, nlu, halls, classify_hall_question)
     assert (out.get("interpreted"), out["matters"][0]["name"]) == ("together", "人才落户（学历、技能人才及高校毕业生落户）")
-    # a question clear on its own is not re-read
-    out = interpret(dict(parse, ambiguous=False), state, kb, nlu, halls, classify_hall_question)
+    # a question clear on its own is not re-read with a question before
+    asked = DialogueState(candidates=state.candidates, topic_text="硕士毕业了要办啥", last_intent="ask_matter")
+    out = interpret(dict(parse, ambiguous=False), asked, kb, nlu, halls, classify_hall_question)
     assert out.get("interpreted") != "together"
+    # (it is with the situation told: the person is still a graduate)
+    out = interpret(dict(parse, ambiguous=False), state, kb, nlu, halls, classify_hall_question)
+    assert (out.get("interpreted"), out["matters"][0]["name"]) == ("together", "人才落户（学历、技能人才及高校毕业生落户）")
 
 
 def _by_names(kb, *names):
