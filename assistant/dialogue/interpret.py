@@ -757,6 +757,8 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         current = kb.get(state.candidates[0])
     if current is None or nlu is None or not state.topic_text or _points(text):
         return None  # («二», «最后那个» with no options offered says nothing of the situation)
+    if not answering and _PURPOSE.search(text) and not QUESTION.search(text):
+        return current  # what it is for: «开餐馆用的» after 健康证 is no 食品经营许可 asked for
     members = kin(kb, current)
     # the options offered and their families (a detail given instead of picking one may fit a sibling of an
     # option better than the options: «我要退休了» after the options for «公积金的事情» → 住房公积金提取（退休）),
@@ -1089,6 +1091,8 @@ def _asks_about_material(parse: dict[str, Any], state: DialogueState, kb: Any) -
     return "ask_materials" if _names_material(text, current) else None
 
 
+#: What the matter is for, said of it («开餐馆用的», «出国要用», «拿去贷款用»).
+_PURPOSE = re.compile(r"(用的|要用|拿去用|拿来用|去用)[。!！的]?$|^(用来|拿来|拿去)")
 #: What a material's name may end with besides what it is of: «体检表», «体检合格证明» are of a 体检.
 _PAPER = re.compile(r"(合格)?(证明|表|单)$")
 
@@ -1670,6 +1674,17 @@ def _as_intent(parse: dict[str, Any], name: str, why: str) -> dict[str, Any]:
     return out
 
 
+def _who_names_no_one(parse: dict[str, Any], text: str, kb: Any) -> bool:
+    """Whether a statement of who the person is finds two matters well (:data:`MATTER_SCORE`) and says no word that
+    tells the first from the second: «我是残疾人» finds 残疾人教育资助申请 and 困难残疾人生活补贴 by 残疾人 alone — the
+    person is to choose, not be answered with the first."""
+    hits = [(kb.get(str(h.get("code"))), float(h.get("score") or 0)) for h in (parse.get("matters") or [])[:2]]
+    if parse.get("ambiguous") or not _DESCRIBES_SELF.match(text) or QUESTION.search(text) or len(hits) < 2 \
+            or any(m is None or score < MATTER_SCORE for m, score in hits):
+        return False
+    return not tells_apart(text, hits[0][0], [hits[1][0]])
+
+
 def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = None, halls: Any = None,
                hall_topic: Any = None, heard_matter: str | None = None) -> dict[str, Any]:
     """Read ``parse`` in the conversation's ``state``.
@@ -1703,6 +1718,8 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         said = _bigrams(text) - _OUR_PLACES
         if top is not None and len(parse.get("matters") or []) >= 2 and not said & _named_words(top):
             parse["ambiguous"] = True  # (found by meaning alone, the best match is a guess: the three are offered)
+    if not (state.matter_code or state.candidates or state.form) and _who_names_no_one(parse, text, kb):
+        parse = dict(parse, ambiguous=True)  # («我是残疾人»: which of the matters for them, asked)
     no_fee = _no_fee_asked(parse, state, kb) if intent == "ask_fee" else None
     if no_fee is not None:
         parse = _as_intent(parse, "ask_matter", no_fee)

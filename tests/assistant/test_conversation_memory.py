@@ -1070,3 +1070,15 @@ def test_a_no_without_an_answers_words_that_names_a_matter_asks_about_it(chat):
 def test_a_plan_stated_that_finds_a_matter_is_not_out_of_scope(chat):
     last = chat("我要开个超市")  # (the classifier's reading: out of scope)
     assert last["intent"] == "ask_matter" and last["matter"]["name"] == "个体工商户设立登记"
+
+
+@pytest.mark.parametrize("who, among", [("我是残疾人", "困难残疾人生活补贴"), ("我是个体户", "个体工商户注销登记")])
+def test_who_the_person_is_that_tells_no_matter_apart_offers_the_matters_to_choose(chat, who, among):
+    last = chat(who)  # (it answered with the card of the first found)
+    assert last["matter"] is None and among in _buttons(last), last
+
+
+def test_what_the_matter_is_for_keeps_the_matter(chat):
+    assert chat("想办个健康证")["matter"]["name"] == "食品行业从业人员预防性体检合格证办理"
+    last = chat("开餐馆用的")  # (it took 食品(含保健食品)经营许可核发)
+    assert last["matter"]["name"] == "食品行业从业人员预防性体检合格证办理"
