@@ -88,11 +88,19 @@ _GOES_ELSEWHERE = re.compile(r"(?P<to>[\u4e00-\u9fff]{2,})(怎么走|怎么去|�
 _HERE = re.compile(r"你们|这里|那里|这儿|那儿|这边|那边")
 
 
+#: A wish to ask, saying nothing of what («我想问个事», «打听一下», «有个事想咨询下»).
+_ASKS_TO_ASK = re.compile(r"(你好|您好)?[，,]?(请问|我|我们)?(有个事|有点事)?(想|要)?(问|打听|咨询)(你|您)?(个|点|一下|下)?"
+                          r"(事|事情|问题)?(哈|嘛|啊|呀)?[。!！?？]?")
+#: How one goes, said before where to («坐地铁», «开车去»): no destination.
+_BY_MEANS = re.compile(r"^(坐|乘|搭|打|开|骑)(地铁|轻轨|公交车?|公车|车|的士?|出租车?|摩托车?|电瓶车|自行车)(去|到)?|^走路(去|到)?")
+
+
 def _goes_elsewhere(text: str, halls: Any) -> bool:
-    """Whether a message asks the way to a destination of its own, not a hall (nor «你们那儿», «大厅»)."""
+    """Whether a message asks the way to a destination of its own, not a hall (nor «你们那儿», «大厅»; «坐地铁咋走»
+    says how, not where to)."""
     m = _GOES_ELSEWHERE.search(text)
-    return m is not None and not _HALL_WORDS.search(m.group("to")) and not _HERE.search(m.group("to")) \
-        and halls.find(text) is None
+    to = _BY_MEANS.sub("", m.group("to")) if m is not None else ""
+    return len(to) >= 2 and not _HALL_WORDS.search(to) and not _HERE.search(to) and halls.find(text) is None
 
 
 #: Hall words that also describe where a matter is done (its places name the window).
@@ -1786,6 +1794,8 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         return _as_intent(parse, "erase_my_data", "erase")
     if state.last_intent == "erase_my_data" and (intent in _ERASE_YES or intent in _ERASE_NO):
         return _as_intent(parse, "erase_confirm" if intent in _ERASE_YES else "erase_cancel", "erase_answer")
+    if _ASKS_TO_ASK.fullmatch(text.strip()) and not state.form:
+        return _as_intent(parse, "greet", "asks_to_ask")  # «我想问个事»: the greeting's «想办啥子事，直接告诉我»
     if (intent in _ANSWERS or _FILLER.fullmatch(text)) and not (state.matter_code or state.candidates or state.form) \
             and state.last_intent in _ASKS_NOTHING:
         return _as_intent(parse, "nlu_fallback", "answers_nothing")  # «嗯嗯嗯», «呃» when nothing was asked

@@ -1082,3 +1082,15 @@ def test_what_the_matter_is_for_keeps_the_matter(chat):
     assert chat("想办个健康证")["matter"]["name"] == "食品行业从业人员预防性体检合格证办理"
     last = chat("开餐馆用的")  # (it took 食品(含保健食品)经营许可核发)
     assert last["matter"]["name"] == "食品行业从业人员预防性体检合格证办理"
+
+
+def test_how_to_get_there_by_a_means_of_transport_after_the_halls_address_is_about_the_hall(chat):
+    assert chat("你们在哪")["intent"] == "ask_hall"
+    last = chat("坐地铁咋走")  # («坐地铁» was read as a destination of its own: out of scope)
+    assert last["intent"] == "ask_hall", last
+    assert chat("坐地铁去春熙路咋走")["intent"] == "out_of_scope"  # (a destination of its own)
+
+
+def test_a_wish_to_ask_that_says_nothing_of_what_is_answered_with_what_to_ask(chat):
+    last = chat("我想问个事")  # (it was «没太明白»)
+    assert last["intent"] == "greet" and "没太明白" not in _texts(last), last
