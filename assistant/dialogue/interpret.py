@@ -807,6 +807,15 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     keep = not answering and (size <= _SHORT_QUESTION or size <= _SHORT_QUESTION + 2 and bool(QUESTION.search(text))
                               or by_meaning) and _fits_better(parse, text, current, members, state, kb, nlu) \
         and not _about_another(text, guess, members)
+    # a kind of request no member is of, said after the matter, is asked of what the earlier question named: the
+    # matter of that kind the two read together find clearly («医保卡 → 丢了»: 社会保障卡补领, for 医保电子凭证申领
+    # is never lost)
+    asked = _cues().of_query(text)
+    if asked and not answering and not any(asked & _kinds(m) for m in members.values()):
+        hit = _one_together(nlu, state.topic_text, text, kb)
+        other = kb.get(str(hit.get("code"))) if hit is not None else None
+        if other is not None and other.code not in members and asked & _kinds(other):
+            return other
     if not keep and (_names_other(parse, set(members), kb, by)
                      or any(m is None or not _says_ours(text, m, set(members), kb) for m in named)):
         together = None if answering else _kin_found_together(parse, text, state, kb, nlu, current, members)

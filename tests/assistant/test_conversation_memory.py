@@ -1094,3 +1094,9 @@ def test_how_to_get_there_by_a_means_of_transport_after_the_halls_address_is_abo
 def test_a_wish_to_ask_that_says_nothing_of_what_is_answered_with_what_to_ask(chat):
     last = chat("我想问个事")  # (it was «没太明白»)
     assert last["intent"] == "greet" and "没太明白" not in _texts(last), last
+
+
+def test_a_kind_of_request_no_related_matter_is_of_is_asked_of_what_was_named(chat):
+    assert chat("医保卡")["matter"]["name"] == "医保电子凭证申领"
+    last = chat("丢了")  # (it stayed on 医保电子凭证申领, which is never lost)
+    assert last["matter"]["name"] == "社会保障卡补领、换领、换发"
