@@ -810,11 +810,11 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     # a kind of request no member is of, said after the matter, is asked of what the earlier question named: the
     # matter of that kind the two read together find clearly («医保卡 → 丢了»: 社会保障卡补领, for 医保电子凭证申领
     # is never lost)
-    asked = _cues().of_query(text)
-    if asked and not answering and not any(asked & _kinds(m) for m in members.values()):
+    kinds_said = _cues().of_query(text)
+    if kinds_said and not answering and not any(kinds_said & _kinds(m) for m in members.values()):
         hit = _one_together(nlu, state.topic_text, text, kb)
         other = kb.get(str(hit.get("code"))) if hit is not None else None
-        if other is not None and other.code not in members and asked & _kinds(other):
+        if other is not None and other.code not in members and kinds_said & _kinds(other):
             return other
     if not keep and (_names_other(parse, set(members), kb, by)
                      or any(m is None or not _says_ours(text, m, set(members), kb) for m in named)):
@@ -894,7 +894,7 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     best, fit = _best_member(nlu, f"{state.topic_text} {text}", text, members)
     if best is None:
         return None
-    asked = _cues().of_query(text) if answering or not _own_situation(text, current) else frozenset()
+    asked = kinds_said if answering or not _own_situation(text, current) else frozenset()
     of_kind = {c: m for c, m in members.items() if asked & _kinds(m)}
     if len(of_kind) >= 2 and not asked & _kinds(best):  # «新办一张» after 社保卡 options: one of the new ones
         best, fit = _best_member(nlu, f"{state.topic_text} {text}", text, of_kind)
@@ -916,7 +916,7 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         if len(doing) == 1:
             return doing[0]
     if best.code != current.code and not answering and (_names_ours(text, parse, current, best) or (
-            not QUESTION.search(text) and not _WANTS_TO.search(text) and not _cues().of_query(text)
+            not QUESTION.search(text) and not _WANTS_TO.search(text) and not kinds_said
             and not _bigrams(text) & (_named_words(best) | _bigrams(_own_texts(best))))):
         # (a statement of the situation that says nothing of the other, nor in its guide's own words, and no wish
         # or kind of request, tells nothing apart: «70多了» after 最低生活保障, told «我妈一个人住», is not about
