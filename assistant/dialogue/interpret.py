@@ -806,7 +806,7 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         return None  # «卖烟要另外办吗» after 个体工商户设立登记 asks about another matter, the one it names: 烟草证
     keep = not answering and (size <= _SHORT_QUESTION or size <= _SHORT_QUESTION + 2 and bool(QUESTION.search(text))
                               or by_meaning) and _fits_better(parse, text, current, members, state, kb, nlu) \
-        and not _about_another(text, guess, members)
+        and not _about_another(text, guess, members) and not _names_word_kin(parse, text, current, kb)
     # a kind of request no member is of, said after the matter, is asked of what the earlier question named: the
     # matter of that kind the two read together find clearly («医保卡 → 丢了»: 社会保障卡补领, for 医保电子凭证申领
     # is never lost)
@@ -816,6 +816,10 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         other = kb.get(str(hit.get("code"))) if hit is not None else None
         if other is not None and other.code not in members and kinds_said & _kinds(other):
             return other
+    if not answering and not kinds_said and not QUESTION.search(text):
+        elsewhere = _kind_kept_elsewhere(parse, text, state, kb, nlu, current)
+        if elsewhere is not None:
+            return elsewhere  # («是公司» after 个体工商户变更登记: 公司变更登记, not 公司设立登记)
     if not keep and (_names_other(parse, set(members), kb, by)
                      or any(m is None or not _says_ours(text, m, set(members), kb) for m in named)):
         together = None if answering else _kin_found_together(parse, text, state, kb, nlu, current, members)
@@ -987,6 +991,35 @@ def _kin_found_together(parse: dict[str, Any], text: str, state: DialogueState, 
     if hit is None or hit.get("code") == current.code or hit.get("code") not in members:
         return None
     return members[hit["code"]]
+
+
+def _names_word_kin(parse: dict[str, Any], text: str, current: Any, kb: Any) -> bool:
+    """Whether the message finds clearly a matter that is called by a word of the current one's names too (公租房)
+    and names it by a word the current one is not called by (租金): «租金咋交» after 公共租赁住房申请资格审核认定 asks
+    about 公租房租金缴纳 (租金 is of its name). A question in words of ours, or whether one can, asks about ours. (A
+    matter found by one word and sharing none with ours is no such kin: «要考试不» after 网约车驾驶员证 finds 招生考试.)"""
+    other = _found_clearly(parse, kb)
+    if other is None or other.code == current.code or not QUESTION.search(text) or _WHETHER_ONE_CAN.search(text) \
+            or _bigrams(text) & _named_words(current):
+        return False  # (whether one can, «本科学历可以不» after 人才公寓, asks about ours; so does one in our words)
+    ours = _named_words(current)
+    return bool(_named_words(other) & ours - _kind_words()) \
+        and bool(_bigrams(text) & (_bigrams(other.name) - ours - _kind_words()))
+
+
+def _kind_kept_elsewhere(parse: dict[str, Any], text: str, state: DialogueState, kb: Any, nlu: Any,
+                         current: Any) -> Any:
+    """The conversation's kind of request, of the matter a statement finds clearly outside the current matter's
+    family by a word the current one is not called by, when the statement says no kind itself: «是公司» after
+    个体工商户变更登记（备案） asks for 公司变更登记 (alone it finds 公司设立登记). The member of that matter's family of
+    the current one's kind that the earlier question and the statement fit best, else ``None``."""
+    kept = _kinds(current)
+    other = _found_clearly(parse, kb)
+    if not kept or other is None or kept & _kinds(other) or other.code in {x.code for x in family(kb, current)} \
+            or not _bigrams(text) & (_named_words(other) - _named_words(current)) - _kind_words():
+        return None  # (a word of a kind of request names no other subject: «换证» after 残疾人证新办)
+    same = {m.code: m for m in family(kb, other) if kept & _kinds(m)}
+    return _best_member(nlu, f"{state.topic_text} {text}", text, same)[0] if same else None
 
 
 def _a_related_word(parse: dict[str, Any], text: str, current: Any, kb: Any) -> bool:

@@ -1100,3 +1100,24 @@ def test_a_kind_of_request_no_related_matter_is_of_is_asked_of_what_was_named(ch
     assert chat("医保卡")["matter"]["name"] == "医保电子凭证申领"
     last = chat("丢了")  # (it stayed on 医保电子凭证申领, which is never lost)
     assert last["matter"]["name"] == "社会保障卡补领、换领、换发"
+
+
+@pytest.mark.parametrize("turns", [["营业执照", "经营范围要加一项", "是公司"], ["个体户", "要变更地址", "是公司的"]])
+def test_another_subject_said_without_a_kind_of_request_keeps_the_conversations_kind(chat, turns):
+    *before, last_text = turns
+    for text in before:
+        chat(text)
+    last = chat(last_text)  # (it took 公司设立登记, what «是公司» finds alone, or stayed on the 个体户 change)
+    assert last["matter"]["name"] == "公司变更登记", last
+    assert chat("换证")["matter"]["name"] != "机动车驾驶证核发（初次申领）"  # (a kind's word names no other subject)
+
+
+def test_a_question_naming_a_matter_called_by_a_word_of_ours_asks_about_it(chat):
+    assert chat("我想申请公租房")["matter"]["name"] == "公共租赁住房申请资格审核认定"
+    last = chat("租金咋交")  # (it stayed on the application)
+    assert last["matter"]["name"] == "公租房租金缴纳", last
+
+
+def test_whether_one_can_in_words_of_a_matter_sharing_ours_stays_on_ours(chat):
+    assert chat("我想申请人才公寓")["matter"]["name"] == "人才公寓（人才住房）租赁申请"
+    assert chat("本科学历可以不")["matter"]["name"] == "人才公寓（人才住房）租赁申请"
