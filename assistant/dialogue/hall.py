@@ -39,10 +39,11 @@ def hall_answer(ctx: StepContext) -> None:
     named = hall is not None
     hall = hall or directory.district()
     ctx.text(answer_text(topic, hall))
+    told = bool(ctx.tracker.get_slot("hall_topic"))  # (a hall question answered before in this conversation)
     ctx.set_slot("hall_topic", topic.value)
     ctx.set_slot("last_hall", hall.id if named else "")
-    if not named:
-        ctx.text(say("hall.street_centres"))
+    if not named and not told:
+        ctx.text(say("hall.street_centres"))  # (once: it is not said again after every hall answer)
     offer_help(ctx)  # «我爸走不动了» answered with the hall's accessibility, and 上门办 / 代办 offered
     log_event(log, "dialogue.hall.answered", session=ctx.tracker.sender_id, topic=topic.value, hall=hall.id)
 

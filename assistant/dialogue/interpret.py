@@ -246,6 +246,11 @@ MATTER_SCORE = 1.05
 SIBLING_GAP = 0.03
 #: Hall topics that a question naming a matter asks of that matter's places (their hours, their booking).
 _HOURS_OF_A_MATTER = HALL_ONLY_TOPICS - {HallTopic.PARKING} | {HallTopic.APPOINTMENT}
+#: The hall's things one uses (the self-service area, the car park …) and the times of day a question about their use
+#: may name: «晚上能用不» after the self-service area asks when it can be used, not the hall's evening service.
+_THINGS_USED = frozenset({HallTopic.SELF_SERVICE, HallTopic.PARKING, HallTopic.FACILITIES, HallTopic.ACCESSIBILITY})
+_TIMES = frozenset({HallTopic.HOURS, HallTopic.LUNCH, HallTopic.WEEKEND, HallTopic.HOLIDAY, HallTopic.EXTENDED})
+_USE_IT = re.compile(r"(能|可以|可不可以|能不能)用|用得[了到成]")
 #: Readings of a hearing that the kiosk's sure matter answers (not a person, a form, a hall or a complaint).
 HEARD_INTENTS = {*ASK_INTENTS, "ask_policy", "nlu_fallback"}
 _REGISTER = re.compile(r"登记|联系我|回电话|打电话给我|专员|记下来")
@@ -1658,6 +1663,18 @@ def _near_detail(parse: dict[str, Any]) -> str | None:
                  and float(r.get("confidence") or 0) >= 0.5 * top), None)
 
 
+def _only_chongqing(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) -> bool:
+    """Whether a first message (no matter, options or form under way) says only that someone is in or from
+    Chongqing: no question, wish or kind of request, no one who cannot come, and no word, besides 重庆 / 川渝, of
+    one of the matters it finds best."""
+    if not _CHONGQING.search(text) or state.matter_code or state.candidates or state.form \
+            or QUESTION.search(text) or _WANTS_TO.search(text) or _CANNOT_COME.search(text) or _cues().of_query(text):
+        return False
+    words = _bigrams(_CHONGQING.sub(" ", text))
+    found = [kb.get(str(h.get("code"))) for h in (parse.get("matters") or [])[:3]]
+    return not any(m is not None and words & _named_words(m) for m in found)
+
+
 def _chongqing_variant(kb: Any, parse: dict[str, Any], state: DialogueState) -> Any:
     """The 川渝通办 variant in the family of the matter this message (or the conversation) is about. A match of the
     message counts only when the message says a word of its names besides 重庆 / 川渝: «我是从重庆过来的» after
@@ -1838,6 +1855,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         return _as_intent(parse, "erase_confirm" if intent in _ERASE_YES else "erase_cancel", "erase_answer")
     if _ASKS_TO_ASK.fullmatch(text.strip()) and not state.form:
         return _as_intent(parse, "greet", "asks_to_ask")  # «我想问个事»: the greeting's «想办啥子事，直接告诉我»
+    if _only_chongqing(text, parse, state, kb) and intent not in {"request_human", "complain"}:
+        # «我爸住在重庆» (out of scope), «我在重庆上班» (not understood), «我是重庆人» (the 川渝通办 认证 by 重庆 alone):
+        # where someone lives, told first, is noted (川渝通办) and the person asked what to do; it is read with what
+        # follows
+        return _as_intent(parse, "greet", "chongqing_told")
     if (intent in _ANSWERS or _FILLER.fullmatch(text)) and not (state.matter_code or state.candidates or state.form) \
             and state.last_intent in _ASKS_NOTHING:
         return _as_intent(parse, "nlu_fallback", "answers_nothing")  # «嗯嗯嗯», «呃» when nothing was asked
@@ -1952,6 +1974,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         hall_words = topic is not None
     elif topic is not None and state.last_intent == "ask_hall" and not strong and not _goes_elsewhere(text, halls):
         hall_words = True  # «周末开不开» right after a hall's answer is about the hall, whatever the classifier read
+        earlier = next((t for t in _THINGS_USED if t.value == state.hall_topic), None)
+        if earlier is not None and topic in _TIMES and _USE_IT.search(text):
+            topic = earlier  # «晚上能用不» after the self-service area: when it is open, not the evening service
     if topic is not None:
         if intent == "request_human" or topic == HallTopic.PROXY and _DO_FOR_ME.match(text.strip()):
             # «可以找人帮我代办不» asks about the service, «帮我转人工» asks for it; «帮我填一下表» asks for what the

@@ -475,7 +475,8 @@ async def matter_detail(ctx: StepContext) -> None:
 def smalltalk(ctx: StepContext) -> None:
     """Greetings, thanks, yes/no and chit-chat: one friendly line that brings the person back to their matter."""
     intent = ctx.tracker.intent if ctx.tracker.intent in SMALLTALK_INTENTS else "chitchat"
-    ctx.text(say(f"smalltalk.{intent}"))
+    told = ctx.tracker.latest_message.get("interpreted") == "chongqing_told"  # («我爸住在重庆», nothing asked yet)
+    ctx.text(say("smalltalk.chongqing") if told else say(f"smalltalk.{intent}"))
     offer_help(ctx)  # «我奶奶中风了躺在床上», whatever the classifier made of it
 
 

@@ -1121,3 +1121,25 @@ def test_a_question_naming_a_matter_called_by_a_word_of_ours_asks_about_it(chat)
 def test_whether_one_can_in_words_of_a_matter_sharing_ours_stays_on_ours(chat):
     assert chat("我想申请人才公寓")["matter"]["name"] == "人才公寓（人才住房）租赁申请"
     assert chat("本科学历可以不")["matter"]["name"] == "人才公寓（人才住房）租赁申请"
+
+
+def test_when_a_hall_thing_can_be_used_is_asked_of_that_thing(chat):
+    first = chat("你们那有没有自助机")
+    assert first["intent"] == "ask_hall" and "最近的中心" in _texts(first)
+    last = chat("晚上能用不")  # (it answered the hall's evening service)
+    assert last["intent"] == "ask_hall" and "24小时自助" in _texts(last), last
+    assert "最近的中心" not in _texts(last)  # (the street centres are told once, not after every hall answer)
+    assert "24小时自助" not in _texts(chat("大厅几点开门"))  # (the hall's own hours: no thing used)
+
+
+@pytest.mark.parametrize("told", ["我爸住在重庆", "我在重庆上班", "我是重庆人"])
+def test_someone_in_chongqing_told_first_is_noted_and_read_with_what_follows(chat, told):
+    first = chat(told)  # (out of scope, «没太明白», or the 川渝通办 认证 by 重庆 alone)
+    assert first["matter"] is None and "川渝通办" in _texts(first) and "没太明白" not in _texts(first), first
+    last = chat("养老金认证在哪弄")
+    assert last["matter"]["name"] == "养老保险待遇领取资格认证（川渝通办）", last
+
+
+def test_chongqing_said_with_a_matters_words_is_that_matter(chat):
+    last = chat("我妈在重庆住，养老待遇资格认证")
+    assert last["matter"]["name"] == "养老保险待遇领取资格认证（川渝通办）"
