@@ -821,6 +821,12 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         other = kb.get(str(hit.get("code"))) if hit is not None else None
         if other is not None and other.code not in members and kinds_said & _kinds(other):
             return other
+        if other is not None and other.code == current.code and not _strong(parse) and (
+                guess is None or guess.code in members
+                or not _bigrams(text) & (_named_words(guess) - _named_words(current)) - _kind_words()):
+            # («孩子刚出生» after 城乡居民参保登记 (新生儿医保参保): ours, not the 出生登记 options (出生: the kind's word);
+            # not «对了我驾照也快到期了» after 居住证办理, which names 驾照)
+            return current
     if not answering and not kinds_said and not QUESTION.search(text):
         elsewhere = _kind_kept_elsewhere(parse, text, state, kb, nlu, current)
         if elsewhere is not None:
@@ -908,16 +914,18 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     if len(of_kind) >= 2 and not asked & _kinds(best):  # «新办一张» after 社保卡 options: one of the new ones
         best, fit = _best_member(nlu, f"{state.topic_text} {text}", text, of_kind)
     kept = _kinds(current) - _kinds(best) if not asked and not answering else frozenset()
-    if kept and _kinds(best):
+    if kept and (_kinds(best) or kept & _cues().of_name(current.name) and not says_words_of(text, best, current)):
         # a detail that says no kind of request keeps the conversation's: «有分公司» after 公司注销登记 is about
         # 分公司注销登记 (of 分公司设立登记's family, named by its words too), though «分公司» alone finds the 设立 one
-        near = {x.code for x in family(kb, best)}
+        near = {x.code for x in family(kb, best)} if _kinds(best) else set()
         same = {c: m for c, m in members.items() if c != current.code and c in near and kept & _kinds(m)
                 and says_words_of(text, m, current)}
         if same:
             best, fit = _best_member(nlu, f"{state.topic_text} {text}", text, same)
         elif kept & _AFTER_GETTING and not _kinds(best) & _AFTER_GETTING and not _names_other(parse, set(members), kb):
-            return current  # «个体户的» after 证照遗失补领: whose licence was lost, not a new 个体工商户设立登记
+            # «个体户的» after 证照遗失补领: whose licence was lost, not a new 个体工商户设立登记; «我们在外地结的婚»
+            # after 补领结婚证 (its name says the kind; not a catch-all's aliases): where they married, not a 结婚登记
+            return current
     if answering and _ADVICE.search(best.name) and not QUESTION.search(text):
         # a statement of the situation given instead of picking is about having it done, not advice on it
         # («从外地转回来» after 学籍异动办理 and 学籍异动政策咨询 offered)
@@ -934,10 +942,11 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     if best.code != current.code or answering or named:
         return best  # (named: a matter found strongly by words of ours only, «丢了要补» → 证照遗失补领: ours stays)
     if (parse["intent"]["name"] in {"nlu_fallback", "out_of_scope"} or parse["intent"]["name"] in SOCIAL_WORDS
-            or by == "self") and (crossing or len(members) > 1):
+            or by == "self") and (crossing or len(members) > 1 or kinds_said & _kinds(best) and fit >= MATTER_SCORE):
         # a detail that keeps the same matter: answer it again rather than "not understood" (or, for a goodbye
         # read without its words, «我是嫁过来的», rather than «慢走»; for who the person is read as small talk,
-        # «我是农村的» after 城乡居民养老保险参保, rather than who 金小二 is)
+        # «我是农村的» after 城乡居民养老保险参保, rather than who 金小二 is; «第一次养狗» after 犬类准养证核发, a matter
+        # with no kin, says its kind of request and fits it clearly with the question, rather than out of scope)
         return best
     other, score = _top(parse, kb)
     # (kept: a short detail, or a statement found elsewhere by meaning alone, that ours fits better with the question)
@@ -1655,7 +1664,10 @@ def _near_detail(parse: dict[str, Any]) -> str | None:
     """A detail intent the classifier nearly chose (in its top three, at least half as likely as its choice)."""
     ranking = parse.get("intent_ranking") or []
     if parse.get("interpreted") == "not_an_action":
-        ranking = ranking[1:]  # the classifier's own reading, after the action it wrongly took
+        # the classifier took an action the words do not ask for: its next guesses are no surer; the detail is the
+        # one the words ask («要去报到不», read as a request for a person, was answered with the fee)
+        said = label_question(str(parse.get("text") or ""))
+        return said if said in DETAIL_INTENTS else None
     top = float(ranking[0].get("confidence") or 0) if ranking else 0.0
     receives = _money_received(str(parse.get("text") or ""))  # (how much one receives is no fee: «补贴标准是多少»)
     return next((r["name"] for r in ranking[:3] if r.get("name") in DETAIL_INTENTS

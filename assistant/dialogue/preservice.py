@@ -613,7 +613,8 @@ def action_policy_list(ctx: StepContext) -> None:
     matches = pre.handbook.match(facts)
     fits = [m for m in matches if not m.unknown]
     maybe = [m for m in matches if m.unknown]
-    known = "、".join(v if k != "age_years" else say("preservice.policy.fact_age", years=format(v, "g"))
+    known = "、".join(v if k != "age_years" else say("preservice.policy.fact_new") if v < 1  # («新开的公司»)
+                     else say("preservice.policy.fact_age", years=format(v, "g"))
                      for k, v in facts.as_dict().items() if v is not None)
     lines = [say("preservice.policy.intro_known", known=known) if known else say("preservice.policy.intro_general")]
     for i, m in enumerate(fits[:6], 1):

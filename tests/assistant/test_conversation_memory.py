@@ -1143,3 +1143,31 @@ def test_someone_in_chongqing_told_first_is_noted_and_read_with_what_follows(cha
 def test_chongqing_said_with_a_matters_words_is_that_matter(chat):
     last = chat("我妈在重庆住，养老待遇资格认证")
     assert last["matter"]["name"] == "养老保险待遇领取资格认证（川渝通办）"
+
+
+def test_a_detail_question_read_as_an_action_asks_only_what_its_words_ask(chat):
+    assert chat("退伍了")["matter"]["name"] == "退役报到"
+    last = chat("要去报到不")  # (read as a request for a person; it was answered with the fee)
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == "退役报到", last
+
+
+def test_a_kind_of_request_said_of_a_matter_with_no_kin_keeps_it(chat):
+    assert chat("我要办理养犬证")["matter"]["name"] == "犬类准养证核发"
+    last = chat("第一次养狗")  # (out of scope)
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == "犬类准养证核发", last
+
+
+def test_where_a_lost_certificate_was_got_keeps_the_reissue(chat):
+    assert chat("结婚证丢了")["matter"]["name"] == "补领结婚证"
+    assert chat("我们在外地结的婚")["matter"]["name"] == "补领结婚证"  # (it took 中国内地公民婚姻登记)
+
+
+def test_a_kind_of_request_the_two_read_together_find_ours_for_keeps_ours(chat):
+    assert chat("我要给孩子办医保")["matter"]["name"] == "城乡居民参保登记"
+    last = chat("孩子刚出生")  # (the 出生登记 options)
+    assert last["matter"]["name"] == "城乡居民参保登记" and "出生登记（新生儿入户）" not in _buttons(last), last
+
+
+def test_a_firm_not_a_year_old_is_said_new_in_the_policy_list(chat):
+    last = chat("我是新开的公司")
+    assert "新成立" in _texts(last) and "约0年" not in _texts(last), last
