@@ -400,6 +400,12 @@ def says_words_of(text: str, other: Any, current: Any) -> bool:
     return bool(_bigrams(text) & (_named_words(other) - _named_words(current)))
 
 
+def _says_subject_of(text: str, other: Any, current: Any) -> bool:
+    """Whether ``text`` says a word of ``other``'s names that ``current``'s do not have and that is no word of a
+    kind of request: what it is about, not what is asked of it («驾照» of 机动车驾驶证期满换证, not «出生» of 刚出生)."""
+    return bool(_bigrams(text) & (_named_words(other) - _named_words(current)) - _kind_words())
+
+
 #: The kinds of request done to what one already has (a reissue, a renewal, a change, a cancellation): a question
 #: that says none of them is about getting the thing.
 _AFTER_GETTING = frozenset({"reissue", "renew", "change", "cancel"})
@@ -822,8 +828,7 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         if other is not None and other.code not in members and kinds_said & _kinds(other):
             return other
         if other is not None and other.code == current.code and not _strong(parse) and (
-                guess is None or guess.code in members
-                or not _bigrams(text) & (_named_words(guess) - _named_words(current)) - _kind_words()):
+                guess is None or guess.code in members or not _says_subject_of(text, guess, current)):
             # («孩子刚出生» after 城乡居民参保登记 (新生儿医保参保): ours, not the 出生登记 options (出生: the kind's word);
             # not «对了我驾照也快到期了» after 居住证办理, which names 驾照)
             return current
@@ -1030,7 +1035,7 @@ def _kind_kept_elsewhere(parse: dict[str, Any], text: str, state: DialogueState,
     kept = _kinds(current)
     other = _found_clearly(parse, kb)
     if not kept or other is None or kept & _kinds(other) or other.code in {x.code for x in family(kb, current)} \
-            or not _bigrams(text) & (_named_words(other) - _named_words(current)) - _kind_words():
+            or not _says_subject_of(text, other, current):
         return None  # (a word of a kind of request names no other subject: «换证» after 残疾人证新办)
     same = {m.code: m for m in family(kb, other) if kept & _kinds(m)}
     return _best_member(nlu, f"{state.topic_text} {text}", text, same)[0] if same else None
