@@ -944,6 +944,11 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         # or kind of request, tells nothing apart: «70多了» after 最低生活保障, told «我妈一个人住», is not about
         # 医疗救助; «想转走» after 到档查询 asks 档案转出)
         return current
+    if by == "self" and not answering and not named and best.code != current.code and fit < MATTER_SCORE \
+            and best.code not in {x.code for x in family(kb, current)}:
+        # who the person is, fitting a matter the card offers only weakly with the question, says who asks: «我是个体户»
+        # after 代开增值税普通发票 (a 个体户 has one issued), not 个体工商户信息确认
+        return current
     if best.code != current.code or answering or named:
         return best  # (named: a matter found strongly by words of ours only, «丢了要补» → 证照遗失补领: ours stays)
     if (parse["intent"]["name"] in {"nlu_fallback", "out_of_scope"} or parse["intent"]["name"] in SOCIAL_WORDS
@@ -1196,10 +1201,12 @@ def _option_by_material(parse: dict[str, Any], state: DialogueState, kb: Any) ->
 def _detail_asked(parse: dict[str, Any], state: DialogueState, kb: Any, strong: list[str]) -> str | None:
     """The detail («好久拿得到»: the time) a message asks about the conversation's matter, when the classifier
     nearly read it as that detail and the matter it found instead is only a guess: not a strong match and not
-    called by any of the message's words."""
-    if parse["intent"]["name"] != "ask_matter" or not state.matter_code:
-        return None
+    called by any of the message's words (or it understood nothing of a short question that finds no matter)."""
+    intent = parse["intent"]["name"]
     text = str(parse.get("text") or "")
+    if intent not in {"ask_matter", "nlu_fallback"} or not state.matter_code \
+            or intent == "nlu_fallback" and not (_short_question(text) and _top(parse, kb)[1] < MATTER_SCORE):
+        return None  # (not understood, a short question that finds nothing asks about ours: «要本人去不»)
     current = kb.get(state.matter_code)
     if current is not None and _only_our_words(text, current, strong, kb):
         return _near_detail(parse) or "ask_matter"  # «要预约吗» after 离婚登记预约: its words, none of 结婚登记预约's own
@@ -1286,8 +1293,10 @@ def _together_with(parse: dict[str, Any], state: DialogueState, kb: Any) -> str:
         # in it by a pronoun — «我爸去世了» → «他的养老金咋办» — or one alone answered with options: «医保咋办»)
         current = kb.get(state.matter_code)
         # (a situation told, not the matter asked for by its name: «社保卡补办» → «那电子社保卡呢» is read alone)
+        # (nor a kind of request alone: «新办» after «残疾证» tells nothing of the person)
         told = not QUESTION.search(state.topic_text or "") and not (
-            current is not None and called_by_name(state.topic_text or "", current, 3))
+            current is not None and called_by_name(state.topic_text or "", current, 3)) \
+            and bool(_bigrams(state.topic_text or "") - _kind_words())
         # (options of another field: «能取不» after 住房公积金提取（偿还住房贷款） is answered within its family)
         options_elsewhere = bool(parse.get("ambiguous")) and bool(QUESTION.search(text)) and current is not None \
             and not {str(h.get("code")) for h in (parse.get("matters") or [])[:3]} & set(kin(kb, current))
@@ -1607,13 +1616,18 @@ def _unsure_follow_up(parse: dict[str, Any], state: DialogueState, kb: Any, stro
     («要什么条件» after 公租房, «个体户也要报吗» after 年报), or the question is a short one asking a detail
     («在哪儿报名» after 驾驶证核发 finds 入学, 招生考试 and 就业见习 by 报名). Options would ask which of matters nobody
     brought up. So is a short detail question whose one match shares with it no word, or only words the matter's
-    own texts use too (:func:`_own_texts`)."""
+    own texts use too (:func:`_own_texts`). A statement that finds the matter first, among others as close, is
+    about it too."""
     current = kb.get(state.matter_code) if state.matter_code else None
     text = str(parse.get("text") or "")
-    if current is None or state.form or not QUESTION.search(text) or set(strong) - {current.code} \
-            or _WHAT_ABOUT.match(text):
+    if current is None or state.form or set(strong) - {current.code} or _WHAT_ABOUT.match(text):
         return False
     hits = [m for m in (kb.get(str(h.get("code"))) for h in (parse.get("matters") or [])[:3]) if m is not None]
+    if not QUESTION.search(text):
+        # (a statement that finds ours first, among others as close, no wish or kind of request of its own: «领了三个
+        # 月了» after 失业保险金申领 tells how it stands with ours)
+        return bool(parse.get("ambiguous")) and bool(hits) and hits[0].code == current.code \
+            and not _WANTS_TO.search(text) and not _cues().of_query(text)
     if any(m.code != current.code and called_by_name(text, m, 3) for m in hits):
         return False
     short_detail = parse["intent"]["name"] in DETAIL_INTENTS and len(_CJK.findall(text)) <= _SHORT_QUESTION + 2
@@ -1940,9 +1954,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     named_first = kb.get(strong[0]) if strong else _top(parse, kb)[0] if top >= MATTER_SCORE else None
     if intent == "ask_policy" and not _POLICY_WORDS.search(text) and (
             _WANTS_TO.search(text) and named_first is not None and _bigrams(text) & _named_words(named_first)
+            or named_first is not None and called_by_name(text, named_first, 4)
             or (state.candidates or state.matter_code) and state.last_intent != "ask_policy"):
-        # no policy word, and a request for a matter found strongly by its words («我想注册个公司»), or a detail in
-        # a conversation about matters («公司的» after the options for «营业执照»), not the firm's facts asked for
+        # no policy word, and a request for a matter found strongly by its words («我想注册个公司»), a matter called
+        # by a whole name («企业年报»), or a detail in a conversation about matters («公司的» after the options for
+        # «营业执照»), not the firm's facts asked for
         intent = "ask_matter"
         parse = _as_intent(parse, intent, "no_policy_words")
     if intent in _BOOKING_INTENTS and not state.last_booking and not find_booking_numbers(text) \

@@ -1171,3 +1171,29 @@ def test_a_kind_of_request_the_two_read_together_find_ours_for_keeps_ours(chat):
 def test_a_firm_not_a_year_old_is_said_new_in_the_policy_list(chat):
     last = chat("我是新开的公司")
     assert "新成立" in _texts(last) and "约0年" not in _texts(last), last
+
+
+def test_who_the_person_is_fitting_a_related_matter_weakly_says_who_asks(chat):
+    assert chat("我要开发票")["matter"]["name"] == "代开增值税普通发票（县级行使）"
+    last = chat("我是个体户")  # (it took 个体工商户信息确认, a matter the card offers)
+    assert last["matter"]["name"] == "代开增值税普通发票（县级行使）", last
+    assert chat("户口迁移") and chat("我是嫁过来的")["matter"]["name"].startswith("投靠落户")  # (of its family)
+
+
+def test_a_matter_called_by_a_whole_alias_is_no_policy_question(chat):
+    last = chat("企业年报")  # (read as a question about policies for firms: the policy list)
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == "市场主体年度报告公示", last
+    assert chat("有啥惠企政策")["intent"] == "ask_policy"
+
+
+def test_a_kind_of_request_alone_is_no_situation_to_read_a_question_with(chat):
+    chat("残疾证")
+    assert chat("新办")["matter"]["name"] == "残疾人证新办"
+    last = chat("要本人去不")  # (read with «新办»: 不动产转移登记（新建商品房）)
+    assert last["matter"]["name"] == "残疾人证新办" and "没太明白" not in _texts(last), last
+
+
+def test_a_statement_finding_ours_first_among_close_ones_keeps_ours(chat):
+    assert chat("失业金")["matter"]["name"] == "失业保险金申领"
+    last = chat("领了三个月了")  # (options: 失业保险金申领, 遗属待遇申领 …)
+    assert last["matter"]["name"] == "失业保险金申领" and "遗属待遇申领" not in _buttons(last), last
