@@ -48,6 +48,11 @@ _SHORT_QUESTION = 6
 STRONG_SCORE = 1.35
 #: A search score at which a matter the question also found may be what it meant (:func:`look_alikes`).
 LOOK_ALIKE_SCORE = 0.5
+#: A best match this far ahead of its nearest sibling was told apart by the question's meaning, though in words its
+#: name does not use («买了房子能落户不»: 购房落户 1.46, 人才落户 -0.26): no need to ask which. Measured on the current
+#: NLU: questions that say only the family lead by 0.03-0.65 («公积金提取» 0.16, «社保卡的事» 0.26, «养老认证» 0.65),
+#: questions that say the situation by 0.4-1.7 («娃娃刚生要上户口» 1.15).
+MEANING_APART = 1.0
 #: Main items that group nothing (the catalogue's placeholder).
 _NO_FAMILY = {"", "未分类", "其他"}
 
@@ -148,6 +153,9 @@ _WHICH_TO_GET = re.compile(rf"办(个|些)?({_WHICH_WORDS})(证|照|手续|许�
 _SOMEONE_CAN = re.compile(r"^[\u4e00-\u9fff]{1,4}?(能|可以|能不能|可不可以)[\u4e00-\u9fff]{2,10}(吗|不|么|没)[？?]?$")
 #: Words of a detail (what to bring, where, how long, what it costs): «那材料呢» asks the detail.
 _DETAIL_WORDS = re.compile(r"材料|资料|证件|带|哪|地方|地点|地址|时间|多久|好久|几天|钱|费|收(?!入|养)")
+#: A place named as what changed («地址变了», «换了经营场所»): no place asked for.
+_CHANGED_PLACE = re.compile(r"(地址|住址|地点|场所|经营场所)(要|想|已经|也)?(变|换|改|迁|搬)|"
+                            r"(变更|更改|更换|换|改|迁|搬)了?(个|一下|下)?(新的?)?(地址|住址|地点|经营场所|场所)")
 #: Words of a question about a service itself rather than a request for it.
 _ABOUT_SERVICE = re.compile(r"条件|资格|收费|收钱|要钱|费用|多少钱|哪些人|什么人|啥子人|谁可以|谁能|范围|流程|怎么收")
 #: «不是这个，是抵押», «不对，我要办的是换证»: what was understood is corrected.
@@ -188,7 +196,7 @@ _HOW_WHERE = r"(怎么|咋个?|如何|啷个|去哪儿?|哪里|哪儿|哪点|在
 #: How to receive money, or how much one may borrow or receive: «丧葬费怎么领», «能贷多少», «额度多少», «补贴标准是
 #:多少», «这个钱能报不» (no fee question, though 费 or 多少 is in it).
 _RECEIVED_HOW = re.compile(rf"{_HOW_WHERE}(领|申领|领取)|"
-                           r"(贷|取|提)(多少|好多)|额度|(补贴|补助|津贴|待遇|救助|抚恤金?)(的)?(标准|金额)|"
+                           r"(贷|取|提)(多少|好多)|(领|拿|发)(得到|到|得了)?(多少|好多|几多)|额度|(补贴|补助|津贴|待遇|救助|抚恤金?)(的)?(标准|金额)|"
                            r"(能|可以|能不能|可不可以)报(销)?(不|吗|么|嘛|没)?$")
 #: How to claim money back («生孩子的费用咋报», «医药费怎么报销», «报销咋弄»): costs one had, not a fee — 报名, 报到,
 #: 报考 … are no claim.
@@ -198,6 +206,27 @@ _HOW_MUCH = re.compile(r"多少|好多|几多|几百|几千")
 #: A cost said as one: what is charged or paid for the service («要收费不», «办这个要多少钱», «工本费好多»).
 _COSTS = re.compile(rf"{COST_WORDS}|收钱|手续费|(要|得|交|花|出|给)(多少|好多)钱|钱(要|得)?(多少|好多)|"
                     r"贵不贵|贵吗|贵不")
+#: How much is paid into an insurance or a fund, per year or month («一年交多少», «每个月缴好多», «每年多少钱»).
+_PAID_IN = re.compile(r"(交|缴|存)(得|了|的)?(多少|好多|几多|几百|几千)|(每年|一年|每个?月|一个月)(要|得)?(多少|好多)")
+#: Whether someone must go or be there in person («房东要去不», «要不要本人来», «两个人都要到场吗»).
+_MUST_ATTEND = re.compile(r"(要|得|需要|必须)(本人|亲自|一起|都)?(去|来|到场|到现场|出面|在场)(不|吗|么|嘛|没)|"
+                          r"要不要.{0,4}(去|来|到场)")
+#: Words asking for a list or a look at what is registered («我登记了哪些证照», «提醒列表», «看看我的证»).
+_LISTS = re.compile(r"哪些|哪几|列表|列出|清单|查|看|有几|几张|几个|都有|显示|登记了|登记过|登记的|设置的|还在|我的证|的证照")
+#: The capital a firm is registered with or starts on: no charge for registering it («要多少注册资金»).
+_CAPITAL = re.compile(r"注册资金|注册资本|资本金|启动资金|本钱")
+#: «提前» of doing something in advance («提前准备啥», «要提前多久申请», «提前几天预约»), not of a matter's name.
+_IN_ADVANCE = re.compile(r"提前(?=准备|多久|多长|几天|几个|多少天|好久|预约|申请|办|去|来|联系|报名|约|弄|交|带|拿|备|说)")
+#: Whether a step is needed, and nothing else («要年审不», «还要体检吗», «需要公证不»).
+_WHETHER_NEEDED = re.compile(r"^(还|也)?(要|需要|得|用)[\u4e00-\u9fff]{1,5}(不|吗|么|没|嘛)[？?]?$")
+#: Whether something can still be done («还能上不», «现在还可以办吗»).
+_STILL_CAN = re.compile(r"(还|仍然?|现在)(能|可以|能不能|可不可以)")
+#: A charge for the service itself, said as one («手续费多少», «要收费不»).
+_SERVICE_CHARGE = re.compile(r"手续费|工本费|收费|收钱|收不收|办理费")
+#: Matters of paying into an insurance or a fund (their names say so).
+_PAID_INTO = re.compile(r"参保登记|缴存|补缴|保险费")
+#: Readings a question about what is paid into an insurance may be given (the fee, the matter, a refinement).
+_CONTRIBUTION_READS = frozenset({"ask_fee", "ask_matter", "nlu_fallback"})
 #: For how long money is received («能领多久», «发几个月»).
 _RECEIVED_HOW_LONG = re.compile(r"(领|拿|发|享受|补|给)(得)?(多久|多长时间|几个月|几年|好久|几期)")
 #: A deadline asked («什么时候截止», «最晚哪天»).
@@ -396,8 +425,8 @@ def tells_apart(text: str, m: Any, siblings: list[Any]) -> bool:
 
 def says_words_of(text: str, other: Any, current: Any) -> bool:
     """Whether ``text`` says a word of ``other``'s names that ``current``'s names do not have («不动产登记要带啥»
-    after 上门办服务预约)."""
-    return bool(_bigrams(text) & (_named_words(other) - _named_words(current)))
+    after 上门办服务预约). «提前» said of doing something in advance («提前准备啥», «要提前多久») names no 提前退休."""
+    return bool(_bigrams(_IN_ADVANCE.sub(" ", text)) & (_named_words(other) - _named_words(current)))
 
 
 def _says_subject_of(text: str, other: Any, current: Any) -> bool:
@@ -430,9 +459,16 @@ def said_apart(text: str, options: list[Any]) -> Any:
     «户口» (the start of every name, whatever else a name says it again): they ask which. An option of a kind of
     request done to what one has (补领, 注销 …: :data:`_AFTER_GETTING`) the text does not say is not chosen over one
     of no kind called by the same words: «想办个结婚证» says 结婚证 of 补领结婚证 (and of 婚姻登记, called 办结婚证), but
-    nothing says it was lost. Everyday words count as the names' words they stand for (:data:`_EVERYDAY`)."""
-    pick = _by_words(_bigrams(_in_names_words(text)), options, aliases=False) if len(options) >= 2 else None
+    nothing says it was lost. An option found after another whose aliases say all the words it was picked by is not
+    chosen over it, unless the text says its kind of request. Everyday words count as the names' words they stand
+    for (:data:`_EVERYDAY`)."""
+    said = _bigrams(_in_names_words(text))
+    pick = _by_words(said, options, aliases=False) if len(options) >= 2 else None
     asked, words = _cues().of_query(text), _bigrams(text)
+    if pick is not None and pick is not options[0] and not asked & _kinds(pick):
+        apart = said & _bigrams(pick.name)
+        if any(apart <= _bigrams(" ".join(o.aliases)) for o in options[:options.index(pick)]):
+            return None  # («孩子医保»: 医保 of 医保电子凭证申领's name, and of 城乡居民参保登记's aliases, found first)
     if pick is not None and _kinds(pick) & _AFTER_GETTING - asked and any(
             not _kinds(o) & _AFTER_GETTING - asked and words & _named_words(pick) & _named_words(o) for o in options):
         return None
@@ -561,7 +597,7 @@ def _no_fee_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> str |
     ``None``: how to receive money or how much («丧葬费怎么领», «能贷多少», «额度多少», «这个钱能报不»; any «多少»
     after a matter that pays — «一个月多少» after 护理补贴 — unless a cost is said as one); a topic with no cost asked
     («丧葬费»: 费); the income one may have («收入多少才能办»: who qualifies); money spent, told («我住院花了好多钱»);
-    a fee word only inside the name said («住院费用报销»)."""
+    a fee word only inside the name said («住院费用报销»); the capital a firm is registered with («要多少注册资金»)."""
     text = str(parse.get("text") or "")
     if _money_received(text) or _PAYS.search(state.matter_name or "") and _HOW_MUCH.search(text) \
             and not _COSTS.search(text) and not state.form:
@@ -570,11 +606,27 @@ def _no_fee_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> str |
         return "no_fee_asked"
     if _INCOME_ASKED.search(text) and not _COSTS.search(text):
         return "income_not_fee"
+    if _CAPITAL.search(text) and not _COSTS.search(_CAPITAL.sub("", text)):
+        return "capital_not_fee"
     if _SPENT.search(text) and not _COSTS.search(_SPENT.sub("", text)):
         return "spent_not_fee"
     if FEE_WORDS.search(text) and not FEE_WORDS.search(_without_names(text, _top(parse, kb)[0])):
         return "fee_in_name"
     return None
+
+
+def _contribution_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> Any:
+    """The matter of paying into an insurance or a fund (参保登记, 缴存, 补缴 …) a question asks how much is paid into
+    («一年交多少», «城乡养老保险每年交好多钱»): the conversation's, else the one the message names strongly; ``None``
+    when the question names a charge for the service itself («手续费多少») or is about no such matter."""
+    text = str(parse.get("text") or "")
+    if state.form or not _PAID_IN.search(text) or _SERVICE_CHARGE.search(text):
+        return None
+    m = kb.get(state.matter_code) if state.matter_code else None
+    if m is None:
+        top, score = _top(parse, kb)
+        m = top if top is not None and (score >= STRONG_SCORE or called_by_name(text, top)) else None
+    return m if m is not None and _PAID_INTO.search(m.name) else None
 
 
 def _without_names(text: str, m: Any) -> str:
@@ -765,6 +817,25 @@ def _by_words(words: set[str], options: list[Any], aliases: bool = True) -> Any:
     counts = _own_word_counts(words, options, aliases)
     best = max(counts)
     return options[counts.index(best)] if best > 0 and counts.count(best) == 1 else None
+
+
+def _siblings_unsaid(text: str, parse: dict[str, Any], state: DialogueState, kb: Any, refined: Any) -> list[Any]:
+    """The family of the matter a detail given instead of picking an option found, not among the options, when
+    the detail alone finds that family first and neither it nor the question before says anything that tells the
+    matter from its siblings of the same kind of request (three or more): at most three of them to choose from, the message's best matches first; else
+    ``[]``. («我想取出来» finds the 提取 ones, 退休 only a little ahead; «个体户» finds 设立 before 变更 and 注销,
+    which a message saying no kind of request does not ask.)"""
+    if refined is None or state.matter_code or not state.candidates or refined.code in state.candidates:
+        return []
+    siblings = [m for m in family(kb, refined) if _kinds(m) == _kinds(refined)]
+    hits = (parse.get("matters") or [])[:2]
+    codes = {m.code for m in siblings}
+    if len(siblings) < 3 or len(hits) < 2 or any(str(h.get("code")) not in codes for h in hits) \
+            or float(hits[0].get("score") or 0) - float(hits[1].get("score") or 0) >= MEANING_APART \
+            or tells_apart(f"{state.topic_text} {text}", refined, siblings):
+        return []  # (the question before may tell it apart: «养老保险 → 我要退休了», the 企业职工 one by 养老保险)
+    rank = {str(h.get("code")): i for i, h in enumerate(parse.get("matters") or [])}
+    return sorted(siblings, key=lambda m: rank.get(m.code, len(rank)))[:3]
 
 
 def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> Any:
@@ -1204,15 +1275,24 @@ def _detail_asked(parse: dict[str, Any], state: DialogueState, kb: Any, strong: 
     called by any of the message's words (or it understood nothing of a short question that finds no matter)."""
     intent = parse["intent"]["name"]
     text = str(parse.get("text") or "")
-    if intent not in {"ask_matter", "nlu_fallback"} or not state.matter_code \
-            or intent == "nlu_fallback" and not (_short_question(text) and _top(parse, kb)[1] < MATTER_SCORE):
-        return None  # (not understood, a short question that finds nothing asks about ours: «要本人去不»)
+    finds_nothing = _top(parse, kb)[1] < MATTER_SCORE
+    if intent not in {"ask_matter", "nlu_fallback", "out_of_scope"} or not state.matter_code \
+            or intent == "nlu_fallback" and not (_short_question(text) and finds_nothing) \
+            or intent == "out_of_scope" and not (finds_nothing and QUESTION.search(text) and (
+                _MUST_ATTEND.search(text) and _short_question(text)
+                or _STILL_CAN.search(text) and len(_CJK.findall(text)) <= _SHORT_QUESTION + 6)):
+        # (not understood, a short question that finds nothing asks about ours: «要本人去不»; read as out of scope,
+        # one asking who must go does — «房东要去不» after 居住证 — and one asking whether it still can be done:
+        # «超过一个月了还能上不» after 户口登记)
+        return None
     current = kb.get(state.matter_code)
     if current is not None and _only_our_words(text, current, strong, kb):
         return _near_detail(parse) or "ask_matter"  # «要预约吗» after 离婚登记预约: its words, none of 结婚登记预约's own
     if strong:
         return None
     other = _top(parse, kb)[0]
+    if other is None and intent != "ask_matter":
+        return _near_detail(parse) or "ask_matter"  # (a short question that finds no matter at all)
     if other is None or other.code == state.matter_code or _bigrams(text) & _named_words(other):
         return None
     if _short_question(text):
@@ -1346,6 +1426,8 @@ def _happened_to_person(parse: dict[str, Any], kb: Any, nlu: Any) -> dict[str, A
 _WRONGED_AT_WORK = re.compile(r"(?P<own>我们|我|本)?(单位|公司|老板|厂里|工厂|用人单位|包工头|工地|雇主)[^，,。！!？?]{0,6}?"
                               r"(不给|没给|不发|没发|拖欠|欠|克扣|扣|不签|没签|不买|没买|不交|没交|不缴|没缴|不赔|辞退|开除)"
                               r"(?P<rest>[^，,。！!？?]*)")
+#: A guide's conditions foreseeing that the employer does not do its part («单位未申请的，职工…可在1年内申请»).
+_EMPLOYER_FAILS = re.compile(r"单位(未|不|没有)")
 #: The matters that take up a grievance (a complaint, a report, an arbitration, a mediation).
 _GRIEVANCE = re.compile(r"投诉|举报|仲裁|监察|调解|纠纷")
 
@@ -1357,7 +1439,8 @@ def _takes_up_grievance(matter: Any) -> bool:
 def _wronged_at_work(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> dict[str, Any] | None:
     """An employer's wrong told («单位不给我交社保»: the search finds 参保 matters by «社保») whose best match takes
     up no grievance and is not called by a whole name: the grievance matter it fits best (劳动保障监察投诉举报,
-    劳动人事争议仲裁申请), when one fits as well as the NLU finds a matter at all; else ``None``."""
+    劳动人事争议仲裁申请), when one fits as well as the NLU finds a matter at all; else ``None``. In a conversation
+    about a matter whose guide foresees the employer not doing its part, that matter."""
     text = str(parse.get("text") or "")
     wrong = _WRONGED_AT_WORK.search(text)
     if nlu is None or state.form or wrong is None or _HAPPENED_TO_ME.search(text) \
@@ -1366,10 +1449,14 @@ def _wronged_at_work(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: 
     top = _top(parse, kb)[0]
     if top is not None and (_takes_up_grievance(top) or called_by_name(text, top, 3)):
         return None
+    asked = parse["intent"]["name"] if parse["intent"]["name"] in ASK_INTENTS else "ask_matter"
+    current = kb.get(state.matter_code) if state.matter_code else None
+    if current is not None and _EMPLOYER_FAILS.search(" ".join(current.conditions)) and not _strong(parse):
+        # «公司不给报» after 工伤认定申请, whose guide says who applies when the employer does not: still that matter
+        return _with_matter(parse, asked, current.code, current.name, "employer_foreseen")
     best = next(iter(nlu.rank_among(text, _codes_of(kb, "grievance", _takes_up_grievance), 1)), None)
     if best is None or best.score < nlu.calibration.oos_threshold:
         return None
-    asked = parse["intent"]["name"] if parse["intent"]["name"] in ASK_INTENTS else "ask_matter"
     return _with_matter(parse, asked, best.code, best.name, "wronged_at_work")
 
 
@@ -1688,9 +1775,18 @@ def _near_detail(parse: dict[str, Any]) -> str | None:
         said = label_question(str(parse.get("text") or ""))
         return said if said in DETAIL_INTENTS else None
     top = float(ranking[0].get("confidence") or 0) if ranking else 0.0
-    receives = _money_received(str(parse.get("text") or ""))  # (how much one receives is no fee: «补贴标准是多少»)
+    text = str(parse.get("text") or "")
+    receives = _money_received(text)  # (how to receive money is no fee: «丧葬费在哪领» asks the place)
+    if (_WHETHER_NEEDED.match(text.strip()) or _STILL_CAN.search(text)) and not _DETAIL_WORDS.search(text):
+        # whether a step is needed, or whether it can still be done, asks about the matter («要年审不» after 犬证,
+        # «超过一个月了还能上不» after 户口登记: not their time limits)
+        return None
+    if receives and _HOW_MUCH.search(text):
+        return None  # how much one receives is no detail of doing it («补贴标准是多少», «能领多少»): the card
+    # (which licences to get is no list of materials: «要办啥证» after 公共场所卫生许可)
+    which = bool(_WHICH_TO_GET.search(text)) and not MATERIAL_WORDS.search(text)
     return next((r["name"] for r in ranking[:3] if r.get("name") in DETAIL_INTENTS
-                 and not (receives and r.get("name") == "ask_fee")
+                 and not (receives and r.get("name") == "ask_fee") and not (which and r.get("name") == "ask_materials")
                  and float(r.get("confidence") or 0) >= 0.5 * top), None)
 
 
@@ -1808,6 +1904,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «公司把我辞退了» read as erasing: a question about the matter it names strongly, else not understood
         parse = _as_intent(parse, "ask_matter" if strong else "nlu_fallback", "no_erase_words")
         intent = parse["intent"]["name"]
+    if intent == "list_licences" and not _LISTS.search(text):
+        # «能提醒我不» after 烟草专卖零售许可证延续 asks to be reminded (a licence to register), not for the list
+        parse = _as_intent(parse, "register_licence", "no_list_words")
+        intent = "register_licence"
     if intent == "ask_materials" and _WHICH_TO_GET.search(text) and not MATERIAL_WORDS.search(text):
         # «我刚来成都打工，需要办什么证» asks which matters, not what to bring to one («您想问哪个事项要带哪些材料»)
         parse = _as_intent(parse, "ask_matter", "which_to_get")
@@ -1818,13 +1918,18 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             parse["ambiguous"] = True  # (found by meaning alone, the best match is a guess: the three are offered)
     if not (state.matter_code or state.candidates or state.form) and _who_names_no_one(parse, text, kb):
         parse = dict(parse, ambiguous=True)  # («我是残疾人»: which of the matters for them, asked)
+    paid_into = _contribution_asked(parse, state, kb) if intent in _CONTRIBUTION_READS else None
+    if paid_into is not None:
+        # «一年交多少» after 城乡居民基本养老保险参保登记 asks what is paid into the insurance, not what registering costs
+        return _with_matter(parse, "ask_fee", paid_into.code, paid_into.name, "contribution")
     no_fee = _no_fee_asked(parse, state, kb) if intent == "ask_fee" else None
     if no_fee is not None:
         parse = _as_intent(parse, "ask_matter", no_fee)
         intent = "ask_matter"
-        if state.matter_code and not state.form and not parse.get("matters"):
+        if state.matter_code and not state.form and (not parse.get("matters") or no_fee == "capital_not_fee"
+                                                        and not _cues().of_query(text)):
             # («多少钱» after 养老保险定期待遇领取资格认证, of a matter that names 待遇: its card — what it pays, what it
-            # costs — never «没太明白»)
+            # costs — never «没太明白»; «要多少注册资金» after 公司设立登记 is about setting it up, not 变更 of capital)
             return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", no_fee)
     if intent in {"ask_time", "ask_hall"} and _PAYS.search(state.matter_name or "") and _RECEIVED_HOW_LONG.search(text):
         # «能领多久» after 失业保险金申领: for how long it is paid (its card), not how long it takes to process
@@ -1920,6 +2025,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             and (state.matter_code or state.candidates):
         intent = "ask_matter"  # «那换证呢» after 残疾人证新办 asks about another matter, not the same one's place
         parse = _as_intent(parse, intent, "what_about")
+    if intent in DETAIL_INTENTS and not QUESTION.search(text) and _CHANGED_PLACE.search(text) \
+            and not _DETAIL_WORDS.search(_CHANGED_PLACE.sub("", text)):
+        intent = "ask_matter"  # «公司地址变了» tells what changed (a 变更 to register), it does not ask where
+        parse = _as_intent(parse, intent, "a_change")
     if intent in DETAIL_INTENTS and (state.matter_code or state.candidates) and not QUESTION.search(text) \
             and not _DETAIL_WORDS.search(text):
         intent = "ask_matter"  # «迁到老公那边» after 户口迁移 says where to, it does not ask where the office is
@@ -2074,6 +2183,13 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             return received
     if soft and (state.matter_code or state.candidates):
         refined = _refinement(text, parse, state, kb, nlu)
+        siblings = _siblings_unsaid(text, parse, state, kb, refined)
+        if siblings:
+            # «我想取出来» after the options for «公积金» says 提取, not which: the 提取 ones, not 提取（退休）
+            out = dict(_as_intent(parse, "ask_matter", "family_unsaid"), ambiguous=True, out_of_scope=False,
+                       entities=[])
+            out["matters"] = [{"code": m.code, "name": m.name, "score": 1.0} for m in siblings]
+            return out
         if refined is not None:
             # a question that stays on the matter asks the detail the classifier nearly read («好久拿得到»)
             same = refined.code == state.matter_code and bool(QUESTION.search(text))

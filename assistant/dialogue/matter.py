@@ -21,10 +21,10 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, step
-from assistant.dialogue.interpret import (CHOSEN_OPTIONS, DETAIL_INTENTS, LOOK_ALIKE_SCORE, MATTER_SCORE, SIBLING_GAP,
-                                          called_by_name, family, kin, look_alikes, offered, only_shared_words,
-                                          other_kinds, said_apart, says_words_of, tells_apart, the_thing_got,
-                                          unsaid_kinds_last)
+from assistant.dialogue.interpret import (CHOSEN_OPTIONS, DETAIL_INTENTS, LOOK_ALIKE_SCORE, MATTER_SCORE,
+                                          MEANING_APART, QUESTION, SIBLING_GAP, called_by_name, family, kin,
+                                          look_alikes, offered, only_shared_words, other_kinds, said_apart,
+                                          says_words_of, tells_apart, the_thing_got, unsaid_kinds_last)
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
@@ -44,11 +44,6 @@ SMALLTALK_INTENTS = ("greet", "goodbye", "thanks", "affirm", "deny", "chitchat")
 STRONG_MATCH_SCORE = 1.35
 #: A best match this far ahead of the next one is answered even when the NLU attached no matter entity.
 CLEAR_LEAD = 0.15
-#: A best match this far ahead of its nearest sibling was told apart by the question's meaning, though in words its
-#: name does not use («买了房子能落户不»: 购房落户 1.46, 人才落户 -0.26): no need to ask which. Measured on the current
-#: NLU: questions that say only the family lead by 0.03-0.65 («公积金提取» 0.16, «社保卡的事» 0.26, «养老认证» 0.65),
-#: questions that say the situation by 0.4-1.7 («娃娃刚生要上户口» 1.15).
-MEANING_APART = 1.0
 #: Failed turns in a row that open a human-helper ticket.
 FALLBACKS_BEFORE_HANDOFF = 2
 DEFAULT_LEVEL = "区政务大厅"
@@ -394,7 +389,12 @@ def _answer_detail(ctx: StepContext, m: Any, intent: str) -> None:
         ctx.text(say("detail.time", name=m.name, limits="；".join(bits) if bits else say("detail.time_unknown")))
     else:  # ask_fee
         fee = m.fee.strip() if m.fee else ""
-        ctx.text(say("detail.fee", name=m.name, fee=fee) if fee else say("detail.fee_unknown", name=m.name))
+        if ctx.tracker.latest_message.get("interpreted") == "contribution":
+            # (what is paid into the insurance or fund: not in the guide; the registering's own fee after it)
+            ctx.text(say("detail.contribution", name=m.name, phone=m.consult_phone or say("detail.contribution_phone"),
+                         fee=say("detail.contribution_fee", fee=fee) if fee else ""))
+        else:
+            ctx.text(say("detail.fee", name=m.name, fee=fee) if fee else say("detail.fee_unknown", name=m.name))
     _unverified_notice(ctx, m)
     ctx.reply(_detail_buttons(m, intent))
     new = ctx.state.matter_code != m.code
@@ -459,6 +459,10 @@ async def matter_detail(ctx: StepContext) -> None:
         return
     if m is None and len(ranked) >= 2 and _score(ctx, ranked[0].code) >= MATTER_SCORE:
         m = _said_whole(ctx, ranked)  # «上门要收费不»: 上门办服务预约, the one of them it says the words of
+        if m is None and not ambiguous and QUESTION.search(ctx.tracker.text or "") \
+                and _score(ctx, ranked[0].code) - _score(ctx, ranked[1].code) >= MEANING_APART:
+            # «公司地址变了在哪办»: 公司变更登记, far ahead of the rest (a statement, «住院的费用好多哦», asks nothing)
+            m = ranked[0]
         if m is None:
             _clarify(ctx, ranked, intent)  # «不动产登记要带啥»: which of them (not for a bare «要带啥»)
             return

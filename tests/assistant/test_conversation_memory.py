@@ -1197,3 +1197,96 @@ def test_a_statement_finding_ours_first_among_close_ones_keeps_ours(chat):
     assert chat("失业金")["matter"]["name"] == "失业保险金申领"
     last = chat("领了三个月了")  # (options: 失业保险金申领, 遗属待遇申领 …)
     assert last["matter"]["name"] == "失业保险金申领" and "遗属待遇申领" not in _buttons(last), last
+
+
+def test_a_place_said_as_what_changed_asks_no_place(chat):
+    last = chat("公司地址变了")  # (read as a place question: the options of 变更)
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == "公司变更登记", last
+
+
+def test_a_changed_place_said_otherwise_asks_no_place_either(chat):
+    assert chat("个体户换了个地址")["matter"]["name"] == "个体工商户变更登记（备案）"
+
+
+def test_a_place_question_with_one_matter_far_ahead_is_answered_for_it(chat):
+    last = chat("公司地址变了在哪办")  # (the three 变更 found were offered)
+    assert last["intent"] == "ask_location" and last["matter"]["name"] == "公司变更登记", last
+
+
+def test_a_generic_word_of_a_later_name_said_by_an_earlier_ones_alias_picks_nothing(chat):
+    last = chat("孩子医保")  # (医保电子凭证申领, third, by 医保 of its name)
+    assert last["matter"] is None and "城乡居民参保登记" in _buttons(last), last
+
+
+def test_how_much_is_paid_into_an_insurance_is_no_fee_of_the_registering(chat):
+    chat("我要交城乡养老保险")
+    last = chat("一年交多少")  # (the registering's fee: «不收费»)
+    assert last["matter"]["name"] == "城乡居民基本养老保险参保登记" and "缴费标准" in _texts(last), last
+    last = chat("手续费多少")
+    assert "缴费标准" not in _texts(last) and "不收费" in _texts(last), last
+
+
+def test_who_must_go_read_as_out_of_scope_asks_about_ours(chat):
+    chat("我想办居住证")
+    last = chat("房东要去不")  # (out of scope)
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == "居住证办理", last
+
+
+def test_asking_to_be_reminded_of_a_licence_registers_it(chat):
+    chat("我的烟草证明年3月到期")
+    assert chat("能提醒我不")["intent"] == "register_licence"  # (the list of registered licences)
+
+
+def test_which_licences_to_get_is_no_list_of_materials(chat):
+    chat("我要开个理发店")
+    last = chat("要办啥证")  # (the materials of 公共场所卫生许可)
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == "公共场所卫生许可新办审批（县级）", last
+
+
+def test_an_employers_wrong_the_matters_guide_foresees_keeps_the_matter(chat):
+    chat("工伤了")
+    last = chat("公司不给报")  # (劳动人事争议仲裁申请)
+    assert last["matter"]["name"] == "工伤认定申请", last
+
+
+def test_an_employers_wrong_about_another_thing_is_still_a_grievance(chat):
+    chat("我想办社保卡")
+    assert chat("单位不给我交社保")["matter"]["name"] == "劳动保障监察投诉举报"
+
+
+def test_the_capital_a_firm_is_registered_with_is_no_fee(chat):
+    chat("开公司")
+    last = chat("要多少注册资金")  # (the fee of 公司设立登记)
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == "公司设立登记", last
+
+
+def test_how_much_one_receives_after_a_refinement_is_no_fee_nor_time(chat):
+    chat("残疾人护理补贴")
+    chat("我妈是二级残疾")
+    last = chat("能领多少")  # (the fee: «不收费»)
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == "重度残疾人护理补贴", last
+
+
+def test_doing_something_in_advance_names_no_early_retirement(chat):
+    chat("我要办退休")
+    last = chat("提前准备啥")  # (企业职工基本养老保险提前退休申请's materials)
+    assert last["intent"] == "ask_materials" and last["matter"]["name"] == "企业职工基本养老保险正常退休申请", last
+
+
+def test_a_detail_saying_only_the_family_of_a_matter_not_offered_asks_which_of_them(chat):
+    chat("公积金")
+    last = chat("我想取出来")  # (住房公积金提取（退休）)
+    assert last["matter"] is None and {"离职", "退休"} <= set(_buttons(last)), last
+    assert chat("买房用")["matter"]["name"] == "住房公积金提取（购房）"
+
+
+def test_whether_a_step_is_needed_asks_about_the_matter_not_its_time(chat):
+    chat("犬证")
+    last = chat("要年审不")  # (the time limits)
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == "犬类准养证核发", last
+
+
+def test_whether_it_can_still_be_done_read_as_out_of_scope_asks_about_ours(chat):
+    assert chat("孩子满月了还没上户口")["matter"]["name"] == "户口登记"
+    last = chat("超过一个月了还能上不")  # (out of scope)
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == "户口登记", last
