@@ -44,7 +44,9 @@ ASK_INTENTS = ("ask_matter", *DETAIL_INTENTS)
 SOFT_INTENTS = {"nlu_fallback", "out_of_scope", "affirm", "deny", "goodbye", "chitchat", "ask_matter"}
 #: A question of at most this many Han characters that names no other matter is about the conversation's matter.
 _SHORT_QUESTION = 6
-#: A fused search score (``matters[].score``) at which the message names a matter on its own.
+#: A fused search score (``matters[].score``) at which the message names a matter on its own, even when no name or
+#: alias appears in it. Measured on the current NLU: questions that name a matter score 1.40-1.50, follow-ups
+#: without one («要收费吗», «在哪里办») 0.9-1.2.
 STRONG_SCORE = 1.35
 #: A search score at which a matter the question also found may be what it meant (:func:`look_alikes`).
 LOOK_ALIKE_SCORE = 0.5
@@ -221,6 +223,15 @@ _IN_ADVANCE = re.compile(r"提前(?=准备|多久|多长|几天|几个|多少天
 _WHETHER_NEEDED = re.compile(r"^(还|也)?(要|需要|得|用)[\u4e00-\u9fff]{1,5}(不|吗|么|没|嘛)[？?]?$")
 #: Whether something can still be done («还能上不», «现在还可以办吗»).
 _STILL_CAN = re.compile(r"(还|仍然?|现在)(能|可以|能不能|可不可以)")
+#: What is written on a certificate changed («营业执照上的法人要换», «户口本上的名字要改»): a 变更, not a new card.
+_CONTENT_CHANGES = re.compile(r"(?P<doc>[\u4e00-\u9fff]{1,4}(证|照|本|簿|卡))(上|上面)的?[\u4e00-\u9fff]{1,6}?"
+                              r"(要|想|需要|得)?(换|改|变|更改|变更|加|减)")
+#: Someone of the family going to an institution («孩子要上幼儿园», «我家娃要读小学»).
+_SOMEONE_ATTENDS = re.compile(r"(孩子|娃|儿子|女儿|小孩|宝宝|老人|[我俺](爸|妈))[^，,。？?]{0,4}(上|读|进|去|入)")
+#: Founding an institution said («想开个幼儿园», «举办一所学校»).
+_FOUNDS = re.compile(r"开|办个|办一个|办一所|设立|筹设|筹建|举办|创办|成立|申办")
+#: Matters of founding an institution (their names say so).
+_FOUNDING = re.compile(r"设立|筹设|筹建")
 #: A charge for the service itself, said as one («手续费多少», «要收费不»).
 _SERVICE_CHARGE = re.compile(r"手续费|工本费|收费|收钱|收不收|办理费")
 #: Matters of paying into an insurance or a fund (their names say so).
@@ -285,7 +296,8 @@ HEARD_INTENTS = {*ASK_INTENTS, "ask_policy", "nlu_fallback"}
 _REGISTER = re.compile(r"登记|联系我|回电话|打电话给我|专员|记下来")
 _COMPLAINT = re.compile(r"投诉|举报|差评|态度(很|太|好)?(差|恶劣|不好)|不作为|乱收费|吃拿卡要|刁难|推诿|效率(太|很)?低|"
                         r"(太|好|很)慢了|慢得很|等了(好久|半天|一上午|一下午|[\d一二两三四五六七八九十几]+个?(钟头|小时))|"
-                        r"跑了[\d一二两三四五六七八九十几]+趟")
+                        r"跑了[\d一二两三四五六七八九十几]+趟|白跑|"
+                        r"(让|叫|喊)我(明天|下次|改天|过几天|下周|下午|回去)?再来(一趟|一次)?[。！!，,~～]*$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 #: Words that say what is asked, not which option or situation.
 _GENERIC = set("办理 需要 材料 准备 哪些 什么 多少 哪里 时间 地方 申请 手续 怎么 如何 可以 一下 那个 这个 就是 "
@@ -444,7 +456,8 @@ _AFTER_GETTING = frozenset({"reissue", "renew", "change", "cancel"})
 #: apart by their names («我在重庆上班，医保异地备案咋办»: 常驻异地工作人员备案).
 _EVERYDAY = {"上班": "工作", "打工": "务工", "看病": "就医", "买房": "购房", "租房子": "租房", "生孩子": "生育",
              "生娃": "生育", "娃娃": "子女", "孩子": "子女", "小孩": "子女", "房子": "房屋",
-             "嫁": "夫妻", "娶": "夫妻", "普票": "普通", "专票": "专用"}
+             "嫁": "夫妻", "娶": "夫妻", "老公": "夫妻", "老婆": "夫妻", "丈夫": "夫妻", "妻子": "夫妻",
+             "普票": "普通", "专票": "专用"}
 
 
 def _in_names_words(text: str) -> str:
@@ -822,9 +835,9 @@ def _by_words(words: set[str], options: list[Any], aliases: bool = True) -> Any:
 def _siblings_unsaid(text: str, parse: dict[str, Any], state: DialogueState, kb: Any, refined: Any) -> list[Any]:
     """The family of the matter a detail given instead of picking an option found, not among the options, when
     the detail alone finds that family first and neither it nor the question before says anything that tells the
-    matter from its siblings of the same kind of request (three or more): at most three of them to choose from, the message's best matches first; else
-    ``[]``. («我想取出来» finds the 提取 ones, 退休 only a little ahead; «个体户» finds 设立 before 变更 and 注销,
-    which a message saying no kind of request does not ask.)"""
+    matter from its siblings of the same kind of request (three or more): at most three of them to choose from,
+    the message's best matches first; else ``[]``. («我想取出来» finds the 提取 ones, 退休 only a little ahead;
+    «个体户» finds 设立 before 变更 and 注销, which a message saying no kind of request does not ask.)"""
     if refined is None or state.matter_code or not state.candidates or refined.code in state.candidates:
         return []
     siblings = [m for m in family(kb, refined) if _kinds(m) == _kinds(refined)]
@@ -1476,6 +1489,55 @@ def _paying_asked(parse: dict[str, Any], kb: Any) -> dict[str, Any] | None:
     return None
 
 
+def _content_changed(parse: dict[str, Any], kb: Any) -> dict[str, Any] | None:
+    """What is written on a certificate to be changed («营业执照上的法人要换»): when the best match is not of that
+    certificate (no word of it: «身份证上的地址要改» finds 个体工商户变更登记), the first of the message's first five
+    matches that is (居民身份证办理); when it reissues or renews the certificate itself (证照遗失补领、换发申请), the
+    matters of changing it among them (a score of at least 0) — the one, else those to choose from; else ``None``."""
+    text = str(parse.get("text") or "")
+    said = _CONTENT_CHANGES.search(text)
+    hits = (parse.get("matters") or [])[:5]
+    top = kb.get(str(hits[0].get("code"))) if hits else None
+    if said is None or top is None:
+        return None
+    doc = _bigrams(said.group("doc"))
+    if not doc & _named_words(top):
+        of_doc = next((m for m in map(kb.get, (str(h.get("code")) for h in hits[1:]))
+                       if m is not None and doc & _named_words(m)), None)
+        return _with_matter(parse, "ask_matter", of_doc.code, of_doc.name, "content_changed") if of_doc else None
+    if "change" in _kinds(top) or not _kinds(top) & {"reissue", "renew"}:
+        return None
+    changes = [m for m, h in ((kb.get(str(h.get("code"))), h) for h in hits[1:])
+               if m is not None and "change" in _kinds(m) and float(h.get("score") or 0) >= 0]
+    if not changes:
+        return None
+    if len(changes) == 1:
+        return _with_matter(parse, "ask_matter", changes[0].code, changes[0].name, "content_changed")
+    out = dict(_as_intent(parse, "ask_matter", "content_changed"), ambiguous=True, out_of_scope=False, entities=[])
+    out["matters"] = [{"code": m.code, "name": m.name, "score": 1.0} for m in changes[:3]]
+    return out
+
+
+def _attended(parse: dict[str, Any], kb: Any) -> dict[str, Any] | None:
+    """A child or a relative going to an institution («孩子要上幼儿园») whose best matches are for founding one
+    (幼儿园设立审批, 幼儿园筹设审批 — the message says no founding): the best of the other matches among the first
+    three that the message calls by a word of its names (学前教育、义务教育阶段入学办理, called 幼儿园入园报名); else
+    ``None``."""
+    text = str(parse.get("text") or "")
+    hits = (parse.get("matters") or [])[:3]
+    found = [kb.get(str(h.get("code"))) for h in hits]
+    if not _SOMEONE_ATTENDS.search(text) or _FOUNDS.search(text) or not found or found[0] is None \
+            or not _FOUNDING.search(found[0].name):
+        return None
+    words = _bigrams(text)
+    other = next((m for m in found if m is not None and not _FOUNDING.search(m.name) and words & _named_words(m)),
+                 None)
+    if other is None:
+        return None
+    asked = parse["intent"]["name"] if parse["intent"]["name"] in ASK_INTENTS else "ask_matter"
+    return _with_matter(parse, asked, other.code, other.name, "attended")
+
+
 def _policy_for_people(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> dict[str, Any] | None:
     """A policy question about people, not firms (it names no firm): the firm policies do not answer it. Read with
     the question of a conversation about a matter (or options) for people («我是残疾人», then «有啥补贴»), or with a
@@ -1707,8 +1769,17 @@ def _unsure_follow_up(parse: dict[str, Any], state: DialogueState, kb: Any, stro
     about it too."""
     current = kb.get(state.matter_code) if state.matter_code else None
     text = str(parse.get("text") or "")
-    if current is None or state.form or set(strong) - {current.code} or _WHAT_ABOUT.match(text):
+    if current is None or state.form or _WHAT_ABOUT.match(text):
         return False
+    short_detail = parse["intent"]["name"] in DETAIL_INTENTS and len(_CJK.findall(text)) <= _SHORT_QUESTION + 2
+    ours = _bigrams(_own_texts(current))
+    for other in map(kb.get, set(strong) - {current.code}):
+        # (a match strong by score alone, by words of its aliases our own texts use too, is no other matter asked:
+        # «在哪报名» after «我儿子要考驾照» finds 入学办理 strongly by 报名 of 小学入学报名; «光荣证在哪办» after
+        # 独生子女父母奖励申领 says 光荣证 of 独生子女父母光荣证办理's very name)
+        if other is None or not short_detail or called_by_name(text, other, 3) \
+                or not _bigrams(text) & _named_words(other) <= ours or _bigrams(text) & _bigrams(other.name):
+            return False
     hits = [m for m in (kb.get(str(h.get("code"))) for h in (parse.get("matters") or [])[:3]) if m is not None]
     if not QUESTION.search(text):
         # (a statement that finds ours first, among others as close, no wish or kind of request of its own: «领了三个
@@ -1717,7 +1788,6 @@ def _unsure_follow_up(parse: dict[str, Any], state: DialogueState, kb: Any, stro
             and not _WANTS_TO.search(text) and not _cues().of_query(text)
     if any(m.code != current.code and called_by_name(text, m, 3) for m in hits):
         return False
-    short_detail = parse["intent"]["name"] in DETAIL_INTENTS and len(_CJK.findall(text)) <= _SHORT_QUESTION + 2
     if not parse.get("ambiguous"):
         # (one match, found by no word of its names but words any matter's texts use: «要啥资料» after 门诊费用报销
         # finds 不动产登记资料查询; or by words our own guide uses too: «在哪儿报名» after 驾驶证核发 finds 入学办理,
@@ -1725,7 +1795,7 @@ def _unsure_follow_up(parse: dict[str, Any], state: DialogueState, kb: Any, stro
         if not short_detail or not hits or hits[0].code == current.code:
             return False
         shared = _bigrams(text) & _named_words(hits[0])
-        return not shared or shared <= _bigrams(_own_texts(current))
+        return not shared or shared <= ours
     if any(m.code == current.code for m in hits[:2]):
         return True  # (ambiguous between the current matter and another: «要办证不» after 犬类准养证核发)
     return short_detail
@@ -1939,7 +2009,8 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if wronged is not None:
         return wronged
     if not (state.matter_code or state.candidates or state.form):
-        happened = _happened_to_person(parse, kb, nlu) or _paying_asked(parse, kb)
+        happened = _happened_to_person(parse, kb, nlu) or _paying_asked(parse, kb) or _attended(parse, kb) \
+            or _content_changed(parse, kb)
         if happened is not None:
             return happened
     if state.candidates and (intent == "ask_policy" or _RECEIVES.search(text)) and not _points(text):
@@ -2029,9 +2100,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             and not _DETAIL_WORDS.search(_CHANGED_PLACE.sub("", text)):
         intent = "ask_matter"  # «公司地址变了» tells what changed (a 变更 to register), it does not ask where
         parse = _as_intent(parse, intent, "a_change")
-    if intent in DETAIL_INTENTS and (state.matter_code or state.candidates) and not QUESTION.search(text) \
-            and not _DETAIL_WORDS.search(text):
-        intent = "ask_matter"  # «迁到老公那边» after 户口迁移 says where to, it does not ask where the office is
+    if intent in DETAIL_INTENTS and (state.matter_code or state.candidates or _WANTS_TO.search(text)) \
+            and not QUESTION.search(text) and not _DETAIL_WORDS.search(text):
+        # «迁到老公那边» after 户口迁移 says where to, it does not ask where the office is; nor does «我想把户口迁到
+        # 老公那里», said first
+        intent = "ask_matter"
         parse = _as_intent(parse, intent, "a_statement")
     if intent == "book_home_visit" and QUESTION.search(text) and _ABOUT_SERVICE.search(text):
         # «上门办需要啥条件» asks about the service; «帮我约个上门办» asks for it; «上门要钱不» asks its fee
@@ -2061,10 +2134,12 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         parse["intent_ranking"] = [parse["intent"], *rest]  # what else the message may ask stays known
     # (or, for a request, the best match found as a message names a matter: «我要给公司做年报» — 年报 of 年度报告公示)
     named_first = kb.get(strong[0]) if strong else _top(parse, kb)[0] if top >= MATTER_SCORE else None
-    if intent == "ask_policy" and not _POLICY_WORDS.search(text) and (
+    # (a policy word inside the whole name or alias a matter is called by is no policy asked: «创业补贴»)
+    called_whole = named_first is not None and called_by_name(text, named_first, 4)
+    policy_said = _POLICY_WORDS.search(_without_names(text, named_first) if called_whole else text)
+    if intent == "ask_policy" and not policy_said and (
             _WANTS_TO.search(text) and named_first is not None and _bigrams(text) & _named_words(named_first)
-            or named_first is not None and called_by_name(text, named_first, 4)
-            or (state.candidates or state.matter_code) and state.last_intent != "ask_policy"):
+            or called_whole or (state.candidates or state.matter_code) and state.last_intent != "ask_policy"):
         # no policy word, and a request for a matter found strongly by its words («我想注册个公司»), a matter called
         # by a whole name («企业年报»), or a detail in a conversation about matters («公司的» after the options for
         # «营业执照»), not the firm's facts asked for

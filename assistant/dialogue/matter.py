@@ -22,8 +22,8 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, step
 from assistant.dialogue.interpret import (CHOSEN_OPTIONS, DETAIL_INTENTS, LOOK_ALIKE_SCORE, MATTER_SCORE,
-                                          MEANING_APART, QUESTION, SIBLING_GAP, called_by_name, family, kin,
-                                          look_alikes, offered, only_shared_words, other_kinds, said_apart,
+                                          MEANING_APART, QUESTION, SIBLING_GAP, STRONG_SCORE, called_by_name, family,
+                                          kin, look_alikes, offered, only_shared_words, other_kinds, said_apart,
                                           says_words_of, tells_apart, the_thing_got, unsaid_kinds_last)
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
@@ -38,10 +38,9 @@ log = get_logger(__name__)
 DETAIL_BUTTONS = {"ask_materials": "button.materials", "ask_location": "button.location", "ask_time": "button.time",
                   "ask_fee": "button.fee"}
 SMALLTALK_INTENTS = ("greet", "goodbye", "thanks", "affirm", "deny", "chitchat")
-#: A fused search score (nlu.NLU ``matters[].score``) at which a matter counts as named by the message even when
-#: no name or alias appears in it. Measured on the current NLU: questions that name a matter score 1.40-1.50,
-#: follow-ups without one ("要收费吗", "在哪里办") 0.9-1.2.
-STRONG_MATCH_SCORE = 1.35
+#: A fused search score at which a matter counts as named by the message even when no name or alias appears in it
+#: (:data:`assistant.dialogue.interpret.STRONG_SCORE`).
+STRONG_MATCH_SCORE = STRONG_SCORE
 #: A best match this far ahead of the next one is answered even when the NLU attached no matter entity.
 CLEAR_LEAD = 0.15
 #: Failed turns in a row that open a human-helper ticket.

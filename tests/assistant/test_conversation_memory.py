@@ -759,7 +759,8 @@ def test_a_situation_told_in_words_of_who_it_is_about_keeps_the_matter(chat):
     assert chat("孩子是在外地医院生的")["matter"]["name"] == "出生登记（新生儿入户）"
 
 
-@pytest.mark.parametrize("turns", [["驾驶证扣满12分了", "咋办"], ["孩子上幼儿园", "要办啥手续"]])
+# («孩子上幼儿园», once offered 幼儿园设立审批 and 筹设审批, now gets 入学办理: a child goes to it, nobody founds one)
+@pytest.mark.parametrize("turns", [["驾驶证扣满12分了", "咋办"], ["社保卡", "要办啥手续"]])
 def test_how_to_do_it_right_after_options_picks_none_of_them(chat, turns):
     first = chat(turns[0])
     assert first["matter"] is None and len(_buttons(first)) >= 3
@@ -1290,3 +1291,37 @@ def test_whether_it_can_still_be_done_read_as_out_of_scope_asks_about_ours(chat)
     assert chat("孩子满月了还没上户口")["matter"]["name"] == "户口登记"
     last = chat("超过一个月了还能上不")  # (out of scope)
     assert last["intent"] == "ask_matter" and last["matter"]["name"] == "户口登记", last
+
+
+def test_a_wish_said_first_with_a_place_in_it_asks_no_place(chat):
+    last = chat("我想把户口迁到老公那里")  # (read as a place question)
+    assert last["intent"] == "ask_matter" and "投靠落户（夫妻投靠、父母投靠子女、子女投靠父母）" in _buttons(last), last
+
+
+def test_a_child_going_to_an_institution_asks_no_founding_of_one(chat):
+    last = chat("孩子要上幼儿园")  # (幼儿园设立审批, 幼儿园筹设审批 offered)
+    assert last["matter"] and last["matter"]["name"] == "学前教育、义务教育阶段入学办理", last
+
+
+def test_founding_an_institution_said_is_still_founding(chat):
+    assert "幼儿园" in chat("我想开个幼儿园")["matter"]["name"]
+
+
+def test_a_policy_word_inside_a_matters_whole_alias_asks_the_matter(chat):
+    last = chat("我想了解一下创业补贴")  # (the firm policies)
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == "创业补贴申请", last
+
+
+def test_being_sent_away_till_tomorrow_is_a_complaint_not_a_goodbye(chat):
+    assert chat("窗口的人让我明天再来")["intent"] == "complain"  # (read as a goodbye: «慢走»)
+
+
+def test_what_is_written_on_a_certificate_changed_is_a_change_of_it(chat):
+    last = chat("营业执照上的法人要换")  # (证照遗失补领、换发申请)
+    assert last["matter"] is None and "公司变更登记" in _buttons(last), last
+
+
+def test_a_short_detail_question_strong_elsewhere_only_by_words_our_guide_uses_stays(chat):
+    chat("我儿子要考驾照")
+    last = chat("在哪报名")  # (学前教育、义务教育阶段入学办理, strong by 报名 of its alias 小学入学报名)
+    assert last["intent"] == "ask_location" and last["matter"]["name"] == "机动车驾驶证核发（初次申领）", last

@@ -467,7 +467,9 @@ def _by_names(kb, *names):
     # the words of a kind of request's option, said without its kind, call one of no kind as well: none
     ("想办个结婚证", ("中国内地公民婚姻登记", "补领结婚证", "离婚登记预约"), None),
     ("想补办个结婚证", ("中国内地公民婚姻登记", "补领结婚证", "离婚登记预约"), "补领结婚证"),
-    # an everyday word for a name's word («上班» for 工作)
+    # an everyday word for a name's word («上班» for 工作, «老公» for 夫妻)
+    ("我想落户到老公那里", ("人才落户（学历、技能人才及高校毕业生落户）", "投靠落户（夫妻投靠、父母投靠子女、子女投靠父母）",
+                   "购房落户（合法稳定住所落户）"), "投靠落户（夫妻投靠、父母投靠子女、子女投靠父母）"),
     ("我在重庆上班，医保异地备案咋办", ("异地安置退休人员备案", "异地长期居住人员备案", "常驻异地工作人员备案"), "常驻异地工作人员备案"),
     # (a kind's option whose words no option of no kind is called by is still chosen: «上门» of 上门办服务预约)
     ("等一下上门要收费不", ("养老保险定期待遇领取资格认证", "劳动人事争议仲裁申请", "上门办服务预约（老年人、残疾人等行动不便群众）"),
