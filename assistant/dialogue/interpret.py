@@ -150,7 +150,11 @@ _WHICH_WORDS = r"啥子?|什么|哪些|哪几个?"
 #: The place every matter here is of: no word of what is asked («我刚来成都打工…»).
 _OUR_PLACES = frozenset({"成都", "金牛", "四川"})
 #: Which certificates or procedures to get («需要办什么证», «要办哪些手续»), not what to bring («要带什么证件»).
-_WHICH_TO_GET = re.compile(rf"办(个|些)?({_WHICH_WORDS})(证|照|手续|许可)")
+_WHICH_TO_GET = re.compile(rf"办(个|些)?({_WHICH_WORDS})(证|照|手续|许可)|"
+                           rf"(证|照|手续|许可)(?!件)(都|还)?(要|需要|得)(办)?({_WHICH_WORDS})|"
+                           rf"(要|需要|得)(办)?(个|些)?({_WHICH_WORDS})(证|照|手续|许可)(?!件)")
+#: Which to do first («先办哪个», «哪个先办», «先后顺序»): the order of matters, not a place.
+_WHICH_FIRST = re.compile(r"先办(哪|啥|什么)|(哪个|哪样|啥子?)先(办|弄)|先后顺序|办的顺序")
 #: Whether someone can do or have something («孩子能在成都读书不», «我老婆可以随迁吗»).
 _SOMEONE_CAN = re.compile(r"^[\u4e00-\u9fff]{1,4}?(能|可以|能不能|可不可以)[\u4e00-\u9fff]{2,10}(吗|不|么|没)[？?]?$")
 #: Words of a detail (what to bring, where, how long, what it costs): «那材料呢» asks the detail.
@@ -215,6 +219,12 @@ _MUST_ATTEND = re.compile(r"(要|得|需要|必须)(本人|亲自|一起|都)?(�
                           r"要不要.{0,4}(去|来|到场)")
 #: Words asking for a list or a look at what is registered («我登记了哪些证照», «提醒列表», «看看我的证»).
 _LISTS = re.compile(r"哪些|哪几|列表|列出|清单|查|看|有几|几张|几个|都有|显示|登记了|登记过|登记的|设置的|还在|我的证|的证照")
+#: What else is to be done («还要办啥», «接下来要办什么», «下一步»).
+_NEXT_ASKED = re.compile(r"(还|接下来|然后|之后|后面|下来)(还)?(要|需要|得)?(办|弄|做)(些)?(啥|什么|哪些)|下一步")
+#: A matter done («营业执照办好了», «我刚注册了一家公司», «证已经拿到了»).
+_DONE = re.compile(r"办好了|办下来了|拿到了|办完了|已经办了|注册了|注册好了|领到了|批下来了")
+#: Money held in a card or an account («旧卡里的钱咋办», «账户余额»): no charge.
+_HELD_MONEY = re.compile(r"(卡|账户|账上|账)(里|里面|里头)?的?(钱|余额|资金)|余额")
 #: The capital a firm is registered with or starts on: no charge for registering it («要多少注册资金»).
 _CAPITAL = re.compile(r"注册资金|注册资本|资本金|启动资金|本钱")
 #: «提前» of doing something in advance («提前准备啥», «要提前多久申请», «提前几天预约»), not of a matter's name.
@@ -452,6 +462,11 @@ def _says_subject_of(text: str, other: Any, current: Any) -> bool:
 _AFTER_GETTING = frozenset({"reissue", "renew", "change", "cancel"})
 
 
+def after_getting(m: Any) -> bool:
+    """Whether ``m`` is done to what one already has (:data:`_AFTER_GETTING`): no next step of getting something."""
+    return bool(_kinds(m) & _AFTER_GETTING)
+
+
 #: Everyday words and the catalogue's word for the same (a name says 工作, people say 上班): used to tell options
 #: apart by their names («我在重庆上班，医保异地备案咋办»: 常驻异地工作人员备案).
 _EVERYDAY = {"上班": "工作", "打工": "务工", "看病": "就医", "买房": "购房", "租房子": "租房", "生孩子": "生育",
@@ -610,7 +625,8 @@ def _no_fee_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> str |
     ``None``: how to receive money or how much («丧葬费怎么领», «能贷多少», «额度多少», «这个钱能报不»; any «多少»
     after a matter that pays — «一个月多少» after 护理补贴 — unless a cost is said as one); a topic with no cost asked
     («丧葬费»: 费); the income one may have («收入多少才能办»: who qualifies); money spent, told («我住院花了好多钱»);
-    a fee word only inside the name said («住院费用报销»); the capital a firm is registered with («要多少注册资金»)."""
+    a fee word only inside the name said («住院费用报销»); the capital a firm is registered with («要多少注册资金»);
+    money held in a card or an account («旧卡里的钱咋办»)."""
     text = str(parse.get("text") or "")
     if _money_received(text) or _PAYS.search(state.matter_name or "") and _HOW_MUCH.search(text) \
             and not _COSTS.search(text) and not state.form:
@@ -621,6 +637,8 @@ def _no_fee_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> str |
         return "income_not_fee"
     if _CAPITAL.search(text) and not _COSTS.search(_CAPITAL.sub("", text)):
         return "capital_not_fee"
+    if _HELD_MONEY.search(text):
+        return "held_not_fee"
     if _SPENT.search(text) and not _COSTS.search(_SPENT.sub("", text)):
         return "spent_not_fee"
     if FEE_WORDS.search(text) and not FEE_WORDS.search(_without_names(text, _top(parse, kb)[0])):
@@ -1903,8 +1921,20 @@ def interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = N
     text = str(parse.get("text") or "")
     if not text:
         return parse
-    return _flags(_no_matter_does(_interpret(parse, state, kb, nlu, halls, hall_topic, heard_matter), state, kb),
-                  text)
+    return _next_steps(_flags(_no_matter_does(_interpret(parse, state, kb, nlu, halls, hall_topic, heard_matter),
+                                              state, kb), text), state, text)
+
+
+def _next_steps(parse: dict[str, Any], state: DialogueState, text: str) -> dict[str, Any]:
+    """A question about a matter asking what else is to be done, once it is done (said now or in the message the
+    conversation's topic came from, or just before: «营业执照办好了 → 还要办啥», «我刚注册了一家公司 → 接下来要办啥»):
+    flagged ``next_steps`` — what usually follows it is answered, not the matter itself."""
+    if parse["intent"]["name"] != "ask_matter" or not any(e.get("entity") == "matter" for e in parse.get("entities")
+                                                          or []) \
+            or not _NEXT_ASKED.search(text) or not any(_DONE.search(t) for t in (text, state.topic_text,
+                                                                                 state.said_before)):
+        return parse
+    return dict(parse, interpreted="next_steps")
 
 
 #: A request for something done for the person («帮我写个请假条», «麻烦帮我买张火车票»), and what it asks for.
@@ -1986,6 +2016,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         said = _bigrams(text) - _OUR_PLACES
         if top is not None and len(parse.get("matters") or []) >= 2 and not said & _named_words(top):
             parse["ambiguous"] = True  # (found by meaning alone, the best match is a guess: the three are offered)
+    if intent in DETAIL_INTENTS and state.matter_code and _WHICH_FIRST.search(text):
+        # «先办哪个» after 食品经营许可 asks which comes first (its card says what it needs first), not where
+        parse = _as_intent(parse, "ask_matter", "which_first")
+        intent = "ask_matter"
     if not (state.matter_code or state.candidates or state.form) and _who_names_no_one(parse, text, kb):
         parse = dict(parse, ambiguous=True)  # («我是残疾人»: which of the matters for them, asked)
     paid_into = _contribution_asked(parse, state, kb) if intent in _CONTRIBUTION_READS else None

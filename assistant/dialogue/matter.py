@@ -22,9 +22,10 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, step
 from assistant.dialogue.interpret import (CHOSEN_OPTIONS, DETAIL_INTENTS, LOOK_ALIKE_SCORE, MATTER_SCORE,
-                                          MEANING_APART, QUESTION, SIBLING_GAP, STRONG_SCORE, called_by_name, family,
-                                          kin, look_alikes, offered, only_shared_words, other_kinds, said_apart,
-                                          says_words_of, tells_apart, the_thing_got, unsaid_kinds_last)
+                                          MEANING_APART, QUESTION, SIBLING_GAP, STRONG_SCORE, after_getting,
+                                          called_by_name, family, kin, look_alikes, offered, only_shared_words,
+                                          other_kinds, said_apart, says_words_of, tells_apart, the_thing_got,
+                                          unsaid_kinds_last)
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
@@ -155,6 +156,9 @@ def _clarify(ctx: StepContext, options: list[Any], intent: str) -> None:
     """Offer ``options`` (top 3) as buttons that re-ask ``intent`` for the chosen matter: a question that tells
     siblings apart («是首次登记、转移登记，还是抵押登记？») when they are of one family, else a list."""
     top = unsaid_kinds_last(ctx.tracker.text or "", options[:3])
+    place = _shared_place(top) if intent == "ask_location" else None
+    if place is not None:  # (where, when every one of them is done at the same place: told before asking which)
+        ctx.text(say("detail.shared_place", place=_place_text(None, place)))
     siblings = len({x.code for x in family(_kb(ctx), top[0])} & {m.code for m in top}) == len(top) > 1
     if siblings:
         labels = short_labels(top) or [m.name for m in top]
@@ -264,15 +268,24 @@ def _answer_card(ctx: StepContext, m: Any, also: list[Any]) -> None:
         offer_help(ctx)  # the matter was answered already: what is new is that the person cannot come
         return
     kb = _kb(ctx)
-    ctx.text(say("matter.card", name=m.name))
-    if ctx.tracker.latest_message.get("interpreted") == "chongqing":
-        ctx.text(say("matter.chongqing", name=m.name))
-    ctx.reply(matter_card_part(m))
     related = list(also)
     for code in getattr(m, "related", []) or []:
         r = kb.get(code)
         if r is not None and r.code != m.code and all(r.code != x.code for x in related):
             related.append(r)
+    after = [r for r in related if not after_getting(r)][:3]  # (a change or a reissue is no next step)
+    if ctx.tracker.latest_message.get("interpreted") == "next_steps" and after:
+        # («营业执照办好了 → 还要办啥»: what usually follows it, not its card again)
+        ctx.text(say("matter.next_steps", name=m.name, names="、".join(_related_label(m, r) for r in after)))
+        ctx.reply(buttons([(r.name[:24], payload("ask_matter", r.code)) for r in after] + [human_button(m.code)]))
+        _remember(ctx, m)
+        log_event(log, "dialogue.matter.next_steps", session=ctx.tracker.sender_id, matter=m.code,
+                  related=",".join(r.code for r in after))
+        return
+    ctx.text(say("matter.card", name=m.name))
+    if ctx.tracker.latest_message.get("interpreted") == "chongqing":
+        ctx.text(say("matter.chongqing", name=m.name))
+    ctx.reply(matter_card_part(m))
     related = related[:2]
     if related:
         ctx.text(say("matter.related", names="、".join(_related_label(m, r) for r in related)))
@@ -323,20 +336,31 @@ async def matter_answer(ctx: StepContext) -> None:
 
 # --- checklist / place / time / fee --------------------------------------------------------------------------------
 
+def _place_text(i: int | None, p: Any) -> str:
+    """One place of a matter, numbered ``i`` (``None``: not numbered): its name and level, address, window, hours
+    and phone."""
+    bits = [say("detail.place_line", i=i, name=p.name, level=p.level) if i is not None
+            else say("detail.place_name", name=p.name, level=p.level)]
+    if p.address:
+        bits.append(say("detail.place_address", address=p.address))
+    if p.window:
+        bits.append(say("detail.place_window", window=p.window))
+    if p.hours:
+        bits.append(say("detail.place_hours", hours=p.hours))
+    if p.phone:
+        bits.append(say("detail.place_phone", phone=p.phone))
+    return "；".join(bits)
+
+
 def _places_text(m: Any) -> str:
-    lines = []
-    for i, p in enumerate(m.places[:4], 1):
-        bits = [say("detail.place_line", i=i, name=p.name, level=p.level)]
-        if p.address:
-            bits.append(say("detail.place_address", address=p.address))
-        if p.window:
-            bits.append(say("detail.place_window", window=p.window))
-        if p.hours:
-            bits.append(say("detail.place_hours", hours=p.hours))
-        if p.phone:
-            bits.append(say("detail.place_phone", phone=p.phone))
-        lines.append("；".join(bits))
-    return "\n".join(lines)
+    return "\n".join(_place_text(i, p) for i, p in enumerate(m.places[:4], 1))
+
+
+def _shared_place(options: list[Any]) -> Any:
+    """The first place (of the first option) where every one of ``options`` is done, else ``None``: «不动产登记中心在哪»
+    is answered before asking which 不动产 matter."""
+    common = set.intersection(*({p.name for p in m.places} for m in options)) if options else set()
+    return next((p for p in options[0].places if p.name in common), None) if common else None
 
 
 def _at_named_hall(ctx: StepContext, m: Any) -> str:

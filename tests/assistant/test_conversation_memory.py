@@ -1325,3 +1325,34 @@ def test_a_short_detail_question_strong_elsewhere_only_by_words_our_guide_uses_s
     chat("我儿子要考驾照")
     last = chat("在哪报名")  # (学前教育、义务教育阶段入学办理, strong by 报名 of its alias 小学入学报名)
     assert last["intent"] == "ask_location" and last["matter"]["name"] == "机动车驾驶证核发（初次申领）", last
+
+
+def test_which_licences_and_which_first_are_no_materials_or_places(chat):
+    chat("我要开个小饭馆")
+    assert chat("证都要哪些")["intent"] == "ask_matter"  # (the materials of 食品经营许可)
+    assert chat("先办哪个")["intent"] == "ask_matter"  # (its places)
+
+
+def test_money_held_in_a_card_is_no_fee(chat):
+    chat("社保卡换新卡")
+    last = chat("旧卡里的钱咋办")  # (the fee of 补领、换领)
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == "社会保障卡补领、换领、换发", last
+
+
+def test_where_several_matters_all_done_at_one_place_are_done_is_told_before_asking_which(chat):
+    last = chat("请问一下不动产登记中心在哪")  # (only which 不动产 matter)
+    assert "同一个地方" in _texts(last) and "不动产登记窗口" in _texts(last), last
+    assert len(_buttons(last)) >= 3
+
+
+def test_what_else_once_a_matter_is_done_is_what_usually_follows_it(chat):
+    chat("我刚注册了一家公司")
+    last = chat("接下来要办啥")  # (公司设立登记's card: as if it were still to be done)
+    assert "通常还要" in _texts(last) and not any(p["type"] == "matter_card" for p in last["replies"]), last
+    assert any("一窗通办" in b for b in _buttons(last)) and "公司变更登记" not in _buttons(last), last
+
+
+def test_what_else_with_nothing_done_is_still_the_card(chat):
+    chat("我要办营业执照")
+    last = chat("还要办啥")
+    assert "通常还要" not in _texts(last)
