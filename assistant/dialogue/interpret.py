@@ -71,6 +71,9 @@ _CHINESE_NUMBER = re.compile(r"^\s*([一二三两])\s*(个|项)?\s*$")
 _CANNOT_COME = re.compile(r"卧床|瘫痪|行动不便|腿脚?不(方便|好|行|灵便|利索)|走路(不方便|困难|都困难)|走不(动|了)|下不了床|"
                           r"出不了门|住院|坐轮椅|残疾|失能|中风|偏瘫|瘫|躺在床|在床上|[89]\d\s*(多)?[岁了]|"
                           r"[八九]十[一二三四五六七八九]?(多|好几|来)?[岁了]|高龄(?!津贴|补贴)|来不了|去不了")
+#: Someone who needs a hand with the forms or the phone («不识字», «不会用手机», «眼睛看不见»).
+_NEEDS_A_HAND = re.compile(r"不识字|不认识字|不会写字|文盲|看不见|看不清|听不见|听不清|耳朵背|不会用(手机|智能手机|电脑)|"
+                           r"不会上网|不会弄手机")
 _CHONGQING = re.compile(r"重庆|川渝")
 #: Yes and no: answers, which mean nothing when nothing was asked …
 _ANSWERS = {"affirm", "deny"}
@@ -119,7 +122,8 @@ _POLICY_WORDS = re.compile(r"政策|扶持|优惠|补贴|补助|奖补|减税|�
 #: home-visit bookings, «个体户注销» is not the end of a licence reminder, «我要办个人独资企业» asks for no person,
 #: «身份证咋办» lists no materials. Every example of these intents in ``nlu/data/intents.yml`` has its words.
 ACTION_WORDS = {
-    "register_licence": re.compile(r"提醒|通知我|告诉我|登记.{0,6}(证|照)|到期前|证照登记|有效期|到期时间|记一下|帮我记"),
+    # («身份证过期了告诉我怎么办» asks how: 告诉我 alone asks for no reminder)
+    "register_licence": re.compile(r"提醒|通知我|登记.{0,6}(证|照)|到期前|证照登记|有效期|到期时间|记一下|帮我记"),
     "book_home_visit": re.compile(r"上门|(?<!寄)到家|来家|家里来|屋头来|到屋|来不了|去不了|出不了门|行动不便|卧床|瘫痪|走不动"),
     "cancel_booking": re.compile(r"[Ss][Mm]-|取消|撤销|撤回|不要了|不用了|不需要|作废|退订|退掉|别来|不用来|不麻烦"),
     "cancel_licence": re.compile(r"提醒|通知|消息|登记"),
@@ -219,6 +223,10 @@ _MUST_ATTEND = re.compile(r"(要|得|需要|必须)(本人|亲自|一起|都)?(�
                           r"要不要.{0,4}(去|来|到场)")
 #: Words asking for a list or a look at what is registered («我登记了哪些证照», «提醒列表», «看看我的证»).
 _LISTS = re.compile(r"哪些|哪几|列表|列出|清单|查|看|有几|几张|几个|都有|显示|登记了|登记过|登记的|设置的|还在|我的证|的证照")
+#: Asking to be reminded or told ahead («提醒我», «提前通知我»), and a licence's renewal or expiry: the reminder.
+_REMIND_ME = re.compile(r"提醒|通知我|提前通知|通知一下|短信通知|发个通知")
+_RENEWAL = re.compile(r"续证|续期|到期|过期|延续|换证|年审|有效期")
+_LICENCE_INTENTS = frozenset({"register_licence", "list_licences", "cancel_licence"})
 #: What else is to be done («还要办啥», «接下来要办什么», «下一步»).
 _NEXT_ASKED = re.compile(r"(还|接下来|然后|之后|后面|下来)(还)?(要|需要|得)?(办|弄|做)(些)?(啥|什么|哪些)|下一步")
 #: A matter done («营业执照办好了», «我刚注册了一家公司», «证已经拿到了»).
@@ -1141,9 +1149,12 @@ def _kind_kept_elsewhere(parse: dict[str, Any], text: str, state: DialogueState,
     the current one's kind that the earlier question and the statement fit best, else ``None``."""
     kept = _kinds(current)
     other = _found_clearly(parse, kb)
-    if not kept or other is None or kept & _kinds(other) or other.code in {x.code for x in family(kb, current)} \
-            or not _says_subject_of(text, other, current):
-        return None  # (a word of a kind of request names no other subject: «换证» after 残疾人证新办)
+    ours = family(kb, current)
+    if not kept or other is None or kept & _kinds(other) or other.code in {x.code for x in ours} \
+            or not all(_says_subject_of(text, other, m) for m in [current, *ours]):
+        # (a word of a kind of request names no other subject: «换证» after 残疾人证新办; nor does a word a member of
+        # our family is called by: «经营范围想加一项» after 个体工商户设立登记, said of 个体户变更经营范围)
+        return None
     same = {m.code: m for m in family(kb, other) if kept & _kinds(m)}
     return _best_member(nlu, f"{state.topic_text} {text}", text, same)[0] if same else None
 
@@ -1908,9 +1919,12 @@ def _chongqing_variant(kb: Any, parse: dict[str, Any], state: DialogueState) -> 
 
 
 def _flags(parse: dict[str, Any], text: str) -> dict[str, Any]:
-    """Facts about the person that change how to help: cannot come to the hall (→ 上门办 / 帮办代办)."""
+    """Facts about the person that change how to help: cannot come to the hall (→ 上门办 / 帮办代办), needs a hand
+    with forms or phones (→ 帮办代办 first)."""
     if _CANNOT_COME.search(text):
         return {**parse, "cannot_come": True}
+    if _NEEDS_A_HAND.search(text):
+        return {**parse, "needs_a_hand": True}
     return parse
 
 
@@ -2004,6 +2018,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «公司把我辞退了» read as erasing: a question about the matter it names strongly, else not understood
         parse = _as_intent(parse, "ask_matter" if strong else "nlu_fallback", "no_erase_words")
         intent = parse["intent"]["name"]
+    if intent not in _LICENCE_INTENTS and not state.form and _REMIND_ME.search(text) and _RENEWAL.search(text):
+        # «你们能提前通知我续证不» (read as a time question) asks for the reminder: a licence to register
+        parse = _as_intent(parse, "register_licence", "remind_asked")
+        intent = "register_licence"
     if intent == "list_licences" and not _LISTS.search(text):
         # «能提醒我不» after 烟草专卖零售许可证延续 asks to be reminded (a licence to register), not for the list
         parse = _as_intent(parse, "register_licence", "no_list_words")
@@ -2179,6 +2197,13 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «营业执照»), not the firm's facts asked for
         intent = "ask_matter"
         parse = _as_intent(parse, intent, "no_policy_words")
+    if intent == "book_home_visit" and not state.form and not state.cannot_come and not _CANNOT_COME.search(text) \
+            and (state.firm_facts or _FIRM_WORDS.search(f"{state.said_before} {state.topic_text} {text}")):
+        # «能上门帮我们办不» from a firm (a 餐饮公司's licence to renew): the 金帮办's help for firms, not the home
+        # visit booked for people who cannot come to the hall
+        out = dict(_as_intent(parse, "ask_hall", "firm_proxy"), out_of_scope=False, ambiguous=False)
+        out["entities"] = [{"entity": "hall_topic", "value": HallTopic.PROXY.value}]
+        return out
     if intent in _BOOKING_INTENTS and not state.last_booking and not find_booking_numbers(text) \
             and (state.matter_code and QUESTION.search(text) or _NEEDS_APPOINTMENT.search(text)
                  or intent == "booking_status" and _HOW_TO_BOOK.search(text)
@@ -2290,6 +2315,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         received = _what_one_receives(parse, state, kb, nlu)
         if received is not None:
             return received
+    if intent in SOFT_INTENTS and state.matter_code and not strong and _NEEDS_A_HAND.search(text):
+        # «不识字» after 高龄津贴 (read as a no): someone who needs a hand with it is offered 帮办代办 and 上门办
+        # (the help is offered by the step, as for someone who cannot come)
+        return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "cannot_come")
     if soft and (state.matter_code or state.candidates):
         refined = _refinement(text, parse, state, kb, nlu)
         siblings = _siblings_unsaid(text, parse, state, kb, refined)

@@ -228,6 +228,8 @@ def offer_help(ctx: StepContext, m: Any = None, choosing: bool = False) -> None:
     # (that the person cannot come is remembered for the turns after: dialogue.context)
     if ctx.tracker.latest_message.get("cannot_come") or choosing and ctx.state.cannot_come:
         ctx.text(say("help.cannot_come"))
+    elif ctx.tracker.latest_message.get("needs_a_hand"):
+        ctx.text(say("help.needs_a_hand"))  # («不识字», «不会用手机»: someone to fill the forms in, first)
     elif m is not None and ctx.state.cannot_come:
         ctx.text(say("help.cannot_come_again", name=m.name))
     else:

@@ -1356,3 +1356,34 @@ def test_what_else_with_nothing_done_is_still_the_card(chat):
     chat("我要办营业执照")
     last = chat("还要办啥")
     assert "通常还要" not in _texts(last)
+
+
+def test_a_subject_word_a_member_of_our_family_is_called_by_keeps_the_family(chat):
+    chat("个体户营业执照")
+    last = chat("经营范围想加一项")  # (分公司设立登记: the kind kept, of 公司变更登记's family)
+    assert last["matter"]["name"] == "个体工商户变更登记（备案）", last
+
+
+def test_a_firm_asking_someone_to_come_is_told_of_the_helpers_not_booked_a_home_visit(chat):
+    chat("我们是餐饮公司")
+    chat("食品许可证快过期了")
+    last = chat("能上门帮我们办不")  # (the home-visit booking, for people who cannot come)
+    assert last["intent"] == "ask_hall" and "帮办代办" in _texts(last), last
+    chat("我妈走不动了")
+    assert chat("帮我约个上门办")["intent"] == "book_home_visit"
+
+
+def test_asking_to_be_told_ahead_of_a_renewal_registers_a_licence(chat):
+    assert chat("你们能提前通知我续证不")["intent"] == "register_licence"  # (which matter's time limits)
+
+
+def test_told_me_how_asks_no_reminder(chat):
+    last = chat("身份证过期了告诉我怎么办")  # (read as registering a licence)
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == "居民身份证办理（包括临时）", last
+
+
+def test_someone_who_needs_a_hand_with_the_forms_is_offered_the_helpers(chat):
+    chat("我要帮我奶奶办高龄津贴")
+    last = chat("不识字")  # (read as a no: «好的。您想办理什么事项»)
+    assert "帮办代办" in _texts(last) and "请金帮办代办" in _buttons(last), last
+    assert last["matter"]["name"] == "80周岁以上老年人高龄津贴发放"
