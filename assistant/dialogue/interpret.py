@@ -237,8 +237,10 @@ _HELD_MONEY = re.compile(r"(卡|账户|账上|账)(里|里面|里头)?的?(钱|�
 _CAPITAL = re.compile(r"注册资金|注册资本|资本金|启动资金|本钱")
 #: «提前» of doing something in advance («提前准备啥», «要提前多久申请», «提前几天预约»), not of a matter's name.
 _IN_ADVANCE = re.compile(r"提前(?=准备|多久|多长|几天|几个|多少天|好久|预约|申请|办|去|来|联系|报名|约|弄|交|带|拿|备|说)")
-#: Whether a step is needed, and nothing else («要年审不», «还要体检吗», «需要公证不»).
-_WHETHER_NEEDED = re.compile(r"^(还|也)?(要|需要|得|用)[\u4e00-\u9fff]{1,5}(不|吗|么|没|嘛)[？?]?$")
+#: Words of how long or when («要等很久吗», «什么时候»): a time question, whatever else it asks.
+_TIME_WORDS = re.compile(r"久|几天|多长|时间|时限|几点|时候|几号|哪天")
+#: Whether a step is needed, and nothing else («要年审不», «还要体检吗», «每年要审核吗»).
+_WHETHER_NEEDED = re.compile(r"^(每年|每个?月|以后|今后|还|也|都)*(要|需要|得|用)[\u4e00-\u9fff]{1,5}(不|吗|么|没|嘛)[？?]?$")
 #: Whether something can still be done («还能上不», «现在还可以办吗»).
 _STILL_CAN = re.compile(r"(还|仍然?|现在)(能|可以|能不能|可不可以)")
 #: What is written on a certificate changed («营业执照上的法人要换», «户口本上的名字要改»): a 变更, not a new card.
@@ -2034,6 +2036,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         said = _bigrams(text) - _OUR_PLACES
         if top is not None and len(parse.get("matters") or []) >= 2 and not said & _named_words(top):
             parse["ambiguous"] = True  # (found by meaning alone, the best match is a guess: the three are offered)
+    if intent in {"ask_time", "ask_location"} and state.matter_code and _WHETHER_NEEDED.match(text.strip()) \
+            and not _DETAIL_WORDS.search(text) and not _TIME_WORDS.search(text):
+        # «每年要审核吗» after 护理补贴 asks whether a review is needed (its card), not the time limits
+        parse = _as_intent(parse, "ask_matter", "whether_needed")
+        intent = "ask_matter"
     if intent in DETAIL_INTENTS and state.matter_code and _WHICH_FIRST.search(text):
         # «先办哪个» after 食品经营许可 asks which comes first (its card says what it needs first), not where
         parse = _as_intent(parse, "ask_matter", "which_first")

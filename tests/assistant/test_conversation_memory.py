@@ -1387,3 +1387,11 @@ def test_someone_who_needs_a_hand_with_the_forms_is_offered_the_helpers(chat):
     last = chat("不识字")  # (read as a no: «好的。您想办理什么事项»)
     assert "帮办代办" in _texts(last) and "请金帮办代办" in _buttons(last), last
     assert last["matter"]["name"] == "80周岁以上老年人高龄津贴发放"
+
+
+def test_whether_a_step_is_needed_every_year_is_no_time_question(chat):
+    chat("残疾人护理补贴")
+    last = chat("每年要审核吗")  # (the time limits)
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == "重度残疾人护理补贴", last
+    chat("护照")
+    assert chat("要等很久吗")["intent"] == "ask_time"
