@@ -1945,10 +1945,9 @@ def _next_steps(parse: dict[str, Any], state: DialogueState, text: str) -> dict[
     """A question about a matter asking what else is to be done, once it is done (said now or in the message the
     conversation's topic came from, or just before: «营业执照办好了 → 还要办啥», «我刚注册了一家公司 → 接下来要办啥»):
     flagged ``next_steps`` — what usually follows it is answered, not the matter itself."""
-    if parse["intent"]["name"] != "ask_matter" or not any(e.get("entity") == "matter" for e in parse.get("entities")
-                                                          or []) \
-            or not _NEXT_ASKED.search(text) or not any(_DONE.search(t) for t in (text, state.topic_text,
-                                                                                 state.said_before)):
+    names_matter = any(e.get("entity") == "matter" for e in parse.get("entities") or [])
+    done = any(_DONE.search(t) for t in (text, state.topic_text, state.said_before))
+    if parse["intent"]["name"] != "ask_matter" or not names_matter or not done or not _NEXT_ASKED.search(text):
         return parse
     return dict(parse, interpreted="next_steps")
 
