@@ -1372,7 +1372,7 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
     offered = {x.code for m in map(kb.get, state.candidates) if m is not None for x in family(kb, m)}
     if str(hit.get("code")) in offered and _about_another(text, _top(parse, kb)[0], offered):
         return None  # «那医保呢» after the options for «社保卡咋办» asks about 医保, not one of them
-    asked = intent if intent in ASK_INTENTS else "ask_matter"
+    asked = _asked(intent)
     out = _with_matter(parse, asked, str(hit["code"]), str(hit.get("name") or ""), "together")
     out["read_with"] = earlier  # (the question that brings up the matter is the two together)
     return out
@@ -1493,7 +1493,7 @@ def _wronged_at_work(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: 
     top = _top(parse, kb)[0]
     if top is not None and (_takes_up_grievance(top) or called_by_name(text, top, 3)):
         return None
-    asked = parse["intent"]["name"] if parse["intent"]["name"] in ASK_INTENTS else "ask_matter"
+    asked = _asked(parse["intent"]["name"])
     current = kb.get(state.matter_code) if state.matter_code else None
     if current is not None and _EMPLOYER_FAILS.search(" ".join(current.conditions)) and not _strong(parse):
         # «公司不给报» after 工伤认定申请, whose guide says who applies when the employer does not: still that matter
@@ -1515,8 +1515,7 @@ def _paying_asked(parse: dict[str, Any], kb: Any) -> dict[str, Any] | None:
     for h in (parse.get("matters") or [])[1:3]:
         m = kb.get(str(h.get("code")))
         if m is not None and _PAYS.search(m.name) and float(h.get("score") or 0) >= LOOK_ALIKE_SCORE:
-            return _with_matter(parse, parse["intent"]["name"] if parse["intent"]["name"] in ASK_INTENTS
-                                else "ask_matter", m.code, m.name, "pays")
+            return _with_matter(parse, _asked(parse["intent"]["name"]), m.code, m.name, "pays")
     return None
 
 
@@ -1565,7 +1564,7 @@ def _attended(parse: dict[str, Any], kb: Any) -> dict[str, Any] | None:
                  None)
     if other is None:
         return None
-    asked = parse["intent"]["name"] if parse["intent"]["name"] in ASK_INTENTS else "ask_matter"
+    asked = _asked(parse["intent"]["name"])
     return _with_matter(parse, asked, other.code, other.name, "attended")
 
 
@@ -1803,13 +1802,13 @@ def _unsure_follow_up(parse: dict[str, Any], state: DialogueState, kb: Any, stro
     if current is None or state.form or _WHAT_ABOUT.match(text):
         return False
     short_detail = parse["intent"]["name"] in DETAIL_INTENTS and len(_CJK.findall(text)) <= _SHORT_QUESTION + 2
-    ours = _bigrams(_own_texts(current))
+    ours = lru_cache(maxsize=1)(lambda: _bigrams(_own_texts(current)))  # (read only when a check needs them)
     for other in map(kb.get, set(strong) - {current.code}):
         # (a match strong by score alone, by words of its aliases our own texts use too, is no other matter asked:
         # «在哪报名» after «我儿子要考驾照» finds 入学办理 strongly by 报名 of 小学入学报名; «光荣证在哪办» after
         # 独生子女父母奖励申领 says 光荣证 of 独生子女父母光荣证办理's very name)
         if other is None or not short_detail or called_by_name(text, other, 3) \
-                or not _bigrams(text) & _named_words(other) <= ours or _bigrams(text) & _bigrams(other.name):
+                or not _bigrams(text) & _named_words(other) <= ours() or _bigrams(text) & _bigrams(other.name):
             return False
     hits = [m for m in (kb.get(str(h.get("code"))) for h in (parse.get("matters") or [])[:3]) if m is not None]
     if not QUESTION.search(text):
@@ -1826,7 +1825,7 @@ def _unsure_follow_up(parse: dict[str, Any], state: DialogueState, kb: Any, stro
         if not short_detail or not hits or hits[0].code == current.code:
             return False
         shared = _bigrams(text) & _named_words(hits[0])
-        return not shared or shared <= ours
+        return not shared or shared <= ours()
     if any(m.code == current.code for m in hits[:2]):
         return True  # (ambiguous between the current matter and another: «要办证不» after 犬类准养证核发)
     return short_detail
@@ -1862,6 +1861,12 @@ def _only_a_hall(text: str, halls: Any) -> bool:
     return len(_CJK.findall(rest)) <= 2
 
 
+def _whether_needed(text: str) -> bool:
+    """Whether a message asks only whether a step is needed, in no word of a detail («要年审不», «每年要审核吗»; not
+    «要带照片不»)."""
+    return bool(_WHETHER_NEEDED.match(text.strip())) and not _DETAIL_WORDS.search(text)
+
+
 def _short_question(text: str) -> bool:
     """A question too short to bring up another matter («收费不», «条件是啥»)."""
     return len(_CJK.findall(text)) <= _SHORT_QUESTION and bool(QUESTION.search(text))
@@ -1878,7 +1883,7 @@ def _near_detail(parse: dict[str, Any]) -> str | None:
     top = float(ranking[0].get("confidence") or 0) if ranking else 0.0
     text = str(parse.get("text") or "")
     receives = _money_received(text)  # (how to receive money is no fee: «丧葬费在哪领» asks the place)
-    if (_WHETHER_NEEDED.match(text.strip()) or _STILL_CAN.search(text)) and not _DETAIL_WORDS.search(text):
+    if _whether_needed(text) or _STILL_CAN.search(text) and not _DETAIL_WORDS.search(text):
         # whether a step is needed, or whether it can still be done, asks about the matter («要年审不» after 犬证,
         # «超过一个月了还能上不» after 户口登记: not their time limits)
         return None
@@ -1977,6 +1982,12 @@ def _no_matter_does(parse: dict[str, Any], state: DialogueState, kb: Any) -> dic
     return dict(_as_intent(parse, "out_of_scope", "no_matter_does"), out_of_scope=True, matters=[], entities=[])
 
 
+def _asked(intent: str | None) -> str:
+    """What a message read as ``intent`` asks of the matter it is given: that question (:data:`ASK_INTENTS`), else
+    the matter itself (``ask_matter``)."""
+    return intent if intent in ASK_INTENTS else "ask_matter"
+
+
 def _as_intent(parse: dict[str, Any], name: str, why: str) -> dict[str, Any]:
     out = dict(parse, intent={"name": name, "confidence": 1.0}, interpreted=why)
     out["intent_ranking"] = [out["intent"]]
@@ -2035,8 +2046,8 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         said = _bigrams(text) - _OUR_PLACES
         if top is not None and len(parse.get("matters") or []) >= 2 and not said & _named_words(top):
             parse["ambiguous"] = True  # (found by meaning alone, the best match is a guess: the three are offered)
-    if intent in {"ask_time", "ask_location"} and state.matter_code and _WHETHER_NEEDED.match(text.strip()) \
-            and not _DETAIL_WORDS.search(text) and not _TIME_WORDS.search(text):
+    if intent in {"ask_time", "ask_location"} and state.matter_code and _whether_needed(text) \
+            and not _TIME_WORDS.search(text):
         # «每年要审核吗» after 护理补贴 asks whether a review is needed (its card), not the time limits
         parse = _as_intent(parse, "ask_matter", "whether_needed")
         intent = "ask_matter"
@@ -2083,7 +2094,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             # what the message asks («…要带啥» picks an option and asks its materials), else what was being asked
             # («迁出去那个», read as a place question by «去», asks no detail: a statement picks, it asks nothing)
             detail = intent in DETAIL_INTENTS and bool(QUESTION.search(text) or _DETAIL_WORDS.search(text))
-            asked = intent if detail else state.last_intent if state.last_intent in ASK_INTENTS else "ask_matter"
+            asked = intent if detail else _asked(state.last_intent)
             return _with_matter(parse, asked, chosen.code, chosen.name, "selection")
     by_material = _option_by_material(parse, state, kb)
     if by_material is not None:
@@ -2301,7 +2312,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             and intent not in {"request_human", "complain"}:
         variant = _chongqing_variant(kb, parse, state)
         if variant is not None:
-            asked = intent if intent in ASK_INTENTS else "ask_matter"
+            asked = _asked(intent)
             return _with_matter(parse, asked, variant.code, variant.name, "chongqing")
     # read with the message before — placed nowhere, or the question of the options when this one is ambiguous
     # too — before it is read as a detail of the options
@@ -2365,7 +2376,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if detail is not None:
         return _with_matter(parse, detail, state.matter_code or "", state.matter_name or "", "follow_up")
     if _unsure_follow_up(parse, state, kb, strong):
-        asked = intent if intent in ASK_INTENTS else "ask_matter"
+        asked = _asked(intent)
         return _with_matter(parse, asked, state.matter_code or "", state.matter_name or "", "unsure_follow_up")
     apart = _told_apart_by_conversation(parse, state, kb)
     if apart is not None:  # «抚恤那个待遇要年年认证吗» after 工伤认定申请: the 工伤保险 one, not the 养老保险 one
@@ -2373,7 +2384,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if heard_matter and intent in HEARD_INTENTS and all(c == heard_matter for c in strong):
         heard = kb.get(heard_matter)
         if heard is not None:
-            return _with_matter(parse, intent if intent in ASK_INTENTS else "ask_matter", heard.code, heard.name,
+            return _with_matter(parse, _asked(intent), heard.code, heard.name,
                                 "voice")
     intent = parse["intent"]["name"]
     if intent in SOCIAL_WORDS and not SOCIAL_WORDS[intent].search(text) and state.matter_code \
