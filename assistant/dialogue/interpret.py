@@ -85,7 +85,7 @@ _ASKS_NOTHING = {None, "", "greet", "goodbye", "thanks", "affirm", "deny", "chit
 #: answer; «可以找人帮我代办不» asks whether there is such a service, «帮我找人代办» asks for it.
 #: A pronoun for someone told of before (the situation of a statement applies to a question about them).
 _THEM = re.compile(r"[他她]的|[他她]们?(?:的|要|能|可以|该|咋|怎|还|想)|老人家的")
-QUESTION = re.compile(r"[?？]|[吗呢嘛么][。!！]?\s*$|多少|怎么|咋|哪(?!怕)|谁|几天|几点|多久|要好久|好久(?:才|能|可以|拿|办|到)|"
+QUESTION = re.compile(r"[?？]|[吗呢嘛么][。!！]?\s*$|多少|怎么|怎样|如何|咋|哪(?!怕)|谁|几天|几点|多久|要好久|好久(?:才|能|可以|拿|办|到)|"
                       r"什么|啥子?|"
                       r"([\u4e00-\u9fff])不\1|可以.*[不吗么嘛]\s*$|能否|有没有|有没得|"  # 收不收费, 能不能
                       r"\S{2}(不|没|没得|没有)[。!！]?\s*$")  # «要带身份证不», «办好了没»: Sichuanese yes-no questions
@@ -138,8 +138,9 @@ ACTION_WORDS = {
 }
 #: Wanting to do something («我想注册个公司»): a request, where a firm's bare facts («个体户») are not one.
 _WANTS_TO = re.compile(r"想|要|准备|打算|申请|办")
-#: A message that says who the person is («我是职工医保», «我们是外地户口»), not what they ask for.
-_DESCRIBES_SELF = re.compile(rf"^(我|我们|我家|我们家|本人|俺|他|她|他们|她们|(我|俺)[{KIN}]{{1,2}})(是|属于|算|都是)"
+#: A message that says who the person is («我是职工医保», «我们俩都是外地户口»), not what they ask for.
+_DESCRIBES_SELF = re.compile(rf"^(我|我们|我家|我们家|本人|俺|他|她|他们|她们|(我|俺)[{KIN}]{{1,2}})(俩|两个|两口子|一家)?"
+                             r"(是|属于|算|都是)"
                              r"(?!.*(办|申请|咋|怎么|想|要))|"
                              r"^(?!.*(办|申请|咋|怎么|想|要|吗|不|呢|[?？]))[\u4e00-\u9fff]{0,8}的?"
                              r"(学生|毕业生|老人|职工|工人|农民工?|军人|残疾人|员工|人员|户|者)[。!！]?$")
@@ -1568,6 +1569,30 @@ def _attended(parse: dict[str, Any], kb: Any) -> dict[str, Any] | None:
     return _with_matter(parse, asked, other.code, other.name, "attended")
 
 
+#: The place of business someone says they open («开个职业介绍所», «想开一家药店»): the word of the place.
+_OPENS_PLACE = re.compile(r"(?:开|办|设立|创办|成立|筹建)(?:个|一个|一家|一所|家|间|一间|了个|了一家)?"
+                          r"(?P<place>[\u4e00-\u9fff]{1,8}?(?:所|店|馆|院|社|中心|公司|机构|学校|厂|吧|室))")
+
+
+def _founded(parse: dict[str, Any], kb: Any) -> dict[str, Any] | None:
+    """The place of business a message opens, said whole by the names of one of its first three matches but not by
+    the first's («开个职业介绍所»: 职业介绍, the service to job seekers, first; 经营性人力资源服务机构从事职业中介活动许可,
+    called 职业介绍所许可, third): that match; else ``None``."""
+    text = str(parse.get("text") or "")
+    said = _OPENS_PLACE.search(text)
+    found = [kb.get(str(h.get("code"))) for h in (parse.get("matters") or [])[:3]]
+    if said is None or not found or found[0] is None:
+        return None
+    place = said.group("place")
+    names = lambda m: " ".join([m.name, *m.aliases])  # noqa: E731
+    if place in names(found[0]):
+        return None
+    other = next((m for m in found[1:] if m is not None and place in names(m)), None)
+    if other is None:
+        return None
+    return _with_matter(parse, _asked(parse["intent"]["name"]), other.code, other.name, "founded")
+
+
 def _policy_for_people(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> dict[str, Any] | None:
     """A policy question about people, not firms (it names no firm): the firm policies do not answer it. Read with
     the question of a conversation about a matter (or options) for people («我是残疾人», then «有啥补贴»), or with a
@@ -1988,6 +2013,31 @@ def _asked(intent: str | None) -> str:
     return intent if intent in ASK_INTENTS else "ask_matter"
 
 
+#: A matter that is itself a way to complain about or report someone (劳动保障监察投诉举报, 纳税服务投诉处理).
+_CHANNEL = re.compile(r"投诉|举报")
+#: What a complaint about the hall's own service says: its people, its windows, its waiting.
+_OUR_SERVICE = re.compile(r"窗口|工作人员|办事员|柜台|大厅|你们|政务中心|服务中心|态度|排队|等了|跑了|白跑|再来")
+_WHERE_TO = re.compile(r"哪里|哪儿|哪个地方|什么地方|啥地方|在哪|去哪|到哪")
+
+
+def _complaint_channel(parse: dict[str, Any], state: DialogueState, kb: Any) -> dict[str, Any] | None:
+    """A complaint about someone else than the hall that a matter takes: the matter, asked about (where, when
+    «哪里» is said), not the hall's complaint. «我要投诉老板拖欠工资» finds 劳动保障监察投诉举报 well
+    (:data:`MATTER_SCORE`); «去哪里投诉» or «怎么投诉» after it asks about it. A complaint that says the hall's own
+    service («窗口态度差», «投诉你们工作人员») stays the hall's."""
+    text = str(parse.get("text") or "")
+    if not _CHANNEL.search(text) or _OUR_SERVICE.search(text) or state.form:
+        return None
+    top, score = _top(parse, kb)
+    ours = kb.get(state.matter_code) if state.matter_code else None
+    channel = next((m for m, sure in ((top, score >= MATTER_SCORE), (ours, True))
+                    if m is not None and sure and _CHANNEL.search(m.name)), None)
+    if channel is None:
+        return None
+    return _with_matter(parse, "ask_location" if _WHERE_TO.search(text) else "ask_matter", channel.code,
+                        channel.name, "complaint_channel")
+
+
 def _as_intent(parse: dict[str, Any], name: str, why: str) -> dict[str, Any]:
     out = dict(parse, intent={"name": name, "confidence": 1.0}, interpreted=why)
     out["intent_ranking"] = [out["intent"]]
@@ -2079,7 +2129,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         return wronged
     if not (state.matter_code or state.candidates or state.form):
         happened = _happened_to_person(parse, kb, nlu) or _paying_asked(parse, kb) or _attended(parse, kb) \
-            or _content_changed(parse, kb)
+            or _founded(parse, kb) or _content_changed(parse, kb)
         if happened is not None:
             return happened
     if state.candidates and (intent == "ask_policy" or _RECEIVES.search(text)) and not _points(text):
@@ -2156,6 +2206,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             and not (hall_topic is not None and hall_topic(text) is not None):
         # «老汉儿八十多了» is no goodbye (and «你们中午休息不», read as a greeting, asks the hall's lunch break)
         return _as_intent(parse, "nlu_fallback", "no_social_words")
+    channel = _complaint_channel(parse, state, kb)
+    if channel is not None:
+        return channel
     if _COMPLAINT.search(text):
         name = "complain_ticket" if _REGISTER.search(text) else "complain"
         out = dict(parse, intent={"name": name, "confidence": 1.0}, interpreted="complaint")

@@ -1395,3 +1395,22 @@ def test_whether_a_step_is_needed_every_year_is_no_time_question(chat):
     assert last["intent"] == "ask_matter" and last["matter"]["name"] == "重度残疾人护理补贴", last
     chat("护照")
     assert chat("要等很久吗")["intent"] == "ask_time"
+
+
+def test_a_complaint_about_someone_else_that_a_matter_takes_is_that_matter(chat):
+    last = chat("我要投诉老板拖欠工资")  # (the hall's own complaint: 12345 and «好差评»)
+    assert last["matter"]["name"] == "劳动保障监察投诉举报", last
+    last = chat("去哪里投诉")
+    assert last["intent"] == "ask_location" and last["matter"]["name"] == "劳动保障监察投诉举报", last
+    assert chat("我要投诉窗口工作人员态度差")["intent"] == "complain"  # the hall's own service
+
+
+def test_opening_a_place_of_business_named_whole_by_a_licence_takes_the_licence(chat):
+    last = chat("开个职业介绍所")  # (职业介绍, the service to job seekers)
+    assert last["matter"]["name"] == "经营性人力资源服务机构从事职业中介活动许可（县级）", last
+
+
+def test_both_of_us_telling_where_our_household_is_registered_keeps_the_matter(chat):
+    chat("我要办结婚证")
+    last = chat("我们俩都是外地户口")  # (出生登记, by 户口)
+    assert last["matter"]["name"] == "中国内地公民婚姻登记", last

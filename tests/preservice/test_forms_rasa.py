@@ -251,6 +251,10 @@ def test_questions_inside_the_forms_are_answered_and_the_form_asks_again(live):
     assert "不在金牛区许可延续提示清单里" not in all_text(r) and "哪种证照" in all_text(r)
     r = live.chat(sid, "食品经营许可证可以不")  # the answer, asked as a question
     assert "编号" in all_text(r)
+    sid = "ps-it-digress-3"
+    live.chat(sid, "我想登记营业执照到期提醒")
+    r = live.chat(sid, "营业执照到期了会怎样")  # asked with «怎样»: no licence type called so
+    assert "不在金牛区许可延续提示清单里" not in all_text(r) and "哪种证照" in all_text(r)
 
 
 def test_another_questions_answer_fills_that_question_and_the_form_asks_again(live):
