@@ -1807,9 +1807,11 @@ def _asked_of_ours(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
 
 #: Something to be done separately («卖烟要另外办吗», «还要单独申请吗»): another matter than the conversation's.
 _SEPARATE = re.compile(r"另外|单独|额外|另行")
-#: Whether the person may apply: «能申请不», «我这种情况可以办吗», «符合条件不».
+#: Whether the person may apply: «能申请不», «我这种情况可以办吗», «符合条件不», «可以不».
 _MAY_APPLY = re.compile(r"(能|可以|可不可以|能不能|可否)(申请|申领|领|享受)(吗|不|么|嘛|没|得了)?[？?]?$|"
-                        r"符合条件|够条件|够不够条件|有没有资格|有资格(吗|不|么)")
+                        r"符合条件|够条件|够不够条件|有没有资格|有资格(吗|不|么)|"
+                        # whether it can be done at all, asked alone («可以不», «能行吗»; «可以» alone is a yes)
+                        r"^(那|这样|这样子)?((可以|能|行|能行|成)(办)?(不|吗|么|嘛)|可不可以|能不能|行不行)[？?。]*$")
 #: Whether it is possible, said after who the person is («我是外地户口可以不», «我是退休的能办吗»).
 _SELF_MAY = re.compile(r"(可以|能|行|能办|可以办|能申请)(不|吗|么|嘛|没)[？?]?$")
 
@@ -2013,6 +2015,9 @@ def _asked(intent: str | None) -> str:
     return intent if intent in ASK_INTENTS else "ask_matter"
 
 
+#: A wish for a certificate that says no certificate («我要办证», «想办个证件»).
+_ONLY_A_CARD = re.compile(r"^(我|我们|俺)?(要|想|想要|需要|准备|打算)?(办|办理|弄|整|搞|申请|开)(个|一个|张|一张|些|下|一下)?"
+                          r"(证|证件|证书|证照)[。!！?？~～]*$")
 #: A matter that is itself a way to complain about or report someone (劳动保障监察投诉举报, 纳税服务投诉处理).
 _CHANNEL = re.compile(r"投诉|举报")
 #: What a complaint about the hall's own service says: its people, its windows, its waiting.
@@ -2179,6 +2184,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         return _as_intent(parse, "erase_my_data", "erase")
     if state.last_intent == "erase_my_data" and (intent in _ERASE_YES or intent in _ERASE_NO):
         return _as_intent(parse, "erase_confirm" if intent in _ERASE_YES else "erase_cancel", "erase_answer")
+    if _ONLY_A_CARD.match(text) and not (state.matter_code or state.candidates or state.form):
+        # «我要办证», «想办个证»: which one is asked (not 公证 by its 证, nor a fallback's guesses)
+        return dict(_as_intent(parse, "nlu_fallback", "which_card"), matters=[], entities=[], ambiguous=False)
     if _ASKS_TO_ASK.fullmatch(text.strip()) and not state.form:
         return _as_intent(parse, "greet", "asks_to_ask")  # «我想问个事»: the greeting's «想办啥子事，直接告诉我»
     if _only_chongqing(text, parse, state, kb) and intent not in {"request_human", "complain"}:
@@ -2191,9 +2199,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         return _as_intent(parse, "nlu_fallback", "answers_nothing")  # «嗯嗯嗯», «呃» when nothing was asked
     aside = kb.get(str((parse.get("named_matter") or {}).get("code")))
     if aside is not None and not (state.matter_code or state.candidates or state.form) \
-            and not _CANNOT_COME.search(text):
+            and not _CANNOT_COME.search(text) and not (hall_topic is not None and hall_topic(text) is not None):
         # «退役了», read as a goodbye, names 退役报到 when nothing else is going on («我婆婆瘫在床上» gets the offer of
-        # 上门办 and 帮办代办, not the card of 上门办服务预约)
+        # 上门办 and 帮办代办, not the card of 上门办服务预约; «你们有没有母婴室» asks the hall, not 母婴保健 …)
         return _with_matter(parse, "ask_matter", aside.code, aside.name, "named_matter")
     if state.last_intent == "complain" and not QUESTION.search(text) \
             and (not _WANTS_TO.search(text) or _REGISTER.search(text) and not strong) \

@@ -588,8 +588,12 @@ async def _fallback(ctx: StepContext) -> None:
     if ctx.tracker.latest_message.get("cannot_come"):
         offer_help(ctx)  # «老人家出不得门了», understood as nothing else, is understood as this
         return
-    streak = ctx.state.fallback_streak + 1
     ctx.unplaced = True
+    if ctx.tracker.latest_message.get("interpreted") == "which_card":
+        ctx.text(say("fallback.which_card"))  # («我要办证»: understood — which one is asked, no failure counted)
+        ctx.reply(buttons([human_button()]))
+        return
+    streak = ctx.state.fallback_streak + 1
     if streak >= FALLBACKS_BEFORE_HANDOFF:
         await open_ticket(ctx, "two_fallbacks", say("handoff.after_fallbacks"))
         return

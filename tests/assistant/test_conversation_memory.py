@@ -1414,3 +1414,21 @@ def test_both_of_us_telling_where_our_household_is_registered_keeps_the_matter(c
     chat("我要办结婚证")
     last = chat("我们俩都是外地户口")  # (出生登记, by 户口)
     assert last["matter"]["name"] == "中国内地公民婚姻登记", last
+
+
+def test_whether_it_can_be_done_asked_alone_is_no_yes(chat):
+    chat("养老保险")
+    chat("我想一次性补缴")
+    last = chat("可以不")  # (read as a yes: «好的»)
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == "城乡居民基本养老保险费补缴申报", last
+
+
+def test_a_hall_facility_named_like_a_matter_asks_the_hall(chat):
+    last = chat("你们有没有母婴室")  # (母婴保健技术服务执业许可校验, by 母婴)
+    assert last["intent"] == "ask_hall" and not last["matter"], last
+
+
+def test_a_certificate_wished_for_without_its_name_is_asked_which(chat):
+    last = chat("我要办证")  # (公证业务预约办理, by its 证)
+    assert last["intent"] == "nlu_fallback" and "哪种证" in _texts(last) and not last["matter"], last
+    assert chat("居住证")["matter"]["name"] == "居住证办理"
