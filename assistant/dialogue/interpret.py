@@ -85,7 +85,7 @@ _ASKS_NOTHING = {None, "", "greet", "goodbye", "thanks", "affirm", "deny", "chit
 #: answer; «可以找人帮我代办不» asks whether there is such a service, «帮我找人代办» asks for it.
 #: A pronoun for someone told of before (the situation of a statement applies to a question about them).
 _THEM = re.compile(r"[他她]的|[他她]们?(?:的|要|能|可以|该|咋|怎|还|想)|老人家的")
-QUESTION = re.compile(r"[?？]|[吗呢嘛么][。!！]?\s*$|多少|怎么|怎样|如何|咋|哪(?!怕)|谁|几天|几点|多久|要好久|好久(?:才|能|可以|拿|办|到)|"
+QUESTION = re.compile(r"[?？]|[吗呢嘛么][。!！]?\s*$|多少|多(?:详细|具体)|怎么|怎样|如何|咋|哪(?!怕)|谁|几天|几点|多久|要好久|好久(?:才|能|可以|拿|办|到)|"
                       r"什么|啥子?|"
                       r"([\u4e00-\u9fff])不\1|可以.*[不吗么嘛]\s*$|能否|有没有|有没得|"  # 收不收费, 能不能
                       r"\S{2}(不|没|没得|没有)[。!！]?\s*$")  # «要带身份证不», «办好了没»: Sichuanese yes-no questions

@@ -162,8 +162,11 @@ async def _digression(ctx: StepContext) -> bool:
         return False
     if req == "licence_type" and ctx.tracker.intent not in DETAIL_INTENTS and _pre(ctx).catalogue.find(text):
         return False  # «食品经营许可证可以不» where the licence was asked: the answer, asked as a question
-    visit_matter = _requested_visit_matter(ctx, req)
-    if visit_matter is not None:  # «帮他办养老认证» where the person's name was asked: what the visit is for
+    field = _field_asked(req, text)
+    visit_matter = _requested_visit_matter(ctx, req) if field is None else None
+    if field is not None:  # «电话可以不留吗», «编号在哪里看»: what the form's question is for, and how to answer it
+        ctx.text(say(f"preservice.field.{field}"))
+    elif visit_matter is not None:  # «帮他办养老认证» where the person's name was asked: what the visit is for
         ctx.set_slot("visit_matter", f"{visit_matter.code}|{visit_matter.name}")
         ctx.text(say("preservice.visit.matter_noted", name=visit_matter.name))
     elif ctx.tracker.intent in _DIGRESSION_INTENTS:
@@ -179,6 +182,32 @@ async def _digression(ctx: StepContext) -> bool:
     ctx.set_slot(req, None)
     log_event(log, "dialogue.form.digression", session=ctx.tracker.sender_id, slot=req, intent=ctx.tracker.intent)
     return True
+
+
+#: Words that name one of a form's questions: a question with one asks about that question («电话可以不留吗»,
+#: «编号在哪里看», «地址要写多详细», «你们什么时候能来»), not about a matter or the hall.
+_FIELD_WORDS = {
+    "visit_person": re.compile(r"姓名|名字|真名|实名"),
+    "visit_phone": re.compile(r"电话|手机|号码"),
+    "visit_address": re.compile(r"地址|住址|门牌|楼栋|房号"),
+    "visit_street": re.compile(r"街道|社区"),
+    "visit_time": re.compile(r"((什么|啥|哪个)时候|哪天|几点|几号).{0,3}(来|上门|到)|上门时间|约(哪天|什么时候|啥时候)"),
+    "licence_number": re.compile(r"编号|证号|号码"),
+    "licence_holder": re.compile(r"持证人|单位名称|名称|写谁"),
+    "licence_expiry": re.compile(r"有效期|到期(日|时间|日期)|日期"),
+    "licence_channel": re.compile(r"提醒方式|怎么提醒|(微信|电话)提醒"),
+}
+_DIGITS = re.compile(r"\d{5,}")
+
+
+def _field_asked(req: str, text: str) -> str | None:
+    """The question of the form (the one asked first, then the form's others) that a question inside it asks
+    about, by its words; ``None`` for a message with a number in it (an answer, asked as a question)."""
+    slots = VISIT_SLOTS if req in VISIT_SLOTS else LICENCE_SLOTS if req in LICENCE_SLOTS else ()
+    if _DIGITS.search(text):
+        return None
+    return next((slot for slot in sorted(slots, key=lambda s: s != req)
+                 if slot in _FIELD_WORDS and _FIELD_WORDS[slot].search(text)), None)
 
 
 def _requested_visit_matter(ctx: StepContext, req: str) -> Any:
@@ -400,6 +429,13 @@ def _matter_in_request(ctx: StepContext) -> Any:
     return None
 
 
+def _conversation_matter(ctx: StepContext) -> Any:
+    """The matter the conversation is about (from its state), or ``None``."""
+    kb = getattr(ctx.services, "kb", None)
+    code = ctx.state.matter_code
+    return kb.get(code) if kb is not None and code else None
+
+
 @step("validate_home_visit_form")
 async def validate_home_visit_form(ctx: StepContext) -> None:
     """Check the requested slot of ``home_visit_form`` (a question in between is answered first)."""
@@ -410,7 +446,8 @@ def _validate_visit(ctx: StepContext) -> None:
     """The requested slot of ``home_visit_form`` (on activation: take the matter from the request)."""
     req = ctx.tracker.get_slot("requested_slot")
     if not req:
-        found = _matter_in_request(ctx)
+        # the matter the request names, else the conversation's («我爸82了想办高龄津贴 → 预约上门办»)
+        found = _matter_in_request(ctx) or _conversation_matter(ctx)
         if found is not None and not ctx.tracker.get_slot("visit_matter"):
             ctx.set_slot("visit_matter", f"{found.code}|{found.name}")
         ctx.text(say("preservice.visit.start"))  # the opening, said once

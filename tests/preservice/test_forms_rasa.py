@@ -330,3 +330,31 @@ def test_who_without_a_name_is_asked_again_and_a_name_told_later_puts_it_right(l
     number = re.search(BOOKING_NUMBER, all_text(r)).group(0)
     b = live.http.get(f"/api/v1/bookings/{number}", headers=live.staff_headers).json()
     assert "李兰" in b["person_name"]
+
+
+def test_a_question_about_one_of_the_forms_questions_is_answered_and_the_form_asks_again(live):
+    sid = "ps-it-field-1"
+    live.chat(sid, "预约上门办")
+    live.chat(sid, "王大明，中风了")
+    r = live.chat(sid, "电话可以不留吗")  # (the hall's phone number)
+    assert "上门前会先打这个电话" in all_text(r) and "联系电话是多少" in all_text(r)
+    live.chat(sid, "13812345678")
+    r = live.chat(sid, "地址要写多详细")  # (kept as the address: «这个地址属于哪个街道»)
+    assert "门牌号" in all_text(r) and "属于哪个街道" not in all_text(r) and "详细地址" in all_text(r)
+    sid = "ps-it-field-2"
+    for text in ("登记证照提醒", "食品经营许可证"):
+        live.chat(sid, text)
+    r = live.chat(sid, "编号在哪里看")  # (the hall's address)
+    assert "证照正本" in all_text(r) and "编号" in all_text(r)
+    assert "持证人" in all_text(live.chat(sid, "JY15101060012345"))
+
+
+def test_a_home_visit_booked_in_a_conversation_about_a_matter_is_for_that_matter(live):
+    sid = "ps-it-visit-matter-1"
+    live.chat(sid, "我爸82了想办高龄津贴")
+    for text in ("预约上门办", "王建华", "13800001111"):
+        live.chat(sid, text)
+    r = live.chat(sid, "金牛区营康西路12号3栋2单元501")  # (it asked «要上门办理什么事»)
+    assert "办理什么事" not in all_text(r) and "哪天上午或下午" in all_text(r)
+    r = live.chat(sid, "你们什么时候能来")  # (the matter's time limits)
+    assert "按半天约" in all_text(r) and "哪天上午或下午" in all_text(r)
