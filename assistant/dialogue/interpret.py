@@ -175,8 +175,14 @@ _CORRECTION = re.compile(r"^(不是|不对|错了|搞错了)(?P<wrong>[^，,。�
 #: Whether the matter can be done at a hall the message names («荷花池街道能办不», «在区政务中心可以办吗»).
 _CAN_DO_THERE = re.compile(r"能办|可以办|能不能办|可不可以办|办得了|办不了|能弄|可以弄|能不能弄|受理|办理[吗不么]|能去|可以去|"
                            r"去.{0,8}(办|弄)|在.{0,8}(办|弄)")
-#: Doing it at a place («在医院可以办不», «去街道能办吗»), not whether one may («我这种情况能办不»).
-_AT_A_PLACE = re.compile(r"(在|去|到)[^，,。？?]{1,8}(办|弄|补|换|领|申请)")
+#: Where inside a hall («几楼», «哪个窗口»).
+_WHERE_IN_HALL = re.compile(r"几楼|哪层|几层|哪一层|哪个窗口|几号窗口|哪个区域|哪个柜台")
+#: Where the person lives, told («我在茶店子住», «我家住营门口», «住在金泉街道»).
+_LIVES_AT = re.compile(r"(我|我家|我们|我们家|屋头|家)(就)?(住|在|住在)|住在|^住")
+#: Doing it at a place («在医院可以办不», «去街道能办吗», «街道能办不»), not whether one may («我这种情况能办不»).
+_AT_A_PLACE = re.compile(r"(在|去|到)[^，,。？?]{1,8}(办|弄|补|换|领|申请)|"
+                         r"^(我们|我|那)?(街道|社区|便民服务中心|服务中心|政务中心|大厅|区上|附近|家附近)(上|里|那里|那边)?"
+                         r"(能|可以|能不能|可不可以)")
 #: Questions about the conversation's home-visit booking.
 _BOOKING_INTENTS = {"booking_status", "change_booking", "cancel_booking"}
 #: Words that speak of a booking itself.
@@ -2303,11 +2309,17 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         named = (other_kinds(text, named, parse.get("matters") or [], kb) or [named, named])[1]
         return _with_matter(parse, "ask_location", named.code, named.name, "matter_hours")
     about_person = bool(_CANNOT_COME.search(text)) and bool(state.matter_code or state.candidates)
-    # «在哪里» after a matter is about the matter's place («周末能办不» is still about the hall's hours)
-    about_matter = intent in {"ask_materials", "ask_location", "ask_fee"} and bool(state.matter_code)
+    # «在哪里» after a matter (or options) is about the matter's place («周末能办不» is still about the hall's hours)
+    about_matter = intent in {"ask_materials", "ask_location", "ask_fee"} \
+        and bool(state.matter_code or state.candidates)
     said = {w.group(0) for w in _HALL_WORDS.finditer(text)}
+    # «营业执照在大厅几楼办»: where in the hall a matter the message finds well is done — its places (their windows)
+    in_hall = bool(_WHERE_IN_HALL.search(text)) and _top(parse, kb)[1] >= MATTER_SCORE
+    if in_hall and intent != "ask_location":
+        parse, intent = _as_intent(parse, "ask_location", "where_in_hall"), "ask_location"
     # («在哪个窗口» after a matter asks where the matter is done: its places name their windows)
-    hall_words = bool(said) and not (about_matter and intent == "ask_location" and said <= _MATTER_PLACE_WORDS)
+    hall_words = bool(said) and not in_hall \
+        and not (about_matter and intent == "ask_location" and said <= _MATTER_PLACE_WORDS)
     # a question about the helpers' service is answered even when it names the service's own matter
     asks_help = intent == "request_human" and bool(QUESTION.search(text))
     # «怎么预约» and nothing else, about no matter: how to book at the hall (the search finds 结婚登记预约 by 预约)
@@ -2319,6 +2331,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if topic is None and halls is not None and asks_hall and state.last_intent != "ask_hall" \
             and not _WHAT_ABOUT.match(text) and _only_a_hall(text, halls):
         # «金泉街道便民服务中心»: where it is, first («那营门口街道的呢» asks what was being asked, there)
+        topic, hall_words = HallTopic.ADDRESS, True
+    if topic is None and halls is not None and asks_hall and not state.matter_code and _LIVES_AT.search(text) \
+            and halls.find(text) is not None:
+        # «我在茶店子住» (what the hall answers invite: «告诉我您住哪个街道»): that street's centre, where it is
         topic, hall_words = HallTopic.ADDRESS, True
     if topic is None and halls is not None and state.last_intent == "ask_hall" and not strong \
             and (halls.find(text) is not None or _short_question(text) and intent != "ask_materials"):
@@ -2356,9 +2372,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             out["out_of_scope"] = False
             return out
     if state.matter_code and halls is not None and all(c == state.matter_code for c in strong) \
-            and (_CAN_DO_THERE.search(text) or _WHAT_ABOUT.match(text) and state.last_intent == "ask_location"):
+            and (_CAN_DO_THERE.search(text) or _LIVES_AT.search(text)
+                 or _WHAT_ABOUT.match(text) and state.last_intent == "ask_location"):
         hall = halls.find(text)
-        if hall is not None:  # «荷花池街道能办不» after 社保卡补领, «那驷马桥呢» after its place: told for that hall
+        if hall is not None:  # «荷花池街道能办不» after 社保卡补领, «那驷马桥呢» after its place, «我住茶店子»: there
             out = _with_matter(parse, "ask_location", state.matter_code, state.matter_name or "", "hall_for_matter")
             out["entities"].append({"entity": "hall", "value": hall.id})
             return out
@@ -2380,9 +2397,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     together = _read_together(parse, state, kb, nlu, strong)
     if together is not None:
         return together
-    if intent in _ANSWERS and state.matter_code and not state.form and not strong and _ASKS_WHAT.search(text) \
-            and not ANSWER_CLAUSE.match(text):
-        # «有啥条件» after 收养登记, read as a yes, is no answer: it asks about the matter (its card says who may)
+    if intent in _ANSWERS and state.matter_code and not state.form and not strong \
+            and (_ASKS_WHAT.search(text) or _whether_needed(text)) and not ANSWER_CLAUSE.match(text):
+        # «有啥条件» after 收养登记, read as a yes, is no answer: it asks about the matter (its card says who may);
+        # nor is «也要办吗» after 食品经营许可核发 («我们是网上卖的»): whether it is needed, its card says
         return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "no_answer")
     # a greeting, thanks or goodbye without its words («刚出生的» read as a greeting) may be a detail; with them
     # («好的，再见») it is none

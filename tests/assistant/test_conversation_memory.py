@@ -1432,3 +1432,34 @@ def test_a_certificate_wished_for_without_its_name_is_asked_which(chat):
     last = chat("我要办证")  # (公证业务预约办理, by its 证)
     assert last["intent"] == "nlu_fallback" and "哪种证" in _texts(last) and not last["matter"], last
     assert chat("居住证")["matter"]["name"] == "居住证办理"
+
+
+def test_whether_it_is_needed_too_read_as_a_yes_asks_the_matter(chat):
+    chat("我要办食品经营许可证")
+    chat("我们是网上卖的")
+    last = chat("也要办吗")  # (read as a yes: «好的»)
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == "食品(含保健食品)经营许可核发", last
+
+
+def test_whether_a_street_centre_does_the_matter_asks_its_places(chat):
+    chat("社保卡在哪办")
+    last = chat("街道能办不")  # (not understood)
+    assert last["intent"] == "ask_location" and last["matter"]["name"] == "社会保障卡申领", last
+
+
+def test_the_street_someone_lives_in_gives_its_centre_and_the_next_question_is_about_it(chat):
+    last = chat("我在茶店子住")  # (out of scope, though the hall answers ask «告诉我您住哪个街道»)
+    assert last["intent"] == "ask_hall" and "茶店子街道便民服务中心" in _texts(last), last
+    last = chat("最近的服务中心在哪")
+    assert "茶店子街道便民服务中心" in _texts(last), last
+    chat("社保卡补办")
+    last = chat("我住营门口")  # after a matter: whether that street's centre does it
+    assert last["intent"] == "ask_location" and "营门口街道便民服务中心" in _texts(last), last
+
+
+def test_where_in_the_hall_a_matter_is_done_is_its_place_not_the_halls_address(chat):
+    last = chat("营业执照在大厅几楼办")  # (the district hall's address)
+    assert last["intent"] == "ask_location" and "市场主体登记窗口" in _texts(last), last
+    chat("社保卡")
+    last = chat("在哪个窗口")  # after options (the district hall's address)
+    assert last["intent"] == "ask_location" and "政务服务中心地址" not in _texts(last), last
