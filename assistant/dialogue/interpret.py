@@ -1190,6 +1190,12 @@ def _fits_better(parse: dict[str, Any], text: str, current: Any, members: dict[s
     other, score = _top(parse, kb)
     if other is None or other.code in members or called_by_name(text, other):
         return False
+    if _bigrams(text) & (_named_words(other) - _named_words(current)):
+        # a word of the other's name, not ours, that the two messages read together name it by clearly («打印一份»
+        # after «我要查社保缴费记录»: 个人参保证明查询打印, not 参保人员参保信息查询)
+        together = _one_together(nlu, state.topic_text, text, kb)
+        if together is not None and str(together.get("code")) == other.code:
+            return False
     return _fit(nlu, f"{state.topic_text} {text}", current) >= score
 
 

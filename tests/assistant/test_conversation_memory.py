@@ -1463,3 +1463,9 @@ def test_where_in_the_hall_a_matter_is_done_is_its_place_not_the_halls_address(c
     chat("社保卡")
     last = chat("在哪个窗口")  # after options (the district hall's address)
     assert last["intent"] == "ask_location" and "政务服务中心地址" not in _texts(last), last
+
+
+def test_a_detail_saying_a_word_of_another_matter_that_both_messages_name_clearly_moves_to_it(chat):
+    chat("我要查社保缴费记录")
+    last = chat("打印一份")  # (it stayed on 参保人员参保信息查询)
+    assert last["matter"]["name"] == "个人参保证明查询打印", last
