@@ -1581,6 +1581,36 @@ def _attended(parse: dict[str, Any], kb: Any) -> dict[str, Any] | None:
     return _with_matter(parse, asked, other.code, other.name, "attended")
 
 
+#: Whether a business may go on («还能营业不», «可以继续经营吗»).
+_STILL_OPERATES = re.compile(r"(还|仍然?|继续)(能|可以|能不能|可不可以)?(继续)?(营业|经营|开店|做生意|开门营业)|"
+                             r"(能|可以)继续(营业|经营|开|做)")
+#: How long before a date to do it («要提前多久续», «提前几天去»): the time answer says first what the guide says of
+#: when to apply.
+AHEAD_HOW_LONG = re.compile(r"提前(多久|好久|几天|多少天|多长时间|几个月|多少个?工作日)")
+#: A question how something is done («怎么延续», «咋个弄»).
+_HOW_ASKED = re.compile(r"(咋|怎么|怎样|如何|啷个)(个|样)?[\u4e00-\u9fff]")
+#: A firm said as the one a matter is for («给公司办个社保账户», «我们单位要办…»).
+_FOR_A_FIRM = re.compile(r"(给|为|帮|替)(我们|我)?的?(公司|单位|企业|店里|厂里)|^(我们|我)?(公司|单位|企业)(的|要|想|需要|得)")
+#: Who a matter serves, in its guide's words: firms.
+_FIRMS_SERVED = {"法人", "企业", "企业法人", "个体工商户", "单位", "其他组织"}
+
+
+def _for_a_firm(parse: dict[str, Any], kb: Any) -> dict[str, Any] | None:
+    """A matter asked for a firm («给公司办个社保账户») whose best match serves only people (社会保障卡申领) while
+    another of the first three serves firms (企业职工参保登记): that one; else ``None``."""
+    text = str(parse.get("text") or "")
+    found = [kb.get(str(h.get("code"))) for h in (parse.get("matters") or [])[:3]]
+    if not _FOR_A_FIRM.search(text) or not found or found[0] is None:
+        return None
+    served = lambda m: set(getattr(m, "service_object", None) or [])  # noqa: E731
+    if not served(found[0]) or served(found[0]) & _FIRMS_SERVED:
+        return None  # (who the first serves is not said, or it serves firms too)
+    other = next((m for m in found[1:] if m is not None and served(m) & _FIRMS_SERVED), None)
+    if other is None:
+        return None
+    return _with_matter(parse, _asked(parse["intent"]["name"]), other.code, other.name, "for_a_firm")
+
+
 #: The place of business someone says they open («开个职业介绍所», «想开一家药店»): the word of the place.
 _OPENS_PLACE = re.compile(r"(?:开|办|设立|创办|成立|筹建)(?:个|一个|一家|一所|家|间|一间|了个|了一家)?"
                           r"(?P<place>[\u4e00-\u9fff]{1,8}?(?:所|店|馆|院|社|中心|公司|机构|学校|厂|吧|室))")
@@ -2146,7 +2176,8 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         return wronged
     if not (state.matter_code or state.candidates or state.form):
         happened = _happened_to_person(parse, kb, nlu) or _paying_asked(parse, kb) or _attended(parse, kb) \
-            or _founded(parse, kb) or _content_changed(parse, kb)
+            or _founded(parse, kb) or _for_a_firm(parse, kb) \
+            or _content_changed(parse, kb)
         if happened is not None:
             return happened
     if state.candidates and (intent == "ask_policy" or _RECEIVES.search(text)) and not _points(text):
@@ -2314,6 +2345,15 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # the one it calls by the same words (:func:`other_kinds`: «办营业执照要排队不» is about 设立, not 补领).
         named = (other_kinds(text, named, parse.get("matters") or [], kb) or [named, named])[1]
         return _with_matter(parse, "ask_location", named.code, named.name, "matter_hours")
+    if state.matter_code and not state.form and _STILL_OPERATES.search(text) \
+            and all(c == state.matter_code for c in strong):
+        # «还能营业不» after 公共场所卫生许可延续 («卫生许可证过期了»): whether the business may go on, which the
+        # matter's card says (its conditions) — not the hall's opening hours
+        return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "still_operates")
+    if intent == "ask_time" and state.matter_code and not state.form and _HOW_ASKED.search(text) \
+            and not _TIME_WORDS.search(text):
+        # «怎么延续» after 烟草专卖零售许可证延续 asks how, not how long: the card
+        parse, intent = _as_intent(parse, "ask_matter", "not_how_long"), "ask_matter"
     about_person = bool(_CANNOT_COME.search(text)) and bool(state.matter_code or state.candidates)
     # «在哪里» after a matter (or options) is about the matter's place («周末能办不» is still about the hall's hours)
     about_matter = intent in {"ask_materials", "ask_location", "ask_fee"} \

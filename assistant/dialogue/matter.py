@@ -16,16 +16,17 @@ transcript, the matter and the level that serves it.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, step
-from assistant.dialogue.interpret import (CHOSEN_OPTIONS, DETAIL_INTENTS, LOOK_ALIKE_SCORE, MATTER_SCORE,
-                                          MEANING_APART, QUESTION, SIBLING_GAP, STRONG_SCORE, after_getting,
-                                          called_by_name, family, kin, look_alikes, offered, only_shared_words,
-                                          other_kinds, said_apart, says_words_of, tells_apart, the_thing_got,
-                                          unsaid_kinds_last)
+from assistant.dialogue.interpret import (AHEAD_HOW_LONG, CHOSEN_OPTIONS, DETAIL_INTENTS, LOOK_ALIKE_SCORE,
+                                          MATTER_SCORE, MEANING_APART, QUESTION, SIBLING_GAP, STRONG_SCORE,
+                                          after_getting, called_by_name, family, kin, look_alikes, offered,
+                                          only_shared_words, other_kinds, said_apart, says_words_of, tells_apart,
+                                          the_thing_got, unsaid_kinds_last)
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
@@ -42,6 +43,8 @@ SMALLTALK_INTENTS = ("greet", "goodbye", "thanks", "affirm", "deny", "chitchat")
 #: A fused search score at which a matter counts as named by the message even when no name or alias appears in it
 #: (:data:`assistant.dialogue.interpret.STRONG_SCORE`).
 STRONG_MATCH_SCORE = STRONG_SCORE
+#: What a guide's condition says of when to apply («届满前90个工作日至15个工作日期间提出», «到期前30日»).
+_WHEN_TO_APPLY = re.compile(r"届满前|到期前|期满前|提前|前\d+[个天日]|之日起\d+")
 #: A best match this far ahead of the next one is answered even when the NLU attached no matter entity.
 CLEAR_LEAD = 0.15
 #: Failed turns in a row that open a human-helper ticket.
@@ -403,6 +406,9 @@ def _answer_detail(ctx: StepContext, m: Any, intent: str) -> None:
         if m.online_link:
             ctx.text(say("detail.online", link=m.online_link))
     elif intent == "ask_time":
+        when = [c for c in m.conditions if _WHEN_TO_APPLY.search(c)] if AHEAD_HOW_LONG.search(ctx.tracker.text) else []
+        if when:  # «要提前多久续» after a renewal: when to apply, as its guide says, before how long it takes
+            ctx.text(say("detail.time_ahead", when="；".join(when[:2])))
         bits = []
         if m.promised_time_limit:
             bits.append(say("detail.time_promised", value=m.promised_time_limit))

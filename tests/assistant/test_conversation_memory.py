@@ -1469,3 +1469,24 @@ def test_a_detail_saying_a_word_of_another_matter_that_both_messages_name_clearl
     chat("我要查社保缴费记录")
     last = chat("打印一份")  # (it stayed on 参保人员参保信息查询)
     assert last["matter"]["name"] == "个人参保证明查询打印", last
+
+
+def test_whether_a_business_may_go_on_is_no_hall_question(chat):
+    chat("卫生许可证过期了")
+    last = chat("还能营业不")  # (the hall's opening hours)
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == "公共场所卫生许可延续（县级）", last
+
+
+def test_how_or_how_far_ahead_is_no_question_how_long_it_takes(chat):
+    chat("烟草证到期了")
+    assert chat("怎么延续")["intent"] == "ask_matter"  # (its time limits)
+    chat("我的食品经营许可证明年到期")
+    last = chat("要提前多久续")  # (its time limits only; its conditions say when to apply)
+    assert last["intent"] == "ask_time" and "届满前90个工作日" in _texts(last), last
+    chat("护照")
+    assert chat("要多久")["intent"] == "ask_time"
+
+
+def test_a_matter_asked_for_a_firm_is_the_one_for_firms(chat):
+    last = chat("我想给公司办个社保账户")  # (社会保障卡申领, for people)
+    assert last["matter"]["name"] == "企业职工参保登记", last
