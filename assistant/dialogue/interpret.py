@@ -143,7 +143,7 @@ _DESCRIBES_SELF = re.compile(rf"^(我|我们|我家|我们家|本人|俺|他|她
                              r"(是|属于|算|都是)"
                              r"(?!.*(办|申请|咋|怎么|想|要))|"
                              r"^(?!.*(办|申请|咋|怎么|想|要|吗|不|呢|[?？]))[\u4e00-\u9fff]{0,8}的?"
-                             r"(学生|毕业生|老人|职工|工人|农民工?|军人|残疾人|员工|人员|户|者)[。!！]?$")
+                             r"(学生|毕业生|老人|职工|工人|农民工?|军人|残疾人|员工|人员|户|者|医保)[。!！]?$")
 #: A question how to get something done («优待证咋办», «怎么申请»), not whether it is needed («需要公证不»).
 _HOW_TO = re.compile(r"(咋|怎么|怎样|如何|啷个)(个|样)?(办|弄|整|搞|申请|申领|领|开|处理)")
 #: A question what has to be got for something («卖烟要办啥», «开网店要啥证») or whether one can have it («能贷款不»,

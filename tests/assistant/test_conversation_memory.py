@@ -1490,3 +1490,14 @@ def test_how_or_how_far_ahead_is_no_question_how_long_it_takes(chat):
 def test_a_matter_asked_for_a_firm_is_the_one_for_firms(chat):
     last = chat("我想给公司办个社保账户")  # (社会保障卡申领, for people)
     assert last["matter"]["name"] == "企业职工参保登记", last
+
+
+def test_the_insurance_someone_has_said_alone_after_a_claim_keeps_the_claim(chat):
+    chat("住院能报好多")
+    last = chat("城乡居民医保")  # (城乡居民参保登记, by its name)
+    assert last["matter"]["name"] == "住院费用报销", last
+
+
+def test_the_insurance_named_after_joining_one_was_asked_is_which_to_join(chat):
+    chat("我想交医保")  # (职工参保登记)
+    assert chat("城乡居民医保")["matter"]["name"] == "城乡居民参保登记"
