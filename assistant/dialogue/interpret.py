@@ -263,6 +263,8 @@ _FOUNDING = re.compile(r"设立|筹设|筹建")
 _SERVICE_CHARGE = re.compile(r"手续费|工本费|收费|收钱|收不收|办理费")
 #: Matters of paying into an insurance or a fund (their names say so).
 _PAID_INTO = re.compile(r"参保登记|缴存|补缴|保险费")
+#: A wish to pay into an insurance or a fund («我想交医保», «要续交社保»).
+_PAYS_IN = re.compile(r"(想|要|准备|打算)(交|缴|买|参保|续交|补交|续缴|补缴)")
 #: Readings a question about what is paid into an insurance may be given (the fee, the matter, a refinement).
 _CONTRIBUTION_READS = frozenset({"ask_fee", "ask_matter", "nlu_fallback"})
 #: For how long money is received («能领多久», «发几个月»).
@@ -897,6 +899,9 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         return None  # («二», «最后那个» with no options offered says nothing of the situation)
     if not answering and _PURPOSE.search(text) and not QUESTION.search(text):
         return current  # what it is for: «开餐馆用的» after 健康证 is no 食品经营许可 asked for
+    if not answering and _PAYS_IN.search(text) and not _PAID_INTO.search(current.name) \
+            and _PAID_INTO.search(getattr(_top(parse, kb)[0], "name", "")):
+        return None  # a wish to pay into an insurance («我想交医保» after 住院费用报销) is no detail of a claim
     members = kin(kb, current)
     # the options offered and their families (a detail given instead of picking one may fit a sibling of an
     # option better than the options: «我要退休了» after the options for «公积金的事情» → 住房公积金提取（退休）),

@@ -1501,3 +1501,9 @@ def test_the_insurance_someone_has_said_alone_after_a_claim_keeps_the_claim(chat
 def test_the_insurance_named_after_joining_one_was_asked_is_which_to_join(chat):
     chat("我想交医保")  # (职工参保登记)
     assert chat("城乡居民医保")["matter"]["name"] == "城乡居民参保登记"
+
+
+def test_a_wish_to_pay_into_an_insurance_after_a_claim_is_no_detail_of_the_claim(chat):
+    chat("住院能报好多")
+    last = chat("我想交医保")  # (it stayed on 住院费用报销)
+    assert last["matter"]["name"] == "职工参保登记", last
