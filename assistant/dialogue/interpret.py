@@ -2384,8 +2384,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «金泉街道便民服务中心»: where it is, first («那营门口街道的呢» asks what was being asked, there)
         topic, hall_words = HallTopic.ADDRESS, True
     if topic is None and halls is not None and asks_hall and not state.matter_code and _LIVES_AT.search(text) \
-            and halls.find(text) is not None:
-        # «我在茶店子住» (what the hall answers invite: «告诉我您住哪个街道»): that street's centre, where it is
+            and halls.find(text) is not None and not parse.get("matters") and not _WANTS_TO.search(text):
+        # «我在茶店子住» (what the hall answers invite: «告诉我您住哪个街道»): that street's centre, where it is (a
+        # matter asked with it — «我住营门口街道，想问问居住证咋个办» — is the matter)
         topic, hall_words = HallTopic.ADDRESS, True
     if topic is None and halls is not None and state.last_intent == "ask_hall" and not strong \
             and (halls.find(text) is not None or _short_question(text) and intent != "ask_materials"):

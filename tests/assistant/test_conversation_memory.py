@@ -1507,3 +1507,8 @@ def test_a_wish_to_pay_into_an_insurance_after_a_claim_is_no_detail_of_the_claim
     chat("住院能报好多")
     last = chat("我想交医保")  # (it stayed on 住院费用报销)
     assert last["matter"]["name"] == "职工参保登记", last
+
+
+def test_where_someone_lives_told_with_a_matter_asks_the_matter(chat):
+    last = chat("我住营门口街道花照壁社区，想问问居住证咋个办")
+    assert last["matter"]["name"] == "居住证办理", last
