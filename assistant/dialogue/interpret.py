@@ -145,7 +145,9 @@ _DESCRIBES_SELF = re.compile(rf"^(我|我们|我家|我们家|本人|俺|他|她
                              r"^(?!.*(办|申请|咋|怎么|想|要|吗|不|呢|[?？]))[\u4e00-\u9fff]{0,8}的?"
                              r"(学生|毕业生|老人|职工|工人|农民工?|军人|残疾人|员工|人员|户|者|医保)[。!！]?$")
 #: A question how to get something done («优待证咋办», «怎么申请»), not whether it is needed («需要公证不»).
-_HOW_TO = re.compile(r"(咋|怎么|怎样|如何|啷个)(个|样)?(办|弄|整|搞|申请|申领|领|开|处理)")
+#: How, asked («咋个», «怎么», «如何»).
+_HOW = r"(咋|怎么|怎样|如何|啷个)(个|样)?"
+_HOW_TO = re.compile(rf"{_HOW}(办|弄|整|搞|申请|申领|领|开|处理)")
 #: A question what has to be got for something («卖烟要办啥», «开网店要啥证») or whether one can have it («能贷款不»,
 #: «社保有补贴吗»), not whether a thing is needed («需要公证不»).
 _ASKS_FOR_IT = re.compile(r"办(啥|什么|哪些)|(啥|什么|哪些)(证|手续|许可)|^(能|可以|能不能|可不可以)|有没有|"
@@ -195,7 +197,7 @@ CHOSEN_OPTIONS = frozenset({"narrowed", "for_people", "options_again"})
 #: A matter that only advises (its name: 政策咨询, 业务咨询 …), beside the one that does it.
 _ADVICE = re.compile(r"咨询")
 #: How to do it, and nothing else («咋办», «要办啥手续», «怎么弄呢»): no detail of any matter.
-_ONLY_HOW = re.compile(r"(那|请问|所以|那我|我)?(该|应该|要|需要|得)?(咋|怎么|怎样|如何|啷个)(个|样)?(办|弄|整|搞|处理|申请)"
+_ONLY_HOW = re.compile(rf"(那|请问|所以|那我|我)?(该|应该|要|需要|得)?{_HOW}(办|弄|整|搞|处理|申请)"
                        r"(呢|啊|嘛|哦|喃|哇|嗦)?|(那|请问)?(要|需要|得)?(办|准备|走)?(啥|什么|哪些|啥子)(手续|流程|步骤)(呢|啊|嘛)?")
 #: Intents a message is not an answer to options with.
 _NOT_A_CHOICE = {"request_human", "complain", "complain_ticket", "erase_my_data", "book_home_visit", "booking_status",
@@ -693,6 +695,11 @@ def _top(parse: dict[str, Any], kb: Any) -> tuple[Any, float]:
     if not hits:
         return None, 0.0
     return kb.get(str(hits[0].get("code"))), float(hits[0].get("score") or 0)
+
+
+def _first_matches(parse: dict[str, Any], kb: Any, n: int = 3) -> list[Any]:
+    """The search's first ``n`` matches for the message, as the KB's matters (``None`` for one it does not know)."""
+    return [kb.get(str(h.get("code"))) for h in (parse.get("matters") or [])[:n]]
 
 
 def _says_ours(text: str, other: Any, codes: set[str], kb: Any) -> bool:
@@ -1593,7 +1600,7 @@ _STILL_OPERATES = re.compile(r"(还|仍然?|继续)(能|可以|能不能|可不�
 #: when to apply.
 AHEAD_HOW_LONG = re.compile(r"提前(多久|好久|几天|多少天|多长时间|几个月|多少个?工作日)")
 #: A question how something is done («怎么延续», «咋个弄»).
-_HOW_ASKED = re.compile(r"(咋|怎么|怎样|如何|啷个)(个|样)?[\u4e00-\u9fff]")
+_HOW_ASKED = re.compile(rf"{_HOW}[\u4e00-\u9fff]")
 #: A firm said as the one a matter is for («给公司办个社保账户», «我们单位要办…»).
 _FOR_A_FIRM = re.compile(r"(给|为|帮|替)(我们|我)?的?(公司|单位|企业|店里|厂里)|^(我们|我)?(公司|单位|企业)(的|要|想|需要|得)")
 #: Who a matter serves, in its guide's words: firms.
@@ -1604,7 +1611,7 @@ def _for_a_firm(parse: dict[str, Any], kb: Any) -> dict[str, Any] | None:
     """A matter asked for a firm («给公司办个社保账户») whose best match serves only people (社会保障卡申领) while
     another of the first three serves firms (企业职工参保登记): that one; else ``None``."""
     text = str(parse.get("text") or "")
-    found = [kb.get(str(h.get("code"))) for h in (parse.get("matters") or [])[:3]]
+    found = _first_matches(parse, kb)
     if not _FOR_A_FIRM.search(text) or not found or found[0] is None:
         return None
     served = lambda m: set(getattr(m, "service_object", None) or [])  # noqa: E731
@@ -1627,7 +1634,7 @@ def _founded(parse: dict[str, Any], kb: Any) -> dict[str, Any] | None:
     called 职业介绍所许可, third): that match; else ``None``."""
     text = str(parse.get("text") or "")
     said = _OPENS_PLACE.search(text)
-    found = [kb.get(str(h.get("code"))) for h in (parse.get("matters") or [])[:3]]
+    found = _first_matches(parse, kb)
     if said is None or not found or found[0] is None:
         return None
     place = said.group("place")
@@ -1884,7 +1891,7 @@ def _unsure_follow_up(parse: dict[str, Any], state: DialogueState, kb: Any, stro
         if other is None or not short_detail or called_by_name(text, other, 3) \
                 or not _bigrams(text) & _named_words(other) <= ours() or _bigrams(text) & _bigrams(other.name):
             return False
-    hits = [m for m in (kb.get(str(h.get("code"))) for h in (parse.get("matters") or [])[:3]) if m is not None]
+    hits = [m for m in _first_matches(parse, kb) if m is not None]
     if not QUESTION.search(text):
         # (a statement that finds ours first, among others as close, no wish or kind of request of its own: «领了三个
         # 月了» after 失业保险金申领 tells how it stands with ours)
@@ -1978,7 +1985,7 @@ def _only_chongqing(text: str, parse: dict[str, Any], state: DialogueState, kb: 
             or QUESTION.search(text) or _WANTS_TO.search(text) or _CANNOT_COME.search(text) or _cues().of_query(text):
         return False
     words = _bigrams(_CHONGQING.sub(" ", text))
-    found = [kb.get(str(h.get("code"))) for h in (parse.get("matters") or [])[:3]]
+    found = _first_matches(parse, kb)
     return not any(m is not None and words & _named_words(m) for m in found)
 
 
@@ -2287,7 +2294,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if intent == "book_home_visit" and QUESTION.search(text) and _ABOUT_SERVICE.search(text):
         # «上门办需要啥条件» asks about the service; «帮我约个上门办» asks for it; «上门要钱不» asks its fee
         intent = label_question(text)
-        service = next((m for m in (kb.get(str(h.get("code"))) for h in (parse.get("matters") or [])[:3])
+        service = next((m for m in _first_matches(parse, kb)
                         if m is not None and _bigrams(text) & _named_words(m)), None)
         if service is not None:  # (the service's matter, by its words: «哪些人能申请上门» → 上门办服务预约's card)
             return _with_matter(parse, intent, service.code, service.name, "about_the_service")
