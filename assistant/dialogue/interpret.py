@@ -250,6 +250,8 @@ _IN_ADVANCE = re.compile(r"提前(?=准备|多久|多长|几天|几个|多少天
 _TIME_WORDS = re.compile(r"久|几天|多长|时间|时限|几点|时候|几号|哪天")
 #: Whether a step is needed, and nothing else («要年审不», «还要体检吗», «每年要审核吗»).
 _WHETHER_NEEDED = re.compile(r"^(每年|每个?月|以后|今后|还|也|都)*(要|需要|得|用)[\u4e00-\u9fff]{1,5}(不|吗|么|没|嘛)[？?]?$")
+#: A question asked for a yes or a no («…不», «…吗»).
+_YES_OR_NO = re.compile(r"(不|吗|么|嘛|没|没有)[。？?]?$")
 #: Whether something can still be done («还能上不», «现在还可以办吗»).
 _STILL_CAN = re.compile(r"(还|仍然?|现在)(能|可以|能不能|可不可以)")
 #: What is written on a certificate changed («营业执照上的法人要换», «户口本上的名字要改»): a 变更, not a new card.
@@ -287,6 +289,8 @@ _ASKS_WHAT = re.compile(rf"{_WHICH_WORDS}|怎么|咋|哪|多少|几|谁")
 _ASKS_PAY = re.compile(r"补贴|补助|津贴|救助|抚恤|领钱|发钱|有钱")
 #: Words of a firm: a policy question with one asks for the firm policies («小微企业有啥补贴»).
 _FIRM_WORDS = re.compile(r"企业|公司|小微|个体|商户|店|厂|单位|老板|门面|营业|纳税|经营|员工|招工|招聘")
+#: Hiring people («招», «雇», «安排…就业»).
+_HIRES = re.compile(r"招|雇|聘|录用|安排.{0,4}就业")
 #: Something done to the person («我被裁员了», «公司把我辞退了»): they are the one it happened to, not the firm.
 _HAPPENED_TO_ME = re.compile(r"^(我|俺|本人)(被|遭|让人)|把我")
 #: How to make an appointment («怎么预约», «在哪预约»): no booking of the person's to look up; said and nothing
@@ -322,6 +326,8 @@ _HOURS_OF_A_MATTER = HALL_ONLY_TOPICS - {HallTopic.PARKING} | {HallTopic.APPOINT
 _THINGS_USED = frozenset({HallTopic.SELF_SERVICE, HallTopic.PARKING, HallTopic.FACILITIES, HallTopic.ACCESSIBILITY})
 _TIMES = frozenset({HallTopic.HOURS, HallTopic.LUNCH, HallTopic.WEEKEND, HallTopic.HOLIDAY, HallTopic.EXTENDED})
 _USE_IT = re.compile(r"(能|可以|可不可以|能不能)用|用得[了到成]")
+#: Whether one is served then («星期六能补不», «周日开门不»; not «周末去哪玩»).
+_SERVED = re.compile(r"能|可以|开门|上班|办|营业|有人")
 #: Readings of a hearing that the kiosk's sure matter answers (not a person, a form, a hall or a complaint).
 HEARD_INTENTS = {*ASK_INTENTS, "ask_policy", "nlu_fallback"}
 _REGISTER = re.compile(r"登记|联系我|回电话|打电话给我|专员|记下来")
@@ -679,6 +685,39 @@ def _contribution_asked(parse: dict[str, Any], state: DialogueState, kb: Any) ->
         top, score = _top(parse, kb)
         m = top if top is not None and (score >= STRONG_SCORE or called_by_name(text, top)) else None
     return m if m is not None and _PAID_INTO.search(m.name) else None
+
+
+#: Someone acting for the person: whether another may do the matter for them, or the person must come themselves
+#: («可以让别人代办吗», «我老公能帮我去办不», «我帮他办行不», «要本人到场不»).
+BY_ANOTHER = re.compile(rf"代办|代领|代签|代理|委托|亲自|到场|在场|出面|本人.{{0,4}}(去|来)|本人不在|不用本人|"
+                         rf"(别人|他人|其他人|家里人|家人|亲戚|朋友|同事|子女|儿子|女儿|儿女|娃儿|老公|老婆|丈夫|妻子|爱人|"
+                         rf"媳妇|家属|亲属|[{KIN}]{{2}}).{{0,4}}(帮|替|代)[我他她]?们?(去|来)?(办|跑|交|领|申请|签)|"
+                         rf"我.{{0,3}}(帮|替|代)([他她]们?|老人家?|[我俺]?[{KIN}]{{1,2}})(去|来)?(办|跑|交|领|申请|签)")
+#: … but the hall's own 帮办代办 named, or its charge asked, is the hall's question («金帮办能帮我代办吗»).
+_HALL_PROXY = re.compile(r"金帮办|帮办|专员|工作人员|你们|人工|上门")
+#: Matters that are that help themselves (金帮办帮办代办服务, 上门办服务预约).
+_HELP_MATTERS = re.compile(r"帮办|代办|上门办")
+
+
+def _proxy_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> Any:
+    """The matter a question asks whether someone else may do for the person, or whether the person must come
+    themselves (:data:`BY_ANOTHER`): the one it names strongly, else the conversation's; ``None`` for none, inside
+    a form, or when it asks about the hall's 帮办代办 or a charge."""
+    text = str(parse.get("text") or "")
+    if state.form or not QUESTION.search(text) or _HALL_PROXY.search(text) or FEE_WORDS.search(text) \
+            or _COSTS.search(text):
+        return None
+    top, score = _top(parse, kb)
+    current = kb.get(state.matter_code) if state.matter_code else None
+    # (the words of acting for someone find the hall's 帮办代办 itself: the matter is the conversation's then; a
+    # first question names its matter by a word of it too — «我帮我妈办低保行不» —, a later one only clearly)
+    named = top if top is not None and (score >= STRONG_SCORE or called_by_name(text, top) or current is None
+                                        and score >= MATTER_SCORE and _bigrams(text) & _named_words(top)) \
+        and not _HELP_MATTERS.search(top.name) else None
+    m = named or current
+    if m is None or _HELP_MATTERS.search(m.name) or not BY_ANOTHER.search(_without_names(text, m)):
+        return None
+    return m
 
 
 def _without_names(text: str, m: Any) -> str:
@@ -1312,9 +1351,14 @@ _PAPER = re.compile(r"(合格)?(证明|表|单)$")
 
 
 def _names_material(text: str, m: Any) -> bool:
-    """Whether ``text`` names one of ``m``'s materials (its name or an alias, whole or by two of its words, or what
-    it is the paper of, when that is asked to be done: «要体检不» names 体检表; «收入多少才能办» asks no 收入证明)."""
+    """Whether ``text`` names one of ``m``'s materials (its name or an alias, whole or by two of its words — not of
+    ``m``'s names, unless bringing is asked —, or what it is the paper of, when that is asked to be done: «要体检不»
+    names 体检表; «收入多少才能办» asks no 收入证明)."""
     words = _bigrams(text)
+    if not MATERIAL_WORDS.search(text):
+        # (unless bringing is asked, the matter's own words name it, not its paper: «食品许可证好久到期» after a
+        # restaurant is about 食品经营许可延续, not its material 食品经营许可证正副本)
+        words -= _named_words(m)
     for material in getattr(m, "materials", None) or []:
         names = [getattr(material, "name", ""), *(getattr(material, "aliases", None) or [])]
         if any(len(n) >= 2 and (n in text or len(_bigrams(n) & words) >= 2) for n in names):
@@ -1389,10 +1433,15 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
     # 要注销吗» after «我妈上个月走了» stays with 社保卡, not 户口注销 which the two together find)
     top = _top(parse, kb)[0]
     named = found or [top] if top is not None and words & _named_words(top) else found
-    if hit is None or named and hit.get("code") not in {str(h.get("code")) for h in (parse.get("matters") or [])[:5]} \
+    own = {str(h.get("code")) for h in (parse.get("matters") or [])[:5]}
+    if hit is None or named and hit.get("code") not in own \
             and not _same_department(kb.get(str(hit.get("code"))), named):
         # (a question in the words of a whole domain — «医保咋办» after «退休了要去海南养老» — takes any of its
         # department's matters: 异地安置退休人员备案, found together, not by «医保» alone)
+        return None
+    if not named and hit.get("code") not in own and _DESCRIBES_SELF.match(earlier.strip()):
+        # (who the person is qualifies what they ask, it is not the subject: «我是香港人 → 想在成都买房» is no
+        # 前往港澳通行证, which the two together find by 港 alone)
         return None
     offered = {x.code for m in map(kb.get, state.candidates) if m is not None for x in family(kb, m)}
     if str(hit.get("code")) in offered and _about_another(text, _top(parse, kb)[0], offered):
@@ -1989,6 +2038,17 @@ def _only_chongqing(text: str, parse: dict[str, Any], state: DialogueState, kb: 
     return not any(m is not None and words & _named_words(m) for m in found)
 
 
+def _only_who(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) -> bool:
+    """Whether a first message only says who the person is (:data:`_DESCRIBES_SELF`: «我是台湾的», «我是香港人»):
+    no question, wish or kind of request, no one who cannot come, and no word of the matter it finds best (found by
+    meaning alone, it is a guess: 劳动保障监察投诉举报 for «我是农民工»; «我是残疾人» names its matters)."""
+    if not _DESCRIBES_SELF.match(text) or state.matter_code or state.candidates or state.form \
+            or QUESTION.search(text) or _WANTS_TO.search(text) or _CANNOT_COME.search(text) or _cues().of_query(text):
+        return False
+    top = _top(parse, kb)[0]
+    return top is None or not _bigrams(text) & _named_words(top)
+
+
 def _chongqing_variant(kb: Any, parse: dict[str, Any], state: DialogueState) -> Any:
     """The 川渝通办 variant in the family of the matter this message (or the conversation) is about. A match of the
     message counts only when the message says a word of its names besides 重庆 / 川渝: «我是从重庆过来的» after
@@ -2009,7 +2069,8 @@ def _chongqing_variant(kb: Any, parse: dict[str, Any], state: DialogueState) -> 
 def _flags(parse: dict[str, Any], text: str) -> dict[str, Any]:
     """Facts about the person that change how to help: cannot come to the hall (→ 上门办 / 帮办代办), needs a hand
     with forms or phones (→ 帮办代办 first)."""
-    if _CANNOT_COME.search(text):
+    if _CANNOT_COME.search(text) and not (_HIRES.search(text) and _FIRM_WORDS.search(text)):
+        # («公司想招残疾人»: people a firm hires are not someone who cannot come)
         return {**parse, "cannot_come": True}
     if _NEEDS_A_HAND.search(text):
         return {**parse, "needs_a_hand": True}
@@ -2155,9 +2216,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         said = _bigrams(text) - _OUR_PLACES
         if top is not None and len(parse.get("matters") or []) >= 2 and not said & _named_words(top):
             parse["ambiguous"] = True  # (found by meaning alone, the best match is a guess: the three are offered)
-    if intent in {"ask_time", "ask_location"} and state.matter_code and _whether_needed(text) \
-            and not _TIME_WORDS.search(text):
-        # «每年要审核吗» after 护理补贴 asks whether a review is needed (its card), not the time limits
+    if intent in {"ask_time", "ask_location"} and state.matter_code and not _TIME_WORDS.search(text) \
+            and (_whether_needed(text) or _STILL_CAN.search(text) and _YES_OR_NO.search(text)):
+        # «每年要审核吗» after 护理补贴 asks whether a review is needed (its card), not the time limits; «过了一个月
+        # 还能续不» after 居住证 whether it still can be done (its conditions say)
         parse = _as_intent(parse, "ask_matter", "whether_needed")
         intent = "ask_matter"
     if intent in DETAIL_INTENTS and state.matter_code and _WHICH_FIRST.search(text):
@@ -2166,6 +2228,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         intent = "ask_matter"
     if not (state.matter_code or state.candidates or state.form) and _who_names_no_one(parse, text, kb):
         parse = dict(parse, ambiguous=True)  # («我是残疾人»: which of the matters for them, asked)
+    by_another = _proxy_asked(parse, state, kb)
+    if by_another is not None:
+        # «可以让别人代办吗» after 补领结婚证: what its guide says of someone acting for the person (who comes, what
+        # they bring), not its card again
+        return _with_matter(parse, "ask_materials", by_another.code, by_another.name, "by_another")
     paid_into = _contribution_asked(parse, state, kb) if intent in _CONTRIBUTION_READS else None
     if paid_into is not None:
         # «一年交多少» after 城乡居民基本养老保险参保登记 asks what is paid into the insurance, not what registering costs
@@ -2249,6 +2316,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # where someone lives, told first, is noted (川渝通办) and the person asked what to do; it is read with what
         # follows
         return _as_intent(parse, "greet", "chongqing_told")
+    if (intent == "ask_matter" or intent in _ASKS_NOTHING) and _only_who(text, parse, state, kb):
+        # «我是台湾的»: who the person is, told first, is noted and the person asked what to do (read with what
+        # follows), not answered with what its words find by meaning alone
+        return _as_intent(parse, "greet", "who_told")
     if (intent in _ANSWERS or _FILLER.fullmatch(text)) and not (state.matter_code or state.candidates or state.form) \
             and state.last_intent in _ASKS_NOTHING:
         return _as_intent(parse, "nlu_fallback", "answers_nothing")  # «嗯嗯嗯», «呃» when nothing was asked
@@ -2414,8 +2485,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         else:
             # (read as out of scope: parking or the facilities, or the way there when no other destination is
             # asked — «附近有没有地铁站», «几号线»; not «春熙路怎么走»; times of day are everyday words: «今天晚上吃啥»)
+            # — nor, in a conversation about a matter, a short question of when: «星期六能补不» after 社保卡补领)
             unplaced_hall = intent == "out_of_scope" and (topic in {HallTopic.PARKING, HallTopic.FACILITIES} or (
-                topic == HallTopic.TRANSPORT and not _goes_elsewhere(text, halls)))
+                topic == HallTopic.TRANSPORT and not _goes_elsewhere(text, halls)) or (
+                topic in _TIMES and bool(state.matter_code) and _short_question(text) and bool(_SERVED.search(text))))
             about_hall = hall_words or unplaced_hall or books_how or (intent in HALL_INTENTS and (
                 topic in HALL_ONLY_TOPICS or (top < MATTER_SCORE and not about_person and not about_matter)))
         if about_hall:

@@ -22,7 +22,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, step
-from assistant.dialogue.interpret import (AHEAD_HOW_LONG, CHOSEN_OPTIONS, DETAIL_INTENTS, LOOK_ALIKE_SCORE,
+from assistant.dialogue.interpret import (AHEAD_HOW_LONG, BY_ANOTHER, CHOSEN_OPTIONS, DETAIL_INTENTS, LOOK_ALIKE_SCORE,
                                           MATTER_SCORE, MEANING_APART, QUESTION, SIBLING_GAP, STRONG_SCORE,
                                           after_getting, called_by_name, family, kin, look_alikes, offered,
                                           only_shared_words, other_kinds, said_apart, says_words_of, tells_apart,
@@ -45,6 +45,8 @@ SMALLTALK_INTENTS = ("greet", "goodbye", "thanks", "affirm", "deny", "chitchat")
 STRONG_MATCH_SCORE = STRONG_SCORE
 #: What a guide's condition says of when to apply («届满前90个工作日至15个工作日期间提出», «到期前30日»).
 _WHEN_TO_APPLY = re.compile(r"届满前|到期前|期满前|提前|前\d+[个天日]|之日起\d+")
+#: What a guide says of someone acting for the person (a material, a condition): the agent, the power to act.
+_AGENT = re.compile(r"代办|代领|代理|委托|监护人|亲自|本人(到场|亲自|前往|办理)")
 #: A best match this far ahead of the next one is answered even when the NLU attached no matter entity.
 CLEAR_LEAD = 0.15
 #: Failed turns in a row that open a human-helper ticket.
@@ -224,7 +226,7 @@ def _remember_topic(ctx: StepContext, m: Any = None) -> None:
                                                   ctx.tracker.latest_message.get("matters") or [], _kb(ctx)))
 
 
-def offer_help(ctx: StepContext, m: Any = None, choosing: bool = False) -> None:
+def offer_help(ctx: StepContext, m: Any = None, choosing: bool = False, by_another: bool = False) -> None:
     """The person (or a relative) cannot come to the hall: offer 上门办 and 帮办代办 along with the answer — when
     the message says so, and again with each new matter ``m`` of a conversation in which it was said («我妈瘫在床上»,
     then «她的养老金认证咋办»), or with the matters offered to choose from (``choosing``)."""
@@ -235,6 +237,8 @@ def offer_help(ctx: StepContext, m: Any = None, choosing: bool = False) -> None:
         ctx.text(say("help.needs_a_hand"))  # («不识字», «不会用手机»: someone to fill the forms in, first)
     elif m is not None and ctx.state.cannot_come:
         ctx.text(say("help.cannot_come_again", name=m.name))
+    elif by_another:  # («可以让别人代办吗»: the hall's own help, when no one else can go)
+        ctx.text(say("help.by_another"))
     else:
         return
     ctx.reply(buttons([(say("button.home_visit"), payload("book_home_visit")),
@@ -383,7 +387,30 @@ def _at_named_hall(ctx: StepContext, m: Any) -> str:
     return say("detail.hall_no", name=m.name, hall=hall.name)
 
 
+def _by_another(ctx: StepContext, m: Any) -> None:
+    """Whether someone else may do ``m`` for the person, as its guide says: its answer to that question, else what
+    an agent brings (a material for when another acts) and the conditions on who acts; else that the guide does not
+    say. 帮办代办 and 上门办 are offered with it."""
+    answers = [f.answer for f in m.faqs if BY_ANOTHER.search(f.question)]
+    brought = [f"{x.name}（{x.note}）" if x.note else x.name for x in m.materials
+               if _AGENT.search(f"{x.name} {x.note or ''}")]
+    who = [c for c in m.conditions if _AGENT.search(c)]
+    phone = say("detail.no_materials_phone", phone=m.consult_phone) if m.consult_phone else ""
+    if answers:
+        ctx.text(say("detail.by_another_faq", name=m.name, answer=answers[0]))
+    elif brought and all("监护人" in b for b in brought):
+        # (a guardian applying for a child is all it says: whether anyone else may is not)
+        ctx.text(say("detail.by_guardian", name=m.name, said="；".join(brought[:3]), phone=phone))
+    elif brought or who:
+        ctx.text(say("detail.by_another", name=m.name, said="；".join(brought[:3] or who[:2])))
+    else:
+        ctx.text(say("detail.by_another_unknown", name=m.name, phone=phone))
+
+
 def _answer_detail(ctx: StepContext, m: Any, intent: str) -> None:
+    by_another = ctx.tracker.latest_message.get("interpreted") == "by_another"
+    if by_another:
+        _by_another(ctx, m)
     if intent == "ask_materials":
         if m.materials:
             ctx.text(say("detail.materials", name=m.name))
@@ -432,7 +459,7 @@ def _answer_detail(ctx: StepContext, m: Any, intent: str) -> None:
     _remember(ctx, m)
     if new:  # «看门诊的钱能报不» brought up 门诊费用报销: a later detail («我是职工医保») is read with it, and may be
         _remember_topic(ctx, m)  # about a matter it named as much («优待证在哪办»: the 老年人 one too)
-    offer_help(ctx)
+    offer_help(ctx, by_another=by_another)
     log_event(log, "dialogue.detail.answered", session=ctx.tracker.sender_id, matter=m.code, intent=intent)
 
 
@@ -510,8 +537,9 @@ async def matter_detail(ctx: StepContext) -> None:
 def smalltalk(ctx: StepContext) -> None:
     """Greetings, thanks, yes/no and chit-chat: one friendly line that brings the person back to their matter."""
     intent = ctx.tracker.intent if ctx.tracker.intent in SMALLTALK_INTENTS else "chitchat"
-    told = ctx.tracker.latest_message.get("interpreted") == "chongqing_told"  # («我爸住在重庆», nothing asked yet)
-    ctx.text(say("smalltalk.chongqing") if told else say(f"smalltalk.{intent}"))
+    # («我爸住在重庆», «我是台湾的»: who or where, told before anything is asked)
+    told = {"chongqing_told": "chongqing", "who_told": "who"}.get(ctx.tracker.latest_message.get("interpreted"))
+    ctx.text(say(f"smalltalk.{told or intent}"))
     offer_help(ctx)  # «我奶奶中风了躺在床上», whatever the classifier made of it
 
 

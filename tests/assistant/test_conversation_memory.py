@@ -1512,3 +1512,53 @@ def test_a_wish_to_pay_into_an_insurance_after_a_claim_is_no_detail_of_the_claim
 def test_where_someone_lives_told_with_a_matter_asks_the_matter(chat):
     last = chat("我住营门口街道花照壁社区，想问问居住证咋个办")
     assert last["matter"]["name"] == "居住证办理", last
+
+
+def test_whether_someone_else_may_do_it_is_answered_from_the_guide_with_the_halls_help(chat):
+    chat("收养登记")
+    last = chat("要本人到场不")  # (its card again)
+    assert last["intent"] == "ask_materials" and "亲自到场" in _texts(last), last
+    assert "请金帮办代办" in _buttons(last)
+
+
+def test_what_an_agent_brings_is_said_when_the_guide_lists_it(chat):
+    chat("房产证丢了")
+    last = chat("能委托别人办不")
+    assert last["matter"]["name"] == "不动产权证书补发、换发" and "授权委托书" in _texts(last), last
+
+
+def test_a_relative_acting_for_the_person_when_the_guide_is_silent_says_so(chat):
+    chat("我要办居住证")
+    last = chat("我老公能帮我去办不")
+    assert last["matter"]["name"] == "居住证办理" and "没有写明能不能请别人代办" in _texts(last), last
+
+
+def test_who_the_person_is_told_alone_is_noted_not_answered_with_a_guess(chat):
+    last = chat("我是香港人")  # (前往港澳通行证签发（赴港澳定居）, by 港 alone)
+    assert last["intent"] == "greet" and not last.get("matter"), last
+    last = chat("想在成都买房")  # (the two together found 前往港澳通行证 again)
+    assert "港澳" not in (last.get("matter") or {}).get("name", ""), last
+
+
+def test_a_short_question_of_when_after_a_matter_is_the_halls_days_not_out_of_scope(chat):
+    chat("社保卡丢了")
+    last = chat("星期六能补不")  # (out of scope)
+    assert last["intent"] == "ask_hall" and "周末" in _texts(last), last
+
+
+def test_whether_it_can_still_be_done_is_the_matter_not_its_processing_time(chat):
+    chat("我的居住证到期了")
+    last = chat("过了一个月还能续不")  # (its processing time)
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == "居住证办理", last
+
+
+def test_the_licence_named_by_its_own_words_is_no_material_of_its_renewal(chat):
+    chat("我开了个小饭馆")
+    last = chat("食品许可证好久到期")  # (the renewal's materials: its paper 食品经营许可证正副本)
+    assert last["intent"] == "ask_matter", last
+
+
+def test_people_a_firm_hires_are_not_someone_who_cannot_come(chat):
+    last = chat("公司想招残疾人")  # (上门办 and 帮办代办 offered: «残疾» read as the person's)
+    assert "预约上门办" not in _buttons(last), last
+    assert "预约上门办" in _buttons(chat("我是残疾人"))
