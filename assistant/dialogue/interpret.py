@@ -701,14 +701,16 @@ _HELP_MATTERS = re.compile(r"帮办|代办|上门办")
 
 def _proxy_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> Any:
     """The matter a question asks whether someone else may do for the person, or whether the person must come
-    themselves (:data:`BY_ANOTHER`): the one it names strongly, else the conversation's; ``None`` for none, inside
-    a form, or when it asks about the hall's 帮办代办 or a charge."""
+    themselves (:data:`BY_ANOTHER`): the one it names strongly, else the conversation's (inside a form, only the
+    conversation's: «可以让我儿子代办吗» while booking a visit for 高龄津贴); ``None`` for none, or when it asks about the
+    hall's 帮办代办 or a charge."""
     text = str(parse.get("text") or "")
-    if state.form or not QUESTION.search(text) or _HALL_PROXY.search(text) or FEE_WORDS.search(text) \
-            or _COSTS.search(text):
+    if not QUESTION.search(text) or _HALL_PROXY.search(text) or FEE_WORDS.search(text) or _COSTS.search(text):
         return None
     top, score = _top(parse, kb)
     current = kb.get(state.matter_code) if state.matter_code else None
+    if state.form:
+        top = None
     # (the words of acting for someone find the hall's 帮办代办 itself: the matter is the conversation's then; a
     # first question names its matter by a word of it too — «我帮我妈办低保行不» —, a later one only clearly)
     named = top if top is not None and (score >= STRONG_SCORE or called_by_name(text, top) or current is None
@@ -1913,6 +1915,8 @@ _SEPARATE = re.compile(r"另外|单独|额外|另行")
 #: Whether the person may apply: «能申请不», «我这种情况可以办吗», «符合条件不», «可以不».
 _MAY_APPLY = re.compile(r"(能|可以|可不可以|能不能|可否)(申请|申领|领|享受)(吗|不|么|嘛|没|得了)?[？?]?$|"
                         r"符合条件|够条件|够不够条件|有没有资格|有资格(吗|不|么)|"
+                        # whether a circumstance stands in the way («我家有辆车影响不» after 低保)
+                        r"影响(不|吗|么|嘛|没|没有)?[？?]?$|有没有影响|会不会影响|"
                         # whether it can be done at all, asked alone («可以不», «能行吗»; «可以» alone is a yes)
                         r"^(那|这样|这样子)?((可以|能|行|能行|成)(办)?(不|吗|么|嘛)|可不可以|能不能|行不行)[？?。]*$")
 #: Whether it is possible, said after who the person is («我是外地户口可以不», «我是退休的能办吗»).

@@ -459,7 +459,7 @@ def _answer_detail(ctx: StepContext, m: Any, intent: str) -> None:
     _remember(ctx, m)
     if new:  # «看门诊的钱能报不» brought up 门诊费用报销: a later detail («我是职工医保») is read with it, and may be
         _remember_topic(ctx, m)  # about a matter it named as much («优待证在哪办»: the 老年人 one too)
-    offer_help(ctx, by_another=by_another)
+    offer_help(ctx, by_another=by_another and not ctx.state.form)  # (not while a visit is being booked)
     log_event(log, "dialogue.detail.answered", session=ctx.tracker.sender_id, matter=m.code, intent=intent)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, get_step, step
-from assistant.dialogue.interpret import DETAIL_INTENTS, QUESTION
+from assistant.dialogue.interpret import BY_ANOTHER, DETAIL_INTENTS, QUESTION
 from assistant.dialogue.rules import load_rules
 from assistant.dialogue.replies import say
 from assistant.logging import get_logger, log_event
@@ -172,9 +172,10 @@ async def _digression(ctx: StepContext) -> bool:
     elif ctx.tracker.intent in _DIGRESSION_INTENTS:
         await _run_step(ctx, ctx.tracker.intent)
     elif (req in _NAMING_SLOTS or req == "licence_type" and _pre(ctx).catalogue.find(text) is None) \
-            and ctx.tracker.intent not in _FORM_CONTROL_INTENTS and not _CANCEL_WORD.search(text):
+            and (ctx.tracker.intent not in _FORM_CONTROL_INTENTS or BY_ANOTHER.search(text)) \
+            and not _CANCEL_WORD.search(text):
         # a question, not the answer: not kept, whatever it asks («需要身份证不» where the licence was asked; «食品
-        # 经营许可证可以不» names one: an answer)
+        # 经营许可证可以不» names one: an answer; «我老公帮我办行不», read as a request for a person, is a question)
         ctx.text(say("preservice.form.unanswered"))
     else:
         return False

@@ -1562,3 +1562,9 @@ def test_people_a_firm_hires_are_not_someone_who_cannot_come(chat):
     last = chat("公司想招残疾人")  # (上门办 and 帮办代办 offered: «残疾» read as the person's)
     assert "预约上门办" not in _buttons(last), last
     assert "预约上门办" in _buttons(chat("我是残疾人"))
+
+
+def test_whether_a_circumstance_stands_in_the_way_asks_the_matter(chat):
+    chat("我想办低保")
+    last = chat("我家有辆车影响不")  # (out of scope)
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == "最低生活保障", last

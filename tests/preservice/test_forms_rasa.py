@@ -358,3 +358,15 @@ def test_a_home_visit_booked_in_a_conversation_about_a_matter_is_for_that_matter
     assert "办理什么事" not in all_text(r) and "哪天上午或下午" in all_text(r)
     r = live.chat(sid, "你们什么时候能来")  # (the matter's time limits)
     assert "按半天约" in all_text(r) and "哪天上午或下午" in all_text(r)
+
+
+def test_whether_someone_else_may_do_it_asked_while_booking_is_answered_and_never_kept(live):
+    sid = "ps-it-by-another-1"
+    live.chat(sid, "高龄津贴")
+    live.chat(sid, "我妈走不动了，能上门办不")
+    r = live.chat(sid, "可以让我儿子代办吗")  # (the card of 金帮办帮办代办服务)
+    assert "子女或亲属" in all_text(r) and "为谁办理" in all_text(r)
+    sid = "ps-it-by-another-2"
+    live.chat(sid, "预约上门办")
+    r = live.chat(sid, "我老公帮我办行不")  # (kept as the person's name: «联系电话是多少»)
+    assert "为谁办理" in all_text(r) and "联系电话" not in all_text(r)
