@@ -699,6 +699,11 @@ _HALL_PROXY = re.compile(r"金帮办|帮办|专员|工作人员|你们|人工|�
 _HELP_MATTERS = re.compile(r"帮办|代办|上门办")
 
 
+#: Who the matter is for, said alone («是我妈要办», «给我爸办的», «不是我，是我妈»).
+_FOR_KIN = re.compile(rf"^(不是(我|给我|帮我)(自己)?(的|要办|办)?[，,、 ]*)?(是|给|帮|替)?(我|俺|我们?家)?的?(老)?[{KIN}]{{1,3}}"
+                      r"(要|想|的|办|申请|领)*[。.!！]?$")
+
+
 def _proxy_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> Any:
     """The matter a question asks whether someone else may do for the person, or whether the person must come
     themselves (:data:`BY_ANOTHER`): the one it names strongly, else the conversation's (inside a form, only the
@@ -1746,6 +1751,12 @@ def _correction(text: str, state: DialogueState, nlu: Any) -> dict[str, Any] | N
     # «不是公司，是个体户» after «公司注册要带啥»: the earlier question with the word put right («个体户注册要带啥»);
     # else the earlier question with what was meant added («不是这个，是抵押»)
     readings = [earlier.replace(wrong, rest)] if len(wrong) >= 2 and wrong in earlier else []
+    # after options none of which it picks, what was meant, when it names a matter strongly on its own and the
+    # earlier question does not have the word said wrong: «不是个体户，是公司» after the options for «营业执照» (with
+    # the question, 证照遗失补领 is found)
+    alone = nlu.parse(rest) if not readings and not state.matter_code and state.candidates else {}
+    if float(((alone.get("matters") or [{}])[0]).get("score") or 0) >= STRONG_SCORE and _one_matter(alone):
+        readings.append(rest)
     # (what is said wrong is another matter's word, not ours: «不是挂失，是要重新办一张» after 社会保障卡补领 — the
     # 挂失 its card offered — means ours)
     other_word = len(wrong) >= 2 and bool(state.matter_name) and not _bigrams(wrong) & _bigrams(state.matter_name)
@@ -2232,6 +2243,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         intent = "ask_matter"
     if not (state.matter_code or state.candidates or state.form) and _who_names_no_one(parse, text, kb):
         parse = dict(parse, ambiguous=True)  # («我是残疾人»: which of the matters for them, asked)
+    if state.matter_code and not state.form and _FOR_KIN.match(text.strip()):
+        # «是我妈要办», «不是我，是我妈要办» after 低保: who it is for, the same matter (not 医疗救助 read together)
+        return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "for_kin")
     by_another = _proxy_asked(parse, state, kb)
     if by_another is not None:
         # «可以让别人代办吗» after 补领结婚证: what its guide says of someone acting for the person (who comes, what
@@ -2269,6 +2283,13 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         people = _policy_for_people(parse, state, kb, nlu)
         if people is not None:
             return people
+    said = _CORRECTION.match(text.strip()) if state.candidates and not QUESTION.search(text) else None
+    meant = _selection(said.group("rest"), parse, state, kb) if said is not None else None
+    if meant is not None:  # «不是买房，是租房» after the options for 公积金提取: the option of what was meant
+        return _with_matter(parse, _asked(state.last_intent), meant.code, meant.name, "selection")
+    corrected = _correction(text, state, nlu)  # (before the options: «不是个体户，是公司» picks none by 个体户)
+    if corrected is not None:
+        return corrected
     if state.candidates and not _beyond_options(text, strong, state, kb):
         chosen = _selection(text, parse, state, kb)
         if chosen is not None:
@@ -2374,9 +2395,6 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         if service is not None:  # (the service's matter, by its words: «哪些人能申请上门» → 上门办服务预约's card)
             return _with_matter(parse, intent, service.code, service.name, "about_the_service")
         parse = _as_intent(parse, intent, "about_the_service")
-    corrected = _correction(text, state, nlu)
-    if corrected is not None:
-        return corrected
     if _may_apply_asked(parse, state, kb):
         # «孩子去世了能申请不» after 计划生育家庭特别扶助金: whether the person, so placed, may apply for it (its card
         # says who may), not the matter the situation alone finds (孤儿救助)

@@ -1568,3 +1568,16 @@ def test_whether_a_circumstance_stands_in_the_way_asks_the_matter(chat):
     chat("我想办低保")
     last = chat("我家有辆车影响不")  # (out of scope)
     assert last["intent"] == "ask_matter" and last["matter"]["name"] == "最低生活保障", last
+
+
+def test_a_correction_is_read_for_what_it_is_instead_not_what_it_is_not(chat):
+    chat("营业执照")  # (options: 个体工商户设立登记 …)
+    last = chat("不是个体户，是公司")  # (个体工商户设立登记, by 个体户)
+    assert last["matter"]["name"] == "公司设立登记", last
+
+
+def test_who_a_matter_is_for_said_alone_keeps_the_matter(chat):
+    chat("低保")
+    last = chat("不是我，是我妈要办")  # (医疗救助对象手工（零星）报销, read together)
+    assert last["matter"]["name"] == "最低生活保障", last
+    assert chat("给我妈办的")["matter"]["name"] == "最低生活保障"
