@@ -712,10 +712,8 @@ def _proxy_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> Any:
     text = str(parse.get("text") or "")
     if not QUESTION.search(text) or _HALL_PROXY.search(text) or FEE_WORDS.search(text) or _COSTS.search(text):
         return None
-    top, score = _top(parse, kb)
+    top, score = (None, 0.0) if state.form else _top(parse, kb)
     current = kb.get(state.matter_code) if state.matter_code else None
-    if state.form:
-        top = None
     # (the words of acting for someone find the hall's 帮办代办 itself: the matter is the conversation's then; a
     # first question names its matter by a word of it too — «我帮我妈办低保行不» —, a later one only clearly)
     named = top if top is not None and (score >= STRONG_SCORE or called_by_name(text, top) or current is None
@@ -2041,12 +2039,18 @@ def _near_detail(parse: dict[str, Any]) -> str | None:
                  and float(r.get("confidence") or 0) >= 0.5 * top), None)
 
 
+def _only_tells(text: str, state: DialogueState) -> bool:
+    """Whether a first message (no matter, options or form under way) only tells something: no question, wish or
+    kind of request, and no one who cannot come."""
+    return not (state.matter_code or state.candidates or state.form or QUESTION.search(text)
+                or _WANTS_TO.search(text) or _CANNOT_COME.search(text) or _cues().of_query(text))
+
+
 def _only_chongqing(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) -> bool:
     """Whether a first message (no matter, options or form under way) says only that someone is in or from
     Chongqing: no question, wish or kind of request, no one who cannot come, and no word, besides 重庆 / 川渝, of
     one of the matters it finds best."""
-    if not _CHONGQING.search(text) or state.matter_code or state.candidates or state.form \
-            or QUESTION.search(text) or _WANTS_TO.search(text) or _CANNOT_COME.search(text) or _cues().of_query(text):
+    if not _CHONGQING.search(text) or not _only_tells(text, state):
         return False
     words = _bigrams(_CHONGQING.sub(" ", text))
     found = _first_matches(parse, kb)
@@ -2057,8 +2061,7 @@ def _only_who(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) -
     """Whether a first message only says who the person is (:data:`_DESCRIBES_SELF`: «我是台湾的», «我是香港人»):
     no question, wish or kind of request, no one who cannot come, and no word of the matter it finds best (found by
     meaning alone, it is a guess: 劳动保障监察投诉举报 for «我是农民工»; «我是残疾人» names its matters)."""
-    if not _DESCRIBES_SELF.match(text) or state.matter_code or state.candidates or state.form \
-            or QUESTION.search(text) or _WANTS_TO.search(text) or _CANNOT_COME.search(text) or _cues().of_query(text):
+    if not _DESCRIBES_SELF.match(text) or not _only_tells(text, state):
         return False
     top = _top(parse, kb)[0]
     return top is None or not _bigrams(text) & _named_words(top)
