@@ -114,11 +114,18 @@ def test_voice_without_recognition_goes_through_ffmpeg_and_the_engine(channel_ap
 
     async def go():
         async with client(app) as c:
-            return (await c.post("/wechat/mp", params=query(), content=msg),
-                    await c.post("/wechat/mp", params=query(), content=bad))
+            out = (await c.post("/wechat/mp", params=query(), content=msg),
+                   await c.post("/wechat/mp", params=query(), content=bad))
+            await wechat_mp.get_runtime(app).drain()  # an answer deferred past the budget is sent by now
+            return out
 
     r, r_bad = run(go())
-    assert parse_wechat_xml(r.content)["Content"] == "收到：社保卡怎么补办"
+    # Each answer is the passive reply, or, when the reply budget ran out first (a slow machine), the
+    # customer-service message sent after "success". Either way each message is answered once.
+    passive = [parse_wechat_xml(x.content)["Content"] for x in (r, r_bad) if x.text != "success"]
+    deferred = 2 - len(passive)
+    sent = [m["text"]["content"] for m in wx.wait_sent(deferred)] if deferred else []
+    assert sorted(passive + sent) == sorted(["收到：社保卡怎么补办", wechat_mp.TEXT_VOICE_UNCLEAR])
+    assert len(wx.sent) == deferred
     assert bot.calls[0]["text"] == "社保卡怎么补办"
     assert abs(len(engine.pcm[0]) - 32000) <= 3200  # 1 s of 16 kHz 16-bit mono
-    assert parse_wechat_xml(r_bad.content)["Content"] == wechat_mp.TEXT_VOICE_UNCLEAR
