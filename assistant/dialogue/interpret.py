@@ -239,7 +239,9 @@ _LICENCE_INTENTS = frozenset({"register_licence", "list_licences", "cancel_licen
 #: What else is to be done («还要办啥», «接下来要办什么», «下一步»).
 _NEXT_ASKED = re.compile(r"(还|接下来|然后|之后|后面|下来)(还)?(要|需要|得)?(办|弄|做)(些)?(啥|什么|哪些)|下一步")
 #: A matter done («营业执照办好了», «我刚注册了一家公司», «证已经拿到了»).
-_DONE = re.compile(r"办好了|办下来了|拿到了|办完了|已经办了|注册了|注册好了|领到了|批下来了")
+_DONE = re.compile(r"办好了|办下来了|拿到了|办完了|已经办了|注册了|注册好了|领到了|批下来了|(弄|搞|整)(好|起|完|定)了|搞定了")
+#: The clauses of a message.
+_CLAUSES = re.compile(r"[，,。；;！!？?、\s]+")
 #: Money held in a card or an account («旧卡里的钱咋办», «账户余额»): no charge.
 _HELD_MONEY = re.compile(r"(卡|账户|账上|账)(里|里面|里头)?的?(钱|余额|资金)|余额")
 #: The capital a firm is registered with or starts on: no charge for registering it («要多少注册资金»).
@@ -252,13 +254,16 @@ _TIME_WORDS = re.compile(r"久|几天|多长|时间|时限|几点|时候|几号|
 _WHETHER_NEEDED = re.compile(r"^(每年|每个?月|以后|今后|还|也|都)*(要|需要|得|用)[\u4e00-\u9fff]{1,5}(不|吗|么|没|嘛)[？?]?$")
 #: A question asked for a yes or a no («…不», «…吗»).
 _YES_OR_NO = re.compile(r"(不|吗|么|嘛|没|没有)[。？?]?$")
+#: Whether it is to be done over again («要重新办不», «需要重新申请吗»).
+_ANEW = re.compile(r"重新(办|申请|领|弄|搞|整|做|登记|办理)")
 #: Whether something can still be done («还能上不», «现在还可以办吗»).
 _STILL_CAN = re.compile(r"(还|仍然?|现在)(能|可以|能不能|可不可以)")
 #: What is written on a certificate changed («营业执照上的法人要换», «户口本上的名字要改»): a 变更, not a new card.
 _CONTENT_CHANGES = re.compile(r"(?P<doc>[\u4e00-\u9fff]{1,4}(证|照|本|簿|卡))(上|上面)的?[\u4e00-\u9fff]{1,6}?"
                               r"(要|想|需要|得)?(换|改|变|更改|变更|加|减)")
 #: Someone of the family going to an institution («孩子要上幼儿园», «我家娃要读小学»).
-_SOMEONE_ATTENDS = re.compile(r"(孩子|娃|儿子|女儿|小孩|宝宝|老人|[我俺](爸|妈))[^，,。？?]{0,4}(上|读|进|去|入)")
+_SOMEONE_ATTENDS = re.compile(r"(孩子|娃|儿子|女儿|小孩|宝宝|老人|[我俺](爸|妈))[^，,。？?]{0,4}([，,][^，,。？?]{0,3})?"
+                              r"(上|读|进|去|入)")  # (also «孩子3岁了，能上幼儿园不»)
 #: Founding an institution said («想开个幼儿园», «举办一所学校»).
 _FOUNDS = re.compile(r"开|办个|办一个|办一所|设立|筹设|筹建|举办|创办|成立|申办")
 #: Matters of founding an institution (their names say so).
@@ -269,8 +274,9 @@ _SERVICE_CHARGE = re.compile(r"手续费|工本费|收费|收钱|收不收|办�
 _PAID_INTO = re.compile(r"参保登记|缴存|补缴|保险费")
 #: A wish to pay into an insurance or a fund («我想交医保», «要续交社保»).
 _PAYS_IN = re.compile(r"(想|要|准备|打算)(交|缴|买|参保|续交|补交|续缴|补缴)")
-#: Readings a question about what is paid into an insurance may be given (the fee, the matter, a refinement).
-_CONTRIBUTION_READS = frozenset({"ask_fee", "ask_matter", "nlu_fallback"})
+#: Readings a question about what is paid into an insurance may be given (the fee, the matter, a refinement, or
+#: none: «每个月交好多», in Sichuan's «好多» for «多少», is out of scope alone).
+_CONTRIBUTION_READS = frozenset({"ask_fee", "ask_matter", "nlu_fallback", "out_of_scope"})
 #: For how long money is received («能领多久», «发几个月»).
 _RECEIVED_HOW_LONG = re.compile(r"(领|拿|发|享受|补|给)(得)?(多久|多长时间|几个月|几年|好久|几期)")
 #: A deadline asked («什么时候截止», «最晚哪天»).
@@ -653,13 +659,15 @@ def _no_fee_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> str |
     after a matter that pays — «一个月多少» after 护理补贴 — unless a cost is said as one); a topic with no cost asked
     («丧葬费»: 费); the income one may have («收入多少才能办»: who qualifies); money spent, told («我住院花了好多钱»);
     a fee word only inside the name said («住院费用报销»); the capital a firm is registered with («要多少注册资金»);
-    money held in a card or an account («旧卡里的钱咋办»)."""
+    money held in a card or an account («旧卡里的钱咋办»); whether there is a benefit («有没有残疾人补贴»)."""
     text = str(parse.get("text") or "")
     if _money_received(text) or _PAYS.search(state.matter_name or "") and _HOW_MUCH.search(text) \
             and not _COSTS.search(text) and not state.form:
         return "receives_not_fee"
     if not (QUESTION.search(text) or FEE_WORDS.search(text) or _COSTS.search(text)):
         return "no_fee_asked"
+    if _EXISTS.search(text) and _ASKS_PAY.search(text) and not FEE_WORDS.search(text) and not _COSTS.search(text):
+        return "benefit_not_fee"  # whether there is a benefit («有没有残疾人补贴»), not what it costs
     if _INCOME_ASKED.search(text) and not _COSTS.search(text):
         return "income_not_fee"
     if _CAPITAL.search(text) and not _COSTS.search(_CAPITAL.sub("", text)):
@@ -671,6 +679,44 @@ def _no_fee_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> str |
     if FEE_WORDS.search(text) and not FEE_WORDS.search(_without_names(text, _top(parse, kb)[0])):
         return "fee_in_name"
     return None
+
+
+#: Whether there is something, asked («有没有无障碍通道», «有停车场不»).
+_EXISTS = re.compile(r"有没有|有没得|^有(?=.{1,8}(不|吗|没)[？?]?$)")
+#: Whether something is to be brought or needed («取号要身份证不», «要带户口本吗»): what it names is the thing.
+_NEEDED_THING = re.compile(r"(要|需要|得|带|拿|用)(带|拿|用)?(?P<thing>[\u4e00-\u9fff]{2,6}?)(不|吗|么|没)[？?]?$")
+
+
+def _brought(text: str, matter: Any) -> bool:
+    """Whether a question asks whether a thing the matter's names name is to be brought («取号要身份证不»: the card,
+    not 身份证's matter)."""
+    m = _NEEDED_THING.search(text)
+    return m is not None and bool(_bigrams(m.group("thing")) & _named_words(matter))
+
+
+def _done_then_asked(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> dict[str, Any] | None:
+    """A message telling one matter done and asking about another («出生证明办好了，上户口要带啥»): the question
+    asked about the matter its question part names clearly alone (出生登记's materials), not the matter done, which the
+    whole message finds first or second, or a kin of it («结婚证领到了，我老婆的户口迁过来要带啥»: 婚姻登记, beside
+    投靠落户); ``None`` when the message is not so, asks what follows (:data:`_NEXT_ASKED`) or its question part
+    finds the matter done."""
+    text = str(parse.get("text") or "")
+    if state.form or nlu is None or not _DONE.search(text) or _NEXT_ASKED.search(text):
+        return None
+    clauses = [c for c in _CLAUSES.split(text) if c]
+    asked = "".join(c for c in clauses if not _DONE.search(c))
+    told = "".join(c for c in clauses if _DONE.search(c))
+    first = _top(parse, kb)[0]
+    if not asked or not told or first is None or not QUESTION.search(asked):
+        return None
+    done = _top(nlu.parse(told), kb)[0]
+    alone = nlu.parse(asked)
+    other, score = _top(alone, kb)
+    near = {str(h.get("code")) for h in (parse.get("matters") or [])[:2]}
+    if done is None or not near & {done.code, *kin(kb, done)} or other is None or other.code == done.code \
+            or alone.get("out_of_scope") or alone.get("ambiguous") or score < MATTER_SCORE:
+        return None
+    return _with_matter(parse, _asked(alone["intent"]["name"]), other.code, other.name, "done_then_asked")
 
 
 def _contribution_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> Any:
@@ -965,13 +1011,16 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
             if code in state.candidates:
                 of_options.add(m.code)
     found = _found_clearly(parse, kb) if answering else None
-    if found is not None:
-        # the matter the detail finds clearly, whose names say every word of the earlier question, is of what was
-        # asked as much as the options are («我要退休了» after the options for «养老保险»: 企业职工基本养老保险正常退休申请,
-        # of no option's family)
+    if answering:
+        # the matter the detail finds clearly, alone or read with the earlier question, whose names say every word
+        # of that question, is of what was asked as much as the options are («我要退休了» after the options for
+        # «养老保险»: 企业职工基本养老保险正常退休申请, of no option's family; «我是灵活就业的» after them: 灵活就业人员企业
+        # 职工基本养老保险参保登记, which the detail alone does not find: it finds 就业登记)
         question = _bigrams(strip_frame(state.topic_text))
-        if question and question <= _named_words(found):
-            members.setdefault(found.code, found)
+        hit = _one_together(nlu, state.topic_text, text, kb) if question else None
+        for clear in (found, kb.get(str(hit.get("code"))) if hit is not None else None):
+            if clear is not None and question <= _named_words(clear):
+                members.setdefault(clear.code, clear)
     crossing = [c for c in parse.get("matters") or [] if c.get("code") in members]
     strong = _strong(parse)
     # «我是职工医保» says who the person is: it brings up no other matter; a detail given instead of picking an
@@ -1022,6 +1071,10 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     # every member is scored (not only those that would reach the top of the whole KB) and re-scored among the
     # members, for the earlier question plus the detail and for the detail alone: the earlier question chose the
     # family, the detail is what tells the siblings apart, so it counts twice
+    if not answering and _ANEW.search(text) and _YES_OR_NO.search(text) and not named:
+        # whether it must be done over again, asked after the matter of the situation told («店搬家了» → 烟草专卖零售
+        # 许可证变更, then «要重新办不»): that matter's card says, not its family's new one (新办)
+        return current
     kind = _by_kind(text, list(members.values()), parse, set(members) - set(state.candidates) - {current.code})
     if kind is not None and (kind.code != current.code or answering) and not _names_ours(text, parse, current, kind) \
             and (answering or not _own_situation(text, current)):
@@ -1733,7 +1786,10 @@ def _policy_for_people(parse: dict[str, Any], state: DialogueState, kb: Any, nlu
             out["matters"] = close
             return out
     found, score = _top(parse, kb)
-    if current is None and _for_people(found) and score >= STRONG_SCORE and not parse.get("ambiguous"):
+    # (found by more than the policy word: «我下岗了，四十多岁，听说有灵活就业补贴» → 就业困难人员灵活就业社保补贴申领)
+    own_words = found is not None and bool(_bigrams(_POLICY_WORDS.sub(" ", text)) & _named_words(found))
+    if current is None and _for_people(found) and not parse.get("ambiguous") \
+            and (score >= STRONG_SCORE or score >= MATTER_SCORE and own_words):
         return _with_matter(parse, "ask_matter", found.code, found.name, "for_people")
     return None
 
@@ -2249,6 +2305,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if state.matter_code and not state.form and _FOR_KIN.match(text.strip()):
         # «是我妈要办», «不是我，是我妈要办» after 低保: who it is for, the same matter (not 医疗救助 read together)
         return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "for_kin")
+    done_then = _done_then_asked(parse, state, kb, nlu)
+    if done_then is not None:
+        return done_then
     by_another = _proxy_asked(parse, state, kb)
     if by_another is not None:
         # «可以让别人代办吗» after 补领结婚证: what its guide says of someone acting for the person (who comes, what
@@ -2446,7 +2505,8 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if named is not None and halls is not None and hall_topic is not None and set(strong) <= {named.code} \
             and intent in HALL_INTENTS and not parse.get("ambiguous") and halls.find(text) is None \
             and (strong or score >= MATTER_SCORE and _bigrams(text) & _named_words(named)) \
-            and hall_topic(text) in _HOURS_OF_A_MATTER and "booking" not in _kinds(named):
+            and hall_topic(text) in _HOURS_OF_A_MATTER and "booking" not in _kinds(named) \
+            and not _brought(text, named):
         # «周末能办社保卡不», «办社保卡需不需要预约»: when and how the matter it names is done — its places, with
         # their hours and booking (a bank on Saturday, online at any time), not one hall's hours («结婚要预约吗»
         # finds 结婚登记预约 itself: its card). A match of a kind of request the question does not say gives way to
@@ -2480,7 +2540,15 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     books_how = not state.matter_code and bool(_ONLY_HOW_TO_BOOK.fullmatch(text.strip()))
     # («什么时候截止» after 年报 asks the matter's deadline, not when the hall closes)
     deadline = bool(state.matter_code) and bool(_DEADLINE.search(text)) and not said
-    asks_hall = asks_help or books_how or (intent in HALL_INTENTS | {"out_of_scope"} and not strong and not deadline)
+    # whether the hall has a thing one uses, named by words a matter found strongly is not called by («有没有无障碍
+    # 通道，我坐轮椅» finds 困难重度残疾人家庭无障碍改造申请 by 无障碍; «有没有无障碍改造» is that matter)
+    found = [m.code for m in [_top(parse, kb)[0]] if m is not None and top >= MATTER_SCORE] + strong
+    facility = bool(found) and halls is not None and hall_topic is not None and bool(_EXISTS.search(text)) \
+        and hall_topic(text) in _THINGS_USED \
+        and all(m is not None and _bigrams(_EXISTS.sub("", text)) - _named_words(m) for m in map(kb.get, found))
+    hall_words = hall_words or facility
+    asks_hall = asks_help or books_how or facility \
+        or (intent in HALL_INTENTS | {"out_of_scope"} and not strong and not deadline)
     topic = hall_topic(text) if halls is not None and hall_topic is not None and asks_hall else None
     if topic is None and halls is not None and asks_hall and state.last_intent != "ask_hall" \
             and not _WHAT_ABOUT.match(text) and _only_a_hall(text, halls):

@@ -1581,3 +1581,49 @@ def test_who_a_matter_is_for_said_alone_keeps_the_matter(chat):
     last = chat("不是我，是我妈要办")  # (医疗救助对象手工（零星）报销, read together)
     assert last["matter"]["name"] == "最低生活保障", last
     assert chat("给我妈办的")["matter"]["name"] == "最低生活保障"
+
+
+def test_a_detail_instead_of_an_option_may_find_with_the_question_a_matter_no_option_is_kin_of(chat):
+    chat("养老保险")  # (options: 城乡居民基本养老保险参保登记 …)
+    last = chat("我是灵活就业的")  # (城乡居民基本养老保险参保登记: «灵活就业» alone finds 就业登记)
+    assert last["matter"]["name"] == "灵活就业人员企业职工基本养老保险参保登记", last
+    last = chat("每个月交好多")  # (out of scope: Sichuan's «好多» for «多少»)
+    assert last["intent"] == "ask_fee" and last["matter"]["name"] == "灵活就业人员企业职工基本养老保险参保登记", last
+
+
+def test_a_benefit_for_people_found_by_its_own_words_is_no_firm_policy(chat):
+    last = chat("我下岗了，四十多岁，听说有灵活就业补贴")  # (the firm policies)
+    assert last["matter"]["name"] == "就业困难人员灵活就业社保补贴申领", last
+
+
+def test_a_matter_told_done_is_not_the_one_the_rest_of_the_message_asks_about(chat):
+    last = chat("娃儿的出生证明弄起了，上户口要拿些啥子")  # (《出生医学证明》首次签发's card)
+    assert last["intent"] == "ask_materials" and last["matter"]["name"] == "出生登记（新生儿入户）", last
+
+
+def test_whether_to_do_it_over_again_after_a_variant_keeps_the_variant(chat):
+    chat("烟草证")
+    assert chat("店搬家了")["matter"]["name"] == "烟草专卖零售许可证变更"
+    last = chat("要重新办不")  # (烟草专卖零售许可证新办, by the kind «重新办» says)
+    assert last["matter"]["name"] == "烟草专卖零售许可证变更", last
+
+
+def test_a_child_going_to_school_told_across_a_comma_is_no_school_founded(chat):
+    last = chat("孩子3岁了，能上幼儿园不")  # (幼儿园设立审批 and its kin offered)
+    assert last["matter"]["name"] == "学前教育、义务教育阶段入学办理", last
+
+
+def test_a_thing_the_hall_has_asked_in_words_no_matter_found_is_called_by_is_the_halls(chat):
+    last = chat("有没有无障碍通道，我坐轮椅")  # (困难重度残疾人家庭无障碍改造申请, by 无障碍)
+    assert last["intent"] == "ask_hall" and "无障碍" in _texts(last), last
+    assert chat("有没有无障碍改造")["matter"]["name"] == "困难重度残疾人家庭无障碍改造申请"
+
+
+def test_whether_taking_a_number_needs_a_card_is_the_halls_question(chat):
+    last = chat("取号要身份证不")  # (临时身份证明's places, by 身份证)
+    assert last["intent"] == "ask_hall" and "取号" in _texts(last), last
+
+
+def test_whether_there_is_a_benefit_is_no_fee_question(chat):
+    last = chat("有没有残疾人补贴")  # («「困难残疾人生活补贴」的收费：不收费»)
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == "困难残疾人生活补贴", last
