@@ -46,8 +46,10 @@ SOCIAL_WORDS = {
     "chitchat": re.compile(r"你|您|金小二|机器人|笑话|聊|无聊|唱|哈哈|呵呵|嘿嘿|666|厉害|心情|龙门阵|笑死|测试|随便|啊啊|"
                            r"好玩|故事", re.I),
 }
-#: A plan the person states («我要开个小饭馆», «我们准备办个托管班»): about what they will do, not small talk.
-PLAN = re.compile(r"^(我|我们|俺|我家|我屋头)?(要|想|准备|打算|计划|想要)(在\S{1,8})?(开|办|搞|做|弄|建)")
+#: A plan the person states («我要开个小饭馆», «我们准备办个托管班», «我要卖房子»), or a business just opened («我开了个
+#: 小超市»): about what they do, not small talk, nor out of scope.
+PLAN = re.compile(r"^(我|我们|俺|我家|我屋头)?((要|想|准备|打算|计划|想要)(在\S{1,8})?(开|办|搞|做|弄|建|卖|买|租|出租|转让|过户)|"
+                  r"(刚|新)?(在\S{1,8})?开了\S{0,8}(店|馆|超市|厂|公司|铺|餐厅|诊所|药房|门面|摊|工作室|作坊|机构))")
 #: A yes or a no said as a clause of its own («不用了，…», «是的。»), not the first character of a name («无犯罪…»).
 ANSWER_CLAUSE = re.compile(r"^(不是|不对|不用|不要|不需要|没有|没得|对|是的|是|好的|好|行|嗯|可以|没错|不)"
                            r"[了的啊呀哈嘛吧咯]*(\s|[，,。.!！?？~]|$)")

@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -172,7 +173,7 @@ _CHANGED_PLACE = re.compile(r"(地址|住址|地点|场所|经营场所)(要|想
 #: Words of a question about a service itself rather than a request for it.
 _ABOUT_SERVICE = re.compile(r"条件|资格|收费|收钱|要钱|费用|多少钱|哪些人|什么人|啥子人|谁可以|谁能|范围|流程|怎么收")
 #: «不是这个，是抵押», «不对，我要办的是换证»: what was understood is corrected.
-_CORRECTION = re.compile(r"^(不是|不对|错了|搞错了)(?P<wrong>[^，,。！!]{0,6})[，,。！!\s]*(我要办的是|我要的是|我说的是|是|要|办)"
+_CORRECTION = re.compile(r"^(不是|不对|错了|搞错了|弄错了|点错了|选错了)(?P<wrong>[^，,。！!]{0,6})[，,。！!\s]*(我要办的是|我要的是|我说的是|是|要|办)"
                          r"(?P<rest>.{2,20})$")
 #: Whether the matter can be done at a hall the message names («荷花池街道能办不», «在区政务中心可以办吗»).
 _CAN_DO_THERE = re.compile(r"能办|可以办|能不能办|可不可以办|办得了|办不了|能弄|可以弄|能不能弄|受理|办理[吗不么]|能去|可以去|"
@@ -1429,15 +1430,25 @@ def _names_material(text: str, m: Any) -> bool:
 
 
 def _option_by_material(parse: dict[str, Any], state: DialogueState, kb: Any) -> Any:
-    """The one offered option whose materials a question about what to bring names, else ``None``: «要带护照不»
-    after the options for «我们想去领证» is about 涉外、涉港澳台居民及华侨婚姻登记, the one that asks for a 护照."""
+    """The one offered option whose materials a question about what to bring names (of several or none, the one
+    it finds far ahead of the others), else ``None``: «要带护照不» after the options for «我们想去领证» is about 涉外、涉港澳台
+    居民及华侨婚姻登记, the one that asks for a 护照."""
     text = str(parse.get("text") or "")
     # (read by its words too: «要带护照不» names 普通护照签发, so the classifier's reading is a matter question)
     if not state.candidates or state.matter_code or not QUESTION.search(text) \
             or parse["intent"]["name"] not in _MATERIAL_INTENTS and not MATERIAL_WORDS.search(text):
         return None
     having = [o for o in offered(state, kb) if _names_material(text, o)]
-    return having[0] if len(having) == 1 else None
+    if len(having) == 1:
+        return having[0]
+    # (several ask for it, or none: the one the question itself finds well, far ahead of the others — «要带户口本不»
+    # after the options for «我们想去领证» finds 中国内地公民婚姻登记 by meaning, though no guide asks for a 户口本 now)
+    scores = {str(h.get("code")): float(h.get("score") or 0) for h in parse.get("matters") or []}
+    ranked = sorted(having or offered(state, kb), key=lambda o: scores.get(o.code, -MEANING_APART), reverse=True)
+    if len(ranked) > 1 and scores.get(ranked[0].code, 0.0) >= MATTER_SCORE \
+            and scores[ranked[0].code] - scores.get(ranked[1].code, -MEANING_APART) >= MEANING_APART:
+        return ranked[0]
+    return None
 
 
 def _detail_asked(parse: dict[str, Any], state: DialogueState, kb: Any, strong: list[str]) -> str | None:
@@ -2345,6 +2356,13 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         people = _policy_for_people(parse, state, kb, nlu)
         if people is not None:
             return people
+    if not state.candidates and state.matter_code in state.offered_before and not state.form:
+        # «不对，是第一个» right after an option was picked: the pick put right, among the same options
+        said = _CORRECTION.match(text.strip())
+        meant = _selection(said.group("rest"), parse, replace(state, candidates=list(state.offered_before)), kb) \
+            if said is not None else None
+        if meant is not None and meant.code != state.matter_code:
+            return _with_matter(parse, _asked(state.last_intent), meant.code, meant.name, "selection")
     said = _CORRECTION.match(text.strip()) if state.candidates and not QUESTION.search(text) else None
     meant = _selection(said.group("rest"), parse, state, kb) if said is not None else None
     if meant is not None:  # «不是买房，是租房» after the options for 公积金提取: the option of what was meant
@@ -2701,4 +2719,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if state.matter_code and not strong and only_how:
         # «咋弄» after a matter, understood as nothing: how the matter is done — its card
         return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "how_again")
+    hits = parse.get("matters") or []
+    if state.matter_code and not state.form and parse.get("ambiguous") and not parse.get("out_of_scope") \
+            and intent in ASK_INTENTS and hits and str(hits[0].get("code")) == state.matter_code:
+        # a question as close to other matters as to the conversation's, but closest to it, is about it: «已经办了证
+        # 要续签注» after 往来港澳通行证签注 (居住证办理, called 居住证签注, nearly as close)
+        return _with_matter(parse, _asked(intent), state.matter_code, state.matter_name or "", "ours_first")
     return parse

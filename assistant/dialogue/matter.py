@@ -131,6 +131,9 @@ def _current(ctx: StepContext, kb: Any) -> Any:
 
 
 def _remember(ctx: StepContext, m: Any) -> None:
+    # (the options it was picked from, for a correction of the pick: «不对，是第一个»)
+    options = ctx.state.candidates or ctx.state.offered_before
+    ctx.set_slot("offered_before", options if m.code in options else None)
     ctx.set_slot("matter_code", m.code)
     ctx.set_slot("matter_name", m.name)
     ctx.set_slot("candidates", None)

@@ -19,9 +19,10 @@ from assistant.db.session import upsert_statement
 from assistant.privacy import mask_name, mask_pii
 
 #: State fields the dialogue steps read and write as slots (``ctx.tracker.get_slot`` / ``ctx.set_slot``).
-MEMORY_SLOTS = ("matter_code", "matter_name", "candidates", "fallback_streak", "handoff_ticket", "last_booking",
-                "firm_facts", "topic_text", "topic_matters", "hall_topic",
-                "last_hall")
+MEMORY_SLOTS = ("matter_code", "matter_name", "candidates", "offered_before", "fallback_streak", "handoff_ticket",
+                "last_booking", "firm_facts", "topic_text", "topic_matters", "hall_topic", "last_hall")
+#: Memory slots holding lists of matter codes.
+_LIST_SLOTS = ("candidates", "offered_before", "topic_matters")
 #: Form slots whose values are personal data: Rasa gets them masked (:func:`mask_slot`), the raw value stays in
 #: :attr:`DialogueState.form_values` until the form ends.
 PERSONAL_SLOTS = ("visit_person", "visit_phone", "visit_address", "licence_number", "licence_holder",
@@ -53,6 +54,8 @@ class DialogueState:
         matter_code: catalogue code of the matter the conversation is about.
         matter_name: its name.
         candidates: codes offered in the last clarification, in the order shown.
+        offered_before: the options the current matter was picked from, in the order shown, for a correction of the
+            pick («不对，是第一个»).
         fallback_streak: failed turns in a row (at 2 a human helper takes over).
         handoff_ticket: id of the conversation's last human-helper ticket.
         last_booking: the last home-visit booking number of this conversation.
@@ -83,6 +86,7 @@ class DialogueState:
     matter_code: str | None = None
     matter_name: str | None = None
     candidates: list[str] = field(default_factory=list)
+    offered_before: list[str] = field(default_factory=list)
     fallback_streak: int = 0
     handoff_ticket: str | None = None
     last_booking: str | None = None
@@ -107,8 +111,9 @@ class DialogueState:
         data = data if isinstance(data, dict) else {}
         known = {f.name for f in fields(cls)}
         state = cls(**{k: v for k, v in data.items() if k in known})
-        state.candidates = [str(c) for c in state.candidates] if isinstance(state.candidates, list) else []
-        state.topic_matters = [str(c) for c in state.topic_matters] if isinstance(state.topic_matters, list) else []
+        for name in _LIST_SLOTS:
+            value = getattr(state, name)
+            setattr(state, name, [str(c) for c in value] if isinstance(value, list) else [])
         state.form_values = dict(state.form_values) if isinstance(state.form_values, dict) else {}
         try:
             state.fallback_streak = max(0, int(state.fallback_streak or 0))
@@ -131,7 +136,7 @@ class DialogueState:
             value = getattr(default, name)
         if name == "fallback_streak":
             value = int(float(value or 0))
-        if name in ("candidates", "topic_matters"):
+        if name in _LIST_SLOTS:
             value = [str(c) for c in value or []]
         setattr(self, name, value)
 

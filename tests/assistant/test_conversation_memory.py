@@ -1627,3 +1627,36 @@ def test_whether_taking_a_number_needs_a_card_is_the_halls_question(chat):
 def test_whether_there_is_a_benefit_is_no_fee_question(chat):
     last = chat("有没有残疾人补贴")  # («「困难残疾人生活补贴」的收费：不收费»)
     assert last["intent"] == "ask_matter" and last["matter"]["name"] == "困难残疾人生活补贴", last
+
+
+def test_what_to_bring_asked_after_options_is_of_the_option_it_finds_far_ahead(chat):
+    chat("我们想去领证")  # (options: 中国内地公民婚姻登记, 涉外…婚姻登记, 结婚登记预约)
+    last = chat("要带户口本不")  # (the options again: no guide lists a 户口本)
+    assert last["intent"] == "ask_materials" and last["matter"]["name"] == "中国内地公民婚姻登记", last
+
+
+def test_a_question_closest_to_the_conversations_matter_among_others_is_about_it(chat):
+    chat("通行证")
+    assert chat("去澳门")["matter"]["name"] == "往来港澳通行证签注"
+    last = chat("已经办了证要续签注")  # (options: 居住证办理 is called 居住证签注)
+    assert last["matter"]["name"] == "往来港澳通行证签注" and "居住证办理" not in _buttons(last), last
+    assert any(p["type"] == "matter_card" for p in last["replies"]), last
+
+
+def test_a_plan_to_sell_is_the_matter_of_it(chat):
+    assert chat("我要卖房子")["matter"]["name"] == "不动产转移登记"  # (out of scope)
+
+
+def test_a_pick_put_right_by_its_place_is_the_option_then_offered(chat):
+    options = _buttons(chat("营业执照"))  # (options)
+    picked = chat("第二个")["matter"]["name"]
+    assert picked == options[1], (options, picked)
+    last = chat("不对，是第一个")  # (read as a yes: «好的。还有哪里不清楚的…»)
+    assert last["matter"]["name"] == options[0], (options, last)
+    assert chat("点错了，是第三个")["matter"]["name"] == options[2]
+
+
+def test_a_correction_with_no_options_picked_before_is_no_pick(chat):
+    chat("居住证咋办")
+    last = chat("不对，是第一个")
+    assert last["matter"]["name"] == "居住证办理", last
