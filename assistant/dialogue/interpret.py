@@ -100,7 +100,8 @@ _HERE = re.compile(r"你们|这里|那里|这儿|那儿|这边|那边")
 
 
 #: A wish to ask, saying nothing of what («我想问个事», «打听一下», «有个事想咨询下»).
-_ASKS_TO_ASK = re.compile(r"(你好|您好)?[，,]?(请问|我|我们)?(有个事|有点事)?(想|要)?(问|打听|咨询)(你|您)?(个|点|一下|下)?"
+_ASKS_TO_ASK = re.compile(r"(你好|您好)?[，,]?(请问|我|我们)?(有个事|有点事|有件事|有个问题|有几个问题)?[，,]?(想|要)?"
+                          r"(问|打听|咨询|请教)(你|您)?(个|点|一下|下)?"
                           r"(事|事情|问题)?(哈|嘛|啊|呀)?[。!！?？]?")
 #: How one goes, said before where to («坐地铁», «开车去»): no destination.
 _BY_MEANS = re.compile(r"^(坐|乘|搭|打|开|骑)(地铁|轻轨|公交车?|公车|车|的士?|出租车?|摩托车?|电瓶车|自行车)(去|到)?|^走路(去|到)?")
@@ -838,7 +839,7 @@ def _selection(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) 
         for pattern, i in _ORDINALS:
             if pattern.search(t):
                 return options[i] if -len(options) <= i < len(options) else None
-    words = _bigrams(t)
+    words = _bigrams(t) - _OUR_PLACES  # («想迁到成都来» picks no 人才落户 by an alias's 成都)
     if not words:
         return None
     # the words of one offered option; else of one sibling of the offered options that was not shown (only the

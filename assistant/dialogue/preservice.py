@@ -157,14 +157,21 @@ async def _digression(ctx: StepContext) -> bool:
     req = ctx.tracker.get_slot("requested_slot")
     text = ctx.tracker.text or ""
     # a request for a matter where a name, a number or an address was asked («想申请护理补贴») is no answer either
-    asks = QUESTION.search(text) or (req in _NAMING_SLOTS - {"visit_matter"} and _REQUEST.search(text))
-    if not req or text.startswith("/") or not asks:
+    asks = QUESTION.search(text) or (req in _NAMING_SLOTS - {"visit_matter"} and _REQUEST.search(text)) \
+        or _names_a_matter_for_a_number(ctx, req, text)
+    # a button of an answer given in passing clicked («材料清单» under the card of a question asked inside the form):
+    # that answer (never the name asked) — a matter's button where the visit's matter is asked is that answer
+    clicked = text.startswith("/") and ctx.tracker.intent in _DIGRESSION_INTENTS \
+        and not (req == "visit_matter" and ctx.tracker.intent == "ask_matter")
+    if not req or text.startswith("/") and not clicked or not (asks or clicked):
         return False
     if req == "licence_type" and ctx.tracker.intent not in DETAIL_INTENTS and _pre(ctx).catalogue.find(text):
         return False  # «食品经营许可证可以不» where the licence was asked: the answer, asked as a question
-    field = _field_asked(req, text)
-    visit_matter = _requested_visit_matter(ctx, req) if field is None else None
-    if field is not None:  # «电话可以不留吗», «编号在哪里看»: what the form's question is for, and how to answer it
+    field = _field_asked(req, text) if not clicked else None
+    visit_matter = _requested_visit_matter(ctx, req) if field is None and not clicked else None
+    if clicked:
+        await _run_step(ctx, ctx.tracker.intent)
+    elif field is not None:  # «电话可以不留吗», «编号在哪里看»: what the form's question is for, and how to answer it
         ctx.text(say(f"preservice.field.{field}"))
     elif visit_matter is not None:  # «帮他办养老认证» where the person's name was asked: what the visit is for
         ctx.set_slot("visit_matter", f"{visit_matter.code}|{visit_matter.name}")
@@ -211,12 +218,20 @@ def _field_asked(req: str, text: str) -> str | None:
                  if slot in _FIELD_WORDS and _FIELD_WORDS[slot].search(text)), None)
 
 
+def _names_a_matter_for_a_number(ctx: StepContext, req: str, text: str) -> bool:
+    """Whether a message with no digit, where a phone number was asked, names a matter well («他的养老金认证»): a
+    matter, not a wrong number."""
+    hits = ctx.tracker.latest_message.get("matters") or []
+    return req == "visit_phone" and not re.search(r"\d", text) and bool(hits) \
+        and float(hits[0].get("score") or 0) >= VISIT_MATTER_SCORE
+
+
 def _requested_visit_matter(ctx: StepContext, req: str) -> Any:
     """The matter a request names («帮他办养老认证») while the home-visit form asks another of its slots and has no
     matter yet (not a question about it: «认证要带啥» is answered in passing), else ``None``."""
     text = ctx.tracker.text or ""
     if req not in VISIT_SLOTS or req == "visit_matter" or ctx.tracker.get_slot("visit_matter") \
-            or QUESTION.search(text) or not _REQUEST.search(text):
+            or QUESTION.search(text) or not (_REQUEST.search(text) or _names_a_matter_for_a_number(ctx, req, text)):
         return None
     found = _matter_in_request(ctx)
     if found is None:
@@ -236,7 +251,10 @@ def _validate_licence(ctx: StepContext) -> None:
     """The requested slot of ``licence_form`` (on activation: take the licence type from the request)."""
     req = ctx.tracker.get_slot("requested_slot")
     if not req:
-        lt = _pre(ctx).catalogue.find(ctx.tracker.text) if not ctx.tracker.text.startswith("/") else None
+        catalogue = _pre(ctx).catalogue
+        lt = catalogue.find(ctx.tracker.text) if not ctx.tracker.text.startswith("/") else None
+        # (else the licence the conversation is about renewing: «我们店的食品经营许可证快到期了 → 提醒我一下»)
+        lt = lt or catalogue.of_matter(ctx.state.matter_code)
         if lt is not None and not ctx.tracker.get_slot("licence_type"):
             ctx.set_slot("licence_type", lt.key)
             ctx.text(say("preservice.licence.start", name=lt.name))

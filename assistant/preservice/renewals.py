@@ -172,6 +172,11 @@ class RenewalCatalogue:
                         best = (score, lt)
         return best[1] if best else None
 
+    def of_matter(self, code: str | None) -> LicenceType | None:
+        """The type whose renewal matter is the matter ``code`` (a conversation about 食品经营许可延续: the 食品经营
+        许可证), or ``None``."""
+        return next((t for t in self.types if code and t.renewal_code == code), None)
+
     def matter(self, lt: LicenceType) -> Any:
         """The renewal matter of a type in the KB, or ``None``."""
         return self.kb.get(lt.renewal_code) if self.kb is not None else None

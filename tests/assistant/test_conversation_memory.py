@@ -1660,3 +1660,14 @@ def test_a_correction_with_no_options_picked_before_is_no_pick(chat):
     chat("居住证咋办")
     last = chat("不对，是第一个")
     assert last["matter"]["name"] == "居住证办理", last
+
+
+def test_a_place_every_matter_here_is_of_picks_no_option_nor_sibling(chat):
+    chat("我爸是重庆户口")  # (options: 户口迁出, 户口迁移审批)
+    last = chat("想迁到成都来")  # (人才落户, a sibling not offered, by an alias's 成都)
+    assert last["matter"]["name"] != "人才落户（学历、技能人才及高校毕业生落户）", last
+
+
+def test_having_a_question_to_ask_is_answered_with_the_invitation_to_ask(chat):
+    last = chat("我有个问题想咨询下")  # («没太明白»)
+    assert last["intent"] == "greet", last

@@ -370,3 +370,27 @@ def test_whether_someone_else_may_do_it_asked_while_booking_is_answered_and_neve
     live.chat(sid, "预约上门办")
     r = live.chat(sid, "我老公帮我办行不")  # (kept as the person's name: «联系电话是多少»)
     assert "为谁办理" in all_text(r) and "联系电话" not in all_text(r)
+
+
+def test_a_button_of_an_answer_given_inside_the_form_is_that_answer_never_the_name(live):
+    sid = "ps-it-click-1"
+    live.chat(sid, "我妈瘫痪在床")  # (the home-visit form: who is it for)
+    live.chat(sid, "她的高龄津贴咋办")  # (its card, then the form asks again)
+    r = live.chat(sid, '/ask_materials{"matter": "512B0003600037"}')  # («材料清单»: kept as the name)
+    assert "需要准备这些材料" in all_text(r) and "为谁办理" in all_text(r) and "联系电话" not in all_text(r)
+
+
+def test_a_matter_named_where_the_phone_was_asked_is_the_visits_matter_not_a_wrong_number(live):
+    sid = "ps-it-phone-matter-1"
+    live.chat(sid, "我想预约上门办")
+    live.chat(sid, "我爸80多了走不动")
+    r = live.chat(sid, "他的养老金认证")  # («这个电话号码好像不对»)
+    assert "号码好像不对" not in all_text(r) and "养老保险定期待遇领取资格认证" in all_text(r)
+    assert "联系电话" in all_text(r)
+
+
+def test_a_reminder_asked_in_a_conversation_about_a_renewal_is_for_that_licence(live):
+    sid = "ps-it-remind-matter-1"
+    live.chat(sid, "我们店的食品经营许可证快到期了")
+    r = live.chat(sid, "提醒我一下")  # (it asked which licence)
+    assert "食品经营许可证" in all_text(r) and "编号" in all_text(r) and "哪种证照" not in all_text(r)
