@@ -103,6 +103,9 @@ _HERE = re.compile(r"你们|这里|那里|这儿|那儿|这边|那边")
 _ASKS_TO_ASK = re.compile(r"(你好|您好)?[，,]?(请问|我|我们)?(有个事|有点事|有件事|有个问题|有几个问题)?[，,]?(想|要)?"
                           r"(问|打听|咨询|请教)(你|您)?(个|点|一下|下)?"
                           r"(事|事情|问题)?(哈|嘛|啊|呀)?[。!！?？]?")
+#: A request to book it, naming nothing («那帮我约一个», «好，预约一下»).
+_BOOK_IT = re.compile(r"^(那|那就|好的?|行|可以)?[，, ]*(就)?(帮我|给我|麻烦|请|帮忙)?(约|预约|登记|安排)(一个|一下|个|下)?"
+                      r"(吧|嘛|哈|呗)?[。!！]?$")
 #: How one goes, said before where to («坐地铁», «开车去»): no destination.
 _BY_MEANS = re.compile(r"^(坐|乘|搭|打|开|骑)(地铁|轻轨|公交车?|公车|车|的士?|出租车?|摩托车?|电瓶车|自行车)(去|到)?|^走路(去|到)?")
 
@@ -2415,6 +2418,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if _ONLY_A_CARD.match(text) and not (state.matter_code or state.candidates or state.form):
         # «我要办证», «想办个证»: which one is asked (not 公证 by its 证, nor a fallback's guesses)
         return dict(_as_intent(parse, "nlu_fallback", "which_card"), matters=[], entities=[], ambiguous=False)
+    if not state.form and _BOOK_IT.match(text.strip()) \
+            and ("上门办" in (state.matter_name or "") or state.cannot_come):
+        # «那帮我约一个» after 上门办服务预约's card, or once the person said they cannot come: the visit booked
+        return _as_intent(parse, "book_home_visit", "book_it")
     if _ASKS_TO_ASK.fullmatch(text.strip()) and not state.form:
         return _as_intent(parse, "greet", "asks_to_ask")  # «我想问个事»: the greeting's «想办啥子事，直接告诉我»
     if _only_chongqing(text, parse, state, kb) and intent not in {"request_human", "complain"}:

@@ -218,6 +218,37 @@ def _field_asked(req: str, text: str) -> str | None:
                  if slot in _FIELD_WORDS and _FIELD_WORDS[slot].search(text)), None)
 
 
+#: An earlier answer said to be wrong («电话写错了，是139…», «名字说错了，应该是刘桂英»), and what it should be.
+_PUT_RIGHT = re.compile(r"(?P<field>电话|手机|号码|名字|姓名)[^，,。]{0,4}(写错|说错|填错|打错|弄错|错了|不对|改一下|改成|改为)"
+                        r"[^，,。]{0,3}[，,。\s]*(应该是|改成|改为|是|换成)?[：:\s]*(?P<value>.+)$")
+
+
+def _put_right(ctx: StepContext, req: str, value: str) -> bool:
+    """An earlier answer of the home-visit form put right where another question was asked (:data:`_PUT_RIGHT`):
+    the phone or the name replaced, «好的，这个先记下了», and the question asked again — not stored as its answer
+    (the address)."""
+    m = _PUT_RIGHT.search(value)
+    if m is None or req in {"visit_phone", "visit_person"} and m.group("field") in _FIELD_OF[req]:
+        return False
+    slot = "visit_phone" if m.group("field") in _FIELD_OF["visit_phone"] else "visit_person"
+    new = m.group("value").strip("。.!！ ")
+    try:
+        new = parse_phone(new) if slot == "visit_phone" else new
+    except InvalidValue as exc:
+        _reject(ctx, req, str(exc))
+        return True
+    if slot == "visit_person" and (len(new) < 2 or _ONLY_KIN.match(new)):
+        _reject(ctx, req, say("preservice.visit.person_needed"))
+        return True
+    ctx.set_slot(slot, new)
+    _reject(ctx, req, say("preservice.form.noted_other"))
+    return True
+
+
+#: The words of a field, by its slot.
+_FIELD_OF = {"visit_phone": {"电话", "手机", "号码"}, "visit_person": {"名字", "姓名"}}
+
+
 def _names_a_matter_for_a_number(ctx: StepContext, req: str, text: str) -> bool:
     """Whether a message with no digit, where a phone number was asked, names a matter well («他的养老金认证»): a
     matter, not a wrong number."""
@@ -475,6 +506,8 @@ def _validate_visit(ctx: StepContext) -> None:
         return
     pre = _pre(ctx)
     value = str(ctx.tracker.get_slot(req) or "").strip()
+    if _put_right(ctx, req, value):
+        return
     # (another question's answer given to a free-text one: a half-day, a phone number)
     others = {"visit_time": lambda v: _half_day(v, pre), "visit_phone": parse_phone}
     if req == "visit_person":

@@ -394,3 +394,22 @@ def test_a_reminder_asked_in_a_conversation_about_a_renewal_is_for_that_licence(
     live.chat(sid, "我们店的食品经营许可证快到期了")
     r = live.chat(sid, "提醒我一下")  # (it asked which licence)
     assert "食品经营许可证" in all_text(r) and "编号" in all_text(r) and "哪种证照" not in all_text(r)
+
+
+def test_a_phone_put_right_where_the_address_was_asked_replaces_the_phone_not_the_address(live):
+    sid = "ps-it-put-right-1"
+    for text in ("预约上门办", "刘桂芳，90岁卧床", "13912345678"):
+        live.chat(sid, text)
+    r = live.chat(sid, "电话写错了，是13912345679")  # (kept as the address: «这个地址属于哪个街道»)
+    assert "记下了" in all_text(r) and "详细地址" in all_text(r) and "哪个街道" not in all_text(r)
+    for text in ("金牛区抚琴街道西街5号", "高龄津贴"):
+        live.chat(sid, text)
+    r = live.chat(sid, "下周一上午")
+    assert "预约成功" in all_text(r) and "139****5679" in all_text(r), all_text(r)
+
+
+def test_a_booking_asked_for_after_the_home_visit_card_starts_the_booking(live):
+    sid = "ps-it-book-it-1"
+    live.chat(sid, "上门办要收费吗")
+    r = live.chat(sid, "那帮我约一个")  # (the card of 上门办服务预约 again)
+    assert "为谁办理" in all_text(r), all_text(r)
