@@ -254,7 +254,7 @@ _CAPITAL = re.compile(r"注册资金|注册资本|资本金|启动资金|本钱"
 #: «提前» of doing something in advance («提前准备啥», «要提前多久申请», «提前几天预约»), not of a matter's name.
 _IN_ADVANCE = re.compile(r"提前(?=准备|多久|多长|几天|几个|多少天|好久|预约|申请|办|去|来|联系|报名|约|弄|交|带|拿|备|说)")
 #: Words of how long or when («要等很久吗», «什么时候»): a time question, whatever else it asks.
-_TIME_WORDS = re.compile(r"久|几天|多长|时间|时限|几点|时候|几号|哪天")
+_TIME_WORDS = re.compile(r"久|几天|多长|时间|时限|几点|时候|几号|哪天|工作日|多少天")
 #: Whether a step is needed, and nothing else («要年审不», «还要体检吗», «每年要审核吗»).
 _WHETHER_NEEDED = re.compile(r"^(每年|每个?月|以后|今后|还|也|都)*(要|需要|得|用)[\u4e00-\u9fff]{1,5}(不|吗|么|没|嘛)[？?]?$")
 #: A question asked for a yes or a no («…不», «…吗»).
@@ -1397,16 +1397,19 @@ def _asks_about_material(parse: dict[str, Any], state: DialogueState, kb: Any) -
     current = kb.get(state.matter_code) if state.matter_code else None
     text = str(parse.get("text") or "")
     intent = parse["intent"]["name"]
-    if current is None or not QUESTION.search(text) or intent not in {*ASK_INTENTS, *SOFT_INTENTS} \
+    asks = QUESTION.search(text) or _COPIES.search(text)  # («复印件要几份»: how many, asked)
+    if current is None or not asks or intent not in {*ASK_INTENTS, *SOFT_INTENTS} \
             or intent in DETAIL_INTENTS and intent != "ask_materials":
         return None
     other, score = _top(parse, kb)
     if _WHAT_ABOUT.match(text) and other is not None and other.code != current.code \
             and (score >= STRONG_SCORE or called_by_name(text, other, 3)):
         return None  # «那电子社保卡呢» after 社保卡补办 asks about 电子社会保障卡签发, not the card it asks you to bring
-    return "ask_materials" if _names_material(text, current) else None
+    return "ask_materials" if _names_material(text, current) or _COPIES.search(text) else None
 
 
+#: How many copies or photos («要几张照片», «复印几份»): what to bring, which the checklist says.
+_COPIES = re.compile(r"(几|多少)(张|份|寸|页)")
 #: What the matter is for, said of it («开餐馆用的», «出国要用», «拿去贷款用»).
 _PURPOSE = re.compile(r"(用的|要用|拿去用|拿来用|去用)[。!！的]?$|^(用来|拿来|拿去)")
 #: What a material's name may end with besides what it is of: «体检表», «体检合格证明» are of a 体检.
@@ -2470,7 +2473,8 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         intent = "ask_matter"  # «公司地址变了» tells what changed (a 变更 to register), it does not ask where
         parse = _as_intent(parse, intent, "a_change")
     if intent in DETAIL_INTENTS and (state.matter_code or state.candidates or _WANTS_TO.search(text)) \
-            and not QUESTION.search(text) and not _DETAIL_WORDS.search(text):
+            and not QUESTION.search(text) and not _DETAIL_WORDS.search(text) and not _COPIES.search(text) \
+            and not (intent == "ask_time" and _TIME_WORDS.search(text)):  # («要几个工作日» asks)
         # «迁到老公那边» after 户口迁移 says where to, it does not ask where the office is; nor does «我想把户口迁到
         # 老公那里», said first
         intent = "ask_matter"
@@ -2681,9 +2685,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             # («那离职的呢» right after the 租房 one's materials asks the 离职 one's)
             again = state.last_intent if _WHAT_ABOUT.match(text) and state.last_intent in DETAIL_INTENTS else None
             # («换证要照片不» after 居民身份证办理 asks whether a 相片 is to be brought: its materials; so does
-            # «认定要体检不» after 教师资格证相关政策咨询, of 教师资格认定's)
-            material = "ask_materials" if QUESTION.search(text) and not _WHAT_ABOUT.match(text) \
-                and _names_material(text, refined) else None
+            # «认定要体检不» after 教师资格证相关政策咨询, of 教师资格认定's; «要几张照片»: how many, its checklist says)
+            material = "ask_materials" if not _WHAT_ABOUT.match(text) and (
+                QUESTION.search(text) and _names_material(text, refined) or _COPIES.search(text)) else None
             asked = material or (_near_detail(parse) if same else None) or again or "ask_matter"
             return _with_matter(parse, asked, refined.code, refined.name, "refinement")
     if intent in SOFT_INTENTS and state.matter_code and not strong and _CANNOT_COME.search(text):

@@ -1671,3 +1671,20 @@ def test_a_place_every_matter_here_is_of_picks_no_option_nor_sibling(chat):
 def test_having_a_question_to_ask_is_answered_with_the_invitation_to_ask(chat):
     last = chat("我有个问题想咨询下")  # («没太明白»)
     assert last["intent"] == "greet", last
+
+
+def test_how_many_copies_or_photos_is_asked_of_the_checklist(chat):
+    chat("护照")
+    last = chat("要几张照片")  # (the card again)
+    assert last["intent"] == "ask_materials" and last["matter"]["name"] == "普通护照签发", last
+    chat("居住证")
+    chat("要带啥")
+    last = chat("复印件要几份")  # (read as no question: the card)
+    assert last["intent"] == "ask_materials" and last["matter"]["name"] == "居住证办理", last
+
+
+def test_how_many_working_days_is_a_time_question_not_a_detail(chat):
+    chat("公积金提取")
+    chat("我是租房的")
+    last = chat("要几个工作日")  # (住房公积金提取（购房）, read as a statement and a refinement)
+    assert last["intent"] == "ask_time" and last["matter"]["name"] == "住房公积金提取（租房）", last
