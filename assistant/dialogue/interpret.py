@@ -2363,16 +2363,15 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         people = _policy_for_people(parse, state, kb, nlu)
         if people is not None:
             return people
-    if not state.candidates and state.matter_code in state.offered_before and not state.form:
-        # «不对，是第一个» right after an option was picked: the pick put right, among the same options
-        said = _CORRECTION.match(text.strip())
-        meant = _selection(said.group("rest"), parse, replace(state, candidates=list(state.offered_before)), kb) \
-            if said is not None else None
-        if meant is not None and meant.code != state.matter_code:
-            return _with_matter(parse, _asked(state.last_intent), meant.code, meant.name, "selection")
-    said = _CORRECTION.match(text.strip()) if state.candidates and not QUESTION.search(text) else None
-    meant = _selection(said.group("rest"), parse, state, kb) if said is not None else None
-    if meant is not None:  # «不是买房，是租房» after the options for 公积金提取: the option of what was meant
+    # the options a correction picks among: those offered, else — right after one was picked — those it was picked
+    # from («营业执照 → 第二个 → 不对，是第一个»)
+    among = state.candidates or (state.offered_before if state.matter_code in state.offered_before
+                                 and not state.form else [])
+    said = _CORRECTION.match(text.strip()) if among and not QUESTION.search(text) else None
+    meant = _selection(said.group("rest"), parse, replace(state, candidates=list(among)), kb) \
+        if said is not None else None
+    if meant is not None and (state.candidates or meant.code != state.matter_code):
+        # «不是买房，是租房» after the options for 公积金提取: the option of what was meant
         return _with_matter(parse, _asked(state.last_intent), meant.code, meant.name, "selection")
     corrected = _correction(text, state, nlu)  # (before the options: «不是个体户，是公司» picks none by 个体户)
     if corrected is not None:
@@ -2572,10 +2571,12 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     deadline = bool(state.matter_code) and bool(_DEADLINE.search(text)) and not said
     # whether the hall has a thing one uses, named by words a matter found strongly is not called by («有没有无障碍
     # 通道，我坐轮椅» finds 困难重度残疾人家庭无障碍改造申请 by 无障碍; «有没有无障碍改造» is that matter)
-    found = [m.code for m in [_top(parse, kb)[0]] if m is not None and top >= MATTER_SCORE] + strong
-    facility = bool(found) and halls is not None and hall_topic is not None and bool(_EXISTS.search(text)) \
-        and hall_topic(text) in _THINGS_USED \
-        and all(m is not None and _bigrams(_EXISTS.sub("", text)) - _named_words(m) for m in map(kb.get, found))
+    facility = False
+    if _EXISTS.search(text) and halls is not None and hall_topic is not None and hall_topic(text) in _THINGS_USED:
+        first = _top(parse, kb)[0]
+        found = [*strong, *([first.code] if first is not None and top >= MATTER_SCORE else [])]
+        rest = _bigrams(_EXISTS.sub("", text))
+        facility = bool(found) and all(m is not None and rest - _named_words(m) for m in map(kb.get, found))
     hall_words = hall_words or facility
     asks_hall = asks_help or books_how or facility \
         or (intent in HALL_INTENTS | {"out_of_scope"} and not strong and not deadline)

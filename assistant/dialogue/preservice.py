@@ -228,9 +228,9 @@ def _put_right(ctx: StepContext, req: str, value: str) -> bool:
     the phone or the name replaced, «好的，这个先记下了», and the question asked again — not stored as its answer
     (the address)."""
     m = _PUT_RIGHT.search(value)
-    if m is None or req in {"visit_phone", "visit_person"} and m.group("field") in _FIELD_OF[req]:
+    slot = "visit_phone" if m is not None and _FIELD_WORDS["visit_phone"].search(m.group("field")) else "visit_person"
+    if m is None or req == slot:  # (the question asked itself answered: its own check)
         return False
-    slot = "visit_phone" if m.group("field") in _FIELD_OF["visit_phone"] else "visit_person"
     new = m.group("value").strip("。.!！ ")
     try:
         new = parse_phone(new) if slot == "visit_phone" else new
@@ -243,10 +243,6 @@ def _put_right(ctx: StepContext, req: str, value: str) -> bool:
     ctx.set_slot(slot, new)
     _reject(ctx, req, say("preservice.form.noted_other"))
     return True
-
-
-#: The words of a field, by its slot.
-_FIELD_OF = {"visit_phone": {"电话", "手机", "号码"}, "visit_person": {"名字", "姓名"}}
 
 
 def _names_a_matter_for_a_number(ctx: StepContext, req: str, text: str) -> bool:
