@@ -139,7 +139,7 @@ VETOES: dict[HallTopic, list[str]] = {
     T.PROXY: [r"委托书(?:怎么|咋个|咋)写|授权委托书模板",
               # writing that is not a government form or application
               r"请假条|作文|论文|检讨|情书|小说|作业|简历|演讲稿|总结|文案|诗|歌词|代码|周报|日报|合同"],
-    T.ADDRESS: [r"(?:在哪|哪里|哪儿|哪点|什么地方|啥子地方|哪个地方).{0,3}(?:办|申请|领|交|补|换|开|打印|拿|缴|考|买)",
+    T.ADDRESS: [r"(?:在哪|哪里|哪儿|哪点|什么地方|啥子地方|哪个地方).{0,3}(?:办|申请|领|交|补|换|开|打印|拿|缴|考|买|刻|做|弄|整|搞|报|认证|盖|查|鉴定|注册|登记)",
                 _MATTER_NOUNS],
     T.HOURS: [r"现在几点|北京时间|营业时间(?:怎么|咋个|咋)?(?:改|变更|填)"],
     # a benefit or a matter for disabled people (聋哑人有啥补贴, 轮椅能申请不), not the hall's accessibility

@@ -166,6 +166,10 @@ _WHICH_TO_GET = re.compile(rf"办(个|些)?({_WHICH_WORDS})(证|照|手续|许�
                            rf"(证|照|手续|许可)(?!件)(都|还)?(要|需要|得)(办)?({_WHICH_WORDS})|"
                            rf"(要|需要|得)(办)?(个|些)?({_WHICH_WORDS})(证|照|手续|许可)(?!件)")
 #: Which to do first («先办哪个», «哪个先办», «先后顺序»): the order of matters, not a place.
+#: Words naming only a kind of procedure — an approval, a filing, a declaration — and no matter: «要审批不».
+_PROCEDURE = re.compile(r"审批|申报|审核|报批|批准|核准|批复|备案|报备|许可|登记")
+#: What a question says around them (whether it is needed, where, how), and nothing of its own: «在哪申报».
+_AROUND_PROCEDURE = frozenset("要不吗么嘛呢啊呀还也都那这个是否需用必须先得能可以在哪里儿去到怎咋如何没有一下手续办？?。！!，, ")
 _WHICH_FIRST = re.compile(r"先办(哪|啥|什么)|(哪个|哪样|啥子?)先(办|弄)|先后顺序|办的顺序")
 #: Whether someone can do or have something («孩子能在成都读书不», «我老婆可以随迁吗»).
 _SOMEONE_CAN = re.compile(r"^[\u4e00-\u9fff]{1,4}?(能|可以|能不能|可不可以)[\u4e00-\u9fff]{2,10}(吗|不|么|没)[？?]?$")
@@ -176,9 +180,10 @@ _CHANGED_PLACE = re.compile(r"(地址|住址|地点|场所|经营场所)(要|想
                             r"(变更|更改|更换|换|改|迁|搬)了?(个|一下|下)?(新的?)?(地址|住址|地点|经营场所|场所)")
 #: Words of a question about a service itself rather than a request for it.
 _ABOUT_SERVICE = re.compile(r"条件|资格|收费|收钱|要钱|费用|多少钱|哪些人|什么人|啥子人|谁可以|谁能|范围|流程|怎么收")
-#: «不是这个，是抵押», «不对，我要办的是换证»: what was understood is corrected.
-_CORRECTION = re.compile(r"^(不是|不对|错了|搞错了|弄错了|点错了|选错了)(?P<wrong>[^，,。！!]{0,6})[，,。！!\s]*(我要办的是|我要的是|我说的是|是|要|办)"
-                         r"(?P<rest>.{2,20})$")
+#: «不是这个，是抵押», «不对，我要办的是换证», «都不对，我是要查房子», «我说的是公司»: what was understood is corrected.
+_CORRECTION = re.compile(r"^(?:都?(不是|不对|错了|搞错了|弄错了|点错了|选错了)(?P<wrong>[^，,。！!]{0,6})[，,。！!\s]*"
+                         r"(我要办的是|我要的是|我说的是|我是要|我是想|我是说|我要|我想|是|要|办)|"
+                         r"(我说的是|我是说|我指的是|我问的是|我要问的是))(?P<rest>.{2,20})$")
 #: Whether the matter can be done at a hall the message names («荷花池街道能办不», «在区政务中心可以办吗»).
 _CAN_DO_THERE = re.compile(r"能办|可以办|能不能办|可不可以办|办得了|办不了|能弄|可以弄|能不能弄|受理|办理[吗不么]|能去|可以去|"
                            r"去.{0,8}(办|弄)|在.{0,8}(办|弄)")
@@ -194,6 +199,10 @@ _AT_A_PLACE = re.compile(r"(在|去|到)[^，,。？?]{1,8}(办|弄|补|换|领|
 _BOOKING_INTENTS = {"booking_status", "change_booking", "cancel_booking"}
 #: Words that speak of a booking itself.
 _BOOKED = re.compile(r"预约|约的|约好|上门|[Ss][Mm]-")
+#: Words that back out of what was being done, in a short message («算了», «不办了»): a form ends, options are dropped …
+BACK_OUT_WORDS = "取消|算了|算球|不办了|不约了|不预约了|不登记了|退出|不弄了|不整了|不搞了"
+#: … and the whole messages that do (with the ones that only mean «no more» said alone): «算了不办了».
+BACKS_OUT = re.compile(rf"^\s*(({BACK_OUT_WORDS}|不要了|不用了|先不了|先不办了?)(吧|了|啊|哈)?[\s，,。!！.]*)+$")
 #: After options: none of them is what the person wants («都不是», «没有我要的»), as the «都不是，转人工» button says.
 _NONE_OF_THEM = re.compile(r"^(不是|不对|没有|没得)[啊呀哦嘛。！!]*$|都不是|都不对|一个都不|没有我要|没得我要|不是这几个|不是这些")
 #: Why a reading offers options of its own (the options some words of the message share; matters for people read
@@ -1819,7 +1828,7 @@ def _correction(text: str, state: DialogueState, nlu: Any) -> dict[str, Any] | N
     m = _CORRECTION.match(text.strip())
     if m is None or nlu is None or not (state.matter_code or state.candidates) or QUESTION.search(text):
         return None  # («不是要交钱吗» asks)
-    wrong, rest, earlier = m.group("wrong").strip(), m.group("rest"), state.topic_text or ""
+    wrong, rest, earlier = (m.group("wrong") or "").strip(), m.group("rest"), state.topic_text or ""
     # «不是公司，是个体户» after «公司注册要带啥»: the earlier question with the word put right («个体户注册要带啥»);
     # else the earlier question with what was meant added («不是这个，是抵押»)
     readings = [earlier.replace(wrong, rest)] if len(wrong) >= 2 and wrong in earlier else []
@@ -2046,6 +2055,37 @@ def _unsure_follow_up(parse: dict[str, Any], state: DialogueState, kb: Any, stro
     if any(m.code == current.code for m in hits[:2]):
         return True  # (ambiguous between the current matter and another: «要办证不» after 犬类准养证核发)
     return short_detail
+
+
+def _procedure_asked(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> Any:
+    """The matter a short question after one asks about when it says only a kind of procedure (:data:`_PROCEDURE`):
+    «要审批不» after 经营游泳许可 finds 户外广告审批 by 审批, «在哪申报» after 职称 finds 工伤医疗费用申报 — neither
+    names another matter. It is the conversation's matter called so: ours when its name says it, else the one of
+    the matters the conversation's questions found (the options ours was picked from, the look-alikes of the
+    question that brought it up, and their families; not ours) whose name says it and that the conversation's
+    words fit well and best («在外地看病 → 医保能报不 → 要备案吗»: a 异地就医 备案, not 住院费用报销 again); else
+    ours (its card says whether it is needed).
+    ``None`` when the message says more, or there is no matter or a form or options."""
+    current = kb.get(state.matter_code) if state.matter_code else None
+    text = str(parse.get("text") or "").strip()
+    said = _PROCEDURE.findall(text)
+    if current is None or state.form or state.candidates or not said:
+        return None
+    # (besides, it may say only what the conversation said: «医保要备案不» after «我要去外地住院» → 住院费用报销)
+    rest = "".join(c if c not in _AROUND_PROCEDURE else " " for c in _PROCEDURE.sub(" ", text)).split()
+    if any(len(w) < 2 or _bigrams(w) - _named_words(current) - _bigrams(state.topic_text) for w in rest):
+        return None
+    if any(w in current.name for w in said) or nlu is None:
+        return current
+    seen: dict[str, Any] = {}
+    for code in [*state.topic_matters, *state.offered_before]:
+        m = kb.get(code)
+        if m is not None:
+            seen.update({x.code: x for x in family(kb, m)})
+    ours = {m.code for m in family(kb, current)}  # (a kind of request of ours — 变更, 注销 — is not asked by it)
+    called = [c for c, m in seen.items() if c not in ours and any(w in m.name for w in said)]
+    best = nlu.rank_among(f"{state.topic_text} {text}", called, 1) if called else []
+    return kb.get(best[0].code) if best and best[0].score >= LOOK_ALIKE_SCORE else current
 
 
 def _may_apply_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> bool:
@@ -2363,6 +2403,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         people = _policy_for_people(parse, state, kb, nlu)
         if people is not None:
             return people
+    if state.candidates and not state.form and intent in SOFT_INTENTS and BACKS_OUT.match(text):
+        # «算了不办了» after options: none is picked (a detail read with them took 购房落户) — they are dropped
+        return _as_intent(parse, "deny", "backs_out")
     # the options a correction picks among: those offered, else — right after one was picked — those it was picked
     # from («营业执照 → 第二个 → 不对，是第一个»)
     among = state.candidates or (state.offered_before if state.matter_code in state.offered_before
@@ -2648,6 +2691,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         if variant is not None:
             asked = _asked(intent)
             return _with_matter(parse, asked, variant.code, variant.name, "chongqing")
+    procedure = _procedure_asked(parse, state, kb, nlu)
+    if procedure is not None:
+        asked = intent if intent in DETAIL_INTENTS else "ask_matter"
+        return _with_matter(parse, asked, procedure.code, procedure.name, "procedure")
     # read with the message before — placed nowhere, or the question of the options when this one is ambiguous
     # too — before it is read as a detail of the options
     together = _read_together(parse, state, kb, nlu, strong)

@@ -217,16 +217,22 @@ def card_buttons(m: Any, related: list[Any] = ()) -> dict[str, Any]:
 
 def _remember_topic(ctx: StepContext, m: Any = None) -> None:
     """Keep the question that brought up the matter, to re-read a later detail of the situation with it, and the
-    matters it named as much as ``m`` (:func:`look_alikes`), for the detail to choose from too."""
+    matters it named as much as ``m`` (:func:`look_alikes`) — with, after a detail that moved the conversation on,
+    the matter it moved from — for the detail to choose from too."""
     why = ctx.tracker.latest_message.get("interpreted")
-    if _is_payload(ctx) or why == "selection":
-        return
+    if _is_payload(ctx) or why in {"selection", "procedure"}:
+        return  # (a pick, or a kind of procedure said alone — «要审批不» — brings up no question of its own)
     again = why in {"refinement", "chongqing"}
     earlier = ctx.state.topic_text if again else str(ctx.tracker.latest_message.get("read_with") or "")
     ctx.set_slot("topic_text", mask_pii(f"{earlier} {ctx.tracker.text}".strip())[-200:])
     if m is not None and not again:
         ctx.set_slot("topic_matters", look_alikes(ctx.tracker.text or "", m,
                                                   ctx.tracker.latest_message.get("matters") or [], _kb(ctx)))
+    elif m is not None and ctx.state.matter_code and ctx.state.matter_code != m.code:
+        # (a detail moved the conversation on: the matter it moved from is one the question found too — «在外地看病»
+        # → 其他临时外出就医人员备案, «医保能报不» → 住院费用报销, «要备案吗» → back to the 备案)
+        earlier_matters = [c for c in [*ctx.state.topic_matters, ctx.state.matter_code] if c != m.code]
+        ctx.set_slot("topic_matters", list(dict.fromkeys(earlier_matters)))
 
 
 def offer_help(ctx: StepContext, m: Any = None, choosing: bool = False, by_another: bool = False) -> None:
@@ -303,8 +309,8 @@ def _answer_card(ctx: StepContext, m: Any, also: list[Any]) -> None:
         ctx.text(say("matter.related", names="、".join(_related_label(m, r) for r in related)))
     _unverified_notice(ctx, m)
     ctx.reply(card_buttons(m, related))
+    _remember_topic(ctx, m)  # (before the matter is remembered: a detail's topic keeps the one it moved from)
     _remember(ctx, m)
-    _remember_topic(ctx, m)
     offer_help(ctx, m)
     log_event(log, "dialogue.matter.answered", session=ctx.tracker.sender_id, matter=m.code,
               related=",".join(r.code for r in related))
@@ -458,10 +464,9 @@ def _answer_detail(ctx: StepContext, m: Any, intent: str) -> None:
             ctx.text(say("detail.fee", name=m.name, fee=fee) if fee else say("detail.fee_unknown", name=m.name))
     _unverified_notice(ctx, m)
     ctx.reply(_detail_buttons(m, intent))
-    new = ctx.state.matter_code != m.code
+    if ctx.state.matter_code != m.code:  # «看门诊的钱能报不» brought up 门诊费用报销: a later detail («我是职工医保»)
+        _remember_topic(ctx, m)  # is read with it, and may be about a matter it named as much («优待证在哪办»: the 老年人 one)
     _remember(ctx, m)
-    if new:  # «看门诊的钱能报不» brought up 门诊费用报销: a later detail («我是职工医保») is read with it, and may be
-        _remember_topic(ctx, m)  # about a matter it named as much («优待证在哪办»: the 老年人 one too)
     offer_help(ctx, by_another=by_another and not ctx.state.form)  # (not while a visit is being booked)
     log_event(log, "dialogue.detail.answered", session=ctx.tracker.sender_id, matter=m.code, intent=intent)
 
@@ -543,6 +548,8 @@ def smalltalk(ctx: StepContext) -> None:
     # («我爸住在重庆», «我是台湾的»: who or where, told before anything is asked)
     told = {"chongqing_told": "chongqing", "who_told": "who"}.get(ctx.tracker.latest_message.get("interpreted"))
     ctx.text(say(f"smalltalk.{told or intent}"))
+    if ctx.tracker.latest_message.get("interpreted") == "backs_out":
+        ctx.set_slot("candidates", None)  # («算了不办了» after options: none of them is being chosen any more)
     offer_help(ctx)  # «我奶奶中风了躺在床上», whatever the classifier made of it
 
 

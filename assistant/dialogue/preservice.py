@@ -14,7 +14,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, get_step, step
-from assistant.dialogue.interpret import BY_ANOTHER, DETAIL_INTENTS, QUESTION
+from assistant.dialogue.interpret import BACK_OUT_WORDS, BACKS_OUT, BY_ANOTHER, DETAIL_INTENTS, QUESTION
 from assistant.dialogue.rules import load_rules
 from assistant.dialogue.replies import say
 from assistant.logging import get_logger, log_event
@@ -32,11 +32,8 @@ log = get_logger(__name__)
 
 LICENCE_SLOTS = ("licence_type", "licence_number", "licence_holder", "licence_expiry", "licence_channel")
 VISIT_SLOTS = ("visit_person", "visit_phone", "visit_address", "visit_street", "visit_matter", "visit_time")
-#: Words that leave a form in a short message …
-_CANCEL_WORDS = "取消|算了|算球|不办了|不约了|不预约了|不登记了|退出|不弄了|不整了|不搞了"
-_CANCEL_WORD = re.compile(_CANCEL_WORDS)
-#: … and the whole messages that do (with the ones that only mean «no more» when said alone)
-_CANCEL = re.compile(rf"^\s*({_CANCEL_WORDS}|不要了|不用了|先不了)(吧|了|啊|哈)?\s*[。!！.]?\s*$")
+#: Words that leave a form in a short message (and the whole messages that do: ``BACKS_OUT``)
+_CANCEL_WORD = re.compile(BACK_OUT_WORDS)
 #: Intents of a question the form can answer in passing before it asks again.
 _DIGRESSION_INTENTS = {"ask_matter", "ask_materials", "ask_location", "ask_time", "ask_fee", "ask_hall", "complain"}
 #: Slots whose answer names someone or something (a person, a number, an address, a matter): never a question.
@@ -63,7 +60,7 @@ def _cancelled(ctx: StepContext, slots: tuple[str, ...]) -> bool:
     end it."""
     text = ctx.tracker.text or ""
     wants_human = bool(_HUMAN.search(text))
-    backs_out = bool(_CANCEL.match(text)) or (len(text) <= 12 and bool(_CANCEL_WORD.search(text)))
+    backs_out = bool(BACKS_OUT.match(text)) or (len(text) <= 12 and bool(_CANCEL_WORD.search(text)))
     if not backs_out and not wants_human:
         return False
     for s in slots:

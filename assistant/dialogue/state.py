@@ -62,7 +62,8 @@ class DialogueState:
         firm_facts: what a firm said about itself (industry, size …) for the policy handbook.
         topic_text: the question that brought up the current matter (masked), to re-read a later detail with it.
         topic_matters: other matters that question named as much as the current one («优待证咋办»: 退役军人优待证
-            and 老年人优待证), which a later detail («我爸70了») may choose.
+            and 老年人优待证), which a later detail («我爸70了») may choose; after a detail moved the conversation
+            on, with the matter it moved from («在外地看病 → 医保能报不»: the 备案 one, for «要备案吗»).
         hall_topic: the hall topic last answered («几点开门» → hours), for «那营门口街道的呢».
         said_before: the last message answered as small talk, out of scope, not understood or with the policy list
             (masked; set by :func:`assistant.dialogue.context.run_step`), to read a

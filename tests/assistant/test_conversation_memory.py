@@ -1688,3 +1688,45 @@ def test_how_many_working_days_is_a_time_question_not_a_detail(chat):
     chat("我是租房的")
     last = chat("要几个工作日")  # (住房公积金提取（购房）, read as a statement and a refinement)
     assert last["intent"] == "ask_time" and last["matter"]["name"] == "住房公积金提取（租房）", last
+
+
+def test_a_question_saying_only_a_kind_of_procedure_stays_on_the_matter(chat):
+    chat("我们要开个游泳馆")
+    last = chat("要审批不")  # (设置大型户外广告的审批, by 审批 of its aliases)
+    assert last["matter"]["name"] == "经营游泳许可", last
+    last = chat("游泳馆要审批不")  # (besides the procedure, only the conversation's words)
+    assert last["matter"]["name"] == "经营游泳许可", last
+    chat("养狗要办证不")
+    last = chat("在哪登记")
+    assert last["intent"] == "ask_location" and last["matter"]["name"] == "犬类准养证核发", last
+
+
+def test_a_kind_of_procedure_is_the_matter_the_conversation_moved_from_when_called_so(chat):
+    chat("在外地看病")  # 其他临时外出就医人员备案
+    assert chat("医保能报不")["matter"]["name"] == "住院费用报销"
+    last = chat("要备案吗")  # (住院费用报销's card again)
+    assert last["matter"]["name"] == "其他临时外出就医人员备案", last
+
+
+def test_where_a_thing_is_made_is_no_question_of_the_halls_address():
+    from knowledge.hall_questions import classify_hall_question
+
+    assert classify_hall_question("公章在哪刻") is None
+    assert classify_hall_question("伤残在哪鉴定") is None
+    assert classify_hall_question("政务中心在哪") is not None
+
+
+def test_backing_out_after_options_picks_none_and_drops_them(chat):
+    chat("户口")  # (options)
+    last = chat("算了不办了")  # (购房落户, read as a detail with the options)
+    assert last["intent"] == "deny" and last["matter"] is None, last
+    assert chat("第一个")["matter"] is None  # (the options were dropped: nothing to pick from)
+
+
+def test_what_was_meant_said_after_none_of_them_or_alone_is_a_correction(chat):
+    chat("营业执照")  # (options: 个体工商户设立登记 …)
+    last = chat("我说的是公司")  # (分公司设立登记, read as a detail)
+    assert last["matter"]["name"] == "公司设立登记", last
+    chat("低保")
+    last = chat("都不对，我要的是特困")  # (a person helper: «都不是» is what the «都不是，转人工» button does)
+    assert last["matter"]["name"] == "特困人员救助供养", last
