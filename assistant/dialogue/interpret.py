@@ -165,11 +165,11 @@ _OUR_PLACES = frozenset({"成都", "金牛", "四川"})
 _WHICH_TO_GET = re.compile(rf"办(个|些)?({_WHICH_WORDS})(证|照|手续|许可)|"
                            rf"(证|照|手续|许可)(?!件)(都|还)?(要|需要|得)(办)?({_WHICH_WORDS})|"
                            rf"(要|需要|得)(办)?(个|些)?({_WHICH_WORDS})(证|照|手续|许可)(?!件)")
-#: Which to do first («先办哪个», «哪个先办», «先后顺序»): the order of matters, not a place.
 #: Words naming only a kind of procedure — an approval, a filing, a declaration — and no matter: «要审批不».
 _PROCEDURE = re.compile(r"审批|申报|审核|报批|批准|核准|批复|备案|报备|许可|登记")
 #: What a question says around them (whether it is needed, where, how), and nothing of its own: «在哪申报».
 _AROUND_PROCEDURE = frozenset("要不吗么嘛呢啊呀还也都那这个是否需用必须先得能可以在哪里儿去到怎咋如何没有一下手续办？?。！!，, ")
+#: Which to do first («先办哪个», «哪个先办», «先后顺序»): the order of matters, not a place.
 _WHICH_FIRST = re.compile(r"先办(哪|啥|什么)|(哪个|哪样|啥子?)先(办|弄)|先后顺序|办的顺序")
 #: Whether someone can do or have something («孩子能在成都读书不», «我老婆可以随迁吗»).
 _SOMEONE_CAN = re.compile(r"^[\u4e00-\u9fff]{1,4}?(能|可以|能不能|可不可以)[\u4e00-\u9fff]{2,10}(吗|不|么|没)[？?]?$")
@@ -2064,8 +2064,8 @@ def _procedure_asked(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: 
     the matters the conversation's questions found (the options ours was picked from, the look-alikes of the
     question that brought it up, and their families; not ours) whose name says it and that the conversation's
     words fit well and best («在外地看病 → 医保能报不 → 要备案吗»: a 异地就医 备案, not 住院费用报销 again); else
-    ours (its card says whether it is needed).
-    ``None`` when the message says more, or there is no matter or a form or options."""
+    ours (its card says whether it is needed). ``None`` when the message says more, or there is no matter or a form
+    or options."""
     current = kb.get(state.matter_code) if state.matter_code else None
     text = str(parse.get("text") or "").strip()
     said = _PROCEDURE.findall(text)
