@@ -169,6 +169,9 @@ class StepContext:
     touched: set[str] = field(default_factory=set)
     #: The step placed the message nowhere (it asked which matter): the next message is read with it.
     unplaced: bool = False
+    #: What the step answered the message as, when not as the intent understood (a question about one of the
+    #: form's own questions, whatever the classifier read it as): the conversation's last intent.
+    answered_as: str | None = None
 
     def reply(self, part: dict[str, Any]) -> None:
         """Send one reply part."""
@@ -282,7 +285,10 @@ async def run_step(name: str, sender_id: str, tracker_state: dict[str, Any], ser
     state.form = tracker.active_loop or (name[len("validate_"):] if validating else None)
     if state.form is None and not validating:  # the form is over (submitted, dropped, or its Rasa session ended)
         state.form_values = {}
-    if tracker.intent:
+    turn_id = str(tracker.metadata.get("turn_id") or "")
+    if ctx.answered_as:
+        state.last_intent = ctx.answered_as
+    elif tracker.intent and not (turn_id and turn_id == state.turn_id):  # (once a turn: its first step's)
         state.last_intent = tracker.intent
     if tracker.latest_message.get("cannot_come"):  # whichever step answered: 上门办 is offered with what follows
         state.cannot_come = True
@@ -290,7 +296,7 @@ async def run_step(name: str, sender_id: str, tracker_state: dict[str, Any], ser
     # ends that
     unplaced = (name in UNPLACED_STEPS or ctx.unplaced) and not (tracker.text or "").startswith("/")
     state.said_before = mask_pii(tracker.text or "")[-100:] if unplaced else ""
-    state.turn_id = str(tracker.metadata.get("turn_id") or "")
+    state.turn_id = turn_id
     if states is not None and sender_id:
         try:
             await run_in_threadpool(states.save, sender_id, state)

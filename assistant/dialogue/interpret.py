@@ -184,17 +184,19 @@ _ABOUT_SERVICE = re.compile(r"条件|资格|收费|收钱|要钱|费用|多少�
 _CORRECTION = re.compile(r"^(?:都?(不是|不对|错了|搞错了|弄错了|点错了|选错了)(?P<wrong>[^，,。！!]{0,6})[，,。！!\s]*"
                          r"(我要办的是|我要的是|我说的是|我是要|我是想|我是说|我要|我想|是|要|办)|"
                          r"(我说的是|我是说|我指的是|我问的是|我要问的是))(?P<rest>.{2,20})$")
+#: Issuing a paper («派出所能开不», «去社区开»), not opening a business or a door («在金牛开了个店»).
+_ISSUE = r"开(?![了个家店公司车会门业办])"
 #: Whether the matter can be done at a hall the message names («荷花池街道能办不», «在区政务中心可以办吗»).
 _CAN_DO_THERE = re.compile(r"能办|可以办|能不能办|可不可以办|办得了|办不了|能弄|可以弄|能不能弄|受理|办理[吗不么]|能去|可以去|"
-                           r"去.{0,8}(办|弄)|在.{0,8}(办|弄)")
+                           rf"(能|可以|能不能){_ISSUE}|开得了|去.{{0,8}}(办|弄|{_ISSUE})|在.{{0,8}}(办|弄|{_ISSUE})")
 #: Where inside a hall («几楼», «哪个窗口»).
 _WHERE_IN_HALL = re.compile(r"几楼|哪层|几层|哪一层|哪个窗口|几号窗口|哪个区域|哪个柜台")
 #: Where the person lives, told («我在茶店子住», «我家住营门口», «住在金泉街道»).
 _LIVES_AT = re.compile(r"(我|我家|我们|我们家|屋头|家)(就)?(住|在|住在)|住在|^住")
 #: Doing it at a place («在医院可以办不», «去街道能办吗», «街道能办不»), not whether one may («我这种情况能办不»).
-_AT_A_PLACE = re.compile(r"(在|去|到)[^，,。？?]{1,8}(办|弄|补|换|领|申请)|"
-                         r"^(我们|我|那)?(街道|社区|便民服务中心|服务中心|政务中心|大厅|区上|附近|家附近)(上|里|那里|那边)?"
-                         r"(能|可以|能不能|可不可以)")
+_AT_A_PLACE = re.compile(rf"(在|去|到)[^，,。？?]{{1,8}}(办|弄|补|换|领|申请|{_ISSUE})|"
+                         r"^(我们|我|那)?(街道|社区|便民服务中心|服务中心|政务中心|大厅|区上|附近|家附近|派出所|公安局|户籍室|"
+                         r"银行|医院|税务局|社保局|医保局|民政局)(上|里|那里|那边)?(能|可以|能不能|可不可以)")
 #: Questions about the conversation's home-visit booking.
 _BOOKING_INTENTS = {"booking_status", "change_booking", "cancel_booking"}
 #: Words that speak of a booking itself.
@@ -348,6 +350,13 @@ _TIMES = frozenset({HallTopic.HOURS, HallTopic.LUNCH, HallTopic.WEEKEND, HallTop
 _USE_IT = re.compile(r"(能|可以|可不可以|能不能)用|用得[了到成]")
 #: Whether one is served then («星期六能补不», «周日开门不»; not «周末去哪玩»).
 _SERVED = re.compile(r"能|可以|开门|上班|办|营业|有人")
+
+
+def _time_told(text: str) -> bool:
+    """Whether a time of day in a message is when the person does something, not a question of when one is
+    served: the message asks nothing («晚上要赶工浇混凝土»), or asks which procedures to get («晚上要施工，要办啥
+    手续»)."""
+    return not QUESTION.search(text) or bool(_WHICH_TO_GET.search(text))
 #: Readings of a hearing that the kiosk's sure matter answers (not a person, a form, a hall or a complaint).
 HEARD_INTENTS = {*ASK_INTENTS, "ask_policy", "nlu_fallback"}
 _REGISTER = re.compile(r"登记|联系我|回电话|打电话给我|专员|记下来")
@@ -667,13 +676,18 @@ def _money_received(text: str) -> bool:
     return bool(_RECEIVED_HOW.search(text)) and not FEE_WORDS.search(text) or bool(_CLAIMED_HOW.search(text))
 
 
+#: Something wanted, said to be free («免费的律师», «免费体检»), not whether a matter is free («免费吗», «免费办理不»).
+_FREE_ONE = re.compile(r"免费的?(?![吗嘛么呢不没办理领申做])(?=[\u4e00-\u9fff])")
+
+
 def _no_fee_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> str | None:
     """Why a message the classifier read as a fee question asks no fee (the reason, for ``interpreted``), else
     ``None``: how to receive money or how much («丧葬费怎么领», «能贷多少», «额度多少», «这个钱能报不»; any «多少»
     after a matter that pays — «一个月多少» after 护理补贴 — unless a cost is said as one); a topic with no cost asked
     («丧葬费»: 费); the income one may have («收入多少才能办»: who qualifies); money spent, told («我住院花了好多钱»);
     a fee word only inside the name said («住院费用报销»); the capital a firm is registered with («要多少注册资金»);
-    money held in a card or an account («旧卡里的钱咋办»); whether there is a benefit («有没有残疾人补贴»)."""
+    money held in a card or an account («旧卡里的钱咋办»); whether there is a benefit («有没有残疾人补贴»); something
+    wanted said to be free, asking nothing («我想找个免费的律师»)."""
     text = str(parse.get("text") or "")
     if _money_received(text) or _PAYS.search(state.matter_name or "") and _HOW_MUCH.search(text) \
             and not _COSTS.search(text) and not state.form:
@@ -692,6 +706,9 @@ def _no_fee_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> str |
         return "spent_not_fee"
     if FEE_WORDS.search(text) and not FEE_WORDS.search(_without_names(text, _top(parse, kb)[0])):
         return "fee_in_name"
+    rest = _FREE_ONE.sub("", text)
+    if rest != text and not QUESTION.search(text) and not FEE_WORDS.search(rest) and not _COSTS.search(rest):
+        return "wants_free"  # «我想找个免费的律师»: what is wanted, said to be free — no cost asked
     return None
 
 
@@ -1126,6 +1143,9 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
             sharing = {c: m for c, m in members.items() if shared & _named_words(m)}
             if sharing:
                 return _best_member(nlu, f"{state.topic_text} {text}", "", sharing)[0]
+        sibling = _sibling_by_its_words(nlu, text, state.topic_text, current, members) if not named else None
+        if sibling is not None:
+            return sibling  # «能贷多少» after 住房公积金提取（购房）: 个人住房公积金贷款
         if keep or named or _a_related_word(parse, text, current, kb) or _only_a_guess(parse, current) and \
                 _fit(nlu, f"{state.topic_text} {text}", current) >= float(parse["matters"][0].get("score") or 0) \
                 or _WHAT_ABOUT.match(text) and _top(parse, kb)[0] is None:
@@ -1303,6 +1323,19 @@ def _a_related_word(parse: dict[str, Any], text: str, current: Any, kb: Any) -> 
         return False
     return other.code in (getattr(current, "related", None) or []) \
         and other.code not in {x.code for x in family(kb, current)} and not called_by_name(text, other)
+
+
+def _sibling_by_its_words(nlu: Any, text: str, topic_text: str, current: Any, members: dict[str, Any]) -> Any:
+    """The member of the family a question asked after ``current`` finds first among them by words of its own —
+    alone and read with the earlier question —, when ours shares no word with the question; else ``None``
+    («能贷多少» after 住房公积金提取（购房）: 个人住房公积金贷款, by 贷)."""
+    alone = nlu.rank_among(text, list(members)) if len(members) > 1 else []
+    ours = next((h for h in alone if h.code == current.code), None)
+    if not alone or alone[0].code == current.code or ours is None \
+            or not getattr(alone[0], "sparse", 0) > 0 or getattr(ours, "sparse", 0) > 0:
+        return None
+    both = nlu.rank_among(f"{topic_text} {text}", list(members))
+    return members.get(alone[0].code) if both and both[0].code == alone[0].code else None
 
 
 def _fits_better(parse: dict[str, Any], text: str, current: Any, members: dict[str, Any], state: DialogueState,
@@ -2578,7 +2611,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             and intent in HALL_INTENTS and not parse.get("ambiguous") and halls.find(text) is None \
             and (strong or score >= MATTER_SCORE and _bigrams(text) & _named_words(named)) \
             and hall_topic(text) in _HOURS_OF_A_MATTER and "booking" not in _kinds(named) \
-            and not _brought(text, named):
+            and not _brought(text, named) and not (hall_topic(text) in _TIMES and _time_told(text)):
         # «周末能办社保卡不», «办社保卡需不需要预约»: when and how the matter it names is done — its places, with
         # their hours and booking (a bank on Saturday, online at any time), not one hall's hours («结婚要预约吗»
         # finds 结婚登记预约 itself: its card). A match of a kind of request the question does not say gives way to
@@ -2599,10 +2632,14 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     about_matter = intent in {"ask_materials", "ask_location", "ask_fee"} \
         and bool(state.matter_code or state.candidates)
     said = {w.group(0) for w in _HALL_WORDS.finditer(text)}
-    # «营业执照在大厅几楼办»: where in the hall a matter the message finds well is done — its places (their windows)
-    in_hall = bool(_WHERE_IN_HALL.search(text)) and _top(parse, kb)[1] >= MATTER_SCORE
+    # «营业执照在大厅几楼办»: where in the hall a matter the message finds well is done — its places (their windows);
+    # so is «大厅几楼» after a matter (not «卫生间在几楼», a thing of the hall's own)
+    of_ours = bool(state.matter_code) and not strong and not state.form \
+        and (hall_topic is None or hall_topic(text) in {None, HallTopic.ADDRESS})
+    in_hall = bool(_WHERE_IN_HALL.search(text)) and (_top(parse, kb)[1] >= MATTER_SCORE or of_ours)
     if in_hall and intent != "ask_location":
         parse, intent = _as_intent(parse, "ask_location", "where_in_hall"), "ask_location"
+    about_matter = about_matter or in_hall
     # («在哪个窗口» after a matter asks where the matter is done: its places name their windows)
     hall_words = bool(said) and not in_hall \
         and not (about_matter and intent == "ask_location" and said <= _MATTER_PLACE_WORDS)
@@ -2656,8 +2693,12 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             unplaced_hall = intent == "out_of_scope" and (topic in {HallTopic.PARKING, HallTopic.FACILITIES} or (
                 topic == HallTopic.TRANSPORT and not _goes_elsewhere(text, halls)) or (
                 topic in _TIMES and bool(state.matter_code) and _short_question(text) and bool(_SERVED.search(text))))
+            # (a time of day in what the person does, with a matter found well, is no question of when the hall
+            # serves)
+            told_when = topic in _TIMES and top >= MATTER_SCORE and _time_told(text)
             about_hall = hall_words or unplaced_hall or books_how or (intent in HALL_INTENTS and (
-                topic in HALL_ONLY_TOPICS or (top < MATTER_SCORE and not about_person and not about_matter)))
+                topic in HALL_ONLY_TOPICS and not told_when
+                or (top < MATTER_SCORE and not about_person and not about_matter)))
         if about_hall:
             hall = halls.find(text)
             if hall is None and state.last_intent == "ask_hall" and state.last_hall:

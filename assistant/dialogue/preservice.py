@@ -23,6 +23,7 @@ from assistant.preservice.numbers import find_booking_numbers, remove_booking_nu
 from assistant.preservice.precheck import SYNONYMS, precheck, precheck_parts
 from assistant.preservice.runtime import PreService, get_preservice
 from assistant.preservice.store import DuplicateLicence, NotFound
+from assistant.preservice.streets import looks_like_address
 from assistant.preservice.validation import InvalidValue, parse_expiry, parse_half_day, parse_phone
 from assistant.privacy import mask_name, mask_pii
 from assistant.parts import checklist_part, payload
@@ -144,6 +145,8 @@ async def _validate(ctx: StepContext, validate, slots: tuple[str, ...]) -> None:
     if ctx.tracker.get_slot("requested_slot") and _HUMAN.search(ctx.tracker.text or "") and _cancelled(ctx, slots):
         await _run_step(ctx, "request_human")
     elif not await _digression(ctx):
+        if ctx.tracker.get_slot("requested_slot"):  # (an answer to the form's question, whatever it was read as)
+            ctx.answered_as = "form_answer"
         validate(ctx)
 
 
@@ -170,6 +173,7 @@ async def _digression(ctx: StepContext) -> bool:
         await _run_step(ctx, ctx.tracker.intent)
     elif field is not None:  # «电话可以不留吗», «编号在哪里看»: what the form's question is for, and how to answer it
         ctx.text(say(f"preservice.field.{field}"))
+        ctx.answered_as = "form_field"  # (not the hall's phone number, say: what follows is no question about it)
     elif visit_matter is not None:  # «帮他办养老认证» where the person's name was asked: what the visit is for
         ctx.set_slot("visit_matter", f"{visit_matter.code}|{visit_matter.name}")
         ctx.text(say("preservice.visit.matter_noted", name=visit_matter.name))
@@ -215,16 +219,19 @@ def _field_asked(req: str, text: str) -> str | None:
                  if slot in _FIELD_WORDS and _FIELD_WORDS[slot].search(text)), None)
 
 
-#: An earlier answer said to be wrong («电话写错了，是139…», «名字说错了，应该是刘桂英»), and what it should be.
-_PUT_RIGHT = re.compile(r"(?P<field>电话|手机|号码|名字|姓名)[^，,。]{0,4}(写错|说错|填错|打错|弄错|错了|不对|改一下|改成|改为)"
-                        r"[^，,。]{0,3}[，,。\s]*(应该是|改成|改为|是|换成)?[：:\s]*(?P<value>.+)$")
+#: An earlier answer said to be wrong («电话写错了，是139…», «名字说错了，应该是刘桂英», «不对，电话是189…»), and
+#: what it should be.
+_PUT_RIGHT = (re.compile(r"(?P<field>电话|手机|号码|名字|姓名)[^，,。]{0,4}(写错|说错|填错|打错|弄错|错了|不对|改一下|改成|改为)"
+                         r"[^，,。]{0,3}[，,。\s]*(应该是|改成|改为|是|换成)?[：:\s]*(?P<value>.+)$"),
+              re.compile(r"^(不对|错了|说错了|写错了|填错了|搞错了|弄错了)[，,。\s]*(?P<field>电话|手机|号码|名字|姓名)(号码|号)?"
+                         r"(应该是|改成|改为|是|换成)[：:\s]*(?P<value>.+)$"))
 
 
 def _put_right(ctx: StepContext, req: str, value: str) -> bool:
     """An earlier answer of the home-visit form put right where another question was asked (:data:`_PUT_RIGHT`):
     the phone or the name replaced, «好的，这个先记下了», and the question asked again — not stored as its answer
     (the address)."""
-    m = _PUT_RIGHT.search(value)
+    m = next((m for m in (p.search(value) for p in _PUT_RIGHT) if m is not None), None)
     slot = "visit_phone" if m is not None and _FIELD_WORDS["visit_phone"].search(m.group("field")) else "visit_person"
     if m is None or req == slot:  # (the question asked itself answered: its own check)
         return False
@@ -525,7 +532,12 @@ def _validate_visit(ctx: StepContext) -> None:
         if len(value) < 4 or len(value) > 200:
             _reject(ctx, req, say("preservice.visit.ask_address"))
             return
+        if _answers_another(ctx, req, value, others, say("preservice.visit.ask_address")):
+            return  # («明天下午» where the address was asked: the half-day, noted)
         m = pre.streets.match(value)
+        if m.reason == "unknown" and not looks_like_address(value):
+            _reject(ctx, req, say("preservice.visit.ask_address"))  # («我想改成明天下午»: no address at all)
+            return
         if m.reason == "outside":
             _reject(ctx, req, say("preservice.visit.outside", place=m.term))
             return

@@ -22,6 +22,16 @@ OTHER_DISTRICTS = ("锦江区", "青羊区", "武侯区", "成华区", "龙泉�
                    "大邑", "蒲江")
 
 
+#: What a written address has: a number, a road, a building, a housing estate, a village (a time or a wish
+#: written where the address was asked — «我想改成明天下午» — has none).
+_ADDRESS_MARKS = re.compile(r"\d|路|街|巷|大道|号|栋|幢|单元|楼|室|小区|花园|苑|院|村|组|社区|大厦|公寓|广场|家园|新城|附")
+
+
+def looks_like_address(text: str) -> bool:
+    """Whether free text has anything of a written address (:data:`_ADDRESS_MARKS`)."""
+    return bool(_ADDRESS_MARKS.search(text or ""))
+
+
 @dataclass(frozen=True)
 class Street:
     """One street (街道).

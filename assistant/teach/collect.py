@@ -96,7 +96,9 @@ def note_parse(services: Any, text: str, session_id: str | None, parse: dict[str
         state: the conversation's memory before this message (``None`` when unknown).
         channel: the channel, when known.
     """
-    if not session_id or not _enabled(services):
+    if not session_id or not _enabled(services) or getattr(state, "form", None):
+        # (while a form asks its questions, a message is an answer to one — a name, a number, an address: personal,
+        # and no question the NLU was unsure of)
         return
     try:
         candidates = list(getattr(state, "candidates", None) or [])

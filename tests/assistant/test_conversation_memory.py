@@ -394,6 +394,9 @@ def test_a_detail_after_options_or_a_matter_finds_the_member_it_describes(chat, 
     (["孩子上小学", "外地户口可以不"], "进城务工人员随迁子女接受义务教育入学申请办理"),
     # found by the related matter itself, in words of its alias (外地户口孩子入学) that ours is not called by
     (["孩子上小学", "外地户口能不能读"], "进城务工人员随迁子女接受义务教育入学申请办理"),
+    # a related matter the question alone and read with the earlier one finds first among the family by a word of
+    # its own (贷), ours by none (住房公积金提取（购房）'s card again)
+    (["公积金", "我要买房", "能贷多少"], "个人住房公积金贷款"),
 ])
 def test_a_question_in_words_of_a_related_matter_is_about_that_one(chat, turns, want):
     for t in turns:
@@ -949,10 +952,6 @@ def test_what_the_conversations_matter_pays_asked_in_its_words_is_that_matter(ch
     last = chat("有补贴吗")  # (it offered 创业补贴申请 and 购房补贴申请 beside it)
     assert last["matter"]["name"] == "事实无人抚养儿童认定及基本生活补贴发放"
     assert not any("创业补贴" in b for b in _buttons(last)), _buttons(last)
-
-
-def _texts(reply: dict) -> str:
-    return " ".join(p.get("text", "") for p in reply["replies"] if p["type"] == "text")
 
 
 def test_what_happened_told_after_a_complaint_is_acknowledged_with_the_offer_to_register_it(chat):
@@ -1730,3 +1729,28 @@ def test_what_was_meant_said_after_none_of_them_or_alone_is_a_correction(chat):
     chat("低保")
     last = chat("都不对，我要的是特困")  # (a person helper: «都不是» is what the «都不是，转人工» button does)
     assert last["matter"]["name"] == "特困人员救助供养", last
+
+
+def test_a_time_of_day_in_what_the_person_does_is_no_question_of_the_halls_hours(chat):
+    last = chat("晚上要赶工浇混凝土")  # (the hall's evening service, by 晚上)
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == "夜间建筑施工许可", last
+    assert chat("晚上能办不")["intent"] == "ask_hall"  # (whether one is served in the evening: the hall's)
+
+
+def test_whether_a_kind_of_place_issues_the_paper_is_where_the_matter_is_done(chat):
+    chat("开个亲属关系证明")
+    last = chat("派出所能开不")  # (the card again)
+    assert last["intent"] == "ask_location" and last["matter"]["name"] == "亲属关系证明", last
+
+
+def test_something_wanted_said_to_be_free_asks_no_fee(chat):
+    last = chat("我想找个免费的律师")  # (the options of three matters, to say what each costs)
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == "对公民法律援助申请的审批", last
+
+
+
+def test_which_floor_asked_after_a_matter_is_where_in_the_hall_it_is_done(chat):
+    chat("办社保卡")
+    last = chat("大厅几楼")  # (the hall's address)
+    assert last["intent"] == "ask_location" and last["matter"]["name"] == "社会保障卡申领", last
+    assert chat("卫生间在几楼")["intent"] == "ask_hall"  # (a thing of the hall's own)

@@ -413,3 +413,40 @@ def test_a_booking_asked_for_after_the_home_visit_card_starts_the_booking(live):
     live.chat(sid, "上门办要收费吗")
     r = live.chat(sid, "那帮我约一个")  # (the card of 上门办服务预约 again)
     assert "为谁办理" in all_text(r), all_text(r)
+
+
+def test_a_phone_said_to_be_wrong_first_where_the_matter_was_asked_is_no_matter(live):
+    sid = "ps-it-put-right-2"
+    for text in ("预约上门办", "陈德明，90岁卧床", "18900001234", "金牛区营门口路5号"):
+        live.chat(sid, text)
+    r = live.chat(sid, "不对，电话是18900001235")  # (booked as the matter «不对,电话是18900001235»)
+    assert "记下了" in all_text(r) and "办理什么事" in all_text(r) and "预约成功" not in all_text(r), all_text(r)
+    live.chat(sid, "养老金认证")
+    r = live.chat(sid, "下周一上午")
+    assert "预约成功" in all_text(r) and "189****1235" in all_text(r) and "养老" in all_text(r), all_text(r)
+
+
+def test_a_half_day_where_the_address_was_asked_is_noted_and_words_with_no_address_are_asked_again(live):
+    sid = "ps-it-address-1"
+    for text in ("预约上门办", "李淑芬，85岁腿摔断了", "13988887777"):
+        live.chat(sid, text)
+    r = live.chat(sid, "我想约下周二下午")  # (kept as the address: «这个地址属于哪个街道»)
+    assert "记下了" in all_text(r) and "地址" in all_text(r) and "哪个街道" not in all_text(r), all_text(r)
+    r = live.chat(sid, "就在我家")  # (kept as the address too)
+    assert "详细地址" in all_text(r) and "哪个街道" not in all_text(r), all_text(r)
+    live.chat(sid, "金牛区营门口路8号")
+    r = live.chat(sid, "养老金认证")  # (the half-day told before is not asked again)
+    assert "预约成功" in all_text(r) and "下午" in all_text(r), all_text(r)
+
+
+def test_a_question_after_one_about_a_forms_own_question_is_no_question_about_the_hall(live):
+    sid = "ps-it-field-then-1"
+    for text in ("帮我约个上门办", "我爸88岁，叫王德福"):
+        live.chat(sid, text)
+    r = live.chat(sid, "他耳朵不好，电话打我的行不")  # (read as the hall's phone; the form's phone answers it)
+    assert "家属的电话" in all_text(r), all_text(r)
+    for text in ("13812345678", "地址是金牛区茶店子路12号"):
+        live.chat(sid, text)
+    r = live.chat(sid, "上门要带啥")  # (the hall's 帮办代办, as if the phone question had been the hall's)
+    assert "需要准备这些材料" in all_text(r) and "帮办代办：" not in all_text(r), all_text(r)
+    assert "要上门办理什么事" in all_text(r)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from assistant.db.triage import LearnedExampleRow
+from assistant.db.triage import LearnedExampleRow, TriageItem
 from nlu.learned import LearnedSet
 from tests.teach.conftest import STALL_CODE, STALL_PARAPHRASE, STALL_Q
 
@@ -33,3 +33,13 @@ def test_rasa_turns_feed_the_inbox_and_serve_what_was_taught(live):
         with live.app.state.services.db.session() as s:
             s.execute(update(LearnedExampleRow).values(status="removed"))
         nlu.set_learned(LearnedSet.empty(nlu.encoder.dim))
+
+
+def test_answers_to_a_forms_questions_are_not_put_in_the_inbox(live):
+    session = "rasa-form-" + uuid.uuid4().hex[:8]
+    for text in ("帮我约个上门办", "钟桂兰，九十岁卧床", "13900007777", "金牛区营门口路9号", "下周三上午"):
+        r = live.http.post("/api/v1/chat", json={"session_id": session, "text": text})
+        assert r.status_code == 200 and not r.json()["degraded"], r.text
+    with live.app.state.services.db.session() as s:  # (a name, a number, an address: no question it was unsure of)
+        kept = s.scalars(select(TriageItem.text).where(TriageItem.session_id == session)).all()
+    assert kept == [], kept
