@@ -292,6 +292,7 @@ async def run_step(name: str, sender_id: str, tracker_state: dict[str, Any], ser
         state.last_intent = tracker.intent
     if tracker.latest_message.get("cannot_come"):  # whichever step answered: 上门办 is offered with what follows
         state.cannot_come = True
+        state.said_cannot_come = state.said_cannot_come or bool(tracker.latest_message.get("said_cannot_come"))
     # a message placed nowhere is read with the question after it («我想养条狗», «住院花了好多钱»); any other answer
     # ends that
     unplaced = (name in UNPLACED_STEPS or ctx.unplaced) and not (tracker.text or "").startswith("/")

@@ -69,9 +69,11 @@ _ORDINALS = [
 _BARE_NUMBER = re.compile(r"^\s*([1-9１-９])\s*[.。号]?\s*$")
 _CHINESE_NUMBER = re.compile(r"^\s*([一二三两])\s*(个|项)?\s*$")
 #: The person (or the relative asked for) cannot come to the hall («高龄津贴» is a matter, not the person).
-_CANNOT_COME = re.compile(r"卧床|瘫痪|行动不便|腿脚?不(方便|好|行|灵便|利索)|走路(不方便|困难|都困难)|走不(动|了)|下不了床|"
-                          r"出不了门|住院|坐轮椅|残疾|失能|中风|偏瘫|瘫|躺在床|在床上|[89]\d\s*(多)?[岁了]|"
-                          r"[八九]十[一二三四五六七八九]?(多|好几|来)?[岁了]|高龄(?!津贴|补贴)|来不了|去不了")
+_SAYS_CANNOT_COME = re.compile(r"卧床|瘫痪|行动不便|腿脚?不(方便|好|行|灵便|利索)|走路(不方便|困难|都困难)|走不(动|了)|"
+                               r"下不了床|出不了门|住院|坐轮椅|失能|中风|偏瘫|瘫|躺在床|在床上|来不了|去不了")
+#: … or may not: a disability, a great age said (help is offered, but nobody said they cannot come).
+_MAY_NOT_COME = r"残疾|[89]\d\s*(多)?[岁了]|[八九]十[一二三四五六七八九]?(多|好几|来)?[岁了]|高龄(?!津贴|补贴)"
+_CANNOT_COME = re.compile(f"{_SAYS_CANNOT_COME.pattern}|{_MAY_NOT_COME}")
 #: Someone who needs a hand with the forms or the phone («不识字», «不会用手机», «眼睛看不见»).
 _NEEDS_A_HAND = re.compile(r"不识字|不认识字|不会写字|文盲|看不见|看不清|听不见|听不清|耳朵背|不会用(手机|智能手机|电脑)|"
                            r"不会上网|不会弄手机")
@@ -373,6 +375,9 @@ _GENERIC = set("办理 需要 材料 准备 哪些 什么 多少 哪里 时间 �
 #: Who a matter is for, said in its names («生孩子医疗费报销», «娃娃上户口»): a word shared by many matters of
 #: one person, which alone calls none of them.
 _WHO_WORDS = frozenset("孩子 小孩 娃娃 儿子 女儿 老人 父母 爸爸 妈妈 老公 老婆 丈夫 妻子 本人 家属 亲属".split())
+#: … and the people a matter is for by what they cannot do («盲人保健按摩培训申请»): «我是盲人» tells who the person
+#: is, it asks for no training.
+_FOR_WHOM_WORDS = _WHO_WORDS | {"盲人", "聋人", "聋哑", "哑人"}
 
 
 def _bigrams(text: str) -> set[str]:
@@ -1557,9 +1562,11 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
         # (a question in the words of a whole domain — «医保咋办» after «退休了要去海南养老» — takes any of its
         # department's matters: 异地安置退休人员备案, found together, not by «医保» alone)
         return None
-    if not named and hit.get("code") not in own and _DESCRIBES_SELF.match(earlier.strip()):
+    if _DESCRIBES_SELF.match(earlier.strip()) and (not named and hit.get("code") not in own
+                                                   or _only_by_earlier(text, earlier, kb.get(str(hit.get("code"))))):
         # (who the person is qualifies what they ask, it is not the subject: «我是香港人 → 想在成都买房» is no
-        # 前往港澳通行证, which the two together find by 港 alone)
+        # 前往港澳通行证, which the two together find by 港 alone; «我是盲人 → 想申请个盲杖» is no 盲人保健按摩培训,
+        # called by 盲人 alone; «我是兽医 → 想开个宠物医院» no vet's 执业注册)
         return None
     offered = {x.code for m in map(kb.get, state.candidates) if m is not None for x in family(kb, m)}
     if str(hit.get("code")) in offered and _about_another(text, _top(parse, kb)[0], offered):
@@ -1568,6 +1575,12 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
     out = _with_matter(parse, asked, str(hit["code"]), str(hit.get("name") or ""), "together")
     out["read_with"] = earlier  # (the question that brings up the matter is the two together)
     return out
+
+
+def _only_by_earlier(text: str, earlier: str, matter: Any) -> bool:
+    """Whether ``matter`` is called by words of the earlier message and by none of the question's."""
+    words = _named_words(matter) if matter is not None else set()
+    return bool(_bigrams(earlier) & words) and not _bigrams(text) & words
 
 
 def _another_field(text: str, state: DialogueState, kb: Any) -> bool:
@@ -2211,7 +2224,7 @@ def _only_who(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) -
     if not _DESCRIBES_SELF.match(text) or not _only_tells(text, state):
         return False
     top = _top(parse, kb)[0]
-    return top is None or not _bigrams(text) & _named_words(top)
+    return top is None or not _bigrams(text) & (_named_words(top) - _FOR_WHOM_WORDS)
 
 
 def _chongqing_variant(kb: Any, parse: dict[str, Any], state: DialogueState) -> Any:
@@ -2235,8 +2248,9 @@ def _flags(parse: dict[str, Any], text: str) -> dict[str, Any]:
     """Facts about the person that change how to help: cannot come to the hall (→ 上门办 / 帮办代办), needs a hand
     with forms or phones (→ 帮办代办 first)."""
     if _CANNOT_COME.search(text) and not (_HIRES.search(text) and _FIRM_WORDS.search(text)):
-        # («公司想招残疾人»: people a firm hires are not someone who cannot come)
-        return {**parse, "cannot_come": True}
+        # («公司想招残疾人»: people a firm hires are not someone who cannot come; «残疾孩子上学»: help is offered, but
+        # nobody said the child cannot come — what is said back later is only what was said: DialogueState)
+        return {**parse, "cannot_come": True, "said_cannot_come": bool(_SAYS_CANNOT_COME.search(text))}
     if _NEEDS_A_HAND.search(text):
         return {**parse, "needs_a_hand": True}
     return parse
@@ -2507,7 +2521,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # where someone lives, told first, is noted (川渝通办) and the person asked what to do; it is read with what
         # follows
         return _as_intent(parse, "greet", "chongqing_told")
-    if (intent == "ask_matter" or intent in _ASKS_NOTHING) and _only_who(text, parse, state, kb):
+    # (an action read with none of its words — «我是盲人» as a request for a person — is no action)
+    unsaid_action = intent in ACTION_WORDS and not ACTION_WORDS[intent].search(text)
+    if (intent == "ask_matter" or intent in _ASKS_NOTHING or unsaid_action) and _only_who(text, parse, state, kb):
         # «我是台湾的»: who the person is, told first, is noted and the person asked what to do (read with what
         # follows), not answered with what its words find by meaning alone
         return _as_intent(parse, "greet", "who_told")

@@ -237,15 +237,16 @@ def _remember_topic(ctx: StepContext, m: Any = None) -> None:
 
 def offer_help(ctx: StepContext, m: Any = None, choosing: bool = False, by_another: bool = False) -> None:
     """The person (or a relative) cannot come to the hall: offer 上门办 and 帮办代办 along with the answer — when
-    the message says so, and again with each new matter ``m`` of a conversation in which it was said («我妈瘫在床上»,
-    then «她的养老金认证咋办»), or with the matters offered to choose from (``choosing``)."""
+    the message says so (or may: «残疾», «92了»), and again with each new matter ``m`` of a conversation in which it
+    was said («我妈瘫在床上», then «她的养老金认证咋办»), or with the matters offered to choose from (``choosing``)."""
     # (that the person cannot come is remembered for the turns after: dialogue.context)
     if ctx.tracker.latest_message.get("cannot_come") or choosing and ctx.state.cannot_come:
         ctx.text(say("help.cannot_come"))
     elif ctx.tracker.latest_message.get("needs_a_hand"):
         ctx.text(say("help.needs_a_hand"))  # («不识字», «不会用手机»: someone to fill the forms in, first)
-    elif m is not None and ctx.state.cannot_come:
-        ctx.text(say("help.cannot_come_again", name=m.name))
+    elif m is not None and ctx.state.cannot_come:  # (what was said is said back: «瘫痪在床», not «残疾», «92了»)
+        ctx.text(say("help.cannot_come_again" if ctx.state.said_cannot_come else "help.may_not_come_again",
+                     name=m.name))
     elif by_another:  # («可以让别人代办吗»: the hall's own help, when no one else can go)
         ctx.text(say("help.by_another"))
     else:

@@ -70,8 +70,10 @@ class DialogueState:
             question that follows it («我想养条狗», then «要办啥子证») together with it.
         last_hall: the id of the hall last answered about when the message named it (``knowledge/data/halls.yml``),
             for «几点下班» after «营门口街道便民服务中心在哪».
-        cannot_come: the person said they (or the relative they ask for) cannot come to the hall: 上门办 and
-            帮办代办 are offered with each matter after.
+        cannot_come: the person (or the relative they ask for) may not be able to come to the hall — a disability
+            or a great age told, or said outright: 上门办 and 帮办代办 are offered with each matter after
+            («那帮我约一个» books the visit).
+        said_cannot_come: … said outright («瘫痪在床», «走不动»), which the offers after say back.
         form: the Rasa form in progress (``None`` when none).
         last_intent: the intent of the last turn a dialogue step answered.
         turn_id: the id of that turn (the chat service compares it with the turn it sent).
@@ -97,6 +99,7 @@ class DialogueState:
     hall_topic: str = ""
     last_hall: str = ""
     cannot_come: bool = False
+    said_cannot_come: bool = False
     said_before: str = ""
     form: str | None = None
     last_intent: str = ""

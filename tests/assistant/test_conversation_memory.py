@@ -1754,3 +1754,17 @@ def test_which_floor_asked_after_a_matter_is_where_in_the_hall_it_is_done(chat):
     last = chat("大厅几楼")  # (the hall's address)
     assert last["intent"] == "ask_location" and last["matter"]["name"] == "社会保障卡申领", last
     assert chat("卫生间在几楼")["intent"] == "ask_hall"  # (a thing of the hall's own)
+
+
+def test_a_disability_told_offers_the_help_but_only_what_was_said_is_said_back(chat):
+    assert "上门办" in _texts(chat("残疾孩子上学"))  # (help offered: the child may not be able to come)
+    last = chat("有补助不")  # («您说过要办事的人行动不便», which nobody said)
+    assert "您说过" not in _texts(last) and "上门办" in _texts(last), _texts(last)
+    chat("孩子瘫痪在床")
+    assert "您说过" in _texts(chat("低保咋申请"))
+
+
+def test_who_the_person_is_does_not_bring_up_a_matter_the_question_does_not_call_by_its_words(chat):
+    assert chat("我是盲人")["matter"] is None  # (盲人保健按摩培训申请, by 盲人 alone)
+    last = chat("想申请个盲杖")  # (盲人保健按摩培训申请 again, found with «我是盲人»)
+    assert last["matter"]["name"] == "残疾人基本型辅助器具适配申请", last

@@ -140,7 +140,7 @@ def test_every_example_of_an_action_intent_says_what_the_action_is_for():
 
 
 @pytest.mark.parametrize("text, intent", [("个体户注销", "cancel_licence"), ("我要办个人独资企业", "request_human"),
-                                          ("身份证咋办", "precheck_materials"), ("我是特殊工种提前退", "cancel_booking"),
+                                          ("身份证咋办", "precheck_materials"), ("特殊工种提前退休咋办", "cancel_booking"),
                                           ("给客户开张发票", "ask_policy")])
 def test_an_action_the_message_does_not_ask_for_is_not_taken(kb, halls, text, intent):
     out = _read(kb, halls, _parse(text, intent, [(RESIDENCE, 1.2)], conf=0.9))
