@@ -2108,16 +2108,16 @@ def _procedure_asked(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: 
     «要审批不» after 经营游泳许可 finds 户外广告审批 by 审批, «在哪申报» after 职称 finds 工伤医疗费用申报 — neither
     names another matter. It is the conversation's matter called so: ours when its name says it, else the one of
     the matters the conversation's questions found (the options ours was picked from, the look-alikes of the
-    question that brought it up, and their families; not ours) whose name says it and that the conversation's
-    words fit well and best («在外地看病 → 医保能报不 → 要备案吗»: a 异地就医 备案, not 住院费用报销 again); else
-    ours (its card says whether it is needed). ``None`` when the message says more, or there is no matter or a form
+    question that brought it up, and their families; the related matters its card offers; not ours) whose name
+    says it and that the conversation's words fit well and best («在外地看病 → 医保能报不 → 要备案吗», «我要去外地
+    住院 → 医保要备案不»: a 异地就医 备案, not 住院费用报销 again); else ours (its card says whether it is needed). ``None`` when the message says more, or there is no matter or a form
     or options."""
     current = kb.get(state.matter_code) if state.matter_code else None
     text = str(parse.get("text") or "").strip()
     said = _PROCEDURE.findall(text)
     if current is None or state.form or state.candidates or not said:
         return None
-    # (besides, it may say only what the conversation said: «医保要备案不» after «我要去外地住院» → 住院费用报销)
+    # (besides, it may say only what the conversation said: «医保» in «医保要备案不» after «我要去外地住院»)
     rest = "".join(c if c not in _AROUND_PROCEDURE else " " for c in _PROCEDURE.sub(" ", text)).split()
     if any(len(w) < 2 or _bigrams(w) - _named_words(current) - _bigrams(state.topic_text) for w in rest):
         return None
@@ -2129,9 +2129,13 @@ def _procedure_asked(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: 
         if m is not None:
             seen.update({x.code: x for x in family(kb, m)})
     ours = {m.code for m in family(kb, current)}  # (a kind of request of ours — 变更, 注销 — is not asked by it)
-    called = [c for c, m in seen.items() if c not in ours and any(w in m.name for w in said)]
-    best = nlu.rank_among(f"{state.topic_text} {text}", called, 1) if called else []
-    return kb.get(best[0].code) if best and best[0].score >= LOOK_ALIKE_SCORE else current
+    # (the related matters its card offers only when none of those is called so)
+    for among in (seen, kin(kb, current)):
+        called = [c for c, m in among.items() if c not in ours and any(w in m.name for w in said)]
+        best = nlu.rank_among(f"{state.topic_text} {text}", called, 1) if called else []
+        if best and best[0].score >= LOOK_ALIKE_SCORE:
+            return kb.get(best[0].code)
+    return current
 
 
 def _may_apply_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> bool:

@@ -1768,3 +1768,9 @@ def test_who_the_person_is_does_not_bring_up_a_matter_the_question_does_not_call
     assert chat("我是盲人")["matter"] is None  # (盲人保健按摩培训申请, by 盲人 alone)
     last = chat("想申请个盲杖")  # (盲人保健按摩培训申请 again, found with «我是盲人»)
     assert last["matter"]["name"] == "残疾人基本型辅助器具适配申请", last
+
+
+def test_a_kind_of_procedure_may_be_a_related_matter_the_card_offers_called_so(chat):
+    assert chat("我要去外地住院")["matter"]["name"] == "住院费用报销"
+    last = chat("医保要备案不")  # (住院费用报销's card again: no matter of the conversation's questions is a 备案)
+    assert last["matter"]["name"] in {"其他临时外出就医人员备案", "异地转诊人员备案"}, last
