@@ -75,7 +75,8 @@ class ChatResponse(BaseModel):
         session_id: the conversation.
         replies: reply parts (``{"type": "text"|"notice"|"matter_card"|"checklist"|"buttons"|"handoff"|"staff", …}``).
         matter: the conversation's matter after this turn.
-        intent: the recognised intent of the citizen's message (``""`` when unknown).
+        intent: the recognised intent of the citizen's message (``""`` when unknown; ``form_answer`` for an answer
+            to a form's question, ``form_field`` for a question about one of them).
         handoff: the open human-helper ticket ``{"id", "level", "status"}`` when this turn created/refers to one.
         degraded: ``True`` when the answer came from the knowledge search because Rasa was unavailable.
         message_id: id of the stored bot message (poll ``/messages?after=`` from here).

@@ -168,6 +168,9 @@ async def _digression(ctx: StepContext) -> bool:
     if req == "licence_type" and ctx.tracker.intent not in DETAIL_INTENTS and _pre(ctx).catalogue.find(text):
         return False  # «食品经营许可证可以不» where the licence was asked: the answer, asked as a question
     field = _field_asked(req, text) if not clicked else None
+    if field is None and not clicked and req in LICENCE_SLOTS and ctx.tracker.intent == "ask_fee" \
+            and not ctx.tracker.entity_values("matter"):
+        field = "licence_fee"  # («这个要钱不» while a reminder is registered: the reminder's charge, none)
     visit_matter = _requested_visit_matter(ctx, req) if field is None and not clicked else None
     if clicked:
         await _run_step(ctx, ctx.tracker.intent)
@@ -219,34 +222,58 @@ def _field_asked(req: str, text: str) -> str | None:
                  if slot in _FIELD_WORDS and _FIELD_WORDS[slot].search(text)), None)
 
 
-#: An earlier answer said to be wrong («电话写错了，是139…», «名字说错了，应该是刘桂英», «不对，电话是189…»), and
-#: what it should be.
-_PUT_RIGHT = (re.compile(r"(?P<field>电话|手机|号码|名字|姓名)[^，,。]{0,4}(写错|说错|填错|打错|弄错|错了|不对|改一下|改成|改为)"
+#: An earlier answer said to be wrong («电话写错了，是139…», «名字说错了，应该是刘桂英», «不对，电话是189…», «编号
+#: 不对，应该是JY…»), and what it should be.
+_FIELDS_SAID = r"电话|手机|号码|名字|姓名|许可证号|编号|证号|持证人|单位名称"
+_PUT_RIGHT = (re.compile(rf"(?P<field>{_FIELDS_SAID})[^，,。]{{0,4}}(写错|说错|填错|打错|弄错|错了|不对|改一下|改成|改为)"
                          r"[^，,。]{0,3}[，,。\s]*(应该是|改成|改为|是|换成)?[：:\s]*(?P<value>.+)$"),
-              re.compile(r"^(不对|错了|说错了|写错了|填错了|搞错了|弄错了)[，,。\s]*(?P<field>电话|手机|号码|名字|姓名)(号码|号)?"
+              re.compile(rf"^(不对|错了|说错了|写错了|填错了|搞错了|弄错了)[，,。\s]*(?P<field>{_FIELDS_SAID})(号码|号)?"
                          r"(应该是|改成|改为|是|换成)[：:\s]*(?P<value>.+)$"))
 
 
 def _put_right(ctx: StepContext, req: str, value: str) -> bool:
-    """An earlier answer of the home-visit form put right where another question was asked (:data:`_PUT_RIGHT`):
-    the phone or the name replaced, «好的，这个先记下了», and the question asked again — not stored as its answer
-    (the address)."""
+    """An earlier answer of the form put right where another question was asked (:data:`_PUT_RIGHT`): the phone,
+    the name, the licence's number or holder replaced, «好的，这个先记下了», and the question asked again — not
+    stored as its answer (the address, the expiry date)."""
     m = next((m for m in (p.search(value) for p in _PUT_RIGHT) if m is not None), None)
-    slot = "visit_phone" if m is not None and _FIELD_WORDS["visit_phone"].search(m.group("field")) else "visit_person"
-    if m is None or req == slot:  # (the question asked itself answered: its own check)
+    slots = VISIT_SLOTS if req in VISIT_SLOTS else LICENCE_SLOTS
+    slot = next((s for s in slots if m is not None and s in _FIELD_WORDS and _FIELD_WORDS[s].search(m.group("field"))),
+                None)
+    if slot is None or slot == req or slot not in _PUT_RIGHT_CHECKS:  # (the question asked answered: its own check)
         return False
     new = m.group("value").strip("。.!！ ")
     try:
-        new = parse_phone(new) if slot == "visit_phone" else new
+        new = _PUT_RIGHT_CHECKS[slot](ctx, new)
     except InvalidValue as exc:
         _reject(ctx, req, str(exc))
-        return True
-    if slot == "visit_person" and (len(new) < 2 or _ONLY_KIN.match(new)):
-        _reject(ctx, req, say("preservice.visit.person_needed"))
         return True
     ctx.set_slot(slot, new)
     _reject(ctx, req, say("preservice.form.noted_other"))
     return True
+
+
+def _checked_person(ctx: StepContext, value: str) -> str:
+    if len(value) < 2 or _ONLY_KIN.match(value):
+        raise InvalidValue(say("preservice.visit.person_needed"))
+    return value
+
+
+def _checked_number(ctx: StepContext, value: str) -> str:
+    lt = _pre(ctx).catalogue.get(str(ctx.tracker.get_slot("licence_type") or ""))
+    if lt is None:
+        raise InvalidValue(say("preservice.licence.type_first"))
+    return lt.check_number(value)
+
+
+def _checked_holder(ctx: StepContext, value: str) -> str:
+    if len(value) < 2 or len(value) > 100:
+        raise InvalidValue(say("preservice.licence.ask_holder"))
+    return value
+
+
+#: The earlier answers that can be put right so, and their checks (the value as kept, or :class:`InvalidValue`).
+_PUT_RIGHT_CHECKS = {"visit_phone": lambda ctx, v: parse_phone(v), "visit_person": _checked_person,
+                     "licence_number": _checked_number, "licence_holder": _checked_holder}
 
 
 def _names_a_matter_for_a_number(ctx: StepContext, req: str, text: str) -> bool:
@@ -296,6 +323,8 @@ def _validate_licence(ctx: StepContext) -> None:
         return
     pre = _pre(ctx)
     value = str(ctx.tracker.get_slot(req) or "").strip()
+    if _put_right(ctx, req, value):
+        return
     if req == "licence_type":
         lt = pre.catalogue.find(value)
         if lt is None:

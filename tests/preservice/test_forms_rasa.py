@@ -450,3 +450,17 @@ def test_a_question_after_one_about_a_forms_own_question_is_no_question_about_th
     r = live.chat(sid, "上门要带啥")  # (the hall's 帮办代办, as if the phone question had been the hall's)
     assert "需要准备这些材料" in all_text(r) and "帮办代办：" not in all_text(r), all_text(r)
     assert "要上门办理什么事" in all_text(r)
+
+
+def test_a_licences_number_put_right_later_replaces_it_and_the_reminders_charge_is_answered(live):
+    sid = "ps-it-licence-put-right-1"
+    live.chat(sid, "烟草证到期提醒我")
+    r = live.chat(sid, "这个要钱不")  # («您想问哪个事项收不收费？»)
+    assert "提醒不收费" in all_text(r) and "编号" in all_text(r), all_text(r)
+    for text in ("510106107788", "张三便利店"):
+        live.chat(sid, text)
+    r = live.chat(sid, "不对，编号是510106107799")  # (not understood as the expiry date)
+    assert "记下了" in all_text(r) and "有效期" in all_text(r), all_text(r)
+    live.chat(sid, _future(200))
+    r = live.chat(sid, "就在这个对话里")
+    assert "已登记" in all_text(r) and "510106107799" in all_text(r), all_text(r)
