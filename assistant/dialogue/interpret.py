@@ -195,10 +195,11 @@ _CAN_DO_THERE = re.compile(r"能办|可以办|能不能办|可不可以办|办�
 _WHERE_IN_HALL = re.compile(r"几楼|哪层|几层|哪一层|哪个窗口|几号窗口|哪个区域|哪个柜台")
 #: Where the person lives, told («我在茶店子住», «我家住营门口», «住在金泉街道»).
 _LIVES_AT = re.compile(r"(我|我家|我们|我们家|屋头|家)(就)?(住|在|住在)|住在|^住")
+#: A kind of place named first, and whether it can («银行能激活不», «派出所能开不», «街道能办不»).
+_PLACE_CAN = re.compile(r"^(我们|我|那)?(街道|社区|便民服务中心|服务中心|政务中心|大厅|区上|附近|家附近|派出所|公安局|户籍室|"
+                        r"银行|医院|税务局|社保局|医保局|民政局)(上|里|那里|那边)?(能|可以|能不能|可不可以)")
 #: Doing it at a place («在医院可以办不», «去街道能办吗», «街道能办不»), not whether one may («我这种情况能办不»).
-_AT_A_PLACE = re.compile(rf"(在|去|到)[^，,。？?]{{1,8}}(办|弄|补|换|领|申请|{_ISSUE})|"
-                         r"^(我们|我|那)?(街道|社区|便民服务中心|服务中心|政务中心|大厅|区上|附近|家附近|派出所|公安局|户籍室|"
-                         r"银行|医院|税务局|社保局|医保局|民政局)(上|里|那里|那边)?(能|可以|能不能|可不可以)")
+_AT_A_PLACE = re.compile(rf"(在|去|到)[^，,。？?]{{1,8}}(办|弄|补|换|领|申请|{_ISSUE})|{_PLACE_CAN.pattern}")
 #: Questions about the conversation's home-visit booking.
 _BOOKING_INTENTS = {"booking_status", "change_booking", "cancel_booking"}
 #: Words that speak of a booking itself.
@@ -2732,17 +2733,18 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             out["out_of_scope"] = False
             return out
     if state.matter_code and halls is not None and all(c == state.matter_code for c in strong) \
-            and (_CAN_DO_THERE.search(text) or _LIVES_AT.search(text)
+            and (_CAN_DO_THERE.search(text) or _PLACE_CAN.search(text) or _LIVES_AT.search(text)
                  or _WHAT_ABOUT.match(text) and state.last_intent == "ask_location"):
         hall = halls.find(text)
         if hall is not None:  # «荷花池街道能办不» after 社保卡补领, «那驷马桥呢» after its place, «我住茶店子»: there
             out = _with_matter(parse, "ask_location", state.matter_code, state.matter_name or "", "hall_for_matter")
             out["entities"].append({"entity": "hall", "value": hall.id})
             return out
-        if intent in {"nlu_fallback", "out_of_scope", "ask_matter"} and _AT_A_PLACE.search(text) \
-                and _CAN_DO_THERE.search(text) and QUESTION.search(text):
+        if (intent in {"nlu_fallback", "out_of_scope", "ask_matter"} or intent == "ask_time"
+            and not _TIME_WORDS.search(text)) and _AT_A_PLACE.search(text) \
+                and (_CAN_DO_THERE.search(text) or _PLACE_CAN.search(text)) and QUESTION.search(text):
             # «能在金牛区办吗» after 补领结婚证 (understood as nothing), «在医院可以办不» after 出生登记: where the
-            # matter is done
+            # matter is done; so is whatever a kind of place can do: «银行能激活不» (read as how long) after 社保卡启用
             return _with_matter(parse, "ask_location", state.matter_code, state.matter_name or "", "matter_place")
     # (a Chongqing said just before, in a message placed nowhere, counts: «我婆婆在重庆住», then «认证在哪弄»; so does
     # a conversation about a 川渝通办 variant: «我爸在重庆领养老金», then «认证咋弄»)

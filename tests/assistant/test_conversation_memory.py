@@ -1774,3 +1774,10 @@ def test_a_kind_of_procedure_may_be_a_related_matter_the_card_offers_called_so(c
     assert chat("我要去外地住院")["matter"]["name"] == "住院费用报销"
     last = chat("医保要备案不")  # (住院费用报销's card again: no matter of the conversation's questions is a 备案)
     assert last["matter"]["name"] in {"其他临时外出就医人员备案", "异地转诊人员备案"}, last
+
+
+def test_whatever_a_kind_of_place_can_do_asked_after_a_matter_is_where_it_is_done(chat):
+    chat("社保卡")  # (options)
+    assert chat("激活")["matter"]["name"] == "社会保障卡启用（激活）"
+    last = chat("银行能激活不")  # (read as how long it takes)
+    assert last["intent"] == "ask_location" and last["matter"]["name"] == "社会保障卡启用（激活）", last
