@@ -941,15 +941,16 @@ def _points(text: str) -> bool:
 
 def _by_kind(text: str, options: list[Any], parse: dict[str, Any] | None = None, near: set[str] = frozenset()) -> Any:
     """The one option of the kind of request ``text`` asks for («新办一张» → the 申领 one), else ``None`` — also when
-    the message's own best match is one of ``near`` (siblings of the options, not offered) and that option is not
-    among its matches at all: «娃娃刚生» after 户口 options finds 出生登记 (of 户口登记's family), not 户口迁移审批, whose
-    alias 准予迁入 is of a new request too."""
+    the message's own best match (or the next) is one of ``near`` (siblings of the options, not offered) and that
+    option is not among its matches at all: «娃娃刚生» after 户口 options finds 出生登记 (of 户口登记's family), not
+    户口迁移审批, whose alias 准予迁入 is of a new request too; «刚生的» after 投靠落户 finds 出生医学证明 first, then
+    出生登记."""
     asked = _cues().of_query(text)
     fits = [o for o in options if asked & _kinds(o)] if asked else []
     if len(fits) != 1:
         return None
     hits = (parse or {}).get("matters") or []
-    if hits and float(hits[0].get("score") or 0) >= LOOK_ALIKE_SCORE and hits[0].get("code") in near \
+    if any(float(h.get("score") or 0) >= LOOK_ALIKE_SCORE and h.get("code") in near for h in hits[:2]) \
             and all(h.get("code") != fits[0].code for h in hits):
         return None
     return fits[0]

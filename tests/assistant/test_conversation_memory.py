@@ -382,6 +382,8 @@ def test_a_request_that_says_nothing_asked_for_is_not_called_out_of_scope(chat, 
     (["房产证", "我爸去世了房子要过户给我"], "不动产转移登记（继承、受遗赠）"),
     # who the person is, after a matter: the family's member for them
     (["医保的事", "我是农民"], "城乡居民参保登记"),
+    # a kind of request (new) of one related matter only, which the detail never finds: the one it finds next
+    (["屋头娃娃落户", "刚生的"], "出生登记（新生儿入户）"),
 ])
 def test_a_detail_after_options_or_a_matter_finds_the_member_it_describes(chat, turns, want):
     for t in turns:
