@@ -1441,7 +1441,8 @@ _MATERIAL_INTENTS = frozenset({"ask_materials", "precheck_materials"})
 
 def _asks_about_material(parse: dict[str, Any], state: DialogueState, kb: Any) -> str | None:
     """``ask_materials`` when a question names one of the current matter's materials («要带死亡证明不» after 遗属待遇
-    申领 is about what to bring, not the matter «非正常死亡证明»), else ``None``. A question read as asking the place,
+    申领 is about what to bring, not the matter «非正常死亡证明») or a paper's original or copy («要户口本原件不» after
+    婚姻登记, which no longer asks for it: its checklist says so), else ``None``. A question read as asking the place,
     time or fee keeps it («食品许可要多久» after 食品经营许可核发, though 食品经营许可申请书 is one of its materials)."""
     current = kb.get(state.matter_code) if state.matter_code else None
     text = str(parse.get("text") or "")
@@ -1454,11 +1455,14 @@ def _asks_about_material(parse: dict[str, Any], state: DialogueState, kb: Any) -
     if _WHAT_ABOUT.match(text) and other is not None and other.code != current.code \
             and (score >= STRONG_SCORE or called_by_name(text, other, 3)):
         return None  # «那电子社保卡呢» after 社保卡补办 asks about 电子社会保障卡签发, not the card it asks you to bring
-    return "ask_materials" if _names_material(text, current) or _COPIES.search(text) else None
+    return "ask_materials" if _names_material(text, current) or _COPIES.search(text) or _ORIGINAL.search(text) \
+        else None
 
 
 #: How many copies or photos («要几张照片», «复印几份»): what to bring, which the checklist says.
 _COPIES = re.compile(r"(几|多少)(张|份|寸|页)")
+#: An original or a copy of a paper («要户口本原件不»): a thing to bring, whatever paper it is.
+_ORIGINAL = re.compile(r"原件|复印件|正本|副本")
 #: What the matter is for, said of it («开餐馆用的», «出国要用», «拿去贷款用»).
 _PURPOSE = re.compile(r"(用的|要用|拿去用|拿来用|去用)[。!！的]?$|^(用来|拿来|拿去)")
 #: What a material's name may end with besides what it is of: «体检表», «体检合格证明» are of a 体检.

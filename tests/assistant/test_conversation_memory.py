@@ -1783,3 +1783,9 @@ def test_whatever_a_kind_of_place_can_do_asked_after_a_matter_is_where_it_is_don
     assert chat("激活")["matter"]["name"] == "社会保障卡启用（激活）"
     last = chat("银行能激活不")  # (read as how long it takes)
     assert last["intent"] == "ask_location" and last["matter"]["name"] == "社会保障卡启用（激活）", last
+
+
+def test_whether_a_papers_original_is_needed_asked_after_a_matter_is_what_to_bring(chat):
+    chat("结婚登记")
+    last = chat("要户口本原件不")  # (户口变更's card, by 户口)
+    assert last["intent"] == "ask_materials" and last["matter"]["name"] == "中国内地公民婚姻登记", last
