@@ -277,6 +277,8 @@ _YES_OR_NO = re.compile(r"(不|吗|么|嘛|没|没有)[。？?]?$")
 _ANEW = re.compile(r"重新(办|申请|领|弄|搞|整|做|登记|办理)")
 #: Whether something can still be done («还能上不», «现在还可以办吗»).
 _STILL_CAN = re.compile(r"(还|仍然?|现在)(能|可以|能不能|可不可以)")
+#: What follows for the person if a matter is not done, or late («会罚款不», «影响征信不»).
+_CONSEQUENCE = re.compile(r"罚|处罚|影响|后果|征信|信用|黑名单|异常名录|滞纳金")
 #: What is written on a certificate changed («营业执照上的法人要换», «户口本上的名字要改»): a 变更, not a new card.
 _CONTENT_CHANGES = re.compile(r"(?P<doc>[\u4e00-\u9fff]{1,4}(证|照|本|簿|卡))(上|上面)的?[\u4e00-\u9fff]{1,6}?"
                               r"(要|想|需要|得)?(换|改|变|更改|变更|加|减)")
@@ -1522,10 +1524,11 @@ def _detail_asked(parse: dict[str, Any], state: DialogueState, kb: Any, strong: 
             or intent == "nlu_fallback" and not (_short_question(text) and finds_nothing) \
             or intent == "out_of_scope" and not (finds_nothing and QUESTION.search(text) and (
                 _MUST_ATTEND.search(text) and _short_question(text)
-                or _STILL_CAN.search(text) and len(_CJK.findall(text)) <= _SHORT_QUESTION + 6)):
+                or (_STILL_CAN.search(text) or _CONSEQUENCE.search(text))
+                and len(_CJK.findall(text)) <= _SHORT_QUESTION + 6)):
         # (not understood, a short question that finds nothing asks about ours: «要本人去不»; read as out of scope,
-        # one asking who must go does — «房东要去不» after 居住证 — and one asking whether it still can be done:
-        # «超过一个月了还能上不» after 户口登记)
+        # one asking who must go does — «房东要去不» after 居住证 —, one asking whether it still can be done —
+        # «超过一个月了还能上不» after 户口登记 — and one asking what follows: «会罚款不» after 年报)
         return None
     current = kb.get(state.matter_code)
     if current is not None and _only_our_words(text, current, strong, kb):

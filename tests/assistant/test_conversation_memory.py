@@ -1789,3 +1789,10 @@ def test_whether_a_papers_original_is_needed_asked_after_a_matter_is_what_to_bri
     chat("结婚登记")
     last = chat("要户口本原件不")  # (户口变更's card, by 户口)
     assert last["intent"] == "ask_materials" and last["matter"]["name"] == "中国内地公民婚姻登记", last
+
+
+def test_what_follows_if_a_matter_is_not_done_asked_after_it_is_about_it(chat):
+    chat("个体户年报忘了报")
+    last = chat("会罚款不")  # (out of scope)
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == "市场主体年度报告公示", last
+    assert chat("今天天气好不好")["intent"] == "out_of_scope"
