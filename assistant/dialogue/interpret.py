@@ -2119,8 +2119,8 @@ def _procedure_asked(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: 
     the matters the conversation's questions found (the options ours was picked from, the look-alikes of the
     question that brought it up, and their families; the related matters its card offers; not ours) whose name
     says it and that the conversation's words fit well and best («在外地看病 → 医保能报不 → 要备案吗», «我要去外地
-    住院 → 医保要备案不»: a 异地就医 备案, not 住院费用报销 again); else ours (its card says whether it is needed). ``None`` when the message says more, or there is no matter or a form
-    or options."""
+    住院 → 医保要备案不»: a 异地就医 备案, not 住院费用报销 again); else ours (its card says whether it is needed).
+    ``None`` when the message says more, or there is no matter or a form or options."""
     current = kb.get(state.matter_code) if state.matter_code else None
     text = str(parse.get("text") or "").strip()
     said = _PROCEDURE.findall(text)

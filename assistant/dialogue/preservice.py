@@ -222,9 +222,37 @@ def _field_asked(req: str, text: str) -> str | None:
                  if slot in _FIELD_WORDS and _FIELD_WORDS[slot].search(text)), None)
 
 
+def _checked_person(ctx: StepContext, value: str) -> str:
+    """The person a visit is for: a name (not a number, not only who they are to the speaker)."""
+    if len(value) < 2 or len(value) > 120 or re.fullmatch(r"[\d\s+\-]+", value) or _ONLY_KIN.match(value):
+        raise InvalidValue(say("preservice.visit.person_needed"))
+    return value
+
+
+def _checked_number(ctx: StepContext, value: str) -> str:
+    """A licence number, in the format of the licence type asked first."""
+    lt = _pre(ctx).catalogue.get(str(ctx.tracker.get_slot("licence_type") or ""))
+    if lt is None:  # pragma: no cover - the type is validated first
+        raise InvalidValue(say("preservice.licence.type_first"))
+    return lt.check_number(value)
+
+
+def _checked_holder(ctx: StepContext, value: str) -> str:
+    """A licence's holder, as written on it."""
+    if len(value) < 2 or len(value) > 100:
+        raise InvalidValue(say("preservice.licence.ask_holder"))
+    return value
+
+
+#: The checks of the answers that can be put right (the value as kept, or :class:`InvalidValue`), one per question:
+#: the form's validation asks them too.
+_PUT_RIGHT_CHECKS = {"visit_phone": lambda ctx, v: parse_phone(v), "visit_person": _checked_person,
+                     "licence_number": _checked_number, "licence_holder": _checked_holder}
+
+
 #: An earlier answer said to be wrong («电话写错了，是139…», «名字说错了，应该是刘桂英», «不对，电话是189…», «编号
 #: 不对，应该是JY…»), and what it should be.
-_FIELDS_SAID = r"电话|手机|号码|名字|姓名|许可证号|编号|证号|持证人|单位名称"
+_FIELDS_SAID = "|".join(_FIELD_WORDS[s].pattern for s in _PUT_RIGHT_CHECKS)  # (the questions' own words)
 _PUT_RIGHT = (re.compile(rf"(?P<field>{_FIELDS_SAID})[^，,。]{{0,4}}(写错|说错|填错|打错|弄错|错了|不对|改一下|改成|改为)"
                          r"[^，,。]{0,3}[，,。\s]*(应该是|改成|改为|是|换成)?[：:\s]*(?P<value>.+)$"),
               re.compile(rf"^(不对|错了|说错了|写错了|填错了|搞错了|弄错了)[，,。\s]*(?P<field>{_FIELDS_SAID})(号码|号)?"
@@ -237,9 +265,9 @@ def _put_right(ctx: StepContext, req: str, value: str) -> bool:
     stored as its answer (the address, the expiry date)."""
     m = next((m for m in (p.search(value) for p in _PUT_RIGHT) if m is not None), None)
     slots = VISIT_SLOTS if req in VISIT_SLOTS else LICENCE_SLOTS
-    slot = next((s for s in slots if m is not None and s in _FIELD_WORDS and _FIELD_WORDS[s].search(m.group("field"))),
-                None)
-    if slot is None or slot == req or slot not in _PUT_RIGHT_CHECKS:  # (the question asked answered: its own check)
+    slot = next((s for s in slots if m is not None and s in _PUT_RIGHT_CHECKS
+                 and _FIELD_WORDS[s].search(m.group("field"))), None)
+    if slot is None or slot == req:  # (the question asked answered: its own check)
         return False
     new = m.group("value").strip("。.!！ ")
     try:
@@ -250,30 +278,6 @@ def _put_right(ctx: StepContext, req: str, value: str) -> bool:
     ctx.set_slot(slot, new)
     _reject(ctx, req, say("preservice.form.noted_other"))
     return True
-
-
-def _checked_person(ctx: StepContext, value: str) -> str:
-    if len(value) < 2 or _ONLY_KIN.match(value):
-        raise InvalidValue(say("preservice.visit.person_needed"))
-    return value
-
-
-def _checked_number(ctx: StepContext, value: str) -> str:
-    lt = _pre(ctx).catalogue.get(str(ctx.tracker.get_slot("licence_type") or ""))
-    if lt is None:
-        raise InvalidValue(say("preservice.licence.type_first"))
-    return lt.check_number(value)
-
-
-def _checked_holder(ctx: StepContext, value: str) -> str:
-    if len(value) < 2 or len(value) > 100:
-        raise InvalidValue(say("preservice.licence.ask_holder"))
-    return value
-
-
-#: The earlier answers that can be put right so, and their checks (the value as kept, or :class:`InvalidValue`).
-_PUT_RIGHT_CHECKS = {"visit_phone": lambda ctx, v: parse_phone(v), "visit_person": _checked_person,
-                     "licence_number": _checked_number, "licence_holder": _checked_holder}
 
 
 def _names_a_matter_for_a_number(ctx: StepContext, req: str, text: str) -> bool:
@@ -333,18 +337,17 @@ def _validate_licence(ctx: StepContext) -> None:
             return
         ctx.set_slot(req, lt.key)
     elif req == "licence_number":
-        lt = pre.catalogue.get(str(ctx.tracker.get_slot("licence_type") or ""))
-        if lt is None:  # pragma: no cover - the type is validated first
-            _reject(ctx, "licence_type", say("preservice.licence.type_first"))
-            return
         try:
-            ctx.set_slot(req, lt.check_number(value))
+            ctx.set_slot(req, _checked_number(ctx, value))
         except InvalidValue as exc:
             _reject(ctx, req, str(exc))
     elif req == "licence_holder":
-        if len(value) < 2 or len(value) > 100:
-            _reject(ctx, req, say("preservice.licence.ask_holder"))
-        elif not _answers_another(ctx, req, value, {
+        try:
+            _checked_holder(ctx, value)
+        except InvalidValue as exc:
+            _reject(ctx, req, str(exc))
+            return
+        if not _answers_another(ctx, req, value, {
                 "licence_expiry": lambda v: parse_expiry(v, pre.today()).isoformat()},
                 say("preservice.licence.ask_holder")):
             ctx.set_slot(req, value)
@@ -540,9 +543,12 @@ def _validate_visit(ctx: StepContext) -> None:
     # (another question's answer given to a free-text one: a half-day, a phone number)
     others = {"visit_time": lambda v: _half_day(v, pre), "visit_phone": parse_phone}
     if req == "visit_person":
-        if len(value) < 2 or len(value) > 120 or re.fullmatch(r"[\d\s+\-]+", value) or _ONLY_KIN.match(value):
-            _reject(ctx, req, say("preservice.visit.person_needed"))
-        elif not _answers_another(ctx, req, value, others, say("preservice.visit.person_needed")):
+        try:
+            _checked_person(ctx, value)
+        except InvalidValue as exc:
+            _reject(ctx, req, str(exc))
+            return
+        if not _answers_another(ctx, req, value, others, say("preservice.visit.person_needed")):
             ctx.set_slot(req, value)
     elif req == "visit_phone":
         try:
