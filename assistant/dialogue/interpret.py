@@ -1140,7 +1140,7 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
                     *(_named_words(m) for c, m in naming.items() if c != first)):
                 return naming[first]
             among = naming if set(naming) <= own else {**naming, current.code: current}
-            return _best_member(nlu, f"{state.topic_text} {text}", "", among)[0]
+            return _best_member(nlu, f"{state.topic_text} {text}", "", _told_apart(text, current, among))[0]
         # whether one can, in words that find a matter elsewhere and that our kin is called by too («外地户口可以不»
         # after 义务教育入学, found as 出生登记 by «户口»): about the one of ours called by them (随迁子女入学, alias
         # 外地户口孩子入学); «要办许可证不» (whether it is needed) and «医保咋办» are not such questions
@@ -1376,6 +1376,19 @@ def _best_member(nlu: Any, both_text: str, text: str, members: dict[str, Any]) -
     return members[best], both[best]
 
 
+def _told_apart(text: str, current: Any, members: dict[str, Any]) -> dict[str, Any]:
+    """The ``members`` that are ``current`` with what ``text`` adds, when the new words are words of each of them
+    alike: those called by a whole name of ``current`` («要预约不» after 中国内地公民婚姻登记, also called 结婚登记:
+    结婚登记预约, not 离婚登记预约, whose own questions say «离婚要预约不» more closely). Otherwise all of them."""
+    said = [_bigrams(text) & _named_words(m) for m in members.values()]
+    if len(said) < 2 or not said[0] or any(s != said[0] for s in said):
+        return members
+    names = [n for n in (current.name, *current.aliases) if len(n) >= 3]
+    told = {c: m for c, m in members.items() if c != current.code
+            and any(n in x for n in names for x in (m.name, *m.aliases))}
+    return told if told and len(told) < len(members) else members
+
+
 def _naming_members(text: str, current: Any, members: dict[str, Any], kb: Any,
                     parse: dict[str, Any] | None = None) -> dict[str, Any]:
     """The members of ``current``'s family called by a word of ``text`` that ``current`` is not called by, and —
@@ -1566,6 +1579,13 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
     top = _top(parse, kb)[0]
     named = found or [top] if top is not None and words & _named_words(top) else found
     own = {str(h.get("code")) for h in (parse.get("matters") or [])[:5]}
+    if hit is not None and named and hit.get("code") == state.matter_code and hit.get("code") not in own \
+            and not _same_department(kb.get(state.matter_code), named):
+        # the situation told finds the matter answered already; a question about someone in it that names another
+        # department's field asks for that field's matter («我老汉儿走了» → 户口注销, then «他的社保咋处理»: 遗属待遇
+        # 申领 or the pension's 注销, which the two together find next, not 缴费不满15年, which «社保» alone finds;
+        # «准备退休了去云南住» → 异地安置退休人员备案, then «医保咋办» stays on it)
+        hit = _in_field_together(nlu, f"{earlier} {text}", kb, named, state.matter_code)
     if hit is None or named and hit.get("code") not in own \
             and not _same_department(kb.get(str(hit.get("code"))), named):
         # (a question in the words of a whole domain — «医保咋办» after «退休了要去海南养老» — takes any of its
@@ -1584,6 +1604,16 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
     out = _with_matter(parse, asked, str(hit["code"]), str(hit.get("name") or ""), "together")
     out["read_with"] = earlier  # (the question that brings up the matter is the two together)
     return out
+
+
+def _in_field_together(nlu: Any, both: str, kb: Any, named: list[Any], skip: str) -> dict[str, Any] | None:
+    """The best of the three matters ``both`` (two messages read together) finds first, other than ``skip``, that is
+    of the department of every one of ``named``; ``None`` when none is."""
+    for h in (nlu.parse(both).get("matters") or [])[:3]:
+        m = kb.get(str(h.get("code")))
+        if m is not None and m.code != skip and _same_department(m, named):
+            return {"code": m.code, "name": m.name, "score": float(h.get("score") or 0)}
+    return None
 
 
 def _only_by_earlier(text: str, earlier: str, matter: Any) -> bool:

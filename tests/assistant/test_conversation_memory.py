@@ -1796,3 +1796,15 @@ def test_what_follows_if_a_matter_is_not_done_asked_after_it_is_about_it(chat):
     last = chat("会罚款不")  # (out of scope)
     assert last["intent"] == "ask_matter" and last["matter"]["name"] == "市场主体年度报告公示", last
     assert chat("今天天气好不好")["intent"] == "out_of_scope"
+
+
+def test_a_word_every_named_sibling_shares_asks_about_the_one_that_is_ours_with_it(chat):
+    assert chat("周六能办结婚证不")["matter"]["name"] == "中国内地公民婚姻登记"
+    last = chat("要预约不")  # (离婚登记预约: «离婚要预约不» is one of its own questions)
+    assert last["matter"]["name"] == "结婚登记预约", last
+
+
+def test_a_question_about_someone_in_a_story_names_its_field_not_the_matter_answered(chat):
+    assert chat("我老汉儿上个月走了")["matter"]["name"] == "户口注销"
+    last = chat("他的社保咋处理")  # (达到法定退休年龄缴费不满15年社保权益申请, by «社保» alone)
+    assert last["matter"]["name"] in {"遗属待遇申领", "城乡居民基本养老保险注销登记"}, last
