@@ -352,6 +352,8 @@ _HOURS_OF_A_MATTER = HALL_ONLY_TOPICS - {HallTopic.PARKING} | {HallTopic.APPOINT
 #: may name: «晚上能用不» after the self-service area asks when it can be used, not the hall's evening service.
 _THINGS_USED = frozenset({HallTopic.SELF_SERVICE, HallTopic.PARKING, HallTopic.FACILITIES, HallTopic.ACCESSIBILITY})
 _TIMES = frozenset({HallTopic.HOURS, HallTopic.LUNCH, HallTopic.WEEKEND, HallTopic.HOLIDAY, HallTopic.EXTENDED})
+#: A time on the clock («12点半», «8:30», «两点钟», «九点十分»).
+_CLOCK = re.compile(r"(?:\d{1,2}|[一二三四五六七八九十两]{1,3})\s*(?:点(?:半|钟|\d{1,2}|[一二三四五十]{1,3}分?)?|[:：]\d{2})")
 _USE_IT = re.compile(r"(能|可以|可不可以|能不能)用|用得[了到成]")
 #: Whether one is served then («星期六能补不», «周日开门不»; not «周末去哪玩»).
 _SERVED = re.compile(r"能|可以|开门|上班|办|营业|有人")
@@ -1303,19 +1305,22 @@ def _names_word_kin(parse: dict[str, Any], text: str, current: Any, kb: Any) -> 
 
 
 def _kind_kept_elsewhere(parse: dict[str, Any], text: str, state: DialogueState, kb: Any, nlu: Any,
-                         current: Any) -> Any:
+                         current: Any, found_too: bool = False) -> Any:
     """The conversation's kind of request, of the matter a statement finds clearly outside the current matter's
     family by a word the current one is not called by, when the statement says no kind itself: «是公司» after
     个体工商户变更登记（备案） asks for 公司变更登记 (alone it finds 公司设立登记). The member of that matter's family of
-    the current one's kind that the earlier question and the statement fit best, else ``None``."""
+    the current one's kind that the earlier question and the statement fit best, else ``None`` — and, when
+    ``found_too``, the matter found itself when it is of that kind (公司设立登记 after 个体工商户设立登记)."""
     kept = _kinds(current)
     other = _found_clearly(parse, kb)
     ours = family(kb, current)
-    if not kept or other is None or kept & _kinds(other) or other.code in {x.code for x in ours} \
+    if not kept or other is None or other.code in {x.code for x in ours} \
             or not all(_says_subject_of(text, other, m) for m in [current, *ours]):
         # (a word of a kind of request names no other subject: «换证» after 残疾人证新办; nor does a word a member of
         # our family is called by: «经营范围想加一项» after 个体工商户设立登记, said of 个体户变更经营范围)
         return None
+    if kept & _kinds(other):
+        return other if found_too else None
     same = {m.code: m for m in family(kb, other) if kept & _kinds(m)}
     return _best_member(nlu, f"{state.topic_text} {text}", text, same)[0] if same else None
 
@@ -1906,7 +1911,7 @@ def _policy_for_people(parse: dict[str, Any], state: DialogueState, kb: Any, nlu
     return None
 
 
-def _correction(text: str, state: DialogueState, nlu: Any) -> dict[str, Any] | None:
+def _correction(text: str, state: DialogueState, nlu: Any, kb: Any) -> dict[str, Any] | None:
     """«不是这个，是抵押» after a matter or options: what the person says they meant, read with the earlier
     question (the word said wrong put right in it, when the earlier question has it), when that names one matter
     clearly; else ``None``."""
@@ -1927,6 +1932,12 @@ def _correction(text: str, state: DialogueState, nlu: Any) -> dict[str, Any] | N
     # 挂失 its card offered — means ours)
     other_word = len(wrong) >= 2 and bool(state.matter_name) and not _bigrams(wrong) & _bigrams(state.matter_name)
     asked = state.last_intent if state.last_intent in DETAIL_INTENTS else "ask_matter"
+    current = kb.get(state.matter_code) if state.matter_code and not readings else None
+    kept = _kind_kept_elsewhere(nlu.parse(rest), rest, state, kb, nlu, current, True) if current is not None else None
+    if kept is not None and kept.code != current.code:
+        # what was meant is another subject, of the same kind of request: «不对，是公司» after 个体工商户设立登记
+        # (picked from the options for «营业执照») is 公司设立登记; read with the question, 证照遗失补领 is found
+        return _with_matter(dict(nlu.parse(rest), text=text), asked, kept.code, kept.name, "correction")
     for reading in [*readings, f"{earlier} {rest}".strip()]:
         parse = nlu.parse(reading)
         hit = _one_matter(parse)
@@ -2506,7 +2517,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if meant is not None and (state.candidates or meant.code != state.matter_code):
         # «不是买房，是租房» after the options for 公积金提取: the option of what was meant
         return _with_matter(parse, _asked(state.last_intent), meant.code, meant.name, "selection")
-    corrected = _correction(text, state, nlu)  # (before the options: «不是个体户，是公司» picks none by 个体户)
+    corrected = _correction(text, state, nlu, kb)  # (before the options: «不是个体户，是公司» picks none by 个体户)
     if corrected is not None:
         return corrected
     if state.candidates and not _beyond_options(text, strong, state, kb):
@@ -2730,9 +2741,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # matter asked with it — «我住营门口街道，想问问居住证咋个办» — is the matter)
         topic, hall_words = HallTopic.ADDRESS, True
     if topic is None and halls is not None and state.last_intent == "ask_hall" and not strong \
-            and (halls.find(text) is not None or _short_question(text) and intent != "ask_materials"):
+            and (halls.find(text) is not None or _short_question(text) and intent != "ask_materials"
+                 or state.hall_topic in {t.value for t in _TIMES} and _CLOCK.search(text) and QUESTION.search(text)):
         # «那营门口街道的呢» after the hall's hours: the same question about the hall it names; «收费不» after
-        # the hall's parking: the same topic, a detail of it
+        # the hall's parking: the same topic, a detail of it; «那我12点半去能办不» after its lunch break: when it
+        # serves, again
         topic = next((t for t in HallTopic if t.value == state.hall_topic), None)
         hall_words = topic is not None
     elif topic is not None and state.last_intent == "ask_hall" and not strong and not _goes_elsewhere(text, halls):

@@ -1808,3 +1808,16 @@ def test_a_question_about_someone_in_a_story_names_its_field_not_the_matter_answ
     assert chat("我老汉儿上个月走了")["matter"]["name"] == "户口注销"
     last = chat("他的社保咋处理")  # (达到法定退休年龄缴费不满15年社保权益申请, by «社保» alone)
     assert last["matter"]["name"] in {"遗属待遇申领", "城乡居民基本养老保险注销登记"}, last
+
+
+def test_what_was_meant_after_a_picked_option_keeps_the_kind_of_request(chat):
+    chat("营业执照")  # (options: 个体工商户设立登记 first)
+    assert chat("个体户的")["matter"]["name"] == "个体工商户设立登记"
+    last = chat("不对，是公司")  # (证照遗失补领、换发申请: «营业执照 公司» read together)
+    assert last["matter"]["name"] == "公司设立登记", last
+
+
+def test_a_time_on_the_clock_asked_after_the_halls_times_is_about_them(chat):
+    assert chat("大厅中午休息不")["intent"] == "ask_hall"
+    last = chat("那我12点半去能办不")  # (options: 金帮办, 退役士兵安排工作, 生育登记)
+    assert last["intent"] == "ask_hall" and "午休" in _texts(last), last
