@@ -762,12 +762,16 @@ def _done_then_asked(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: 
 
 def _contribution_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> Any:
     """The matter of paying into an insurance or a fund (参保登记, 缴存, 补缴 …) a question asks how much is paid into
-    («一年交多少», «城乡养老保险每年交好多钱»): the conversation's, else the one the message names strongly; ``None``
-    when the question names a charge for the service itself («手续费多少») or is about no such matter."""
+    («一年交多少», «城乡养老保险每年交好多钱»): the conversation's, else the one the message names strongly, else the
+    first option offered that is one («每年交多少» after the options for «城乡居民养老保险»: its 参保登记, not what
+    registering costs); ``None`` when the question names a charge for the service itself («手续费多少») or is about no
+    such matter."""
     text = str(parse.get("text") or "")
     if state.form or not _PAID_IN.search(text) or _SERVICE_CHARGE.search(text):
         return None
     m = kb.get(state.matter_code) if state.matter_code else None
+    if m is None and state.candidates and not _strong(parse):
+        m = next((o for o in map(kb.get, state.candidates) if o is not None and _PAID_INTO.search(o.name)), None)
     if m is None:
         top, score = _top(parse, kb)
         m = top if top is not None and (score >= STRONG_SCORE or called_by_name(text, top)) else None
@@ -1579,6 +1583,13 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
             or not (intent in ASK_INTENTS or intent in {"out_of_scope", "nlu_fallback"} and QUESTION.search(text)):
         return None
     hit = _one_together(nlu, earlier, text, kb)
+    if hit is None and parse.get("interpreted") == "which_to_get" and parse.get("ambiguous"):
+        # which procedures to get, asked of what was told just before and found by meaning alone («孩子满月了 → 要办
+        # 哪些证»: business licences): the options the two read together find (出生登记, 出生医学证明 …)
+        both = nlu.parse(f"{earlier} {text}")
+        if both.get("matters") and not both.get("out_of_scope"):
+            return dict(both, text=text, intent=parse["intent"], intent_ranking=[parse["intent"]], ambiguous=True,
+                        interpreted="together", read_with=earlier)
     # (what the question names: its strong matches in its words, else its best match when in its words — «她的社保卡
     # 要注销吗» after «我妈上个月走了» stays with 社保卡, not 户口注销 which the two together find)
     top = _top(parse, kb)[0]

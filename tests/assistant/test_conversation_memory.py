@@ -1821,3 +1821,17 @@ def test_a_time_on_the_clock_asked_after_the_halls_times_is_about_them(chat):
     assert chat("大厅中午休息不")["intent"] == "ask_hall"
     last = chat("那我12点半去能办不")  # (options: 金帮办, 退役士兵安排工作, 生育登记)
     assert last["intent"] == "ask_hall" and "午休" in _texts(last), last
+
+
+def test_how_much_is_paid_in_asked_after_options_is_the_first_paid_into_option(chat):
+    chat("城乡居民养老保险")  # (options: 参保登记, 补缴申报, 待遇申领)
+    last = chat("每年交多少")  # («「城乡居民基本养老保险参保登记」的收费：不收费»)
+    assert last["intent"] == "ask_fee" and last["matter"]["name"] == "城乡居民基本养老保险参保登记", last
+    assert "缴费标准" in _texts(last), last
+
+
+def test_which_procedures_asked_after_a_story_offers_what_the_two_find_together(chat):
+    assert chat("孩子满月了")["matter"] is None
+    last = chat("要办哪些证")  # (个体工商户设立登记, 往来台湾通行证, 食品经营许可: by meaning alone)
+    titles = [b["title"] for p in last["replies"] if p["type"] == "buttons" for b in p["buttons"]]
+    assert "出生登记（新生儿入户）" in titles and "个体工商户设立登记" not in titles, last
