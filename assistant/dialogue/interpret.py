@@ -1145,7 +1145,10 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
             if first in naming and _bigrams(text) & _named_words(naming[first]) - set().union(
                     *(_named_words(m) for c, m in naming.items() if c != first)):
                 return naming[first]
-            among = naming if set(naming) <= own else {**naming, current.code: current}
+            # (ours competes too when its own phrasings say the words that name the others: «户口咋个迁» after 夫妻
+            # 投靠, whose people say «老婆户口能不能迁过来»)
+            among = naming if set(naming) <= own and not _phrased_by_ours(text, current, naming) \
+                else {**naming, current.code: current}
             return _best_member(nlu, f"{state.topic_text} {text}", "", _told_apart(text, current, among))[0]
         # whether one can, in words that find a matter elsewhere and that our kin is called by too («外地户口可以不»
         # after 义务教育入学, found as 出生登记 by «户口»): about the one of ours called by them (随迁子女入学, alias
@@ -1383,6 +1386,16 @@ def _best_member(nlu: Any, both_text: str, text: str, members: dict[str, Any]) -
         return None, 0.0
     best = min(both, key=lambda c: (-(both[c] + alone.get(c, 0.0)), c))
     return members[best], both[best]
+
+
+def _phrased_by_ours(text: str, current: Any, naming: dict[str, Any]) -> bool:
+    """Whether the words of ``text`` that name the ``naming`` matters — of a subject, not a kind of request («挂失»,
+    «预约» tell siblings apart) — are all said in ``current``'s own phrasings (its colloquial questions and examples)."""
+    said = _bigrams(text) & set().union(*(_named_words(m) for m in naming.values()))
+    if said & _kind_words():
+        return False
+    ours = _bigrams(" ".join([*getattr(current, "colloquial", []), *getattr(current, "examples", [])]))
+    return bool(said) and said <= ours
 
 
 def _told_apart(text: str, current: Any, members: dict[str, Any]) -> dict[str, Any]:

@@ -1835,3 +1835,9 @@ def test_which_procedures_asked_after_a_story_offers_what_the_two_find_together(
     last = chat("要办哪些证")  # (个体工商户设立登记, 往来台湾通行证, 食品经营许可: by meaning alone)
     titles = [b["title"] for p in last["replies"] if p["type"] == "buttons" for b in p["buttons"]]
     assert "出生登记（新生儿入户）" in titles and "个体工商户设立登记" not in titles, last
+
+
+def test_a_subject_word_our_own_phrasings_say_lets_ours_compete_with_the_siblings_it_names(chat):
+    assert chat("夫妻投靠")["matter"]["name"] == "投靠落户（夫妻投靠、父母投靠子女、子女投靠父母）"
+    last = chat("户口咋个迁")  # (户口迁移审批: «户口» is in its name, not in 投靠落户's)
+    assert last["matter"]["name"] == "投靠落户（夫妻投靠、父母投靠子女、子女投靠父母）", last
