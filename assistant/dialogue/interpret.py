@@ -779,8 +779,9 @@ def _contribution_asked(parse: dict[str, Any], state: DialogueState, kb: Any) ->
 
 
 #: Someone acting for the person: whether another may do the matter for them, or the person must come themselves
-#: («可以让别人代办吗», «我老公能帮我去办不», «我帮他办行不», «要本人到场不»).
+#: («可以让别人代办吗», «我老公能帮我去办不», «我帮他办行不», «要本人到场不», «补办要双方都去不»).
 BY_ANOTHER = re.compile(rf"代办|代领|代签|代理|委托|亲自|到场|在场|出面|本人.{{0,4}}(去|来)|本人不在|不用本人|"
+                         r"(双方|两个人?|两人|两口子|夫妻|我们俩|俩人?)(都|一起|同时)?(要|得|必须|需要)?(去|来|到)|"
                          rf"(别人|他人|其他人|家里人|家人|亲戚|朋友|同事|子女|儿子|女儿|儿女|娃儿|老公|老婆|丈夫|妻子|爱人|"
                          rf"媳妇|家属|亲属|[{KIN}]{{2}}).{{0,4}}(帮|替|代)[我他她]?们?(去|来)?(办|跑|交|领|申请|签)|"
                          rf"我.{{0,3}}(帮|替|代)([他她]们?|老人家?|[我俺]?[{KIN}]{{1,2}})(去|来)?(办|跑|交|领|申请|签)")
@@ -1838,7 +1839,10 @@ def _attended(parse: dict[str, Any], kb: Any) -> dict[str, Any] | None:
     if other is None:
         return None
     asked = _asked(parse["intent"]["name"])
-    return _with_matter(parse, asked, other.code, other.name, "attended")
+    out = _with_matter(parse, asked, other.code, other.name, "attended")
+    # (the founding ones are ruled out: no later detail is about them — «家里困难» is not 幼儿园筹设审批)
+    out["ruled_out"] = [m.code for m in found if m is not None and _FOUNDING.search(m.name)]
+    return out
 
 
 #: Whether a business may go on («还能营业不», «可以继续经营吗»).

@@ -226,8 +226,10 @@ def _remember_topic(ctx: StepContext, m: Any = None) -> None:
     earlier = ctx.state.topic_text if again else str(ctx.tracker.latest_message.get("read_with") or "")
     ctx.set_slot("topic_text", mask_pii(f"{earlier} {ctx.tracker.text}".strip())[-200:])
     if m is not None and not again:
-        ctx.set_slot("topic_matters", look_alikes(ctx.tracker.text or "", m,
-                                                  ctx.tracker.latest_message.get("matters") or [], _kb(ctx)))
+        # (not the matters the reading ruled out: «娃娃上幼儿园» is about 入学办理, not founding a kindergarten)
+        out = set(ctx.tracker.latest_message.get("ruled_out") or [])
+        hits = [h for h in ctx.tracker.latest_message.get("matters") or [] if h.get("code") not in out]
+        ctx.set_slot("topic_matters", look_alikes(ctx.tracker.text or "", m, hits, _kb(ctx)))
     elif m is not None and ctx.state.matter_code and ctx.state.matter_code != m.code:
         # (a detail moved the conversation on: the matter it moved from is one the question found too — «在外地看病»
         # → 其他临时外出就医人员备案, «医保能报不» → 住院费用报销, «要备案吗» → back to the 备案)

@@ -1841,3 +1841,24 @@ def test_a_subject_word_our_own_phrasings_say_lets_ours_compete_with_the_sibling
     assert chat("夫妻投靠")["matter"]["name"] == "投靠落户（夫妻投靠、父母投靠子女、子女投靠父母）"
     last = chat("户口咋个迁")  # (户口迁移审批: «户口» is in its name, not in 投靠落户's)
     assert last["matter"]["name"] == "投靠落户（夫妻投靠、父母投靠子女、子女投靠父母）", last
+
+
+def test_matters_a_reading_ruled_out_are_not_kept_for_a_later_detail(chat):
+    assert chat("娃娃上幼儿园")["matter"]["name"] == "学前教育、义务教育阶段入学办理"
+    last = chat("家里困难")  # (幼儿园筹设审批: kept as named as much by «幼儿园»)
+    assert last["matter"] is None or "幼儿园" not in last["matter"]["name"], last
+
+
+def test_a_first_visit_to_the_hall_asks_how_to_take_a_number(chat):
+    from knowledge.hall_questions import classify_hall_question
+
+    last = chat("第一次来大厅")  # (out of scope)
+    assert last["intent"] == "ask_hall" and "取号" in _texts(last), last
+    assert chat("要先干啥")["intent"] == "ask_hall"  # (not understood)
+    assert classify_hall_question("第一次来成都") is None
+
+
+def test_whether_both_must_come_asks_who_may_do_it(chat):
+    assert chat("结婚证丢了")["matter"]["name"] == "补领结婚证"
+    last = chat("补办要双方都去不")  # (the card again)
+    assert last["intent"] == "ask_materials" and "双方亲自到场" in _texts(last), last
