@@ -1135,6 +1135,10 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         if len(called) == 1:
             return called[0]  # «就业登记咋办» after 企业职工参保登记: the one member said by its whole name
         naming = _naming_members(text, current, members, kb, parse)
+        if _kinds(current) and not kinds_said:
+            # (a question that says no kind of request keeps ours: «名字咋个取» after 个体工商户设立登记 is about the
+            # name it is set up with, not 个体工商户变更登记, called «个体户改名字» too)
+            naming = {c: m for c, m in naming.items() if not _kinds(m) or _kinds(m) & _kinds(current)}
         if naming:
             # (a related matter named competes with ours: «开公司能一次办完不» after 一窗通办 stays on it)
             # (one the message finds strongly itself, by words the others named do not share, is the one: «那失业金呢»

@@ -1862,3 +1862,9 @@ def test_whether_both_must_come_asks_who_may_do_it(chat):
     assert chat("结婚证丢了")["matter"]["name"] == "补领结婚证"
     last = chat("补办要双方都去不")  # (the card again)
     assert last["intent"] == "ask_materials" and "双方亲自到场" in _texts(last), last
+
+
+def test_a_question_saying_no_kind_of_request_keeps_the_conversations_kind(chat):
+    assert chat("我想办个个体户")["matter"]["name"] == "个体工商户设立登记"
+    last = chat("名字咋个取")  # (个体工商户变更登记, called «个体户改名字» too)
+    assert last["matter"]["name"] == "个体工商户设立登记", last
