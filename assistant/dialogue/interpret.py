@@ -1107,6 +1107,10 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         elsewhere = _kind_kept_elsewhere(parse, text, state, kb, nlu, current)
         if elsewhere is not None:
             return elsewhere  # («是公司» after 个体工商户变更登记: 公司变更登记, not 公司设立登记)
+        # (who the person is qualifies the matter, it moves nothing: «我爸住院了 → 他是城乡居民医保»)
+        moved = None if _DESCRIBES_SELF.match(text) else _moved_together(nlu, state.topic_text, text, kb, current)
+        if moved is not None:
+            return moved
     if not keep and (_names_other(parse, set(members), kb, by)
                      or any(m is None or not _says_ours(text, m, set(members), kb) for m in named)):
         together = None if answering else _kin_found_together(parse, text, state, kb, nlu, current, members)
@@ -1391,6 +1395,19 @@ def _best_member(nlu: Any, both_text: str, text: str, members: dict[str, Any]) -
         return None, 0.0
     best = min(both, key=lambda c: (-(both[c] + alone.get(c, 0.0)), c))
     return members[best], both[best]
+
+
+def _moved_together(nlu: Any, earlier: str, text: str, kb: Any, current: Any) -> Any:
+    """The matter a statement after ``current``, read with the question that brought it up, names clearly (found
+    well, by the NLU's own decision) while ``current`` falls below a look-alike's score: «我在外地交了几年社保» →
+    达到法定退休年龄缴费不满15年社保权益申请, then «现在回成都了» → 企业职工基本养老保险关系转移接续申请; else ``None``."""
+    both = nlu.parse(f"{earlier} {text}")
+    hit = _one_matter(both)
+    if hit is None or float(hit.get("score") or 0) < MATTER_SCORE or hit.get("code") == current.code \
+            or any(h.get("code") == current.code and float(h.get("score") or 0) >= LOOK_ALIKE_SCORE
+                   for h in both.get("matters") or []):
+        return None
+    return kb.get(str(hit.get("code")))
 
 
 def _phrased_by_ours(text: str, current: Any, naming: dict[str, Any]) -> bool:

@@ -1868,3 +1868,9 @@ def test_a_question_saying_no_kind_of_request_keeps_the_conversations_kind(chat)
     assert chat("我想办个个体户")["matter"]["name"] == "个体工商户设立登记"
     last = chat("名字咋个取")  # (个体工商户变更登记, called «个体户改名字» too)
     assert last["matter"]["name"] == "个体工商户设立登记", last
+
+
+def test_a_statement_that_moves_the_earlier_question_to_another_matter_takes_it(chat):
+    assert chat("我在外地交了几年社保")["matter"]["name"] == "达到法定退休年龄缴费不满15年社保权益申请"
+    last = chat("现在回成都了")  # (the same card: read together the two find the transfer clearly)
+    assert last["matter"]["name"] == "企业职工基本养老保险关系转移接续申请", last
