@@ -364,6 +364,8 @@ def _time_told(text: str) -> bool:
     served: the message asks nothing («晚上要赶工浇混凝土»), or asks which procedures to get («晚上要施工，要办啥
     手续»)."""
     return not QUESTION.search(text) or bool(_WHICH_TO_GET.search(text))
+
+
 #: Readings of a hearing that the kiosk's sure matter answers (not a person, a form, a hall or a complaint).
 HEARD_INTENTS = {*ASK_INTENTS, "ask_policy", "nlu_fallback"}
 _REGISTER = re.compile(r"登记|联系我|回电话|打电话给我|专员|记下来")
@@ -1617,11 +1619,11 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
             or state.form or not earlier \
             or not (intent in ASK_INTENTS or intent in {"out_of_scope", "nlu_fallback"} and QUESTION.search(text)):
         return None
-    hit = _one_together(nlu, earlier, text, kb)
+    both = nlu.parse(f"{earlier} {text}")  # (read once, for each use below)
+    hit = _one_together(nlu, earlier, text, kb, both)
     if hit is None and parse.get("interpreted") == "which_to_get" and parse.get("ambiguous"):
         # which procedures to get, asked of what was told just before and found by meaning alone («孩子满月了 → 要办
         # 哪些证»: business licences): the options the two read together find (出生登记, 出生医学证明 …)
-        both = nlu.parse(f"{earlier} {text}")
         if both.get("matters") and not both.get("out_of_scope"):
             return dict(both, text=text, intent=parse["intent"], intent_ranking=[parse["intent"]], ambiguous=True,
                         interpreted="together", read_with=earlier)
@@ -1636,7 +1638,7 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
         # department's field asks for that field's matter («我老汉儿走了» → 户口注销, then «他的社保咋处理»: 遗属待遇
         # 申领 or the pension's 注销, which the two together find next, not 缴费不满15年, which «社保» alone finds;
         # «准备退休了去云南住» → 异地安置退休人员备案, then «医保咋办» stays on it)
-        hit = _in_field_together(nlu, f"{earlier} {text}", kb, named, state.matter_code)
+        hit = _in_field_together(both, kb, named, state.matter_code)
     if hit is None or named and hit.get("code") not in own \
             and not _same_department(kb.get(str(hit.get("code"))), named):
         # (a question in the words of a whole domain — «医保咋办» after «退休了要去海南养老» — takes any of its
@@ -1657,10 +1659,10 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
     return out
 
 
-def _in_field_together(nlu: Any, both: str, kb: Any, named: list[Any], skip: str) -> dict[str, Any] | None:
-    """The best of the three matters ``both`` (two messages read together) finds first, other than ``skip``, that is
-    of the department of every one of ``named``; ``None`` when none is."""
-    for h in (nlu.parse(both).get("matters") or [])[:3]:
+def _in_field_together(both: dict[str, Any], kb: Any, named: list[Any], skip: str) -> dict[str, Any] | None:
+    """The best of the three matters ``both`` (the parse of two messages read together) finds first, other than
+    ``skip``, that is of the department of every one of ``named``; ``None`` when none is."""
+    for h in (both.get("matters") or [])[:3]:
         m = kb.get(str(h.get("code")))
         if m is not None and m.code != skip and _same_department(m, named):
             return {"code": m.code, "name": m.name, "score": float(h.get("score") or 0)}
@@ -1982,11 +1984,12 @@ def _correction(text: str, state: DialogueState, nlu: Any, kb: Any) -> dict[str,
     other_word = len(wrong) >= 2 and bool(state.matter_name) and not _bigrams(wrong) & _bigrams(state.matter_name)
     asked = state.last_intent if state.last_intent in DETAIL_INTENTS else "ask_matter"
     current = kb.get(state.matter_code) if state.matter_code and not readings else None
-    kept = _kind_kept_elsewhere(nlu.parse(rest), rest, state, kb, nlu, current, True) if current is not None else None
+    meant = nlu.parse(rest) if current is not None else {}
+    kept = _kind_kept_elsewhere(meant, rest, state, kb, nlu, current, True) if current is not None else None
     if kept is not None and kept.code != current.code:
         # what was meant is another subject, of the same kind of request: «不对，是公司» after 个体工商户设立登记
         # (picked from the options for «营业执照») is 公司设立登记; read with the question, 证照遗失补领 is found
-        return _with_matter(dict(nlu.parse(rest), text=text), asked, kept.code, kept.name, "correction")
+        return _with_matter(dict(meant, text=text), asked, kept.code, kept.name, "correction")
     for reading in [*readings, f"{earlier} {rest}".strip()]:
         parse = nlu.parse(reading)
         hit = _one_matter(parse)
@@ -2004,13 +2007,14 @@ def _one_matter(parse: dict[str, Any]) -> dict[str, Any] | None:
     return None if parse.get("out_of_scope") or parse.get("ambiguous") or not hits else hits[0]
 
 
-def _one_together(nlu: Any, earlier: str, text: str, kb: Any = None) -> dict[str, Any] | None:
+def _one_together(nlu: Any, earlier: str, text: str, kb: Any = None,
+                  both_parse: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """The one matter an earlier message and this one, read together, name clearly (:func:`_one_matter`). With
     ``kb``, when their best match (clear, or as close as the second, of its kin) has a kin matter that their words
     tell apart (:func:`said_apart`, everyday words counted as the names' words), that one: «我在上海上班» then
     «医保异地备案咋弄» is 常驻异地工作人员备案 (上班: 工作), which the search puts below 异地长期居住人员备案."""
     both = f"{earlier} {text}"
-    parse = nlu.parse(both)
+    parse = both_parse if both_parse is not None else nlu.parse(both)
     hit = _one_matter(parse)
     hits = parse.get("matters") or []
     first = kb.get(str(hits[0].get("code"))) if kb is not None and hits and not parse.get("out_of_scope") else None
