@@ -19,8 +19,9 @@ from nlu.adapter import load_or_train as adapter_load_or_train
 from nlu.adapter import train as train_adapter
 from nlu.embed import Encoder
 from nlu.index import FusionWeights, MatterHit, MatterIndex, kb_fingerprint
-from nlu.intents import (ALL_INTENTS, ANSWER_CLAUSE, ANSWER_INTENTS, MATTER_INTENTS, NAMED_ALONE_INTENTS, PLAN,
-                         SOCIAL_INTENTS, SOCIAL_WORDS, IntentClassifier, load_examples, training_hash, training_set)
+from nlu.intents import (ALL_INTENTS, ANSWER_CLAUSE, ANSWER_INTENTS, EVENT_TOLD, MATTER_INTENTS,
+                         NAMED_ALONE_INTENTS, PLAN, SOCIAL_INTENTS, SOCIAL_WORDS, IntentClassifier, load_examples,
+                         training_hash, training_set)
 from nlu.learned import DEFAULT_MATCH_THRESHOLD, LearnedExample, LearnedMatch, LearnedSet
 from nlu.lexicon import STOPWORDS, Tokenizer, lexicon_words, write_userdict
 from nlu.payload import parse_payload, payload_parse
@@ -444,8 +445,10 @@ class NLU:
         strongly = bool(hits) and cal.oos_override_threshold > 0 and \
             top >= cal.oos_override_threshold + cal.oos_override_slope * conf
         names_matter = found and strongly
-        # (so does a plan the person states, found well: «我要开个超市» is about opening it, not out of scope)
-        if intent == "out_of_scope" and (names_matter or found and bool(PLAN.match(norm))):
+        # (so does a plan the person states, found well: «我要开个超市» is about opening it, not out of scope; and
+        # something that happened, told: «在厂里把手弄伤了» asks what follows from it)
+        told = bool(PLAN.match(norm) or EVENT_TOLD.search(norm))
+        if intent == "out_of_scope" and (names_matter or found and told):
             ranking = [("ask_matter", dict(ranking).get("ask_matter", 0.0)), *ranking]
             intent, conf = ranking[0]
         if not has_cjk(norm) and not found:
@@ -470,8 +473,9 @@ class NLU:
                 # (found clearly, not strongly, counts too: «我刚从部队退下来» finds 退役报到 at 0.87, nothing near)
                 clear = found and (len(hits) < 2 or hits[0].score - hits[1].score >= cal.ambiguity_margin)
                 # (small talk, which has no words of its own beyond whom it is said to, only strongly: «帮我算个命»
-                # finds 帮办代办 clearly, by «帮»; a plan the person states is no small talk: «我要开个小饭馆»)
-                clear = clear and (intent != "chitchat" or bool(PLAN.match(norm)))
+                # finds 帮办代办 clearly, by «帮»; a plan the person states, or what happened to them, is no small
+                # talk: «我要开个小饭馆», «我老婆生娃了»)
+                clear = clear and (intent != "chitchat" or told)
                 unsaid = intent in SOCIAL_WORDS and not SOCIAL_WORDS[intent].search(norm) \
                     or intent in ANSWER_INTENTS and not ANSWER_CLAUSE.match(norm)
                 if unsaid and (strongly or clear):

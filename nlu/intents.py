@@ -50,6 +50,16 @@ SOCIAL_WORDS = {
 #: 小超市»): about what they do, not small talk, nor out of scope.
 PLAN = re.compile(r"^(我|我们|俺|我家|我屋头)?((要|想|准备|打算|计划|想要)(在\S{1,8})?(开|办|搞|做|弄|建|卖|买|租|出租|转让|过户)|"
                   r"(刚|新)?(在\S{1,8})?开了\S{0,8}(店|馆|超市|厂|公司|铺|餐厅|诊所|药房|门面|摊|工作室|作坊|机构))")
+#: Something that happened to the person or their family, told: a life event («我老婆生娃了», «我退休了», «刚
+#:毕业») or harm done to them or their home («在厂里把手弄伤了», «工地上摔断了腿», «家里遭了火灾», «房子被水淹了»).
+#: Someone telling the hall this asks for what follows from it (出生登记, 工伤认定, 救助 …), found by the search: it
+#: is no small talk and not out of scope.
+EVENT_TOLD = re.compile(r"生(了)?(个)?(娃|孩子|小孩|宝宝|儿子|女儿|二胎|三胎|老二|老三)|(娃|孩子|小孩|宝宝)(刚)?(出生|生)了|"
+                        r"出生了|怀孕了|怀上了|结婚了|领证了|离婚了|退休了|失业了|下岗了|被辞退|辞职了|离职了|毕业了|"
+                        r"退伍了|退役了|去世了|过世了|"
+                        r"(受|弄|摔|撞|砸|压|烫|烧|割|夹|咬)(伤|断|残)|伤(了|到)|骨折|残疾了|"
+                        r"火灾|失火|着火|起火|(烧|冲|淹|垮|塌)(光|没|毁|坏|掉)?了|(被|遭)(了)?(水|火|洪水|大水)?(淹|烧|冲)|"
+                        r"遭(了)?(灾|水灾|火灾|洪灾|地震)|地震|倒塌")
 #: A yes or a no said as a clause of its own («不用了，…», «是的。»), not the first character of a name («无犯罪…»).
 ANSWER_CLAUSE = re.compile(r"^(不是|不对|不用|不要|不需要|没有|没得|对|是的|是|好的|好|行|嗯|可以|没错|不)"
                            r"[了的啊呀哈嘛吧咯]*(\s|[，,。.!！?？~]|$)")

@@ -151,6 +151,11 @@ _DESCRIBES_SELF = re.compile(rf"^(我|我们|我家|我们家|本人|俺|他|她
                              r"(?!.*(办|申请|咋|怎么|想|要))|"
                              r"^(?!.*(办|申请|咋|怎么|想|要|吗|不|呢|[?？]))[\u4e00-\u9fff]{0,8}的?"
                              r"(学生|毕业生|老人|职工|工人|农民工?|军人|残疾人|员工|人员|户|者|医保)[。!！]?$")
+#: Where someone's household registration is, told («她户口不在成都», «户籍在老家», «他不是成都户口»): who the person
+#: is, as :data:`_DESCRIBES_SELF` says it — a detail of the matter, no 户口 matter asked for.
+_RESIDENCE_TOLD = re.compile(r"^(?!.*(办|申请|咋|怎么|想|要|吗|呢|[?？]))[\u4e00-\u9fff]{0,4}"
+                             r"((户口|户籍)(也|还|都)?(是|在|不在|没在)[\u4e00-\u9fff]{1,6}(的)?|"
+                             r"(是|不是)[\u4e00-\u9fff]{1,4}(户口|户籍)(的)?)[。!！]?$")
 #: A question how to get something done («优待证咋办», «怎么申请»), not whether it is needed («需要公证不»).
 #: How, asked («咋个», «怎么», «如何»).
 _HOW = r"(咋|怎么|怎样|如何|啷个)(个|样)?"
@@ -232,10 +237,10 @@ _RECEIVES = re.compile(r"领(钱|多少|好多|得到)|能领|可以领|发(钱|
 #: How or where («怎么», «咋个», «去哪儿» …), before what is done.
 _HOW_WHERE = r"(怎么|咋个?|如何|啷个|去哪儿?|哪里|哪儿|哪点|在哪儿?|到哪儿?)(去)?"
 #: How to receive money, or how much one may borrow or receive: «丧葬费怎么领», «能贷多少», «额度多少», «补贴标准是
-#:多少», «这个钱能报不» (no fee question, though 费 or 多少 is in it).
+#:多少», «这个钱能报不», «能报多少» (no fee question, though 费 or 多少 is in it).
 _RECEIVED_HOW = re.compile(rf"{_HOW_WHERE}(领|申领|领取)|"
                            r"(贷|取|提)(多少|好多)|(领|拿|发)(得到|到|得了)?(多少|好多|几多)|额度|(补贴|补助|津贴|待遇|救助|抚恤金?)(的)?(标准|金额)|"
-                           r"(能|可以|能不能|可不可以)报(销)?(不|吗|么|嘛|没)?$")
+                           r"(能|可以|能不能|可不可以)报(销)?(不|吗|么|嘛|没)?$|报(销)?(多少|好多|几多|几成)|报销(比例|标准)")
 #: How to claim money back («生孩子的费用咋报», «医药费怎么报销», «报销咋弄»): costs one had, not a fee — 报名, 报到,
 #: 报考 … are no claim.
 _CLAIMED_HOW = re.compile(rf"{_HOW_WHERE}(报销|报账|报(?![名到考警案价关]))|(报销|报账)(手续)?(要|该|得)?(怎么|咋个?|如何|啷个)")
@@ -1074,7 +1079,8 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     strong = _strong(parse)
     # «我是职工医保» says who the person is: it brings up no other matter; a detail given instead of picking an
     # option («从外地转回来») is about the options: it brings up only a matter by its words
-    by = "self" if _DESCRIBES_SELF.match(text) else "words" if answering else "meaning"
+    by = "self" if _DESCRIBES_SELF.match(text) or _RESIDENCE_TOLD.match(text) else "words" if answering \
+        else "meaning"
     named = [m for m in (kb.get(c) for c in strong if c not in members) if m is None or _calls(text, m, by)]
     # «要考试不» after 网约车驾驶员证: the search finds 招生考试 by one word, «从外省转过来» after 养老保险转移 finds
     # 医保转移 by meaning; ours fits either with the question (a question may be a little longer: «本科学历可以不»)
@@ -1253,7 +1259,7 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     # (kept: a short detail, or a statement found elsewhere by meaning alone, that ours fits better with the question)
     detail = keep or _a_detail(text, current) or _only_a_guess(parse, current) or by == "self"
     if other is not None and other.code != current.code and detail \
-            and (fit >= score or by == "self" or _names_ours(text, parse, current, other)
+            and (keep or fit >= score or by == "self" or _names_ours(text, parse, current, other)
                  or _bigrams(text) & _named_words(other) <= _named_words(current) & _named_words(other) != set()):
         # «我是退伍军人» after 退役军人优待证: the search of the detail alone found 退役报到, but ours fits the earlier
         # question with the detail better (not so «我要抵押贷款» after 不动产登记资料查询: 不动产抵押登记); or the
@@ -1302,9 +1308,12 @@ def _kin_found_together(parse: dict[str, Any], text: str, state: DialogueState, 
     住房公积金提取（离职） asks about 失业保险金申领."""
     if any(c not in members for c in _strong(parse)):
         return None
-    hit = _one_matter(nlu.parse(f"{state.topic_text} {text}"))
+    both = f"{state.topic_text} {text}"
+    hit = _one_matter(nlu.parse(both))
     if hit is None or hit.get("code") == current.code or hit.get("code") not in members:
         return None
+    if _kinds(members[hit["code"]]) - {"new"} - _kinds(current) - _cues().of_query(both):
+        return None  # a kind of request nobody said: «要交税不» after «我要过户给女儿» (转移登记) is no 继承
     return members[hit["code"]]
 
 
@@ -1374,17 +1383,27 @@ def _fits_better(parse: dict[str, Any], text: str, current: Any, members: dict[s
                  kb: Any, nlu: Any) -> bool:
     """Whether the search's best match for the message is a matter outside ``members`` that it does not call by a
     whole name, and the current matter fits the earlier question with the message at least as well as that one
-    fits the message alone."""
+    fits the message alone, or — a statement found by meaning alone, by no word of the other's names — is the one
+    matter the two read together name clearly («在厂里把手弄伤了» → 工伤认定申请, then «老板不认», alone 劳动保障监察投诉
+    举报: together, 工伤认定申请)."""
     other, score = _top(parse, kb)
     if other is None or other.code in members or called_by_name(text, other):
         return False
+    together: Any = False  # (not read yet)
     if _bigrams(text) & (_named_words(other) - _named_words(current)):
         # a word of the other's name, not ours, that the two messages read together name it by clearly («打印一份»
         # after «我要查社保缴费记录»: 个人参保证明查询打印, not 参保人员参保信息查询)
         together = _one_together(nlu, state.topic_text, text, kb)
         if together is not None and str(together.get("code")) == other.code:
             return False
-    return _fit(nlu, f"{state.topic_text} {text}", current) >= score
+    if _fit(nlu, f"{state.topic_text} {text}", current) >= score:
+        return True
+    if QUESTION.search(text) or _bigrams(text) & _named_words(other):
+        # (a question, or a word of its names said: «消防要办啥» after «我准备开个火锅店» asks about 消防安全检查,
+        # «有没有人帮忙填表» after 老年证 about 帮办代办)
+        return False
+    together = _one_together(nlu, state.topic_text, text, kb) if together is False else together
+    return together is not None and str(together.get("code")) == current.code
 
 
 def _best_member(nlu: Any, both_text: str, text: str, members: dict[str, Any]) -> tuple[Any, float]:
@@ -2160,6 +2179,8 @@ _MAY_APPLY = re.compile(r"(能|可以|可不可以|能不能|可否)(申请|申�
                         r"影响(不|吗|么|嘛|没|没有)?[？?]?$|有没有影响|会不会影响|"
                         # whether it can be done at all, asked alone («可以不», «能行吗»; «可以» alone is a yes)
                         r"^(那|这样|这样子)?((可以|能|行|能行|成)(办)?(不|吗|么|嘛)|可不可以|能不能|行不行)[？?。]*$")
+#: Whether one may still pay in («还能交不», «可以续缴吗»): after a matter paid into, whether the person may join it.
+_MAY_PAY = re.compile(r"(能|可以|可不可以|能不能|可否)(交|缴|参保|续交|续缴|补交|补缴)(吗|不|么|嘛|没|得了)?[？?]?$")
 #: Whether it is possible, said after who the person is («我是外地户口可以不», «我是退休的能办吗»).
 _SELF_MAY = re.compile(r"(可以|能|行|能办|可以办|能申请)(不|吗|么|嘛|没)[？?]?$")
 
@@ -2242,13 +2263,16 @@ def _procedure_asked(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: 
 
 
 def _may_apply_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> bool:
-    """Whether a message asks whether the person may apply for the conversation's matter: it asks so, names no
+    """Whether a message asks whether the person may apply for the conversation's matter (or pay into it, when it is
+    one paid into: «还能交不» after 城乡居民基本养老保险参保登记): it asks so, names no
     other matter by a word the current one is not called by (the search's best match; a kind of request counts for
     neither), and is no «那X呢»."""
     current = kb.get(state.matter_code) if state.matter_code else None
     text = str(parse.get("text") or "")
     self_may = bool(_DESCRIBES_SELF.match(text) and _SELF_MAY.search(text))
-    if current is None or state.form or not (_MAY_APPLY.search(text) or self_may) or _WHAT_ABOUT.match(text):
+    may_pay = bool(current is not None and _MAY_PAY.search(text) and _PAID_INTO.search(current.name))
+    if current is None or state.form or not (_MAY_APPLY.search(text) or self_may or may_pay) \
+            or _WHAT_ABOUT.match(text):
         return False
     if _RECEIVES.search(text) and not _PAYS.search(current.name):
         return False  # («能领不» after 失业登记, which pays nothing, asks what one receives: 失业保险金申领)

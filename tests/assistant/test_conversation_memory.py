@@ -1874,3 +1874,36 @@ def test_a_statement_that_moves_the_earlier_question_to_another_matter_takes_it(
     assert chat("我在外地交了几年社保")["matter"]["name"] == "达到法定退休年龄缴费不满15年社保权益申请"
     last = chat("现在回成都了")  # (the same card: read together the two find the transfer clearly)
     assert last["matter"]["name"] == "企业职工基本养老保险关系转移接续申请", last
+
+
+def test_where_someone_s_household_registration_is_told_after_a_matter_is_a_detail_of_it(chat):
+    chat("我想给我妈办个老年证")
+    last = chat("她户口不在成都")  # (the 户口 matters to choose from: 出生登记, 户口迁移审批, 投靠落户)
+    assert "申领《四川省老年人优待证》" in _texts(last) and not any("户口" in b for b in _buttons(last)), last
+
+
+def test_how_much_is_paid_back_is_no_fee_question(chat):
+    chat("我在医院生孩子花了好多钱")
+    last = chat("能报多少")  # (the fee: «不收费»)
+    assert last["intent"] != "ask_fee" and "不收费" not in _texts(last), last
+    assert last["matter"]["name"] == "生育医疗费支付", last
+
+
+def test_a_short_statement_the_two_messages_read_together_keep_on_the_matter_is_a_detail_of_it(chat):
+    assert chat("在厂里把手弄伤了")["matter"]["name"] == "工伤认定申请"
+    last = chat("老板不认")  # (alone: 劳动保障监察投诉举报)
+    assert last["matter"]["name"] == "工伤认定申请" and "劳动保障监察" not in _texts(last), last
+
+
+def test_whether_one_may_still_pay_in_after_a_matter_paid_into_asks_about_joining_it(chat):
+    chat("我想给我爸交城乡居民养老保险")
+    chat("他60多了")
+    last = chat("还能交不")  # (not understood)
+    assert last["matter"]["name"] == "城乡居民基本养老保险参保登记" and "没太明白" not in _texts(last), last
+
+
+def test_a_relative_matter_of_a_kind_nobody_said_is_not_what_the_two_messages_read_together_name(chat):
+    chat("不动产证")
+    assert chat("我要过户给女儿")["matter"]["name"] == "不动产转移登记"
+    last = chat("要交税不")  # (不动产转移登记（继承、受遗赠）: nothing said of an inheritance)
+    assert last["matter"]["name"] == "不动产转移登记", last
