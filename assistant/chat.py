@@ -125,6 +125,10 @@ class NormalizedText:
 #: A code citizens type as an answer (licence number JY15101060012345, booking number, plate 川A…): letters and
 #: digits with at least 4 digits and no English word — not "non-Chinese" text.
 _IDENTIFIER = re.compile(r"^(?=(?:.*\d){4})(?!.*[A-Za-z]{5})[A-Za-z0-9\s\-_/.#]{4,40}$")
+#: The few words of English Chinese chat uses as its own («OK», «hi», «thx», «拜拜» as «bye»): a greeting, a yes, a
+#: thanks or a goodbye the NLU reads, not a question in another language.
+_CHAT_WORDS = re.compile(r"^\s*(ok|okay|okk+|hi|hello|hey|thx|thanks|thank you|bye|byebye|bye bye|yes|no)[\s!！.。~～]*$",
+                         re.I)
 
 
 def normalize_input(raw: str, max_chars: int = MAX_CHARS) -> NormalizedText:
@@ -153,7 +157,7 @@ def normalize_input(raw: str, max_chars: int = MAX_CHARS) -> NormalizedText:
     if not has_word:
         return NormalizedText(text, "no_content", notices, n)
     if (not has_cjk and any(c.isascii() and c.isalpha() for c in text) and not _IDENTIFIER.match(text)
-            and not find_booking_numbers(text)):
+            and not find_booking_numbers(text) and not _CHAT_WORDS.match(text)):
         return NormalizedText(text, "non_chinese", notices, n)
     return NormalizedText(text, "ok", notices, n)
 

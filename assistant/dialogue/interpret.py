@@ -209,6 +209,9 @@ _AT_A_PLACE = re.compile(rf"(在|去|到)[^，,。？?]{{1,8}}(办|弄|补|换|�
 _BOOKING_INTENTS = {"booking_status", "change_booking", "cancel_booking"}
 #: Words that speak of a booking itself.
 _BOOKED = re.compile(r"预约|约的|约好|上门|[Ss][Mm]-")
+#: A booking the person made already («我约的上门办», «约好的上门啥时候来», «已经预约了»).
+_OWN_BOOKING = re.compile(r"(我|我们|我家|[给帮]我[^，,。]{0,3})(约|预约)(的|好的|了的|过的)|(约|预约)好(的|了)|"
+                          r"已经(约|预约)")
 #: Words that back out of what was being done, in a short message («算了», «不办了»): a form ends, options are dropped …
 BACK_OUT_WORDS = "取消|算了|算球|不办了|不约了|不预约了|不登记了|退出|不弄了|不整了|不搞了"
 #: … and the whole messages that do (with the ones that only mean «no more» said alone): «算了不办了».
@@ -267,6 +270,11 @@ _DONE = re.compile(r"办好了|办下来了|拿到了|办完了|已经办了|注
 #: The clauses of a message.
 _CLAUSES = re.compile(r"[，,。；;！!？?、\s]+")
 #: Money held in a card or an account («旧卡里的钱咋办», «账户余额»): no charge.
+#: Whether one must go to another office too («税务也要去吗», «还要去税务局不»): a step of the matter, no fee (税 is
+#: the office's name here, not money).
+_GOES_TO_OFFICE = re.compile(r"(去|跑|到)(一趟|一下)?(税务|银行|派出所|公安|社区|街道|社保|医保|民政|法院)|"
+                             r"(税务|银行|派出所|社区|街道|社保局|医保局|民政)(局|所|部门|那边|那里|那儿)?"
+                             r"(也|还)?(要|得|需要)?(去|跑)")
 _HELD_MONEY = re.compile(r"(卡|账户|账上|账)(里|里面|里头)?的?(钱|余额|资金)|余额")
 #: The capital a firm is registered with or starts on: no charge for registering it («要多少注册资金»).
 _CAPITAL = re.compile(r"注册资金|注册资本|资本金|启动资金|本钱")
@@ -287,9 +295,11 @@ _CONSEQUENCE = re.compile(r"罚|处罚|影响|后果|征信|信用|黑名单|异
 #: What is written on a certificate changed («营业执照上的法人要换», «户口本上的名字要改»): a 变更, not a new card.
 _CONTENT_CHANGES = re.compile(r"(?P<doc>[\u4e00-\u9fff]{1,4}(证|照|本|簿|卡))(上|上面)的?[\u4e00-\u9fff]{1,6}?"
                               r"(要|想|需要|得)?(换|改|变|更改|变更|加|减)")
-#: Someone of the family going to an institution («孩子要上幼儿园», «我家娃要读小学»).
+#: Someone of the family going to an institution («孩子要上幼儿园», «我家娃要读小学»), or the person learning there.
 _SOMEONE_ATTENDS = re.compile(r"(孩子|娃|儿子|女儿|小孩|宝宝|老人|[我俺](爸|妈))[^，,。？?]{0,4}([，,][^，,。？?]{0,3})?"
-                              r"(上|读|进|去|入)")  # (also «孩子3岁了，能上幼儿园不»)
+                              r"(上|读|进|去|入)|"  # (also «孩子3岁了，能上幼儿园不»)
+                              # (or the person learns: «失业了想学个技能», «想参加个培训»)
+                              r"(学|参加|报)(个|点|一门|一下)?(技能|手艺|技术|培训)")
 #: Founding an institution said («想开个幼儿园», «举办一所学校»).
 _FOUNDS = re.compile(r"开|办个|办一个|办一所|设立|筹设|筹建|举办|创办|成立|申办")
 #: Matters of founding an institution (their names say so).
@@ -524,10 +534,16 @@ def says_words_of(text: str, other: Any, current: Any) -> bool:
     return bool(_bigrams(_IN_ADVANCE.sub(" ", text)) & (_named_words(other) - _named_words(current)))
 
 
+#: The city and district every matter here is of: a name says no subject by them («想转到成都来读» names no 机动车转入,
+#: called «外地车转入成都»).
+_HOME_PLACES = frozenset({"成都", "四川", "金牛"})
+
+
 def _says_subject_of(text: str, other: Any, current: Any) -> bool:
     """Whether ``text`` says a word of ``other``'s names that ``current``'s do not have and that is no word of a
-    kind of request: what it is about, not what is asked of it («驾照» of 机动车驾驶证期满换证, not «出生» of 刚出生)."""
-    return bool(_bigrams(text) & (_named_words(other) - _named_words(current)) - _kind_words())
+    kind of request nor the city's name: what it is about, not what is asked of it nor where («驾照» of 机动车驾驶证
+    期满换证, not «出生» of 刚出生)."""
+    return bool(_bigrams(text) & (_named_words(other) - _named_words(current)) - _kind_words() - _HOME_PLACES)
 
 
 #: The kinds of request done to what one already has (a reissue, a renewal, a change, a cancellation): a question
@@ -666,9 +682,10 @@ def _names_other(parse: dict[str, Any], codes: set[str], kb: Any = None, by: str
     # a word ours are called by too says ours, unless a question finds the other — of no family of ours — strongly
     # and none of ours even as a look-alike («孤儿补助咋领» after 事实无人抚养儿童…, whose alias 事实孤儿补贴 says 孤儿:
     # 孤儿救助…, 1.41 to −0.54; a sibling, as 中国内地公民婚姻登记 for «结婚登记要带啥» after 涉外 options, is ours; a
-    # statement is a detail: «贷款要用» after 开具个人所得税纳税记录 says what the record is for, it asks for no loan)
+    # statement is a detail: «贷款要用» after 开具个人所得税纳税记录 says what the record is for, it asks for no loan;
+    # and only by a word of a subject: «要预约不» after 不动产转移登记（继承） finds 结婚登记预约 by 预约 alone)
     apart = bool(QUESTION.search(text)) and float(outside[0].get("score") or 0) >= STRONG_SCORE \
-        and inside < LOOK_ALIKE_SCORE and \
+        and inside < LOOK_ALIKE_SCORE and bool(_bigrams(text) & _named_words(other) - _kind_words()) and \
         not any(other.code in {x.code for x in family(kb, m)} for m in (kb.get(c) for c in codes) if m is not None)
     return _calls(text, other, by) and (apart or not _says_ours(text, other, codes, kb))
 
@@ -703,7 +720,8 @@ def _no_fee_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> str |
     after a matter that pays — «一个月多少» after 护理补贴 — unless a cost is said as one); a topic with no cost asked
     («丧葬费»: 费); the income one may have («收入多少才能办»: who qualifies); money spent, told («我住院花了好多钱»);
     a fee word only inside the name said («住院费用报销»); the capital a firm is registered with («要多少注册资金»);
-    money held in a card or an account («旧卡里的钱咋办»); whether there is a benefit («有没有残疾人补贴»); something
+    money held in a card or an account («旧卡里的钱咋办»); whether one must go to another office too («税务也要去
+    吗»); whether there is a benefit («有没有残疾人补贴»); something
     wanted said to be free, asking nothing («我想找个免费的律师»)."""
     text = str(parse.get("text") or "")
     if _money_received(text) or _PAYS.search(state.matter_name or "") and _HOW_MUCH.search(text) \
@@ -719,6 +737,8 @@ def _no_fee_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> str |
         return "capital_not_fee"
     if _HELD_MONEY.search(text):
         return "held_not_fee"
+    if _GOES_TO_OFFICE.search(text) and not FEE_WORDS.search(text) and not _COSTS.search(text):
+        return "office_not_fee"
     if _SPENT.search(text) and not _COSTS.search(_SPENT.sub("", text)):
         return "spent_not_fee"
     if FEE_WORDS.search(text) and not FEE_WORDS.search(_without_names(text, _top(parse, kb)[0])):
@@ -1338,7 +1358,9 @@ def _kind_kept_elsewhere(parse: dict[str, Any], text: str, state: DialogueState,
     个体工商户变更登记（备案） asks for 公司变更登记 (alone it finds 公司设立登记). The member of that matter's family of
     the current one's kind that the earlier question and the statement fit best, else ``None`` — and, when
     ``found_too``, the matter found itself when it is of that kind (公司设立登记 after 个体工商户设立登记)."""
-    kept = _kinds(current)
+    # (the kind its name says, or one the conversation said: not one only its aliases say — «我是外地人» found
+    # 居民身份证跨省异地办理, called «外省身份证在成都补办»; «想在成都交社保» then is no 社会保障卡挂失)
+    kept = _cues().of_name(current.name) | _cues().of_query(state.topic_text or "") & _kinds(current)
     other = _found_clearly(parse, kb)
     ours = family(kb, current)
     if not kept or other is None or other.code in {x.code for x in ours} \
@@ -2203,8 +2225,11 @@ def _unsure_follow_up(parse: dict[str, Any], state: DialogueState, kb: Any, stro
         # (a match strong by score alone, by words of its aliases our own texts use too, is no other matter asked:
         # «在哪报名» after «我儿子要考驾照» finds 入学办理 strongly by 报名 of 小学入学报名; «光荣证在哪办» after
         # 独生子女父母奖励申领 says 光荣证 of 独生子女父母光荣证办理's very name)
+        # (one the card offers as what may be needed too is asked for: «孩子上户口要带啥» after 生育登记, whose own
+        # texts speak of 上户口, asks about 出生登记（新生儿入户）)
         if other is None or not short_detail or called_by_name(text, other, 3) \
-                or not _bigrams(text) & _named_words(other) <= ours() or _bigrams(text) & _bigrams(other.name):
+                or not _bigrams(text) & _named_words(other) <= ours() or _bigrams(text) & _bigrams(other.name) \
+                or other.code in (getattr(current, "related", None) or []):
             return False
     hits = [m for m in _first_matches(parse, kb) if m is not None]
     if not QUESTION.search(text):
@@ -2557,10 +2582,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if no_fee is not None:
         parse = _as_intent(parse, "ask_matter", no_fee)
         intent = "ask_matter"
-        if state.matter_code and not state.form and (not parse.get("matters") or no_fee == "capital_not_fee"
-                                                        and not _cues().of_query(text)):
+        if state.matter_code and not state.form and (not parse.get("matters") or no_fee == "office_not_fee"
+                                                        or no_fee == "capital_not_fee" and not _cues().of_query(text)):
             # («多少钱» after 养老保险定期待遇领取资格认证, of a matter that names 待遇: its card — what it pays, what it
-            # costs — never «没太明白»; «要多少注册资金» after 公司设立登记 is about setting it up, not 变更 of capital)
+            # costs — never «没太明白»; «要多少注册资金» after 公司设立登记 is about setting it up, not 变更 of capital;
+            # «税务也要去吗» after 个体工商户注销登记 asks a step of it, not the 税务 matters of setting one up)
             return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", no_fee)
     if intent in {"ask_time", "ask_hall"} and _PAYS.search(state.matter_name or "") and _RECEIVED_HOW_LONG.search(text):
         # «能领多久» after 失业保险金申领: for how long it is paid (its card), not how long it takes to process
@@ -2744,6 +2770,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         out = dict(_as_intent(parse, "ask_hall", "firm_proxy"), out_of_scope=False, ambiguous=False)
         out["entities"] = [{"entity": "hall_topic", "value": HallTopic.PROXY.value}]
         return out
+    if intent == "book_home_visit" and not state.form and _OWN_BOOKING.search(text):
+        # «我约的上门办»: the visit booked already, asked about (its number asked for), not a new one booked
+        intent = "booking_status"
+        parse = _as_intent(parse, intent, "own_booking")
     if intent in _BOOKING_INTENTS and not state.last_booking and not find_booking_numbers(text) \
             and (state.matter_code and QUESTION.search(text) or _NEEDS_APPOINTMENT.search(text)
                  or intent == "booking_status" and _HOW_TO_BOOK.search(text)

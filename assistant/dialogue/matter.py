@@ -527,7 +527,10 @@ async def matter_detail(ctx: StepContext) -> None:
         _clarify(ctx, options, intent)  # «要去哪里办» after options, none picked: the same options, for this question
         return
     if m is None and len(ranked) >= 2 and _score(ctx, ranked[0].code) >= MATTER_SCORE:
-        m = _said_whole(ctx, ranked)  # «上门要收费不»: 上门办服务预约, the one of them it says the words of
+        # «上门要收费不»: 上门办服务预约, the one of them it says the words of — of those near the first only: «大学生
+        # 医保在哪交» finds 城乡居民参保登记 far ahead of 在校大学生创业担保贷款贴息申请, whose name says 大学生
+        near = [r for r in ranked if _score(ctx, ranked[0].code) - _score(ctx, r.code) < MEANING_APART]
+        m = _said_whole(ctx, near) if len(near) >= 2 else None
         if m is None and not ambiguous and QUESTION.search(ctx.tracker.text or "") \
                 and _score(ctx, ranked[0].code) - _score(ctx, ranked[1].code) >= MEANING_APART:
             # «公司地址变了在哪办»: 公司变更登记, far ahead of the rest (a statement, «住院的费用好多哦», asks nothing)

@@ -111,6 +111,8 @@ _ONLY_KIN = re.compile(rf"^(我|我的|我家|俺|家里)?的?(老)?[{KIN}]{{1,3
 _NOT_KNOWN = re.compile(r"不知道|不晓得|不清楚|记不得|记不住|忘了|没有|没得|莫得")
 #: A name told («她叫李兰», «名字是…»).
 _NAME_TOLD = re.compile(r"叫|姓名|名字")
+#: A request or a wish said first («帮我预约上门办», «想改个时间», «我要约»): no one's name.
+_WISH = re.compile(r"^(我|我们)?(想|要|帮我|给我|替我|约|预约|我约)")
 
 
 # --- licence registration -------------------------------------------------------------------------------------
@@ -223,8 +225,10 @@ def _field_asked(req: str, text: str) -> str | None:
 
 
 def _checked_person(ctx: StepContext, value: str) -> str:
-    """The person a visit is for: a name (not a number, not only who they are to the speaker)."""
-    if len(value) < 2 or len(value) > 120 or re.fullmatch(r"[\d\s+\-]+", value) or _ONLY_KIN.match(value):
+    """The person a visit is for: a name (not a number, not only who they are to the speaker, not a short request
+    or wish: «帮我预约上门办», «想改个时间»)."""
+    if len(value) < 2 or len(value) > 120 or re.fullmatch(r"[\d\s+\-]+", value) or _ONLY_KIN.match(value) \
+            or _WISH.match(value) and len(value) <= 10 and not _NAME_TOLD.search(value):
         raise InvalidValue(say("preservice.visit.person_needed"))
     return value
 

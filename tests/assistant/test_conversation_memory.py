@@ -1907,3 +1907,46 @@ def test_a_relative_matter_of_a_kind_nobody_said_is_not_what_the_two_messages_re
     assert chat("我要过户给女儿")["matter"]["name"] == "不动产转移登记"
     last = chat("要交税不")  # (不动产转移登记（继承、受遗赠）: nothing said of an inheritance)
     assert last["matter"]["name"] == "不动产转移登记", last
+
+
+@pytest.mark.parametrize("question", ["税务也要去吗", "还要去税务局吗"])
+def test_whether_one_must_go_to_another_office_too_is_no_fee_question(chat, question):
+    chat("我的个体户不想做了")
+    last = chat(question)  # (the fee: «不收费»)
+    assert last["intent"] != "ask_fee" and "不收费" not in _texts(last), last
+    assert last["matter"]["name"] == "个体工商户注销登记", last
+
+
+def test_the_city_s_name_in_a_detail_names_no_matter_called_by_it(chat):
+    chat("我孙子在老家读书")  # (随迁子女入学)
+    last = chat("想转到成都来读")  # (机动车转移登记（过户、转入）, called «外地车转入成都»)
+    assert "机动车" not in _texts(last) and "机动车" not in last["matter"]["name"], last
+
+
+def test_a_kind_of_request_alone_after_a_matter_names_no_strong_match_elsewhere(chat):
+    chat("我要办个公证")
+    assert chat("继承房子的")["matter"]["name"] == "不动产转移登记（继承、受遗赠）"
+    last = chat("要预约不")  # (结婚登记预约, found strongly by 预约)
+    assert "婚" not in last["matter"]["name"], last
+
+
+def test_learning_a_skill_is_no_founding_of_a_training_school(chat):
+    last = chat("失业了想学个技能")  # (民办职业培训学校设立审批)
+    assert "设立" not in last["matter"]["name"] and "培训" in last["matter"]["name"], last
+
+
+def test_the_kind_kept_for_another_subject_is_one_the_name_or_the_conversation_says(chat):
+    chat("我是外地人")  # (居民身份证跨省异地办理, called «外省身份证在成都补办»)
+    last = chat("想在成都交社保")  # (社会保障卡挂失: the reissue kind of its aliases, kept)
+    assert "挂失" not in last["matter"]["name"], last
+
+
+def test_a_matter_the_card_offers_named_strongly_in_a_short_question_is_asked_about(chat):
+    assert chat("我老婆生娃了")["matter"]["name"] == "生育登记"
+    last = chat("孩子上户口要带啥")  # (生育登记's materials: its own texts speak of 上户口)
+    assert (last["intent"], last["matter"]["name"]) == ("ask_materials", "出生登记（新生儿入户）"), last
+
+
+def test_a_detail_asked_of_a_matter_found_far_ahead_is_not_given_for_one_named_by_a_word_far_below(chat):
+    last = chat("大学生医保在哪交")  # (在校大学生创业担保贷款贴息申请's places: its name says 大学生)
+    assert "城乡居民参保登记" in _texts(last) and "创业担保" not in _texts(last), last

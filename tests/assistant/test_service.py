@@ -23,6 +23,7 @@ from assistant.dialogue.understand import complete_parse
     ("😀", "no_content", "😀"),
     ("👍👍！！", "no_content", "👍👍!!"),
     ("hello, how to get a licence?", "non_chinese", "hello, how to get a licence?"),
+    ("OK", "ok", "OK"), ("hi~", "ok", "hi~"), ("thx!", "ok", "thx!"), ("ok google", "non_chinese", "ok google"),
     ("12345", "ok", "12345"),
     ('/ask_materials{"matter": "511A0074300005"}', "payload", '/ask_materials{"matter": "511A0074300005"}'),
     ("/request_human", "payload", "/request_human"),

@@ -289,7 +289,7 @@ def test_committed_kb_validate_includes_halls():
     ("可以代办不", T.PROXY), ("有没有人帮忙填表", T.PROXY), ("我不会填表", T.PROXY),
     ("我妈来不了，我替她办行不行", T.PROXY), ("有没得帮办", T.PROXY), ("可以上门办不", T.PROXY),
     ("家里人可以帮我去办不", T.PROXY), ("我老汉走不动了，能不能上门", T.PROXY), ("帮我把表填了嘛", T.PROXY),
-    ("有没有志愿者帮忙", T.PROXY),
+    ("有没有志愿者帮忙", T.PROXY), ("街道有专人帮忙不", T.PROXY), ("有没有专门的人指导", T.PROXY),
     # 24-hour self-service
     ("24小时自助区在哪", T.SELF_SERVICE), ("有没有自助打印的机器", T.SELF_SERVICE),
     ("半夜能去打证明不", T.SELF_SERVICE), ("二十四小时开不", T.SELF_SERVICE),

@@ -464,3 +464,19 @@ def test_a_licences_number_put_right_later_replaces_it_and_the_reminders_charge_
     live.chat(sid, _future(200))
     r = live.chat(sid, "就在这个对话里")
     assert "已登记" in all_text(r) and "510106107799" in all_text(r), all_text(r)
+
+
+def test_a_request_said_where_the_name_was_asked_is_no_name(live):
+    sid = "ps-it-wish-1"
+    live.chat(sid, "我爸瘫痪在床，想办高龄津贴，能上门不")
+    for text in ("帮我预约上门办", "想改个时间"):  # (kept as his name; the phone asked next)
+        r = live.chat(sid, text)
+        assert "姓名" in all_text(r) and "电话" not in all_text(r), (text, all_text(r))
+    r = live.chat(sid, "王德福，86岁，瘫痪在床")
+    assert "电话" in all_text(r)
+
+
+def test_a_visit_booked_already_is_asked_about_not_booked_again(live):
+    sid = "ps-it-own-1"
+    r = live.chat(sid, "我约的上门办")  # (a new booking: «请问为谁办理»)
+    assert r["intent"] == "booking_status" and "预约号" in all_text(r) and "为谁办理" not in all_text(r), r
