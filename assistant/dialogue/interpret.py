@@ -1411,7 +1411,6 @@ def _fits_better(parse: dict[str, Any], text: str, current: Any, members: dict[s
     other, score = _top(parse, kb)
     if other is None or other.code in members or called_by_name(text, other):
         return False
-    together: Any = False  # (not read yet)
     if _bigrams(text) & (_named_words(other) - _named_words(current)):
         # a word of the other's name, not ours, that the two messages read together name it by clearly («打印一份»
         # after «我要查社保缴费记录»: 个人参保证明查询打印, not 参保人员参保信息查询)
@@ -1424,7 +1423,7 @@ def _fits_better(parse: dict[str, Any], text: str, current: Any, members: dict[s
         # (a question, or a word of its names said: «消防要办啥» after «我准备开个火锅店» asks about 消防安全检查,
         # «有没有人帮忙填表» after 老年证 about 帮办代办)
         return False
-    together = _one_together(nlu, state.topic_text, text, kb) if together is False else together
+    together = _one_together(nlu, state.topic_text, text, kb)
     return together is not None and str(together.get("code")) == current.code
 
 

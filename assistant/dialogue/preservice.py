@@ -112,7 +112,7 @@ _NOT_KNOWN = re.compile(r"不知道|不晓得|不清楚|记不得|记不住|忘�
 #: A name told («她叫李兰», «名字是…»).
 _NAME_TOLD = re.compile(r"叫|姓名|名字")
 #: A request or a wish said first («帮我预约上门办», «想改个时间», «我要约»): no one's name.
-_WISH = re.compile(r"^(我|我们)?(想|要|帮我|给我|替我|约|预约|我约)")
+_WISH = re.compile(r"^(我|我们)?(想|要|帮我|给我|替我|约|预约)")
 
 
 # --- licence registration -------------------------------------------------------------------------------------
