@@ -1068,6 +1068,7 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         current = kb.get(state.candidates[0])
     if current is None or nlu is None or not state.topic_text or _points(text):
         return None  # («二», «最后那个» with no options offered says nothing of the situation)
+    both = _reader(nlu, state.topic_text, text)  # (the two read together: parsed once, when first needed)
     if not answering and _PURPOSE.search(text) and not QUESTION.search(text):
         return current  # what it is for: «开餐馆用的» after 健康证 is no 食品经营许可 asked for
     if not answering and _PAYS_IN.search(text) and not _PAID_INTO.search(current.name) \
@@ -1091,7 +1092,7 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         # «养老保险»: 企业职工基本养老保险正常退休申请, of no option's family; «我是灵活就业的» after them: 灵活就业人员企业
         # 职工基本养老保险参保登记, which the detail alone does not find: it finds 就业登记)
         question = _bigrams(strip_frame(state.topic_text))
-        hit = _one_together(nlu, state.topic_text, text, kb) if question else None
+        hit = _one_together(nlu, state.topic_text, text, kb, both()) if question else None
         for clear in (found, kb.get(str(hit.get("code"))) if hit is not None else None):
             if clear is not None and question <= _named_words(clear):
                 members.setdefault(clear.code, clear)
@@ -1115,14 +1116,14 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
             and _bigrams(text) & (_named_words(guess) - _named_words(current)):
         return None  # «卖烟要另外办吗» after 个体工商户设立登记 asks about another matter, the one it names: 烟草证
     keep = not answering and (size <= _SHORT_QUESTION or size <= _SHORT_QUESTION + 2 and bool(QUESTION.search(text))
-                              or by_meaning) and _fits_better(parse, text, current, members, state, kb, nlu) \
+                              or by_meaning) and _fits_better(parse, text, current, members, state, kb, nlu, both) \
         and not _about_another(text, guess, members) and not _names_word_kin(parse, text, current, kb)
     # a kind of request no member is of, said after the matter, is asked of what the earlier question named: the
     # matter of that kind the two read together find clearly («医保卡 → 丢了»: 社会保障卡补领, for 医保电子凭证申领
     # is never lost)
     kinds_said = _cues().of_query(text)
     if kinds_said and not answering and not any(kinds_said & _kinds(m) for m in members.values()):
-        hit = _one_together(nlu, state.topic_text, text, kb)
+        hit = _one_together(nlu, state.topic_text, text, kb, both())
         other = kb.get(str(hit.get("code"))) if hit is not None else None
         if other is not None and other.code not in members and kinds_said & _kinds(other):
             return other
@@ -1136,12 +1137,12 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         if elsewhere is not None:
             return elsewhere  # («是公司» after 个体工商户变更登记: 公司变更登记, not 公司设立登记)
         # (who the person is qualifies the matter, it moves nothing: «我爸住院了 → 他是城乡居民医保»)
-        moved = None if _DESCRIBES_SELF.match(text) else _moved_together(nlu, state.topic_text, text, kb, current)
+        moved = None if _DESCRIBES_SELF.match(text) else _moved_together(both(), kb, current)
         if moved is not None:
             return moved
     if not keep and (_names_other(parse, set(members), kb, by)
                      or any(m is None or not _says_ours(text, m, set(members), kb) for m in named)):
-        together = None if answering else _kin_found_together(parse, text, state, kb, nlu, current, members)
+        together = None if answering else _kin_found_together(parse, text, state, kb, both, current, members)
         if together is not None:
             return together  # («住院花的钱咋报» after «工伤»: 工伤医疗（康复）费用申报, not 住院费用报销)
         if not (answering and not _about_another(text, guess, members)
@@ -1320,19 +1321,18 @@ def _options_fit_together(parse: dict[str, Any], text: str, state: DialogueState
     return not any(m is not None and called_by_name(text, m, 3) for m in others)
 
 
-def _kin_found_together(parse: dict[str, Any], text: str, state: DialogueState, kb: Any, nlu: Any, current: Any,
-                        members: dict[str, Any]) -> Any:
+def _kin_found_together(parse: dict[str, Any], text: str, state: DialogueState, kb: Any,
+                        both: Callable[[], dict[str, Any]], current: Any, members: dict[str, Any]) -> Any:
     """The other one of ``members`` (the current matter's kin) that the earlier question read with this message
     names clearly, when the message finds no matter outside them strongly, else ``None``: «住院花的钱咋报» after
     «工伤» asks about 工伤医疗（康复）费用申报, though alone it finds 住院费用报销 (not strongly); «失业金怎么领» after
-    住房公积金提取（离职） asks about 失业保险金申领."""
+    住房公积金提取（离职） asks about 失业保险金申领. ``both``: the parse of the two read together (:func:`_reader`)."""
     if any(c not in members for c in _strong(parse)):
         return None
-    both = f"{state.topic_text} {text}"
-    hit = _one_matter(nlu.parse(both))
+    hit = _one_matter(both())
     if hit is None or hit.get("code") == current.code or hit.get("code") not in members:
         return None
-    if _kinds(members[hit["code"]]) - {"new"} - _kinds(current) - _cues().of_query(both):
+    if _kinds(members[hit["code"]]) - {"new"} - _kinds(current) - _cues().of_query(f"{state.topic_text} {text}"):
         return None  # a kind of request nobody said: «要交税不» after «我要过户给女儿» (转移登记) is no 继承
     return members[hit["code"]]
 
@@ -1402,19 +1402,20 @@ def _sibling_by_its_words(nlu: Any, text: str, topic_text: str, current: Any, me
 
 
 def _fits_better(parse: dict[str, Any], text: str, current: Any, members: dict[str, Any], state: DialogueState,
-                 kb: Any, nlu: Any) -> bool:
+                 kb: Any, nlu: Any, both: Callable[[], dict[str, Any]] | None = None) -> bool:
     """Whether the search's best match for the message is a matter outside ``members`` that it does not call by a
     whole name, and the current matter fits the earlier question with the message at least as well as that one
     fits the message alone, or — a statement found by meaning alone, by no word of the other's names — is the one
     matter the two read together name clearly («在厂里把手弄伤了» → 工伤认定申请, then «老板不认», alone 劳动保障监察投诉
-    举报: together, 工伤认定申请)."""
+    举报: together, 工伤认定申请). ``both``: the parse of the two read together, when the caller has one (:func:`_reader`)."""
     other, score = _top(parse, kb)
     if other is None or other.code in members or called_by_name(text, other):
         return False
+    both = both or _reader(nlu, state.topic_text, text)
     if _bigrams(text) & (_named_words(other) - _named_words(current)):
         # a word of the other's name, not ours, that the two messages read together name it by clearly («打印一份»
         # after «我要查社保缴费记录»: 个人参保证明查询打印, not 参保人员参保信息查询)
-        together = _one_together(nlu, state.topic_text, text, kb)
+        together = _one_together(nlu, state.topic_text, text, kb, both())
         if together is not None and str(together.get("code")) == other.code:
             return False
     if _fit(nlu, f"{state.topic_text} {text}", current) >= score:
@@ -1423,7 +1424,7 @@ def _fits_better(parse: dict[str, Any], text: str, current: Any, members: dict[s
         # (a question, or a word of its names said: «消防要办啥» after «我准备开个火锅店» asks about 消防安全检查,
         # «有没有人帮忙填表» after 老年证 about 帮办代办)
         return False
-    together = _one_together(nlu, state.topic_text, text, kb)
+    together = _one_together(nlu, state.topic_text, text, kb, both())
     return together is not None and str(together.get("code")) == current.code
 
 
@@ -1439,11 +1440,11 @@ def _best_member(nlu: Any, both_text: str, text: str, members: dict[str, Any]) -
     return members[best], both[best]
 
 
-def _moved_together(nlu: Any, earlier: str, text: str, kb: Any, current: Any) -> Any:
-    """The matter a statement after ``current``, read with the question that brought it up, names clearly (found
-    well, by the NLU's own decision) while ``current`` falls below a look-alike's score: «我在外地交了几年社保» →
-    达到法定退休年龄缴费不满15年社保权益申请, then «现在回成都了» → 企业职工基本养老保险关系转移接续申请; else ``None``."""
-    both = nlu.parse(f"{earlier} {text}")
+def _moved_together(both: dict[str, Any], kb: Any, current: Any) -> Any:
+    """The matter a statement after ``current``, read with the question that brought it up (``both``: the parse of
+    the two together), names clearly (found well, by the NLU's own decision) while ``current`` falls below a
+    look-alike's score: «我在外地交了几年社保» → 达到法定退休年龄缴费不满15年社保权益申请, then «现在回成都了» → 企业职工
+    基本养老保险关系转移接续申请; else ``None``."""
     hit = _one_matter(both)
     if hit is None or float(hit.get("score") or 0) < MATTER_SCORE or hit.get("code") == current.code \
             or any(h.get("code") == current.code and float(h.get("score") or 0) >= LOOK_ALIKE_SCORE
@@ -2045,6 +2046,12 @@ def _one_matter(parse: dict[str, Any]) -> dict[str, Any] | None:
     ``None``."""
     hits = parse.get("matters") or []
     return None if parse.get("out_of_scope") or parse.get("ambiguous") or not hits else hits[0]
+
+
+def _reader(nlu: Any, earlier: str, text: str) -> Callable[[], dict[str, Any]]:
+    """The parse of an earlier message and this one read together, as a call that parses them on first use and
+    gives the same parse after (the steps that read them together share one parse of a turn)."""
+    return lru_cache(maxsize=1)(lambda: nlu.parse(f"{earlier} {text}"))
 
 
 def _one_together(nlu: Any, earlier: str, text: str, kb: Any = None,
