@@ -46,11 +46,12 @@ SOCIAL_WORDS = {
     "chitchat": re.compile(r"你|您|金小二|机器人|笑话|聊|无聊|唱|哈哈|呵呵|嘿嘿|666|厉害|心情|龙门阵|笑死|测试|随便|啊啊|"
                            r"好玩|故事", re.I),
 }
-#: A plan the person states («我要开个小饭馆», «我们准备办个托管班», «我要卖房子»), or a business just opened («我开了个
-#: 小超市»): about what they do, not small talk, nor out of scope.
-PLAN = re.compile(r"^(我|我们|俺|我家|我屋头)?((要|想|准备|打算|计划|想要)(在\S{1,8})?(开|办|搞|做|弄|建|卖|买|租|出租|转让|过户)|"
+#: A plan the person or their firm states («我要开个小饭馆», «我们准备办个托管班», «我要卖房子», «我们店要招几个服务员»), or
+#: a business just opened («我开了个小超市»): about what they do, not small talk, nor out of scope.
+PLAN = re.compile(r"^(我|我们|俺|我家|我屋头)?(的)?(店|公司|厂|单位|企业|门面|馆子|餐馆|超市)?(里|头)?"
+                  r"((要|想|准备|打算|计划|想要)(在\S{1,8})?(开|办|搞|做|弄|建|卖|买|租|出租|转让|过户|招)|"
                   r"(刚|新)?(在\S{1,8})?开了\S{0,8}(店|馆|超市|厂|公司|铺|餐厅|诊所|药房|门面|摊|工作室|作坊|机构))")
-#: Something that happened to the person or their family, told: a life event («我老婆生娃了», «我退休了», «刚
+#: Something that happened to the person, their family or their firm, told: a life event («我老婆生娃了», «我退休了», «刚
 #:毕业») or harm done to them or their home («在厂里把手弄伤了», «工地上摔断了腿», «家里遭了火灾», «房子被水淹了»).
 #: Someone telling the hall this asks for what follows from it (出生登记, 工伤认定, 救助 …), found by the search: it
 #: is no small talk and not out of scope.
@@ -61,7 +62,10 @@ EVENT_TOLD = re.compile(r"生(了)?(个)?(娃|孩子|小孩|宝宝|儿子|女儿
                         r"^(?!.*(孩子|娃|小孩|儿子|女儿|学生|宝宝)).*((受|弄|摔|撞|砸|压|烫|烧|割|夹|咬)(伤|断|残)|伤(了|到)|骨折|"
                         r"残疾了)|"
                         r"火灾|失火|着火|起火|(烧|冲|淹|垮|塌)(光|没|毁|坏|掉)?了|(被|遭)(了)?(水|火|洪水|大水)?(淹|烧|冲)|"
-                        r"遭(了)?(灾|水灾|火灾|洪灾|地震)|地震|倒塌")
+                        r"遭(了)?(灾|水灾|火灾|洪灾|地震)|地震|倒塌|"
+                        # (or to their firm: «公司搬家了», «店改名了» ask for the change to register)
+                        r"(公司|企业|店|门面|铺子|厂|工作室|单位)\S{0,4}(搬家|搬迁|搬走|搬了|搬到|迁址|换了?地方|改了?名|更名|"
+                        r"换了?法人|换了?老板)")
 #: A yes or a no said as a clause of its own («不用了，…», «是的。»), not the first character of a name («无犯罪…»).
 ANSWER_CLAUSE = re.compile(r"^(不是|不对|不用|不要|不需要|没有|没得|对|是的|是|好的|好|行|嗯|可以|没错|不)"
                            r"[了的啊呀哈嘛吧咯]*(\s|[，,。.!！?？~]|$)")

@@ -66,8 +66,10 @@ _ORDINALS = [
     (re.compile(r"第\s*[三3叁]\s*(?![次回遍趟])[个项条种]?"), 2),
     (re.compile(r"(最后|最下面|下面那|末尾)"), -1),
 ]
-_BARE_NUMBER = re.compile(r"^\s*([1-9１-９])\s*[.。号]?\s*$")
-_CHINESE_NUMBER = re.compile(r"^\s*([一二三两])\s*(个|项)?\s*$")
+#: An option picked by its number alone, or said to be picked («2», «二», «选二», «我选3», «就点1»).
+_PICKED = r"^\s*(?:(?:我|就)?(?:选|点|选择))?\s*"
+_BARE_NUMBER = re.compile(_PICKED + r"([1-9１-９])\s*[.。号]?\s*$")
+_CHINESE_NUMBER = re.compile(_PICKED + r"([一二三两])\s*(个|项)?\s*$")
 #: The person (or the relative asked for) cannot come to the hall («高龄津贴» is a matter, not the person).
 _SAYS_CANNOT_COME = re.compile(r"卧床|瘫痪|行动不便|腿脚?不(方便|好|行|灵便|利索)|走路(不方便|困难|都困难)|走不(动|了)|"
                                r"下不了床|出不了门|住院|坐轮椅|失能|中风|偏瘫|瘫|躺在床|在床上|来不了|去不了")
@@ -91,7 +93,8 @@ _THEM = re.compile(r"[他她]的|[他她]们?(?:的|要|能|可以|该|咋|怎|�
 QUESTION = re.compile(r"[?？]|[吗呢嘛么][。!！]?\s*$|多少|多(?:详细|具体)|怎么|怎样|如何|咋|哪(?!怕)|谁|几天|几点|多久|要好久|好久(?:才|能|可以|拿|办|到)|"
                       r"什么|啥子?|"
                       r"([\u4e00-\u9fff])不\1|可以.*[不吗么嘛]\s*$|能否|有没有|有没得|"  # 收不收费, 能不能
-                      r"\S{2}(不|没|没得|没有)[。!！]?\s*$")  # «要带身份证不», «办好了没»: Sichuanese yes-no questions
+                      r"\S{2}(不|没|没得|没有)[。!！]?\s*$|"  # «要带身份证不», «办好了没»: Sichuanese yes-no questions
+                      r"(?<!好)几(次|回|遍|趟|个|年|岁|张|份|个月)\s*$")  # «一年能取几次» (not «跑了好几次»)
 #: Words that make a message about a hall rather than about the person («坐轮椅方便不» vs «本人坐轮椅来不了»).
 _HALL_WORDS = re.compile(r"大厅|政务中心|政务服务中心|服务中心|便民|服务站|你们(那|这|单位)|窗口|现场|过去|开门|下班|上班|办事|"
                          r"延时|取号|排队|停车|自助|邮寄|进(得)?去|进门")
@@ -191,17 +194,31 @@ _ABOUT_SERVICE = re.compile(r"条件|资格|收费|收钱|要钱|费用|多少�
 _CORRECTION = re.compile(r"^(?:都?(不是|不对|错了|搞错了|弄错了|点错了|选错了)(?P<wrong>[^，,。！!]{0,6})[，,。！!\s]*"
                          r"(我要办的是|我要的是|我说的是|我是要|我是想|我是说|我要|我想|是|要|办)|"
                          r"(我说的是|我是说|我指的是|我问的是|我要问的是))(?P<rest>.{2,20})$")
+#: A correction said the other way round («我开的是公司不是个体», «是租房，不是买房»): what was meant first (not whose
+#: it is: «是我爸的不是我的»).
+_MEANT_FIRST = re.compile(r"^(?:我)?(?:[\u4e00-\u9fff]{0,3}的)?是(?P<rest>[^，,。！!\s不]{1,9}[^，,。！!\s不的])[，,\s]*(?:而)?不是"
+                          r"(?P<wrong>[^，,。！!]{1,6})[。！!]?$")
+
+
+def _said_correction(text: str) -> re.Match[str] | None:
+    """A correction of what was understood («不是个体户，是公司»; said the other way round, «是公司不是个体» reads so)."""
+    t = text.strip()
+    first = _MEANT_FIRST.match(t)
+    return _CORRECTION.match(f"不是{first.group('wrong')}，是{first.group('rest')}" if first else t)
+
+
 #: Issuing a paper («派出所能开不», «去社区开»), not opening a business or a door («在金牛开了个店»).
 _ISSUE = r"开(?![了个家店公司车会门业办])"
 #: Whether the matter can be done at a hall the message names («荷花池街道能办不», «在区政务中心可以办吗»).
 _CAN_DO_THERE = re.compile(r"能办|可以办|能不能办|可不可以办|办得了|办不了|能弄|可以弄|能不能弄|受理|办理[吗不么]|能去|可以去|"
-                           rf"(能|可以|能不能){_ISSUE}|开得了|去.{{0,8}}(办|弄|{_ISSUE})|在.{{0,8}}(办|弄|{_ISSUE})")
+                           rf"(能|可以|能不能){_ISSUE}|开得了|去.{{0,8}}(办|弄|补|换|领|{_ISSUE})|"
+                           rf"在.{{0,8}}(办|弄|补|换|领|{_ISSUE})")
 #: Where inside a hall («几楼», «哪个窗口»).
 _WHERE_IN_HALL = re.compile(r"几楼|哪层|几层|哪一层|哪个窗口|几号窗口|哪个区域|哪个柜台")
 #: Where the person lives, told («我在茶店子住», «我家住营门口», «住在金泉街道»).
 _LIVES_AT = re.compile(r"(我|我家|我们|我们家|屋头|家)(就)?(住|在|住在)|住在|^住")
 #: A kind of place named first, and whether it can («银行能激活不», «派出所能开不», «街道能办不»).
-_PLACE_CAN = re.compile(r"^(我们|我|那)?(街道|社区|便民服务中心|服务中心|政务中心|大厅|区上|附近|家附近|派出所|公安局|户籍室|"
+_PLACE_CAN = re.compile(r"^(我们|我|那)?(街道|社区|便民服务中心|服务中心|政务中心|大厅|区上|附近|家附近|派出所|公安局|户籍室|网|线|手机|"
                         r"银行|医院|税务局|社保局|医保局|民政局)(上|里|那里|那边)?(能|可以|能不能|可不可以)")
 #: Doing it at a place («在医院可以办不», «去街道能办吗», «街道能办不»), not whether one may («我这种情况能办不»).
 _AT_A_PLACE = re.compile(rf"(在|去|到)[^，,。？?]{{1,8}}(办|弄|补|换|领|申请|{_ISSUE})|{_PLACE_CAN.pattern}")
@@ -1557,6 +1574,8 @@ def _asks_about_material(parse: dict[str, Any], state: DialogueState, kb: Any) -
     if _WHAT_ABOUT.match(text) and other is not None and other.code != current.code \
             and (score >= STRONG_SCORE or called_by_name(text, other, 3)):
         return None  # «那电子社保卡呢» after 社保卡补办 asks about 电子社会保障卡签发, not the card it asks you to bring
+    if _CONTENT_CHANGES.search(text) and not MATERIAL_WORDS.search(text):
+        return None  # «执照上的地址要改不» asks whether to change what the paper says, not whether to bring the paper
     return "ask_materials" if _names_material(text, current) or _COPIES.search(text) or _ORIGINAL.search(text) \
         else None
 
@@ -2007,7 +2026,7 @@ def _correction(text: str, state: DialogueState, nlu: Any, kb: Any) -> dict[str,
     """«不是这个，是抵押» after a matter or options: what the person says they meant, read with the earlier
     question (the word said wrong put right in it, when the earlier question has it), when that names one matter
     clearly; else ``None``."""
-    m = _CORRECTION.match(text.strip())
+    m = _said_correction(text)
     if m is None or nlu is None or not (state.matter_code or state.candidates) or QUESTION.search(text):
         return None  # («不是要交钱吗» asks)
     wrong, rest, earlier = (m.group("wrong") or "").strip(), m.group("rest"), state.topic_text or ""
@@ -2019,7 +2038,12 @@ def _correction(text: str, state: DialogueState, nlu: Any, kb: Any) -> dict[str,
     # the question, 证照遗失补领 is found)
     alone = nlu.parse(rest) if not readings and not state.matter_code and state.candidates else {}
     if float(((alone.get("matters") or [{}])[0]).get("score") or 0) >= STRONG_SCORE and _one_matter(alone):
-        readings.append(rest)
+        # (unless, read with the question, it is the one matter whose name says both: «不是买房，是租房» after the
+        # options for «公积金» is 住房公积金提取（租房）, not 公共租赁住房, which «租房» alone finds)
+        both = _one_matter(nlu.parse(f"{earlier} {rest}"))
+        name = _bigrams(str((both or {}).get("name") or ""))
+        if not (name & _bigrams(earlier) and name & _bigrams(rest)):
+            readings.append(rest)
     # (what is said wrong is another matter's word, not ours: «不是挂失，是要重新办一张» after 社会保障卡补领 — the
     # 挂失 its card offered — means ours)
     other_word = len(wrong) >= 2 and bool(state.matter_name) and not _bigrams(wrong) & _bigrams(state.matter_name)
@@ -2620,7 +2644,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     # from («营业执照 → 第二个 → 不对，是第一个»)
     among = state.candidates or (state.offered_before if state.matter_code in state.offered_before
                                  and not state.form else [])
-    said = _CORRECTION.match(text.strip()) if among and not QUESTION.search(text) else None
+    said = _said_correction(text) if among and not QUESTION.search(text) else None
     meant = _selection(said.group("rest"), parse, replace(state, candidates=list(among)), kb) \
         if said is not None else None
     if meant is not None and (state.candidates or meant.code != state.matter_code):
@@ -2722,10 +2746,18 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             and (state.matter_code or state.candidates):
         intent = "ask_matter"  # «那换证呢» after 残疾人证新办 asks about another matter, not the same one's place
         parse = _as_intent(parse, intent, "what_about")
-    if intent in DETAIL_INTENTS and not QUESTION.search(text) and _CHANGED_PLACE.search(text) \
-            and not _DETAIL_WORDS.search(_CHANGED_PLACE.sub("", text)):
-        intent = "ask_matter"  # «公司地址变了» tells what changed (a 变更 to register), it does not ask where
+    if intent in DETAIL_INTENTS and not QUESTION.search(_YES_OR_NO.sub("", text.strip())) \
+            and _CHANGED_PLACE.search(text) and not _DETAIL_WORDS.search(_CHANGED_PLACE.sub("", text)):
+        # «公司地址变了» tells what changed (a 变更 to register), it does not ask where; nor does «执照上的地址要改不»,
+        # which asks only whether to register it
+        intent = "ask_matter"
         parse = _as_intent(parse, intent, "a_change")
+        if state.matter_code and state.topic_text and nlu is not None:
+            together = _one_together(nlu, state.topic_text, text, kb)
+            if together is not None and str(together.get("code")) == state.matter_code:
+                # the change of the matter the two read together name («公司搬家了 → 执照上的地址要改不»: 公司变更
+                # 登记, though «执照» alone finds 个体工商户变更登记 first)
+                return _with_matter(parse, intent, state.matter_code, state.matter_name or "", "a_change")
     if intent in DETAIL_INTENTS and (state.matter_code or state.candidates or _WANTS_TO.search(text)) \
             and not QUESTION.search(text) and not _DETAIL_WORDS.search(text) and not _COPIES.search(text) \
             and not (intent == "ask_time" and _TIME_WORDS.search(text)):  # («要几个工作日» asks)
@@ -2896,6 +2928,15 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             out["ambiguous"] = False
             out["out_of_scope"] = False
             return out
+    if halls is not None and state.last_intent == "ask_hall" and state.last_hall and len(strong) == 1 \
+            and _CAN_DO_THERE.search(text) and QUESTION.search(text) and halls.find(text) is None:
+        hall = halls.get(state.last_hall)
+        there = kb.get(strong[0]) if hall is not None else None
+        if there is not None:
+            # «能办居住证不» right after 营门口街道便民服务中心's address asks whether that centre does it
+            out = _with_matter(parse, "ask_location", there.code, there.name, "hall_for_matter")
+            out["entities"].append({"entity": "hall", "value": hall.id})
+            return out
     if state.matter_code and halls is not None and all(c == state.matter_code for c in strong) \
             and (_CAN_DO_THERE.search(text) or _PLACE_CAN.search(text) or _LIVES_AT.search(text)
                  or _WHAT_ABOUT.match(text) and state.last_intent == "ask_location"):
@@ -2987,6 +3028,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if _unsure_follow_up(parse, state, kb, strong):
         asked = _asked(intent)
         return _with_matter(parse, asked, state.matter_code or "", state.matter_name or "", "unsure_follow_up")
+    if intent == "ask_matter" and state.matter_code and not state.form and not parse.get("matters") \
+            and _short_question(text):
+        # a short question that finds no matter at all asks how ours is done («怎么交» after 职工参保登记, which was
+        # not understood)
+        return _with_matter(parse, intent, state.matter_code, state.matter_name or "", "follow_up")
     apart = _told_apart_by_conversation(parse, state, kb)
     if apart is not None:  # «抚恤那个待遇要年年认证吗» after 工伤认定申请: the 工伤保险 one, not the 养老保险 one
         return _with_matter(parse, intent, apart.code, apart.name, "told_apart")

@@ -635,8 +635,8 @@ async def handoff(ctx: StepContext) -> None:
 
 
 async def _fallback(ctx: StepContext) -> None:
-    if ctx.tracker.latest_message.get("cannot_come"):
-        offer_help(ctx)  # «老人家出不得门了», understood as nothing else, is understood as this
+    if ctx.tracker.latest_message.get("cannot_come") or ctx.tracker.latest_message.get("needs_a_hand"):
+        offer_help(ctx)  # «老人家出不得门了», «我不识字», understood as nothing else, are understood as this
         return
     ctx.unplaced = True
     if ctx.tracker.latest_message.get("interpreted") == "which_card":

@@ -1210,6 +1210,16 @@ def test_a_changed_place_said_otherwise_asks_no_place_either(chat):
     assert chat("个体户换了个地址")["matter"]["name"] == "个体工商户变更登记（备案）"
 
 
+def test_whether_a_changed_place_must_be_registered_asks_no_place_and_stays_on_the_change_told(chat):
+    # «执照上的地址要改不» asks only whether the change is to be registered: not where (it was read as a place
+    # question), not whether the licence is to be brought (营业执照 is one of the materials), and of the firm told
+    # before (alone, 执照 finds 个体工商户变更登记 first)
+    chat("公司搬家了")  # (out of scope before: a firm's move is something that happened, told)
+    for asked in ("执照上的地址要改不", "地址要改吗？"):
+        last = chat(asked)
+        assert last["intent"] == "ask_matter" and last["matter"]["name"] == "公司变更登记", (asked, last)
+
+
 def test_a_place_question_with_one_matter_far_ahead_is_answered_for_it(chat):
     last = chat("公司地址变了在哪办")  # (the three 变更 found were offered)
     assert last["intent"] == "ask_location" and last["matter"]["name"] == "公司变更登记", last
@@ -1950,3 +1960,59 @@ def test_a_matter_the_card_offers_named_strongly_in_a_short_question_is_asked_ab
 def test_a_detail_asked_of_a_matter_found_far_ahead_is_not_given_for_one_named_by_a_word_far_below(chat):
     last = chat("大学生医保在哪交")  # (在校大学生创业担保贷款贴息申请's places: its name says 大学生)
     assert "城乡居民参保登记" in _texts(last) and "创业担保" not in _texts(last), last
+
+
+@pytest.mark.parametrize("pick", ["选二", "我选2", "就点2"])
+def test_an_option_said_to_be_picked_by_its_number_is_that_option(chat, pick):
+    offered = _buttons(chat("社保"))
+    last = chat(pick)  # («选二» picked the first: read as a detail, not a place in the list)
+    assert last["matter"]["name"] == offered[1], (offered, last)
+
+
+@pytest.mark.parametrize("said", ["我开的是公司不是个体", "是公司，不是个体户"])
+def test_a_correction_said_the_other_way_round_is_a_correction(chat, said):
+    chat("营业执照")
+    last = chat(said)  # (个体工商户设立登记 was taken, by the 个体 said to be wrong)
+    assert last["matter"]["name"] == "公司设立登记", last
+
+
+@pytest.mark.parametrize("said", ["不是买房，是租房", "是租房不是买房"])
+def test_what_was_meant_read_with_the_question_when_one_matter_is_named_by_both(chat, said):
+    chat("公积金")
+    last = chat(said)  # («租房» alone names 公共租赁住房申请资格审核认定 strongly, and was taken)
+    assert last["matter"]["name"] == "住房公积金提取（租房）", last
+
+
+def test_whether_a_matter_is_done_asked_right_after_a_centres_answer_is_asked_of_that_centre(chat):
+    chat("荷花池街道便民服务中心几点开门")
+    last = chat("能办社保卡不")  # (the card of 社会保障卡申领, nothing said of the centre)
+    assert last["intent"] == "ask_location" and last["matter"]["name"] == "社会保障卡申领", last
+    assert "荷花池街道便民服务中心" in " ".join(p.get("text", "") for p in last["replies"]), last
+
+
+def test_how_many_times_is_a_question_about_the_matter_not_a_detail_of_the_situation(chat):
+    chat("公积金")
+    chat("租房那个")
+    last = chat("一年能取几次")  # (read as a statement: 住房公积金提取（偿还住房贷款）, whose guide asks it, was taken)
+    assert last["matter"]["name"] == "住房公积金提取（租房）", last
+
+
+def test_a_short_question_finding_no_matter_asks_how_the_conversations_matter_is_done(chat):
+    chat("医保")
+    chat("职工的")
+    last = chat("怎么交")  # (not understood before)
+    assert last["matter"]["name"] == "职工参保登记" and last["intent"] == "ask_matter", last
+    assert "没太明白" not in _texts(last) and "职工参保登记" in _texts(last), last
+
+
+@pytest.mark.parametrize("asked", ["能在网上补不", "网上能补不"])
+def test_whether_the_matter_can_be_done_online_asks_its_places(chat, asked):
+    chat("驾驶证丢了")
+    last = chat(asked)  # (the card again: «补» was no word of doing it somewhere)
+    assert last["intent"] == "ask_location" and last["matter"]["name"] == "机动车驾驶证遗失、损毁补证", last
+
+
+def test_someone_who_needs_a_hand_said_alone_is_offered_help_not_told_they_were_not_understood(chat):
+    last = chat("我不识字")  # («没太明白», counted as a failure to understand)
+    assert "帮办代办" in _texts(last) and "请金帮办代办" in _buttons(last), last
+    assert "没太明白" not in _texts(last)

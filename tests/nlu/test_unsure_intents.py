@@ -137,9 +137,10 @@ def test_a_plan_to_sell_buy_or_rent_read_as_out_of_scope_names_what_it_finds(pro
 def test_a_business_just_opened_is_stated_like_a_plan_a_joke_is_not():
     from nlu.intents import PLAN
 
-    for said in ("我开了个小超市", "我们刚在茶店子开了家火锅店", "我要卖房子", "我想开个小饭馆"):
+    for said in ("我开了个小超市", "我们刚在茶店子开了家火锅店", "我要卖房子", "我想开个小饭馆", "我们店要招几个服务员",
+                 "公司想招人"):
         assert PLAN.match(said), said
-    for said in ("我开了个玩笑", "我开了空调", "别人卖房子"):
+    for said in ("我开了个玩笑", "我开了空调", "别人卖房子", "店里招牌掉了"):
         assert not PLAN.match(said), said
 
 
@@ -147,7 +148,8 @@ def test_what_happened_told_read_as_out_of_scope_names_what_it_finds(probe):
     # «在厂里把手弄伤了» reads as out of scope to the classifier (0.46) and finds 工伤认定申请 clearly, not strongly:
     # harm told by the person asks what follows from it
     top = probe.calibration.oos_threshold + 0.05
-    for said in ("在厂里把手弄伤了", "工地上把腿摔断了", "家里遭了火灾", "我家房子被水淹了"):
+    for said in ("在厂里把手弄伤了", "工地上把腿摔断了", "家里遭了火灾", "我家房子被水淹了", "公司搬家了",
+                 "我们店要招几个服务员"):
         res = _decide(probe, [("out_of_scope", 0.9), ("ask_matter", 0.02)], top=top, text=said)
         assert res["intent"]["name"] == "ask_matter" and res["matters"][0]["code"] == probe.matters[0].code, said
     # found no better than the out-of-scope line: out of scope still
@@ -160,9 +162,10 @@ def test_what_happened_is_a_life_event_or_harm_done_not_a_thing_broken_or_a_comp
     from nlu.intents import EVENT_TOLD
 
     for said in ("在厂里把手弄伤了", "干活摔断了腿", "家里遭了火灾", "屋头失火了", "房子被水淹了", "老房子塌了",
-                 "我老婆生娃了", "我退休了", "孩子刚出生了", "我失业了"):
+                 "我老婆生娃了", "我退休了", "孩子刚出生了", "我失业了", "公司搬家了", "店搬到茶店子了", "公司改名了"):
         assert EVENT_TOLD.search(said), said
-    for said in ("我的手机摔坏了", "路边烧垃圾污染空气", "楼上漏水到我家物业不处理", "推荐个火锅店", "孩子在学校摔伤了"):
+    for said in ("我的手机摔坏了", "路边烧垃圾污染空气", "楼上漏水到我家物业不处理", "推荐个火锅店", "孩子在学校摔伤了",
+                 "我家搬到茶店子了"):
         assert not EVENT_TOLD.search(said), said
 
 
