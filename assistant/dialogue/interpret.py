@@ -94,7 +94,8 @@ QUESTION = re.compile(r"[?？]|[吗呢嘛么][。!！]?\s*$|多少|多(?:详细|
                       r"什么|啥子?|"
                       r"([\u4e00-\u9fff])不\1|可以.*[不吗么嘛]\s*$|能否|有没有|有没得|"  # 收不收费, 能不能
                       r"\S{2}(不|没|没得|没有)[。!！]?\s*$|"  # «要带身份证不», «办好了没»: Sichuanese yes-no questions
-                      r"(?<!好)几(次|回|遍|趟|个|年|岁|张|份|个月)\s*$")  # «一年能取几次» (not «跑了好几次»)
+                      r"(?<!好)几(次|回|遍|趟|个|年|岁|张|份|个月)\s*$|"  # «一年能取几次» (not «跑了好几次»)
+                      r"((?<!好)的|对|是)吧[?？]?\s*$")  # «上门是免费的吧», «要本人去对吧» (not «好的吧», «算了吧»)
 #: Words that make a message about a hall rather than about the person («坐轮椅方便不» vs «本人坐轮椅来不了»).
 _HALL_WORDS = re.compile(r"大厅|政务中心|政务服务中心|服务中心|便民|服务站|你们(那|这|单位)|窗口|现场|过去|开门|下班|上班|办事|"
                          r"延时|取号|排队|停车|自助|邮寄|进(得)?去|进门")
@@ -677,7 +678,8 @@ def look_alikes(text: str, m: Any, hits: list[dict[str, Any]], kb: Any) -> list[
     return out
 
 
-def _names_other(parse: dict[str, Any], codes: set[str], kb: Any = None, by: str = "meaning") -> bool:
+def _names_other(parse: dict[str, Any], codes: set[str], kb: Any = None, by: str = "meaning",
+                 offered: bool = False) -> bool:
     """Whether the message is about a matter outside ``codes`` (its best match is outside and clearly better).
 
     With ``kb``, a message whose words shared with that matter's names are only words the matters of ``codes``
@@ -701,9 +703,14 @@ def _names_other(parse: dict[str, Any], codes: set[str], kb: Any = None, by: str
     # 孤儿救助…, 1.41 to −0.54; a sibling, as 中国内地公民婚姻登记 for «结婚登记要带啥» after 涉外 options, is ours; a
     # statement is a detail: «贷款要用» after 开具个人所得税纳税记录 says what the record is for, it asks for no loan;
     # and only by a word of a subject: «要预约不» after 不动产转移登记（继承） finds 结婚登记预约 by 预约 alone)
+    # (when ``codes`` are options offered, a word one of them has in its very name is no word of the other's: «有补贴
+    # 不» after the options with 就业见习补贴申领 finds 创业补贴申请 strongly by 补贴)
+    ours = [m for m in (kb.get(c) for c in codes) if m is not None]
+    their = _bigrams(text) & _named_words(other) - _kind_words() \
+        - (set().union(*(_bigrams(m.name) for m in ours)) if offered else set())
     apart = bool(QUESTION.search(text)) and float(outside[0].get("score") or 0) >= STRONG_SCORE \
-        and inside < LOOK_ALIKE_SCORE and bool(_bigrams(text) & _named_words(other) - _kind_words()) and \
-        not any(other.code in {x.code for x in family(kb, m)} for m in (kb.get(c) for c in codes) if m is not None)
+        and inside < LOOK_ALIKE_SCORE and bool(their) and \
+        not any(other.code in {x.code for x in family(kb, m)} for m in ours)
     return _calls(text, other, by) and (apart or not _says_ours(text, other, codes, kb))
 
 
@@ -898,12 +905,15 @@ def offered(state: DialogueState, kb: Any) -> list[Any]:
 def _beyond_options(text: str, strong: list[str], state: DialogueState, kb: Any) -> bool:
     """Whether the message names a matter strongly that is not one of the offered options — nor a sibling of one
     that its words do not tell apart from it («结婚登记要带啥» after options with 涉外婚姻登记 finds 中国内地公民婚姻登记,
-    but says nothing the 涉外 one is not called)."""
+    but says nothing the 涉外 one is not called), nor one found by words an option is called by too."""
     options = offered(state, kb)
     for code in strong:
         found = kb.get(code)
         if code in state.candidates or found is None:
             continue
+        said = _bigrams(text) & _named_words(found)
+        if said and any(said <= _named_words(o) for o in options):
+            continue  # found by words an option is called by too: «有补贴不» after 就业见习补贴申领 among the options
         if not any(code in kin(kb, o) and not tells_apart(text, found, [o]) for o in options):
             return True
     return False
@@ -937,7 +947,8 @@ def _selection(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) 
     siblings = [x for x in family(kb, options[0]) if x.code not in {o.code for o in options}]
     taken = set().union(*(_named_words(o) for o in options))
     tries = [(options, options, words), (options + siblings, siblings, words - taken)]
-    groups = [(g, w) for whole, g, w in tries if g and not _names_other(parse, {o.code for o in whole}, kb)]
+    groups = [(g, w) for whole, g, w in tries if g and not _names_other(parse, {o.code for o in whole}, kb,
+                                                                        offered=True)]
     # by the words of a name first («挂失那个» names 社会保障卡挂失, though an offered option's alias says 挂失 too),
     # then of the aliases, then by the kind of request — unless the search's best match for the message is a matter
     # elsewhere it calls by a word no option is called by («孩子刚出生» after 户口 options: 出生登记, though «刚出生»
@@ -2001,7 +2012,8 @@ def _policy_for_people(parse: dict[str, Any], state: DialogueState, kb: Any, nlu
         # («有啥补贴» asks which there are)
         return _with_matter(parse, "ask_matter", current.code, current.name, "for_people")
     earlier = state.topic_text if _for_people(current) else "" if current is not None else state.said_before
-    if nlu is not None and earlier:  # («老汉儿八十多了», placed nowhere, then «有啥补贴不»)
+    # («老汉儿八十多了», placed nowhere, then «有啥补贴不»; not «我们公司想招见习生», then «有补贴不»: a firm's)
+    if nlu is not None and earlier and not _FIRM_WORDS.search(earlier):
         both = nlu.parse(f"{earlier} {text}")
         hit = _one_matter(both)
         found = kb.get(str(hit.get("code"))) if hit is not None else None
@@ -2876,6 +2888,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     asks_hall = asks_help or books_how or facility \
         or (intent in HALL_INTENTS | {"out_of_scope"} and not strong and not deadline)
     topic = hall_topic(text) if halls is not None and hall_topic is not None and asks_hall else None
+    visit = _top(parse, kb)[0] if topic == HallTopic.PROXY and intent in DETAIL_INTENTS and "上门" in text else None
+    if visit is not None and "上门" in visit.name:
+        # «你们上门是免费的吧» asks a detail of the 上门办 service it finds, not what 帮办代办 does
+        return _with_matter(parse, intent, visit.code, visit.name, "about_the_service")
     if topic is None and halls is not None and asks_hall and state.last_intent != "ask_hall" \
             and not _WHAT_ABOUT.match(text) and _only_a_hall(text, halls):
         # «金泉街道便民服务中心»: where it is, first («那营门口街道的呢» asks what was being asked, there)

@@ -205,7 +205,8 @@ _FIELD_WORDS = {
     "visit_phone": re.compile(r"电话|手机|号码"),
     "visit_address": re.compile(r"地址|住址|门牌|楼栋|房号"),
     "visit_street": re.compile(r"街道|社区"),
-    "visit_time": re.compile(r"((什么|啥|哪个)时候|哪天|几点|几号).{0,3}(来|上门|到)|上门时间|约(哪天|什么时候|啥时候)"),
+    "visit_time": re.compile(r"((什么|啥|哪个)时候|哪天|几点|几号).{0,3}(来|上门|到)|上门时间|约(哪天|什么时候|啥时候)|"
+                            r"((周|星期|礼拜)[一二三四五六日天末]|明天|后天|今天|上午|下午|晚上).{0,4}(可以|行|能|来|上门|方便)"),
     "licence_number": re.compile(r"编号|证号|号码"),
     "licence_holder": re.compile(r"持证人|单位名称|名称|写谁"),
     "licence_expiry": re.compile(r"有效期|到期(日|时间|日期)|日期"),

@@ -2016,3 +2016,15 @@ def test_someone_who_needs_a_hand_said_alone_is_offered_help_not_told_they_were_
     last = chat("我不识字")  # («没太明白», counted as a failure to understand)
     assert "帮办代办" in _texts(last) and "请金帮办代办" in _buttons(last), last
     assert "没太明白" not in _texts(last)
+
+
+def test_a_tag_question_about_the_home_visit_asks_the_services_fee_not_what_the_hall_helps_with(chat):
+    last = chat("你们上门是免费的吧")  # (the hall's 帮办代办 answer, by «上门»)
+    assert last["intent"] == "ask_fee" and "上门办" in last["matter"]["name"], last
+
+
+def test_a_word_an_options_very_name_has_picks_it_though_a_matter_elsewhere_is_found_by_it(chat):
+    offered = _buttons(chat("我们公司想招见习生"))
+    assert "就业见习补贴申领" in offered, offered
+    last = chat("有补贴不")  # (就业见习申请, read with the question as a person's, then the firms' policies)
+    assert last["matter"] is not None and last["matter"]["name"] == "就业见习补贴申领", last

@@ -480,3 +480,13 @@ def test_a_visit_booked_already_is_asked_about_not_booked_again(live):
     sid = "ps-it-own-1"
     r = live.chat(sid, "我约的上门办")  # (a new booking: «请问为谁办理»)
     assert r["intent"] == "booking_status" and "预约号" in all_text(r) and "为谁办理" not in all_text(r), r
+
+
+def test_a_tag_question_and_a_day_asked_while_booking_are_answered_and_never_kept(live):
+    sid = "ps-it-tag-1"
+    live.chat(sid, "帮我约个上门办")
+    r = live.chat(sid, "周三上午可以不")  # («您想问哪个事项要多久？»)
+    assert "按半天约" in all_text(r) and "姓名" in all_text(r), all_text(r)
+    live.chat(sid, "陈淑芬，92岁")
+    r = live.chat(sid, "你们上门是免费的吧")  # (taken for a phone number: «这个电话号码好像不对»)
+    assert "号码好像不对" not in all_text(r) and "电话" in all_text(r), all_text(r)
