@@ -33,6 +33,9 @@ from nlu.text import MAX_MODEL_CHARS, as_elsewhere, has_cjk, normalize, strip_fr
 log = logging.getLogger(__name__)
 
 CALIBRATION_FILE = Path(__file__).resolve().parent / "data" / "calibration.json"
+#: A pinyin match this good for the best match is a word of its names said in other characters («低包» for 低保): content,
+#: as the word itself would be (the follow-ups' own words, «要多久», «在哪办», match no name's sound: 0–0.11 here).
+SOUNDS_LIKE = 0.4
 
 _ENCODERS: dict[str, Encoder] = {}
 _ENCODERS_LOCK = threading.Lock()
@@ -438,7 +441,8 @@ class NLU:
             ranking = [("ask_matter", conf), *ranking]
             intent = "ask_matter"
         if intent != "ask_matter" and found:
-            found = self.has_content(norm, terms) or (cal.followup_threshold > 0 and top >= cal.followup_threshold)
+            found = self.has_content(norm, terms) or (cal.followup_threshold > 0 and top >= cal.followup_threshold) \
+                or hits[0].phonetic >= SOUNDS_LIKE
         # a question the classifier calls out of scope, or a yes / no that is not said as an answer of its own
         # («无犯罪证明» starts like «无», «不用了，执照办好了» does not ask), still names a matter when the search
         # finds one this well

@@ -175,3 +175,16 @@ def test_what_happened_told_read_as_small_talk_puts_the_matter_it_finds_clearly_
     res = _decide(probe, [("chitchat", 0.9), ("ask_matter", 0.02)], top=top, text="我老婆生娃了")
     assert res["named_matter"]["code"] == probe.matters[0].code, res
     assert "named_matter" not in _decide(probe, [("chitchat", 0.9), ("ask_matter", 0.02)], top=top, text="我老婆好看")
+
+
+def test_a_word_of_a_name_said_in_other_characters_is_content(probe):
+    # «低包咋申请» (低保 typed by its sound) read as a fee question found 最低生活保障 well, but said no term the KB
+    # knows: a follow-up without a matter of its own («您想问哪个事项收不收费？»); its pinyin match says the name
+    probe.calibration.intent_threshold = 0.25
+    m, other = probe.matters[0], probe.matters[1]
+    top = probe.calibration.oos_threshold + 0.3
+    text = "呜呜咋申请"  # (no term of the KB's)
+    for sound, found in ((0.55, True), (0.05, False)):
+        hits = [MatterHit(m.code, m.name, top, phonetic=sound), MatterHit(other.code, other.name, top - 0.6)]
+        res = probe.decide(text, text, [("ask_fee", 0.3), ("ask_matter", 0.2)], hits)
+        assert bool(res["matters"]) is found, (sound, res)
