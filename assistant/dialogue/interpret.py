@@ -2042,17 +2042,19 @@ def _correction(text: str, state: DialogueState, nlu: Any, kb: Any) -> dict[str,
     if m is None or nlu is None or not (state.matter_code or state.candidates) or QUESTION.search(text):
         return None  # («不是要交钱吗» asks)
     wrong, rest, earlier = (m.group("wrong") or "").strip(), m.group("rest"), state.topic_text or ""
+    read = lru_cache(maxsize=None)(nlu.parse)  # (a text read twice below is parsed once)
+    together = f"{earlier} {rest}".strip()
     # «不是公司，是个体户» after «公司注册要带啥»: the earlier question with the word put right («个体户注册要带啥»);
     # else the earlier question with what was meant added («不是这个，是抵押»)
     readings = [earlier.replace(wrong, rest)] if len(wrong) >= 2 and wrong in earlier else []
     # after options none of which it picks, what was meant, when it names a matter strongly on its own and the
     # earlier question does not have the word said wrong: «不是个体户，是公司» after the options for «营业执照» (with
     # the question, 证照遗失补领 is found)
-    alone = nlu.parse(rest) if not readings and not state.matter_code and state.candidates else {}
+    alone = read(rest) if not readings and not state.matter_code and state.candidates else {}
     if float(((alone.get("matters") or [{}])[0]).get("score") or 0) >= STRONG_SCORE and _one_matter(alone):
         # (unless, read with the question, it is the one matter whose name says both: «不是买房，是租房» after the
         # options for «公积金» is 住房公积金提取（租房）, not 公共租赁住房, which «租房» alone finds)
-        both = _one_matter(nlu.parse(f"{earlier} {rest}"))
+        both = _one_matter(read(together))
         name = _bigrams(str((both or {}).get("name") or ""))
         if not (name & _bigrams(earlier) and name & _bigrams(rest)):
             readings.append(rest)
@@ -2061,20 +2063,27 @@ def _correction(text: str, state: DialogueState, nlu: Any, kb: Any) -> dict[str,
     other_word = len(wrong) >= 2 and bool(state.matter_name) and not _bigrams(wrong) & _bigrams(state.matter_name)
     asked = state.last_intent if state.last_intent in DETAIL_INTENTS else "ask_matter"
     current = kb.get(state.matter_code) if state.matter_code and not readings else None
-    meant = nlu.parse(rest) if current is not None else {}
+    meant = read(rest) if current is not None else {}
     kept = _kind_kept_elsewhere(meant, rest, state, kb, nlu, current, True) if current is not None else None
     if kept is not None and kept.code != current.code:
         # what was meant is another subject, of the same kind of request: «不对，是公司» after 个体工商户设立登记
         # (picked from the options for «营业执照») is 公司设立登记; read with the question, 证照遗失补领 is found
         return _with_matter(dict(meant, text=text), asked, kept.code, kept.name, "correction")
-    for reading in [*readings, f"{earlier} {rest}".strip()]:
-        parse = nlu.parse(reading)
+    for reading in [*readings, together]:
+        parse = read(reading)
         hit = _one_matter(parse)
         if hit is not None and (hit.get("code") != state.matter_code or other_word):
             # what was being asked about the matter is asked about the one meant («…要带啥» → its materials)
             return _with_matter(dict(parse, text=text), asked, str(hit["code"]), str(hit.get("name") or ""),
                                 "correction")
     return None
+
+
+def _where_at_hall(parse: dict[str, Any], code: str, name: str, hall: Any) -> dict[str, Any]:
+    """Where a matter is done, asked of one hall: whether that hall does it (the answer says so, then the places)."""
+    out = _with_matter(parse, "ask_location", code, name, "hall_for_matter")
+    out["entities"].append({"entity": "hall", "value": hall.id})
+    return out
 
 
 def _one_matter(parse: dict[str, Any]) -> dict[str, Any] | None:
@@ -2950,17 +2959,13 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         there = kb.get(strong[0]) if hall is not None else None
         if there is not None:
             # «能办居住证不» right after 营门口街道便民服务中心's address asks whether that centre does it
-            out = _with_matter(parse, "ask_location", there.code, there.name, "hall_for_matter")
-            out["entities"].append({"entity": "hall", "value": hall.id})
-            return out
+            return _where_at_hall(parse, there.code, there.name, hall)
     if state.matter_code and halls is not None and all(c == state.matter_code for c in strong) \
             and (_CAN_DO_THERE.search(text) or _PLACE_CAN.search(text) or _LIVES_AT.search(text)
                  or _WHAT_ABOUT.match(text) and state.last_intent == "ask_location"):
         hall = halls.find(text)
         if hall is not None:  # «荷花池街道能办不» after 社保卡补领, «那驷马桥呢» after its place, «我住茶店子»: there
-            out = _with_matter(parse, "ask_location", state.matter_code, state.matter_name or "", "hall_for_matter")
-            out["entities"].append({"entity": "hall", "value": hall.id})
-            return out
+            return _where_at_hall(parse, state.matter_code, state.matter_name or "", hall)
         if (intent in {"nlu_fallback", "out_of_scope", "ask_matter"} or intent == "ask_time"
             and not _TIME_WORDS.search(text)) and _AT_A_PLACE.search(text) \
                 and (_CAN_DO_THERE.search(text) or _PLACE_CAN.search(text)) and QUESTION.search(text):
