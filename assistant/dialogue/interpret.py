@@ -1683,7 +1683,9 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
     question that calls a matter by a whole name or alias is clear on its own."""
     intent = parse["intent"]["name"]
     text = str(parse.get("text") or "")
-    words = _bigrams(text)
+    # (a kind of procedure names none, in no conversation about a matter: «要审批不» after «挖路接管道» finds 设置大型
+    # 户外广告的审批 strongly, by 审批; after a matter's card, «要啥许可» is about that matter)
+    words = _bigrams(text if state.matter_code else _PROCEDURE.sub(" ", text))
     found = [m for m in map(kb.get, strong) if m is None or words & _named_words(m)]
     earlier = _together_with(parse, state, kb)
     if nlu is None or any(m is None or called_by_name(text, m, 3) for m in found) \
@@ -1963,7 +1965,11 @@ def _for_a_firm(parse: dict[str, Any], kb: Any) -> dict[str, Any] | None:
     served = lambda m: set(getattr(m, "service_object", None) or [])  # noqa: E731
     if not served(found[0]) or served(found[0]) & _FIRMS_SERVED:
         return None  # (who the first serves is not said, or it serves firms too)
-    other = next((m for m in found[1:] if m is not None and served(m) & _FIRMS_SERVED), None)
+    firms = [m for m in found[1:] if m is not None and (served(m) & _FIRMS_SERVED or not served(m))]
+    # (one whose words the message says first, though who it serves is not said: «我们公司想招见习生» → 就业见习岗位
+    # 申报, not 招聘服务, which serves firms and is called by none of its words)
+    said = next((m for m in firms if _bigrams(text) & _named_words(m)), None)
+    other = said or next((m for m in firms if served(m)), None)
     if other is None:
         return None
     return _with_matter(parse, _asked(parse["intent"]["name"]), other.code, other.name, "for_a_firm")
@@ -1991,6 +1997,10 @@ def _founded(parse: dict[str, Any], kb: Any) -> dict[str, Any] | None:
     if other is None:
         return None
     return _with_matter(parse, _asked(parse["intent"]["name"]), other.code, other.name, "founded")
+
+
+#: A policy asked for people of a kind, said first («聋哑人有啥补贴», «低保户能享受啥政策», «独居老人有没有补助»).
+_PEOPLE_OF_A_KIND = re.compile(r"^[\u4e00-\u9fff]{1,6}(人|户|者|老人|儿童|孩子|学生|家庭)(有|能|可以|可不可以)")
 
 
 def _policy_for_people(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> dict[str, Any] | None:
@@ -2028,8 +2038,10 @@ def _policy_for_people(parse: dict[str, Any], state: DialogueState, kb: Any, nlu
     found, score = _top(parse, kb)
     # (found by more than the policy word: «我下岗了，四十多岁，听说有灵活就业补贴» → 就业困难人员灵活就业社保补贴申领)
     own_words = found is not None and bool(_bigrams(_POLICY_WORDS.sub(" ", text)) & _named_words(found))
+    # (or by the kind of people it is asked for, which the NLU finds by meaning: «聋哑人有啥补贴»)
+    kind_of_people = _PEOPLE_OF_A_KIND.match(text) is not None and _one_matter(parse) is not None
     if current is None and _for_people(found) and not parse.get("ambiguous") \
-            and (score >= STRONG_SCORE or score >= MATTER_SCORE and own_words):
+            and (score >= STRONG_SCORE or score >= MATTER_SCORE and own_words or kind_of_people):
         return _with_matter(parse, "ask_matter", found.code, found.name, "for_people")
     return None
 
@@ -2176,8 +2188,11 @@ def _other_named(parse: dict[str, Any], state: DialogueState, kb: Any) -> Any:
     other, score = _top(parse, kb)
     if other is None or score < MATTER_SCORE or other.code in kin(kb, current):
         return None
-    own = _bigrams(str(parse.get("text") or "")) & (_named_words(other) - _named_words(current)) - _kind_words()
-    return other if len(own) >= 2 else None
+    text = str(parse.get("text") or "")
+    own = _bigrams(text) & (_named_words(other) - _named_words(current)) - _kind_words()
+    # (nor one of a kind of request the question does not say, beside a next best of none: «不动产登记要带啥» finds
+    # 不动产登记资料查询 first, 不动产首次登记 next — which of them, the detail step asks)
+    return other if len(own) >= 2 and not other_kinds(text, other, parse.get("matters") or [], kb) else None
 
 
 def _told_apart_by_conversation(parse: dict[str, Any], state: DialogueState, kb: Any) -> Any:
@@ -2338,6 +2353,26 @@ def _procedure_asked(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: 
     return current
 
 
+#: Whether there is a benefit, asked alone («有补贴不», «能领啥补助»).
+_BENEFIT_ASKED = re.compile(r"^(那)?(政府|国家|你们|这个)?(还)?(有|有没有|能不能|可以|能)?(领|拿|申请|享受)?(点|啥|什么|哪些)?"
+                            r"(?P<benefit>补贴|补助|奖补|奖励)(没有|不|吗|么|嘛|没|呢)?[？?]?$")
+
+
+def _benefit_of_kin(parse: dict[str, Any], state: DialogueState, kb: Any) -> dict[str, Any] | None:
+    """A benefit asked alone after a matter that pays none, when one matter of its family is that benefit
+    («有补贴不» after 就业见习岗位申报 → 就业见习补贴申领), not the policies for firms or people at large; else
+    ``None``."""
+    text = str(parse.get("text") or "")
+    asked = _BENEFIT_ASKED.match(text)
+    current = kb.get(state.matter_code) if state.matter_code else None
+    if asked is None or current is None or state.form or state.candidates or asked["benefit"] in current.name:
+        return None
+    paying = [m for m in family(kb, current)[1:] if asked["benefit"] in m.name]
+    if len(paying) != 1:
+        return None
+    return _with_matter(parse, "ask_matter", paying[0].code, paying[0].name, "benefit_of_kin")
+
+
 def _may_apply_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> bool:
     """Whether a message asks whether the person may apply for the conversation's matter (or pay into it, when it is
     one paid into: «还能交不» after 城乡居民基本养老保险参保登记): it asks so, names no
@@ -2382,6 +2417,14 @@ def _short_question(text: str) -> bool:
     return len(_CJK.findall(text)) <= _SHORT_QUESTION and bool(QUESTION.search(text))
 
 
+#: What tax is paid, or how much («要交啥税», «交多少税», «税咋算»).
+_TAX_ASKED = re.compile(r"(交|缴|纳|付|扣)(啥|什么|哪些|多少|好多|些)?(个)?税|税(费)?(要|得)?(交|缴)?(多少|好多|咋算|怎么算)")
+
+
+#: Words that make a statement a question without a question word («身份证三天能办好»).
+_MAY_BE_ASKED = re.compile(r"能|可以|会|行|得不得|要不要")
+
+
 def _near_detail(parse: dict[str, Any]) -> str | None:
     """A detail intent the classifier nearly chose (in its top three, at least half as likely as its choice)."""
     ranking = parse.get("intent_ranking") or []
@@ -2399,10 +2442,12 @@ def _near_detail(parse: dict[str, Any]) -> str | None:
         return None
     if receives and _HOW_MUCH.search(text):
         return None  # how much one receives is no detail of doing it («补贴标准是多少», «能领多少»): the card
-    # (which licences to get is no list of materials: «要办啥证» after 公共场所卫生许可)
+    # (which licences to get is no list of materials: «要办啥证» after 公共场所卫生许可; whether one must go to another
+    # office too is no fee: «税务也要去吗» after 个体工商户注销登记)
     which = bool(_WHICH_TO_GET.search(text)) and not MATERIAL_WORDS.search(text)
+    no_fee = receives or _GOES_TO_OFFICE.search(text) and not FEE_WORDS.search(text) and not _COSTS.search(text)
     return next((r["name"] for r in ranking[:3] if r.get("name") in DETAIL_INTENTS
-                 and not (receives and r.get("name") == "ask_fee") and not (which and r.get("name") == "ask_materials")
+                 and not (no_fee and r.get("name") == "ask_fee") and not (which and r.get("name") == "ask_materials")
                  and float(r.get("confidence") or 0) >= 0.5 * top), None)
 
 
@@ -2779,7 +2824,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
                 # the change of the matter the two read together name («公司搬家了 → 执照上的地址要改不»: 公司变更
                 # 登记, though «执照» alone finds 个体工商户变更登记 first)
                 return _with_matter(parse, intent, state.matter_code, state.matter_name or "", "a_change")
-    if intent in DETAIL_INTENTS and (state.matter_code or state.candidates or _WANTS_TO.search(text)) \
+    # (or what happened, told first, naming a matter clearly: «工资拖了两个月没发» is no question how long)
+    if intent in DETAIL_INTENTS and (state.matter_code or state.candidates or _WANTS_TO.search(text)
+                                     or _one_matter(parse) is not None and _only_tells(text, state)
+                                     and not _MAY_BE_ASKED.search(text)) \
             and not QUESTION.search(text) and not _DETAIL_WORDS.search(text) and not _COPIES.search(text) \
             and not (intent == "ask_time" and _TIME_WORDS.search(text)):  # («要几个工作日» asks)
         # «迁到老公那边» after 户口迁移 says where to, it does not ask where the office is; nor does «我想把户口迁到
@@ -2798,6 +2846,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «孩子去世了能申请不» after 计划生育家庭特别扶助金: whether the person, so placed, may apply for it (its card
         # says who may), not the matter the situation alone finds (孤儿救助)
         return _with_matter(parse, "ask_matter", state.matter_code or "", state.matter_name or "", "may_apply")
+    benefit = _benefit_of_kin(parse, state, kb) if intent in {"ask_policy", "ask_matter", "ask_fee"} else None
+    if benefit is not None:
+        return benefit
     top = max((float(h.get("score") or 0) for h in parse.get("matters") or []), default=0.0)
     people = _policy_for_people(parse, state, kb, nlu) if intent == "ask_policy" else None
     if people is not None:
@@ -3025,7 +3076,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             # «认定要体检不» after 教师资格证相关政策咨询, of 教师资格认定's; «要几张照片»: how many, its checklist says)
             material = "ask_materials" if not _WHAT_ABOUT.match(text) and (
                 QUESTION.search(text) and _names_material(text, refined) or _COPIES.search(text)) else None
-            asked = material or (_near_detail(parse) if same else None) or again or "ask_matter"
+            # («要交啥税» after 不动产转移登记 asks what is paid for it: its fee, which names the taxes)
+            tax = "ask_fee" if same and _TAX_ASKED.search(text) else None
+            asked = material or tax or (_near_detail(parse) if same else None) or again or "ask_matter"
             return _with_matter(parse, asked, refined.code, refined.name, "refinement")
     if intent in SOFT_INTENTS and state.matter_code and not strong and _CANNOT_COME.search(text):
         return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "cannot_come")

@@ -34,6 +34,7 @@ from assistant.logging import get_logger, log_event
 from assistant.privacy import mask_pii
 from assistant.teach.collect import note_handoff
 from assistant.staff import routing
+from nlu.phonetic import folded_pinyin
 
 log = get_logger(__name__)
 
@@ -87,15 +88,23 @@ def mentions(text: str, m: Any) -> bool:
     return False
 
 
+def said_by_sound(text: str, m: Any) -> bool:
+    """Whether ``text`` says one of ``m``'s names or aliases (of 3+ characters) in other characters of the same
+    sound, as typed by ear («身分证»: 身份证; «营叶执照»: 营业执照)."""
+    heard = f" {folded_pinyin(text)} "
+    return any(len(t) >= 3 and t not in text and f" {folded_pinyin(t)} " in heard for t in [m.name, *m.aliases])
+
+
 def _said_whole(ctx: StepContext, options: list[Any]) -> Any:
-    """The one of close ``options`` whose name or an alias the message says whole, when it says none of the
-    others' («临时身份证能办不»: 居民身份证办理（包括临时）, called 临时身份证, beside 临时身份证明), or — when it
-    says none whole — whose own words it says more of than of the others' (:func:`said_apart`), or the one that
-    gets the thing it names (:func:`the_thing_got`: «那身份证呢»), else ``None``."""
+    """The one of close ``options`` whose name or an alias the message says whole (or by its sound:
+    :func:`said_by_sound`), when it says none of the others' («临时身份证能办不»: 居民身份证办理（包括临时）, called
+    临时身份证, beside 临时身份证明), or — when it says none whole — whose own words it says more of than of the
+    others' (:func:`said_apart`), or the one that gets the thing it names (:func:`the_thing_got`: «那身份证呢»),
+    else ``None``."""
     text = ctx.tracker.text or ""
     if _is_payload(ctx) or not options or ctx.tracker.latest_message.get("interpreted") in CHOSEN_OPTIONS:
         return None  # (options the conversation's state chose, «个体户» or «有啥补贴», are offered as they are)
-    called = [m for m in options if called_by_name(text, m)]
+    called = [m for m in options if called_by_name(text, m)] or [m for m in options if said_by_sound(text, m)]
     if called:
         return called[0] if len(called) == 1 else None
     return said_apart(text, options) or the_thing_got(text, options)
@@ -260,8 +269,9 @@ def offer_help(ctx: StepContext, m: Any = None, choosing: bool = False, by_anoth
 def _close_calls(ctx: StepContext, kb: Any, m: Any) -> list[Any]:
     """Matters that fit a question about as well as ``m`` when the question names none of them («不动产登记»:
     首次登记 / 转移登记 …): the ones to choose from (at most three), else ``[]``."""
-    if _is_payload(ctx) or ctx.tracker.latest_message.get("interpreted") or mentions(ctx.tracker.text, m):
-        return []
+    if _is_payload(ctx) or ctx.tracker.latest_message.get("interpreted") or mentions(ctx.tracker.text, m) \
+            or said_by_sound(ctx.tracker.text or "", m):
+        return []  # (named, in its own characters or others of their sound: «我要办身分证»)
     if ctx.state.matter_code == m.code:
         return []  # the conversation is about it already: «要办营业执照不» after «我想开个网店» (设立登记) asks about it
     hits = [h for h in ctx.tracker.latest_message.get("matters") or [] if kb.get(str(h.get("code"))) is not None]
@@ -474,10 +484,14 @@ def _answer_detail(ctx: StepContext, m: Any, intent: str) -> None:
     log_event(log, "dialogue.detail.answered", session=ctx.tracker.sender_id, matter=m.code, intent=intent)
 
 
+#: How many of a message's best matches a detail question's matter of the conversation's kin is looked for among.
+KIN_AMONG = 5
+
+
 def _kin_asked(ctx: StepContext, kb: Any, current: Any, ranked: list[Any]) -> Any:
     """The matter of ``current``'s kin (its family, or a matter its card offers) that a detail question is about
-    when it names none: the first of the message's best matches that is of the kin and found at least as a
-    look-alike, by words of its names ``current``'s do not have, when ``current`` is not among them — else
+    when it names none: the first of the message's best matches (:data:`KIN_AMONG`) that is of the kin and found at
+    least as a look-alike, by words of its names ``current``'s do not have, when ``current`` is not among them — else
     ``None``. «补办要好多钱» after 居民身份证挂失申报 asks 居民身份证办理's fee, not which of the 补办 elsewhere
     (补领结婚证, 驾驶证补证) the search finds as well."""
     if current is None or _is_payload(ctx) or ctx.tracker.latest_message.get("interpreted") \
@@ -485,7 +499,8 @@ def _kin_asked(ctx: StepContext, kb: Any, current: Any, ranked: list[Any]) -> An
         return None
     ours = kin(kb, current)
     text = ctx.tracker.text or ""
-    return next((r for r in ranked if r.code in ours and _score(ctx, r.code) >= LOOK_ALIKE_SCORE
+    # (of the five best: the 补办 elsewhere may be three — 补领结婚证, 驾驶证补证, 社会保障卡补领)
+    return next((r for r in _ranked(ctx, kb, KIN_AMONG) if r.code in ours and _score(ctx, r.code) >= LOOK_ALIKE_SCORE
                  and says_words_of(text, r, current)), None)
 
 

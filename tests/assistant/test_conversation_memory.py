@@ -2023,8 +2023,52 @@ def test_a_tag_question_about_the_home_visit_asks_the_services_fee_not_what_the_
     assert last["intent"] == "ask_fee" and "上门办" in last["matter"]["name"], last
 
 
-def test_a_word_an_options_very_name_has_picks_it_though_a_matter_elsewhere_is_found_by_it(chat):
-    offered = _buttons(chat("我们公司想招见习生"))
-    assert "就业见习补贴申领" in offered, offered
+def test_a_firms_trainees_get_the_positions_firms_declare_then_their_subsidy(chat):
+    first = chat("我们公司想招见习生")  # (the three 就业见习 matters offered)
+    assert first["matter"] is not None and first["matter"]["name"] == "就业见习岗位申报", first
     last = chat("有补贴不")  # (就业见习申请, read with the question as a person's, then the firms' policies)
     assert last["matter"] is not None and last["matter"]["name"] == "就业见习补贴申领", last
+
+
+@pytest.mark.parametrize("first", ["就业见习", "创业"])
+def test_a_benefit_asked_alone_after_a_matter_is_the_one_of_its_kin_that_pays_it(chat, first):
+    assert "补贴" not in chat(first)["matter"]["name"]
+    last = chat("有补贴不")  # (the policies for firms)
+    assert last["matter"] is not None and "补贴" in last["matter"]["name"], last
+    assert last["matter"]["name"] in _texts(last), last
+
+
+def test_a_policy_asked_for_people_of_a_kind_is_the_matter_for_them(chat):
+    last = chat("聋哑人有啥补贴")  # (the policies for firms)
+    assert last["matter"] is not None and "残疾" in last["matter"]["name"], last
+    assert "惠企" not in _texts(last), last
+
+
+def test_a_name_typed_in_characters_of_its_sound_names_the_matter(chat):
+    last = chat("我要办身分证")  # (which of the 居民身份证 matters: 省内异地, 跨省异地 …)
+    assert last["matter"] is not None and last["matter"]["name"] == "居民身份证办理（包括临时）", last
+
+
+def test_a_detail_of_the_kin_is_found_among_the_five_best_matches(chat):
+    chat("身份证不见了")
+    last = chat("补办要好多钱")  # (which of 补领结婚证, 驾驶证补证, 社保卡补领)
+    assert last["intent"] == "ask_fee" and last["matter"]["name"] == "居民身份证办理（包括临时）", last
+
+
+def test_a_detail_asked_of_a_family_in_no_kind_asks_which_though_one_of_a_kind_leads(chat):
+    chat("社保卡补办")
+    last = chat("不动产登记要带啥")  # (不动产登记资料查询's materials: a 查询 nobody asked for)
+    assert any("不动产" in b for b in _buttons(last)) and "不动产首次登记" in _buttons(last), last
+
+
+def test_what_tax_is_paid_asks_the_fee_of_the_matter(chat):
+    chat("二手房过户")
+    last = chat("要交啥税")  # (the card again)
+    assert last["intent"] == "ask_fee" and last["matter"]["name"] == "不动产转移登记", last
+
+
+@pytest.mark.parametrize("told, found", [("挖路接管道", "占用、挖掘城市道路审批")])
+def test_a_kind_of_procedure_asked_after_a_message_placed_nowhere_is_read_with_it(chat, told, found):
+    chat(told)
+    last = chat("要审批不")  # (the matters called 审批 offered: 设置大型户外广告的审批 …)
+    assert last["matter"] is not None and last["matter"]["name"] == found, last

@@ -490,3 +490,32 @@ def test_words_of_some_of_the_options_ask_again_among_those(kb, halls):
     # a detail question is asked of the options as before; a message of every option's words narrows nothing
     assert _read(kb, halls, _parse("个体户的在哪办", "ask_location"), state).get("interpreted") != "narrowed"
     assert _read(kb, halls, _parse("登记", "ask_matter"), state).get("interpreted") != "narrowed"
+
+
+@pytest.mark.parametrize("text", ["聋哑人有啥补贴", "盲人能领啥补贴"])
+def test_a_policy_asked_for_people_of_a_kind_names_the_matter_the_search_decided_for_them(kb, halls, text):
+    # found by meaning alone, below a matter's score (the words 聋哑人 are in no name): the kind of people says it
+    parse = _parse(text, "ask_policy", [("51201103900003", 1.03), ("51201103900004", 0.35)])
+    out = _read(kb, halls, parse)
+    assert out["intent"]["name"] == "ask_matter" and out["interpreted"] == "for_people", out
+    assert [e["value"] for e in out["entities"] if e["entity"] == "matter"] == ["51201103900003"], out
+
+
+def test_a_policy_asked_for_a_firm_is_not_read_as_one_for_people(kb, halls):
+    parse = _parse("我们公司有啥补贴", "ask_policy", [("512B0066700003", 1.03)])
+    assert _read(kb, halls, parse)["intent"]["name"] == "ask_policy"
+
+
+@pytest.mark.parametrize("text", ["有补贴不", "那有没有补贴", "能领啥补贴"])
+def test_a_benefit_asked_alone_after_a_matter_is_the_one_of_its_kin_that_pays_it(kb, halls, text):
+    state = DialogueState(matter_code="512B0158400000", matter_name="就业见习岗位申报", topic_text="我们公司想招见习生",
+                          last_intent="ask_matter")
+    out = _read(kb, halls, _parse(text, "ask_policy", [("512B0066700003", 1.0)]), state)
+    assert out["interpreted"] == "benefit_of_kin", out
+    assert [e["value"] for e in out["entities"] if e["entity"] == "matter"] == ["512B0158200000"], out  # 就业见习补贴申领
+
+
+def test_what_happened_told_first_naming_a_matter_clearly_is_no_question_how_long(kb, halls):
+    parse = _parse("工资拖了两个月没发", "ask_time", [("JN-RS-003", 1.2), ("512B0070200006", 0.3)])
+    out = _read(kb, halls, parse)
+    assert out["intent"]["name"] == "ask_matter" and out["interpreted"] == "a_statement", out
