@@ -488,19 +488,21 @@ def _answer_detail(ctx: StepContext, m: Any, intent: str) -> None:
 KIN_AMONG = 5
 
 
-def _kin_asked(ctx: StepContext, kb: Any, current: Any, ranked: list[Any]) -> Any:
+def _kin_asked(ctx: StepContext, kb: Any, current: Any) -> Any:
     """The matter of ``current``'s kin (its family, or a matter its card offers) that a detail question is about
     when it names none: the first of the message's best matches (:data:`KIN_AMONG`) that is of the kin and found at
     least as a look-alike, by words of its names ``current``'s do not have, when ``current`` is not among them — else
     ``None``. «补办要好多钱» after 居民身份证挂失申报 asks 居民身份证办理's fee, not which of the 补办 elsewhere
     (补领结婚证, 驾驶证补证) the search finds as well."""
-    if current is None or _is_payload(ctx) or ctx.tracker.latest_message.get("interpreted") \
-            or any(r.code == current.code for r in ranked):
+    if current is None or _is_payload(ctx) or ctx.tracker.latest_message.get("interpreted"):
+        return None
+    # (of the five best: the 补办 elsewhere may be three — 补领结婚证, 驾驶证补证, 社会保障卡补领)
+    best = _ranked(ctx, kb, KIN_AMONG)
+    if any(r.code == current.code for r in best[:3]):
         return None
     ours = kin(kb, current)
     text = ctx.tracker.text or ""
-    # (of the five best: the 补办 elsewhere may be three — 补领结婚证, 驾驶证补证, 社会保障卡补领)
-    return next((r for r in _ranked(ctx, kb, KIN_AMONG) if r.code in ours and _score(ctx, r.code) >= LOOK_ALIKE_SCORE
+    return next((r for r in best if r.code in ours and _score(ctx, r.code) >= LOOK_ALIKE_SCORE
                  and says_words_of(text, r, current)), None)
 
 
@@ -518,7 +520,7 @@ async def matter_detail(ctx: StepContext) -> None:
     strong = [r for r in ranked if _score(ctx, r.code) >= STRONG_MATCH_SCORE]
     current = _current(ctx, kb)
     if not named:
-        current = _kin_asked(ctx, kb, current, ranked) or current
+        current = _kin_asked(ctx, kb, current) or current
     ambiguous = bool(ctx.tracker.latest_message.get("ambiguous")) and not _is_payload(ctx)
     if not named and ambiguous and len(strong) >= 2 and \
             not (current is not None and any(current.code == r.code for r in strong)):
