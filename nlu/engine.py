@@ -452,7 +452,11 @@ class NLU:
         # (so does a plan the person states, found well: «我要开个超市» is about opening it, not out of scope; and
         # something that happened, told: «在厂里把手弄伤了» asks what follows from it)
         told = bool(PLAN.match(norm) or EVENT_TOLD.search(norm))
-        if intent == "out_of_scope" and (names_matter or found and told):
+        # (nor small talk, «我要开个小饭馆»: what it finds clearly goes aside, below; else the matters it finds are
+        # the ones to choose from)
+        unclear = len(hits) > 1 and hits[0].score - hits[1].score < cal.ambiguity_margin
+        if intent == "out_of_scope" and (names_matter or found and told) \
+                or intent == "chitchat" and found and unclear and PLAN.match(norm):
             ranking = [("ask_matter", dict(ranking).get("ask_matter", 0.0)), *ranking]
             intent, conf = ranking[0]
         if not has_cjk(norm) and not found:

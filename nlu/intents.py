@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -127,18 +126,23 @@ def load_names_matter(path: Path = INTENTS_FILE) -> list[str]:
     return [str(x) for x in data.get("names_matter") or []]
 
 
+def _draw(seed: int, code: str) -> int:
+    """A matter's place in the catalogue-name draw: a hash of its code, so that a guide authored for one matter
+    leaves every other matter's draw (and its template) as it was."""
+    return int.from_bytes(hashlib.blake2b(f"{seed}:{code}".encode(), digest_size=8).digest(), "big")
+
+
 def kb_examples(matters: Sequence, seed: int = 7, catalogue_names: int = 250) -> list[tuple[str, str, str]]:
     """Labelled matter questions derived from the KB.
 
     Args:
         matters: the KB's matters.
-        seed: random seed for the catalogue-name sample and templates.
-        catalogue_names: how many catalogue (non-authored) matter names to template.
+        seed: seed of the catalogue-name draw and templates.
+        catalogue_names: how many catalogue (non-authored) matter names to template: those first by ``_draw``.
 
     Returns:
         ``(text, intent, matter_code)`` triples.
     """
-    rng = random.Random(seed)
     out: list[tuple[str, str, str]] = []
     plain = []
     for m in matters:
@@ -147,8 +151,9 @@ def kb_examples(matters: Sequence, seed: int = 7, catalogue_names: int = 250) ->
                 out.append((q, label_question(q), m.code))
         else:
             plain.append(m)
-    for m in rng.sample(plain, min(catalogue_names, len(plain))):
-        q = rng.choice(_TEMPLATES).format(n=m.name)
+    drawn = sorted(plain, key=lambda m: _draw(seed, m.code))[:catalogue_names]
+    for m in drawn:
+        q = _TEMPLATES[_draw(seed, m.code) % len(_TEMPLATES)].format(n=m.name)
         out.append((q, label_question(q), m.code))
     return out
 
@@ -223,7 +228,7 @@ def training_set(matters: Sequence, examples: dict[str, list[str]] | None = None
     Args:
         matters: the KB's matters.
         examples: hand-written examples (default: :func:`load_examples`).
-        seed: random seed for the KB-derived part.
+        seed: seed of the KB-derived part (see :func:`kb_examples`).
     """
     examples = load_examples() if examples is None else examples
     pairs = [(normalize(t, MAX_MODEL_CHARS), intent) for intent, items in examples.items() for t in items]

@@ -33,7 +33,8 @@ from typing import Any
 from assistant.dialogue.state import DialogueState
 from assistant.preservice.numbers import find_booking_numbers
 from knowledge.hall_questions import HALL_ONLY_TOPICS, HallTopic
-from nlu.intents import ANSWER_CLAUSE, COST_WORDS, FEE_WORDS, MATERIAL_WORDS, SOCIAL_WORDS, label_question
+from nlu.intents import (ANSWER_CLAUSE, COST_WORDS, FEE_WORDS, MATERIAL_WORDS, MATTER_INTENTS, SOCIAL_WORDS,
+                         label_question)
 from nlu.rerank import VariantCues
 from nlu.text import KIN, WHAT_ABOUT as _WHAT_ABOUT, strip_frame, what_about
 
@@ -537,6 +538,13 @@ def _kinds(m: Any) -> frozenset[str]:
     return _cues().of_name(" ".join([m.name, *m.aliases]))
 
 
+def pays_unasked(text: str, m: Any, other: Any) -> bool:
+    """Whether ``other`` pays money (a subsidy, an allowance …) where ``m`` does not, and ``text`` asks nothing of
+    money: no sibling to ask about («失业了想学个技能»: 就业技能培训开班, not its 补贴申请)."""
+    return bool(_PAYS.search(other.name)) and not _PAYS.search(m.name) \
+        and not (_PAYS.search(text) or _POLICY_WORDS.search(text) or FEE_WORDS.search(text) or _HOW_MUCH.search(text))
+
+
 def tells_apart(text: str, m: Any, siblings: list[Any]) -> bool:
     """Whether ``text`` says why ``m`` rather than its ``siblings``: a word of ``m``'s names that not all of them
     share, or a kind of request ``m`` is of («丢了» → 挂失). «公积金提取» says only the family."""
@@ -596,9 +604,14 @@ def said_apart(text: str, options: list[Any]) -> Any:
     of no kind called by the same words: «想办个结婚证» says 结婚证 of 补领结婚证 (and of 婚姻登记, called 办结婚证), but
     nothing says it was lost. An option found after another whose aliases say all the words it was picked by is not
     chosen over it, unless the text says its kind of request. Everyday words count as the names' words they stand
-    for (:data:`_EVERYDAY`)."""
+    for (:data:`_EVERYDAY`); a word of procedure (审批, 登记 …) only when it tells them apart."""
     said = _bigrams(_in_names_words(text))
     pick = _by_words(said, options, aliases=False) if len(options) >= 2 else None
+    if pick is None and len(options) >= 2:
+        # (a word of procedure said of some names, as much as another word of one name: «消防要审批不» after the
+        # options 消防安全检查, 临时性建筑物…审批 and 户外广告的审批 is about 消防; the procedure's word names none)
+        said = _bigrams(_PROCEDURE.sub(" ", _in_names_words(text)))
+        pick = _by_words(said, options, aliases=False)
     asked, words = _cues().of_query(text), _bigrams(text)
     if pick is not None and pick is not options[0] and not asked & _kinds(pick):
         apart = said & _bigrams(pick.name)
@@ -649,16 +662,30 @@ def the_thing_got(text: str, options: list[Any]) -> Any:
     return ones[0] if len(ones) == 1 else None
 
 
+#: Words that only ask for a matter, before or after what it is called («低保申请», «申请低保»).
+_ASKED_FOR = re.compile(r"^(申请|办理|申领)|(申请|办理|申领)$")
+
+
+def _called_so(said: str, m: Any) -> bool:
+    """Whether ``m`` is called ``said`` itself: a name or alias that is ``said``, alone or with a word that only asks
+    for it («低保»: 最低生活保障, also called 低保申请; not 医疗救助, called 低保户医疗救助)."""
+    return bool(said) and any(_ASKED_FOR.sub("", t) == said for t in [m.name, *m.aliases])
+
+
 def only_shared_words(text: str, m: Any, hits: list[dict[str, Any]], kb: Any) -> list[Any]:
     """``[m, …]`` to ask which, else ``[]``: the question says nothing but words that ``m`` and another match that
     fits it well on its own (:data:`MATTER_SCORE`) are both called by — it names a field, not a matter («公积金»:
-    贷款, 缴存 or 提取; «医保», «那医保呢»). Offered: the three best called by all its words."""
-    words = _bigrams(what_about(text) or strip_frame(text))
+    贷款, 缴存 or 提取; «医保», «那医保呢») — unless it says what ``m`` alone is called (:func:`_called_so`).
+    Offered: the three best called by all its words."""
+    said = what_about(text) or strip_frame(text)
+    words = _bigrams(said)
     if not words or not words <= _named_words(m):
         return []
     others = [(kb.get(str(h.get("code"))), float(h.get("score") or 0)) for h in hits[1:3]]
     others = [(x, score) for x, score in others if x is not None and x.code != m.code and words <= _named_words(x)]
     if not any(score >= MATTER_SCORE for _, score in others):
+        return []
+    if _called_so(said, m) and not any(_called_so(said, x) for x, _ in others):
         return []
     return [m] + [x for x, score in others if score >= LOOK_ALIKE_SCORE]
 
@@ -1124,6 +1151,7 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         for clear in (found, kb.get(str(hit.get("code"))) if hit is not None else None):
             if clear is not None and question <= _named_words(clear):
                 members.setdefault(clear.code, clear)
+                of_options.add(clear.code)
     crossing = [c for c in parse.get("matters") or [] if c.get("code") in members]
     strong = _strong(parse)
     # «我是职工医保» says who the person is: it brings up no other matter; a detail given instead of picking an
@@ -1257,7 +1285,10 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         # detail in everyday words only that matter's names have: «要开个普票给客户» after 代开增值税专用发票 (普票: 普通
         # 发票); not «娃娃刚生» after 户口 options (娃娃 is 子女, of 投靠落户 too): it finds 出生登记
         return apart
-    best, fit = _best_member(nlu, f"{state.topic_text} {text}", text, members)
+    # (who the person is, told instead of picking, says which option: not a matter only related to one, «我是听力
+    # 残疾» after the 残疾人证 options is no 辅助器具适配)
+    pool = {c: m for c, m in members.items() if c in of_options} if answering and by == "self" else members
+    best, fit = _best_member(nlu, f"{state.topic_text} {text}", text, pool or members)
     if best is None:
         return None
     asked = kinds_said if answering or not _own_situation(text, current) else frozenset()
@@ -2360,14 +2391,18 @@ _BENEFIT_ASKED = re.compile(r"^(那)?(政府|国家|你们|这个)?(还)?(有|�
 
 def _benefit_of_kin(parse: dict[str, Any], state: DialogueState, kb: Any) -> dict[str, Any] | None:
     """A benefit asked alone after a matter that pays none, when one matter of its family is that benefit
-    («有补贴不» after 就业见习岗位申报 → 就业见习补贴申领), not the policies for firms or people at large; else
-    ``None``."""
+    («有补贴不» after 就业见习岗位申报 → 就业见习补贴申领), or one of them shares more of its name than the others, not
+    the policies for firms or people at large; else ``None``."""
     text = str(parse.get("text") or "")
     asked = _BENEFIT_ASKED.match(text)
     current = kb.get(state.matter_code) if state.matter_code else None
     if asked is None or current is None or state.form or state.candidates or asked["benefit"] in current.name:
         return None
     paying = [m for m in family(kb, current)[1:] if asked["benefit"] in m.name]
+    if len(paying) > 1:
+        # (就业技能培训开班: 就业技能培训补贴申请, not 创业培训补贴申请 — the one sharing most of its name's words)
+        shared = sorted(((len(_named_words(m) & _named_words(current)), i) for i, m in enumerate(paying)), reverse=True)
+        paying = [paying[shared[0][1]]] if shared[0][0] > shared[1][0] else paying
     if len(paying) != 1:
         return None
     return _with_matter(parse, "ask_matter", paying[0].code, paying[0].name, "benefit_of_kin")
@@ -2659,6 +2694,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         intent = "ask_matter"
     if not (state.matter_code or state.candidates or state.form) and _who_names_no_one(parse, text, kb):
         parse = dict(parse, ambiguous=True)  # («我是残疾人»: which of the matters for them, asked)
+        if intent not in MATTER_INTENTS and not _POLICY_WORDS.search(text):
+            # («我是个体户», a guess of the classifier's: ask_policy; no policy is asked, only who the person is)
+            parse = _as_intent(parse, "ask_matter", "who_names_no_one")
+            intent = "ask_matter"
     if state.matter_code and not state.form and _FOR_KIN.match(text.strip()):
         # «是我妈要办», «不是我，是我妈要办» after 低保: who it is for, the same matter (not 医疗救助 read together)
         return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "for_kin")
@@ -2834,8 +2873,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # 老公那里», said first
         intent = "ask_matter"
         parse = _as_intent(parse, intent, "a_statement")
-    if intent == "book_home_visit" and QUESTION.search(text) and _ABOUT_SERVICE.search(text):
-        # «上门办需要啥条件» asks about the service; «帮我约个上门办» asks for it; «上门要钱不» asks its fee
+    if intent == "book_home_visit" and QUESTION.search(text) \
+            and (_ABOUT_SERVICE.search(text) or MATERIAL_WORDS.search(text)):
+        # «上门办需要啥条件» asks about the service; «帮我约个上门办» asks for it; «上门要钱不» asks its fee; «上门要带
+        # 啥» what to have ready
         intent = label_question(text)
         service = next((m for m in _first_matches(parse, kb)
                         if m is not None and _bigrams(text) & _named_words(m)), None)

@@ -25,8 +25,8 @@ from assistant.dialogue.context import StepContext, step
 from assistant.dialogue.interpret import (AHEAD_HOW_LONG, BY_ANOTHER, CHOSEN_OPTIONS, DETAIL_INTENTS, LOOK_ALIKE_SCORE,
                                           MATTER_SCORE, MEANING_APART, QUESTION, SIBLING_GAP, STRONG_SCORE,
                                           after_getting, called_by_name, family, kin, look_alikes, offered,
-                                          only_shared_words, other_kinds, said_apart, says_words_of, tells_apart,
-                                          the_thing_got, unsaid_kinds_last)
+                                          only_shared_words, other_kinds, pays_unasked, said_apart, says_words_of,
+                                          tells_apart, the_thing_got, unsaid_kinds_last)
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
@@ -282,13 +282,14 @@ def _close_calls(ctx: StepContext, kb: Any, m: Any) -> list[Any]:
         # well ahead, yet only of its family's words: «公积金提取» does not say which 提取
         # (a related matter is no sibling: 低保 and 医疗救助; nor is the 川渝通办 variant for a question that says no
         # Chongqing — one that does is moved to it before this step)
-        near = {x.code: x for x in family(kb, m) if x.code == m.code or "川渝" not in x.name}
+        text = ctx.tracker.text or ""
+        near = {x.code: x for x in family(kb, m)
+                if x.code == m.code or "川渝" not in x.name and not pays_unasked(text, m, x)}
         siblings = [near[h["code"]] for h in hits[:4] if h.get("code") in near]
         apart = next((top - float(h.get("score") or 0) for h in hits[1:] if h.get("code") in near), 0.0)
-        if len(siblings) >= 2 and apart < MEANING_APART and not tells_apart(ctx.tracker.text or "", m, siblings):
+        if len(siblings) >= 2 and apart < MEANING_APART and not tells_apart(text, m, siblings):
             return siblings[:3]
         # «办营业执照»: 补领 or 设立? «公积金»: 贷款, 缴存 or 提取?
-        text = ctx.tracker.text or ""
         return other_kinds(text, m, hits, kb) or only_shared_words(text, m, hits, kb)
     close = [kb.get(h["code"]) for h in hits[:3] if top - float(h.get("score") or 0) <= 2 * SIBLING_GAP]
     return [] if the_thing_got(ctx.tracker.text or "", close) is m else close

@@ -2038,6 +2038,12 @@ def test_a_benefit_asked_alone_after_a_matter_is_the_one_of_its_kin_that_pays_it
     assert last["matter"]["name"] in _texts(last), last
 
 
+def test_a_benefit_asked_of_a_matter_with_two_that_pay_is_the_one_sharing_its_name(chat):
+    assert chat("技能培训")["matter"]["name"] == "就业技能培训开班（含报名）"
+    last = chat("有补贴不")  # (its card again: 创业培训补贴申请 pays too)
+    assert last["matter"] is not None and last["matter"]["name"] == "就业技能培训补贴申请", last
+
+
 def test_a_policy_asked_for_people_of_a_kind_is_the_matter_for_them(chat):
     last = chat("聋哑人有啥补贴")  # (the policies for firms)
     assert last["matter"] is not None and "残疾" in last["matter"]["name"], last

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.dialogue.interpret import interpret, look_alikes, said_apart
+from assistant.dialogue.interpret import interpret, look_alikes, only_shared_words, said_apart
 from assistant.dialogue.state import DialogueState
 from knowledge.hall_questions import classify_hall_question
 from knowledge.halls import HallDirectory
@@ -519,3 +519,21 @@ def test_what_happened_told_first_naming_a_matter_clearly_is_no_question_how_lon
     parse = _parse("工资拖了两个月没发", "ask_time", [("JN-RS-003", 1.2), ("512B0070200006", 0.3)])
     out = _read(kb, halls, parse)
     assert out["intent"]["name"] == "ask_matter" and out["interpreted"] == "a_statement", out
+
+
+
+_DIBAO = [("最低生活保障", ["低保申请", "城市低保"]), ("医疗救助", ["低保户医疗救助"])]
+_GJJ = [("个人住房公积金贷款", ["公积金贷款"]), ("住房公积金提取", ["公积金提取"])]
+
+
+@pytest.mark.parametrize("text, matters, asks", [
+    ("低保", _DIBAO, False),  # what 最低生活保障 is called itself (低保申请); 医疗救助 is called 低保户医疗救助
+    ("申请低保", _DIBAO, False),
+    ("公积金", _GJJ, True),  # a field both are of: which?
+])
+def test_a_word_one_match_is_called_by_itself_asks_no_which(text, matters, asks):
+    from types import SimpleNamespace
+    book = {str(i): SimpleNamespace(code=str(i), name=n, aliases=a) for i, (n, a) in enumerate(matters)}
+    kb = SimpleNamespace(get=book.get)
+    hits = [{"code": "0", "score": 1.4}, {"code": "1", "score": 1.1}]
+    assert bool(only_shared_words(text, book["0"], hits, kb)) is asks

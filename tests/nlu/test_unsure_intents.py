@@ -7,11 +7,11 @@ import pytest
 from nlu.index import MatterHit
 
 
-def _decide(probe, ranking, top=1.1, text=None):
+def _decide(probe, ranking, top=1.1, text=None, second=0.3):
     probe.calibration.intent_threshold = 0.25
     m, other = probe.matters[0], probe.matters[1]
     text = text if text is not None else m.name  # the matter's own terms: a content term
-    hits = [MatterHit(m.code, m.name, top), MatterHit(other.code, other.name, top - 0.3)]
+    hits = [MatterHit(m.code, m.name, top), MatterHit(other.code, other.name, top - second)]
     return probe.decide(text, text, ranking, hits)
 
 
@@ -118,6 +118,20 @@ def test_a_plan_the_person_states_read_as_small_talk_puts_the_matter_it_finds_cl
     # not a plan: small talk, nothing aside
     res = _decide(probe, [("chitchat", 0.9), ("ask_matter", 0.02)], top=top, text="说说" + probe.matters[0].name)
     assert "named_matter" not in res
+
+
+def test_a_plan_read_as_small_talk_that_finds_two_matters_alike_offers_them(probe):
+    # «我要开个小饭馆» finds 个体工商户设立登记 and 食品经营许可 within the ambiguity margin: the two to choose from,
+    # not «没太明白»
+    top = probe.calibration.oos_threshold + 0.05
+    probe.calibration.ambiguity_margin, near = 0.1, 0.05
+    res = _decide(probe, [("chitchat", 0.3), ("ask_matter", 0.02)], top=top, text="我要开个" + probe.matters[0].name,
+                  second=near)
+    assert res["intent"]["name"] == "ask_matter" and res["ambiguous"], res
+    assert [h["code"] for h in res["matters"][:2]] == [probe.matters[0].code, probe.matters[1].code]
+    res = _decide(probe, [("chitchat", 0.3), ("ask_matter", 0.02)], top=top, text="说说" + probe.matters[0].name,
+                  second=near)
+    assert res["intent"]["name"] == "chitchat" and res["matters"] == []
 
 
 @pytest.mark.parametrize("verb", ["卖", "买", "租", "转让"])

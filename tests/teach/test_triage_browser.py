@@ -62,14 +62,15 @@ def test_helper_teaches_a_group_and_another_process_serves_it(fresh_learned, sta
         _nlu_ready(b, proc)
         assert _matter(b, STALL_PARAPHRASE) != STALL_CODE  # the other process, running before anything is taught
         pid = proc.pid
-        for other in ("茶馆里摆几桌麻将要办啥", "门口想挂个大招牌要批不"):  # other questions it is unsure of
+        for other in ("茶馆里摆几桌麻将要办啥", "门口想挂个大招牌要批不", "屋头养了条大狗要办啥"):  # others it may be unsure of
             _matter(a, other)
         helper = staff_user("district", None, "agent")
         page = page_factory(viewport={"width": 1366, "height": 768})
         staff_browser_login(page, a, helper, "/staff/triage")
         group = page.locator("li.triage-group", has_text=STALL_Q)
         group.wait_for(timeout=60_000)
-        page.locator("li.triage-group", has_text="茶馆里摆几桌麻将要办啥").wait_for(timeout=30_000)
+        # (another group, of whichever of those the NLU of the day is unsure of)
+        page.locator("li.triage-group").nth(1).wait_for(timeout=30_000)
         # the stall question was asked on both processes: one group of two, the most frequent first
         assert group.locator(".triage-count").inner_text().strip() == "2"
         assert page.locator("li.triage-group").first.get_attribute("data-group-id") == \
