@@ -151,10 +151,10 @@ def kb_examples(matters: Sequence, seed: int = 7, catalogue_names: int = 250) ->
                 out.append((q, label_question(q), m.code))
         else:
             plain.append(m)
-    drawn = sorted(plain, key=lambda m: _draw(seed, m.code))[:catalogue_names]
-    for m in drawn:
-        q = _TEMPLATES[_draw(seed, m.code) % len(_TEMPLATES)].format(n=m.name)
-        out.append((q, label_question(q), m.code))
+    drawn = sorted((_draw(seed, m.code), i) for i, m in enumerate(plain))[:catalogue_names]
+    for place, i in drawn:
+        q = _TEMPLATES[place % len(_TEMPLATES)].format(n=plain[i].name)
+        out.append((q, label_question(q), plain[i].code))
     return out
 
 

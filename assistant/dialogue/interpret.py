@@ -2401,9 +2401,8 @@ def _benefit_of_kin(parse: dict[str, Any], state: DialogueState, kb: Any) -> dic
     paying = [m for m in family(kb, current)[1:] if asked["benefit"] in m.name]
     if len(paying) > 1:
         # (就业技能培训开班: 就业技能培训补贴申请, not 创业培训补贴申请 — the one sharing most of its name's words)
-        shared = sorted(((len(_named_words(m) & _named_words(current)), i) for i, m in enumerate(paying)), reverse=True)
-        paying = [paying[shared[0][1]]] if shared[0][0] > shared[1][0] else paying
-    if len(paying) != 1:
+        paying = [_by_words(_named_words(current), paying)]
+    if len(paying) != 1 or paying[0] is None:
         return None
     return _with_matter(parse, "ask_matter", paying[0].code, paying[0].name, "benefit_of_kin")
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+from functools import lru_cache
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -88,11 +89,17 @@ def mentions(text: str, m: Any) -> bool:
     return False
 
 
+@lru_cache(maxsize=8192)
+def _sound_of_name(term: str) -> str:
+    """The folded pinyin of a matter's name or alias, padded (the guidebook's terms only: no citizen's text is kept)."""
+    return f" {folded_pinyin(term)} "
+
+
 def said_by_sound(text: str, m: Any) -> bool:
     """Whether ``text`` says one of ``m``'s names or aliases (of 3+ characters) in other characters of the same
     sound, as typed by ear («身分证»: 身份证; «营叶执照»: 营业执照)."""
     heard = f" {folded_pinyin(text)} "
-    return any(len(t) >= 3 and t not in text and f" {folded_pinyin(t)} " in heard for t in [m.name, *m.aliases])
+    return any(len(t) >= 3 and t not in text and _sound_of_name(t) in heard for t in [m.name, *m.aliases])
 
 
 def _said_whole(ctx: StepContext, options: list[Any]) -> Any:
