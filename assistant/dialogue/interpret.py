@@ -179,6 +179,8 @@ _WHICH_TO_GET = re.compile(rf"办(个|些)?({_WHICH_WORDS})(证|照|手续|许�
                            rf"(要|需要|得)(办)?(个|些)?({_WHICH_WORDS})(证|照|手续|许可)(?!件)")
 #: Words naming only a kind of procedure — an approval, a filing, a declaration — and no matter: «要审批不».
 _PROCEDURE = re.compile(r"审批|申报|审核|报批|批准|核准|批复|备案|报备|许可|登记")
+#: Of those, the ones a licence is (a matter of the type 行政许可 is asked «要审批不» of itself).
+_APPROVAL = frozenset({"审批", "报批", "批准", "核准", "批复", "许可"})
 #: What a question says around them (whether it is needed, where, how), and nothing of its own: «在哪申报».
 _AROUND_PROCEDURE = frozenset("要不吗么嘛呢啊呀还也都那这个是否需用必须先得能可以在哪里儿去到怎咋如何没有一下手续办？?。！!，, ")
 #: Which to do first («先办哪个», «哪个先办», «先后顺序»): the order of matters, not a place.
@@ -545,6 +547,18 @@ def pays_unasked(text: str, m: Any, other: Any) -> bool:
         and not (_PAYS.search(text) or _POLICY_WORDS.search(text) or FEE_WORDS.search(text) or _HOW_MUCH.search(text))
 
 
+#: What a name ends with that says only that something is asked for («失业保险金申领»: 失业保险金).
+_ASKED_FOR_END = re.compile(r"(申领|申请|办理)$")
+
+
+def within_unasked(text: str, m: Any, other: Any) -> bool:
+    """Whether ``other`` is a case arising within ``m`` — its name holds ``m``'s after a word of its own
+    («领取失业保险金期间丧葬补助金和抚恤金申领» within 失业保险金申领) — and ``text`` says none of ``other``'s own words:
+    no sibling to ask about («失业金能领几个月»)."""
+    core = _ASKED_FOR_END.sub("", m.name.split("（")[0])
+    return len(core) >= 3 and other.name.find(core) > 0 and not says_words_of(text, other, m)
+
+
 def tells_apart(text: str, m: Any, siblings: list[Any]) -> bool:
     """Whether ``text`` says why ``m`` rather than its ``siblings``: a word of ``m``'s names that not all of them
     share, or a kind of request ``m`` is of («丢了» → 挂失). «公积金提取» says only the family."""
@@ -859,6 +873,7 @@ def _contribution_asked(parse: dict[str, Any], state: DialogueState, kb: Any) ->
 #: Someone acting for the person: whether another may do the matter for them, or the person must come themselves
 #: («可以让别人代办吗», «我老公能帮我去办不», «我帮他办行不», «要本人到场不», «补办要双方都去不»).
 BY_ANOTHER = re.compile(rf"代办|代领|代签|代理|委托|亲自|到场|在场|出面|本人.{{0,4}}(去|来)|本人不在|不用本人|"
+                         r"(找|让|请|叫|托)(个|别的)?人.{0,2}(代|帮)|"
                          r"(双方|两个人?|两人|两口子|夫妻|我们俩|俩人?)(都|一起|同时)?(要|得|必须|需要)?(去|来|到)|"
                          rf"(别人|他人|其他人|家里人|家人|亲戚|朋友|同事|子女|儿子|女儿|儿女|娃儿|老公|老婆|丈夫|妻子|爱人|"
                          rf"媳妇|家属|亲属|[{KIN}]{{2}}).{{0,4}}(帮|替|代)[我他她]?们?(去|来)?(办|跑|交|领|申请|签)|"
@@ -889,6 +904,9 @@ def _proxy_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> Any:
     named = top if top is not None and (score >= STRONG_SCORE or called_by_name(text, top) or current is None
                                         and score >= MATTER_SCORE and _bigrams(text) & _named_words(top)) \
         and not _HELP_MATTERS.search(top.name) else None
+    if named is not None and current is not None and not BY_ANOTHER.search(_without_names(text, named)) \
+            and BY_ANOTHER.search(_without_names(text, current)):
+        named = None  # (its words are the asking for someone else: «可以找人代开不» after 无犯罪记录证明, not 代开发票)
     m = named or current
     if m is None or _HELP_MATTERS.search(m.name) or not BY_ANOTHER.search(_without_names(text, m)):
         return None
@@ -1146,7 +1164,8 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         # of that question, is of what was asked as much as the options are («我要退休了» after the options for
         # «养老保险»: 企业职工基本养老保险正常退休申请, of no option's family; «我是灵活就业的» after them: 灵活就业人员企业
         # 职工基本养老保险参保登记, which the detail alone does not find: it finds 就业登记)
-        question = _bigrams(strip_frame(state.topic_text))
+        # (the question's own words: not its framing, «我想咨询一下营业执照» says 营业执照)
+        question = _bigrams(strip_frame(_ASKER.sub("", state.topic_text)))
         hit = _one_together(nlu, state.topic_text, text, kb, both()) if question else None
         for clear in (found, kb.get(str(hit.get("code"))) if hit is not None else None):
             if clear is not None and question <= _named_words(clear):
@@ -1196,6 +1215,8 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         moved = None if _DESCRIBES_SELF.match(text) else _moved_together(both(), kb, current)
         if moved is not None:
             return moved
+    if _ON_IT.match(text) and not answering:
+        keep = True  # («上面名字写错了» after 不动产权证书: a detail of the thing on it, not 户口变更 found by 名字)
     if not keep and (_names_other(parse, set(members), kb, by)
                      or any(m is None or not _says_ours(text, m, set(members), kb) for m in named)):
         together = None if answering else _kin_found_together(parse, text, state, kb, both, current, members)
@@ -1212,6 +1233,10 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         # 许可证变更, then «要重新办不»): that matter's card says, not its family's new one (新办)
         return current
     kind = _by_kind(text, list(members.values()), parse, set(members) - set(state.candidates) - {current.code})
+    if kind is not None and guess is not None and guess.code not in members and guessed >= MATTER_SCORE \
+            and _cues().of_query(text) & _kinds(guess) \
+            and _bigrams(text) & (_named_words(guess) - _named_words(kind)):
+        kind = None  # (the kind is said of another thing, named: «我要买二手房» is a house's 转移, not the fund's)
     if kind is not None and (kind.code != current.code or answering) and not _names_ours(text, parse, current, kind) \
             and (answering or not _own_situation(text, current)):
         return kind  # «店搬了地方» after 烟草专卖零售许可证新办: the one 变更 of the family
@@ -1328,8 +1353,11 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         return current
     if best.code != current.code or answering or named:
         return best  # (named: a matter found strongly by words of ours only, «丢了要补» → 证照遗失补领: ours stays)
+    # (nor a yes or no that says more: «是从外地转来的» after 养老保险关系转移 tells where from)
+    yes_and_more = parse["intent"]["name"] in {"affirm", "deny"} and len(_CJK.findall(text)) > _YES_OR_NO_SIZE
     if (parse["intent"]["name"] in {"nlu_fallback", "out_of_scope"} or parse["intent"]["name"] in SOCIAL_WORDS
-            or by == "self") and (crossing or len(members) > 1 or kinds_said & _kinds(best) and fit >= MATTER_SCORE):
+            or by == "self" or yes_and_more) \
+            and (crossing or len(members) > 1 or kinds_said & _kinds(best) and fit >= MATTER_SCORE):
         # a detail that keeps the same matter: answer it again rather than "not understood" (or, for a goodbye
         # read without its words, «我是嫁过来的», rather than «慢走»; for who the person is read as small talk,
         # «我是农村的» after 城乡居民养老保险参保, rather than who 金小二 is; «第一次养狗» after 犬类准养证核发, a matter
@@ -1569,10 +1597,27 @@ def _fit(nlu: Any, text: str, m: Any) -> float:
     return hits[0].score if hits else float("-inf")
 
 
+#: The most characters a plain yes or no takes («是的呀», «对的对的»); a longer «是…» says something more.
+_YES_OR_NO_SIZE = 4
+#: Who asks, before the framing of a question («我想咨询一下…»).
+_ASKER = re.compile(r"^(我们|我|俺)(?=想)")
+#: A detail said of what is on or in the conversation's thing («上面名字写错了», «证上的地址不对»).
+_ON_IT = re.compile(r"^(那|这|它|证|证件|卡)?(上面|上头|里面|证上|卡上)")
+#: A kind of request said not to be wanted («不补办，先挂失»): the negation and the kind's words.
+_NOT_KIND = re.compile(r"(不是|不要|不用|不想|不|没有|先不|暂不)(办)?(?P<kind>补办|补领|补发|挂失|换领|换发|注销|变更|延续|新办|转移)")
+
+
+def _kinds_not_wanted_out(text: str) -> str:
+    """``text`` without the kinds of request it says it does not want («不补办，先挂失» → «，先挂失»)."""
+    return _NOT_KIND.sub(" ", text)
+
+
 def _names_ours(text: str, parse: dict[str, Any], current: Any, other: Any) -> bool:
-    """Whether the message names the current matter rather than ``other`` of its kin: a word only it is called by,
-    and the search of the whole message does not rank ``other`` first or names ours last («办个继承公证» after
-    公证业务预约办理: 公证, though 继承 is the kind of 不动产转移登记（继承）)."""
+    """Whether the message names the current matter rather than ``other`` of its kin: a word only it is called by
+    (not one said as unwanted: «不补办，先挂失» after 社会保障卡补领), and the search of the whole message does not
+    rank ``other`` first or names ours last («办个继承公证» after 公证业务预约办理: 公证, though 继承 is the kind of
+    不动产转移登记（继承）)."""
+    text = _kinds_not_wanted_out(text)
     if not _bigrams(text) & (_named_words(current) - _named_words(other)):
         return False  # (a kind of request both are of says neither: «挂失那个» after 社会保障卡补领)
     order = [str(h.get("code")) for h in parse.get("matters") or []]
@@ -2349,6 +2394,11 @@ def _unsure_follow_up(parse: dict[str, Any], state: DialogueState, kb: Any, stro
     return short_detail
 
 
+def _is_licence(matter: Any) -> bool:
+    """Whether ``matter`` is a licence: of the type 行政许可 in its guide, or called one when none is given."""
+    return getattr(matter, "matter_type", "") == "行政许可" or "许可" in matter.name
+
+
 def _procedure_asked(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> Any:
     """The matter a short question after one asks about when it says only a kind of procedure (:data:`_PROCEDURE`):
     «要审批不» after 经营游泳许可 finds 户外广告审批 by 审批, «在哪申报» after 职称 finds 工伤医疗费用申报 — neither
@@ -2369,6 +2419,8 @@ def _procedure_asked(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: 
         return None
     if any(w in current.name for w in said) or nlu is None:
         return current
+    if set(said) <= _APPROVAL and _is_licence(current):
+        return current  # (经营游泳许可 is the 审批 «要审批不» asks of, not the related 公共场所卫生许可新办审批)
     seen: dict[str, Any] = {}
     for code in [*state.topic_matters, *state.offered_before]:
         m = kb.get(code)
@@ -2376,7 +2428,12 @@ def _procedure_asked(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: 
             seen.update({x.code: x for x in family(kb, m)})
     ours = {m.code for m in family(kb, current)}  # (a kind of request of ours — 变更, 注销 — is not asked by it)
     # (the related matters its card offers only when none of those is called so)
-    for among in (seen, kin(kb, current)):
+    # (an approval asked is of the person's own doing: a related matter is it only when the conversation's words name
+    # it — «店门口想挂个新招牌 → 要审批不» asks of 招牌, not of the related 设置大型户外广告的审批; a filing may be a step
+    # before ours: «我要去外地住院 → 医保要备案不», the related 异地就医 备案)
+    related = {c: m for c, m in kin(kb, current).items()
+               if not set(said) <= _APPROVAL or says_words_of(state.topic_text, m, current)}
+    for among in (seen, related):
         called = [c for c, m in among.items() if c not in ours and any(w in m.name for w in said)]
         best = nlu.rank_among(f"{state.topic_text} {text}", called, 1) if called else []
         if best and best[0].score >= LOOK_ALIKE_SCORE:
@@ -2405,6 +2462,15 @@ def _benefit_of_kin(parse: dict[str, Any], state: DialogueState, kb: Any) -> dic
     if len(paying) != 1 or paying[0] is None:
         return None
     return _with_matter(parse, "ask_matter", paying[0].code, paying[0].name, "benefit_of_kin")
+
+
+def _applied_for(text: str, current: Any, kb: Any) -> Any:
+    """The matter an application asked about is for: ``current``, unless the question says 申请 and ``current``'s
+    name does not while exactly one of its kin's does (公租房租金缴纳 → 公共租赁住房申请资格审核认定)."""
+    if "申请" not in text or "申请" in current.name:
+        return current
+    applying = [m for c, m in kin(kb, current).items() if c != current.code and "申请" in m.name]
+    return applying[0] if len(applying) == 1 else current
 
 
 def _may_apply_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> bool:
@@ -2884,8 +2950,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         parse = _as_intent(parse, intent, "about_the_service")
     if _may_apply_asked(parse, state, kb):
         # «孩子去世了能申请不» after 计划生育家庭特别扶助金: whether the person, so placed, may apply for it (its card
-        # says who may), not the matter the situation alone finds (孤儿救助)
-        return _with_matter(parse, "ask_matter", state.matter_code or "", state.matter_name or "", "may_apply")
+        # says who may), not the matter the situation alone finds (孤儿救助) — or, when ours is applied for by no
+        # one, the one of its family that is: «外地人能申请不» after 公租房租金缴纳 → 公共租赁住房申请资格审核认定
+        applied = _applied_for(text, kb.get(state.matter_code), kb)
+        return _with_matter(parse, "ask_matter", applied.code, applied.name, "may_apply")
     benefit = _benefit_of_kin(parse, state, kb) if intent in {"ask_policy", "ask_matter", "ask_fee"} else None
     if benefit is not None:
         return benefit
@@ -3115,7 +3183,8 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             # («换证要照片不» after 居民身份证办理 asks whether a 相片 is to be brought: its materials; so does
             # «认定要体检不» after 教师资格证相关政策咨询, of 教师资格认定's; «要几张照片»: how many, its checklist says)
             material = "ask_materials" if not _WHAT_ABOUT.match(text) and (
-                QUESTION.search(text) and _names_material(text, refined) or _COPIES.search(text)) else None
+                QUESTION.search(text) and (_names_material(text, refined) or _ORIGINAL.search(text))
+                or _COPIES.search(text)) else None  # (an original asked of, «要户口本原件不»: what to bring too)
             # («要交啥税» after 不动产转移登记 asks what is paid for it: its fee, which names the taxes)
             tax = "ask_fee" if same and _TAX_ASKED.search(text) else None
             asked = material or tax or (_near_detail(parse) if same else None) or again or "ask_matter"

@@ -27,7 +27,7 @@ from assistant.dialogue.interpret import (AHEAD_HOW_LONG, BY_ANOTHER, CHOSEN_OPT
                                           MATTER_SCORE, MEANING_APART, QUESTION, SIBLING_GAP, STRONG_SCORE,
                                           after_getting, called_by_name, family, kin, look_alikes, offered,
                                           only_shared_words, other_kinds, pays_unasked, said_apart, says_words_of,
-                                          tells_apart, the_thing_got, unsaid_kinds_last)
+                                          tells_apart, the_thing_got, unsaid_kinds_last, within_unasked)
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
@@ -291,7 +291,8 @@ def _close_calls(ctx: StepContext, kb: Any, m: Any) -> list[Any]:
         # Chongqing — one that does is moved to it before this step)
         text = ctx.tracker.text or ""
         near = {x.code: x for x in family(kb, m)
-                if x.code == m.code or "川渝" not in x.name and not pays_unasked(text, m, x)}
+                if x.code == m.code or "川渝" not in x.name and not pays_unasked(text, m, x)
+                and not within_unasked(text, m, x)}
         siblings = [near[h["code"]] for h in hits[:4] if h.get("code") in near]
         apart = next((top - float(h.get("score") or 0) for h in hits[1:] if h.get("code") in near), 0.0)
         if len(siblings) >= 2 and apart < MEANING_APART and not tells_apart(text, m, siblings):
@@ -351,6 +352,12 @@ async def matter_answer(ctx: StepContext) -> None:
     if ambiguous:
         options = ranked or named
         said = _said_whole(ctx, options)
+        current = _current(ctx, kb)
+        if said is None and current is not None and any(o.code == current.code for o in options[:2]) \
+                and not QUESTION.search(ctx.tracker.text or ""):
+            # (a statement the conversation's matter fits as well as another: more of the situation, «我们公司想去
+            # 摆个摊位» after 招聘会服务, not 临时便民服务摊点设置 to choose)
+            said = current
         if said is not None:
             _answer_card(ctx, said, [o for o in options if o.code != said.code])
             return
@@ -554,10 +561,13 @@ async def matter_detail(ctx: StepContext) -> None:
     if m is None and len(ranked) >= 2 and _score(ctx, ranked[0].code) >= MATTER_SCORE:
         # «上门要收费不»: 上门办服务预约, the one of them it says the words of — of those near the first only: «大学生
         # 医保在哪交» finds 城乡居民参保登记 far ahead of 在校大学生创业担保贷款贴息申请, whose name says 大学生
+        # (nor of the cases arising within the first that it does not say: «失业金能领几个月» is no 丧葬补助金)
+        text = ctx.tracker.text or ""
+        ranked = ranked[:1] + [r for r in ranked[1:] if not within_unasked(text, ranked[0], r)]
         near = [r for r in ranked if _score(ctx, ranked[0].code) - _score(ctx, r.code) < MEANING_APART]
         m = _said_whole(ctx, near) if len(near) >= 2 else None
-        if m is None and not ambiguous and QUESTION.search(ctx.tracker.text or "") \
-                and _score(ctx, ranked[0].code) - _score(ctx, ranked[1].code) >= MEANING_APART:
+        if m is None and not ambiguous and QUESTION.search(text) \
+                and (len(ranked) == 1 or _score(ctx, ranked[0].code) - _score(ctx, ranked[1].code) >= MEANING_APART):
             # «公司地址变了在哪办»: 公司变更登记, far ahead of the rest (a statement, «住院的费用好多哦», asks nothing)
             m = ranked[0]
         if m is None:

@@ -9,11 +9,12 @@ from tests.staff.conftest import (page_factory, staff_browser_login, staff_serve
                                  staff_user)
 
 STAFF = {"Authorization": "Bearer test-staff-token"}
-#: A stall question the NLU cannot tell apart (ambiguous: 个体工商户设立登记 / 食品经营许可 / 就业登记), a paraphrase
-#: of it (also ambiguous), and the matter a helper teaches: 个体工商户设立登记.
-STALL_Q = "在路边摆个摊卖烤红苕要登记不"
-STALL_PARAPHRASE = "在街边摆个摊卖烤红苕要登记不"
-STALL_CODE = "511A0074300005"
+#: A small shop's question the NLU cannot tell apart (ambiguous: 个体工商户设立登记 / 食品小经营店备案发放 / 食品经营
+#: 许可), a paraphrase of it (also ambiguous), and the matter a helper teaches: 个体工商户设立登记. (A stall at the
+#: roadside was the example until the guidebook had 临时便民服务摊点设置, which answers it.)
+SHOP_Q = "开个卖烤红苕的小门面要登记不"
+SHOP_PARAPHRASE = "开个卖烤红薯的小门面要登记不"
+SHOP_CODE = "511A0074300005"
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 from assistant.teach import regression
 from knowledge.leakcheck import find_leaks
 from nlu.learned import LearnedExample, LearnedSet
-from tests.teach.conftest import STALL_CODE, STALL_PARAPHRASE, STALL_Q
+from tests.teach.conftest import SHOP_CODE, SHOP_PARAPHRASE, SHOP_Q
 
 ROOT = Path(__file__).resolve().parents[2]
 HELDOUT = ROOT / "tests" / "data"
@@ -26,16 +26,16 @@ def test_the_held_out_matter_questions_are_held_out():
 
 def test_a_taught_matter_routes_the_question_and_its_paraphrase(fresh_learned):
     nlu = fresh_learned
-    before = nlu.parse(STALL_Q)
-    assert not before["entities"] or before["entities"][0]["value"] != STALL_CODE
+    before = nlu.parse(SHOP_Q)
+    assert not before["entities"] or before["entities"][0]["value"] != SHOP_CODE
     index_rows = len(nlu.index.row_texts)
-    nlu.set_learned(nlu.learned_set([LearnedExample(STALL_Q, "matter", STALL_CODE)], "1:1"))
+    nlu.set_learned(nlu.learned_set([LearnedExample(SHOP_Q, "matter", SHOP_CODE)], "1:1"))
     assert len(nlu.index.row_texts) == index_rows  # nothing rebuilt
-    for text in (STALL_Q, STALL_PARAPHRASE):
+    for text in (SHOP_Q, SHOP_PARAPHRASE):
         r = nlu.parse(text)
-        assert r["entities"][0]["value"] == STALL_CODE, (text, r["matters"][:2])
-        assert r["matters"][0]["code"] == STALL_CODE and not r["ambiguous"] and not r["out_of_scope"]
-        assert r["intent"]["name"] == "ask_matter" and r["learned"]["label"] == STALL_CODE
+        assert r["entities"][0]["value"] == SHOP_CODE, (text, r["matters"][:2])
+        assert r["matters"][0]["code"] == SHOP_CODE and not r["ambiguous"] and not r["out_of_scope"]
+        assert r["intent"]["name"] == "ask_matter" and r["learned"]["label"] == SHOP_CODE
     # an unrelated question is untouched
     other = nlu.parse("驾驶证六年有效期满了要换证")
     assert "learned" not in other and other["matters"][0]["code"] == "JN-JG-002"
@@ -67,7 +67,7 @@ def test_the_snapshot_reuses_vectors_and_drops_unknown_matters(fresh_learned):
 
 def test_regression_check_holds_back_a_batch_that_breaks_the_held_out_set(fresh_learned):
     nlu = fresh_learned
-    good = regression.check(nlu, nlu.served_with([LearnedExample(STALL_Q, "matter", STALL_CODE)]), HELDOUT)
+    good = regression.check(nlu, nlu.served_with([LearnedExample(SHOP_Q, "matter", SHOP_CODE)]), HELDOUT)
     assert good.passed and good.candidate >= good.baseline and good.total >= 90
     # teaching the held-out driving-licence questions as out of scope breaks them
     bad = regression.check(nlu, nlu.served_with([LearnedExample("驾驶证六年有效期满了要换证", "out_of_scope"),
@@ -82,7 +82,7 @@ def test_the_check_re_routes_only_what_new_examples_can_touch(fresh_learned):
     re-routing of every held-out question."""
     nlu = fresh_learned
     regression.warm(nlu, HELDOUT)
-    candidate = nlu.served_with([LearnedExample(STALL_Q, "matter", STALL_CODE),
+    candidate = nlu.served_with([LearnedExample(SHOP_Q, "matter", SHOP_CODE),
                                  LearnedExample("驾驶证六年有效期满了要换证", "out_of_scope"),
                                  LearnedExample("都要准备哪些证件", "intent", "ask_fee")])
     derived = regression.outcomes_for(nlu, candidate, HELDOUT)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from assistant.db.audit import entries
 from assistant.db.triage import LearnedExampleRow, TriageItem
 from assistant.teach import store
-from tests.teach.conftest import STAFF, STALL_CODE, STALL_PARAPHRASE, STALL_Q, chat
+from tests.teach.conftest import STAFF, SHOP_CODE, SHOP_PARAPHRASE, SHOP_Q, chat
 
 
 def _groups(client, **params) -> list[dict]:
@@ -32,14 +32,14 @@ def _services(client):
 
 def test_signals_are_recorded_masked_and_grouped(teach_client):
     c = teach_client
-    first = chat(c, "s-stall-1", STALL_Q)
+    first = chat(c, "s-shop-1", SHOP_Q)
     assert first["matter"] is None  # a clarification, not an answer
-    chat(c, "s-stall-2", STALL_PARAPHRASE)
-    chat(c, "s-stall-1", "都不是我要的")  # a clarification nobody picked
+    chat(c, "s-shop-2", SHOP_PARAPHRASE)
+    chat(c, "s-shop-1", "都不是我要的")  # a clarification nobody picked
     chat(c, "s-fb", "那个啥子嘛 13812345678 你晓得不")
     items = _groups(c)
-    g = _group_of(c, STALL_Q)
-    assert g["count"] >= 3 and STALL_PARAPHRASE in g["examples"]
+    g = _group_of(c, SHOP_Q)
+    assert g["count"] >= 3 and SHOP_PARAPHRASE in g["examples"]
     assert {"ambiguous", "clarify_unpicked"} <= set(g["reasons"])
     assert g["predicted_matter"] and g["predicted_matter"]["code"]
     assert g == items[0]  # the most frequent first
@@ -64,24 +64,24 @@ def test_thumbs_down_and_a_handoff_right_after_an_answer(teach_client):
 
 def test_resolve_to_a_matter_routes_the_question_and_a_paraphrase_at_once(teach_client):
     c = teach_client
-    chat(c, "s-a", STALL_Q)
-    gid = _group_of(c, STALL_Q)["id"]
-    r = c.post(f"/api/v1/triage/{gid}/resolve", json={"matter_code": STALL_CODE}, headers=STAFF)
+    chat(c, "s-a", SHOP_Q)
+    gid = _group_of(c, SHOP_Q)["id"]
+    r = c.post(f"/api/v1/triage/{gid}/resolve", json={"matter_code": SHOP_CODE}, headers=STAFF)
     assert r.status_code == 200, r.text
     out = r.json()
     assert out["status"] == "live" and out["kind"] == "matter" and out["check"]["passed"]
     assert out["check"]["candidate"] >= out["check"]["baseline"]
-    for i, text in enumerate((STALL_Q, STALL_PARAPHRASE)):
-        assert chat(c, f"s-after-{i}", text)["matter"]["code"] == STALL_CODE, text
-    assert all(STALL_Q not in g["examples"] for g in _groups(c))
-    again = c.post(f"/api/v1/triage/{gid}/resolve", json={"matter_code": STALL_CODE}, headers=STAFF)
+    for i, text in enumerate((SHOP_Q, SHOP_PARAPHRASE)):
+        assert chat(c, f"s-after-{i}", text)["matter"]["code"] == SHOP_CODE, text
+    assert all(SHOP_Q not in g["examples"] for g in _groups(c))
+    again = c.post(f"/api/v1/triage/{gid}/resolve", json={"matter_code": SHOP_CODE}, headers=STAFF)
     assert again.status_code == 409 and again.json()["error"] == "already_resolved"
     actions = [(e["action"], e["target"]) for e in entries(_services(c).db)]
     assert ("triage.resolve", f"triage:{gid}") in actions and ("triage.view", "triage") in actions
     with _services(c).db.session() as s:
         rows = s.scalars(select(LearnedExampleRow)).all()
         assert [(x.text, x.kind, x.label, x.status, x.created_by) for x in rows] == \
-            [(STALL_Q, "matter", STALL_CODE, "live", "service")]
+            [(SHOP_Q, "matter", SHOP_CODE, "live", "service")]
 
 
 def _item(client, text: str) -> int:
@@ -100,14 +100,14 @@ def test_resolve_to_an_intent_and_out_of_scope(teach_client):
     assert chat(c, "s-sign", "门口想挂个大招牌要批不")["intent"] == "out_of_scope"
     options = c.get("/api/v1/triage/options", params={"q": "个体工商户设立"}, headers=STAFF).json()
     assert "request_human" in options["intents"] and "nlu_fallback" not in options["intents"]
-    assert any(m["code"] == STALL_CODE for m in options["matters"])
+    assert any(m["code"] == SHOP_CODE for m in options["matters"])
 
 
 def test_bad_resolutions_get_clear_errors(teach_client):
     c = teach_client
     gid = _item(c, "这个到底咋个弄嘛")
     cases = [({"intent": "nlu_fallback"}, 422, "unknown_intent"), ({"matter_code": "NO-SUCH"}, 404, "unknown_matter"),
-             ({"matter_code": STALL_CODE, "out_of_scope": True}, 422, "invalid_request"), ({}, 422, "invalid_request"),
+             ({"matter_code": SHOP_CODE, "out_of_scope": True}, 422, "invalid_request"), ({}, 422, "invalid_request"),
              ({"out_of_scope": False}, 422, "invalid_request")]
     for body, status, error in cases:
         r = c.post(f"/api/v1/triage/{gid}/resolve", json=body, headers=STAFF)
@@ -184,11 +184,11 @@ def test_export_learned_writes_yaml(teach_client, tmp_path):
 
 def test_none_of_these_button_after_a_clarification_is_recorded(teach_client):
     c = teach_client
-    first = chat(c, "s-none", STALL_Q)
+    first = chat(c, "s-none", SHOP_Q)
     buttons = [b for p in first["replies"] if p["type"] == "buttons" for b in p["buttons"]]
     none = next(b["payload"] for b in buttons if "request_human" in b["payload"])
     chat(c, "s-none", none)
     with _services(c).db.session() as s:
         rows = s.scalars(select(TriageItem).where(TriageItem.session_id == "s-none")).all()
-        assert {(r.text, r.reason) for r in rows} == {(STALL_Q, "ambiguous"), (STALL_Q, "clarify_unpicked")}
+        assert {(r.text, r.reason) for r in rows} == {(SHOP_Q, "ambiguous"), (SHOP_Q, "clarify_unpicked")}
         assert all(not r.text.startswith("/") for r in rows)

@@ -14,7 +14,7 @@ import httpx
 
 from tests.conftest import ARTIFACTS, REPO_ROOT, free_port
 from tests.staff.conftest import STAFF_TOKEN
-from tests.teach.conftest import STALL_CODE, STALL_PARAPHRASE, STALL_Q
+from tests.teach.conftest import SHOP_CODE, SHOP_PARAPHRASE, SHOP_Q
 
 
 def _second_process(db_url: str, tmp_path) -> tuple[subprocess.Popen, str]:
@@ -58,43 +58,43 @@ def test_helper_teaches_a_group_and_another_process_serves_it(fresh_learned, sta
     a = staff_server.url
     proc, b = _second_process(staff_server.settings.database_url, tmp_path)
     try:
-        assert _matter(a, STALL_Q) != STALL_CODE  # the citizen's question: unsure (several matters fit)
+        assert _matter(a, SHOP_Q) != SHOP_CODE  # the citizen's question: unsure (several matters fit)
         _nlu_ready(b, proc)
-        assert _matter(b, STALL_PARAPHRASE) != STALL_CODE  # the other process, running before anything is taught
+        assert _matter(b, SHOP_PARAPHRASE) != SHOP_CODE  # the other process, running before anything is taught
         pid = proc.pid
         for other in ("茶馆里摆几桌麻将要办啥", "门口想挂个大招牌要批不", "屋头养了条大狗要办啥"):  # others it may be unsure of
             _matter(a, other)
         helper = staff_user("district", None, "agent")
         page = page_factory(viewport={"width": 1366, "height": 768})
         staff_browser_login(page, a, helper, "/staff/triage")
-        group = page.locator("li.triage-group", has_text=STALL_Q)
+        group = page.locator("li.triage-group", has_text=SHOP_Q)
         group.wait_for(timeout=60_000)
         # (another group, of whichever of those the NLU of the day is unsure of)
         page.locator("li.triage-group").nth(1).wait_for(timeout=30_000)
-        # the stall question was asked on both processes: one group of two, the most frequent first
+        # the shop question was asked on both processes: one group of two, the most frequent first
         assert group.locator(".triage-count").inner_text().strip() == "2"
         assert page.locator("li.triage-group").first.get_attribute("data-group-id") == \
             group.get_attribute("data-group-id")
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "staff-triage.png"))
         group.locator(".matter-search").fill("个体工商户设立登记")
-        option = group.locator(f'.matter-option[data-code="{STALL_CODE}"]')
+        option = group.locator(f'.matter-option[data-code="{SHOP_CODE}"]')
         option.wait_for(timeout=60_000)
         option.click()
         status = page.locator("#triage-status.ok")
         status.wait_for(timeout=120_000)
         assert "已学会" in status.inner_text()
-        assert page.locator("li.triage-group", has_text=STALL_Q).count() == 0
+        assert page.locator("li.triage-group", has_text=SHOP_Q).count() == 0
         assert page.evaluate("window.__csp") == []
-        assert _matter(a, STALL_Q) == STALL_CODE  # this process: at once
+        assert _matter(a, SHOP_Q) == SHOP_CODE  # this process: at once
         deadline = time.monotonic() + 180  # generous: the other process polls the version every 5 s
         got = (None, None)
         while time.monotonic() < deadline:
-            got = (_matter(b, STALL_Q), _matter(b, STALL_PARAPHRASE))
-            if got == (STALL_CODE, STALL_CODE):
+            got = (_matter(b, SHOP_Q), _matter(b, SHOP_PARAPHRASE))
+            if got == (SHOP_CODE, SHOP_CODE):
                 break
             time.sleep(1)
-        assert got == (STALL_CODE, STALL_CODE)
+        assert got == (SHOP_CODE, SHOP_CODE)
         assert proc.poll() is None and proc.pid == pid  # served without a restart
     finally:
         proc.terminate()

@@ -9,25 +9,25 @@ from sqlalchemy import select, update
 
 from assistant.db.triage import LearnedExampleRow, TriageItem
 from nlu.learned import LearnedSet
-from tests.teach.conftest import STALL_CODE, STALL_PARAPHRASE, STALL_Q
+from tests.teach.conftest import SHOP_CODE, SHOP_PARAPHRASE, SHOP_Q
 
 
 def test_rasa_turns_feed_the_inbox_and_serve_what_was_taught(live):
     nlu = live.app.state.services.nlu
     try:
         session = "rasa-" + uuid.uuid4().hex[:8]
-        r = live.http.post("/api/v1/chat", json={"session_id": session, "text": STALL_Q})
+        r = live.http.post("/api/v1/chat", json={"session_id": session, "text": SHOP_Q})
         assert r.status_code == 200 and not r.json()["degraded"], r.text
         # (the live stack is shared: the conversation tests before this one fill the inbox with groups of their own)
         groups = live.http.get("/api/v1/triage", params={"sort": "newest"}, headers=live.staff_headers).json()["items"]
-        group = next(g for g in groups if STALL_Q in g["examples"])
+        group = next(g for g in groups if SHOP_Q in g["examples"])
         assert "ambiguous" in group["reasons"]
-        r = live.http.post(f"/api/v1/triage/{group['id']}/resolve", json={"matter_code": STALL_CODE},
+        r = live.http.post(f"/api/v1/triage/{group['id']}/resolve", json={"matter_code": SHOP_CODE},
                            headers=live.staff_headers)
         assert r.status_code == 200, r.text
         answer = live.http.post("/api/v1/chat", json={"session_id": "rasa-" + uuid.uuid4().hex[:8],
-                                                      "text": STALL_PARAPHRASE}).json()
-        assert not answer["degraded"] and answer["matter"]["code"] == STALL_CODE
+                                                      "text": SHOP_PARAPHRASE}).json()
+        assert not answer["degraded"] and answer["matter"]["code"] == SHOP_CODE
         assert any(p["type"] == "matter_card" for p in answer["replies"])
     finally:  # the live stack is shared by the session: take the lesson back (its app polls the version)
         with live.app.state.services.db.session() as s:
