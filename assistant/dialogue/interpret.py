@@ -552,11 +552,11 @@ _ASKED_FOR_END = re.compile(r"(申领|申请|办理)$")
 
 
 def within_unasked(text: str, m: Any, other: Any) -> bool:
-    """Whether ``other`` is a case arising within ``m`` — its name holds ``m``'s after a word of its own
-    («领取失业保险金期间丧葬补助金和抚恤金申领» within 失业保险金申领) — and ``text`` says none of ``other``'s own words:
-    no sibling to ask about («失业金能领几个月»)."""
+    """Whether ``other`` is a case arising during ``m`` — its name says «…``m``期间…» («领取失业保险金期间丧葬补助金和
+    抚恤金申领» during 失业保险金申领) — and ``text`` says none of ``other``'s own words: no sibling to ask about
+    («失业金能领几个月»)."""
     core = _ASKED_FOR_END.sub("", m.name.split("（")[0])
-    return len(core) >= 3 and other.name.find(core) > 0 and not says_words_of(text, other, m)
+    return len(core) >= 3 and f"{core}期间" in other.name and not says_words_of(text, other, m)
 
 
 def tells_apart(text: str, m: Any, siblings: list[Any]) -> bool:
@@ -1217,6 +1217,9 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
             return moved
     if _ON_IT.match(text) and not answering:
         keep = True  # («上面名字写错了» after 不动产权证书: a detail of the thing on it, not 户口变更 found by 名字)
+    if not keep and not answering and guess is not None and guess.code not in members \
+            and _asked_in_our_words(text, current, guess):
+        keep = True  # («上幼儿园要查验不» after 《预防接种证》办理, whose guide speaks of 幼儿园 查验: not 幼儿园筹设审批)
     if not keep and (_names_other(parse, set(members), kb, by)
                      or any(m is None or not _says_ours(text, m, set(members), kb) for m in named)):
         together = None if answering else _kin_found_together(parse, text, state, kb, both, current, members)
@@ -1603,13 +1606,36 @@ _YES_OR_NO_SIZE = 4
 _ASKER = re.compile(r"^(我们|我|俺)(?=想)")
 #: A detail said of what is on or in the conversation's thing («上面名字写错了», «证上的地址不对»).
 _ON_IT = re.compile(r"^(那|这|它|证|证件|卡)?(上面|上头|里面|证上|卡上)")
-#: A kind of request said not to be wanted («不补办，先挂失»): the negation and the kind's words.
-_NOT_KIND = re.compile(r"(不是|不要|不用|不想|不|没有|先不|暂不)(办)?(?P<kind>补办|补领|补发|挂失|换领|换发|注销|变更|延续|新办|转移)")
+#: What says a kind of request is not wanted («不补办，先挂失»), before the kind's words.
+_NOT = r"(不是|不要|不用|不想|先不|暂不|没有|不)(办)?"
+
+
+@lru_cache(maxsize=1)
+def _not_kind() -> re.Pattern[str]:
+    """A kind of request said not to be wanted: :data:`_NOT` before a word of :func:`_kind_name_words`."""
+    words = sorted(_kind_name_words(), key=len, reverse=True)
+    return re.compile(_NOT + "(" + "|".join(map(re.escape, words)) + ")")
 
 
 def _kinds_not_wanted_out(text: str) -> str:
     """``text`` without the kinds of request it says it does not want («不补办，先挂失» → «，先挂失»)."""
-    return _NOT_KIND.sub(" ", text)
+    return _not_kind().sub(" ", text)
+
+
+#: Characters that make a bigram no word of anyone's («她的», «的社»): particles and pronouns.
+_PARTICLES = frozenset("的了着过她他它我你您们")
+
+
+def _asked_in_our_words(text: str, current: Any, other: Any) -> bool:
+    """Whether a question is asked in the words of ``current``'s own guide (:func:`_own_texts`): every word it
+    shares with ``other``'s names is there, and so is a word of its own that ``other``'s names do not have."""
+    if not QUESTION.search(text):
+        return False
+    words = _bigrams(text)
+    shared = words & _named_words(other) - _kind_words()  # (the words of its subject, not of a kind of request)
+    own = _bigrams(_own_texts(current))
+    rest = {w for w in words - _named_words(other) - _kind_words() if not set(w) & (_AROUND_PROCEDURE | _PARTICLES)}
+    return bool(shared) and shared <= own and bool(rest & own)
 
 
 def _names_ours(text: str, parse: dict[str, Any], current: Any, other: Any) -> bool:
@@ -2464,10 +2490,15 @@ def _benefit_of_kin(parse: dict[str, Any], state: DialogueState, kb: Any) -> dic
     return _with_matter(parse, "ask_matter", paying[0].code, paying[0].name, "benefit_of_kin")
 
 
+#: A matter that is a payment someone already in makes (公租房租金缴纳, 住宅专项维修资金交存): nobody applies for it.
+_PAYMENT_ONLY = re.compile(r"缴纳|交存|缴存|缴费")
+
+
 def _applied_for(text: str, current: Any, kb: Any) -> Any:
-    """The matter an application asked about is for: ``current``, unless the question says 申请 and ``current``'s
-    name does not while exactly one of its kin's does (公租房租金缴纳 → 公共租赁住房申请资格审核认定)."""
-    if "申请" not in text or "申请" in current.name:
+    """The matter an application asked about is for: ``current``, unless the question says 申请, ``current`` is a
+    payment only (:data:`_PAYMENT_ONLY`) and exactly one of its kin is applied for by its name (公租房租金缴纳 →
+    公共租赁住房申请资格审核认定)."""
+    if "申请" not in text or "申请" in current.name or not _PAYMENT_ONLY.search(current.name):
         return current
     applying = [m for c, m in kin(kb, current).items() if c != current.code and "申请" in m.name]
     return applying[0] if len(applying) == 1 else current

@@ -2131,3 +2131,9 @@ def test_a_kind_of_request_said_of_another_thing_picks_no_option_of_that_kind(ch
     chat("公积金")  # (options: 贷款, 提取, 异地转移接续 …)
     last = chat("我要买二手房")  # (二手房 says 转移 — of a house, 不动产转移登记, not the fund's 异地转移接续)
     assert last["matter"]["name"] in {"住房公积金提取（购房）", "个人住房公积金贷款"}, last
+
+
+def test_a_question_in_the_words_of_the_matters_own_guide_stays_on_it(chat):
+    chat("孩子的疫苗本")  # 《预防接种证》办理, whose guide speaks of the 查验 at 幼儿园 and school entry
+    last = chat("上幼儿园要查验不")  # (幼儿园筹设审批 / 幼儿园设立审批 offered, by 幼儿园)
+    assert last["matter"]["name"] == "《预防接种证》办理" and "都不是，转人工" not in _buttons(last), last
