@@ -547,15 +547,11 @@ def pays_unasked(text: str, m: Any, other: Any) -> bool:
         and not (_PAYS.search(text) or _POLICY_WORDS.search(text) or FEE_WORDS.search(text) or _HOW_MUCH.search(text))
 
 
-#: What a name ends with that says only that something is asked for («失业保险金申领»: 失业保险金).
-_ASKED_FOR_END = re.compile(r"(申领|申请|办理)$")
-
-
 def within_unasked(text: str, m: Any, other: Any) -> bool:
     """Whether ``other`` is a case arising during ``m`` — its name says «…``m``期间…» («领取失业保险金期间丧葬补助金和
     抚恤金申领» during 失业保险金申领) — and ``text`` says none of ``other``'s own words: no sibling to ask about
     («失业金能领几个月»)."""
-    core = _ASKED_FOR_END.sub("", m.name.split("（")[0])
+    core = _ASKED_FOR.sub("", m.name.split("（")[0])  # («失业保险金申领»: 失业保险金)
     return len(core) >= 3 and f"{core}期间" in other.name and not says_words_of(text, other, m)
 
 
