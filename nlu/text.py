@@ -117,13 +117,17 @@ _PLACES = re.compile(r"四川省|成都市|金牛区")
 KIN = "爸妈公婆爷奶爹娘父母夫妻儿女姐哥弟妹伴人汉"
 _PASSED = re.compile(rf"(?<=[{KIN}])((?:上个月|上个星期|上周|前几天|前段时间|去年|今年|昨天|刚刚|刚)?)"
                      r"(?:走了|不在了|没了|(?<=刚)走)(?=以后|之后|后|[^一-鿿]|$)")
+#: … or said after what the relative was doing then («我老汉儿领失业金的时候走了», «我妈住院期间没了»): the relative
+#: is the clause's subject, named after 我/家里 at its head.
+_PASSED_WHILE = re.compile(rf"((?:我|俺|家里)[^，,。？?\s]{{0,3}}[{KIN}][^，,。？?\s]{{1,14}}?(?:的时候|时候|期间|那天))"
+                           r"(?:走了|不在了|没了)(?=[^一-鿿]|$)")
 
 
 def strip_frame(text: str) -> str:
     """A normalised question without its formal framing and the shared place names ("关于成都市金牛区新生儿
     落户的咨询" → "新生儿落户"), a relative's death said plainly ("我老公走了" → "我老公去世了"); the text itself when
     less than two characters would be left."""
-    out, prev = _PASSED.sub(r"\1去世了", text), None
+    out, prev = _PASSED_WHILE.sub(r"\1去世了", _PASSED.sub(r"\1去世了", text)), None
     while out != prev:
         prev = out
         out = _FRAME_TAIL.sub("", _FRAME_HEAD.sub("", _PLACES.sub("", out))).strip()

@@ -148,6 +148,8 @@ ACTION_WORDS = {
     # the firm policies: a policy word, or the firm's own facts the policy list asks for («我们成立两年了»)
     "ask_policy": re.compile(rf"{_POLICY_WORDS.pattern}|成立|注册|小微|企业|公司|个体户"),
 }
+#: A place of one's own that changes («地址要变», «住址改了»): a detail of a matter, no question about the hall's address.
+_PLACE_CHANGES = re.compile(r"(地址|住址|经营场所|门面)(要|想|已经|得|会|也)?(变|改|换|迁|搬)")
 #: Wanting to do something («我想注册个公司»): a request, where a firm's bare facts («个体户») are not one.
 _WANTS_TO = re.compile(r"想|要|准备|打算|申请|办")
 #: A message that says who the person is («我是职工医保», «我们俩都是外地户口»), not what they ask for.
@@ -561,7 +563,7 @@ def tells_apart(text: str, m: Any, siblings: list[Any]) -> bool:
     if _cues().of_query(text) & _kinds(m):
         return True
     common = set.intersection(*(_named_words(x) for x in siblings)) if siblings else set()
-    return bool(_bigrams(text) & (_named_words(m) - common))
+    return bool(_bigrams(_in_names_words(text, _EVERYDAY_ACTS)) & (_named_words(m) - common))
 
 
 def says_words_of(text: str, other: Any, current: Any) -> bool:
@@ -592,17 +594,21 @@ def after_getting(m: Any) -> bool:
     return bool(_kinds(m) & _AFTER_GETTING)
 
 
-#: Everyday words and the catalogue's word for the same (a name says 工作, people say 上班): used to tell options
-#: apart by their names («我在重庆上班，医保异地备案咋办»: 常驻异地工作人员备案).
+#: Everyday words (patterns) and the catalogue's word for the same (a name says 工作, people say 上班; 复业 is «又要开张»):
+#: used to tell options apart by their names («我在重庆上班，医保异地备案咋办»: 常驻异地工作人员备案).
 _EVERYDAY = {"上班": "工作", "打工": "务工", "看病": "就医", "买房": "购房", "租房子": "租房", "生孩子": "生育",
              "生娃": "生育", "娃娃": "子女", "孩子": "子女", "小孩": "子女", "房子": "房屋",
              "嫁": "夫妻", "娶": "夫妻", "老公": "夫妻", "老婆": "夫妻", "丈夫": "夫妻", "妻子": "夫妻",
              "普票": "普通", "专票": "专用"}
+#: … of them, what is done (an act, not who or what it is done for): these also tell siblings apart on their own
+#: («残疾证要从成华区迁到金牛区»: 残疾人证迁移, not 新办 or 挂失补办).
+_EVERYDAY_ACTS = {"(?:重新|又要?|再)(?:开张|开业|营业|开门)|恢复营业": "复业", "迁(?:到|来|入|过来|回)": "迁移"}
+_EVERYDAY.update(_EVERYDAY_ACTS)
 
 
-def _in_names_words(text: str) -> str:
-    """``text`` with the names' words for its everyday words (:data:`_EVERYDAY`) added."""
-    return " ".join([text, *(official for everyday, official in _EVERYDAY.items() if everyday in text)])
+def _in_names_words(text: str, everyday: dict[str, str] = _EVERYDAY) -> str:
+    """``text`` with the names' words for its everyday words (:data:`_EVERYDAY`, or only ``everyday``) added."""
+    return " ".join([text, *(official for said, official in everyday.items() if re.search(said, text))])
 
 
 def said_apart(text: str, options: list[Any]) -> Any:
@@ -1506,9 +1512,10 @@ def _fits_better(parse: dict[str, Any], text: str, current: Any, members: dict[s
             return False
     if _fit(nlu, f"{state.topic_text} {text}", current) >= score:
         return True
-    if QUESTION.search(text) or _bigrams(text) & _named_words(other):
+    if QUESTION.search(text) or _bigrams(text) & _named_words(other) - _WHO_WORDS:
         # (a question, or a word of its names said: «消防要办啥» after «我准备开个火锅店» asks about 消防安全检查,
-        # «有没有人帮忙填表» after 老年证 about 帮办代办)
+        # «有没有人帮忙填表» after 老年证 about 帮办代办; not who it is about: «孩子是在外地医院生的» after 出生登记
+        # says 孩子 of 生育医疗费支付's «生孩子医疗费报销»)
         return False
     together = _one_together(nlu, state.topic_text, text, kb, both())
     return together is not None and str(together.get("code")) == current.code
@@ -1634,6 +1641,21 @@ def _asked_in_our_words(text: str, current: Any, other: Any) -> bool:
     return bool(shared) and shared <= own and bool(rest & own)
 
 
+def _called_within_ours(text: str, current: Any, other: Any) -> bool:
+    """Whether the message says a part (3+ characters) of ``other``'s names, and every such part it says is in one
+    name of ``current`` the message does not say whole, and it says no kind of request: the conversation says the
+    rest of that name («怎么开完税证明» after «个人所得税» → 开具个人所得税纳税记录, called 个税完税证明, not 开具税收完税
+    证明; «营业执照丢了» after 设立登记 says a kind, 补领)."""
+    if _cues().of_query(text):
+        return False
+    theirs = [n for n in [other.name, *other.aliases] if n]
+    ours = [n for n in [current.name, *current.aliases] if n and n not in text]
+    parts = {text[i:j] for i in range(len(text)) for j in range(i + 3, len(text) + 1)
+             if any(text[i:j] in n for n in theirs)}
+    longest = [p for p in parts if not any(p != q and p in q for q in parts)]
+    return bool(longest) and all(any(p in n for n in ours) for p in longest)
+
+
 def _names_ours(text: str, parse: dict[str, Any], current: Any, other: Any) -> bool:
     """Whether the message names the current matter rather than ``other`` of its kin: a word only it is called by
     (not one said as unwanted: «不补办，先挂失» after 社会保障卡补领), and the search of the whole message does not
@@ -1749,9 +1771,9 @@ def _detail_asked(parse: dict[str, Any], state: DialogueState, kb: Any, strong: 
     text = str(parse.get("text") or "")
     finds_nothing = _top(parse, kb)[1] < MATTER_SCORE
     if intent not in {"ask_matter", "nlu_fallback", "out_of_scope"} or not state.matter_code \
-            or intent == "nlu_fallback" and not (_short_question(text) and finds_nothing) \
+            or intent == "nlu_fallback" and not (short_question(text) and finds_nothing) \
             or intent == "out_of_scope" and not (finds_nothing and QUESTION.search(text) and (
-                _MUST_ATTEND.search(text) and _short_question(text)
+                _MUST_ATTEND.search(text) and short_question(text)
                 or (_STILL_CAN.search(text) or _CONSEQUENCE.search(text))
                 and len(_CJK.findall(text)) <= _SHORT_QUESTION + 6)):
         # (not understood, a short question that finds nothing asks about ours: «要本人去不»; read as out of scope,
@@ -1768,7 +1790,7 @@ def _detail_asked(parse: dict[str, Any], state: DialogueState, kb: Any, strong: 
         return _near_detail(parse) or "ask_matter"  # (a short question that finds no matter at all)
     if other is None or other.code == state.matter_code or _bigrams(text) & _named_words(other):
         return None
-    if _short_question(text):
+    if short_question(text):
         return _near_detail(parse) or "ask_matter"  # «条件是啥», «要体检不»: too short to bring up another matter
     return _near_detail(parse)
 
@@ -2114,7 +2136,7 @@ def _policy_for_people(parse: dict[str, Any], state: DialogueState, kb: Any, nlu
     code = state.matter_code or (state.candidates[0] if state.candidates else None)
     current = kb.get(code) if code else None
     asked = _ASKS_PAY.findall(text)
-    if state.matter_code and current is not None and asked and _short_question(text) and not _WHICH.search(text) \
+    if state.matter_code and current is not None and asked and short_question(text) and not _WHICH.search(text) \
             and all(w in " ".join([current.name, *current.aliases]) for w in asked):
         # whether the conversation's matter pays, asked in its words: «有补贴吗» after 事实无人抚养儿童…基本生活补贴发放
         # («有啥补贴» asks which there are)
@@ -2235,7 +2257,7 @@ def _only_our_words(text: str, current: Any, strong: list[str], kb: Any) -> bool
     """Whether a short question (no «那X呢») says a word of the current matter's names and, of the matters it finds
     strongly, no word the current one is not called by: «在哪预约» after 离婚登记预约 finds 结婚登记预约 by 预约 alone."""
     words = _bigrams(text)
-    return _short_question(text) and not _WHAT_ABOUT.match(text) and bool(words & _named_words(current)) \
+    return short_question(text) and not _WHAT_ABOUT.match(text) and bool(words & _named_words(current)) \
         and not any(words & (_named_words(m) - _named_words(current)) for m in map(kb.get, strong) if m)
 
 
@@ -2539,7 +2561,7 @@ def _whether_needed(text: str) -> bool:
     return bool(_WHETHER_NEEDED.match(text.strip())) and not _DETAIL_WORDS.search(text)
 
 
-def _short_question(text: str) -> bool:
+def short_question(text: str) -> bool:
     """A question too short to bring up another matter («收费不», «条件是啥»)."""
     return len(_CJK.findall(text)) <= _SHORT_QUESTION and bool(QUESTION.search(text))
 
@@ -3097,7 +3119,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # matter asked with it — «我住营门口街道，想问问居住证咋个办» — is the matter)
         topic, hall_words = HallTopic.ADDRESS, True
     if topic is None and halls is not None and state.last_intent == "ask_hall" and not strong \
-            and (halls.find(text) is not None or _short_question(text) and intent != "ask_materials"
+            and (halls.find(text) is not None or short_question(text) and intent != "ask_materials"
                  or state.hall_topic in {t.value for t in _TIMES} and _CLOCK.search(text) and QUESTION.search(text)):
         # «那营门口街道的呢» after the hall's hours: the same question about the hall it names; «收费不» after
         # the hall's parking: the same topic, a detail of it; «那我12点半去能办不» after its lunch break: when it
@@ -3120,14 +3142,14 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             # — nor, in a conversation about a matter, a short question of when: «星期六能补不» after 社保卡补领)
             unplaced_hall = intent == "out_of_scope" and (topic in {HallTopic.PARKING, HallTopic.FACILITIES} or (
                 topic == HallTopic.TRANSPORT and not _goes_elsewhere(text, halls)) or (
-                topic in _TIMES and bool(state.matter_code) and _short_question(text) and bool(_SERVED.search(text))))
+                topic in _TIMES and bool(state.matter_code) and short_question(text) and bool(_SERVED.search(text))))
             # (a time of day in what the person does, with a matter found well, is no question of when the hall
             # serves)
             told_when = topic in _TIMES and top >= MATTER_SCORE and _time_told(text)
             about_hall = hall_words or unplaced_hall or books_how or (intent in HALL_INTENTS and (
                 topic in HALL_ONLY_TOPICS and not told_when
                 or (top < MATTER_SCORE and not about_person and not about_matter)))
-        if about_hall:
+        if about_hall and not _PLACE_CHANGES.search(text):
             hall = halls.find(text)
             if hall is None and state.last_intent == "ask_hall" and state.last_hall:
                 hall = halls.get(state.last_hall)  # «几点下班» after 营门口街道便民服务中心's address: that centre
@@ -3166,6 +3188,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         if variant is not None:
             asked = _asked(intent)
             return _with_matter(parse, asked, variant.code, variant.name, "chongqing")
+    current = kb.get(state.matter_code) if state.matter_code and not state.form else None
+    others = [kb.get(c) for c in strong if current is None or c != current.code]
+    if current is not None and others and all(m is not None and _called_within_ours(text, current, m) for m in others):
+        # the name said is part of one of ours: «怎么开完税证明» after «个人所得税» asks for its 个税完税证明
+        return _with_matter(parse, _asked(intent), current.code, current.name, "within_ours")
     procedure = _procedure_asked(parse, state, kb, nlu)
     if procedure is not None:
         asked = intent if intent in DETAIL_INTENTS else "ask_matter"
@@ -3239,7 +3266,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         asked = _asked(intent)
         return _with_matter(parse, asked, state.matter_code or "", state.matter_name or "", "unsure_follow_up")
     if intent == "ask_matter" and state.matter_code and not state.form and not parse.get("matters") \
-            and _short_question(text):
+            and short_question(text):
         # a short question that finds no matter at all asks how ours is done («怎么交» after 职工参保登记, which was
         # not understood)
         return _with_matter(parse, intent, state.matter_code, state.matter_name or "", "follow_up")

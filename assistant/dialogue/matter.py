@@ -27,7 +27,8 @@ from assistant.dialogue.interpret import (AHEAD_HOW_LONG, BY_ANOTHER, CHOSEN_OPT
                                           MATTER_SCORE, MEANING_APART, QUESTION, SIBLING_GAP, STRONG_SCORE,
                                           after_getting, called_by_name, family, kin, look_alikes, offered,
                                           only_shared_words, other_kinds, pays_unasked, said_apart, says_words_of,
-                                          tells_apart, the_thing_got, unsaid_kinds_last, within_unasked)
+                                          short_question, tells_apart, the_thing_got, unsaid_kinds_last,
+                                          within_unasked)
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
@@ -36,6 +37,7 @@ from assistant.privacy import mask_pii
 from assistant.teach.collect import note_handoff
 from assistant.staff import routing
 from nlu.phonetic import folded_pinyin
+from nlu.text import what_about
 
 log = get_logger(__name__)
 
@@ -129,15 +131,20 @@ def _explicit_matters(ctx: StepContext, kb: Any) -> list[Any]:
 
 
 def _ranked(ctx: StepContext, kb: Any, k: int = 3) -> list[Any]:
-    """The NLU's ranked matters (``latest_message.matters``) that the KB knows, best first, at most ``k``."""
+    """The NLU's ranked matters (``latest_message.matters``) that the KB knows, best first, at most ``k``
+    (:func:`_distinct`)."""
+    hits = ctx.tracker.latest_message.get("matters") or []
+    codes = [str(h.get("code")) for h in hits if isinstance(h, dict) and h.get("code")]
+    return _distinct([m for m in map(kb.get, codes) if m is not None])[:k]
+
+
+def _distinct(matters: list[Any]) -> list[Any]:
+    """``matters`` without repeats; of two the catalogue lists under one name (求职创业补贴申领 twice), the first: a
+    choice between equal names asks nothing."""
     out: list[Any] = []
-    for hit in ctx.tracker.latest_message.get("matters") or []:
-        code = hit.get("code") if isinstance(hit, dict) else None
-        m = kb.get(str(code)) if code else None
-        if m is not None and all(m.code != x.code for x in out):
+    for m in matters:
+        if all(m.code != x.code and m.name != x.name for x in out):
             out.append(m)
-        if len(out) >= k:
-            break
     return out
 
 
@@ -293,7 +300,7 @@ def _close_calls(ctx: StepContext, kb: Any, m: Any) -> list[Any]:
         near = {x.code: x for x in family(kb, m)
                 if x.code == m.code or "川渝" not in x.name and not pays_unasked(text, m, x)
                 and not within_unasked(text, m, x)}
-        siblings = [near[h["code"]] for h in hits[:4] if h.get("code") in near]
+        siblings = _distinct([near[h["code"]] for h in hits[:4] if h.get("code") in near])
         apart = next((top - float(h.get("score") or 0) for h in hits[1:] if h.get("code") in near), 0.0)
         if len(siblings) >= 2 and apart < MEANING_APART and not tells_apart(text, m, siblings):
             return siblings[:3]
@@ -308,11 +315,8 @@ def _answer_card(ctx: StepContext, m: Any, also: list[Any]) -> None:
         offer_help(ctx)  # the matter was answered already: what is new is that the person cannot come
         return
     kb = _kb(ctx)
-    related = list(also)
-    for code in getattr(m, "related", []) or []:
-        r = kb.get(code)
-        if r is not None and r.code != m.code and all(r.code != x.code for x in related):
-            related.append(r)
+    linked = [r for r in map(kb.get, getattr(m, "related", []) or []) if r is not None]
+    related = _distinct([m, *also, *linked])[1:]
     after = [r for r in related if not after_getting(r)][:3]  # (a change or a reissue is no next step)
     if ctx.tracker.latest_message.get("interpreted") == "next_steps" and after:
         # («营业执照办好了 → 还要办啥»: what usually follows it, not its card again)
@@ -338,6 +342,31 @@ def _answer_card(ctx: StepContext, m: Any, also: list[Any]) -> None:
               related=",".join(r.code for r in related))
 
 
+def _current_as_well(ctx: StepContext, kb: Any, options: list[Any]) -> Any:
+    """The conversation's matter, when it is one of the first two of ``options`` the message fits about as well
+    and the message is a statement — more of the situation: «我们公司想去摆个摊位» after 招聘会服务, not 临时便民服务
+    摊点设置 to choose — or a short question that says nothing of the others' own and asks about nothing else (no
+    «那医保呢»): «能补不» after 企业职工社会保险费补缴申报, not 城乡居民基本养老保险费补缴申报 to choose; else ``None``."""
+    current = _current(ctx, kb)
+    text = ctx.tracker.text or ""
+    if current is None or all(o.code != current.code for o in options[:2]):
+        return None
+    if not QUESTION.search(text) or short_question(text) and not what_about(text) and not any(
+            says_words_of(text, o, current) for o in options if o.code != current.code):
+        return current
+    return None
+
+
+def _ours_or_which(ctx: StepContext, kb: Any, options: list[Any]) -> None:
+    """The conversation's matter when the message fits it as well as the others (:func:`_current_as_well`), else
+    which of ``options``."""
+    current = _current_as_well(ctx, kb, options)
+    if current is not None:
+        _answer_card(ctx, current, [o for o in options if o.code != current.code])
+    else:
+        _clarify(ctx, options, "ask_matter")
+
+
 @step("action_matter_answer")
 async def matter_answer(ctx: StepContext) -> None:
     """``ask_matter``: the matter card (+ related matters and the 材料清单 / 办理地点 / 转人工 buttons), or the top 3
@@ -351,13 +380,7 @@ async def matter_answer(ctx: StepContext) -> None:
     ambiguous = bool(ctx.tracker.latest_message.get("ambiguous")) and not _is_payload(ctx)
     if ambiguous:
         options = ranked or named
-        said = _said_whole(ctx, options)
-        current = _current(ctx, kb)
-        if said is None and current is not None and any(o.code == current.code for o in options[:2]) \
-                and not QUESTION.search(ctx.tracker.text or ""):
-            # (a statement the conversation's matter fits as well as another: more of the situation, «我们公司想去
-            # 摆个摊位» after 招聘会服务, not 临时便民服务摊点设置 to choose)
-            said = current
+        said = _said_whole(ctx, options) or _current_as_well(ctx, kb, options)
         if said is not None:
             _answer_card(ctx, said, [o for o in options if o.code != said.code])
             return
@@ -367,12 +390,12 @@ async def matter_answer(ctx: StepContext) -> None:
     if named:
         siblings = _close_calls(ctx, kb, named[0])
         if siblings:
-            _clarify(ctx, siblings, "ask_matter")
+            _ours_or_which(ctx, kb, siblings)
             return
         _answer_card(ctx, named[0], named[1:])
         return
     if len(ranked) >= 2 and _score(ctx, ranked[0].code) - _score(ctx, ranked[1].code) < CLEAR_LEAD:
-        _clarify(ctx, ranked, "ask_matter")
+        _ours_or_which(ctx, kb, ranked)
         return
     if ranked:
         _answer_card(ctx, ranked[0], [])
@@ -534,10 +557,10 @@ async def matter_detail(ctx: StepContext) -> None:
     ranked = _ranked(ctx, kb)
     strong = [r for r in ranked if _score(ctx, r.code) >= STRONG_MATCH_SCORE]
     current = _current(ctx, kb)
-    if not named:
-        current = _kin_asked(ctx, kb, current) or current
+    asked_of_kin = _kin_asked(ctx, kb, current) if not named else None
+    current = asked_of_kin or current
     ambiguous = bool(ctx.tracker.latest_message.get("ambiguous")) and not _is_payload(ctx)
-    if not named and ambiguous and len(strong) >= 2 and \
+    if not named and ambiguous and len(strong) >= 2 and asked_of_kin is None and \
             not (current is not None and any(current.code == r.code for r in strong)):
         said = _said_whole(ctx, strong)
         if said is None:

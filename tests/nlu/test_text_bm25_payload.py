@@ -49,6 +49,8 @@ def test_a_city_or_province_elsewhere_said_as_a_place_is_elsewhere(text, want):
     ("我爸刚走", "我爸刚去世了"), ("我妈刚走，社保卡咋办", "我妈刚去世了，社保卡咋办"),
     ("我先走了", "我先走了"), ("钱包没了", "钱包没了"), ("车走了没得", "车走了没得"), ("我刚走", "我刚走"),
     ("我妈走路不方便", "我妈走路不方便"),
+    ("我老汉儿领失业金的时候走了", "我老汉儿领失业金的时候去世了"), ("我妈住院期间没了", "我妈住院期间去世了"),
+    ("我去办证的时候走了", "我去办证的时候走了"), ("我爸上班的时候走了一趟", "我爸上班的时候走了一趟"),
 ])
 def test_a_relatives_death_is_said_plainly_and_other_leaving_is_left(text, want):
     assert strip_frame(text) == want
