@@ -594,16 +594,15 @@ def after_getting(m: Any) -> bool:
     return bool(_kinds(m) & _AFTER_GETTING)
 
 
-#: Everyday words (patterns) and the catalogue's word for the same (a name says 工作, people say 上班; 复业 is «又要开张»):
-#: used to tell options apart by their names («我在重庆上班，医保异地备案咋办»: 常驻异地工作人员备案).
+#: Everyday words for what is done (patterns) and the catalogue's word for the same (复业 is «又要开张»): these tell
+#: siblings apart on their own too («残疾证要从成华区迁到金牛区»: 残疾人证迁移, not 新办 or 挂失补办).
+_EVERYDAY_ACTS = {"(?:重新|又要?|再)(?:开张|开业|营业|开门)|恢复营业": "复业", "迁(?:到|来|入|过来|回)": "迁移"}
+#: … and every everyday word (a name says 工作, people say 上班), used to tell options apart by their names («我在重庆
+#: 上班，医保异地备案咋办»: 常驻异地工作人员备案).
 _EVERYDAY = {"上班": "工作", "打工": "务工", "看病": "就医", "买房": "购房", "租房子": "租房", "生孩子": "生育",
              "生娃": "生育", "娃娃": "子女", "孩子": "子女", "小孩": "子女", "房子": "房屋",
              "嫁": "夫妻", "娶": "夫妻", "老公": "夫妻", "老婆": "夫妻", "丈夫": "夫妻", "妻子": "夫妻",
-             "普票": "普通", "专票": "专用"}
-#: … of them, what is done (an act, not who or what it is done for): these also tell siblings apart on their own
-#: («残疾证要从成华区迁到金牛区»: 残疾人证迁移, not 新办 or 挂失补办).
-_EVERYDAY_ACTS = {"(?:重新|又要?|再)(?:开张|开业|营业|开门)|恢复营业": "复业", "迁(?:到|来|入|过来|回)": "迁移"}
-_EVERYDAY.update(_EVERYDAY_ACTS)
+             "普票": "普通", "专票": "专用", **_EVERYDAY_ACTS}
 
 
 def _in_names_words(text: str, everyday: dict[str, str] = _EVERYDAY) -> str:
@@ -3189,8 +3188,8 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             asked = _asked(intent)
             return _with_matter(parse, asked, variant.code, variant.name, "chongqing")
     current = kb.get(state.matter_code) if state.matter_code and not state.form else None
-    others = [kb.get(c) for c in strong if current is None or c != current.code]
-    if current is not None and others and all(m is not None and _called_within_ours(text, current, m) for m in others):
+    others = [kb.get(c) for c in strong if c != current.code] if current is not None else []
+    if others and all(m is not None and _called_within_ours(text, current, m) for m in others):
         # the name said is part of one of ours: «怎么开完税证明» after «个人所得税» asks for its 个税完税证明
         return _with_matter(parse, _asked(intent), current.code, current.name, "within_ours")
     procedure = _procedure_asked(parse, state, kb, nlu)
