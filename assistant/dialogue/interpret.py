@@ -420,6 +420,8 @@ _GENERIC = set("办理 需要 材料 准备 哪些 什么 多少 哪里 时间 �
 #: Who a matter is for, said in its names («生孩子医疗费报销», «娃娃上户口»): a word shared by many matters of
 #: one person, which alone calls none of them.
 _WHO_WORDS = frozenset("孩子 小孩 娃娃 儿子 女儿 老人 父母 爸爸 妈妈 老公 老婆 丈夫 妻子 本人 家属 亲属".split())
+#: Who asks, for a firm or for themselves: a word many unrelated matters' names say («机关事业单位…», «企业…»).
+_REQUESTER_WORDS = frozenset("单位 企业 公司 个人 职工 员工 机关".split())
 #: … and the people a matter is for by what they cannot do («盲人保健按摩培训申请»): «我是盲人» tells who the person
 #: is, it asks for no training.
 _FOR_WHOM_WORDS = _WHO_WORDS | {"盲人", "聋人", "聋哑", "哑人"}
@@ -594,6 +596,14 @@ def after_getting(m: Any) -> bool:
     return bool(_kinds(m) & _AFTER_GETTING)
 
 
+def kind_unsaid(text: str, m: Any) -> bool:
+    """Whether ``m`` is done to what one already has and ``text``, asking whether something must be had besides, says
+    none of its kinds of request: «还要单独办食品许可吗» asks nothing of 食品经营许可延续 (a bare «社保卡» may be about a
+    lost one)."""
+    return after_getting(m) and bool(_SEPARATE.search(text) or _whether_needed(text)) \
+        and not _cues().of_query(text) & _kinds(m)
+
+
 #: Everyday words for what is done (patterns) and the catalogue's word for the same (复业 is «又要开张»): these tell
 #: siblings apart on their own too («残疾证要从成华区迁到金牛区»: 残疾人证迁移, not 新办 or 挂失补办).
 _EVERYDAY_ACTS = {"(?:重新|又要?|再)(?:开张|开业|营业|开门)|恢复营业": "复业", "迁(?:到|来|入|过来|回)": "迁移"}
@@ -602,7 +612,7 @@ _EVERYDAY_ACTS = {"(?:重新|又要?|再)(?:开张|开业|营业|开门)|恢复�
 _EVERYDAY = {"上班": "工作", "打工": "务工", "看病": "就医", "买房": "购房", "租房子": "租房", "生孩子": "生育",
              "生娃": "生育", "娃娃": "子女", "孩子": "子女", "小孩": "子女", "房子": "房屋",
              "嫁": "夫妻", "娶": "夫妻", "老公": "夫妻", "老婆": "夫妻", "丈夫": "夫妻", "妻子": "夫妻",
-             "普票": "普通", "专票": "专用", **_EVERYDAY_ACTS}
+             "普票": "普通", "专票": "专用", "辞职": "离职", "辞工": "离职", **_EVERYDAY_ACTS}
 
 
 def _in_names_words(text: str, everyday: dict[str, str] = _EVERYDAY) -> str:
@@ -627,7 +637,15 @@ def said_apart(text: str, options: list[Any]) -> Any:
         # options 消防安全检查, 临时性建筑物…审批 and 户外广告的审批 is about 消防; the procedure's word names none)
         said = _bigrams(_PROCEDURE.sub(" ", _in_names_words(text)))
         pick = _by_words(said, options, aliases=False)
+    if pick is None and len(options) >= 2 and _cues().of_query(text):
+        # (what it is about, said in an alias of one only, before the kind of request said of others' names: «狗证要
+        # 注销不» is of 犬类准养证核发, called 狗证办理, not 残疾人证注销 or 户口注销)
+        counts = _own_word_counts(said - _kind_words(), options)
+        pick = options[counts.index(max(counts))] if max(counts) > 0 and counts.count(0) == len(options) - 1 else None
     asked, words = _cues().of_query(text), _bigrams(text)
+    if pick is not None and pick is not options[0] and said & _bigrams(pick.name) <= _REQUESTER_WORDS \
+            and not _bigrams(pick.name) & _bigrams(options[0].name):
+        return None  # («单位要给职工开个食堂»: who asks, 单位, said of 机关事业单位…申报's name, tells no unrelated one)
     if pick is not None and pick is not options[0] and not asked & _kinds(pick):
         apart = said & _bigrams(pick.name)
         if any(apart <= _bigrams(" ".join(o.aliases)) for o in options[:options.index(pick)]):
@@ -644,8 +662,8 @@ def other_kinds(text: str, m: Any, hits: list[dict[str, Any]], kb: Any) -> list[
     kind, and fits the question well on its own (:data:`MATTER_SCORE`). «办营业执照» finds 证照遗失补领、换发申请 first
     and 个体工商户设立登记 next: nothing says it is lost; «营业执照丢了» says so and is answered."""
     kinds = _kinds(m) - {"new"}
-    if not kinds or _cues().of_query(text):
-        return []
+    if not kinds or "new" in _kinds(m) or _cues().of_query(text):
+        return []  # (one that is got new too answers it: «身份证在哪办», 居民身份证办理（包括临时）, 首次申领 to 补领)
     words = _bigrams(text) & _named_words(m)
     out = [m]
     for h in hits[1:3]:
@@ -1049,14 +1067,19 @@ def _points(text: str) -> bool:
                for p, _ in _ORDINALS)
 
 
-def _by_kind(text: str, options: list[Any], parse: dict[str, Any] | None = None, near: set[str] = frozenset()) -> Any:
+def _by_kind(text: str, options: list[Any], parse: dict[str, Any] | None = None, near: set[str] = frozenset(),
+             of: Any = None) -> Any:
     """The one option of the kind of request ``text`` asks for («新办一张» → the 申领 one), else ``None`` — also when
     the message's own best match (or the next) is one of ``near`` (siblings of the options, not offered) and that
     option is not among its matches at all: «娃娃刚生» after 户口 options finds 出生登记 (of 户口登记's family), not
     户口迁移审批, whose alias 准予迁入 is of a new request too; «刚生的» after 投靠落户 finds 出生医学证明 first, then
-    出生登记."""
+    出生登记. Of several of the kind, the one whose name begins most like ``of``'s (the matter talked about) is it:
+    食品小作坊备案续期 for 食品小作坊备案发放, not 食品小经营店备案续期."""
     asked = _cues().of_query(text)
     fits = [o for o in options if asked & _kinds(o)] if asked else []
+    if len(fits) > 1 and of is not None:
+        alike = {o.code: len(os.path.commonprefix([o.name, of.name])) for o in fits}
+        fits = [o for o in fits if alike[o.code] == max(alike.values())]
     if len(fits) != 1:
         return None
     hits = (parse or {}).get("matters") or []
@@ -1131,6 +1154,11 @@ def _siblings_unsaid(text: str, parse: dict[str, Any], state: DialogueState, kb:
         return []  # (the question before may tell it apart: «养老保险 → 我要退休了», the 企业职工 one by 养老保险)
     rank = {str(h.get("code")): i for i, h in enumerate(parse.get("matters") or [])}
     return sorted(siblings, key=lambda m: rank.get(m.code, len(rank)))[:3]
+
+
+def _another_kind_asked(text: str, current: Any) -> bool:
+    """Whether ``text`` says a kind of request (renewal, change …) that ``current`` is not of."""
+    return current is not None and bool(_cues().of_query(text) - _kinds(current))
 
 
 def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> Any:
@@ -1236,7 +1264,13 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         # whether it must be done over again, asked after the matter of the situation told («店搬家了» → 烟草专卖零售
         # 许可证变更, then «要重新办不»): that matter's card says, not its family's new one (新办)
         return current
-    kind = _by_kind(text, list(members.values()), parse, set(members) - set(state.candidates) - {current.code})
+    near = set(members) - set(state.candidates) - {current.code}
+    # (of two of the kind done to what one has, one of ours and one of a related matter's family, ours: «要续不»
+    # after 食品小作坊备案发放 is its 续期, not 食品小经营店备案续期's; a new one's words are too loose for it: «要开
+    # 股东会不»)
+    kind = _by_kind(text, list(members.values()), parse, near) or (
+        None if answering or not _cues().of_query(text) & _AFTER_GETTING
+        else _by_kind(text, family(kb, current), parse, near, of=current))
     if kind is not None and guess is not None and guess.code not in members and guessed >= MATTER_SCORE \
             and _cues().of_query(text) & _kinds(guess) \
             and _bigrams(text) & (_named_words(guess) - _named_words(kind)):
@@ -1244,6 +1278,9 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     if kind is not None and (kind.code != current.code or answering) and not _names_ours(text, parse, current, kind) \
             and (answering or not _own_situation(text, current)):
         return kind  # «店搬了地方» after 烟草专卖零售许可证新办: the one 变更 of the family
+    if kind is current and not answering and QUESTION.search(text) and not _WHAT_ABOUT.match(text) \
+            and (guess is None or not _says_subject_of(text, guess, current)):
+        return current  # («许可证要变更不» after 食品经营许可变更法定代表人: the 变更 it is, not 变更经营项目 by meaning)
     if QUESTION.search(text) and not answering:
         # «在医院可以办不» asks about the matter; it does not describe the person's situation. A matter the search
         # found strongly by words of ours only («要去报到不» after 退役报到 → 高校毕业生报到) does not take it away.
@@ -1511,7 +1548,14 @@ def _fits_better(parse: dict[str, Any], text: str, current: Any, members: dict[s
             return False
     if _fit(nlu, f"{state.topic_text} {text}", current) >= score:
         return True
-    if QUESTION.search(text) or _bigrams(text) & _named_words(other) - _WHO_WORDS:
+    said = _bigrams(text)
+    if QUESTION.search(text) and len(_CJK.findall(text)) <= _SHORT_QUESTION + 2 and not what_about(text) \
+            and said & (_named_words(current) | _bigrams(getattr(current, "department", "") or "")) \
+            and not said & (_named_words(other) - _named_words(current)):
+        # a short question in a word of ours (or of our department's) and none of the other's own: «要去民政登记不»
+        # after 社会团体成立登记 (登记管理机关：民政部门), not 民办非企业单位成立登记, which the search finds by meaning
+        return True
+    if QUESTION.search(text) or said & _named_words(other) - _WHO_WORDS:
         # (a question, or a word of its names said: «消防要办啥» after «我准备开个火锅店» asks about 消防安全检查,
         # «有没有人帮忙填表» after 老年证 about 帮办代办; not who it is about: «孩子是在外地医院生的» after 出生登记
         # says 孩子 of 生育医疗费支付's «生孩子医疗费报销»)
@@ -2333,9 +2377,9 @@ def _told_apart_by_conversation(parse: dict[str, Any], state: DialogueState, kb:
         other = kb.get(str(h.get("code")))
         if other is None or other.code == first.code or float(h.get("score") or 0) < LOOK_ALIKE_SCORE:
             continue
-        if not (_bigrams(text) & _named_words(first) & _named_words(other)) \
+        if not (_bigrams(_PROCEDURE.sub(" ", text)) & _named_words(first) & _named_words(other)) \
                 or tells_apart(text, first, [other]) or tells_apart(text, other, [first]):
-            continue  # (the question shares no word with both, or says which)
+            continue  # (the question shares no word with both but a procedure's — «要单独审批不» —, or says which)
         ours, theirs = _named_words(other) - _named_words(first), _named_words(first) - _named_words(other)
         if said & ours and not said & theirs:
             apart.append(other)
@@ -2457,7 +2501,9 @@ def _procedure_asked(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: 
     if current is None or state.form or state.candidates or not said:
         return None
     # (besides, it may say only what the conversation said: «医保» in «医保要备案不» after «我要去外地住院»)
-    rest = "".join(c if c not in _AROUND_PROCEDURE else " " for c in _PROCEDURE.sub(" ", text)).split()
+    # (and whether it is separate: «要单独审批不» after 经营游泳许可 asks whether a second one is needed; its card says)
+    bare = _PROCEDURE.sub(" ", _SEPARATE.sub(" ", text))
+    rest = "".join(c if c not in _AROUND_PROCEDURE else " " for c in bare).split()
     if any(len(w) < 2 or _bigrams(w) - _named_words(current) - _bigrams(state.topic_text) for w in rest):
         return None
     if any(w in current.name for w in said) or nlu is None:
@@ -3036,6 +3082,13 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         out = dict(_as_intent(parse, "ask_hall", "firm_proxy"), out_of_scope=False, ambiguous=False)
         out["entities"] = [{"entity": "hall_topic", "value": HallTopic.PROXY.value}]
         return out
+    if intent == "book_home_visit" and not state.form and QUESTION.search(text):
+        named = [m for m in map(kb.get, strong) if m is not None and "上门" not in m.name]
+        if len(named) == 1 and _bigrams(text) & _named_words(named[0]):
+            # whether a matter named by its words can be done at home («养老金认证能上门不»): that matter's card,
+            # with 上门办 and 帮办代办 offered, not a booking started
+            asked = _with_matter(parse, "ask_matter", named[0].code, named[0].name, "home_asked")
+            return {**asked, "cannot_come": True}
     if intent == "book_home_visit" and not state.form and _OWN_BOOKING.search(text):
         # «我约的上门办»: the visit booked already, asked about (its number asked for), not a new one booked
         intent = "booking_status"
@@ -3202,9 +3255,12 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if together is not None:
         return together
     if intent in _ANSWERS and state.matter_code and not state.form and not strong \
-            and (_ASKS_WHAT.search(text) or _whether_needed(text)) and not ANSWER_CLAUSE.match(text):
+            and (_ASKS_WHAT.search(text) or _whether_needed(text)) and not ANSWER_CLAUSE.match(text) \
+            and not _another_kind_asked(text, kb.get(state.matter_code)):
         # «有啥条件» after 收养登记, read as a yes, is no answer: it asks about the matter (its card says who may);
-        # nor is «也要办吗» after 食品经营许可核发 («我们是网上卖的»): whether it is needed, its card says
+        # nor is «也要办吗» after 食品经营许可核发 («我们是网上卖的»): whether it is needed, its card says. Whether a
+        # kind of request ours is not of is needed («要续不» after 食品小作坊备案发放) asks about that sibling: read
+        # as a refinement below
         return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "no_answer")
     # a greeting, thanks or goodbye without its words («刚出生的» read as a greeting) may be a detail; with them
     # («好的，再见») it is none
@@ -3294,4 +3350,43 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # a question as close to other matters as to the conversation's, but closest to it, is about it: «已经办了证
         # 要续签注» after 往来港澳通行证签注 (居住证办理, called 居住证签注, nearly as close)
         return _with_matter(parse, _asked(intent), state.matter_code, state.matter_name or "", "ours_first")
+    kind = _kind_of_sibling(parse, text, state, kb) if intent in ASK_INTENTS else None
+    if kind is not None:
+        return _with_matter(parse, _asked(intent), kind.code, kind.name, "kind_said")
+    told = _told_before(parse, text, state, kb) if intent in ASK_INTENTS else None
+    if told is not None:
+        return _with_matter(parse, _asked(intent), told.code, told.name, "told_before")
     return parse
+
+
+def _told_before(parse: dict[str, Any], text: str, state: DialogueState, kb: Any) -> Any:
+    """The sibling of a new question's best match that the person's situation, told before, tells apart when the
+    question does not: «我从单位辞职了» (失业登记), then «公积金能取出来不» → 住房公积金提取（离职）; else ``None``."""
+    hits = parse.get("matters") or []
+    first = kb.get(str(hits[0].get("code"))) if hits else None
+    before = f"{state.topic_text} {state.said_before}".strip()
+    current = kb.get(state.matter_code) if state.matter_code else None
+    if first is None or not before or state.form or state.candidates or parse.get("out_of_scope") \
+            or current is not None and first.code in kin(kb, current):
+        return None
+    siblings = [x for x in family(kb, first) if "川渝" not in x.name]
+    if len(siblings) < 3 or tells_apart(text, first, siblings):
+        return None
+    return said_apart(before, siblings)
+
+
+def _kind_of_sibling(parse: dict[str, Any], text: str, state: DialogueState, kb: Any) -> Any:
+    """The one of the next two matches, a sibling of the first, of the kind of request done to what one has that
+    the message says and the first is not of: «诊所的执业许可证搞丢了» finds 医疗机构执业审批（校验） just ahead of its
+    遗失补办; else ``None``. Not in a form, nor among options, nor about another matter than the conversation's."""
+    hits = parse.get("matters") or []
+    first = kb.get(str(hits[0].get("code"))) if hits else None
+    asked = _cues().of_query(text) & _AFTER_GETTING
+    if first is None or not asked or asked & _kinds(first) or state.form or state.candidates \
+            or state.matter_code and state.matter_code != first.code:
+        return None
+    near = {x.code for x in family(kb, first)}
+    fits = [m for m in (kb.get(str(h.get("code"))) for h in hits[1:3]
+                        if h.get("code") in near and float(h.get("score") or 0) >= LOOK_ALIKE_SCORE)
+            if m is not None and asked & _kinds(m)]
+    return fits[0] if len(fits) == 1 else None

@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from assistant.dialogue.context import StepContext, step
 from assistant.dialogue.interpret import (AHEAD_HOW_LONG, BY_ANOTHER, CHOSEN_OPTIONS, DETAIL_INTENTS, LOOK_ALIKE_SCORE,
                                           MATTER_SCORE, MEANING_APART, QUESTION, SIBLING_GAP, STRONG_SCORE,
-                                          after_getting, called_by_name, family, kin, look_alikes, offered,
+                                          after_getting, called_by_name, family, kin, kind_unsaid, look_alikes, offered,
                                           only_shared_words, other_kinds, pays_unasked, said_apart, says_words_of,
                                           short_question, tells_apart, the_thing_got, unsaid_kinds_last,
                                           within_unasked)
@@ -297,9 +297,11 @@ def _close_calls(ctx: StepContext, kb: Any, m: Any) -> list[Any]:
         # (a related matter is no sibling: 低保 and 医疗救助; nor is the 川渝通办 variant for a question that says no
         # Chongqing — one that does is moved to it before this step)
         text = ctx.tracker.text or ""
+        # (nor, after one got new, what is done to one already had that the question does not say: «还要单独办食品许
+        # 可吗» is no 延续 or 变更)
         near = {x.code: x for x in family(kb, m)
                 if x.code == m.code or "川渝" not in x.name and not pays_unasked(text, m, x)
-                and not within_unasked(text, m, x)}
+                and not within_unasked(text, m, x) and not (kind_unsaid(text, x) and not after_getting(m))}
         siblings = _distinct([near[h["code"]] for h in hits[:4] if h.get("code") in near])
         apart = next((top - float(h.get("score") or 0) for h in hits[1:] if h.get("code") in near), 0.0)
         if len(siblings) >= 2 and apart < MEANING_APART and not tells_apart(text, m, siblings):
@@ -579,8 +581,10 @@ async def matter_detail(ctx: StepContext) -> None:
             return
     options = offered(ctx.state, kb)
     if m is None and len(options) >= 2:
-        _clarify(ctx, options, intent)  # «要去哪里办» after options, none picked: the same options, for this question
-        return
+        m = _said_whole(ctx, options)  # «换领要带照片不» after the 残疾人证 options: 残疾人证换领's
+        if m is None:
+            _clarify(ctx, options, intent)  # «要去哪里办» after options, none picked: the same options, for this question
+            return
     if m is None and len(ranked) >= 2 and _score(ctx, ranked[0].code) >= MATTER_SCORE:
         # «上门要收费不»: 上门办服务预约, the one of them it says the words of — of those near the first only: «大学生
         # 医保在哪交» finds 城乡居民参保登记 far ahead of 在校大学生创业担保贷款贴息申请, whose name says 大学生

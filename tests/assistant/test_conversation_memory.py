@@ -2090,8 +2090,9 @@ def test_a_kind_of_procedure_asked_after_a_message_placed_nowhere_is_read_with_i
 def test_a_case_arising_within_a_matter_is_no_option_when_the_question_does_not_say_it(chat):
     # (领取失业保险金期间丧葬补助金和抚恤金申领 holds 失业保险金 in its name: a question about the benefit itself is
     # answered, not asked which)
-    last = chat("我想问下失业金能领几个月")
-    assert last["intent"] == "ask_time" and last["matter"]["name"] == "失业保险金申领", last
+    last = chat("我想问下失业金能领几个月")  # (how many months it is paid: its time limits or its card)
+    assert last["intent"] in {"ask_time", "ask_matter"} and last["matter"]["name"] == "失业保险金申领", last
+    assert "都不是，转人工" not in _buttons(last), last
     last = chat("领失业金期间人去世了，丧葬补助咋领")
     assert last["matter"]["name"] == "领取失业保险金期间丧葬补助金和抚恤金申领", last
 
@@ -2188,3 +2189,62 @@ def test_a_question_saying_a_word_only_its_own_strong_match_has_is_clear_on_its_
     chat("刑满释放了")  # (恢复养老保险待遇申请 / 户口登记 … offered)
     last = chat("户口要恢复")  # (户口登记, found first when the two are read together, by 刑满释放)
     assert last["matter"]["name"] == "户口恢复", last
+
+
+def test_whether_another_kind_of_request_is_needed_asks_for_that_sibling_of_ours(chat):
+    chat("小作坊的备案快到期了")  # 食品小作坊备案发放, the authored one, first
+    last = chat("要续不")  # (read as a no; and 食品小经营店备案续期 is of the kind too, in a related family)
+    assert last["matter"]["name"] == "食品小作坊备案续期", last
+
+
+def test_who_asks_tells_no_unrelated_option_apart(chat):
+    last = chat("单位要给职工开个食堂")  # (食品经营许可核发 about as close as 机关事业单位新增退休人员…, by 单位)
+    assert last["matter"] is None or last["matter"]["name"] != "机关事业单位新增退休人员基础信息申报", last
+    last = chat("要办啥证")
+    assert last["matter"]["name"] == "食品(含保健食品)经营许可核发", last
+
+
+def test_a_short_question_in_words_of_ours_and_our_department_stays_on_the_matter(chat):
+    chat("我们几个退休老师想成立个书法协会")  # 社会团体成立登记 (登记管理机关：民政部门)
+    last = chat("要去民政登记不")  # (民办非企业单位成立登记 found by meaning)
+    assert last["matter"]["name"] == "社会团体成立登记", last
+
+
+def test_a_detail_question_after_options_in_the_words_of_one_picks_it(chat):
+    chat("残疾人证")  # (新办 / 迁移 / 换领 offered)
+    last = chat("换领要带照片不")  # (the question alone finds 婚姻登记 and 身份证 first)
+    assert last["matter"]["name"] == "残疾人证换领" and last["intent"] == "ask_materials", last
+
+
+def test_whether_a_matter_named_can_be_done_at_home_answers_it_with_the_help(chat):
+    last = chat("养老金认证能上门不")  # (read as a booking of 上门办 as often as a question about the matter)
+    assert last["matter"]["name"] == "养老保险定期待遇领取资格认证", last
+    assert "预约上门办" in _buttons(last), last
+
+
+def test_what_a_card_is_of_said_in_an_alias_outweighs_a_kind_said_of_others(chat):
+    chat("我家狗丢了")
+    last = chat("狗证要注销不")  # (残疾人证注销 and 户口注销 about as close, by 注销)
+    assert last["matter"]["name"] == "犬类准养证核发", last
+
+
+def test_a_card_that_is_got_new_too_answers_a_question_saying_no_kind(chat):
+    last = chat("身份证在哪办")  # (居民身份证办理 is also 补领 and 换领: no choice with 临时身份证明 for it)
+    assert last["matter"]["name"] == "居民身份证办理（包括临时）" and "都不是，转人工" not in _buttons(last), last
+
+
+def test_whether_a_separate_approval_is_needed_is_asked_of_the_licence(chat):
+    chat("我们健身房里有个游泳池")  # 经营游泳许可
+    last = chat("要单独审批不")  # (医疗机构设置审批 and others found by 审批 alone)
+    assert last["matter"]["name"] == "经营游泳许可", last
+
+
+def test_a_kind_of_request_said_moves_to_the_sibling_of_that_kind_just_behind(chat):
+    last = chat("诊所的执业许可证搞丢了")  # (医疗机构执业审批（校验） just ahead of 遗失补办)
+    assert last["matter"]["name"] == "医疗机构执业许可证遗失补办（县级）", last
+
+
+def test_the_situation_told_before_tells_a_new_questions_siblings_apart(chat):
+    chat("我从单位辞职了")  # 失业登记
+    last = chat("公积金能取出来不")  # (the 提取 ones, 离职 not among the first three)
+    assert last["matter"]["name"] == "住房公积金提取（离职）", last

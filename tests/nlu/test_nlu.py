@@ -190,3 +190,11 @@ def test_framed_question_routes_like_the_plain_one(nlu):
     plain = nlu.parse("老年优待证咋个办")
     framed = nlu.parse("关于成都市金牛区老年优待证咋个办的咨询")
     assert framed["matters"] and framed["matters"][0]["code"] == plain["matters"][0]["code"]
+
+
+@pytest.mark.parametrize("framed", ["我先问下身份证在哪办", "我想问一下身份证在哪办", "问下身份证在哪办",
+                                    "我打听一下身份证在哪办"])
+def test_asking_to_ask_first_is_framing(framed):
+    from nlu.text import strip_frame
+
+    assert strip_frame(framed) == "身份证在哪办"
