@@ -2758,6 +2758,9 @@ def _asked(intent: str | None) -> str:
 #: A wish for a certificate that says no certificate («我要办证», «想办个证件»).
 _ONLY_A_CARD = re.compile(r"^(我|我们|俺)?(要|想|想要|需要|准备|打算)?(办|办理|弄|整|搞|申请|开)(个|一个|张|一张|些|下|一下)?"
                           r"(证|证件|证书|证照)[。!！?？~～]*$")
+#: Whether a card or licence is needed, asked in no word of which («要办证不», «需要许可证吗», «要不要办证»).
+_CARD_NEEDED = re.compile(r"^(那|那么)?(还|也)?(要|需要|得|用|要不要|需不需要)(单独|另外)?(办|办理|申请|领)?(个|一个|张|一张)?"
+                          r"(证|证件|证书|证照|许可证|许可)(不|吗|么|嘛|没|不哦)?[。!！?？~～]*$")
 #: A matter that is itself a way to complain about or report someone (劳动保障监察投诉举报, 纳税服务投诉处理).
 _CHANNEL = re.compile(r"投诉|举报")
 #: What a complaint about the hall's own service says: its people, its windows, its waiting.
@@ -2961,6 +2964,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if _ONLY_A_CARD.match(text) and not (state.matter_code or state.candidates or state.form):
         # «我要办证», «想办个证»: which one is asked (not 公证 by its 证, nor a fallback's guesses)
         return dict(_as_intent(parse, "nlu_fallback", "which_card"), matters=[], entities=[], ambiguous=False)
+    if _CARD_NEEDED.match(text.strip()) and state.matter_code and not (state.candidates or state.form):
+        # «要办证不» after 烟花爆竹经营（零售）许可证核发: whether that one is needed, its card says (not 犬类准养证 and
+        # 不动产登记, found by 办证)
+        return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "card_needed")
     if not state.form and _BOOK_IT.match(text.strip()) \
             and ("上门办" in (state.matter_name or "") or state.cannot_come):
         # «那帮我约一个» after 上门办服务预约's card, or once the person said they cannot come: the visit booked
