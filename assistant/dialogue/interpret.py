@@ -535,8 +535,12 @@ def _kind_words() -> frozenset[str]:
     return frozenset(b for w in _cues().words for b in _bigrams(w))
 
 
+#: What a name says a matter is not («非公司企业法人…», «民办非企业单位»): no word of it calls the matter.
+_NOT_A = re.compile(r"非(?!法|常)[\u4e00-\u9fff]{2}")
+
+
 def _named_words(m: Any) -> set[str]:
-    return _bigrams(" ".join([m.name, *m.aliases]))
+    return _bigrams(_NOT_A.sub("", " ".join([m.name, *m.aliases])))
 
 
 def _kinds(m: Any) -> frozenset[str]:
@@ -1549,11 +1553,12 @@ def _fits_better(parse: dict[str, Any], text: str, current: Any, members: dict[s
     if _fit(nlu, f"{state.topic_text} {text}", current) >= score:
         return True
     said = _bigrams(text)
-    if QUESTION.search(text) and len(_CJK.findall(text)) <= _SHORT_QUESTION + 2 and not what_about(text) \
+    if len(_CJK.findall(text)) <= _SHORT_QUESTION + 2 and not what_about(text) \
             and said & (_named_words(current) | _bigrams(getattr(current, "department", "") or "")) \
             and not said & (_named_words(other) - _named_words(current)):
-        # a short question in a word of ours (or of our department's) and none of the other's own: «要去民政登记不»
-        # after 社会团体成立登记 (登记管理机关：民政部门), not 民办非企业单位成立登记, which the search finds by meaning
+        # a short question or statement in a word of ours (or of our department's) and none of the other's own:
+        # «要去民政登记不» after 社会团体成立登记 (登记管理机关：民政部门), not 民办非企业单位成立登记, which the search
+        # finds by meaning; «去香港» after 往来港澳通行证签注 (called 香港签注), not 前往港澳通行证（赴港澳定居）
         return True
     if QUESTION.search(text) or said & _named_words(other) - _WHO_WORDS:
         # (a question, or a word of its names said: «消防要办啥» after «我准备开个火锅店» asks about 消防安全检查,

@@ -2255,3 +2255,14 @@ def test_whether_a_card_is_needed_after_a_matter_is_asked_of_it(chat):
     chat("我想开个小卖部")  # 个体工商户设立登记
     last = chat("要办证不")  # (犬类准养证核发 and 不动产登记 found by 办证, to choose from)
     assert last["matter"]["name"] == "个体工商户设立登记" and "都不是，转人工" not in _buttons(last), last
+
+
+def test_a_short_statement_in_a_word_of_ours_and_none_of_the_others_own_stays(chat):
+    chat("签证")  # 往来港澳通行证签注, called 香港签注
+    last = chat("去香港")  # (前往港澳通行证签发（赴港澳定居） found first, by meaning)
+    assert last["matter"]["name"] == "往来港澳通行证签注", last
+
+
+def test_what_a_name_says_a_matter_is_not_calls_no_one_by_it(chat):
+    last = chat("公司换了个法人")  # (非公司企业法人变更登记 and 改制登记 said 公司 and 法人 as much: options)
+    assert last["matter"]["name"] == "公司变更登记" and "都不是，转人工" not in _buttons(last), last
