@@ -1678,10 +1678,10 @@ _PARTICLES = frozenset("的了着过她他它我你您们")
 
 
 def _asked_in_our_words(text: str, current: Any, other: Any) -> bool:
-    """Whether a question is asked in the words of ``current``'s own guide (:func:`_own_texts`): every word it
-    shares with ``other``'s names is there, and so is a word of its own that ``other``'s names do not have."""
-    if not QUESTION.search(text):
-        return False
+    """Whether a question — or a statement of one's situation — is said in the words of ``current``'s own guide
+    (:func:`_own_texts`): every word it shares with ``other``'s names is there, and so is a word of its own that
+    ``other``'s names do not have («我在金牛区租房住» after 居住证办理, whose guide speaks of 在金牛区租房, is not 住房公积金
+    提取（租房）)."""
     words = _bigrams(text)
     shared = words & _named_words(other) - _kind_words()  # (the words of its subject, not of a kind of request)
     own = _bigrams(_own_texts(current))

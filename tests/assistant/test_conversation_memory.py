@@ -2266,3 +2266,9 @@ def test_a_short_statement_in_a_word_of_ours_and_none_of_the_others_own_stays(ch
 def test_what_a_name_says_a_matter_is_not_calls_no_one_by_it(chat):
     last = chat("公司换了个法人")  # (非公司企业法人变更登记 and 改制登记 said 公司 and 法人 as much: options)
     assert last["matter"]["name"] == "公司变更登记" and "都不是，转人工" not in _buttons(last), last
+
+
+def test_a_statement_in_the_words_of_our_own_guide_stays_on_the_matter(chat):
+    chat("我要办居住证")
+    last = chat("我在金牛区租房住")  # (住房公积金提取（租房） found by 租房; 居住证办理's guide speaks of 在金牛区租房)
+    assert last["matter"]["name"] == "居住证办理", last
