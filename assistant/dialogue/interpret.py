@@ -3381,8 +3381,12 @@ def _told_before(parse: dict[str, Any], text: str, state: DialogueState, kb: Any
     if first is None or not before or state.form or state.candidates or parse.get("out_of_scope") \
             or current is not None and first.code in kin(kb, current):
         return None
+    # (its family, or else its related matters: 异地安置退休人员备案 beside 异地长期居住人员备案 for «要去外地跟女儿住»
+    # after «我是退休职工»)
     siblings = [x for x in family(kb, first) if "川渝" not in x.name]
-    if len(siblings) < 3 or tells_apart(text, first, siblings):
+    if len(siblings) < 3:
+        siblings = [first, *(x for c, x in kin(kb, first).items() if c != first.code and "川渝" not in x.name)]
+    if len(siblings) < 2 or tells_apart(text, first, siblings):
         return None
     return said_apart(before, siblings)
 

@@ -2272,3 +2272,10 @@ def test_a_statement_in_the_words_of_our_own_guide_stays_on_the_matter(chat):
     chat("我要办居住证")
     last = chat("我在金牛区租房住")  # (住房公积金提取（租房） found by 租房; 居住证办理's guide speaks of 在金牛区租房)
     assert last["matter"]["name"] == "居住证办理", last
+
+
+def test_who_the_person_said_they_were_tells_a_new_questions_related_matters_apart(chat):
+    chat("医保")  # (城乡居民 / 职工参保登记 … offered)
+    chat("我是退休职工")  # 职工参保登记
+    last = chat("要去外地跟女儿住")  # (异地长期居住人员备案 found first; its related 异地安置退休人员备案 is the retired's)
+    assert last["matter"]["name"] == "异地安置退休人员备案", last
