@@ -647,7 +647,8 @@ def said_apart(text: str, options: list[Any]) -> Any:
         counts = _own_word_counts(said - _kind_words(), options)
         pick = options[counts.index(max(counts))] if max(counts) > 0 and counts.count(0) == len(options) - 1 else None
     asked, words = _cues().of_query(text), _bigrams(text)
-    if pick is not None and pick is not options[0] and said & _bigrams(pick.name) <= _REQUESTER_WORDS \
+    by_whom = said & _bigrams(pick.name) if pick is not None else set()
+    if pick is not options[0] and by_whom and by_whom <= _REQUESTER_WORDS \
             and not _bigrams(pick.name) & _bigrams(options[0].name):
         return None  # («单位要给职工开个食堂»: who asks, 单位, said of 机关事业单位…申报's name, tells no unrelated one)
     if pick is not None and pick is not options[0] and not asked & _kinds(pick):
