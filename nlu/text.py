@@ -107,8 +107,8 @@ def what_about(text: str) -> str:
     return m.group(1) if m else ""
 
 
-# "请问……" («我先问下…»), and the place names every question here shares. It says nothing about which matter is meant but pulls
-# the sentence embedding towards other framed texts.
+# "请问……" («我先问下…»), and the place names every question here shares. It says nothing about which matter is meant
+# but pulls the sentence embedding towards other framed texts.
 _FRAME_HEAD = re.compile(r"^(?:关于|想咨询一下|想咨询|咨询一下|咨询|请问一下|请问|我?(?:先|想|再|就)?(?:问|打听)一?下)[，,:：\s]*")
 _FRAME_TAIL = re.compile(r"[，,\s]*(?:的相关问题|相关问题|问题咨询|的咨询|的问题|的疑问|的事宜|事宜|问题)[?？。!！\s]*$")
 _PLACES = re.compile(r"四川省|成都市|金牛区")

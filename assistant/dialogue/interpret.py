@@ -1273,9 +1273,9 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     # (of two of the kind done to what one has, one of ours and one of a related matter's family, ours: «要续不»
     # after 食品小作坊备案发放 is its 续期, not 食品小经营店备案续期's; a new one's words are too loose for it: «要开
     # 股东会不»)
-    kind = _by_kind(text, list(members.values()), parse, near) or (
-        None if answering or not _cues().of_query(text) & _AFTER_GETTING
-        else _by_kind(text, family(kb, current), parse, near, of=current))
+    kind = _by_kind(text, list(members.values()), parse, near)
+    if kind is None and not answering and _cues().of_query(text) & _AFTER_GETTING:
+        kind = _by_kind(text, family(kb, current), parse, near, of=current)
     if kind is not None and guess is not None and guess.code not in members and guessed >= MATTER_SCORE \
             and _cues().of_query(text) & _kinds(guess) \
             and _bigrams(text) & (_named_words(guess) - _named_words(kind)):
