@@ -296,7 +296,11 @@ async def run_step(name: str, sender_id: str, tracker_state: dict[str, Any], ser
     # a message placed nowhere is read with the question after it («我想养条狗», «住院花了好多钱»); any other answer
     # ends that
     unplaced = (name in UNPLACED_STEPS or ctx.unplaced) and not (tracker.text or "").startswith("/")
-    state.said_before = mask_pii(tracker.text or "")[-100:] if unplaced else ""
+    # (two such messages in a row are a story told in pieces, kept on two lines: «我开的小卖部», «要换个地方», then
+    # «营业执照要咋弄»)
+    said = mask_pii(tracker.text or "")[-100:]
+    state.said_before = "" if not unplaced else f"{state.said_before.splitlines()[-1]}\n{said}" if state.said_before \
+        else said
     state.turn_id = turn_id
     if states is not None and sender_id:
         try:

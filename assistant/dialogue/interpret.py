@@ -191,9 +191,9 @@ _WHICH_FIRST = re.compile(r"先办(哪|啥|什么)|(哪个|哪样|啥子?)先(�
 _SOMEONE_CAN = re.compile(r"^[\u4e00-\u9fff]{1,4}?(能|可以|能不能|可不可以)[\u4e00-\u9fff]{2,10}(吗|不|么|没)[？?]?$")
 #: Words of a detail (what to bring, where, how long, what it costs): «那材料呢» asks the detail.
 _DETAIL_WORDS = re.compile(r"材料|资料|证件|带|哪|地方|地点|地址|时间|多久|好久|几天|钱|费|收(?!入|养)")
-#: A place named as what changed («地址变了», «换了经营场所»): no place asked for.
+#: A place named as what changed («地址变了», «换了经营场所», «小卖部要换个地方»): no place asked for.
 _CHANGED_PLACE = re.compile(r"(地址|住址|地点|场所|经营场所)(要|想|已经|也)?(变|换|改|迁|搬)|"
-                            r"(变更|更改|更换|换|改|迁|搬)了?(个|一下|下)?(新的?)?(地址|住址|地点|经营场所|场所)")
+                            r"(变更|更改|更换|换|改|迁|搬)了?(个|一下|下)?(新的?)?(地址|住址|地点|经营场所|场所|地方|门面|店面|铺面)")
 #: Words of a question about a service itself rather than a request for it.
 _ABOUT_SERVICE = re.compile(r"条件|资格|收费|收钱|要钱|费用|多少钱|哪些人|什么人|啥子人|谁可以|谁能|范围|流程|怎么收")
 #: «不是这个，是抵押», «不对，我要办的是换证», «都不对，我是要查房子», «我说的是公司»: what was understood is corrected.
@@ -204,6 +204,10 @@ _CORRECTION = re.compile(r"^(?:都?(不是|不对|错了|搞错了|弄错了|点
 #: it is: «是我爸的不是我的»).
 _MEANT_FIRST = re.compile(r"^(?:我)?(?:[\u4e00-\u9fff]{0,3}的)?是(?P<rest>[^，,。！!\s不]{1,9}[^，,。！!\s不的])[，,\s]*(?:而)?不是"
                           r"(?P<wrong>[^，,。！!]{1,6})[。！!]?$")
+
+
+#: The words of a correction that say what is wished for («不对，我是要离婚»), not what a thing is («不对，是离婚证»).
+_WISHED = frozenset({"我是要", "我是想", "我要", "我想", "要"})
 
 
 def _said_correction(text: str) -> re.Match[str] | None:
@@ -266,7 +270,7 @@ _HOW_WHERE = r"(怎么|咋个?|如何|啷个|去哪儿?|哪里|哪儿|哪点|在
 #:多少», «这个钱能报不», «能报多少» (no fee question, though 费 or 多少 is in it).
 _RECEIVED_HOW = re.compile(rf"{_HOW_WHERE}(领|申领|领取)|"
                            r"(贷|取|提)(多少|好多)|(领|拿|发)(得到|到|得了)?(多少|好多|几多)|额度|(补贴|补助|津贴|待遇|救助|抚恤金?)(的)?(标准|金额)|"
-                           r"(能|可以|能不能|可不可以)报(销)?(不|吗|么|嘛|没)?$|报(销)?(多少|好多|几多|几成)|报销(比例|标准)")
+                           r"(能|可以|能不能|可不可以)报(销)?(一部分|一点|点|一些|些|部分)?(不|吗|么|嘛|没)?$|报(销)?(多少|好多|几多|几成)|报销(比例|标准)")
 #: How to claim money back («生孩子的费用咋报», «医药费怎么报销», «报销咋弄»): costs one had, not a fee — 报名, 报到,
 #: 报考 … are no claim.
 _CLAIMED_HOW = re.compile(rf"{_HOW_WHERE}(报销|报账|报(?![名到考警案价关]))|(报销|报账)(手续)?(要|该|得)?(怎么|咋个?|如何|啷个)")
@@ -2250,6 +2254,14 @@ def _correction(text: str, state: DialogueState, nlu: Any, kb: Any) -> dict[str,
         # what was meant is another subject, of the same kind of request: «不对，是公司» after 个体工商户设立登记
         # (picked from the options for «营业执照») is 公司设立登记; read with the question, 证照遗失补领 is found
         return _with_matter(dict(meant, text=text), asked, kept.code, kept.name, "correction")
+    wished = (m.group(3) or "") in _WISHED
+    if current is not None and float(((meant.get("matters") or [{}])[0]).get("score") or 0) >= STRONG_SCORE \
+            and (not _bigrams(rest) & _named_words(current)
+                 or wished and after_getting(current) and not _cues().of_query(rest) & _kinds(current)):
+        # what was meant names another matter strongly on its own and says nothing of ours, or is wished for and says
+        # none of the kinds of request ours is of: «不对，我是要离婚» after 补领结婚证 (called 补领离婚证 too) is
+        # 离婚登记预约; read with the question, 补领结婚证 is found again («不对，是离婚证» says what was lost)
+        readings.append(rest)
     for reading in [*readings, together]:
         parse = read(reading)
         hit = _one_matter(parse)
@@ -2541,10 +2553,12 @@ _BENEFIT_ASKED = re.compile(r"^(那)?(政府|国家|你们|这个)?(还)?(有|�
                             r"(?P<benefit>补贴|补助|奖补|奖励)(没有|不|吗|么|嘛|没|呢)?[？?]?$")
 
 
-def _benefit_of_kin(parse: dict[str, Any], state: DialogueState, kb: Any) -> dict[str, Any] | None:
+def _benefit_of_kin(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> dict[str, Any] | None:
     """A benefit asked alone after a matter that pays none, when one matter of its family is that benefit
     («有补贴不» after 就业见习岗位申报 → 就业见习补贴申领), or one of them shares more of its name than the others, not
-    the policies for firms or people at large; else ``None``."""
+    the policies for firms or people at large; else, when the question that brought the matter up was a firm's, the
+    benefit for firms that question and this one find together, of what our matter is about (:func:`_firms_benefit`);
+    else ``None``."""
     text = str(parse.get("text") or "")
     asked = _BENEFIT_ASKED.match(text)
     current = kb.get(state.matter_code) if state.matter_code else None
@@ -2554,9 +2568,25 @@ def _benefit_of_kin(parse: dict[str, Any], state: DialogueState, kb: Any) -> dic
     if len(paying) > 1:
         # (就业技能培训开班: 就业技能培训补贴申请, not 创业培训补贴申请 — the one sharing most of its name's words)
         paying = [_by_words(_named_words(current), paying)]
+    if not paying and nlu is not None and _FIRM_WORDS.search(state.topic_text or ""):
+        paying = [_firms_benefit(nlu.parse(f"{state.topic_text} {text}"), current, kb)]
     if len(paying) != 1 or paying[0] is None:
         return None
     return _with_matter(parse, "ask_matter", paying[0].code, paying[0].name, "benefit_of_kin")
+
+
+def _firms_benefit(both: dict[str, Any], current: Any, kb: Any) -> Any:
+    """Of the first three matters a firm's question and a benefit asked after it find together (``both``), the first
+    that pays firms (:func:`_for_firms`, :data:`_PAYS`), found as a look-alike is, whose name says a word of what
+    ``current`` is about (no kind of request): «公司招了几个就业困难人员» → 就业困难人员认定 → «有补贴不» is
+    企业（单位）招用就业困难人员补贴申请, not the policies for firms at large. Else ``None``."""
+    about = _named_words(current) - _kind_words()
+    for h in (both.get("matters") or [])[:3]:
+        m = kb.get(str(h.get("code")))
+        if m is not None and _for_firms(m) and _PAYS.search(m.name) and float(h.get("score") or 0) >= LOOK_ALIKE_SCORE \
+                and _bigrams(m.name) & about:
+            return m
+    return None
 
 
 #: A matter that is a payment someone already in makes (公租房租金缴纳, 住宅专项维修资金交存): nobody applies for it.
@@ -3061,7 +3091,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # one, the one of its family that is: «外地人能申请不» after 公租房租金缴纳 → 公共租赁住房申请资格审核认定
         applied = _applied_for(text, kb.get(state.matter_code), kb)
         return _with_matter(parse, "ask_matter", applied.code, applied.name, "may_apply")
-    benefit = _benefit_of_kin(parse, state, kb) if intent in {"ask_policy", "ask_matter", "ask_fee"} else None
+    benefit = _benefit_of_kin(parse, state, kb, nlu) if intent in {"ask_policy", "ask_matter", "ask_fee"} else None
     if benefit is not None:
         return benefit
     top = max((float(h.get("score") or 0) for h in parse.get("matters") or []), default=0.0)

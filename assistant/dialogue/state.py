@@ -67,7 +67,8 @@ class DialogueState:
         hall_topic: the hall topic last answered («几点开门» → hours), for «那营门口街道的呢».
         said_before: the last message answered as small talk, out of scope, not understood or with the policy list
             (masked; set by :func:`assistant.dialogue.context.run_step`), to read a
-            question that follows it («我想养条狗», then «要办啥子证») together with it.
+            question that follows it («我想养条狗», then «要办啥子证») together with it; after two such messages in
+            a row, both, one per line.
         last_hall: the id of the hall last answered about when the message named it (``knowledge/data/halls.yml``),
             for «几点下班» after «营门口街道便民服务中心在哪».
         cannot_come: the person (or the relative they ask for) may not be able to come to the hall — a disability

@@ -2279,3 +2279,36 @@ def test_who_the_person_said_they_were_tells_a_new_questions_related_matters_apa
     chat("我是退休职工")  # 职工参保登记
     last = chat("要去外地跟女儿住")  # (异地长期居住人员备案 found first; its related 异地安置退休人员备案 is the retired's)
     assert last["matter"]["name"] == "异地安置退休人员备案", last
+
+
+def test_a_correction_wishing_for_another_act_leaves_a_reissue_that_names_it(chat):
+    chat("补领结婚证")  # (called 补领离婚证 too)
+    last = chat("不对，我是要离婚")
+    assert last["matter"]["name"] == "离婚登记预约", last
+    chat("补领结婚证")
+    assert chat("不对，是离婚证")["matter"]["name"] == "补领结婚证"  # (what was lost, not what is wished for)
+
+
+def test_whether_part_of_a_cost_is_paid_back_is_money_received(chat):
+    chat("我爸是低保户")  # 最低生活保障
+    last = chat("住院的钱能报一部分不")  # (was a fee question of 住院费用报销: «不收费»)
+    assert (last["intent"], last["matter"]["name"]) == ("ask_matter", "医疗救助对象手工（零星）报销"), last
+
+
+def test_a_benefit_asked_after_a_firms_question_is_the_firms_benefit_of_that_subject(chat):
+    chat("公司招了几个就业困难人员")  # 就业困难人员认定
+    last = chat("有补贴不")  # (was the policies for firms at large)
+    assert last["matter"]["name"] == "企业（单位）招用就业困难人员补贴申请", last
+
+
+def test_a_shop_moved_to_another_place_is_a_change_to_register(chat):
+    last = chat("我的小卖部要换个地方")  # (was a place question: where to go)
+    assert (last["intent"], last["matter"]["name"]) == ("ask_matter", "个体工商户变更登记（备案）"), last
+    assert chat("营业执照要咋弄")["matter"]["name"] == "个体工商户变更登记（备案）"
+
+
+def test_a_story_told_in_two_pieces_is_read_with_the_question_after_it(chat):
+    assert chat("我开的小卖部")["matter"] is None
+    assert chat("要换个地方")["matter"] is None
+    last = chat("营业执照要咋弄")  # (was 证照遗失补领、换发申请: only the last piece was kept)
+    assert last["matter"]["name"] == "个体工商户变更登记（备案）", last
