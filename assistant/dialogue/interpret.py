@@ -46,6 +46,8 @@ ASK_INTENTS = ("ask_matter", *DETAIL_INTENTS)
 SOFT_INTENTS = {"nlu_fallback", "out_of_scope", "affirm", "deny", "goodbye", "chitchat", "ask_matter"}
 #: A question of at most this many Han characters that names no other matter is about the conversation's matter.
 _SHORT_QUESTION = 6
+#: … and a question of a few characters only («能补不», «咋个弄»).
+_TINY_QUESTION = 4
 #: A fused search score (``matters[].score``) at which the message names a matter on its own, even when no name or
 #: alias appears in it. Measured on the current NLU: questions that name a matter score 1.40-1.50, follow-ups
 #: without one («要收费吗», «在哪里办») 0.9-1.2.
@@ -98,7 +100,7 @@ QUESTION = re.compile(r"[?？]|[吗呢嘛么][。!！]?\s*$|多少|多(?:详细|
                       r"(?<!好)几(次|回|遍|趟|个|年|岁|张|份|个月)\s*$|"  # «一年能取几次» (not «跑了好几次»)
                       r"((?<!好)的|对|是)吧[?？]?\s*$")  # «上门是免费的吧», «要本人去对吧» (not «好的吧», «算了吧»)
 #: Words that make a message about a hall rather than about the person («坐轮椅方便不» vs «本人坐轮椅来不了»).
-_HALL_WORDS = re.compile(r"大厅|政务中心|政务服务中心|服务中心|便民|服务站|你们(那|这|单位)|窗口|现场|过去|开门|下班|上班|办事|"
+_HALL_WORDS = re.compile(r"大厅|政务中心|政务服务中心|服务中心|便民|服务站|你们(那|这|单位|的?(?=电话|热线|地址))|窗口|现场|过去|开门|下班|上班|办事|"
                          r"延时|取号|排队|停车|自助|邮寄|进(得)?去|进门")
 #: Asking the way to somewhere (a destination of its own: «春熙路怎么走»), not how to reach the hall.
 _GOES_ELSEWHERE = re.compile(r"(?P<to>[\u4e00-\u9fff]{2,})(怎么走|怎么去|咋个?去|咋个?走|如何去|在哪)")
@@ -274,6 +276,9 @@ _RECEIVED_HOW = re.compile(rf"{_HOW_WHERE}(领|申领|领取)|"
 #: How to claim money back («生孩子的费用咋报», «医药费怎么报销», «报销咋弄»): costs one had, not a fee — 报名, 报到,
 #: 报考 … are no claim.
 _CLAIMED_HOW = re.compile(rf"{_HOW_WHERE}(报销|报账|报(?![名到考警案价关]))|(报销|报账)(手续)?(要|该|得)?(怎么|咋个?|如何|啷个)")
+#: Whether costs are paid back, asked alone («能报不», «这个钱可以报一部分不», «咋报销»).
+_PAID_BACK_ALONE = re.compile(rf"^(这个?|那个?)?(钱|费用)?(还)?(?:{_HOW_WHERE})?(能|可以|能不能|可不可以)?(报|报销)"
+                              r"(一部分|一点|点|一些|些|部分)?(不|吗|么|嘛|没|呢)?[？?]?$")
 #: How much, of anything («一个月多少», «能报好多»).
 _HOW_MUCH = re.compile(r"多少|好多|几多|几百|几千")
 #: A cost said as one: what is charged or paid for the service («要收费不», «办这个要多少钱», «工本费好多»).
@@ -349,7 +354,7 @@ _INCOME_ASKED = re.compile(r"(收入|工资|存款|财产|低于|不超过|超�
 #: Money spent, told («花了好多钱», «垫付了几万»).
 _SPENT = re.compile(r"(花|用|出|垫|付|垫付|自费|交)了(好多|很多|不少|多少|几[十百千万]|[0-9一二三四五六七八九十两几]+[万千百块元])(块)?钱?")
 #: A matter's name that says it pays («失业保险金申领», «高龄津贴发放»).
-_PAYS = re.compile(r"金|津贴|补贴|补助|待遇|救助|奖励|抚恤|报销")
+_PAYS = re.compile(r"金|津贴|补贴|补助|待遇|救助|奖励|抚恤|报销|费支付")
 #: Which of several («有啥补贴», «哪些能报»), not whether.
 _WHICH = re.compile(rf"{_WHICH_WORDS}|几种")
 #: A question no yes or no answers («有啥条件», «咋个弄», «要多少»): it asks what, how, where or how much.
@@ -424,6 +429,19 @@ _GENERIC = set("办理 需要 材料 准备 哪些 什么 多少 哪里 时间 �
 #: Who a matter is for, said in its names («生孩子医疗费报销», «娃娃上户口»): a word shared by many matters of
 #: one person, which alone calls none of them.
 _WHO_WORDS = frozenset("孩子 小孩 娃娃 儿子 女儿 老人 父母 爸爸 妈妈 老公 老婆 丈夫 妻子 本人 家属 亲属".split())
+#: Words of a matter's name for someone other than the person asking: a matter for them is not the person's own.
+_OTHERS = ("子女", "父母", "配偶", "家属", "亲属", "遗属", "老人")
+
+
+def _for_someone_unsaid(m: Any, said: str) -> bool:
+    """Whether ``m``'s name says it is for someone other than the person (:data:`_OTHERS`) whom ``said`` (in
+    everyday words too: 孩子 is 子女) does not name: «我是来成都打工的» after 居住证办理 says who the person is, a
+    进城务工人员, not that a child of theirs starts school (进城务工人员随迁子女…入学)."""
+    words = _in_names_words(said)
+    people = [w for w in (*_OTHERS, "夫妻") if w in m.name]  # («投靠落户（夫妻投靠、父母投靠子女…）»: 嫁 says 夫妻)
+    return any(w in _OTHERS for w in people) and not any(w in words for w in people)
+
+
 #: Who asks, for a firm or for themselves: a word many unrelated matters' names say («机关事业单位…», «企业…»).
 _REQUESTER_WORDS = frozenset("单位 企业 公司 个人 职工 员工 机关".split())
 #: … and the people a matter is for by what they cannot do («盲人保健按摩培训申请»): «我是盲人» tells who the person
@@ -1354,7 +1372,8 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     itself = {str(h.get("code")) for h in [*(parse.get("matters") or [])[:3], parse.get("named_matter") or {}]}
     if apart is not None and apart.code != current.code and apart.code in itself \
             and says_words_of(_in_names_words(text), apart, current) \
-            and (by == "self" or not says_words_of(text, apart, current)):
+            and (by == "self" or not says_words_of(text, apart, current)) \
+            and not _for_someone_unsaid(apart, f"{state.topic_text} {text}"):
         # who the person is, in words of one related matter only, not ours, that finds it itself: «我是嫁过来的» after
         # 户口迁移审批 (嫁: 夫妻); «我是人才» after 购房补贴申请 (also called 人才购房补贴) says the person qualifies. Any
         # detail in everyday words only that matter's names have: «要开个普票给客户» after 代开增值税专用发票 (普票: 普通
@@ -2344,8 +2363,9 @@ def _what_one_receives(parse: dict[str, Any], state: DialogueState, kb: Any, nlu
     offers that fits them best; else the matter itself. ``None`` when the message asks for no money received."""
     text = str(parse.get("text") or "")
     current = kb.get(state.matter_code) if state.matter_code else None
-    if current is None or nlu is None or not _RECEIVES.search(text):
-        return None
+    if current is None or nlu is None or not (
+            _RECEIVES.search(text) or _PAID_BACK_ALONE.match(text.strip()) and _PAYS.search(current.name)):
+        return None  # («能报不» after 生育医疗费支付 asks whether it pays this one's costs back, not 住院费用报销's)
     hit = _one_together(nlu, state.topic_text, text)
     found = kb.get(str(hit.get("code"))) if hit is not None and float(hit.get("score") or 0) >= MATTER_SCORE \
         else None
@@ -2468,6 +2488,12 @@ def _unsure_follow_up(parse: dict[str, Any], state: DialogueState, kb: Any, stro
         return False
     short_detail = parse["intent"]["name"] in DETAIL_INTENTS and len(_CJK.findall(text)) <= _SHORT_QUESTION + 2
     ours = lru_cache(maxsize=1)(lambda: _bigrams(_own_texts(current)))  # (read only when a check needs them)
+    # (a question of a few characters that says no word of what it finds, by meaning alone, nor a kind of request:
+    # «能补不» after 申领《四川省老年人优待证》, told «老年证丢了», finds 养老保险费补缴 strongly by 补)
+    tiny = len(_CJK.findall(text)) <= _TINY_QUESTION and bool(QUESTION.search(text)) and not _cues().of_query(text)
+    first = [m for m in _first_matches(parse, kb, 2) if m is not None]
+    if tiny and first and not any(_bigrams(text) & _named_words(m) for m in first):
+        return True
     for other in map(kb.get, set(strong) - {current.code}):
         # (a match strong by score alone, by words of its aliases our own texts use too, is no other matter asked:
         # «在哪报名» after «我儿子要考驾照» finds 入学办理 strongly by 报名 of 小学入学报名; «光荣证在哪办» after

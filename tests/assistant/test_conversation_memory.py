@@ -2312,3 +2312,29 @@ def test_a_story_told_in_two_pieces_is_read_with_the_question_after_it(chat):
     assert chat("要换个地方")["matter"] is None
     last = chat("营业执照要咋弄")  # (was 证照遗失补领、换发申请: only the last piece was kept)
     assert last["matter"]["name"] == "个体工商户变更登记（备案）", last
+
+
+def test_whether_a_cost_is_paid_back_after_a_matter_that_pays_it_stays_on_it(chat):
+    chat("我老婆生娃花了好多钱")  # 生育医疗费支付
+    last = chat("能报不")  # (住院费用报销 found first, by 报)
+    assert last["matter"]["name"] == "生育医疗费支付", last
+
+
+def test_the_phone_number_of_the_hall_asked_as_yours_is_the_halls(chat):
+    last = chat("你们的电话是多少")  # (电话咨询, a tax office's service, found by 电话)
+    assert last["intent"] == "ask_hall", last
+
+
+def test_a_question_of_a_few_characters_found_elsewhere_by_meaning_alone_stays(chat):
+    chat("我妈的老年证丢了")  # 申领《四川省老年人优待证》
+    last = chat("能补不")  # (养老保险费补缴 found strongly by 补: options)
+    assert last["matter"]["name"] == "申领《四川省老年人优待证》" and "都不是，转人工" not in _buttons(last), last
+
+
+def test_who_the_person_is_moves_to_no_matter_for_someone_they_did_not_name(chat):
+    chat("居住证")  # 居住证办理
+    last = chat("我是来成都打工的")  # (进城务工人员随迁子女…入学, by 打工: 务工 — a child's school)
+    assert last["matter"]["name"] == "居住证办理", last
+    chat("居住证")
+    last = chat("我是来成都打工的，娃娃要读书")
+    assert last["matter"]["name"] == "进城务工人员随迁子女接受义务教育入学申请办理", last
