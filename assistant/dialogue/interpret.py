@@ -44,6 +44,8 @@ DETAIL_INTENTS = ("ask_materials", "ask_location", "ask_time", "ask_fee")
 ASK_INTENTS = ("ask_matter", *DETAIL_INTENTS)
 #: Intents the NLU gives to short context-only answers, which a refinement may re-read.
 SOFT_INTENTS = {"nlu_fallback", "out_of_scope", "affirm", "deny", "goodbye", "chitchat", "ask_matter"}
+#: Done at home by the hall's staff, asked («能上门不», «可以上门办吗»).
+_AT_HOME = re.compile(r"上门")
 #: A question of at most this many Han characters that names no other matter is about the conversation's matter.
 _SHORT_QUESTION = 6
 #: … and a question of a few characters only («能补不», «咋个弄»).
@@ -1198,6 +1200,9 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     if current is None or nlu is None or not state.topic_text or _points(text):
         return None  # («二», «最后那个» with no options offered says nothing of the situation)
     both = _reader(nlu, state.topic_text, text)  # (the two read together: parsed once, when first needed)
+    elsewhere = None if answering else _same_act_in_another_field(parse, text, current, kb, both)
+    if elsewhere is not None:
+        return elsewhere
     if not answering and _PURPOSE.search(text) and not QUESTION.search(text):
         return current  # what it is for: «开餐馆用的» after 健康证 is no 食品经营许可 asked for
     if not answering and _PAYS_IN.search(text) and not _PAID_INTO.search(current.name) \
@@ -1557,6 +1562,25 @@ def _sibling_by_its_words(nlu: Any, text: str, topic_text: str, current: Any, me
     return members.get(alone[0].code) if both and both[0].code == alone[0].code else None
 
 
+def _same_act_in_another_field(parse: dict[str, Any], text: str, current: Any, kb: Any,
+                               both: Callable[[], dict[str, Any]]) -> Any:
+    """The same kind of request in another department's field, asked after a matter in that field's words: «公司注销
+    了 → 社保那边咋办» finds 社会保障卡申领 alone (人社), and, read with the question, 企业注销社会保险登记 — of 人社, of
+    our kind (注销), for firms as ours is, and called by 社保: that one. Else ``None``."""
+    other = _top(parse, kb)[0]
+    kinds = _kinds(current)
+    if other is None or not kinds or _same_department(other, [current]) or not getattr(other, "department", ""):
+        return None
+    words = _bigrams(text) - _kind_words()
+    for h in (both().get("matters") or [])[:3]:
+        m = kb.get(str(h.get("code")))
+        if m is not None and m.code != current.code and _same_department(m, [other]) and _kinds(m) & kinds \
+                and _for_firms(m) == _for_firms(current) and words & _named_words(m) \
+                and float(h.get("score") or 0) >= MATTER_SCORE:
+            return m
+    return None
+
+
 def _fits_better(parse: dict[str, Any], text: str, current: Any, members: dict[str, Any], state: DialogueState,
                  kb: Any, nlu: Any, both: Callable[[], dict[str, Any]] | None = None) -> bool:
     """Whether the search's best match for the message is a matter outside ``members`` that it does not call by a
@@ -1779,6 +1803,11 @@ def _asks_about_material(parse: dict[str, Any], state: DialogueState, kb: Any) -
         return None  # «那电子社保卡呢» after 社保卡补办 asks about 电子社会保障卡签发, not the card it asks you to bring
     if _CONTENT_CHANGES.search(text) and not MATERIAL_WORDS.search(text):
         return None  # «执照上的地址要改不» asks whether to change what the paper says, not whether to bring the paper
+    if other is not None and other.code != current.code and score >= STRONG_SCORE and not MATERIAL_WORDS.search(text) \
+            and len(_bigrams(text) & (_bigrams(other.name) - _named_words(current)) - _kind_words()) >= 2:
+        return None  # («消防要检查不» after 娱乐经营许可证核发 asks of 消防安全检查, found strongly by two words of its name,
+        # not whether its paper, 消防安全检查相关证明, is to be brought; «认定要体检不» says one word of 预防性体检合格证;
+        # «营业执照要换不» after 公司变更登记 none of 证照遗失补领、换发申请's name, only of its aliases)
     return "ask_materials" if _names_material(text, current) or _COPIES.search(text) or _ORIGINAL.search(text) \
         else None
 
@@ -1892,6 +1921,11 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
         if both.get("matters") and not both.get("out_of_scope"):
             return dict(both, text=text, intent=parse["intent"], intent_ranking=[parse["intent"]], ambiguous=True,
                         interpreted="together", read_with=earlier)
+    if hit is None and both.get("out_of_scope") and not found and not state.matter_code:
+        # (out of scope read together, though the question alone finds matters: the earlier message tells which of
+        # them — «我儿子上初中» → «要从外地转过来» finds 住房公积金异地转移接续 first; read with it, of those four,
+        # 义务教育阶段学生学籍异动办理, far ahead)
+        hit = _told_by_earlier(nlu, f"{earlier} {text}", parse)
     # (what the question names: its strong matches in its words, else its best match when in its words — «她的社保卡
     # 要注销吗» after «我妈上个月走了» stays with 社保卡, not 户口注销 which the two together find)
     top = _top(parse, kb)[0]
@@ -1922,6 +1956,19 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
     out = _with_matter(parse, asked, str(hit["code"]), str(hit.get("name") or ""), "together")
     out["read_with"] = earlier  # (the question that brings up the matter is the two together)
     return out
+
+
+def _told_by_earlier(nlu: Any, both_text: str, parse: dict[str, Any]) -> dict[str, Any] | None:
+    """Of a question's first four matches, the one the earlier message and the question read together
+    (``both_text``) fit far better than the others (by half of :data:`MEANING_APART`), when it is not the question's
+    own first; else ``None``."""
+    codes = [str(h.get("code")) for h in (parse.get("matters") or [])[:4]]
+    ranked = nlu.rank_among(both_text, codes) if len(codes) >= 2 else []
+    if len(ranked) < 2 or ranked[0].code == codes[0] or ranked[0].score < LOOK_ALIKE_SCORE \
+            or ranked[0].score - ranked[1].score < MEANING_APART / 2:
+        return None
+    name = next((str(h.get("name") or "") for h in parse["matters"] if str(h.get("code")) == ranked[0].code), "")
+    return {"code": ranked[0].code, "name": name, "score": ranked[0].score}
 
 
 def _in_field_together(both: dict[str, Any], kb: Any, named: list[Any], skip: str) -> dict[str, Any] | None:
@@ -2157,7 +2204,11 @@ def _for_a_firm(parse: dict[str, Any], kb: Any) -> dict[str, Any] | None:
     served = lambda m: set(getattr(m, "service_object", None) or [])  # noqa: E731
     if not served(found[0]) or served(found[0]) & _FIRMS_SERVED:
         return None  # (who the first serves is not said, or it serves firms too)
-    firms = [m for m in found[1:] if m is not None and (served(m) & _FIRMS_SERVED or not served(m))]
+    # (not one done to what the firm has, of a kind the message does not ask: «给公司办个社保账户» is no 企业注销社会
+    # 保险登记, called 企业社保账户注销)
+    asked = _cues().of_query(text)
+    firms = [m for m in found[1:] if m is not None and (served(m) & _FIRMS_SERVED or not served(m))
+             and not _kinds(m) & _AFTER_GETTING - asked]
     # (one whose words the message says first, though who it serves is not said: «我们公司想招见习生» → 就业见习岗位
     # 申报, not 招聘服务, which serves firms and is called by none of its words)
     said = next((m for m in firms if _bigrams(text) & _named_words(m)), None)
@@ -2629,6 +2680,16 @@ def _applied_for(text: str, current: Any, kb: Any) -> Any:
     return applying[0] if len(applying) == 1 else current
 
 
+def _names_another_well(parse: dict[str, Any], state: DialogueState, kb: Any) -> bool:
+    """Whether the search's best match for a message is another matter than the conversation's, found as a message
+    names a matter (:data:`MATTER_SCORE`) and by a word of its names ours is not called by (no kind of request):
+    «我是残疾人能办低保不» after 个体工商户设立登记 asks about 最低生活保障, not how someone who cannot come does ours."""
+    other, score = _top(parse, kb)
+    current = kb.get(state.matter_code) if state.matter_code else None
+    return other is not None and current is not None and other.code != current.code and score >= MATTER_SCORE \
+        and bool(_bigrams(str(parse.get("text") or "")) & (_named_words(other) - _named_words(current)) - _kind_words())
+
+
 def _may_apply_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> bool:
     """Whether a message asks whether the person may apply for the conversation's matter (or pay into it, when it is
     one paid into: «还能交不» after 城乡居民基本养老保险参保登记): it asks so, names no
@@ -2636,7 +2697,8 @@ def _may_apply_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> bo
     neither), and is no «那X呢»."""
     current = kb.get(state.matter_code) if state.matter_code else None
     text = str(parse.get("text") or "")
-    self_may = bool(_DESCRIBES_SELF.match(text) and _SELF_MAY.search(text))
+    # (who the person is, then whether they may: «我是外地户口可以办不», «我是退休的能申请吗»)
+    self_may = bool(_SELF_MAY.search(text) and _DESCRIBES_SELF.match(_SELF_MAY.sub("", text)))
     may_pay = bool(current is not None and _MAY_PAY.search(text) and _PAID_INTO.search(current.name))
     if current is None or state.form or not (_MAY_APPLY.search(text) or self_may or may_pay) \
             or _WHAT_ABOUT.match(text):
@@ -3151,7 +3213,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         out = dict(_as_intent(parse, "ask_hall", "firm_proxy"), out_of_scope=False, ambiguous=False)
         out["entities"] = [{"entity": "hall_topic", "value": HallTopic.PROXY.value}]
         return out
-    if intent == "book_home_visit" and not state.form and QUESTION.search(text):
+    # (whichever way the classifier read it: the booking or the matter)
+    if (intent == "book_home_visit" or intent == "ask_matter" and _AT_HOME.search(text)) and not state.form \
+            and QUESTION.search(text):
         named = [m for m in map(kb.get, strong) if m is not None and "上门" not in m.name]
         if len(named) == 1 and _bigrams(text) & _named_words(named[0]):
             # whether a matter named by its words can be done at home («养老金认证能上门不»): that matter's card,
@@ -3367,7 +3431,8 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             tax = "ask_fee" if same and _TAX_ASKED.search(text) else None
             asked = material or tax or (_near_detail(parse) if same else None) or again or "ask_matter"
             return _with_matter(parse, asked, refined.code, refined.name, "refinement")
-    if intent in SOFT_INTENTS and state.matter_code and not strong and _CANNOT_COME.search(text):
+    if intent in SOFT_INTENTS and state.matter_code and not strong and _CANNOT_COME.search(text) \
+            and not _names_another_well(parse, state, kb):
         return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "cannot_come")
     received = _what_one_receives(parse, state, kb, nlu) if intent in {"ask_fee", "ask_matter"} else None
     if received is not None:

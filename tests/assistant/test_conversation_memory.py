@@ -2338,3 +2338,34 @@ def test_who_the_person_is_moves_to_no_matter_for_someone_they_did_not_name(chat
     chat("居住证")
     last = chat("我是来成都打工的，娃娃要读书")
     assert last["matter"]["name"] == "进城务工人员随迁子女接受义务教育入学申请办理", last
+
+
+def test_who_the_person_is_then_whether_they_may_asks_of_the_conversations_matter(chat):
+    chat("我要办个体户")  # 个体工商户设立登记
+    last = chat("我是外地户口可以办不")  # (出生登记 and 户口登记 found by 户口: options)
+    assert last["matter"]["name"] == "个体工商户设立登记" and "都不是，转人工" not in _buttons(last), last
+
+
+def test_someone_who_cannot_come_asking_of_another_matter_by_its_words_is_not_kept_on_ours(chat):
+    chat("个体工商户设立登记")
+    last = chat("我是残疾人能办低保不")  # (was 个体工商户设立登记's card again, with 上门办 offered)
+    # (its answer, or one of the options to choose from: options leave the conversation's matter as it was)
+    assert last["matter"]["name"] == "最低生活保障" or "最低生活保障" in _buttons(last), last
+
+
+def test_whether_another_matter_found_strongly_by_two_of_its_words_is_needed_is_asked_of_it(chat):
+    chat("开个KTV")  # 设立歌舞娱乐场所《娱乐经营许可证》核发, whose materials list 消防安全检查相关证明
+    last = chat("消防要检查不")  # (was that licence's materials)
+    assert last["matter"]["name"] == "公众聚集场所投入使用、营业前消防安全检查", last
+
+
+def test_the_same_act_asked_in_another_fields_words_is_that_fields_matter(chat):
+    chat("公司注销了")  # 公司注销登记 (行政审批)
+    last = chat("社保那边咋办")  # (社会保障卡申领 found alone; ours was kept)
+    assert last["matter"]["name"] == "企业注销社会保险登记", last
+
+
+def test_a_question_read_out_of_scope_with_the_message_before_is_told_by_it_among_its_own_matches(chat):
+    assert chat("我儿子上初中")["matter"] is None
+    last = chat("要从外地转过来")  # (住房公积金异地转移接续 first alone; the two together read as out of scope)
+    assert last["matter"]["name"] == "义务教育阶段学生学籍异动办理", last
