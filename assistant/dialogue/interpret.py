@@ -438,7 +438,8 @@ _OTHERS = ("子女", "父母", "配偶", "家属", "亲属", "遗属", "老人")
 def _for_someone_unsaid(m: Any, said: str) -> bool:
     """Whether ``m``'s name says it is for someone other than the person (:data:`_OTHERS`) whom ``said`` (in
     everyday words too: 孩子 is 子女) does not name: «我是来成都打工的» after 居住证办理 says who the person is, a
-    进城务工人员, not that a child of theirs starts school (进城务工人员随迁子女…入学)."""
+    进城务工人员, not that a child of theirs starts school (进城务工人员随迁子女…入学). (After a matter of the same
+    department — 入学办理 — the child is the conversation's already.)"""
     words = _in_names_words(said)
     people = [w for w in (*_OTHERS, "夫妻") if w in m.name]  # («投靠落户（夫妻投靠、父母投靠子女…）»: 嫁 says 夫妻)
     return any(w in _OTHERS for w in people) and not any(w in words for w in people)
@@ -1378,7 +1379,8 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     if apart is not None and apart.code != current.code and apart.code in itself \
             and says_words_of(_in_names_words(text), apart, current) \
             and (by == "self" or not says_words_of(text, apart, current)) \
-            and not _for_someone_unsaid(apart, f"{state.topic_text} {text}"):
+            and not (_for_someone_unsaid(apart, f"{state.topic_text} {text}")
+                     and not _same_department(apart, [current])):
         # who the person is, in words of one related matter only, not ours, that finds it itself: «我是嫁过来的» after
         # 户口迁移审批 (嫁: 夫妻); «我是人才» after 购房补贴申请 (also called 人才购房补贴) says the person qualifies. Any
         # detail in everyday words only that matter's names have: «要开个普票给客户» after 代开增值税专用发票 (普票: 普通
@@ -1569,12 +1571,13 @@ def _same_act_in_another_field(parse: dict[str, Any], text: str, current: Any, k
     our kind (注销), for firms as ours is, and called by 社保: that one. Else ``None``."""
     other = _top(parse, kb)[0]
     kinds = _kinds(current)
-    if other is None or not kinds or _same_department(other, [current]) or not getattr(other, "department", ""):
-        return None
+    if other is None or not kinds or _same_department(other, [current]) or not getattr(other, "department", "") \
+            or _WHAT_ABOUT.match(text):
+        return None  # («那护照呢» after 居住证办理 asks about the matter it names)
     words = _bigrams(text) - _kind_words()
     for h in (both().get("matters") or [])[:3]:
         m = kb.get(str(h.get("code")))
-        if m is not None and m.code != current.code and _same_department(m, [other]) and _kinds(m) & kinds \
+        if m is not None and m.code not in {current.code, other.code} and _same_department(m, [other]) and _kinds(m) & kinds \
                 and _for_firms(m) == _for_firms(current) and words & _named_words(m) \
                 and float(h.get("score") or 0) >= MATTER_SCORE:
             return m
