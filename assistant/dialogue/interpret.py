@@ -1577,8 +1577,8 @@ def _same_act_in_another_field(parse: dict[str, Any], text: str, current: Any, k
     words = _bigrams(text) - _kind_words()
     for h in (both().get("matters") or [])[:3]:
         m = kb.get(str(h.get("code")))
-        if m is not None and m.code not in {current.code, other.code} and _same_department(m, [other]) and _kinds(m) & kinds \
-                and _for_firms(m) == _for_firms(current) and words & _named_words(m) \
+        if m is not None and m.code not in {current.code, other.code} and _same_department(m, [other]) \
+                and _kinds(m) & kinds and _for_firms(m) == _for_firms(current) and words & _named_words(m) \
                 and float(h.get("score") or 0) >= MATTER_SCORE:
             return m
     return None
