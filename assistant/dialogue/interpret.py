@@ -44,8 +44,6 @@ DETAIL_INTENTS = ("ask_materials", "ask_location", "ask_time", "ask_fee")
 ASK_INTENTS = ("ask_matter", *DETAIL_INTENTS)
 #: Intents the NLU gives to short context-only answers, which a refinement may re-read.
 SOFT_INTENTS = {"nlu_fallback", "out_of_scope", "affirm", "deny", "goodbye", "chitchat", "ask_matter"}
-#: Done at home by the hall's staff, asked («能上门不», «可以上门办吗»).
-_AT_HOME = re.compile(r"上门")
 #: A question of at most this many Han characters that names no other matter is about the conversation's matter.
 _SHORT_QUESTION = 6
 #: … and a question of a few characters only («能补不», «咋个弄»).
@@ -270,17 +268,19 @@ _RECEIVES = re.compile(r"领(钱|多少|好多|得到)|能领|可以领|发(钱|
                        r"给(多少|好多)钱|有没有钱")
 #: How or where («怎么», «咋个», «去哪儿» …), before what is done.
 _HOW_WHERE = r"(怎么|咋个?|如何|啷个|去哪儿?|哪里|哪儿|哪点|在哪儿?|到哪儿?)(去)?"
+#: Part of it («能报一部分不», «能报点不»).
+_SOME = r"(一部分|一点|点|一些|些|部分)?"
 #: How to receive money, or how much one may borrow or receive: «丧葬费怎么领», «能贷多少», «额度多少», «补贴标准是
 #:多少», «这个钱能报不», «能报多少» (no fee question, though 费 or 多少 is in it).
 _RECEIVED_HOW = re.compile(rf"{_HOW_WHERE}(领|申领|领取)|"
                            r"(贷|取|提)(多少|好多)|(领|拿|发)(得到|到|得了)?(多少|好多|几多)|额度|(补贴|补助|津贴|待遇|救助|抚恤金?)(的)?(标准|金额)|"
-                           r"(能|可以|能不能|可不可以)报(销)?(一部分|一点|点|一些|些|部分)?(不|吗|么|嘛|没)?$|报(销)?(多少|好多|几多|几成)|报销(比例|标准)")
+                           rf"(能|可以|能不能|可不可以)报(销)?{_SOME}(不|吗|么|嘛|没)?$|报(销)?(多少|好多|几多|几成)|报销(比例|标准)")
 #: How to claim money back («生孩子的费用咋报», «医药费怎么报销», «报销咋弄»): costs one had, not a fee — 报名, 报到,
 #: 报考 … are no claim.
 _CLAIMED_HOW = re.compile(rf"{_HOW_WHERE}(报销|报账|报(?![名到考警案价关]))|(报销|报账)(手续)?(要|该|得)?(怎么|咋个?|如何|啷个)")
 #: Whether costs are paid back, asked alone («能报不», «这个钱可以报一部分不», «咋报销»).
 _PAID_BACK_ALONE = re.compile(rf"^(这个?|那个?)?(钱|费用)?(还)?(?:{_HOW_WHERE})?(能|可以|能不能|可不可以)?(报|报销)"
-                              r"(一部分|一点|点|一些|些|部分)?(不|吗|么|嘛|没|呢)?[？?]?$")
+                              rf"{_SOME}(不|吗|么|嘛|没|呢)?[？?]?$")
 #: How much, of anything («一个月多少», «能报好多»).
 _HOW_MUCH = re.compile(r"多少|好多|几多|几百|几千")
 #: A cost said as one: what is charged or paid for the service («要收费不», «办这个要多少钱», «工本费好多»).
@@ -2685,12 +2685,12 @@ def _applied_for(text: str, current: Any, kb: Any) -> Any:
 
 def _names_another_well(parse: dict[str, Any], state: DialogueState, kb: Any) -> bool:
     """Whether the search's best match for a message is another matter than the conversation's, found as a message
-    names a matter (:data:`MATTER_SCORE`) and by a word of its names ours is not called by (no kind of request):
+    names a matter (:data:`MATTER_SCORE`) and by a word of its subject ours is not called by (:func:`_says_subject_of`):
     «我是残疾人能办低保不» after 个体工商户设立登记 asks about 最低生活保障, not how someone who cannot come does ours."""
     other, score = _top(parse, kb)
     current = kb.get(state.matter_code) if state.matter_code else None
     return other is not None and current is not None and other.code != current.code and score >= MATTER_SCORE \
-        and bool(_bigrams(str(parse.get("text") or "")) & (_named_words(other) - _named_words(current)) - _kind_words())
+        and _says_subject_of(str(parse.get("text") or ""), other, current)
 
 
 def _may_apply_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> bool:
@@ -3217,7 +3217,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         out["entities"] = [{"entity": "hall_topic", "value": HallTopic.PROXY.value}]
         return out
     # (whichever way the classifier read it: the booking or the matter)
-    if (intent == "book_home_visit" or intent == "ask_matter" and _AT_HOME.search(text)) and not state.form \
+    if (intent == "book_home_visit" or intent == "ask_matter" and "上门" in text) and not state.form \
             and QUESTION.search(text):
         named = [m for m in map(kb.get, strong) if m is not None and "上门" not in m.name]
         if len(named) == 1 and _bigrams(text) & _named_words(named[0]):
