@@ -63,6 +63,10 @@ MEANING_APART = 1.0
 _NO_FAMILY = {"", "未分类", "其他"}
 
 _ORDINALS = [
+    # counted from the end first («倒数第二个» is no second option; «倒数第一» is the last)
+    (re.compile(r"倒数\s*第?\s*[一1壹]"), -1),
+    (re.compile(r"倒数\s*第?\s*[二2两贰]"), -2),
+    (re.compile(r"倒数\s*第?\s*[三3叁]"), -3),
     # («第一次办», «第二回» count times: the first time, not the first option)
     (re.compile(r"(第\s*[一1壹]\s*(?![次回遍趟])[个项条种]?|头一个|最前面|最上面|上面那个|上面那项|前面那个)"), 0),
     (re.compile(r"第\s*[二2两贰]\s*(?![次回遍趟])[个项条种]?|中间那个"), 1),
@@ -200,7 +204,7 @@ _CHANGED_PLACE = re.compile(r"(地址|住址|地点|场所|经营场所)(要|想
 _ABOUT_SERVICE = re.compile(r"条件|资格|收费|收钱|要钱|费用|多少钱|哪些人|什么人|啥子人|谁可以|谁能|范围|流程|怎么收")
 #: «不是这个，是抵押», «不对，我要办的是换证», «都不对，我是要查房子», «我说的是公司»: what was understood is corrected.
 _CORRECTION = re.compile(r"^(?:都?(不是|不对|错了|搞错了|弄错了|点错了|选错了)(?P<wrong>[^，,。！!]{0,6})[，,。！!\s]*"
-                         r"(我要办的是|我要的是|我说的是|我是要|我是想|我是说|我要|我想|是|要|办)|"
+                         r"(我要办的是|我要的是|我说的是|我问的是|我是要|我是想|我是说|我是问|我想问|我要问|我要|我想|是|要|办)|"
                          r"(我说的是|我是说|我指的是|我问的是|我要问的是))(?P<rest>.{2,20})$")
 #: A correction said the other way round («我开的是公司不是个体», «是租房，不是买房»): what was meant first (not whose
 #: it is: «是我爸的不是我的»).
@@ -597,6 +601,25 @@ def tells_apart(text: str, m: Any, siblings: list[Any]) -> bool:
     return bool(_bigrams(_in_names_words(text, _EVERYDAY_ACTS)) & (_named_words(m) - common))
 
 
+def family_named(text: str, hits: list[dict[str, Any]], kb: Any) -> list[Any]:
+    """The members of a family (three or more of one main item) that the question names by that item's name and
+    by nothing that tells one of them apart («不动产登记», «不动产登记咋个办»: 首次、转移、抵押… — not the best match
+    outside it, 不动产登记资料查询, which the question says nothing of but the item's name): at most three, the best
+    found first; else ``[]``."""
+    by_item = _family_index(kb)[0]
+    scores = {str(h.get("code")): float(h.get("score") or 0) for h in hits}
+    found = [m for m in (kb.get(str(h.get("code"))) for h in hits[:4]) if m is not None]
+    for x in found:
+        item = (getattr(x, "main_item", "") or "").strip()
+        members = by_item.get(item, []) if item not in _NO_FAMILY and item in text else []
+        rest = text.replace(item, " ")  # (the item's own name tells none of them apart, whoever is called by it)
+        if len(members) < 3 or any(tells_apart(rest, m, members) for m in members) \
+                or found[0] not in members and tells_apart(rest, found[0], [found[0], x]):
+            continue
+        return sorted(members, key=lambda m: -scores.get(m.code, -9.0))[:3]
+    return []
+
+
 def says_words_of(text: str, other: Any, current: Any) -> bool:
     """Whether ``text`` says a word of ``other``'s names that ``current``'s names do not have («不动产登记要带啥»
     after 上门办服务预约). «提前» said of doing something in advance («提前准备啥», «要提前多久») names no 提前退休."""
@@ -931,6 +954,13 @@ BY_ANOTHER = re.compile(rf"代办|代领|代签|代理|委托|亲自|到场|在�
 _HALL_PROXY = re.compile(r"金帮办|帮办|专员|工作人员|你们|人工|上门")
 #: Matters that are that help themselves (金帮办帮办代办服务, 上门办服务预约).
 _HELP_MATTERS = re.compile(r"帮办|代办|上门办")
+#: The form that books a home visit (``domain/preservice.yml``).
+_VISIT_FORM = "home_visit_form"
+
+
+def _visit_service(kb: Any) -> Any:
+    """The 上门办 service's own matter (上门办服务预约…), else ``None``."""
+    return next((m for m in kb.matters if "上门办" in m.name), None)
 
 
 #: Who the matter is for, said alone («是我妈要办», «给我爸办的», «不是我，是我妈»).
@@ -2160,6 +2190,24 @@ def _content_changed(parse: dict[str, Any], kb: Any) -> dict[str, Any] | None:
     return out
 
 
+def _done_to_what_one_has(parse: dict[str, Any], kb: Any) -> dict[str, Any] | None:
+    """A kind of request done to what one has, asked («个体户执照搞丢了»: reissued), when the best match gets the
+    thing new (个体工商户设立登记) and one of the next two is of that kind, fits the question well on its own
+    (:data:`MATTER_SCORE`) and is called by a word of the question besides the kind's (执照: 证照遗失补领、换发申请):
+    that one; else ``None``."""
+    text = str(parse.get("text") or "")
+    asked = _cues().of_query(text) & _AFTER_GETTING
+    found = _first_matches(parse, kb)
+    if not asked or not found or found[0] is None or _kinds(found[0]) - {"new"}:
+        return None
+    words = _bigrams(text) - _kind_words()
+    for m, h in zip(found[1:], (parse.get("matters") or [])[1:3]):
+        if m is not None and _kinds(m) & asked and float(h.get("score") or 0) >= MATTER_SCORE \
+                and words & _named_words(m):
+            return _with_matter(parse, _asked(parse["intent"]["name"]), m.code, m.name, "kind_of_what_one_has")
+    return None
+
+
 def _attended(parse: dict[str, Any], kb: Any) -> dict[str, Any] | None:
     """A child or a relative going to an institution («孩子要上幼儿园») whose best matches are for founding one
     (幼儿园设立审批, 幼儿园筹设审批 — the message says no founding): the best of the other matches among the first
@@ -3022,7 +3070,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if not (state.matter_code or state.candidates or state.form):
         happened = _happened_to_person(parse, kb, nlu) or _paying_asked(parse, kb) or _attended(parse, kb) \
             or _founded(parse, kb) or _for_a_firm(parse, kb) \
-            or _content_changed(parse, kb)
+            or _content_changed(parse, kb) or _done_to_what_one_has(parse, kb)
         if happened is not None:
             return happened
     if state.candidates and (intent == "ask_policy" or _RECEIVES.search(text)) and not _points(text):
@@ -3176,6 +3224,14 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         if service is not None:  # (the service's matter, by its words: «哪些人能申请上门» → 上门办服务预约's card)
             return _with_matter(parse, intent, service.code, service.name, "about_the_service")
         parse = _as_intent(parse, intent, "about_the_service")
+    visit = _visit_service(kb) if state.form == _VISIT_FORM and not state.matter_code and not strong \
+        and QUESTION.search(text) and _ABOUT_SERVICE.search(text) else None
+    if visit is not None:
+        # «要啥条件» while a visit is booked for no matter named: who the 上门办 service is for (its card), not the
+        # matter the words alone find (公共租赁住房申请资格审核认定 by 条件)
+        asked = label_question(text)
+        return _with_matter(parse, asked if asked in DETAIL_INTENTS else "ask_matter", visit.code, visit.name,
+                            "about_the_service")
     if _may_apply_asked(parse, state, kb):
         # «孩子去世了能申请不» after 计划生育家庭特别扶助金: whether the person, so placed, may apply for it (its card
         # says who may), not the matter the situation alone finds (孤儿救助) — or, when ours is applied for by no
@@ -3327,10 +3383,12 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         else:
             # (read as out of scope: parking or the facilities, or the way there when no other destination is
             # asked — «附近有没有地铁站», «几号线»; not «春熙路怎么走»; times of day are everyday words: «今天晚上吃啥»)
-            # — nor, in a conversation about a matter, a short question of when: «星期六能补不» after 社保卡补领)
+            # — nor, in a conversation about a matter, a short question of when: «星期六能补不» after 社保卡补领; nor
+            # whether its certificate is posted: «能寄到屋头不» after 护照, not «帮我查下快递到哪了» about nothing)
             unplaced_hall = intent == "out_of_scope" and (topic in {HallTopic.PARKING, HallTopic.FACILITIES} or (
                 topic == HallTopic.TRANSPORT and not _goes_elsewhere(text, halls)) or (
-                topic in _TIMES and bool(state.matter_code) and short_question(text) and bool(_SERVED.search(text))))
+                topic in _TIMES and bool(state.matter_code) and short_question(text) and bool(_SERVED.search(text)))
+                or topic == HallTopic.MAIL and bool(state.matter_code))
             # (a time of day in what the person does, with a matter found well, is no question of when the hall
             # serves)
             told_when = topic in _TIMES and top >= MATTER_SCORE and _time_told(text)
@@ -3455,7 +3513,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if detail is not None:
         return _with_matter(parse, detail, state.matter_code or "", state.matter_name or "", "follow_up")
     if _unsure_follow_up(parse, state, kb, strong):
-        asked = _asked(intent)
+        # (a detail its words ask that the classifier nearly chose is asked: «医保报销要准备啥» after 住院费用报销)
+        said = label_question(text) if intent == "ask_matter" else None
+        asked = said if said in DETAIL_INTENTS and said == _near_detail(parse) else _asked(intent)
         return _with_matter(parse, asked, state.matter_code or "", state.matter_name or "", "unsure_follow_up")
     if intent == "ask_matter" and state.matter_code and not state.form and not parse.get("matters") \
             and short_question(text):

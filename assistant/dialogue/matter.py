@@ -25,10 +25,10 @@ from starlette.concurrency import run_in_threadpool
 from assistant.dialogue.context import StepContext, step
 from assistant.dialogue.interpret import (AHEAD_HOW_LONG, BY_ANOTHER, CHOSEN_OPTIONS, DETAIL_INTENTS, LOOK_ALIKE_SCORE,
                                           MATTER_SCORE, MEANING_APART, QUESTION, SIBLING_GAP, STRONG_SCORE,
-                                          after_getting, called_by_name, family, kin, kind_unsaid, look_alikes, offered,
-                                          only_shared_words, other_kinds, pays_unasked, said_apart, says_words_of,
-                                          short_question, tells_apart, the_thing_got, unsaid_kinds_last,
-                                          within_unasked)
+                                          after_getting, called_by_name, family, family_named, kin, kind_unsaid,
+                                          look_alikes, offered, only_shared_words, other_kinds, pays_unasked,
+                                          said_apart, says_words_of, short_question, tells_apart, the_thing_got,
+                                          unsaid_kinds_last, within_unasked)
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
@@ -280,6 +280,17 @@ def offer_help(ctx: StepContext, m: Any = None, choosing: bool = False, by_anoth
                        (say("button.proxy"), payload("request_human", ctx.state.matter_code))]))
 
 
+def _family_only(ctx: StepContext, kb: Any, named: list[Any]) -> list[Any]:
+    """The members of the family a question names by its main item alone (:func:`family_named`) to ask which of,
+    when no matter is named in its own words and the conversation is about none of them; else ``[]``."""
+    text = ctx.tracker.text or ""
+    if _is_payload(ctx) or ctx.tracker.latest_message.get("interpreted") \
+            or any(mentions(text, m) or said_by_sound(text, m) for m in named):
+        return []
+    members = family_named(text, ctx.tracker.latest_message.get("matters") or [], kb)
+    return [] if any(m.code == ctx.state.matter_code for m in members) else members
+
+
 def _close_calls(ctx: StepContext, kb: Any, m: Any) -> list[Any]:
     """Matters that fit a question about as well as ``m`` when the question names none of them («不动产登记»:
     首次登记 / 转移登记 …): the ones to choose from (at most three), else ``[]``."""
@@ -379,6 +390,10 @@ async def matter_answer(ctx: StepContext) -> None:
         return
     named = _entity_matters(ctx, kb)
     ranked = _ranked(ctx, kb)
+    members = _family_only(ctx, kb, named)
+    if members:
+        _clarify(ctx, members, "ask_matter")  # «不动产登记咋个办»: 首次、转移，还是抵押？
+        return
     ambiguous = bool(ctx.tracker.latest_message.get("ambiguous")) and not _is_payload(ctx)
     if ambiguous:
         options = ranked or named

@@ -2369,3 +2369,35 @@ def test_a_question_read_out_of_scope_with_the_message_before_is_told_by_it_amon
     assert chat("我儿子上初中")["matter"] is None
     last = chat("要从外地转过来")  # (住房公积金异地转移接续 first alone; the two together read as out of scope)
     assert last["matter"]["name"] == "义务教育阶段学生学籍异动办理", last
+
+
+def test_an_option_counted_from_the_end_is_that_option(chat):
+    first = chat("不动产登记")
+    options = [t for t in _buttons(first) if t != "都不是，转人工"]
+    last = chat("倒数第二个")  # (was the second option: 倒数 was not read)
+    assert len(options) == 3 and last["matter"]["name"] == options[-2], (options, last)
+
+
+def test_a_question_naming_a_family_by_its_main_item_alone_asks_which_of_its_members(chat):
+    last = chat("不动产登记")  # (was 不动产登记资料查询 and 不动产转移登记（继承、受遗赠）, as a list)
+    assert "还是" in _texts(last) and {"不动产首次登记", "不动产抵押登记"} <= set(_buttons(last)), last
+    assert "不动产登记资料查询" not in _buttons(last), last
+    last = chat("不动产登记资料查询")  # (named in its own words: answered)
+    assert last["matter"]["name"] == "不动产登记资料查询", last
+
+
+def test_whether_a_certificate_is_posted_asked_after_a_matter_is_the_halls_mail_service(chat):
+    chat("护照办好了")  # 普通护照签发
+    last = chat("能寄到屋头不")  # (read as out of scope)
+    assert last["intent"] == "ask_hall" and "邮寄" in _texts(last), last
+
+
+def test_a_kind_of_request_done_to_what_one_has_is_not_getting_it_new(chat):
+    last = chat("个体户执照搞丢了")  # (was 个体工商户设立登记, found first by 个体户)
+    assert last["matter"]["name"] == "证照遗失补领、换发申请", last
+
+
+def test_a_detail_its_words_ask_that_the_classifier_nearly_chose_is_asked_of_the_matter(chat):
+    chat("老人住院了")  # 住院费用报销
+    last = chat("医保报销要准备啥")  # (its card again: read as ask_matter, 门诊费用报销 nearly as close)
+    assert last["intent"] == "ask_materials" and last["matter"]["name"] == "住院费用报销", last

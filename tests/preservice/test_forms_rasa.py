@@ -289,6 +289,13 @@ def test_another_questions_answer_fills_that_question_and_the_form_asks_again(li
     assert "哪天" in all_text(r) and not re.search(BOOKING_NUMBER, all_text(r))
 
 
+def test_who_may_have_a_visit_asked_inside_the_booking_is_the_services_conditions(live):
+    sid = "ps-it-digress-who"
+    live.chat(sid, "屋头老人想预约上门办")
+    r = live.chat(sid, "要啥条件")  # (was the card of 公共租赁住房申请资格审核认定, found by 条件 alone)
+    assert r["matter"]["name"].startswith("上门办服务预约") and "姓名" in all_text(r), r
+
+
 def test_the_fee_of_the_visit_asked_inside_the_booking_is_answered(live):
     sid = "ps-it-digress-fee"
     live.chat(sid, "帮我约个上门办")
