@@ -1527,6 +1527,13 @@ def _kin_found_together(parse: dict[str, Any], text: str, state: DialogueState, 
         return None
     if _kinds(members[hit["code"]]) - {"new"} - _kinds(current) - _cues().of_query(f"{state.topic_text} {text}"):
         return None  # a kind of request nobody said: «要交税不» after «我要过户给女儿» (转移登记) is no 继承
+    ours = next((float(h.get("score") or 0) for h in both().get("matters") or [] if h.get("code") == current.code),
+                None)
+    if ours is not None and float(hit.get("score") or 0) - ours < MEANING_APART \
+            and not _bigrams(text) & _named_words(members[hit["code"]]):
+        # (not told apart from ours by the meaning of the two, nor by a word of its names: the earlier question chose
+        # ours — «要开啥证明» after «我想把户口迁回老家», 户口迁出（开具户口迁移证明）, is no 户口迁移审批)
+        return None
     return members[hit["code"]]
 
 

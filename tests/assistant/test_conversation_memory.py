@@ -2401,3 +2401,9 @@ def test_a_detail_its_words_ask_that_the_classifier_nearly_chose_is_asked_of_the
     chat("老人住院了")  # 住院费用报销
     last = chat("医保报销要准备啥")  # (its card again: read as ask_matter, 门诊费用报销 nearly as close)
     assert last["intent"] == "ask_materials" and last["matter"]["name"] == "住院费用报销", last
+
+
+def test_a_kin_the_two_messages_find_by_meaning_only_a_little_ahead_of_ours_does_not_take_it(chat):
+    chat("我想把户口迁回老家")  # 户口迁出（开具户口迁移证明）
+    last = chat("要开啥证明")  # (户口迁移审批, read with the question a little ahead, by its alias 户口迁移证明)
+    assert last["matter"]["name"] == "户口迁出（开具户口迁移证明）", last
