@@ -423,6 +423,7 @@ def _time_told(text: str) -> bool:
 HEARD_INTENTS = {*ASK_INTENTS, "ask_policy", "nlu_fallback"}
 _REGISTER = re.compile(r"登记|联系我|回电话|打电话给我|专员|记下来")
 _COMPLAINT = re.compile(r"投诉|举报|差评|态度(很|太|好)?(差|恶劣|不好)|不作为|乱收费|吃拿卡要|刁难|推诿|效率(太|很)?低|"
+                        r"(服务|工作人员|办事员|窗口|你们).{0,6}不满意?|不满意|玩手机|爱理不理|不理人|甩脸色|给脸色|"
                         r"(太|好|很)慢了|慢得很|等了(好久|半天|一上午|一下午|[\d一二两三四五六七八九十几]+个?(钟头|小时))|"
                         r"跑了[\d一二两三四五六七八九十几]+趟|白跑|"
                         r"(让|叫|喊)我(明天|下次|改天|过几天|下周|下午|回去)?再来(一趟|一次)?[。！!，,~～]*$")
@@ -1936,6 +1937,21 @@ def _detail_asked(parse: dict[str, Any], state: DialogueState, kb: Any, strong: 
     return _near_detail(parse)
 
 
+def _what_about_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> dict[str, Any] | None:
+    """«X呢» after a matter, for which the search alone finds nothing («小作坊呢», read as small talk, after «食品经营
+    许可证要带啥»): the matter the earlier question read with X names clearly, when X says a word of its names that
+    ours is not called by (食品小作坊备案发放); else ``None``."""
+    what = what_about(str(parse.get("text") or ""))
+    current = kb.get(state.matter_code) if state.matter_code and not state.form else None
+    if not what or current is None or nlu is None or not state.topic_text or parse.get("matters"):
+        return None
+    hit = _one_matter(nlu.parse(f"{state.topic_text} {what}"))
+    other = kb.get(str(hit.get("code"))) if hit is not None else None
+    if other is None or other.code == current.code or not _bigrams(what) & (_named_words(other) - _named_words(current)):
+        return None
+    return _with_matter(parse, "ask_matter", other.code, other.name, "what_about_together")
+
+
 def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any,
                    strong: list[str]) -> dict[str, Any] | None:
     """A question right after a message no matter was found for («我想养条狗», «我是自由职业», «住院花了好多钱»:
@@ -2891,8 +2907,20 @@ def interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = N
     text = str(parse.get("text") or "")
     if not text:
         return parse
-    return _next_steps(_flags(_no_matter_does(_interpret(parse, state, kb, nlu, halls, hall_topic, heard_matter),
-                                              state, kb), text), state, text)
+    read = _no_matter_does(_interpret(parse, state, kb, nlu, halls, hall_topic, heard_matter), state, kb)
+    return _next_steps(_flags(_asked_again(read, state, text), text), state, text)
+
+
+def _asked_again(parse: dict[str, Any], state: DialogueState, text: str) -> dict[str, Any]:
+    """«那X呢» right after a detail was asked («居住证在哪办 → 那临时身份证呢», «公司设立要多少钱 → 个体户呢»), read
+    as a question about another matter it finds strongly: the same detail of it (or of the ones to choose from), not
+    its card."""
+    names_matter = any(e.get("entity") == "matter" for e in parse.get("entities") or []) or bool(_strong(parse))
+    if parse["intent"]["name"] != "ask_matter" or state.last_intent not in DETAIL_INTENTS or state.form \
+            or not names_matter or not _WHAT_ABOUT.match(text.strip()) \
+            or _DETAIL_WORDS.search(text):
+        return parse
+    return _as_intent(parse, state.last_intent, parse.get("interpreted") or "asked_again")
 
 
 def _next_steps(parse: dict[str, Any], state: DialogueState, text: str) -> dict[str, Any]:
@@ -3452,7 +3480,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         return _with_matter(parse, asked, procedure.code, procedure.name, "procedure")
     # read with the message before — placed nowhere, or the question of the options when this one is ambiguous
     # too — before it is read as a detail of the options
-    together = _read_together(parse, state, kb, nlu, strong)
+    together = _read_together(parse, state, kb, nlu, strong) or _what_about_together(parse, state, kb, nlu)
     if together is not None:
         return together
     if intent in _ANSWERS and state.matter_code and not state.form and not strong \

@@ -2407,3 +2407,25 @@ def test_a_kin_the_two_messages_find_by_meaning_only_a_little_ahead_of_ours_does
     chat("我想把户口迁回老家")  # 户口迁出（开具户口迁移证明）
     last = chat("要开啥证明")  # (户口迁移审批, read with the question a little ahead, by its alias 户口迁移证明)
     assert last["matter"]["name"] == "户口迁出（开具户口迁移证明）", last
+
+
+@pytest.mark.parametrize("first, second, intent, matter", [
+    ("居住证在哪办", "那临时身份证呢", "ask_location", "居民身份证办理（包括临时）"),
+    ("社保卡在哪办", "那医保电子凭证呢", "ask_location", "医保电子凭证申领"),
+])
+def test_what_about_another_matter_right_after_a_detail_asks_the_same_detail_of_it(chat, first, second, intent,
+                                                                                   matter):
+    chat(first)
+    last = chat(second)  # (was that matter's card)
+    assert last["intent"] == intent and last["matter"]["name"] == matter, last
+
+
+def test_what_about_a_thing_the_search_alone_finds_nothing_for_is_read_with_the_earlier_question(chat):
+    chat("食品经营许可证要带啥")  # 食品(含保健食品)经营许可核发
+    last = chat("小作坊呢")  # (read as small talk: the licence's materials again)
+    assert last["intent"] == "ask_materials" and last["matter"]["name"] == "食品小作坊备案发放", last
+
+
+@pytest.mark.parametrize("text", ["我对上次的服务不满意", "窗口办事员一直在玩手机"])
+def test_displeasure_with_the_service_is_a_complaint(chat, text):
+    assert chat(text)["intent"] == "complain"  # (was out of scope)
