@@ -111,8 +111,9 @@ _ONLY_KIN = re.compile(rf"^(我|我的|我家|俺|家里)?的?(老)?[{KIN}]{{1,3
 _NOT_KNOWN = re.compile(r"不知道|不晓得|不清楚|记不得|记不住|忘了|没有|没得|莫得")
 #: A name told («她叫李兰», «名字是…»).
 _NAME_TOLD = re.compile(r"叫|姓名|名字")
-#: A request or a wish said first («帮我预约上门办», «想改个时间», «我要约»): no one's name.
-_WISH = re.compile(r"^(我|我们)?(想|要|帮我|给我|替我|约|预约)")
+#: A request or a wish said first («帮我预约上门办», «想改个时间», «我要约»), after a yes too («好的帮我预约上门», «好的你
+#: 帮我约吧»): no one's name.
+_WISH = re.compile(r"^(?:好的?|行|可以|嗯|要得|麻烦)?[，,。!！\s]*(?:你|您)?(我|我们)?(想|要|帮我|给我|替我|约|预约)")
 
 
 # --- licence registration -------------------------------------------------------------------------------------

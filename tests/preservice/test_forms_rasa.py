@@ -296,6 +296,13 @@ def test_who_may_have_a_visit_asked_inside_the_booking_is_the_services_condition
     assert r["matter"]["name"].startswith("上门办服务预约") and "姓名" in all_text(r), r
 
 
+def test_a_yes_with_the_request_again_where_the_name_was_asked_is_no_name(live):
+    sid = "ps-it-visit-yes"
+    live.chat(sid, "帮我约个上门办")
+    r = live.chat(sid, "好的你帮我约吧")  # (was kept as the person's name: the phone number was asked next)
+    assert "联系电话" not in all_text(r) and "姓名" in all_text(r), r
+
+
 def test_the_fee_of_the_visit_asked_inside_the_booking_is_answered(live):
     sid = "ps-it-digress-fee"
     live.chat(sid, "帮我约个上门办")
