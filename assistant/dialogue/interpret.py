@@ -1088,8 +1088,20 @@ def _selection(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) 
         for group, w in groups:
             picked = pick(group, w)
             if picked is not None:
-                return _more_of_kind(t, parse, picked, kb)
+                return _of_kind_asked_first(t, state.topic_text, _more_of_kind(t, parse, picked, kb), kb)
     return None
+
+
+def _of_kind_asked_first(text: str, earlier: str, picked: Any, kb: Any) -> Any:
+    """An option picked by words that say no kind of request, after options for a question that asked one the option
+    is not of («我开的小卖部换老板了» → options → «营业执照咋办», picking 个体工商户设立登记): the one member of its
+    family of that kind called by those words too (个体工商户变更登记（备案）); else ``picked``."""
+    asked = _cues().of_query(earlier or "")
+    if _cues().of_query(text) or not asked or asked & _kinds(picked):
+        return picked
+    words = _bigrams(text) - _kind_words()
+    of_kind = [x for x in family(kb, picked) if asked & _kinds(x) and words & _named_words(x)]
+    return of_kind[0] if len(of_kind) == 1 else picked
 
 
 def _more_of_kind(text: str, parse: dict[str, Any], picked: Any, kb: Any) -> Any:
@@ -3264,9 +3276,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if visit is not None:
         # «要啥条件» while a visit is booked for no matter named: who the 上门办 service is for (its card), not the
         # matter the words alone find (公共租赁住房申请资格审核认定 by 条件)
-        asked = label_question(text)
-        return _with_matter(parse, asked if asked in DETAIL_INTENTS else "ask_matter", visit.code, visit.name,
-                            "about_the_service")
+        said = label_question(text)
+        asked = intent if intent in DETAIL_INTENTS else said if said in DETAIL_INTENTS else "ask_matter"
+        return _with_matter(parse, asked, visit.code, visit.name, "about_the_service")
     if _may_apply_asked(parse, state, kb):
         # «孩子去世了能申请不» after 计划生育家庭特别扶助金: whether the person, so placed, may apply for it (its card
         # says who may), not the matter the situation alone finds (孤儿救助) — or, when ours is applied for by no

@@ -2429,3 +2429,9 @@ def test_what_about_a_thing_the_search_alone_finds_nothing_for_is_read_with_the_
 @pytest.mark.parametrize("text", ["我对上次的服务不满意", "窗口办事员一直在玩手机"])
 def test_displeasure_with_the_service_is_a_complaint(chat, text):
     assert chat(text)["intent"] == "complain"  # (was out of scope)
+
+
+def test_an_option_picked_by_words_of_no_kind_is_of_the_kind_the_options_question_asked(chat):
+    chat("我开的小卖部换老板了")  # (换老板: a change) options
+    last = chat("营业执照咋办")  # (picked 个体工商户设立登记, an option, by 营业执照)
+    assert last["matter"]["name"] == "个体工商户变更登记（备案）", last
