@@ -183,9 +183,26 @@ def short_labels(options: list[Any]) -> list[str] | None:
     return labels
 
 
+#: A matter that only advises on the rules of another (入学政策咨询 beside 入学办理) …
+_ADVICE = re.compile(r"政策咨询$")
+#: … which a question about rules or conditions may be about; another question is about doing it.
+_RULES_ASKED = re.compile(r"政策|咨询|了解|规定|条件")
+
+
 def _clarify(ctx: StepContext, options: list[Any], intent: str) -> None:
     """Offer ``options`` (top 3) as buttons that re-ask ``intent`` for the chosen matter: a question that tells
-    siblings apart («是首次登记、转移登记，还是抵押登记？») when they are of one family, else a list."""
+    siblings apart («是首次登记、转移登记，还是抵押登记？») when they are of one family, else a list. A matter that
+    only advises on the rules is no choice for a question that asks none («我要给娃娃转学到金牛区»: 学籍异动办理, not
+    学籍异动政策咨询); when one option is left, it is answered."""
+    if not _RULES_ASKED.search(ctx.tracker.text or "") and any(_ADVICE.search(m.name) for m in options[:3]):
+        doing = [m for m in options[:3] if not _ADVICE.search(m.name)]
+        if len(doing) == 1:
+            if intent in DETAIL_INTENTS:
+                _answer_detail(ctx, doing[0], intent)
+            else:
+                _answer_card(ctx, doing[0], [])
+            return
+        options = doing or options
     top = unsaid_kinds_last(ctx.tracker.text or "", options[:3])
     place = _shared_place(top) if intent == "ask_location" else None
     if place is not None:  # (where, when every one of them is done at the same place: told before asking which)

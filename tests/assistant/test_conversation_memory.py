@@ -2435,3 +2435,8 @@ def test_an_option_picked_by_words_of_no_kind_is_of_the_kind_the_options_questio
     chat("我开的小卖部换老板了")  # (换老板: a change) options
     last = chat("营业执照咋办")  # (picked 个体工商户设立登记, an option, by 营业执照)
     assert last["matter"]["name"] == "个体工商户变更登记（备案）", last
+
+
+def test_a_matter_that_only_advises_on_the_rules_is_no_choice_for_a_question_that_asks_none(chat):
+    last = chat("我要给娃娃转学到金牛区")  # (was 学籍异动办理 or 学籍异动政策咨询 to choose from)
+    assert last["matter"]["name"] == "义务教育阶段学生学籍异动办理", last
