@@ -423,7 +423,7 @@ def _time_told(text: str) -> bool:
 HEARD_INTENTS = {*ASK_INTENTS, "ask_policy", "nlu_fallback"}
 _REGISTER = re.compile(r"登记|联系我|回电话|打电话给我|专员|记下来")
 _COMPLAINT = re.compile(r"投诉|举报|差评|态度(很|太|好)?(差|恶劣|不好)|不作为|乱收费|吃拿卡要|刁难|推诿|效率(太|很)?低|"
-                        r"(服务|工作人员|办事员|窗口|你们).{0,6}不满意?|不满意|玩手机|爱理不理|不理人|甩脸色|给脸色|"
+                        r"不满意|玩手机|爱理不理|不理人|甩脸色|给脸色|"
                         r"(太|好|很)慢了|慢得很|等了(好久|半天|一上午|一下午|[\d一二两三四五六七八九十几]+个?(钟头|小时))|"
                         r"跑了[\d一二两三四五六七八九十几]+趟|白跑|"
                         r"(让|叫|喊)我(明天|下次|改天|过几天|下周|下午|回去)?再来(一趟|一次)?[。！!，,~～]*$")
@@ -1959,7 +1959,8 @@ def _what_about_together(parse: dict[str, Any], state: DialogueState, kb: Any, n
         return None
     hit = _one_matter(nlu.parse(f"{state.topic_text} {what}"))
     other = kb.get(str(hit.get("code"))) if hit is not None else None
-    if other is None or other.code == current.code or not _bigrams(what) & (_named_words(other) - _named_words(current)):
+    if other is None or other.code == current.code \
+            or not _bigrams(what) & (_named_words(other) - _named_words(current)):
         return None
     return _with_matter(parse, "ask_matter", other.code, other.name, "what_about_together")
 

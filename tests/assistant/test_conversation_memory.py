@@ -2431,6 +2431,11 @@ def test_displeasure_with_the_service_is_a_complaint(chat, text):
     assert chat(text)["intent"] == "complain"  # (was out of scope)
 
 
+def test_a_rule_that_says_not_enough_is_no_displeasure(chat):
+    last = chat("你们说缴费不满15年的咋办")  # (不满 of a number of years, not of the service)
+    assert last["intent"] != "complain" and not last["handoff"], last
+
+
 def test_an_option_picked_by_words_of_no_kind_is_of_the_kind_the_options_question_asked(chat):
     chat("我开的小卖部换老板了")  # (换老板: a change) options
     last = chat("营业执照咋办")  # (picked 个体工商户设立登记, an option, by 营业执照)
