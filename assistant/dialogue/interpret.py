@@ -3051,6 +3051,12 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «公司把我辞退了» read as erasing: a question about the matter it names strongly, else not understood
         parse = _as_intent(parse, "ask_matter" if strong else "nlu_fallback", "no_erase_words")
         intent = parse["intent"]["name"]
+    heard = kb.get(heard_matter) if heard_matter and not state.form and intent in SOCIAL_WORDS \
+        and not SOCIAL_WORDS[intent].search(text) and all(c == heard_matter for c in strong) else None
+    if heard is not None:
+        # a greeting or small talk without its words is a hearing too garbled to be one («我妈妈是过的头部…», heard
+        # in a noisy hall): the matter the kiosk's n-best decision is sure of, as for a question about a matter below
+        return _with_matter(parse, "ask_matter", heard.code, heard.name, "voice")
     if intent not in _LICENCE_INTENTS and not state.form and _REMIND_ME.search(text) and _RENEWAL.search(text):
         # «你们能提前通知我续证不» (read as a time question) asks for the reminder: a licence to register
         parse = _as_intent(parse, "register_licence", "remind_asked")
@@ -3204,7 +3210,8 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         return _as_intent(parse, "greet", "chongqing_told")
     # (an action read with none of its words — «我是盲人» as a request for a person — is no action)
     unsaid_action = intent in ACTION_WORDS and not ACTION_WORDS[intent].search(text)
-    if (intent == "ask_matter" or intent in _ASKS_NOTHING or unsaid_action) and _only_who(text, parse, state, kb):
+    if (intent == "ask_matter" or intent in _ASKS_NOTHING or unsaid_action) and not heard_matter \
+            and _only_who(text, parse, state, kb):
         # «我是台湾的»: who the person is, told first, is noted and the person asked what to do (read with what
         # follows), not answered with what its words find by meaning alone
         return _as_intent(parse, "greet", "who_told")

@@ -32,6 +32,22 @@ def test_a_sure_hearing_is_answered_for_the_decided_matter(kb, intent, answered_
     assert out["entities"][0]["value"] == SUBSIDY
 
 
+def test_a_greeting_without_its_words_is_a_garbled_hearing_answered_for_the_decided_matter(kb):
+    # (a noisy clip's transcript read as a greeting: the n-best decision was sure of a matter)
+    parse = _parse("我妈妈是过的头部的女子叫老金人就咱就在你", "greet", [(SUBSIDY, 0.4)])
+    out = interpret(parse, DialogueState(), kb, heard_matter=SUBSIDY)
+    assert out["interpreted"] == "voice" and out["matters"][0]["code"] == SUBSIDY, out
+
+
+@pytest.mark.parametrize("intent", ["nlu_fallback", "ask_matter"])
+def test_a_garbled_hearing_that_starts_by_saying_who_is_answered_for_the_decided_matter(kb, intent):
+    # («我妈妈是…», a noisy clip of «我妈八十多了走不动，养老金认证咋个办» as Chromium captured it, read as only telling
+    # who the person is: the greeting asked what to do, though the screen showed the matter the decision chose)
+    parse = _parse("我妈妈是过的头部的女子叫老金人就咱就在你", intent, [])
+    out = interpret(parse, DialogueState(), kb, heard_matter=SUBSIDY)
+    assert out["interpreted"] == "voice" and out["matters"][0]["code"] == SUBSIDY, out
+
+
 def test_the_decided_matter_wins_over_a_weaker_first_reading(kb):
     # the n-best decision weighed several hearings; this one alone ranks another matter first, but not clearly
     parse = _parse("开店创业的补贴咋个弄", "ask_matter", [(INJURY, 1.2), (SUBSIDY, 1.15)])
