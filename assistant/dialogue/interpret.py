@@ -955,6 +955,8 @@ BY_ANOTHER = re.compile(rf"代办|代领|代签|代理|委托|亲自|到场|在�
 _HALL_PROXY = re.compile(r"金帮办|帮办|专员|工作人员|你们|人工|上门")
 #: Matters that are that help themselves (金帮办帮办代办服务, 上门办服务预约).
 _HELP_MATTERS = re.compile(r"帮办|代办|上门办")
+#: Words that ask for a visit or for help, not only tell who cannot come («能上门不», «帮他约», «来家里办»).
+_VISIT_ASKED = re.compile(r"上门|到家|来家|家里来|屋头来|到屋|预约|约|帮|代|替|请")
 #: The form that books a home visit (``domain/preservice.yml``).
 _VISIT_FORM = "home_visit_form"
 
@@ -3327,6 +3329,12 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         out = dict(_as_intent(parse, "ask_hall", "firm_proxy"), out_of_scope=False, ambiguous=False)
         out["entities"] = [{"entity": "hall_topic", "value": HallTopic.PROXY.value}]
         return out
+    if intent == "book_home_visit" and state.matter_code and not state.form and not strong \
+            and not QUESTION.search(text) and _SAYS_CANNOT_COME.search(text) and not _VISIT_ASKED.search(text):
+        # «我爸行动不便» after 高龄津贴 tells who cannot come; it asks for no visit: 上门办 and 帮办代办 are offered with
+        # the matter, not a booking started
+        return {**_with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "cannot_come"),
+                "cannot_come": True}
     # (whichever way the classifier read it: the booking or the matter)
     if (intent == "book_home_visit" or intent == "ask_matter" and "上门" in text) and not state.form \
             and QUESTION.search(text):

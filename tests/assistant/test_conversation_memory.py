@@ -2445,3 +2445,10 @@ def test_an_option_picked_by_words_of_no_kind_is_of_the_kind_the_options_questio
 def test_a_matter_that_only_advises_on_the_rules_is_no_choice_for_a_question_that_asks_none(chat):
     last = chat("我要给娃娃转学到金牛区")  # (was 学籍异动办理 or 学籍异动政策咨询 to choose from)
     assert last["matter"]["name"] == "义务教育阶段学生学籍异动办理", last
+
+
+def test_who_cannot_come_told_after_a_matter_is_offered_help_not_a_booking_started(chat):
+    chat("高龄津贴")  # 80周岁以上老年人高龄津贴发放
+    last = chat("我爸行动不便")  # (the classifier reads a booking: one was started at once)
+    assert last["intent"] == "ask_matter" and {"预约上门办", "请金帮办代办"} <= set(_buttons(last)), last
+    assert last["matter"]["name"] == "80周岁以上老年人高龄津贴发放", last
