@@ -55,7 +55,7 @@ PLAN = re.compile(r"^(我|我们|俺|我家|我屋头)?(的)?(店|公司|厂|单
 #: Someone telling the hall this asks for what follows from it (出生登记, 工伤认定, 救助 …), found by the search: it
 #: is no small talk and not out of scope.
 EVENT_TOLD = re.compile(r"生(了)?(个)?(娃|孩子|小孩|宝宝|儿子|女儿|二胎|三胎|老二|老三)|(娃|孩子|小孩|宝宝)(刚)?(出生|生)了|"
-                        r"出生了|怀孕了|怀上了|结婚了|领证了|离婚了|退休了|失业了|下岗了|被辞退|辞职了|离职了|毕业了|"
+                        r"出生了|怀孕了|怀上了|结婚了|领证了|离婚了|退休了|失业了|下岗了|辞退|开除|被裁|裁员|辞职了|离职了|毕业了|"
                         r"退伍了|退役了|去世了|过世了|"
                         # (harm to a child is no worker's: «孩子在学校摔伤了» asks nothing of 工伤认定)
                         r"^(?!.*(孩子|娃|小孩|儿子|女儿|学生|宝宝)).*((受|弄|摔|撞|砸|压|烫|烧|割|夹|咬)(伤|断|残)|伤(了|到)|骨折|"

@@ -33,8 +33,8 @@ from typing import Any
 from assistant.dialogue.state import DialogueState
 from assistant.preservice.numbers import find_booking_numbers
 from knowledge.hall_questions import HALL_ONLY_TOPICS, HallTopic
-from nlu.intents import (ANSWER_CLAUSE, COST_WORDS, FEE_WORDS, MATERIAL_WORDS, MATTER_INTENTS, SOCIAL_WORDS,
-                         label_question)
+from nlu.intents import (ANSWER_CLAUSE, COST_WORDS, EVENT_TOLD, FEE_WORDS, MATERIAL_WORDS, MATTER_INTENTS,
+                         SOCIAL_WORDS, label_question)
 from nlu.rerank import VariantCues
 from nlu.text import KIN, WHAT_ABOUT as _WHAT_ABOUT, strip_frame, what_about
 
@@ -1254,6 +1254,12 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     if not answering and _PAYS_IN.search(text) and not _PAID_INTO.search(current.name) \
             and _PAID_INTO.search(getattr(_top(parse, kb)[0], "name", "")):
         return None  # a wish to pay into an insurance («我想交医保» after 住院费用报销) is no detail of a claim
+    if not answering and EVENT_TOLD.search(text) and not QUESTION.search(text):
+        together = _one_together(nlu, state.topic_text, text, kb, both())
+        if together is not None and together.get("code") == current.code:
+            # what happened to the person, which the two read together find ours for, is the situation of ours:
+            # «公司把我开除了» after 失业保险金申领 (alone it finds 公司注销登记, by 公司)
+            return current
     members = kin(kb, current)
     # the options offered and their families (a detail given instead of picking one may fit a sibling of an
     # option better than the options: «我要退休了» after the options for «公积金的事情» → 住房公积金提取（退休）),
@@ -1575,6 +1581,8 @@ def _kind_kept_elsewhere(parse: dict[str, Any], text: str, state: DialogueState,
     ``found_too``, the matter found itself when it is of that kind (公司设立登记 after 个体工商户设立登记)."""
     # (the kind its name says, or one the conversation said: not one only its aliases say — «我是外地人» found
     # 居民身份证跨省异地办理, called «外省身份证在成都补办»; «想在成都交社保» then is no 社会保障卡挂失)
+    if EVENT_TOLD.search(text):
+        return None  # what happened to the person says nothing of what they are: «公司把我开除了» after 失业保险金申领
     kept = _cues().of_name(current.name) | _cues().of_query(state.topic_text or "") & _kinds(current)
     other = _found_clearly(parse, kb)
     ours = family(kb, current)

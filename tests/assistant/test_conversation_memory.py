@@ -2452,3 +2452,10 @@ def test_who_cannot_come_told_after_a_matter_is_offered_help_not_a_booking_start
     last = chat("我爸行动不便")  # (the classifier reads a booking: one was started at once)
     assert last["intent"] == "ask_matter" and {"预约上门办", "请金帮办代办"} <= set(_buttons(last)), last
     assert last["matter"]["name"] == "80周岁以上老年人高龄津贴发放", last
+
+
+@pytest.mark.parametrize("told", ["公司把我开除了", "我被单位辞退了"])
+def test_what_happened_to_the_person_is_the_situation_of_the_matter_asked(chat, told):
+    chat("我想领失业金")  # 失业保险金申领
+    last = chat(told)  # (was 公司设立登记: 公司 read as what the person is, with the kind of 申领)
+    assert last["matter"]["name"] == "失业保险金申领" and "都不是，转人工" not in str(last["replies"]), last
