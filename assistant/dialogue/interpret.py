@@ -3566,6 +3566,12 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if intent in SOFT_INTENTS and state.matter_code and not strong and _CANNOT_COME.search(text) \
             and not _names_another_well(parse, state, kb):
         return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "cannot_come")
+    if intent in SOFT_INTENTS and state.matter_code and not state.form and nlu is not None and state.topic_text \
+            and not QUESTION.search(text) and _SAYS_CANNOT_COME.search(text) \
+            and (_one_together(nlu, state.topic_text, text, kb) or {}).get("code") == state.matter_code:
+        # a statement that someone cannot come, which the two read together find ours for, is about ours even when
+        # alone it names another: «他住院了来不了» after 社会保障卡申领 (alone: 住院费用报销)
+        return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "cannot_come")
     received = _what_one_receives(parse, state, kb, nlu) if intent in {"ask_fee", "ask_matter"} else None
     if received is not None:
         return received

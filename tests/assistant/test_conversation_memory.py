@@ -2459,3 +2459,10 @@ def test_what_happened_to_the_person_is_the_situation_of_the_matter_asked(chat, 
     chat("我想领失业金")  # 失业保险金申领
     last = chat(told)  # (was 公司设立登记: 公司 read as what the person is, with the kind of 申领)
     assert last["matter"]["name"] == "失业保险金申领" and "都不是，转人工" not in str(last["replies"]), last
+
+
+def test_someone_who_cannot_come_told_in_words_that_name_another_matter_is_about_ours(chat):
+    chat("我爸要办社保卡")  # 社会保障卡申领
+    last = chat("他住院了来不了")  # (was 住院费用报销, by 住院 alone)
+    assert last["matter"]["name"] == "社会保障卡申领", last
+    assert any("上门办" in b["title"] for p in last["replies"] if p["type"] == "buttons" for b in p["buttons"]), last
