@@ -2466,3 +2466,10 @@ def test_someone_who_cannot_come_told_in_words_that_name_another_matter_is_about
     last = chat("他住院了来不了")  # (was 住院费用报销, by 住院 alone)
     assert last["matter"]["name"] == "社会保障卡申领", last
     assert any("上门办" in b["title"] for p in last["replies"] if p["type"] == "buttons" for b in p["buttons"]), last
+
+
+def test_the_booking_of_another_option_is_no_choice_for_a_message_that_asks_no_booking(chat):
+    last = chat("我们准备结婚")  # (was 涉外…婚姻登记, 中国内地公民婚姻登记 or 结婚登记预约 to choose from)
+    offered = [b["title"] for p in last["replies"] if p["type"] == "buttons" for b in p["buttons"]]
+    assert "中国内地公民婚姻登记" in offered and "结婚登记预约" not in offered, last
+    assert chat("我想预约结婚登记")["matter"]["name"] == "结婚登记预约"
