@@ -455,6 +455,9 @@ _REQUESTER_WORDS = frozenset("单位 企业 公司 个人 职工 员工 机关".
 #: … and the people a matter is for by what they cannot do («盲人保健按摩培训申请»): «我是盲人» tells who the person
 #: is, it asks for no training.
 _FOR_WHOM_WORDS = _WHO_WORDS | {"盲人", "聋人", "聋哑", "哑人"}
+#: A relative's age, told («我妈70了», «我家老汉儿今年都七十五了»).
+_KIN_AGE = re.compile(rf"^(我|俺|我家|我们家|我屋头)?的?(老)?[{KIN}]{{1,2}}儿?(今年|都|已经|满|快|有)*"
+                      r"[\d一二三四五六七八九十几]+(多|来)?岁?(多|了|啦)?[。!！]?$")
 
 
 def _bigrams(text: str) -> set[str]:
@@ -3229,6 +3232,12 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             and state.last_intent in _ASKS_NOTHING:
         return _as_intent(parse, "nlu_fallback", "answers_nothing")  # «嗯嗯嗯», «呃» when nothing was asked
     aside = kb.get(str((parse.get("named_matter") or {}).get("code")))
+    if aside is not None and not (state.matter_code or state.candidates or state.form) and not heard_matter \
+            and not _bigrams(text) & (_named_words(aside) - _FOR_WHOM_WORDS) and _KIN_AGE.match(text) \
+            and not _CANNOT_COME.search(text):
+        # a relative's age or state told first, found a matter by the relative's word alone («我妈70了»: 亲属关系证明,
+        # called 母女关系证明), is who the person asks for: noted, and the person asked what to do, as «我是台湾的» is
+        return _as_intent(parse, "greet", "who_told")
     if aside is not None and not (state.matter_code or state.candidates or state.form) \
             and not _CANNOT_COME.search(text) and not (hall_topic is not None and hall_topic(text) is not None):
         # «退役了», read as a goodbye, names 退役报到 when nothing else is going on («我婆婆瘫在床上» gets the offer of
