@@ -1791,6 +1791,22 @@ def _kinds_not_wanted_out(text: str) -> str:
 _PARTICLES = frozenset("的了着过她他它我你您们")
 
 
+def _in_words_of_our_guide(parse: dict[str, Any], state: DialogueState, kb: Any) -> bool:
+    """Whether a question about the conversation's matter names another only by words our own guide speaks too:
+    every word it shares with the search's best match's names is in our own texts, and it says no three characters of
+    those names («在医院办还是在哪办» after 《出生医学证明》首次签发, whose guide speaks of 在医院生了娃儿). Used for where
+    to go only: a question of materials or of the matter itself so read moved more than it mended («消防要检查不» after
+    娱乐经营许可证 asks of 消防安全检查)."""
+    current = kb.get(state.matter_code) if state.matter_code and not state.form else None
+    other = _top(parse, kb)[0]
+    text = str(parse.get("text") or "")
+    if current is None or other is None or other.code == current.code \
+            or any(text[i:i + 3] in n for n in [other.name, *other.aliases] for i in range(len(text) - 2)):
+        return False  # (three characters of its names: «光荣证在哪办» after 独生子女父母奖励申领 names 独生子女父母光荣证办理)
+    shared = _bigrams(text) & _named_words(other) - _kind_words()
+    return bool(shared) and shared <= _bigrams(_own_texts(current))
+
+
 def _asked_in_our_words(text: str, current: Any, other: Any) -> bool:
     """Whether a question — or a statement of one's situation — is said in the words of ``current``'s own guide
     (:func:`_own_texts`): every word it shares with ``other``'s names is there, and so is a word of its own that
@@ -3595,6 +3611,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         return _with_matter(parse, intent, sibling.code, sibling.name, "kin_named")
     if _same_matter_asked(parse, state, kb) or _asked_of_ours(parse, state, kb, nlu):
         return _with_matter(parse, intent, state.matter_code or "", state.matter_name or "", "follow_up")
+    if intent == "ask_location" and _in_words_of_our_guide(parse, state, kb):
+        # «在医院办还是在哪办» after 《出生医学证明》首次签发: where ours is done (not 异地转诊人员备案, called 医院转诊)
+        return _with_matter(parse, intent, state.matter_code or "", state.matter_name or "", "our_guide_words")
     detail = _detail_asked(parse, state, kb, strong)
     if detail is not None:
         return _with_matter(parse, detail, state.matter_code or "", state.matter_name or "", "follow_up")

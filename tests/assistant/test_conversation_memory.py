@@ -2479,3 +2479,15 @@ def test_a_relatives_age_told_first_is_who_is_asked_for_not_a_matter_found_by_th
     last = chat("我妈70了")  # (was 亲属关系证明's card, found by 妈 alone)
     assert last["intent"] == "greet" and last["matter"] is None, last
     assert chat("坐公交能免费不")["matter"]["name"] == "申领《四川省老年人优待证》"  # (read with what was told)
+
+
+def test_where_asked_in_words_of_our_guide_that_name_another_matter_is_where_ours_is_done(chat):
+    chat("孩子出生证明咋办")  # 《出生医学证明》首次签发
+    last = chat("在医院办还是在哪办")  # (was 异地转诊人员备案 and two others to choose from, by 医院)
+    assert last["intent"] == "ask_location" and last["matter"]["name"] == "《出生医学证明》首次签发", last
+    assert "都不是，转人工" not in str(last["replies"]), last
+
+
+def test_a_question_that_says_three_characters_of_another_matters_name_is_about_that_one(chat):
+    chat("只有一个孩子")  # 独生子女父母奖励申领（含退休时一次性奖励）, whose guide speaks of 光荣证
+    assert chat("光荣证在哪办")["matter"]["name"] == "独生子女父母光荣证办理"
