@@ -1803,20 +1803,21 @@ def _in_words_of_our_guide(parse: dict[str, Any], state: DialogueState, kb: Any)
     if current is None or other is None or other.code == current.code \
             or any(text[i:i + 3] in n for n in [other.name, *other.aliases] for i in range(len(text) - 2)):
         return False  # (three characters of its names: «光荣证在哪办» after 独生子女父母奖励申领 names 独生子女父母光荣证办理)
-    shared = _bigrams(text) & _named_words(other) - _kind_words()
-    return bool(shared) and shared <= _bigrams(_own_texts(current))
+    return _asked_in_our_words(text, current, other, own_word=False)
 
 
-def _asked_in_our_words(text: str, current: Any, other: Any) -> bool:
+def _asked_in_our_words(text: str, current: Any, other: Any, own_word: bool = True) -> bool:
     """Whether a question — or a statement of one's situation — is said in the words of ``current``'s own guide
-    (:func:`_own_texts`): every word it shares with ``other``'s names is there, and so is a word of its own that
-    ``other``'s names do not have («我在金牛区租房住» after 居住证办理, whose guide speaks of 在金牛区租房, is not 住房公积金
-    提取（租房）)."""
+    (:func:`_own_texts`): every word it shares with ``other``'s names is there, and (with ``own_word``) so is a word
+    of its own that ``other``'s names do not have («我在金牛区租房住» after 居住证办理, whose guide speaks of 在金牛区租房,
+    is not 住房公积金提取（租房）)."""
     words = _bigrams(text)
     shared = words & _named_words(other) - _kind_words()  # (the words of its subject, not of a kind of request)
     own = _bigrams(_own_texts(current))
+    if not shared or not shared <= own:
+        return False
     rest = {w for w in words - _named_words(other) - _kind_words() if not set(w) & (_AROUND_PROCEDURE | _PARTICLES)}
-    return bool(shared) and shared <= own and bool(rest & own)
+    return not own_word or bool(rest & own)
 
 
 def _called_within_ours(text: str, current: Any, other: Any) -> bool:
@@ -3248,14 +3249,14 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             and state.last_intent in _ASKS_NOTHING:
         return _as_intent(parse, "nlu_fallback", "answers_nothing")  # «嗯嗯嗯», «呃» when nothing was asked
     aside = kb.get(str((parse.get("named_matter") or {}).get("code")))
-    if aside is not None and not (state.matter_code or state.candidates or state.form) and not heard_matter \
-            and not _bigrams(text) & (_named_words(aside) - _FOR_WHOM_WORDS) and _KIN_AGE.match(text) \
-            and not _CANNOT_COME.search(text):
-        # a relative's age or state told first, found a matter by the relative's word alone («我妈70了»: 亲属关系证明,
-        # called 母女关系证明), is who the person asks for: noted, and the person asked what to do, as «我是台湾的» is
+    if aside is not None and (state.matter_code or state.candidates or state.form or _CANNOT_COME.search(text)):
+        aside = None
+    if aside is not None and not heard_matter and _KIN_AGE.match(text) \
+            and not _bigrams(text) & (_named_words(aside) - _FOR_WHOM_WORDS):
+        # a relative's age told first, found a matter by the relative's word alone («我妈70了»: 亲属关系证明, called
+        # 母女关系证明), is who the person asks for: noted, and the person asked what to do, as «我是台湾的» is
         return _as_intent(parse, "greet", "who_told")
-    if aside is not None and not (state.matter_code or state.candidates or state.form) \
-            and not _CANNOT_COME.search(text) and not (hall_topic is not None and hall_topic(text) is not None):
+    if aside is not None and not (hall_topic is not None and hall_topic(text) is not None):
         # «退役了», read as a goodbye, names 退役报到 when nothing else is going on («我婆婆瘫在床上» gets the offer of
         # 上门办 and 帮办代办, not the card of 上门办服务预约; «你们有没有母婴室» asks the hall, not 母婴保健 …)
         return _with_matter(parse, "ask_matter", aside.code, aside.name, "named_matter")
