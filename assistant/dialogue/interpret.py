@@ -1088,10 +1088,14 @@ def _selection(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) 
         and bool(words & _named_words(other) - taken)
     # nor when it finds a sibling of an option not shown and not the option of that kind (:func:`_by_kind`)
     near = {x.code for o in options for x in family(kb, o)} - {o.code for o in options}
+    # A sibling not shown is no pick either then, unless it is that match («老人过世了房子要过户到我名下» after 购房落户
+    # and 不动产权证书补发: not 投靠落户 by its alias's 老人, but 不动产转移登记（继承、受遗赠）, the message's own)
     for pick in (_by_names, lambda g, w: _by_words(w, g),
                  lambda g, w: None if elsewhere else _by_kind(t, g, parse, near)):
         for group, w in groups:
             picked = pick(group, w)
+            if picked is not None and elsewhere and group is siblings and picked.code != other.code:
+                continue
             if picked is not None:
                 return _of_kind_asked_first(t, state.topic_text, _more_of_kind(t, parse, picked, kb), kb)
     return None

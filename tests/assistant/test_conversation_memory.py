@@ -82,6 +82,14 @@ def test_a_detail_naming_a_matter_elsewhere_is_not_a_kind_of_request_among_the_o
     assert last["matter"]["name"] == "出生登记（新生儿入户）"
 
 
+def test_a_detail_naming_a_matter_elsewhere_picks_no_sibling_of_the_options_by_a_word_of_its_alias(chat):
+    first = chat("房产证")
+    assert any("落户" in b for b in _buttons(first)), _buttons(first)
+    # (投靠落户, a sibling of 购房落户 not shown, is called 老人投靠子女落户 too)
+    last = chat("老人过世了房子要过户到我名下")
+    assert last["matter"]["name"] == "不动产转移登记（继承、受遗赠）", last["matter"]
+
+
 def test_who_the_person_is_read_as_small_talk_keeps_the_matter(chat):
     # (an opener that names one matter: «养老保险的事情» alone offers options on some trainings of the ranker)
     first = chat("城乡居民养老保险参保")
