@@ -256,6 +256,22 @@ _NONE_OF_THEM = re.compile(r"^(不是|不对|没有|没得)[啊呀哦嘛。！!]
 CHOSEN_OPTIONS = frozenset({"narrowed", "for_people", "options_again"})
 #: A matter that only advises (its name: 政策咨询, 业务咨询 …), beside the one that does it.
 _ADVICE = re.compile(r"咨询")
+
+#: Options that are no choice for a message that does not say what they are for: each a pattern of their names and
+#: the words that ask for them. A matter that only advises on the rules of another (入学政策咨询 beside 入学办理), for
+#: a question about rules or conditions; the booking of another (结婚登记预约 beside 中国内地公民婚姻登记), for one that
+#: asks to book; a move out (户口迁出 beside 户口迁移审批), for one that says where to (or out, away, back).
+_ASIDE = ((re.compile(r"政策咨询$"), re.compile(r"政策|咨询|了解|规定|条件")),
+          (re.compile(r"预约$"), re.compile(r"约")),
+          (re.compile(r"迁出"), re.compile(r"出|走|回|去|往|外地|老家|别的|其他|[省市县区州]")))
+
+
+def aside(text: str, name: str) -> bool:
+    """Whether the matter called ``name`` is no choice for ``text``, which does not say what it is for
+    (:data:`_ASIDE`)."""
+    return any(n.search(name) and not asked.search(text) for n, asked in _ASIDE)
+
+
 #: How to do it, and nothing else («咋办», «要办啥手续», «怎么弄呢»): no detail of any matter.
 _ONLY_HOW = re.compile(rf"(那|请问|所以|那我|我)?(该|应该|要|需要|得)?{_HOW}(办|弄|整|搞|处理|申请)"
                        r"(呢|啊|嘛|哦|喃|哇|嗦)?|(那|请问)?(要|需要|得)?(办|准备|走)?(啥|什么|哪些|啥子)(手续|流程|步骤)(呢|啊|嘛)?")
@@ -2472,9 +2488,12 @@ def _where_at_hall(parse: dict[str, Any], code: str, name: str, hall: Any) -> di
 
 def _one_matter(parse: dict[str, Any]) -> dict[str, Any] | None:
     """The one matter a parse names clearly by the NLU's own decision — not out of scope, not ambiguous — else
-    ``None``."""
+    ``None``. A parse torn only between a matter and one that is no choice for its text (:func:`aside`: «孩子转学
+    从外地转回来», between 学籍异动办理 and 学籍异动政策咨询, asks no rules) names the first clearly."""
     hits = parse.get("matters") or []
-    return None if parse.get("out_of_scope") or parse.get("ambiguous") or not hits else hits[0]
+    second = str(hits[1].get("name")) if len(hits) > 1 else ""
+    torn = parse.get("ambiguous") and not (second and aside(str(parse.get("text") or ""), second))
+    return None if parse.get("out_of_scope") or torn or not hits else hits[0]
 
 
 def _reader(nlu: Any, earlier: str, text: str) -> Callable[[], dict[str, Any]]:

@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from assistant.dialogue.context import StepContext, step
 from assistant.dialogue.interpret import (AHEAD_HOW_LONG, BY_ANOTHER, CHOSEN_OPTIONS, DETAIL_INTENTS, LOOK_ALIKE_SCORE,
                                           MATTER_SCORE, MEANING_APART, QUESTION, SIBLING_GAP, STRONG_SCORE,
-                                          after_getting, called_by_name, family, family_named, kin, kind_unsaid,
+                                          after_getting, aside, called_by_name, family, family_named, kin, kind_unsaid,
                                           look_alikes, offered, only_shared_words, other_kinds, pays_unasked,
                                           said_apart, says_words_of, short_question, tells_apart, the_thing_got,
                                           unsaid_kinds_last, within_unasked)
@@ -183,27 +183,14 @@ def short_labels(options: list[Any]) -> list[str] | None:
     return labels
 
 
-#: Options that are no choice for a message that does not say what they are for: each a pattern of their names and
-#: the words that ask for them. A matter that only advises on the rules of another (入学政策咨询 beside 入学办理), for
-#: a question about rules or conditions; the booking of another (结婚登记预约 beside 中国内地公民婚姻登记), for one that
-#: asks to book.
-_ASIDE = ((re.compile(r"政策咨询$"), re.compile(r"政策|咨询|了解|规定|条件")),
-          (re.compile(r"预约$"), re.compile(r"约")))
-
-
-def _aside(text: str, m: Any) -> bool:
-    """Whether option ``m`` is no choice for ``text``, which does not say what it is for (:data:`_ASIDE`)."""
-    return any(name.search(m.name) and not asked.search(text) for name, asked in _ASIDE)
-
-
 def _clarify(ctx: StepContext, options: list[Any], intent: str) -> None:
     """Offer ``options`` (top 3) as buttons that re-ask ``intent`` for the chosen matter: a question that tells
     siblings apart («是首次登记、转移登记，还是抵押登记？») when they are of one family, else a list. An option for what
-    the message does not ask (:func:`_aside`) is no choice: «我要给娃娃转学到金牛区» is 学籍异动办理, not 学籍异动政策
-    咨询 too; when one option is left, it is answered."""
+    the message does not ask (:func:`~assistant.dialogue.interpret.aside`) is no choice: «我要给娃娃转学到金牛区» is
+    学籍异动办理, not 学籍异动政策咨询 too; when one option is left, it is answered."""
     text = ctx.tracker.text or ""
-    if any(_aside(text, m) for m in options[:3]):
-        doing = [m for m in options[:3] if not _aside(text, m)]
+    if any(aside(text, m.name) for m in options[:3]):
+        doing = [m for m in options[:3] if not aside(text, m.name)]
         if len(doing) == 1:
             if intent in DETAIL_INTENTS:
                 _answer_detail(ctx, doing[0], intent)
