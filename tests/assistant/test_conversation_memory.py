@@ -1513,7 +1513,7 @@ def test_how_or_how_far_ahead_is_no_question_how_long_it_takes(chat):
 
 def test_a_matter_asked_for_a_firm_is_the_one_for_firms(chat):
     last = chat("我想给公司办个社保账户")  # (社会保障卡申领, for people)
-    assert last["matter"]["name"] == "企业职工参保登记", last
+    assert last["matter"]["name"] == "企业社会保险登记", last  # (企业职工参保登记 before that got its guide)
 
 
 def test_the_insurance_someone_has_said_alone_after_a_claim_keeps_the_claim(chat):
@@ -2499,3 +2499,21 @@ def test_where_asked_in_words_of_our_guide_that_name_another_matter_is_where_our
 def test_a_question_that_says_three_characters_of_another_matters_name_is_about_that_one(chat):
     chat("只有一个孩子")  # 独生子女父母奖励申领（含退休时一次性奖励）, whose guide speaks of 光荣证
     assert chat("光荣证在哪办")["matter"]["name"] == "独生子女父母光荣证办理"
+
+
+def test_a_detail_read_with_the_question_is_clear_when_torn_only_with_advice_it_does_not_ask(chat):
+    chat("孩子转学")
+    # (the two read together are as close to 学籍异动政策咨询, which advises on the rules; alone the detail finds
+    # 企业职工基本养老保险关系转移接续申请)
+    last = chat("从外地转回来")
+    assert last["matter"]["name"] == "义务教育阶段学生学籍异动办理", last["matter"]
+
+
+def test_a_move_out_is_no_choice_for_a_move_to_the_person(chat):
+    first = chat("我想把孩子户口迁到我这")
+    assert not any("迁出" in b for b in _buttons(first)) and not (first["matter"] or {}).get("name", "").startswith(
+        "户口迁出"), first
+
+
+def test_a_move_out_is_the_choice_for_a_move_back_home(chat):
+    assert chat("我要把户口迁回老家")["matter"]["name"] == "户口迁出（开具户口迁移证明）"
