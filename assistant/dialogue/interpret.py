@@ -154,6 +154,10 @@ ACTION_WORDS = {
     # the firm policies: a policy word, or the firm's own facts the policy list asks for («我们成立两年了»)
     "ask_policy": re.compile(rf"{_POLICY_WORDS.pattern}|成立|注册|小微|企业|公司|个体户"),
 }
+#: Words that ask for a person (a helper, the phone, someone to come), where «帮忙» alone asks for help with a thing.
+_A_PERSON = re.compile(r"人工|真人|工作人员|专员|帮办|客服|换个人|叫个人|喊个人|专人|打电话|联系我|当面|机器人|代办|有人")
+#: Words that ask for help, whoever gives it.
+_HELP_ASKED = re.compile(r"帮忙|帮我办|帮我|帮|找人|找个人|跑一趟")
 #: A place of one's own that changes («地址要变», «住址改了»): a detail of a matter, no question about the hall's address.
 _PLACE_CHANGES = re.compile(r"(地址|住址|经营场所|门面)(要|想|已经|得|会|也)?(变|改|换|迁|搬)")
 #: Wanting to do something («我想注册个公司»): a request, where a firm's bare facts («个体户») are not one.
@@ -3359,6 +3363,12 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     people = _policy_for_people(parse, state, kb, nlu) if intent == "ask_policy" else None
     if people is not None:
         return people
+    # help asked with a thing the hall does for people, named strongly by words of its own besides those asking for
+    # help («能帮忙发招聘信息不»: 招聘服务, the posting of a firm's vacancies), asks for that service, not for a person
+    helped_with = kb.get(strong[0]) if intent == "request_human" and strong and _HELP_ASKED.search(text) \
+        and not _A_PERSON.search(text) else None
+    if helped_with is not None and _bigrams(_HELP_ASKED.sub("", text)) & _named_words(helped_with):
+        return _with_matter(parse, "ask_matter", helped_with.code, helped_with.name, "help_with_service")
     # (a helper's teaching is the label itself: a message taught as «request_human» needs no words for it)
     if intent in ACTION_WORDS and not ACTION_WORDS[intent].search(text) and parse.get("interpreted") != "learned":
         intent = "ask_matter" if top >= MATTER_SCORE else "nlu_fallback"

@@ -2517,3 +2517,13 @@ def test_a_move_out_is_no_choice_for_a_move_to_the_person(chat):
 
 def test_a_move_out_is_the_choice_for_a_move_back_home(chat):
     assert chat("我要把户口迁回老家")["matter"]["name"] == "户口迁出（开具户口迁移证明）"
+
+
+def test_help_asked_with_a_service_the_hall_gives_named_by_its_words_asks_for_that_service(chat):
+    last = chat("能帮忙发招聘信息不")  # (read as asking for a person: a helper's ticket was opened)
+    assert last["matter"]["name"] == "招聘服务" and not last["handoff"], last
+
+
+def test_help_asked_without_naming_a_service_still_finds_a_person(chat):
+    chat("社保卡补办")
+    assert chat("能帮忙办不")["handoff"]
