@@ -144,8 +144,10 @@ VETOES: dict[HallTopic, list[str]] = {
     T.ADDRESS: [r"(?:在哪|哪里|哪儿|哪点|什么地方|啥子地方|哪个地方).{0,3}(?:办|申请|领|交|补|换|开|打印|拿|缴|考|买|刻|做|弄|整|搞|报|认证|盖|查|鉴定|注册|登记)",
                 _MATTER_NOUNS],
     T.HOURS: [r"现在几点|北京时间|营业时间(?:怎么|咋个|咋)?(?:改|变更|填)"],
-    # a benefit or a matter for disabled people (聋哑人有啥补贴, 轮椅能申请不), not the hall's accessibility
-    T.ACCESSIBILITY: [r"补贴|津贴|补助|救助|资助|适配|康复|托养|按摩|申请|申领|残疾人证|盲人证"],
+    # a benefit or a matter for disabled people (聋哑人有啥补贴, 轮椅能申请不), or an aid wanted for one's own (想要个
+    # 轮椅, 配个助听器), not the hall's accessibility
+    T.ACCESSIBILITY: [r"补贴|津贴|补助|救助|资助|适配|康复|托养|按摩|申请|申领|残疾人证|盲人证",
+                      r"(?:想要|要个|想配|要配|配个|配一|买个|领个|弄个)(?:个|一个|一副|一台|副|台)?(?:轮椅|助听|拐杖|盲杖)"],
     # what a matter asks for (copies to bring, a photo of its own kind), not what the hall has
     T.FACILITIES: [r"几份|原件|(?:要|需要|带|交)(?:不要|不需要)?(?:复印|照片)|照片(?:要求|尺寸|底色|规格)|回执"],
     # a parcel of one's own, not a certificate the hall mails back

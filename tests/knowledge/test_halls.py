@@ -317,8 +317,8 @@ def test_hall_questions(text, topic):
     "现在几点了", "今天天气好不好", "你好", "谢谢你", "", "   ", "委托书咋个写", "电动车上牌在哪里",
     "地铁卡怎么办", "公交卡在哪充值", "寄宿学校咋个报名", "可以帮我查下公积金余额不", "退休手续在哪办",
     "医保卡在哪里领", "低保咋个申请",
-    # benefits and matters for disabled people, not the hall's accessibility
-    "聋哑人有啥补贴", "盲人能领啥补助", "轮椅能申请不",
+    # benefits and matters for disabled people, or an aid wanted for one's own, not the hall's accessibility
+    "聋哑人有啥补贴", "盲人能领啥补助", "轮椅能申请不", "我妈腿脚不好想要个轮椅", "想给我爸配个助听器",
     # what a matter asks for, not what the hall has
     "身份证复印件要几份", "要不要带复印件", "照片要求是啥", "参保证明怎么打印",
 ])
