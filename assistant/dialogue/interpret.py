@@ -206,8 +206,10 @@ _CHANGED_PLACE = re.compile(r"(地址|住址|地点|场所|经营场所)(要|想
                             r"(变更|更改|更换|换|改|迁|搬)了?(个|一下|下)?(新的?)?(地址|住址|地点|经营场所|场所|地方|门面|店面|铺面)")
 #: Words of a question about a service itself rather than a request for it.
 _ABOUT_SERVICE = re.compile(r"条件|资格|收费|收钱|要钱|费用|多少钱|哪些人|什么人|啥子人|谁可以|谁能|范围|流程|怎么收")
-#: «不是这个，是抵押», «不对，我要办的是换证», «都不对，我是要查房子», «我说的是公司»: what was understood is corrected.
-_CORRECTION = re.compile(r"^(?:都?(不是|不对|错了|搞错了|弄错了|点错了|选错了)(?P<wrong>[^，,。！!]{0,6})[，,。！!\s]*"
+#: «不是这个，是抵押», «不对，我要办的是换证», «都不对，我是要查房子», «我说的是公司», «我说错了，是补证»: what was
+#: understood is corrected.
+_CORRECTION = re.compile(r"^(?:(?:都|我(?:刚才)?(?=[说搞弄点选打写]错))?(不是|不对|错了|搞错了|弄错了|点错了|选错了|说错了|打错了|"
+                         r"写错了)(?P<wrong>[^，,。！!]{0,6})[，,。！!\s]*"
                          r"(我要办的是|我要的是|我说的是|我问的是|我是要|我是想|我是说|我是问|我想问|我要问|我要|我想|是|要|办)|"
                          r"(我说的是|我是说|我指的是|我问的是|我要问的是))(?P<rest>.{2,20})$")
 #: A correction said the other way round («我开的是公司不是个体», «是租房，不是买房»): what was meant first (not whose
@@ -2473,6 +2475,15 @@ def _correction(text: str, state: DialogueState, nlu: Any, kb: Any) -> dict[str,
         # none of the kinds of request ours is of: «不对，我是要离婚» after 补领结婚证 (called 补领离婚证 too) is
         # 离婚登记预约; read with the question, 补领结婚证 is found again («不对，是离婚证» says what was lost)
         readings.append(rest)
+    # what was meant said whole in the name of one sibling of ours, and in no name of ours: that sibling («我说错了，
+    # 是补证» after 机动车驾驶证期满换证 is 机动车驾驶证遗失、损毁补证; alone, 补证 finds 网吧's 补证审批)
+    said = re.sub(r"[的啊呀哈嘛了哦。！!\s]+$", "", rest)
+    whole = [x for x in family(kb, current) if x.code != current.code
+             and any(said in n for n in [x.name, *x.aliases])] \
+        if current is not None and len(said) >= 2 and not any(said in n for n in [current.name, *current.aliases]) \
+        else []
+    if len(whole) == 1:
+        return _with_matter(dict(read(together), text=text), asked, whole[0].code, whole[0].name, "correction")
     for reading in [*readings, together]:
         parse = read(reading)
         hit = _one_matter(parse)

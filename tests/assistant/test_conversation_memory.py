@@ -2527,3 +2527,9 @@ def test_help_asked_with_a_service_the_hall_gives_named_by_its_words_asks_for_th
 def test_help_asked_without_naming_a_service_still_finds_a_person(chat):
     chat("社保卡补办")
     assert chat("能帮忙办不")["handoff"]
+
+
+def test_a_correction_naming_a_sibling_by_a_part_of_its_name_is_that_sibling(chat):
+    chat("驾驶证期满换证")
+    last = chat("我说错了，是补证")  # (not read as a correction; alone, 补证 finds 网吧's 补证审批)
+    assert last["matter"]["name"] == "机动车驾驶证遗失、损毁补证", last["matter"]
