@@ -2953,17 +2953,17 @@ def _only_who(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) -
 
 
 def _chongqing_variant(kb: Any, parse: dict[str, Any], state: DialogueState) -> Any:
-    """The 川渝通办 variant in the family of the matter this message (or the conversation) is about. A match of the
-    message counts only when the message says a word of its names besides 重庆 / 川渝: «我是从重庆过来的» after
-    异地安置退休人员备案 is about that matter, not the 川渝通办 variant its word found."""
+    """The 川渝通办 variant in the family of the matter this message (or the conversation) is about, else its variant
+    for another province (跨省: Chongqing is not Sichuan, «我是重庆户口 → 在成都能换身份证不» is 居民身份证跨省异地办理,
+    not 省内). A match of the message counts only when the message says a word of its names besides 重庆 / 川渝:
+    «我是从重庆过来的» after 异地安置退休人员备案 is about that matter, not the 川渝通办 variant its word found."""
     codes = [e.get("value") for e in parse.get("entities") or [] if e.get("entity") == "matter"]
     codes += [h.get("code") for h in (parse.get("matters") or [])[:3]]
-    words = _bigrams(_CHONGQING.sub(" ", str(parse.get("text") or "")))
-    for code in codes + [state.matter_code]:
-        m = kb.get(code) if code else None
-        if m is None or code != state.matter_code and not words & _named_words(m):
-            continue
-        variant = next((x for x in family(kb, m) if "川渝" in x.name), None)
+    words = _bigrams(_CHONGQING.sub(" ", str(parse.get("text") or ""))) - _OUR_PLACES
+    about = [m for m in (kb.get(c) if c else None for c in codes + [state.matter_code])
+             if m is not None and (m.code == state.matter_code or words & _named_words(m))]
+    for mark in ("川渝", "跨省"):
+        variant = next((x for m in about for x in family(kb, m) if mark in x.name), None)
         if variant is not None:
             return variant
     return None
@@ -3567,9 +3567,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             # «能在金牛区办吗» after 补领结婚证 (understood as nothing), «在医院可以办不» after 出生登记: where the
             # matter is done; so is whatever a kind of place can do: «银行能激活不» (read as how long) after 社保卡启用
             return _with_matter(parse, "ask_location", state.matter_code, state.matter_name or "", "matter_place")
-    # (a Chongqing said just before, in a message placed nowhere, counts: «我婆婆在重庆住», then «认证在哪弄»; so does
-    # a conversation about a 川渝通办 variant: «我爸在重庆领养老金», then «认证咋弄»)
-    if (_CHONGQING.search(f"{state.said_before} {text}") or "川渝" in (state.matter_name or "")) \
+    # (a Chongqing said just before, in a message placed nowhere, counts: «我婆婆在重庆住», then «认证在哪弄»; so do
+    # the question the conversation's matter was found for, «我是重庆户口», then «在成都能换身份证不», and a
+    # conversation about a 川渝通办 variant: «我爸在重庆领养老金», then «认证咋弄»)
+    told_before = f"{state.said_before} {state.topic_text or ''}"
+    if (_CHONGQING.search(f"{told_before} {text}") or "川渝" in (state.matter_name or "")) \
             and intent not in {"request_human", "complain"}:
         variant = _chongqing_variant(kb, parse, state)
         if variant is not None:

@@ -2533,3 +2533,9 @@ def test_a_correction_naming_a_sibling_by_a_part_of_its_name_is_that_sibling(cha
     chat("驾驶证期满换证")
     last = chat("我说错了，是补证")  # (not read as a correction; alone, 补证 finds 网吧's 补证审批)
     assert last["matter"]["name"] == "机动车驾驶证遗失、损毁补证", last["matter"]
+
+
+def test_an_identity_card_asked_by_someone_registered_in_chongqing_is_the_one_for_another_province(chat):
+    chat("我户口在重庆")
+    last = chat("想在成都办身份证")  # (居民身份证省内异地办理: Chongqing is not Sichuan)
+    assert last["matter"]["name"] == "居民身份证跨省异地办理", last["matter"]
