@@ -131,6 +131,10 @@ def _goes_elsewhere(text: str, halls: Any) -> bool:
     return len(to) >= 2 and not _HALL_WORDS.search(to) and not _HERE.search(to) and halls.find(text) is None
 
 
+#: Words that ask for a person (a helper, the phone, someone to come), where «帮忙» alone asks for help with a thing.
+_A_PERSON = re.compile(r"人工|真人|工作人员|专员|帮办|客服|换个人|叫个人|喊个人|专人|打电话|联系我|当面|机器人|代办|有人")
+#: Words that ask for help, whoever gives it.
+_HELP_ASKED = re.compile(r"帮忙|帮我办|找人|找个人|跑一趟")
 #: Hall words that also describe where a matter is done (its places name the window).
 _MATTER_PLACE_WORDS = {"窗口", "现场", "过去"}
 #: The policy words proper (a firm's facts alone — 注册, 公司 — may also ask for a matter: «我想注册个公司»).
@@ -145,8 +149,7 @@ ACTION_WORDS = {
     "book_home_visit": re.compile(r"上门|(?<!寄)到家|来家|家里来|屋头来|到屋|来不了|去不了|出不了门|行动不便|卧床|瘫痪|走不动"),
     "cancel_booking": re.compile(r"[Ss][Mm]-|取消|撤销|撤回|不要了|不用了|不需要|作废|退订|退掉|别来|不用来|不麻烦"),
     "cancel_licence": re.compile(r"提醒|通知|消息|登记"),
-    "request_human": re.compile(r"人工|真人|工作人员|专员|帮办|客服|找人|找个人|换个人|叫个人|喊个人|专人|打电话|联系我|当面|"
-                                r"机器人|帮忙|帮我办|代办|跑一趟|有人"),
+    "request_human": re.compile(f"{_A_PERSON.pattern}|{_HELP_ASKED.pattern}"),
     "change_booking": re.compile(r"预约|上门|[Ss][Mm]-|改约|改期|改时间|改个时间|换个时间|时间|日子|日期|那天|哪天|换一天|改到|改成|推迟|提前"),
     "booking_status": re.compile(r"预约|约的|约好|上门|来我家|排到|[Ss][Mm]-|状态|进度"),
     "list_licences": re.compile(r"登记|提醒|证照|许可证|我的证|几张证"),
@@ -154,10 +157,6 @@ ACTION_WORDS = {
     # the firm policies: a policy word, or the firm's own facts the policy list asks for («我们成立两年了»)
     "ask_policy": re.compile(rf"{_POLICY_WORDS.pattern}|成立|注册|小微|企业|公司|个体户"),
 }
-#: Words that ask for a person (a helper, the phone, someone to come), where «帮忙» alone asks for help with a thing.
-_A_PERSON = re.compile(r"人工|真人|工作人员|专员|帮办|客服|换个人|叫个人|喊个人|专人|打电话|联系我|当面|机器人|代办|有人")
-#: Words that ask for help, whoever gives it.
-_HELP_ASKED = re.compile(r"帮忙|帮我办|帮我|帮|找人|找个人|跑一趟")
 #: A place of one's own that changes («地址要变», «住址改了»): a detail of a matter, no question about the hall's address.
 _PLACE_CHANGES = re.compile(r"(地址|住址|经营场所|门面)(要|想|已经|得|会|也)?(变|改|换|迁|搬)")
 #: Wanting to do something («我想注册个公司»): a request, where a firm's bare facts («个体户») are not one.
