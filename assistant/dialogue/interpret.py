@@ -2959,7 +2959,12 @@ def _chongqing_variant(kb: Any, parse: dict[str, Any], state: DialogueState) -> 
     codes = [e.get("value") for e in parse.get("entities") or [] if e.get("entity") == "matter"]
     codes += [h.get("code") for h in (parse.get("matters") or [])[:3]]
     words = _bigrams(_CHONGQING.sub(" ", str(parse.get("text") or ""))) - _OUR_PLACES
-    about = [m for m in (kb.get(c) if c else None for c in codes + [state.matter_code])
+    # (the conversation's matter, unless the message names one of another family strongly: «医保咋办» after the
+    # 川渝通办 认证 asks about 医保)
+    current = kb.get(state.matter_code) if state.matter_code else None
+    own = {x.code for x in family(kb, current)} if current is not None else set()
+    kept = [state.matter_code] if current is not None and all(c in own for c in _strong(parse)) else []
+    about = [m for m in (kb.get(c) if c else None for c in codes + kept)
              if m is not None and (m.code == state.matter_code or words & _named_words(m))]
     for mark in ("川渝", "跨省"):
         variant = next((x for m in about for x in family(kb, m) if mark in x.name), None)

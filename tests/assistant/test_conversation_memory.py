@@ -2539,3 +2539,10 @@ def test_an_identity_card_asked_by_someone_registered_in_chongqing_is_the_one_fo
     chat("我户口在重庆")
     last = chat("想在成都办身份证")  # (居民身份证省内异地办理: Chongqing is not Sichuan)
     assert last["matter"]["name"] == "居民身份证跨省异地办理", last["matter"]
+
+
+def test_a_question_naming_another_field_strongly_leaves_the_chongqing_variant_talked_about(chat):
+    chat("老家在重庆")
+    chat("退休了想回去住")  # (养老保险待遇领取资格认证（川渝通办）)
+    last = chat("医保咋办")  # (the 川渝通办 认证 again: a conversation about it took every question)
+    assert last["matter"]["name"] == "异地安置退休人员备案", last["matter"]
