@@ -194,6 +194,8 @@ _PROCEDURE = re.compile(r"审批|申报|审核|报批|批准|核准|批复|备�
 _APPROVAL = frozenset({"审批", "报批", "批准", "核准", "批复", "许可"})
 #: What a question says around them (whether it is needed, where, how), and nothing of its own: «在哪申报».
 _AROUND_PROCEDURE = frozenset("要不吗么嘛呢啊呀还也都那这个是否需用必须先得能可以在哪里儿去到怎咋如何没有一下手续办？?。！!，, ")
+#: What must be done first («要先办啥», «得先弄个啥»): what a thing needs before it.
+_DONE_FIRST = re.compile(r"(要|得|需要|应该)?先(要|得)?(办|弄|做|搞|整)(个|点)?(啥子?|什么|哪些|哪个)")
 #: Which to do first («先办哪个», «哪个先办», «先后顺序»): the order of matters, not a place.
 _WHICH_FIRST = re.compile(r"先办(哪|啥|什么)|(哪个|哪样|啥子?)先(办|弄)|先后顺序|办的顺序")
 #: Whether someone can do or have something («孩子能在成都读书不», «我老婆可以随迁吗»).
@@ -3155,6 +3157,12 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «先办哪个» after 食品经营许可 asks which comes first (its card says what it needs first), not where
         parse = _as_intent(parse, "ask_matter", "which_first")
         intent = "ask_matter"
+    first_for = kb.get(state.matter_code) if state.matter_code and not state.form and _DONE_FIRST.search(text) \
+        else None
+    if first_for is not None and _bigrams(_DONE_FIRST.sub(" ", text)) & _bigrams(_own_texts(first_for)):
+        # what must be done first for something the matter's own guide speaks of is that matter: «看病报销要先办啥»
+        # after 常驻异地工作人员备案, whose people ask «在外地上班…看病咋整» (not 门诊费用报销, found by 报销)
+        return _with_matter(parse, "ask_matter", first_for.code, first_for.name, "done_first")
     if not (state.matter_code or state.candidates or state.form) and _who_names_no_one(parse, text, kb):
         parse = dict(parse, ambiguous=True)  # («我是残疾人»: which of the matters for them, asked)
         if intent not in MATTER_INTENTS and not _POLICY_WORDS.search(text):

@@ -2546,3 +2546,9 @@ def test_a_question_naming_another_field_strongly_leaves_the_chongqing_variant_t
     chat("退休了想回去住")  # (养老保险待遇领取资格认证（川渝通办）)
     last = chat("医保咋办")  # (the 川渝通办 认证 again: a conversation about it took every question)
     assert last["matter"]["name"] == "异地安置退休人员备案", last["matter"]
+
+
+def test_what_must_be_done_first_for_what_the_matters_guide_speaks_of_is_that_matter(chat):
+    chat("我被公司派到重庆工作两年")  # (常驻异地工作人员备案)
+    last = chat("看病报销要先办啥")  # (门诊费用报销, by 报销)
+    assert last["matter"]["name"] == "常驻异地工作人员备案", last["matter"]
