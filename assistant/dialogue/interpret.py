@@ -2141,9 +2141,11 @@ def _together_with(parse: dict[str, Any], state: DialogueState, kb: Any) -> str:
             and not _another_field(str(parse.get("text") or ""), state, kb)
         # (or options for who the person is or their situation, told: «我是外地户口», «户口在外地» → options →
         # «孩子在金牛读小学» is about the child of someone not from here, 随迁子女入学, not any child's 入学)
+        # (or what happened to them, told: «退休了» → options → «公积金能取不» is 住房公积金提取（退休）)
         topic = state.topic_text or ""
         who = not QUESTION.search(topic) and not _WHAT_ABOUT.match(str(parse.get("text") or "")) and (
-            bool(_DESCRIBES_SELF.match(topic)) or not _WANTS_TO.search(topic) and len(_CJK.findall(topic)) > 4)
+            bool(_DESCRIBES_SELF.match(topic)) or not _WANTS_TO.search(topic) and len(_CJK.findall(topic)) > 4
+            or bool(EVENT_TOLD.search(topic)))
         return state.topic_text if parse.get("ambiguous") or close or what_about or who else ""
     if state.matter_code:  # «那卖烟的呢», placed nowhere alone, after 个体工商户设立登记 for «打算开个便利店»
         text = str(parse.get("text") or "")

@@ -2552,3 +2552,10 @@ def test_what_must_be_done_first_for_what_the_matters_guide_speaks_of_is_that_ma
     chat("我被公司派到重庆工作两年")  # (常驻异地工作人员备案)
     last = chat("看病报销要先办啥")  # (门诊费用报销, by 报销)
     assert last["matter"]["name"] == "常驻异地工作人员备案", last["matter"]
+
+
+def test_a_question_after_options_for_what_happened_is_read_with_it(chat):
+    first = chat("退休了")
+    assert not any("公积金" in b for b in _buttons(first)), _buttons(first)
+    last = chat("公积金能取不")  # (the 提取 options for 购房, 离职 and 偿还住房贷款)
+    assert last["matter"]["name"] == "住房公积金提取（退休）", last["matter"]
