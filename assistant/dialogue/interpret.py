@@ -3569,6 +3569,15 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         if there is not None:
             # «能办居住证不» right after 营门口街道便民服务中心's address asks whether that centre does it
             return _where_at_hall(parse, there.code, there.name, hall)
+    if halls is not None and not (state.matter_code or state.candidates or state.form) \
+            and _CAN_DO_THERE.search(text) and QUESTION.search(text):
+        hall, hit = halls.find(text), _one_matter(parse)
+        there = kb.get(str(hit.get("code"))) if hall is not None and hit is not None \
+            and float(hit.get("score") or 0) >= MATTER_SCORE else None
+        if there is not None and _bigrams(text) & _named_words(there):
+            # «我住在九里堤，社保卡能在街道办吗»: whether that street's centre does the matter the question names, found
+            # clearly (not which of 社保卡's matters, by its name alone)
+            return _where_at_hall(parse, there.code, there.name, hall)
     if state.matter_code and halls is not None and all(c == state.matter_code for c in strong) \
             and (_CAN_DO_THERE.search(text) or _PLACE_CAN.search(text) or _LIVES_AT.search(text)
                  or _WHAT_ABOUT.match(text) and state.last_intent == "ask_location"):

@@ -2559,3 +2559,11 @@ def test_a_question_after_options_for_what_happened_is_read_with_it(chat):
     assert not any("公积金" in b for b in _buttons(first)), _buttons(first)
     last = chat("公积金能取不")  # (the 提取 options for 购房, 离职 and 偿还住房贷款)
     assert last["matter"]["name"] == "住房公积金提取（退休）", last["matter"]
+
+
+@pytest.mark.parametrize("asked, matter", [("我住在九里堤，社保卡能在街道办吗", "社会保障卡申领"),
+                                           ("荷花池街道能办居住证不", "居住证办理")])
+def test_whether_a_street_named_first_does_a_matter_found_clearly_answers_for_that_street(chat, asked, matter):
+    last = chat(asked)  # (社保卡's three matters to choose from; a card that said nothing of the street)
+    assert last["intent"] == "ask_location" and last["matter"]["name"] == matter, last
+    assert "街道便民服务中心" in " ".join(p.get("text", "") for p in last["replies"]), last
