@@ -273,7 +273,7 @@ _ASIDE = ((re.compile(r"政策咨询$"), re.compile(r"政策|咨询|了解|规�
           (re.compile(r"迁出"), re.compile(r"出|走|回|去|往|外地|老家|别的|其他|[省市县区州]")))
 
 
-def aside(text: str, name: str) -> bool:
+def no_choice_for(text: str, name: str) -> bool:
     """Whether the matter called ``name`` is no choice for ``text``, which does not say what it is for
     (:data:`_ASIDE`)."""
     return any(n.search(name) and not asked.search(text) for n, asked in _ASIDE)
@@ -1117,7 +1117,8 @@ def _selection(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) 
                  lambda g, w: None if elsewhere else _by_kind(t, g, parse, near)):
         for group, w in groups:
             picked = pick(group, w)
-            if picked is not None and elsewhere and group is siblings and picked.code != other.code:
+            if picked is not None and elsewhere and picked.code not in {o.code for o in options} \
+                    and picked.code != other.code:
                 continue
             if picked is not None:
                 return _of_kind_asked_first(t, state.topic_text, _more_of_kind(t, parse, picked, kb), kb)
@@ -2506,11 +2507,11 @@ def _where_at_hall(parse: dict[str, Any], code: str, name: str, hall: Any) -> di
 
 def _one_matter(parse: dict[str, Any]) -> dict[str, Any] | None:
     """The one matter a parse names clearly by the NLU's own decision — not out of scope, not ambiguous — else
-    ``None``. A parse torn only between a matter and one that is no choice for its text (:func:`aside`: «孩子转学
+    ``None``. A parse torn only between a matter and one that is no choice for its text (:func:`no_choice_for`: «孩子转学
     从外地转回来», between 学籍异动办理 and 学籍异动政策咨询, asks no rules) names the first clearly."""
     hits = parse.get("matters") or []
     second = str(hits[1].get("name")) if len(hits) > 1 else ""
-    torn = parse.get("ambiguous") and not (second and aside(str(parse.get("text") or ""), second))
+    torn = parse.get("ambiguous") and not (second and no_choice_for(str(parse.get("text") or ""), second))
     return None if parse.get("out_of_scope") or torn or not hits else hits[0]
 
 

@@ -25,10 +25,10 @@ from starlette.concurrency import run_in_threadpool
 from assistant.dialogue.context import StepContext, step
 from assistant.dialogue.interpret import (AHEAD_HOW_LONG, BY_ANOTHER, CHOSEN_OPTIONS, DETAIL_INTENTS, LOOK_ALIKE_SCORE,
                                           MATTER_SCORE, MEANING_APART, QUESTION, SIBLING_GAP, STRONG_SCORE,
-                                          after_getting, aside, called_by_name, family, family_named, kin, kind_unsaid,
-                                          look_alikes, offered, only_shared_words, other_kinds, pays_unasked,
-                                          said_apart, says_words_of, short_question, tells_apart, the_thing_got,
-                                          unsaid_kinds_last, within_unasked)
+                                          after_getting, called_by_name, family, family_named, kin, kind_unsaid,
+                                          look_alikes, no_choice_for, offered, only_shared_words, other_kinds,
+                                          pays_unasked, said_apart, says_words_of, short_question, tells_apart,
+                                          the_thing_got, unsaid_kinds_last, within_unasked)
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
@@ -186,11 +186,11 @@ def short_labels(options: list[Any]) -> list[str] | None:
 def _clarify(ctx: StepContext, options: list[Any], intent: str) -> None:
     """Offer ``options`` (top 3) as buttons that re-ask ``intent`` for the chosen matter: a question that tells
     siblings apart («是首次登记、转移登记，还是抵押登记？») when they are of one family, else a list. An option for what
-    the message does not ask (:func:`~assistant.dialogue.interpret.aside`) is no choice: «我要给娃娃转学到金牛区» is
+    the message does not ask (:func:`~assistant.dialogue.interpret.no_choice_for`) is no choice: «我要给娃娃转学到金牛区» is
     学籍异动办理, not 学籍异动政策咨询 too; when one option is left, it is answered."""
     text = ctx.tracker.text or ""
-    if any(aside(text, m.name) for m in options[:3]):
-        doing = [m for m in options[:3] if not aside(text, m.name)]
+    if any(no_choice_for(text, m.name) for m in options[:3]):
+        doing = [m for m in options[:3] if not no_choice_for(text, m.name)]
         if len(doing) == 1:
             if intent in DETAIL_INTENTS:
                 _answer_detail(ctx, doing[0], intent)
