@@ -7,12 +7,38 @@ people often bring to a 金牛区 hall). Every field a citizen is shown is here;
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Level = Literal["区政务大厅", "街道便民服务中心", "社区便民服务站", "线上", "其他"]
 Source = Literal["sichuan-catalog", "guangdong-guides", "authored"]
+
+
+#: The offices a department is written as, long and short («金牛区人力资源和社会保障局» and «区人社局» are one office),
+#: first match wins: a hall's window of another office says it in brackets («行政审批局（文化和旅游）»).
+_OFFICES = (("行政审批", r"行政审批"), ("人社", r"人社|人力资源和社会保障|就业服务管理"), ("医保", r"医保|医疗保障"),
+            ("住建", r"住建|住房和城乡建设"), ("市监", r"市监|市场监督管理"), ("卫健", r"卫健|卫生健康"),
+            ("残联", r"残联|残疾人联合会"), ("教育", r"教育|教科体"), ("文旅", r"文广旅|文化和旅游|文化广电"),
+            ("自然资源", r"自然资源"), ("公积金", r"公积金"), ("公安", r"公安"), ("民政", r"民政"),
+            ("退役军人", r"退役军人"), ("税务", r"税务"), ("司法", r"司法"))
+_BRACKETED = re.compile(r"[（(][^）)]*[）)]")
+
+
+@lru_cache(maxsize=1024)
+def office_of(department: str) -> str:
+    """The office a department name means, however written: a short name for the known ones («区人社局» and
+    «金牛区人力资源和社会保障局»: 人社), else the name without its place («区气象局», «金牛区气象局»: 气象局). ``""``
+    for none."""
+    name = _BRACKETED.sub("", department or "").strip()
+    for office, words in _OFFICES:
+        if re.search(words, name):
+            return office
+    for place in ("国家税务总局", "成都市", "金牛区", "区"):
+        name = name.removeprefix(place)
+    return name
 
 
 class _Strict(BaseModel):
@@ -86,6 +112,11 @@ class Matter(_Strict):
     source_ref: str = ""
     #: False until checked against the official portal; shown to citizens as "仅供参考".
     verified: bool = False
+
+    @property
+    def office(self) -> str:
+        """The office that does the matter, however its department is written (:func:`office_of`)."""
+        return office_of(self.department)
 
     @property
     def level(self) -> Level:

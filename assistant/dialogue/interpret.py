@@ -79,7 +79,8 @@ _BARE_NUMBER = re.compile(_PICKED + r"([1-9１-９])\s*[.。号]?\s*$")
 _CHINESE_NUMBER = re.compile(_PICKED + r"([一二三两])\s*(个|项)?\s*$")
 #: The person (or the relative asked for) cannot come to the hall («高龄津贴» is a matter, not the person).
 _SAYS_CANNOT_COME = re.compile(r"卧床|瘫痪|行动不便|腿脚?不(方便|好|行|灵便|利索)|走路(不方便|困难|都困难)|走不(动|了)|"
-                               r"下不了床|出不了门|住院|坐轮椅|失能|中风|偏瘫|瘫|躺在床|在床上|来不了|去不了")
+                               r"下不了床|出不了门|住院|坐轮椅|失能|中风|偏瘫|瘫|躺在床|在床上|来不了|去不了|"
+                               r"(医院|床|家里|屋头|屋里)\S{0,3}(出不来|出不去|走不开)|不能出门|出不得门")
 #: … or may not: a disability, a great age said (help is offered, but nobody said they cannot come).
 _MAY_NOT_COME = r"残疾|[89]\d\s*(多)?[岁了]|[八九]十[一二三四五六七八九]?(多|好几|来)?[岁了]|高龄(?!津贴|补贴)"
 _CANNOT_COME = re.compile(f"{_SAYS_CANNOT_COME.pattern}|{_MAY_NOT_COME}")
@@ -148,7 +149,8 @@ ACTION_WORDS = {
     "register_licence": re.compile(r"提醒|通知我|登记.{0,6}(证|照)|到期前|证照登记|有效期|到期时间|记一下|帮我记"),
     "book_home_visit": re.compile(r"上门|(?<!寄)到家|来家|家里来|屋头来|到屋|来不了|去不了|出不了门|行动不便|卧床|瘫痪|走不动"),
     "cancel_booking": re.compile(r"[Ss][Mm]-|取消|撤销|撤回|不要了|不用了|不需要|作废|退订|退掉|别来|不用来|不麻烦"),
-    "cancel_licence": re.compile(r"提醒|通知|消息|登记"),
+    # (a licence's registration: «公司注销登记», «要不要去登记» end no reminder)
+    "cancel_licence": re.compile(r"提醒|通知|消息|登记的(证|许可)|(证|证照|许可证)登记"),
     "request_human": re.compile(f"{_A_PERSON.pattern}|{_HELP_ASKED.pattern}"),
     "change_booking": re.compile(r"预约|上门|[Ss][Mm]-|改约|改期|改时间|改个时间|换个时间|时间|日子|日期|那天|哪天|换一天|改到|改成|推迟|提前"),
     "booking_status": re.compile(r"预约|约的|约好|上门|来我家|排到|[Ss][Mm]-|状态|进度"),
@@ -190,6 +192,8 @@ _WHICH_TO_GET = re.compile(rf"办(个|些)?({_WHICH_WORDS})(证|照|手续|许�
                            rf"(要|需要|得)(办)?(个|些)?({_WHICH_WORDS})(证|照|手续|许可)(?!件)")
 #: Words naming only a kind of procedure — an approval, a filing, a declaration — and no matter: «要审批不».
 _PROCEDURE = re.compile(r"审批|申报|审核|报批|批准|核准|批复|备案|报备|许可|登记")
+#: Of those, everyday words for the one a matter's name says («报备»: 工伤事故备案).
+_PROCEDURE_NAMED = {"报备": "备案", "报批": "审批"}
 #: Of those, the ones a licence is (a matter of the type 行政许可 is asked «要审批不» of itself).
 _APPROVAL = frozenset({"审批", "报批", "批准", "核准", "批复", "许可"})
 #: What a question says around them (whether it is needed, where, how), and nothing of its own: «在哪申报».
@@ -1445,6 +1449,13 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
             # «在医院可以办不» after 出生登记: the search's weak 生育登记 is a guess, ours fits better; «那续签呢» after
             # 居住证办理 finds nothing else: an aspect of ours (not a goodbye)
             return current
+        if parse["intent"]["name"] == "ask_matter" and guess is not None and guess.code in members \
+                and guess.code != current.code and guessed < STRONG_SCORE and not called_by_name(text, guess):
+            # a matter asked, a sibling the question alone finds, not named, while the two read together name ours
+            # clearly: «能不能早点退休» after «我在井下干了十几年» (提前退休) finds 正常退休 by 退休 alone
+            together = _one_together(nlu, state.topic_text, text, kb, both())
+            if together is not None and str(together.get("code")) == current.code:
+                return current
         return None
     # a kind of request said in the very words of one member's name only, not of ours: «挂失那个» after 社会保障卡
     # 补领 (挂失 and 补领 are both of the kind «reissue», which alone tells neither apart)
@@ -2124,9 +2135,10 @@ def _another_field(text: str, state: DialogueState, kb: Any) -> bool:
 
 
 def _same_department(matter: Any, found: list[Any]) -> bool:
-    """Whether ``matter`` is of the department every one of ``found`` is of."""
-    department = getattr(matter, "department", "") or ""
-    return bool(department) and all(getattr(m, "department", None) == department for m in found)
+    """Whether ``matter`` is of the office every one of ``found`` is of (its department however written: «区人社局»
+    is «金牛区人力资源和社会保障局»)."""
+    office = getattr(matter, "office", "") or ""
+    return bool(office) and all(getattr(m, "office", None) == office for m in found)
 
 
 def _together_with(parse: dict[str, Any], state: DialogueState, kb: Any) -> str:
@@ -2551,6 +2563,13 @@ def _only_our_words(text: str, current: Any, strong: list[str], kb: Any) -> bool
         and not any(words & (_named_words(m) - _named_words(current)) for m in map(kb.get, strong) if m)
 
 
+def offered_apart(m: Any, current: Any, kb: Any) -> bool:
+    """Whether ``m`` is a matter ``current``'s card offers as what may be needed too, of another family: a question
+    that finds it well by meaning asks about it. (A sibling found so may be found by a word said in another sense:
+    «要提前多久申请» after 正常退休 is no 提前退休.)"""
+    return m.code in (getattr(current, "related", None) or []) and m.code not in {x.code for x in family(kb, current)}
+
+
 def _same_matter_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> bool:
     """Whether a detail question («结婚登记在哪办» after 涉外婚姻登记) found a matter of the current one's kin by
     words that do not tell it apart from the current one, or is short and says only words of the current one
@@ -2560,8 +2579,15 @@ def _same_matter_asked(parse: dict[str, Any], state: DialogueState, kb: Any) -> 
         return False
     if _only_our_words(str(parse.get("text") or ""), current, _strong(parse), kb):
         return True
-    found = _top(parse, kb)[0]
+    found, score = _top(parse, kb)
     if found is None or found.code == current.code or found.code not in kin(kb, current):
+        return False
+    # (one the card offers, told apart by meaning, far ahead of ours: «医药费找哪个报» after 工伤认定申请 is 工伤医疗
+    # （康复）费用申报's; not a sibling by a word said in another sense: «要提前多久申请» after 正常退休)
+    scores = [float(h.get("score") or 0) for h in parse.get("matters") or []]
+    ours = next((float(h.get("score") or 0) for h in parse.get("matters") or [] if h.get("code") == current.code),
+                min(scores, default=score))
+    if offered_apart(found, current, kb) and score >= MATTER_SCORE and score - ours >= MEANING_APART:
         return False
     return not tells_apart(str(parse.get("text") or ""), found, [current])
 
@@ -2604,6 +2630,23 @@ def _other_named(parse: dict[str, Any], state: DialogueState, kb: Any) -> Any:
     # (nor one of a kind of request the question does not say, beside a next best of none: «不动产登记要带啥» finds
     # 不动产登记资料查询 first, 不动产首次登记 next — which of them, the detail step asks)
     return other if len(own) >= 2 and not other_kinds(text, other, parse.get("matters") or [], kb) else None
+
+
+def _one_said_before(parse: dict[str, Any], state: DialogueState, kb: Any) -> Any:
+    """Of the matters a question after one finds about equally (the options it would bring up), the one whose own
+    words — no other's — the question that brought the conversation's matter up said: «读高中的娃娃家里困难 → 有没有
+    助学金» is 普通高中国家助学金、免学费查询, not which of it, 中等职业学校 and 残疾人教育资助. Else ``None``."""
+    hits = parse.get("matters") or []
+    if not state.matter_code or state.form or not parse.get("ambiguous") \
+            or parse["intent"]["name"] not in ASK_INTENTS:
+        return None
+    close = [m for m in (kb.get(str(h.get("code"))) for h in hits[:3] if float(h.get("score") or 0) >= LOOK_ALIKE_SCORE)
+             if m is not None]
+    told = _bigrams(state.topic_text or "")
+    own = [m for m in close
+           if told & (_named_words(m) - set().union(*(_named_words(o) for o in close if o.code != m.code)))]
+    # (the conversation's own matter so found is left to the readings that keep it, and the detail they ask)
+    return own[0] if len(close) >= 2 and len(own) == 1 and own[0].code != state.matter_code else None
 
 
 def _told_apart_by_conversation(parse: dict[str, Any], state: DialogueState, kb: Any) -> Any:
@@ -2728,6 +2771,8 @@ def _unsure_follow_up(parse: dict[str, Any], state: DialogueState, kb: Any, stro
         # but 驾驶证核发's texts speak of 报名 at a driving school)
         if not short_detail or not hits or hits[0].code == current.code:
             return False
+        if offered_apart(hits[0], current, kb) and _top(parse, kb)[1] >= MATTER_SCORE:
+            return False  # (one the card offers, found well: «医药费找哪个报» after 工伤认定申请 is 工伤医疗费用申报's)
         shared = _bigrams(text) & _named_words(hits[0])
         return not shared or shared <= ours()
     if any(m.code == current.code for m in hits[:2]):
@@ -2751,14 +2796,16 @@ def _procedure_asked(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: 
     ``None`` when the message says more, or there is no matter or a form or options."""
     current = kb.get(state.matter_code) if state.matter_code else None
     text = str(parse.get("text") or "").strip()
-    said = _PROCEDURE.findall(text)
+    said = [_PROCEDURE_NAMED.get(w, w) for w in _PROCEDURE.findall(text)]
     if current is None or state.form or state.candidates or not said:
         return None
     # (besides, it may say only what the conversation said: «医保» in «医保要备案不» after «我要去外地住院»)
     # (and whether it is separate: «要单独审批不» after 经营游泳许可 asks whether a second one is needed; its card says)
     bare = _PROCEDURE.sub(" ", _SEPARATE.sub(" ", text))
     rest = "".join(c if c not in _AROUND_PROCEDURE else " " for c in bare).split()
-    if any(len(w) < 2 or _bigrams(w) - _named_words(current) - _bigrams(state.topic_text) for w in rest):
+    # (who is to do it says nothing of its own: «公司要先报备不» after 工伤认定申请, told of a worker hurt)
+    if any(len(w) < 2 or _bigrams(w) - _named_words(current) - _bigrams(state.topic_text) - _REQUESTER_WORDS
+           for w in rest):
         return None
     if any(w in current.name for w in said) or nlu is None:
         return current
@@ -2776,7 +2823,16 @@ def _procedure_asked(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: 
     # before ours: «我要去外地住院 → 医保要备案不», the related 异地就医 备案)
     related = {c: m for c, m in kin(kb, current).items()
                if not set(said) <= _APPROVAL or says_words_of(state.topic_text, m, current)}
-    for among in (seen, related):
+    # (and, when neither has one so called, the best matches of the two read together that the same office does,
+    # for a filing or a registration: «工人在车间把手压伤了 → 工伤认定申请 → 公司要先报备不» asks of 工伤事故备案,
+    # of no family of the conversation's; «养狗要办证不 → 在哪登记» asks of no 收养子女登记)
+    def found_together() -> dict[str, Any]:
+        return {m.code: m for m in _first_matches(nlu.parse(f"{state.topic_text} {text}"), kb, 3)
+                if m is not None and _same_department(m, [current])}
+
+    # (an approval asked is of the person's own doing, as above)
+    for among in (seen, related, None if not set(said) <= _APPROVAL else {}):
+        among = found_together() if among is None else among
         called = [c for c, m in among.items() if c not in ours and any(w in m.name for w in said)]
         best = nlu.rank_among(f"{state.topic_text} {text}", called, 1) if called else []
         if best and best[0].score >= LOOK_ALIKE_SCORE:
@@ -3237,8 +3293,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         if chosen is not None:
             # what the message asks («…要带啥» picks an option and asks its materials), else what was being asked
             # («迁出去那个», read as a place question by «去», asks no detail: a statement picks, it asks nothing)
+            # (or what its words ask, read otherwise: «医保报销要准备啥» picks 住院费用报销 and asks its materials)
             detail = intent in DETAIL_INTENTS and bool(QUESTION.search(text) or _DETAIL_WORDS.search(text))
-            asked = intent if detail else _asked(state.last_intent)
+            worded = label_question(text) if QUESTION.search(text) else "ask_matter"
+            asked = intent if detail else worded if worded != "ask_matter" else _asked(state.last_intent)
             return _with_matter(parse, asked, chosen.code, chosen.name, "selection")
     by_material = _option_by_material(parse, state, kb)
     if by_material is not None:
@@ -3698,7 +3756,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # a short question that finds no matter at all asks how ours is done («怎么交» after 职工参保登记, which was
         # not understood)
         return _with_matter(parse, intent, state.matter_code, state.matter_name or "", "follow_up")
-    apart = _told_apart_by_conversation(parse, state, kb)
+    apart = _told_apart_by_conversation(parse, state, kb) or _one_said_before(parse, state, kb)
     if apart is not None:  # «抚恤那个待遇要年年认证吗» after 工伤认定申请: the 工伤保险 one, not the 养老保险 one
         return _with_matter(parse, intent, apart.code, apart.name, "told_apart")
     if heard_matter and intent in HEARD_INTENTS and all(c == heard_matter for c in strong):

@@ -26,9 +26,9 @@ from assistant.dialogue.context import StepContext, step
 from assistant.dialogue.interpret import (AHEAD_HOW_LONG, BY_ANOTHER, CHOSEN_OPTIONS, DETAIL_INTENTS, LOOK_ALIKE_SCORE,
                                           MATTER_SCORE, MEANING_APART, QUESTION, SIBLING_GAP, STRONG_SCORE,
                                           after_getting, called_by_name, family, family_named, kin, kind_unsaid,
-                                          look_alikes, no_choice_for, offered, only_shared_words, other_kinds,
-                                          pays_unasked, said_apart, says_words_of, short_question, tells_apart,
-                                          the_thing_got, unsaid_kinds_last, within_unasked)
+                                          look_alikes, no_choice_for, offered, offered_apart, only_shared_words,
+                                          other_kinds, pays_unasked, said_apart, says_words_of, short_question,
+                                          tells_apart, the_thing_got, unsaid_kinds_last, within_unasked)
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
@@ -569,8 +569,11 @@ def _kin_asked(ctx: StepContext, kb: Any, current: Any) -> Any:
         return None
     ours = kin(kb, current)
     text = ctx.tracker.text or ""
+    # (or one the card offers, of another family, found as a message names a matter: «医药费找哪个报» after 工伤认定
+    # 申请 is 工伤医疗（康复）费用申报's, whose words it does not say)
     return next((r for r in best if r.code in ours and _score(ctx, r.code) >= LOOK_ALIKE_SCORE
-                 and says_words_of(text, r, current)), None)
+                 and (says_words_of(text, r, current)
+                      or offered_apart(r, current, kb) and _score(ctx, r.code) >= MATTER_SCORE)), None)
 
 
 @step("action_matter_detail")

@@ -24,8 +24,9 @@ def _buttons(reply: dict) -> list[str]:
     return [b["title"] for p in reply["replies"] if p["type"] == "buttons" for b in p["buttons"]]
 
 
-def test_help_is_offered_again_with_the_next_matter_of_someone_who_cannot_come(chat):
-    chat("我奶奶中风了躺在床上")
+@pytest.mark.parametrize("told", ["我奶奶中风了躺在床上", "老人在医院出不来"])
+def test_help_is_offered_again_with_the_next_matter_of_someone_who_cannot_come(chat, told):
+    chat(told)
     last = chat("她的高龄津贴怎么申请")
     assert last["matter"]["name"] == "80周岁以上老年人高龄津贴发放"
     assert "预约上门办" in _buttons(last) and "请金帮办代办" in _buttons(last)
@@ -2567,3 +2568,32 @@ def test_whether_a_street_named_first_does_a_matter_found_clearly_answers_for_th
     last = chat(asked)  # (社保卡's three matters to choose from; a card that said nothing of the street)
     assert last["intent"] == "ask_location" and last["matter"]["name"] == matter, last
     assert "街道便民服务中心" in " ".join(p.get("text", "") for p in last["replies"]), last
+
+
+def test_a_sibling_the_question_alone_finds_is_no_choice_when_read_together_it_is_ours(chat):
+    first = chat("我在井下干了十几年")
+    assert first["matter"]["name"] == "企业职工基本养老保险提前退休申请", first["matter"]
+    last = chat("能不能早点退休")  # (the 退休 family's options: alone it finds 正常退休 by 退休)
+    assert last["matter"]["name"] == "企业职工基本养老保险提前退休申请", last["matter"]
+    assert "都不是，转人工" not in _buttons(last), _buttons(last)
+
+
+def test_a_detail_asked_of_a_matter_the_card_offers_found_by_meaning_is_that_matters(chat):
+    chat("工伤认定下来了")  # (工伤认定申请; its card offers 工伤医疗（康复）费用申报)
+    last = chat("医药费找哪个报")  # (工伤认定申请's places)
+    assert last["matter"]["name"] == "工伤医疗（康复）费用申报", last["matter"]
+    chat("我要办退休")
+    last = chat("要提前多久申请")  # (a sibling by 提前 said in another sense stays unasked)
+    assert last["matter"]["name"] == "企业职工基本养老保险正常退休申请", last["matter"]
+
+
+def test_a_filing_asked_by_an_everyday_word_for_whom_it_is_done_is_the_filing_the_two_find(chat):
+    chat("工人在车间把手压伤了")  # (工伤认定申请)
+    last = chat("公司要先报备不")  # (公司备案's, 公司注销登记's … to choose from)
+    assert last["matter"]["name"] == "工伤事故备案", last["matter"]
+
+
+def test_of_the_matters_a_question_finds_alike_the_one_the_earlier_question_named_is_it(chat):
+    chat("读高中的娃娃家里困难")  # (进城务工人员随迁子女接受义务教育入学申请办理, by 读 and 娃娃)
+    last = chat("有没有助学金")  # (普通高中, 中等职业学校 and 残疾人教育资助 to choose from)
+    assert last["matter"]["name"] == "普通高中国家助学金、免学费查询", last["matter"]

@@ -141,7 +141,8 @@ def test_every_example_of_an_action_intent_says_what_the_action_is_for():
 
 @pytest.mark.parametrize("text, intent", [("个体户注销", "cancel_licence"), ("我要办个人独资企业", "request_human"),
                                           ("身份证咋办", "precheck_materials"), ("特殊工种提前退休咋办", "cancel_booking"),
-                                          ("给客户开张发票", "ask_policy")])
+                                          ("给客户开张发票", "ask_policy"), ("公司注销登记", "cancel_licence"),
+                                          ("要不要去登记", "cancel_licence")])
 def test_an_action_the_message_does_not_ask_for_is_not_taken(kb, halls, text, intent):
     out = _read(kb, halls, _parse(text, intent, [(RESIDENCE, 1.2)], conf=0.9))
     assert out["intent"]["name"] == "ask_matter" and out["interpreted"] == "not_an_action"
@@ -150,7 +151,8 @@ def test_an_action_the_message_does_not_ask_for_is_not_taken(kb, halls, text, in
 
 
 @pytest.mark.parametrize("text, intent", [("取消我的上门预约", "cancel_booking"), ("不用再提醒我了", "cancel_licence"),
-                                          ("帮我转人工", "request_human"), ("我带了身份证，还差啥", "precheck_materials"),
+                                          ("帮我转人工", "request_human"), ("撤销许可证登记", "cancel_licence"),
+                                          ("我带了身份证，还差啥", "precheck_materials"),
                                           ("sm-q89c-d5mb-n7g3-26 现在啥状态", "booking_status"),
                                           ("我们开了个饭馆，能享受啥", "ask_policy")])
 def test_an_action_asked_for_in_its_words_is_kept(kb, halls, text, intent):
@@ -220,6 +222,16 @@ def test_an_option_is_picked_by_its_name_then_its_aliases_then_its_kind(kb, hall
     state = DialogueState(candidates=codes, topic_text="社保卡的事", last_intent="ask_matter")
     out = _read(kb, halls, _parse(text, "ask_matter", [(codes[0], 0.9)]), state)
     assert (out["matters"][0]["name"], out["interpreted"]) == (want, "selection")
+
+
+@pytest.mark.parametrize("text, intent", [("新办一张要准备啥", "ask_materials"), ("新办一张要好久", "ask_time"),
+                                          ("新办一张", "ask_matter")])
+def test_an_option_picked_by_a_question_is_asked_what_its_words_ask(kb, halls, text, intent):
+    names = ["社会保障卡补领、换领、换发", "社会保障卡申领"]
+    codes = [_by_name(kb, n).code for n in names]
+    state = DialogueState(candidates=codes, topic_text="社保卡的事", last_intent="ask_matter")
+    out = _read(kb, halls, _parse(text, "ask_matter", [(codes[0], 0.9)]), state)  # (read as a matter asked)
+    assert (out["matters"][0]["name"], out["intent"]["name"]) == ("社会保障卡申领", intent)
 
 
 def test_a_detail_nearly_read_keeps_the_matter_a_guess_would_replace(kb, halls):

@@ -8,7 +8,7 @@ import pytest
 from knowledge.errors import KBError
 from knowledge.kb import KnowledgeBase
 from knowledge.loaders.jsonl import write_matters
-from knowledge.schema import Material, Matter
+from knowledge.schema import Material, Matter, office_of
 from tests.knowledge.conftest import GUANGDONG_SRC, GUIDES_DIR, KB_DIR, require
 
 LINK = "http://www.sczwfw.gov.cn/x?areaCode=510106000000&itemCode=511A0074300005-510106000000-000-1-1-00"
@@ -184,3 +184,15 @@ def test_include_guangdong_from_an_imported_file(tmp_path, dirs):
     assert kb.get("GD-1").materials[0].form == "其他"
     with pytest.raises(FileNotFoundError):
         KnowledgeBase.load(*dirs, include_guangdong=True, guangdong_path=tmp_path / "none")
+
+
+@pytest.mark.parametrize("one, other", [("区人社局", "金牛区人力资源和社会保障局"), ("区税务局", "国家税务总局成都市金牛区税务局"),
+                                        ("区公安分局", "成都市公安局金牛区分局"), ("区医疗保障局", "金牛区医疗保障局"),
+                                        ("区行政审批局", "金牛区行政审批局（文化和旅游）"), ("区气象局", "金牛区气象局")])
+def test_a_department_written_long_or_short_is_one_office(one, other):
+    assert office_of(one) == office_of(other) != ""
+
+
+def test_departments_of_different_offices_stay_apart():
+    offices = {office_of(d) for d in ("区人社局", "区医疗保障局", "区民政局", "区税务局", "区气象局", "区林业局")}
+    assert len(offices) == 6 and office_of("") == ""
