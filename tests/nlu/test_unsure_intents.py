@@ -176,10 +176,11 @@ def test_what_happened_is_a_life_event_or_harm_done_not_a_thing_broken_or_a_comp
     from nlu.intents import EVENT_TOLD
 
     for said in ("在厂里把手弄伤了", "干活摔断了腿", "家里遭了火灾", "屋头失火了", "房子被水淹了", "老房子塌了",
-                 "我老婆生娃了", "我退休了", "孩子刚出生了", "我失业了", "公司搬家了", "店搬到茶店子了", "公司改名了"):
+                 "我老婆生娃了", "我退休了", "孩子刚出生了", "我失业了", "公司搬家了", "店搬到茶店子了", "公司改名了",
+                 "小吃店不开了", "公司倒闭了"):
         assert EVENT_TOLD.search(said), said
     for said in ("我的手机摔坏了", "路边烧垃圾污染空气", "楼上漏水到我家物业不处理", "推荐个火锅店", "孩子在学校摔伤了",
-                 "我家搬到茶店子了"):
+                 "我家搬到茶店子了", "楼下那家店关门了吗"):
         assert not EVENT_TOLD.search(said), said
 
 
