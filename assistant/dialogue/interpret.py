@@ -1573,6 +1573,12 @@ def _options_fit_together(parse: dict[str, Any], text: str, state: DialogueState
     hits = nlu.parse(f"{state.topic_text} {text}").get("matters") or []
     if not hits or hits[0].get("code") not in members:
         return False
+    guess, score = _top(parse, kb)
+    if guess is not None and guess.code not in members and score >= MATTER_SCORE and QUESTION.search(text) \
+            and _bigrams(text) & _bigrams(guess.name) - set().union(*(_named_words(m) for m in members.values())):
+        return False  # (the message's own match, asked by a word of its very name none of theirs says: «咋作废» after
+        # the 代开发票 options is 代开发票作废; «第一次办» after 社保卡's says 一次 of no name, only of an alias elsewhere;
+        # «她退休了» after the 户口 options tells, it asks nothing of 正常退休)
     others = [kb.get(c) for c in _strong(parse) if c not in members]
     return not any(m is not None and called_by_name(text, m, 3) for m in others)
 
@@ -2047,12 +2053,20 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
     words = _bigrams(text if state.matter_code else _PROCEDURE.sub(" ", text))
     found = [m for m in map(kb.get, strong) if m is None or words & _named_words(m)]
     earlier = _together_with(parse, state, kb)
-    if nlu is None or any(m is None or called_by_name(text, m, 3) for m in found) \
+    called = [m for m in found if m is None or called_by_name(text, m, 3)]
+    if nlu is None or called and (None in called or state.matter_code or state.candidates) \
             or state.form or not earlier \
             or not (intent in ASK_INTENTS or intent in {"out_of_scope", "nlu_fallback"} and QUESTION.search(text)):
         return None
     both = nlu.parse(f"{earlier} {text}")  # (read once, for each use below)
     hit = _one_together(nlu, earlier, text, kb, both)
+    if called:
+        # a question that calls a matter by a whole name is clear on its own, unless the message before, placed
+        # nowhere, tells which of its kin: «我老公是越南人 → 我们想在成都登记结婚» is 涉外婚姻登记, not 内地's
+        kind = kb.get(str(hit.get("code"))) if hit is not None else None
+        if kind is None or any(kind.code == m.code or kind.code not in kin(kb, m) for m in called):
+            return None
+        return {**_with_matter(parse, _asked(intent), kind.code, kind.name, "together"), "read_with": earlier}
     if hit is None and parse.get("interpreted") == "which_to_get" and parse.get("ambiguous"):
         # which procedures to get, asked of what was told just before and found by meaning alone («孩子满月了 → 要办
         # 哪些证»: business licences): the options the two read together find (出生登记, 出生医学证明 …)
@@ -2840,16 +2854,17 @@ def _procedure_asked(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: 
     return current
 
 
-#: Whether there is a benefit, asked alone («有补贴不», «能领啥补助»).
+#: Whether there is a benefit, or how it is had, asked alone («有补贴不», «能领啥补助», «补贴咋领»).
 _BENEFIT_ASKED = re.compile(r"^(那)?(政府|国家|你们|这个)?(还)?(有|有没有|能不能|可以|能)?(领|拿|申请|享受)?(点|啥|什么|哪些)?"
-                            r"(?P<benefit>补贴|补助|奖补|奖励)(没有|不|吗|么|嘛|没|呢)?[？?]?$")
+                            r"(?P<benefit>补贴|补助|奖补|奖励)(?P<how>(咋个?|怎么|怎样|在哪儿?|哪里|去哪)?(领|申请|拿|办|弄)?)"
+                            r"(没有|不|吗|么|嘛|没|呢)?[？?]?$")
 
 
 def _benefit_of_kin(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> dict[str, Any] | None:
     """A benefit asked alone after a matter that pays none, when one matter of its family is that benefit
     («有补贴不» after 就业见习岗位申报 → 就业见习补贴申领), or one of them shares more of its name than the others, not
     the policies for firms or people at large; else, when the question that brought the matter up was a firm's, the
-    benefit for firms that question and this one find together, of what our matter is about (:func:`_firms_benefit`);
+    benefit that question and this one find together, of what our matter is about (:func:`_benefit_found`);
     else ``None``."""
     text = str(parse.get("text") or "")
     asked = _BENEFIT_ASKED.match(text)
@@ -2860,23 +2875,27 @@ def _benefit_of_kin(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: A
     if len(paying) > 1:
         # (就业技能培训开班: 就业技能培训补贴申请, not 创业培训补贴申请 — the one sharing most of its name's words)
         paying = [_by_words(_named_words(current), paying)]
-    if not paying and nlu is not None and _FIRM_WORDS.search(state.topic_text or ""):
-        paying = [_firms_benefit(nlu.parse(f"{state.topic_text} {text}"), current, kb)]
+    firm = bool(_FIRM_WORDS.search(state.topic_text or ""))
+    if not paying and nlu is not None and (firm or asked["how"]):
+        # (a person's: only how the one benefit is had, «补贴咋领»; «有啥补贴» after 失业登记 asks which there are)
+        paying = [_benefit_found(nlu.parse(f"{state.topic_text} {text}"), current, kb, asked["benefit"], firm)]
     if len(paying) != 1 or paying[0] is None:
         return None
     return _with_matter(parse, "ask_matter", paying[0].code, paying[0].name, "benefit_of_kin")
 
 
-def _firms_benefit(both: dict[str, Any], current: Any, kb: Any) -> Any:
-    """Of the first three matters a firm's question and a benefit asked after it find together (``both``), the first
-    that pays firms (:func:`_for_firms`, :data:`_PAYS`), found as a look-alike is, whose name says a word of what
-    ``current`` is about (no kind of request): «公司招了几个就业困难人员» → 就业困难人员认定 → «有补贴不» is
-    企业（单位）招用就业困难人员补贴申请, not the policies for firms at large. Else ``None``."""
+def _benefit_found(both: dict[str, Any], current: Any, kb: Any, benefit: str, firm: bool) -> Any:
+    """Of the first three matters the question that brought ``current`` up and a benefit asked after it find together
+    (``both``), the first found as a look-alike is whose name says a word of what ``current`` is about (no kind of
+    request) and pays: firms (:func:`_for_firms`, :data:`_PAYS`) when the question was a firm's — «公司招了几个就业困难
+    人员» → 就业困难人员认定 → «有补贴不» is 企业（单位）招用就业困难人员补贴申请, not the policies for firms at large —,
+    else by the ``benefit`` word asked: «我是律师 → 给困难群众做了援助» (法律援助 审批) → «补贴咋领» is 法律援助补贴发放.
+    Else ``None``."""
     about = _named_words(current) - _kind_words()
     for h in (both.get("matters") or [])[:3]:
         m = kb.get(str(h.get("code")))
-        if m is not None and _for_firms(m) and _PAYS.search(m.name) and float(h.get("score") or 0) >= LOOK_ALIKE_SCORE \
-                and _bigrams(m.name) & about:
+        pays = _for_firms(m) and _PAYS.search(m.name) if firm and m is not None else m is not None and benefit in m.name
+        if pays and float(h.get("score") or 0) >= LOOK_ALIKE_SCORE and _bigrams(m.name) & about:
             return m
     return None
 
@@ -3508,6 +3527,12 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «想改成妈妈的» after options (or after the card of 民族成份变更) says which: there is no booking to ask about
         intent = "ask_matter"
         parse = _as_intent(parse, intent, "no_booking")
+        current = kb.get(state.matter_code) if state.matter_code and not state.candidates else None
+        if current is not None and "booking" in _kinds(current) \
+                and not any(m is not None and called_by_name(text, m, 3) for m in map(kb.get, strong)):
+            # the conversation's matter is the appointment itself, named by nothing else: «能提前约时间不» after
+            # 公证业务预约办理 (alone it finds 结婚登记预约)
+            return _with_matter(parse, "ask_matter", current.code, current.name, "no_booking")
     named, score = _top(parse, kb)
     if named is not None and halls is not None and hall_topic is not None and set(strong) <= {named.code} \
             and intent in HALL_INTENTS and not parse.get("ambiguous") and halls.find(text) is None \

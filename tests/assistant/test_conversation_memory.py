@@ -2597,3 +2597,28 @@ def test_of_the_matters_a_question_finds_alike_the_one_the_earlier_question_name
     chat("读高中的娃娃家里困难")  # (进城务工人员随迁子女接受义务教育入学申请办理, by 读 and 娃娃)
     last = chat("有没有助学金")  # (普通高中, 中等职业学校 and 残疾人教育资助 to choose from)
     assert last["matter"]["name"] == "普通高中国家助学金、免学费查询", last["matter"]
+
+
+def test_a_detail_given_instead_of_picking_naming_another_matter_by_a_word_of_its_name_is_that_matter(chat):
+    chat("代开的发票开错了")  # (代开增值税普通发票 or 专用发票)
+    last = chat("咋作废")  # (the first option, 普通发票: the two read together find it a little ahead)
+    assert last["matter"]["name"] == "代开发票作废（县级行使）", last["matter"]
+
+
+def test_an_appointment_asked_after_a_matter_that_is_the_appointment_stays_on_it(chat):
+    chat("想办个公证")  # (公证业务预约办理)
+    last = chat("能提前约时间不")  # (结婚登记预约, alone)
+    assert last["matter"]["name"] == "公证业务预约办理", last["matter"]
+
+
+def test_a_matter_called_by_name_after_a_message_placed_nowhere_is_the_kin_the_two_tell(chat):
+    chat("我老公是越南人")  # (placed nowhere)
+    last = chat("我们想在成都登记结婚")  # (中国内地公民婚姻登记, called by name)
+    assert last["matter"]["name"] == "涉外、涉港澳台居民及华侨婚姻登记", last["matter"]
+
+
+def test_how_a_benefit_is_had_after_a_matter_that_pays_none_is_the_benefit_of_what_it_is_about(chat):
+    chat("我是律师")
+    chat("给困难群众做了援助")  # (对公民法律援助申请的审批)
+    last = chat("补贴咋领")  # (购房补贴, 创业补贴 and 培训补贴 to choose from)
+    assert last["matter"]["name"] == "法律援助补贴发放", last["matter"]
