@@ -483,7 +483,7 @@ _REQUESTER_WORDS = frozenset("单位 企业 公司 个人 职工 员工 机关".
 #: is, it asks for no training.
 _FOR_WHOM_WORDS = _WHO_WORDS | {"盲人", "聋人", "聋哑", "哑人"}
 #: A relative's age, told («我妈70了», «我家老汉儿今年都七十五了»).
-_KIN_AGE = re.compile(rf"^(我|俺|我家|我们家|我屋头)?的?(老)?[{KIN}]{{1,2}}儿?(今年|都|已经|满|快|有)*"
+_KIN_AGE = re.compile(rf"^(我|俺|我家|我们家|我屋头)?的?(老)?[{KIN}]{{1,2}}儿?(今年|都|已经|刚|满|快|有)*"
                       r"[\d一二三四五六七八九十几]+(多|来)?岁?(多|了|啦)?[。!！]?$")
 
 
@@ -3374,6 +3374,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             and _only_who(text, parse, state, kb):
         # «我是台湾的»: who the person is, told first, is noted and the person asked what to do (read with what
         # follows), not answered with what its words find by meaning alone
+        return _as_intent(parse, "greet", "who_told")
+    if intent in _ASKS_NOTHING and not heard_matter and _KIN_AGE.match(text) \
+            and not (state.matter_code or state.candidates or state.form):
+        # a relative's age told first that finds nothing («我妈刚满七十») is who the person asks for, as below
         return _as_intent(parse, "greet", "who_told")
     if (intent in _ANSWERS or _FILLER.fullmatch(text)) and not (state.matter_code or state.candidates or state.form) \
             and state.last_intent in _ASKS_NOTHING:

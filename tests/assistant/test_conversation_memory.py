@@ -2484,8 +2484,9 @@ def test_the_booking_of_another_option_is_no_choice_for_a_message_that_asks_no_b
     assert chat("我想预约结婚登记")["matter"]["name"] == "结婚登记预约"
 
 
-def test_a_relatives_age_told_first_is_who_is_asked_for_not_a_matter_found_by_the_relative(chat):
-    last = chat("我妈70了")  # (was 亲属关系证明's card, found by 妈 alone)
+@pytest.mark.parametrize("told", ["我妈70了", "我妈刚满七十"])
+def test_a_relatives_age_told_first_is_who_is_asked_for_not_a_matter_found_by_the_relative(chat, told):
+    last = chat(told)  # (was 亲属关系证明's card, found by 妈 alone)
     assert last["intent"] == "greet" and last["matter"] is None, last
     assert chat("坐公交能免费不")["matter"]["name"] == "申领《四川省老年人优待证》"  # (read with what was told)
 
