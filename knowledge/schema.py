@@ -41,6 +41,20 @@ def office_of(department: str) -> str:
     return name
 
 
+#: The everyday names of offices people say in a question («要去人社局报告不», «派出所能办不»), by office.
+_OFFICES_SAID = (("人社", r"人社局|社保局|人社部门|劳动局|就业局"), ("税务", r"税务局|税务所|税务部门"),
+                 ("公安", r"公安局|派出所|车管所|出入境"), ("民政", r"民政局|婚姻登记处"), ("医保", r"医保局"),
+                 ("住建", r"住建局|房管局"), ("市监", r"市场监管局|市监局|工商局"), ("残联", r"残联"),
+                 ("公积金", r"公积金中心"), ("教育", r"教育局"), ("卫健", r"卫健局|卫健委|卫生局"))
+
+
+def office_said(text: str) -> str:
+    """The office a message names by an everyday name («人社局», «派出所»: :func:`office_of`'s key), ``""`` for none
+    or for more than one."""
+    said = {office for office, words in _OFFICES_SAID if re.search(words, text or "")}
+    return next(iter(said)) if len(said) == 1 else ""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
 

@@ -65,7 +65,7 @@ EVENT_TOLD = re.compile(r"生(了)?(个)?(娃|孩子|小孩|宝宝|儿子|女儿
                         # (or to their firm: «公司搬家了», «店改名了» ask for the change to register; «小吃店不开了»
                         # for the firm's end — told, not asked of a shop: «楼下那家店关门了吗»)
                         r"(公司|企业|店|门面|铺子|厂|工作室|单位)\S{0,4}(搬家|搬迁|搬走|搬了|搬到|迁址|换了?地方|改了?名|更名|"
-                        r"换了?法人|换了?老板|不开了|不做了|不干了|关门了|关了|倒闭了|垮了|黄了)(?![吗么嘛没?？])")
+                        r"换了?法人|换了?老板|不开了|不做了|不干了|关门了|关了|倒闭了|垮了|黄了|停业|歇业)(?![吗么嘛没?？])")
 #: A yes or a no said as a clause of its own («不用了，…», «是的。»), not the first character of a name («无犯罪…»).
 ANSWER_CLAUSE = re.compile(r"^(不是|不对|不用|不要|不需要|没有|没得|对|是的|是|好的|好|行|嗯|可以|没错|不)"
                            r"[了的啊呀哈嘛吧咯]*(\s|[，,。.!！?？~]|$)")

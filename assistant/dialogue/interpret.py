@@ -33,6 +33,7 @@ from typing import Any
 from assistant.dialogue.state import DialogueState
 from assistant.preservice.numbers import find_booking_numbers
 from knowledge.hall_questions import HALL_ONLY_TOPICS, HallTopic
+from knowledge.schema import office_said
 from nlu.intents import (ANSWER_CLAUSE, COST_WORDS, EVENT_TOLD, FEE_WORDS, MATERIAL_WORDS, MATTER_INTENTS,
                          SOCIAL_WORDS, label_question)
 from nlu.rerank import VariantCues
@@ -1447,8 +1448,9 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
                 _fit(nlu, f"{state.topic_text} {text}", current) >= float(parse["matters"][0].get("score") or 0) \
                 or _WHAT_ABOUT.match(text) and _top(parse, kb)[0] is None:
             # «在医院可以办不» after 出生登记: the search's weak 生育登记 is a guess, ours fits better; «那续签呢» after
-            # 居住证办理 finds nothing else: an aspect of ours (not a goodbye)
-            return current
+            # 居住证办理 finds nothing else: an aspect of ours (not a goodbye) — unless it names one member's kind of
+            # request: «换领呢» after 残疾人证新办 is 残疾人证换领
+            return _kind_named_member(text, parse, current, members) or current
         if parse["intent"]["name"] == "ask_matter" and guess is not None and guess.code in members \
                 and guess.code != current.code and guessed < STRONG_SCORE and not called_by_name(text, guess):
             # a matter asked, a sibling the question alone finds, not named, while the two read together name ours
@@ -1457,13 +1459,9 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
             if together is not None and str(together.get("code")) == current.code:
                 return current
         return None
-    # a kind of request said in the very words of one member's name only, not of ours: «挂失那个» after 社会保障卡
-    # 补领 (挂失 and 补领 are both of the kind «reissue», which alone tells neither apart)
-    said = {w for w in _kind_name_words() if w in text and w not in current.name}
-    naming = [m for m in members.values() if m.code != current.code and any(w in m.name for w in said)] \
-        if said and not answering else []
-    if len(naming) == 1 and not _names_ours(text, parse, current, naming[0]):
-        return naming[0]  # («办个继承公证» after 公证业务预约办理 names ours last: a 公证)
+    kind_named = None if answering else _kind_named_member(text, parse, current, members)
+    if kind_named is not None:
+        return kind_named
     # (who the person is says which option, not a matter related to them: «我是听力残疾» after the 残疾人证 options)
     if found is not None and found.code in (of_options if by == "self" else members):
         return found  # «公司的» after 营业执照's options finds 公司设立登记 clearly (with the question: 分公司设立登记)
@@ -1797,6 +1795,16 @@ def _naming_members(text: str, current: Any, members: dict[str, Any], kb: Any,
     return {c: m for c, m in naming.items() if c in own or said == [c]}
 
 
+def _kind_named_member(text: str, parse: dict[str, Any], current: Any, members: dict[str, Any]) -> Any:
+    """The one of ``members`` whose name says a kind of request ``text`` says in its very words, not ours: «挂失那个»
+    after 社会保障卡补领 (挂失 and 补领 are both of the kind «reissue», which alone tells neither apart); else ``None``
+    («办个继承公证» after 公证业务预约办理 names ours last: a 公证)."""
+    said = {w for w in _kind_name_words() if w in text and w not in current.name}
+    naming = [m for m in members.values() if m.code != current.code and any(w in m.name for w in said)] \
+        if said else []
+    return naming[0] if len(naming) == 1 and not _names_ours(text, parse, current, naming[0]) else None
+
+
 def _only_a_guess(parse: dict[str, Any], current: Any) -> bool:
     """Whether the search's best match for the message is another matter found only weakly (below
     :data:`MATTER_SCORE`): a guess, not a matter the message names."""
@@ -2090,10 +2098,14 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
         # 申领 or the pension's 注销, which the two together find next, not 缴费不满15年, which «社保» alone finds;
         # «准备退休了去云南住» → 异地安置退休人员备案, then «医保咋办» stays on it)
         hit = _in_field_together(both, kb, named, state.matter_code)
+    office = office_said(text)
     if hit is None or named and hit.get("code") not in own \
-            and not _same_department(kb.get(str(hit.get("code"))), named):
+            and not _same_department(kb.get(str(hit.get("code"))), named) \
+            and not (office and getattr(kb.get(str(hit.get("code"))), "office", "") == office):
         # (a question in the words of a whole domain — «医保咋办» after «退休了要去海南养老» — takes any of its
-        # department's matters: 异地安置退休人员备案, found together, not by «医保» alone)
+        # department's matters: 异地安置退休人员备案, found together, not by «医保» alone; unless the question names
+        # the office of the one found together: «我们公司要裁员 → 要去人社局报告不» is 企业经济性裁员报告, not the tax
+        # reports «报告» alone finds)
         return None
     if _DESCRIBES_SELF.match(earlier.strip()) and (not named and hit.get("code") not in own
                                                    or _only_by_earlier(text, earlier, kb.get(str(hit.get("code"))))):

@@ -2623,3 +2623,15 @@ def test_how_a_benefit_is_had_after_a_matter_that_pays_none_is_the_benefit_of_wh
     chat("给困难群众做了援助")  # (对公民法律援助申请的审批)
     last = chat("补贴咋领")  # (购房补贴, 创业补贴 and 培训补贴 to choose from)
     assert last["matter"]["name"] == "法律援助补贴发放", last["matter"]
+
+
+def test_a_question_naming_the_office_of_what_the_two_find_together_is_that_matter(chat):
+    chat("我们公司要裁员")  # (the policies for firms)
+    last = chat("要去人社局报告不")  # (the tax reports «报告» finds alone, to choose from)
+    assert last["matter"]["name"] == "企业经济性裁员报告", last["matter"]
+
+
+def test_what_about_a_kind_of_request_one_sibling_is_named_by_is_that_sibling(chat):
+    chat("残疾证新办在哪办")
+    last = chat("换领呢")  # (残疾人证新办's places again)
+    assert (last["intent"], last["matter"]["name"]) == ("ask_location", "残疾人证换领"), last

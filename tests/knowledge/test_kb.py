@@ -8,7 +8,7 @@ import pytest
 from knowledge.errors import KBError
 from knowledge.kb import KnowledgeBase
 from knowledge.loaders.jsonl import write_matters
-from knowledge.schema import Material, Matter, office_of
+from knowledge.schema import Material, Matter, office_of, office_said
 from tests.knowledge.conftest import GUANGDONG_SRC, GUIDES_DIR, KB_DIR, require
 
 LINK = "http://www.sczwfw.gov.cn/x?areaCode=510106000000&itemCode=511A0074300005-510106000000-000-1-1-00"
@@ -196,3 +196,11 @@ def test_a_department_written_long_or_short_is_one_office(one, other):
 def test_departments_of_different_offices_stay_apart():
     offices = {office_of(d) for d in ("区人社局", "区医疗保障局", "区民政局", "区税务局", "区气象局", "区林业局")}
     assert len(offices) == 6 and office_of("") == ""
+
+
+@pytest.mark.parametrize("text, office", [("要去人社局报告不", "人社"), ("派出所能办不", "公安"), ("工商局那边咋说", "市监"),
+                                          ("营业执照咋办", ""), ("税务局和人社局都要去吗", "")])
+def test_an_office_named_by_its_everyday_name_is_the_office_of_its_departments(text, office):
+    assert office_said(text) == office
+    if office:
+        assert office in {office_of(d) for d in ("区人社局", "区公安分局", "区市监局")}
