@@ -2071,10 +2071,10 @@ def _read_together(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: An
     if called:
         # a question that calls a matter by a whole name is clear on its own, unless the message before, placed
         # nowhere, tells which of its kin: «我老公是越南人 → 我们想在成都登记结婚» is 涉外婚姻登记, not 内地's
-        kind = kb.get(str(hit.get("code"))) if hit is not None else None
-        if kind is None or any(kind.code == m.code or kind.code not in kin(kb, m) for m in called):
+        variant = kb.get(str(hit.get("code"))) if hit is not None else None
+        if variant is None or any(variant.code == m.code or variant.code not in kin(kb, m) for m in called):
             return None
-        return {**_with_matter(parse, _asked(intent), kind.code, kind.name, "together"), "read_with": earlier}
+        return {**_with_matter(parse, _asked(intent), variant.code, variant.name, "together"), "read_with": earlier}
     if hit is None and parse.get("interpreted") == "which_to_get" and parse.get("ambiguous"):
         # which procedures to get, asked of what was told just before and found by meaning alone («孩子满月了 → 要办
         # 哪些证»: business licences): the options the two read together find (出生登记, 出生医学证明 …)
@@ -2849,21 +2849,21 @@ def _procedure_asked(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: 
     # before ours: «我要去外地住院 → 医保要备案不», the related 异地就医 备案)
     related = {c: m for c, m in kin(kb, current).items()
                if not set(said) <= _APPROVAL or says_words_of(state.topic_text, m, current)}
-    # (and, when neither has one so called, the best matches of the two read together that the same office does,
-    # for a filing or a registration: «工人在车间把手压伤了 → 工伤认定申请 → 公司要先报备不» asks of 工伤事故备案,
-    # of no family of the conversation's; «养狗要办证不 → 在哪登记» asks of no 收养子女登记)
-    def found_together() -> dict[str, Any]:
-        return {m.code: m for m in _first_matches(nlu.parse(f"{state.topic_text} {text}"), kb, 3)
-                if m is not None and _same_department(m, [current])}
 
-    # (an approval asked is of the person's own doing, as above)
-    for among in (seen, related, None if not set(said) <= _APPROVAL else {}):
-        among = found_together() if among is None else among
+    def called_so(among: dict[str, Any]) -> Any:
         called = [c for c, m in among.items() if c not in ours and any(w in m.name for w in said)]
         best = nlu.rank_among(f"{state.topic_text} {text}", called, 1) if called else []
-        if best and best[0].score >= LOOK_ALIKE_SCORE:
-            return kb.get(best[0].code)
-    return current
+        return kb.get(best[0].code) if best and best[0].score >= LOOK_ALIKE_SCORE else None
+
+    asked = called_so(seen) or called_so(related)
+    # (and, when neither has one so called, the best matches of the two read together that the same office does,
+    # for a filing or a registration: «工人在车间把手压伤了 → 工伤认定申请 → 公司要先报备不» asks of 工伤事故备案,
+    # of no family of the conversation's; «养狗要办证不 → 在哪登记» asks of no 收养子女登记 — an approval asked is of
+    # the person's own doing, as above)
+    if asked is None and not set(said) <= _APPROVAL:
+        asked = called_so({m.code: m for m in _first_matches(nlu.parse(f"{state.topic_text} {text}"), kb, 3)
+                           if m is not None and _same_department(m, [current])})
+    return asked or current
 
 
 #: Whether there is a benefit, or how it is had, asked alone («有补贴不», «能领啥补助», «补贴咋领»).
@@ -2906,7 +2906,9 @@ def _benefit_found(both: dict[str, Any], current: Any, kb: Any, benefit: str, fi
     about = _named_words(current) - _kind_words()
     for h in (both.get("matters") or [])[:3]:
         m = kb.get(str(h.get("code")))
-        pays = _for_firms(m) and _PAYS.search(m.name) if firm and m is not None else m is not None and benefit in m.name
+        if m is None:
+            continue
+        pays = _for_firms(m) and _PAYS.search(m.name) if firm else benefit in m.name
         if pays and float(h.get("score") or 0) >= LOOK_ALIKE_SCORE and _bigrams(m.name) & about:
             return m
     return None
