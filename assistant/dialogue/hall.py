@@ -44,6 +44,10 @@ def hall_answer(ctx: StepContext) -> None:
     ctx.set_slot("last_hall", hall.id if named else "")
     if not named and not told:
         ctx.text(say("hall.street_centres"))  # (once: it is not said again after every hall answer)
+    message = ctx.tracker.latest_message
+    if topic is HallTopic.PROXY and not (message.get("cannot_come") or message.get("needs_a_hand")):
+        # («有没有人帮我弄»: the 金帮办's service told, and the button that asks one now, for the conversation's matter)
+        ctx.reply(buttons([(say("button.proxy"), payload("request_human", ctx.state.matter_code))]))
     offer_help(ctx)  # «我爸走不动了» answered with the hall's accessibility, and 上门办 / 代办 offered
     log_event(log, "dialogue.hall.answered", session=ctx.tracker.sender_id, topic=topic.value, hall=hall.id)
 

@@ -134,7 +134,7 @@ def _goes_elsewhere(text: str, halls: Any) -> bool:
 
 
 #: Words that ask for a person (a helper, the phone, someone to come), where «帮忙» alone asks for help with a thing.
-_A_PERSON = re.compile(r"人工|真人|工作人员|专员|帮办|客服|换个人|叫个人|喊个人|专人|打电话|联系我|当面|机器人|代办|有人")
+_A_PERSON = re.compile(r"人工|真人|工作人员|专员|帮办|客服|换个人|叫个人|喊个人|派个?人|专人|打电话|联系我|当面|机器人|代办|有人")
 #: Words that ask for help, whoever gives it.
 _HELP_ASKED = re.compile(r"帮忙|帮我办|找人|找个人|跑一趟")
 #: Hall words that also describe where a matter is done (its places name the window).

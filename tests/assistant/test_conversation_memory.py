@@ -2635,3 +2635,10 @@ def test_what_about_a_kind_of_request_one_sibling_is_named_by_is_that_sibling(ch
     chat("残疾证新办在哪办")
     last = chat("换领呢")  # (残疾人证新办's places again)
     assert (last["intent"], last["matter"]["name"]) == ("ask_location", "残疾人证换领"), last
+
+
+def test_whether_someone_can_help_is_answered_with_the_button_that_asks_one(chat):
+    chat("公司设立登记")
+    last = chat("有没有人帮我弄")  # (the 金帮办's service told, with no way to ask for one but typing)
+    assert last["intent"] == "ask_hall" and "请金帮办代办" in _buttons(last), last
+    assert chat("你们能不能派个人指导下")["intent"] == "request_human"  # (was 个体工商户注销登记's card)
