@@ -879,6 +879,10 @@ def _money_received(text: str) -> bool:
     return bool(_RECEIVED_HOW.search(text)) and not FEE_WORDS.search(text) or bool(_CLAIMED_HOW.search(text))
 
 
+#: The person finds the matter too hard to do alone («太复杂了», «看不懂», «搞不来»): a hand is wanted.
+_TOO_HARD = re.compile(r"(太|好|这么|那么|有点|特别|真)(复杂|麻烦|难搞|难办|繁琐)|搞不懂|看不懂|弄不懂|整不懂|搞不来|弄不来|整不来|"
+                       r"不会填|填不来|头都大了|晕了")
+
 #: Something wanted, said to be free («免费的律师», «免费体检»), not whether a matter is free («免费吗», «免费办理不»).
 _FREE_ONE = re.compile(r"免费的?(?![吗嘛么呢不没办理领申做])(?=[\u4e00-\u9fff])")
 
@@ -3510,6 +3514,13 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «营业执照»), not the firm's facts asked for
         intent = "ask_matter"
         parse = _as_intent(parse, intent, "no_policy_words")
+    if _TOO_HARD.search(text) and not state.form and not QUESTION.search(text) and not BACKS_OUT.search(text) \
+            and not strong and intent in SOFT_INTENTS:
+        # «太复杂了», «看不懂» after a matter: the 金帮办's help (and the button that asks one), not a no, nor a
+        # goodbye; «太麻烦了，不办了» backs out
+        out = dict(_as_intent(parse, "ask_hall", "too_hard"), out_of_scope=False, ambiguous=False)
+        out["entities"] = [{"entity": "hall_topic", "value": HallTopic.PROXY.value}]
+        return out
     if intent == "book_home_visit" and not state.form and not state.cannot_come and not _CANNOT_COME.search(text) \
             and (state.firm_facts or _FIRM_WORDS.search(f"{state.said_before} {state.topic_text} {text}")):
         # «能上门帮我们办不» from a firm (a 餐饮公司's licence to renew): the 金帮办's help for firms, not the home

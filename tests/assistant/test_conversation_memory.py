@@ -2642,3 +2642,10 @@ def test_whether_someone_can_help_is_answered_with_the_button_that_asks_one(chat
     last = chat("有没有人帮我弄")  # (the 金帮办's service told, with no way to ask for one but typing)
     assert last["intent"] == "ask_hall" and "请金帮办代办" in _buttons(last), last
     assert chat("你们能不能派个人指导下")["intent"] == "request_human"  # (was 个体工商户注销登记's card)
+
+
+@pytest.mark.parametrize("said", ["太复杂了", "看不懂"])
+def test_a_matter_found_too_hard_is_answered_with_the_helpers_service(chat, said):
+    chat("公司设立登记")
+    last = chat(said)  # («太复杂了» was a no: «好的。您想办理什么事项…»)
+    assert last["intent"] == "ask_hall" and "请金帮办代办" in _buttons(last), last
