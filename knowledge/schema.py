@@ -17,13 +17,17 @@ Level = Literal["区政务大厅", "街道便民服务中心", "社区便民服�
 Source = Literal["sichuan-catalog", "guangdong-guides", "authored"]
 
 
-#: The offices a department is written as, long and short («金牛区人力资源和社会保障局» and «区人社局» are one office),
-#: first match wins: a hall's window of another office says it in brackets («行政审批局（文化和旅游）»).
-_OFFICES = (("行政审批", r"行政审批"), ("人社", r"人社|人力资源和社会保障|就业服务管理"), ("医保", r"医保|医疗保障"),
-            ("住建", r"住建|住房和城乡建设"), ("市监", r"市监|市场监督管理"), ("卫健", r"卫健|卫生健康"),
-            ("残联", r"残联|残疾人联合会"), ("教育", r"教育|教科体"), ("文旅", r"文广旅|文化和旅游|文化广电"),
-            ("自然资源", r"自然资源"), ("公积金", r"公积金"), ("公安", r"公安"), ("民政", r"民政"),
-            ("退役军人", r"退役军人"), ("税务", r"税务"), ("司法", r"司法"))
+#: The offices: how a department is written, long and short («金牛区人力资源和社会保障局» and «区人社局» are one office),
+#: and the everyday names people say in a question («要去人社局报告不», «派出所能办不»). First match wins for a
+#: department: a hall's window of another office says it in brackets («行政审批局（文化和旅游）»).
+_OFFICES = (("行政审批", r"行政审批", ""),
+            ("人社", r"人社|人力资源和社会保障|就业服务管理", r"人社局|社保局|人社部门|劳动局|就业局"),
+            ("医保", r"医保|医疗保障", r"医保局"), ("住建", r"住建|住房和城乡建设", r"住建局|房管局"),
+            ("市监", r"市监|市场监督管理", r"市场监管局|市监局|工商局"), ("卫健", r"卫健|卫生健康", r"卫健局|卫健委|卫生局"),
+            ("残联", r"残联|残疾人联合会", r"残联"), ("教育", r"教育|教科体", r"教育局"),
+            ("文旅", r"文广旅|文化和旅游|文化广电", ""), ("自然资源", r"自然资源", ""), ("公积金", r"公积金", r"公积金中心"),
+            ("公安", r"公安", r"公安局|派出所|车管所|出入境"), ("民政", r"民政", r"民政局|婚姻登记处"),
+            ("退役军人", r"退役军人", ""), ("税务", r"税务", r"税务局|税务所|税务部门"), ("司法", r"司法", ""))
 _BRACKETED = re.compile(r"[（(][^）)]*[）)]")
 
 
@@ -33,25 +37,18 @@ def office_of(department: str) -> str:
     «金牛区人力资源和社会保障局»: 人社), else the name without its place («区气象局», «金牛区气象局»: 气象局). ``""``
     for none."""
     name = _BRACKETED.sub("", department or "").strip()
-    for office, words in _OFFICES:
-        if re.search(words, name):
+    for office, written, _said in _OFFICES:
+        if re.search(written, name):
             return office
     for place in ("国家税务总局", "成都市", "金牛区", "区"):
         name = name.removeprefix(place)
     return name
 
 
-#: The everyday names of offices people say in a question («要去人社局报告不», «派出所能办不»), by office.
-_OFFICES_SAID = (("人社", r"人社局|社保局|人社部门|劳动局|就业局"), ("税务", r"税务局|税务所|税务部门"),
-                 ("公安", r"公安局|派出所|车管所|出入境"), ("民政", r"民政局|婚姻登记处"), ("医保", r"医保局"),
-                 ("住建", r"住建局|房管局"), ("市监", r"市场监管局|市监局|工商局"), ("残联", r"残联"),
-                 ("公积金", r"公积金中心"), ("教育", r"教育局"), ("卫健", r"卫健局|卫健委|卫生局"))
-
-
 def office_said(text: str) -> str:
     """The office a message names by an everyday name («人社局», «派出所»: :func:`office_of`'s key), ``""`` for none
     or for more than one."""
-    said = {office for office, words in _OFFICES_SAID if re.search(words, text or "")}
+    said = {office for office, _written, words in _OFFICES if words and re.search(words, text or "")}
     return next(iter(said)) if len(said) == 1 else ""
 
 

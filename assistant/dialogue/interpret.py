@@ -3142,6 +3142,13 @@ def _no_matter_does(parse: dict[str, Any], state: DialogueState, kb: Any) -> dic
     return dict(_as_intent(parse, "out_of_scope", "no_matter_does"), out_of_scope=True, matters=[], entities=[])
 
 
+def _helpers_service(parse: dict[str, Any], why: str) -> dict[str, Any]:
+    """``parse`` read as a question about the 金帮办's help (the hall topic 帮办代办), for the reason ``why``."""
+    out = dict(_as_intent(parse, "ask_hall", why), out_of_scope=False, ambiguous=False)
+    out["entities"] = [{"entity": "hall_topic", "value": HallTopic.PROXY.value}]
+    return out
+
+
 def _asked(intent: str | None) -> str:
     """What a message read as ``intent`` asks of the matter it is given: that question (:data:`ASK_INTENTS`), else
     the matter itself (``ask_matter``)."""
@@ -3395,7 +3402,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         return _as_intent(parse, "greet", "who_told")
     if intent in _ASKS_NOTHING and not heard_matter and _KIN_AGE.match(text) \
             and not (state.matter_code or state.candidates or state.form):
-        # a relative's age told first that finds nothing («我妈刚满七十») is who the person asks for, as below
+        # a relative's age told first, finding nothing («我妈刚满七十») or a matter by the relative's word alone
+        # («我妈70了»: 亲属关系证明, called 母女关系证明), is who the person asks for: noted, and the person asked what to
+        # do, as «我是台湾的» is (a great age gets 上门办 and 帮办代办 offered with it: «我爸90了»)
         return _as_intent(parse, "greet", "who_told")
     if (intent in _ANSWERS or _FILLER.fullmatch(text)) and not (state.matter_code or state.candidates or state.form) \
             and state.last_intent in _ASKS_NOTHING:
@@ -3403,11 +3412,6 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     aside = kb.get(str((parse.get("named_matter") or {}).get("code")))
     if aside is not None and (state.matter_code or state.candidates or state.form or _CANNOT_COME.search(text)):
         aside = None
-    if aside is not None and not heard_matter and _KIN_AGE.match(text) \
-            and not _bigrams(text) & (_named_words(aside) - _FOR_WHOM_WORDS):
-        # a relative's age told first, found a matter by the relative's word alone («我妈70了»: 亲属关系证明, called
-        # 母女关系证明), is who the person asks for: noted, and the person asked what to do, as «我是台湾的» is
-        return _as_intent(parse, "greet", "who_told")
     if aside is not None and not (hall_topic is not None and hall_topic(text) is not None):
         # «退役了», read as a goodbye, names 退役报到 when nothing else is going on («我婆婆瘫在床上» gets the offer of
         # 上门办 and 帮办代办, not the card of 上门办服务预约; «你们有没有母婴室» asks the hall, not 母婴保健 …)
@@ -3518,16 +3522,12 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             and not strong and intent in SOFT_INTENTS:
         # «太复杂了», «看不懂» after a matter: the 金帮办's help (and the button that asks one), not a no, nor a
         # goodbye; «太麻烦了，不办了» backs out
-        out = dict(_as_intent(parse, "ask_hall", "too_hard"), out_of_scope=False, ambiguous=False)
-        out["entities"] = [{"entity": "hall_topic", "value": HallTopic.PROXY.value}]
-        return out
+        return _helpers_service(parse, "too_hard")
     if intent == "book_home_visit" and not state.form and not state.cannot_come and not _CANNOT_COME.search(text) \
             and (state.firm_facts or _FIRM_WORDS.search(f"{state.said_before} {state.topic_text} {text}")):
         # «能上门帮我们办不» from a firm (a 餐饮公司's licence to renew): the 金帮办's help for firms, not the home
         # visit booked for people who cannot come to the hall
-        out = dict(_as_intent(parse, "ask_hall", "firm_proxy"), out_of_scope=False, ambiguous=False)
-        out["entities"] = [{"entity": "hall_topic", "value": HallTopic.PROXY.value}]
-        return out
+        return _helpers_service(parse, "firm_proxy")
     if intent == "book_home_visit" and state.matter_code and not state.form and not strong \
             and not QUESTION.search(text) and _SAYS_CANNOT_COME.search(text) and not _VISIT_ASKED.search(text):
         # «我爸行动不便» after 高龄津贴 tells who cannot come; it asks for no visit: 上门办 and 帮办代办 are offered with
