@@ -45,10 +45,12 @@ SOCIAL_WORDS = {
     "chitchat": re.compile(r"你|您|金小二|机器人|笑话|聊|无聊|唱|哈哈|呵呵|嘿嘿|666|厉害|心情|龙门阵|笑死|测试|随便|啊啊|"
                            r"好玩|故事", re.I),
 }
-#: A plan the person or their firm states («我要开个小饭馆», «我们准备办个托管班», «我要卖房子», «我们店要招几个服务员»), or
-#: a business just opened («我开了个小超市»): about what they do, not small talk, nor out of scope.
-PLAN = re.compile(r"^(我|我们|俺|我家|我屋头)?(的)?(店|公司|厂|单位|企业|门面|馆子|餐馆|超市)?(里|头)?"
-                  r"((要|想|准备|打算|计划|想要)(在\S{1,8})?(开|办|搞|做|弄|建|卖|买|租|出租|转让|过户|招)|"
+#: A plan the person, someone close to them or their firm states («我要开个小饭馆», «我们准备办个托管班», «我要卖房子»,
+#: «我们店要招几个服务员», «我表哥想开个小旅馆»), or a business just opened («我开了个小超市»): about what they do, not
+#: small talk, nor out of scope.
+PLAN = re.compile(rf"^(我|我们|俺|我家|我屋头)?(的)?((老|表|堂)?[{KIN}]{{1,2}}[儿子]?|朋友|亲戚|同学|邻居|同事|老乡)?"
+                  r"(店|公司|厂|单位|企业|门面|馆子|餐馆|超市)?(里|头)?"
+                  r"((要|想|准备|打算|计划|想要)(在\S{1,8})?(开|办|搞|做|弄|建|卖|买|租|出租|转让|过户|招|搭|盖|修|装|摆|挂|立)|"
                   r"(刚|新)?(在\S{1,8})?开了\S{0,8}(店|馆|超市|厂|公司|铺|餐厅|诊所|药房|门面|摊|工作室|作坊|机构))")
 #: Something that happened to the person, their family or their firm, told: a life event («我老婆生娃了», «我退休了», «刚
 #:毕业») or harm done to them or their home («在厂里把手弄伤了», «工地上摔断了腿», «家里遭了火灾», «房子被水淹了»).

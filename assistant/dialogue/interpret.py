@@ -34,7 +34,7 @@ from assistant.dialogue.state import DialogueState
 from assistant.preservice.numbers import find_booking_numbers
 from knowledge.hall_questions import HALL_ONLY_TOPICS, HallTopic
 from knowledge.schema import office_said
-from nlu.intents import (ANSWER_CLAUSE, COST_WORDS, EVENT_TOLD, FEE_WORDS, MATERIAL_WORDS, MATTER_INTENTS,
+from nlu.intents import (ANSWER_CLAUSE, COST_WORDS, EVENT_TOLD, FEE_WORDS, MATERIAL_WORDS, MATTER_INTENTS, PLAN,
                          SOCIAL_WORDS, label_question)
 from nlu.rerank import VariantCues
 from nlu.text import KIN, WHAT_ABOUT as _WHAT_ABOUT, strip_frame, what_about
@@ -518,16 +518,18 @@ def _object(name: str) -> str:
     return m.group(1) if m else ""
 
 
-#: The family index of the last KB seen: ``(kb, main item → matters, name stem → matters)``, built once per KB
-#: (a turn asks for families several times; scanning the whole catalogue each time is wasted work).
-_FAMILY_INDEX: list[Any] = [None, {}, {}, {}]
+#: The family index of the last KB seen: ``(kb, main item → matters, name stem → matters, card → matters, name without
+#: its kind → matters)``, built once per KB (a turn asks for families several times; scanning the whole catalogue each
+#: time is wasted work).
+_FAMILY_INDEX: list[Any] = [None, {}, {}, {}, {}]
 
 
-def _family_index(kb: Any) -> tuple[dict[str, list[Any]], dict[str, list[Any]], dict[str, list[Any]]]:
+def _family_index(kb: Any) -> tuple[dict[str, list[Any]], ...]:
     if _FAMILY_INDEX[0] is not kb:
         by_item: dict[str, list[Any]] = {}
         by_stem: dict[str, list[Any]] = {}
         by_object: dict[str, list[Any]] = {}
+        by_plain: dict[str, list[Any]] = {}
         for x in kb.matters:
             item = (getattr(x, "main_item", "") or "").strip()
             if item not in _NO_FAMILY:
@@ -538,8 +540,19 @@ def _family_index(kb: Any) -> tuple[dict[str, list[Any]], dict[str, list[Any]], 
             obj = _object(x.name)
             if obj:
                 by_object.setdefault(obj, []).append(x)
-        _FAMILY_INDEX[:] = [kb, by_item, by_stem, by_object]
-    return _FAMILY_INDEX[1], _FAMILY_INDEX[2], _FAMILY_INDEX[3]
+            plain = _kindless(x.name)
+            if len(plain) >= 4:
+                by_plain.setdefault(plain, []).append(x)
+        _FAMILY_INDEX[:] = [kb, by_item, by_stem, by_object, by_plain]
+    return _FAMILY_INDEX[1], _FAMILY_INDEX[2], _FAMILY_INDEX[3], _FAMILY_INDEX[4]
+
+
+def _kindless(name: str) -> str:
+    """A name before its bracket without the words of its kind of request («娱乐场所注销审批（含中外合资）» and
+    «娱乐场所延续审批（含中外合资）»: 娱乐场所审批), or ``""`` when it says no such word."""
+    stem = _stem(name)
+    plain = re.sub("|".join(sorted(_kind_name_words(), key=len, reverse=True)), "", stem)
+    return plain if plain != stem else ""
 
 
 def kin(kb: Any, m: Any) -> dict[str, Any]:
@@ -555,12 +568,13 @@ def kin(kb: Any, m: Any) -> dict[str, Any]:
 
 def family(kb: Any, m: Any) -> list[Any]:
     """The matters of ``m``'s family, ``m`` first: the same main item, the same name before its bracket
-    («住房公积金提取（离职）», «住房公积金提取（购房）» …), or the same card or certificate («残疾人证新办»,
-    «残疾人证挂失补办»), in catalogue order."""
-    by_item, by_stem, by_object = _family_index(kb)
+    («住房公积金提取（离职）», «住房公积金提取（购房）» …), the same card or certificate («残疾人证新办»,
+    «残疾人证挂失补办»), or the same name but for its kind of request («娱乐场所延续审批», «娱乐场所注销审批»), in
+    catalogue order."""
+    by_item, by_stem, by_object, by_plain = _family_index(kb)
     item = (getattr(m, "main_item", "") or "").strip()
     members = {x.code for x in by_item.get(item, [])} | {x.code for x in by_stem.get(_stem(m.name), [])} | \
-        {x.code for x in by_object.get(_object(m.name), [])}
+        {x.code for x in by_object.get(_object(m.name), [])} | {x.code for x in by_plain.get(_kindless(m.name), [])}
     return [m] + [x for x in kb.matters if x.code in members and x.code != m.code]
 
 
@@ -1204,6 +1218,19 @@ def _by_kind(text: str, options: list[Any], parse: dict[str, Any] | None = None,
     return fits[0]
 
 
+def of_kind_asked(text: str, options: list[Any], scores: dict[str, float], lead: float) -> Any:
+    """Of ``options`` found alike, the best one of the kind of request done to what one has (补领, 注销 …:
+    :data:`_AFTER_GETTING`) that ``text`` asks, when some are of no such kind and the next one of that kind, if any,
+    is ``lead`` behind it: «医生的执业证书丢了» finds 医师执业证书遗失补办 about as well as 医师新办执业注册, and nothing
+    was lost in getting one new; else ``None``."""
+    asked = _cues().of_query(text) & _AFTER_GETTING
+    fits = [o for o in options if _kinds(o) & asked]
+    if not fits or len(fits) == len(options):
+        return None
+    return fits[0] if len(fits) == 1 or scores.get(fits[0].code, 0.0) - scores.get(fits[1].code, 0.0) >= lead \
+        else None
+
+
 def _own_texts(m: Any) -> str:
     """What a matter's guide says people ask and need: its aliases, phrasings, examples, conditions and FAQ
     questions."""
@@ -1252,13 +1279,20 @@ def _by_words(words: set[str], options: list[Any], aliases: bool = True) -> Any:
     return options[counts.index(best)] if best > 0 and counts.count(best) == 1 else None
 
 
+#: A message that points at an option by what it is («取钱的», «查询那个»).
+_POINTS_BY_WHAT = re.compile(r"(的|那个|那一个|这个)[。！!]?$")
+
+
 def _siblings_unsaid(text: str, parse: dict[str, Any], state: DialogueState, kb: Any, refined: Any) -> list[Any]:
     """The family of the matter a detail given instead of picking an option found, not among the options, when
     the detail alone finds that family first and neither it nor the question before says anything that tells the
     matter from its siblings of the same kind of request (three or more): at most three of them to choose from,
     the message's best matches first; else ``[]``. («我想取出来» finds the 提取 ones, 退休 only a little ahead;
-    «个体户» finds 设立 before 变更 and 注销, which a message saying no kind of request does not ask.)"""
-    if refined is None or state.matter_code or not state.candidates or refined.code in state.candidates:
+    «个体户» finds 设立 before 变更 and 注销, which a message saying no kind of request does not ask.) So too when the
+    matter found is one of the options, found by meaning alone: «我想取出来» after 贷款, 提取（偿还住房贷款） and 异地
+    转移接续 says nothing of a loan — unless the message points at that option by what it is («取钱的»)."""
+    if refined is None or state.matter_code or not state.candidates \
+            or refined.code in state.candidates and _POINTS_BY_WHAT.search(text.strip()):
         return []
     siblings = [m for m in family(kb, refined) if _kinds(m) == _kinds(refined)]
     hits = (parse.get("matters") or [])[:2]
@@ -1414,6 +1448,10 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         if len(called) == 1:
             return called[0]  # «就业登记咋办» after 企业职工参保登记: the one member said by its whole name
         naming = _naming_members(text, current, members, kb, parse)
+        # (a word the earlier question said too, ours chosen with it, names no other anew: «要开股东会不» after «公司股东
+        # 要变» → 公司变更登记 is no 因公司的股东发生合并…变更登记)
+        anew = _bigrams(text) - _named_words(current) - _bigrams(state.topic_text or "")
+        naming = {c: m for c, m in naming.items() if anew & _named_words(m)}
         if _kinds(current) and not kinds_said:
             # (a question that says no kind of request keeps ours: «名字咋个取» after 个体工商户设立登记 is about the
             # name it is set up with, not 个体工商户变更登记, called «个体户改名字» too)
@@ -1450,10 +1488,12 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
             return sibling  # «能贷多少» after 住房公积金提取（购房）: 个人住房公积金贷款
         if keep or named or _a_related_word(parse, text, current, kb) or _only_a_guess(parse, current) and \
                 _fit(nlu, f"{state.topic_text} {text}", current) >= float(parse["matters"][0].get("score") or 0) \
-                or _WHAT_ABOUT.match(text) and _top(parse, kb)[0] is None:
+                or _WHAT_ABOUT.match(text) and _top(parse, kb)[0] is None \
+                or guess is not None and guess.code not in members and _says_ours(text, guess, set(members), kb):
             # «在医院可以办不» after 出生登记: the search's weak 生育登记 is a guess, ours fits better; «那续签呢» after
             # 居住证办理 finds nothing else: an aspect of ours (not a goodbye) — unless it names one member's kind of
-            # request: «换领呢» after 残疾人证新办 is 残疾人证换领
+            # request: «换领呢» after 残疾人证新办 is 残疾人证换领; «许可证咋处理» after 医疗机构执业审批（注销） finds
+            # 食品经营许可 by 许可证 only, a word our family is called by too
             return _kind_named_member(text, parse, current, members) or current
         if parse["intent"]["name"] == "ask_matter" and guess is not None and guess.code in members \
                 and guess.code != current.code and guessed < STRONG_SCORE and not called_by_name(text, guess):
@@ -1664,14 +1704,19 @@ def _a_related_word(parse: dict[str, Any], text: str, current: Any, kb: Any) -> 
 def _sibling_by_its_words(nlu: Any, text: str, topic_text: str, current: Any, members: dict[str, Any]) -> Any:
     """The member of the family a question asked after ``current`` finds first among them by words of its own —
     alone and read with the earlier question —, when ours shares no word with the question; else ``None``
-    («能贷多少» after 住房公积金提取（购房）: 个人住房公积金贷款, by 贷)."""
+    («能贷多少» after 住房公积金提取（购房）: 个人住房公积金贷款, by 贷). Not one of another kind of request when ours is
+    done to what one has and the question says no kind: «许可证咋处理» after 医疗机构执业审批（注销） asks of the
+    licence being given up, not of 新办, whose guide's words say 许可证 where the catalogue's 注销 says nothing."""
     alone = nlu.rank_among(text, list(members)) if len(members) > 1 else []
     ours = next((h for h in alone if h.code == current.code), None)
     if not alone or alone[0].code == current.code or ours is None \
             or not getattr(alone[0], "sparse", 0) > 0 or getattr(ours, "sparse", 0) > 0:
         return None
+    picked = members.get(alone[0].code)
+    if picked is None or after_getting(current) and not _cues().of_query(text) and _kinds(picked) != _kinds(current):
+        return None
     both = nlu.rank_among(f"{topic_text} {text}", list(members))
-    return members.get(alone[0].code) if both and both[0].code == alone[0].code else None
+    return picked if both and both[0].code == alone[0].code else None
 
 
 def _same_act_in_another_field(parse: dict[str, Any], text: str, current: Any, kb: Any,
@@ -2343,6 +2388,17 @@ def _done_to_what_one_has(parse: dict[str, Any], kb: Any) -> dict[str, Any] | No
         if m is not None and _kinds(m) & asked and float(h.get("score") or 0) >= MATTER_SCORE \
                 and words & _named_words(m):
             return _with_matter(parse, _asked(parse["intent"]["name"]), m.code, m.name, "kind_of_what_one_has")
+    # (the one member of the best match's own family of that kind, however low the search put it, when the question
+    # calls the family by a word besides the kind's — of that member's names or the best match's: a catalogue entry
+    # with no guide scores little beside its family's guided member — «我们派遣公司不做了»: 劳务派遣经营许可注销, not
+    # 经营劳务派遣业务…许可; «诊所不开了»: 医疗机构执业审批（注销）, 诊所 being the new one's alias. Not when the kind's
+    # words tell the best match's own situation: «我爸去世了» of 遗属待遇申领)
+    if _own_situation(text, found[0]) or not words & _named_words(found[0]):
+        return None
+    of_kind = [m for m in family(kb, found[0])[1:] if _kinds(m) & asked]
+    if len(of_kind) == 1:
+        return _with_matter(parse, _asked(parse["intent"]["name"]), of_kind[0].code, of_kind[0].name,
+                            "kind_in_family")
     return None
 
 
@@ -3249,6 +3305,12 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         top = _top(parse, kb)[0]
         said = _bigrams(text) - _OUR_PLACES
         if top is not None and len(parse.get("matters") or []) >= 2 and not said & _named_words(top):
+            current = kb.get(state.matter_code) if state.matter_code and not state.form else None
+            if current is not None and PLAN.match(state.topic_text or "") and not _NEXT_ASKED.search(text) \
+                    and not _DONE.search(text):
+                # (asked right after the matter of a plan told: that matter's card, which names what else it needs —
+                # «想开个卡拉OK厅 → 要办啥子证» is no 食品经营许可 or 往来台湾通行证 found by meaning alone)
+                return _with_matter(parse, "ask_matter", current.code, current.name, "which_to_get_ours")
             parse["ambiguous"] = True  # (found by meaning alone, the best match is a guess: the three are offered)
     if intent in {"ask_time", "ask_location"} and state.matter_code and not _TIME_WORDS.search(text) \
             and (_whether_needed(text) or _STILL_CAN.search(text) and _YES_OR_NO.search(text)):
@@ -3260,12 +3322,15 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «先办哪个» after 食品经营许可 asks which comes first (its card says what it needs first), not where
         parse = _as_intent(parse, "ask_matter", "which_first")
         intent = "ask_matter"
-    first_for = kb.get(state.matter_code) if state.matter_code and not state.form and _DONE_FIRST.search(text) \
-        else None
-    if first_for is not None and _bigrams(_DONE_FIRST.sub(" ", text)) & _bigrams(_own_texts(first_for)):
+    among = ([kb.get(state.matter_code)] if state.matter_code else offered(state, kb)) \
+        if not state.form and _DONE_FIRST.search(text) else []
+    speaking = [m for m in among if m is not None
+                and _bigrams(_DONE_FIRST.sub(" ", text)) & _bigrams(_own_texts(m))]
+    if len(speaking) == 1:
         # what must be done first for something the matter's own guide speaks of is that matter: «看病报销要先办啥»
-        # after 常驻异地工作人员备案, whose people ask «在外地上班…看病咋整» (not 门诊费用报销, found by 报销)
-        return _with_matter(parse, "ask_matter", first_for.code, first_for.name, "done_first")
+        # after 常驻异地工作人员备案, whose people ask «在外地上班…看病咋整» (not 门诊费用报销, found by 报销) — or
+        # after the options it is one of, the only one whose guide speaks of it
+        return _with_matter(parse, "ask_matter", speaking[0].code, speaking[0].name, "done_first")
     if not (state.matter_code or state.candidates or state.form) and _who_names_no_one(parse, text, kb):
         parse = dict(parse, ambiguous=True)  # («我是残疾人»: which of the matters for them, asked)
         if intent not in MATTER_INTENTS and not _POLICY_WORDS.search(text):

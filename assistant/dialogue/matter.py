@@ -26,9 +26,10 @@ from assistant.dialogue.context import StepContext, step
 from assistant.dialogue.interpret import (AHEAD_HOW_LONG, BY_ANOTHER, CHOSEN_OPTIONS, DETAIL_INTENTS, LOOK_ALIKE_SCORE,
                                           MATTER_SCORE, MEANING_APART, QUESTION, SIBLING_GAP, STRONG_SCORE,
                                           after_getting, called_by_name, family, family_named, kin, kind_unsaid,
-                                          look_alikes, no_choice_for, offered, offered_apart, only_shared_words,
-                                          other_kinds, pays_unasked, said_apart, says_words_of, short_question,
-                                          tells_apart, the_thing_got, unsaid_kinds_last, within_unasked)
+                                          look_alikes, no_choice_for, of_kind_asked, offered, offered_apart,
+                                          only_shared_words, other_kinds, pays_unasked, said_apart, says_words_of,
+                                          short_question, tells_apart, the_thing_got, unsaid_kinds_last,
+                                          within_unasked)
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
@@ -36,6 +37,7 @@ from assistant.logging import get_logger, log_event
 from assistant.privacy import mask_pii
 from assistant.teach.collect import note_handoff
 from assistant.staff import routing
+from nlu.intents import PLAN
 from nlu.phonetic import folded_pinyin
 from nlu.text import what_about
 
@@ -409,7 +411,8 @@ async def matter_answer(ctx: StepContext) -> None:
     ambiguous = bool(ctx.tracker.latest_message.get("ambiguous")) and not _is_payload(ctx)
     if ambiguous:
         options = ranked or named
-        said = _said_whole(ctx, options) or _current_as_well(ctx, kb, options)
+        said = _said_whole(ctx, options) or _current_as_well(ctx, kb, options) or of_kind_asked(
+            ctx.tracker.text or "", options, {m.code: _score(ctx, m.code) for m in options}, CLEAR_LEAD)
         if said is not None:
             _answer_card(ctx, said, [o for o in options if o.code != said.code])
             return
@@ -623,9 +626,10 @@ async def matter_detail(ctx: StepContext) -> None:
         ranked = ranked[:1] + [r for r in ranked[1:] if not within_unasked(text, ranked[0], r)]
         near = [r for r in ranked if _score(ctx, ranked[0].code) - _score(ctx, r.code) < MEANING_APART]
         m = _said_whole(ctx, near) if len(near) >= 2 else None
-        if m is None and not ambiguous and QUESTION.search(text) \
+        if m is None and not ambiguous and (QUESTION.search(text) or PLAN.match(text)) \
                 and (len(ranked) == 1 or _score(ctx, ranked[0].code) - _score(ctx, ranked[1].code) >= MEANING_APART):
-            # «公司地址变了在哪办»: 公司变更登记, far ahead of the rest (a statement, «住院的费用好多哦», asks nothing)
+            # «公司地址变了在哪办»: 公司变更登记, far ahead of the rest (a statement, «住院的费用好多哦», asks nothing;
+            # a plan told, «想在路边搭个临时棚子放材料», is about doing it)
             m = ranked[0]
         if m is None:
             _clarify(ctx, ranked, intent)  # «不动产登记要带啥»: which of them (not for a bare «要带啥»)

@@ -1662,7 +1662,8 @@ def test_what_to_bring_asked_after_options_is_of_the_option_it_finds_far_ahead(c
 
 def test_a_question_closest_to_the_conversations_matter_among_others_is_about_it(chat):
     chat("通行证")
-    assert chat("去澳门")["matter"]["name"] == "往来港澳通行证签注"
+    # (to go to Macau one gets the pass or, having one, its endorsement: either answers; which one moves with the NLU)
+    assert chat("去澳门")["matter"]["name"] in {"往来港澳通行证签注", "往来港澳通行证签发"}
     last = chat("已经办了证要续签注")  # (options: 居住证办理 is called 居住证签注)
     assert last["matter"]["name"] == "往来港澳通行证签注" and "居住证办理" not in _buttons(last), last
     assert any(p["type"] == "matter_card" for p in last["replies"]), last
@@ -2649,3 +2650,37 @@ def test_a_matter_found_too_hard_is_answered_with_the_helpers_service(chat, said
     chat("公司设立登记")
     last = chat(said)  # («太复杂了» was a no: «好的。您想办理什么事项…»)
     assert last["intent"] == "ask_hall" and "请金帮办代办" in _buttons(last), last
+
+
+def test_which_licences_asked_after_the_matter_of_a_plan_is_that_matters_card(chat):
+    chat("想开个卡拉OK厅")
+    last = chat("要办啥子证")  # (食品经营许可, 往来台湾通行证 … found by meaning alone, to choose from)
+    assert last["matter"]["name"] == "设立歌舞娱乐场所《娱乐经营许可证》核发", last
+    assert "都不是，转人工" not in _buttons(last)
+
+
+def test_a_question_in_words_of_the_family_after_a_matter_done_to_what_one_has_stays_on_it(chat):
+    assert chat("诊所不开了")["matter"]["name"] == "医疗机构执业审批（注销）（县级）"
+    last = chat("许可证咋处理")  # (新办, whose guide says 许可证; then 食品经营许可, found by 许可证 alone)
+    assert last["matter"]["name"] == "医疗机构执业审批（注销）（县级）", last
+
+
+def test_a_word_said_before_names_no_other_member_anew(chat):
+    assert chat("公司股东要变")["matter"]["name"] == "公司变更登记"
+    last = chat("要开股东会不")  # (因公司的股东发生合并（分立），公司申请变更登记, by 股东)
+    assert last["matter"]["name"] == "公司变更登记", last
+
+
+def test_a_plan_told_with_a_detail_intent_is_answered_for_the_matter_found_far_ahead(chat):
+    last = chat("想在路边搭个临时棚子放材料")  # (read as a question of materials; a statement asked which)
+    assert last["matter"]["name"] == "临时性建筑物搭建、堆放物料、占道施工审批", last
+
+
+def test_a_plan_told_of_someone_close_is_no_out_of_scope(chat):
+    last = chat("我表哥想开个小旅馆")
+    assert last["matter"]["name"] == "旅馆业特种行业许可证核发", last
+
+
+def test_a_kind_asked_picks_among_matches_found_alike(chat):
+    last = chat("医生的执业证书丢了")  # (医师新办执业注册 found nearly as well: which?)
+    assert last["matter"]["name"] == "医师执业证书遗失补办", last

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.dialogue.interpret import interpret, look_alikes, only_shared_words, said_apart
+from assistant.dialogue.interpret import (family, interpret, look_alikes, of_kind_asked, only_shared_words,
+                                          said_apart)
 from assistant.dialogue.state import DialogueState
 from knowledge.hall_questions import classify_hall_question
 from knowledge.halls import HallDirectory
@@ -549,3 +550,42 @@ def test_a_word_one_match_is_called_by_itself_asks_no_which(text, matters, asks)
     kb = SimpleNamespace(get=book.get)
     hits = [{"code": "0", "score": 1.4}, {"code": "1", "score": 1.1}]
     assert bool(only_shared_words(text, book["0"], hits, kb)) is asks
+
+
+_DISPATCH_NEW, _DISPATCH_END = "511A14003004", "511A14003002"  # 经营劳务派遣业务…许可, 劳务派遣经营许可注销
+_CLINIC_NEW, _CLINIC_END = "511A0013700019", "511A0013700021"  # 医疗机构执业审批（新办）, （注销）
+
+
+@pytest.mark.parametrize("text, hits, meant", [
+    # the guided member scores far ahead of its family's catalogue entry of the kind asked
+    ("我们派遣公司不做了", [(_DISPATCH_NEW, 1.17), (_DISPATCH_END, 0.29)], _DISPATCH_END),
+    # the family called by a word of the best match's aliases only (诊所), the member of the kind not found at all
+    ("诊所不开了", [(_CLINIC_NEW, 1.18), ("511A0037300003", 0.84)], _CLINIC_END),
+])
+def test_a_kind_asked_of_what_one_has_is_the_member_of_the_best_matchs_family_of_that_kind(kb, halls, text, hits,
+                                                                                           meant):
+    out = _read(kb, halls, _parse(text, "ask_matter", hits))
+    assert out.get("interpreted") == "kind_in_family", out
+    assert [e["value"] for e in out["entities"] if e["entity"] == "matter"] == [meant], out
+
+
+def test_a_kind_asked_without_a_word_of_the_family_is_no_member_of_it(kb, halls):
+    out = _read(kb, halls, _parse("不做了", "ask_matter", [(_DISPATCH_NEW, 1.0)]))
+    assert out.get("interpreted") != "kind_in_family", out
+
+
+def test_names_alike_but_for_their_kind_of_request_are_one_family(kb):
+    renew = kb.get("511A2200500013")  # 娱乐场所延续审批（含中外合资）: of no main item with its siblings
+    codes = [m.code for m in family(kb, renew)]
+    assert "511A2200500014" in codes  # 娱乐场所注销审批（含中外合资）
+    assert "511A2200500010" not in codes  # 设立歌舞娱乐场所《娱乐经营许可证》核发: another name
+
+
+def test_of_options_found_alike_the_one_of_the_kind_asked_is_the_answer(kb):
+    options = [kb.get(c) for c in ("511A0011900013", "511A0011900011", "511A23003001")]  # 医师…补办, 医师新办…, 乡村医生…补办
+    scores = {"511A0011900013": 1.25, "511A0011900011": 1.19, "511A23003001": 0.86}
+    assert of_kind_asked("医生的执业证书丢了", options, scores, 0.15) is options[0]
+    # two of the kind asked, alike: still which
+    assert of_kind_asked("医生的执业证书丢了", options, {**scores, "511A23003001": 1.2}, 0.15) is None
+    # no kind asked: which
+    assert of_kind_asked("医生的执业证书", options, scores, 0.15) is None

@@ -152,9 +152,9 @@ def test_a_business_just_opened_is_stated_like_a_plan_a_joke_is_not():
     from nlu.intents import PLAN
 
     for said in ("我开了个小超市", "我们刚在茶店子开了家火锅店", "我要卖房子", "我想开个小饭馆", "我们店要招几个服务员",
-                 "公司想招人"):
+                 "公司想招人", "我表哥想开个小旅馆", "朋友想开个刻章店", "我儿子准备开个奶茶店", "想在路边搭个临时棚子"):
         assert PLAN.match(said), said
-    for said in ("我开了个玩笑", "我开了空调", "别人卖房子", "店里招牌掉了"):
+    for said in ("我开了个玩笑", "我开了空调", "别人卖房子", "店里招牌掉了", "他想开", "我表哥开了个玩笑"):
         assert not PLAN.match(said), said
 
 
