@@ -480,6 +480,9 @@ def _for_someone_unsaid(m: Any, said: str) -> bool:
 
 #: Who asks, for a firm or for themselves: a word many unrelated matters' names say («机关事业单位…», «企业…»).
 _REQUESTER_WORDS = frozenset("单位 企业 公司 个人 职工 员工 机关".split())
+#: The people who hold a post in whatever holds a licence or a registration: a change of them is a change of that
+#: thing, whatever else names them («法人换了» after 公共场所卫生许可新办审批 is its 变更, not 公司变更登记's).
+_POST_WORDS = frozenset("法人 代表 负责 老板 股东 会长 理事 园长 校长 院长 站长".split())
 #: … and the people a matter is for by what they cannot do («盲人保健按摩培训申请»): «我是盲人» tells who the person
 #: is, it asks for no training.
 _FOR_WHOM_WORDS = _WHO_WORDS | {"盲人", "聋人", "聋哑", "哑人"}
@@ -1431,7 +1434,7 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
         kind = _by_kind(text, family(kb, current), parse, near, of=current)
     if kind is not None and guess is not None and guess.code not in members and guessed >= MATTER_SCORE \
             and _cues().of_query(text) & _kinds(guess) \
-            and _bigrams(text) & (_named_words(guess) - _named_words(kind)):
+            and (_bigrams(text) - _POST_WORDS) & (_named_words(guess) - _named_words(kind)):
         kind = None  # (the kind is said of another thing, named: «我要买二手房» is a house's 转移, not the fund's)
     if kind is not None and (kind.code != current.code or answering) and not _names_ours(text, parse, current, kind) \
             and (answering or not _own_situation(text, current)):
@@ -2381,18 +2384,19 @@ def _done_to_what_one_has(parse: dict[str, Any], kb: Any) -> dict[str, Any] | No
     text = str(parse.get("text") or "")
     asked = _cues().of_query(text) & _AFTER_GETTING
     found = _first_matches(parse, kb)
-    if not asked or not found or found[0] is None or _kinds(found[0]) - {"new"}:
+    if not asked or not found or found[0] is None or _kinds(found[0]) & asked:
         return None
     words = _bigrams(text) - _kind_words()
-    for m, h in zip(found[1:], (parse.get("matters") or [])[1:3]):
+    for m, h in zip(found[1:] if not _kinds(found[0]) - {"new"} else [], (parse.get("matters") or [])[1:3]):
         if m is not None and _kinds(m) & asked and float(h.get("score") or 0) >= MATTER_SCORE \
                 and words & _named_words(m):
             return _with_matter(parse, _asked(parse["intent"]["name"]), m.code, m.name, "kind_of_what_one_has")
     # (the one member of the best match's own family of that kind, however low the search put it, when the question
     # calls the family by a word besides the kind's — of that member's names or the best match's: a catalogue entry
     # with no guide scores little beside its family's guided member — «我们派遣公司不做了»: 劳务派遣经营许可注销, not
-    # 经营劳务派遣业务…许可; «诊所不开了»: 医疗机构执业审批（注销）, 诊所 being the new one's alias. Not when the kind's
-    # words tell the best match's own situation: «我爸去世了» of 遗属待遇申领)
+    # 经营劳务派遣业务…许可; «诊所不开了»: 医疗机构执业审批（注销）, 诊所 being the new one's alias; «宾馆的卫生许可证找不
+    # 到了»: 公共场所卫生许可遗失补办, not 延续 or 新办 found first. Not when the kind's words tell the best match's own
+    # situation: «我爸去世了» of 遗属待遇申领)
     if _own_situation(text, found[0]) or not words & _named_words(found[0]):
         return None
     of_kind = [m for m in family(kb, found[0])[1:] if _kinds(m) & asked]
@@ -3153,10 +3157,12 @@ def interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = N
 def _asked_again(parse: dict[str, Any], state: DialogueState, text: str) -> dict[str, Any]:
     """«那X呢» right after a detail was asked («居住证在哪办 → 那临时身份证呢», «公司设立要多少钱 → 个体户呢»), read
     as a question about another matter it finds strongly: the same detail of it (or of the ones to choose from), not
-    its card."""
+    its card. So too a matter named, asking nothing, right after a detail was asked of none («要带什么材料 → 开网吧的»:
+    the one asked which it was for)."""
     names_matter = any(e.get("entity") == "matter" for e in parse.get("entities") or []) or bool(_strong(parse))
+    which_for = not state.matter_code and not QUESTION.search(text)
     if parse["intent"]["name"] != "ask_matter" or state.last_intent not in DETAIL_INTENTS or state.form \
-            or not names_matter or not _WHAT_ABOUT.match(text.strip()) \
+            or not names_matter or not (_WHAT_ABOUT.match(text.strip()) or which_for) \
             or _DETAIL_WORDS.search(text):
         return parse
     return _as_intent(parse, state.last_intent, parse.get("interpreted") or "asked_again")

@@ -2684,3 +2684,24 @@ def test_a_plan_told_of_someone_close_is_no_out_of_scope(chat):
 def test_a_kind_asked_picks_among_matches_found_alike(chat):
     last = chat("医生的执业证书丢了")  # (医师新办执业注册 found nearly as well: which?)
     assert last["matter"]["name"] == "医师执业证书遗失补办", last
+
+
+@pytest.mark.parametrize("asked, named, intent, want", [
+    ("收费吗", "社团注销", "ask_fee", "社会团体注销登记"),
+    ("在哪里办", "刻章店的特行许可", "ask_location", "公章刻制业特种行业许可证核发"),
+])
+def test_a_matter_named_after_a_detail_asked_of_none_gets_that_detail(chat, asked, named, intent, want):
+    assert chat(asked)["matter"] is None
+    last = chat(named)  # (its card: the detail asked was lost)
+    assert (last["intent"], last["matter"]["name"]) == (intent, want), last
+
+
+def test_a_kind_asked_of_a_family_found_by_other_kinds_is_its_member_of_that_kind(chat):
+    last = chat("宾馆的卫生许可证找不到了")  # (延续 and 新办 found alike, to choose from)
+    assert last["matter"]["name"] == "公共场所卫生许可遗失补办（县级）", last
+
+
+def test_a_change_of_the_holders_post_is_a_change_of_the_conversations_licence(chat):
+    chat("公共场所卫生许可新办审批")
+    last = chat("法人换了咋办")  # (公司变更登记 found by 法人 too: the kind said of another thing)
+    assert last["matter"]["name"] == "公共场所卫生许可变更（县级）", last
