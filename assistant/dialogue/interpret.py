@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from difflib import SequenceMatcher
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any
@@ -2406,6 +2407,44 @@ def _done_to_what_one_has(parse: dict[str, Any], kb: Any) -> dict[str, Any] | No
     return None
 
 
+#: How far ahead to act («要提前多久», «提前几天»): 提前 said of the time, naming no 提前… matter.
+_HOW_FAR_AHEAD = re.compile(r"提前(多久|多长|几天|几个月|多少天|好久)")
+
+
+def _ahead_not_early(parse: dict[str, Any], kb: Any) -> dict[str, Any] | None:
+    """A question asking how far ahead to act («退休手续要提前多久办») whose best match is named by that 提前
+    (企业职工基本养老保险提前退休申请): the next of its family among the first three whose name says no 提前
+    (正常退休申请); else ``None``."""
+    text = str(parse.get("text") or "")
+    found = _first_matches(parse, kb)
+    if not _HOW_FAR_AHEAD.search(text) or "提前" in _HOW_FAR_AHEAD.sub(" ", text) or not found \
+            or found[0] is None or "提前" not in found[0].name:
+        return None
+    own = {x.code for x in family(kb, found[0])}
+    other = next((m for m in found[1:] if m is not None and m.code in own and "提前" not in m.name), None)
+    return None if other is None else _with_matter(parse, _asked(parse["intent"]["name"]), other.code, other.name,
+                                                   "ahead_not_early")
+
+
+#: A question asking whether others may do the same, or about others («工伤的也走这个吗», «外地户口的娃娃呢»).
+_FOR_OTHERS = re.compile(r"呢[？?]?$|(也|还)(能|可以|走|适用|是|用|行)")
+
+
+def _same_for_others(text: str, current: Any, both: dict[str, Any], kb: Any) -> Any:
+    """The one matter of the first three the question read with ``current``'s name finds that is ``current`` for the
+    people the question names: called by a word of the question ``current``'s names do not say (everyday words as
+    the names' words), and sharing four characters in a row of ``current``'s name — «工伤的也走这个吗» after
+    转诊转院到异地就医申请: 工伤异地就医申请; «外地户口的娃娃呢» after 学前教育、义务教育阶段入学办理: 进城务工人员随迁子女
+    接受义务教育入学申请办理 (娃娃: 子女); else ``None``."""
+    said = _bigrams(_in_names_words(text)) - _named_words(current) - _kind_words()
+    if not said:
+        return None
+    ones = [m for m in (kb.get(str(h.get("code"))) for h in (both.get("matters") or [])[:3])
+            if m is not None and m.code != current.code and said & _named_words(m)
+            and SequenceMatcher(None, m.name, current.name).find_longest_match().size >= 4]
+    return ones[0] if len(ones) == 1 else None
+
+
 def _attended(parse: dict[str, Any], kb: Any) -> dict[str, Any] | None:
     """A child or a relative going to an institution («孩子要上幼儿园») whose best matches are for founding one
     (幼儿园设立审批, 幼儿园筹设审批 — the message says no founding): the best of the other matches among the first
@@ -3378,7 +3417,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if not (state.matter_code or state.candidates or state.form):
         happened = _happened_to_person(parse, kb, nlu) or _paying_asked(parse, kb) or _attended(parse, kb) \
             or _founded(parse, kb) or _for_a_firm(parse, kb) \
-            or _content_changed(parse, kb) or _done_to_what_one_has(parse, kb)
+            or _content_changed(parse, kb) or _done_to_what_one_has(parse, kb) or _ahead_not_early(parse, kb)
         if happened is not None:
             return happened
     if state.candidates and (intent == "ask_policy" or _RECEIVES.search(text)) and not _points(text):
@@ -3819,6 +3858,12 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «不识字» after 高龄津贴 (read as a no): someone who needs a hand with it is offered 帮办代办 and 上门办
         # (the help is offered by the step, as for someone who cannot come)
         return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "cannot_come")
+    current = kb.get(state.matter_code) if state.matter_code and not state.form and nlu is not None else None
+    others = _same_for_others(text, current, _reader(nlu, current.name, text)(), kb) \
+        if current is not None and _FOR_OTHERS.search(text) and not strong else None
+    if others is not None:
+        return _with_matter(parse, intent if intent in DETAIL_INTENTS else "ask_matter", others.code, others.name,
+                            "for_others")
     if soft and (state.matter_code or state.candidates):
         refined = _refinement(text, parse, state, kb, nlu)
         siblings = _siblings_unsaid(text, parse, state, kb, refined)

@@ -2705,3 +2705,19 @@ def test_a_change_of_the_holders_post_is_a_change_of_the_conversations_licence(c
     chat("公共场所卫生许可新办审批")
     last = chat("法人换了咋办")  # (公司变更登记 found by 法人 too: the kind said of another thing)
     assert last["matter"]["name"] == "公共场所卫生许可变更（县级）", last
+
+
+def test_how_far_ahead_asked_names_no_early_matter(chat):
+    last = chat("退休手续要提前多久办")  # (企业职工基本养老保险提前退休申请, by 提前)
+    assert last["matter"]["name"] == "企业职工基本养老保险正常退休申请", last
+    assert chat("我想提前退休")["matter"]["name"] == "企业职工基本养老保险提前退休申请"
+
+
+@pytest.mark.parametrize("before, asked, want", [
+    ("转诊转院到异地就医申请", "工伤的也走这个吗", "工伤异地就医申请"),
+    ("学前教育、义务教育阶段入学办理", "外地户口的娃娃呢", "进城务工人员随迁子女接受义务教育入学申请办理"),
+])
+def test_the_same_matter_asked_for_other_people_is_theirs(chat, before, asked, want):
+    chat(before)
+    last = chat(asked)  # (ours again: the question alone finds 工伤认定申请 or 户口登记)
+    assert last["matter"]["name"] == want, last
