@@ -2744,6 +2744,23 @@ def _what_one_receives(parse: dict[str, Any], state: DialogueState, kb: Any, nlu
     return _with_matter(parse, "ask_matter", found.code, found.name, "receives")
 
 
+def _same_step_named(parse: dict[str, Any], state: DialogueState, kb: Any) -> Any:
+    """The member of the family a question names, asked after a matter of another family, that is the same step as
+    the conversation's matter — the one member whose name says a word of ours that the question's best match does not
+    (not a word of a kind of request, of a procedure or of who asks): «店里装修要停业两个月» → 停业登记, then «烟草证咋办»
+    is 烟草专卖零售许可证停业, not its 新办; else ``None``."""
+    current = kb.get(state.matter_code) if state.matter_code and not state.form else None
+    top = _top(parse, kb)[0]
+    text = str(parse.get("text") or "")
+    if current is None or top is None or top.code in kin(kb, current) or _cues().of_query(text) \
+            or not (_bigrams(text) - _kind_words()) & _named_words(top):
+        return None
+    named_kinds = {b for w in _kind_name_words() for b in _bigrams(w)}
+    plain = {b for b in _bigrams(_stem(current.name)) if not _PROCEDURE.search(b)} - named_kinds - _REQUESTER_WORDS
+    ones = [x for x in family(kb, top)[1:] if (plain & _bigrams(x.name)) - _bigrams(top.name)]
+    return ones[0] if len(ones) == 1 else None
+
+
 def _other_named(parse: dict[str, Any], state: DialogueState, kb: Any) -> Any:
     """The search's best match for a detail question after a matter, when it is outside the matter's kin, found as
     well as a message names a matter (:data:`MATTER_SCORE`) and called by two or more words of its names that the
@@ -3902,6 +3919,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     material = _asks_about_material(parse, state, kb)
     if material is not None:
         return _with_matter(parse, material, state.matter_code or "", state.matter_name or "", "material")
+    same_step = _same_step_named(parse, state, kb)
+    if same_step is not None:  # «烟草证咋办» after 停业登记: 烟草专卖零售许可证停业
+        return _with_matter(parse, intent, same_step.code, same_step.name, "same_step")
     other = _other_named(parse, state, kb)
     if other is not None:  # «丧葬补助去哪里领» after 户口注销: where 遗属待遇申领 (丧葬补助金申领) is done
         return _with_matter(parse, intent, other.code, other.name, "other_named")

@@ -2721,3 +2721,9 @@ def test_the_same_matter_asked_for_other_people_is_theirs(chat, before, asked, w
     chat(before)
     last = chat(asked)  # (ours again: the question alone finds 工伤认定申请 or 户口登记)
     assert last["matter"]["name"] == want, last
+
+
+def test_a_family_named_after_a_step_of_another_is_its_member_of_that_step(chat):
+    assert chat("店里装修要停业两个月")["matter"]["name"] == "停业登记(县级行使）"
+    last = chat("烟草证咋办")  # (烟草专卖零售许可证新办, found by 烟草证 alone)
+    assert last["matter"]["name"] == "烟草专卖零售许可证停业", last
