@@ -1235,6 +1235,28 @@ def of_kind_asked(text: str, options: list[Any], scores: dict[str, float], lead:
         else None
 
 
+#: Characters of the words any question is framed in (asking, pointing, who): a pair with one says no subject.
+_FRAME_CHARS = frozenset("要办啥咋么怎个的了吗呢哪什能不我你他她它们有是在去带多少久这那就还也都")
+
+
+def told_by_subject(text: str, options: list[Any], kb: Any) -> Any:
+    """The one of ``options`` (found alike) whose names or own texts say two or more of the question's pairs of
+    characters that are no words of a kind of request nor of the question's frame, when no other option says any:
+    «宝宝打疫苗的那个本子弄丢了» finds 残疾人证挂失补办 and 证照遗失补领 by 弄丢 alone, and 《预防接种证》办理 by 疫苗,
+    宝宝, 本子 of its people's words. Not when the question asks a kind of request that one is not of and its family
+    has a member of («我开的小卖部换老板了»: 食品小经营店备案发放 has its 变更, which is not offered: which is asked);
+    else ``None``."""
+    said = {b for b in _bigrams(text) - _kind_words() if not set(b) & _FRAME_CHARS}
+    counts = [len(said & _bigrams(" ".join([m.name, _own_texts(m)]))) for m in options]
+    best = max(counts, default=0)
+    if best < 2 or sum(1 for c in counts if c) != 1:
+        return None
+    picked, asked = options[counts.index(best)], _cues().of_query(text)
+    if asked - _kinds(picked) and any(_kinds(x) & asked for x in family(kb, picked)[1:]):
+        return None
+    return picked
+
+
 def _own_texts(m: Any) -> str:
     """What a matter's guide says people ask and need: its aliases, phrasings, examples, conditions and FAQ
     questions."""

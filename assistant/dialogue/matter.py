@@ -28,8 +28,8 @@ from assistant.dialogue.interpret import (AHEAD_HOW_LONG, BY_ANOTHER, CHOSEN_OPT
                                           after_getting, called_by_name, family, family_named, kin, kind_unsaid,
                                           look_alikes, no_choice_for, of_kind_asked, offered, offered_apart,
                                           only_shared_words, other_kinds, pays_unasked, said_apart, says_words_of,
-                                          short_question, tells_apart, the_thing_got, unsaid_kinds_last,
-                                          within_unasked)
+                                          short_question, tells_apart, the_thing_got, told_by_subject,
+                                          unsaid_kinds_last, within_unasked)
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
@@ -412,7 +412,8 @@ async def matter_answer(ctx: StepContext) -> None:
     if ambiguous:
         options = ranked or named
         said = _said_whole(ctx, options) or _current_as_well(ctx, kb, options) or of_kind_asked(
-            ctx.tracker.text or "", options, {m.code: _score(ctx, m.code) for m in options}, CLEAR_LEAD)
+            ctx.tracker.text or "", options, {m.code: _score(ctx, m.code) for m in options}, CLEAR_LEAD) \
+            or told_by_subject(ctx.tracker.text or "", options, kb)
         if said is not None:
             _answer_card(ctx, said, [o for o in options if o.code != said.code])
             return
@@ -597,7 +598,7 @@ async def matter_detail(ctx: StepContext) -> None:
     ambiguous = bool(ctx.tracker.latest_message.get("ambiguous")) and not _is_payload(ctx)
     if not named and ambiguous and len(strong) >= 2 and asked_of_kin is None and \
             not (current is not None and any(current.code == r.code for r in strong)):
-        said = _said_whole(ctx, strong)
+        said = _said_whole(ctx, strong) or told_by_subject(ctx.tracker.text or "", strong, kb)
         if said is None:
             _clarify(ctx, strong, intent)
             return
@@ -631,6 +632,7 @@ async def matter_detail(ctx: StepContext) -> None:
             # «公司地址变了在哪办»: 公司变更登记, far ahead of the rest (a statement, «住院的费用好多哦», asks nothing;
             # a plan told, «想在路边搭个临时棚子放材料», is about doing it)
             m = ranked[0]
+        m = m or told_by_subject(text, ranked, kb)  # («宝宝打疫苗的那个本子弄丢了»: found by 弄丢 alone, the others)
         if m is None:
             _clarify(ctx, ranked, intent)  # «不动产登记要带啥»: which of them (not for a bare «要带啥»)
             return

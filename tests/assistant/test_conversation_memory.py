@@ -2727,3 +2727,8 @@ def test_a_family_named_after_a_step_of_another_is_its_member_of_that_step(chat)
     assert chat("店里装修要停业两个月")["matter"]["name"] == "停业登记(县级行使）"
     last = chat("烟草证咋办")  # (烟草专卖零售许可证新办, found by 烟草证 alone)
     assert last["matter"]["name"] == "烟草专卖零售许可证停业", last
+
+
+def test_of_matches_found_alike_the_one_its_people_speak_of_is_the_answer(chat):
+    last = chat("宝宝打疫苗的那个本子弄丢了")  # (残疾人证挂失补办 and 证照遗失补领, found by 弄丢 alone, to choose from)
+    assert last["matter"]["name"] == "《预防接种证》办理", last
