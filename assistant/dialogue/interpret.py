@@ -551,11 +551,17 @@ def _family_index(kb: Any) -> tuple[dict[str, list[Any]], ...]:
     return _FAMILY_INDEX[1], _FAMILY_INDEX[2], _FAMILY_INDEX[3], _FAMILY_INDEX[4]
 
 
+@lru_cache(maxsize=1)
+def _kind_name_pattern() -> re.Pattern[str]:
+    """Any word a name says its kind of request by (:func:`_kind_name_words`), the longest first."""
+    return re.compile("|".join(map(re.escape, sorted(_kind_name_words(), key=len, reverse=True))))
+
+
 def _kindless(name: str) -> str:
     """A name before its bracket without the words of its kind of request («娱乐场所注销审批（含中外合资）» and
     «娱乐场所延续审批（含中外合资）»: 娱乐场所审批), or ``""`` when it says no such word."""
     stem = _stem(name)
-    plain = re.sub("|".join(sorted(_kind_name_words(), key=len, reverse=True)), "", stem)
+    plain = _kind_name_pattern().sub("", stem)
     return plain if plain != stem else ""
 
 
