@@ -3903,12 +3903,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «不识字» after 高龄津贴 (read as a no): someone who needs a hand with it is offered 帮办代办 and 上门办
         # (the help is offered by the step, as for someone who cannot come)
         return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "cannot_come")
-    current = kb.get(state.matter_code) if state.matter_code and not state.form and nlu is not None else None
-    others = _same_for_others(text, current, _reader(nlu, current.name, text)(), kb) \
-        if current is not None and _FOR_OTHERS.search(text) and not strong else None
-    if others is not None:
-        return _with_matter(parse, intent if intent in DETAIL_INTENTS else "ask_matter", others.code, others.name,
-                            "for_others")
+    for_others = _same_for_others(text, current, _reader(nlu, current.name, text)(), kb) \
+        if current is not None and nlu is not None and _FOR_OTHERS.search(text) and not strong else None
+    if for_others is not None:
+        return _with_matter(parse, _asked(intent), for_others.code, for_others.name, "for_others")
     if soft and (state.matter_code or state.candidates):
         refined = _refinement(text, parse, state, kb, nlu)
         siblings = _siblings_unsaid(text, parse, state, kb, refined)
