@@ -18,6 +18,7 @@ from nlu.adapter import cache_key as adapter_key
 from nlu.adapter import load_or_train as adapter_load_or_train
 from nlu.adapter import train as train_adapter
 from nlu.embed import Encoder
+from nlu.everyday import EverydayWords, said_by_kb
 from nlu.index import FusionWeights, MatterHit, MatterIndex, kb_fingerprint
 from nlu.intents import (ALL_INTENTS, ANSWER_CLAUSE, ANSWER_INTENTS, EVENT_TOLD, MATTER_INTENTS,
                          NAMED_ALONE_INTENTS, PLAN, SOCIAL_INTENTS, SOCIAL_WORDS, IntentClassifier, load_examples,
@@ -184,6 +185,8 @@ class NLU:
                               self.encoder.encode, bare=bare, alt_bare=alt))
         self.intents = set(ALL_INTENTS) | set(self.classifier.labels)
         self.generic_terms = generic_terms(self.tokenizer)
+        #: everyday words said again in the catalogue's terms (:mod:`nlu.everyday`)
+        self.everyday = EverydayWords.load(known=said_by_kb(self.matters))
         self.name_words = self.matter_terms.called_by()
         #: What helpers taught (triage inbox): swapped whole by :meth:`set_learned`, read once per parse.
         self.learned = LearnedSet.empty(self.encoder.dim)
@@ -223,6 +226,7 @@ class NLU:
             new.phonetic = self.phonetic.with_matters(changed)
             new.matter_terms = self.matter_terms.with_matters(changed, self.tokenizer, new.index.doc_terms)
             new.name_words = new.matter_terms.called_by()
+            new.everyday = EverydayWords.load(known=said_by_kb(matters))
         return new, [m.code for m in changed.values()]
 
     def _classifier(self) -> tuple[IntentClassifier, bool]:
@@ -390,10 +394,16 @@ class NLU:
         learned = self.learned if learned is None else learned
         terms = self.tokenizer.terms(norm)
         hits = self.ranked(norm, qvec, max(k, 3), learned, terms=terms)
+        plain = hits[0].score if hits else 0.0
+        # (said in everyday words and found by nothing strongly, searched again in the catalogue's words: «想开个驾校»
+        # → 机动车驾驶员培训; everyday.py. A matter the person's own words find strongly stays: «残疾孩子上学» is 残疾人
+        # 教育资助申请, not 残疾儿童康复训练申请 by 儿童)
+        for said in [] if self.strongly(plain, ranking[0][1]) else self.everyday.rewrites(norm):
+            hits = _better_of(hits, self.ranked(said, self.encoder.encode_one(said), max(k, 3), learned))
         match = learned.match(qvec) if len(learned) else None
         if match is not None:
             return self.decide_learned(raw, norm, ranking, hits, match, k, terms)
-        return self.decide(raw, norm, ranking, hits, k, terms)
+        return self.decide(raw, norm, ranking, hits, k, terms, plain)
 
     def decide_learned(self, raw: str, norm: str, ranking: list[tuple[str, float]], hits: list[MatterHit],
                        match: LearnedMatch, k: int = 5, terms: list[str] | None = None) -> dict:
@@ -427,9 +437,12 @@ class NLU:
         return out
 
     def decide(self, raw: str, norm: str, ranking: list[tuple[str, float]], hits: list[MatterHit],
-               k: int = 5, terms: list[str] | None = None) -> dict:
+               k: int = 5, terms: list[str] | None = None, plain: float | None = None) -> dict:
         """Turn the classifier ranking and the search hits into the parse result (the calibrated rules);
-        ``terms``: the text's BM25 terms when already known."""
+        ``terms``: the text's BM25 terms when already known; ``plain``: the best score of the search in the
+        message's own words, when the hits include a search in the catalogue's (:mod:`nlu.everyday`) — only the
+        message's own words name a matter strongly enough to overrule the classifier's out of scope («钢琴考级几级难»
+        is no 社会艺术水平考级 matter), while the catalogue's may tell which matter a plan is about."""
         cal = self.calibration
         intent, conf = ranking[0]
         top = hits[0].score if hits else 0.0
@@ -446,8 +459,7 @@ class NLU:
         # a question the classifier calls out of scope, or a yes / no that is not said as an answer of its own
         # («无犯罪证明» starts like «无», «不用了，执照办好了» does not ask), still names a matter when the search
         # finds one this well
-        strongly = bool(hits) and cal.oos_override_threshold > 0 and \
-            top >= cal.oos_override_threshold + cal.oos_override_slope * conf
+        strongly = bool(hits) and self.strongly(top if plain is None else plain, conf)
         names_matter = found and strongly
         # (so does a plan the person states, found well: «我要开个超市» is about opening it, not out of scope; and
         # something that happened, told: «在厂里把手弄伤了» asks what follows from it)
@@ -510,6 +522,12 @@ class NLU:
             ambiguous = len(fused) > 1 and fused[0] - fused[1] < cal.flat_margin
         return self._result(raw, ranking, hits[:k], False, ambiguous, None if ambiguous else hits[0])
 
+    def strongly(self, top: float, conf: float) -> bool:
+        """Whether a best search score ``top`` names a matter strongly enough to stand against the classifier's
+        intent at confidence ``conf`` (out of scope, a yes or a no): the calibrated override threshold."""
+        cal = self.calibration
+        return cal.oos_override_threshold > 0 and top >= cal.oos_override_threshold + cal.oos_override_slope * conf
+
     # ---------------------------------------------------------------------------------------------------------
     def _result(self, raw: str, ranking: list[tuple[str, float]], hits: list[MatterHit], oos: bool,
                 ambiguous: bool, chosen: MatterHit | None) -> dict:
@@ -563,3 +581,12 @@ def generic_terms(tokenizer: Tokenizer) -> frozenset[str]:
 def vectors_for(encoder: Encoder, texts: list[str]) -> np.ndarray:
     """Encode normalised texts (helper for calibration and benchmarks)."""
     return encoder.encode([normalize(t, MAX_MODEL_CHARS) for t in texts])
+
+
+def _better_of(hits: list[MatterHit], more: list[MatterHit]) -> list[MatterHit]:
+    """The hits of two searches of one message, each matter with its better score, best first."""
+    best: dict[str, MatterHit] = {h.code: h for h in hits}
+    for h in more:
+        if h.code not in best or h.score > best[h.code].score:
+            best[h.code] = h
+    return sorted(best.values(), key=lambda h: h.score, reverse=True)

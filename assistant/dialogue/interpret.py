@@ -88,7 +88,7 @@ _MAY_NOT_COME = r"残疾|[89]\d\s*(多)?[岁了]|[八九]十[一二三四五六�
 _CANNOT_COME = re.compile(f"{_SAYS_CANNOT_COME.pattern}|{_MAY_NOT_COME}")
 #: Someone who needs a hand with the forms or the phone («不识字», «不会用手机», «眼睛看不见»).
 _NEEDS_A_HAND = re.compile(r"不识字|不认识字|不会写字|文盲|看不见|看不清|听不见|听不清|耳朵背|不会用(手机|智能手机|电脑)|"
-                           r"不会上网|不会弄手机")
+                           r"不会上网|不会弄手机|痴呆|失智|糊涂了|(自己|本人)(做|办|弄|搞|填)不(了|来|到)")
 _CHONGQING = re.compile(r"重庆|川渝")
 #: Yes and no: answers, which mean nothing when nothing was asked …
 _ANSWERS = {"affirm", "deny"}
@@ -188,6 +188,8 @@ _ASKS_FOR_IT = re.compile(r"办(啥|什么|哪些)|(啥|什么|哪些)(证|手�
 _WHICH_WORDS = r"啥子?|什么|哪些|哪几个?"
 #: The place every matter here is of: no word of what is asked («我刚来成都打工…»).
 _OUR_PLACES = frozenset({"成都", "金牛", "四川"})
+#: Our own places said in a message (which say nothing of the matter asked about).
+_OUR_PLACE = re.compile("|".join(sorted(_OUR_PLACES)))
 #: Which certificates or procedures to get («需要办什么证», «要办哪些手续»), not what to bring («要带什么证件»).
 _WHICH_TO_GET = re.compile(rf"办(个|些)?({_WHICH_WORDS})(证|照|手续|许可)|"
                            rf"(证|照|手续|许可)(?!件)(都|还)?(要|需要|得)(办)?({_WHICH_WORDS})|"
@@ -1366,6 +1368,9 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
             # what happened to the person, which the two read together find ours for, is the situation of ours:
             # «公司把我开除了» after 失业保险金申领 (alone it finds 公司注销登记, by 公司)
             return current
+    asked = None if answering else _family_member_asked_about(text, current, kb)
+    if asked is not None:
+        return asked  # («停业的呢» after 烟草专卖零售许可证新办: its 停业, though 停业 says the kind no member's name says)
     members = kin(kb, current)
     # the options offered and their families (a detail given instead of picking one may fit a sibling of an
     # option better than the options: «我要退休了» after the options for «公积金的事情» → 住房公积金提取（退休）),
@@ -1884,6 +1889,21 @@ def _kind_named_member(text: str, parse: dict[str, Any], current: Any, members: 
     naming = [m for m in members.values() if m.code != current.code and any(w in m.name for w in said)] \
         if said else []
     return naming[0] if len(naming) == 1 and not _names_ours(text, parse, current, naming[0]) else None
+
+
+def _family_member_asked_about(text: str, current: Any, kb: Any) -> Any:
+    """The one member of ``current``'s family whose name says what a «那X呢» asks about, word for word, where ours
+    does not: «停业的呢» after 烟草专卖零售许可证新办 is 烟草专卖零售许可证停业, «迁移呢» after 残疾人证新办 is 残疾人证迁移
+    (steps that are no kind of request of their own); else ``None``."""
+    asked = _ABOUT_FILLER.sub("", what_about(text))
+    if len(asked) < 2 or asked in current.name:
+        return None
+    naming = [m for m in family(kb, current) if m.code != current.code and asked in m.name]
+    return naming[0] if len(naming) == 1 else None
+
+
+#: What a «那X呢» says around the thing asked about («那个», «的»: «停业的呢», «注销那个呢»).
+_ABOUT_FILLER = re.compile(r"^(那个|这个)|(的|那个|这个)$")
 
 
 def _only_a_guess(parse: dict[str, Any], current: Any) -> bool:
@@ -2456,6 +2476,8 @@ def _ahead_not_early(parse: dict[str, Any], kb: Any) -> dict[str, Any] | None:
 
 #: A question asking whether others may do the same, or about others («工伤的也走这个吗», «外地户口的娃娃呢»).
 _FOR_OTHERS = re.compile(r"呢[？?]?$|(也|还)(能|可以|走|适用|是|用|行)")
+#: Where the person (or a relative) works, told («我在事业单位上班», «我老婆在国企工作»): who they are.
+_WORKS_AT = re.compile(rf"^(我|俺|他|她|(我|俺)[{KIN}]{{1,2}})(现在|一直)?在[\u4e00-\u9fff]{{1,8}}(上班|工作|做事|打工|干活)[。!！]?$")
 
 
 def _same_for_others(text: str, current: Any, both: dict[str, Any], kb: Any) -> Any:
@@ -3193,14 +3215,22 @@ def _only_who(text: str, parse: dict[str, Any], state: DialogueState, kb: Any) -
     return top is None or not _bigrams(text) & (_named_words(top) - _FOR_WHOM_WORDS)
 
 
-def _chongqing_variant(kb: Any, parse: dict[str, Any], state: DialogueState) -> Any:
+def _chongqing_variant(kb: Any, parse: dict[str, Any], state: DialogueState, nlu: Any = None) -> Any:
     """The 川渝通办 variant in the family of the matter this message (or the conversation) is about, else its variant
     for another province (跨省: Chongqing is not Sichuan, «我是重庆户口 → 在成都能换身份证不» is 居民身份证跨省异地办理,
-    not 省内). A match of the message counts only when the message says a word of its names besides 重庆 / 川渝:
-    «我是从重庆过来的» after 异地安置退休人员备案 is about that matter, not the 川渝通办 variant its word found."""
-    codes = [e.get("value") for e in parse.get("entities") or [] if e.get("entity") == "matter"]
-    codes += [h.get("code") for h in (parse.get("matters") or [])[:3]]
-    words = _bigrams(_CHONGQING.sub(" ", str(parse.get("text") or ""))) - _OUR_PLACES
+    not 省内). A match of the message counts only when the message says a word of its names besides 重庆 / 川渝 and
+    our own places: «我是从重庆过来的» after 异地安置退休人员备案 is about that matter, not the 川渝通办 variant its word
+    found. What a message that says 重庆 is about is what it finds without that word: «以前在重庆交的养老保险» is about
+    moving one's pension (企业职工基本养老保险关系转移接续申请, of no 川渝通办 variant), not the one matter whose
+    people say 重庆 (养老保险待遇领取资格认证（川渝通办）)."""
+    text = str(parse.get("text") or "")
+    found = parse
+    if nlu is not None and _CHONGQING.search(text):
+        unplaced = _CHONGQING.sub("", text)
+        found = nlu.parse(unplaced) if len(_CJK.findall(unplaced)) >= 2 else {}
+    codes = [e.get("value") for e in found.get("entities") or [] if e.get("entity") == "matter"]
+    codes += [h.get("code") for h in (found.get("matters") or [])[:3]]
+    words = _bigrams(_OUR_PLACE.sub(" ", _CHONGQING.sub(" ", text)))
     # (the conversation's matter, unless the message names one of another family strongly: «医保咋办» after the
     # 川渝通办 认证 asks about 医保)
     current = kb.get(state.matter_code) if state.matter_code else None
@@ -3864,7 +3894,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     told_before = f"{state.said_before} {state.topic_text or ''}"
     if (_CHONGQING.search(f"{told_before} {text}") or "川渝" in (state.matter_name or "")) \
             and intent not in {"request_human", "complain"}:
-        variant = _chongqing_variant(kb, parse, state)
+        variant = _chongqing_variant(kb, parse, state, nlu)
         if variant is not None:
             asked = _asked(intent)
             return _with_matter(parse, asked, variant.code, variant.name, "chongqing")
@@ -3903,8 +3933,14 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «不识字» after 高龄津贴 (read as a no): someone who needs a hand with it is offered 帮办代办 and 上门办
         # (the help is offered by the step, as for someone who cannot come)
         return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "cannot_come")
+    # (so is the matter for who the person says they are: «我在事业单位上班» after 企业职工基本养老保险关系转移接续申请
+    # is 机关事业单位基本养老保险关系转移接续（含职业年金）申请, «我是领工伤待遇的» after 养老保险定期待遇领取资格认证 is
+    # 工伤保险定期待遇领取资格认证; not when the question called ours by its name: «我想申请创业补贴 → 刚毕业的大学生»
+    # stays on 创业补贴申请, not 求职创业补贴申领 for graduates)
     for_others = _same_for_others(text, current, _reader(nlu, current.name, text)(), kb) \
-        if current is not None and nlu is not None and _FOR_OTHERS.search(text) and not strong else None
+        if current is not None and nlu is not None and not strong \
+        and (_FOR_OTHERS.search(text) or (_DESCRIBES_SELF.match(text) or _WORKS_AT.match(text))
+             and not called_by_name(state.topic_text or "", current, 4)) else None
     if for_others is not None:
         return _with_matter(parse, _asked(intent), for_others.code, for_others.name, "for_others")
     if soft and (state.matter_code or state.candidates):

@@ -2732,3 +2732,38 @@ def test_a_family_named_after_a_step_of_another_is_its_member_of_that_step(chat)
 def test_of_matches_found_alike_the_one_its_people_speak_of_is_the_answer(chat):
     last = chat("宝宝打疫苗的那个本子弄丢了")  # (残疾人证挂失补办 and 证照遗失补领, found by 弄丢 alone, to choose from)
     assert last["matter"]["name"] == "《预防接种证》办理", last
+
+
+@pytest.mark.parametrize("before, asked, want", [
+    ("烟草专卖零售许可证新办", "停业的呢", "烟草专卖零售许可证停业"),  # (停业: a kind of request no name says)
+    ("残疾人证新办", "迁移呢", "残疾人证迁移"),
+])
+def test_what_about_a_step_that_one_member_s_name_says_is_that_member(chat, before, asked, want):
+    chat(before)
+    chat("要带啥")
+    last = chat(asked)  # (ours again: «停业» reads as the kind 注销, which no member's name says)
+    assert last["matter"]["name"] == want, last
+
+
+@pytest.mark.parametrize("before, told, want", [
+    ("养老保险关系转移", "我在事业单位上班", "机关事业单位基本养老保险关系转移接续（含职业年金）申请"),
+    ("待遇资格认证", "我是领工伤待遇的", "工伤保险定期待遇领取资格认证"),
+])
+def test_the_matter_for_who_the_person_says_they_are_is_theirs(chat, before, told, want):
+    assert chat(before)["matter"]["name"] != want
+    last = chat(told)  # (ours again: who the person is, read as a detail of ours)
+    assert last["matter"]["name"] == want, last
+
+
+def test_chongqing_said_with_a_job_is_no_pension_certification(chat):
+    # (the 川渝通办 认证 is found by 重庆 alone: said without it, the message asks about nothing of the sort)
+    first = chat("我是重庆人在成都打工")
+    assert (first["matter"] or {}).get("name") != "养老保险待遇领取资格认证（川渝通办）", first
+    assert chat("身份证掉了能在这补不")["matter"]["name"] == "居民身份证跨省异地办理"
+
+
+def test_someone_who_cannot_do_it_themselves_is_offered_a_hand(chat):
+    chat("我妈老年痴呆了")
+    last = chat("养老金认证她自己做不了")
+    assert last["matter"]["name"] == "养老保险定期待遇领取资格认证", last
+    assert "请金帮办代办" in _buttons(last), _buttons(last)

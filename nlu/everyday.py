@@ -1,0 +1,95 @@
+"""A question asked in everyday words, said again in the catalogue's.
+
+A catalogue entry without a guide has nothing but its official name, and people do not ask in official words: they
+say «驾校» for 机动车驾驶员培训, «寺庙» for 宗教活动场所, «期房» for 商品房预售. ``data/everyday_words.yml`` (written by
+hand from the catalogue's names, never from the evaluation set) maps a term of the names to the everyday words for
+the same thing. A message that says such a word is searched a second time with the word put back into the
+catalogue's term («我们寺庙想扩建大殿» → «我们宗教活动场所想扩建大殿»), and each matter keeps the better of its two
+scores (:meth:`nlu.engine.NLU.parse`). The index is not touched: a message that says none of these words is searched
+exactly as before, and nothing is retrained when the file changes.
+
+A word the KB already says (a matter's name or alias, or a guide's own phrasings: 医保, 社保卡, 小卖部, 公交) is not
+put back: the search finds its matters by it already, and saying it in official words would only move them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+#: The hand-written words.
+EVERYDAY_FILE = Path(__file__).resolve().parent / "data" / "everyday_words.yml"
+#: The most texts a message is said again as (each is one more search).
+MAX_REWRITES = 2
+
+
+@dataclass(frozen=True)
+class EverydayWords:
+    """Everyday words and the catalogue terms each stands for (longest words first)."""
+
+    terms_of: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def load(cls, path: Path = EVERYDAY_FILE, known: Iterable[str] = ()) -> "EverydayWords":
+        """The words of ``path`` (none when it is missing), without the ``known`` ones: the names and aliases the
+        KB already says (a word inside one of them is known).
+
+        Raises:
+            ValueError: the file is not a ``words:`` mapping of terms to lists of words (the message says where).
+        """
+        if not path.is_file():
+            return cls({})
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        words = data.get("words") if isinstance(data, dict) else None
+        if not isinstance(words, dict):
+            raise ValueError(f"{path}: expected a mapping under 'words:'")
+        said = " ".join(known)
+        terms_of: dict[str, list[str]] = {}
+        for term, everyday in words.items():
+            if not isinstance(everyday, list) or not all(isinstance(w, str) and w.strip() for w in everyday):
+                raise ValueError(f"{path}: words of {term!r}: expected a list of words")
+            for word in everyday:
+                word = word.strip()
+                if word != term and len(word) >= 2 and word not in said:
+                    terms_of.setdefault(word, []).append(str(term))
+        ordered = sorted(terms_of, key=len, reverse=True)
+        return cls({w: tuple(terms_of[w]) for w in ordered})
+
+    def terms(self) -> set[str]:
+        """Every catalogue term a word stands for."""
+        return {t for ts in self.terms_of.values() for t in ts}
+
+    def rewrites(self, text: str) -> list[str]:
+        """``text`` with its everyday words put back into the catalogue's terms (none when it says none): first
+        each word as its first term, then the first word as its other terms, at most :data:`MAX_REWRITES`."""
+        found: list[str] = []
+        rest = text
+        for word in self.terms_of:  # (longest first: «宠物医院», not «医院» inside it)
+            if word in rest:
+                found.append(word)
+                rest = rest.replace(word, " ")
+        if not found:
+            return []
+        out = [_put_back(text, {w: self.terms_of[w][0] for w in found})]
+        for term in self.terms_of[found[0]][1:]:
+            out.append(_put_back(text, {found[0]: term}))
+        return list(dict.fromkeys(out))[:MAX_REWRITES]
+
+
+def said_by_kb(matters: Iterable) -> list[str]:
+    """What the KB already says things by: every matter's name and aliases, and the authored guides' phrasings."""
+    out: list[str] = []
+    for m in matters:
+        out += [m.name, *m.aliases]
+        if getattr(m, "source", "") == "authored":
+            out += [*m.colloquial, *m.examples]
+    return out
+
+
+def _put_back(text: str, terms: dict[str, str]) -> str:
+    for word in sorted(terms, key=len, reverse=True):
+        text = text.replace(word, terms[word])
+    return text
