@@ -14,8 +14,10 @@ put back: the search finds its matters by it already, and saying it in official 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -24,6 +26,8 @@ import yaml
 EVERYDAY_FILE = Path(__file__).resolve().parent / "data" / "everyday_words.yml"
 #: The most texts a message is said again as (each is one more search).
 MAX_REWRITES = 2
+#: What may come between the halves of a longer everyday word («捡到个小孩», «毕业证要公证»).
+_BETWEEN = "[\u4e00-\u9fff]{0,2}?"
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,14 @@ class EverydayWords:
         ordered = sorted(terms_of, key=len, reverse=True)
         return cls({w: tuple(terms_of[w]) for w in ordered})
 
+    @cached_property
+    def _patterns(self) -> dict[str, re.Pattern]:
+        # (a word of four characters or more is said with a little between two of its parts too: «捡到个小孩» says
+        # 捡到小孩, «毕业证要公证» says 毕业证公证)
+        return {w: re.compile(re.escape(w) if len(w) < 4 else "|".join(
+            f"{re.escape(w[:i])}{_BETWEEN}{re.escape(w[i:])}" for i in range(2, len(w) - 1)))
+            for w in self.terms_of}
+
     def terms(self) -> set[str]:
         """Every catalogue term a word stands for."""
         return {t for ts in self.terms_of.values() for t in ts}
@@ -65,17 +77,18 @@ class EverydayWords:
     def rewrites(self, text: str) -> list[str]:
         """``text`` with its everyday words put back into the catalogue's terms (none when it says none): first
         each word as its first term, then the first word as its other terms, at most :data:`MAX_REWRITES`."""
-        found: list[str] = []
+        found: list[tuple[str, re.Match]] = []
         rest = text
-        for word in self.terms_of:  # (longest first: «宠物医院», not «医院» inside it)
-            if word in rest:
-                found.append(word)
-                rest = rest.replace(word, " ")
+        for word, pattern in self._patterns.items():  # (longest first: «宠物医院», not «医院» inside it)
+            m = pattern.search(rest)
+            if m:
+                found.append((word, m))
+                rest = rest[:m.start()] + " " * (m.end() - m.start()) + rest[m.end():]
         if not found:
             return []
-        out = [_put_back(text, {w: self.terms_of[w][0] for w in found})]
-        for term in self.terms_of[found[0]][1:]:
-            out.append(_put_back(text, {found[0]: term}))
+        out = [_put_back(text, [(m, self.terms_of[w][0]) for w, m in found])]
+        word, m = found[0]
+        out += [_put_back(text, [(m, term)]) for term in self.terms_of[word][1:]]
         return list(dict.fromkeys(out))[:MAX_REWRITES]
 
 
@@ -89,7 +102,8 @@ def said_by_kb(matters: Iterable) -> list[str]:
     return out
 
 
-def _put_back(text: str, terms: dict[str, str]) -> str:
-    for word in sorted(terms, key=len, reverse=True):
-        text = text.replace(word, terms[word])
+def _put_back(text: str, spans: list[tuple[re.Match, str]]) -> str:
+    """``text`` with each matched span said as its term (spans do not overlap)."""
+    for m, term in sorted(spans, key=lambda x: x[0].start(), reverse=True):
+        text = text[:m.start()] + term + text[m.end():]
     return text

@@ -4050,7 +4050,10 @@ def _told_before(parse: dict[str, Any], text: str, state: DialogueState, kb: Any
     before = f"{state.topic_text} {state.said_before}".strip()
     current = kb.get(state.matter_code) if state.matter_code else None
     if first is None or not before or state.form or state.candidates or parse.get("out_of_scope") \
-            or current is not None and first.code in kin(kb, current):
+            or current is not None and first.code in kin(kb, current) \
+            or current is not None and float(hits[0].get("score") or 0) < MATTER_SCORE:
+        # (a question the conversation's matter is about, whose best match is only a guess, asks nothing new:
+        # «去哪个街道办都可以吗» after 居住证办理 is about where, not a guess's sibling the words before tell apart)
         return None
     # (its family, or else its related matters: 异地安置退休人员备案 beside 异地长期居住人员备案 for «要去外地跟女儿住»
     # after «我是退休职工»)
