@@ -1441,6 +1441,8 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
             return moved
     if _ON_IT.match(text) and not answering:
         keep = True  # («上面名字写错了» after 不动产权证书: a detail of the thing on it, not 户口变更 found by 名字)
+    if not answering and _asks_only_a_kind(text):
+        keep = True  # («要是改名字呢» after 社会团体成立登记: its 变更, not 户口变更 found by 改名字)
     if not keep and not answering and guess is not None and guess.code not in members \
             and _asked_in_our_words(text, current, guess):
         keep = True  # («上幼儿园要查验不» after 《预防接种证》办理, whose guide speaks of 幼儿园 查验: not 幼儿园筹设审批)
@@ -1464,11 +1466,12 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
     # after 食品小作坊备案发放 is its 续期, not 食品小经营店备案续期's; a new one's words are too loose for it: «要开
     # 股东会不»)
     kind = _by_kind(text, list(members.values()), parse, near)
-    if kind is None and not answering and _cues().of_query(text) & _AFTER_GETTING:
+    if kind is None and not answering and (_cues().of_query(text) & _AFTER_GETTING or _asks_only_a_kind(text)):
         kind = _by_kind(text, family(kb, current), parse, near, of=current)
     if kind is not None and guess is not None and guess.code not in members and guessed >= MATTER_SCORE \
             and _cues().of_query(text) & _kinds(guess) \
-            and (_bigrams(text) - _POST_WORDS) & (_named_words(guess) - _named_words(kind)):
+            and (_bigrams(text) - _POST_WORDS) & (_named_words(guess) - _named_words(kind)) \
+            and not _asks_only_a_kind(text):
         kind = None  # (the kind is said of another thing, named: «我要买二手房» is a house's 转移, not the fund's)
     if kind is not None and (kind.code != current.code or answering) and not _names_ours(text, parse, current, kind) \
             and (answering or not _own_situation(text, current)):
@@ -1889,6 +1892,27 @@ def _kind_named_member(text: str, parse: dict[str, Any], current: Any, members: 
     naming = [m for m in members.values() if m.code != current.code and any(w in m.name for w in said)] \
         if said else []
     return naming[0] if len(naming) == 1 and not _names_ours(text, parse, current, naming[0]) else None
+
+
+def _asks_only_a_kind(text: str) -> bool:
+    """Whether a «那X呢» asks about nothing but a kind of request, said in a query cue's words («要是改名字呢»,
+    «不开了呢»): about that kind of the conversation's matter, whatever else those words find."""
+    asked = what_about(text)
+    if not asked or not _cues().of_query(asked):
+        return False
+    for cue in sorted(_kind_query_words(), key=len, reverse=True):
+        asked = asked.replace(cue, "")
+    return len(_IF_SAID.sub("", asked)) <= 1
+
+
+@lru_cache(maxsize=1)
+def _kind_query_words() -> frozenset[str]:
+    """The words a question says a kind of request by (the ``query`` cues)."""
+    return frozenset(w for words in _cues().query_cues.values() for w in words)
+
+
+#: What puts a case to the hall («要是…», «如果…的话»), around what it is about.
+_IF_SAID = re.compile(r"^(要是|如果|假如|万一|那要是|那如果)|(的话|了)$")
 
 
 def _family_member_asked_about(text: str, current: Any, kb: Any) -> Any:

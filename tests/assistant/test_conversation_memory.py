@@ -2767,3 +2767,23 @@ def test_someone_who_cannot_do_it_themselves_is_offered_a_hand(chat):
     last = chat("养老金认证她自己做不了")
     assert last["matter"]["name"] == "养老保险定期待遇领取资格认证", last
     assert "请金帮办代办" in _buttons(last), _buttons(last)
+
+
+def test_what_about_a_kind_of_request_alone_is_that_kind_of_ours(chat):
+    chat("社会团体成立登记")
+    chat("在哪办")
+    last = chat("要是改名字呢")  # (户口变更, found strongly by 改名字: the words of the kind only)
+    assert last["matter"]["name"] == "社会团体变更登记", last
+
+
+def test_a_question_about_ours_whose_best_match_is_a_guess_stays_on_ours(chat):
+    chat("居住证办理")
+    last = chat("去哪个街道办都可以吗")  # (食品行业从业人员预防性体检合格证办理, by the words said before)
+    assert last["matter"]["name"] == "居住证办理", last
+
+
+def test_a_change_of_what_the_licence_says_is_its_change(chat):
+    chat("建筑工程施工许可证核发")
+    chat("要带啥")
+    last = chat("证上的施工单位变了咋办")
+    assert last["matter"]["name"] == "建筑工程施工许可证变更", last
