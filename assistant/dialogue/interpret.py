@@ -1368,9 +1368,6 @@ def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any,
             # what happened to the person, which the two read together find ours for, is the situation of ours:
             # «公司把我开除了» after 失业保险金申领 (alone it finds 公司注销登记, by 公司)
             return current
-    asked = None if answering else _family_member_asked_about(text, current, kb)
-    if asked is not None:
-        return asked  # («停业的呢» after 烟草专卖零售许可证新办: its 停业, though 停业 says the kind no member's name says)
     members = kin(kb, current)
     # the options offered and their families (a detail given instead of picking one may fit a sibling of an
     # option better than the options: «我要退休了» after the options for «公积金的事情» → 住房公积金提取（退休）),
@@ -3931,6 +3928,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if procedure is not None:
         asked = intent if intent in DETAIL_INTENTS else "ask_matter"
         return _with_matter(parse, asked, procedure.code, procedure.name, "procedure")
+    step = _family_member_asked_about(text, current, kb) if current is not None and not strong else None
+    if step is not None:
+        # («注销的呢» after 公共场所卫生许可新办审批: its 注销 — said by one member's name, before any reading together)
+        return _with_matter(parse, _asked(intent), step.code, step.name, "what_about_step")
     # read with the message before — placed nowhere, or the question of the options when this one is ambiguous
     # too — before it is read as a detail of the options
     together = _read_together(parse, state, kb, nlu, strong) or _what_about_together(parse, state, kb, nlu)
