@@ -208,8 +208,9 @@ def test_a_word_of_a_name_said_in_other_characters_is_content(probe):
 def test_a_plan_of_what_we_have_or_said_after_where_is_a_plan():
     from nlu.intents import PLAN
 
-    for said in ("我们寺庙想扩建大殿", "我们村想修条路", "我们协会想办个活动", "店门口想挂个大招牌", "搞活动想在街上挂横幅"):
+    for said in ("我们寺庙想扩建大殿", "我们村想修条路", "我们协会想办个活动", "店门口想挂个大招牌", "搞活动想在街上挂横幅",
+                 "家门口的几棵大树想砍了"):
         assert PLAN.match(said), said
     # (who does it is no place: «我们一起», «你», «今天» say no plan of something the person has)
-    for said in ("我们一起想办法", "你想开个店", "今天想买个手机", "身份证要换了"):
+    for said in ("我们一起想办法", "你想开个店", "今天想买个手机", "身份证要换了", "周末带娃想去公园耍"):
         assert not PLAN.match(said), said
