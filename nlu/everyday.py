@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import yaml
@@ -38,27 +38,17 @@ class EverydayWords:
 
     @classmethod
     def load(cls, path: Path = EVERYDAY_FILE, known: Iterable[str] = ()) -> "EverydayWords":
-        """The words of ``path`` (none when it is missing), without the ``known`` ones: the names and aliases the
-        KB already says (a word inside one of them is known).
+        """The words of ``path`` (none when it is missing), without the ``known`` ones: what the KB already says
+        (:func:`said_by_kb`; a word inside one of them is known). The file is read once per process.
 
         Raises:
             ValueError: the file is not a ``words:`` mapping of terms to lists of words (the message says where).
         """
-        if not path.is_file():
-            return cls({})
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        words = data.get("words") if isinstance(data, dict) else None
-        if not isinstance(words, dict):
-            raise ValueError(f"{path}: expected a mapping under 'words:'")
         said = " ".join(known)
         terms_of: dict[str, list[str]] = {}
-        for term, everyday in words.items():
-            if not isinstance(everyday, list) or not all(isinstance(w, str) and w.strip() for w in everyday):
-                raise ValueError(f"{path}: words of {term!r}: expected a list of words")
-            for word in everyday:
-                word = word.strip()
-                if word != term and len(word) >= 2 and word not in said:
-                    terms_of.setdefault(word, []).append(str(term))
+        for term, word in _read(path):
+            if word not in said:
+                terms_of.setdefault(word, []).append(term)
         ordered = sorted(terms_of, key=len, reverse=True)
         return cls({w: tuple(terms_of[w]) for w in ordered})
 
@@ -69,10 +59,6 @@ class EverydayWords:
         return {w: re.compile(re.escape(w) if len(w) < 4 else "|".join(
             f"{re.escape(w[:i])}{_BETWEEN}{re.escape(w[i:])}" for i in range(2, len(w) - 1)))
             for w in self.terms_of}
-
-    def terms(self) -> set[str]:
-        """Every catalogue term a word stands for."""
-        return {t for ts in self.terms_of.values() for t in ts}
 
     def rewrites(self, text: str) -> list[str]:
         """``text`` with its everyday words put back into the catalogue's terms (none when it says none): first
@@ -90,6 +76,23 @@ class EverydayWords:
         word, m = found[0]
         out += [_put_back(text, [(m, term)]) for term in self.terms_of[word][1:]]
         return list(dict.fromkeys(out))[:MAX_REWRITES]
+
+
+@lru_cache(maxsize=4)
+def _read(path: Path) -> tuple[tuple[str, str], ...]:
+    """``(term, word)`` for every everyday word of the file, in its order (none when it is missing)."""
+    if not path.is_file():
+        return ()
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    words = data.get("words") if isinstance(data, dict) else None
+    if not isinstance(words, dict):
+        raise ValueError(f"{path}: expected a mapping under 'words:'")
+    out: list[tuple[str, str]] = []
+    for term, everyday in words.items():
+        if not isinstance(everyday, list) or not all(isinstance(w, str) and w.strip() for w in everyday):
+            raise ValueError(f"{path}: words of {term!r}: expected a list of words")
+        out += [(str(term), w.strip()) for w in everyday if w.strip() != str(term) and len(w.strip()) >= 2]
+    return tuple(out)
 
 
 def said_by_kb(matters: Iterable) -> list[str]:

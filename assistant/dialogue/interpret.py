@@ -1897,34 +1897,31 @@ def _asks_only_a_kind(text: str) -> bool:
     asked = what_about(text)
     if not asked or not _cues().of_query(asked):
         return False
-    for cue in sorted(_kind_query_words(), key=len, reverse=True):
+    for cue in _kind_query_words():
         asked = asked.replace(cue, "")
-    return len(_IF_SAID.sub("", asked)) <= 1
+    return len(_AROUND_ASKED.sub("", asked)) <= 1
 
 
 @lru_cache(maxsize=1)
-def _kind_query_words() -> frozenset[str]:
-    """The words a question says a kind of request by (the ``query`` cues)."""
-    return frozenset(w for words in _cues().query_cues.values() for w in words)
-
-
-#: What puts a case to the hall («要是…», «如果…的话»), around what it is about.
-_IF_SAID = re.compile(r"^(要是|如果|假如|万一|那要是|那如果)|(的话|了)$")
+def _kind_query_words() -> tuple[str, ...]:
+    """The words a question says a kind of request by (the ``query`` cues), longest first."""
+    return tuple(sorted({w for words in _cues().query_cues.values() for w in words}, key=len, reverse=True))
 
 
 def _family_member_asked_about(text: str, current: Any, kb: Any) -> Any:
     """The one member of ``current``'s family whose name says what a «那X呢» asks about, word for word, where ours
     does not: «停业的呢» after 烟草专卖零售许可证新办 is 烟草专卖零售许可证停业, «迁移呢» after 残疾人证新办 is 残疾人证迁移
     (steps that are no kind of request of their own); else ``None``."""
-    asked = _ABOUT_FILLER.sub("", what_about(text))
+    asked = _AROUND_ASKED.sub("", what_about(text))
     if len(asked) < 2 or asked in current.name:
         return None
     naming = [m for m in family(kb, current) if m.code != current.code and asked in m.name]
     return naming[0] if len(naming) == 1 else None
 
 
-#: What a «那X呢» says around the thing asked about («那个», «的»: «停业的呢», «注销那个呢»).
-_ABOUT_FILLER = re.compile(r"^(那个|这个)|(的|那个|这个)$")
+#: What a «那X呢» says around the thing asked about: pointing («那个», «的»: «停业的呢», «注销那个呢») or putting a
+#: case («要是…», «如果…的话»: «要是改名字呢»).
+_AROUND_ASKED = re.compile(r"^(那个|这个|要是|如果|假如|万一|那要是|那如果)|(的|那个|这个|的话|了)$")
 
 
 def _only_a_guess(parse: dict[str, Any], current: Any) -> bool:
