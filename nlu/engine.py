@@ -25,6 +25,7 @@ from nlu.intents import (ALL_INTENTS, ANSWER_CLAUSE, ANSWER_INTENTS, EVENT_TOLD,
                          training_hash, training_set)
 from nlu.learned import DEFAULT_MATCH_THRESHOLD, LearnedExample, LearnedMatch, LearnedSet
 from nlu.lexicon import STOPWORDS, Tokenizer, lexicon_words, write_userdict
+from nlu.others import OthersThings
 from nlu.payload import parse_payload, payload_parse
 from nlu.phonetic import PhoneticIndex
 from nlu.ranker import Ranker, cache_key, candidate_features, load_or_train, train
@@ -187,6 +188,8 @@ class NLU:
         self.generic_terms = generic_terms(self.tokenizer)
         #: everyday words said again in the catalogue's terms (:mod:`nlu.everyday`)
         self.everyday = EverydayWords.load(known=said_by_kb(self.matters))
+        #: what others provide (a bank's card, a shop's refund): a question about it is not ours (:mod:`nlu.others`)
+        self.others = OthersThings.load()
         self.name_words = self.matter_terms.called_by()
         #: What helpers taught (triage inbox): swapped whole by :meth:`set_learned`, read once per parse.
         self.learned = LearnedSet.empty(self.encoder.dim)
@@ -403,7 +406,13 @@ class NLU:
         match = learned.match(qvec) if len(learned) else None
         if match is not None:
             return self.decide_learned(raw, norm, ranking, hits, match, k, terms)
-        return self.decide(raw, norm, ranking, hits, k, terms, plain)
+        out = self.decide(raw, norm, ranking, hits, k, terms, plain)
+        if out["matters"] and out["intent"]["name"] in MATTER_INTENTS and not PLAN.match(norm) \
+                and self.others.spoken_of(norm):
+            # (a question about what others provide, that says nothing of the state's own things and plans nothing,
+            # is none of ours however well its other words match: «农行卡密码输错三次锁起了» is no 社会保障卡密码重置)
+            return self._result(raw, [("out_of_scope", ranking[0][1]), *ranking], [], True, False, None)
+        return out
 
     def decide_learned(self, raw: str, norm: str, ranking: list[tuple[str, float]], hits: list[MatterHit],
                        match: LearnedMatch, k: int = 5, terms: list[str] | None = None) -> dict:

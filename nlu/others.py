@@ -1,0 +1,79 @@
+"""Things other people provide: a question about a bank's card, a shop's refund or a patient's appointment.
+
+The search matches words, and words are shared: «农行卡密码输错三次锁起了» matches 社会保障卡密码重置 by 卡 and 密码 as
+well as a question about the 社保卡 would, «拍结婚照哪家影楼好» matches 婚姻登记 by 结婚. ``data/others_things.yml``
+(written by hand from what a service hall is not, never from the evaluation set) lists what a citizen gets from
+others: banks, apps, shops, phone operators, tickets, a patient's care, paid services. A message that speaks of one of
+these is about it, not about a government matter, unless it also says one of the state's own things (a licence, a
+certificate, social insurance, a registration, a subsidy…) or states a plan («我想在淘宝上开个店» asks what opening it
+takes). The rule is read after the search (:meth:`nlu.engine.NLU.parse`); nothing is retrained when the file changes.
+
+The words are not checked against what the KB says: a guide may speak of a 健身房 or a 银行卡 (the licence of one,
+the card a pension is paid to), and a question about those says the licence or the pension too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from nlu.text import normalize
+
+#: The hand-written things.
+OTHERS_FILE = Path(__file__).resolve().parent / "data" / "others_things.yml"
+
+#: The state's own things: a message that says one of them asks about a matter, whatever else it speaks of
+#: («在工商银行激活社保卡», «在华西住院了医保咋报», «淘宝店要营业执照不»). A document named «…证» counts, not 验证, 保证,
+#: 论证 or 证券.
+STATE_WORDS = re.compile(
+    "社保|医保|社会保障|医疗保险|养老保险|养老金|失业金|失业保险|工伤|生育保险|生育津贴|公积金|户口|户籍|居住证|执照"
+    "|许可|备案|登记|审批|补贴|补助|救助|低保|残疾|退役|优抚|税|发票|年报|工商局|市场监管|派出所|政务|办事大厅"
+    "|便民服务|窗口|公证|认证|证明|手续(?!费)|上牌|过户|年审|年检|办(?:什么|啥|哪些)|[^\\W验保论]证(?!券)|证件|证书")
+
+
+@dataclass(frozen=True)
+class OthersThings:
+    """What others provide, as one pattern (longest words first)."""
+
+    pattern: re.Pattern | None
+
+    @classmethod
+    def load(cls, path: Path = OTHERS_FILE) -> "OthersThings":
+        """The things of ``path`` (none when it is missing). The file is read once per process.
+
+        Raises:
+            ValueError: the file is not a ``things:`` mapping of kinds to lists of words (the message says where).
+        """
+        words = sorted(set(_read(path)), key=len, reverse=True)
+        return cls(re.compile("|".join(map(re.escape, words))) if words else None)
+
+    def spoken_of(self, norm: str) -> str | None:
+        """The thing a normalised message speaks of, when it is about one of these and not about the state's own
+        things (``None`` otherwise). A plan the person states is not judged here (the caller knows its cues)."""
+        if self.pattern is None:
+            return None
+        m = self.pattern.search(norm)
+        if m is None or STATE_WORDS.search(norm):
+            return None
+        return m.group(0)
+
+
+@lru_cache(maxsize=4)
+def _read(path: Path) -> tuple[str, ...]:
+    """Every thing of the file, normalised (none when it is missing)."""
+    if not path.is_file():
+        return ()
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    things = data.get("things") if isinstance(data, dict) else None
+    if not isinstance(things, dict):
+        raise ValueError(f"{path}: expected a mapping under 'things:'")
+    out: list[str] = []
+    for kind, words in things.items():
+        if not isinstance(words, list) or not all(isinstance(w, (str, int)) and str(w).strip() for w in words):
+            raise ValueError(f"{path}: things of {kind!r}: expected a list of words")
+        out += [normalize(str(w).strip()) for w in words if len(str(w).strip()) >= 2]
+    return tuple(dict.fromkeys(out))
