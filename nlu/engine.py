@@ -407,11 +407,14 @@ class NLU:
         if match is not None:
             return self.decide_learned(raw, norm, ranking, hits, match, k, terms)
         out = self.decide(raw, norm, ranking, hits, k, terms, plain)
-        if out["matters"] and out["intent"]["name"] in MATTER_INTENTS and not PLAN.match(norm) \
-                and self.others.spoken_of(norm):
+        asks = out["intent"]["name"] in MATTER_INTENTS or out["out_of_scope"]
+        thing = self.others.spoken_of(norm) if asks and not PLAN.match(norm) else None
+        if thing:
             # (a question about what others provide, that says nothing of the state's own things and plans nothing,
-            # is none of ours however well its other words match: «农行卡密码输错三次锁起了» is no 社会保障卡密码重置)
-            return self._result(raw, [("out_of_scope", ranking[0][1]), *ranking], [], True, False, None)
+            # is none of ours however well its other words match: «农行卡密码输错三次锁起了» is no 社会保障卡密码重置;
+            # ``others`` says so to the dialogue, which reads it as no question about the conversation's matter either)
+            out = self._result(raw, [("out_of_scope", ranking[0][1]), *ranking], [], True, False, None)
+            out["others"] = thing
         return out
 
     def decide_learned(self, raw: str, norm: str, ranking: list[tuple[str, float]], hits: list[MatterHit],

@@ -27,12 +27,12 @@ from nlu.text import normalize
 OTHERS_FILE = Path(__file__).resolve().parent / "data" / "others_things.yml"
 
 #: The state's own things: a message that says one of them asks about a matter, whatever else it speaks of
-#: («在工商银行激活社保卡», «在华西住院了医保咋报», «淘宝店要营业执照不»). A document named «…证» counts, not 验证, 保证,
-#: 论证 or 证券.
+#: («在工商银行激活社保卡», «在华西住院了医保咋报», «淘宝店要营业执照不»), and so does asking whether a thing can be done
+#: («在工商银行能办不», after a matter: still about it). A document named «…证» counts, not 验证, 保证, 论证 or 证券.
 STATE_WORDS = re.compile(
     "社保|医保|社会保障|医疗保险|养老保险|养老金|失业金|失业保险|工伤|生育保险|生育津贴|公积金|户口|户籍|居住证|执照"
     "|许可|备案|登记|审批|补贴|补助|救助|低保|残疾|退役|优抚|税|发票|年报|工商局|市场监管|派出所|政务|办事大厅"
-    "|便民服务|窗口|公证|认证|证明|手续(?!费)|上牌|过户|年审|年检|办(?:什么|啥|哪些)|[^\\W验保论]证(?!券)|证件|证书")
+    "|便民服务|窗口|公证|认证|证明|手续(?!费)|(?:能|可以)办|办得[到了]|上牌|过户|年审|年检|办(?:什么|啥|哪些)|[^\\W验保论]证(?!券)|证件|证书")
 
 
 @dataclass(frozen=True)

@@ -100,7 +100,8 @@ _ASKS_NOTHING = {None, "", "greet", "goodbye", "thanks", "affirm", "deny", "chit
 #: answer; «可以找人帮我代办不» asks whether there is such a service, «帮我找人代办» asks for it.
 #: A pronoun for someone told of before (the situation of a statement applies to a question about them).
 _THEM = re.compile(r"[他她]的|[他她]们?(?:的|要|能|可以|该|咋|怎|还|想)|老人家的")
-QUESTION = re.compile(r"[?？]|[吗呢嘛么][。!！]?\s*$|多少|多(?:详细|具体)|怎么|怎样|如何|咋|哪(?!怕)|谁|几天|几点|多久|要好久|好久(?:才|能|可以|拿|办|到)|"
+QUESTION = re.compile(r"[?？]|[吗呢嘛么][。!！]?\s*$|多少|多(?:详细|具体)|怎么|怎样|如何|咋|哪(?!怕)|谁|几天|几点|多久|"
+                      r"要好久|提前好久|好久(?:才|能|可以|拿|办|到|约)|(?:要|需要|得)好多(?:天|个?工作日|时间)|"
                       r"什么|啥子?|"
                       r"([\u4e00-\u9fff])不\1|可以.*[不吗么嘛]\s*$|能否|有没有|有没得|"  # 收不收费, 能不能
                       r"\S{2}(不|没|没得|没有)[。!！]?\s*$|"  # «要带身份证不», «办好了没»: Sichuanese yes-no questions
@@ -229,6 +230,22 @@ _MEANT_FIRST = re.compile(r"^(?:我)?(?:[\u4e00-\u9fff]{0,3}的)?是(?P<rest>[^�
 
 #: The words of a correction that say what is wished for («不对，我是要离婚»), not what a thing is («不对，是离婚证»).
 _WISHED = frozenset({"我是要", "我是想", "我要", "我想", "要"})
+
+
+#: Only what is not meant, said («不是出生证哈», «不是身份证那个»).
+_NOT_THIS = re.compile(r"^(?:都)?不是(?P<what>[\u4e00-\u9fffA-Za-z]{2,10}?)(?:的|那个|这个)?[哈哦嘛啊呀噻了]*[。！!，,~～]*$")
+
+
+def _only_denied(text: str, parse: dict[str, Any], kb: Any) -> bool:
+    """Whether ``text`` says nothing but that a matter it names (of the three it finds first) is not meant, with no
+    kind of request said of it («不是新办的» asks another kind: not this)."""
+    m = _NOT_THIS.match(text.strip())
+    if m is None or _cues().of_query(m.group("what")):
+        return False
+    what = m.group("what")
+    found = [kb.get(str(h.get("code"))) for h in (parse.get("matters") or [])[:3]]
+    return any(x is not None and any(len(t) >= 2 and (what in t or t in what) for t in [x.name, *x.aliases])
+               for x in found)
 
 
 def _said_correction(text: str) -> re.Match[str] | None:
@@ -453,7 +470,7 @@ def _time_told(text: str) -> bool:
 #: Readings of a hearing that the kiosk's sure matter answers (not a person, a form, a hall or a complaint).
 HEARD_INTENTS = {*ASK_INTENTS, "ask_policy", "nlu_fallback"}
 _REGISTER = re.compile(r"登记|联系我|回电话|打电话给我|专员|记下来")
-_COMPLAINT = re.compile(r"投诉|举报|差评|态度(很|太|好)?(差|恶劣|不好)|不作为|乱收费|吃拿卡要|刁难|推诿|效率(太|很)?低|"
+COMPLAINT = re.compile(r"投诉|举报|差评|态度(很|太|好)?(差|恶劣|不好)|不作为|乱收费|吃拿卡要|刁难|推诿|效率(太|很)?低|"
                         r"不满意|玩手机|爱理不理|不理人|甩脸色|给脸色|"
                         r"(太|好|很)慢了|慢得很|等了(好久|半天|一上午|一下午|[\d一二两三四五六七八九十几]+个?(钟头|小时))|"
                         r"跑了[\d一二两三四五六七八九十几]+趟|白跑|"
@@ -704,6 +721,19 @@ _AFTER_GETTING = frozenset({"reissue", "renew", "change", "cancel"})
 def after_getting(m: Any) -> bool:
     """Whether ``m`` is done to what one already has (:data:`_AFTER_GETTING`): no next step of getting something."""
     return bool(_kinds(m) & _AFTER_GETTING)
+
+
+#: Wanting to get one («想给他办个残疾证», «要申请一张», «帮我妈领个»).
+_GET_ONE = re.compile(r"(?:想|要|准备|打算|帮|给)[^，。,？?！!]{0,4}?(?:办|申请|申领|领)(?:个|一个|张|一张|一本)")
+
+
+def to_get_one(text: str, m: Any, other: Any) -> bool:
+    """Whether ``text`` says it wants to get one, ``m`` is the getting of it, and ``other`` is done to one already
+    had (or moves one: 迁移) by a kind of request ``text`` does not say: no sibling to ask about («我娃儿耳朵听不到
+    想给他办个残疾证»: 残疾人证新办, not 挂失补办 or 迁移)."""
+    kinds = _kinds(other)
+    return bool(_GET_ONE.search(text)) and "new" in _kinds(m) and bool(kinds & (_AFTER_GETTING | {"transfer"})) \
+        and not _cues().of_query(text) & kinds
 
 
 def kind_unsaid(text: str, m: Any) -> bool:
@@ -2063,8 +2093,22 @@ def _asks_about_material(parse: dict[str, Any], state: DialogueState, kb: Any) -
         return None  # («消防要检查不» after 娱乐经营许可证核发 asks of 消防安全检查, found strongly by two words of its name,
         # not whether its paper, 消防安全检查相关证明, is to be brought; «认定要体检不» says one word of 预防性体检合格证;
         # «营业执照要换不» after 公司变更登记 none of 证照遗失补领、换发申请's name, only of its aliases)
+    if other is not None and other.code != current.code and _names_procedure(text, other, current):
+        return None  # («那税务注销要带些啥子» after 公司注销登记 asks what 税务注销即时办理 wants, not about its 清税 paper)
     return "ask_materials" if _names_material(text, current) or _COPIES.search(text) or _ORIGINAL.search(text) \
         else None
+
+
+#: A name that is of a paper, not of something done («死亡证明», «结婚证», «体检表»).
+_PAPER_NAME = re.compile(r"(证明|证书|证|表|单|书|照|卡|本)$")
+
+
+def _names_procedure(text: str, other: Any, current: Any) -> bool:
+    """Whether ``text`` calls ``other`` by a name or alias of four characters or more that is of something done, not
+    of a paper, and that none of ``current``'s names say («税务注销» of 税务注销即时办理 after 公司注销登记)."""
+    ours = " ".join([current.name, *current.aliases])
+    return any(len(t) >= 4 and t in text and t not in ours and not _PAPER_NAME.search(t)
+               for t in [other.name, *other.aliases])
 
 
 #: How many copies or photos («要几张照片», «复印几份»): what to bring, which the checklist says.
@@ -3280,7 +3324,9 @@ def interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = N
     """Read ``parse`` in the conversation's state (see the module's description); flags ``cannot_come`` when the
     person or a relative cannot come to the hall."""
     text = str(parse.get("text") or "")
-    if not text:
+    if not text or parse.get("others") and not state.form:
+        # (a question about what others provide, a bank's or a shop's: no question about ours either — «京东上买的
+        # 东西想退货，地址在哪儿填» after 住院费用报销 asks no place of it; nlu/others.py)
         return parse
     read = _no_matter_does(_interpret(parse, state, kb, nlu, halls, hall_topic, heard_matter), state, kb)
     return _next_steps(_flags(_asked_again(read, state, text), text), state, text)
@@ -3422,6 +3468,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «公司把我辞退了» read as erasing: a question about the matter it names strongly, else not understood
         parse = _as_intent(parse, "ask_matter" if strong else "nlu_fallback", "no_erase_words")
         intent = parse["intent"]["name"]
+    if _only_denied(text, parse, kb) and not state.form:
+        # «不是出生证哈» says what is not wanted, nothing else: no question about 出生医学证明 (a no, which asks again)
+        return _as_intent(parse, "deny", "not_this")
     heard = kb.get(heard_matter) if heard_matter and not state.form and intent in SOCIAL_WORDS \
         and not SOCIAL_WORDS[intent].search(text) and all(c == heard_matter for c in strong) else None
     if heard is not None:
@@ -3633,7 +3682,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     channel = _complaint_channel(parse, state, kb)
     if channel is not None:
         return channel
-    if _COMPLAINT.search(text):
+    if COMPLAINT.search(text):
         name = "complain_ticket" if _REGISTER.search(text) else "complain"
         out = dict(parse, intent={"name": name, "confidence": 1.0}, interpreted="complaint")
         out["intent_ranking"] = [out["intent"]]

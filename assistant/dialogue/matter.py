@@ -28,7 +28,7 @@ from assistant.dialogue.interpret import (AHEAD_HOW_LONG, BY_ANOTHER, CHOSEN_OPT
                                           after_getting, called_by_name, family, family_named, kin, kind_unsaid,
                                           look_alikes, no_choice_for, of_kind_asked, offered, offered_apart,
                                           only_shared_words, other_kinds, pays_unasked, said_apart, says_words_of,
-                                          short_question, tells_apart, the_thing_got, told_by_subject,
+                                          short_question, tells_apart, the_thing_got, to_get_one, told_by_subject,
                                           unsaid_kinds_last, within_unasked)
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
@@ -326,7 +326,8 @@ def _close_calls(ctx: StepContext, kb: Any, m: Any) -> list[Any]:
         # 可吗» is no 延续 or 变更)
         near = {x.code: x for x in family(kb, m)
                 if x.code == m.code or "川渝" not in x.name and not pays_unasked(text, m, x)
-                and not within_unasked(text, m, x) and not (kind_unsaid(text, x) and not after_getting(m))}
+                and not within_unasked(text, m, x) and not (kind_unsaid(text, x) and not after_getting(m))
+                and not to_get_one(text, m, x)}
         siblings = _distinct([near[h["code"]] for h in hits[:4] if h.get("code") in near])
         apart = next((top - float(h.get("score") or 0) for h in hits[1:] if h.get("code") in near), 0.0)
         if len(siblings) >= 2 and apart < MEANING_APART and not tells_apart(text, m, siblings):

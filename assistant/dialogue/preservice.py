@@ -14,7 +14,8 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, get_step, step
-from assistant.dialogue.interpret import BACK_OUT_WORDS, BACKS_OUT, BY_ANOTHER, DETAIL_INTENTS, QUESTION
+from assistant.dialogue.interpret import (BACK_OUT_WORDS, BACKS_OUT, BY_ANOTHER, COMPLAINT, DETAIL_INTENTS,
+                                         QUESTION)
 from assistant.dialogue.rules import load_rules
 from assistant.dialogue.replies import say
 from assistant.logging import get_logger, log_event
@@ -154,14 +155,15 @@ async def _validate(ctx: StepContext, validate, slots: tuple[str, ...]) -> None:
 
 
 async def _digression(ctx: StepContext) -> bool:
-    """A question asked in the middle of a form («上门办要收费吗», «大厅在哪儿»), or a request for a matter where a
-    name, number or address was asked: answer it, keep nothing of it as the requested value, and let the form ask
-    its question again."""
+    """A question asked in the middle of a form («上门办要收费吗», «大厅在哪儿»), a complaint, or a request for a matter
+    where a name, number or address was asked: answer it, keep nothing of it as the requested value, and let the form
+    ask its question again."""
     req = ctx.tracker.get_slot("requested_slot")
     text = ctx.tracker.text or ""
     # a request for a matter where a name, a number or an address was asked («想申请护理补贴») is no answer either
     asks = QUESTION.search(text) or (req in _NAMING_SLOTS - {"visit_matter"} and _REQUEST.search(text)) \
-        or _names_a_matter_for_a_number(ctx, req, text)
+        or _names_a_matter_for_a_number(ctx, req, text) \
+        or ctx.tracker.intent == "complain" and COMPLAINT.search(text)  # («我要投诉» where a number was asked)
     # a button of an answer given in passing clicked («材料清单» under the card of a question asked inside the form):
     # that answer (never the name asked) — a matter's button where the visit's matter is asked is that answer
     clicked = text.startswith("/") and ctx.tracker.intent in _DIGRESSION_INTENTS \
@@ -200,14 +202,15 @@ async def _digression(ctx: StepContext) -> bool:
 
 
 #: Words that name one of a form's questions: a question with one asks about that question («电话可以不留吗»,
-#: «编号在哪里看», «地址要写多详细», «你们什么时候能来»), not about a matter or the hall.
+#: «编号在哪里看», «地址要写多详细», «你们什么时候能来», «要提前好久约»), not about a matter or the hall.
 _FIELD_WORDS = {
     "visit_person": re.compile(r"姓名|名字|真名|实名"),
     "visit_phone": re.compile(r"电话|手机|号码"),
     "visit_address": re.compile(r"地址|住址|门牌|楼栋|房号"),
     "visit_street": re.compile(r"街道|社区"),
     "visit_time": re.compile(r"((什么|啥|哪个)时候|哪天|几点|几号).{0,3}(来|上门|到)|上门时间|约(哪天|什么时候|啥时候)|"
-                            r"((周|星期|礼拜)[一二三四五六日天末]|明天|后天|今天|上午|下午|晚上).{0,4}(可以|行|能|来|上门|方便)"),
+                            r"((周|星期|礼拜)[一二三四五六日天末]|明天|后天|今天|上午|下午|晚上).{0,4}(可以|行|能|来|上门|方便)|"
+                            r"提前(多久|好久|几天|多少天|多长时间)"),
     "licence_number": re.compile(r"编号|证号|号码"),
     "licence_holder": re.compile(r"持证人|单位名称|名称|写谁"),
     "licence_expiry": re.compile(r"有效期|到期(日|时间|日期)|日期"),

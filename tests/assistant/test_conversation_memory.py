@@ -2787,3 +2787,57 @@ def test_a_change_of_what_the_licence_says_is_its_change(chat):
     chat("要带啥")
     last = chat("证上的施工单位变了咋办")
     assert last["matter"]["name"] == "建筑工程施工许可证变更", last
+
+
+@pytest.mark.parametrize("before, question", [
+    ("住院费用报销", "京东上买的血压计想退货，退货地址在哪儿填"),
+    ("不动产转移登记", "车险买平安的还是别家的划算些"),
+])
+def test_a_question_about_what_others_provide_after_a_matter_is_none_of_it(chat, before, question):
+    assert chat(before)["matter"]
+    last = chat(question)
+    assert last["intent"] == "out_of_scope" and not any(p["type"] == "matter_card" for p in last["replies"])
+
+
+def test_a_question_that_can_be_done_at_a_bank_after_a_matter_stays_on_it(chat):
+    chat("社会保障卡申领")
+    assert chat("在工商银行能办不")["matter"]["name"] == "社会保障卡申领"
+
+
+def test_how_long_until_a_certificate_is_issued_is_no_question_of_the_halls_hours(chat):
+    from knowledge.hall_questions import classify_hall_question
+
+    assert classify_hall_question("要好久开得到") is None
+    assert classify_hall_question("好久开门") is not None and classify_hall_question("几点开") is not None
+    chat("注销户口证明")
+    last = chat("要好久开得到")
+    assert last["intent"] == "ask_time" and last["matter"]["name"] == "注销户口证明"
+
+
+@pytest.mark.parametrize("text", ["我娃儿耳朵听不到想给他办个残疾证", "我想办个残疾证"])
+def test_wanting_to_get_one_is_no_question_among_what_is_done_to_one_already_had(chat, text):
+    # (残疾人证挂失补办 and 残疾人证迁移 are done to a 残疾证 one has: nothing here says so)
+    assert chat(text)["matter"]["name"] == "残疾人证新办"
+
+
+def test_a_certificate_asked_about_without_wanting_one_is_asked_which(chat):
+    assert chat("残疾证咋办")["matter"] is None  # (which: 新办, 挂失补办 or 迁移)
+
+
+def test_what_to_bring_for_another_procedure_named_is_that_procedure_s(chat):
+    chat("公司不做了准备注销")  # 公司注销登记, whose checklist has a 清税 paper
+    last = chat("那税务注销要带些啥子")
+    assert last["intent"] == "ask_materials" and last["matter"]["name"] == "税务注销即时办理（县级行使）"
+
+
+def test_how_many_days_it_takes_said_with_haoduo_is_a_question_of_time(chat):
+    chat("公司设立登记")
+    last = chat("一共要好多天")  # (read as a statement: «好多» is «how many» here, not «many»)
+    assert last["intent"] == "ask_time" and last["matter"]["name"] == "公司设立登记"
+
+
+def test_only_what_is_not_meant_said_is_no_question_about_it(chat):
+    chat("我要给娃娃办个证")
+    last = chat("不是出生证哈")  # (read as a refinement to 《出生医学证明》首次签发, the matter it names)
+    assert last["intent"] == "deny" and (last["matter"] or {}).get("name") != "《出生医学证明》首次签发"
+    assert chat("是打预防针那个小本本")["matter"]["name"] == "《预防接种证》办理"

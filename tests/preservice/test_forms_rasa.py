@@ -372,6 +372,15 @@ def test_a_home_visit_booked_in_a_conversation_about_a_matter_is_for_that_matter
     assert "办理什么事" not in all_text(r) and "哪天上午或下午" in all_text(r)
     r = live.chat(sid, "你们什么时候能来")  # (the matter's time limits)
     assert "按半天约" in all_text(r) and "哪天上午或下午" in all_text(r)
+    sid = "ps-it-visit-matter-2"
+    live.chat(sid, "预约上门办")
+    r = live.chat(sid, "要提前好久约")  # (not a name: «需要他（她）的姓名»)
+    assert "按半天约" in all_text(r) and "为谁办理" in all_text(r)
+    sid = "ps-it-visit-complaint-1"
+    for text in ("预约上门办", "王建华"):
+        live.chat(sid, text)
+    r = live.chat(sid, "上次约了没人来，我要投诉")  # (read as the phone number: «这个电话号码好像不对»)
+    assert r["intent"] == "complain" and "12345" in all_text(r) and "电话号码好像不对" not in all_text(r)
 
 
 def test_whether_someone_else_may_do_it_asked_while_booking_is_answered_and_never_kept(live):
