@@ -3,7 +3,8 @@
 The search matches words, and words are shared: «农行卡密码输错三次锁起了» matches 社会保障卡密码重置 by 卡 and 密码 as
 well as a question about the 社保卡 would, «拍结婚照哪家影楼好» matches 婚姻登记 by 结婚. ``data/others_things.yml``
 (written by hand from what a service hall is not, never from the evaluation set) lists what a citizen gets from
-others: banks, apps, shops, phone operators, tickets, a patient's care, paid services. A message that speaks of one of
+others: banks, apps, shops, phone operators, tickets, a patient's care, paid services; asking which provider is cheap
+or good, or what goods cost apiece (:data:`SHOPPING`), is a shopper's question too. A message that speaks of one of
 these is about it, not about a government matter, unless it also says one of the state's own things (a licence, a
 certificate, social insurance, a registration, a subsidy…) or states a plan («我想在淘宝上开个店» asks what opening it
 takes). The rule is read after the search (:meth:`nlu.engine.NLU.parse`); nothing is retrained when the file changes.
@@ -35,6 +36,13 @@ STATE_WORDS = re.compile(
     "|便民服务|窗口|公证|认证|证明|手续(?!费)|(?:能|可以)办|办得[到了]|上牌|过户|年审|年检|办(?:什么|啥|哪些)|[^\\W验保论]证(?!券)|证件|证书")
 
 
+#: Asking which provider is cheap or good («附近哪个私立学校好点», «哪里的喷雾器便宜», «哪家银行可以开对公账户»), or
+#: what goods cost apiece («鸡苗好多钱一只»): a shopper's question, whoever provides it.
+SHOPPING = re.compile(
+    r"哪(?:里|家|个|儿|些)的?[^，。？?！!\s]{0,8}?(?:便宜|好点|好些|划算|实惠|靠谱|正规|好吃|好耍|最好|口碑)"
+    r"|哪(?:个|家)银行|(?:好多|多少)钱一(?:只|斤|个|台|件|份|瓶|盒|袋|箱|头|亩)")
+
+
 @dataclass(frozen=True)
 class OthersThings:
     """What others provide, as one pattern (longest words first)."""
@@ -54,9 +62,7 @@ class OthersThings:
     def spoken_of(self, norm: str) -> str | None:
         """The thing a normalised message speaks of, when it is about one of these and not about the state's own
         things (``None`` otherwise). A plan the person states is not judged here (the caller knows its cues)."""
-        if self.pattern is None:
-            return None
-        m = self.pattern.search(norm)
+        m = (self.pattern.search(norm) if self.pattern is not None else None) or SHOPPING.search(norm)
         if m is None or STATE_WORDS.search(norm):
             return None
         return m.group(0)

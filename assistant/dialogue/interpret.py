@@ -216,11 +216,12 @@ _CHANGED_PLACE = re.compile(r"(地址|住址|地点|场所|经营场所)(要|想
                             r"(变更|更改|更换|换|改|迁|搬)了?(个|一下|下)?(新的?)?(地址|住址|地点|经营场所|场所|地方|门面|店面|铺面)")
 #: Words of a question about a service itself rather than a request for it.
 _ABOUT_SERVICE = re.compile(r"条件|资格|收费|收钱|要钱|费用|多少钱|哪些人|什么人|啥子人|谁可以|谁能|范围|流程|怎么收")
-#: «不是这个，是抵押», «不对，我要办的是换证», «都不对，我是要查房子», «我说的是公司», «我说错了，是补证»: what was
-#: understood is corrected.
+#: «不是这个，是抵押», «不对，我要办的是换证», «都不对，我是要查房子», «我说的是公司», «我说错了，是补证», «不是开宠物
+#: 医院那种哈 就是自己屋头养的泰迪»: what was understood is corrected.
 _CORRECTION = re.compile(r"^(?:(?:都|我(?:刚才)?(?=[说搞弄点选打写]错))?(不是|不对|错了|搞错了|弄错了|点错了|选错了|说错了|打错了|"
-                         r"写错了)(?P<wrong>[^，,。！!]{0,6})[，,。！!\s]*"
-                         r"(我要办的是|我要的是|我说的是|我问的是|我是要|我是想|我是说|我是问|我想问|我要问|我要|我想|是|要|办)|"
+                         r"写错了)(?P<wrong>[^，,。！!]{0,12}?)[哈哦嘛噻]?[，,。！!\s]*"
+                         r"(我要办的是|我要的是|我说的是|我问的是|我是要|我是想|我是说|我是问|我想问|我要问|我要|我想|就是|其实是|而是|"
+                         r"是|要|办)|"
                          r"(我说的是|我是说|我指的是|我问的是|我要问的是))(?P<rest>.{2,20})$")
 #: A correction said the other way round («我开的是公司不是个体», «是租房，不是买房»): what was meant first (not whose
 #: it is: «是我爸的不是我的»).
@@ -232,6 +233,9 @@ _MEANT_FIRST = re.compile(r"^(?:我)?(?:[\u4e00-\u9fff]{0,3}的)?是(?P<rest>[^�
 _WISHED = frozenset({"我是要", "我是想", "我要", "我想", "要"})
 
 
+#: What it takes, asked in no words of any matter («要办啥子手续», «需要办哪些手续», «那要办些啥»).
+_WHAT_IT_TAKES = re.compile(r"^(?:那|那么|请问)?(?:我|我们)?(?:还)?(?:要|需要|得)?(?:先)?办(?:些|哪些|点)?(?:啥子?|什么|哪些)"
+                            r"(?:手续)?(?:嘛|呢|哦|啊)?[？?]?$")
 #: Only what is not meant, said («不是出生证哈», «不是身份证那个»).
 _NOT_THIS = re.compile(r"^(?:都)?不是(?P<what>[\u4e00-\u9fffA-Za-z]{2,10}?)(?:的|那个|这个)?[哈哦嘛啊呀噻了]*[。！!，,~～]*$")
 
@@ -3468,6 +3472,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «公司把我辞退了» read as erasing: a question about the matter it names strongly, else not understood
         parse = _as_intent(parse, "ask_matter" if strong else "nlu_fallback", "no_erase_words")
         intent = parse["intent"]["name"]
+    if state.matter_code and not state.form and _WHAT_IT_TAKES.match(text.strip()):
+        # «要办啥子手续» after 养老机构设立备案 asks what ours takes (its card), whatever the words alone find
+        # (个体工商户设立登记, by 手续)
+        return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "what_it_takes")
     if _only_denied(text, parse, kb) and not state.form:
         # «不是出生证哈» says what is not wanted, nothing else: no question about 出生医学证明 (a no, which asks again)
         return _as_intent(parse, "deny", "not_this")

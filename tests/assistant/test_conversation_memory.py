@@ -2841,3 +2841,23 @@ def test_only_what_is_not_meant_said_is_no_question_about_it(chat):
     last = chat("不是出生证哈")  # (read as a refinement to 《出生医学证明》首次签发, the matter it names)
     assert last["intent"] == "deny" and (last["matter"] or {}).get("name") != "《出生医学证明》首次签发"
     assert chat("是打预防针那个小本本")["matter"]["name"] == "《预防接种证》办理"
+
+
+@pytest.mark.parametrize("before, question", [
+    ("开网吧要办些啥子手续", "对了 附近哪个银行可以开对公账户"),
+    ("我在村头养鸡，防疫合格证咋个办", "你晓得现在鸡苗好多钱一只不"),
+])
+def test_a_shopper_s_question_after_a_matter_is_none_of_it(chat, before, question):
+    assert chat(before)["matter"] or True
+    assert chat(question)["intent"] == "out_of_scope"
+
+
+def test_what_it_takes_asked_in_no_matter_s_words_is_about_ours(chat):
+    chat("想在社区租两层楼开个养老院 收二三十个老人")  # 养老机构设立备案
+    assert chat("要办啥子手续")["matter"]["name"] == "养老机构设立备案"  # (alone: 个体工商户设立登记, by 手续)
+
+
+def test_a_correction_that_says_at_length_what_was_not_meant_is_one(chat):
+    chat("我要给狗办个证")
+    last = chat("不是开宠物医院那种哈 就是自己屋头养的泰迪")
+    assert last["matter"]["name"] == "犬类准养证核发"

@@ -30,12 +30,23 @@ def test_a_thing_others_provide_is_spoken_of_unless_the_state_s_own_thing_is_sai
     assert o.spoken_of("身份证丢了") is None
 
 
+def test_asking_which_provider_is_cheap_or_good_or_what_goods_cost_apiece_is_a_shopper_s_question(tmp_path):
+    o = OthersThings.load(tmp_path / "missing.yml")  # (no file: the shopper's questions alone)
+    assert o.spoken_of("你帮我在网上找下哪里的喷雾器便宜")
+    assert o.spoken_of("附近哪个私立学校好点")
+    assert o.spoken_of("你晓得现在鸡苗好多钱一只不")
+    assert o.spoken_of("附近哪个银行可以开对公账户")
+    # (which office or window is asked, or what a licence costs: ours)
+    assert o.spoken_of("哪个街道办证快些") is None
+    assert o.spoken_of("食品经营许可证要好多钱") is None
+
+
 def test_a_malformed_file_is_refused_with_where(tmp_path):
     path = tmp_path / "bad.yml"
     path.write_text("things:\n  banks: 银行卡\n", encoding="utf-8")
     with pytest.raises(ValueError, match="banks"):
         OthersThings.load(path)
-    assert OthersThings.load(tmp_path / "missing.yml").spoken_of("银行卡") is None
+    assert OthersThings.load(tmp_path / "missing.yml").spoken_of("农行卡") is None
 
 
 def test_the_file_names_no_thing_twice():
