@@ -717,6 +717,11 @@ def _says_subject_of(text: str, other: Any, current: Any) -> bool:
     return bool(_bigrams(text) & (_named_words(other) - _named_words(current)) - _kind_words() - _HOME_PLACES)
 
 
+def says_subject_of(text: str, other: Any, current: Any) -> bool:
+    """:func:`_says_subject_of`, with the names' words for ``text``'s everyday words («生孩子»: 生育) said too."""
+    return _says_subject_of(_in_names_words(text), other, current)
+
+
 #: The kinds of request done to what one already has (a reissue, a renewal, a change, a cancellation): a question
 #: that says none of them is about getting the thing.
 _AFTER_GETTING = frozenset({"reissue", "renew", "change", "cancel"})

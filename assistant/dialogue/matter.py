@@ -27,9 +27,9 @@ from assistant.dialogue.interpret import (AHEAD_HOW_LONG, BY_ANOTHER, CHOSEN_OPT
                                           MATTER_SCORE, MEANING_APART, QUESTION, SIBLING_GAP, STRONG_SCORE,
                                           after_getting, called_by_name, family, family_named, kin, kind_unsaid,
                                           look_alikes, no_choice_for, of_kind_asked, offered, offered_apart,
-                                          only_shared_words, other_kinds, pays_unasked, said_apart, says_words_of,
-                                          short_question, tells_apart, the_thing_got, to_get_one, told_by_subject,
-                                          unsaid_kinds_last, within_unasked)
+                                          only_shared_words, other_kinds, pays_unasked, said_apart, says_subject_of,
+                                          says_words_of, short_question, tells_apart, the_thing_got, to_get_one,
+                                          told_by_subject, unsaid_kinds_last, within_unasked)
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
@@ -115,10 +115,18 @@ def _said_whole(ctx: StepContext, options: list[Any]) -> Any:
     text = ctx.tracker.text or ""
     if _is_payload(ctx) or not options or ctx.tracker.latest_message.get("interpreted") in CHOSEN_OPTIONS:
         return None  # (options the conversation's state chose, «个体户» or «有啥补贴», are offered as they are)
-    called = [m for m in options if called_by_name(text, m)] or [m for m in options if said_by_sound(text, m)]
+    # (an option found far behind the first is not picked by a short name of it, nor by the words of a kind of
+    # request its names say, but only by what it is about: «我妈想把房子过户给我» says 过户, of 机动车转移登记（过户、
+    # 转入）, found well behind the 不动产 ones; «领失业金期间生孩子了» says 生育 of 领取失业保险待遇期间生育补助金申请和发放)
+    best = max(_score(ctx, m.code) for m in options)
+    near = [m for m in options if _score(ctx, m.code) >= best - MEANING_APART]
+    called = [m for m in near if called_by_name(text, m)] or [m for m in near if said_by_sound(text, m)]
     if called:
         return called[0] if len(called) == 1 else None
-    return said_apart(text, options) or the_thing_got(text, options)
+    pick = said_apart(text, options)
+    if pick is not None and pick not in near and not says_subject_of(text, pick, options[0]):
+        pick = said_apart(text, near)
+    return pick or the_thing_got(text, options)
 
 
 def _explicit_matters(ctx: StepContext, kb: Any) -> list[Any]:

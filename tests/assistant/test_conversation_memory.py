@@ -2861,3 +2861,12 @@ def test_a_correction_that_says_at_length_what_was_not_meant_is_one(chat):
     chat("我要给狗办个证")
     last = chat("不是开宠物医院那种哈 就是自己屋头养的泰迪")
     assert last["matter"]["name"] == "犬类准养证核发"
+
+
+def test_an_option_found_far_behind_is_not_picked_by_a_word_of_a_kind_of_request(chat):
+    last = chat("我妈想把房子过户给我")  # (过户, of 机动车转移登记（过户、转入）'s name, found well behind the 不动产 ones)
+    assert (last["matter"] or {}).get("name") != "机动车转移登记（过户、转入）"
+
+
+def test_an_option_found_far_behind_is_picked_by_what_it_is_about(chat):
+    assert chat("领失业金期间生孩子了")["matter"]["name"] == "领取失业保险待遇期间生育补助金申请和发放"  # (by 生育)

@@ -59,6 +59,8 @@ def test_the_file_names_no_thing_twice():
     "农行卡密码输错三次锁起了",
     "拍结婚照哪家影楼好",
     "去银行开张储蓄卡要带些啥子",
+    "微信上咋个交电费嘛",
+    "金牛区的私立小学一学期学费大概好多",
 ])
 def test_a_question_about_what_others_provide_is_out_of_scope(nlu, text):
     parse = nlu.parse(text)
