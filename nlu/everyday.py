@@ -78,21 +78,32 @@ class EverydayWords:
         return list(dict.fromkeys(out))[:MAX_REWRITES]
 
 
-@lru_cache(maxsize=4)
-def _read(path: Path) -> tuple[tuple[str, str], ...]:
-    """``(term, word)`` for every everyday word of the file, in its order (none when it is missing)."""
+@lru_cache(maxsize=8)
+def read_word_lists(path: Path, key: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``(name, words)`` for every entry under ``key:`` of a hand-written word file (a mapping of names to lists
+    of words), in its order, each word stripped (none when the file is missing). Read once per process.
+
+    Raises:
+        ValueError: the file is not such a mapping (the message says where).
+    """
     if not path.is_file():
         return ()
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    words = data.get("words") if isinstance(data, dict) else None
-    if not isinstance(words, dict):
-        raise ValueError(f"{path}: expected a mapping under 'words:'")
-    out: list[tuple[str, str]] = []
-    for term, everyday in words.items():
-        if not isinstance(everyday, list) or not all(isinstance(w, str) and w.strip() for w in everyday):
-            raise ValueError(f"{path}: words of {term!r}: expected a list of words")
-        out += [(str(term), w.strip()) for w in everyday if w.strip() != str(term) and len(w.strip()) >= 2]
+    entries = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(entries, dict):
+        raise ValueError(f"{path}: expected a mapping under '{key}:'")
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for name, words in entries.items():
+        # (a word YAML reads as a number, «12306», is a word too)
+        if not isinstance(words, list) or not all(isinstance(w, (str, int)) and str(w).strip() for w in words):
+            raise ValueError(f"{path}: {key} of {name!r}: expected a list of words")
+        out.append((str(name), tuple(str(w).strip() for w in words)))
     return tuple(out)
+
+
+def _read(path: Path) -> list[tuple[str, str]]:
+    """``(term, word)`` for every everyday word of the file, in its order."""
+    return [(term, w) for term, words in read_word_lists(path, "words") for w in words if w != term and len(w) >= 2]
 
 
 def said_by_kb(matters: Iterable) -> list[str]:

@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
+from nlu.everyday import read_word_lists
 from nlu.text import normalize
 
 #: The hand-written things.
@@ -68,18 +66,7 @@ class OthersThings:
         return m.group(0)
 
 
-@lru_cache(maxsize=4)
-def _read(path: Path) -> tuple[str, ...]:
-    """Every thing of the file, normalised (none when it is missing)."""
-    if not path.is_file():
-        return ()
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    things = data.get("things") if isinstance(data, dict) else None
-    if not isinstance(things, dict):
-        raise ValueError(f"{path}: expected a mapping under 'things:'")
-    out: list[str] = []
-    for kind, words in things.items():
-        if not isinstance(words, list) or not all(isinstance(w, (str, int)) and str(w).strip() for w in words):
-            raise ValueError(f"{path}: things of {kind!r}: expected a list of words")
-        out += [normalize(str(w).strip()) for w in words if len(str(w).strip()) >= 2]
-    return tuple(dict.fromkeys(out))
+def _read(path: Path) -> list[str]:
+    """Every thing of the file, normalised, each once."""
+    return list(dict.fromkeys(normalize(w) for _, words in read_word_lists(path, "things") for w in words
+                              if len(w) >= 2))
