@@ -20,7 +20,7 @@ from nlu.adapter import train as train_adapter
 from nlu.embed import Encoder
 from nlu.everyday import EverydayWords, said_by_kb
 from nlu.index import FusionWeights, MatterHit, MatterIndex, kb_fingerprint
-from nlu.intents import (ALL_INTENTS, ANSWER_CLAUSE, ANSWER_INTENTS, EVENT_TOLD, MATTER_INTENTS,
+from nlu.intents import (ALL_INTENTS, ANSWER_CLAUSE, ANSWER_INTENTS, ASKS_IF_NEEDED, EVENT_TOLD, MATTER_INTENTS,
                          NAMED_ALONE_INTENTS, PLAN, SOCIAL_INTENTS, SOCIAL_WORDS, IntentClassifier, load_examples,
                          training_hash, training_set)
 from nlu.learned import DEFAULT_MATCH_THRESHOLD, LearnedExample, LearnedMatch, LearnedSet
@@ -407,7 +407,8 @@ class NLU:
         if match is not None:
             return self.decide_learned(raw, norm, ranking, hits, match, k, terms)
         out = self.decide(raw, norm, ranking, hits, k, terms, plain)
-        asks = out["intent"]["name"] in MATTER_INTENTS or out["out_of_scope"]
+        # (checking one's materials or asking a policy asks about a matter too: «储蓄卡锁了，要带啥子去银行解锁»)
+        asks = out["intent"]["name"] in (*MATTER_INTENTS, "precheck_materials", "ask_policy") or out["out_of_scope"]
         thing = self.others.spoken_of(norm) if asks and not PLAN.match(norm) else None
         if thing:
             # (a question about what others provide, that says nothing of the state's own things and plans nothing,
@@ -473,9 +474,10 @@ class NLU:
         # finds one this well
         strongly = bool(hits) and self.strongly(top if plain is None else plain, conf)
         names_matter = found and strongly
-        # (so does a plan the person states, found well: «我要开个超市» is about opening it, not out of scope; and
-        # something that happened, told: «在厂里把手弄伤了» asks what follows from it)
-        told = bool(PLAN.match(norm) or EVENT_TOLD.search(norm))
+        # (so does a plan the person states, found well: «我要开个超市» is about opening it, not out of scope;
+        # something that happened, told: «在厂里把手弄伤了» asks what follows from it; and asking whether what one
+        # does needs a procedure: «沙子水泥要在人行道上堆个把星期，要办手续不»)
+        told = bool(PLAN.match(norm) or EVENT_TOLD.search(norm) or ASKS_IF_NEEDED.search(norm))
         # (nor small talk, «我要开个小饭馆»: what it finds clearly goes aside, below; else the matters it finds are
         # the ones to choose from)
         unclear = len(hits) > 1 and hits[0].score - hits[1].score < cal.ambiguity_margin

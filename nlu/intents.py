@@ -75,6 +75,12 @@ EVENT_TOLD = re.compile(r"生(了)?(个)?(娃|孩子|小孩|宝宝|儿子|女儿
                         # for the firm's end — told, not asked of a shop: «楼下那家店关门了吗»)
                         r"(公司|企业|店|门面|铺子|厂|工作室|单位)\S{0,4}(搬家|搬迁|搬走|搬了|搬到|迁址|换了?地方|改了?名|更名|"
                         r"换了?法人|换了?老板|不开了|不做了|不干了|关门了|关了|倒闭了|垮了|黄了|停业|歇业)(?![吗么嘛没?？])")
+#: Asking whether what one does needs the state's leave, or whose it is to give («要办手续不», «要先报个方案不», «需要批
+#:不», «找哪个批», «要不要去文化局备案»): a question for the hall about doing it, whatever else it tells.
+ASKS_IF_NEEDED = re.compile(r"(要|需要|得|用)(先|单独|另外)?(去\S{0,5}?)?(办|报|申请|审批|批|报批|备案|报备)(个|一下|下)?"
+                            r"(啥子?|什么|哪些)?(手续|方案|证|许可|审批|备案)?(不|吗|么|嘛|没)|"
+                            r"(要不要|需不需要|用不用)(去\S{0,5}?)?(办|报|申请|审批|批|报批|备案|报备)|"
+                            r"(找|归|去)哪个(部门|单位)?(批|审批|备案|管|报)|哪个部门(批|审批|管)")
 #: A yes or a no said as a clause of its own («不用了，…», «是的。»), not the first character of a name («无犯罪…»).
 ANSWER_CLAUSE = re.compile(r"^(不是|不对|不用|不要|不需要|没有|没得|对|是的|是|好的|好|行|嗯|可以|没错|不)"
                            r"[了的啊呀哈嘛吧咯]*(\s|[，,。.!！?？~]|$)")

@@ -745,11 +745,22 @@ def to_get_one(text: str, m: Any, other: Any) -> bool:
         and not _cues().of_query(text) & kinds
 
 
+#: Asking what one must get, or whether one must have it («要办啥子证», «兽药要许可证不», «听说要有养蜂证»).
+_GETS_WHAT = re.compile(r"办(啥|什么|哪些)子?(证|手续|许可)|(要|需要|得)(有|办|弄|领)?(个|张|一个|一张)?"
+                        r"[\u4e00-\u9fff]{0,4}(证|许可证?|执照)(不|吗|么|嘛|没)?[？?]?$|听说(要|得)(有|办)")
+#: A plan to get a thing, not to do something («我想办残疾证», «要申请个…»).
+_PLANS_TO_GET = re.compile(r"(想|要|准备|打算)(办|申请|申领|领|弄|补|换)")
+
+
 def kind_unsaid(text: str, m: Any) -> bool:
-    """Whether ``m`` is done to what one already has and ``text``, asking whether something must be had besides, says
-    none of its kinds of request: «还要单独办食品许可吗» asks nothing of 食品经营许可延续 (a bare «社保卡» may be about a
-    lost one)."""
-    return after_getting(m) and bool(_SEPARATE.search(text) or _whether_needed(text)) \
+    """Whether ``m`` is done to what one already has and ``text``, asking whether something must be had besides, or
+    what one must get or have, or stating a plan to do something, says none of its kinds of request: «还要单独办食品
+    许可吗» asks nothing of 食品经营许可延续, «想顺带卖点农药，要办啥子证» nothing of 农药经营许可证延续, «想在网上公开
+    募捐» nothing of its certificate's 补发 (a bare «社保卡», or «我想办残疾证», a plan to get the thing, may be about one
+    already had)."""
+    plans = bool(PLAN.match(text)) and not _PLANS_TO_GET.search(text)
+    return after_getting(m) and bool(_SEPARATE.search(text) or _whether_needed(text) or _GETS_WHAT.search(text)
+                                     or plans) \
         and not _cues().of_query(text) & _kinds(m)
 
 
@@ -2597,8 +2608,10 @@ _STILL_OPERATES = re.compile(r"(还|仍然?|继续)(能|可以|能不能|可不�
 AHEAD_HOW_LONG = re.compile(r"提前(多久|好久|几天|多少天|多长时间|几个月|多少个?工作日)")
 #: A question how something is done («怎么延续», «咋个弄»).
 _HOW_ASKED = re.compile(rf"{_HOW}[\u4e00-\u9fff]")
-#: A firm said as the one a matter is for («给公司办个社保账户», «我们单位要办…»).
-_FOR_A_FIRM = re.compile(r"(给|为|帮|替)(我们|我)?的?(公司|单位|企业|店里|厂里)|^(我们|我)?(公司|单位|企业)(的|要|想|需要|得)")
+#: A firm said as the one a matter is for («给公司办个社保账户», «我们单位要办…»; not the firm asking it of someone:
+#: «单位要我开个无犯罪证明»).
+_FOR_A_FIRM = re.compile(r"(给|为|帮|替)(我们|我)?的?(公司|单位|企业|店里|厂里)|"
+                         r"^(我们|我)?(公司|单位|企业)(的|要|想|需要|得)(?![我你他她])")
 #: Who a matter serves, in its guide's words: firms.
 _FIRMS_SERVED = {"法人", "企业", "企业法人", "个体工商户", "单位", "其他组织"}
 
@@ -3253,6 +3266,8 @@ def _near_detail(parse: dict[str, Any]) -> str | None:
     # office too is no fee: «税务也要去吗» after 个体工商户注销登记)
     which = bool(_WHICH_TO_GET.search(text)) and not MATERIAL_WORDS.search(text)
     no_fee = receives or _GOES_TO_OFFICE.search(text) and not FEE_WORDS.search(text) and not _COSTS.search(text)
+    if _SERVICE_CHARGE.search(text) and not no_fee:
+        return "ask_fee"  # (a charge the words ask, whatever the classifier put first: «预约要收钱不», read as a status)
     return next((r["name"] for r in ranking[:3] if r.get("name") in DETAIL_INTENTS
                  and not (no_fee and r.get("name") == "ask_fee") and not (which and r.get("name") == "ask_materials")
                  and float(r.get("confidence") or 0) >= 0.5 * top), None)
@@ -3338,7 +3353,66 @@ def interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = N
         # 东西想退货，地址在哪儿填» after 住院费用报销 asks no place of it; nlu/others.py)
         return parse
     read = _no_matter_does(_interpret(parse, state, kb, nlu, halls, hall_topic, heard_matter), state, kb)
+    read = _how_long_asked(_last_clause_asks(read, parse, state, kb, nlu, text), state, text)
     return _next_steps(_flags(_asked_again(read, state, text), text), state, text)
+
+
+#: The details a last clause asks of a matter by itself («…，要带啥子», «…，收费不», «…，要好久办得好»).
+_CLAUSE_DETAILS = {"ask_materials", "ask_fee", "ask_time"}
+#: Readings a last clause's detail question overrules: the hall (a day one comes, a copy made: «那我星期六来，要带啥子
+#: 材料»), a place or the matter as a whole, or another detail read from the message's earlier words.
+_OVERRULED_BY_LAST = {"ask_hall", "ask_location", "ask_matter", *_CLAUSE_DETAILS}
+#: The longest last clause read on its own (characters).
+_LAST_CLAUSE_CHARS = 10
+
+
+#: How long it takes, asked of what is being done («补一个要好久», «补下来要好久», «办好要几天»).
+_HOW_LONG = re.compile(r"(要|得|需要)(好久|多久|几天|多长时间)|(好久|多久|几天)(才|能|可以)?(拿|办|弄|补|下来|出来|好|到)")
+
+
+def _how_long_asked(read: dict[str, Any], state: DialogueState, text: str) -> dict[str, Any]:
+    """A short question of how long it takes, about the conversation's matter, that the classifier read as a goodbye
+    or as the matter again («补下来要好久» after 营业执照 补领): the time."""
+    if read["intent"]["name"] not in {"ask_matter", "goodbye", "nlu_fallback"} or not state.matter_code \
+            or state.form or read.get("ambiguous") or not _HOW_LONG.search(text) \
+            or len(_CJK.findall(text)) > _SHORT_QUESTION + 2 or any(c != state.matter_code for c in _strong(read)):
+        return read
+    named = next((e for e in read.get("entities") or [] if e.get("entity") == "matter"), None)
+    if named is not None and str(named.get("value")) != state.matter_code:
+        return read
+    return dict(_as_intent(read, "ask_time", "how_long_asked"), out_of_scope=False)
+
+
+def _last_clause_asks(read: dict[str, Any], parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any,
+                      text: str) -> dict[str, Any]:
+    """A message whose last clause asks a detail of a matter by itself («那周六能不能办居住证 收费不», «另外一个事 我妈走了
+    房子要过户到我名下 要准备啥子»), about the matter the message names (or the conversation's): that detail, whatever the
+    earlier clauses made the whole read as (a day, a copy made, a story). ``parse`` is the NLU's reading, ``read``
+    the conversation's."""
+    intent = read["intent"]["name"]
+    clauses = [c for c in _CLAUSES.split(text.strip()) if c]
+    if nlu is None or state.form or intent not in _OVERRULED_BY_LAST or read.get("ambiguous") or len(clauses) < 2 \
+            or not QUESTION.search(clauses[-1]) or len(_CJK.findall(clauses[-1])) > _LAST_CLAUSE_CHARS:
+        return read
+    named = next((e for e in read.get("entities") or [] if e.get("entity") == "matter"), None)
+    if named is None and intent == "ask_hall":
+        # (the hall's reading keeps no matter: the one the message names strongly or by its name, if any)
+        guess = next((e for e in parse.get("entities") or [] if e.get("entity") == "matter"), None)
+        m = kb.get(str(guess.get("value"))) if guess is not None else None
+        named = guess if m is not None and (m.code in _strong(parse) or called_by_name(text, m)) else None
+    code = str(named.get("value")) if named is not None else state.matter_code
+    if not code or state.candidates and not state.matter_code:
+        return read
+    alone = nlu.parse(clauses[-1])
+    asked = alone["intent"]["name"]
+    if asked not in _CLAUSE_DETAILS or asked == intent or any(c != code for c in _strong(alone)):
+        return read
+    matter = kb.get(code) if code != state.matter_code else None
+    if matter is not None:
+        return _with_matter(read, asked, matter.code, matter.name, "last_clause_asks")  # (another than the one before)
+    # (the hall's reading keeps no matter: the conversation's is asked about)
+    return dict(_as_intent(read, asked, "last_clause_asks"), out_of_scope=False,
+                entities=[e for e in read.get("entities") or [] if e.get("entity") == "matter"])
 
 
 def _asked_again(parse: dict[str, Any], state: DialogueState, text: str) -> dict[str, Any]:
@@ -3819,14 +3893,15 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
                  and not _BOOKED.search(text)):
         # «是不是要预约» after 婚姻登记, or «结婚的话要提前预约吗», asks whether a matter needs an appointment,
         # «想改成妈妈的» after options (or after the card of 民族成份变更) says which: there is no booking to ask about
-        intent = "ask_matter"
+        # (a detail its words ask is that detail: «预约要收钱不» after 结婚登记预约)
+        intent = "ask_matter" if not state.matter_code or _near_detail(parse) is None else _near_detail(parse)
         parse = _as_intent(parse, intent, "no_booking")
         current = kb.get(state.matter_code) if state.matter_code and not state.candidates else None
         if current is not None and "booking" in _kinds(current) \
                 and not any(m is not None and called_by_name(text, m, 3) for m in map(kb.get, strong)):
             # the conversation's matter is the appointment itself, named by nothing else: «能提前约时间不» after
             # 公证业务预约办理 (alone it finds 结婚登记预约)
-            return _with_matter(parse, "ask_matter", current.code, current.name, "no_booking")
+            return _with_matter(parse, intent, current.code, current.name, "no_booking")
     named, score = _top(parse, kb)
     if named is not None and halls is not None and hall_topic is not None and set(strong) <= {named.code} \
             and intent in HALL_INTENTS and not parse.get("ambiguous") and halls.find(text) is None \
@@ -3895,15 +3970,19 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «我在茶店子住» (what the hall answers invite: «告诉我您住哪个街道»): that street's centre, where it is (a
         # matter asked with it — «我住营门口街道，想问问居住证咋个办» — is the matter)
         topic, hall_words = HallTopic.ADDRESS, True
+    ours = kb.get(state.matter_code) if state.matter_code else None
+    # («补办收钱不» after the hall's copier asks the fee of 烟草专卖零售许可证补办, by a word of its name)
+    says_ours = ours is not None and bool(_bigrams(text) & _named_words(ours))
     if topic is None and halls is not None and state.last_intent == "ask_hall" and not strong \
-            and (halls.find(text) is not None or short_question(text) and intent != "ask_materials"
+            and (halls.find(text) is not None or short_question(text) and intent != "ask_materials" and not says_ours
                  or state.hall_topic in {t.value for t in _TIMES} and _CLOCK.search(text) and QUESTION.search(text)):
         # «那营门口街道的呢» after the hall's hours: the same question about the hall it names; «收费不» after
         # the hall's parking: the same topic, a detail of it; «那我12点半去能办不» after its lunch break: when it
         # serves, again
         topic = next((t for t in HallTopic if t.value == state.hall_topic), None)
         hall_words = topic is not None
-    elif topic is not None and state.last_intent == "ask_hall" and not strong and not _goes_elsewhere(text, halls):
+    elif topic is not None and state.last_intent == "ask_hall" and not strong and not in_hall \
+            and not _goes_elsewhere(text, halls):
         hall_words = True  # «周末开不开» right after a hall's answer is about the hall, whatever the classifier read
         earlier = next((t for t in _THINGS_USED if t.value == state.hall_topic), None)
         if earlier is not None and topic in _TIMES and _USE_IT.search(text):
@@ -3973,7 +4052,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     # conversation about a 川渝通办 variant: «我爸在重庆领养老金», then «认证咋弄»)
     told_before = f"{state.said_before} {state.topic_text or ''}"
     if (_CHONGQING.search(f"{told_before} {text}") or "川渝" in (state.matter_name or "")) \
-            and intent not in {"request_human", "complain"}:
+            and intent not in {"request_human", "complain", "thanks", "goodbye", "greet"}:
         variant = _chongqing_variant(kb, parse, state, nlu)
         if variant is not None:
             asked = _asked(intent)

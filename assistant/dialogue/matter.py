@@ -120,7 +120,9 @@ def _said_whole(ctx: StepContext, options: list[Any]) -> Any:
     # 转入）, found well behind the 不动产 ones; «领失业金期间生孩子了» says 生育 of 领取失业保险待遇期间生育补助金申请和发放)
     best = max(_score(ctx, m.code) for m in options)
     near = [m for m in options if _score(ctx, m.code) >= best - MEANING_APART]
-    called = [m for m in near if called_by_name(text, m)] or [m for m in near if said_by_sound(text, m)]
+    called = [m for m in near if called_by_name(text, m)
+              and not any(o is not m and _called_only_inside(text, m, o) for o in near)] \
+        or [m for m in near if said_by_sound(text, m)]
     if called:
         return called[0] if len(called) == 1 else None
     pick = said_apart(text, options)
@@ -346,6 +348,51 @@ def _close_calls(ctx: StepContext, kb: Any, m: Any) -> list[Any]:
     return [] if the_thing_got(ctx.tracker.text or "", close) is m else close
 
 
+def _sibling_said(ctx: StepContext, kb: Any, m: Any) -> Any:
+    """A narrower member of ``m``'s family (its name is ``m``'s with words added) found close behind it
+    (:data:`MEANING_APART`) whose own words the message says more of than ``m``'s (:func:`said_apart`), three
+    characters of its name at least that ``m``'s does not have:
+    «分公司不开了，分公司咋个注销» is 分公司注销登记, found after 公司注销登记 (not «法人», of 非公司企业法人变更登记, for
+    «我们公司换了法人»: 公司变更登记); else ``None``. A message that calls ``m`` by a name of its own (not only inside
+    the other's: «分公司注销» says 公司注销), or a conversation already about ``m``, keeps it."""
+    text = ctx.tracker.text or ""
+    if _is_payload(ctx) or ctx.tracker.latest_message.get("interpreted") or ctx.state.matter_code == m.code \
+            or said_by_sound(text, m):
+        return None
+    own = {x.code for x in family(kb, m)}
+    top = _score(ctx, m.code)
+    near = [x for x in _ranked(ctx, kb, 4)
+            if x.code != m.code and x.code in own and _score(ctx, x.code) >= top - MEANING_APART]
+    pick = said_apart(text, [m, *near]) if near else None
+    if pick is None or pick is m or re.split(r"[（(]", m.name, maxsplit=1)[0] not in pick.name:
+        return None  # (only a narrower one: its name is ``m``'s with words added)
+    own_said = [p for p in _name_parts(pick) if p in text and p not in m.name]
+    return pick if own_said and not mentions(_without(text, own_said), m) else None
+
+
+def _name_parts(m: Any) -> list[str]:
+    """The runs of three characters or more of ``m``'s name, longest first."""
+    return sorted({m.name[i:j] for i in range(len(m.name)) for j in range(i + 3, len(m.name) + 1)}, key=len,
+                  reverse=True)
+
+
+def _without(text: str, parts: list[str]) -> str:
+    """``text`` with each of ``parts`` (longest first) taken out."""
+    for p in sorted(parts, key=len, reverse=True):
+        text = text.replace(p, " ")
+    return text
+
+
+def _called_only_inside(text: str, m: Any, other: Any) -> bool:
+    """Whether ``text`` calls ``m`` only inside longer words of ``other``'s name that ``m``'s does not have: «分公司注销»
+    says 公司注销 (an alias of 公司注销登记) inside 分公司注销登记's name (but «临时身份证», an alias of 居民身份证办理
+    （包括临时）, is no more than the start of 临时身份证明)."""
+    terms = [t for t in [m.name, *m.aliases, *m.colloquial] if t and len(t) >= 2 and t in text]
+    said = [p for p in _name_parts(other) if p in text and p not in m.name]
+    return bool(terms) and all(any(t in p and len(p) > len(t) for p in said) for t in terms) \
+        and not mentions(_without(text, said), m)
+
+
 def _answer_card(ctx: StepContext, m: Any, also: list[Any]) -> None:
     if ctx.tracker.latest_message.get("interpreted") == "cannot_come":
         offer_help(ctx)  # the matter was answered already: what is new is that the person cannot come
@@ -430,6 +477,10 @@ async def matter_answer(ctx: StepContext) -> None:
             _clarify(ctx, options, "ask_matter")
             return
     if named:
+        said = _sibling_said(ctx, kb, named[0])
+        if said is not None:
+            _answer_card(ctx, said, [named[0]])
+            return
         siblings = _close_calls(ctx, kb, named[0])
         if siblings:
             _ours_or_which(ctx, kb, siblings)

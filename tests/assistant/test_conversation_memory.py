@@ -2870,3 +2870,46 @@ def test_an_option_found_far_behind_is_not_picked_by_a_word_of_a_kind_of_request
 
 def test_an_option_found_far_behind_is_picked_by_what_it_is_about(chat):
     assert chat("领失业金期间生孩子了")["matter"]["name"] == "领取失业保险待遇期间生育补助金申请和发放"  # (by 生育)
+
+
+def test_a_last_clause_asking_a_detail_decides_what_is_asked(chat):
+    chat("周末你们开门不")
+    last = chat("那星期天能不能办居住证 要钱不")  # (a day said first: read as the hall's, or as the place)
+    assert (last["intent"], last["matter"]["name"]) == ("ask_fee", "居住证办理")
+
+
+def test_a_short_question_after_the_hall_saying_a_word_of_ours_is_about_ours(chat):
+    chat("营业执照丢了要补办")
+    chat("大厅可以打印不")
+    last = chat("补办要钱不")  # (after the hall's answer: not the printer's fee)
+    assert (last["intent"], last["matter"]["name"]) == ("ask_fee", "证照遗失补领、换发申请")
+
+
+def test_thanks_in_a_chongqing_conversation_is_thanks(chat):
+    chat("我妈在重庆领退休金 每年认证咋弄")
+    assert chat("好的 谢谢了")["intent"] == "thanks"
+
+
+def test_asking_what_one_must_get_to_do_something_is_about_getting_it_new(chat):
+    last = chat("想在店里顺便卖点鱼药 兽药要办啥子证")  # (not its 信息变更, which nobody said)
+    assert last["matter"]["name"] == "兽药经营许可证核发（普通兽药）"
+
+
+def test_a_sibling_called_by_words_of_its_own_name_is_the_answer(chat):
+    # (分公司注销登记, found about as well as 公司注销登记, whose alias 公司注销 is said only inside 分公司注销)
+    assert chat("我们有个分公司要关门 总公司照常 分公司注销咋弄")["matter"]["name"] == "分公司注销登记"
+
+
+def test_a_company_s_new_legal_person_is_no_other_kind_of_firm_s(chat):
+    assert chat("我们公司换了法人")["matter"]["name"] == "公司变更登记"
+
+
+def test_the_fee_asked_of_an_appointment_matter_is_its_fee(chat):
+    chat("离婚登记预约咋个约")
+    last = chat("预约要收钱不")  # (read as a booking's status: there is none; the words ask the fee)
+    assert (last["intent"], last["matter"]["name"]) == ("ask_fee", "离婚登记预约")
+
+
+def test_a_firm_asking_something_of_the_person_is_no_matter_for_the_firm(chat):
+    # («单位要我…»: the employer wants the paper of the person, not a matter that serves firms)
+    assert chat("单位要我去开个无犯罪证明 你们这开得到不")["matter"]["name"] == "无犯罪记录证明"

@@ -249,9 +249,12 @@ def test_a_detail_nearly_read_keeps_the_matter_a_guess_would_replace(kb, halls):
     strong = _parse("好久拿得到", "ask_matter", [(other, 1.5)], conf=0.43)
     strong["intent_ranking"] += [{"name": "ask_time", "confidence": 0.3}]
     assert _read(kb, halls, strong, _after_matter()).get("interpreted") != "follow_up"
-    # no detail nearly read: a short question is still about the matter, a longer message may be a new topic
-    short = _read(kb, halls, _parse("好久拿得到", "ask_matter", [(other, 1.1)], conf=0.43), _after_matter())
+    # no detail nearly read: a short question is still about the matter (how long, its words ask: the time), a longer
+    # message may be a new topic
+    short = _read(kb, halls, _parse("要体检不", "ask_matter", [(other, 1.1)], conf=0.43), _after_matter())
     assert (short["intent"]["name"], short["matters"][0]["code"]) == ("ask_matter", RESIDENCE)
+    short = _read(kb, halls, _parse("好久拿得到", "ask_matter", [(other, 1.1)], conf=0.43), _after_matter())
+    assert (short["intent"]["name"], short["matters"][0]["code"]) == ("ask_time", RESIDENCE)
     longer = _parse("我想开个小吃店要办些啥子", "ask_matter", [(other, 1.1)], conf=0.43)
     assert _read(kb, halls, longer, _after_matter()).get("interpreted") != "follow_up"
 

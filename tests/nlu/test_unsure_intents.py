@@ -214,3 +214,21 @@ def test_a_plan_of_what_we_have_or_said_after_where_is_a_plan():
     # (who does it is no place: «我们一起», «你», «今天» say no plan of something the person has)
     for said in ("我们一起想办法", "你想开个店", "今天想买个手机", "身份证要换了", "周末带娃想去公园耍"):
         assert not PLAN.match(said), said
+
+
+def test_asking_whether_what_one_does_needs_a_procedure_read_as_out_of_scope_names_what_it_finds(probe):
+    # «装修垃圾堆了一车 要报备不» reads as out of scope to the classifier (0.64) and finds 建筑垃圾处理方案备案 well:
+    # whether it needs the state's leave is a question for the hall
+    from nlu.intents import ASKS_IF_NEEDED
+
+    top = probe.calibration.oos_threshold + 0.05
+    for said in ("装修垃圾堆了一车 要报备不", "院坝头要挖个坑 要办手续不", "门口堆点砂石需要批不", "这个找哪个批",
+                 "要不要去文化局备案"):
+        assert ASKS_IF_NEEDED.search(said), said
+        res = _decide(probe, [("out_of_scope", 0.9), ("ask_matter", 0.02)], top=top, text=said)
+        assert res["intent"]["name"] == "ask_matter" and res["matters"][0]["code"] == probe.matters[0].code, said
+    for said in ("要带身份证不", "要好久", "办信用卡要多久", "哪个银行好"):
+        assert not ASKS_IF_NEEDED.search(said), said
+    res = _decide(probe, [("out_of_scope", 0.9), ("ask_matter", 0.02)], top=probe.calibration.oos_threshold - 0.05,
+                  text="装修垃圾堆了一车 要报备不")
+    assert res["intent"]["name"] == "out_of_scope", res
