@@ -280,7 +280,10 @@ _BOOKING_INTENTS = {"booking_status", "change_booking", "cancel_booking"}
 _BOOKED = re.compile(r"预约|约的|约好|上门|[Ss][Mm]-")
 #: A booking the person made already («我约的上门办», «约好的上门啥时候来», «已经预约了»).
 _OWN_BOOKING = re.compile(r"(我|我们|我家|[给帮]我[^，,。]{0,3})(约|预约)(的|好的|了的|过的)|(约|预约)好(的|了)|"
-                          r"已经(约|预约)")
+                          r"已经(约|预约)|"
+                          # (a booking made on a day gone: «我昨天在网上给我妈预约了上门服务»)
+                          r"(昨天|前天|前两天|前几天|上周|上个?星期|上个?礼拜|上个月|之前|早就|刚才|刚刚)[^，,。]{0,10}?"
+                          r"(约|预约)了")
 #: Words that back out of what was being done, in a short message («算了», «不办了»): a form ends, options are dropped …
 BACK_OUT_WORDS = "取消|算了|算球|不办了|不约了|不预约了|不登记了|退出|不弄了|不整了|不搞了"
 #: … and the whole messages that do (with the ones that only mean «no more» said alone): «算了不办了».
@@ -1392,6 +1395,22 @@ def _siblings_unsaid(text: str, parse: dict[str, Any], state: DialogueState, kb:
 def _another_kind_asked(text: str, current: Any) -> bool:
     """Whether ``text`` says a kind of request (renewal, change …) that ``current`` is not of."""
     return current is not None and bool(_cues().of_query(text) - _kinds(current))
+
+
+#: Asking for a licence to be kept on record («帮我记一下», «登记一下我的证»).
+_KEEP_IT = re.compile(r"记一下|记下来|帮我记|登记")
+#: A paper said as had («我们有居住证», «驾照拿了五年了», «身份证还在»; not one just got, «营业执照办好了», which asks
+#: what follows, nor a thing there is, «有分公司», «有护理补贴不»).
+_HAD = re.compile(r"(?:已经|都|也)?有(?:了)?(?:个|张|本)?(?P<a>[\u4e00-\u9fff]{1,4}?(?:证|照|卡|簿))(?=[了的]?(?:[，,。\s]|$))|"
+                  r"(?P<b>[\u4e00-\u9fff]{1,3}?(?:证|照|卡|簿))(?:还在|拿了|考了|拿到\S{0,3}年)")
+
+
+def _only_had(text: str, m: Any) -> bool:
+    """Whether ``text`` calls ``m`` by words of its names only where it says a thing is had («我们有居住证», of 居住证
+    办理): telling what one has asks nothing of getting it."""
+    if not _bigrams(text) & _named_words(m) or not _HAD.search(text):
+        return False
+    return not _bigrams(_HAD.sub(" ", text)) & _named_words(m)
 
 
 def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> Any:
@@ -3568,6 +3587,12 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «你们能提前通知我续证不» (read as a time question) asks for the reminder: a licence to register
         parse = _as_intent(parse, "register_licence", "remind_asked")
         intent = "register_licence"
+    if intent == "register_licence" and not state.form and not _REMIND_ME.search(text) \
+            and not _KEEP_IT.search(text) and _HOW_ASKED.search(text):
+        # «驾照有效期快到了，要咋个弄» asks how it is renewed (the matter's card, which offers the reminder), not to
+        # register a licence
+        parse = _as_intent(parse, "ask_matter", "how_renewed")
+        intent = "ask_matter"
     if intent == "list_licences" and not _LISTS.search(text):
         # «能提醒我不» after 烟草专卖零售许可证延续 asks to be reminded (a licence to register), not for the list
         parse = _as_intent(parse, "register_licence", "no_list_words")
@@ -4108,6 +4133,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         return _with_matter(parse, _asked(intent), for_others.code, for_others.name, "for_others")
     if soft and (state.matter_code or state.candidates):
         refined = _refinement(text, parse, state, kb, nlu)
+        if refined is not None and current is not None and refined.code != current.code and _only_had(text, refined):
+            # («我们有居住证，在金牛租房子住» after 随迁子女入学: a paper one has is no request for it)
+            refined = current
         siblings = _siblings_unsaid(text, parse, state, kb, refined)
         if siblings:
             # «我想取出来» after the options for «公积金» says 提取, not which: the 提取 ones, not 提取（退休）

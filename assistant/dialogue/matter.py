@@ -687,6 +687,11 @@ async def matter_detail(ctx: StepContext) -> None:
         ranked = ranked[:1] + [r for r in ranked[1:] if not within_unasked(text, ranked[0], r)]
         near = [r for r in ranked if _score(ctx, ranked[0].code) - _score(ctx, r.code) < MEANING_APART]
         m = _said_whole(ctx, near) if len(near) >= 2 else None
+        if m is None and not ambiguous and len(near) >= 2 and QUESTION.search(text) and all(
+                to_get_one(text, near[0], r) or kind_unsaid(text, r) and not after_getting(near[0]) for r in near[1:]):
+            # «想给她办个残疾证，第一次办要啥子材料»: the getting of one, not what is done to one already had (as the
+            # card's own question would read it)
+            m = near[0]
         if m is None and not ambiguous and (QUESTION.search(text) or PLAN.match(text)) \
                 and (len(ranked) == 1 or _score(ctx, ranked[0].code) - _score(ctx, ranked[1].code) >= MEANING_APART):
             # «公司地址变了在哪办»: 公司变更登记, far ahead of the rest (a statement, «住院的费用好多哦», asks nothing;

@@ -2913,3 +2913,19 @@ def test_the_fee_asked_of_an_appointment_matter_is_its_fee(chat):
 def test_a_firm_asking_something_of_the_person_is_no_matter_for_the_firm(chat):
     # («单位要我…»: the employer wants the paper of the person, not a matter that serves firms)
     assert chat("单位要我去开个无犯罪证明 你们这开得到不")["matter"]["name"] == "无犯罪记录证明"
+
+
+def test_a_paper_one_says_one_has_is_no_request_for_it(chat):
+    chat("娃娃明年读小学 我们是外地户口")  # 进城务工人员随迁子女接受义务教育入学申请办理
+    last = chat("我们有居住证 在这边租的房子")  # (not 居住证办理)
+    assert last["matter"]["name"] == "进城务工人员随迁子女接受义务教育入学申请办理"
+
+
+def test_what_to_bring_to_get_one_is_the_getting_s_checklist(chat):
+    last = chat("想给我妈办个残疾证 要啥子材料")  # (not which of 新办, 挂失补办 and 换领)
+    assert (last["intent"], last["matter"]["name"]) == ("ask_materials", "残疾人证新办")
+
+
+def test_a_thing_there_is_is_no_paper_one_has(chat):
+    chat("公司要注销")
+    assert chat("有分公司")["matter"]["name"] == "分公司注销登记"  # (a branch there is tells which: not «had»)

@@ -592,3 +592,11 @@ def test_of_options_found_alike_the_one_of_the_kind_asked_is_the_answer(kb):
     assert of_kind_asked("医生的执业证书丢了", options, {**scores, "511A23003001": 1.2}, 0.15) is None
     # no kind asked: which
     assert of_kind_asked("医生的执业证书", options, scores, 0.15) is None
+
+
+def test_how_a_licence_near_its_end_is_renewed_is_asked_about_not_registered(kb, halls):
+    renewal = _by_name(kb, "机动车驾驶证期满换证").code
+    out = _read(kb, halls, _parse("驾照有效期快到了 要咋个整", "register_licence", [(renewal, 1.2)]))
+    assert out["intent"]["name"] == "ask_matter"
+    kept = _read(kb, halls, _parse("食品经营许可证快到期了 帮我记一下", "register_licence", [(renewal, 0.2)]))
+    assert kept["intent"]["name"] == "register_licence"

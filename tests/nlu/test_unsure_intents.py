@@ -177,10 +177,11 @@ def test_what_happened_is_a_life_event_or_harm_done_not_a_thing_broken_or_a_comp
 
     for said in ("在厂里把手弄伤了", "干活摔断了腿", "家里遭了火灾", "屋头失火了", "房子被水淹了", "老房子塌了",
                  "我老婆生娃了", "我退休了", "孩子刚出生了", "我失业了", "公司搬家了", "店搬到茶店子了", "公司改名了",
-                 "小吃店不开了", "公司倒闭了", "店里装修要停业两个月"):
+                 "小吃店不开了", "公司倒闭了", "店里装修要停业两个月", "房产证找不到了", "营业执照遭偷了",
+                 "结婚证搬家的时候搞丢了"):
         assert EVENT_TOLD.search(said), said
     for said in ("我的手机摔坏了", "路边烧垃圾污染空气", "楼上漏水到我家物业不处理", "推荐个火锅店", "孩子在学校摔伤了",
-                 "我家搬到茶店子了", "楼下那家店关门了吗"):
+                 "我家搬到茶店子了", "楼下那家店关门了吗", "我的手机丢了", "钱包掉了"):
         assert not EVENT_TOLD.search(said), said
 
 
@@ -223,11 +224,11 @@ def test_asking_whether_what_one_does_needs_a_procedure_read_as_out_of_scope_nam
 
     top = probe.calibration.oos_threshold + 0.05
     for said in ("装修垃圾堆了一车 要报备不", "院坝头要挖个坑 要办手续不", "门口堆点砂石需要批不", "这个找哪个批",
-                 "要不要去文化局备案"):
+                 "要不要去文化局备案", "开个农资店要办啥子", "买家说要开个检疫证明", "听说当房东的要去报备一下"):
         assert ASKS_IF_NEEDED.search(said), said
         res = _decide(probe, [("out_of_scope", 0.9), ("ask_matter", 0.02)], top=top, text=said)
         assert res["intent"]["name"] == "ask_matter" and res["matters"][0]["code"] == probe.matters[0].code, said
-    for said in ("要带身份证不", "要好久", "办信用卡要多久", "哪个银行好"):
+    for said in ("要带身份证不", "要好久", "办信用卡要多久", "哪个银行好", "老板说要加班"):
         assert not ASKS_IF_NEEDED.search(said), said
     res = _decide(probe, [("out_of_scope", 0.9), ("ask_matter", 0.02)], top=probe.calibration.oos_threshold - 0.05,
                   text="装修垃圾堆了一车 要报备不")
