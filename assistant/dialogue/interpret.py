@@ -666,6 +666,17 @@ def pays_unasked(text: str, m: Any, other: Any) -> bool:
         and not (_PAYS.search(text) or _POLICY_WORDS.search(text) or FEE_WORDS.search(text) or _HOW_MUCH.search(text))
 
 
+#: The case a matter's name says it arises in («领取失业保险金期间…»: while receiving 失业保险金).
+_DURING = re.compile(r"^(?P<case>[\u4e00-\u9fff]{2,12}?)期间")
+
+
+def case_unsaid(text: str, m: Any) -> bool:
+    """Whether ``m``'s name says the case it arises in («领取失业保险金期间丧葬补助金和抚恤金申领») and ``text`` says
+    no word of it: «我爸走了 他一直在领退休金 家属能领丧葬费和抚恤金不» is not about the one for the unemployed."""
+    case = _DURING.match(m.name)
+    return case is not None and not (_bigrams(case.group("case")) - {"领取"}) & _bigrams(_in_names_words(text))
+
+
 def within_unasked(text: str, m: Any, other: Any) -> bool:
     """Whether ``other`` is a case arising during ``m`` — its name says «…``m``期间…» («领取失业保险金期间丧葬补助金和
     抚恤金申领» during 失业保险金申领) — and ``text`` says none of ``other``'s own words: no sibling to ask about
@@ -3424,8 +3435,10 @@ def _last_clause_asks(read: dict[str, Any], parse: dict[str, Any], state: Dialog
         return read
     alone = nlu.parse(clauses[-1])
     asked = alone["intent"]["name"]
-    if asked not in _CLAUSE_DETAILS or asked == intent or any(c != code for c in _strong(alone)):
-        return read
+    if asked not in _CLAUSE_DETAILS or asked == intent or any(c != code for c in _strong(alone)) \
+            or asked == "ask_materials" and _WHICH_TO_GET.search(clauses[-1]) \
+            and not MATERIAL_WORDS.search(clauses[-1]):
+        return read  # («想开个杂货铺子，要办哪些证» asks which licences, not what to bring)
     matter = kb.get(code) if code != state.matter_code else None
     if matter is not None:
         return _with_matter(read, asked, matter.code, matter.name, "last_clause_asks")  # (another than the one before)

@@ -25,7 +25,8 @@ from starlette.concurrency import run_in_threadpool
 from assistant.dialogue.context import StepContext, step
 from assistant.dialogue.interpret import (AHEAD_HOW_LONG, BY_ANOTHER, CHOSEN_OPTIONS, DETAIL_INTENTS, LOOK_ALIKE_SCORE,
                                           MATTER_SCORE, MEANING_APART, QUESTION, SIBLING_GAP, STRONG_SCORE,
-                                          after_getting, called_by_name, family, family_named, kin, kind_unsaid,
+                                          after_getting, called_by_name, case_unsaid, family, family_named, kin,
+                                          kind_unsaid,
                                           look_alikes, no_choice_for, of_kind_asked, offered, offered_apart,
                                           only_shared_words, other_kinds, pays_unasked, said_apart, says_subject_of,
                                           says_words_of, short_question, tells_apart, the_thing_got, to_get_one,
@@ -71,8 +72,13 @@ def _is_payload(ctx: StepContext) -> bool:
 
 
 def _entity_matters(ctx: StepContext, kb: Any) -> list[Any]:
-    """The matters named by the message's ``matter`` entities that the KB knows, in order."""
-    return [m for m in (kb.get(c) for c in ctx.tracker.entity_values("matter")) if m is not None]
+    """The matters named by the message's ``matter`` entities that the KB knows, in order (not one arising in a case
+    the message says nothing of: :func:`_of_cases_said`, which leaves the next ranked to answer)."""
+    named = [m for m in (kb.get(c) for c in ctx.tracker.entity_values("matter")) if m is not None]
+    kept = _of_cases_said(ctx, named)
+    if len(kept) == len(named) or not any(m.code not in {x.code for x in named} for m in _ranked(ctx, kb, 5)):
+        return named
+    return [m for m in named if m in kept]
 
 
 def _score(ctx: StepContext, code: str) -> float:
@@ -123,6 +129,10 @@ def _said_whole(ctx: StepContext, options: list[Any]) -> Any:
     called = [m for m in near if called_by_name(text, m)
               and not any(o is not m and _called_only_inside(text, m, o) for o in near)] \
         or [m for m in near if said_by_sound(text, m)]
+    whole = [m for m in called if m.name in text]
+    longest = max(whole, key=lambda m: len(m.name)) if whole else None
+    if longest is not None and len(called) > 1 and all(m.name in longest.name for m in whole):
+        return longest  # (called by its whole name, the longest said: «职工参保登记», beside 企业职工参保登记's alias)
     if called:
         return called[0] if len(called) == 1 else None
     pick = said_apart(text, options)
@@ -147,7 +157,19 @@ def _ranked(ctx: StepContext, kb: Any, k: int = 3) -> list[Any]:
     (:func:`_distinct`)."""
     hits = ctx.tracker.latest_message.get("matters") or []
     codes = [str(h.get("code")) for h in hits if isinstance(h, dict) and h.get("code")]
-    return _distinct([m for m in map(kb.get, codes) if m is not None])[:k]
+    return _distinct(_of_cases_said(ctx, [m for m in map(kb.get, codes) if m is not None]))[:k]
+
+
+def _of_cases_said(ctx: StepContext, matters: list[Any]) -> list[Any]:
+    """``matters`` without those arising in a case the message says nothing of (:func:`case_unsaid`), when any
+    other is left; a clicked button keeps them all."""
+    if _is_payload(ctx):
+        return matters
+    # (said in the conversation before counts: «我老公在领失业金» → «上个月人走了» → «丧葬补助咋个领»)
+    st = ctx.state
+    told = " ".join([ctx.tracker.text or "", st.topic_text or "", st.said_before or "", st.matter_name or ""])
+    kept = [m for m in matters if not case_unsaid(told, m)]
+    return kept if kept else matters
 
 
 def _distinct(matters: list[Any]) -> list[Any]:
@@ -312,7 +334,8 @@ def _family_only(ctx: StepContext, kb: Any, named: list[Any]) -> list[Any]:
             or any(mentions(text, m) or said_by_sound(text, m) for m in named):
         return []
     members = family_named(text, ctx.tracker.latest_message.get("matters") or [], kb)
-    return [] if any(m.code == ctx.state.matter_code for m in members) else members
+    # (nor when one of them is called by its whole name: «把职工参保登记弄了» is 职工参保登记's)
+    return [] if any(m.code == ctx.state.matter_code or m.name in text for m in members) else members
 
 
 def _close_calls(ctx: StepContext, kb: Any, m: Any) -> list[Any]:
@@ -346,6 +369,18 @@ def _close_calls(ctx: StepContext, kb: Any, m: Any) -> list[Any]:
         return other_kinds(text, m, hits, kb) or only_shared_words(text, m, hits, kb)
     close = [kb.get(h["code"]) for h in hits[:3] if top - float(h.get("score") or 0) <= 2 * SIBLING_GAP]
     return [] if the_thing_got(ctx.tracker.text or "", close) is m else close
+
+
+def _called_whole(ctx: StepContext, kb: Any, m: Any) -> Any:
+    """The one matter found close behind ``m`` (:data:`MEANING_APART`) whose whole name the message says, when it
+    does not say ``m``'s: «把职工参保登记弄了» is 职工参保登记, not 企业职工参保登记 found first; else ``None``."""
+    text = ctx.tracker.text or ""
+    if _is_payload(ctx) or ctx.tracker.latest_message.get("interpreted") or m.name in text:
+        return None
+    top = _score(ctx, m.code)
+    whole = [x for x in _ranked(ctx, kb, 4) if x.code != m.code and len(x.name) >= 4 and x.name in text
+             and _score(ctx, x.code) >= top - MEANING_APART]
+    return whole[0] if len(whole) == 1 else None
 
 
 def _sibling_said(ctx: StepContext, kb: Any, m: Any) -> Any:
@@ -477,7 +512,7 @@ async def matter_answer(ctx: StepContext) -> None:
             _clarify(ctx, options, "ask_matter")
             return
     if named:
-        said = _sibling_said(ctx, kb, named[0])
+        said = _called_whole(ctx, kb, named[0]) or _sibling_said(ctx, kb, named[0])
         if said is not None:
             _answer_card(ctx, said, [named[0]])
             return

@@ -2929,3 +2929,16 @@ def test_what_to_bring_to_get_one_is_the_getting_s_checklist(chat):
 def test_a_thing_there_is_is_no_paper_one_has(chat):
     chat("公司要注销")
     assert chat("有分公司")["matter"]["name"] == "分公司注销登记"  # (a branch there is tells which: not «had»)
+
+
+def test_a_matter_arising_in_a_case_nobody_said_is_not_the_answer(chat):
+    # (领取失业保险金期间丧葬补助金和抚恤金申领, found first by 丧葬 and 抚恤金: nothing says the father was unemployed)
+    last = chat("我爸走了 他是退休的 家属领丧葬费和抚恤金要带啥")
+    assert (last["intent"], last["matter"]["name"]) == ("ask_materials", "遗属待遇申领")
+    assert chat("领失业金期间人走了 丧葬补助金咋领")["matter"]["name"] == "领取失业保险金期间丧葬补助金和抚恤金申领"
+
+
+def test_a_matter_called_by_its_whole_name_is_the_answer(chat):
+    # (企业职工参保登记, found first, is called 职工参保登记 too; the message says 职工参保登记's whole name)
+    assert chat("新公司人事喊我去把职工参保登记弄了？")["matter"]["name"] == "职工参保登记"
+    assert chat("企业职工参保登记咋办")["matter"]["name"] == "企业职工参保登记"
