@@ -2942,3 +2942,8 @@ def test_a_matter_called_by_its_whole_name_is_the_answer(chat):
     # (企业职工参保登记, found first, is called 职工参保登记 too; the message says 职工参保登记's whole name)
     assert chat("新公司人事喊我去把职工参保登记弄了？")["matter"]["name"] == "职工参保登记"
     assert chat("企业职工参保登记咋办")["matter"]["name"] == "企业职工参保登记"
+
+
+def test_a_booking_made_on_a_day_gone_is_asked_about_not_made_again(chat):
+    # (read as a new booking by the classifier, 0.94; the earlier words asked for «约的», «约好», «已经约»)
+    assert chat("上周在网上给我妈预约了上门服务")["intent"] == "booking_status"
