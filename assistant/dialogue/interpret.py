@@ -535,7 +535,8 @@ def _strong(parse: dict[str, Any]) -> list[str]:
     return out
 
 
-def _stem(name: str) -> str:
+def name_stem(name: str) -> str:
+    """``name`` without what its brackets add («不动产转移登记（继承、受遗赠）» → 不动产转移登记)."""
     return re.split(r"[（(]", name, maxsplit=1)[0].strip()
 
 
@@ -564,7 +565,7 @@ def _family_index(kb: Any) -> tuple[dict[str, list[Any]], ...]:
             item = (getattr(x, "main_item", "") or "").strip()
             if item not in _NO_FAMILY:
                 by_item.setdefault(item, []).append(x)
-            stem = _stem(x.name)
+            stem = name_stem(x.name)
             if len(stem) >= 4:
                 by_stem.setdefault(stem, []).append(x)
             obj = _object(x.name)
@@ -586,7 +587,7 @@ def _kind_name_pattern() -> re.Pattern[str]:
 def _kindless(name: str) -> str:
     """A name before its bracket without the words of its kind of request («娱乐场所注销审批（含中外合资）» and
     «娱乐场所延续审批（含中外合资）»: 娱乐场所审批), or ``""`` when it says no such word."""
-    stem = _stem(name)
+    stem = name_stem(name)
     plain = _kind_name_pattern().sub("", stem)
     return plain if plain != stem else ""
 
@@ -609,7 +610,7 @@ def family(kb: Any, m: Any) -> list[Any]:
     catalogue order."""
     by_item, by_stem, by_object, by_plain = _family_index(kb)
     item = (getattr(m, "main_item", "") or "").strip()
-    members = {x.code for x in by_item.get(item, [])} | {x.code for x in by_stem.get(_stem(m.name), [])} | \
+    members = {x.code for x in by_item.get(item, [])} | {x.code for x in by_stem.get(name_stem(m.name), [])} | \
         {x.code for x in by_object.get(_object(m.name), [])} | {x.code for x in by_plain.get(_kindless(m.name), [])}
     return [m] + [x for x in kb.matters if x.code in members and x.code != m.code]
 
@@ -2920,7 +2921,7 @@ def _same_step_named(parse: dict[str, Any], state: DialogueState, kb: Any) -> An
             or not (_bigrams(text) - _kind_words()) & _named_words(top):
         return None
     named_kinds = {b for w in _kind_name_words() for b in _bigrams(w)}
-    plain = {b for b in _bigrams(_stem(current.name)) if not _PROCEDURE.search(b)} - named_kinds - _REQUESTER_WORDS
+    plain = {b for b in _bigrams(name_stem(current.name)) if not _PROCEDURE.search(b)} - named_kinds - _REQUESTER_WORDS
     ones = [x for x in family(kb, top)[1:] if (plain & _bigrams(x.name)) - _bigrams(top.name)]
     return ones[0] if len(ones) == 1 else None
 

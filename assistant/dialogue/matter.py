@@ -26,11 +26,10 @@ from assistant.dialogue.context import StepContext, step
 from assistant.dialogue.interpret import (AHEAD_HOW_LONG, BY_ANOTHER, CHOSEN_OPTIONS, DETAIL_INTENTS, LOOK_ALIKE_SCORE,
                                           MATTER_SCORE, MEANING_APART, QUESTION, SIBLING_GAP, STRONG_SCORE,
                                           after_getting, called_by_name, case_unsaid, family, family_named, kin,
-                                          kind_unsaid,
-                                          look_alikes, no_choice_for, of_kind_asked, offered, offered_apart,
-                                          only_shared_words, other_kinds, pays_unasked, said_apart, says_subject_of,
-                                          says_words_of, short_question, tells_apart, the_thing_got, to_get_one,
-                                          told_by_subject, unsaid_kinds_last, within_unasked)
+                                          kind_unsaid, look_alikes, name_stem, no_choice_for, of_kind_asked, offered,
+                                          offered_apart, only_shared_words, other_kinds, pays_unasked, said_apart,
+                                          says_subject_of, says_words_of, short_question, tells_apart, the_thing_got,
+                                          to_get_one, told_by_subject, unsaid_kinds_last, within_unasked)
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
@@ -76,9 +75,8 @@ def _entity_matters(ctx: StepContext, kb: Any) -> list[Any]:
     the message says nothing of: :func:`_of_cases_said`, which leaves the next ranked to answer)."""
     named = [m for m in (kb.get(c) for c in ctx.tracker.entity_values("matter")) if m is not None]
     kept = _of_cases_said(ctx, named)
-    if len(kept) == len(named) or not any(m.code not in {x.code for x in named} for m in _ranked(ctx, kb, 5)):
-        return named
-    return [m for m in named if m in kept]
+    others = len(kept) < len(named) and any(m not in named for m in _ranked(ctx, kb, 5))
+    return kept if others else named
 
 
 def _score(ctx: StepContext, code: str) -> float:
@@ -399,7 +397,7 @@ def _sibling_said(ctx: StepContext, kb: Any, m: Any) -> Any:
     near = [x for x in _ranked(ctx, kb, 4)
             if x.code != m.code and x.code in own and _score(ctx, x.code) >= top - MEANING_APART]
     pick = said_apart(text, [m, *near]) if near else None
-    if pick is None or pick is m or re.split(r"[（(]", m.name, maxsplit=1)[0] not in pick.name:
+    if pick is None or pick is m or name_stem(m.name) not in pick.name:
         return None  # (only a narrower one: its name is ``m``'s with words added)
     own_said = [p for p in _name_parts(pick) if p in text and p not in m.name]
     return pick if own_said and not mentions(_without(text, own_said), m) else None
