@@ -408,7 +408,8 @@ class NLU:
             return self.decide_learned(raw, norm, ranking, hits, match, k, terms)
         out = self.decide(raw, norm, ranking, hits, k, terms, plain)
         # (checking one's materials or asking a policy asks about a matter too: «储蓄卡锁了，要带啥子去银行解锁»)
-        asks = out["intent"]["name"] in (*MATTER_INTENTS, "precheck_materials", "ask_policy") or out["out_of_scope"]
+        asks = out["intent"]["name"] in (*MATTER_INTENTS, "precheck_materials", "ask_policy", "nlu_fallback") \
+            or out["out_of_scope"]
         thing = self.others.spoken_of(norm) if asks and not PLAN.match(norm) else None
         if thing:
             # (a question about what others provide, that says nothing of the state's own things and plans nothing,

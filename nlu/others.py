@@ -38,7 +38,12 @@ STATE_WORDS = re.compile(
 #: what goods cost apiece («鸡苗好多钱一只»): a shopper's question, whoever provides it.
 SHOPPING = re.compile(
     r"哪(?:里|家|个|儿|些)的?[^，。？?！!\s]{0,8}?(?:便宜|好点|好些|划算|实惠|靠谱|正规|好吃|好耍|最好|口碑)"
-    r"|哪(?:个|家)银行|(?:好多|多少)钱一(?:只|斤|个|台|件|份|瓶|盒|袋|箱|头|亩)")
+    r"|哪(?:个|家)银行|(?:好多|多少)钱一(?:只|斤|个|台|件|份|瓶|盒|袋|箱|头|亩|米|平|平米|平方|天|克|套|桌)"
+    r"|还是[^，。？?！!\s]{1,6}(?:划算|便宜|实惠)")
+
+#: What says another question follows («另外», «顺便问一哈», «再问个题外话»): what follows it is what is asked
+#: («好的我先去弄残疾证。另外医院里请的护工一天三百贵不贵» asks about a carer, whatever came before).
+ANOTHER_QUESTION = re.compile(r"另外|顺便问|顺便说|还想问|再问(?:个|一个|一下|一哈|下)|题外话|还有个(?:小)?问题")
 
 
 @dataclass(frozen=True)
@@ -59,9 +64,11 @@ class OthersThings:
 
     def spoken_of(self, norm: str) -> str | None:
         """The thing a normalised message speaks of, when it is about one of these and not about the state's own
-        things (``None`` otherwise). A plan the person states is not judged here (the caller knows its cues)."""
-        m = (self.pattern.search(norm) if self.pattern is not None else None) or SHOPPING.search(norm)
-        if m is None or STATE_WORDS.search(norm):
+        things (``None`` otherwise); of a message that says another question follows, what follows is read. A plan
+        the person states is not judged here (the caller knows its cues)."""
+        asked = ANOTHER_QUESTION.split(norm)[-1]
+        m = (self.pattern.search(asked) if self.pattern is not None else None) or SHOPPING.search(asked)
+        if m is None or STATE_WORDS.search(asked):
             return None
         return m.group(0)
 

@@ -108,7 +108,7 @@ QUESTION = re.compile(r"[?？]|[吗呢嘛么][。!！]?\s*$|多少|多(?:详细|
                       r"(?<!好)几(次|回|遍|趟|个|年|岁|张|份|个月)\s*$|"  # «一年能取几次» (not «跑了好几次»)
                       r"((?<!好)的|对|是)吧[?？]?\s*$")  # «上门是免费的吧», «要本人去对吧» (not «好的吧», «算了吧»)
 #: Words that make a message about a hall rather than about the person («坐轮椅方便不» vs «本人坐轮椅来不了»).
-_HALL_WORDS = re.compile(r"大厅|政务中心|政务服务中心|服务中心|便民|服务站|你们(那|这|单位|的?(?=电话|热线|地址))|窗口|现场|过去|开门|下班|上班|办事|"
+_HALL_WORDS = re.compile(r"大厅|政务中心|政务服务中心|服务中心|便民|服务站|你们(那|这|单位|的?(?=电话|热线|地址)|(?=开|上班|放假|休息))|窗口|现场|过去|开门|下班|上班|办事|"
                          r"延时|取号|排队|停车|自助|邮寄|进(得)?去|进门")
 #: Asking the way to somewhere (a destination of its own: «春熙路怎么走»), not how to reach the hall.
 _GOES_ELSEWHERE = re.compile(r"(?P<to>[\u4e00-\u9fff]{2,})(怎么走|怎么去|咋个?去|咋个?走|如何去|在哪)")
@@ -123,8 +123,9 @@ _ASKS_TO_ASK = re.compile(r"(你好|您好)?[，,]?(请问|我|我们)?(有个�
 #: A request to book it, naming nothing («那帮我约一个», «好，预约一下»).
 _BOOK_IT = re.compile(r"^(那|那就|好的?|行|可以)?[，, ]*(就)?(帮我|给我|麻烦|请|帮忙)?(约|预约|登记|安排)(一个|一下|个|下)?"
                       r"(吧|嘛|哈|呗)?[。!！]?$")
-#: How one goes, said before where to («坐地铁», «开车去»): no destination.
-_BY_MEANS = re.compile(r"^(坐|乘|搭|打|开|骑)(地铁|轻轨|公交车?|公车|车|的士?|出租车?|摩托车?|电瓶车|自行车)(去|到)?|^走路(去|到)?")
+#: How one goes, said before where to («坐地铁», «开车去», «坐地铁过来的话»): no destination.
+_BY_MEANS = re.compile(r"^(坐|乘|搭|打|开|骑)(地铁|轻轨|公交车?|公车|车|的士?|出租车?|摩托车?|电瓶车|自行车)(去|到|过来|过去|来)?(的话)?"
+                       r"|^走路(去|到|过来|过去|来)?(的话)?")
 
 
 def _goes_elsewhere(text: str, halls: Any) -> bool:
@@ -477,7 +478,7 @@ def _time_told(text: str) -> bool:
 #: Readings of a hearing that the kiosk's sure matter answers (not a person, a form, a hall or a complaint).
 HEARD_INTENTS = {*ASK_INTENTS, "ask_policy", "nlu_fallback"}
 _REGISTER = re.compile(r"登记|联系我|回电话|打电话给我|专员|记下来")
-COMPLAINT = re.compile(r"投诉|举报|差评|态度(很|太|好)?(差|恶劣|不好)|不作为|乱收费|吃拿卡要|刁难|推诿|效率(太|很)?低|"
+COMPLAINT = re.compile(r"投诉|举报|差评|态度(很|太|好)?(差|恶劣|不好)|服务(也|真|简直)?(太|很|好)?差|差劲|没人接|不作为|乱收费|吃拿卡要|刁难|推诿|效率(太|很)?低|"
                         r"不满意|玩手机|爱理不理|不理人|甩脸色|给脸色|"
                         r"(太|好|很)慢了|慢得很|等了(好久|半天|一上午|一下午|[\d一二两三四五六七八九十几]+个?(钟头|小时))|"
                         r"跑了[\d一二两三四五六七八九十几]+趟|白跑|"
@@ -1411,18 +1412,40 @@ def _another_kind_asked(text: str, current: Any) -> bool:
 
 #: Asking for a licence to be kept on record («帮我记一下», «登记一下我的证»).
 _KEEP_IT = re.compile(r"记一下|记下来|帮我记|登记")
-#: A paper said as had («我们有居住证», «驾照拿了五年了», «身份证还在»; not one just got, «营业执照办好了», which asks
-#: what follows, nor a thing there is, «有分公司», «有护理补贴不»).
-_HAD = re.compile(r"(?:已经|都|也)?有(?:了)?(?:个|张|本)?(?P<a>[\u4e00-\u9fff]{1,4}?(?:证|照|卡|簿))(?=[了的]?(?:[，,。\s]|$))|"
-                  r"(?P<b>[\u4e00-\u9fff]{1,3}?(?:证|照|卡|簿))(?:还在|拿了|考了|拿到\S{0,3}年)")
+#: Here, as where one's 户口 is («金牛区», «成都»): no reason for any 户口 matter (one elsewhere may be).
+_HOME_PLACE = r"(?:成都市?)?金牛区?|成都市?|本地|本市|这边|这里"
+#: A paper said as had («我们有居住证», «驾照拿了五年了», «身份证还在», «居住证都有了», «营业执照有了», «办了昆明的居住证»;
+#: not a thing there is, «有分公司», «有护理补贴不»), or where one's 户口 is («户口在金牛区», «都是成都户口»).
+_HAD = re.compile(r"(?:已经|都|也)?有(?:了)?(?:个|张|本)?[\u4e00-\u9fff]{1,4}?(?:证|照|卡|簿)(?=[了的]?(?:[，,。\s]|$))|"
+                  r"[\u4e00-\u9fff]{1,3}?(?:证|照|卡|簿)(?:还在|拿了|考了|拿到\S{0,3}年)|"
+                  r"[\u4e00-\u9fff]{1,4}?(?:证明|证|照|卡|簿)(?:都|也|已经|早就)?(?:有了|有的|拿到了|办了|下来了)|"
+                  r"(?:办了|拿了|拿到了?)(?:个|张|本)?[\u4e00-\u9fff]{0,4}的(?:证|照|卡|[\u4e00-\u9fff]{1,3}(?:证|照|卡))")
+#: A 户口 here («户口在金牛区», «都是成都户口»): about the person, no request for a 户口 matter (one elsewhere tells
+#: a matter's variants apart: «我们是外地户口» after 入学办理 is 随迁子女入学).
+_HUKOU_AT = re.compile(rf"户口(?:都|也|还|一直)?(?:在|是)(?:{_HOME_PLACE})的?|(?:{_HOME_PLACE})户口")
+_HAD_OR_HUKOU = re.compile(f"{_HAD.pattern}|{_HUKOU_AT.pattern}")
 
 
-def _only_had(text: str, m: Any) -> bool:
+def _only_had(text: str, m: Any, told: re.Pattern = _HAD) -> bool:
     """Whether ``text`` calls ``m`` by words of its names only where it says a thing is had («我们有居住证», of 居住证
-    办理): telling what one has asks nothing of getting it."""
-    if not _bigrams(text) & _named_words(m) or not _HAD.search(text):
+    办理), or what else ``told`` finds: telling what one has asks nothing of getting it."""
+    if not _bigrams(text) & _named_words(m) or not told.search(text):
         return False
-    return not _bigrams(_HAD.sub(" ", text)) & _named_words(m)
+    return not _bigrams(told.sub(" ", text)) & _named_words(m)
+
+
+def _only_had_read(read: dict[str, Any], state: DialogueState, kb: Any, text: str) -> dict[str, Any]:
+    """A statement read as about a matter outside the conversation's matter's kin that it calls only where it says a
+    paper is had, or that one's 户口 is here: still about the conversation's matter («她今年82了，户口在金牛» after
+    老年人优待证 asks for no 户口迁出)."""
+    current = kb.get(state.matter_code) if state.matter_code and not state.form else None
+    named = next((e for e in read.get("entities") or [] if e.get("entity") == "matter"), None)
+    m = kb.get(str(named.get("value"))) if named is not None else None
+    if current is None or m is None or m.code == current.code or m.code in kin(kb, current) or QUESTION.search(text):
+        return read
+    if not _only_had(text, m, _HAD_OR_HUKOU):
+        return read
+    return _with_matter(read, "ask_matter", current.code, current.name, "only_had")
 
 
 def _refinement(text: str, parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any) -> Any:
@@ -3385,6 +3408,7 @@ def interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = N
         return parse
     read = _no_matter_does(_interpret(parse, state, kb, nlu, halls, hall_topic, heard_matter), state, kb)
     read = _how_long_asked(_last_clause_asks(read, parse, state, kb, nlu, text), state, text)
+    read = _detail_said(_only_had_read(read, state, kb, text), state, text)
     return _next_steps(_flags(_asked_again(read, state, text), text), state, text)
 
 
@@ -3438,14 +3462,42 @@ def _last_clause_asks(read: dict[str, Any], parse: dict[str, Any], state: Dialog
     asked = alone["intent"]["name"]
     if asked not in _CLAUSE_DETAILS or asked == intent or any(c != code for c in _strong(alone)) \
             or asked == "ask_materials" and _WHICH_TO_GET.search(clauses[-1]) \
-            and not MATERIAL_WORDS.search(clauses[-1]):
-        return read  # («想开个杂货铺子，要办哪些证» asks which licences, not what to bring)
+            and not MATERIAL_WORDS.search(clauses[-1]) \
+            or asked == "ask_time" and intent == "ask_hall" and _HALL_WORDS.search(text):
+        # («想开个杂货铺子，要办哪些证» asks which licences, not what to bring; «你们大厅礼拜六开门不？几点到几点» asks
+        # the hall's hours)
+        return read
     matter = kb.get(code) if code != state.matter_code else None
     if matter is not None:
         return _with_matter(read, asked, matter.code, matter.name, "last_clause_asks")  # (another than the one before)
     # (the hall's reading keeps no matter: the conversation's is asked about)
     return dict(_as_intent(read, asked, "last_clause_asks"), out_of_scope=False,
                 entities=[e for e in read.get("entities") or [] if e.get("entity") == "matter"])
+
+
+#: A detail asked in so many words («要准备啥子», «要收钱不», «申请了好久批得下来»), by the detail it asks.
+_DETAIL_SAID = (("ask_materials", re.compile(r"(?:带|准备|提供|提交)(?:些|点)?(?:啥|什么|哪些)|(?:啥子?|什么|哪些)(?:材料|资料|证件)")),
+                ("ask_fee", re.compile(r"(?:收|交|要)(?:钱|费)(?:不|吗|么|没|哇)|(?:收|交)不(?:收|交)|要不要(?:交|收)?钱|"
+                                       r"好多钱|多少钱")),
+                ("ask_time", re.compile(r"好久|多久|几天|多长时间|几个工作日")))
+#: What makes a clause ask the matter as a whole or its place, not one detail: how, the steps, the conditions, where.
+#: So do a date a paper runs to («好久到期») and how long money is received or paid («能领多久», «要交好久»).
+_NOT_ONE_DETAIL = re.compile(rf"{_HOW}|流程|步骤|手续|条件|在哪|哪里|哪儿|哪点|去哪|能不能|可不可以|本人|"
+                             r"到期|过期|有效期|截止|(?:领|发|交|缴)(?:多久|好久|几个月|几年)")
+
+
+def _detail_said(read: dict[str, Any], state: DialogueState, text: str) -> dict[str, Any]:
+    """A message read as asking about its matter as a whole whose last clause asks one detail in so many words: that
+    detail («随迁子女入学要准备啥子» read with the story before, «打印单位参保证明要收钱不», «这个补贴申请了好久批得下来»)."""
+    if read["intent"]["name"] != "ask_matter" or read.get("ambiguous") or state.form:
+        return read
+    if not (state.matter_code or any(e.get("entity") == "matter" for e in read.get("entities") or [])):
+        return read
+    last = next((c for c in reversed(_CLAUSES.split(text.strip())) if c), "")
+    asked = {intent for intent, words in _DETAIL_SAID if words.search(last)}
+    if len(asked) != 1 or _NOT_ONE_DETAIL.search(last) or not QUESTION.search(last):
+        return read
+    return dict(_as_intent(read, asked.pop(), "detail_said"), out_of_scope=False)
 
 
 def _asked_again(parse: dict[str, Any], state: DialogueState, text: str) -> dict[str, Any]:
@@ -3710,7 +3762,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     corrected = _correction(text, state, nlu, kb)  # (before the options: «不是个体户，是公司» picks none by 个体户)
     if corrected is not None:
         return corrected
-    if state.candidates and not _beyond_options(text, strong, state, kb):
+    # (a message at length asking for a person or complaining picks none: «我搞不清楚，能不能喊个工作人员打电话跟我说»)
+    if state.candidates and not _beyond_options(text, strong, state, kb) \
+            and not (intent in {"request_human", "complain"} and len(_CJK.findall(text)) > _SHORT_QUESTION + 2):
         chosen = _selection(text, parse, state, kb)
         if chosen is not None:
             # what the message asks («…要带啥» picks an option and asks its materials), else what was being asked
@@ -4043,7 +4097,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             # (a time of day in what the person does, with a matter found well, is no question of when the hall
             # serves)
             told_when = topic in _TIMES and top >= MATTER_SCORE and _time_told(text)
-            about_hall = hall_words or unplaced_hall or books_how or (intent in HALL_INTENTS and (
+            # (the way to the hall is the hall's, asked in any words: «坐地铁过来的话在哪个站下最近» after 护照 — not a
+            # matter told with a bus in it: «办个优待证，坐公交逛公园方便些»)
+            way_here = topic == HallTopic.TRANSPORT and not strong and top < MATTER_SCORE \
+                and bool(QUESTION.search(text)) and not _goes_elsewhere(text, halls)
+            about_hall = hall_words or unplaced_hall or books_how or way_here or (intent in HALL_INTENTS and (
                 topic in HALL_ONLY_TOPICS and not told_when
                 or (top < MATTER_SCORE and not about_person and not about_matter)))
         if about_hall and not _PLACE_CHANGES.search(text):
@@ -4147,7 +4205,8 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         return _with_matter(parse, _asked(intent), for_others.code, for_others.name, "for_others")
     if soft and (state.matter_code or state.candidates):
         refined = _refinement(text, parse, state, kb, nlu)
-        if refined is not None and current is not None and refined.code != current.code and _only_had(text, refined):
+        if refined is not None and current is not None and refined.code != current.code \
+                and _only_had(text, refined):
             # («我们有居住证，在金牛租房子住» after 随迁子女入学: a paper one has is no request for it)
             refined = current
         siblings = _siblings_unsaid(text, parse, state, kb, refined)

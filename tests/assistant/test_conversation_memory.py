@@ -2947,3 +2947,52 @@ def test_a_matter_called_by_its_whole_name_is_the_answer(chat):
 def test_a_booking_made_on_a_day_gone_is_asked_about_not_made_again(chat):
     # (read as a new booking by the classifier, 0.94; the earlier words asked for «约的», «约好», «已经约»)
     assert chat("上周在网上给我妈预约了上门服务")["intent"] == "booking_status"
+
+
+def test_a_detail_asked_in_so_many_words_after_a_story_is_that_detail(chat):
+    chat("公司投标，要开个单位交社保的证明")
+    chat("要最近一年的")
+    last = chat("打印单位参保证明收钱不")
+    assert last["intent"] == "ask_fee" and last["matter"]["name"] == "单位参保证明查询打印"
+
+
+@pytest.mark.parametrize("first, told, want", [
+    ("我们两口子在外地打工，娃娃明年读一年级", "居住证都有了，社保也一直在交", "进城务工人员随迁子女接受义务教育入学申请办理"),
+    ("小卖部想卖点烟，烟草证咋个办", "营业执照有了，铺子在小区门口", "烟草专卖零售许可证新办"),
+    ("娃娃上个月出生了，想上户口", "出生医学证明已经拿到了", "出生登记（新生儿入户）"),
+])
+def test_a_paper_told_as_had_keeps_the_matter(chat, first, told, want):
+    assert chat(first)["matter"]["name"] == want
+    assert chat(told)["matter"]["name"] == want
+
+
+def test_asking_at_length_for_a_person_picks_no_option(chat):
+    assert chat("户口的事")["matter"] is None
+    last = chat("我弄不明白，能不能喊个工作人员打电话给我讲一下")
+    assert last["intent"] == "request_human" and last["matter"] is None
+
+
+@pytest.mark.parametrize("question", ["你们大厅礼拜天开门不？几点到几点？", "坐地铁过来的话在哪个站下？",
+                                      "春节放假你们开不开？我只有那几天得空"])
+def test_the_hall_asked_in_the_middle_of_a_matter_is_the_hall(chat, question):
+    chat("想办个护照")
+    assert chat(question)["intent"] == "ask_hall"
+
+
+def test_a_complaint_about_the_service_is_a_complaint(chat):
+    chat("要去做失业登记")
+    assert chat("你们热线打了一上午都没人接，服务太差了")["intent"] == "complain"
+
+
+@pytest.mark.parametrize("first, question", [
+    ("残疾证咋个办", "好的。另外问一下，医院里请个护工一天好多钱，市场价是好多"),
+    ("残疾证咋个办", "好的我去办残疾证。顺便问一哈，明天会不会下雨"),
+    ("娃娃上户口咋个弄", "要得。再问个题外话，尿不湿是花王好还是帮宝适好"),
+])
+def test_another_question_about_what_others_provide_after_a_matter_is_out_of_scope(chat, first, question):
+    chat(first)
+    assert chat(question)["intent"] == "out_of_scope"
+
+
+def test_a_paper_gone_missing_in_sichuanese_is_reissued(chat):
+    assert chat("结婚证不晓得搞到哪去了，银行办贷款要用")["matter"]["name"] == "补领结婚证"

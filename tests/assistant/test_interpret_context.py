@@ -600,3 +600,17 @@ def test_how_a_licence_near_its_end_is_renewed_is_asked_about_not_registered(kb,
     assert out["intent"]["name"] == "ask_matter"
     kept = _read(kb, halls, _parse("食品经营许可证快到期了 帮我记一下", "register_licence", [(renewal, 0.2)]))
     assert kept["intent"]["name"] == "register_licence"
+
+
+@pytest.mark.parametrize("text, kept", [("她今年八十二了，户口在金牛区", True), ("她是成都户口", True),
+                                        ("她户口在重庆", False)])
+def test_a_hukou_here_asks_for_no_hukou_matter(kb, halls, text, kept):
+    # (a 户口 elsewhere may: it tells a matter's variants apart)
+    ours = next(m for m in kb if m.name == "申领《四川省老年人优待证》")
+    hukou = [next(m for m in kb if m.name == n).code for n in ("户口迁出（开具户口迁移证明）", "户口迁移审批")]
+    parse = dict(_parse(text, "ask_matter", [(hukou[0], 1.4), (hukou[1], 1.0)]),
+                 entities=[{"entity": "matter", "value": hukou[0]}])
+    state = DialogueState(matter_code=ours.code, matter_name=ours.name, topic_text="想给我婆婆办个老年人优待证",
+                          last_intent="ask_matter")
+    matter = next(e["value"] for e in _read(kb, halls, parse, state)["entities"] if e["entity"] == "matter")
+    assert (matter == ours.code) is kept
