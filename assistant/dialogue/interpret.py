@@ -1434,6 +1434,22 @@ def _only_had(text: str, m: Any, told: re.Pattern = _HAD) -> bool:
     return not _bigrams(told.sub(" ", text)) & _named_words(m)
 
 
+#: Knowing how, said («晓得咋弄了»): no question.
+_KNOWS_HOW = re.compile(r"(?:晓得|知道|明白|清楚|懂)了?(?:咋|怎么|如何|怎样)")
+#: The longest closing formula (characters): «谢谢你哈», «好的拜拜», «辛苦你们了».
+_CLOSING_CHARS = 6
+
+
+def _closing(text: str) -> str | None:
+    """Thanks or goodbye that closes a message of several clauses asking nothing («好嘞，晓得咋弄了，谢谢你哈»): that
+    social intent, else ``None``."""
+    clauses = [c for c in _CLAUSES.split(text.strip()) if c]
+    if len(clauses) < 2 or len(_CJK.findall(clauses[-1])) > _CLOSING_CHARS or _CANNOT_COME.search(text) \
+            or any(QUESTION.search(c) and not _KNOWS_HOW.search(c) for c in clauses):
+        return None
+    return next((x for x in ("thanks", "goodbye") if SOCIAL_WORDS[x].search(clauses[-1])), None)
+
+
 def _only_had_read(read: dict[str, Any], state: DialogueState, kb: Any, text: str) -> dict[str, Any]:
     """A statement read as about a matter outside the conversation's matter's kin that it calls only where it says a
     paper is had, or that one's 户口 is here: still about the conversation's matter («她今年82了，户口在金牛» after
@@ -3649,6 +3665,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # a greeting or small talk without its words is a hearing too garbled to be one («我妈妈是过的头部…», heard
         # in a noisy hall): the matter the kiosk's n-best decision is sure of, as for a question about a matter below
         return _with_matter(parse, "ask_matter", heard.code, heard.name, "voice")
+    closing = _closing(text) if not state.form and (state.matter_code or state.candidates) else None
+    if closing is not None and closing != intent:
+        # «好嘞，晓得咋弄了，谢谢你哈», «要得，那我明天带起户口本过来，拜拜»: the conversation closed with thanks or a
+        # goodbye after what the person will do, asking nothing
+        return _as_intent(parse, closing, "closing")
     if intent not in _LICENCE_INTENTS and not state.form and _REMIND_ME.search(text) and _RENEWAL.search(text):
         # «你们能提前通知我续证不» (read as a time question) asks for the reminder: a licence to register
         parse = _as_intent(parse, "register_licence", "remind_asked")
@@ -4098,9 +4119,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
             # serves)
             told_when = topic in _TIMES and top >= MATTER_SCORE and _time_told(text)
             # (the way to the hall is the hall's, asked in any words: «坐地铁过来的话在哪个站下最近» after 护照 — not a
-            # matter told with a bus in it: «办个优待证，坐公交逛公园方便些»)
+            # matter told with a bus in it, «办个优待证，坐公交逛公园方便些», nor a detail asked after a trip told)
             way_here = topic == HallTopic.TRANSPORT and not strong and top < MATTER_SCORE \
-                and bool(QUESTION.search(text)) and not _goes_elsewhere(text, halls)
+                and intent not in _CLAUSE_DETAILS and bool(QUESTION.search(text)) and not _goes_elsewhere(text, halls)
             about_hall = hall_words or unplaced_hall or books_how or way_here or (intent in HALL_INTENTS and (
                 topic in HALL_ONLY_TOPICS and not told_when
                 or (top < MATTER_SCORE and not about_person and not about_matter)))

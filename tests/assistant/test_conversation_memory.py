@@ -2996,3 +2996,13 @@ def test_another_question_about_what_others_provide_after_a_matter_is_out_of_sco
 
 def test_a_paper_gone_missing_in_sichuanese_is_reissued(chat):
     assert chat("结婚证不晓得搞到哪去了，银行办贷款要用")["matter"]["name"] == "补领结婚证"
+
+
+@pytest.mark.parametrize("first, closing, intent", [
+    ("补领结婚证咋个办", "好嘞，晓得咋个弄了，谢谢你哈", "thanks"),
+    ("社保卡咋个补", "要得，那我下午带起身份证过来，拜拜", "goodbye"),
+])
+def test_thanks_or_a_goodbye_closing_a_message_that_asks_nothing_is_that(chat, first, closing, intent):
+    chat(first)
+    assert chat(closing)["intent"] == intent
+
