@@ -24,6 +24,7 @@ are fitted by :mod:`nlu.calibrate` on held-out questions of the KB's own guides 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -35,6 +36,8 @@ from nlu.index import MatterHit
 from nlu.text import normalize
 
 VARIANTS_FILE = Path(__file__).resolve().parent / "data" / "variants.yml"
+#: An end said not to have come («还没过期», «没到期»): no renewal asked.
+_NOT_ENDED = re.compile(r"(?:还|都|也)?(?:没|没有|未|不)(?:到期|过期|期满)")
 
 #: The re-scoring features, in column order (see the module docstring).
 FEATURES = ("exclusive", "name_cover", "conditions", "variant", "variant_extra", "unasked")
@@ -67,7 +70,9 @@ class VariantCues:
         return frozenset(k for k, cues in self.name_cues.items() if any(c in text for c in cues))
 
     def of_query(self, text: str) -> frozenset[str]:
-        """The kinds a (normalised) question asks for (``卫生许可证快到期了`` → ``{"renew"}``)."""
+        """The kinds a (normalised) question asks for (``卫生许可证快到期了`` → ``{"renew"}``; an end said not to have
+        come, ``还没过期``, asks for none)."""
+        text = _NOT_ENDED.sub(" ", text)
         return frozenset(k for k, cues in self.query_cues.items() if any(c in text for c in cues))
 
 

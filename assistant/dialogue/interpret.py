@@ -480,7 +480,7 @@ HEARD_INTENTS = {*ASK_INTENTS, "ask_policy", "nlu_fallback"}
 _REGISTER = re.compile(r"登记|联系我|回电话|打电话给我|专员|记下来")
 COMPLAINT = re.compile(r"投诉|举报|差评|态度(很|太|好)?(差|恶劣|不好)|服务(也|真|简直)?(太|很|好)?差|差劲|没人接|不作为|乱收费|吃拿卡要|刁难|推诿|效率(太|很)?低|"
                         r"不满意|玩手机|爱理不理|不理人|甩脸色|给脸色|"
-                        r"(太|好|很)慢了|慢得很|等了(好久|半天|一上午|一下午|[\d一二两三四五六七八九十几]+个?(钟头|小时))|"
+                        r"(太|好|很)慢了|慢得很|等了(好久|半天|一上午|一下午|[\d一二两三四五六七八九十几]+个?多?(钟头|小时))|"
                         r"跑了[\d一二两三四五六七八九十几]+趟|白跑|"
                         r"(让|叫|喊)我(明天|下次|改天|过几天|下周|下午|回去)?再来(一趟|一次)?[。！!，,~～]*$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -1450,6 +1450,13 @@ def _closing(text: str) -> str | None:
     return next((x for x in ("thanks", "goodbye") if SOCIAL_WORDS[x].search(clauses[-1])), None)
 
 
+def _says_our_name(text: str, current: Any, other: Any) -> bool:
+    """Whether ``text`` says a word of ``current``'s name that ``other`` is not called by — a word of its subject, not
+    of a kind of request, of who asks («公司») or of the city."""
+    ours = _bigrams(current.name) - _named_words(other) - _kind_words() - _REQUESTER_WORDS - _HOME_PLACES
+    return bool(_bigrams(text) & ours)
+
+
 def _only_had_read(read: dict[str, Any], state: DialogueState, kb: Any, text: str) -> dict[str, Any]:
     """A statement read as about a matter outside the conversation's matter's kin that it calls only where it says a
     paper is had, or that one's 户口 is here: still about the conversation's matter («她今年82了，户口在金牛» after
@@ -2185,10 +2192,15 @@ def _asks_about_material(parse: dict[str, Any], state: DialogueState, kb: Any) -
         # «营业执照要换不» after 公司变更登记 none of 证照遗失补领、换发申请's name, only of its aliases)
     if other is not None and other.code != current.code and _names_procedure(text, other, current):
         return None  # («那税务注销要带些啥子» after 公司注销登记 asks what 税务注销即时办理 wants, not about its 清税 paper)
+    if other is not None and other.code != current.code and score >= MATTER_SCORE \
+            and called_by_name(text.replace("的", ""), other, 4) and _TO_GET_IT.search(text):
+        return None  # («那个亲属关系的证明，开的话要带些啥子» after 注销户口证明 asks what getting 亲属关系证明 takes)
     return "ask_materials" if _names_material(text, current) or _COPIES.search(text) or _ORIGINAL.search(text) \
         else None
 
 
+#: Getting a paper asked about («开的话», «去办»), not bringing it.
+_TO_GET_IT = re.compile(r"开|办|申请|补")
 #: A name that is of a paper, not of something done («死亡证明», «结婚证», «体检表»).
 _PAPER_NAME = re.compile(r"(证明|证书|证|表|单|书|照|卡|本)$")
 
@@ -2499,6 +2511,9 @@ def _happened_to_person(parse: dict[str, Any], kb: Any, nlu: Any) -> dict[str, A
 _WRONGED_AT_WORK = re.compile(r"(?P<own>我们|我|本)?(单位|公司|老板|厂里|工厂|用人单位|包工头|工地|雇主)[^，,。！!？?]{0,6}?"
                               r"(不给|没给|不发|没发|拖欠|欠|克扣|扣|不签|没签|不买|没买|不交|没交|不缴|没缴|不赔|辞退|开除)"
                               r"(?P<rest>[^，,。！!？?]*)")
+#: The person speaking for the employer («我们公司有个员工…»), and what it does to an employee («…不给他交社保»).
+_EMPLOYER_SPEAKS = re.compile(r"我们(?:公司|单位|厂|店)(?:有个|有一个|有几个|的)?(?:员工|职工|工人)|我是(?:公司|单位)的?(?:人事|行政|会计|老板)")
+_TO_AN_EMPLOYEE = re.compile(r"(?:他|她|他们|她们|员工|职工)")
 #: A guide's conditions foreseeing that the employer does not do its part («单位未申请的，职工…可在1年内申请»).
 _EMPLOYER_FAILS = re.compile(r"单位(未|不|没有)")
 #: The matters that take up a grievance (a complaint, a report, an arbitration, a mediation).
@@ -2519,6 +2534,9 @@ def _wronged_at_work(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: 
     if nlu is None or state.form or wrong is None or _HAPPENED_TO_ME.search(text) \
             or wrong.group("own") and "我" not in wrong.group("rest"):
         return None
+    if _EMPLOYER_SPEAKS.search(f"{state.topic_text or ''} {state.said_before} {text}") \
+            and _TO_AN_EMPLOYEE.match(wrong.group("rest")):
+        return None  # («我们公司有个员工月底离职了 → 公司就不给他交社保了，要去把他减掉»: the firm's own step)
     top = _top(parse, kb)[0]
     if top is not None and (_takes_up_grievance(top) or called_by_name(text, top, 3)):
         return None
@@ -3496,6 +3514,10 @@ _DETAIL_SAID = (("ask_materials", re.compile(r"(?:带|准备|提供|提交)(?:�
                 ("ask_fee", re.compile(r"(?:收|交|要)(?:钱|费)(?:不|吗|么|没|哇)|(?:收|交)不(?:收|交)|要不要(?:交|收)?钱|"
                                        r"好多钱|多少钱")),
                 ("ask_time", re.compile(r"好久|多久|几天|多长时间|几个工作日")))
+#: How long until it is granted or paid, asked («申请了好久批得下来», «多久能发»).
+_TAKES_LONG = re.compile(r"(?:好久|多久)\S{0,3}(?:批|下来|发|到账|办好|拿到)")
+#: The thing spoken of, pointed at («这个补贴», «那个证»).
+_THIS = re.compile(r"这个|那个|这种|这项")
 #: What makes a clause ask the matter as a whole or its place, not one detail: how, the steps, the conditions, where.
 #: So do a date a paper runs to («好久到期») and how long money is received or paid («能领多久», «要交好久»).
 _NOT_ONE_DETAIL = re.compile(rf"{_HOW}|流程|步骤|手续|条件|在哪|哪里|哪儿|哪点|去哪|能不能|可不可以|本人|"
@@ -3505,14 +3527,20 @@ _NOT_ONE_DETAIL = re.compile(rf"{_HOW}|流程|步骤|手续|条件|在哪|哪里
 def _detail_said(read: dict[str, Any], state: DialogueState, text: str) -> dict[str, Any]:
     """A message read as asking about its matter as a whole whose last clause asks one detail in so many words: that
     detail («随迁子女入学要准备啥子» read with the story before, «打印单位参保证明要收钱不», «这个补贴申请了好久批得下来»)."""
-    if read["intent"]["name"] != "ask_matter" or read.get("ambiguous") or state.form:
+    if read["intent"]["name"] != "ask_matter" or state.form:
         return read
     if not (state.matter_code or any(e.get("entity") == "matter" for e in read.get("entities") or [])):
         return read
     last = next((c for c in reversed(_CLAUSES.split(text.strip())) if c), "")
     asked = {intent for intent, words in _DETAIL_SAID if words.search(last)}
-    if len(asked) != 1 or _NOT_ONE_DETAIL.search(last) or not QUESTION.search(last):
+    if len(asked) != 1 or _NOT_ONE_DETAIL.search(last) or not (QUESTION.search(last) or _TAKES_LONG.search(last)):
         return read
+    if read.get("ambiguous"):
+        # («这个补贴申请了好久批得下来» after 重度残疾人护理补贴, found among look-alikes: this one, the conversation's)
+        near = [str(h.get("code")) for h in (read.get("matters") or [])[:3]]
+        if state.matter_code not in near or not _THIS.search(last):
+            return read
+        return _with_matter(read, asked.pop(), state.matter_code, state.matter_name or "", "detail_said")
     return dict(_as_intent(read, asked.pop(), "detail_said"), out_of_scope=False)
 
 
@@ -4227,8 +4255,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     if soft and (state.matter_code or state.candidates):
         refined = _refinement(text, parse, state, kb, nlu)
         if refined is not None and current is not None and refined.code != current.code \
-                and _only_had(text, refined):
-            # («我们有居住证，在金牛租房子住» after 随迁子女入学: a paper one has is no request for it)
+                and (_only_had(text, refined) or _says_our_name(text, current, refined)):
+            # («我们有居住证，在金牛租房子住» after 随迁子女入学: a paper one has is no request for it; «购房入户咋个办»
+            # after 购房落户 says a word of its name no 户口迁移审批 is called by)
             refined = current
         siblings = _siblings_unsaid(text, parse, state, kb, refined)
         if siblings:

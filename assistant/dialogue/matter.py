@@ -90,9 +90,11 @@ def _score(ctx: StepContext, code: str) -> float:
 
 
 def mentions(text: str, m: Any) -> bool:
-    """Whether ``text`` names matter ``m`` (its name, an alias or a colloquial phrase of 2+ characters)."""
+    """Whether ``text`` names matter ``m`` (its name, an alias or a colloquial phrase of 2+ characters; one of 4+ also
+    with a «的» put in: «亲属关系的证明»)."""
+    plain = text.replace("的", "")
     for term in [m.name, *getattr(m, "aliases", []), *getattr(m, "colloquial", [])]:
-        if term and len(term) >= 2 and term in text:
+        if term and len(term) >= 2 and (term in text or len(term) >= 4 and term in plain):
             return True
     return False
 
@@ -673,6 +675,16 @@ def _kin_asked(ctx: StepContext, kb: Any, current: Any) -> Any:
                       or offered_apart(r, current, kb) and _score(ctx, r.code) >= MATTER_SCORE)), None)
 
 
+def _elsewhere(ctx: StepContext, ranked: list[Any], options: list[Any]) -> Any:
+    """The message's best match when it is none of ``options``, found well (:data:`MATTER_SCORE`) and far ahead of
+    the next (:data:`MEANING_APART`), by words of what it is about that no option's names have; else ``None``."""
+    text = ctx.tracker.text or ""
+    if not ranked or ranked[0].code in {o.code for o in options} or _score(ctx, ranked[0].code) < MATTER_SCORE \
+            or len(ranked) > 1 and _score(ctx, ranked[0].code) - _score(ctx, ranked[1].code) < MEANING_APART:
+        return None
+    return ranked[0] if all(says_subject_of(text, ranked[0], o) for o in options) else None
+
+
 @step("action_matter_detail")
 async def matter_detail(ctx: StepContext) -> None:
     """``ask_materials`` / ``ask_location`` / ``ask_time`` / ``ask_fee`` for the message's matter or the one the
@@ -708,7 +720,9 @@ async def matter_detail(ctx: StepContext) -> None:
             return
     options = offered(ctx.state, kb)
     if m is None and len(options) >= 2:
-        m = _said_whole(ctx, options)  # «换领要带照片不» after the 残疾人证 options: 残疾人证换领's
+        # «换领要带照片不» after the 残疾人证 options: 残疾人证换领's — unless the question is about a matter elsewhere,
+        # found well and far ahead, by what it is about: «收二手手机要去哪里备案» after the 个体工商户 options
+        m = _elsewhere(ctx, ranked, options) or _said_whole(ctx, options)
         if m is None:
             _clarify(ctx, options, intent)  # «要去哪里办» after options, none picked: the same options, for this question
             return

@@ -3006,3 +3006,33 @@ def test_thanks_or_a_goodbye_closing_a_message_that_asks_nothing_is_that(chat, f
     chat(first)
     assert chat(closing)["intent"] == intent
 
+
+
+def test_a_detail_asked_of_a_matter_found_far_ahead_of_the_options_is_its(chat):
+    assert len(_buttons(chat("营业执照咋办"))) > 2
+    last = chat("回收旧手机还要去哪里备案？")
+    assert last["intent"] == "ask_location" and last["matter"]["name"] == "旧手机交易业备案"
+
+
+def test_a_wait_of_hours_told_is_a_complaint(chat):
+    chat("我来办营业执照")
+    assert chat("排了好久的队，等了三个多小时才轮到")["intent"] == "complain"
+
+
+def test_a_firm_telling_of_its_own_step_for_an_employee_is_wronged_by_no_one(chat):
+    chat("我们公司有个员工辞职了")
+    last = chat("公司下个月就不给他交社保了，要去减掉")
+    assert last["matter"] is not None and last["matter"]["name"] != "劳动保障监察投诉举报"
+
+
+def test_what_getting_a_paper_named_with_a_de_takes_is_that_papers_matter(chat):
+    chat("我妈走了，银行说取存款要死亡证明")
+    last = chat("还要个亲属关系的证明，开这个要带些啥子")
+    assert last["intent"] == "ask_materials" and last["matter"]["name"] == "亲属关系证明"
+
+
+def test_how_long_until_this_one_is_granted_is_its_time(chat):
+    chat("残疾人护理补贴")
+    chat("我爸一级残疾")
+    last = chat("这个补贴好久批得下来")
+    assert last["intent"] == "ask_time" and last["matter"]["name"] == "重度残疾人护理补贴"

@@ -25,6 +25,11 @@ def test_query_cues(cues, text, kind):
     assert kind in cues.of_query(text)
 
 
+@pytest.mark.parametrize("text", ["驾照搞掉了，还没过期", "证没到期，就是烂了", "执照都没有期满"])
+def test_an_end_said_not_to_have_come_asks_no_renewal(cues, text):
+    assert "renew" not in cues.of_query(text)
+
+
 @pytest.mark.parametrize("name,kinds", [
     ("不动产抵押登记", {"mortgage"}), ("不动产转移登记（继承、受遗赠）", {"transfer", "inherit"}),
     ("烟草专卖零售许可证延续", {"renew"}), ("个体工商户注销登记", {"cancel"}), ("居民户口簿", set()),
