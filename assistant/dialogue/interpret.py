@@ -965,6 +965,16 @@ def called_by_name(text: str, m: Any, shortest: int = 2) -> bool:
     return any(len(t) >= shortest and t in text for t in [m.name, *m.aliases])
 
 
+#: The shortest name said with a «的» put in that still names it («亲属关系的证明»).
+_DE_PUT_IN_FROM = 4
+
+
+def says_term(text: str, term: str) -> bool:
+    """Whether ``text`` says ``term`` whole, or — a term of :data:`_DE_PUT_IN_FROM` characters or more — with a «的»
+    put in («亲属关系的证明» says 亲属关系证明)."""
+    return term in text or len(term) >= _DE_PUT_IN_FROM and term in text.replace("的", "")
+
+
 def _money_received(text: str) -> bool:
     """Whether a message asks how to receive money or how much (:data:`_RECEIVED_HOW`) and names no cost, or how
     to claim costs back (:data:`_CLAIMED_HOW`, whatever cost it names)."""
@@ -1415,7 +1425,7 @@ _KEEP_IT = re.compile(r"记一下|记下来|帮我记|登记")
 #: Here, as where one's 户口 is («金牛区», «成都»): no reason for any 户口 matter (one elsewhere may be).
 _HOME_PLACE = r"(?:成都市?)?金牛区?|成都市?|本地|本市|这边|这里"
 #: A paper said as had («我们有居住证», «驾照拿了五年了», «身份证还在», «居住证都有了», «营业执照有了», «办了昆明的居住证»;
-#: not a thing there is, «有分公司», «有护理补贴不»), or where one's 户口 is («户口在金牛区», «都是成都户口»).
+#: not a thing there is, «有分公司», «有护理补贴不»).
 _HAD = re.compile(r"(?:已经|都|也)?有(?:了)?(?:个|张|本)?[\u4e00-\u9fff]{1,4}?(?:证|照|卡|簿)(?=[了的]?(?:[，,。\s]|$))|"
                   r"[\u4e00-\u9fff]{1,3}?(?:证|照|卡|簿)(?:还在|拿了|考了|拿到\S{0,3}年)|"
                   r"[\u4e00-\u9fff]{1,4}?(?:证明|证|照|卡|簿)(?:都|也|已经|早就)?(?:有了|有的|拿到了|办了|下来了)|"
@@ -2193,7 +2203,8 @@ def _asks_about_material(parse: dict[str, Any], state: DialogueState, kb: Any) -
     if other is not None and other.code != current.code and _names_procedure(text, other, current):
         return None  # («那税务注销要带些啥子» after 公司注销登记 asks what 税务注销即时办理 wants, not about its 清税 paper)
     if other is not None and other.code != current.code and score >= MATTER_SCORE \
-            and called_by_name(text.replace("的", ""), other, 4) and _TO_GET_IT.search(text):
+            and any(len(t) >= _DE_PUT_IN_FROM and says_term(text, t) for t in [other.name, *other.aliases]) \
+            and _TO_GET_IT.search(text):
         return None  # («那个亲属关系的证明，开的话要带些啥子» after 注销户口证明 asks what getting 亲属关系证明 takes)
     return "ask_materials" if _names_material(text, current) or _COPIES.search(text) or _ORIGINAL.search(text) \
         else None

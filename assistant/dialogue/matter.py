@@ -28,8 +28,9 @@ from assistant.dialogue.interpret import (AHEAD_HOW_LONG, BY_ANOTHER, CHOSEN_OPT
                                           after_getting, called_by_name, case_unsaid, family, family_named, kin,
                                           kind_unsaid, look_alikes, name_stem, no_choice_for, of_kind_asked, offered,
                                           offered_apart, only_shared_words, other_kinds, pays_unasked, said_apart,
-                                          says_subject_of, says_words_of, short_question, tells_apart, the_thing_got,
-                                          to_get_one, told_by_subject, unsaid_kinds_last, within_unasked)
+                                          says_subject_of, says_term, says_words_of, short_question, tells_apart,
+                                          the_thing_got, to_get_one, told_by_subject, unsaid_kinds_last,
+                                          within_unasked)
 from assistant.dialogue.replies import human_button, say
 from assistant.dialogue.understand import halls
 from assistant.parts import buttons, checklist_part, matter_card_part, notice, payload
@@ -90,13 +91,10 @@ def _score(ctx: StepContext, code: str) -> float:
 
 
 def mentions(text: str, m: Any) -> bool:
-    """Whether ``text`` names matter ``m`` (its name, an alias or a colloquial phrase of 2+ characters; one of 4+ also
-    with a «的» put in: «亲属关系的证明»)."""
-    plain = text.replace("的", "")
-    for term in [m.name, *getattr(m, "aliases", []), *getattr(m, "colloquial", [])]:
-        if term and len(term) >= 2 and (term in text or len(term) >= 4 and term in plain):
-            return True
-    return False
+    """Whether ``text`` names matter ``m`` (its name, an alias or a colloquial phrase of 2+ characters; a long one also
+    with a «的» put in: «亲属关系的证明», :func:`says_term`)."""
+    return any(term and len(term) >= 2 and says_term(text, term)
+               for term in [m.name, *getattr(m, "aliases", []), *getattr(m, "colloquial", [])])
 
 
 @lru_cache(maxsize=8192)
