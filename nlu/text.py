@@ -49,6 +49,30 @@ except Exception:  # pragma: no cover - ImportError or a broken build
         return text.translate(_TABLE)
 
 
+#: Chinese digits, for :func:`cn_number`.
+CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def cn_number(s: str) -> int:
+    """A number written in digits or in Chinese: ``"十二"`` → 12, ``"二十"`` → 20, ``"三十一"`` → 31, ``"二〇二七"``
+    → 2027, ``"5"`` → 5.
+
+    Raises:
+        ValueError: ``s`` is no such number.
+    """
+    if s.isdigit():
+        return int(s)
+    if "十" in s:
+        head, _, tail = s.partition("十")
+        if head and head not in CN_DIGITS or tail and tail not in CN_DIGITS:
+            raise ValueError(s)
+        tens = CN_DIGITS[head] if head else 1
+        return tens * 10 + (CN_DIGITS[tail] if tail else 0)
+    if s and all(ch in CN_DIGITS for ch in s):
+        return int("".join(str(CN_DIGITS[ch]) for ch in s))
+    raise ValueError(s)
+
+
 def clean(text: str) -> str:
     """Clean a text without changing its meaning: what every channel's input and every indexed text go through.
 

@@ -34,11 +34,12 @@ from typing import Any
 from assistant.dialogue.state import DialogueState
 from assistant.preservice.numbers import find_booking_numbers
 from knowledge.hall_questions import HALL_ONLY_TOPICS, HallTopic
+from knowledge.places import Places, Region
 from knowledge.schema import office_said
 from nlu.intents import (ANSWER_CLAUSE, COST_WORDS, EVENT_TOLD, FEE_WORDS, MATERIAL_WORDS, MATTER_INTENTS, PLAN,
                          SOCIAL_WORDS, label_question)
 from nlu.rerank import VariantCues
-from nlu.text import KIN, WHAT_ABOUT as _WHAT_ABOUT, strip_frame, what_about
+from nlu.text import KIN, WHAT_ABOUT as _WHAT_ABOUT, cn_number, strip_frame, what_about
 
 #: The detail intents (what to bring, where, how long, what it costs).
 DETAIL_INTENTS = ("ask_materials", "ask_location", "ask_time", "ask_fee")
@@ -258,6 +259,27 @@ def _said_correction(text: str) -> re.Match[str] | None:
     t = text.strip()
     first = _MEANT_FIRST.match(t)
     return _CORRECTION.match(f"不是{first.group('wrong')}，是{first.group('rest')}" if first else t)
+
+
+#: What a thing is not, said beside what it is («她是企业的工人，不是机关事业单位的», «是零售药店，不是诊所», «是普通
+#: 高中不是职高»): not «不是很清楚», «是不是要本人去».
+_IS_NOT = re.compile(r"[，,、\s]*(?:而|但|并|可)?(?:也)?(?<!是)不是(?![很太特别说因为所以要想能])"
+                     r"(?P<what>[^，,。；;！!？?\s]{1,12})")
+#: A 是 that says what a thing is (not «是不是», «是否», «不是»).
+_IS = re.compile(r"(?<!不)是(?!不是|否)")
+
+
+def meant_text(text: str) -> str:
+    """``text`` without what it says a thing is not, when it says what it is too: the words that tell siblings apart
+    are the ones said of what it is («她是企业的工人，不是机关事业单位的» → «她是企业的工人»). A correction of what was
+    understood («不是个体户，是公司») and a message that says only what it is not («我不是本地户口») are left as they are."""
+    if "不是" not in text or _said_correction(text) is not None:
+        return text
+    spans = [m.span() for m in _IS_NOT.finditer(text) if not QUESTION.search(m.group())]
+    if not spans:
+        return text
+    rest = "".join(text[a:b] for a, b in zip([0] + [e for _, e in spans], [s for s, _ in spans] + [len(text)]))
+    return rest if _IS.search(rest) and len(_CJK.findall(rest)) >= 4 else text
 
 
 #: Issuing a paper («派出所能开不», «去社区开»), not opening a business or a door («在金牛开了个店»).
@@ -672,11 +694,43 @@ def pays_unasked(text: str, m: Any, other: Any) -> bool:
 _DURING = re.compile(r"^(?P<case>[\u4e00-\u9fff]{2,12}?)期间")
 
 
+#: A shortfall a matter's name says it is for («缴费不满15年»: fewer years than that).
+_SHORT_OF = re.compile(r"(?:不满|不足|未满)(?P<n>\d+)年")
+#: A shortfall said: «交了不到15年», «没交够», «才交了十年», «差两年».
+_FALLS_SHORT = re.compile(r"不满|不到|不够|没满|没够|不足|未满|差[一二两三四五六七八九几\d]{1,2}年|(?:才|只)(?:交|缴|买)?了")
+#: A number of years told («二十多年», «12年», «十几年», «几年»).
+_YEARS = re.compile(r"(?P<n>\d{1,2}|[一二两三四五六七八九十]{1,3})?(?P<more>多|几)?年")
+
+
+def _short_of_said(text: str, years: int) -> bool:
+    """Whether ``text`` says fewer than ``years`` years, or may: a shortfall said («不到», «才交了»), or a number of
+    years that may be fewer («12年», «十几年», «几年»); not when every number said is that many or more («二十多年»)."""
+    if _FALLS_SHORT.search(text):
+        return True
+    told = [m for m in _YEARS.finditer(text) if m.group("n") or m.group("more") == "几"]
+    if not told:
+        return False
+    for m in told:
+        if not m.group("n"):
+            return True  # («交了几年»: maybe)
+        try:
+            n = cn_number(m.group("n"))
+        except ValueError:
+            return True
+        if n < years:  # («十几年»: from ten)
+            return True
+    return False
+
+
 def case_unsaid(text: str, m: Any) -> bool:
-    """Whether ``m``'s name says the case it arises in («领取失业保险金期间丧葬补助金和抚恤金申领») and ``text`` says
-    no word of it: «我爸走了 他一直在领退休金 家属能领丧葬费和抚恤金不» is not about the one for the unemployed."""
+    """Whether ``m``'s name says the case it arises in and ``text`` says no word of it: «领取失业保险金期间丧葬补助金
+    和抚恤金申领» is not what «我爸走了 他一直在领退休金 家属能领丧葬费和抚恤金不» asks about, nor is «达到法定退休年龄缴费
+    不满15年社保权益申请» what «交了二十多年社保，咋个开始领退休工资» asks (a shortfall of years, unsaid or contradicted)."""
     case = _DURING.match(m.name)
-    return case is not None and not (_bigrams(case.group("case")) - {"领取"}) & _bigrams(_in_names_words(text))
+    if case is not None:
+        return not (_bigrams(case.group("case")) - {"领取"}) & _bigrams(_in_names_words(text))
+    short = _SHORT_OF.search(m.name)
+    return short is not None and not _short_of_said(text, int(short.group("n")))
 
 
 def within_unasked(text: str, m: Any, other: Any) -> bool:
@@ -1952,7 +2006,10 @@ def _fits_better(parse: dict[str, Any], text: str, current: Any, members: dict[s
 def _best_member(nlu: Any, both_text: str, text: str, members: dict[str, Any]) -> tuple[Any, float]:
     """The member the earlier question plus the detail fits best, the detail counted twice (the earlier question
     chose the family, the detail is what tells the siblings apart), and its score for the two together;
-    ``(None, 0.0)`` when none is scored. An empty ``text`` counts the two together only."""
+    ``(None, 0.0)`` when none is scored. An empty ``text`` counts the two together only. A member arising in a
+    case the two say nothing of (:func:`case_unsaid`) is not chosen while another is left."""
+    said = {c: m for c, m in members.items() if not case_unsaid(both_text, m)}
+    members = said or members
     both = {h.code: h.score for h in nlu.rank_among(both_text, list(members))}
     alone = {h.code: h.score for h in nlu.rank_among(text, list(members))} if text else {}
     if not both:
@@ -3413,18 +3470,77 @@ def _chongqing_variant(kb: Any, parse: dict[str, Any], state: DialogueState, nlu
     if nlu is not None and _CHONGQING.search(text):
         unplaced = _CHONGQING.sub("", text)
         found = nlu.parse(unplaced) if len(_CJK.findall(unplaced)) >= 2 else {}
+    about = _about_here(kb, parse, found, state, _bigrams(_OUR_PLACE.sub(" ", _CHONGQING.sub(" ", text))))
+    for mark in ("川渝", "跨省"):
+        variant = next((x for m in about for x in family(kb, m) if mark in x.name), None)
+        if variant is not None:
+            return variant
+    return None
+
+
+def _about_here(kb: Any, parse: dict[str, Any], found: dict[str, Any], state: DialogueState,
+                words: set[str]) -> list[Any]:
+    """The matters a message about where someone is from is about: those it finds (``found``: named, or among the
+    three best) that it calls by ``words`` of their names, and the conversation's matter unless the message names one
+    of another family strongly («医保咋办» after the 川渝通办 认证 asks about 医保)."""
     codes = [e.get("value") for e in found.get("entities") or [] if e.get("entity") == "matter"]
     codes += [h.get("code") for h in (found.get("matters") or [])[:3]]
-    words = _bigrams(_OUR_PLACE.sub(" ", _CHONGQING.sub(" ", text)))
-    # (the conversation's matter, unless the message names one of another family strongly: «医保咋办» after the
-    # 川渝通办 认证 asks about 医保)
     current = kb.get(state.matter_code) if state.matter_code else None
     own = {x.code for x in family(kb, current)} if current is not None else set()
     kept = [state.matter_code] if current is not None and all(c in own for c in _strong(parse)) else []
-    about = [m for m in (kb.get(c) if c else None for c in codes + kept)
-             if m is not None and (m.code == state.matter_code or words & _named_words(m))]
-    for mark in ("川渝", "跨省"):
-        variant = next((x for m in about for x in family(kb, m) if mark in x.name), None)
+    return [m for m in (kb.get(c) if c else None for c in codes + kept)
+            if m is not None and (m.code == state.matter_code or words & _named_words(m))]
+
+
+#: The variants of a matter by where the person's 户口 is, by their names' marks: 省内 (elsewhere in 四川), 跨省
+#: (another province); one of no such mark is our own city's (居民身份证办理).
+_REGION_MARKS = {Region.PROVINCE: "省内", Region.OTHER: "跨省"}
+_ANY_REGION = re.compile(r"省内|跨省|川渝|异地")
+#: A place said as where one is from: «户口在南充», «户口刚迁到成都», «我是贵州过来的», «老家绵阳», «南充户口», «回南充».
+_FROM_BEFORE = re.compile(r"(户口|户籍)(都|也|还|一直|刚|本来|已经)?(在|是|迁到|迁回|迁来|落在|落到|上在|上到)$|"
+                          r"(老家|家乡)(在|是)?$|(我|我们|他|她|他们|她们|我[爸妈])(是|们是|都是)$|从$|回$|籍贯(是)?$")
+_FROM_AFTER = re.compile(r"^(的)?(户口|户籍|人|籍|过来|来的|老家)")
+
+
+def home_told(text: str) -> tuple[Region, str] | None:
+    """Where ``text`` says the person is from (their 户口 or their home): the region of the first place said so, and
+    ``text`` without those words («我户口在南充，身份证搞丢了» → PROVINCE, «我，身份证搞丢了»); else ``None``."""
+    for at, name, region in Places.load().found(text):
+        before = _FROM_BEFORE.search(text[max(0, at - 8):at])
+        after = _FROM_AFTER.match(text[at + len(name):])
+        if before or after:
+            start = max(0, at - 8) + before.start() if before else at
+            end = at + len(name) + (after.end() if after else 0)
+            return region, f"{text[:start]}{text[end:]}"
+    return None
+
+
+def _home_variant(kb: Any, parse: dict[str, Any], state: DialogueState, region: Region) -> Any:
+    """The variant, for a person from ``region``, of the matter this message (or the conversation) is about, when its
+    family has variants by where one's 户口 is: «我户口在南充 → 身份证搞丢了» is 居民身份证省内异地办理, «我是贵州过来的，
+    身份证到期了» 跨省异地办理, «户口在金牛区» after 居民身份证 the one of our own city (办理), of its kind of request."""
+    text = str(parse.get("text") or "")
+    told = home_told(text)
+    rest = _bigrams(Places.load().pattern.sub(" ", told[1] if told else text))
+    current = kb.get(state.matter_code) if state.matter_code else None
+    # (where one is from, said after the matter, is about it unless the rest of the message names another:
+    # «户口在金牛区» after 居民身份证挂失申报 finds 户口登记 by its 户口)
+    named = [m for m in (kb.get(c) for c in _strong(parse)) if m is not None and rest & _named_words(m)]
+    # (else the one matter the message is about, the first it finds: «居住证咋办» after it is not about 居民身份证省内
+    # 异地办理, which people with a 居住证 ask for too)
+    about = [current] if current is not None and not named else _about_here(kb, parse, parse, state, rest)[:1]
+    for m in about:
+        members = family(kb, m)
+        if not any(_ANY_REGION.search(x.name) for x in members):
+            continue
+        mark = _REGION_MARKS.get(region)
+        if mark is not None:
+            variant = next((x for x in members if mark in x.name), None)
+        elif not _ANY_REGION.search(m.name):
+            variant = m  # (ours already: «户口在金牛区» after 居民身份证挂失申报 stays on it)
+        else:  # (of our own city: the one of every kind of request the other is of, the widest)
+            ours = [x for x in members if not _ANY_REGION.search(x.name) and _kinds(m) <= _kinds(x)]
+            variant = max(ours, key=lambda x: (len(_kinds(x)), x.code), default=None)
         if variant is not None:
             return variant
     return None
@@ -4214,6 +4330,13 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         if variant is not None:
             asked = _asked(intent)
             return _with_matter(parse, asked, variant.code, variant.name, "chongqing")
+    # (so does where else the person's 户口 is, for a matter whose variants differ by it: 居民身份证's)
+    home = home_told(text) or home_told(told_before)  # (the latest said: «户口已经迁到成都了» after «户口在绵阳»)
+    region = home[0] if home is not None else None
+    if region is not None and intent not in {"request_human", "complain", "thanks", "goodbye", "greet"}:
+        variant = _home_variant(kb, parse, state, region)
+        if variant is not None:
+            return _with_matter(parse, _asked(intent), variant.code, variant.name, "home_place")
     current = kb.get(state.matter_code) if state.matter_code and not state.form else None
     others = [kb.get(c) for c in strong if c != current.code] if current is not None else []
     if others and all(m is not None and _called_within_ours(text, current, m) for m in others):

@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from assistant.dialogue.interpret import interpret
+from assistant.dialogue.interpret import interpret, meant_text
 from assistant.dialogue.state import DialogueState, mask_for_rasa
 from assistant.dialogue.rules import load_rules
 from assistant.logging import get_logger
@@ -105,8 +105,13 @@ def _parse_in_state(services: Any, text: str, session_id: str | None, state: Dia
         raw = text
         if state.pending_text and mask_for_rasa(state.pending_text, bool(state.form)) == text:
             raw = state.pending_text
-    parse = interpret(_nlu_parse(services, raw), state, services.kb, services.nlu, halls(), classify_hall_question,
+    # (what a thing is said not to be is no word of what is asked: «她是企业的工人，不是机关事业单位的» is read without
+    # its «不是…», the steps still see the message as written)
+    meant = raw if state.form else meant_text(raw)
+    parse = interpret(_nlu_parse(services, meant), state, services.kb, services.nlu, halls(), classify_hall_question,
                       heard)
+    if meant != raw:
+        parse = dict(parse, text=raw)
     note_parse(services, text, session_id, parse, state)  # the triage inbox: what it was unsure of (masked text)
     return dict(parse, text=text) if raw != text else parse
 

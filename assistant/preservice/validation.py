@@ -9,14 +9,14 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta, timezone
 
+from nlu.text import cn_number
+
 __all__ = ["InvalidValue", "today_local", "parse_date", "parse_expiry", "parse_phone", "parse_half_day",
            "normalize_licence_number", "CN_TZ"]
 
 #: 成都 is UTC+8; dates citizens mean are local dates.
 CN_TZ = timezone(timedelta(hours=8))
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
-              "九": 9}
 _FULLWIDTH = str.maketrans("０１２３４５６７８９－／．：", "0123456789-/.:")
 
 
@@ -43,16 +43,11 @@ def today_local(now: datetime | None = None) -> date:
 
 
 def _cn_number(s: str) -> int:
-    """``"十二"`` → 12, ``"二十"`` → 20, ``"三十一"`` → 31, ``"5"`` → 5."""
-    if s.isdigit():
-        return int(s)
-    if "十" in s:
-        head, _, tail = s.partition("十")
-        tens = _CN_DIGITS.get(head, 1) if head else 1
-        return tens * 10 + (_CN_DIGITS.get(tail, 0) if tail else 0)
-    if all(ch in _CN_DIGITS for ch in s):
-        return int("".join(str(_CN_DIGITS[ch]) for ch in s))
-    raise InvalidValue(f"看不懂「{s}」这个数字。")
+    """``"十二"`` → 12, ``"二十"`` → 20, ``"三十一"`` → 31, ``"5"`` → 5 (:func:`nlu.text.cn_number`)."""
+    try:
+        return cn_number(s)
+    except ValueError:
+        raise InvalidValue(f"看不懂「{s}」这个数字。") from None
 
 
 def _build(y: int, m: int, d: int) -> date:

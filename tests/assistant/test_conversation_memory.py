@@ -3036,3 +3036,39 @@ def test_how_long_until_this_one_is_granted_is_its_time(chat):
     chat("我爸一级残疾")
     last = chat("这个补贴好久批得下来")
     assert last["intent"] == "ask_time" and last["matter"]["name"] == "重度残疾人护理补贴"
+
+
+def test_a_matter_for_a_shortfall_of_years_is_not_the_answer_when_more_years_are_told(chat):
+    # (达到法定退休年龄缴费不满15年社保权益申请 is for fewer years paid than 15: «二十几年» says more)
+    last = chat("我妈在厂里干了一辈子，社保交了二十多年，到年龄了咋个开始领退休工资")
+    assert last["matter"]["name"] == "企业职工基本养老保险正常退休申请", last
+    # (a refinement reads the same: the two together say no shortfall)
+    chat("下个月满60岁了，退休手续咋个弄")
+    last = chat("我在一个私人的厂头上班，社保一直是厂里交的")
+    assert last["matter"]["name"] == "企业职工基本养老保险正常退休申请", last
+
+
+def test_what_a_thing_is_said_not_to_be_is_no_word_of_what_is_asked(chat):
+    chat("我妈社保交了二十几年，到年龄了想办退休")
+    last = chat("她是在私人企业上班的，不是机关事业单位的")  # (not 机关事业单位新增退休人员基础信息申报)
+    assert last["matter"]["name"] == "企业职工基本养老保险正常退休申请", last
+
+
+@pytest.mark.parametrize("turns, want", [
+    (["身份证快过期了", "我户口在宜宾"], "居民身份证省内异地办理"),  # elsewhere in 四川
+    (["我是云南过来的，身份证掉了"], "居民身份证跨省异地办理"),  # another province
+    (["我户口在绵阳，身份证要换了", "户口已经迁到成都了"], "居民身份证办理（包括临时）"),  # the latest said: ours
+    (["身份证下个月到期", "我是金牛区的户口，在这边住了几十年了"], "居民身份证办理（包括临时）"),
+    (["身份证丢了", "户口在金牛区"], "居民身份证挂失申报、丢失招领"),  # (ours already: stays)
+])
+def test_where_the_persons_hukou_is_chooses_the_id_cards_variant(chat, turns, want):
+    for t in turns:
+        last = chat(t)
+    assert last["matter"]["name"] == want, last
+
+
+def test_a_home_place_said_before_moves_no_later_question_about_another_matter(chat):
+    chat("身份证丢了")
+    assert chat("户口在南充")["matter"]["name"] == "居民身份证省内异地办理"
+    assert chat("居住证咋办")["matter"]["name"] == "居住证办理"
+
