@@ -3515,21 +3515,24 @@ def home_told(text: str) -> tuple[Region, str] | None:
     return None
 
 
+def _told_of(kb: Any, parse: dict[str, Any], state: DialogueState, rest: set[str]) -> list[Any]:
+    """The matter a fact about the person (where they are from, which way a thing moves) is told of: the
+    conversation's, unless ``rest`` (the message's words besides the fact) names another the message finds strongly
+    («户口在金牛区» after 居民身份证挂失申报 finds 户口登记 by its 户口: still ours); else the one matter the message is
+    about, the first it finds («居住证咋办» after it is not about 居民身份证省内异地办理, which people with a 居住证 ask
+    for too)."""
+    current = kb.get(state.matter_code) if state.matter_code else None
+    named = [m for m in (kb.get(c) for c in _strong(parse)) if m is not None and rest & _named_words(m)]
+    return [current] if current is not None and not named else _about_here(kb, parse, parse, state, rest)[:1]
+
+
 def _home_variant(kb: Any, parse: dict[str, Any], state: DialogueState, region: Region) -> Any:
     """The variant, for a person from ``region``, of the matter this message (or the conversation) is about, when its
     family has variants by where one's 户口 is: «我户口在南充 → 身份证搞丢了» is 居民身份证省内异地办理, «我是贵州过来的，
     身份证到期了» 跨省异地办理, «户口在金牛区» after 居民身份证 the one of our own city (办理), of its kind of request."""
     text = str(parse.get("text") or "")
     told = home_told(text)
-    rest = _bigrams(Places.load().pattern.sub(" ", told[1] if told else text))
-    current = kb.get(state.matter_code) if state.matter_code else None
-    # (where one is from, said after the matter, is about it unless the rest of the message names another:
-    # «户口在金牛区» after 居民身份证挂失申报 finds 户口登记 by its 户口)
-    named = [m for m in (kb.get(c) for c in _strong(parse)) if m is not None and rest & _named_words(m)]
-    # (else the one matter the message is about, the first it finds: «居住证咋办» after it is not about 居民身份证省内
-    # 异地办理, which people with a 居住证 ask for too)
-    about = [current] if current is not None and not named else _about_here(kb, parse, parse, state, rest)[:1]
-    for m in about:
+    for m in _told_of(kb, parse, state, _bigrams(Places.load().pattern.sub(" ", told[1] if told else text))):
         members = family(kb, m)
         if not any(_ANY_REGION.search(x.name) for x in members):
             continue
@@ -3543,6 +3546,57 @@ def _home_variant(kb: Any, parse: dict[str, Any], state: DialogueState, region: 
             variant = max(ours, key=lambda x: (len(_kinds(x)), x.code), default=None)
         if variant is not None:
             return variant
+    return None
+
+
+#: The way a thing moves, as matter names say it: away from here (转出, 迁出) or to here (转入, 接收).
+_WAY_MARKS = {"out": re.compile(r"转出|迁出|调出"), "in": re.compile(r"转入|迁入|调入|接收")}
+#: A thing moved away, said: «转过去», «迁走», «寄出去», «转到新公司», «迁到重庆老公那边»; or to here: «转过来»,
+#: «迁回来», «接收», «转到金牛区这边», «从绵阳转过来» (where to: :func:`_way_to`).
+_MOVES = re.compile(r"(?P<verb>转|迁|调|寄)(?P<way>出去|出|走|过去|去|入|进来|进|过来|回来|来|到|往)"
+                    r"(?P<to>[\u4e00-\u9fff]{0,6})|(?P<taken>带走|提走)|(?P<taken_in>接收)")
+_HERE_WORDS = re.compile(r"^(这边|这里|这儿|我这|我们这|我屋|屋头|本地|本市)")
+#: Whose a place is, before it («迁到我金牛区屋头来»).
+_TO_WHOSE = re.compile(r"^(我们?|我家|俺|他们?|她们?)(的)?")
+#: A place away from here said in no place name («外地», «老家», «新公司»).
+_AWAY = re.compile(r"外地|外省|老家|省外|国外|新公司|新单位|公司|单位|学校|部队|人才中心|人才市场")
+
+
+def _way_to(text: str) -> str | None:
+    """Which way ``text`` says a thing moves: ``"out"`` (away from here), ``"in"`` (to here), else ``None``."""
+    for m in _MOVES.finditer(text):
+        if m.group("taken"):
+            return "out"
+        if m.group("taken_in"):
+            return "in"
+        way, to = m.group("way"), m.group("to") or ""
+        if way in {"出去", "出", "走", "过去", "去"}:
+            return "out"
+        if way in {"入", "进来", "进", "过来", "回来", "来"}:
+            return "in"
+        to = _TO_WHOSE.sub("", to)
+        found = Places.load().found(to)
+        if _HERE_WORDS.match(to) or to.endswith("来") or found and found[0][0] == 0 and found[0][2] == Region.LOCAL:
+            return "in"  # («转到金牛区这边», «迁到我金牛区屋头来»)
+        if found and found[0][0] == 0 or _AWAY.search(to):
+            return "out"  # («转到绵阳去», «迁到重庆老公那边», «调到外地», «转到新公司»)
+        return None  # (to someone, «迁到爷爷家», «迁到老公那边»: here or away, unsaid)
+    return None
+
+
+def _way_variant(kb: Any, parse: dict[str, Any], state: DialogueState, way: str) -> Any:
+    """The member, of the matter the message (or the conversation) is about and its kin, named for the way ``way`` the
+    thing moves, when another is named for the other way: «新公司HR喊我把档案转过去» is 档案转出, not 档案接收; «迁出
+    手续在哪里办» after 户口迁移审批 is 户口迁出. Of several so named, the one whose name is most like the matter's
+    (客运车辆道路运输证办理（转入） for 客运车辆道路运输证办理（转出）)."""
+    text = str(parse.get("text") or "")
+    other = "in" if way == "out" else "out"
+    for m in _told_of(kb, parse, state, _bigrams(_MOVES.sub(" ", text))):
+        members = list(kin(kb, m).values())
+        named = [x for x in members if _WAY_MARKS[way].search(x.name) and not _WAY_MARKS[other].search(x.name)]
+        if not named or not any(x is m or _WAY_MARKS[other].search(x.name) for x in members if x not in named):
+            continue
+        return max(named, key=lambda x: (len(_bigrams(x.name) & _bigrams(m.name)), x.code))
     return None
 
 
@@ -4337,6 +4391,12 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         variant = _home_variant(kb, parse, state, region)
         if variant is not None:
             return _with_matter(parse, _asked(intent), variant.code, variant.name, "home_place")
+    # (and which way a thing moves, for a matter named for one way and kin named for the other: 档案转出 / 档案接收)
+    way = _way_to(text) or _way_to(told_before)
+    if way is not None and intent not in {"request_human", "complain", "thanks", "goodbye", "greet"}:
+        variant = _way_variant(kb, parse, state, way)
+        if variant is not None:
+            return _with_matter(parse, _asked(intent), variant.code, variant.name, "which_way")
     current = kb.get(state.matter_code) if state.matter_code and not state.form else None
     others = [kb.get(c) for c in strong if c != current.code] if current is not None else []
     if others and all(m is not None and _called_within_ours(text, current, m) for m in others):
