@@ -697,7 +697,7 @@ _DURING = re.compile(r"^(?P<case>[\u4e00-\u9fff]{2,12}?)期间")
 #: A shortfall a matter's name says it is for («缴费不满15年»: fewer years than that).
 _SHORT_OF = re.compile(r"(?:不满|不足|未满)(?P<n>\d+)年")
 #: A shortfall said: «交了不到15年», «没交够», «才交了十年», «差两年».
-_FALLS_SHORT = re.compile(r"不满|不到|不够|没满|没够|不足|未满|差[一二两三四五六七八九几\d]{1,2}年|(?:才|只)(?:交|缴|买)?了")
+_FALLS_SHORT = re.compile(r"不满|不到|不够|没满|没够|不足|未满|差[一二两三四五六七八九几\d]{1,2}年|(?:才|只)(?:交|缴|买)了")
 #: A number of years told («二十多年», «12年», «十几年», «几年»).
 _YEARS = re.compile(r"(?P<n>\d{1,2}|[一二两三四五六七八九十]{1,3})?(?P<more>多|几)?年")
 
@@ -3553,7 +3553,7 @@ def _home_variant(kb: Any, parse: dict[str, Any], state: DialogueState, region: 
 _WAY_MARKS = {"out": re.compile(r"转出|迁出|调出"), "in": re.compile(r"转入|迁入|调入|接收")}
 #: A thing moved away, said: «转过去», «迁走», «寄出去», «转到新公司», «迁到重庆老公那边»; or to here: «转过来»,
 #: «迁回来», «接收», «转到金牛区这边», «从绵阳转过来» (where to: :func:`_way_to`).
-_MOVES = re.compile(r"(?P<verb>转|迁|调|寄)(?P<way>出去|出|走|过去|去|入|进来|进|过来|回来|来|到|往)"
+_MOVES = re.compile(r"(?:转|迁|调|寄)(?P<way>出去|出|走|过去|去|入|进来|进|过来|回来|来|到|往)"
                     r"(?P<to>[\u4e00-\u9fff]{0,6})|(?P<taken>带走|提走)|(?P<taken_in>接收)")
 _HERE_WORDS = re.compile(r"^(这边|这里|这儿|我这|我们这|我屋|屋头|本地|本市)")
 #: Whose a place is, before it («迁到我金牛区屋头来»).
@@ -3586,9 +3586,9 @@ def _way_to(text: str) -> str | None:
 
 def _way_variant(kb: Any, parse: dict[str, Any], state: DialogueState, way: str) -> Any:
     """The member, of the matter the message (or the conversation) is about and its kin, named for the way ``way`` the
-    thing moves, when another is named for the other way: «新公司HR喊我把档案转过去» is 档案转出, not 档案接收; «迁出
-    手续在哪里办» after 户口迁移审批 is 户口迁出. Of several so named, the one whose name is most like the matter's
-    (客运车辆道路运输证办理（转入） for 客运车辆道路运输证办理（转出）)."""
+    thing moves, when another member is named for the other way or the matter itself for neither: «新公司HR喊我把档案
+    转过去» is 档案转出, not 档案接收; «迁出手续在哪里办» after 户口迁移审批 is 户口迁出. Of several so named, the one whose
+    name is most like the matter's (客运车辆道路运输证办理（转入） for 客运车辆道路运输证办理（转出）)."""
     text = str(parse.get("text") or "")
     other = "in" if way == "out" else "out"
     for m in _told_of(kb, parse, state, _bigrams(_MOVES.sub(" ", text))):
