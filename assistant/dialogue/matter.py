@@ -75,6 +75,8 @@ def _entity_matters(ctx: StepContext, kb: Any) -> list[Any]:
     """The matters named by the message's ``matter`` entities that the KB knows, in order (not one arising in a case
     the message says nothing of: :func:`_of_cases_said`, which leaves the next ranked to answer)."""
     named = [m for m in (kb.get(c) for c in ctx.tracker.entity_values("matter")) if m is not None]
+    if not named:
+        return named
     others = [m for m in _ranked(ctx, kb, 5) if m not in named]
     # (weighed with the others ranked: one named alone is dropped too when another is there to answer)
     kept = [m for m in _of_cases_said(ctx, named + others) if m in named]
