@@ -46,6 +46,10 @@ SHOPPING = re.compile(
 ANOTHER_QUESTION = re.compile(r"另外|顺便问|顺便说|还想问|再问(?:个|一个|一下|一哈|下)|题外话|还有个(?:小)?问题")
 
 
+#: A case put before the question («公积金不够的话，…»): what follows it is what is asked («…商业贷款利率好多»).
+IF_SO = re.compile(r"的话[，,\s]+")
+
+
 @dataclass(frozen=True)
 class OthersThings:
     """What others provide, as one pattern (longest words first)."""
@@ -64,9 +68,9 @@ class OthersThings:
 
     def spoken_of(self, norm: str) -> str | None:
         """The thing a normalised message speaks of, when it is about one of these and not about the state's own
-        things (``None`` otherwise); of a message that says another question follows, what follows is read. A plan
-        the person states is not judged here (the caller knows its cues)."""
-        asked = ANOTHER_QUESTION.split(norm)[-1]
+        things (``None`` otherwise); of a message that says another question follows, or that puts a case before it
+        («…的话，»), what follows is read. A plan the person states is not judged here (the caller knows its cues)."""
+        asked = IF_SO.split(ANOTHER_QUESTION.split(norm)[-1])[-1]
         m = (self.pattern.search(asked) if self.pattern is not None else None) or SHOPPING.search(asked)
         if m is None or STATE_WORDS.search(asked):
             return None

@@ -38,6 +38,8 @@ from nlu.text import normalize
 VARIANTS_FILE = Path(__file__).resolve().parent / "data" / "variants.yml"
 #: An end said not to have come («还没过期», «没到期»): no renewal asked.
 _NOT_ENDED = re.compile(r"(?:还|都|也)?(?:没|没有|未|不)(?:到期|过期|期满)")
+#: A clause of when something happened («搬家的时候», «去年过户那时候»).
+_WHEN_CLAUSE = re.compile(r"(^|[，,。！!？?\s])[\u4e00-\u9fff]{1,8}?(?:的时候|那时候|时候)")
 
 #: The re-scoring features, in column order (see the module docstring).
 FEATURES = ("exclusive", "name_cover", "conditions", "variant", "variant_extra", "unasked")
@@ -71,8 +73,14 @@ class VariantCues:
 
     def of_query(self, text: str) -> frozenset[str]:
         """The kinds a (normalised) question asks for (``卫生许可证快到期了`` → ``{"renew"}``; an end said not to have
-        come, ``还没过期``, asks for none)."""
+        come, ``还没过期``, asks for none). When the rest says a kind, one said only in a clause of when something
+        happened is not asked: ``搬家的时候把许可证弄丢了`` asks for a reissue, not a change."""
         text = _NOT_ENDED.sub(" ", text)
+        rest = _WHEN_CLAUSE.sub(r"\1 ", text)
+        kinds = self._kinds_said(rest) if rest != text else frozenset()
+        return kinds or self._kinds_said(text)
+
+    def _kinds_said(self, text: str) -> frozenset[str]:
         return frozenset(k for k, cues in self.query_cues.items() if any(c in text for c in cues))
 
 

@@ -102,7 +102,7 @@ _ASKS_NOTHING = {None, "", "greet", "goodbye", "thanks", "affirm", "deny", "chit
 #: A pronoun for someone told of before (the situation of a statement applies to a question about them).
 _THEM = re.compile(r"[他她]的|[他她]们?(?:的|要|能|可以|该|咋|怎|还|想)|老人家的")
 QUESTION = re.compile(r"[?？]|[吗呢嘛么][。!！]?\s*$|多少|多(?:详细|具体)|怎么|怎样|如何|咋|哪(?!怕)|谁|几天|几点|多久|"
-                      r"要好久|提前好久|好久(?:才|能|可以|拿|办|到|约)|(?:要|需要|得)好多(?:天|个?工作日|时间)|"
+                      r"要好久|提前好久|好久(?:才|能|可以|拿|办|到|约|之前|以前)|(?:要|需要|得)好多(?:天|个?工作日|时间)|"
                       r"什么|啥子?|"
                       r"([\u4e00-\u9fff])不\1|可以.*[不吗么嘛]\s*$|能否|有没有|有没得|"  # 收不收费, 能不能
                       r"\S{2}(不|没|没得|没有)[。!！]?\s*$|"  # «要带身份证不», «办好了没»: Sichuanese yes-no questions
@@ -143,6 +143,9 @@ _A_PERSON = re.compile(r"人工|真人|工作人员|专员|帮办|客服|换个�
 _HELP_ASKED = re.compile(r"帮忙|帮我办|找人|找个人|跑一趟")
 #: Hall words that also describe where a matter is done (its places name the window).
 _MATTER_PLACE_WORDS = {"窗口", "现场", "过去"}
+#: Going to the hall at all, asked of a matter («要跑大厅不», «必须到政务中心去吗»): whether it is done there or
+#: elsewhere (online), which its places say.
+_GO_TO_HALL = re.compile(r"(?<![不没])(跑|去|到|来)(一趟|一哈|一下)?(大厅|政务中心|政务服务中心|服务中心)")
 #: The policy words proper (a firm's facts alone — 注册, 公司 — may also ask for a matter: «我想注册个公司»).
 _POLICY_WORDS = re.compile(r"政策|扶持|优惠|补贴|补助|奖补|减税|减免|免税|税收|惠企|享受|一本通|支持")
 #: An action (a form, a cancellation, a person, a check of one's materials) is asked for by a message that says
@@ -739,6 +742,15 @@ def within_unasked(text: str, m: Any, other: Any) -> bool:
     («失业金能领几个月»)."""
     core = _ASKED_FOR.sub("", m.name.split("（")[0])  # («失业保险金申领»: 失业保险金)
     return len(core) >= 3 and f"{core}期间" in other.name and not says_words_of(text, other, m)
+
+
+def sibling_of_unasked_kind(text: str, found: Any, current: Any, kb: Any) -> bool:
+    """Whether ``found`` is a sibling of ``current`` (its family) of a kind of request done to what one already has
+    (:data:`_AFTER_GETTING`) that ``current`` is not of and ``text`` does not say: «还差个卫生的证» after 公共场所卫生
+    许可新办 still asks for getting it, not for the 延续 its words find just ahead."""
+    extra = _kinds(found) & _AFTER_GETTING - _kinds(current)
+    return found.code != current.code and bool(extra) and not _cues().of_query(text) & extra \
+        and any(x.code == found.code for x in family(kb, current))
 
 
 def tells_apart(text: str, m: Any, siblings: list[Any]) -> bool:
@@ -3691,7 +3703,7 @@ def _last_clause_asks(read: dict[str, Any], parse: dict[str, Any], state: Dialog
 
 
 #: A detail asked in so many words («要准备啥子», «要收钱不», «申请了好久批得下来»), by the detail it asks.
-_DETAIL_SAID = (("ask_materials", re.compile(r"(?:带|准备|提供|提交)(?:些|点)?(?:啥|什么|哪些)|(?:啥子?|什么|哪些)(?:材料|资料|证件)")),
+_DETAIL_SAID = (("ask_materials", re.compile(r"(?:带|准备|提供|提交|拿)(?:些|点)?(?:啥|什么|哪些)|(?:啥子?|什么|哪些)(?:材料|资料|证件)")),
                 ("ask_fee", re.compile(r"(?:收|交|要)(?:钱|费)(?:不|吗|么|没|哇)|(?:收|交)不(?:收|交)|要不要(?:交|收)?钱|"
                                        r"好多钱|多少钱")),
                 ("ask_time", re.compile(r"好久|多久|几天|多长时间|几个工作日")))
@@ -3799,6 +3811,10 @@ _CHANNEL = re.compile(r"投诉|举报")
 #: What a complaint about the hall's own service says: its people, its windows, its waiting.
 _OUR_SERVICE = re.compile(r"窗口|工作人员|办事员|柜台|大厅|你们|政务中心|服务中心|态度|排队|等了|跑了|白跑|再来")
 _WHERE_TO = re.compile(r"哪里|哪儿|哪个地方|什么地方|啥地方|在哪|去哪|到哪")
+#: A thing told lost («找不到了», «搞丢了», «不见了»).
+_LOST = re.compile(r"找不到了|找不着了|丢了|丢失|弄丢|搞丢|搞掉|弄掉|掉了|不见了|遗失")
+#: A place asked for or named («哪», «地方», «地址», «窗口», «怎么走», «网上», «街道»): where, not what.
+_PLACE_ASKED = re.compile(r"哪|地方|地点|地址|位置|窗口|大厅|中心|怎么走|咋个?走|路线|网上|线上|手机上|街道|社区|附近|就近|异地")
 
 
 def _complaint_channel(parse: dict[str, Any], state: DialogueState, kb: Any) -> dict[str, Any] | None:
@@ -3907,6 +3923,10 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
                 # «想开个卡拉OK厅 → 要办啥子证» is no 食品经营许可 or 往来台湾通行证 found by meaning alone)
                 return _with_matter(parse, "ask_matter", current.code, current.name, "which_to_get_ours")
             parse["ambiguous"] = True  # (found by meaning alone, the best match is a guess: the three are offered)
+    if intent == "ask_location" and _LOST.search(text) and not _PLACE_ASKED.search(text):
+        # «户口本找不到了», «去年搬家的时候营业执照找不到了»: a paper lost, told — not a place that cannot be found
+        parse = _as_intent(parse, "ask_matter", "lost_not_where")
+        intent = "ask_matter"
     if intent in {"ask_time", "ask_location"} and state.matter_code and not _TIME_WORDS.search(text) \
             and (_whether_needed(text) or _STILL_CAN.search(text) and _YES_OR_NO.search(text)):
         # «每年要审核吗» after 护理补贴 asks whether a review is needed (its card), not the time limits; «过了一个月
@@ -4242,6 +4262,11 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «还能营业不» after 公共场所卫生许可延续 («卫生许可证过期了»): whether the business may go on, which the
         # matter's card says (its conditions) — not the hall's opening hours
         return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "still_operates")
+    if state.matter_code and not state.form and _GO_TO_HALL.search(text) and not strong \
+            and not _CANNOT_COME.search(text) \
+            and intent in HALL_INTENTS | {"out_of_scope"}:
+        # «要跑一趟大厅不» after 社会保障卡挂失: whether it is done at the hall or elsewhere (online) — its places
+        return _with_matter(parse, "ask_location", state.matter_code, state.matter_name or "", "trip_to_hall")
     if intent == "ask_time" and state.matter_code and not state.form and _HOW_ASKED.search(text) \
             and not _TIME_WORDS.search(text):
         # «怎么延续» after 烟草专卖零售许可证延续 asks how, not how long: the card
@@ -4251,6 +4276,8 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     about_matter = intent in {"ask_materials", "ask_location", "ask_fee"} \
         and bool(state.matter_code or state.candidates)
     said = {w.group(0) for w in _HALL_WORDS.finditer(text)}
+    if about_matter and _GO_TO_HALL.search(text) and not _CANNOT_COME.search(text):
+        said -= {"大厅", "政务中心", "政务服务中心", "服务中心"}  # («在哪里报，要跑大厅不»: the matter's places, online too)
     # «营业执照在大厅几楼办»: where in the hall a matter the message finds well is done — its places (their windows);
     # so is «大厅几楼» after a matter (not «卫生间在几楼», a thing of the hall's own)
     of_ours = bool(state.matter_code) and not strong and not state.form \
@@ -4544,6 +4571,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     kind = _kind_of_sibling(parse, text, state, kb) if intent in ASK_INTENTS else None
     if kind is not None:
         return _with_matter(parse, _asked(intent), kind.code, kind.name, "kind_said")
+    after = _after_step_done(parse, text, state, kb) if intent in ASK_INTENTS else None
+    if after is not None:
+        return _with_matter(parse, _asked(intent), after.code, after.name, "step_done")
     told = _told_before(parse, text, state, kb) if intent in ASK_INTENTS else None
     if told is not None:
         return _with_matter(parse, _asked(intent), told.code, told.name, "told_before")
@@ -4573,6 +4603,36 @@ def _told_before(parse: dict[str, Any], text: str, state: DialogueState, kb: Any
     return said_apart(before, siblings)
 
 
+#: A step told as done already («已经挂失了», «挂失过了», «早就报过了»).
+_STEP_DONE = re.compile(r"(?:已经|都|早就|早都)(?P<step>[\u4e00-\u9fff]{2,3}?)(?:过|好|完)?了|"
+                        r"(?P<step2>[\u4e00-\u9fff]{2})过了")
+
+
+def _after_step_done(parse: dict[str, Any], text: str, state: DialogueState, kb: Any) -> Any:
+    """The sibling of one of the message's two best matches that it asks for when it tells that one's own step done
+    already: «社保卡搞掉了 已经挂失了 补卡是哪个窗口» finds 社会保障卡挂失 first, but that is done — its 补领 is
+    asked (the member of the kind of request the rest of the message says, the best found first; else the one the
+    rest names by its words); else ``None``. Not in a form, nor among options."""
+    told = _STEP_DONE.search(text)
+    if told is None or state.form or state.candidates:
+        return None
+    step = told.group("step") or told.group("step2")
+    # (the one done is among the two best: «社保卡弄丢了，早就挂失了，补卡要带啥» finds 补领 just ahead of 挂失, which
+    # its words name as well)
+    first = next((m for m in (kb.get(str(h.get("code"))) for h in (parse.get("matters") or [])[:2])
+                  if m is not None and step in m.name), None)
+    if first is None:
+        return None
+    rest = f"{text[:told.start()]} {text[told.end():]}"
+    others = [x for x in family(kb, first) if step not in " ".join([x.name, *x.aliases])]
+    asked = _cues().of_query(rest)
+    of_kind = [x for x in others if asked & _kinds(x)]
+    if of_kind:
+        rank = {str(h.get("code")): i for i, h in enumerate(parse.get("matters") or [])}
+        return min(of_kind, key=lambda x: rank.get(x.code, len(rank)))
+    return said_apart(rest, others) if len(others) >= 2 else None
+
+
 def _kind_of_sibling(parse: dict[str, Any], text: str, state: DialogueState, kb: Any) -> Any:
     """The one of the next two matches, a sibling of the first, of the kind of request done to what one has that
     the message says and the first is not of: «诊所的执业许可证搞丢了» finds 医疗机构执业审批（校验） just ahead of its
@@ -4587,4 +4647,7 @@ def _kind_of_sibling(parse: dict[str, Any], text: str, state: DialogueState, kb:
     fits = [m for m in (kb.get(str(h.get("code"))) for h in hits[1:3]
                         if h.get("code") in near and float(h.get("score") or 0) >= LOOK_ALIKE_SCORE)
             if m is not None and asked & _kinds(m)]
+    # (of two, one whose names say more that the message does not is a narrower case: «个人独资企业想改个名字» is
+    # 个人独资企业变更登记, not its 分支机构's)
+    fits = fits[:1] + [m for m in fits[1:] if says_subject_of(text, m, fits[0])]
     return fits[0] if len(fits) == 1 else None

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.dialogue.context import StepContext, get_step, step
 from assistant.dialogue.interpret import (BACK_OUT_WORDS, BACKS_OUT, BY_ANOTHER, COMPLAINT, DETAIL_INTENTS,
-                                         QUESTION)
+                                         QUESTION, sibling_of_unasked_kind)
 from assistant.dialogue.rules import load_rules
 from assistant.dialogue.replies import say
 from assistant.logging import get_logger, log_event
@@ -792,15 +792,19 @@ def _precheck_matter(ctx: StepContext, kb: Any) -> Any:
         stripped = stripped.replace(term, "")
     stripped = re.sub(r"我?(带了|有|拿了|准备了|只带了|手头有)|还差啥子?|还差什么|还缺什么|还缺啥|够不够|齐不齐|够了没有?|"
                       r"还要啥|还要什么|复印件|原件|[，,、和跟。？?！!]", " ", stripped).strip()
+    code = ctx.tracker.get_slot("matter_code")
+    current = kb.get(code) if code else None
     nlu = getattr(ctx.services, "nlu", None)
     if stripped and nlu is not None and hasattr(nlu, "search"):
         hits = nlu.search(stripped, k=1)
         if hits and hits[0].score >= 1.0:
             m = kb.get(hits[0].code)
-            if m is not None and m.materials:
+            # (a sibling of the conversation's matter the message asks no kind of is no other matter: «还差个卫生的
+            # 证» after 公共场所卫生许可新办 is that one's, not the 延续 the words find just ahead)
+            if m is not None and m.materials \
+                    and not (current is not None and sibling_of_unasked_kind(text, m, current, kb)):
                 return m
-    code = ctx.tracker.get_slot("matter_code")
-    return kb.get(code) if code else None
+    return current
 
 
 @step("action_precheck")

@@ -505,9 +505,7 @@ def test_a_question_in_a_whole_domains_words_is_read_with_the_message_before(cha
     assert last["matter"]["name"] == "异地安置退休人员备案", _buttons(last)
 
 
-@pytest.mark.parametrize("pick", [pytest.param(True, marks=pytest.mark.xfail(strict=True, reason=(
-    "since the guidebook's seventh batch the search puts 城乡居民参保登记 and 职工参保登记 within a hair of each other "
-    "for «那医保呢»: the two are offered and the conversation keeps 社会保障卡申领 meanwhile"))), False])
+@pytest.mark.parametrize("pick", [True, False])
 def test_a_what_about_in_another_fields_words_leaves_the_matter_and_its_options(chat, pick):
     # 社保卡 is used for 医保 and the two fit together, yet «那医保呢» asks about 医保 — after the card or its options
     first = chat("社保卡咋办")
@@ -3083,3 +3081,65 @@ def test_which_way_a_thing_moves_chooses_the_matter_named_for_that_way(chat, tur
     for t in turns:
         last = chat(t)
     assert last["matter"]["name"] == want, last
+
+
+def test_a_sibling_of_a_kind_nobody_asked_is_not_what_a_precheck_is_about(chat):
+    chat("我在街上开了家理发店")
+    last = chat("还差个卫生的许可")  # (its words find 延续 just ahead: nothing says a renewal)
+    assert last["matter"]["name"] == "公共场所卫生许可新办审批（县级）", last
+
+
+@pytest.mark.parametrize("text, want", [
+    ("店子搬家的时候把食品许可证搞掉了", "食品(含保健食品)经营许可补办"),  # not its 变更 (搬家: when it happened)
+    ("搬店的时候卫生许可证弄丢了", "公共场所卫生许可遗失补办（县级）"),
+])
+def test_a_kind_of_request_said_only_of_when_something_happened_is_not_asked(chat, text, want):
+    assert chat(text)["matter"]["name"] == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("去年搬家的时候营业执照找不到了", "证照遗失补领、换发申请"),
+    ("我的结婚证找不到了", "补领结婚证"),
+])
+def test_a_paper_that_cannot_be_found_is_lost_not_a_place_asked_for(chat, text, want):
+    last = chat(text)
+    assert last["intent"] == "ask_matter" and last["matter"]["name"] == want, last
+    assert chat("找不到你们大厅在哪")["intent"] != "ask_matter"  # (a place that cannot be found stays a place)
+
+
+def test_by_when_a_matter_must_be_done_asked_the_sichuan_way_is_a_question(chat):
+    last = chat("年报好久之前要报完")  # (好久之前: by when)
+    assert last["intent"] == "ask_time" and last["matter"]["name"] == "市场主体年度报告公示", last
+
+
+def test_whether_a_matter_needs_a_trip_to_the_hall_is_asked_of_its_places(chat):
+    chat("社保卡挂失咋弄")
+    last = chat("必须要跑一趟大厅不")
+    assert last["intent"] == "ask_location" and last["matter"]["name"] == "社会保障卡挂失", last
+    assert chat("大厅在哪")["intent"] == "ask_hall"  # (the hall itself asked for stays the hall's)
+    chat("社保卡挂失咋弄")
+    assert chat("我妈腿脚不好，来不到大厅")["intent"] != "ask_location"  # (who cannot come: no places)
+
+
+@pytest.mark.parametrize("turns, want", [
+    (["我小卖部的营业执照不想要了"], "个体工商户注销登记"),  # (不想要了: given up, a cancellation)
+    (["医师执业注册", "我换了个单位上班"], "医师执业证书变更"),  # (换了个单位: a change, not a new one)
+])
+def test_everyday_words_of_giving_up_or_changing_work_say_the_kind_of_request(chat, turns, want):
+    for t in turns:
+        last = chat(t)
+    assert last["matter"]["name"] == want, last
+
+
+@pytest.mark.parametrize("text, want", [
+    ("身份证已经挂失了，现在要补办", "居民身份证办理（包括临时）"),
+    ("社保卡弄丢了，早就挂失了，补卡要带啥", "社会保障卡补领、换领、换发"),
+])
+def test_a_step_told_done_already_asks_for_the_next_one(chat, text, want):
+    assert chat(text)["matter"]["name"] == want
+
+
+def test_what_to_take_along_asked_with_na_is_the_materials(chat):
+    chat("老年人优待证咋个办")
+    last = chat("要拿啥")  # (拿: what to take along)
+    assert last["intent"] == "ask_materials" and last["matter"]["name"] == "申领《四川省老年人优待证》", last

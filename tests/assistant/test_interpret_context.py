@@ -614,3 +614,13 @@ def test_a_hukou_here_asks_for_no_hukou_matter(kb, halls, text, kept):
                           last_intent="ask_matter")
     matter = next(e["value"] for e in _read(kb, halls, parse, state)["entities"] if e["entity"] == "matter")
     assert (matter == ours.code) is kept
+
+
+def test_a_kind_said_picks_the_sibling_of_that_kind_not_a_narrower_case_of_it(kb, halls):
+    # the search finds 设立 first, then 变更登记 and its 分支机构's 变更 — no branch is said
+    found = [("511A0064100190", 1.2), ("511A0064100195", 0.99), ("511A0064100214", 0.84)]
+    out = _read(kb, halls, _parse("个人独资企业的名字想改一下", "ask_matter", found))
+    assert [e["value"] for e in out["entities"] if e["entity"] == "matter"] == ["511A0064100195"], out
+    # (a branch said is that one)
+    out = _read(kb, halls, _parse("个人独资企业分支机构的名字想改一下", "ask_matter", found))
+    assert [e["value"] for e in out["entities"] if e["entity"] == "matter"] != ["511A0064100195"], out

@@ -64,6 +64,7 @@ def test_the_file_names_no_thing_twice():
     "打印机驱动装不上咋个弄",  # (a computer's trouble; was 个人参保证明查询打印 by 打印)
     "储蓄卡锁了 要带啥子去银行解开",  # (read as checking one's materials: asks about it all the same)
     "手机卡丢了 去营业厅补要带啥",
+    "医保报不完的话，商业保险买哪家划算",  # (a case put first, of the state's: what follows is asked)
 ])
 def test_a_question_about_what_others_provide_is_out_of_scope(nlu, text):
     parse = nlu.parse(text)
@@ -74,6 +75,7 @@ def test_a_question_about_what_others_provide_is_out_of_scope(nlu, text):
     ("在工商银行能激活社保卡不", "社会保障卡启用（激活）"),
     ("我想在淘宝上开个网店", None),
     ("我在装修公司干了三年被辞退了 劳动仲裁在哪申请", "劳动人事争议仲裁申请"),  # (仲裁 is the state's)
+    ("银行卡丢了的话，社保卡也要补办吗", "社会保障卡补领、换领、换发"),  # (what follows the case is ours)
 ])
 def test_a_question_that_says_the_state_s_thing_or_a_plan_is_ours(nlu, text, name):
     parse = nlu.parse(text)

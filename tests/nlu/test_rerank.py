@@ -20,6 +20,8 @@ def cues():
     ("房子按揭还没还完", "mortgage"),
     ("想看下我的证做好没", "lookup"),
     ("公司法人换人了", "change"),
+    ("我那个个体执照不想要了", "cancel"),
+    ("我去年换了个单位上班", "change"),
 ])
 def test_query_cues(cues, text, kind):
     assert kind in cues.of_query(text)
@@ -28,6 +30,20 @@ def test_query_cues(cues, text, kind):
 @pytest.mark.parametrize("text", ["驾照搞掉了，还没过期", "证没到期，就是烂了", "执照都没有期满"])
 def test_an_end_said_not_to_have_come_asks_no_renewal(cues, text):
     assert "renew" not in cues.of_query(text)
+
+
+@pytest.mark.parametrize("text, kinds", [
+    ("换门面的时候营业执照搞掉了", {"reissue"}),  # (换门面的时候: when it happened, no change asked)
+    ("快到期的时候要带啥", {"renew"}),  # (nothing else said: the clause is what is asked)
+])
+def test_a_kind_said_only_in_a_clause_of_when_is_not_asked_when_the_rest_says_one(cues, text, kinds):
+    assert cues.of_query(text) == kinds
+
+
+@pytest.mark.parametrize("text", ["店子想歇业几个月再开", "税务上办个停业"])
+def test_a_pause_is_no_cancellation(cues, text):
+    # (市场主体歇业备案, 停业登记 and 烟草专卖零售许可证停业 are named by these words: a pause, not an end)
+    assert "cancel" not in cues.of_query(text)
 
 
 @pytest.mark.parametrize("name,kinds", [
