@@ -4603,8 +4603,8 @@ def _told_before(parse: dict[str, Any], text: str, state: DialogueState, kb: Any
     return said_apart(before, siblings)
 
 
-#: A step told as done already («已经挂失了», «挂失过了», «早就报过了»).
-_STEP_DONE = re.compile(r"(?:已经|都|早就|早都)(?P<step>[\u4e00-\u9fff]{2,3}?)(?:过|好|完)?了|"
+#: A step told as done already («已经挂失了», «挂失过了», «早就报过了»; not «都» alone: «我们都结婚了» tells who).
+_STEP_DONE = re.compile(r"(?:已经|早就|早都)(?P<step>[\u4e00-\u9fff]{2,3}?)(?:过|好|完)?了|"
                         r"(?P<step2>[\u4e00-\u9fff]{2})过了")
 
 
