@@ -146,6 +146,11 @@ _MATTER_PLACE_WORDS = {"窗口", "现场", "过去"}
 #: Going to the hall at all, asked of a matter («要跑大厅不», «必须到政务中心去吗»): whether it is done there or
 #: elsewhere (online), which its places say.
 _GO_TO_HALL = re.compile(r"(?<![不没])(跑|去|到|来)(一趟|一哈|一下)?(大厅|政务中心|政务服务中心|服务中心)")
+
+
+def _trip_to_hall(text: str) -> bool:
+    """Whether ``text`` asks whether one must go to the hall (:data:`_GO_TO_HALL`), not tells who cannot come."""
+    return bool(_GO_TO_HALL.search(text)) and not _CANNOT_COME.search(text)
 #: The policy words proper (a firm's facts alone — 注册, 公司 — may also ask for a matter: «我想注册个公司»).
 _POLICY_WORDS = re.compile(r"政策|扶持|优惠|补贴|补助|奖补|减税|减免|免税|税收|惠企|享受|一本通|支持")
 #: An action (a form, a cancellation, a person, a check of one's materials) is asked for by a message that says
@@ -3811,8 +3816,6 @@ _CHANNEL = re.compile(r"投诉|举报")
 #: What a complaint about the hall's own service says: its people, its windows, its waiting.
 _OUR_SERVICE = re.compile(r"窗口|工作人员|办事员|柜台|大厅|你们|政务中心|服务中心|态度|排队|等了|跑了|白跑|再来")
 _WHERE_TO = re.compile(r"哪里|哪儿|哪个地方|什么地方|啥地方|在哪|去哪|到哪")
-#: A thing told lost («找不到了», «搞丢了», «不见了»).
-_LOST = re.compile(r"找不到了|找不着了|丢了|丢失|弄丢|搞丢|搞掉|弄掉|掉了|不见了|遗失")
 #: A place asked for or named («哪», «地方», «地址», «窗口», «怎么走», «网上», «街道»): where, not what.
 _PLACE_ASKED = re.compile(r"哪|地方|地点|地址|位置|窗口|大厅|中心|怎么走|咋个?走|路线|网上|线上|手机上|街道|社区|附近|就近|异地")
 
@@ -3923,8 +3926,9 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
                 # «想开个卡拉OK厅 → 要办啥子证» is no 食品经营许可 or 往来台湾通行证 found by meaning alone)
                 return _with_matter(parse, "ask_matter", current.code, current.name, "which_to_get_ours")
             parse["ambiguous"] = True  # (found by meaning alone, the best match is a guess: the three are offered)
-    if intent == "ask_location" and _LOST.search(text) and not _PLACE_ASKED.search(text):
-        # «户口本找不到了», «去年搬家的时候营业执照找不到了»: a paper lost, told — not a place that cannot be found
+    if intent == "ask_location" and "reissue" in _cues().of_query(text) and not _PLACE_ASKED.search(text):
+        # «户口本找不到了», «去年搬家的时候营业执照找不到了»: a paper lost (the reissue cues of variants.yml), told — not
+        # a place that cannot be found
         parse = _as_intent(parse, "ask_matter", "lost_not_where")
         intent = "ask_matter"
     if intent in {"ask_time", "ask_location"} and state.matter_code and not _TIME_WORDS.search(text) \
@@ -4262,8 +4266,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
         # «还能营业不» after 公共场所卫生许可延续 («卫生许可证过期了»): whether the business may go on, which the
         # matter's card says (its conditions) — not the hall's opening hours
         return _with_matter(parse, "ask_matter", state.matter_code, state.matter_name or "", "still_operates")
-    if state.matter_code and not state.form and _GO_TO_HALL.search(text) and not strong \
-            and not _CANNOT_COME.search(text) \
+    if state.matter_code and not state.form and _trip_to_hall(text) and not strong \
             and intent in HALL_INTENTS | {"out_of_scope"}:
         # «要跑一趟大厅不» after 社会保障卡挂失: whether it is done at the hall or elsewhere (online) — its places
         return _with_matter(parse, "ask_location", state.matter_code, state.matter_name or "", "trip_to_hall")
@@ -4276,7 +4279,7 @@ def _interpret(parse: dict[str, Any], state: DialogueState, kb: Any, nlu: Any = 
     about_matter = intent in {"ask_materials", "ask_location", "ask_fee"} \
         and bool(state.matter_code or state.candidates)
     said = {w.group(0) for w in _HALL_WORDS.finditer(text)}
-    if about_matter and _GO_TO_HALL.search(text) and not _CANNOT_COME.search(text):
+    if about_matter and _trip_to_hall(text):
         said -= {"大厅", "政务中心", "政务服务中心", "服务中心"}  # («在哪里报，要跑大厅不»: the matter's places, online too)
     # «营业执照在大厅几楼办»: where in the hall a matter the message finds well is done — its places (their windows);
     # so is «大厅几楼» after a matter (not «卫生间在几楼», a thing of the hall's own)

@@ -3071,7 +3071,6 @@ def test_a_home_place_said_before_moves_no_later_question_about_another_matter(c
     assert chat("居住证咋办")["matter"]["name"] == "居住证办理"
 
 
-
 @pytest.mark.parametrize("turns, want", [
     (["户口要迁到男朋友老家，准迁证开好了", "迁出手续去哪办"], "户口迁出（开具户口迁移证明）"),  # away: not 迁移审批 (in)
     (["客车要转到重庆去，道路运输证咋个办"], "客运车辆道路运输证办理（转出）"),
